@@ -1,0 +1,176 @@
+"""The headless command line: run, validate, export, import, broker (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from engine import fileformat
+from engine.problems import TopologyError
+from engine.validation import errors, validate
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+SUBCOMMANDS = ("run", "validate", "export", "import", "broker")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2, as argparse does, with our prog name
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``run`` and the ``main()`` of exported scripts."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--bootstrap", metavar="HOST:PORT",
+                       help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, "
+                            "else the local sandbox broker)")
+    where.add_argument("--sandbox", action="store_true", help="start and use the local sandbox broker")
+    parser.add_argument("--group-id", metavar="ID", help="consumer group (default: the topology name)")
+    parser.add_argument("--until-idle", type=float, metavar="SECONDS",
+                        help="stop after this many seconds with no input record")
+    parser.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
+    parser.add_argument("--metrics-out", metavar="PATH", help="write final metrics as JSON here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="topology-studio",
+                     description="Design, run and monitor Kafka stream-processing topologies.")
+    parser.add_argument("--version", action="version", version="topology-studio 0.1.0")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a topology headless")
+    run.add_argument("file", metavar="FILE")
+    add_run_options(run)
+
+    val = sub.add_parser("validate", help="check a topology file")
+    val.add_argument("file", metavar="FILE")
+
+    exp = sub.add_parser("export", help="write a topology as a runnable Python script")
+    exp.add_argument("file", metavar="FILE")
+    exp.add_argument("-o", "--output", metavar="OUT.py")
+
+    imp = sub.add_parser("import", help="read a script written by export back into a topology file")
+    imp.add_argument("script", metavar="SCRIPT.py")
+    imp.add_argument("-o", "--output", metavar="FILE")
+
+    brk = sub.add_parser("broker", help="run the local sandbox broker in the foreground")
+    brk.add_argument("--port", type=int, default=9092)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    return {"run": cmd_run, "validate": cmd_validate, "export": cmd_export,
+            "import": cmd_import, "broker": cmd_broker}[args.command](args)
+
+
+def _load_or_report(path: str):
+    topology, problems = fileformat.read(path)
+    problems += [p for p in validate(topology) if p not in problems]
+    return topology, problems
+
+
+def cmd_validate(args) -> int:
+    topology, problems = _load_or_report(args.file)
+    for problem in problems:
+        print(problem)
+    if errors(problems):
+        return EXIT_INVALID
+    print(f"{args.file}: valid ({len(topology.nodes)} nodes, {len(topology.edges)} edges)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    topology, problems = _load_or_report(args.file)
+    bad = errors(problems)
+    if bad:
+        for problem in bad:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    from engine.runner import run_with_options
+
+    return run_with_options(topology, args)
+
+
+def cmd_export(args) -> int:
+    from engine.codegen import export_script
+
+    topology, problems = _load_or_report(args.file)
+    bad = errors(problems)
+    if bad:
+        for problem in bad:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    script = export_script(topology)
+    if args.output:
+        Path(args.output).write_text(script, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(script)
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from engine.codeimport import ImportScriptError, import_script
+
+    try:
+        source = Path(args.script).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {args.script}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        topology = import_script(source, filename=args.script)
+    except ImportScriptError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except TopologyError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    if args.output:
+        fileformat.write(topology, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(fileformat.dumps(topology))
+    return EXIT_OK
+
+
+def cmd_broker(args) -> int:
+    from engine.broker import BrokerError, SandboxBroker
+
+    broker = SandboxBroker(port=args.port)
+    try:
+        broker.start(foreground=True)
+    except BrokerError as exc:
+        print(f"cannot start the sandbox broker: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"sandbox broker listening on {broker.bootstrap} (in memory; Ctrl+C stops it)",
+          file=sys.stderr, flush=True)
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stop["now"] and broker.running():
+            try:
+                broker.process.wait(timeout=0.2)
+            except Exception:  # noqa: BLE001 - TimeoutExpired: keep waiting
+                pass
+    finally:
+        broker.stop()
+    return EXIT_OK
+
+
+def default_bootstrap() -> str | None:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None

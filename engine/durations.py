@@ -1,0 +1,39 @@
+"""Duration strings of the topology file: ``500ms``, ``10s``, ``1m``, ``1h``, ``1d``."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_PATTERN = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
+
+
+class DurationError(ValueError):
+    """A duration string that does not parse."""
+
+
+def parse_duration(text: str | int) -> int:
+    """Milliseconds in a duration string; a bare integer is taken as milliseconds."""
+    if isinstance(text, bool):
+        raise DurationError(f"{text!r} is not a duration")
+    if isinstance(text, int):
+        if text < 0:
+            raise DurationError(f"{text} is negative")
+        return text
+    if not isinstance(text, str):
+        raise DurationError(f"{text!r} is not a duration")
+    match = _PATTERN.match(text)
+    if not match:
+        raise DurationError(
+            f"{text!r} is not a duration; write a number and a unit, e.g. 500ms, 10s, 1m, 1h, 1d"
+        )
+    return int(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def format_duration(ms: int) -> str:
+    """The shortest exact duration string for ``ms``."""
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS_MS[unit]
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"

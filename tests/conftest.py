@@ -1,0 +1,34 @@
+"""Shared fixtures: the real sandbox broker, started once per session on a free port."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """A real Kafka-compatible broker (Tansu) on 127.0.0.1, stopped in all cases."""
+    from engine.broker import SandboxBroker
+
+    sandbox = SandboxBroker()
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def bootstrap(broker) -> str:
+    return broker.bootstrap
+
+
+@pytest.fixture
+def unique():
+    """A unique suffix for topic and group names, so tests never see each other's data."""
+    return uuid.uuid4().hex[:8]
