@@ -1,0 +1,121 @@
+"""What every operator shares: the Record, per-node metrics, and the run Context.
+
+Operators never dispatch on node type per record: the compiler calls each operator's
+``get_executor(node, ctx, children)`` once, and the closures it returns call their
+children directly. ``children`` maps an output port to the executors wired to it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator, Protocol
+
+
+class Record:
+    """One record flowing through the graph.
+
+    ``origin`` is the Kafka message the record derives from (a confluent_kafka
+    Message, or anything with topic(), partition(), offset(), key(), value(),
+    headers()), so a failure downstream can still dead-letter the original bytes.
+    """
+
+    __slots__ = ("key", "value", "timestamp", "headers", "partition", "origin")
+
+    def __init__(self, key: Any, value: Any, timestamp: int, headers: dict | None = None,
+                 partition: int = 0, origin: Any = None):
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.headers = headers if headers is not None else EMPTY_HEADERS
+        self.partition = partition
+        self.origin = origin
+
+    def derive(self, key: Any, value: Any) -> "Record":
+        return Record(key, value, self.timestamp, self.headers, self.partition, self.origin)
+
+    def __repr__(self) -> str:
+        return f"Record(key={self.key!r}, value={self.value!r}, timestamp={self.timestamp})"
+
+
+EMPTY_HEADERS: dict = {}
+
+Executor = Callable[[Record], None]
+
+
+class NodeMetrics:
+    """Counters of one node; the runtime reads them to report rates."""
+
+    __slots__ = ("in_", "out", "errors", "late")
+
+    def __init__(self) -> None:
+        self.in_ = 0
+        self.out = 0
+        self.errors = 0
+        self.late = 0
+
+    def as_dict(self) -> dict:
+        return {"in": self.in_, "out": self.out, "errors": self.errors, "late": self.late}
+
+
+class KeyValueStore(Protocol):
+    """One partition of one state store: keys are str, values JSON-serialisable."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def put(self, key: str, value: Any) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def items(self) -> Iterator[tuple[str, Any]]: ...
+
+
+class Context(Protocol):
+    """The services a run gives its operators."""
+
+    application_id: str
+    metrics: dict[str, NodeMetrics]
+
+    def produce(self, topic: str, key: bytes | None, value: bytes | None,
+                headers: list | None = None, partition: int | None = None,
+                timestamp: int | None = None) -> None: ...
+
+    def dead_letter(self, record: Record, node_id: str, error: BaseException) -> None: ...
+
+    def console(self, node_id: str, text: str) -> None: ...
+
+    def store(self, node_id: str, partition: int) -> KeyValueStore:
+        """The state of ``node_id`` for one input partition, changelogged to
+        ``<application_id>-<node_id>-changelog`` (same partition)."""
+        ...
+
+    def open_file(self, path: str): ...
+
+
+def fanout(executors: list[Executor]) -> Executor:
+    """One executor that calls all of ``executors`` (the common one- and zero-child cases
+    cost nothing extra)."""
+    if not executors:
+        return _drop
+    if len(executors) == 1:
+        return executors[0]
+    chain = tuple(executors)
+
+    def fan(record: Record) -> None:
+        for child in chain:
+            child(record)
+
+    return fan
+
+
+def _drop(record: Record) -> None:
+    return None
+
+
+def only_child(children: dict[str, list[Executor]], port: str = "out") -> Executor:
+    return fanout(children.get(port, []))
+
+
+def key_to_text(key: Any) -> str:
+    """Group keys as the aggregate's output key: strings and numbers as text, else JSON."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (int, float)) and not isinstance(key, bool):
+        return str(key)
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))

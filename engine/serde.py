@@ -1,0 +1,100 @@
+"""Bytes to values and back, for the formats of the topology file: string, json, bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+
+class SerdeError(ValueError):
+    """A record that cannot be decoded or encoded in its format."""
+
+
+def _decode_string(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SerdeError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+def _decode_json(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return _loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SerdeError(f"not JSON: {exc}") from None
+
+
+def _decode_bytes(data: bytes | None) -> Any:
+    return data
+
+
+def _encode_string(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (dict, list)):
+        return _dumps(value).encode("utf-8")
+    return str(value).encode("utf-8")
+
+
+def _encode_json(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return _dumps(value).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise SerdeError(f"cannot write as JSON: {exc}") from None
+
+
+def _encode_bytes(value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise SerdeError(f"bytes format needs bytes or text, got {type(value).__name__}")
+
+
+DECODERS: dict[str, Callable[[bytes | None], Any]] = {
+    "string": _decode_string, "json": _decode_json, "bytes": _decode_bytes}
+ENCODERS: dict[str, Callable[[Any], bytes | None]] = {
+    "string": _encode_string, "json": _encode_json, "bytes": _encode_bytes}
+
+
+def to_json_text(value: Any) -> str:
+    """Any value as compact JSON for logs and files (bytes shown as text where they decode)."""
+    try:
+        return _dumps(value)
+    except (TypeError, ValueError):
+        return _dumps(_jsonable(value))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def headers_list(headers: dict) -> list[tuple[str, bytes]] | None:
+    """The ``headers`` dict of a record back to Kafka headers."""
+    if not headers:
+        return None
+    return [(k, v if isinstance(v, bytes) else str(v).encode("utf-8")) for k, v in headers.items()]
