@@ -1,0 +1,94 @@
+"""Running a topology from the command line or an exported script: broker choice,
+signals, exit codes and the metrics file (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from engine.model import Topology
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_FAILED = 4
+
+
+def run_main(topology: Topology, argv: list[str] | None = None) -> int:
+    """The ``main()`` of an exported script: the options of ``topology-studio run``."""
+    from engine.cli import _Parser, add_run_options
+    from engine.validation import errors, validate
+
+    parser = _Parser(prog=Path(sys.argv[0]).name or topology.name,
+                     description=f"Run the '{topology.name}' topology.")
+    add_run_options(parser)
+    args = parser.parse_args(argv)
+    bad = errors(validate(topology))
+    if bad:
+        for problem in bad:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    return run_with_options(topology, args)
+
+
+def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
+    from engine.broker import BrokerError, SandboxBroker
+    from engine.runtime import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+
+    bootstrap = args.bootstrap
+    if bootstrap is None and not args.sandbox:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    broker = None
+    if bootstrap is None:
+        try:
+            broker = SandboxBroker().start()
+        except BrokerError as exc:
+            print(f"cannot start the sandbox broker: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        bootstrap = broker.bootstrap
+        print(f"sandbox broker on {bootstrap}", file=sys.stderr)
+
+    def on_status(status: str, reason: str) -> None:
+        print(f"{status}{': ' + reason if reason else ''}", file=sys.stderr, flush=True)
+
+    def console(node_id: str, text: str) -> None:
+        print(f"[{node_id}] {text}", flush=True)
+
+    run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
+                                       console=console, on_status=on_status))
+    previous = {}
+
+    def on_signal(signum, frame):
+        run.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    try:
+        try:
+            result = run.run(until_idle=args.until_idle, max_seconds=args.max_seconds)
+        except BrokerUnreachableError as exc:
+            print(f"{exc}\nCheck the address and that the brokers are up, or use --sandbox "
+                  "for the local sandbox broker.", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except RunFailedError as exc:
+            print(f"failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if broker is not None:
+            del run
+            gc.collect()
+            broker.stop()
+    if args.metrics_out:
+        Path(args.metrics_out).write_text(json.dumps(result.metrics, indent=2) + "\n", encoding="utf-8")
+    if result.status == "failed":
+        print(f"failed: {result.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    totals = result.metrics["nodes"]
+    summary = ", ".join(f"{k} {v['out']}" for k, v in totals.items())
+    print(f"stopped after {result.elapsed_s:.1f} s; records out per node: {summary}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,660 @@
+"""The Kafka runtime: executes a compiled topology with confluent-kafka.
+
+One consumer in the consumer group named after the application reads every source
+and repartition topic in batches; the compiled closures process each batch; one
+producer writes sinks, repartition, changelog and dead-letter topics.
+
+At-least-once (the default), as Kafka Streams does it: every commit interval the
+producer is flushed, so every record derived from the consumed offsets has been
+acknowledged by the broker, and only then are those offsets committed. A delivery
+that fails for good stops the run before its offsets are committed, so the records
+are read again. exactly_once wraps each interval in a Kafka transaction and sends
+the offsets in it.
+
+State of stateful nodes lives in stores per input partition, each change written
+to the node's compacted changelog topic; when a partition is assigned, its stores
+are restored from the changelog before the first record is processed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from engine.compiler import CompiledTopology, compile_topology, changelog_topic
+from engine.durations import parse_duration
+from engine.generator import Generator
+from engine.model import Topology
+from engine.operators.base import NodeMetrics, Record
+from engine.serde import ENCODERS, DECODERS
+from engine.state import MemoryStore
+
+STATES = ("starting", "running", "disconnected", "stopping", "stopped", "failed")
+BATCH_SIZE = 1000
+_json = ENCODERS["json"]
+_unjson = DECODERS["json"]
+
+
+class BrokerUnreachableError(RuntimeError):
+    """The brokers could not be reached when the run started."""
+
+
+class RunFailedError(RuntimeError):
+    """The run cannot go on (e.g. a record could not be delivered)."""
+
+
+@dataclass
+class RunResult:
+    status: str
+    elapsed_s: float
+    metrics: dict
+    reason: str = ""
+
+
+@dataclass
+class RunConfig:
+    bootstrap: str
+    group_id: str | None = None
+    client_config: dict = field(default_factory=dict)  # extra librdkafka settings (SASL, SSL, ...)
+    console: Callable[[str, str], None] | None = None
+    on_status: Callable[[str, str], None] | None = None
+    on_metrics: Callable[[dict], None] | None = None
+    on_dead_letter: Callable[[dict], None] | None = None
+    on_sample: Callable[[str, dict], None] | None = None
+    metrics_interval_s: float = 1.0
+    session_timeout_ms: int = 6000
+
+
+class KafkaRun:
+    """One instance of a topology running against a cluster.
+
+    ``run()`` blocks until stopped (``stop()`` from any thread or a signal handler),
+    idle, or timed out; metrics are readable at any time with ``snapshot()``.
+    """
+
+    def __init__(self, topology: Topology, config: RunConfig):
+        self.topology = topology
+        self.config = config
+        self.application_id = config.group_id or topology.name
+        settings = topology.settings
+        self.guarantee = settings.get("processing_guarantee", "at_least_once")
+        self.dead_letter_topic = settings.get("dead_letter_topic") or f"{topology.name}.dlq"
+        self.commit_interval_s = parse_duration(settings.get("commit_interval", "1s")) / 1000
+        self.partitions = int(settings.get("topic_partitions", 3))
+        self.store_kind = settings.get("state_store", "memory")
+        self.state_dir = settings.get("state_dir")
+        self.metrics: dict[str, NodeMetrics] = {node_id: NodeMetrics() for node_id in topology.nodes}
+        self.status = "starting"
+        self.reason = ""
+        self._stop = threading.Event()
+        self._delivery_errors: list[str] = []
+        self._committed: dict[tuple[str, int], int] = {}
+        self._stores: dict[tuple[str, int], Any] = {}
+        self._files: dict[str, Any] = {}
+        self._generators: list[Generator] = []
+        self._started = time.monotonic()
+        self._last_input = self._started
+        self._assigned_at: float | None = None
+        self._lock = threading.Lock()
+        self._consumer: Consumer | None = None
+        self._gen_producer: Producer | None = None
+        self._producer: Producer | None = None
+        self._in_txn = False
+        self._rate_window: list[tuple[float, dict]] = []
+        self.compiled: CompiledTopology | None = None
+
+    # -- Context (what operators call) -------------------------------------------
+
+    def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
+        producer = self._producer
+        while True:
+            try:
+                if partition is None:
+                    producer.produce(topic, value, key, headers=headers, timestamp=timestamp or 0)
+                else:
+                    producer.produce(topic, value, key, partition=partition, headers=headers,
+                                     timestamp=timestamp or 0)
+                return
+            except BufferError:
+                # The local queue is full: let deliveries drain, then retry.
+                producer.poll(0.05)
+
+    def dead_letter(self, record: Record, node_id: str, error: BaseException) -> None:
+        origin = record.origin
+        reason = f"{type(error).__name__}: {error}"
+        headers = list(origin.headers() or []) if origin is not None else []
+        if origin is not None:
+            src = (origin.topic(), origin.partition(), origin.offset())
+            key, value = origin.key(), origin.value()
+        else:
+            src = ("", -1, -1)
+            key, value = ENCODERS["string"](record.key), ENCODERS["json"](record.value)
+        headers += [("ts.error", reason.encode()), ("ts.node", node_id.encode()),
+                    ("ts.source.topic", src[0].encode()),
+                    ("ts.source.partition", str(src[1]).encode()),
+                    ("ts.source.offset", str(src[2]).encode())]
+        self.produce(self.dead_letter_topic, key, value, headers, None, record.timestamp)
+        if self.config.on_dead_letter is not None:
+            self.config.on_dead_letter({"node": node_id, "error": reason, "topic": src[0],
+                                        "partition": src[1], "offset": src[2],
+                                        "key": _preview(key), "value": _preview(value)})
+
+    def console(self, node_id: str, text: str) -> None:
+        if self.config.console is not None:
+            self.config.console(node_id, text)
+        else:
+            print(f"[{node_id}] {text}", flush=False)
+
+    def store(self, node_id: str, partition: int):
+        key = (node_id, partition)
+        store = self._stores.get(key)
+        if store is None:
+            store = self._open_store(node_id, partition)
+        return store
+
+    def open_file(self, path: str):
+        handle = self._files.get(path)
+        if handle is None:
+            directory = os.path.dirname(os.path.abspath(path))
+            os.makedirs(directory, exist_ok=True)
+            handle = self._files[path] = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        return handle
+
+    # -- stores ------------------------------------------------------------------
+
+    def _open_store(self, node_id: str, partition: int):
+        from engine import state
+
+        topic = changelog_topic(self.application_id, node_id)
+        inner = self._make_inner_store(node_id, partition)
+        produce = self.produce
+
+        def log(key: str, value: Any) -> None:
+            produce(topic, key.encode("utf-8"), None if value is None else _json(value), None,
+                    partition, None)
+
+        wrapper = getattr(state, "ChangeloggingStore", None)
+        store = wrapper(inner, log) if wrapper is not None else inner
+        self._stores[(node_id, partition)] = store
+        return store
+
+    def _make_inner_store(self, node_id: str, partition: int):
+        from engine import state
+
+        factory = getattr(state, "make_store", None)
+        if factory is None:
+            return MemoryStore()
+        return factory(self.store_kind, self.state_dir, self.application_id, node_id, partition)
+
+    def _restore(self, partitions: list[TopicPartition]) -> None:
+        """Rebuild the stores fed by newly assigned partitions from their changelogs."""
+        compiled = self.compiled
+        wanted: set[tuple[str, int]] = set()
+        for tp in partitions:
+            for node_id, topics in compiled.store_topics.items():
+                if tp.topic in topics and (node_id, tp.partition) not in self._stores:
+                    wanted.add((node_id, tp.partition))
+        if not wanted:
+            return
+        from engine import state
+
+        restore = getattr(state, "restore", None)
+        reader = Consumer({**self._base_config(), "group.id": f"{self.application_id}-restore",
+                           "enable.auto.commit": False, "enable.partition.eof": False,
+                           "isolation.level": "read_committed"})
+        try:
+            for node_id, partition in sorted(wanted):
+                inner = self._make_inner_store(node_id, partition)
+                entries = self._read_changelog(reader, changelog_topic(self.application_id, node_id),
+                                               partition)
+                if restore is not None:
+                    restore(inner, entries)
+                else:
+                    for k, v in entries:
+                        inner.put(k, v) if v is not None else inner.delete(k)
+                produce = self.produce
+                topic = changelog_topic(self.application_id, node_id)
+
+                def log(key, value, _topic=topic, _p=partition):
+                    produce(_topic, key.encode("utf-8"), None if value is None else _json(value),
+                            None, _p, None)
+
+                wrapper = getattr(state, "ChangeloggingStore", None)
+                self._stores[(node_id, partition)] = wrapper(inner, log) if wrapper else inner
+        finally:
+            reader.close()
+
+    def _read_changelog(self, reader: Consumer, topic: str, partition: int) -> list[tuple[str, Any]]:
+        tp = TopicPartition(topic, partition)
+        try:
+            low, high = reader.get_watermark_offsets(tp, timeout=10)
+        except KafkaException:
+            return []
+        if high <= low:
+            return []
+        reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+        entries: list[tuple[str, Any]] = []
+        next_offset = low
+        deadline = time.monotonic() + 60
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            msgs = reader.consume(1000, timeout=0.2)
+            for msg in msgs:
+                if msg.error():
+                    continue
+                value = msg.value()
+                entries.append((msg.key().decode("utf-8"), None if value is None else _unjson(value)))
+                next_offset = msg.offset() + 1
+            # The high watermark carried by fetch responses is the true end of the log.
+            _, end = reader.get_watermark_offsets(tp, cached=True)
+            if msgs:
+                quiet_since = time.monotonic()
+            if end is not None and end >= 0 and next_offset >= end:
+                break
+            if not msgs and next_offset >= high and time.monotonic() - quiet_since > 1.0:
+                break
+        reader.unassign()
+        return entries
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the run to stop: it flushes, commits and returns from run()."""
+        self._stop.set()
+
+    def _set_status(self, status: str, reason: str = "") -> None:
+        if status == self.status and reason == self.reason:
+            return
+        self.status, self.reason = status, reason
+        if self.config.on_status is not None:
+            self.config.on_status(status, reason)
+
+    def _base_config(self) -> dict:
+        return {"bootstrap.servers": self.config.bootstrap, **self.config.client_config}
+
+    def _on_client_error(self, err: KafkaError) -> None:
+        if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT,
+                          KafkaError._RESOLVE):
+            if self.status in ("running", "starting"):
+                self._set_status("disconnected", f"lost the connection to {self.config.bootstrap}; "
+                                                 "retrying")
+
+    def _on_delivery(self, err, msg) -> None:
+        if err is not None:
+            self._delivery_errors.append(f"{msg.topic()}: {err.str()}")
+
+    def check_reachable(self, timeout: float = 8.0) -> AdminClient:
+        admin = AdminClient({**self._base_config(), "socket.connection.setup.timeout.ms": 5000})
+        try:
+            admin.list_topics(timeout=timeout)
+        except KafkaException as exc:
+            raise BrokerUnreachableError(
+                f"cannot reach Kafka at {self.config.bootstrap}: {exc.args[0].str() if exc.args else exc}"
+            ) from None
+        return admin
+
+    def _ensure_topics(self, admin: AdminClient) -> None:
+        compiled = self.compiled
+        meta = admin.list_topics(timeout=10)
+        existing = {name: len(t.partitions) for name, t in meta.topics.items() if not t.error}
+        wanted: dict[str, NewTopic] = {}
+
+        def want(name: str, partitions: int, config: dict | None = None) -> None:
+            if name not in existing and name not in wanted:
+                wanted[name] = NewTopic(name, num_partitions=partitions, replication_factor=-1,
+                                        config=config or {})
+
+        for topic in compiled.source_starts:
+            want(topic, self.partitions)
+        for topic in compiled.output_topics:
+            want(topic, self.partitions)
+        want(self.dead_letter_topic, 1)
+        for internal in compiled.internal_topics:
+            if internal.kind == "repartition":
+                want(internal.name, self.partitions)
+        for internal in compiled.internal_topics:
+            if internal.kind == "changelog":
+                counts = [existing.get(t) or (wanted[t].num_partitions if t in wanted else self.partitions)
+                          for t in internal.partitions_like]
+                want(internal.name, max(counts or [self.partitions]), {"cleanup.policy": "compact"})
+        if not wanted:
+            return
+        futures = admin.create_topics(list(wanted.values()), request_timeout=15)
+        for name, future in futures.items():
+            try:
+                future.result(timeout=20)
+            except KafkaException as exc:
+                if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                raise RunFailedError(f"cannot create topic '{name}': {exc.args[0].str()}") from None
+        # Metadata of new topics reaches every client a moment later.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            topics = admin.list_topics(timeout=5).topics
+            if all(name in topics and not topics[name].error for name in wanted):
+                break
+            time.sleep(0.1)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned_at = time.monotonic()
+        self._last_input = self._assigned_at
+        try:
+            committed = consumer.committed(partitions, timeout=10)
+        except KafkaException:
+            committed = partitions
+        latest_topics = {t for t, start in self.compiled.source_starts.items() if start == "latest"}
+        for tp in committed:
+            if tp.offset >= 0:
+                self._committed[(tp.topic, tp.partition)] = tp.offset
+            elif tp.topic in latest_topics:
+                tp.offset = OFFSET_END
+        self._restore(partitions)
+        consumer.assign(committed)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        try:
+            self._commit(consumer)
+        except RunFailedError as exc:
+            self._fail(str(exc))
+        gone = {(tp.topic, tp.partition) for tp in partitions}
+        for (node_id, partition), store in list(self._stores.items()):
+            topics = self.compiled.store_topics.get(node_id, set())
+            if any((t, partition) in gone for t in topics):
+                # The partition may move to another instance, which restores it from
+                # the changelog; keeping a stale copy here would be wrong when it returns.
+                getattr(store, "close", lambda: None)()
+                del self._stores[(node_id, partition)]
+        for tp in partitions:
+            self._committed.pop((tp.topic, tp.partition), None)
+        consumer.unassign()
+
+    def _fail(self, reason: str) -> None:
+        self._set_status("failed", reason)
+        self._stop.set()
+
+    def _commit(self, consumer: Consumer) -> None:
+        """Flush, then commit the consumed positions (or commit the transaction)."""
+        producer = self._producer
+        for handle in self._files.values():
+            handle.flush()
+        if self.guarantee == "exactly_once":
+            self._commit_transaction(consumer)
+            return
+        remaining = producer.flush(1.0)
+        while remaining:
+            if self.status == "running":
+                self._set_status("disconnected", "waiting for the brokers to acknowledge records")
+            if self._stop.is_set() and time.monotonic() > self._stop_deadline:
+                raise RunFailedError(f"{remaining} records were not acknowledged before stopping; "
+                                     "their input will be read again on the next run")
+            remaining = producer.flush(1.0)
+        if self._delivery_errors:
+            errors, self._delivery_errors = self._delivery_errors, []
+            raise RunFailedError(f"{len(errors)} records could not be delivered ({errors[0]}); "
+                                 "their input will be read again on the next run")
+        offsets = self._positions(consumer)
+        if offsets:
+            consumer.commit(offsets=offsets, asynchronous=False)
+            for tp in offsets:
+                self._committed[(tp.topic, tp.partition)] = tp.offset
+        if self.status == "disconnected":
+            self._set_status("running")
+
+    def _positions(self, consumer: Consumer) -> list[TopicPartition]:
+        try:
+            positions = consumer.position(consumer.assignment())
+        except KafkaException:
+            return []
+        return [tp for tp in positions
+                if tp.offset >= 0 and self._committed.get((tp.topic, tp.partition)) != tp.offset]
+
+    def _commit_transaction(self, consumer: Consumer) -> None:
+        producer = self._producer
+        if not self._in_txn:
+            return
+        positions = self._positions(consumer)
+        try:
+            if positions:
+                producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(), 30)
+            producer.commit_transaction(60)
+        except KafkaException as exc:
+            err = exc.args[0]
+            try:
+                producer.abort_transaction(30)
+            except KafkaException:
+                pass
+            self._in_txn = False
+            raise RunFailedError(f"the transaction failed and was aborted ({err.str()}); "
+                                 "its input will be read again on the next run") from None
+        for tp in positions:
+            self._committed[(tp.topic, tp.partition)] = tp.offset
+        producer.begin_transaction()
+        self._in_txn = True
+
+    # -- metrics -----------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """Counters, lag per partition and recent rates, as plain data."""
+        now = time.monotonic()
+        nodes = {node_id: m.as_dict() for node_id, m in self.metrics.items()}
+        self._rate_window.append((now, nodes))
+        while len(self._rate_window) > 2 and now - self._rate_window[0][0] > 5:
+            self._rate_window.pop(0)
+        t0, first = self._rate_window[0]
+        span = now - t0
+        rates = {}
+        for node_id, counts in nodes.items():
+            before = first.get(node_id, counts)
+            rates[node_id] = {
+                "in": round((counts["in"] - before["in"]) / span, 2) if span > 0 else 0.0,
+                "out": round((counts["out"] - before["out"]) / span, 2) if span > 0 else 0.0,
+            }
+        return {"status": self.status, "reason": self.reason, "nodes": nodes,
+                "rates": rates, "lag": self.lag(), "elapsed_s": round(now - self._started, 3),
+                "group_id": self.application_id}
+
+    def lag(self) -> dict[str, dict[str, int]]:
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        lag: dict[str, dict[str, int]] = {}
+        try:
+            assignment = consumer.assignment()
+        except (KafkaException, RuntimeError):
+            return {}
+        for tp in assignment:
+            try:
+                _, high = consumer.get_watermark_offsets(tp, cached=True)
+            except (KafkaException, RuntimeError):
+                continue
+            if high is None or high < 0:
+                continue
+            committed = self._committed.get((tp.topic, tp.partition), 0)
+            lag.setdefault(tp.topic, {})[str(tp.partition)] = max(0, high - committed)
+        return lag
+
+    def final_metrics(self) -> dict:
+        elapsed = time.monotonic() - self._started
+        nodes = {node_id: m.as_dict() for node_id, m in self.metrics.items()}
+        return {
+            "nodes": nodes,
+            "lag": self._final_lag,
+            "records_per_second": {node_id: round(c["in"] / elapsed, 2) if elapsed > 0 else 0.0
+                                   for node_id, c in nodes.items()},
+            "elapsed_s": round(elapsed, 3),
+        }
+
+    # -- the loop ----------------------------------------------------------------
+
+    def run(self, until_idle: float | None = None, max_seconds: float | None = None) -> RunResult:
+        self._final_lag: dict = {}
+        self._stop_deadline = float("inf")
+        admin = self.check_reachable()
+        self.compiled = compile_topology(self.topology, self, self.application_id)
+        self._ensure_topics(admin)
+        del admin
+        base = self._base_config()
+        producer_config = {
+            **base, "linger.ms": 5, "partitioner": "murmur2_random", "acks": "all",
+            "enable.idempotence": True, "on_delivery": self._on_delivery,
+            "error_cb": self._on_client_error, "queue.buffering.max.messages": 500_000,
+            "message.timeout.ms": 300_000,
+        }
+        consumer_config = {
+            **base, "group.id": self.application_id, "enable.auto.commit": False,
+            "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "range",
+            "session.timeout.ms": self.config.session_timeout_ms,
+            "heartbeat.interval.ms": max(500, self.config.session_timeout_ms // 3),
+            "error_cb": self._on_client_error, "fetch.wait.max.ms": 100,
+        }
+        if self.guarantee == "exactly_once":
+            producer_config["transactional.id"] = f"{self.application_id}-{uuid.uuid4().hex[:12]}"
+            consumer_config["isolation.level"] = "read_committed"
+        self._producer = producer = Producer(producer_config)
+        if self.guarantee == "exactly_once":
+            producer.init_transactions(30)
+            producer.begin_transaction()
+            self._in_txn = True
+        self._consumer = consumer = Consumer(consumer_config)
+        self._start_generators()
+        consumer.subscribe(self.compiled.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
+                           on_lost=self._on_revoke)
+        self._set_status("running")
+        entries = self.compiled.entries
+        next_commit = time.monotonic() + self.commit_interval_s
+        next_metrics = time.monotonic() + self.config.metrics_interval_s
+        deadline = self._started + max_seconds if max_seconds else float("inf")
+        failure: str | None = None
+        try:
+            while not self._stop.is_set():
+                msgs = consumer.consume(BATCH_SIZE, timeout=0.1)
+                now = time.monotonic()
+                if msgs:
+                    self._last_input = now
+                    for msg in msgs:
+                        if msg.error() is None:
+                            entries[msg.topic()](msg)
+                        else:
+                            self._on_consume_error(msg.error())
+                    producer.poll(0)
+                    if self.status == "disconnected":
+                        self._set_status("running")
+                if now >= next_commit:
+                    self._commit(consumer)
+                    next_commit = now + self.commit_interval_s
+                if now >= next_metrics:
+                    next_metrics = now + self.config.metrics_interval_s
+                    if self.config.on_metrics is not None:
+                        self.config.on_metrics(self.snapshot())
+                if now >= deadline:
+                    break
+                if until_idle is not None and self._assigned_at is not None and \
+                        now - self._last_input >= until_idle and self._generators_done():
+                    break
+        except RunFailedError as exc:
+            failure = str(exc)
+        except KafkaException as exc:
+            failure = f"Kafka error: {exc.args[0].str() if exc.args else exc}"
+        finally:
+            self._stop_deadline = time.monotonic() + 10
+            self._stop.set()
+            for gen in self._generators:
+                gen.stop()
+            if failure is None and self.status != "failed":
+                try:
+                    self._commit(consumer)
+                except (RunFailedError, KafkaException) as exc:
+                    failure = str(exc)
+            elif self.guarantee == "exactly_once" and self._in_txn:
+                try:
+                    producer.abort_transaction(10)
+                except KafkaException:
+                    pass
+            self._final_lag = self.lag()
+            self._close(consumer, producer)
+        if failure or self.status == "failed":
+            self._set_status("failed", failure or self.reason)
+        else:
+            self._set_status("stopped")
+        return RunResult(self.status, time.monotonic() - self._started, self.final_metrics(),
+                         self.reason)
+
+    def _on_consume_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._PARTITION_EOF:
+            return
+        if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            self._on_client_error(err)
+            return
+        if err.fatal():
+            raise RunFailedError(f"Kafka error: {err.str()}")
+        print(f"warning: {err.str()}", file=sys.stderr)
+
+    def _generators_done(self) -> bool:
+        return all(not g.is_alive() for g in self._generators)
+
+    def _start_generators(self) -> None:
+        if not self.compiled.generators:
+            return
+        gen_producer = Producer({**self._base_config(), "linger.ms": 20, "acks": "all",
+                                 "partitioner": "murmur2_random",
+                                 "error_cb": self._on_client_error})
+        self._gen_producer = gen_producer
+        lock = threading.Lock()
+
+        def produce(topic, key, value, ts):
+            with lock:
+                while True:
+                    try:
+                        gen_producer.produce(topic, value, key, timestamp=ts)
+                        return
+                    except BufferError:
+                        gen_producer.poll(0.05)
+
+        def poll():
+            with lock:
+                gen_producer.poll(0)
+
+        for node in self.compiled.generators:
+            p = node.params
+            gen = Generator(p["topic"], produce, profile=p.get("profile", "orders"),
+                            rate=p.get("rate", 50), seed=p.get("seed"), limit=p.get("limit"),
+                            poll=poll)
+            self._generators.append(gen)
+            gen.start()
+
+    def _close(self, consumer: Consumer, producer: Producer) -> None:
+        for gen in self._generators:
+            gen.join(timeout=2)
+        if self._generators:
+            self._gen_producer.flush(5)
+        try:
+            consumer.close()
+        except (KafkaException, RuntimeError):
+            pass
+        producer.flush(5)
+        for handle in self._files.values():
+            handle.close()
+        for store in self._stores.values():
+            getattr(store, "close", lambda: None)()
+        self._stores.clear()
+        # Clients hold our callbacks (a reference cycle): drop them now so their
+        # threads end here rather than whenever the garbage collector runs.
+        self._consumer = self._producer = self._gen_producer = None
+        gc.collect()
+
+
+def _preview(data: bytes | None, limit: int = 2000) -> str | None:
+    if data is None:
+        return None
+    text = data[:limit].decode("utf-8", errors="replace")
+    return text + ("…" if len(data) > limit else "")
