@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-_PATTERN = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
+_PATTERN = re.compile(r"\s*([0-9]+)\s*(ms|s|m|h|d)\s*")
 
 
 class DurationError(ValueError):
@@ -22,7 +22,7 @@ def parse_duration(text: str | int) -> int:
         return text
     if not isinstance(text, str):
         raise DurationError(f"{text!r} is not a duration")
-    match = _PATTERN.match(text)
+    match = _PATTERN.fullmatch(text)
     if not match:
         raise DurationError(
             f"{text!r} is not a duration; write a number and a unit, e.g. 500ms, 10s, 1m, 1h, 1d"

@@ -6,8 +6,11 @@ problems it found, each with the node id and a sentence. Writing is atomic.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,12 +24,19 @@ NODE_KEYS = {"id", "type", "params", "position"}
 EDGE_KEYS = {"from", "to", "from_port", "to_port"}
 
 
+def _coordinate(v: float) -> int | float:
+    v = round(float(v), 1)
+    return int(v) if v.is_integer() else v
+
+
 def to_dict(topology: Topology) -> dict:
+    """The file's JSON object; a copy, so editing it never edits the model."""
     nodes = []
     for node in topology.nodes.values():
-        entry: dict[str, Any] = {"id": node.id, "type": node.type, "params": node.params}
+        entry: dict[str, Any] = {"id": node.id, "type": node.type,
+                                 "params": copy.deepcopy(node.params)}
         if node.position is not None:
-            entry["position"] = [round(node.position[0], 1), round(node.position[1], 1)]
+            entry["position"] = [_coordinate(node.position[0]), _coordinate(node.position[1])]
         nodes.append(entry)
     edges = []
     for e in topology.edges:
@@ -36,7 +46,7 @@ def to_dict(topology: Topology) -> dict:
         if e.target_port != "in":
             entry["to_port"] = e.target_port
         edges.append(entry)
-    return {"format": FORMAT, "name": topology.name, "settings": topology.settings,
+    return {"format": FORMAT, "name": topology.name, "settings": copy.deepcopy(topology.settings),
             "nodes": nodes, "edges": edges}
 
 
@@ -60,9 +70,12 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
         problems.append(Problem(None, "the topology needs a name"))
         name = "untitled"
     settings = data.get("settings", {})
+    if settings is None:
+        settings = {}
     if not isinstance(settings, dict):
         problems.append(Problem(None, "settings must be an object"))
         settings = {}
+    settings = copy.deepcopy(settings)
     topology = Topology(name, settings)
 
     raw_nodes = data.get("nodes", [])
@@ -99,11 +112,15 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
         if not all(isinstance(p, str) and p for p in ports):
             problems.append(Problem(src, f"edge {i} has a port that is not a name"))
             continue
-        missing = [n for n in (src, dst) if n not in topology.nodes]
-        if missing:
-            other = dst if missing[0] == src else src
-            problems.append(Problem(other, f"has an edge {'from' if missing[0] == src else 'to'} "
-                                           f"'{missing[0]}', which is not a node"))
+        if src not in topology.nodes and dst not in topology.nodes:
+            problems.append(Problem(None, f"edge {i} connects '{src}' to '{dst}', "
+                                          "and neither is a node"))
+            continue
+        if src not in topology.nodes:
+            problems.append(Problem(dst, f"has an edge from '{src}', which is not a node"))
+            continue
+        if dst not in topology.nodes:
+            problems.append(Problem(src, f"has an edge to '{dst}', which is not a node"))
             continue
         edge = Edge(src, dst, *ports)
         if edge in topology.edges:
@@ -117,24 +134,29 @@ def _node_from_dict(raw: Any, index: int) -> tuple[Node | None, list[Problem]]:
     if not isinstance(raw, dict):
         return None, [Problem(None, f"node {index} must be an object with 'id' and 'type'")]
     node_id = raw.get("id")
-    if not isinstance(node_id, str) or not node_id:
+    if node_id is None or node_id == "":
         return None, [Problem(None, f"node {index} has no id")]
+    if not isinstance(node_id, str):
+        return None, [Problem(None, f"node {index} has the id {node_id!r}, which is not a text")]
     problems = []
     unknown = set(raw) - NODE_KEYS
     if unknown:
         problems.append(Problem(node_id, f"unknown keys {', '.join(sorted(unknown))} on the node"))
     node_type = raw.get("type")
     if not isinstance(node_type, str):
-        problems.append(Problem(node_id, "the node has no type"))
-        node_type = ""
+        node_type = ""  # validation says so, with the known types
     params = raw.get("params", {})
+    if params is None:
+        params = {}
     if not isinstance(params, dict):
         problems.append(Problem(node_id, "params must be an object"))
         params = {}
+    params = copy.deepcopy(params)
     position = raw.get("position")
     if position is not None:
         if (isinstance(position, (list, tuple)) and len(position) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                        for v in position)):
             position = (float(position[0]), float(position[1]))
         else:
             problems.append(Problem(node_id, "position must be [x, y]"))
@@ -148,14 +170,22 @@ def loads(text: str) -> tuple[Topology, list[Problem]]:
     except json.JSONDecodeError as exc:
         return Topology(), [Problem(None, f"the file is not valid JSON: {exc.msg} at line "
                                           f"{exc.lineno}, column {exc.colno}")]
+    except RecursionError:
+        return Topology(), [Problem(None, "the file is not a topology: its JSON is nested too deeply")]
+    except (ValueError, TypeError) as exc:  # e.g. an integer of more than 4300 digits
+        return Topology(), [Problem(None, f"the file is not valid JSON: {exc}")]
     return from_dict(data)
 
 
 def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
     """Load a topology file; an unreadable file is one problem, never an exception."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        # utf-8-sig: some editors start UTF-8 files with a byte order mark
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Topology(), [Problem(None, f"cannot read {path}: it is not UTF-8 text "
+                                          f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})")]
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return Topology(), [Problem(None, f"cannot read {path}: {reason}")]
     return loads(text)
@@ -175,15 +205,26 @@ def load(path: str | os.PathLike) -> Topology:
 
 
 def write(topology: Topology, path: str | os.PathLike) -> None:
-    """Write atomically: a crash mid-write never leaves a half-written file."""
-    path = Path(path)
+    """Write atomically: a crash mid-write never leaves a half-written file.
+
+    The file keeps its permissions (a new one gets the usual ones), and writing through a
+    symbolic link replaces the file it points to, not the link.
+    """
+    path = Path(os.path.realpath(path))
     text = dumps(topology)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.events import Event
 
-NODE_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}\Z")
 
 
 class ModelError(ValueError):
@@ -83,9 +83,10 @@ class Topology:
         return [e for e in self.edges if e.source == node_id]
 
     def unique_id(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_\-]", "_", base) or "node"
+        base = re.sub(r"[^A-Za-z0-9_\-]", "_", str(base)) or "node"
         if not re.match(r"[A-Za-z_]", base[0]):
             base = "n_" + base
+        base = base[:56]  # room for a "_<n>" suffix within the 64 characters of an id
         if base not in self.nodes:
             return base
         i = 2
@@ -120,13 +121,9 @@ class Topology:
         self.settings_changed.emit()
 
     def add_node(self, node: Node) -> Node:
+        _check_id(node.id)
         if node.id in self.nodes:
             raise ModelError(f"a node named '{node.id}' already exists")
-        if not NODE_ID_PATTERN.match(node.id):
-            raise ModelError(
-                f"'{node.id}' is not a valid node id: use letters, digits, '_' and '-', "
-                "starting with a letter"
-            )
         self.nodes[node.id] = node
         self.node_added.emit(node)
         return node
@@ -143,13 +140,9 @@ class Topology:
         if old == new:
             return
         node = self.node(old)
+        _check_id(new)
         if new in self.nodes:
             raise ModelError(f"a node named '{new}' already exists")
-        if not NODE_ID_PATTERN.match(new):
-            raise ModelError(
-                f"'{new}' is not a valid node id: use letters, digits, '_' and '-', "
-                "starting with a letter"
-            )
         self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
         node.id = new
         self.edges = [e.renamed(old, new) for e in self.edges]
@@ -192,6 +185,14 @@ class Topology:
 
     def connect(self, source: str, target: str, source_port: str = "out", target_port: str = "in") -> Edge:
         return self.add_edge(Edge(source, target, source_port, target_port))
+
+
+def _check_id(node_id: Any) -> None:
+    if not isinstance(node_id, str) or not NODE_ID_PATTERN.fullmatch(node_id):
+        raise ModelError(
+            f"{node_id!r} is not a valid node id: use up to 64 letters, digits, '_' and '-', "
+            "starting with a letter or '_'"
+        )
 
 
 def _edge_key(e: Edge):

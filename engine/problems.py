@@ -16,7 +16,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.node_id if self.node_id is not None else "topology"
-        text = f"{where}: {self.message}"
+        # One line per problem, whatever text a file put into the message.
+        text = " ".join(f"{where}: {self.message}".splitlines())
         return text if self.severity == ERROR else f"{text} (warning)"
 
     @property

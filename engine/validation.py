@@ -6,6 +6,7 @@ and their params against the catalogue, durations, windows and expressions.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -17,14 +18,14 @@ from engine.expressions import ExpressionError, compile_expression
 from engine.model import Topology
 from engine.problems import ERROR, WARNING, Problem
 
-TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
+TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
 WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
 
 
 def validate(topology: Topology) -> list[Problem]:
     """All problems of ``topology``, errors and warnings, in a stable order."""
     problems: list[Problem] = []
-    if not isinstance(topology.name, str) or not TOPIC_PATTERN.match(topology.name):
+    if not _valid_topic(topology.name):
         problems.append(Problem(None, f"the name {topology.name!r} cannot be used as an application "
                                       "id: use letters, digits, '.', '_' and '-'"))
     problems += _check_settings(topology.settings)
@@ -32,6 +33,11 @@ def validate(topology: Topology) -> list[Problem]:
         problems += check_node(node.id, node.type, node.params)
     problems += _check_edges(topology)
     return problems
+
+
+def _valid_topic(name: Any) -> bool:
+    # Kafka refuses "." and ".." as topic names.
+    return isinstance(name, str) and bool(TOPIC_PATTERN.fullmatch(name)) and name not in (".", "..")
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -43,6 +49,8 @@ def _check_settings(settings: Any) -> list[Problem]:
         return [Problem(None, "settings must be an object")]
     problems = []
     for name, value in settings.items():
+        if value is None:  # null means the default, as for node params
+            continue
         spec = SETTINGS.get(name)
         if spec is None:
             known = ", ".join(SETTINGS)
@@ -56,9 +64,11 @@ def _check_settings(settings: Any) -> list[Problem]:
 
 def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
     """Problems of one node's type and params (graph problems aside)."""
+    known = ", ".join(NODE_TYPES)
+    if not isinstance(type_name, str) or not type_name:
+        return [Problem(node_id, f"the node has no type; known types are {known}")]
     node_type = NODE_TYPES.get(type_name)
     if node_type is None:
-        known = ", ".join(NODE_TYPES)
         return [Problem(node_id, f"unknown node type '{type_name}'; known types are {known}")]
     if not isinstance(params, dict):
         return [Problem(node_id, "params must be an object")]
@@ -78,11 +88,15 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
             continue
         message = check_value(spec, value)
         if message:
-            problems.append(Problem(node_id, f"{spec.name} {message}", param=spec.name))
-    if type_name == "aggregate" and isinstance(params.get("window"), dict):
-        if params.get("emit") == "final" and params["window"].get("type", "none") == "none":
+            sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
+            problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
+    if type_name == "aggregate" and params.get("emit") == "final":
+        window = params.get("window")
+        if window is None or (isinstance(window, dict) and window.get("type", "none") == "none"):
             problems.append(Problem(node_id, "emit 'final' needs a window: an unwindowed "
                                              "aggregate never closes", param="emit"))
+    if type_name == "aggregate" and isinstance(params.get("window"), dict):
+        problems += _window_warnings(node_id, params["window"])
     return problems
 
 
@@ -93,14 +107,14 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
         if not isinstance(value, str) or not value.strip():
             return "must be a non-empty text"
     elif kind == "topic":
-        if not isinstance(value, str) or not TOPIC_PATTERN.match(value):
+        if not _valid_topic(value):
             return f"{value!r} is not a valid topic name (letters, digits, '.', '_', '-')"
     elif kind == "enum":
         if value not in spec.choices:
             return f"must be one of {', '.join(spec.choices)}, not {value!r}"
     elif kind in ("int", "number"):
         ok_types = (int,) if kind == "int" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_types):
+        if isinstance(value, bool) or not isinstance(value, ok_types) or not math.isfinite(value):
             return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {value!r}"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"
@@ -120,7 +134,7 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
         if not isinstance(value, dict) or not value:
             return "must map at least one field name to an expression"
         for name, expr in value.items():
-            if not name:
+            if not isinstance(name, str) or not name.strip():
                 return "has a field with an empty name"
             message = _expr_message(expr, spec.names)
             if message:
@@ -221,6 +235,33 @@ def _window_message(value: Any) -> str | None:
     return None
 
 
+_WINDOW_KEYS_BY_TYPE = {"none": set(), "tumbling": {"size", "grace"},
+                        "hopping": {"size", "advance", "grace"}, "session": {"gap", "grace"}}
+
+
+def _window_warnings(node_id: str, window: dict) -> list[Problem]:
+    kind = window.get("type", "none")
+    if not isinstance(kind, str) or kind not in _WINDOW_KEYS_BY_TYPE:
+        return []
+    unused = sorted(set(window) - {"type"} - _WINDOW_KEYS_BY_TYPE[kind])
+    if not unused:
+        return []
+    keys = ", ".join(f"'{k}'" for k in unused)
+    return [Problem(node_id, f"window: {keys} has no effect on a window of type {kind}",
+                    WARNING, param="window")]
+
+
+def _node_type(name: Any):
+    return NODE_TYPES.get(name) if isinstance(name, str) else None
+
+
+def _output_ports(node_type, params: Any) -> tuple[str, ...]:
+    try:
+        return tuple(node_type.output_ports(params if isinstance(params, dict) else {}))
+    except (TypeError, AttributeError, KeyError):  # malformed params: reported by check_node
+        return tuple(node_type.outputs)
+
+
 def _check_edges(topology: Topology) -> list[Problem]:
     problems: list[Problem] = []
     graph = nx.MultiDiGraph()
@@ -243,9 +284,9 @@ def _check_edges(topology: Topology) -> list[Problem]:
         if source is None or target is None:
             continue
         graph.add_edge(edge.source, edge.target)
-        stype, ttype = NODE_TYPES.get(source.type), NODE_TYPES.get(target.type)
+        stype, ttype = _node_type(source.type), _node_type(target.type)
         if stype is not None:
-            ports = stype.output_ports(source.params if isinstance(source.params, dict) else {})
+            ports = _output_ports(stype, source.params)
             if not ports:
                 problems.append(Problem(source.id, f"is a sink and has no output, but an edge "
                                                    f"leads from it to '{target.id}'"))
@@ -270,10 +311,10 @@ def _check_edges(topology: Topology) -> list[Problem]:
     except nx.NetworkXNoCycle:
         cycle = None
     if cycle:
-        path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
+        path = " -> ".join([cycle[0][0], *(c[1] for c in cycle)])
         problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))
     for node in topology.nodes.values():
-        ntype = NODE_TYPES.get(node.type)
+        ntype = _node_type(node.type)
         if ntype is None:
             continue
         for port in ntype.inputs:
