@@ -1,0 +1,127 @@
+"""``topology-studio run`` as a user runs it: a subprocess, signals, exit codes, metrics file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import fileformat
+from engine.builder import StreamsBuilder
+from tests.engine.kafka_util import consume_all, create_topic, produce
+
+pytestmark = pytest.mark.kafka
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "gui.launcher", *args]
+
+
+def env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": ""}
+
+
+def write(topology, tmp_path: Path) -> Path:
+    path = tmp_path / f"{topology.name}.topology.json"
+    fileformat.write(topology, path)
+    return path
+
+
+def test_sigint_mid_stream_then_restart_loses_no_record(bootstrap, unique, tmp_path):
+    src, out, total = f"in-{unique}", f"out-{unique}", 40_000
+    create_topic(bootstrap, src, partitions=2)
+    # Input keeps arriving while the run is interrupted, so the stop lands mid-stream.
+    writer = threading.Thread(target=lambda: [
+        (produce(bootstrap, src, [(f"k{i % 97}", {"i": i}) for i in range(start, start + 1_000)]),
+         time.sleep(0.25)) for start in range(0, total, 1_000)])
+    writer.start()
+    b = StreamsBuilder(f"restart-{unique}", commit_interval="200ms")
+    b.stream(src, name="src").map("{'i': value['i'], 'sq': value['i'] * value['i']}", name="sq").to(out, name="out")
+    path = write(b.build(), tmp_path)
+
+    proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if len(consume_all(bootstrap, out, timeout=0.5, quiet=0.2)) > 0:
+                break
+        proc.send_signal(signal.SIGINT)
+        stopped_at = time.monotonic()
+        code = proc.wait(timeout=30)
+        assert time.monotonic() - stopped_at < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, proc.stderr.read()
+    first = consume_all(bootstrap, out, timeout=10, quiet=1.0)
+    writer.join()
+    assert 0 < len(first) < total, "the run must be interrupted mid-stream for this test to mean anything"
+
+    metrics = tmp_path / "metrics.json"
+    second = subprocess.run(cli("run", str(path), "--bootstrap", bootstrap, "--until-idle", "1.5",
+                                "--metrics-out", str(metrics)),
+                            cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    seen = {json.loads(m.value())["i"] for m in consume_all(bootstrap, out, expect=total, timeout=60)}
+    assert seen == set(range(total))
+    report = json.loads(metrics.read_text())
+    assert set(report) == {"nodes", "lag", "records_per_second", "elapsed_s"}
+    assert report["nodes"]["src"]["in"] <= total - len(first) + 2_000  # resumed near where it stopped
+    assert report["lag"] == {src: {"0": 0, "1": 0}}
+
+
+def test_sigterm_stops_cleanly(bootstrap, unique, tmp_path):
+    b = StreamsBuilder(f"term-{unique}")
+    b.generator(f"gen-{unique}", name="gen", rate=200).to(f"copy-{unique}", name="copy")
+    path = write(b.build(), tmp_path)
+    proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert "stopped" in proc.stderr.read()
+
+
+def test_exit_codes(tmp_path, unique):
+    good = StreamsBuilder(f"codes-{unique}")
+    good.stream("t", name="s").to("u", name="o")
+    path = write(good.build(), tmp_path)
+    unreachable = subprocess.run(cli("run", str(path), "--bootstrap", "127.0.0.1:1"), cwd=ROOT, env=env(),
+                                 capture_output=True, text=True, timeout=60)
+    assert unreachable.returncode == 3
+    assert "cannot reach Kafka at 127.0.0.1:1" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+    broken = tmp_path / "broken.topology.json"
+    broken.write_text('{"format": "topology-studio/1", "name": "b", "nodes": [{"id": "x", "type": "nope"}], "edges": []}')
+    invalid = subprocess.run(cli("run", str(broken), "--sandbox"), cwd=ROOT, env=env(),
+                             capture_output=True, text=True, timeout=60)
+    assert invalid.returncode == 1
+    assert invalid.stderr.startswith("x: unknown node type 'nope'")
+
+    usage = subprocess.run(cli("run"), cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2
+
+
+def test_run_with_sandbox_and_max_seconds(tmp_path, unique):
+    b = StreamsBuilder(f"sandbox-{unique}")
+    b.generator("orders", name="gen", rate=100, seed=1).filter("value['status'] == 'paid'", name="paid").to_console(name="log", limit=3)
+    path = write(b.build(), tmp_path)
+    metrics = tmp_path / "m.json"
+    done = subprocess.run(cli("run", str(path), "--sandbox", "--max-seconds", "6", "--metrics-out", str(metrics)),
+                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert "sandbox broker on 127.0.0.1:" in done.stderr
+    assert done.stdout.count("[log] ") == 3
+    report = json.loads(metrics.read_text())
+    assert report["nodes"]["gen"]["out"] > 0
+    assert report["nodes"]["log"]["out"] == 3
