@@ -315,7 +315,7 @@ def run(source, value=None, key=None, timestamp=0, headers=None):
     ("key % value", (10**9, 1), "%*d"),
     ("sum(value, [])", [[0] * 1000] * 2000, None),
     ("sum(value, ())", [(0,) * 1000] * 2000, None),
-])
+], ids=lambda v: v if isinstance(v, str) and len(v) < 60 else type(v).__name__)
 def test_huge_results_raise_limit_error_per_record(source, value, key):
     expr = compile_expression(source)  # not constant: refused only when it runs
     with pytest.raises(ExpressionLimitError):
