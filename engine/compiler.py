@@ -63,7 +63,10 @@ def operator(type_name: str):
     return importlib.import_module(f"engine.operators.{type_name}")
 
 
-def compile_topology(topology: Topology, ctx, application_id: str | None = None) -> CompiledTopology:
+def compile_topology(topology: Topology, ctx, application_id: str | None = None,
+                     tap: Callable[[str], Callable[[Record], None]] | None = None) -> CompiledTopology:
+    """Compose the executors. ``tap(node_id)``, when given, returns an executor that sees
+    every record leaving that node (entering it, for sinks): the app's data preview."""
     app_id = application_id or topology.name
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(topology.nodes)
@@ -118,7 +121,13 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None)
                 child = inputs_of[e.target][e.target_port]
             children.setdefault(e.source_port, []).append(child)
 
+        if tap is not None and ntype.outputs:
+            node_tap = tap(node_id)
+            for port in ntype.output_ports(node.params):
+                children.setdefault(port, []).append(node_tap)
         executor = operator(node.type).get_executor(node, ctx, children)
+        if tap is not None and not ntype.outputs:
+            executor = _tapped(executor, tap(node_id))
         if node.type in SOURCE_TYPES:
             topic = node.params["topic"]
             entries.setdefault(topic, []).append(executor)
@@ -156,6 +165,14 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None)
         source_starts=source_starts, generators=generators, internal_topics=internal,
         output_topics=outputs, store_topics=store_topics,
     )
+
+
+def _tapped(executor: Callable[[Record], None], node_tap: Callable[[Record], None]):
+    def process(record: Record) -> None:
+        node_tap(record)
+        executor(record)
+
+    return process
 
 
 def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]:

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -72,6 +73,7 @@ class RunConfig:
     on_sample: Callable[[str, dict], None] | None = None
     metrics_interval_s: float = 1.0
     session_timeout_ms: int = 6000
+    sample_size: int = 0  # > 0: keep the latest records that passed each node (data preview)
 
 
 class KafkaRun:
@@ -111,6 +113,7 @@ class KafkaRun:
         self._in_txn = False
         self._rate_window: list[tuple[float, dict]] = []
         self.compiled: CompiledTopology | None = None
+        self._samples: dict[str, deque] = {}
 
     # -- Context (what operators call) -------------------------------------------
 
@@ -168,6 +171,21 @@ class KafkaRun:
             os.makedirs(directory, exist_ok=True)
             handle = self._files[path] = open(path, "a", encoding="utf-8")  # noqa: SIM115
         return handle
+
+    def _tap(self, node_id: str):
+        ring = self._samples[node_id] = deque(maxlen=self.config.sample_size)
+        return ring.append
+
+    def samples(self, node_id: str) -> list[dict]:
+        """The latest records that passed ``node_id`` (oldest first), as plain data."""
+        out = []
+        for record in list(self._samples.get(node_id, ())):
+            origin = record.origin
+            out.append({"key": _plain(record.key), "value": _plain(record.value),
+                        "timestamp": record.timestamp, "partition": record.partition,
+                        "topic": origin.topic() if origin is not None else None,
+                        "offset": origin.offset() if origin is not None else None})
+        return out
 
     # -- stores ------------------------------------------------------------------
 
@@ -499,7 +517,8 @@ class KafkaRun:
         self._final_lag: dict = {}
         self._stop_deadline = float("inf")
         admin = self.check_reachable()
-        self.compiled = compile_topology(self.topology, self, self.application_id)
+        self.compiled = compile_topology(self.topology, self, self.application_id,
+                                         tap=self._tap if self.config.sample_size > 0 else None)
         self._ensure_topics(admin)
         del admin
         base = self._base_config()
@@ -651,6 +670,18 @@ class KafkaRun:
         # threads end here rather than whenever the garbage collector runs.
         self._consumer = self._producer = self._gen_producer = None
         gc.collect()
+
+
+def _plain(value: Any) -> Any:
+    """A value safe to pickle and show: JSON types as they are, anything else as text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    try:
+        return _unjson(_json(value))
+    except Exception:  # noqa: BLE001
+        return str(value)
 
 
 def _preview(data: bytes | None, limit: int = 2000) -> str | None:
