@@ -62,7 +62,7 @@ def string_literal(text: str) -> str:
     return quote + "".join(out) + quote
 
 
-def number_literal(value: int | float) -> str:
+def number_literal(value: float) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             raise ExportError("NaN cannot be written as a literal")
@@ -73,7 +73,7 @@ def number_literal(value: int | float) -> str:
     return repr(value)
 
 
-def literal(value) -> "_Doc":
+def literal(value) -> _Doc:
     """The document of a JSON-like value (str, number, bool, None, list, dict)."""
     if value is None or isinstance(value, bool):
         return _Atom(repr(value))
