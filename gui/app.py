@@ -1,0 +1,117 @@
+"""The app's entry point: ``main(argv)`` opens the main window on FILE, on work recovered
+after a crash, or on the demo topology, and starts the local sandbox broker beside it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import resources
+from gui import icons
+from gui.settings import APPLICATION, ORGANIZATION
+
+
+def apply_theme(app: QApplication) -> None:
+    """Fusion with a dark palette, refined by resources/style.qss."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#1f232b", QPalette.ColorRole.WindowText: "#d7dbe3",
+        QPalette.ColorRole.Base: "#171a20", QPalette.ColorRole.AlternateBase: "#1c2027",
+        QPalette.ColorRole.ToolTipBase: "#2a2f3a", QPalette.ColorRole.ToolTipText: "#e6e9ef",
+        QPalette.ColorRole.Text: "#d7dbe3", QPalette.ColorRole.Button: "#2a2f3a",
+        QPalette.ColorRole.ButtonText: "#d7dbe3", QPalette.ColorRole.BrightText: "#ffffff",
+        QPalette.ColorRole.Highlight: "#3a7cc4", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#7fb3f0", QPalette.ColorRole.PlaceholderText: "#6c7483",
+        QPalette.ColorRole.Mid: "#2a2f3a", QPalette.ColorRole.Dark: "#14161b",
+        QPalette.ColorRole.Light: "#3a404c", QPalette.ColorRole.Midlight: "#30353f",
+        QPalette.ColorRole.Shadow: "#0d0f12",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6472"))
+    app.setPalette(palette)
+    qss = resources.path("style.qss")
+    if qss.exists():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "topology-studio",
+                                                   *(argv or [])])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setWindowIcon(icons.app_icon())
+    apply_theme(app)
+    return app
+
+
+def _offer_recovery(window) -> bool:
+    """Offer work lost in a crash; True when a recovered topology was opened."""
+    from gui.recovery import default_directory, orphans
+
+    found = orphans(window.recovery.directory if window.recovery else default_directory())
+    if not found:
+        return False
+    latest = found[0]
+    when = datetime.fromtimestamp(latest.saved_at).strftime("%Y-%m-%d %H:%M")
+    where = latest.original_path or "a topology never saved"
+    answer = QMessageBox.question(
+        window, "Recover unsaved work",
+        f"Topology Studio closed without saving '{latest.name}' ({where}), last changed {when}.\n\n"
+        "Restore it? Choose No to discard it.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+    restored = False
+    if answer == QMessageBox.StandardButton.Yes:
+        restore(window.document, latest)
+        restored = True
+    for r in found:
+        r.discard()
+    return restored
+
+
+def restore(document, recovered) -> None:
+    """Open recovered work as unsaved changes to its original file (if it had one)."""
+    path = Path(recovered.original_path) if recovered.original_path else None
+    document.set_topology(recovered.load(), path)
+    document.undo_stack.resetClean()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    files = [a for a in args if not a.startswith("-")]
+    app = make_application([a for a in args if a.startswith("-")])
+
+    from gui.broker_service import SandboxBrokerService
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    if files:
+        if not window.open_file(files[0]):
+            window.document.new_from_demo()
+    elif not _offer_recovery(window):
+        window.document.new_from_demo()
+    window.show()
+    window.view.fit()
+
+    broker = SandboxBrokerService(window)
+    window.set_broker_status("Starting sandbox broker…")
+    broker.started.connect(lambda address: window.set_broker_status(f"Sandbox broker {address}", True))
+    broker.failed.connect(lambda message: window.set_broker_status(message, False))
+    app.aboutToQuit.connect(broker.stop)
+    broker.start()
+    try:
+        return app.exec()
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

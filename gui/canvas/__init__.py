@@ -1,0 +1,1 @@
+"""The canvas: a QGraphicsScene that mirrors the topology model, its items and its view."""

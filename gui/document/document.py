@@ -1,0 +1,223 @@
+"""The open document: one topology, its file, its undo stack and its problems.
+
+Every user gesture arrives here as a verb (``add_node``, ``connect``, ``move_nodes``...)
+and becomes one undo command. Views observe the topology itself; the document only
+says when the whole topology is replaced (new, open) and when problems change.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+import resources
+from engine import fileformat
+from engine.catalogue import NODE_TYPES
+from engine.model import Edge, ModelError, Node, Topology
+from engine.problems import Problem
+from engine.validation import validate
+from gui.document import clipboard, commands
+from gui.document.wiring import connection_problem
+from gui.layout import auto_layout
+
+VALIDATION_DELAY_MS = 120
+
+
+class TopologyDocument(QObject):
+    topology_replaced = Signal(object)  # (Topology)
+    problems_changed = Signal(list)  # (list[Problem])
+    path_changed = Signal(object)  # (Path | None)
+    modified_changed = Signal(bool)
+    edited = Signal()  # any change of the model (autosave listens)
+
+    def __init__(self, topology: Topology | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.path: Path | None = None
+        self.load_problems: list[Problem] = []
+        self.problems: list[Problem] = []
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(VALIDATION_DELAY_MS)
+        self._validate_timer.timeout.connect(self.revalidate)
+        self.topology: Topology = Topology()
+        self._connect(self.topology)
+        if topology is not None:
+            self.set_topology(topology)
+        else:
+            self.revalidate()
+
+    # -- the whole topology ---------------------------------------------------------
+
+    def _events(self, topology: Topology):
+        return (topology.node_added, topology.node_removed, topology.node_renamed,
+                topology.params_changed, topology.edge_added, topology.edge_removed,
+                topology.settings_changed, topology.name_changed)
+
+    def _connect(self, topology: Topology) -> None:
+        for event in self._events(topology):
+            event.connect(self._on_structure_changed)
+        topology.node_moved.connect(self._on_node_moved)
+
+    def _disconnect(self, topology: Topology) -> None:
+        for event in self._events(topology):
+            event.disconnect(self._on_structure_changed)
+        topology.node_moved.disconnect(self._on_node_moved)
+
+    def set_topology(self, topology: Topology, path: Path | None = None,
+                     load_problems: list[Problem] | None = None) -> None:
+        """Replace the document's topology (new, open, restore): the undo history starts over."""
+        self._disconnect(self.topology)
+        self.undo_stack.clear()
+        missing = [n for n in topology.nodes.values() if n.position is None]
+        if missing:
+            laid_out = auto_layout(topology)
+            for node in missing:
+                node.position = laid_out[node.id]
+        self.topology = topology
+        self._connect(topology)
+        self.load_problems = list(load_problems or [])
+        self.path = Path(path) if path else None
+        self.undo_stack.setClean()
+        self.topology_replaced.emit(topology)
+        self.path_changed.emit(self.path)
+        self.modified_changed.emit(False)
+        self.revalidate()
+
+    def new_empty(self) -> None:
+        self.set_topology(Topology("untitled", {}))
+
+    def new_from_demo(self) -> None:
+        topology, problems = fileformat.read(resources.DEMO_TOPOLOGY)
+        self.set_topology(topology, None, problems)
+
+    def open(self, path: str | Path) -> list[Problem]:
+        """Load ``path``; returns the file's structural problems (the topology loads anyway)."""
+        topology, problems = fileformat.read(path)
+        if problems and not topology.nodes and any("cannot read" in p.message or "not valid JSON"
+                                                    in p.message for p in problems):
+            return problems
+        self.set_topology(topology, Path(path), problems)
+        return problems
+
+    def save(self, path: str | Path | None = None) -> Path:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no file yet: choose one with save as")
+        fileformat.write(self.topology, target)
+        self.undo_stack.setClean()
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit(target)
+        return target
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def display_name(self) -> str:
+        return self.path.name if self.path else f"{self.topology.name} (not saved)"
+
+    # -- validation ------------------------------------------------------------------
+
+    def _on_structure_changed(self, *args) -> None:
+        self._validate_timer.start()
+        self.edited.emit()
+
+    def _on_node_moved(self, *args) -> None:
+        self.edited.emit()
+
+    def revalidate(self) -> None:
+        self._validate_timer.stop()
+        self.problems = validate(self.topology)
+        self.problems_changed.emit(self.problems)
+
+    # -- gestures, one undo command each -----------------------------------------------
+
+    def push(self, command) -> None:
+        self.undo_stack.push(command)
+
+    def add_node(self, type_name: str, position: tuple[float, float], node_id: str | None = None) -> str:
+        spec = NODE_TYPES.get(type_name)
+        base = node_id or (type_name.replace("_source", "").replace("_sink", "_out") if spec else "node")
+        new_id = self.topology.unique_id(base)
+        node = Node(new_id, type_name, spec.defaults() if spec else {}, (float(position[0]), float(position[1])))
+        self.push(commands.AddNodeCommand(self.topology, node))
+        return new_id
+
+    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> None:
+        node_ids = [n for n in node_ids if n in self.topology.nodes]
+        edges = [e for e in edges if e in self.topology.edges]
+        if node_ids or edges:
+            self.push(commands.RemoveCommand(self.topology, node_ids, edges))
+
+    def connect(self, edge: Edge) -> str | None:
+        """Add ``edge``; returns the reason when the connection is refused."""
+        problem = connection_problem(self.topology, edge)
+        if problem is None:
+            self.push(commands.AddEdgeCommand(self.topology, edge))
+        return problem
+
+    def move_nodes(self, moves: dict[str, tuple]) -> None:
+        moves = {k: v for k, v in moves.items() if v[0] != v[1] and k in self.topology.nodes}
+        if moves:
+            self.push(commands.MoveNodesCommand(self.topology, moves))
+
+    def set_params(self, node_id: str, params: dict, merge_key=None) -> None:
+        if self.topology.node(node_id).params != params:
+            self.push(commands.SetParamsCommand(self.topology, node_id, params, merge_key))
+
+    def set_param(self, node_id: str, name: str, value, merge_key=None) -> None:
+        params = copy.deepcopy(self.topology.node(node_id).params)
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+        self.set_params(node_id, params, merge_key)
+
+    def rename_node(self, old: str, new: str) -> None:
+        """Raises ModelError with a sentence when ``new`` cannot be used."""
+        if old == new:
+            return
+        probe = Topology()
+        probe.add_node(Node(new, "probe"))  # checks the id pattern
+        if new in self.topology.nodes:
+            raise ModelError(f"a node named '{new}' already exists")
+        self.push(commands.RenameNodeCommand(self.topology, old, new))
+
+    def set_setting(self, name: str, value, merge_key=None) -> None:
+        settings = copy.deepcopy(self.topology.settings)
+        if value is None or value == "":
+            settings.pop(name, None)
+        else:
+            settings[name] = value
+        if settings != self.topology.settings:
+            self.push(commands.SetSettingsCommand(self.topology, settings, merge_key))
+
+    def rename_topology(self, name: str) -> None:
+        if name and name != self.topology.name:
+            self.push(commands.RenameTopologyCommand(self.topology, name))
+
+    def paste(self, frag: dict, at: tuple[float, float] | None = None,
+              offset: tuple[float, float] = (30.0, 30.0), text: str = "Paste") -> list[str]:
+        nodes, edges = clipboard.instantiate(self.topology, frag, offset=offset, at=at)
+        if not nodes:
+            return []
+        command = commands.PasteCommand(self.topology, nodes, edges, text)
+        self.push(command)
+        return command.node_ids
+
+    def duplicate(self, node_ids: list[str]) -> list[str]:
+        return self.paste(clipboard.fragment(self.topology, node_ids), offset=(40.0, 40.0),
+                          text="Duplicate")
+
+    def auto_layout(self) -> None:
+        new = auto_layout(self.topology)
+        moves = {nid: (self.topology.nodes[nid].position, pos) for nid, pos in new.items()
+                 if self.topology.nodes[nid].position != pos}
+        if moves:
+            self.push(commands.MoveNodesCommand(self.topology, moves, "Auto-layout"))
