@@ -84,7 +84,9 @@ def window_from_param(window: dict | None):
         return TumblingWindow(window["size"], window.get("grace"))
     if kind == "hopping":
         return HoppingWindow(window["size"], window["advance"], window.get("grace"))
-    return SessionWindow(window["gap"], window.get("grace"))
+    if kind == "session":
+        return SessionWindow(window["gap"], window.get("grace"))
+    raise ValueError(f"unknown window type {kind!r}")
 
 
 class StreamsBuilder:
