@@ -433,6 +433,19 @@ class _Reader:
             self.fail(node, f"{label}(): name must be a string")
         if label == "branch":
             self.check_branches(node, args[0] if args else kwargs.get("branches"))
+        if label in ("window", "windowed_by"):
+            window = args[0] if args else kwargs.get("window")
+            if not isinstance(window, (dict, api.TumblingWindow, api.HoppingWindow,
+                                       api.SessionWindow)):
+                self.fail(node, f"{label}() takes TumblingWindow(...), HoppingWindow(...), "
+                                "SessionWindow(...) or a dict such as "
+                                "{\"type\": \"tumbling\", \"size\": \"1m\"}")
+        if label == "aggregate":
+            aggs = args[0] if args else kwargs.get("aggregations")
+            if not isinstance(aggs, list) or not all(
+                    isinstance(a, (dict, api.Aggregation)) for a in aggs):
+                self.fail(node, "aggregate() takes a list of Aggregation(name, fn, expr) or "
+                                "{\"name\": ..., \"fn\": ..., \"expr\": ...}")
         try:
             return fn(*args, **kwargs)
         except ModelError as exc:

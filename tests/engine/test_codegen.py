@@ -238,7 +238,7 @@ def test_awkward_ids_become_distinct_identifiers():
 ])
 def test_expressions_are_written_exactly(text):
     literal = string_literal(text)
-    assert eval(literal) == text  # noqa: S307 - our own literal
+    assert eval(literal) == text
     b = StreamsBuilder("exprs")
     b.stream("in", name="src").set_fields({"f": text}, name="step").to("out", name="out")
     topology = b.build(check=False)
@@ -304,9 +304,11 @@ def _random_topology(seed: int) -> Topology:
                 streams.append(s.join(other, "{**left, **(right or {})}", name=nid("jn"),
                                       window=r.choice([None, "5m"])))
     for s in streams:
-        r.choice([lambda: s.to(word(2, 40), name=nid("out")),
-                  lambda: s.to_console(name=nid("con"), limit=r.choice([None, 10])),
-                  lambda: None])()
+        sink = r.random()
+        if sink < 0.4:
+            s.to(word(2, 40), name=nid("out"))
+        elif sink < 0.7:
+            s.to_console(name=nid("con"), limit=r.choice([None, 10]))
     topology = b.build(check=False)
     return _with_positions(topology, seed) if r.random() < 0.7 else topology
 
@@ -328,7 +330,7 @@ def test_exported_scripts_are_ruff_format_clean(tmp_path):
     if ruff is None:
         pytest.skip("ruff is not installed")
     result = subprocess.run([*ruff, "format", "--isolated", "--check", "--diff", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
