@@ -32,7 +32,10 @@ MAX_DEPTH = 200  # nesting levels of the syntax tree; deeper trees would exhaust
 
 
 class ExpressionError(ValueError):
-    """An expression that is not valid, or not allowed."""
+    """An expression that is not valid, or not allowed.
+
+    ``col``, where known, counts from the first non-blank character of the expression.
+    """
 
     def __init__(self, message: str, col: int | None = None):
         super().__init__(message)
@@ -369,7 +372,6 @@ def compile_expression(source: str, names: tuple[str, ...] = RECORD_NAMES) -> Ex
     except SyntaxError as exc:
         # offset 0: the text ended too early, so the error is at its end
         col = min(exc.offset - 1, len(text)) if exc.offset else len(text)
-        col += len(source) - len(source.lstrip())  # columns count in the text as written
         raise ExpressionError(f"syntax error: {exc.msg}", col) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(_TOO_DEEP) from None

@@ -311,7 +311,7 @@ def _check_edges(topology: Topology) -> list[Problem]:
     except nx.NetworkXNoCycle:
         cycle = None
     if cycle:
-        path = " -> ".join([cycle[0][0], *(c[1] for c in cycle)])
+        path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
         problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))
     for node in topology.nodes.values():
         ntype = _node_type(node.type)

@@ -464,3 +464,9 @@ def test_expression_equality_is_by_source():
 def test_headers_dict_decodes_utf8_and_keeps_bytes():
     assert headers_dict(None) == {}
     assert headers_dict([("a", b"x"), ("b", b"\xff"), ("c", "t")]) == {"a": "x", "b": b"\xff", "c": "t"}
+
+
+def test_column_counts_from_the_first_non_blank_character():
+    with pytest.raises(ExpressionError) as info:
+        compile_expression("   value $ 1")
+    assert info.value.col == len("value ")

@@ -403,7 +403,7 @@ def test_cycle_names_its_path():
     cycle = [p for p in problems if "cycle" in p.message]
     assert len(cycle) == 1 and cycle[0].is_error
     assert "a topology must be acyclic" in cycle[0].message
-    path = cycle[0].message.split("(")[1].split(")")[0].split(" -> ")
+    path = cycle[0].message.split("(")[1].split(")")[0].split(" → ")
     assert path[0] == path[-1] == cycle[0].node_id
     assert sorted(path[:-1]) == ["a", "b", "m"]
 
@@ -412,7 +412,7 @@ def test_self_loop_is_a_cycle():
     topology = Topology("app")
     topology.add_node(Node("m", "merge"))
     topology.connect("m", "m")
-    assert_problem(validate(topology), "m", "is part of a cycle (m -> m)")
+    assert_problem(validate(topology), "m", "is part of a cycle (m → m)")
 
 
 @pytest.mark.parametrize("node,phrase", [
