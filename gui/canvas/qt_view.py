@@ -29,7 +29,7 @@ class TopologyView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
@@ -54,11 +54,13 @@ class TopologyView(QGraphicsView):
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         scale = factor / self.zoom()
         if anchor is not None:
+            # Keep the scene point under ``anchor`` where it is (zoom to the cursor).
             before = self.mapToScene(anchor.toPoint())
             self.scale(scale, scale)
             after = self.mapToScene(anchor.toPoint())
-            delta = after - before
-            self.translate(delta.x(), delta.y())
+            delta = (before - after) * self.zoom()
+            self.horizontalScrollBar().setValue(round(self.horizontalScrollBar().value() + delta.x()))
+            self.verticalScrollBar().setValue(round(self.verticalScrollBar().value() + delta.y()))
         else:
             self.scale(scale, scale)
         self.zoom_changed.emit(self.zoom())
@@ -166,13 +168,13 @@ class TopologyView(QGraphicsView):
         if event.mimeData().hasFormat(NODE_TYPE_MIME):
             event.acceptProposedAction()
         else:
-            super().dragEnterEvent(event)
+            event.ignore()
 
     def dragMoveEvent(self, event) -> None:
         if event.mimeData().hasFormat(NODE_TYPE_MIME):
             event.acceptProposedAction()
         else:
-            super().dragMoveEvent(event)
+            event.ignore()
 
     def dropEvent(self, event) -> None:
         if event.mimeData().hasFormat(NODE_TYPE_MIME):

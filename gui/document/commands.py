@@ -2,7 +2,9 @@
 
 Commands hold ids and plain values, never items, so they stay valid whatever the
 scene does. Removing nodes removes their edges first through child commands, as
-orange-canvas-core does, so undo restores them in the right order.
+orange-canvas-core does, so undo restores them in the right order. The children are
+kept by the Python parent (``_CompositeCommand``), not by Qt's parent pointer: a
+command owned by both would be freed twice when the stack is cleared.
 """
 
 from __future__ import annotations
@@ -72,7 +74,23 @@ class _RemoveNodeCommand(QUndoCommand):
         self.topology.add_node(self.node.copy())
 
 
-class RemoveCommand(QUndoCommand):
+class _CompositeCommand(QUndoCommand):
+    """Runs its children in order on redo and in reverse on undo."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.parts: list[QUndoCommand] = []
+
+    def redo(self) -> None:
+        for part in self.parts:
+            part.redo()
+
+    def undo(self) -> None:
+        for part in reversed(self.parts):
+            part.undo()
+
+
+class RemoveCommand(_CompositeCommand):
     """Delete a selection: the edges first (as child commands), then the nodes."""
 
     def __init__(self, topology: Topology, node_ids: list[str], edges: list[Edge] = ()):
@@ -84,9 +102,9 @@ class RemoveCommand(QUndoCommand):
         for edge in list(edges) + [x for x in topology.edges if x.source in doomed or x.target in doomed]:
             if edge not in seen and edge in topology.edges:
                 seen.add(edge)
-                RemoveEdgeCommand(topology, edge, self)
+                self.parts.append(RemoveEdgeCommand(topology, edge))
         for node_id in node_ids:
-            _RemoveNodeCommand(topology, node_id, self)
+            self.parts.append(_RemoveNodeCommand(topology, node_id))
 
 
 class MoveNodesCommand(QUndoCommand):
@@ -189,15 +207,13 @@ class RenameNodeCommand(QUndoCommand):
         self.topology.rename_node(self.new, self.old)
 
 
-class PasteCommand(QUndoCommand):
+class PasteCommand(_CompositeCommand):
     """Add several nodes and the edges between them (paste, duplicate)."""
 
     def __init__(self, topology: Topology, nodes: list[Node], edges: list[Edge], text: str = "Paste"):
         super().__init__(f"{text} {nodes[0].id}" if len(nodes) == 1 else f"{text} {len(nodes)} nodes")
-        for node in nodes:
-            AddNodeCommand(topology, node, self)
-        for edge in edges:
-            AddEdgeCommand(topology, edge, self)
+        self.parts = [AddNodeCommand(topology, node) for node in nodes]
+        self.parts += [AddEdgeCommand(topology, edge) for edge in edges]
         self.node_ids = [n.id for n in nodes]
 
 

@@ -24,6 +24,8 @@ from gui.document.wiring import connection_problem
 from gui.layout import auto_layout
 
 VALIDATION_DELAY_MS = 120
+DEFAULT_IDS = {"kafka_source": "source", "generator_source": "generator", "kafka_sink": "sink",
+               "console_sink": "console", "file_sink": "file_out"}
 
 
 class TopologyDocument(QObject):
@@ -36,7 +38,7 @@ class TopologyDocument(QObject):
     def __init__(self, topology: Topology | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
         self.load_problems: list[Problem] = []
         self.problems: list[Problem] = []
@@ -115,6 +117,9 @@ class TopologyDocument(QObject):
             self.path_changed.emit(target)
         return target
 
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
     @property
     def modified(self) -> bool:
         return not self.undo_stack.isClean()
@@ -143,7 +148,7 @@ class TopologyDocument(QObject):
 
     def add_node(self, type_name: str, position: tuple[float, float], node_id: str | None = None) -> str:
         spec = NODE_TYPES.get(type_name)
-        base = node_id or (type_name.replace("_source", "").replace("_sink", "_out") if spec else "node")
+        base = node_id or DEFAULT_IDS.get(type_name, type_name if spec else "node")
         new_id = self.topology.unique_id(base)
         node = Node(new_id, type_name, spec.defaults() if spec else {}, (float(position[0]), float(position[1])))
         self.push(commands.AddNodeCommand(self.topology, node))

@@ -33,13 +33,6 @@ def connection_problem(topology: Topology, edge: Edge) -> str | None:
         return f"'{edge.target}' has no input '{edge.target_port}'"
     if edge in topology.edges:
         return f"'{edge.source}' is already connected there"
-    target_type = NODE_TYPES.get(topology.node(edge.target).type)
-    if not (target_type and target_type.many_inputs):
-        taken = [e for e in topology.incoming(edge.target) if e.target_port == edge.target_port]
-        if taken:
-            port = "input" if edge.target_port == "in" else f"'{edge.target_port}' input"
-            return (f"the {port} of '{edge.target}' is already taken by '{taken[0].source}'; "
-                    "use a merge node to combine streams")
     graph = nx.DiGraph()
     graph.add_nodes_from(topology.nodes)
     graph.add_edges_from((e.source, e.target) for e in topology.edges
@@ -47,6 +40,13 @@ def connection_problem(topology: Topology, edge: Edge) -> str | None:
     if nx.has_path(graph, edge.target, edge.source):
         path = nx.shortest_path(graph, edge.target, edge.source)
         return f"it would make a cycle ({' → '.join([edge.source, *path])}); a topology must be acyclic"
+    target_type = NODE_TYPES.get(topology.node(edge.target).type)
+    if not (target_type and target_type.many_inputs):
+        taken = [e for e in topology.incoming(edge.target) if e.target_port == edge.target_port]
+        if taken:
+            port = "input" if edge.target_port == "in" else f"'{edge.target_port}' input"
+            return (f"the {port} of '{edge.target}' is already taken by '{taken[0].source}'; "
+                    "use a merge node to combine streams")
     return None
 
 
