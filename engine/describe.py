@@ -413,11 +413,7 @@ def layout(desc: StreamsDescription, graph: nx.DiGraph | None = None) -> dict[st
             column.append(node)
         for col in sorted(rows):
             # Order each column by the mean row of its predecessors to keep edges short.
-            def key(n, col=col):
-                preds = [row_of[p] for p in graph.predecessors(n) if p in row_of]
-                return (_is_store(graph, n), sum(preds) / len(preds) if preds else 0.0)
-
-            rows[col].sort(key=key)
+            rows[col].sort(key=lambda n, placed=row_of: _row_key(graph, n, placed))
             for i, node in enumerate(rows[col]):
                 row_of[node] = float(i)
         height = max((len(c) for c in rows.values()), default=1)
@@ -425,6 +421,11 @@ def layout(desc: StreamsDescription, graph: nx.DiGraph | None = None) -> dict[st
             positions[node] = (layer[node] * LAYER_WIDTH, top + row_of[node] * ROW_HEIGHT)
         top += height * ROW_HEIGHT + BAND_GAP
     return positions
+
+
+def _row_key(graph: nx.DiGraph, node: str, placed: dict[str, float]) -> tuple[bool, float]:
+    preds = [placed[p] for p in graph.predecessors(node) if p in placed]
+    return _is_store(graph, node), sum(preds) / len(preds) if preds else 0.0
 
 
 def _is_store(graph: nx.DiGraph, node: str) -> bool:

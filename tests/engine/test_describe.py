@@ -178,8 +178,8 @@ def test_consumer_group_hint_needs_the_application_id():
     ("Topologies:\n   Sub-topology: 0\n    Sauce: a (topics: [t])\n", 3, "cannot read"),
     ("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t]\n", 3, "not closed"),
     ("Topologies:\n   Sub-topology: 0\n    Source: a (stores: [t])\n", 3, "expected topics"),
-    ("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> none\n"
-     "   Sub-topology: 1\n    Source: a (topics: [u])\n      --> none\n", 6, "described twice"),
+    (("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> none\n"
+      "   Sub-topology: 1\n    Source: a (topics: [u])\n      --> none\n"), 6, "described twice"),
     ("Topologies:\n   Sub-topology: 0\n    Sink: s (topic: t)\n      --> x\n", 4,
      "cannot have successors"),
 ])
