@@ -312,7 +312,7 @@ class _Checker:
             if target.id.startswith("_") or target.id in ALLOWED_FUNCTIONS:
                 self.fail(target, f"'{target.id}' cannot be used as a loop variable")
             return frozenset([target.id])
-        if isinstance(target, (ast.Tuple, ast.List)):
+        if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
             names: frozenset[str] = frozenset()
             for elt in target.elts:
                 names |= self.targets(elt)
@@ -425,9 +425,13 @@ def _evaluate_constants(node: ast.AST) -> None:
         stack.extend(ast.iter_child_nodes(child))
 
 
+_LOOPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _has_names_except_guards(node: ast.AST) -> bool:
+    """Whether ``node`` depends on anything but constants (loops count: they can run long)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.Name) and n.id not in _GUARDS:
+        if (isinstance(n, ast.Name) and n.id not in _GUARDS) or isinstance(n, _LOOPS):
             return True
     return False
 

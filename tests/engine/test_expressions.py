@@ -133,6 +133,9 @@ ESCAPES = [
     "[v for v.x in value]",
     "[v for v[0] in value]",
     "[x for (x, *y) in value]",
+    "[1 for [] in value]",
+    "[1 for () in value]",
+    "[1 for ((), x) in value]",
     "[*(lambda: 1)()]",
     "{**__builtins__}",
     "[*value.__dict__]",
@@ -470,3 +473,15 @@ def test_column_counts_from_the_first_non_blank_character():
     with pytest.raises(ExpressionError) as info:
         compile_expression("   value $ 1")
     assert info.value.col == len("value ")
+
+
+def test_validation_never_runs_loops():
+    import time
+
+    start = time.monotonic()
+    # nothing here names a variable, yet compiling it must not iterate 10**12 times
+    with pytest.raises(ExpressionError):
+        compile_expression("[1 for [] in [[]]*10**6 for [] in [[]]*10**6 if 0][:1] + [1]")
+    expr = compile_expression("[1 for a in [[]]*10**6 for b in [[]]*10**6 if 0][:1] + [1]")
+    assert time.monotonic() - start < 1
+    assert isinstance(expr.fn, types.FunctionType)
