@@ -106,15 +106,18 @@ class InspectorWidget(QScrollArea):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(14, 12, 14, 14)
         layout.setSpacing(12)
-        old = self.takeWidget()
-        if old is not None:
-            old.deleteLater()
-        self.setWidget(page)
         self._page = page
         self.fields = {}
         self.id_edit = None
         self.node_id = None
         return layout
+
+    def _install_page(self) -> None:
+        """Show the page built since _new_page; built off-screen so its children show at once."""
+        old = self.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.setWidget(self._page)
 
     def _header(self, layout: QVBoxLayout, pixmap_type: str | None, title: str, subtitle: str,
                 description: str) -> None:
@@ -194,6 +197,7 @@ class InspectorWidget(QScrollArea):
             note.setObjectName("help")
             layout.addWidget(note)
         layout.addStretch(1)
+        self._install_page()
         self._on_problems_changed(self.document.problems)
 
     def _build_multi_page(self, node_ids: list[str]) -> None:
@@ -202,6 +206,7 @@ class InspectorWidget(QScrollArea):
                      ("…" if len(node_ids) > 6 else ""),
                      "Drag to move them together; Delete removes them; Ctrl+D duplicates them.")
         layout.addStretch(1)
+        self._install_page()
 
     def _build_settings_page(self) -> None:
         layout = self._new_page()
@@ -231,6 +236,7 @@ class InspectorWidget(QScrollArea):
             self.fields[spec.name] = field
             layout.addWidget(field)
         layout.addStretch(1)
+        self._install_page()
         self._on_problems_changed(self.document.problems)
 
     def _counts(self) -> str:

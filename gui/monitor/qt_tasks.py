@@ -1,0 +1,63 @@
+"""Running blocking calls (network look-ups) off the GUI thread, with the result
+delivered back on the GUI thread through a queued signal."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+
+class BackgroundCall(QObject):
+    """``BackgroundCall(fn, on_done, on_error).start()`` runs ``fn()`` in a daemon thread;
+    ``on_done(result)`` or ``on_error(exception)`` then runs on the GUI thread.
+
+    The object keeps itself alive until it has delivered its result.
+    """
+
+    _delivered = Signal(bool, object)
+    _alive: set["BackgroundCall"] = set()
+
+    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException], None] | None = None, name: str = "background"):
+        super().__init__()
+        self.fn, self.on_done, self.on_error, self.name = fn, on_done, on_error, name
+        self.thread: threading.Thread | None = None
+        self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def start(self) -> "BackgroundCall":
+        BackgroundCall._alive.add(self)
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to on_error on the GUI thread
+            self._delivered.emit(False, exc)
+        else:
+            self._delivered.emit(True, result)
+
+    @Slot(bool, object)
+    def _deliver(self, ok: bool, value: Any) -> None:
+        BackgroundCall._alive.discard(self)
+        try:
+            if ok and self.on_done is not None:
+                self.on_done(value)
+            elif not ok and self.on_error is not None:
+                self.on_error(value)
+        finally:
+            self.deleteLater()
+
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+def run_in_background(fn, on_done=None, on_error=None, name: str = "background") -> BackgroundCall:
+    return BackgroundCall(fn, on_done, on_error, name).start()
