@@ -89,6 +89,23 @@ def window_from_param(window: dict | None):
     raise ValueError(f"unknown window type {kind!r}")
 
 
+def _window_param(window) -> dict | None:
+    if window is None or isinstance(window, dict):
+        return window
+    if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow)):
+        return window.to_param()
+    raise TypeError(f"a window must be TumblingWindow(...), HoppingWindow(...), SessionWindow(...), "
+                    f"a dict or None, not {window!r}")
+
+
+def _branch_param(branch) -> dict:
+    if isinstance(branch, Branch):
+        return branch.to_param()
+    if isinstance(branch, dict) and isinstance(branch.get("name"), str) and "expr" in branch:
+        return dict(branch)
+    raise ValueError(f"a branch must be Branch(name, expr) or a dict with 'name' and 'expr', not {branch!r}")
+
+
 class StreamsBuilder:
     """Builds a Topology node by node; ``build()`` validates and returns it."""
 
@@ -161,7 +178,7 @@ class KStream:
 
     def branch(self, branches: list[Branch | dict], *, name: str | None = None) -> dict[str, "KStream"]:
         """Routes records to the first matching branch; returns a stream per branch and 'else'."""
-        params = {"branches": [b.to_param() if isinstance(b, Branch) else dict(b) for b in branches]}
+        params = {"branches": [_branch_param(b) for b in branches]}
         node = self._then("branch", name, params)
         ports = [b["name"] for b in params["branches"]] + ["else"]
         return {port: KStream(self.builder, node.node_id, port) for port in ports}
@@ -179,8 +196,7 @@ class KStream:
                   group_by: str | None = None, window: Any = None,
                   emit: str | None = None) -> "KStream":
         """An aggregate node in one call (``group_by(...).window(...).aggregate(...)`` reads better)."""
-        if window is not None and not isinstance(window, dict):
-            window = window.to_param()
+        window = _window_param(window)
         aggs = [a.to_param() if isinstance(a, Aggregation) else dict(a) for a in aggregations]
         return self._then("aggregate", name, _params(
             group_by=group_by, window=window, aggregations=aggs, emit=emit))
@@ -212,8 +228,9 @@ class GroupedStream:
     def __init__(self, stream: KStream, expr: str | None, name: str | None):
         self.stream, self.expr, self.name, self.window_param = stream, expr, name, None
 
-    def window(self, window: TumblingWindow | HoppingWindow | SessionWindow | dict) -> "GroupedStream":
-        self.window_param = window if isinstance(window, dict) else window.to_param()
+    def window(self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None) -> "GroupedStream":
+        """Window the aggregation (None: no window)."""
+        self.window_param = _window_param(window)
         return self
 
     windowed_by = window

@@ -73,7 +73,10 @@ class NodeType:
 
 def _branch_ports(params: dict) -> tuple[str, ...]:
     names = []
-    for branch in params.get("branches") or ():
+    branches = params.get("branches") if isinstance(params, dict) else None
+    if not isinstance(branches, list):
+        return ("else",)
+    for branch in branches:
         if isinstance(branch, dict) and isinstance(branch.get("name"), str):
             names.append(branch["name"])
     return (*names, "else")

@@ -151,7 +151,8 @@ def _node_from_dict(raw: Any, index: int) -> tuple[Node | None, list[Problem]]:
     if not isinstance(params, dict):
         problems.append(Problem(node_id, "params must be an object"))
         params = {}
-    params = copy.deepcopy(params)
+    # A param set to null means its default, as if absent (the builder never writes nulls).
+    params = {k: copy.deepcopy(v) for k, v in params.items() if v is not None}
     position = raw.get("position")
     if position is not None:
         if (isinstance(position, (list, tuple)) and len(position) == 2

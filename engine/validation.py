@@ -97,6 +97,13 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
                                              "aggregate never closes", param="emit"))
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
+    if type_name == "file_sink" and isinstance(params.get("path"), str):
+        path = params["path"]
+        if path.startswith(("/", "~", "\\")) or ".." in path.replace("\\", "/").split("/") or \
+                (len(path) > 1 and path[1] == ":"):
+            problems.append(Problem(node_id, f"writes outside the topology's folder ({path}); "
+                                             "check this is meant, especially in a file from "
+                                             "someone else", WARNING, param="path"))
     return problems
 
 

@@ -140,8 +140,6 @@ def test_console_entry_validates_in_a_subprocess(tmp_path):
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="engine/cli.py prints with the console's encoding; needs "
-                   "sys.stdout.reconfigure(errors='backslashreplace') before printing problems")
 def test_non_ascii_problem_on_an_ascii_console_is_no_traceback(tmp_path):
     path = tmp_path / "u.json"
     path.write_text(json.dumps({"format": "topology-studio/1", "name": "app", "nodes": [
