@@ -50,6 +50,10 @@ class TopologyScene(QGraphicsScene):
         self._syncing = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._hint = self._make_hint()
+        self._hint_timer = QTimer(self)  # owned by the scene: never fires after it is gone
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.setInterval(2500)
+        self._hint_timer.timeout.connect(self._on_hint_timeout)
         self.set_topology(topology)
 
     # -- binding ---------------------------------------------------------------------
@@ -355,7 +359,11 @@ class TopologyScene(QGraphicsScene):
 
     def _flash_refusal(self, problem: str, pos: QPointF) -> None:
         self._show_hint(f"✕ {problem}", pos)
-        QTimer.singleShot(2500, lambda: self._hint.setVisible(False) if self._wire is None else None)
+        self._hint_timer.start()
+
+    def _on_hint_timeout(self) -> None:
+        if self._wire is None:
+            self._hint.setVisible(False)
 
     def _cancel_wire(self) -> None:
         if self._wire is None:
