@@ -96,8 +96,11 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             if node.params.get("group_by") or any(key_changed[e.source] for e in topology.incoming(node_id)):
                 repartitions[(node_id, "in")] = repartition_topic(app_id, node_id)
         elif node.type == "join":
-            for e in topology.incoming(node_id):
-                if key_changed[e.source]:
+            incoming = topology.incoming(node_id)
+            # Both sides must hash the same key bytes to the same partition: when one side
+            # goes through a repartition topic (keys as JSON), so does the other.
+            if any(key_changed[e.source] for e in incoming):
+                for e in incoming:
                     repartitions[(node_id, e.target_port)] = repartition_topic(app_id, node_id, e.target_port)
 
     entries: dict[str, list[Callable]] = {}

@@ -6,18 +6,16 @@ The rules are Kafka Streams' (``TimeWindows``, ``SessionWindows``):
   A record belongs to every window that contains its timestamp: one for tumbling, up to
   ``size / advance`` for hopping. As in Kafka Streams no window starts before 0.
 - A session starts at its first record's timestamp (``window_start``) and ends at its last
-  (``window_end``), both inclusive. A record whose timestamp is within ``gap`` of a session
-  (``start - gap <= ts <= end + gap``, the inactivity gap is inclusive) joins it; a record
-  within the gap of two sessions bridges them into one.
+  (``window_end``), both inclusive. A record closer than ``gap`` to a session
+  (``start - gap < ts < end + gap``) joins it; a record closer than the gap to two sessions
+  bridges them into one. (The topology file's contract says "closer than"; Kafka Streams'
+  inactivity gap also takes a record at exactly ``gap``: the two differ only there.)
 - Stream time is the largest timestamp seen, per partition of the state store.
 - A time window closes when ``stream time >= window_end + grace``: since ``window_end`` is
   exclusive, its last possible record is ``window_end - 1``, so with grace 0 the first
   record past the window closes it.
-- A session closes when ``stream time > window_end + gap + grace`` (strictly). Its end is
-  inclusive, and a record at exactly ``window_end + gap`` still belongs to it, so in-order
-  data never arrives late; this is Kafka Streams' own rule (``KStreamSessionWindowAggregate``
-  drops a record when the merged session's end < stream time - gap - grace, and emits a
-  final session when its end <= stream time - gap - grace - 1).
+- A session closes when ``stream time >= window_end + gap + grace``: from then on no record
+  that is not late can come closer than ``gap`` to it, so in-order data never arrives late.
 - A record for a closed window is late: it is dropped and counted.
 
 ``grace`` defaults to 0 when absent, as in ``TimeWindows.ofSizeWithNoGrace`` (Kafka Streams'
@@ -83,7 +81,7 @@ class WindowSpec:
     def close_time(self, window_end: int) -> int:
         """The stream time at which the window ending at ``window_end`` is closed."""
         if self.kind == "session":
-            return window_end + self.gap + self.grace + 1
+            return window_end + self.gap + self.grace
         return window_end + self.grace
 
     def is_closed(self, window_end: int, stream_time: int) -> bool:
@@ -92,12 +90,12 @@ class WindowSpec:
     # -- sessions ------------------------------------------------------------------
 
     def session_touches(self, start: int, end: int, timestamp: int) -> bool:
-        """Whether a record at ``timestamp`` falls within the inactivity gap of a session."""
-        return start - self.gap <= timestamp <= end + self.gap
+        """Whether a record at ``timestamp`` is closer than ``gap`` to a session."""
+        return start - self.gap < timestamp < end + self.gap
 
     def closed_session_relevant_until(self, window_end: int) -> int:
         """Stream time from which a closed session can no longer be touched by a record that
         is not late anyway: such a record has ``ts >= stream time - gap - grace``, and touches
-        the session only when ``ts <= window_end + gap``."""
-        return window_end + 2 * self.gap + self.grace + 1
+        the session only when ``ts < window_end + gap``."""
+        return window_end + 2 * self.gap + self.grace
 

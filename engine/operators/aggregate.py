@@ -366,12 +366,12 @@ def _sessions(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
             if sessions:
                 low, high = ts - gap, ts + gap
                 for s in sessions:
-                    if s[1] >= low and s[0] <= high:
+                    if s[1] > low and s[0] < high:  # closer than gap
                         if s[3]:
                             late = True
                             break
                         touched.append(s)
-            if not touched and stream_time > ts + gap + grace:
+            if not touched and stream_time >= ts + gap + grace:
                 late = True
             if late:
                 metrics.late += 1

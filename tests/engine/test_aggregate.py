@@ -99,7 +99,7 @@ def reference_time_windows(records, size, advance, grace):
 
 def reference_sessions(records, gap):
     """(group, start, end) -> records, for records that are all on time: per group, sorted
-    timestamps split where the distance exceeds the gap."""
+    timestamps split where the distance reaches the gap."""
     by_group = defaultdict(list)
     for g, value, ts in records:
         by_group[g].append((ts, value))
@@ -108,7 +108,7 @@ def reference_sessions(records, gap):
         items.sort(key=lambda item: item[0])
         current = [items[0]]
         for item in items[1:]:
-            if item[0] - current[-1][0] <= gap:
+            if item[0] - current[-1][0] < gap:
                 current.append(item)
             else:
                 sessions[(g, current[0][0], current[-1][0])] = [(v, t) for t, v in current]
@@ -255,7 +255,7 @@ def test_out_of_order_sessions_within_grace_merge_as_if_in_order():
     assert run.metrics["agg"].late == 0
     sessions = reference_sessions(shuffled, 6)
     stream_time = max(ts for _, _, ts in shuffled)
-    expected = {k for k in sessions if k[2] + 6 + 12 < stream_time}
+    expected = {k for k in sessions if k[2] + 6 + 12 <= stream_time}
     got = {(k, v["window_start"], v["window_end"]): v for k, v, _ in outputs(run)}
     assert len(outputs(run)) == len(got) == len(expected)
     for g, start, end in expected:
@@ -263,31 +263,31 @@ def test_out_of_order_sessions_within_grace_merge_as_if_in_order():
                                         **reference_fns(sessions[(g, start, end)])}
 
 
-def test_session_gap_is_inclusive_and_a_record_bridges_two_sessions():
+def test_session_merges_records_closer_than_gap_and_a_record_bridges_two_sessions():
     run = LocalRun(topology({"type": "session", "gap": "10ms", "grace": "10ms"}, SIMPLE))
-    send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 10), ("a", {"x": 1}, 21)])
+    send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 9), ("a", {"x": 1}, 19)])
     assert [(v["window_start"], v["window_end"], v["n"]) for _, v, _ in outputs(run)] == \
-        [(0, 0, 1), (0, 10, 2), (21, 21, 1)]
-    send_all(run, [("a", {"x": 1}, 15)])  # within 10 of 10 and of 21
-    assert outputs(run)[-1][1] == {"key": "a", "window_start": 0, "window_end": 21, "n": 4, "total": 4}
+        [(0, 0, 1), (0, 9, 2), (19, 19, 1)]  # 19 is exactly gap after 9: a new session
+    send_all(run, [("a", {"x": 1}, 15)])  # closer than 10 to 9 and to 19
+    assert outputs(run)[-1][1] == {"key": "a", "window_start": 0, "window_end": 19, "n": 4, "total": 4}
     assert [k for k, _ in run.stores[("agg", 0)].items() if k.startswith("s:")] == ['s:"a":0']
 
 
-def test_session_closes_only_after_end_plus_gap_plus_grace_and_late_records_are_dropped():
+def test_session_closes_at_end_plus_gap_plus_grace_and_late_records_are_dropped():
     run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE, "final"))
-    send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 10)])
-    send_all(run, [("a", {"x": 2}, 10)])  # in order, exactly at the gap: joins a's session
+    send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 9)])
+    send_all(run, [("a", {"x": 2}, 9)])  # in order, closer than the gap: joins a's session
     assert outputs(run) == []
-    send_all(run, [("b", {"x": 1}, 20)])  # stream time 20 = 10 + gap: not closed yet
+    send_all(run, [("b", {"x": 1}, 18)])  # stream time 18 < 9 + gap: not closed yet
     assert outputs(run) == []
-    send_all(run, [("b", {"x": 1}, 21)])
-    assert outputs(run) == [("a", {"key": "a", "window_start": 0, "window_end": 10, "n": 2,
-                                   "total": 3}, 10)]
-    send_all(run, [("a", {"x": 5}, 20)])  # within the gap of a's closed session: late
+    send_all(run, [("b", {"x": 1}, 19)])  # stream time 19 = 9 + gap: a's session closes
+    assert outputs(run) == [("a", {"key": "a", "window_start": 0, "window_end": 9, "n": 2,
+                                   "total": 3}, 9)]
+    send_all(run, [("a", {"x": 5}, 18)])  # closer than the gap to a's closed session: late
     assert run.metrics["agg"].late == 1
-    send_all(run, [("a", {"x": 7}, 21), ("c", {"x": 0}, 100)])  # 21 starts a new session
+    send_all(run, [("a", {"x": 7}, 19), ("c", {"x": 0}, 100)])  # 19 starts a new session
     assert [(k, v["window_start"], v["window_end"], v["total"]) for k, v, _ in outputs(run)[1:]] == \
-        [("a", 21, 21, 7), ("b", 10, 21, 3)]  # same close time: in key order
+        [("a", 19, 19, 7), ("b", 9, 19, 3)]  # same close time: in key order
     # closed sessions leave no state behind once no record can reach them
     send_all(run, [("c", {"x": 0}, 200)])
     assert sorted(k for k, _ in run.stores[("agg", 0)].items()) == ["#stream_time", 's:"c":200']

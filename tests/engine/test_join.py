@@ -84,14 +84,17 @@ def test_table_join_expression_errors_are_dead_lettered():
     assert run.dead_letters[0].node_id == "j"
 
 
-def test_rekeyed_left_side_is_repartitioned_before_the_join():
+@pytest.mark.parametrize("partitions", [1, 4])
+def test_rekeyed_left_side_is_repartitioned_before_the_join(partitions):
     run = LocalRun(topology("inner", expr="{'l': left['n'], 'r': right['n']}",
-                            rekey_left="value['user']"))
+                            rekey_left="value['user']"), partitions=partitions)
     for user in ["u1", "u2"]:
         right(run, user, user.upper())
     run.send("orders", {"n": 1, "user": "u2"}, key="order-1")
     run.send("orders", {"n": 2, "user": "u1"}, key="order-2")
     assert len(run.topics["app-j-left-repartition"]) == 2
+    # The right side is repartitioned too, so equal keys meet in one partition.
+    assert len(run.topics["app-j-right-repartition"]) == 2
     assert sorted(outputs(run)) == [("u1", {"l": 2, "r": "U1"}, 0), ("u2", {"l": 1, "r": "U2"}, 0)]
 
 

@@ -44,11 +44,11 @@ def test_time_window_closes_at_end_plus_grace():
     assert spec.is_closed(10, 15)
 
 
-def test_session_closes_strictly_after_end_plus_gap_plus_grace():
+def test_session_closes_at_end_plus_gap_plus_grace_and_merges_closer_than_gap():
     spec = WindowSpec.from_param({"type": "session", "gap": "10ms", "grace": "5ms"})
-    assert not spec.is_closed(100, 115)  # a record at 110 could still have joined it
-    assert spec.is_closed(100, 116)
-    assert spec.session_touches(50, 100, 110)
-    assert not spec.session_touches(50, 100, 111)
-    assert spec.session_touches(50, 100, 40)
-    assert not spec.session_touches(50, 100, 39)
+    assert not spec.is_closed(100, 114)  # a record at 109 could still join it
+    assert spec.is_closed(100, 115)
+    assert spec.session_touches(50, 100, 109)
+    assert not spec.session_touches(50, 100, 110)  # exactly gap away: a new session
+    assert spec.session_touches(50, 100, 41)
+    assert not spec.session_touches(50, 100, 40)
