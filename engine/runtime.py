@@ -37,7 +37,7 @@ from engine.generator import Generator
 from engine.model import Topology
 from engine.operators.base import NodeMetrics, Record
 from engine.serde import ENCODERS, DECODERS
-from engine.state import MemoryStore
+from engine import state
 
 STATES = ("starting", "running", "disconnected", "stopping", "stopped", "failed")
 BATCH_SIZE = 1000
@@ -114,6 +114,7 @@ class KafkaRun:
         self._rate_window: list[tuple[float, dict]] = []
         self.compiled: CompiledTopology | None = None
         self._samples: dict[str, deque] = {}
+        self.restored = 0  # changelog entries replayed into stores
 
     # -- Context (what operators call) -------------------------------------------
 
@@ -189,29 +190,23 @@ class KafkaRun:
 
     # -- stores ------------------------------------------------------------------
 
-    def _open_store(self, node_id: str, partition: int):
-        from engine import state
-
+    def _open_store(self, node_id: str, partition: int, entries: list | None = None):
+        """The store of ``node_id`` for ``partition``: restored from ``entries`` (the
+        changelog) when given, then every change logged to the changelog topic."""
         topic = changelog_topic(self.application_id, node_id)
-        inner = self._make_inner_store(node_id, partition)
+        inner = state.make_store(self.store_kind, self.state_dir, self.application_id, node_id,
+                                 partition)
+        if entries is not None:
+            inner.clear()  # an on-disk store may hold keys whose tombstones were compacted away
+            state.restore(inner, entries)
         produce = self.produce
 
         def log(key: str, value: Any) -> None:
             produce(topic, key.encode("utf-8"), None if value is None else _json(value), None,
                     partition, None)
 
-        wrapper = getattr(state, "ChangeloggingStore", None)
-        store = wrapper(inner, log) if wrapper is not None else inner
-        self._stores[(node_id, partition)] = store
+        store = self._stores[(node_id, partition)] = state.ChangeloggingStore(inner, log)
         return store
-
-    def _make_inner_store(self, node_id: str, partition: int):
-        from engine import state
-
-        factory = getattr(state, "make_store", None)
-        if factory is None:
-            return MemoryStore()
-        return factory(self.store_kind, self.state_dir, self.application_id, node_id, partition)
 
     def _restore(self, partitions: list[TopicPartition]) -> None:
         """Rebuild the stores fed by newly assigned partitions from their changelogs."""
@@ -223,31 +218,15 @@ class KafkaRun:
                     wanted.add((node_id, tp.partition))
         if not wanted:
             return
-        from engine import state
-
-        restore = getattr(state, "restore", None)
         reader = Consumer({**self._base_config(), "group.id": f"{self.application_id}-restore",
                            "enable.auto.commit": False, "enable.partition.eof": False,
                            "isolation.level": "read_committed"})
         try:
             for node_id, partition in sorted(wanted):
-                inner = self._make_inner_store(node_id, partition)
                 entries = self._read_changelog(reader, changelog_topic(self.application_id, node_id),
                                                partition)
-                if restore is not None:
-                    restore(inner, entries)
-                else:
-                    for k, v in entries:
-                        inner.put(k, v) if v is not None else inner.delete(k)
-                produce = self.produce
-                topic = changelog_topic(self.application_id, node_id)
-
-                def log(key, value, _topic=topic, _p=partition):
-                    produce(_topic, key.encode("utf-8"), None if value is None else _json(value),
-                            None, _p, None)
-
-                wrapper = getattr(state, "ChangeloggingStore", None)
-                self._stores[(node_id, partition)] = wrapper(inner, log) if wrapper else inner
+                self._open_store(node_id, partition, entries)
+                self.restored += len(entries)
         finally:
             reader.close()
 
@@ -538,6 +517,8 @@ class KafkaRun:
         }
         if self.guarantee == "exactly_once":
             producer_config["transactional.id"] = f"{self.application_id}-{uuid.uuid4().hex[:12]}"
+            producer_config["transaction.timeout.ms"] = 60_000
+            producer_config["message.timeout.ms"] = 60_000
             consumer_config["isolation.level"] = "read_committed"
         self._producer = producer = Producer(producer_config)
         if self.guarantee == "exactly_once":
