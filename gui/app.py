@@ -7,7 +7,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -39,7 +38,8 @@ def apply_theme(app: QApplication) -> None:
     app.setPalette(palette)
     qss = resources.path("style.qss")
     if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+        icons_dir = resources.path("icons").as_posix()
+        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@ICONS@", icons_dir))
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:

@@ -8,13 +8,25 @@ what the file would hold: ``None`` means the param is absent (its default applie
 
 from __future__ import annotations
 
-import re
+from typing import ClassVar
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QSizePolicy, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.catalogue import AGGREGATION_FUNCTIONS, WINDOW_TYPES, ParamSpec
 from engine.durations import DurationError, parse_duration
@@ -55,7 +67,7 @@ class ExpressionHighlighter(QSyntaxHighlighter):
             f.setFontItalic(italic)
             return f
 
-        words = lambda ws: r"\b(" + "|".join(ws) + r")\b"  # noqa: E731
+        words = lambda ws: r"\b(" + "|".join(ws) + r")\b"
         self.rules = [
             (QRegularExpression(r"\b\d+(\.\d+)?\b"), fmt("#e5c07b")),
             (QRegularExpression(words(self.KEYWORDS)), fmt("#c792ea", bold=True)),
@@ -292,7 +304,7 @@ class NumberParamEditor(ParamEditor):
         if self.optional:
             self.spin = None
             self.edit = QLineEdit(self)
-            self.edit.setPlaceholderText(spec.help or "not set")
+            self.edit.setPlaceholderText("not set" if spec.name != "limit" else "no limit")
             _hbox(self, self.edit)
             self.edit.textEdited.connect(self._on_text)
             self.edit.editingFinished.connect(self.end_gesture)
@@ -303,7 +315,7 @@ class NumberParamEditor(ParamEditor):
                 self.spin.setRange(int(spec.minimum) if spec.minimum is not None else -2**31, 2**31 - 1)
             else:
                 self.spin = QDoubleSpinBox(self)
-                self.spin.setDecimals(2)
+                self.spin.setDecimals(1)
                 self.spin.setRange(spec.minimum if spec.minimum is not None else -1e12, 1e12)
             self.spin.setKeyboardTracking(False)
             _hbox(self, self.spin)
@@ -443,7 +455,7 @@ class TimestampParamEditor(ParamEditor):
 
 
 class _Row(QFrame):
-    def __init__(self, owner: "RowsParamEditor"):
+    def __init__(self, owner: RowsParamEditor):
         super().__init__(owner)
         self.setObjectName("listRow")
         self.owner = owner
@@ -525,7 +537,7 @@ class _Row(QFrame):
 class RowsParamEditor(ParamEditor):
     """fields {name: expr}, branches [{name, expr}], aggregations [{name, fn, expr}]."""
 
-    ADD_LABELS = {"fields": "+ Add field", "branches": "+ Add branch", "aggregations": "+ Add aggregation"}
+    ADD_LABELS: ClassVar[dict[str, str]] = {"fields": "+ Add field", "branches": "+ Add branch", "aggregations": "+ Add aggregation"}
 
     def __init__(self, spec: ParamSpec, parent=None):
         super().__init__(spec, parent)
@@ -628,9 +640,9 @@ def _entry(kind, name, expr, fn):
 class WindowParamEditor(ParamEditor):
     """{type: none|tumbling|hopping|session, size, advance, gap, grace}."""
 
-    FIELDS = {"none": (), "tumbling": ("size", "grace"), "hopping": ("size", "advance", "grace"),
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {"none": (), "tumbling": ("size", "grace"), "hopping": ("size", "advance", "grace"),
               "session": ("gap", "grace")}
-    HELP = {"none": "One running result per key, never closed.",
+    HELP: ClassVar[dict[str, str]] = {"none": "One running result per key, never closed.",
             "tumbling": "Fixed, non-overlapping windows aligned to the epoch.",
             "hopping": "Fixed windows of 'size' that start every 'advance'.",
             "session": "Activity periods split by 'gap' without records."}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QIcon, QImage, QPainter, QPainterPath, QPixmap
@@ -20,7 +20,7 @@ def icon_path(type_name: str) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def glyph_renderer(type_name: str) -> QSvgRenderer:
     """The white glyph of a node type, for painting onto coloured node headers."""
     return QSvgRenderer(icon_path(type_name))
@@ -30,7 +30,7 @@ def paint_glyph(painter: QPainter, type_name: str, rect: QRectF) -> None:
     glyph_renderer(type_name).render(painter, rect)
 
 
-@lru_cache(maxsize=None)
+@cache
 def type_pixmap(type_name: str, size: int = 28, ratio: float = 1.0) -> QPixmap:
     """The glyph on a rounded square in the type's category colour (palette, inspector)."""
     spec = NODE_TYPES.get(type_name)

@@ -8,8 +8,15 @@ so undo, redo and edits elsewhere show here at once.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.catalogue import NODE_TYPES, SETTINGS, ParamSpec
 from engine.model import ModelError, Topology
@@ -29,8 +36,7 @@ class _Field(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
-        title = spec.title + ("" if spec.required else "")
-        self.label = QLabel(title, self)
+        self.label = QLabel(spec.title, self)
         self.label.setObjectName("fieldLabel")
         if spec.required:
             self.label.setText(f"{spec.title} <span style='color:{theme.ERROR.name()}'>*</span>")

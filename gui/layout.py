@@ -89,10 +89,10 @@ def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) ->
                 port_rank[(s, t)] = (list(outs).index(sp) if sp in outs else 0) / max(len(outs), 1)
         for _sweep in range(4):
             for col in columns[1:]:
-                _sort_by(col, rank, lambda n: [rank[p] + port_rank.get((p, n), 0) * 0.5
-                                               for p in sub.predecessors(n)])
+                _sort_by(col, rank, lambda n, sub=sub, rank=rank, port_rank=port_rank: [
+                    rank[p] + port_rank.get((p, n), 0) * 0.5 for p in sub.predecessors(n)])
             for col in reversed(columns[:-1]):
-                _sort_by(col, rank, lambda n: [rank[s] for s in sub.successors(n)])
+                _sort_by(col, rank, lambda n, sub=sub, rank=rank: [rank[s] for s in sub.successors(n)])
 
         # Place: the first column stacked, later columns near their inputs.
         ys: dict[str, float] = {}

@@ -7,8 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QToolBar)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+)
 
 from engine.model import Edge
 from engine.problems import Problem
@@ -48,8 +55,8 @@ class MainWindow(QMainWindow):
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.validation_dock = self._dock("Problems", "problemsDock", self.validation,
                                           Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [250, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.validation_dock], [130], Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.validation_dock], [110], Qt.Orientation.Vertical)
         self.quick_add = QuickAddPopup(self)
         self._quick_add_at: QPointF | None = None
         self._quick_add_wire: Edge | None = None
@@ -64,7 +71,6 @@ class MainWindow(QMainWindow):
         d.problems_changed.connect(self._on_problems_changed)
         d.path_changed.connect(self._update_title)
         d.modified_changed.connect(self._update_title)
-        d.undo_stack.cleanChanged.connect(lambda *_: self._update_title())
         self.scene.connection_requested.connect(self._on_connection_requested)
         self.scene.nodes_moved.connect(d.move_nodes)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -183,11 +189,29 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.addActions([self.act_new, self.act_open, self.act_save])
         bar.addSeparator()
-        bar.addActions([self.act_undo, self.act_redo])
+        # Fixed labels in the toolbar (the menu's actions name the command to undo).
+        stack = self.document.undo_stack
+        self.tool_undo = QAction("Undo", self)
+        self.tool_undo.triggered.connect(stack.undo)
+        stack.canUndoChanged.connect(self.tool_undo.setEnabled)
+        stack.undoTextChanged.connect(self._on_undo_text_changed)
+        self.tool_undo.setEnabled(stack.canUndo())
+        self.tool_redo = QAction("Redo", self)
+        self.tool_redo.triggered.connect(stack.redo)
+        stack.canRedoChanged.connect(self.tool_redo.setEnabled)
+        stack.redoTextChanged.connect(self._on_redo_text_changed)
+        self.tool_redo.setEnabled(stack.canRedo())
+        bar.addActions([self.tool_undo, self.tool_redo])
         bar.addSeparator()
         bar.addActions([self.act_layout, self.act_fit])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
+
+    def _on_undo_text_changed(self, text: str) -> None:
+        self.tool_undo.setToolTip(f"Undo {text}" if text else "Undo")
+
+    def _on_redo_text_changed(self, text: str) -> None:
+        self.tool_redo.setToolTip(f"Redo {text}" if text else "Redo")
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()

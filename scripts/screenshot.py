@@ -19,12 +19,27 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _add_typo(document) -> None:
+    """A typo in the revenue aggregate, to show how problems are marked."""
+    import copy
+
+    params = copy.deepcopy(document.topology.node("revenue").params)
+    for agg in params.get("aggregations", []):
+        if agg.get("expr"):
+            agg["expr"] = agg["expr"].rstrip("]")
+            break
+    document.set_params("revenue", params)
+    document.revalidate()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--select", default="order_size", help="node to show in the inspector ('' for none)")
     parser.add_argument("--size", default="1600x960")
     parser.add_argument("--no-broker", action="store_true", help="do not start the sandbox broker")
+    parser.add_argument("--scenario", choices=("demo", "typo"), default="demo",
+                        help="typo: break an expression of the revenue aggregate, to show problems")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -40,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.document.new_from_demo()
+    if args.scenario == "typo":
+        _add_typo(window.document)
     broker = None
     if not args.no_broker:
         from engine.broker import BrokerError, SandboxBroker

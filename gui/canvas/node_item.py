@@ -8,8 +8,14 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainterP
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from gui import icons, theme
-from gui.canvas.geometry import (HEADER_HEIGHT, NODE_WIDTH, labelled, node_height, port_y,
-                                 summary_rect)
+from gui.canvas.geometry import (
+    HEADER_HEIGHT,
+    NODE_WIDTH,
+    labelled,
+    node_height,
+    port_y,
+    summary_rect,
+)
 from gui.canvas.port_item import PortItem
 
 RADIUS = 7.0
@@ -123,13 +129,17 @@ class NodeItem(QGraphicsItem):
 
     def _layout_text(self) -> None:
         badge = 22.0 if self.severity else 0.0
-        fm_small = QFontMetricsF(_Fonts.small)
-        type_w = min(fm_small.horizontalAdvance(self.type_title), 70.0)
-        self._type_text = fm_small.elidedText(self.type_title, Qt.TextElideMode.ElideRight, type_w)
+        fm_small, fm_title = QFontMetricsF(_Fonts.small), QFontMetricsF(_Fonts.title)
+        available = NODE_WIDTH - 36.0 - 10.0 - badge
+        # The node's id comes first; the type's name takes what is left, or hides.
+        type_w = min(fm_small.horizontalAdvance(self.type_title), 92.0,
+                     max(0.0, available - fm_title.horizontalAdvance(self.node_id) - 10.0))
+        if type_w < 36.0:
+            type_w = 0.0
+        self._type_text = fm_small.elidedText(self.type_title, Qt.TextElideMode.ElideRight, type_w) if type_w else ""
         self._type_w = type_w
-        title_w = NODE_WIDTH - 36.0 - type_w - 12.0 - badge
-        self._title_text = QFontMetricsF(_Fonts.title).elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, title_w)
+        self._title_text = fm_title.elidedText(self.node_id, Qt.TextElideMode.ElideRight,
+                                               available - (type_w + 10.0 if type_w else 0.0))
         x, y, w, h = summary_rect(self.inputs, self.outputs)
         self._summary_rect = QRectF(x, y, w, h)
         self._summary_text = QFontMetricsF(_Fonts.mono).elidedText(

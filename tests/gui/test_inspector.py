@@ -1,14 +1,20 @@
 """The inspector: a typed editor for every param kind; edits reach the model as undo steps."""
 
 import pytest
-from PySide6.QtCore import Qt
 
 from engine.catalogue import NODE_TYPES, SETTINGS
 from engine.model import Edge
 from gui.document.document import TopologyDocument
-from gui.editors import (DurationParamEditor, EnumParamEditor, ExpressionParamEditor,
-                         NumberParamEditor, RowsParamEditor, TextParamEditor, TimestampParamEditor,
-                         WindowParamEditor)
+from gui.editors import (
+    DurationParamEditor,
+    EnumParamEditor,
+    ExpressionParamEditor,
+    NumberParamEditor,
+    RowsParamEditor,
+    TextParamEditor,
+    TimestampParamEditor,
+    WindowParamEditor,
+)
 from gui.inspector import InspectorWidget
 
 

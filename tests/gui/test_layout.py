@@ -1,12 +1,11 @@
 """Auto-layout and wiring rules: Qt-free logic of the designer."""
 
+import resources
 from engine import fileformat
 from engine.model import Edge, Node, Topology
 from gui.canvas.geometry import NODE_WIDTH, node_height
 from gui.document.wiring import connection_problem, direction_problem
 from gui.layout import auto_layout, node_ports
-
-import resources
 
 
 def _demo() -> Topology:
@@ -53,11 +52,9 @@ def test_layout_of_a_large_graph_is_quick():
     added = 0
     while added < 600:
         a, b = sorted(rng.sample(range(500), 2))
-        try:
+        if Edge(f"n{a}", f"n{b}") not in t.edges:
             t.connect(f"n{a}", f"n{b}")
             added += 1
-        except Exception:
-            pass
     start = time.perf_counter()
     auto_layout(t)
     assert time.perf_counter() - start < 5
