@@ -125,3 +125,23 @@ def test_run_with_sandbox_and_max_seconds(tmp_path, unique):
     report = json.loads(metrics.read_text())
     assert report["nodes"]["gen"]["out"] > 0
     assert report["nodes"]["log"]["out"] == 3
+
+
+def test_broker_command_runs_in_the_foreground_until_interrupted():
+    from engine.broker import free_port, wait_for_port
+
+    port = free_port()
+    proc = subprocess.Popen(cli("broker", "--port", str(port)), cwd=ROOT, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_port("127.0.0.1", port, 5), "the sandbox broker did not listen"
+        from confluent_kafka.admin import AdminClient
+
+        assert AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=5).brokers
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert f"listening on 127.0.0.1:{port}" in proc.stderr.read()
+        assert not wait_for_port("127.0.0.1", port, 0.3), "the broker outlived the command"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
