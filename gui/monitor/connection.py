@@ -78,7 +78,7 @@ class ConnectionProfile:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ConnectionProfile":
+    def from_dict(cls, data: dict) -> ConnectionProfile:
         known = {f.name: f for f in fields(cls)}
         values = {}
         for key, value in (data or {}).items():

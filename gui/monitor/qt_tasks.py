@@ -4,7 +4,8 @@ delivered back on the GUI thread through a queued signal."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -17,7 +18,7 @@ class BackgroundCall(QObject):
     """
 
     _delivered = Signal(bool, object)
-    _alive: set["BackgroundCall"] = set()
+    _alive: set[BackgroundCall] = set()
 
     def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
                  on_error: Callable[[BaseException], None] | None = None, name: str = "background"):
@@ -26,7 +27,7 @@ class BackgroundCall(QObject):
         self.thread: threading.Thread | None = None
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def start(self) -> "BackgroundCall":
+    def start(self) -> BackgroundCall:
         BackgroundCall._alive.add(self)
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self.thread.start()

@@ -14,7 +14,7 @@ DEFAULT_CAPACITY = 4096  # 15 minutes at 4 samples a second, with room to spare
 class RingSeries:
     """One line of a chart: (time_s, value) pairs, the oldest dropped when full."""
 
-    __slots__ = ("_t", "_v", "_start", "_size")
+    __slots__ = ("_size", "_start", "_t", "_v")
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY):
         self._t = np.zeros(capacity, dtype=np.float64)

@@ -1,0 +1,247 @@
+"""The cluster dock: topics (select one to sample its records) and consumer groups
+(select one to chart its lag) — any group on the cluster, not only the app's own.
+Every look-up runs off the GUI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.monitor.qt_charts import QtLagWidget
+from gui.monitor.qt_lag_poller import GroupLagPoller
+from gui.monitor.qt_records import QtRecordsView
+from gui.monitor.qt_tasks import BackgroundCall
+
+TOPIC, GROUP = 1, 2
+_KIND_ROLE = Qt.ItemDataRole.UserRole
+_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class FieldNameCache(QObject):
+    """Field names seen in a topic's JSON values, for expression completions.
+    ``names(topic)`` answers at once from the cache and fetches in the background on a
+    miss; ``ready(topic, names)`` follows."""
+
+    ready = Signal(str, list)
+
+    def __init__(self, client_provider, parent=None):
+        super().__init__(parent)
+        self.client_provider = client_provider
+        self._cache: dict[str, list[str]] = {}
+        self._pending: set[str] = set()
+
+    def names(self, topic: str) -> list[str]:
+        if topic in self._cache:
+            return list(self._cache[topic])
+        client = self.client_provider()
+        if client is not None and topic not in self._pending:
+            self._pending.add(topic)
+            BackgroundCall(lambda: client.field_names(topic), lambda names: self._on_names(topic, names),
+                           lambda _exc: self._pending.discard(topic), name="field-names").start()
+        return []
+
+    def _on_names(self, topic: str, names: list[str]) -> None:
+        self._pending.discard(topic)
+        self._cache[topic] = list(names)
+        self.ready.emit(topic, list(names))
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+
+class QtClusterWidget(QWidget):
+    """Model: the RunController (its cluster client and connection)."""
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.topics: list = []
+        self.groups: list[str] = []
+        self._refresh_call: BackgroundCall | None = None
+        self._sample_serial = 0
+        self.poller = GroupLagPoller(controller.cluster_client, parent=self)
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Name", "Partitions"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setColumnWidth(0, 200)
+        self.topics_root = QTreeWidgetItem(["Topics", ""])
+        self.groups_root = QTreeWidgetItem(["Consumer groups", ""])
+        for root in (self.topics_root, self.groups_root):
+            root.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = root.font(0)
+            font.setBold(True)
+            root.setFont(0, font)
+            self.tree.addTopLevelItem(root)
+            root.setExpanded(True)
+        self.tree.currentItemChanged.connect(self._on_current_item_changed)
+
+        self.refresh_button = QToolButton()
+        self.refresh_button.setText("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setStyleSheet("color: #9aa3b2;")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.addWidget(self.state_label, 1)
+        bar.addWidget(self.refresh_button)
+        left_layout.addLayout(bar)
+        left_layout.addWidget(self.tree, 1)
+
+        self.hint = QLabel("Select a topic to sample its latest records, or a consumer group to "
+                           "chart its lag.")
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("color: #7b8494; padding: 20px;")
+        self.sample_title = QLabel()
+        self.sample_title.setStyleSheet("padding: 4px 8px; color: #c9ced8;")
+        self.samples = QtRecordsView()
+        sample_page = QWidget()
+        sample_layout = QVBoxLayout(sample_page)
+        sample_layout.setContentsMargins(0, 0, 0, 0)
+        sample_layout.setSpacing(0)
+        sample_layout.addWidget(self.sample_title)
+        sample_layout.addWidget(self.samples, 1)
+        self.lag_widget = QtLagWidget(self.poller)
+        self.pages = QStackedWidget()
+        for page in (self.hint, sample_page, self.lag_widget):
+            self.pages.addWidget(page)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([260, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        controller.bootstrapChanged.connect(self._on_bootstrap_changed)
+        self._on_bootstrap_changed(controller.bootstrap() or "")
+
+    # -- topics and groups -----------------------------------------------------------
+
+    def _on_bootstrap_changed(self, bootstrap: str) -> None:
+        self.poller.watch("")
+        if bootstrap:
+            self.refresh()
+        else:
+            self.state_label.setText(f"Not connected ({self.controller.profile.describe()}).")
+
+    def refresh(self) -> None:
+        client = self.controller.cluster_client()
+        if client is None:
+            self.state_label.setText("Not connected: the sandbox broker starts with the first run.")
+            return
+        if self._refresh_call is not None and self._refresh_call.running():
+            return
+        self.state_label.setText(f"Reading {client.bootstrap}…")
+        self._refresh_call = BackgroundCall(lambda: (client.topics(), client.groups()),
+                                            self._on_listed, self._on_list_failed,
+                                            name="cluster-list").start()
+
+    def _on_listed(self, result) -> None:
+        topics, groups = result
+        self.topics, self.groups = topics, groups
+        current = self.tree.currentItem()
+        keep = (current.data(0, _KIND_ROLE), current.data(0, _NAME_ROLE)) if current else None
+        self.tree.blockSignals(True)
+        for root in (self.topics_root, self.groups_root):
+            root.takeChildren()
+        for topic in topics:
+            item = QTreeWidgetItem([topic.name, str(topic.partitions)])
+            item.setData(0, _KIND_ROLE, TOPIC)
+            item.setData(0, _NAME_ROLE, topic.name)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if topic.internal:
+                item.setForeground(0, QColor("#6c7483"))
+            self.topics_root.addChild(item)
+        for group in groups:
+            item = QTreeWidgetItem([group, ""])
+            item.setData(0, _KIND_ROLE, GROUP)
+            item.setData(0, _NAME_ROLE, group)
+            self.groups_root.addChild(item)
+        self.topics_root.setText(1, str(len(topics)))
+        self.groups_root.setText(1, str(len(groups)))
+        self.tree.blockSignals(False)
+        if keep is not None:
+            item = self._find(*keep)
+            if item is not None:
+                self.tree.blockSignals(True)
+                self.tree.setCurrentItem(item)
+                self.tree.blockSignals(False)
+        client = self.controller.cluster_client()
+        self.state_label.setText(f"{client.bootstrap if client else ''}: {len(topics)} topics, "
+                                 f"{len(groups)} consumer groups")
+
+    def _on_list_failed(self, exc: BaseException) -> None:
+        self.state_label.setText(f"Cannot read the cluster: {exc}")
+
+    def _find(self, kind: int, name: str) -> QTreeWidgetItem | None:
+        root = self.topics_root if kind == TOPIC else self.groups_root
+        for i in range(root.childCount()):
+            if root.child(i).data(0, _NAME_ROLE) == name:
+                return root.child(i)
+        return None
+
+    def _on_current_item_changed(self, item: QTreeWidgetItem | None, _previous) -> None:
+        kind = item.data(0, _KIND_ROLE) if item is not None else None
+        if kind == TOPIC:
+            self.show_topic(item.data(0, _NAME_ROLE))
+        elif kind == GROUP:
+            self.show_group(item.data(0, _NAME_ROLE))
+        else:
+            self.poller.watch("")
+            self.pages.setCurrentWidget(self.hint)
+
+    # -- a topic's records -------------------------------------------------------------
+
+    def show_topic(self, topic: str) -> None:
+        self.poller.watch("")
+        self.pages.setCurrentIndex(1)
+        self.samples.clear()
+        self.sample_title.setText(f"<b>{topic}</b> — sampling…")
+        client = self.controller.cluster_client()
+        if client is None:
+            return
+        self._sample_serial += 1
+        serial = self._sample_serial
+        BackgroundCall(lambda: client.sample(topic, 50), lambda records: self._on_sampled(serial, topic, records),
+                       lambda exc: self._on_sampled(serial, topic, None, str(exc)), name="sample").start()
+
+    def _on_sampled(self, serial: int, topic: str, records, error: str = "") -> None:
+        if serial != self._sample_serial:
+            return
+        if records is None:
+            self.sample_title.setText(f"<b>{topic}</b> — cannot sample: {error}")
+            return
+        for record in records:
+            record.setdefault("topic", topic)
+        self.samples.set_records(records)
+        self.sample_title.setText(f"<b>{topic}</b> — latest {len(records)} records, newest first"
+                                  if records else f"<b>{topic}</b> — no records")
+
+    # -- a group's lag -----------------------------------------------------------------
+
+    def show_group(self, group: str) -> None:
+        self.pages.setCurrentWidget(self.lag_widget)
+        if group != self.poller.group:
+            self.poller.watch(group)
+
+    def shutdown(self) -> None:
+        self.poller.stop()
+        self.poller.join()

@@ -1,0 +1,212 @@
+"""Choosing where runs go: the connection dialog, and the profile kept in QSettings.
+
+The password is never written to disk: it is kept for the session only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.cluster import ClusterClient, ConnectionProblem
+from gui.monitor.connection import CLUSTER, SANDBOX, SASL_MECHANISMS, ConnectionProfile
+from gui.monitor.qt_tasks import BackgroundCall
+
+SETTINGS_GROUP = "connection"
+
+
+def load_profile(settings: QSettings) -> ConnectionProfile:
+    settings.beginGroup(SETTINGS_GROUP)
+    try:
+        data = {key: settings.value(key) for key in settings.childKeys()}
+    finally:
+        settings.endGroup()
+    data.pop("password", None)
+    return ConnectionProfile.from_dict(data)
+
+
+def save_profile(settings: QSettings, profile: ConnectionProfile) -> None:
+    settings.beginGroup(SETTINGS_GROUP)
+    try:
+        settings.remove("")
+        for key, value in profile.to_dict().items():
+            if key != "password":
+                settings.setValue(key, value)
+    finally:
+        settings.endGroup()
+    settings.sync()
+
+
+def test_profile(profile: ConnectionProfile, sandbox_bootstrap: Callable[[], str] | None = None) -> str:
+    """Blocking: a one-line summary, or ConnectionProblem with the reason in plain words."""
+    problems = profile.problems()
+    if problems:
+        raise ConnectionProblem(" ".join(problems))
+    if profile.uses_sandbox:
+        if sandbox_bootstrap is None:
+            return "the local sandbox broker starts with the first run"
+        bootstrap = sandbox_bootstrap()
+    else:
+        bootstrap = profile.bootstrap.strip()
+    client = ClusterClient(bootstrap, profile.client_config())
+    try:
+        return client.test_connection()
+    finally:
+        client.close()
+
+
+class QtConnectionDialog(QDialog):
+    """Edits a copy of ``profile``; ``profile()`` is the result after accept()."""
+
+    def __init__(self, profile: ConnectionProfile, parent: QWidget | None = None,
+                 sandbox_bootstrap: Callable[[], str] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Kafka connection")
+        self.setMinimumWidth(460)
+        self.sandbox_bootstrap = sandbox_bootstrap
+        self._test: BackgroundCall | None = None
+        self._test_serial = 0
+        self.sandbox_radio = QRadioButton("Local sandbox broker")
+        self.sandbox_radio.setToolTip("The app starts an in-memory broker and stops it when it closes.")
+        self.cluster_radio = QRadioButton("My cluster")
+        self.bootstrap_edit = QLineEdit()
+        self.bootstrap_edit.setPlaceholderText("host1:9092,host2:9092")
+        self.sasl_box = QComboBox()
+        self.sasl_box.addItem("None", "")
+        for mechanism in SASL_MECHANISMS:
+            self.sasl_box.addItem(mechanism, mechanism)
+        self.user_edit = QLineEdit()
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setToolTip("Kept for this session only; never saved to disk.")
+        self.ssl_check = QCheckBox("Use TLS (SSL)")
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setPlaceholderText("CA certificate (PEM); empty: the system's")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(browse)
+
+        self.cluster_box = QGroupBox()
+        form = QFormLayout(self.cluster_box)
+        form.addRow("Bootstrap servers", self.bootstrap_edit)
+        form.addRow("SASL mechanism", self.sasl_box)
+        form.addRow("User", self.user_edit)
+        form.addRow("Password", self.password_edit)
+        form.addRow("", self.ssl_check)
+        form.addRow("CA file", ca_row)
+
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.result_label, 1)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.sandbox_radio)
+        layout.addWidget(self.cluster_radio)
+        layout.addWidget(self.cluster_box)
+        layout.addLayout(test_row)
+        layout.addWidget(buttons)
+
+        self._name = profile.name
+        (self.sandbox_radio if profile.uses_sandbox else self.cluster_radio).setChecked(True)
+        self.bootstrap_edit.setText(profile.bootstrap)
+        self.sasl_box.setCurrentIndex(max(0, self.sasl_box.findData(profile.sasl_mechanism)))
+        self.user_edit.setText(profile.username)
+        self.password_edit.setText(profile.password)
+        self.ssl_check.setChecked(profile.ssl)
+        self.ca_edit.setText(profile.ca_file)
+        for signal in (self.sandbox_radio.toggled, self.sasl_box.currentIndexChanged,
+                       self.ssl_check.toggled, self.bootstrap_edit.textChanged, self.user_edit.textChanged):
+            signal.connect(self._on_changed)
+        self._on_changed()
+
+    def profile(self) -> ConnectionProfile:
+        sandbox = self.sandbox_radio.isChecked()
+        return ConnectionProfile(
+            name="Local sandbox broker" if sandbox else (self.bootstrap_edit.text().strip() or "My cluster"),
+            kind=SANDBOX if sandbox else CLUSTER, bootstrap=self.bootstrap_edit.text().strip(),
+            sasl_mechanism=self.sasl_box.currentData() or "", username=self.user_edit.text().strip(),
+            password=self.password_edit.text(), ssl=self.ssl_check.isChecked(),
+            ca_file=self.ca_edit.text().strip())
+
+    def _on_changed(self, *_args) -> None:
+        cluster = self.cluster_radio.isChecked()
+        self.cluster_box.setEnabled(cluster)
+        sasl = bool(self.sasl_box.currentData())
+        self.user_edit.setEnabled(sasl)
+        self.password_edit.setEnabled(sasl)
+        self.ca_edit.setEnabled(self.ssl_check.isChecked())
+        problems = self.profile().problems()
+        self.ok_button.setEnabled(not problems)
+        self.ok_button.setToolTip(" ".join(problems))
+        self._test_serial += 1  # a result for other settings is no longer news
+        self.result_label.setText("")
+        self.test_button.setEnabled(True)
+
+    def _browse_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "CA certificate", self.ca_edit.text(),
+                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        if path:
+            self.ca_edit.setText(path)
+
+    def test_connection(self) -> None:
+        """Try the settings off the GUI thread; the label says what happened."""
+        profile = self.profile()
+        self._test_serial += 1
+        serial = self._test_serial
+        self.test_button.setEnabled(False)
+        self._show_result("Testing…", None)
+        self._test = BackgroundCall(lambda: test_profile(profile, self.sandbox_bootstrap),
+                                    lambda text: self._on_tested(serial, text, True),
+                                    lambda exc: self._on_tested(serial, _plain(exc), False),
+                                    name="connection-test").start()
+
+    def _on_tested(self, serial: int, text: str, ok: bool) -> None:
+        if serial != self._test_serial:
+            return
+        self.test_button.setEnabled(True)
+        self._show_result(("✔ " if ok else "✘ ") + text[:1].upper() + text[1:], ok)
+
+    def _show_result(self, text: str, ok: bool | None) -> None:
+        colour = {True: "#57c28a", False: "#ef8585", None: "#9aa3b2"}[ok]
+        self.result_label.setStyleSheet(f"color: {colour};")
+        self.result_label.setText(text)
+
+    def result_text(self) -> str:
+        return self.result_label.text()
+
+
+def _plain(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionProblem):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

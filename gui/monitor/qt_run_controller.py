@@ -1,0 +1,326 @@
+"""Run, stop and watch a topology from the app: the Qt side of ``engine.supervisor``.
+
+``RunSupervisor`` calls back from its own thread; every event is handed to the GUI
+thread through a queued signal before anything Qt sees it. The controller also owns
+what a run needs around it: the local sandbox broker (started on first use, stopped
+at shutdown), a cluster client for look-ups, and the lag of the run's consumer group.
+Slow calls (stopping a worker, starting a broker, deleting state) run off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from engine.broker import BrokerError, SandboxBroker
+from engine.cluster import ClusterClient
+from engine.model import Topology
+from engine.supervisor import RunSupervisor
+from engine.validation import errors, validate
+from gui.monitor.connection import ConnectionProfile, default_profile
+from gui.monitor.lag_history import GroupLagHistory
+from gui.monitor.qt_lag_poller import GroupLagPoller
+from gui.monitor.qt_tasks import BackgroundCall
+from gui.monitor.series import SeriesSet
+
+IDLE, STARTING, RUNNING, DISCONNECTED, STOPPING, STOPPED, FAILED = (
+    "idle", "starting", "running", "disconnected", "stopping", "stopped", "failed")
+ACTIVE_STATES = (STARTING, RUNNING, DISCONNECTED, STOPPING)
+
+
+class RunController(QObject):
+    """One run at a time of the topology the provider returns."""
+
+    statusChanged = Signal(str, str)  # status, reason
+    metricsReceived = Signal(dict)  # the engine's snapshot
+    nodeMetrics = Signal(dict)  # {node_id: {in_rate, out_rate, in, out, errors, late}}
+    consoleReceived = Signal(list)  # [(node_id, text)]
+    deadLettersReceived = Signal(list)  # [{node, error, topic, partition, offset, key, value}]
+    samplesReceived = Signal(str, list)  # node_id, records
+    runFinished = Signal(object)  # final metrics or None
+    groupStatus = Signal(str, str, str)  # group, OK/WARN/STALL, reason
+    resetFinished = Signal(list)  # problems as sentences (empty: done)
+    connectionChanged = Signal(object)  # ConnectionProfile
+    bootstrapChanged = Signal(str)  # "" while unknown
+    message = Signal(str, str)  # kind ("status"/"error"), text: for the log
+
+    _eventArrived = Signal(int, str, object)
+
+    def __init__(self, profile: ConnectionProfile | None = None, parent=None, *,
+                 metrics_interval_s: float = 0.5, sample_size: int = 50):
+        super().__init__(parent)
+        self.profile = profile or default_profile()
+        self.metrics_interval_s = metrics_interval_s
+        self.sample_size = sample_size
+        self.topology_provider: Callable[[], Topology | None] = lambda: None
+        self.status, self.reason = IDLE, ""
+        self.supervisor: RunSupervisor | None = None
+        self.group_id = ""
+        self.preview_node: str | None = None
+        self.throughput = SeriesSet()  # records/s out per node, epoch seconds on x
+        self.last_snapshot: dict | None = None
+        self.lag = GroupLagHistory()
+        self.lag_poller = GroupLagPoller(self.cluster_client, self.lag, parent=self)
+        self.lag_poller.statusChanged.connect(self.groupStatus)
+        self._serial = 0
+        self._sandbox: SandboxBroker | None = None
+        self._sandbox_lock = threading.Lock()
+        self._client: ClusterClient | None = None
+        self._client_lock = threading.Lock()
+        self._tasks: list[BackgroundCall] = []
+        self._shut = False
+        self._eventArrived.connect(self._on_event_arrived, Qt.ConnectionType.QueuedConnection)
+
+    # -- connection ----------------------------------------------------------------
+
+    def set_topology_provider(self, provider: Callable[[], Topology | None]) -> None:
+        self.topology_provider = provider
+
+    def set_profile(self, profile: ConnectionProfile) -> None:
+        if self.is_active():
+            raise RuntimeError("stop the run before changing the connection")
+        self.profile = profile
+        self._drop_client()
+        if not profile.uses_sandbox:
+            self._stop_sandbox_async()
+        self.connectionChanged.emit(profile)
+        self.bootstrapChanged.emit(self.bootstrap() or "")
+
+    def bootstrap(self) -> str | None:
+        """The address clients use now; None while the sandbox broker is not up."""
+        if self.profile.uses_sandbox:
+            sandbox = self._sandbox
+            return sandbox.bootstrap if sandbox is not None and sandbox.running() else None
+        return self.profile.bootstrap.strip()
+
+    def client_config(self) -> dict:
+        return self.profile.client_config()
+
+    def ensure_bootstrap(self) -> str:
+        """Blocking (call it off the GUI thread): the address, starting the sandbox if needed."""
+        if not self.profile.uses_sandbox:
+            return self.profile.bootstrap.strip()
+        with self._sandbox_lock:
+            if self._shut:
+                raise BrokerError("the app is closing")
+            if self._sandbox is None or not self._sandbox.running():
+                self._sandbox = SandboxBroker().start()
+            return self._sandbox.bootstrap
+
+    def cluster_client(self) -> ClusterClient | None:
+        """A shared client for look-ups (thread-safe); None while there is no address."""
+        bootstrap = self.bootstrap()
+        if not bootstrap:
+            return None
+        with self._client_lock:
+            if self._client is None or self._client.bootstrap != bootstrap:
+                old, self._client = self._client, ClusterClient(bootstrap, self.client_config())
+                if old is not None:
+                    self._background(old.close, name="close-client")
+            return self._client
+
+    def _drop_client(self) -> None:
+        with self._client_lock:
+            old, self._client = self._client, None
+        if old is not None:
+            self._background(old.close, name="close-client")
+
+    def prepare_connection(self) -> None:
+        """Start the sandbox broker now (if that is the profile), so the cluster view has
+        something to show before the first run."""
+        if self.profile.uses_sandbox and self.bootstrap() is None:
+            self._background(self.ensure_bootstrap, lambda b: self.bootstrapChanged.emit(b),
+                             lambda exc: self.message.emit("error", f"sandbox broker: {exc}"),
+                             name="sandbox-start")
+
+    # -- run / stop ----------------------------------------------------------------
+
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATES
+
+    def run(self) -> bool:
+        """Start a run of the provider's topology; False (with a failed status) if it cannot."""
+        if self.is_active():
+            return False
+        topology = self.topology_provider()
+        if topology is None:
+            self._set_status(FAILED, "there is no topology to run")
+            return False
+        bad = errors(validate(topology))
+        if bad:
+            more = f" (and {len(bad) - 1} more problems)" if len(bad) > 1 else ""
+            self._set_status(FAILED, f"the topology has problems: {bad[0]}{more}")
+            return False
+        self._serial += 1
+        serial = self._serial
+        self.throughput.clear()
+        self.last_snapshot = None
+        self.group_id = topology.name
+        self.lag_poller.stop()
+        self.lag.clear(self.group_id)
+        waiting = " (starting the sandbox broker)" if self.profile.uses_sandbox and not self.bootstrap() else ""
+        self._set_status(STARTING, f"connecting to {self.profile.describe()}{waiting}")
+        self._background(self.ensure_bootstrap, lambda b: self._launch(serial, topology, b),
+                         lambda exc: serial == self._serial and self._set_status(
+                             FAILED, f"cannot start the sandbox broker: {exc}"), name="run-start")
+        return True
+
+    def _launch(self, serial: int, topology: Topology, bootstrap: str) -> None:
+        if serial != self._serial or self.status != STARTING or self._shut:
+            return
+        self.bootstrapChanged.emit(bootstrap)
+
+        def on_event(kind: str, payload: Any) -> None:  # the supervisor's thread
+            self._eventArrived.emit(serial, kind, payload)
+
+        self.supervisor = RunSupervisor(topology, bootstrap, on_event, client_config=self.client_config(),
+                                        metrics_interval_s=self.metrics_interval_s,
+                                        sample_size=self.sample_size)
+        self.supervisor.start()
+        if self.preview_node:
+            self.supervisor.preview(self.preview_node)
+        self.lag_poller.watch(self.group_id)
+
+    def stop(self) -> None:
+        """Ask the run to stop (flush and commit); returns at once."""
+        sup = self.supervisor
+        if sup is None:
+            if self.status == STARTING:  # still waiting for the broker: just forget it
+                self._serial += 1
+                self._set_status(STOPPED, "")
+            return
+        if self.status in (STOPPED, FAILED):
+            return
+        self._set_status(STOPPING, "flushing and committing")
+        self._background(sup.stop, name="run-stop")
+
+    def set_preview_node(self, node_id: str | None) -> None:
+        self.preview_node = node_id or None
+        if self.supervisor is not None:
+            self.supervisor.preview(self.preview_node)
+
+    # -- reset ---------------------------------------------------------------------
+
+    def reset_application_state(self) -> bool:
+        """Delete the consumer group offsets and internal topics of the topology (off the
+        GUI thread); ``resetFinished`` tells how it went. The caller asks first."""
+        if self.is_active():
+            return False
+        topology = self.topology_provider()
+        if topology is None:
+            return False
+        app_id = topology.name
+
+        def work() -> list[str]:
+            bootstrap = self.ensure_bootstrap()
+            client = ClusterClient(bootstrap, self.client_config())
+            try:
+                return client.delete_application_state(app_id)
+            finally:
+                client.close()
+
+        def failed(exc: BaseException) -> None:
+            self.resetFinished.emit([str(exc) or type(exc).__name__])
+
+        self._background(work, self.resetFinished.emit, failed, name="reset")
+        return True
+
+    # -- events from the worker ----------------------------------------------------
+
+    @Slot(int, str, object)
+    def _on_event_arrived(self, serial: int, kind: str, payload: Any) -> None:
+        if serial == self._serial:
+            self.handle_event(kind, payload)
+
+    def handle_event(self, kind: str, payload: Any) -> None:
+        """One event of the run, on the GUI thread (tests call it directly)."""
+        if kind == "status":
+            status, reason = payload
+            if self.status == STOPPING and status in (RUNNING, DISCONNECTED):
+                return  # the worker has not heard the stop yet
+            self._set_status(status, reason)
+        elif kind == "metrics":
+            self._on_metrics(payload)
+        elif kind == "console":
+            self.consoleReceived.emit(list(payload))
+        elif kind == "dead_letter":
+            self.deadLettersReceived.emit(list(payload))
+        elif kind == "samples":
+            node_id, records = payload
+            if node_id == self.preview_node:
+                self.samplesReceived.emit(node_id, list(records))
+        elif kind == "finished":
+            self.supervisor = None
+            self.lag_poller.stop()
+            if self.status not in (STOPPED, FAILED):
+                self._set_status(STOPPED, "")
+            self.runFinished.emit(payload)
+
+    def _on_metrics(self, snapshot: dict) -> None:
+        self.last_snapshot = snapshot
+        now = time.time()
+        rates = snapshot.get("rates", {})
+        self.throughput.append(now, {node: float(r.get("out", 0.0)) for node, r in rates.items()})
+        per_node = {}
+        for node_id, counts in snapshot.get("nodes", {}).items():
+            rate = rates.get(node_id, {})
+            per_node[node_id] = {"in_rate": float(rate.get("in", 0.0)), "out_rate": float(rate.get("out", 0.0)),
+                                 "in": counts.get("in", 0), "out": counts.get("out", 0),
+                                 "errors": counts.get("errors", 0), "late": counts.get("late", 0)}
+        status = snapshot.get("status")
+        if status in (RUNNING, DISCONNECTED) and self.status in (STARTING, RUNNING, DISCONNECTED) \
+                and status != self.status:
+            self._set_status(status, snapshot.get("reason", ""))
+        self.metricsReceived.emit(snapshot)
+        self.nodeMetrics.emit(per_node)
+
+    def _set_status(self, status: str, reason: str = "") -> None:
+        if (status, reason) == (self.status, self.reason):
+            return
+        self.status, self.reason = status, reason
+        self.statusChanged.emit(status, reason)
+
+    # -- background work and shutdown ---------------------------------------------
+
+    def _background(self, fn, on_done=None, on_error=None, name="background") -> BackgroundCall:
+        self._tasks = [t for t in self._tasks if t.running()]
+        call = BackgroundCall(fn, on_done, on_error or (lambda exc: self.message.emit("error", str(exc))),
+                              name=name)
+        self._tasks.append(call)
+        return call.start()
+
+    def _stop_sandbox_async(self) -> None:
+        def work():
+            with self._sandbox_lock:
+                sandbox, self._sandbox = self._sandbox, None
+            if sandbox is not None:
+                sandbox.stop()
+        self._background(work, name="sandbox-stop")
+
+    def shutdown(self, timeout: float = 20.0) -> None:
+        """Stop everything this controller started — the worker, the sandbox broker —
+        and wait for it (the app is closing)."""
+        self._shut = True
+        self._serial += 1
+        self.lag_poller.stop()
+        sup, self.supervisor = self.supervisor, None
+        if sup is not None:
+            sup.stop(timeout=min(timeout, 15.0))
+        deadline = time.monotonic() + timeout
+        for task in list(self._tasks):
+            task.join(max(0.1, deadline - time.monotonic()))
+        self.lag_poller.join(max(0.1, deadline - time.monotonic()))
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        with self._sandbox_lock:
+            sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            sandbox.stop()
+        if self.status in ACTIVE_STATES:
+            self._set_status(STOPPED, "")
