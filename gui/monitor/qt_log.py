@@ -32,6 +32,7 @@ from gui.monitor.logbook import (
 )
 from gui.monitor.qt_records import monospace
 
+_ROOT = QModelIndex()
 COLUMNS = ("Time", "Kind", "Node", "Message")
 KIND_COLOURS = {CONSOLE: "#c9ced8", STATUS: "#7fb3f0", ERROR: "#ef8585", DEAD_LETTER: "#e3a33b"}
 
@@ -61,10 +62,10 @@ class LogTableModel(QAbstractTableModel):
         self.book.clear()
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent=_ROOT) -> int:
         return 0 if parent.isValid() else len(self.book)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent=_ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

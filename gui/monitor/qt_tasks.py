@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+_ALIVE: set = set()  # calls in flight, kept alive until they deliver
+
 
 class BackgroundCall(QObject):
     """``BackgroundCall(fn, on_done, on_error).start()`` runs ``fn()`` in a daemon thread;
@@ -18,7 +20,6 @@ class BackgroundCall(QObject):
     """
 
     _delivered = Signal(bool, object)
-    _alive: set[BackgroundCall] = set()
 
     def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
                  on_error: Callable[[BaseException], None] | None = None, name: str = "background"):
@@ -28,7 +29,7 @@ class BackgroundCall(QObject):
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> BackgroundCall:
-        BackgroundCall._alive.add(self)
+        _ALIVE.add(self)
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self.thread.start()
         return self
@@ -43,7 +44,7 @@ class BackgroundCall(QObject):
 
     @Slot(bool, object)
     def _deliver(self, ok: bool, value: Any) -> None:
-        BackgroundCall._alive.discard(self)
+        _ALIVE.discard(self)
         try:
             if ok and self.on_done is not None:
                 self.on_done(value)
