@@ -105,12 +105,19 @@ class LogFilterProxy(QSortFilterProxyModel):
         self.text = ""
 
     def set_kinds(self, kinds: set[str]) -> None:
-        self.kinds = set(kinds)
-        self.invalidateRowsFilter()
+        self._change(lambda: setattr(self, "kinds", set(kinds)))
 
     def set_text(self, text: str) -> None:
-        self.text = text.strip().lower()
-        self.invalidateRowsFilter()
+        self._change(lambda: setattr(self, "text", text.strip().lower()))
+
+    def _change(self, apply) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+
+            self.beginFilterChange()
+            apply()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            apply()
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         entry = self.sourceModel().entry(row)

@@ -63,13 +63,14 @@ class RingSeries:
             k = max(0, int(np.searchsorted(t, since)) - 1)
             return t[k:].copy(), v[k:].copy()
         head_t, tail_t = self._t[self._start:], self._t[:end - cap]
-        if tail_t[0] <= since:
-            k = max(0, int(np.searchsorted(tail_t, since)) - 1)
-            if k == 0:
-                return (np.concatenate((head_t[-1:], tail_t)),
-                        np.concatenate((self._v[cap - 1:], self._v[:end - cap])))
-            return tail_t[k:].copy(), self._v[k:end - cap].copy()
-        k = max(0, int(np.searchsorted(head_t, since)) - 1)
+        h = len(head_t)
+        if head_t[-1] >= since:
+            first = int(np.searchsorted(head_t, since))
+        else:
+            first = h + int(np.searchsorted(tail_t, since))
+        k = max(0, first - 1)
+        if k >= h:
+            return tail_t[k - h:].copy(), self._v[k - h:end - cap].copy()
         return (np.concatenate((head_t[k:], tail_t)),
                 np.concatenate((self._v[self._start + k:], self._v[:end - cap])))
 

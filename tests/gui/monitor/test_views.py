@@ -1,0 +1,184 @@
+"""The monitor's views built on a plain controller: change the model (events as the
+worker would send them), assert on the view. No Kafka."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtWidgets import QMainWindow
+
+from gui.monitor.logbook import DEAD_LETTER
+from gui.monitor.qt_charts import QtLagWidget, QtThroughputWidget
+from gui.monitor.qt_log import QtLogWidget
+from gui.monitor.qt_preview import QtPreviewWidget
+from gui.monitor.qt_run_controller import RunController
+from gui.monitor.qt_run_monitor import QtRunStatusLabel, RunMonitor
+
+
+@pytest.fixture
+def controller(qtbot):
+    c = RunController()
+    yield c
+    c.shutdown()
+
+
+def snapshot(out_rate: float, status: str = "running") -> dict:
+    return {"status": status, "reason": "", "nodes": {"src": {"in": 10, "out": 10, "errors": 1, "late": 0},
+                                                      "sink": {"in": 5, "out": 5, "errors": 0, "late": 2}},
+            "rates": {"src": {"in": out_rate, "out": out_rate}, "sink": {"in": out_rate / 2, "out": out_rate / 2}},
+            "lag": {}, "elapsed_s": 1.0, "group_id": "g"}
+
+
+def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    chart.show()
+    with qtbot.waitSignal(controller.nodeMetrics) as blocker:
+        controller.handle_event("metrics", snapshot(100.0))
+    assert blocker.args[0]["src"] == {"in_rate": 100.0, "out_rate": 100.0, "in": 10, "out": 10,
+                                      "errors": 1, "late": 0}
+    time.sleep(0.01)
+    controller.handle_event("metrics", snapshot(300.0))
+    qtbot.waitUntil(lambda: len(chart.chart.visible_data().get("src", ([], []))[1]) == 2)
+    assert list(chart.chart.visible_data()["src"][1]) == [100.0, 300.0]
+    assert list(chart.chart.visible_data()["sink"][1]) == [50.0, 150.0]
+    assert set(chart.chart.legend.items[i][1].text for i in range(2)) == {"src", "sink"}
+
+
+def test_pause_freezes_the_chart_and_resume_catches_up(qtbot, controller):
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    chart.show()
+    controller.handle_event("metrics", snapshot(1.0))
+    qtbot.waitUntil(lambda: "src" in chart.chart.visible_data())
+    chart.toolbar.pause_button.click()
+    controller.handle_event("metrics", snapshot(2.0))
+    qtbot.wait(600)
+    assert len(chart.chart.visible_data()["src"][1]) == 1
+    chart.toolbar.pause_button.click()
+    assert len(chart.chart.visible_data()["src"][1]) == 2
+
+
+def test_time_range_selects_the_visible_slice(qtbot, controller):
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    now = time.time()
+    for i in range(0, 900, 10):  # 15 minutes of history
+        controller.throughput.append(now - 900 + i, {"src": float(i)})
+    chart.toolbar.set_range(900)
+    n_all = len(chart.chart.visible_data()["src"][0])
+    chart.toolbar.set_range(60)
+    n_minute = len(chart.chart.visible_data()["src"][0])
+    assert n_minute <= 8 and n_all == 90
+
+
+def test_status_transitions_are_shown(qtbot, controller):
+    label = QtRunStatusLabel(controller)
+    log = QtLogWidget(controller)
+    qtbot.addWidget(label)
+    qtbot.addWidget(log)
+    seen = []
+    controller.statusChanged.connect(lambda s, r: seen.append(s))
+    for status, reason in [("starting", ""), ("running", ""), ("disconnected", "lost the connection; retrying"),
+                           ("running", ""), ("failed", "the worker died")]:
+        controller.handle_event("status", (status, reason))
+        assert status in label.text()
+    assert seen == ["starting", "running", "disconnected", "running", "failed"]
+    assert "the worker died" in label.text()
+    texts = log.visible_texts()
+    assert texts[-1] == "failed: the worker died" and "disconnected: lost the connection; retrying" in texts
+
+
+def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
+    log = QtLogWidget(controller)
+    qtbot.addWidget(log)
+    log.model.book.limit = 50
+    controller.handle_event("console", [("watch", f"record {i}") for i in range(80)])
+    controller.handle_event("dead_letter", [{"node": "parse", "error": "not JSON", "topic": "in",
+                                             "partition": 0, "offset": 3, "key": None, "value": "{"}])
+    assert log.model.rowCount() == 50
+    assert log.visible_texts()[0] == "record 31"
+    for kind, button in log.kind_buttons.items():
+        button.setChecked(kind == DEAD_LETTER)
+    assert log.visible_texts() == ["not JSON — in[0]@3"]
+    log.kind_buttons["console"].setChecked(True)
+    log.search.setText("record 7")
+    assert log.visible_texts() == [f"record {i}" for i in range(70, 80)]
+
+
+def test_preview_shows_the_selected_nodes_records(qtbot, controller):
+    preview = QtPreviewWidget(controller)
+    qtbot.addWidget(preview)
+    assert "Select a node" in preview.title.text()
+    preview.set_node("paid")
+    records = [{"key": f"k{i}", "value": {"order_id": i, "status": "paid"}, "timestamp": 1_700_000_000_000 + i,
+                "partition": i % 3, "offset": 100 + i, "topic": "orders"} for i in range(5)]
+    controller.handle_event("samples", ("other", records[:1]))  # not the selected node
+    assert preview.records.model.rowCount() == 0
+    controller.handle_event("samples", ("paid", records))
+    model = preview.records.model
+    assert model.rowCount() == 5 and "latest 5 records" in preview.title.text()
+    assert model.index(0, 3).data() == "k4"  # newest first
+    assert '"order_id": 4' in model.index(0, 4).data()
+    assert model.index(0, 0).data().count(":") == 2  # local time
+    preview.records.table.selectRow(0)
+    assert '"status": "paid"' in preview.records.detail.toPlainText()
+    assert "offset 104" in preview.records.detail.toPlainText()
+    controller.handle_event("samples", ("paid", records + [{**records[0], "offset": 200, "timestamp": 1_800_000_000_000}]))
+    assert model.record(preview.records.table.currentIndex().row())["offset"] == 104  # selection kept
+
+
+def test_lag_chart_badge_and_unit_toggle(qtbot, controller):
+    widget = QtLagWidget(controller.lag_poller)
+    qtbot.addWidget(widget)
+    poller = controller.lag_poller
+    poller.history.clear("g")
+    history = poller.history
+    for i in range(5):
+        history.observe({("t", 0): (100 + 10 * i, 300 + 40 * i)}, now=float(i), wall=time.time() - 5 + i)
+        poller.updated.emit("g")
+    poller.statusChanged.emit("g", history.status, history.reason)
+    assert widget.badge.text() == "WARN" and "falling behind" in widget.badge.toolTip()
+    widget.refresh_now()
+    assert list(widget.chart.visible_data()["t[0]"][1]) == [200, 230, 260, 290, 320]
+    widget.seconds_button.click()
+    assert widget.unit == "seconds"
+    assert widget.chart.visible_data()["t[0]"][1][-1] == pytest.approx(320 / 10, rel=0.2)
+    assert "320 records behind" in widget.group_label.text()
+
+
+def test_run_monitor_facade(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    monitor = RunMonitor(window, settings)
+    try:
+        assert [d.objectName() for d in monitor.docks()] == ["throughputDock", "lagDock", "previewDock",
+                                                               "runLogDock", "clusterDock"]
+        actions = monitor.actions()
+        assert set(actions) == {"run", "stop", "reset", "connection"}
+        assert actions["run"].isEnabled() and not actions["stop"].isEnabled()
+        monitor.controller.handle_event("status", ("running", ""))
+        assert not actions["run"].isEnabled() and actions["stop"].isEnabled()
+        assert not actions["connection"].isEnabled() and not actions["reset"].isEnabled()
+        got = []
+        monitor.nodeMetrics.connect(got.append)
+        monitor.controller.handle_event("metrics", snapshot(5.0))
+        assert got and got[0]["src"]["out_rate"] == 5.0
+        monitor.set_selected_node("src")
+        assert monitor.controller.preview_node == "src"
+    finally:
+        monitor.shutdown()
+
+
+def test_run_refuses_an_invalid_topology(qtbot, controller):
+    from engine.model import Node, Topology
+
+    topology = Topology(name="bad")
+    topology.add_node(Node("f", "filter", {"expr": "value["}))
+    controller.set_topology_provider(lambda: topology)
+    assert controller.run() is False
+    assert controller.status == "failed" and "problems" in controller.reason
