@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,7 @@ class RunController(QObject):
         self._serial = 0
         self._sandbox: SandboxBroker | None = None
         self._sandbox_lock = threading.Lock()
+        self._sandbox_owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-owner")
         self._client: ClusterClient | None = None
         self._client_lock = threading.Lock()
         self._tasks: list[BackgroundCall] = []
@@ -108,7 +110,9 @@ class RunController(QObject):
             if self._shut:
                 raise BrokerError("the app is closing")
             if self._sandbox is None or not self._sandbox.running():
-                self._sandbox = SandboxBroker().start()
+                # Started from a thread that lives as long as the controller: the broker
+                # dies with the thread that forked it (PR_SET_PDEATHSIG), not only the process.
+                self._sandbox = self._sandbox_owner.submit(SandboxBroker().start).result()
             return self._sandbox.bootstrap
 
     def cluster_client(self) -> ClusterClient | None:
@@ -254,11 +258,21 @@ class RunController(QObject):
             if node_id == self.preview_node:
                 self.samplesReceived.emit(node_id, list(records))
         elif kind == "finished":
-            self.supervisor = None
             self.lag_poller.stop()
-            if self.status not in (STOPPED, FAILED):
-                self._set_status(STOPPED, "")
-            self.runFinished.emit(payload)
+            sup, serial = self.supervisor, self._serial
+            if sup is None:
+                self._on_worker_gone(serial, payload)
+            else:  # the worker is exiting: reap it off the GUI thread, then say so
+                self._background(lambda: sup.stop(timeout=10), lambda _r: self._on_worker_gone(serial, payload),
+                                 name="run-reap")
+
+    def _on_worker_gone(self, serial: int, final_metrics) -> None:
+        if serial != self._serial:
+            return
+        self.supervisor = None
+        if self.status not in (STOPPED, FAILED):
+            self._set_status(STOPPED, "")
+        self.runFinished.emit(final_metrics)
 
     def _on_metrics(self, snapshot: dict) -> None:
         self.last_snapshot = snapshot
@@ -322,5 +336,6 @@ class RunController(QObject):
             sandbox, self._sandbox = self._sandbox, None
         if sandbox is not None:
             sandbox.stop()
+        self._sandbox_owner.shutdown(wait=False)
         if self.status in ACTIVE_STATES:
             self._set_status(STOPPED, "")

@@ -51,7 +51,9 @@ class BackgroundCall(QObject):
             elif not ok and self.on_error is not None:
                 self.on_error(value)
         finally:
-            self.deleteLater()
+            # No deleteLater: callers may still ask running() or join(); Python frees
+            # the object once nobody refers to it.
+            self.fn = self.on_done = self.on_error = None
 
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
