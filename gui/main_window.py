@@ -24,6 +24,7 @@ from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
 from gui.document import clipboard
 from gui.document.document import TopologyDocument
+from gui.file_actions import FileActions
 from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget, QuickAddPopup
 from gui.recovery import RecoveryWriter
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         m.addSeparator()
         m.addActions([self.act_save, self.act_save_as])
+        self.file_actions = FileActions(self, m)  # Kafka Streams describe(), Python, images
         m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu("&Edit")
