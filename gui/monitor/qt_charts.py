@@ -51,8 +51,9 @@ class QtTimeChart(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         self.setMouseEnabled(x=False, y=False)
+        item.disableAutoRange()  # ranges are set once per refresh, not per setData
         self.legend = item.addLegend(offset=(8, 6), labelTextColor="#c9ced8", labelTextSize="8pt",
-                                     brush=pg.mkBrush(23, 26, 32, 200), pen=pg.mkPen("#2f3440"))
+                                     brush=pg.mkBrush(23, 26, 32, 150), pen=pg.mkPen("#2f3440"))
         self.legend.setColumnCount(1)
         self.setMinimumHeight(140)
         item.setYRange(0, 1)
@@ -72,6 +73,7 @@ class QtTimeChart(pg.PlotWidget):
             if name not in self.curves:
                 pen = pg.mkPen(qt_style.colour(len(self.curves)), width=1.6)
                 self.curves[name] = self.plot([], [], pen=pen, name=name, connect="finite")
+                self.legend.setColumnCount(1 + len(self.curves) // 7)  # keep the legend short
         if not series.lines:
             for curve in self.curves.values():
                 curve.setData([], [])
@@ -85,7 +87,7 @@ class QtTimeChart(pg.PlotWidget):
                 curve.setData([], [])
                 continue
             t, v = line.window(since)
-            curve.setData(t, v, connect="finite")
+            curve.setData(t, v, connect="finite", skipFiniteCheck=True)
             finite = v[np.isfinite(v)]
             if finite.size:
                 top = max(top, float(finite.max()))
