@@ -87,8 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=int, default=2000, help="records/s of each demo generator")
     args = parser.parse_args(argv)
 
-    from PySide6.QtWidgets import QApplication, QMainWindow
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMainWindow
 
     import resources
     from engine import fileformat

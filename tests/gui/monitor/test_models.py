@@ -8,7 +8,14 @@ import numpy as np
 
 from gui.monitor.connection import CLUSTER, SANDBOX, ConnectionProfile
 from gui.monitor.lag_history import GroupLagHistory
-from gui.monitor.logbook import DEAD_LETTER, ERROR, LogBook, console_entries, dead_letter_entries, status_entry
+from gui.monitor.logbook import (
+    DEAD_LETTER,
+    ERROR,
+    LogBook,
+    console_entries,
+    dead_letter_entries,
+    status_entry,
+)
 from gui.monitor.series import RingSeries, SeriesSet
 
 
@@ -41,7 +48,7 @@ def test_series_set_reports_new_lines():
     s = SeriesSet(capacity=10)
     assert s.append(1.0, {"a": 1.0}) == ["a"]
     assert s.append(2.0, {"a": 2.0, "b": 3.0}) == ["b"]
-    t, v = s.window("a", 60)
+    _t, v = s.window("a", 60)
     assert list(v) == [1.0, 2.0] and s.latest_time == 2.0
 
 
@@ -93,7 +100,7 @@ def test_lag_history_judges_the_group_and_charts_records_and_seconds():
     for i in range(5):  # consuming 10/s while lag grows: WARN
         h.observe({("t", 0): (100 + 10 * i, 200 + 30 * i), ("t", 1): (50, 50)}, now=float(i), wall=1000.0 + i)
     assert h.status == "WARN" and "t[0]" in h.reason
-    t, lag = h.records.window("t[0]", 60)
+    _t, lag = h.records.window("t[0]", 60)
     assert list(lag) == [100, 120, 140, 160, 180]
     _, seconds = h.seconds.window("t[0]", 60)
     assert math.isclose(seconds[-1], 180 / 10)

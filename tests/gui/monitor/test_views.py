@@ -43,7 +43,7 @@ def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
     qtbot.waitUntil(lambda: len(chart.chart.visible_data().get("src", ([], []))[1]) == 2)
     assert list(chart.chart.visible_data()["src"][1]) == [100.0, 300.0]
     assert list(chart.chart.visible_data()["sink"][1]) == [50.0, 150.0]
-    assert set(chart.chart.legend.items[i][1].text for i in range(2)) == {"src", "sink"}
+    assert {chart.chart.legend.items[i][1].text for i in range(2)} == {"src", "sink"}
 
 
 def test_pause_freezes_the_chart_and_resume_catches_up(qtbot, controller):
