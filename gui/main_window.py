@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -442,11 +442,10 @@ class MainWindow(QMainWindow):
         if not ids:
             return False
         frag = clipboard.fragment(self.document.topology, ids)
-        data = QMimeData()
-        text = clipboard.dumps(frag)
-        data.setData(clipboard.MIME_TYPE, text.encode())
-        data.setText(text)
-        QApplication.clipboard().setMimeData(data)
+        # Plain text (the file's own JSON shape): the clipboard then holds no object made
+        # in Python, which Qt would destroy after the interpreter at exit, and the nodes
+        # paste into a text editor or another Topology Studio alike.
+        QApplication.clipboard().setText(clipboard.dumps(frag))
         self.statusBar().showMessage(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}", 3000)
         return True
 

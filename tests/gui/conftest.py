@@ -3,6 +3,8 @@ window on the demo topology that never asks questions at teardown."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
@@ -14,6 +16,8 @@ def _isolated_settings(tmp_path, monkeypatch, qapp):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setattr("gui.recovery.default_directory", lambda: tmp_path / "recovery")
     yield
+    # Collect each test's Qt wrappers while the application is alive, not all at once at exit.
+    gc.collect()
 
 
 @pytest.fixture
