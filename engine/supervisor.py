@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable
 
 from engine import fileformat
+from engine.broker import in_launcher_thread
 from engine.model import Topology
 
 EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "finished")
@@ -51,7 +52,9 @@ class RunSupervisor:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=worker_main, name="topology-run",
                                    args=(self.topology_text, self.options, child_conn), daemon=True)
-        self.process.start()
+        # Forked from the launcher thread: the worker's parent-death signal must not fire
+        # when the thread that asked for the run ends (see engine.broker).
+        in_launcher_thread(self.process.start)
         child_conn.close()
         self._conn = parent_conn
         self._thread = threading.Thread(target=self._pump, name="run-supervisor", daemon=True)

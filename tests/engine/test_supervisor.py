@@ -134,3 +134,28 @@ def test_killing_the_app_leaves_no_orphan_process(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_children_started_from_a_short_lived_thread_survive_it(bootstrap, unique):
+    """The parent-death signal belongs to the forking thread: starting from a worker
+    thread that ends must not kill the broker or the run."""
+    from engine.broker import SandboxBroker
+
+    started = {}
+
+    def start():
+        started["broker"] = SandboxBroker().start()
+        sup = RunSupervisor(demo(unique), bootstrap, Events())
+        sup.start()
+        started["sup"] = sup
+
+    t = threading.Thread(target=start)
+    t.start()
+    t.join(30)
+    time.sleep(1.5)
+    try:
+        assert started["broker"].running(), "the broker died with the thread that started it"
+        assert started["sup"].running(), "the run died with the thread that started it"
+    finally:
+        started["sup"].stop()
+        started["broker"].stop()
