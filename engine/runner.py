@@ -58,7 +58,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         print(f"[{node_id}] {text}", flush=True)
 
     run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
-                                       console=console, on_status=on_status))
+                                       console=console, on_status=on_status,
+                                       idempotence=broker is None))
     previous = {}
 
     def on_signal(signum, frame):

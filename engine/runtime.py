@@ -41,6 +41,10 @@ from engine import state
 
 STATES = ("starting", "running", "disconnected", "stopping", "stopped", "failed")
 BATCH_SIZE = 1000
+STOP_GRACE_S = 5.0
+# Consumption pauses while this many records wait for the brokers' acknowledgement
+# (e.g. while they are away), and resumes below the low mark: the loop never blocks.
+PAUSE_OUTSTANDING, RESUME_OUTSTANDING = 200_000, 50_000
 _json = ENCODERS["json"]
 _unjson = DECODERS["json"]
 
@@ -74,6 +78,9 @@ class RunConfig:
     metrics_interval_s: float = 1.0
     session_timeout_ms: int = 6000
     sample_size: int = 0  # > 0: keep the latest records that passed each node (data preview)
+    # The idempotent producer keeps retries from duplicating records. The in-memory sandbox
+    # broker forgets producer ids when it restarts, so runs on it turn it off to recover.
+    idempotence: bool = True
 
 
 class KafkaRun:
@@ -112,6 +119,10 @@ class KafkaRun:
         self._producer: Producer | None = None
         self._in_txn = False
         self._rate_window: list[tuple[float, dict]] = []
+        self._stop_deadline = float("inf")
+        self._stop_note = ""
+        self._next_metrics = 0.0
+        self._admin: AdminClient | None = None
         self.compiled: CompiledTopology | None = None
         self._samples: dict[str, deque] = {}
         self.restored = 0  # changelog entries replayed into stores
@@ -265,7 +276,10 @@ class KafkaRun:
     # -- lifecycle ---------------------------------------------------------------
 
     def stop(self) -> None:
-        """Ask the run to stop: it flushes, commits and returns from run()."""
+        """Ask the run to stop: it flushes, commits and returns from run(). Records the
+        brokers have not acknowledged within STOP_GRACE_S are not waited for: their input
+        offsets stay uncommitted, so the next run reads them again."""
+        self._stop_deadline = min(self._stop_deadline, time.monotonic() + STOP_GRACE_S)
         self._stop.set()
 
     def _set_status(self, status: str, reason: str = "") -> None:
@@ -359,9 +373,15 @@ class KafkaRun:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         try:
-            self._commit(consumer)
+            if self._stop.is_set():  # shutting down: the final commit already waited
+                self._commit(consumer, final=True)
+            else:
+                self._commit(consumer, wait_until=time.monotonic() + STOP_GRACE_S)
         except RunFailedError as exc:
             self._fail(str(exc))
+        self._drop_partitions(consumer, partitions)
+
+    def _drop_partitions(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for (node_id, partition), store in list(self._stores.items()):
             topics = self.compiled.store_topics.get(node_id, set())
@@ -374,37 +394,81 @@ class KafkaRun:
             self._committed.pop((tp.topic, tp.partition), None)
         consumer.unassign()
 
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group moved on without us (e.g. the brokers were away longer than the
+        session timeout): the partitions are gone, so nothing can be committed for them.
+        Their stores are dropped; whoever gets them restores them from the changelog."""
+        self._drop_partitions(consumer, partitions)
+
     def _fail(self, reason: str) -> None:
         self._set_status("failed", reason)
         self._stop.set()
 
-    def _commit(self, consumer: Consumer) -> None:
-        """Flush, then commit the consumed positions (or commit the transaction)."""
+    def _commit(self, consumer: Consumer, *, final: bool = False, wait_until: float = 0.0) -> bool:
+        """Flush, then commit the consumed positions (or commit the transaction).
+
+        Returns False when the brokers have not acknowledged every record yet: nothing is
+        committed then, and the next interval tries again. ``final`` waits for them until
+        the stop deadline, ``wait_until`` until then.
+        """
+        if final:
+            wait_until = self._stop_deadline
         producer = self._producer
         for handle in self._files.values():
             handle.flush()
         if self.guarantee == "exactly_once":
             self._commit_transaction(consumer)
-            return
-        remaining = producer.flush(1.0)
-        while remaining:
-            if self.status == "running":
-                self._set_status("disconnected", "waiting for the brokers to acknowledge records")
-            if self._stop.is_set() and time.monotonic() > self._stop_deadline:
-                raise RunFailedError(f"{remaining} records were not acknowledged before stopping; "
-                                     "their input will be read again on the next run")
-            remaining = producer.flush(1.0)
+            return True
+        remaining = producer.flush(0.5)
+        while remaining and time.monotonic() < min(wait_until, self._stop_deadline):
+            self._report_metrics()
+            remaining = producer.flush(0.5)
+        if remaining:
+            if final:
+                self._stop_note = (f"{remaining} records were not acknowledged before stopping; "
+                                   "their input will be read again on the next run")
+            return False
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors, []
             raise RunFailedError(f"{len(errors)} records could not be delivered ({errors[0]}); "
                                  "their input will be read again on the next run")
         offsets = self._positions(consumer)
         if offsets:
-            consumer.commit(offsets=offsets, asynchronous=False)
+            try:
+                consumer.commit(offsets=offsets, asynchronous=False)
+            except KafkaException as exc:
+                if final or exc.args[0].fatal():
+                    raise
+                return False  # e.g. a rebalance or the coordinator away: next interval
             for tp in offsets:
                 self._committed[(tp.topic, tp.partition)] = tp.offset
+            self._connected()
+        return True
+
+    def _connected(self) -> None:
+        """Called on evidence that the brokers answer (records fetched, offsets committed)."""
         if self.status == "disconnected":
             self._set_status("running")
+
+    def _probe_reconnect(self) -> None:
+        """While disconnected: ask for metadata; once the brokers answer, make sure the
+        run's topics exist (a sandbox broker restarted empty) and report running again."""
+        try:
+            self._admin.list_topics(timeout=0.5)
+        except KafkaException:
+            return
+        try:
+            self._ensure_topics(self._admin)
+        except (RunFailedError, KafkaException):
+            return
+        self._connected()
+
+    def _report_metrics(self) -> None:
+        if self.config.on_metrics is not None:
+            now = time.monotonic()
+            if now >= self._next_metrics:
+                self._next_metrics = now + self.config.metrics_interval_s
+                self.config.on_metrics(self.snapshot())
 
     def _positions(self, consumer: Consumer) -> list[TopicPartition]:
         try:
@@ -455,15 +519,25 @@ class KafkaRun:
                 "in": round((counts["in"] - before["in"]) / span, 2) if span > 0 else 0.0,
                 "out": round((counts["out"] - before["out"]) / span, 2) if span > 0 else 0.0,
             }
+        offsets = self.offsets()
+        lag = {topic: {p: max(0, high - committed) for p, (committed, high) in parts.items()}
+               for topic, parts in offsets.items()}
         return {"status": self.status, "reason": self.reason, "nodes": nodes,
-                "rates": rates, "lag": self.lag(), "elapsed_s": round(now - self._started, 3),
-                "group_id": self.application_id}
+                "rates": rates, "lag": lag, "offsets": offsets,
+                "elapsed_s": round(now - self._started, 3), "group_id": self.application_id}
 
     def lag(self) -> dict[str, dict[str, int]]:
+        """Lag per partition: high watermark − committed offset."""
+        return {topic: {p: max(0, high - committed) for p, (committed, high) in parts.items()}
+                for topic, parts in self.offsets().items()}
+
+    def offsets(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """(committed offset, high watermark) per assigned partition. High watermarks come
+        from fetch responses (exact on every broker), not from offset queries."""
         consumer = self._consumer
         if consumer is None:
             return {}
-        lag: dict[str, dict[str, int]] = {}
+        out: dict[str, dict[str, tuple[int, int]]] = {}
         try:
             assignment = consumer.assignment()
         except (KafkaException, RuntimeError):
@@ -476,8 +550,8 @@ class KafkaRun:
             if high is None or high < 0:
                 continue
             committed = self._committed.get((tp.topic, tp.partition), 0)
-            lag.setdefault(tp.topic, {})[str(tp.partition)] = max(0, high - committed)
-        return lag
+            out.setdefault(tp.topic, {})[str(tp.partition)] = (committed, high)
+        return out
 
     def final_metrics(self) -> dict:
         elapsed = time.monotonic() - self._started
@@ -494,8 +568,7 @@ class KafkaRun:
 
     def run(self, until_idle: float | None = None, max_seconds: float | None = None) -> RunResult:
         self._final_lag: dict = {}
-        self._stop_deadline = float("inf")
-        admin = self.check_reachable()
+        self._admin = admin = self.check_reachable()
         self.compiled = compile_topology(self.topology, self, self.application_id,
                                          tap=self._tap if self.config.sample_size > 0 else None)
         self._ensure_topics(admin)
@@ -503,9 +576,11 @@ class KafkaRun:
         base = self._base_config()
         producer_config = {
             **base, "linger.ms": 5, "partitioner": "murmur2_random", "acks": "all",
-            "enable.idempotence": True, "on_delivery": self._on_delivery,
+            "enable.idempotence": self.config.idempotence, "on_delivery": self._on_delivery,
             "error_cb": self._on_client_error, "queue.buffering.max.messages": 500_000,
-            "message.timeout.ms": 300_000,
+            # Never give up on a record while the brokers are away: the run reports
+            # "disconnected" and resumes when they are back.
+            "message.timeout.ms": 0,
         }
         consumer_config = {
             **base, "group.id": self.application_id, "enable.auto.commit": False,
@@ -528,11 +603,13 @@ class KafkaRun:
         self._consumer = consumer = Consumer(consumer_config)
         self._start_generators()
         consumer.subscribe(self.compiled.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
-                           on_lost=self._on_revoke)
+                           on_lost=self._on_lost)
         self._set_status("running")
         entries = self.compiled.entries
         next_commit = time.monotonic() + self.commit_interval_s
-        next_metrics = time.monotonic() + self.config.metrics_interval_s
+        self._next_metrics = time.monotonic() + self.config.metrics_interval_s
+        next_probe = 0.0
+        paused = False
         deadline = self._started + max_seconds if max_seconds else float("inf")
         failure: str | None = None
         try:
@@ -547,15 +624,23 @@ class KafkaRun:
                         else:
                             self._on_consume_error(msg.error())
                     producer.poll(0)
-                    if self.status == "disconnected":
-                        self._set_status("running")
+                    self._connected()
+                else:
+                    producer.poll(0)
+                outstanding = len(producer)
+                if not paused and outstanding > PAUSE_OUTSTANDING:
+                    consumer.pause(consumer.assignment())
+                    paused = True
+                elif paused and outstanding < RESUME_OUTSTANDING:
+                    consumer.resume(consumer.assignment())
+                    paused = False
+                if self.status == "disconnected" and now >= next_probe:
+                    next_probe = now + 1.0
+                    self._probe_reconnect()
                 if now >= next_commit:
                     self._commit(consumer)
                     next_commit = now + self.commit_interval_s
-                if now >= next_metrics:
-                    next_metrics = now + self.config.metrics_interval_s
-                    if self.config.on_metrics is not None:
-                        self.config.on_metrics(self.snapshot())
+                self._report_metrics()
                 if now >= deadline:
                     break
                 if until_idle is not None and self._assigned_at is not None and \
@@ -566,15 +651,15 @@ class KafkaRun:
         except KafkaException as exc:
             failure = f"Kafka error: {exc.args[0].str() if exc.args else exc}"
         finally:
-            self._stop_deadline = time.monotonic() + 10
+            self._stop_deadline = min(self._stop_deadline, time.monotonic() + STOP_GRACE_S)
             self._stop.set()
             for gen in self._generators:
                 gen.stop()
             if failure is None and self.status != "failed":
                 try:
-                    self._commit(consumer)
+                    self._commit(consumer, final=True)
                 except (RunFailedError, KafkaException) as exc:
-                    failure = str(exc)
+                    failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
             elif self.guarantee == "exactly_once" and self._in_txn:
                 try:
                     producer.abort_transaction(10)
@@ -585,7 +670,7 @@ class KafkaRun:
         if failure or self.status == "failed":
             self._set_status("failed", failure or self.reason)
         else:
-            self._set_status("stopped")
+            self._set_status("stopped", self._stop_note)
         return RunResult(self.status, time.monotonic() - self._started, self.final_metrics(),
                          self.reason)
 
@@ -633,15 +718,18 @@ class KafkaRun:
             gen.start()
 
     def _close(self, consumer: Consumer, producer: Producer) -> None:
+        def left() -> float:  # what remains of the stop grace period, at most 5 s
+            return max(0.0, min(5.0, self._stop_deadline - time.monotonic()))
+
         for gen in self._generators:
             gen.join(timeout=2)
         if self._generators:
-            self._gen_producer.flush(5)
+            self._gen_producer.flush(left())
         try:
             consumer.close()
         except (KafkaException, RuntimeError):
             pass
-        producer.flush(5)
+        producer.flush(left())
         for handle in self._files.values():
             handle.close()
         for store in self._stores.values():
