@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from confluent_kafka import OFFSET_END, Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from engine.kafka_log import with_logger
+
 INTERNAL_PREFIXES = ("__",)
 
 
@@ -52,7 +54,7 @@ class ClusterClient:
 
     def __init__(self, bootstrap: str, client_config: dict | None = None):
         self.bootstrap = bootstrap
-        self.config = {"bootstrap.servers": bootstrap, **(client_config or {})}
+        self.config = with_logger({"bootstrap.servers": bootstrap, **(client_config or {})})
         self._last_error: KafkaError | None = None
         self._admin: AdminClient | None = None
         self._probe: Consumer | None = None

@@ -34,6 +34,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.compiler import CompiledTopology, compile_topology, changelog_topic
 from engine.durations import parse_duration
 from engine.generator import Generator
+from engine.kafka_log import with_logger
 from engine.model import Topology
 from engine.operators.base import NodeMetrics, Record
 from engine.serde import ENCODERS, DECODERS
@@ -290,7 +291,7 @@ class KafkaRun:
             self.config.on_status(status, reason)
 
     def _base_config(self) -> dict:
-        return {"bootstrap.servers": self.config.bootstrap, **self.config.client_config}
+        return with_logger({"bootstrap.servers": self.config.bootstrap, **self.config.client_config})
 
     def _on_client_error(self, err: KafkaError) -> None:
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT,
