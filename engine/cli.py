@@ -97,12 +97,18 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def cmd_run(args) -> int:
-    topology, problems = _load_or_report(args.file)
+def _load_valid(path: str):
+    """The topology in ``path``, or None after printing its errors to stderr."""
+    topology, problems = _load_or_report(path)
     bad = errors(problems)
-    if bad:
-        for problem in bad:
-            print(problem, file=sys.stderr)
+    for problem in bad:
+        print(problem, file=sys.stderr)
+    return None if bad else topology
+
+
+def cmd_run(args) -> int:
+    topology = _load_valid(args.file)
+    if topology is None:
         return EXIT_INVALID
     from engine.runner import run_with_options
 
@@ -112,11 +118,8 @@ def cmd_run(args) -> int:
 def cmd_export(args) -> int:
     from engine.codegen import export_script
 
-    topology, problems = _load_or_report(args.file)
-    bad = errors(problems)
-    if bad:
-        for problem in bad:
-            print(problem, file=sys.stderr)
+    topology = _load_valid(args.file)
+    if topology is None:
         return EXIT_INVALID
     script = export_script(topology)
     if args.output:
