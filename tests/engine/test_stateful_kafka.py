@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -193,3 +194,42 @@ def test_exactly_once_commits_output_and_offsets_together(bootstrap, unique):
     # A second run finds the offsets committed in the transactions: nothing is processed again.
     _, again = run(topology, bootstrap, until_idle=1.0)
     assert again.metrics["nodes"]["orders"]["in"] == 0
+
+
+@pytest.mark.parametrize("mode", ["inner", "left"])
+def test_stream_table_join_with_missing_right_keys(bootstrap, unique, mode):
+    orders_topic, customers_topic, out = f"orders-{unique}", f"customers-{unique}", f"enriched-{unique}"
+    create_topic(bootstrap, orders_topic, partitions=2)
+    create_topic(bootstrap, customers_topic, partitions=2)
+    b = StreamsBuilder(f"join-{mode}-{unique}", topic_partitions=2)
+    orders_stream = b.stream(orders_topic, name="orders")
+    customers = b.stream(customers_topic, name="customers")
+    (orders_stream.join(customers, "{'order': left['order'], 'tier': right['tier'] if right else None}",
+                        name="enrich", mode=mode)
+     .to(out, name="out"))
+    run_ = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
+    thread = threading.Thread(target=lambda: run_.run(max_seconds=60))
+    thread.start()
+    try:
+        # The table first: customers c0..c3 (c2 deleted again by a tombstone), then the stream.
+        producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+        for i in range(4):
+            producer.produce(customers_topic, json.dumps({"tier": ["gold", "silver"][i % 2]}), f"c{i}")
+        producer.produce(customers_topic, None, "c2")
+        assert producer.flush(10) == 0
+        deadline = time.monotonic() + 30
+        while run_.metrics["enrich"].in_ < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run_.metrics["enrich"].in_ == 5, "the table must be loaded before the orders arrive"
+        for i in range(6):
+            producer.produce(orders_topic, json.dumps({"order": i}), f"c{i}")
+        assert producer.flush(10) == 0
+        expected = {0: "gold", 1: "silver", 3: "silver"}
+        if mode == "left":
+            expected.update({2: None, 4: None, 5: None})
+        got = {json.loads(m.value())["order"]: json.loads(m.value())["tier"]
+               for m in consume_all(bootstrap, out, expect=len(expected), timeout=30)}
+        assert got == expected
+    finally:
+        run_.stop()
+        thread.join(30)
