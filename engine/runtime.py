@@ -19,6 +19,7 @@ are restored from the changelog before the first record is processed.
 from __future__ import annotations
 
 import gc
+import heapq
 import os
 import sys
 import threading
@@ -610,6 +611,9 @@ class KafkaRun:
                            on_lost=self._on_lost)
         self._set_status("running")
         entries = self.compiled.entries
+        # Joins see their inputs in timestamp order, as Kafka Streams picks the partition
+        # whose next record is oldest (within each batch here).
+        time_ordered = any(n.type == "join" for n in self.topology.nodes.values())
         next_commit = time.monotonic() + self.commit_interval_s
         self._next_metrics = time.monotonic() + self.config.metrics_interval_s
         next_probe = 0.0
@@ -622,6 +626,8 @@ class KafkaRun:
                 now = time.monotonic()
                 if msgs:
                     self._last_input = now
+                    if time_ordered:
+                        msgs = by_timestamp(msgs)
                     for msg in msgs:
                         if msg.error() is None:
                             entries[msg.topic()](msg)
@@ -743,6 +749,20 @@ class KafkaRun:
         # threads end here rather than whenever the garbage collector runs.
         self._consumer = self._producer = self._gen_producer = None
         gc.collect()
+
+
+def by_timestamp(msgs: list) -> list:
+    """Messages merged across partitions by timestamp, each partition's order kept."""
+    groups: dict[tuple[str, int], list] = {}
+    for msg in msgs:
+        groups.setdefault((msg.topic(), msg.partition()), []).append(msg)
+    if len(groups) < 2:
+        return msgs
+    return list(heapq.merge(*groups.values(), key=_timestamp_of))
+
+
+def _timestamp_of(msg) -> int:
+    return msg.timestamp()[1]
 
 
 def _plain(value: Any) -> Any:

@@ -240,3 +240,19 @@ def test_join_restart_from_the_changelog_alone(window):
         restore(store, (decode_entry(k, v) for k, v in log))
     feed(second, records[170:])
     assert outputs(first) + outputs(second) == outputs(whole)
+
+
+def test_kafka_batches_reach_joins_in_timestamp_order_per_partition():
+    from engine.local import LocalMessage
+    from engine.runtime import by_timestamp
+
+    def m(topic, partition, offset, ts):
+        return LocalMessage(topic, partition, offset, None, None, ts)
+
+    batch = [m("orders", 0, 0, 50), m("orders", 0, 1, 40), m("orders", 0, 2, 90),
+             m("customers", 0, 0, 10), m("customers", 0, 1, 60)]
+    ordered = by_timestamp(batch)
+    assert [(x.topic(), x.offset()) for x in ordered] == [
+        ("customers", 0), ("orders", 0), ("orders", 1), ("customers", 1), ("orders", 2)]
+    # each partition's own order is kept even where its timestamps go back
+    assert [x.offset() for x in ordered if x.topic() == "orders"] == [0, 1, 2]
