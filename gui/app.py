@@ -1,5 +1,6 @@
 """The app's entry point: ``main(argv)`` opens the main window on FILE, on work recovered
-after a crash, or on the demo topology, and starts the local sandbox broker beside it."""
+after a crash, or on the demo topology, and starts the local sandbox broker beside it —
+the one broker runs use too (unless the saved connection is the user's own cluster)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -89,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     files = [a for a in args if not a.startswith("-")]
     app = make_application([a for a in args if a.startswith("-")])
 
-    from gui.broker_service import SandboxBrokerService
     from gui.main_window import MainWindow
 
     window = MainWindow()
@@ -101,16 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     window.view.fit()
 
-    broker = SandboxBrokerService(window)
-    window.set_broker_status("Starting sandbox broker…")
-    broker.started.connect(lambda address: window.set_broker_status(f"Sandbox broker {address}", True))
-    broker.failed.connect(lambda message: window.set_broker_status(message, False))
-    app.aboutToQuit.connect(broker.stop)
-    broker.start()
+    window.start_sandbox_broker()
+    # The window stops the run and the broker when it closes; this covers a quit without
+    # a close (a signal, the session ending).
+    app.aboutToQuit.connect(window.shutdown_monitor)
     try:
         return app.exec()
     finally:
-        broker.stop()
+        window.shutdown_monitor()
+        # Closing the last window and quitting both queue a Quit; the one left over would
+        # end every event loop started after main() returns (a caller's, a test's).
+        QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,21 @@ what the file would hold: ``None`` means the param is absent (its default applie
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtCore import QRegularExpression, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFrame,
     QGridLayout,
@@ -102,8 +111,13 @@ class ExpressionHighlighter(QSyntaxHighlighter):
                     self.setFormat(i, 1, merged)
 
 
+# ``value['amo`` or ``value.get("amo``: the quote, and the part of a field name typed so far.
+FIELD_PREFIX = re.compile(r"""\bvalue(?:\[\s*|\.get\(\s*)(['"])(\w*)$""")
+
+
 class ExpressionEdit(QPlainTextEdit):
-    """A code field for one expression: highlighted, checked as you type."""
+    """A code field for one expression: highlighted, checked as you type, and completing
+    field names of ``value`` (``set_field_names``) after ``value['`` or ``value.get('``."""
 
     text_edited = Signal(str)
     finished = Signal()
@@ -125,7 +139,62 @@ class ExpressionEdit(QPlainTextEdit):
         self.textChanged.connect(self._on_text_changed)
         self.document().documentLayout().documentSizeChanged.connect(lambda *_: self._fit_height())
         self.setPlaceholderText("expression over " + ", ".join(names))
+        self.field_names: list[str] = []
+        self.completer = QCompleter(QStringListModel(self), self)
+        self.completer.setWidget(self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setModelSorting(QCompleter.ModelSorting.CaseInsensitivelySortedModel)
+        self.completer.activated.connect(self.insert_completion)
         self._fit_height()
+
+    # -- field-name completions ----------------------------------------------------------
+
+    def set_field_names(self, names) -> None:
+        names = sorted(set(names), key=str.lower)
+        if names != self.field_names:
+            self.field_names = names
+            self.completer.model().setStringList(names)
+
+    def _field_prefix(self) -> re.Match | None:
+        cursor = self.textCursor()
+        before = cursor.block().text()[:cursor.positionInBlock()]
+        return FIELD_PREFIX.search(before)
+
+    def update_completions(self) -> bool:
+        """Open (or close) the completion popup for the text before the cursor; True when open."""
+        match = self._field_prefix() if self.field_names else None
+        popup = self.completer.popup()
+        if match is None:
+            popup.hide()
+            return False
+        self.completer.setCompletionPrefix(match.group(2))
+        if self.completer.completionCount() == 0 or (
+                self.completer.completionCount() == 1 and self.completer.currentCompletion() == match.group(2)):
+            popup.hide()
+            return False
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.cursorRect()
+        rect.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 12)
+        self.completer.complete(rect)
+        return True
+
+    def insert_completion(self, name: str) -> None:
+        """Replace the partly typed field name with ``name`` and close the subscript."""
+        match = self._field_prefix()
+        if match is None:
+            return
+        quote, typed = match.group(1), match.group(2)
+        closing = quote + ("]" if "[" in match.group(0) else ")")
+        cursor = self.textCursor()
+        after = cursor.block().text()[cursor.positionInBlock():]
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(typed))
+        cursor.insertText(name)
+        if after.startswith(closing):
+            cursor.movePosition(QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.MoveAnchor, len(closing))
+        else:
+            cursor.insertText(closing)
+        self.setTextCursor(cursor)
 
     def text(self) -> str:
         return self.toPlainText()
@@ -165,15 +234,22 @@ class ExpressionEdit(QPlainTextEdit):
         self.setFixedHeight(int(lines * fm.lineSpacing() + 2 * self.document().documentMargin() + 8))
 
     def keyPressEvent(self, event) -> None:
+        if self.completer.popup().isVisible() and event.key() in (
+                Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_Escape, Qt.Key.Key_Backtab):
+            event.ignore()  # the completer's popup takes these
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
                 event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
             self.finished.emit()
             return
         super().keyPressEvent(event)
+        if event.text() or event.key() in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+            self.update_completions()
 
     def focusOutEvent(self, event) -> None:
         super().focusOutEvent(event)
-        self.finished.emit()
+        if not self.completer.popup().isVisible():  # focus went to the popup, not elsewhere
+            self.finished.emit()
 
     def sizeHint(self) -> QSize:
         return QSize(200, self.height())
@@ -190,9 +266,16 @@ class ParamEditor(QWidget):
         self.spec = spec
         self.gesture = 0
         self._setting = False
+        self.field_names: list[str] = []
 
     def end_gesture(self) -> None:
         self.gesture += 1
+
+    def set_field_names(self, names) -> None:
+        """Field names ``value`` holds where this node's expressions run, for completions."""
+        self.field_names = list(names)
+        for edit in self.findChildren(ExpressionEdit):
+            edit.set_field_names(self.field_names)
 
     def value(self):
         raise NotImplementedError
@@ -557,6 +640,7 @@ class RowsParamEditor(ParamEditor):
 
     def _new_row(self) -> _Row:
         row = _Row(self)
+        row.expr.set_field_names(self.field_names)
         self.rows.append(row)
         self.rows_box.addWidget(row)
         return row

@@ -2,10 +2,15 @@
 problems; with nothing selected, the topology's name and settings.
 
 Edits go to the document as undo commands; the inspector follows the model's events,
-so undo, redo and edits elsewhere show here at once.
+so undo, redo and edits elsewhere show here at once. Expression editors complete the
+field names that ``value`` holds at the node (``value_fields``), as far as the source
+topics upstream and the nodes between tell.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,6 +30,76 @@ from engine.validation import TOPIC_PATTERN
 from gui import icons, theme
 from gui.document.document import TopologyDocument
 from gui.editors import ParamEditor, editor_for, set_invalid
+
+SOURCE_TYPES = ("kafka_source", "generator_source")
+PASS_THROUGH = ("filter", "rekey", "branch", "merge")  # the value leaves as it came in
+
+
+@cache
+def generator_fields(profile: str) -> tuple[str, ...]:
+    """The fields of a demo generator's events, known without a broker."""
+    from engine.generator import EventFactory
+
+    _key, value = EventFactory(profile if profile in ("orders", "clicks") else "orders", seed=0).next(0)
+    return tuple(value)
+
+
+def value_fields(topology: Topology, node_id: str,
+                 topic_fields: Callable[[str], list[str]]) -> tuple[list[str], set[str]]:
+    """The field names ``value`` holds in ``node_id``'s expressions, and the source topics
+    asked for them. Sources answer from their topic (``topic_fields``; a demo generator
+    also from its profile); filters, branches and the like pass their input on; set_fields
+    adds its fields; an aggregate's output is its key, window and aggregations; after a map,
+    flat_map or join only the expression knows, so nothing is offered."""
+    topics: set[str] = set()
+    visiting: set[str] = set()
+
+    def fields_in(nid: str) -> set[str]:
+        names: set[str] = set()
+        for edge in topology.edges:
+            if edge.target == nid:
+                names |= fields_out(edge.source)
+        return names
+
+    def fields_out(nid: str) -> set[str]:
+        node = topology.nodes.get(nid)
+        if node is None or nid in visiting:
+            return set()
+        visiting.add(nid)
+        try:
+            params = node.params if isinstance(node.params, dict) else {}
+            if node.type in SOURCE_TYPES:
+                topic = params.get("topic")
+                if not isinstance(topic, str) or not topic:
+                    return set()
+                topics.add(topic)
+                names = set(topic_fields(topic))
+                if node.type == "generator_source":
+                    names |= set(generator_fields(str(params.get("profile", "orders"))))
+                return names
+            if node.type in PASS_THROUGH:
+                return fields_in(nid)
+            if node.type == "set_fields":
+                added = params.get("fields")
+                return fields_in(nid) | (set(map(str, added)) if isinstance(added, dict) else set())
+            if node.type == "aggregate":
+                names = {"key"}
+                window = params.get("window")
+                if isinstance(window, dict) and window.get("type", "none") != "none":
+                    names |= {"window_start", "window_end"}
+                for agg in params.get("aggregations") or ():
+                    if isinstance(agg, dict) and agg.get("name"):
+                        names.add(str(agg["name"]))
+                return names
+            return set()
+        finally:
+            visiting.discard(nid)
+
+    node = topology.nodes.get(node_id)
+    if node is None:
+        return [], topics
+    names = fields_out(node_id) if node.type in SOURCE_TYPES else fields_in(node_id)
+    return sorted(names), topics
 
 
 class _Field(QWidget):
@@ -73,6 +148,9 @@ class InspectorWidget(QScrollArea):
         self.id_edit: QLineEdit | None = None
         self.id_error: QLabel | None = None
         self._page: QWidget | None = None
+        self.topic_fields: Callable[[str], list[str]] = lambda _topic: []
+        self.field_topics: set[str] = set()  # source topics behind the shown node's fields
+        self.field_names: list[str] = []
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -103,6 +181,28 @@ class InspectorWidget(QScrollArea):
             self._build_multi_page(node_ids)
         else:
             self._build_settings_page()
+
+    # -- field-name completions ------------------------------------------------------------
+
+    def set_topic_fields(self, provider: Callable[[str], list[str]]) -> None:
+        """Where field names of a topic come from (cached; may answer [] and tell later
+        through ``on_topic_fields``)."""
+        self.topic_fields = provider
+        self.refresh_field_names()
+
+    def refresh_field_names(self) -> None:
+        """Ask again for the shown node's field names and hand them to its editors."""
+        if self.node_id is None or self.node_id not in self.topology.nodes:
+            self.field_topics, self.field_names = set(), []
+            return
+        names, self.field_topics = value_fields(self.topology, self.node_id, self.topic_fields)
+        self.field_names = names
+        for field in self.fields.values():
+            field.editor.set_field_names(names)
+
+    def on_topic_fields(self, topic: str, _names: list) -> None:
+        if topic in self.field_topics:
+            self.refresh_field_names()
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -204,6 +304,7 @@ class InspectorWidget(QScrollArea):
             layout.addWidget(note)
         layout.addStretch(1)
         self._install_page()
+        self.refresh_field_names()
         self._on_problems_changed(self.document.problems)
 
     def _build_multi_page(self, node_ids: list[str]) -> None:
@@ -286,6 +387,8 @@ class InspectorWidget(QScrollArea):
 
     def _on_params_changed(self, node_id: str) -> None:
         if node_id != self.node_id:
+            if self.node_id is not None:  # an upstream topic or field may have changed
+                self.refresh_field_names()
             return
         params = self.topology.node(node_id).params
         for name, field in self.fields.items():
@@ -322,6 +425,8 @@ class InspectorWidget(QScrollArea):
             self.name_edit.setText(name)
 
     def _on_count_changed(self, *args) -> None:
+        if self.node_id is not None:
+            self.refresh_field_names()
         if not self.node_ids and self._page is not None:
             subtitle = self._page.findChild(QLabel, "inspectorSubtitle")
             if subtitle is not None:

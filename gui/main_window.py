@@ -1,12 +1,18 @@
 """The main window: palette, canvas, inspector and problems around one document;
-menus, toolbar and status bar; window layout and recent files remembered."""
+menus, toolbar and status bar; window layout and recent files remembered.
+
+Running is the run monitor's (``gui.monitor.qt_run_monitor.RunMonitor``): the window
+adds its docks and actions, shows its numbers on the canvas, follows the canvas
+selection in its data preview, feeds its field names to the expression editors, and
+shuts it down on close (the worker and the sandbox broker with it)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -14,18 +20,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QToolBar,
 )
 
 from engine.model import Edge
 from engine.problems import Problem
 from gui import icons
+from gui.broker_service import SandboxBrokerService
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
 from gui.document import clipboard
 from gui.document.document import TopologyDocument
 from gui.file_actions import FileActions
 from gui.inspector import InspectorWidget
+from gui.monitor.qt_run_monitor import RunMonitor
 from gui.palette import PaletteWidget, QuickAddPopup
 from gui.recovery import RecoveryWriter
 from gui.settings import add_recent_file, app_settings, recent_files, remove_recent_file
@@ -33,6 +42,34 @@ from gui.validation_panel import ValidationPanel
 
 APP_NAME = "Topology Studio"
 FILE_FILTER = "Topologies (*.topology.json *.json);;All files (*)"
+RUNNING_STATES = ("starting", "running", "disconnected", "stopping")
+NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
+FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
+
+
+def run_icon(kind: str) -> QIcon:
+    """A play triangle or a stop square in the theme's colours, for the Run toolbar."""
+    icon = QIcon()
+    for size in (16, 24, 32):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        m = size * 0.2
+        path = QPainterPath()
+        if kind == "run":
+            path.moveTo(m + size * 0.05, m)
+            path.lineTo(size - m, size / 2)
+            path.lineTo(m + size * 0.05, size - m)
+            path.closeSubpath()
+            colour = "#57c28a"
+        else:
+            path.addRoundedRect(QRectF(m, m, size - 2 * m, size - 2 * m), size * 0.08, size * 0.08)
+            colour = "#e05d5d"
+        painter.fillPath(path, QColor(colour))
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 class MainWindow(QMainWindow):
@@ -56,9 +93,18 @@ class MainWindow(QMainWindow):
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.validation_dock = self._dock("Problems", "problemsDock", self.validation,
                                           Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.monitor = RunMonitor(self, self.settings)
+        self.monitor.set_topology_provider(lambda: self.document.topology)
+        self.broker_service = SandboxBrokerService(self.monitor.controller, self)
+        self._place_monitor_docks()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.validation_dock], [110], Qt.Orientation.Vertical)
         self.quick_add = QuickAddPopup(self)
+        self._monitor_shut = False
+        self._fields_asked_at = 0.0
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(0)
+        self._preview_timer.timeout.connect(self._preview_selection)
         self._quick_add_at: QPointF | None = None
         self._quick_add_wire: Edge | None = None
 
@@ -83,6 +129,7 @@ class MainWindow(QMainWindow):
         self.palette.type_activated.connect(self._on_palette_activated)
         self.quick_add.chosen.connect(self._on_quick_add_chosen)
         self.validation.node_activated.connect(self.select_node)
+        self._connect_monitor()
 
         self._restore_window()
         self._on_problems_changed(d.problems)
@@ -100,6 +147,59 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
         return dock
+
+    def _place_monitor_docks(self) -> None:
+        """Along the bottom: Problems, Data preview and Run log as tabs; the throughput
+        chart; Consumer lag and Cluster as tabs."""
+        docks = {dock.objectName(): dock for dock in self.monitor.docks()}
+        self.throughput_dock, self.lag_dock = docks["throughputDock"], docks["lagDock"]
+        self.preview_dock, self.run_log_dock = docks["previewDock"], docks["runLogDock"]
+        self.cluster_dock = docks["clusterDock"]
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for dock in self.monitor.docks():
+            self._let_shrink(dock)
+            self.addDockWidget(bottom, dock)
+        self.splitDockWidget(self.validation_dock, self.throughput_dock, Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.throughput_dock, self.lag_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.validation_dock, self.preview_dock)
+        self.tabifyDockWidget(self.preview_dock, self.run_log_dock)
+        self.tabifyDockWidget(self.lag_dock, self.cluster_dock)
+        self.validation_dock.raise_()
+        self.lag_dock.raise_()
+        self.resizeDocks([self.validation_dock, self.throughput_dock, self.lag_dock], [400, 420, 600],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.validation_dock], [270], Qt.Orientation.Vertical)
+
+    @staticmethod
+    def _let_shrink(dock: QDockWidget) -> None:
+        """Side by side, the panels' toolbars would add up to a window wider than many
+        screens: a panel wider than NARROW_DOCK scrolls sideways when squeezed instead."""
+        widget = dock.widget()
+        if widget.minimumSizeHint().width() <= NARROW_DOCK:
+            return
+        area = QScrollArea(dock)
+        area.setObjectName(f"{dock.objectName()}Scroll")
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setWidgetResizable(True)
+        area.setWidget(widget)
+        area.setMinimumWidth(NARROW_DOCK // 2)
+        dock.setWidget(area)
+
+    def _connect_monitor(self) -> None:
+        m = self.monitor
+        m.nodeMetrics.connect(self._on_node_metrics)
+        m.groupStatus.connect(self._on_group_status)
+        m.statusChanged.connect(self._on_run_status_changed)
+        m.controller.runFinished.connect(self._on_run_finished)
+        m.fieldNamesReady.connect(self.inspector.on_topic_fields)
+        m.controller.bootstrapChanged.connect(lambda _b: self._show_connection())
+        m.controller.connectionChanged.connect(self._on_connection_changed)
+        self.inspector.set_topic_fields(m.field_names_for)
+        self.file_actions.monitorGroupRequested.connect(self.monitor_group)
+        self.broker_service.started.connect(
+            lambda address: self.set_broker_status(f"Sandbox broker {address}", True))
+        self.broker_service.failed.connect(lambda message: self.set_broker_status(message, False))
+        self._show_connection()
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
         action = QAction(text, self)
@@ -154,6 +254,16 @@ class MainWindow(QMainWindow):
         self.act_keys = self._action("&Keyboard and Mouse", self.show_keys, name="keys")
         for action in (self.act_fit,):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        run = self.monitor.actions()
+        self.act_run, self.act_stop = run["run"], run["stop"]
+        self.act_reset, self.act_connection = run["reset"], run["connection"]
+        self.act_reset.setText("Reset Application State…")
+        self.act_run.setIcon(run_icon("run"))
+        self.act_stop.setIcon(run_icon("stop"))
+        for name, action in run.items():
+            action.setObjectName(name)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)  # shortcuts work with the toolbar hidden
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -181,6 +291,16 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.validation_dock):
             m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        for dock in (self.throughput_dock, self.lag_dock, self.preview_dock, self.run_log_dock,
+                     self.cluster_dock):
+            m.addAction(dock.toggleViewAction())
+        m = bar.addMenu("&Run")
+        m.setObjectName("runMenu")
+        self.run_menu = m
+        m.addActions([self.act_run, self.act_stop])
+        m.addSeparator()
+        m.addActions([self.act_reset, self.act_connection])
         m = bar.addMenu("&Help")
         m.addActions([self.act_keys, self.act_about])
 
@@ -206,6 +326,11 @@ class MainWindow(QMainWindow):
         bar.addActions([self.tool_undo, self.tool_redo])
         bar.addSeparator()
         bar.addActions([self.act_layout, self.act_fit])
+        bar.addSeparator()
+        bar.addActions([self.act_run, self.act_stop])
+        for action in (self.act_run, self.act_stop):
+            bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addAction(self.act_connection)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
 
@@ -223,8 +348,11 @@ class MainWindow(QMainWindow):
         self.zoom_label.setObjectName("statusZoom")
         self.broker_label = QLabel("")
         self.broker_label.setObjectName("statusBroker")
+        self.run_status_label = self.monitor.status_label
+        self.run_status_label.setObjectName("statusRun")
         status.addPermanentWidget(self.problems_label)
         status.addPermanentWidget(self.zoom_label)
+        status.addPermanentWidget(self.run_status_label)
         status.addPermanentWidget(self.broker_label)
 
     # -- window state ----------------------------------------------------------------------
@@ -251,6 +379,98 @@ class MainWindow(QMainWindow):
     def set_broker_status(self, text: str, ok: bool | None = None) -> None:
         colour = {True: "#57c28a", False: "#e05d5d", None: "#8b93a3"}[ok]
         self.broker_label.setText(f"<span style='color:{colour}'>●</span> {text}")
+        self.broker_label.setToolTip(text)
+
+    def _show_connection(self) -> None:
+        """Where runs go, in the status bar: the sandbox broker's address, or the cluster."""
+        c = self.monitor.controller
+        if c.profile.uses_sandbox:
+            bootstrap = c.bootstrap()
+            if bootstrap:
+                self.set_broker_status(f"Sandbox broker {bootstrap}", True)
+            elif self.broker_service.starting():
+                self.set_broker_status("Starting sandbox broker…")
+            else:
+                self.set_broker_status("Sandbox broker (starts with the first run)")
+        else:
+            self.set_broker_status(f"Kafka {c.profile.describe()}")
+
+    def start_sandbox_broker(self) -> None:
+        """Start the sandbox broker now (when that is the connection), in the background."""
+        if self.monitor.controller.profile.uses_sandbox and not self.monitor.controller.bootstrap():
+            self.set_broker_status("Starting sandbox broker…")
+            self.broker_service.start()
+        else:
+            self._show_connection()
+
+    def _on_connection_changed(self, profile) -> None:
+        if profile.uses_sandbox and not self.monitor.controller.bootstrap():
+            self.start_sandbox_broker()
+        else:
+            self._show_connection()
+
+    # -- running -------------------------------------------------------------------------
+
+    def run_active(self) -> bool:
+        return self.monitor.status()[0] in RUNNING_STATES
+
+    def _on_node_metrics(self, metrics: dict) -> None:
+        self.scene.show_metrics(metrics)
+        # Topics may have had no records when first asked (a run just started writing).
+        if self.inspector.field_topics and time.monotonic() - self._fields_asked_at > FIELD_RETRY_S:
+            self._fields_asked_at = time.monotonic()
+            self.inspector.refresh_field_names()
+
+    def _on_group_status(self, group: str, status: str, reason: str) -> None:
+        if group == self.monitor.controller.group_id and self.run_active():
+            self.scene.show_group_status(group, status, reason)
+
+    def _on_run_status_changed(self, status: str, reason: str) -> None:
+        if status == "starting":
+            self.scene.clear_metrics()
+            self._fields_asked_at = time.monotonic()
+            for dock in (self.preview_dock if self.scene.selected_node_ids() else self.run_log_dock,
+                         self.throughput_dock):
+                if not dock.isHidden():
+                    dock.raise_()
+        elif status in ("stopped", "failed"):
+            if self.scene.metrics_shown():
+                self.scene.finish_metrics()
+            if status == "failed" and "problems" in reason and not self.validation_dock.isHidden():
+                self.validation_dock.raise_()
+        if status == "failed" and reason:
+            self.statusBar().showMessage(f"The run failed: {reason}", 10000)
+
+    def _on_run_finished(self, final_metrics) -> None:
+        nodes = final_metrics.get("nodes") if isinstance(final_metrics, dict) else None
+        if self.scene.metrics_shown():
+            self.scene.finish_metrics(nodes if isinstance(nodes, dict) else None)
+
+    def monitor_group(self, group: str) -> None:
+        """Chart ``group``'s lag in the cluster view (from a Kafka Streams window's
+        "Monitor consumer group"), and bring that view forward."""
+        if not group:
+            return
+        c = self.monitor.controller
+        if c.profile.uses_sandbox and not c.bootstrap():
+            self.start_sandbox_broker()
+        self.monitor.cluster.show_group(group)
+        self.monitor.cluster.refresh()
+        self.cluster_dock.show()
+        self.cluster_dock.raise_()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage(f"Monitoring the lag of consumer group '{group}' "
+                                     f"on {c.profile.describe()}", 6000)
+
+    def shutdown_monitor(self) -> None:
+        """Stop the run and the sandbox broker, and wait for them (idempotent)."""
+        if self._monitor_shut:
+            return
+        self._monitor_shut = True
+        self.scene.clear_metrics()
+        self.broker_service.stop()
+        self.monitor.shutdown()
 
     # -- document ------------------------------------------------------------------------
 
@@ -281,9 +501,22 @@ class MainWindow(QMainWindow):
         except RuntimeError:  # during teardown
             return
         self.inspector.show_nodes(ids)
+        self._preview_timer.start()  # once the selection settles (a multi-select comes one by one)
         for action in (self.act_cut, self.act_copy, self.act_duplicate):
             action.setEnabled(bool(ids))
         self.act_delete.setEnabled(bool(ids or edges))
+
+    def _preview_selection(self) -> None:
+        """One node selected: the data preview shows its records (several or none: the
+        preview keeps its node)."""
+        try:
+            ids = self.scene.selected_node_ids()
+        except RuntimeError:  # during teardown
+            return
+        if len(ids) == 1:
+            self.monitor.set_selected_node(ids[0])
+            if self.run_active() and not self.preview_dock.isHidden():
+                self.preview_dock.raise_()
 
     def maybe_save(self) -> bool:
         """True when the current document may be replaced or closed."""
@@ -505,4 +738,14 @@ class MainWindow(QMainWindow):
             return
         self.save_window_state()
         self.recovery.clear()
+        if self.run_active():
+            self.statusBar().showMessage("Stopping the run…")
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            QApplication.processEvents()
+            try:
+                self.shutdown_monitor()
+            finally:
+                QApplication.restoreOverrideCursor()
+        else:
+            self.shutdown_monitor()
         event.accept()

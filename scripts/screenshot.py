@@ -1,9 +1,13 @@
 """Render the main window with the demo topology to a PNG (docs/screenshot.png).
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshot.py [-o docs/screenshot.png] [--select NODE]
+    QT_QPA_PLATFORM=offscreen python scripts/screenshot.py --scenario running [--seconds 10]
 
-Runs offscreen by default; ``widget.grab()`` renders the same pixels as on a screen.
-Window settings go to a temporary folder, so your own layout is untouched.
+``running`` presses Run on the demo against the app's sandbox broker and grabs the
+window after a while: live badges on the canvas, charts, the selected node's records
+(docs/screenshot-running.png). Runs offscreen by default; ``widget.grab()`` renders the
+same pixels as on a screen. Window settings go to a temporary folder, so your own layout
+is untouched.
 """
 
 from __future__ import annotations
@@ -34,13 +38,21 @@ def _add_typo(document) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("-o", "--output", default=None,
+                        help="PNG to write (docs/screenshot.png, or docs/screenshot-running.png)")
     parser.add_argument("--select", default="order_size", help="node to show in the inspector ('' for none)")
-    parser.add_argument("--size", default="1600x960")
+    parser.add_argument("--size", default=None, help="WxH (1600x960; running: 1800x1000, room for the charts)")
     parser.add_argument("--no-broker", action="store_true", help="do not start the sandbox broker")
-    parser.add_argument("--scenario", choices=("demo", "typo"), default="demo",
-                        help="typo: break an expression of the revenue aggregate, to show problems")
+    parser.add_argument("--scenario", choices=("demo", "typo", "running"), default="demo",
+                        help="typo: break an expression of the revenue aggregate, to show problems; "
+                             "running: run the demo on the sandbox broker")
+    parser.add_argument("--seconds", type=float, default=10.0, help="running: how long to run first")
     args = parser.parse_args(argv)
+    if args.size is None:
+        args.size = "1800x1000" if args.scenario == "running" else "1600x960"
+    if args.output is None:
+        name = "screenshot-running.png" if args.scenario == "running" else "screenshot.png"
+        args.output = str(ROOT / "docs" / name)
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -57,14 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     window.document.new_from_demo()
     if args.scenario == "typo":
         _add_typo(window.document)
-    broker = None
     if not args.no_broker:
-        from engine.broker import BrokerError, SandboxBroker
-        try:
-            broker = SandboxBroker().start()
-            window.set_broker_status(f"Sandbox broker {broker.bootstrap}", True)
-        except BrokerError as exc:
-            window.set_broker_status(f"Sandbox broker unavailable: {exc}", False)
+        window.start_sandbox_broker()  # the app's one broker, as at launch
     window.show()
     for _ in range(5):
         app.processEvents()
@@ -73,16 +79,45 @@ def main(argv: list[str] | None = None) -> int:
         window.select_node(args.select)
     for _ in range(5):
         app.processEvents()
+    if not args.no_broker:
+        _wait(app, lambda: window.monitor.controller.bootstrap() is not None, 15)
+    if args.scenario == "running":
+        _run_for(app, window, args.seconds)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
     print(f"wrote {out} ({width}x{height})")
     window.document.undo_stack.setClean()
-    window.close()
-    if broker is not None:
-        broker.stop()
+    window.close()  # stops the run and the sandbox broker
     QApplication.processEvents()
     return 0
+
+
+def _wait(app, condition, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    return condition()
+
+
+def _run_for(app, window, seconds: float) -> None:
+    """Press Run, let records flow for ``seconds``, then fit the canvas with its badges."""
+    import time
+
+    window.act_run.trigger()
+    if not _wait(app, lambda: window.monitor.status()[0] == "running", 30):
+        print(f"the run did not start: {window.monitor.status()}", file=sys.stderr)
+    _wait(app, lambda: False, seconds)
+    window.view.fit()
+    for dock in (window.throughput_dock, window.lag_dock, window.preview_dock):
+        dock.raise_()
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:  # let the charts and badges catch up with the last numbers
+        app.processEvents()
+        time.sleep(0.02)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle
 
 from gui import theme
+from gui.canvas.run_badge import EDGE_FLOW, EDGE_IDLE_WIDTH, EDGE_MAX_WIDTH, edge_width, format_rate
 
 
 def bezier(p1: QPointF, p2: QPointF) -> QPainterPath:
@@ -26,6 +27,9 @@ class EdgeItem(QGraphicsPathItem):
         self.target = target  # PortItem
         self.invalid = False
         self.hovered = False
+        self.rate: float | None = None  # records/s through the edge while a run goes on
+        self.width = EDGE_IDLE_WIDTH
+        self._reason = ""
         self._shape: QPainterPath | None = None
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -38,8 +42,29 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_invalid(self, invalid: bool, reason: str = "") -> None:
         self.invalid = invalid
-        self.setToolTip(reason)
+        self._reason = reason
+        self._update_tooltip()
         self.update()
+
+    def set_rate(self, rate: float | None, top: float | None = None) -> bool:
+        """Draw the edge as thick as ``rate`` records/s against the busiest edge's ``top``
+        (None: no run); True when that changed what is drawn."""
+        width = edge_width(rate, top)
+        same = (rate is None) == (self.rate is None) and abs(width - self.width) < 0.25 and (
+            rate is None or format_rate(rate) == format_rate(self.rate))
+        self.rate = rate
+        if same:
+            return False
+        self.width = width
+        self._update_tooltip()
+        self.update()
+        return True
+
+    def _update_tooltip(self) -> None:
+        if self._reason or self.rate is None:
+            self.setToolTip(self._reason)
+        else:
+            self.setToolTip(f"{format_rate(self.rate)} records/s")
 
     def update_path(self) -> None:
         self._shape = None
@@ -53,7 +78,10 @@ class EdgeItem(QGraphicsPathItem):
         return self._shape
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-4, -4, 4, 4)
+        # Room for the widest pen a rate can ask for, so a thicker edge never needs a
+        # geometry change (and an index update) when the numbers move.
+        m = EDGE_MAX_WIDTH / 2 + 2
+        return super().boundingRect().adjusted(-m, -m, m, m)
 
     def hoverEnterEvent(self, event) -> None:
         self.hovered = True
@@ -71,9 +99,14 @@ class EdgeItem(QGraphicsPathItem):
             colour = theme.EDGE_SELECTED
         elif self.hovered:
             colour = QColor(theme.EDGE).lighter(140)
+        elif self.rate:
+            colour = EDGE_FLOW
         else:
             colour = theme.EDGE
-        pen = QPen(colour, 3.0 if (selected or self.hovered) else 2.0)
+        width = self.width
+        if selected or self.hovered:
+            width = max(width, EDGE_IDLE_WIDTH + 1.0)
+        pen = QPen(colour, width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         if self.invalid:
             pen.setStyle(Qt.PenStyle.DashLine)

@@ -17,6 +17,7 @@ from gui.canvas.geometry import (
     summary_rect,
 )
 from gui.canvas.port_item import PortItem
+from gui.canvas.run_badge import BADGE_GAP, BadgeState, NodeBadgeItem
 
 RADIUS = 7.0
 
@@ -56,6 +57,7 @@ class NodeItem(QGraphicsItem):
         self.outputs: tuple[str, ...] = ()
         self.ghosts: set[tuple[bool, str]] = set()
         self.height = 0.0
+        self.badge: NodeBadgeItem | None = None  # the run's numbers, made on first use
         self._moving_from_model = False
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -92,6 +94,8 @@ class NodeItem(QGraphicsItem):
                 port.setPos(NODE_WIDTH if is_output else 0.0,
                             port_y(index, len(names), all_inputs, all_outputs))
         self.height = node_height(all_inputs, all_outputs)
+        if self.badge is not None:
+            self.badge.setPos(0.0, self.height + BADGE_GAP)
         self._layout_text()
         self.update()
 
@@ -99,6 +103,8 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         for port in self.ports.values():
             port.node_id = node_id
+        if self.badge is not None:
+            self.badge.node_id = node_id
         self._layout_text()
         self.update()
 
@@ -116,6 +122,23 @@ class NodeItem(QGraphicsItem):
             self.severity = severity
             self._layout_text()
             self.update()
+
+    def set_run_state(self, state: BadgeState | None, group: str = "") -> bool:
+        """The run's numbers under the node (None hides them); True when they changed."""
+        if state is None:
+            if self.badge is None or not self.badge.isVisible():
+                return False
+            self.badge.setVisible(False)
+            self.badge.state = None
+            return True
+        if self.badge is None:
+            self.badge = NodeBadgeItem(self, self.node_id)
+            self.badge.setPos(0.0, self.height + BADGE_GAP)
+        self.badge.setVisible(True)
+        return self.badge.set_state(state, group)
+
+    def run_state(self) -> BadgeState | None:
+        return self.badge.state if self.badge is not None and self.badge.isVisible() else None
 
     def port(self, name: str, is_output: bool) -> PortItem | None:
         return self.ports.get((is_output, name))

@@ -3,6 +3,10 @@
 The scene connects to the model's past-tense events and keeps one item per node and
 per edge; it never edits the model. Gestures leave as signals (``nodes_moved``,
 ``connection_requested``) for the document to turn into undo commands.
+
+While a topology runs, ``show_metrics`` puts the run's numbers on the canvas: a badge
+per node and edges as thick as their rate. Updates are coalesced to at most two a
+second and touch only the items whose numbers read differently.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from gui import theme
 from gui.canvas.edge_item import EdgeItem, WirePreviewItem
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
+from gui.canvas.run_badge import BadgeState
 from gui.canvas.summary import node_summary
 from gui.document.wiring import connection_problem, direction_problem
 
 SNAP_DISTANCE = 14.0
+METRICS_INTERVAL_MS = 500
+SOURCE_TYPES = ("kafka_source", "generator_source")
 
 
 class _Wire:
@@ -54,6 +61,15 @@ class TopologyScene(QGraphicsScene):
         self._hint_timer.setSingleShot(True)
         self._hint_timer.setInterval(2500)
         self._hint_timer.timeout.connect(self._on_hint_timeout)
+        self._metrics: dict[str, dict] = {}  # node id -> the last numbers shown
+        self._metrics_final = False
+        self._pending_metrics: dict | None = None
+        self._group_status: tuple[str, str, str] = ("", "", "")  # group, status, reason
+        self._metrics_timer = QTimer(self)
+        self._metrics_timer.setSingleShot(True)
+        self._metrics_timer.setInterval(METRICS_INTERVAL_MS)
+        self._metrics_timer.timeout.connect(self._on_metrics_timer)
+        self.metrics_applied = 0  # how many times numbers reached the items (for tests)
         self.set_topology(topology)
 
     # -- binding ---------------------------------------------------------------------
@@ -80,6 +96,7 @@ class TopologyScene(QGraphicsScene):
             self._on_node_added(node)
         for edge in topology.edges:
             self._on_edge_added(edge)
+        self.clear_metrics()
 
     # -- queries ---------------------------------------------------------------------
 
@@ -116,6 +133,8 @@ class TopologyScene(QGraphicsScene):
         rect = QRectF()
         for item in self._nodes.values():
             rect = rect.united(item.sceneBoundingRect())
+            if item.badge is not None and item.badge.isVisible():
+                rect = rect.united(item.badge.sceneBoundingRect())
         return rect
 
     # -- the model's events ----------------------------------------------------------------
@@ -229,6 +248,103 @@ class TopologyScene(QGraphicsScene):
                 per_node.setdefault(p.node_id, []).append((p.severity, p.message))
         for node_id, item in self._nodes.items():
             item.set_problems(per_node.get(node_id, []))
+
+    # -- a run's numbers -------------------------------------------------------------------
+
+    def show_metrics(self, metrics: dict) -> None:
+        """{node_id: {in_rate, out_rate, in, out, errors, late}} of a running topology.
+        The first numbers show at once, later ones at most every METRICS_INTERVAL_MS."""
+        self._pending_metrics = metrics
+        if not self._metrics_timer.isActive():
+            self._on_metrics_timer()
+
+    def _on_metrics_timer(self) -> None:
+        metrics, self._pending_metrics = self._pending_metrics, None
+        if metrics is None:
+            return
+        self._metrics = dict(metrics)
+        self._metrics_final = False
+        self._apply_metrics()
+        self._metrics_timer.start()
+
+    def show_group_status(self, group: str, status: str, reason: str) -> None:
+        """The run's consumer group is OK, WARN or STALL: shown on the source nodes."""
+        if (group, status, reason) == self._group_status:
+            return
+        self._group_status = (group, status, reason)
+        if self._metrics and not self._metrics_final:
+            self._apply_metrics()
+
+    def finish_metrics(self, final: dict | None = None) -> None:
+        """The run is over: the badges keep the last (or ``final``) counts, dimmed, with
+        no rates; edges go back to their resting width."""
+        self._metrics_timer.stop()
+        self._pending_metrics = None
+        if final:
+            merged = {node_id: dict(self._metrics.get(node_id, {})) for node_id in final}
+            for node_id, counts in final.items():
+                if isinstance(counts, dict):
+                    merged[node_id].update({k: counts[k] for k in ("in", "out", "errors", "late")
+                                            if k in counts})
+            self._metrics.update(merged)
+        self._metrics_final = True
+        self._group_status = ("", "", "")
+        self._apply_metrics()
+
+    def clear_metrics(self) -> None:
+        """No run to show: no badges, resting edges."""
+        self._metrics_timer.stop()
+        self._pending_metrics = None
+        self._metrics = {}
+        self._metrics_final = False
+        self._group_status = ("", "", "")
+        for item in self._nodes.values():
+            item.set_run_state(None)
+        for edge_item in self._edges.values():
+            edge_item.set_rate(None)
+
+    def metrics_shown(self) -> bool:
+        return bool(self._metrics)
+
+    def _badge_state(self, item: NodeItem, m: dict) -> BadgeState:
+        _group, status, reason = self._group_status
+        is_source = item.type_name in SOURCE_TYPES
+        return BadgeState(
+            in_rate=float(m.get("in_rate", 0.0)), out_rate=float(m.get("out_rate", 0.0)),
+            in_count=int(m.get("in", 0)), out_count=int(m.get("out", 0)),
+            errors=int(m.get("errors", 0)), late=int(m.get("late", 0)), final=self._metrics_final,
+            show_in=bool(item.inputs) and not is_source, show_out=bool(item.outputs),
+            show_late=item.type_name == "aggregate",
+            status=status if is_source and not self._metrics_final else "",
+            status_reason=reason if is_source else "")
+
+    def _apply_metrics(self) -> None:
+        self.metrics_applied += 1
+        group = self._group_status[0]
+        for node_id, item in self._nodes.items():
+            m = self._metrics.get(node_id)
+            item.set_run_state(None if m is None else self._badge_state(item, m), group)
+        incoming: dict[str, int] = {}
+        for edge in self._edges:
+            incoming[edge.target] = incoming.get(edge.target, 0) + 1
+        rates = {edge: None if self._metrics_final else self._edge_rate(edge, incoming) for edge in self._edges}
+        top = max((r for r in rates.values() if r), default=None)
+        for edge, edge_item in self._edges.items():
+            edge_item.set_rate(rates[edge], top)
+
+    def _edge_rate(self, edge: Edge, incoming: dict[str, int]) -> float | None:
+        """The rate out of the edge's source node; for a node with several output ports
+        (a branch), the rate into the target when this edge is all that feeds it, which is
+        that port's rate."""
+        source = self._metrics.get(edge.source)
+        if source is None:
+            return None
+        source_item = self._nodes.get(edge.source)
+        if source_item is not None and len(source_item.outputs) > 1 and incoming.get(edge.target) == 1:
+            target = self._metrics.get(edge.target)
+            if target is not None:
+                return float(target.get("in_rate", 0.0))
+        return float(source.get("out_rate", 0.0))
 
     # -- gestures: moving -----------------------------------------------------------------
 
