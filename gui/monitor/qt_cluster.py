@@ -53,7 +53,8 @@ class FieldNameCache(QObject):
 
     def _on_names(self, topic: str, names: list[str]) -> None:
         self._pending.discard(topic)
-        self._cache[topic] = list(names)
+        if names:  # a topic without records yet (a run about to write it) is asked again
+            self._cache[topic] = list(names)
         self.ready.emit(topic, list(names))
 
     def invalidate(self) -> None:
@@ -70,6 +71,7 @@ class QtClusterWidget(QWidget):
         self.groups: list[str] = []
         self._refresh_call: BackgroundCall | None = None
         self._sample_serial = 0
+        self._bootstrap = ""
         self.poller = GroupLagPoller(controller.cluster_client, parent=self)
 
         self.tree = QTreeWidget()
@@ -136,7 +138,9 @@ class QtClusterWidget(QWidget):
     # -- topics and groups -----------------------------------------------------------
 
     def _on_bootstrap_changed(self, bootstrap: str) -> None:
-        self.poller.watch("")
+        previous, self._bootstrap = self._bootstrap, bootstrap
+        if previous and bootstrap != previous:  # another cluster: its groups are not these
+            self.poller.watch("")
         if bootstrap:
             self.refresh()
         else:
