@@ -1,7 +1,10 @@
 """Time series for the monitor's charts: fixed-size numpy ring buffers, one per line.
 
-Qt-free. Appending is O(1); ``window(seconds)`` returns the visible slice as two
-arrays (time, value) in time order, copying only what is visible.
+Qt-free. Appending is O(1). Every point is stored twice, at ``i`` and ``i + capacity``,
+so the newest ``n`` points are always one contiguous stretch of memory: ``window(since)``
+returns the visible slice as two numpy views (time, value) in time order, without
+copying or concatenating. A view stays valid until the ring overwrites its oldest
+point — at least ``capacity - len(view)`` appends later; copy it to keep it longer.
 """
 
 from __future__ import annotations
@@ -14,68 +17,56 @@ DEFAULT_CAPACITY = 4096  # 15 minutes at 4 samples a second, with room to spare
 class RingSeries:
     """One line of a chart: (time_s, value) pairs, the oldest dropped when full."""
 
-    __slots__ = ("_size", "_start", "_t", "_v")
+    __slots__ = ("_cap", "_size", "_start", "_t", "_v", "version")
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY):
-        self._t = np.zeros(capacity, dtype=np.float64)
-        self._v = np.zeros(capacity, dtype=np.float64)
+        self._cap = capacity
+        self._t = np.zeros(2 * capacity, dtype=np.float64)
+        self._v = np.zeros(2 * capacity, dtype=np.float64)
         self._start = 0
         self._size = 0
+        self.version = 0  # bumped by every change: a chart redraws a line only when it moved
 
     @property
     def capacity(self) -> int:
-        return len(self._t)
+        return self._cap
 
     def __len__(self) -> int:
         return self._size
 
     def append(self, t: float, value: float) -> None:
-        cap = len(self._t)
+        cap = self._cap
         i = (self._start + self._size) % cap
-        self._t[i] = t
-        self._v[i] = value
+        self._t[i] = self._t[i + cap] = t
+        self._v[i] = self._v[i + cap] = value
         if self._size < cap:
             self._size += 1
         else:
             self._start = (self._start + 1) % cap
+        self.version += 1
 
     def last(self) -> tuple[float, float] | None:
         if not self._size:
             return None
-        i = (self._start + self._size - 1) % len(self._t)
+        i = self._start + self._size - 1
         return float(self._t[i]), float(self._v[i])
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Everything, oldest first (copies)."""
-        idx = (self._start + np.arange(self._size)) % len(self._t)
-        return self._t[idx], self._v[idx]
+        end = self._start + self._size
+        return self._t[self._start:end].copy(), self._v[self._start:end].copy()
 
     def window(self, since: float) -> tuple[np.ndarray, np.ndarray]:
-        """The points with time >= ``since``, oldest first; one earlier point is kept so
-        the line reaches the left edge."""
-        if not self._size:
-            return self._t[:0].copy(), self._v[:0].copy()
-        cap = len(self._t)
-        end = self._start + self._size
-        # Times are appended in order: binary search the two contiguous halves as one.
-        if end <= cap:
-            t, v = self._t[self._start:end], self._v[self._start:end]
-            k = max(0, int(np.searchsorted(t, since)) - 1)
-            return t[k:].copy(), v[k:].copy()
-        head_t, tail_t = self._t[self._start:], self._t[:end - cap]
-        h = len(head_t)
-        if head_t[-1] >= since:
-            first = int(np.searchsorted(head_t, since))
-        else:
-            first = h + int(np.searchsorted(tail_t, since))
-        k = max(0, first - 1)
-        if k >= h:
-            return tail_t[k - h:].copy(), self._v[k - h:end - cap].copy()
-        return (np.concatenate((head_t[k:], tail_t)),
-                np.concatenate((self._v[self._start + k:], self._v[:end - cap])))
+        """Views of the points with time >= ``since``, oldest first; one earlier point is
+        kept so the line reaches the left edge."""
+        start, end = self._start, self._start + self._size
+        t = self._t[start:end]  # times are appended in order: binary search
+        k = start + max(0, int(np.searchsorted(t, since)) - 1)
+        return self._t[k:end], self._v[k:end]
 
     def clear(self) -> None:
         self._start = self._size = 0
+        self.version += 1
 
 
 class SeriesSet:

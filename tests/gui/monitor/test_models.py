@@ -110,3 +110,15 @@ def test_lag_history_judges_the_group_and_charts_records_and_seconds():
     assert h.status == "STALL"
     _, seconds = h.seconds.window("t[0]", 60)
     assert np.isnan(seconds[-1])
+
+
+def test_ring_window_is_a_view_and_version_counts_changes():
+    ring = RingSeries(capacity=5)
+    for i in range(8):  # wrapped
+        ring.append(float(i), float(i))
+    v0 = ring.version
+    t, _v = ring.window(5.0)
+    assert list(t) == [4.0, 5.0, 6.0, 7.0] and np.shares_memory(t, ring._t)  # no copy
+    ring.append(8.0, 8.0)
+    assert ring.version == v0 + 1
+    assert list(t) == [4.0, 5.0, 6.0, 7.0]  # a view survives the next appends

@@ -182,3 +182,34 @@ def test_run_refuses_an_invalid_topology(qtbot, controller):
     controller.set_topology_provider(lambda: topology)
     assert controller.run() is False
     assert controller.status == "failed" and "problems" in controller.reason
+
+
+def test_chart_redraws_only_lines_that_moved_and_decimates_long_ones(qtbot, controller):
+    import numpy as np
+    from PySide6.QtGui import QColor, QPen
+
+    from gui.monitor.qt_charts import QtSolidGridAxisItem, _peak_decimate
+
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    now = time.time()
+    controller.throughput.append(now - 1, {"a": 1.0, "b": 2.0})
+    chart.refresh_now()
+    calls = []
+    for name, curve in chart.chart.curves.items():
+        original = curve.setData
+        curve.setData = lambda *a, name=name, original=original, **k: (calls.append(name), original(*a, **k))
+    controller.throughput.lines["a"].append(now, 3.0)
+    controller.throughput.latest_time = now
+    chart.refresh_now()
+    assert calls == ["a"]
+
+    t = np.arange(1000.0)
+    v = np.where(t == 500, 99.0, 1.0)
+    v[10:20] = np.nan
+    dt, dv = _peak_decimate(t, v, 100)
+    assert len(dt) <= 200 and np.nanmax(dv) == 99.0 and np.isnan(dv).any()
+
+    # Translucent grid pens are drawn as the same colour blended over the background.
+    solid = QtSolidGridAxisItem(orientation="left")._solid(QPen(QColor(154, 163, 178, 46)))
+    assert solid.color().alpha() == 255
