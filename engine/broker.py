@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from engine.background import yield_to_interface
+
 READY_TIMEOUT_S = 10.0
 
 
@@ -86,9 +88,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _die_with_parent(parent_pid: int, background: bool = False) -> None:
     """Runs in the child between fork and exec."""
     os.setpgid(0, 0)
+    if background:
+        yield_to_interface()  # every thread the broker starts inherits it
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         PR_SET_PDEATHSIG = 1
@@ -116,9 +120,13 @@ class SandboxBroker:
     address clients connect to.
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *, background: bool = False):
+        """``background``: run at the lowest CPU priority, as the desktop app does, so a
+        busy sandbox never takes the CPU from the interface (a real cluster runs on other
+        machines)."""
         self.host = host
         self.port = port
+        self.background = background
         self.process: subprocess.Popen | None = None
 
     @property
@@ -141,7 +149,7 @@ class SandboxBroker:
             stdout=None if foreground else subprocess.DEVNULL,
             stderr=None if foreground else subprocess.DEVNULL,
             env=env,
-            preexec_fn=lambda: _die_with_parent(parent),
+            preexec_fn=lambda: _die_with_parent(parent, self.background),
         ))
         if not wait_for_port(self.host, self.port, READY_TIMEOUT_S):
             code = self.process.poll()

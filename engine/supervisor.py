@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable
 
 from engine import fileformat
+from engine.background import yield_to_interface
 from engine.broker import in_launcher_thread
 from engine.model import Topology
 
@@ -118,7 +119,6 @@ class RunSupervisor:
 
 def worker_main(topology_text: str, options: dict, conn) -> None:
     """The worker process: run the topology, report through ``conn``."""
-    import os
     import signal
 
     from engine.runtime import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
@@ -128,14 +128,8 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal goes to the app, which stops us
-    # A pipeline at full speed takes every cycle it gets; on a small machine the app's
-    # interface then waits its turn. A lower priority (set before the engine starts its
-    # threads, which inherit it) lets the interface run first; the pipeline loses nothing
-    # while the CPU has cycles to spare.
-    try:
-        os.nice(19)
-    except (AttributeError, OSError):
-        pass
+    # A pipeline at full speed takes every cycle it gets; the interface comes first.
+    yield_to_interface()
 
     lock = threading.Lock()
     lines: list[tuple[str, str]] = []

@@ -112,7 +112,7 @@ class RunController(QObject):
             if self._sandbox is None or not self._sandbox.running():
                 # Started from a thread that lives as long as the controller: the broker
                 # dies with the thread that forked it (PR_SET_PDEATHSIG), not only the process.
-                self._sandbox = self._sandbox_owner.submit(SandboxBroker().start).result()
+                self._sandbox = self._sandbox_owner.submit(SandboxBroker(background=True).start).result()
             return self._sandbox.bootstrap
 
     def cluster_client(self) -> ClusterClient | None:
