@@ -8,6 +8,10 @@ are more points than pixels; the axes' ranges are set explicitly (no auto-range 
 and only when they change. The grid is drawn in solid colours under the data: Qt's
 raster engine draws translucent lines about 30x slower than opaque ones, which made
 the grid most of a chart's repaint.
+
+The legend is a list beside the plot, not over it (one row per node or partition would
+cover the data): rows are added as lines appear, their latest values set by the chart's
+refresh; a row toggles its line and picks it out on hover.
 """
 
 from __future__ import annotations
@@ -16,14 +20,21 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
+    QMenu,
+    QSizePolicy,
+    QSplitter,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +45,9 @@ from gui.monitor.series import SeriesSet
 RANGES_S = (60, 300, 900)
 REFRESH_MS = 250
 LINE_WIDTH = 1.6
+HIGHLIGHT_WIDTH = 2.8
+DIM = 0.3  # other lines while one is picked out: this much of their colour over the background
+LEGEND_SHARE, LEGEND_MIN, LEGEND_MAX = 0.3, 140, 220  # of the panel's width, in px
 AXES_Z = -200  # below the ViewBox (-100): grid lines under the data
 
 
@@ -60,11 +74,8 @@ class _SolidGridMixin:
         cache = self.__dict__.setdefault("_solid_pens", {})
         solid = cache.get(key)
         if solid is None:
-            back, a = QColor(qt_style.BACKGROUND), alpha / 255.0
             solid = QPen(pen)
-            solid.setColor(QColor(round(back.red() + (colour.red() - back.red()) * a),
-                                  round(back.green() + (colour.green() - back.green()) * a),
-                                  round(back.blue() + (colour.blue() - back.blue()) * a)))
+            solid.setColor(_blend(colour, alpha / 255.0))
             cache[key] = solid
         return solid
 
@@ -88,7 +99,14 @@ class QtChartCurveItem(pg.PlotCurveItem):
 
 
 class QtTimeChart(pg.PlotWidget):
-    """Lines over wall-clock time from a SeriesSet, one per name, with a legend."""
+    """Lines over wall-clock time from a SeriesSet, one per name. Lines can be hidden
+    (kept hidden by name across series) and one picked out; the legend beside the chart
+    (QtChartLegendWidget) follows the signals."""
+
+    lineAdded = Signal(str, QColor)
+    linesCleared = Signal()
+    lineVisibilityChanged = Signal(str, bool)
+    valuesChanged = Signal(dict)  # {name: latest value} of the lines that moved, once a refresh
 
     def __init__(self, y_label: str, y_units: str = "", parent=None):
         qt_style.configure()
@@ -98,6 +116,9 @@ class QtTimeChart(pg.PlotWidget):
         self.series: SeriesSet | None = None
         self.window_s = RANGES_S[0]
         self.curves: dict[str, QtChartCurveItem] = {}
+        self._pens: dict[str, QPen] = {}  # name -> its normal pen
+        self._hidden: set[str] = set()
+        self._highlighted: str | None = None
         self._shown: dict[str, tuple] = {}  # name -> (line, version, window) drawn
         self._tops: dict[str, float] = {}  # name -> highest finite value drawn
         self._x_range: tuple[float, float] | None = None
@@ -117,10 +138,8 @@ class QtTimeChart(pg.PlotWidget):
         item.hideButtons()
         self.setMouseEnabled(x=False, y=False)
         item.disableAutoRange()  # ranges are set explicitly by refresh, when they change
-        self.legend = item.addLegend(offset=(8, 6), labelTextColor="#c9ced8", labelTextSize="8pt",
-                                     brush=pg.mkBrush(23, 26, 32, 150), pen=pg.mkPen("#2f3440"))
-        self.legend.setColumnCount(1)
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(120)
+        self.setMinimumWidth(160)
         self._set_y_top(1.0)
 
     def set_series(self, series: SeriesSet) -> None:
@@ -128,20 +147,66 @@ class QtTimeChart(pg.PlotWidget):
         for curve in self.curves.values():
             self.removeItem(curve)
         self.curves.clear()
+        self._pens.clear()
+        self._highlighted = None
         self._shown.clear()
         self._tops.clear()
-        self.legend.clear()
+        self.linesCleared.emit()
 
     def _add_curve(self, name: str) -> QtChartCurveItem:
-        pen = pg.mkPen(qt_style.colour(len(self.curves)), width=LINE_WIDTH)
+        colour = qt_style.colour(len(self.curves))
+        pen = pg.mkPen(colour, width=LINE_WIDTH)
         curve = QtChartCurveItem(pen=pen, name=name, connect="finite", skipFiniteCheck=True,
                                  antialias=False)
-        self.addItem(curve)  # named: the legend gets an entry
+        curve.setVisible(name not in self._hidden)
+        self.addItem(curve)
         self.curves[name] = curve
-        columns = 1 + len(self.curves) // 7  # keep the legend short
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        self._pens[name] = pen
+        self.lineAdded.emit(name, colour)
         return curve
+
+    def is_line_visible(self, name: str) -> bool:
+        return name not in self._hidden
+
+    def set_line_visible(self, name: str, visible: bool) -> None:
+        """Show or hide a line; the y axis fits the lines shown. A hidden line is not
+        redrawn: it catches up at the next refresh once shown."""
+        if visible == (name not in self._hidden):
+            return
+        curve = self.curves.get(name)
+        if visible:
+            self._hidden.discard(name)
+            self._shown.pop(name, None)  # redrawn by the next refresh
+            if curve is not None:
+                curve.setVisible(True)
+                _, v = curve.getData()
+                self._tops[name] = _top(v)
+        else:
+            self._hidden.add(name)
+            self._tops.pop(name, None)
+            if curve is not None:
+                curve.setVisible(False)
+        self._set_y_top(_nice_top(max(self._tops.values(), default=0.0)))
+        self.lineVisibilityChanged.emit(name, visible)
+
+    def highlight_line(self, name: str | None) -> None:
+        """Pick out one line (thicker, on top, the others dimmed), or none."""
+        if name not in self.curves:
+            name = None
+        if name == self._highlighted:
+            return
+        self._highlighted = name
+        for other, curve in self.curves.items():
+            pen = self._pens[other]
+            if name is None:
+                curve.setPen(pen)
+                curve.setZValue(0)
+            elif other == name:
+                curve.setPen(pg.mkPen(pen.color(), width=HIGHLIGHT_WIDTH))
+                curve.setZValue(1)
+            else:  # opaque, pre-blended: translucent lines draw far slower
+                curve.setPen(pg.mkPen(_blend(pen.color(), DIM), width=1))
+                curve.setZValue(0)
 
     def refresh(self) -> None:
         series = self.series
@@ -154,6 +219,8 @@ class QtTimeChart(pg.PlotWidget):
         now = series.latest_time
         since = now - self.window_s
         buckets = max(16, int(self.getPlotItem().getViewBox().width()) // 2)
+        hidden = self._hidden
+        values = {}
         for name, curve in self.curves.items():
             line = lines.get(name)
             key = None if line is None else (line, line.version, self.window_s)
@@ -163,19 +230,25 @@ class QtTimeChart(pg.PlotWidget):
             if line is None:
                 curve.setData(np.empty(0), np.empty(0))
                 self._tops.pop(name, None)
+                values[name] = math.nan
                 continue
+            last = line.last()
+            values[name] = math.nan if last is None else last[1]
+            if name in hidden:
+                continue  # drawn when shown again (set_line_visible forgets its key)
             t, v = line.window(since)
             if len(t) >= 3 * buckets:
                 t, v = _peak_decimate(t, v, buckets)
             curve.setData(t, v)
-            top = np.nanmax(v) if len(v) and not np.isnan(v).all() else 0.0
-            self._tops[name] = float(top) if math.isfinite(top) else 0.0
+            self._tops[name] = _top(v)
         if lines:
             x_range = (since, now)
             if x_range != self._x_range:
                 self._x_range = x_range
                 self.setXRange(since, now, padding=0)
         self._set_y_top(_nice_top(max(self._tops.values(), default=0.0)))
+        if values:
+            self.valuesChanged.emit(values)
 
     def _set_y_top(self, top: float) -> None:
         if top != self._y_top:
@@ -193,6 +266,36 @@ class QtTimeChart(pg.PlotWidget):
     def visible_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What each line shows now (for tests)."""
         return {name: curve.getData() for name, curve in self.curves.items()}
+
+
+def _top(v: np.ndarray) -> float:
+    """The highest finite value of a line, 0 for none."""
+    if v is None or not len(v) or np.isnan(v).all():
+        return 0.0
+    top = float(np.nanmax(v))
+    return top if math.isfinite(top) else 0.0
+
+
+def _blend(colour: QColor, amount: float) -> QColor:
+    """``colour`` at ``amount`` opacity over the chart's background, as an opaque colour."""
+    back = QColor(qt_style.BACKGROUND)
+    return QColor(round(back.red() + (colour.red() - back.red()) * amount),
+                  round(back.green() + (colour.green() - back.green()) * amount),
+                  round(back.blue() + (colour.blue() - back.blue()) * amount))
+
+
+def _compact(value: float) -> str:
+    """A value in at most four characters or so: 7.5, 42, 1.2k, 37k, 4.1M."""
+    if not math.isfinite(value):
+        return "–"
+    magnitude = abs(value)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= limit:
+            scaled = value / limit
+            return f"{scaled:.1f}{suffix}" if abs(scaled) < 10 else f"{scaled:.0f}{suffix}"
+    if magnitude < 10 and value != int(value):
+        return f"{value:.1f}"
+    return f"{value:.0f}"
 
 
 def _peak_decimate(t: np.ndarray, v: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +326,179 @@ def _nice_top(value: float) -> float:
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude
+
+
+class QtChartLegendWidget(QTreeWidget):
+    """The lines of a chart beside it: colour, name and latest value, one row each.
+    Click a row (or Space) to hide or show its line, hover it to pick the line out;
+    right-click for "only this line" and "all lines". Rows are added as lines appear and
+    never reordered, so an update repaints the values and lays nothing out."""
+
+    NAME, VALUE = 0, 1
+
+    def __init__(self, chart: QtTimeChart, label=None, parent=None):
+        super().__init__(parent)
+        self.chart = chart
+        self.label = label or (lambda name: name)  # the row's text for a line's name
+        self.rows: dict[str, QTreeWidgetItem] = {}
+        self._colours: dict[str, QColor] = {}
+        self._hovered: str | None = None
+        self.setColumnCount(2)
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(False)
+        self.setIndentation(0)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps a partition's [n]
+        self.setMouseTracking(True)
+        self.setIconSize(QSize(12, 8))
+        self.setFrameShape(QTreeWidget.Shape.NoFrame)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        font = self.font()
+        font.setPointSizeF(8.0)
+        self.setFont(font)
+        self.setStyleSheet(f"QTreeWidget {{ background: {qt_style.BACKGROUND}; color: #c9ced8;"
+                           " border: none; border-left: 1px solid #2f3440; }"
+                           " QTreeWidget::item { padding: 0px 2px; }")
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(self.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.VALUE, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(self.VALUE, QFontMetrics(font).horizontalAdvance("-88.8k") + 6)
+        self.setMinimumWidth(60)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.setToolTip("Click a line to hide or show it; hover to pick it out; "
+                        "right-click for more")
+        chart.lineAdded.connect(self._on_line_added)
+        chart.linesCleared.connect(self._on_lines_cleared)
+        chart.lineVisibilityChanged.connect(self._on_line_visibility_changed)
+        chart.valuesChanged.connect(self._on_values_changed)
+        self.itemClicked.connect(lambda item, _column: self._toggle(item))
+        self.customContextMenuRequested.connect(self._on_context_menu)
+
+    def sizeHint(self) -> QSize:
+        return QSize(LEGEND_MIN, 120)
+
+    def names(self) -> list[str]:
+        return list(self.rows)
+
+    def _name(self, item: QTreeWidgetItem | None) -> str | None:
+        return None if item is None else item.data(self.NAME, Qt.ItemDataRole.UserRole)
+
+    def _on_line_added(self, name: str, colour: QColor) -> None:
+        item = QTreeWidgetItem([self.label(name), ""])
+        item.setData(self.NAME, Qt.ItemDataRole.UserRole, name)
+        item.setToolTip(self.NAME, name)
+        item.setTextAlignment(self.VALUE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.rows[name] = item
+        self._colours[name] = colour
+        self._style(item, name, self.chart.is_line_visible(name))
+        self.addTopLevelItem(item)
+
+    def _on_lines_cleared(self) -> None:
+        self.clear()
+        self.rows.clear()
+        self._colours.clear()
+        self._hovered = None
+
+    def _on_line_visibility_changed(self, name: str, visible: bool) -> None:
+        item = self.rows.get(name)
+        if item is not None:
+            self._style(item, name, visible)
+
+    def _on_values_changed(self, values: dict) -> None:
+        rows = self.rows
+        for name, value in values.items():
+            item = rows.get(name)
+            if item is not None:
+                item.setText(self.VALUE, _compact(value))
+
+    def _style(self, item: QTreeWidgetItem, name: str, visible: bool) -> None:
+        colour = self._colours[name]
+        item.setIcon(self.NAME, _swatch(colour, visible))
+        text = QColor("#c9ced8") if visible else QColor("#5c6370")
+        for column in (self.NAME, self.VALUE):
+            item.setForeground(column, text)
+
+    def _toggle(self, item: QTreeWidgetItem | None) -> None:
+        name = self._name(item)
+        if name is not None:
+            self.chart.set_line_visible(name, not self.chart.is_line_visible(name))
+
+    def show_only(self, name: str | None) -> None:
+        """Only ``name`` shown, or every line for None."""
+        for other in self.rows:
+            self.chart.set_line_visible(other, name is None or other == name)
+
+    def _on_context_menu(self, pos) -> None:
+        name = self._name(self.itemAt(pos))
+        menu = QMenu(self)
+        if name is not None:
+            menu.addAction(f"Only {self.label(name)}", lambda: self.show_only(name))
+        menu.addAction("All lines", lambda: self.show_only(None))
+        menu.exec(self.viewport().mapToGlobal(pos))
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            self._toggle(self.currentItem())
+        else:
+            super().keyPressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        self._hover(self._name(self.itemAt(event.position().toPoint())))
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self._hover(None)
+
+    def _hover(self, name: str | None) -> None:
+        if name != self._hovered:
+            self._hovered = name
+            self.chart.highlight_line(name)
+
+
+def _swatch(colour: QColor, filled: bool) -> QIcon:
+    """A short thick line in the line's colour; an outline for a hidden line."""
+    pixmap = QPixmap(12, 8)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    if filled:
+        painter.fillRect(0, 2, 12, 4, colour)
+    else:
+        painter.setPen(QPen(_blend(colour, 0.6), 1))
+        painter.drawRect(0, 2, 11, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class QtElidedLabel(QLabel):
+    """One line of text drawn shortened with an ellipsis to the width it is given, so it
+    never holds its panel wide; ``text()`` and the tooltip keep the full text."""
+
+    def __init__(self, text: str = "", parent=None,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle):
+        super().__init__(parent)
+        self.mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("ab…"), super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        """The text as drawn at the current width."""
+        return self.fontMetrics().elidedText(self.text(), self.mode, self.contentsRect().width())
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
+                                  self.isEnabled(), self.shown_text(), self.foregroundRole())
 
 
 class QtChartToolbar(QWidget):
@@ -263,19 +539,30 @@ class QtChartToolbar(QWidget):
 
 
 class QtChartPanel(QWidget):
-    """A toolbar over one chart, redrawn by a timer when the data changed."""
+    """A toolbar over one chart and its legend, redrawn by a timer when the data changed."""
 
-    def __init__(self, chart: QtTimeChart, parent=None):
+    def __init__(self, chart: QtTimeChart, parent=None, legend_label=None):
         super().__init__(parent)
         self.chart = chart
         self.toolbar = QtChartToolbar()
+        self.legend = QtChartLegendWidget(chart, legend_label)
         self.paused = False
         self._dirty = True
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(chart)
+        self.splitter.addWidget(self.legend)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setHandleWidth(3)
+        self._legend_placed = False  # True once the user has dragged the splitter
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
-        layout.addWidget(chart, 1)
+        layout.addWidget(self.splitter, 1)
+        chart.lineVisibilityChanged.connect(self.mark_dirty)
         self.toolbar.rangeChanged.connect(self._on_range_changed)
         self.toolbar.pausedChanged.connect(self._on_paused_changed)
         self._timer = QTimer(self)
@@ -285,6 +572,16 @@ class QtChartPanel(QWidget):
 
     def mark_dirty(self, *_args) -> None:
         self._dirty = True
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._legend_placed:  # a share of the width, until the user sets one
+            width = self.splitter.width() - self.splitter.handleWidth()
+            legend = min(LEGEND_MAX, max(LEGEND_MIN, round(width * LEGEND_SHARE)))
+            self.splitter.setSizes([max(0, width - legend), legend])
+
+    def _on_splitter_moved(self, *_args) -> None:
+        self._legend_placed = True
 
     def _on_range_changed(self, seconds: int) -> None:
         self.chart.window_s = seconds
@@ -347,16 +644,18 @@ class QtLagWidget(QtChartPanel):
     Model: a GroupLagPoller (its ``history`` holds the data)."""
 
     def __init__(self, poller, parent=None):
-        super().__init__(QtTimeChart("lag", "records"), parent)
+        super().__init__(QtTimeChart("lag", "records"), parent, legend_label=self._partition_label)
         self.poller = poller
         self.unit = "records"
-        self.group_label = QLabel()
+        self.group_label = QtElidedLabel()
         self.group_label.setStyleSheet("color: #c9ced8;")
         self.badge = QtLagStatusBadge()
         self.records_button = QToolButton()
         self.records_button.setText("Records")
+        self.records_button.setToolTip("Lag in records")
         self.seconds_button = QToolButton()
-        self.seconds_button.setText("Seconds behind")
+        self.seconds_button.setText("Seconds")
+        self.seconds_button.setToolTip("Lag in seconds behind the newest record")
         units = QButtonGroup(self)
         for button in (self.records_button, self.seconds_button):
             button.setCheckable(True)
@@ -371,6 +670,12 @@ class QtLagWidget(QtChartPanel):
         poller.statusChanged.connect(self._on_status_changed)
         poller.failed.connect(self._on_failed)
         self._on_updated(poller.group)
+
+    def _partition_label(self, name: str) -> str:
+        """A partition's name without the group's prefix: Kafka Streams names its internal
+        topics after the application id, which is the group."""
+        prefix = f"{self.poller.group}-"
+        return name[len(prefix):] if self.poller.group and name.startswith(prefix) else name
 
     def set_unit(self, unit: str) -> None:
         if unit == self.unit:

@@ -43,7 +43,68 @@ def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
     qtbot.waitUntil(lambda: len(chart.chart.visible_data().get("src", ([], []))[1]) == 2)
     assert list(chart.chart.visible_data()["src"][1]) == [100.0, 300.0]
     assert list(chart.chart.visible_data()["sink"][1]) == [50.0, 150.0]
-    assert {chart.chart.legend.items[i][1].text for i in range(2)} == {"src", "sink"}
+    assert set(chart.legend.names()) == {"src", "sink"}
+
+
+def test_legend_lists_new_lines_beside_the_plot_and_toggles_and_picks_them_out(qtbot, controller):
+    from PySide6.QtCore import QPoint, Qt
+
+    panel = QtThroughputWidget(controller)
+    qtbot.addWidget(panel)
+    panel.resize(420, 220)
+    panel.show()
+    now = time.time()
+    controller.throughput.append(now - 1, {"src": 100.0, "sink": 40.0})
+    controller.throughput.append(now, {"src": 1200.0, "sink": 50.0})
+    panel.refresh_now()
+    legend, chart = panel.legend, panel.chart
+    assert legend.names() == ["src", "sink"]
+    assert [legend.rows[n].text(legend.VALUE) for n in ("src", "sink")] == ["1.2k", "50"]
+    # Beside the plot, not over it: the chart keeps the whole width left of the legend.
+    assert chart.geometry().right() < legend.geometry().left()
+    assert chart.width() >= 0.6 * panel.width()
+
+    controller.throughput.append(now + 1, {"src": 1.0, "sink": 1.0, "late": 3.0})
+    panel.refresh_now()
+    assert legend.names() == ["src", "sink", "late"]  # a row as a line appears, none moved
+
+    def click(name):
+        rect = legend.visualItemRect(legend.rows[name])
+        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    top_with_src = chart._y_top
+    click("src")
+    assert not chart.curves["src"].isVisible() and chart.curves["sink"].isVisible()
+    assert not chart.is_line_visible("src")
+    assert chart._y_top < top_with_src  # the axis fits the lines shown
+    controller.throughput.append(now + 2, {"src": 7.0, "sink": 2.0, "late": 3.0})
+    panel.refresh_now()
+    assert list(chart.visible_data()["src"][1]) == [100.0, 1200.0, 1.0]  # not redrawn while hidden
+    click("src")
+    assert chart.curves["src"].isVisible()
+    panel.refresh_now()
+    assert chart.visible_data()["src"][1][-1] == 7.0  # caught up once shown
+
+    legend.show_only("sink")
+    assert [n for n in chart.curves if chart.curves[n].isVisible()] == ["sink"]
+    legend.show_only(None)
+    assert all(curve.isVisible() for curve in chart.curves.values())
+
+    rect = legend.visualItemRect(legend.rows["sink"])
+    qtbot.mouseMove(legend.viewport(), rect.center())
+    qtbot.waitUntil(lambda: chart._highlighted == "sink")
+    assert chart.curves["sink"].opts["pen"].widthF() > chart.curves["src"].opts["pen"].widthF()
+    qtbot.mouseMove(legend.viewport(), QPoint(rect.center().x(), legend.viewport().height() - 2))
+    qtbot.waitUntil(lambda: chart._highlighted is None)  # below the rows: nothing picked out
+
+    # A new run: new rows; a line hidden by name stays hidden.
+    click("late")
+    controller.throughput.clear()  # as run() does
+    controller.handle_event("status", ("starting", ""))
+    assert legend.names() == []
+    controller.throughput.append(now + 3, {"late": 1.0})
+    panel.refresh_now()
+    assert legend.names() == ["late"] and not chart.curves["late"].isVisible()
 
 
 def test_pause_freezes_the_chart_and_resume_catches_up(qtbot, controller):
@@ -146,6 +207,31 @@ def test_lag_chart_badge_and_unit_toggle(qtbot, controller):
     assert widget.unit == "seconds"
     assert widget.chart.visible_data()["t[0]"][1][-1] == pytest.approx(320 / 10, rel=0.2)
     assert "320 records behind" in widget.group_label.text()
+
+
+def test_lag_header_elides_so_the_panel_can_be_narrow(qtbot, controller):
+    widget = QtLagWidget(controller.lag_poller)
+    qtbot.addWidget(widget)
+    poller = controller.lag_poller
+    group = "ecommerce-dashboard-with-a-rather-long-application-id"
+    poller.history.clear(group)
+    partitions = {(f"{group}-revenue-repartition", p): (100, 1_234_567 + p) for p in range(12)}
+    poller.history.observe(partitions, now=0.0, wall=time.time())
+    poller.updated.emit(group)
+    full = f"group {group} · {poller.history.total_lag():,} records behind"
+    assert widget.group_label.text() == full and widget.group_label.toolTip() == full
+    assert widget.minimumSizeHint().width() <= 420  # the header does not hold the dock wide
+    widget.resize(420, 220)
+    widget.show()
+    qtbot.waitExposed(widget)
+    shown = widget.group_label.shown_text()
+    assert "…" in shown and len(shown) < len(full)
+    assert widget.group_label.fontMetrics().horizontalAdvance(shown) <= widget.group_label.width()
+    widget.resize(1600, 300)
+    qtbot.waitUntil(lambda: widget.group_label.shown_text() == full)
+    widget.refresh_now()
+    # Partitions of the group's internal topics are listed without the group's prefix.
+    assert widget.legend.rows[f"{group}-revenue-repartition[0]"].text(0) == "revenue-repartition[0]"
 
 
 def test_run_monitor_facade(qtbot, tmp_path):
