@@ -30,6 +30,9 @@ from typing import Any, Callable
 from engine.background import yield_to_interface
 
 READY_TIMEOUT_S = 10.0
+# The cluster id the sandbox broker announces in its metadata: runs recognise it (see
+# engine.runtime: it forgets producer ids when it restarts, being in memory only).
+SANDBOX_CLUSTER_ID = "topology-studio-sandbox"
 
 
 class BrokerError(RuntimeError):
@@ -139,7 +142,7 @@ class SandboxBroker:
             self.port = free_port(self.host)
         url = f"tcp://{self.host}:{self.port}"
         args = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+                "--storage-engine", "memory://tansu/", "--cluster-id", SANDBOX_CLUSTER_ID]
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "error")
         parent = os.getpid()

@@ -58,8 +58,7 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         print(f"[{node_id}] {text}", flush=True)
 
     run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
-                                       console=console, on_status=on_status,
-                                       idempotence=broker is None))
+                                       console=console, on_status=on_status))
     previous = {}
 
     def on_signal(signum, frame):

@@ -32,6 +32,7 @@ from typing import Any, Callable
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from engine.broker import SANDBOX_CLUSTER_ID
 from engine.compiler import CompiledTopology, compile_topology, changelog_topic
 from engine.durations import parse_duration
 from engine.generator import Generator
@@ -47,6 +48,8 @@ STOP_GRACE_S = 5.0
 # Consumption pauses while this many records wait for the brokers' acknowledgement
 # (e.g. while they are away), and resumes below the low mark: the loop never blocks.
 PAUSE_OUTSTANDING, RESUME_OUTSTANDING = 200_000, 50_000
+MAX_REDELIVERIES = 1_000_000  # records sent again after their topic went missing, per run
+_TOPIC_MISSING = (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError.UNKNOWN)
 _json = ENCODERS["json"]
 _unjson = DECODERS["json"]
 
@@ -80,9 +83,10 @@ class RunConfig:
     metrics_interval_s: float = 1.0
     session_timeout_ms: int = 6000
     sample_size: int = 0  # > 0: keep the latest records that passed each node (data preview)
-    # The idempotent producer keeps retries from duplicating records. The in-memory sandbox
-    # broker forgets producer ids when it restarts, so runs on it turn it off to recover.
-    idempotence: bool = True
+    # The idempotent producer keeps retries from duplicating records. None: on, except
+    # against the sandbox broker, which forgets producer ids when it restarts (in memory
+    # only) and would then refuse the run's records; at-least-once holds either way.
+    idempotence: bool | None = None
 
 
 class KafkaRun:
@@ -125,6 +129,9 @@ class KafkaRun:
         self._stop_note = ""
         self._next_metrics = 0.0
         self._admin: AdminClient | None = None
+        self._redeliver: list[tuple] = []
+        self._redelivered = 0
+        self.cluster_id: str | None = None
         self.compiled: CompiledTopology | None = None
         self._samples: dict[str, deque] = {}
         self.restored = 0  # changelog entries replayed into stores
@@ -302,18 +309,45 @@ class KafkaRun:
                                                  "retrying")
 
     def _on_delivery(self, err, msg) -> None:
-        if err is not None:
-            self._delivery_errors.append(f"{msg.topic()}: {err.str()}")
+        if err is None:
+            return
+        # A topic missing for a moment (a broker that came back empty, before the run
+        # re-creates its topics) is worth another try; anything else fails the run
+        # before its offsets are committed.
+        if err.code() in _TOPIC_MISSING and len(self._redeliver) < PAUSE_OUTSTANDING \
+                and self._redelivered < MAX_REDELIVERIES:
+            self._redeliver.append((msg.topic(), msg.key(), msg.value(), msg.headers(),
+                                    msg.timestamp()[1]))
+            return
+        self._delivery_errors.append(f"{msg.topic()}: {err.str()}")
+
+    def _produce_again(self) -> None:
+        """Re-create missing topics, then send the records that found none."""
+        try:
+            self._ensure_topics(self._admin)
+        except (RunFailedError, KafkaException):
+            return
+        batch, self._redeliver = self._redeliver, []
+        self._redelivered += len(batch)
+        for topic, key, value, headers, ts in batch:
+            self.produce(topic, key, value, headers, None, ts)
 
     def check_reachable(self, timeout: float = 8.0) -> AdminClient:
         admin = AdminClient({**self._base_config(), "socket.connection.setup.timeout.ms": 5000})
         try:
-            admin.list_topics(timeout=timeout)
+            self.cluster_id = admin.list_topics(timeout=timeout).cluster_id
         except KafkaException as exc:
             raise BrokerUnreachableError(
                 f"cannot reach Kafka at {self.config.bootstrap}: {exc.args[0].str() if exc.args else exc}"
             ) from None
         return admin
+
+    def _idempotence(self) -> bool:
+        if self.guarantee == "exactly_once":
+            return True  # transactions need it
+        if self.config.idempotence is not None:
+            return self.config.idempotence
+        return self.cluster_id != SANDBOX_CLUSTER_ID
 
     def _ensure_topics(self, admin: AdminClient) -> None:
         compiled = self.compiled
@@ -425,6 +459,10 @@ class KafkaRun:
         while remaining and time.monotonic() < min(wait_until, self._stop_deadline):
             self._report_metrics()
             remaining = producer.flush(0.5)
+        if final and self._redeliver:
+            self._produce_again()
+            remaining = producer.flush(max(0.0, min(5.0, self._stop_deadline - time.monotonic())))
+        remaining += len(self._redeliver)  # records waiting to be sent again
         if remaining:
             if final:
                 self._stop_note = (f"{remaining} records were not acknowledged before stopping; "
@@ -578,7 +616,7 @@ class KafkaRun:
         base = self._base_config()
         producer_config = {
             **base, "linger.ms": 5, "partitioner": "murmur2_random", "acks": "all",
-            "enable.idempotence": self.config.idempotence, "on_delivery": self._on_delivery,
+            "enable.idempotence": self._idempotence(), "on_delivery": self._on_delivery,
             # Delivery reports only for failures: a Python call per acknowledged record
             # costs 15% of the throughput and tells nothing flush() does not.
             "delivery.report.only.error": True,
@@ -647,6 +685,9 @@ class KafkaRun:
                 if self.status == "disconnected" and now >= next_probe:
                     next_probe = now + 1.0
                     self._probe_reconnect()
+                if self._redeliver and now >= next_probe:
+                    next_probe = now + 1.0
+                    self._produce_again()
                 if now >= next_commit:
                     self._commit(consumer)
                     next_commit = now + self.commit_interval_s

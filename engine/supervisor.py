@@ -29,12 +29,11 @@ class RunSupervisor:
 
     def __init__(self, topology: Topology, bootstrap: str, on_event: Callable[[str, Any], None], *,
                  group_id: str | None = None, client_config: dict | None = None,
-                 metrics_interval_s: float = 0.5, sample_size: int = 50, sandbox: bool = False):
+                 metrics_interval_s: float = 0.5, sample_size: int = 50):
         self.topology_text = fileformat.dumps(topology)
         self.options = {"bootstrap": bootstrap, "group_id": group_id,
                         "client_config": dict(client_config or {}),
-                        "metrics_interval_s": metrics_interval_s, "sample_size": sample_size,
-                        "sandbox": sandbox}
+                        "metrics_interval_s": metrics_interval_s, "sample_size": sample_size}
         self.on_event = on_event
         self.process: multiprocessing.Process | None = None
         self._conn = None
@@ -174,8 +173,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         console=console, on_dead_letter=on_dead_letter,
         on_status=lambda status, reason: send("status", (status, reason)),
         metrics_interval_s=options.get("metrics_interval_s", 0.5),
-        sample_size=options.get("sample_size", 50),
-        idempotence=not options.get("sandbox", False)))
+        sample_size=options.get("sample_size", 50)))
 
     def on_metrics(snapshot: dict) -> None:
         flush_batches()

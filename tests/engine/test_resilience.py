@@ -30,7 +30,7 @@ def test_broker_lost_mid_run_then_back():
     b.generator("orders", name="gen", rate=300).to("copy", name="copy")
     statuses, snapshots = [], []
     run = KafkaRun(b.build(), RunConfig(
-        bootstrap=broker.bootstrap, session_timeout_ms=2000, idempotence=False, metrics_interval_s=0.5,
+        bootstrap=broker.bootstrap, session_timeout_ms=2000, metrics_interval_s=0.5,
         on_status=lambda s, r: statuses.append(s), on_metrics=snapshots.append))
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("r", run.run(max_seconds=90)))
@@ -52,6 +52,7 @@ def test_broker_lost_mid_run_then_back():
         thread.join(30)
         broker.stop()
     assert result["r"].status == "stopped", result["r"].reason
+    assert run.cluster_id == "topology-studio-sandbox"  # recognised: no idempotent producer
     assert statuses[:2] == ["running", "disconnected"] and statuses[-1] == "stopped"
 
 
@@ -59,7 +60,7 @@ def test_stop_while_disconnected_returns_within_the_grace_period():
     broker = SandboxBroker().start()
     b = StreamsBuilder("stop-offline")
     b.generator("orders", name="gen", rate=300).to("copy", name="copy")
-    run = KafkaRun(b.build(), RunConfig(bootstrap=broker.bootstrap, session_timeout_ms=2000, idempotence=False))
+    run = KafkaRun(b.build(), RunConfig(bootstrap=broker.bootstrap, session_timeout_ms=2000))
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("r", run.run()))
     thread.start()
