@@ -42,7 +42,6 @@ from engine.operators.base import NodeMetrics, Record
 from engine.serde import ENCODERS, DECODERS
 from engine import state
 
-STATES = ("starting", "running", "disconnected", "stopping", "stopped", "failed")
 BATCH_SIZE = 5000
 STOP_GRACE_S = 5.0
 # Consumption pauses while this many records wait for the brokers' acknowledgement

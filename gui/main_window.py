@@ -34,6 +34,7 @@ from gui.document import clipboard
 from gui.document.document import TopologyDocument
 from gui.file_actions import FileActions
 from gui.inspector import InspectorWidget
+from gui.monitor.qt_run_controller import ACTIVE_STATES
 from gui.monitor.qt_run_monitor import RunMonitor
 from gui.palette import PaletteWidget, QuickAddPopup
 from gui.recovery import RecoveryWriter
@@ -42,7 +43,6 @@ from gui.validation_panel import ValidationPanel
 
 APP_NAME = "Topology Studio"
 FILE_FILTER = "Topologies (*.topology.json *.json);;All files (*)"
-RUNNING_STATES = ("starting", "running", "disconnected", "stopping")
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
 
@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
     # -- running -------------------------------------------------------------------------
 
     def run_active(self) -> bool:
-        return self.monitor.status()[0] in RUNNING_STATES
+        return self.monitor.status()[0] in ACTIVE_STATES
 
     def _on_node_metrics(self, metrics: dict) -> None:
         self.scene.show_metrics(metrics)
