@@ -43,6 +43,7 @@ from gui.validation_panel import ValidationPanel
 
 APP_NAME = "Topology Studio"
 FILE_FILTER = "Topologies (*.topology.json *.json);;All files (*)"
+SNAP_KEY = "view/snap_to_grid"
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
 
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.scene.wire_dropped.connect(self._on_wire_dropped)
+        self.scene.reroute_requested.connect(self._on_reroute_requested)
         self.view.add_node_requested.connect(self._on_add_node_requested)
         self.view.quick_add_requested.connect(self.open_quick_add)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
@@ -250,6 +252,13 @@ class MainWindow(QMainWindow):
         self.act_zoom_out = self._action("Zoom &Out", lambda: self.view.zoom_by(-1), K.ZoomOut, name="zoom_out")
         self.act_zoom_reset = self._action("&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+0",
                                            name="zoom_reset")
+        self.act_snap = QAction("&Snap to Grid", self)
+        self.act_snap.setObjectName("snap_to_grid")
+        self.act_snap.setStatusTip("Node moves end on the canvas grid")
+        self.act_snap.setCheckable(True)
+        self.act_snap.setChecked(self.settings.value(SNAP_KEY, True, type=bool))
+        self.scene.snap_to_grid = self.act_snap.isChecked()
+        self.act_snap.toggled.connect(self._on_snap_toggled)
         self.act_about = self._action("&About Topology Studio", self.about, name="about")
         self.act_keys = self._action("&Keyboard and Mouse", self.show_keys, name="keys")
         for action in (self.act_fit,):
@@ -287,7 +296,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&View")
         m.addActions([self.act_fit, self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset])
         m.addSeparator()
-        m.addAction(self.act_layout)
+        m.addActions([self.act_snap, self.act_layout])
         m.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.validation_dock):
             m.addAction(dock.toggleViewAction())
@@ -614,6 +623,15 @@ class MainWindow(QMainWindow):
         if problem:
             self.statusBar().showMessage(f"Cannot connect: {problem}", 6000)
 
+    def _on_reroute_requested(self, old: Edge, new: Edge | None) -> None:
+        problem = self.document.reroute(old, new)
+        if problem:
+            self.statusBar().showMessage(f"Cannot connect: {problem}", 6000)
+
+    def _on_snap_toggled(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+        self.settings.setValue(SNAP_KEY, on)
+
     def _on_add_node_requested(self, type_name: str, pos: QPointF) -> None:
         node_id = self.document.add_node(type_name, (round(pos.x()), round(pos.y())))
         self.scene.select_nodes([node_id])
@@ -726,6 +744,7 @@ class MainWindow(QMainWindow):
             "Drag a node type from the palette onto the canvas, or press Tab on the canvas to search.\n"
             "Drag from an output port (right) to an input port (left) to connect; drop on empty canvas to add "
             "a connected node.\n"
+            "Drag a connected input to move its wire to another input; drop it on empty canvas to delete it.\n"
             "Wheel: zoom at the cursor · Middle drag or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
             "Drag on empty canvas: select several · Delete: remove · Ctrl+C/X/V: copy, cut, paste · "
             "Ctrl+D: duplicate\nCtrl+Z / Ctrl+Shift+Z: undo / redo"))

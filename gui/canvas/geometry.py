@@ -14,6 +14,7 @@ SUMMARY_HEIGHT = 22.0
 PAD = 6.0
 COMPACT_BODY = 36.0
 PORT_RADIUS = 5.5
+GRID = 20.0  # the canvas grid's spacing; node moves snap to it
 
 
 def labelled(inputs: tuple[str, ...] | list[str], outputs: tuple[str, ...] | list[str]) -> bool:

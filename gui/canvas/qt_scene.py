@@ -2,7 +2,10 @@
 
 The scene connects to the model's past-tense events and keeps one item per node and
 per edge; it never edits the model. Gestures leave as signals (``nodes_moved``,
-``connection_requested``) for the document to turn into undo commands.
+``connection_requested``, ``reroute_requested``) for the document to turn into undo
+commands. Pressing on a connected input picks up its edge's end: the edge is drawn as a
+live wire from its source until it is dropped on another input, or on empty canvas to
+delete it.
 
 While a topology runs, ``show_metrics`` puts the run's numbers on the canvas: a badge
 per node and edges as thick as their rate. Updates are coalesced to at most two a
@@ -20,6 +23,7 @@ from engine.model import Edge, Node, Topology
 from engine.problems import Problem
 from gui import theme
 from gui.canvas.edge_item import EdgeItem, WirePreviewItem
+from gui.canvas.geometry import GRID
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.run_badge import BadgeState
@@ -32,11 +36,13 @@ SOURCE_TYPES = ("kafka_source", "generator_source")
 
 
 class _Wire:
-    """A wire being dragged from ``port``."""
+    """A wire being dragged from ``port``; ``edge`` is the edge whose end was picked up
+    (a re-route), None for a new connection."""
 
-    def __init__(self, port: PortItem, preview: WirePreviewItem):
+    def __init__(self, port: PortItem, preview: WirePreviewItem, edge: Edge | None = None):
         self.port = port
         self.preview = preview
+        self.edge = edge
         self.target: PortItem | None = None
         self.problem: str | None = None
 
@@ -46,6 +52,7 @@ class TopologyScene(QGraphicsScene):
     nodes_moved = Signal(dict)  # {node_id: (old position, new position)}
     message = Signal(str)  # a refusal's reason, for the status bar
     wire_dropped = Signal(object, object)  # (Edge with an empty end, QPointF): wire let go on empty canvas
+    reroute_requested = Signal(object, object)  # (Edge, Edge or None): move an edge's end, or delete it
 
     def __init__(self, topology: Topology, parent=None):
         super().__init__(parent)
@@ -55,6 +62,7 @@ class TopologyScene(QGraphicsScene):
         self._wire: _Wire | None = None
         self._press_positions: dict[str, QPointF] = {}
         self._syncing = False
+        self.snap_to_grid = True  # node moves end on the grid
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._hint = self._make_hint()
         self._hint_timer = QTimer(self)  # owned by the scene: never fires after it is gone
@@ -352,7 +360,11 @@ class TopologyScene(QGraphicsScene):
         if event.button() == Qt.MouseButton.LeftButton:
             port = self.port_at(event.scenePos())
             if port is not None:
-                self._start_wire(port, event.scenePos())
+                picked = self._picked_edge(port)
+                if picked is not None:
+                    self._start_reroute(picked, event.scenePos())
+                else:
+                    self._start_wire(port, event.scenePos())
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -378,11 +390,20 @@ class TopologyScene(QGraphicsScene):
             for node_id, old in self._press_positions.items():
                 item = self._nodes.get(node_id)
                 if item is not None and item.pos() != old:
-                    new = (float(round(item.pos().x())), float(round(item.pos().y())))
+                    new = self.snapped(item.pos())
+                    if new == (old.x(), old.y()):
+                        item.setPos(old)  # snapped back to where it was: no move to undo
+                        continue
                     moves[node_id] = ((old.x(), old.y()), new)
             self._press_positions = {}
             if moves:
                 self.nodes_moved.emit(moves)
+
+    def snapped(self, pos: QPointF) -> tuple[float, float]:
+        """Where a node moved to ``pos`` ends: on the grid when snapping, else whole pixels."""
+        if self.snap_to_grid:
+            return float(round(pos.x() / GRID) * GRID), float(round(pos.y() / GRID) * GRID)
+        return float(round(pos.x())), float(round(pos.y()))
 
     # -- gestures: wiring ------------------------------------------------------------------
 
@@ -425,6 +446,23 @@ class TopologyScene(QGraphicsScene):
         self._wire = _Wire(port, preview)
         self._drag_wire(pos)
 
+    def _picked_edge(self, port: PortItem) -> Edge | None:
+        """The edge whose end a press on ``port`` picks up: the newest one into a connected
+        input. Outputs and empty inputs start a new wire instead."""
+        if port.is_output or not port.connected:
+            return None
+        edges = [e for e in self.topology.edges if e.target == port.node_id and e.target_port == port.name]
+        return edges[-1] if edges else None
+
+    def _start_reroute(self, edge: Edge, pos: QPointF) -> None:
+        source = self._nodes[edge.source].port(edge.source_port, True)
+        preview = WirePreviewItem()
+        self.addItem(preview)
+        self._wire = _Wire(source, preview, edge)
+        # The edge is drawn as the live wire while it is carried; cancelling shows it again.
+        self._edges[edge].setVisible(False)
+        self._drag_wire(pos)
+
     def candidate(self, start: PortItem, end: PortItem) -> tuple[Edge | None, str | None]:
         """The edge that wiring ``start`` to ``end`` would add, or the reason it is refused."""
         problem = direction_problem(start.is_output, end.is_output)
@@ -444,7 +482,9 @@ class TopologyScene(QGraphicsScene):
         wire.target = target
         end = pos
         if target is not None:
-            _, wire.problem = self.candidate(wire.port, target)
+            home = wire.edge is not None and not target.is_output and \
+                (target.node_id, target.name) == (wire.edge.target, wire.edge.target_port)
+            wire.problem = None if home else self.candidate(wire.port, target)[1]
             end = target.scenePos()
             target.set_highlight(theme.PREVIEW_REFUSED if wire.problem else theme.PREVIEW_OK)
             wire.preview.set_state(wire.problem is None)
@@ -461,6 +501,9 @@ class TopologyScene(QGraphicsScene):
         target = wire.target
         start = wire.port
         self._cancel_wire()
+        if wire.edge is not None:
+            self._finish_reroute(wire.edge, start, target, pos)
+            return
         if target is None:
             if not any(isinstance(item, NodeItem) for item in self.items(pos)):
                 half = Edge(start.node_id, "", start.name, "") if start.is_output else Edge("", start.node_id, "", start.name)
@@ -472,6 +515,20 @@ class TopologyScene(QGraphicsScene):
             self._flash_refusal(problem, pos)
             return
         self.connection_requested.emit(edge)
+
+    def _finish_reroute(self, edge: Edge, source: PortItem, target: PortItem | None, pos: QPointF) -> None:
+        if target is None:
+            if not any(isinstance(item, NodeItem) for item in self.items(pos)):
+                self.reroute_requested.emit(edge, None)
+            return
+        if not target.is_output and (target.node_id, target.name) == (edge.target, edge.target_port):
+            return  # put back where it was
+        new, problem = self.candidate(source, target)
+        if problem:
+            self.message.emit(f"Cannot connect: {problem}")
+            self._flash_refusal(problem, pos)
+            return
+        self.reroute_requested.emit(edge, new)
 
     def _flash_refusal(self, problem: str, pos: QPointF) -> None:
         self._show_hint(f"✕ {problem}", pos)
@@ -486,6 +543,8 @@ class TopologyScene(QGraphicsScene):
             return
         if self._wire.target is not None:
             self._wire.target.set_highlight(None)
+        if self._wire.edge is not None and self._wire.edge in self._edges:
+            self._edges[self._wire.edge].setVisible(True)
         self.removeItem(self._wire.preview)
         self._wire = None
         self._hint.setVisible(False)

@@ -10,11 +10,11 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
 from gui import theme
+from gui.canvas.geometry import GRID
 from gui.canvas.qt_scene import TopologyScene
 
 NODE_TYPE_MIME = "application/x-topology-studio-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
-GRID = 20.0
 
 
 class TopologyView(QGraphicsView):

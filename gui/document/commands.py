@@ -90,6 +90,14 @@ class _CompositeCommand(QUndoCommand):
             part.undo()
 
 
+class RerouteEdgeCommand(_CompositeCommand):
+    """Move an edge's end to another input: remove it and add the new edge, one step."""
+
+    def __init__(self, topology: Topology, old: Edge, new: Edge):
+        super().__init__(f"Reconnect {new.source} → {new.target}")
+        self.parts = [RemoveEdgeCommand(topology, old), AddEdgeCommand(topology, new)]
+
+
 class RemoveCommand(_CompositeCommand):
     """Delete a selection: the edges first (as child commands), then the nodes."""
 

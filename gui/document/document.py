@@ -167,6 +167,22 @@ class TopologyDocument(QObject):
             self.push(commands.AddEdgeCommand(self.topology, edge))
         return problem
 
+    def reroute(self, old: Edge, new: Edge | None) -> str | None:
+        """Move ``old``'s end so it becomes ``new`` (None deletes it), as one undo step;
+        returns the reason when the new connection is refused."""
+        if old not in self.topology.edges:
+            return f"'{old.source}' is no longer connected to '{old.target}'"
+        if new is None:
+            self.push(commands.RemoveEdgeCommand(self.topology, old))
+            return None
+        # Judged without the edge being moved, on a copy, so the canvas sees no churn.
+        without = self.topology.copy()
+        without.edges.remove(old)
+        problem = connection_problem(without, new)
+        if problem is None:
+            self.push(commands.RerouteEdgeCommand(self.topology, old, new))
+        return problem
+
     def move_nodes(self, moves: dict[str, tuple]) -> None:
         moves = {k: v for k, v in moves.items() if v[0] != v[1] and k in self.topology.nodes}
         if moves:

@@ -140,12 +140,14 @@ def test_refuses_a_taken_input(window):
 def test_refuses_the_wrong_direction(window):
     reason = refused(window, port_pos(window, "paid", "out", True), port_pos(window, "by_user", "out", True))
     assert "two outputs" in reason
-    reason = refused(window, port_pos(window, "paid", "in", False), port_pos(window, "by_user", "in", False))
+    window.document.add_node("console_sink", (1200, 600))  # an empty input starts a new wire
+    reason = refused(window, port_pos(window, "console", "in", False), port_pos(window, "by_user", "in", False))
     assert "two inputs" in reason
 
 
 def test_move_by_mouse_is_one_command(window):
     doc, scene = window.document, window.scene
+    window.act_snap.setChecked(False)  # the exact distance dragged
     item = scene.node_item("paid")
     old = doc.topology.nodes["paid"].position
     grab = item.scenePos() + QPointF(60, 10)
