@@ -157,6 +157,14 @@ def cmd_import(args) -> int:
 def cmd_broker(args) -> int:
     from engine.broker import BrokerError, SandboxBroker
 
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    # Before the broker starts: a Ctrl+C the moment it listens must still stop it cleanly.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     broker = SandboxBroker(port=args.port)
     try:
         broker.start(foreground=True)
@@ -165,13 +173,6 @@ def cmd_broker(args) -> int:
         return EXIT_UNREACHABLE
     print(f"sandbox broker listening on {broker.bootstrap} (in memory; Ctrl+C stops it)",
           file=sys.stderr, flush=True)
-    stop = {"now": False}
-
-    def on_signal(signum, frame):
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     try:
         while not stop["now"] and broker.running():
             try:

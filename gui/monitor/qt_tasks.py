@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 _ALIVE: set = set()  # calls in flight, kept alive until they deliver
@@ -45,11 +46,11 @@ class BackgroundCall(QObject):
     @Slot(bool, object)
     def _deliver(self, ok: bool, value: Any) -> None:
         _ALIVE.discard(self)
+        callback = self.on_done if ok else self.on_error
         try:
-            if ok and self.on_done is not None:
-                self.on_done(value)
-            elif not ok and self.on_error is not None:
-                self.on_error(value)
+            # The widget that asked may have been closed while the call ran: nobody to tell.
+            if callback is not None and not _receiver_gone(callback):
+                callback(value)
         finally:
             # No deleteLater: callers may still ask running() or join(); Python frees
             # the object once nobody refers to it.
@@ -61,6 +62,18 @@ class BackgroundCall(QObject):
     def join(self, timeout: float | None = None) -> None:
         if self.thread is not None:
             self.thread.join(timeout)
+
+
+def _receiver_gone(callback: Callable) -> bool:
+    """Whether the Qt object a callback belongs to (a bound method's object, or one a
+    lambda closes over) has been deleted."""
+    owners = [getattr(callback, "__self__", None)]
+    for cell in getattr(callback, "__closure__", None) or ():
+        try:
+            owners.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    return any(isinstance(o, QObject) and not shiboken6.isValid(o) for o in owners)
 
 
 def run_in_background(fn, on_done=None, on_error=None, name: str = "background") -> BackgroundCall:

@@ -299,3 +299,26 @@ def test_chart_redraws_only_lines_that_moved_and_decimates_long_ones(qtbot, cont
     # Translucent grid pens are drawn as the same colour blended over the background.
     solid = QtSolidGridAxisItem(orientation="left")._solid(QPen(QColor(154, 163, 178, 46)))
     assert solid.color().alpha() == 255
+
+
+def test_background_results_for_a_closed_widget_are_dropped(qtbot):
+    """A look-up that finishes after its widget was closed must not touch the dead widget."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    from gui.monitor.qt_tasks import BackgroundCall
+
+    label = QLabel()
+    got = []
+
+    def on_done(value):
+        got.append(value)
+        label.setText(value)  # would raise on a deleted widget
+
+    gate = __import__("threading").Event()
+    call = BackgroundCall(lambda: gate.wait(5) and "late", on_done).start()
+    shiboken6.delete(label)
+    gate.set()
+    call.join(5)
+    qtbot.wait(50)
+    assert got == []
