@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,14 +30,16 @@ from gui.monitor.logbook import (
     dead_letter_entries,
     status_entry,
 )
-from gui.monitor.qt_records import monospace
+from gui.monitor.qt_records import FixedColumnsModel, monospace
 
 _ROOT = QModelIndex()
 COLUMNS = ("Time", "Kind", "Node", "Message")
 KIND_COLOURS = {CONSOLE: "#c9ced8", STATUS: "#7fb3f0", ERROR: "#ef8585", DEAD_LETTER: "#e3a33b"}
 
 
-class LogTableModel(QAbstractTableModel):
+class LogTableModel(FixedColumnsModel):
+    columns = COLUMNS
+
     def __init__(self, book: LogBook | None = None, parent=None):
         super().__init__(parent)
         self.book = book or LogBook()
@@ -62,16 +64,8 @@ class LogTableModel(QAbstractTableModel):
         self.book.clear()
         self.endResetModel()
 
-    def rowCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self.book)
-
-    def columnCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.book)
 
     def entry(self, row: int) -> LogEntry:
         return self.book.entries[row]

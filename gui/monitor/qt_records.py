@@ -63,8 +63,31 @@ def describe(record: dict) -> str:
     return "\n".join(lines)
 
 
-class RecordTableModel(QAbstractTableModel):
+class FixedColumnsModel(QAbstractTableModel):
+    """A flat table with a fixed header: subclasses give ``columns``, ``row_count()``
+    and ``data()``."""
+
+    columns: tuple[str, ...] = ()
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else self.row_count()
+
+    def columnCount(self, parent=_ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section]
+        return None
+
+
+class RecordTableModel(FixedColumnsModel):
     """Records, newest first."""
+
+    columns = COLUMNS
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -76,16 +99,8 @@ class RecordTableModel(QAbstractTableModel):
                               reverse=True)
         self.endResetModel()
 
-    def rowCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.records)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
