@@ -23,8 +23,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def big_topology(n_nodes: int, n_edges: int, seed: int = 1):
-    from engine.catalogue import NODE_TYPES
-    from engine.model import Edge, Node, Topology
+    from engine.model.catalogue import NODE_TYPES
+    from engine.model.topology import Edge, Node, Topology
 
     rng = random.Random(seed)
     t = Topology("bench")

@@ -265,9 +265,9 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
 
 def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
                profile: str | None = None) -> dict:
-    from engine import runtime
-    from engine.builder import StreamsBuilder
-    from engine.runtime import KafkaRun, RunConfig
+    from engine.code.builder import StreamsBuilder
+    from engine.runtime import kafka_run as runtime
+    from engine.runtime.kafka_run import KafkaRun, RunConfig
 
     b = StreamsBuilder(group, topic_partitions=PARTITIONS, commit_interval="1s")
     (b.stream(source, name="orders")
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap:
         bootstrap = args.bootstrap
     else:
-        from engine.broker import SandboxBroker
+        from engine.cluster.broker import SandboxBroker
 
         broker = SandboxBroker().start()
         bootstrap = broker.bootstrap

@@ -168,8 +168,8 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     import resources
-    from engine import fileformat
-    from engine.broker import SandboxBroker
+    from engine.cluster.broker import SandboxBroker
+    from engine.model import fileformat
     from gui.monitor.connection import CLUSTER, ConnectionProfile
     from gui.monitor.qt_run_monitor import RunMonitor
 

@@ -1,8 +1,17 @@
-"""Topology Studio's engine: the topology model, the node catalogue, validation,
-the runtime that executes a topology against Kafka, metrics, and code export.
+"""Topology Studio's engine, Qt-free by contract (import-linter, pyproject.toml).
 
-Qt-free by contract (see the import-linter contract in pyproject.toml)."""
+Four layers, each allowed to use only those below it:
 
-from engine.model import Edge, Node, Topology
+- ``engine.cli``      the command line (``topology-studio run|validate|export|...``)
+- ``engine.code``     builder API, Python export/import, Kafka Streams describe(), the runner
+- ``engine.runtime``  compiler, operators, state, windows, serde, the local and the Kafka run
+- ``engine.cluster``  sandbox broker, admin/cluster client, consumer lag, process priority
+- ``engine.model``    topology, file format, catalogue, validation, expressions, durations
+
+``engine.builder`` and ``engine.runner`` are the public front door that exported scripts
+import; they re-export from ``engine.code``.
+"""
+
+from engine.model.topology import Edge, Node, Topology
 
 __all__ = ["Edge", "Node", "Topology"]

@@ -8,32 +8,19 @@ import signal
 import sys
 from pathlib import Path
 
-from engine import fileformat
-from engine.problems import TopologyError
-from engine.validation import errors, validate
+from engine.code.runner import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    _Parser,
+    add_run_options,
+)
+from engine.model import fileformat
+from engine.model.problems import TopologyError
+from engine.model.validation import errors, validate
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 SUBCOMMANDS = ("run", "validate", "export", "import", "broker")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors exit 2, as argparse does, with our prog name
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options shared by ``run`` and the ``main()`` of exported scripts."""
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--bootstrap", metavar="HOST:PORT",
-                       help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, "
-                            "else the local sandbox broker)")
-    where.add_argument("--sandbox", action="store_true", help="start and use the local sandbox broker")
-    parser.add_argument("--group-id", metavar="ID", help="consumer group (default: the topology name)")
-    parser.add_argument("--until-idle", type=float, metavar="SECONDS",
-                        help="stop after this many seconds with no input record")
-    parser.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
-    parser.add_argument("--metrics-out", metavar="PATH", help="write final metrics as JSON here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,13 +97,13 @@ def cmd_run(args) -> int:
     topology = _load_valid(args.file)
     if topology is None:
         return EXIT_INVALID
-    from engine.runner import run_with_options
+    from engine.code.runner import run_with_options
 
     return run_with_options(topology, args)
 
 
 def cmd_export(args) -> int:
-    from engine.codegen import export_script
+    from engine.code.export import export_script
 
     topology = _load_valid(args.file)
     if topology is None:
@@ -131,7 +118,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from engine.codeimport import ImportScriptError, import_script
+    from engine.code.importer import ImportScriptError, import_script
 
     try:
         source = Path(args.script).read_text(encoding="utf-8")
@@ -155,7 +142,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_broker(args) -> int:
-    from engine.broker import BrokerError, SandboxBroker
+    from engine.cluster.broker import BrokerError, SandboxBroker
 
     stop = {"now": False}
 

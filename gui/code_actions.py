@@ -13,9 +13,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine.codegen import ExportError, export_script
-from engine.codeimport import ImportScriptError, import_script
-from engine.validation import errors, validate
+from engine.code.export import ExportError, export_script
+from engine.code.importer import ImportScriptError, import_script
+from engine.model.validation import errors, validate
 
 PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
 MAX_LISTED = 8

@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.describe import (
+from engine.code.describe import (
     PROCESSOR,
     SINK,
     SOURCE,

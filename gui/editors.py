@@ -37,10 +37,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalogue import AGGREGATION_FUNCTIONS, WINDOW_TYPES, ParamSpec
-from engine.durations import DurationError, parse_duration
-from engine.expressions import ALLOWED_FUNCTIONS, RECORD_NAMES, ExpressionError, compile_expression
-from engine.validation import check_value
+from engine.model.catalogue import AGGREGATION_FUNCTIONS, WINDOW_TYPES, ParamSpec
+from engine.model.durations import DurationError, parse_duration
+from engine.model.expressions import (
+    ALLOWED_FUNCTIONS,
+    RECORD_NAMES,
+    ExpressionError,
+    compile_expression,
+)
+from engine.model.validation import check_value
 
 DURATION_PRESETS = ("100ms", "500ms", "1s", "5s", "10s", "30s", "1m", "5m", "15m", "1h", "1d")
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from engine.describe import StreamsDescription
+from engine.code.describe import StreamsDescription
 from gui import code_actions
 from gui.describe_view import DescribeDialog, DescribeWidget
 from gui.image_export import export_scene_dialog

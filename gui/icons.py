@@ -9,7 +9,7 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 import resources
-from engine.catalogue import NODE_TYPES
+from engine.model.catalogue import NODE_TYPES
 from gui import theme
 
 

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalogue import NODE_TYPES, SETTINGS, ParamSpec
-from engine.model import ModelError, Topology
-from engine.problems import Problem
-from engine.validation import TOPIC_PATTERN
+from engine.model.catalogue import NODE_TYPES, SETTINGS, ParamSpec
+from engine.model.problems import Problem
+from engine.model.topology import ModelError, Topology
+from engine.model.validation import TOPIC_PATTERN
 from gui import icons, theme
 from gui.document.document import TopologyDocument
 from gui.editors import ParamEditor, editor_for, set_invalid
@@ -38,7 +38,7 @@ PASS_THROUGH = ("filter", "rekey", "branch", "merge")  # the value leaves as it 
 @cache
 def generator_fields(profile: str) -> tuple[str, ...]:
     """The fields of a demo generator's events, known without a broker."""
-    from engine.generator import EventFactory
+    from engine.runtime.generator import EventFactory
 
     _key, value = EventFactory(profile if profile in ("orders", "clicks") else "orders", seed=0).next(0)
     return tuple(value)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from engine.catalogue import NODE_TYPES
-from engine.model import Topology
+from engine.model.catalogue import NODE_TYPES
+from engine.model.topology import Topology
 from gui.canvas.geometry import NODE_WIDTH, node_height, port_y
 
 COLUMN_GAP = 90.0

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from engine.model import Edge
-from engine.problems import Problem
+from engine.model.problems import Problem
+from engine.model.topology import Edge
 from gui import icons
 from gui.broker_service import SandboxBrokerService
 from gui.canvas.qt_scene import TopologyScene

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalogue import CATEGORIES, NODE_TYPES, NodeType
+from engine.model.catalogue import CATEGORIES, NODE_TYPES, NodeType
 from gui import icons, theme
 from gui.canvas.qt_view import NODE_TYPE_MIME
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
-from engine import fileformat
-from engine.model import Topology
+from engine.model import fileformat
+from engine.model.topology import Topology
 from gui.document.document import TopologyDocument
 
 AUTOSAVE_DELAY_MS = 3000

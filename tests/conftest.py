@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(scope="session")
 def broker():
     """A real Kafka-compatible broker (Tansu) on 127.0.0.1, stopped in all cases."""
-    from engine.broker import SandboxBroker
+    from engine.cluster.broker import SandboxBroker
 
     sandbox = SandboxBroker()
     sandbox.start()

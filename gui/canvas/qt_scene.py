@@ -18,9 +18,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem
 
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, Node, Topology
-from engine.problems import Problem
+from engine.model.catalogue import NODE_TYPES
+from engine.model.problems import Problem
+from engine.model.topology import Edge, Node, Topology
 from gui import theme
 from gui.canvas.edge_item import EdgeItem, WirePreviewItem
 from gui.canvas.geometry import GRID

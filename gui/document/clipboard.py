@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from engine.model import Edge, Node, Topology
+from engine.model.topology import Edge, Node, Topology
 
 MIME_TYPE = "application/x-topology-studio-fragment"
 

@@ -14,8 +14,8 @@ import itertools
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, Node, Topology
+from engine.model.catalogue import NODE_TYPES
+from engine.model.topology import Edge, Node, Topology
 
 _MERGE_ID = itertools.count(1000)
 SET_PARAMS_ID = next(_MERGE_ID)

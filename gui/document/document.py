@@ -14,11 +14,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 import resources
-from engine import fileformat
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, ModelError, Node, Topology
-from engine.problems import Problem
-from engine.validation import validate
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
+from engine.model.problems import Problem
+from engine.model.topology import Edge, ModelError, Node, Topology
+from engine.model.validation import validate
 from gui.document import clipboard, commands
 from gui.document.wiring import connection_problem
 from gui.layout import auto_layout

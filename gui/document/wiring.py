@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, Topology
+from engine.model.catalogue import NODE_TYPES
+from engine.model.topology import Edge, Topology
 
 
 def input_ports(topology: Topology, node_id: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 
-from engine.lag import OK, LagTracker, PartitionLag
+from engine.cluster.lag import OK, LagTracker, PartitionLag
 from gui.monitor.series import SeriesSet
 
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cluster import ClusterClient, ConnectionProblem
+from engine.cluster.admin import ClusterClient, ConnectionProblem
 from gui.monitor.connection import CLUSTER, SANDBOX, SASL_MECHANISMS, ConnectionProfile
 from gui.monitor.qt_tasks import BackgroundCall
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.cluster import ClusterClient
+from engine.cluster.admin import ClusterClient
 from gui.monitor.lag_history import GroupLagHistory
 from gui.monitor.qt_tasks import BackgroundCall
 

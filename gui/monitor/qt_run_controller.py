@@ -17,11 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from engine.broker import BrokerError, SandboxBroker
-from engine.cluster import ClusterClient
-from engine.model import Topology
-from engine.supervisor import RunSupervisor
-from engine.validation import errors, validate
+from engine.cluster.admin import ClusterClient
+from engine.cluster.broker import BrokerError, SandboxBroker
+from engine.model.topology import Topology
+from engine.model.validation import errors, validate
+from engine.runtime.supervisor import RunSupervisor
 from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
 from gui.monitor.qt_lag_poller import GroupLagPoller

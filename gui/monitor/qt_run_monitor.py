@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMessageBox, QWidget
 
-from engine.model import Topology
+from engine.model.topology import Topology
 from gui.monitor import qt_style
 from gui.monitor.connection import ConnectionProfile
 from gui.monitor.qt_charts import QtLagWidget, QtThroughputWidget

@@ -9,9 +9,16 @@ from collections import defaultdict
 
 import pytest
 
-from engine.builder import Aggregation, StreamsBuilder
-from engine.local import LocalRun
-from engine.state import ChangeloggingStore, MemoryStore, RocksDBStore, decode_entry, encode_entry, restore
+from engine.code.builder import Aggregation, StreamsBuilder
+from engine.runtime.local import LocalRun
+from engine.runtime.state import (
+    ChangeloggingStore,
+    MemoryStore,
+    RocksDBStore,
+    decode_entry,
+    encode_entry,
+    restore,
+)
 
 ALL_FNS = [
     Aggregation("n", "count"),

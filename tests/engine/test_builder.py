@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import fileformat
-from engine.builder import (
+from engine.code.builder import (
     Aggregation,
     Branch,
     HoppingWindow,
@@ -14,8 +13,9 @@ from engine.builder import (
     TumblingWindow,
     window_from_param,
 )
-from engine.catalogue import NODE_TYPES
-from engine.problems import TopologyError
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
+from engine.model.problems import TopologyError
 
 
 def from_file(nodes, edges, name="app", settings=None):
@@ -207,7 +207,7 @@ def test_build_without_check_returns_the_model():
 
 
 def test_duplicate_name_raises_at_once():
-    from engine.model import ModelError
+    from engine.model.topology import ModelError
 
     builder = StreamsBuilder("app")
     s = builder.stream("in", name="src")

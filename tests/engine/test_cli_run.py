@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import fileformat
-from engine.builder import StreamsBuilder
+from engine.code.builder import StreamsBuilder
+from engine.model import fileformat
 from tests.engine.kafka_util import consume_all, create_topic, produce
 
 pytestmark = pytest.mark.kafka
@@ -128,7 +128,7 @@ def test_run_with_sandbox_and_max_seconds(tmp_path, unique):
 
 
 def test_broker_command_runs_in_the_foreground_until_interrupted():
-    from engine.broker import free_port, wait_for_port
+    from engine.cluster.broker import free_port, wait_for_port
 
     port = free_port()
     proc = subprocess.Popen(cli("broker", "--port", str(port)), cwd=ROOT, env=env(),

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import fileformat
-from engine.builder import (
+from engine.code.builder import (
     Aggregation,
     Branch,
     HoppingWindow,
@@ -20,10 +19,11 @@ from engine.builder import (
     StreamsBuilder,
     TumblingWindow,
 )
-from engine.catalogue import NODE_TYPES
-from engine.codegen import export_script, string_literal, variable_names
-from engine.codeimport import import_script
-from engine.model import Topology
+from engine.code.export import export_script, string_literal, variable_names
+from engine.code.importer import import_script
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
+from engine.model.topology import Topology
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
 

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from engine.builder import Aggregation, Branch, StreamsBuilder, TumblingWindow
-from engine.codeimport import ImportScriptError, import_script
+from engine.code.builder import Aggregation, Branch, StreamsBuilder, TumblingWindow
+from engine.code.importer import ImportScriptError, import_script
 
 HAND_WRITTEN = '''
 """Revenue per category, written by hand."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.describe import (
+from engine.code.describe import (
     DescribeError,
     application_topics,
     consumer_group_hint,

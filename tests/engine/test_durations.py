@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.durations import DurationError, format_duration, parse_duration
+from engine.model.durations import DurationError, format_duration, parse_duration
 
 
 @pytest.mark.parametrize("text,ms", [

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
-from engine import fileformat
-from engine.broker import SandboxBroker
-from engine.builder import Aggregation, Branch, StreamsBuilder, TumblingWindow
-from engine.catalogue import NODE_TYPES
-from engine.codegen import export_script
-from engine.codeimport import import_script
+from engine.cluster.broker import SandboxBroker
+from engine.code.builder import Aggregation, Branch, StreamsBuilder, TumblingWindow
+from engine.code.export import export_script
+from engine.code.importer import import_script
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
 from tests.engine.kafka_util import consume_all, create_topic
 
 pytestmark = pytest.mark.kafka

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from engine.expressions import (
+from engine.model.expressions import (
     JOIN_NAMES,
     MAX_DEPTH,
     MAX_EXPRESSION_LENGTH,

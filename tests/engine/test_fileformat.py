@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import fileformat
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, Node, Topology
-from engine.problems import Problem, TopologyError
-from engine.validation import validate
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
+from engine.model.problems import Problem, TopologyError
+from engine.model.topology import Edge, Node, Topology
+from engine.model.validation import validate
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
 BAD = Path(__file__).resolve().parent / "data" / "bad"

@@ -8,9 +8,15 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from engine.builder import StreamsBuilder
-from engine.local import LocalRun
-from engine.state import ChangeloggingStore, MemoryStore, decode_entry, encode_entry, restore
+from engine.code.builder import StreamsBuilder
+from engine.runtime.local import LocalRun
+from engine.runtime.state import (
+    ChangeloggingStore,
+    MemoryStore,
+    decode_entry,
+    encode_entry,
+    restore,
+)
 
 EXPR = "{'l': left['n'], 'r': right['n'] if right else None}"
 
@@ -243,8 +249,8 @@ def test_join_restart_from_the_changelog_alone(window):
 
 
 def test_kafka_batches_reach_joins_in_timestamp_order_per_partition():
-    from engine.local import LocalMessage
-    from engine.runtime import by_timestamp
+    from engine.runtime.kafka_run import by_timestamp
+    from engine.runtime.local import LocalMessage
 
     def m(topic, partition, offset, ts):
         return LocalMessage(topic, partition, offset, None, None, ts)

@@ -8,8 +8,8 @@ import time
 import pytest
 from confluent_kafka import Consumer
 
-from engine.cluster import ClusterClient, ConnectionProblem
-from engine.lag import OK, STALL, WARN, LagTracker, Observation, evaluate, seconds_behind
+from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.cluster.lag import OK, STALL, WARN, LagTracker, Observation, evaluate, seconds_behind
 from tests.engine.kafka_util import create_topic, produce
 
 

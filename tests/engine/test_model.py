@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.events import Event
-from engine.model import Edge, ModelError, Node, Topology
+from engine.model.events import Event
+from engine.model.topology import Edge, ModelError, Node, Topology
 
 EVENTS = ("node_added", "node_removed", "node_renamed", "node_moved", "params_changed",
           "edge_added", "edge_removed", "settings_changed", "name_changed")

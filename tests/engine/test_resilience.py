@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from engine.broker import SandboxBroker, free_port
-from engine.builder import StreamsBuilder
-from engine.runtime import KafkaRun, RunConfig
+from engine.cluster.broker import SandboxBroker, free_port
+from engine.code.builder import StreamsBuilder
+from engine.runtime.kafka_run import KafkaRun, RunConfig
 
 pytestmark = pytest.mark.kafka
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.builder import Branch, StreamsBuilder
-from engine.runtime import BrokerUnreachableError, KafkaRun, RunConfig
+from engine.code.builder import Branch, StreamsBuilder
+from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all, create_topic, pairs, produce, values
 
 pytestmark = pytest.mark.kafka

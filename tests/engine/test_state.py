@@ -6,8 +6,16 @@ import os
 
 import pytest
 
-from engine.state import (ChangeloggingStore, MemoryStore, RocksDBStore, decode_entry, encode_entry,
-                          make_store, restore, store_path)
+from engine.runtime.state import (
+    ChangeloggingStore,
+    MemoryStore,
+    RocksDBStore,
+    decode_entry,
+    encode_entry,
+    make_store,
+    restore,
+    store_path,
+)
 
 
 @pytest.fixture(params=["memory", "rocksdb"])

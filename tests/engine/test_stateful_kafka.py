@@ -11,8 +11,8 @@ from collections import defaultdict
 import pytest
 from confluent_kafka import Producer
 
-from engine.builder import Aggregation, StreamsBuilder, TumblingWindow
-from engine.runtime import KafkaRun, RunConfig
+from engine.code.builder import Aggregation, StreamsBuilder, TumblingWindow
+from engine.runtime.kafka_run import KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all, create_topic
 
 pytestmark = pytest.mark.kafka

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.builder import StreamsBuilder
-from engine.supervisor import RunSupervisor
+from engine.code.builder import StreamsBuilder
+from engine.runtime.supervisor import RunSupervisor
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,9 +103,9 @@ def test_unreachable_cluster_fails_with_a_reason():
 SCRIPT = """
 import sys, time
 sys.path.insert(0, {root!r})
-from engine.broker import SandboxBroker
-from engine.builder import StreamsBuilder
-from engine.supervisor import RunSupervisor
+from engine.cluster.broker import SandboxBroker
+from engine.code.builder import StreamsBuilder
+from engine.runtime.supervisor import RunSupervisor
 if __name__ == "__main__":
     broker = SandboxBroker().start()
     b = StreamsBuilder("orphans")
@@ -139,7 +139,7 @@ def test_killing_the_app_leaves_no_orphan_process(tmp_path):
 def test_children_started_from_a_short_lived_thread_survive_it(bootstrap, unique):
     """The parent-death signal belongs to the forking thread: starting from a worker
     thread that ends must not kill the broker or the run."""
-    from engine.broker import SandboxBroker
+    from engine.cluster.broker import SandboxBroker
 
     started = {}
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import fileformat
-from engine.catalogue import NODE_TYPES
-from engine.model import Edge, Node, Topology
-from engine.problems import ERROR, WARNING
-from engine.validation import check_node, errors, validate
+from engine.model import fileformat
+from engine.model.catalogue import NODE_TYPES
+from engine.model.problems import ERROR, WARNING
+from engine.model.topology import Edge, Node, Topology
+from engine.model.validation import check_node, errors, validate
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.windows import WindowSpec
+from engine.runtime.windows import WindowSpec
 
 
 def test_no_window_param_means_unwindowed():

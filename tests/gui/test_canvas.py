@@ -4,7 +4,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.model import Edge, Node
+from engine.model.topology import Edge, Node
 from gui.canvas.edge_item import EdgeItem
 from gui.canvas.node_item import NodeItem
 from gui.canvas.qt_view import NODE_TYPE_MIME
@@ -261,7 +261,7 @@ def test_problems_mark_nodes(window, qtbot):
 
 
 def test_all_node_types_paint(window):
-    from engine.catalogue import NODE_TYPES
+    from engine.model.catalogue import NODE_TYPES
 
     for i, type_name in enumerate(NODE_TYPES):
         window.document.add_node(type_name, (i * 220.0, 1200.0))

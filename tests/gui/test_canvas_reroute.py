@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import QEvent, QPointF, Qt
 
-from engine.model import Edge
+from engine.model.topology import Edge
 from gui.canvas.geometry import GRID
 from gui.main_window import SNAP_KEY
 from tests.gui.conftest import drag_mouse, send_mouse

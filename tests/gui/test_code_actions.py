@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine.codeimport import import_script
-from engine.validation import errors
+from engine.code.importer import import_script
+from engine.model.validation import errors
 
 SCRIPT_WITH_PROBLEMS = '''from engine.builder import StreamsBuilder
 
@@ -83,7 +83,7 @@ def test_export_of_an_invalid_topology_says_what_to_fix(window, tmp_path, monkey
 
 
 def test_export_error_from_the_generator_is_shown(window, tmp_path, monkeypatch, boxes):
-    from engine.codegen import ExportError
+    from engine.code.export import ExportError
 
     def refuse(topology):
         raise ExportError("sink: its 'in' input is not connected")
@@ -95,7 +95,7 @@ def test_export_error_from_the_generator_is_shown(window, tmp_path, monkeypatch,
 
 
 def test_import_opens_the_topology_as_a_new_unsaved_document(window, tmp_path, monkeypatch, boxes):
-    from engine.codegen import export_script
+    from engine.code.export import export_script
 
     original = window.document.topology
     script = tmp_path / "dashboard.py"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.model import Edge, ModelError
+from engine.model.topology import Edge, ModelError
 from gui.document.document import TopologyDocument
 
 

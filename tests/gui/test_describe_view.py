@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QGraphicsItem
 
-from engine.describe import (
+from engine.code.describe import (
     PROCESSOR,
     SINK,
     SOURCE,

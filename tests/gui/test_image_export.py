@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMessageBox
 
-from engine.describe import parse_description
+from engine.code.describe import parse_description
 from gui import theme
 from gui.image_export import IMAGE_FILTERS, ImageExportError, content_rect, export_scene
 

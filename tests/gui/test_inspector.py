@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.catalogue import NODE_TYPES, SETTINGS
-from engine.model import Edge
+from engine.model.catalogue import NODE_TYPES, SETTINGS
+from engine.model.topology import Edge
 from gui.document.document import TopologyDocument
 from gui.editors import (
     DurationParamEditor,

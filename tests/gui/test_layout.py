@@ -1,8 +1,8 @@
 """Auto-layout and wiring rules: Qt-free logic of the designer."""
 
 import resources
-from engine import fileformat
-from engine.model import Edge, Node, Topology
+from engine.model import fileformat
+from engine.model.topology import Edge, Node, Topology
 from gui.canvas.geometry import NODE_WIDTH, node_height
 from gui.document.wiring import connection_problem, direction_problem
 from gui.layout import auto_layout, node_ports

@@ -6,8 +6,8 @@ import os
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from engine import fileformat
-from engine.validation import errors, validate
+from engine.model import fileformat
+from engine.model.validation import errors, validate
 from gui import recovery
 from gui.main_window import MainWindow
 
@@ -37,7 +37,7 @@ def test_title_shows_unsaved_changes(window):
 def test_save_then_load_is_equal(window, tmp_path):
     doc = window.document
     doc.add_node("aggregate", (10, 20))
-    doc.connect(__import__("engine.model", fromlist=["Edge"]).Edge("by_user", "aggregate"))
+    doc.connect(__import__("engine.model.topology", fromlist=["Edge"]).Edge("by_user", "aggregate"))
     doc.set_param("aggregate", "window", {"type": "tumbling", "size": "1m"})
     path = tmp_path / "shop.topology.json"
     assert window._save_to(path)

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from engine.builder import StreamsBuilder
-from engine.model import Edge, Node, Topology
+from engine.code.builder import StreamsBuilder
+from engine.model.topology import Edge, Node, Topology
 from gui.canvas.run_badge import EDGE_IDLE_WIDTH, edge_width, format_count, format_rate
 from gui.editors import ExpressionEdit
 from gui.inspector import value_fields

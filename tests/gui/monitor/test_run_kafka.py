@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.broker import SandboxBroker, free_port
-from engine.builder import StreamsBuilder
+from engine.cluster.broker import SandboxBroker, free_port
+from engine.code.builder import StreamsBuilder
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 from gui.monitor.qt_charts import QtLagWidget, QtThroughputWidget
 from gui.monitor.qt_cluster import QtClusterWidget

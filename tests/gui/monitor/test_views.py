@@ -261,7 +261,7 @@ def test_run_monitor_facade(qtbot, tmp_path):
 
 
 def test_run_refuses_an_invalid_topology(qtbot, controller):
-    from engine.model import Node, Topology
+    from engine.model.topology import Node, Topology
 
     topology = Topology(name="bad")
     topology.add_node(Node("f", "filter", {"expr": "value["}))

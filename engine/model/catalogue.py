@@ -1,0 +1,233 @@
+"""The node catalogue: every node type, its ports, and its parameters.
+
+This is the one place that knows which node types exist. Validation, the inspector,
+the palette, the builder API and code export all read it. A new node type is one
+entry here plus its operator in ``engine/operators``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.model.expressions import JOIN_NAMES, RECORD_NAMES
+
+SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = "Sources", "Transforms", "Aggregates", "Joins", "Sinks"
+CATEGORIES = (SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS)
+
+AGGREGATION_FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
+WINDOW_TYPES = ("none", "tumbling", "hopping", "session")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a node type.
+
+    kind is one of: string, topic, path, expr, enum, int, number, duration, fields,
+    branches, aggregations, window, timestamp (``record`` or an expression).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    label: str = ""
+    help: str = ""
+    names: tuple[str, ...] = RECORD_NAMES  # context names of expression params
+    minimum: float | None = None
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    category: str
+    title: str
+    description: str
+    inputs: tuple[str, ...] = ("in",)
+    outputs: tuple[str, ...] = ("out",)
+    params: tuple[ParamSpec, ...] = ()
+    many_inputs: bool = False  # whether one input port takes several edges
+    dynamic_outputs: Callable[[dict], tuple[str, ...]] | None = field(default=None, compare=False)
+    stateful: bool = False
+
+    def output_ports(self, params: dict) -> tuple[str, ...]:
+        if self.dynamic_outputs is not None:
+            return self.dynamic_outputs(params)
+        return self.outputs
+
+    def param(self, name: str) -> ParamSpec | None:
+        for spec in self.params:
+            if spec.name == name:
+                return spec
+        return None
+
+    def defaults(self) -> dict:
+        """Params a new node of this type starts with: required ones get a sensible seed."""
+        return dict(NEW_NODE_PARAMS.get(self.name, {}))
+
+
+def _branch_ports(params: dict) -> tuple[str, ...]:
+    names = []
+    branches = params.get("branches") if isinstance(params, dict) else None
+    if not isinstance(branches, list):
+        return ("else",)
+    for branch in branches:
+        if isinstance(branch, dict) and isinstance(branch.get("name"), str):
+            names.append(branch["name"])
+    return (*names, "else")
+
+
+KEY_FORMATS = ("string", "json", "bytes")
+VALUE_FORMATS = ("json", "string", "bytes")
+
+_TYPES = (
+    NodeType(
+        "kafka_source", SOURCES, "Kafka source", "Reads records from a Kafka topic.",
+        inputs=(),
+        params=(
+            ParamSpec("topic", "topic", required=True, help="The topic to read."),
+            ParamSpec("key_format", "enum", default="string", choices=KEY_FORMATS),
+            ParamSpec("value_format", "enum", default="json", choices=VALUE_FORMATS),
+            ParamSpec("start", "enum", default="earliest", choices=("earliest", "latest"),
+                      help="Where a new consumer group starts reading."),
+            ParamSpec("timestamp", "timestamp", default="record",
+                      help="'record' for the record's own timestamp, or an expression giving ms."),
+        ),
+    ),
+    NodeType(
+        "generator_source", SOURCES, "Demo generator",
+        "Writes synthetic e-commerce orders or clicks to a topic and reads them back.",
+        inputs=(),
+        params=(
+            ParamSpec("topic", "topic", required=True),
+            ParamSpec("profile", "enum", default="orders", choices=("orders", "clicks")),
+            ParamSpec("rate", "number", default=50, minimum=0, help="Records per second."),
+            ParamSpec("seed", "int", default=None, help="Seed for repeatable data."),
+            ParamSpec("limit", "int", default=None, minimum=0, help="Stop after this many records."),
+        ),
+    ),
+    NodeType(
+        "filter", TRANSFORMS, "Filter", "Keeps the records for which the expression is true.",
+        params=(ParamSpec("expr", "expr", required=True, label="Keep when"),),
+    ),
+    NodeType(
+        "map", TRANSFORMS, "Map", "Replaces each record's value with the expression's result.",
+        params=(ParamSpec("expr", "expr", required=True, label="New value"),),
+    ),
+    NodeType(
+        "set_fields", TRANSFORMS, "Set fields", "Adds or replaces fields of a JSON value.",
+        params=(ParamSpec("fields", "fields", required=True),),
+    ),
+    NodeType(
+        "flat_map", TRANSFORMS, "Flat map", "Emits one record per element of the expression's list.",
+        params=(ParamSpec("expr", "expr", required=True, label="Elements"),),
+    ),
+    NodeType(
+        "rekey", TRANSFORMS, "Re-key", "Replaces each record's key with the expression's result.",
+        params=(ParamSpec("expr", "expr", required=True, label="New key"),),
+    ),
+    NodeType(
+        "branch", TRANSFORMS, "Branch",
+        "Routes each record to the first branch whose expression is true, else to 'else'.",
+        params=(ParamSpec("branches", "branches", required=True),),
+        dynamic_outputs=_branch_ports,
+    ),
+    NodeType(
+        "merge", TRANSFORMS, "Merge", "Union of all its input streams.",
+        many_inputs=True,
+    ),
+    NodeType(
+        "aggregate", AGGREGATES, "Aggregate",
+        "Counts, sums and averages per key, optionally per time window.",
+        params=(
+            ParamSpec("group_by", "expr", default=None, label="Group by",
+                      help="Expression for the group key; the record key when empty."),
+            ParamSpec("window", "window", default=None),
+            ParamSpec("aggregations", "aggregations", required=True),
+            ParamSpec("emit", "enum", default="update", choices=("update", "final"),
+                      help="update: on every change; final: once, when the window closes."),
+        ),
+        stateful=True,
+    ),
+    NodeType(
+        "join", JOINS, "Join",
+        "Enriches the left stream with the right side's latest value per key, "
+        "or correlates two streams within a window.",
+        inputs=("left", "right"),
+        params=(
+            ParamSpec("mode", "enum", default="inner", choices=("inner", "left")),
+            ParamSpec("window", "duration", default=None,
+                      help="Empty: the right side is a table. A duration: stream-stream join."),
+            ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
+        ),
+        stateful=True,
+    ),
+    NodeType(
+        "kafka_sink", SINKS, "Kafka sink", "Writes records to a Kafka topic.",
+        outputs=(),
+        params=(
+            ParamSpec("topic", "topic", required=True),
+            ParamSpec("key_format", "enum", default="string", choices=KEY_FORMATS),
+            ParamSpec("value_format", "enum", default="json", choices=VALUE_FORMATS),
+        ),
+    ),
+    NodeType(
+        "console_sink", SINKS, "Console", "Shows records in the log panel, or on stdout of run.",
+        outputs=(),
+        params=(ParamSpec("limit", "int", default=None, minimum=0,
+                          help="Show at most this many records."),),
+    ),
+    NodeType(
+        "file_sink", SINKS, "File sink", "Appends records to a file as JSON lines.",
+        outputs=(),
+        params=(
+            ParamSpec("path", "path", required=True),
+            ParamSpec("format", "enum", default="jsonl", choices=("jsonl",)),
+        ),
+    ),
+)
+
+NODE_TYPES: dict[str, NodeType] = {t.name: t for t in _TYPES}
+
+NEW_NODE_PARAMS: dict[str, dict] = {
+    "kafka_source": {"topic": "input"},
+    "generator_source": {"topic": "orders", "profile": "orders", "rate": 50},
+    "filter": {"expr": "True"},
+    "map": {"expr": "value"},
+    "set_fields": {"fields": {"field": "value"}},
+    "flat_map": {"expr": "[value]"},
+    "rekey": {"expr": "key"},
+    "branch": {"branches": [{"name": "yes", "expr": "True"}]},
+    "aggregate": {"aggregations": [{"name": "count", "fn": "count"}]},
+    "join": {"expr": "{**left, **(right or {})}", "mode": "inner"},
+    "kafka_sink": {"topic": "output"},
+    "file_sink": {"path": "output.jsonl"},
+}
+
+# Topology-level settings: name -> (kind, default, choices)
+SETTINGS: dict[str, ParamSpec] = {
+    s.name: s
+    for s in (
+        ParamSpec("processing_guarantee", "enum", default="at_least_once",
+                  choices=("at_least_once", "exactly_once")),
+        ParamSpec("dead_letter_topic", "topic", default=None,
+                  help="Where undecodable records and failed expressions go; <name>.dlq when empty."),
+        ParamSpec("state_store", "enum", default="memory", choices=("memory", "rocksdb"),
+                  help="Where aggregate and join state is kept; rocksdb keeps it on disk."),
+        ParamSpec("state_dir", "path", default=None,
+                  help="Folder of the on-disk state store."),
+        ParamSpec("commit_interval", "duration", default="1s",
+                  help="How often offsets are committed (after the producer is flushed)."),
+        ParamSpec("topic_partitions", "int", default=3, minimum=1,
+                  help="Partitions of topics the run creates (sinks, internal topics)."),
+    )
+}  # fmt: skip
+
+
+def node_type(name: str) -> NodeType | None:
+    return NODE_TYPES.get(name)

@@ -1,0 +1,339 @@
+"""Validation: every way a topology can be wrong, as one sentence per problem.
+
+Checks the graph (dangling edges, ports, cycles, unconnected inputs), the node types
+and their params against the catalogue, durations, windows and expressions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import networkx as nx
+
+from engine.model.catalogue import (
+    AGGREGATION_FUNCTIONS,
+    NODE_TYPES,
+    SETTINGS,
+    WINDOW_TYPES,
+    ParamSpec,
+)
+from engine.model.durations import DurationError, parse_duration
+from engine.model.expressions import ExpressionError, compile_expression
+from engine.model.problems import ERROR, WARNING, Problem
+from engine.model.topology import Topology
+
+TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
+WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
+
+
+def validate(topology: Topology) -> list[Problem]:
+    """All problems of ``topology``, errors and warnings, in a stable order."""
+    problems: list[Problem] = []
+    if not _valid_topic(topology.name):
+        problems.append(Problem(None, f"the name {topology.name!r} cannot be used as an application "
+                                      "id: use letters, digits, '.', '_' and '-'"))
+    problems += _check_settings(topology.settings)
+    for node in topology.nodes.values():
+        problems += check_node(node.id, node.type, node.params)
+    problems += _check_edges(topology)
+    return problems
+
+
+def _valid_topic(name: Any) -> bool:
+    # Kafka refuses "." and ".." as topic names.
+    return isinstance(name, str) and bool(TOPIC_PATTERN.fullmatch(name)) and name not in (".", "..")
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == ERROR]
+
+
+def _check_settings(settings: Any) -> list[Problem]:
+    if not isinstance(settings, dict):
+        return [Problem(None, "settings must be an object")]
+    problems = []
+    for name, value in settings.items():
+        if value is None:  # null means the default, as for node params
+            continue
+        spec = SETTINGS.get(name)
+        if spec is None:
+            known = ", ".join(SETTINGS)
+            problems.append(Problem(None, f"unknown setting '{name}'; known settings are {known}"))
+            continue
+        message = check_value(spec, value)
+        if message:
+            problems.append(Problem(None, f"setting '{name}' {message}"))
+    return problems
+
+
+def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
+    """Problems of one node's type and params (graph problems aside)."""
+    known = ", ".join(NODE_TYPES)
+    if not isinstance(type_name, str) or not type_name:
+        return [Problem(node_id, f"the node has no type; known types are {known}")]
+    node_type = NODE_TYPES.get(type_name)
+    if node_type is None:
+        return [Problem(node_id, f"unknown node type '{type_name}'; known types are {known}")]
+    if not isinstance(params, dict):
+        return [Problem(node_id, "params must be an object")]
+    problems = []
+    known_names = {p.name for p in node_type.params}
+    for name in params:
+        if name not in known_names:
+            hint = f"; {node_type.title} takes {', '.join(sorted(known_names))}" if known_names else \
+                f"; {node_type.title} takes no params"
+            problems.append(Problem(node_id, f"unknown param '{name}'{hint}", param=name))
+    for spec in node_type.params:
+        value = params.get(spec.name)
+        if value is None:
+            if spec.required:
+                problems.append(Problem(node_id, f"the required param '{spec.name}' is missing",
+                                        param=spec.name))
+            continue
+        message = check_value(spec, value)
+        if message:
+            sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
+            problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
+    if type_name == "aggregate" and params.get("emit") == "final":
+        window = params.get("window")
+        if window is None or (isinstance(window, dict) and window.get("type", "none") == "none"):
+            problems.append(Problem(node_id, "emit 'final' needs a window: an unwindowed "
+                                             "aggregate never closes", param="emit"))
+    if type_name == "aggregate" and isinstance(params.get("window"), dict):
+        problems += _window_warnings(node_id, params["window"])
+    if type_name == "file_sink" and isinstance(params.get("path"), str):
+        path = params["path"]
+        if path.startswith(("/", "~", "\\")) or ".." in path.replace("\\", "/").split("/") or \
+                (len(path) > 1 and path[1] == ":"):
+            problems.append(Problem(node_id, f"writes outside the topology's folder ({path}); "
+                                             "check this is meant, especially in a file from "
+                                             "someone else", WARNING, param="path"))
+    return problems
+
+
+def check_value(spec: ParamSpec, value: Any) -> str | None:
+    """None when ``value`` fits ``spec``, else the rest of a sentence saying why not."""
+    kind = spec.kind
+    if kind in ("string", "path"):
+        if not isinstance(value, str) or not value.strip():
+            return "must be a non-empty text"
+    elif kind == "topic":
+        if not _valid_topic(value):
+            return f"{value!r} is not a valid topic name (letters, digits, '.', '_', '-')"
+    elif kind == "enum":
+        if value not in spec.choices:
+            return f"must be one of {', '.join(spec.choices)}, not {value!r}"
+    elif kind in ("int", "number"):
+        ok_types = (int,) if kind == "int" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_types) or not math.isfinite(value):
+            return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {value!r}"
+        if spec.minimum is not None and value < spec.minimum:
+            return f"must be at least {spec.minimum:g}"
+    elif kind == "duration":
+        try:
+            parse_duration(value)
+        except DurationError as exc:
+            return str(exc)
+    elif kind == "expr":
+        return _expr_message(value, spec.names)
+    elif kind == "timestamp":
+        if value != "record":
+            message = _expr_message(value, spec.names)
+            if message:
+                return f"must be 'record' or an expression giving ms: {message}"
+    elif kind == "fields":
+        if not isinstance(value, dict) or not value:
+            return "must map at least one field name to an expression"
+        for name, expr in value.items():
+            if not isinstance(name, str) or not name.strip():
+                return "has a field with an empty name"
+            message = _expr_message(expr, spec.names)
+            if message:
+                return f"'{name}': {message}"
+    elif kind == "branches":
+        return _branches_message(value, spec)
+    elif kind == "aggregations":
+        return _aggregations_message(value, spec)
+    elif kind == "window":
+        return _window_message(value)
+    return None
+
+
+def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
+    try:
+        compile_expression(value, names)
+    except ExpressionError as exc:
+        return f"{exc.message} in {value!r}" if isinstance(value, str) else exc.message
+    return None
+
+
+def _branches_message(value: Any, spec: ParamSpec) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "must list at least one branch with a name and an expr"
+    seen = set()
+    for i, branch in enumerate(value, 1):
+        if not isinstance(branch, dict) or set(branch) - {"name", "expr"}:
+            return f"branch {i} must be an object with 'name' and 'expr'"
+        name = branch.get("name")
+        if not isinstance(name, str) or not name:
+            return f"branch {i} has no name"
+        if name == "else":
+            return "'else' is the name of the port for records no branch takes; choose another name"
+        if name in seen:
+            return f"has two branches named '{name}'"
+        seen.add(name)
+        message = _expr_message(branch.get("expr"), spec.names)
+        if message:
+            return f"'{name}': {message}"
+    return None
+
+
+def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "must list at least one aggregation with a name and a fn"
+    seen = set()
+    for i, agg in enumerate(value, 1):
+        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr"}:
+            return f"aggregation {i} must be an object with 'name', 'fn' and 'expr'"
+        name = agg.get("name")
+        if not isinstance(name, str) or not name:
+            return f"aggregation {i} has no name"
+        if name in ("key", "window_start", "window_end"):
+            return f"'{name}' is already a field of the output; choose another name"
+        if name in seen:
+            return f"has two aggregations named '{name}'"
+        seen.add(name)
+        fn = agg.get("fn")
+        if fn not in AGGREGATION_FUNCTIONS:
+            return f"'{name}': fn must be one of {', '.join(AGGREGATION_FUNCTIONS)}, not {fn!r}"
+        expr = agg.get("expr")
+        if expr is None:
+            if fn != "count":
+                return f"'{name}': {fn} needs an expr"
+            continue
+        message = _expr_message(expr, spec.names)
+        if message:
+            return f"'{name}': {message}"
+    return None
+
+
+def _window_message(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be an object with a type"
+    unknown = set(value) - WINDOW_KEYS
+    if unknown:
+        return f"has unknown keys {', '.join(sorted(unknown))}"
+    kind = value.get("type", "none")
+    if kind not in WINDOW_TYPES:
+        return f"type must be one of {', '.join(WINDOW_TYPES)}, not {kind!r}"
+    needed = {"none": (), "tumbling": ("size",), "hopping": ("size", "advance"),
+              "session": ("gap",)}[kind]
+    for key in needed:
+        if key not in value:
+            return f"of type {kind} needs '{key}'"
+    durations = {}
+    for key in ("size", "advance", "gap", "grace"):
+        if key in value:
+            try:
+                durations[key] = parse_duration(value[key])
+            except DurationError as exc:
+                return f"{key}: {exc}"
+    for key in needed:
+        if durations[key] <= 0:
+            return f"{key} must be longer than 0"
+    if kind == "hopping" and durations["advance"] > durations["size"]:
+        return "advance must not be longer than size"
+    return None
+
+
+_WINDOW_KEYS_BY_TYPE = {"none": set(), "tumbling": {"size", "grace"},
+                        "hopping": {"size", "advance", "grace"}, "session": {"gap", "grace"}}
+
+
+def _window_warnings(node_id: str, window: dict) -> list[Problem]:
+    kind = window.get("type", "none")
+    if not isinstance(kind, str) or kind not in _WINDOW_KEYS_BY_TYPE:
+        return []
+    unused = sorted(set(window) - {"type"} - _WINDOW_KEYS_BY_TYPE[kind])
+    if not unused:
+        return []
+    keys = ", ".join(f"'{k}'" for k in unused)
+    return [Problem(node_id, f"window: {keys} has no effect on a window of type {kind}",
+                    WARNING, param="window")]
+
+
+def _node_type(name: Any):
+    return NODE_TYPES.get(name) if isinstance(name, str) else None
+
+
+def _output_ports(node_type, params: Any) -> tuple[str, ...]:
+    try:
+        return tuple(node_type.output_ports(params if isinstance(params, dict) else {}))
+    except (TypeError, AttributeError, KeyError):  # malformed params: reported by check_node
+        return tuple(node_type.outputs)
+
+
+def _check_edges(topology: Topology) -> list[Problem]:
+    problems: list[Problem] = []
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(topology.nodes)
+    used_inputs: dict[tuple[str, str], int] = {}
+    seen = set()
+    for edge in topology.edges:
+        if edge in seen:
+            problems.append(Problem(edge.target, f"the edge from '{edge.source}' is listed twice"))
+            continue
+        seen.add(edge)
+        source = topology.nodes.get(edge.source)
+        target = topology.nodes.get(edge.target)
+        if source is None:
+            problems.append(Problem(edge.target, f"has an edge from '{edge.source}', "
+                                                 "which is not a node"))
+        if target is None:
+            problems.append(Problem(edge.source, f"has an edge to '{edge.target}', "
+                                                 "which is not a node"))
+        if source is None or target is None:
+            continue
+        graph.add_edge(edge.source, edge.target)
+        stype, ttype = _node_type(source.type), _node_type(target.type)
+        if stype is not None:
+            ports = _output_ports(stype, source.params)
+            if not ports:
+                problems.append(Problem(source.id, f"is a sink and has no output, but an edge "
+                                                   f"leads from it to '{target.id}'"))
+            elif edge.source_port not in ports:
+                problems.append(Problem(source.id, f"has no output port '{edge.source_port}' "
+                                                   f"(ports: {', '.join(ports)})"))
+        if ttype is not None:
+            if not ttype.inputs:
+                problems.append(Problem(target.id, f"is a source and takes no input, but an edge "
+                                                   f"leads to it from '{source.id}'"))
+            elif edge.target_port not in ttype.inputs:
+                problems.append(Problem(target.id, f"has no input port '{edge.target_port}' "
+                                                   f"(ports: {', '.join(ttype.inputs)})"))
+            else:
+                slot = (target.id, edge.target_port)
+                used_inputs[slot] = used_inputs.get(slot, 0) + 1
+                if used_inputs[slot] == 2 and not ttype.many_inputs:
+                    problems.append(Problem(target.id, f"input '{edge.target_port}' has more than "
+                                                       "one edge; use a merge node to combine streams"))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
+        problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))
+    for node in topology.nodes.values():
+        ntype = _node_type(node.type)
+        if ntype is None:
+            continue
+        for port in ntype.inputs:
+            if (node.id, port) not in used_inputs:
+                what = "its input" if ntype.inputs == ("in",) else f"its '{port}' input"
+                problems.append(Problem(node.id, f"{what} is not connected"))
+        if ntype.outputs and not any(e.source == node.id for e in topology.edges):
+            problems.append(Problem(node.id, "its output is not connected to anything", WARNING))
+    return problems

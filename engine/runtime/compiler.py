@@ -1,0 +1,225 @@
+"""The compiler: a validated topology becomes closures, composed once.
+
+Executors are built from the sinks back to the sources, each operator's
+``get_executor(node, ctx, children)`` receiving the executors of its children, so
+the per-record path has no dispatch on node type. Like Kafka Streams, the graph is
+split into sub-topologies at repartition topics: grouping by anything but the
+current key (or by a key changed upstream) writes to ``<app>-<node>-repartition``
+and the stateful node reads from there, so all records of a key meet in one
+partition, on one instance.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import networkx as nx
+
+from engine.model.catalogue import NODE_TYPES
+from engine.model.expressions import compile_expression, headers_dict
+from engine.model.topology import Node, Topology
+from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout
+from engine.runtime.serde import DECODERS, ENCODERS, headers_list
+
+SOURCE_TYPES = ("kafka_source", "generator_source")
+
+
+@dataclass(frozen=True)
+class InternalTopic:
+    name: str
+    kind: str  # "repartition" or "changelog"
+    node_id: str
+    partitions_like: tuple[str, ...] = ()  # changelogs: as many partitions as these topics
+
+
+@dataclass
+class CompiledTopology:
+    topology: Topology
+    application_id: str
+    entries: dict[str, Callable[[Any], None]]  # topic -> executor taking a Kafka message
+    source_starts: dict[str, str]  # user source topic -> earliest | latest
+    generators: list[Node]
+    internal_topics: list[InternalTopic]
+    output_topics: set[str]
+    store_topics: dict[str, set[str]] = field(default_factory=dict)  # stateful node -> input topics
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self.entries)
+
+
+def repartition_topic(app_id: str, node_id: str, port: str | None = None) -> str:
+    return f"{app_id}-{node_id}-{port}-repartition" if port else f"{app_id}-{node_id}-repartition"
+
+
+def changelog_topic(app_id: str, node_id: str) -> str:
+    return f"{app_id}-{node_id}-changelog"
+
+
+def operator(type_name: str):
+    return importlib.import_module(f"engine.runtime.operators.{type_name}")
+
+
+def compile_topology(topology: Topology, ctx, application_id: str | None = None,
+                     tap: Callable[[str], Callable[[Record], None]] | None = None) -> CompiledTopology:
+    """Compose the executors. ``tap(node_id)``, when given, returns an executor that sees
+    every record leaving that node (entering it, for sinks): the app's data preview."""
+    app_id = application_id or topology.name
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(topology.nodes)
+    for e in topology.edges:
+        graph.add_edge(e.source, e.target)
+    order = list(nx.topological_sort(graph))
+
+    # Which streams carry a key changed since the last partitioning point.
+    key_changed: dict[str, bool] = {}
+    for node_id in order:
+        node = topology.nodes[node_id]
+        incoming = topology.incoming(node_id)
+        if node.type in SOURCE_TYPES or node.type == "aggregate":
+            key_changed[node_id] = False
+        elif node.type == "rekey":
+            key_changed[node_id] = True
+        elif node.type == "join":
+            key_changed[node_id] = False
+        else:
+            key_changed[node_id] = any(key_changed[e.source] for e in incoming)
+
+    # Where records must go through a repartition topic: (node, input port) -> topic.
+    repartitions: dict[tuple[str, str], str] = {}
+    for node_id in order:
+        node = topology.nodes[node_id]
+        if node.type == "aggregate":
+            if node.params.get("group_by") or any(key_changed[e.source] for e in topology.incoming(node_id)):
+                repartitions[(node_id, "in")] = repartition_topic(app_id, node_id)
+        elif node.type == "join":
+            incoming = topology.incoming(node_id)
+            # Both sides must hash the same key bytes to the same partition: when one side
+            # goes through a repartition topic (keys as JSON), so does the other.
+            if any(key_changed[e.source] for e in incoming):
+                for e in incoming:
+                    repartitions[(node_id, e.target_port)] = repartition_topic(app_id, node_id, e.target_port)
+
+    entries: dict[str, list[Callable]] = {}
+    source_starts: dict[str, str] = {}
+    generators: list[Node] = []
+    internal: list[InternalTopic] = []
+    outputs: set[str] = set()
+    inputs_of: dict[str, dict[str, Callable]] = {}  # node -> input port -> executor
+
+    for node_id in reversed(order):
+        node = topology.nodes[node_id]
+        ntype = NODE_TYPES[node.type]
+        children: dict[str, list[Callable]] = {}
+        for e in topology.outgoing(node_id):
+            topic = repartitions.get((e.target, e.target_port))
+            if topic is not None:
+                target = topology.nodes[e.target]
+                group_by = target.params.get("group_by") if target.type == "aggregate" else None
+                child = _repartition_writer(ctx, target.id, topic, group_by)
+            else:
+                child = inputs_of[e.target][e.target_port]
+            children.setdefault(e.source_port, []).append(child)
+
+        if tap is not None and ntype.outputs:
+            node_tap = tap(node_id)
+            for port in ntype.output_ports(node.params):
+                children.setdefault(port, []).append(node_tap)
+        executor = operator(node.type).get_executor(node, ctx, children)
+        if tap is not None and not ntype.outputs:
+            executor = _tapped(executor, tap(node_id))
+        if node.type in SOURCE_TYPES:
+            topic = node.params["topic"]
+            entries.setdefault(topic, []).append(executor)
+            source_starts[topic] = node.params.get("start", "earliest")
+            if node.type == "generator_source":
+                generators.append(node)
+        elif node.type == "kafka_sink":
+            outputs.add(node.params["topic"])
+        if isinstance(executor, dict):
+            inputs_of[node_id] = executor
+        elif ntype.inputs:
+            inputs_of[node_id] = {port: executor for port in ntype.inputs}
+
+        for port in ntype.inputs:
+            topic = repartitions.get((node_id, port))
+            if topic is not None:
+                internal.append(InternalTopic(topic, "repartition", node_id))
+                entries.setdefault(topic, []).append(_repartition_reader(inputs_of[node_id][port]))
+
+    store_topics: dict[str, set[str]] = {}
+    for node_id in order:
+        node = topology.nodes[node_id]
+        if NODE_TYPES[node.type].stateful:
+            topics = set()
+            for e in topology.incoming(node_id):
+                topic = repartitions.get((node_id, e.target_port))
+                topics |= {topic} if topic else _upstream_topics(topology, e.source, repartitions)
+            store_topics[node_id] = topics
+            internal.append(InternalTopic(changelog_topic(app_id, node_id), "changelog", node_id,
+                                          tuple(sorted(topics))))
+
+    return CompiledTopology(
+        topology=topology, application_id=app_id,
+        entries={topic: fanout(execs) for topic, execs in entries.items()},
+        source_starts=source_starts, generators=generators, internal_topics=internal,
+        output_topics=outputs, store_topics=store_topics,
+    )
+
+
+def _tapped(executor: Callable[[Record], None], node_tap: Callable[[Record], None]):
+    def process(record: Record) -> None:
+        node_tap(record)
+        executor(record)
+
+    return process
+
+
+def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]:
+    """The topics whose partitions feed ``node_id`` (stopping at repartition topics)."""
+    node = topology.nodes[node_id]
+    if node.type in SOURCE_TYPES:
+        return {node.params["topic"]}
+    found: set[str] = set()
+    for e in topology.incoming(node_id):
+        topic = repartitions.get((node_id, e.target_port))
+        found |= {topic} if topic else _upstream_topics(topology, e.source, repartitions)
+    return found
+
+
+_encode_json = ENCODERS["json"]
+_decode_json = DECODERS["json"]
+
+
+def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None) -> Callable[[Record], None]:
+    """Writes records keyed by their group key to the repartition topic (keys as JSON,
+    so their type survives the trip)."""
+    fn = compile_expression(group_by).fn if group_by else None
+    produce = ctx.produce
+    metrics = ctx.metrics[node_id]
+
+    def write(record: Record) -> None:
+        try:
+            key = fn(record.key, record.value, record.timestamp, record.headers) if fn else record.key
+            key_bytes = _encode_json(key)
+            value_bytes = _encode_json(record.value)
+        except Exception as exc:  # noqa: BLE001
+            metrics.in_ += 1
+            metrics.errors += 1
+            ctx.dead_letter(record, node_id, exc)
+            return
+        headers = headers_list(record.headers) if record.headers else None
+        produce(topic, key_bytes, value_bytes, headers, None, record.timestamp)
+
+    return write
+
+
+def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:
+    def read(msg) -> None:
+        raw = msg.headers()
+        target(Record(_decode_json(msg.key()), _decode_json(msg.value()), msg.timestamp()[1],
+                      headers_dict(raw) if raw else EMPTY_HEADERS, msg.partition(), msg))
+
+    return read

@@ -1,0 +1,18 @@
+"""file_sink: appends records to a file as JSON lines: {"key", "value", "timestamp"}."""
+
+from engine.runtime.operators.base import Record
+from engine.runtime.serde import to_json_text
+
+
+def get_executor(node, ctx, children):
+    handle = ctx.open_file(node.params["path"])
+    write = handle.write
+    metrics = ctx.metrics[node.id]
+
+    def process(record: Record) -> None:
+        metrics.in_ += 1
+        write(f'{{"key":{to_json_text(record.key)},"value":{to_json_text(record.value)},'
+              f'"timestamp":{record.timestamp}}}\n')
+        metrics.out += 1
+
+    return process

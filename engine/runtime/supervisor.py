@@ -1,0 +1,224 @@
+"""Running a topology in a worker process, supervised from a background thread.
+
+The app never runs the engine in its own process: a busy pipeline would stall the
+interface (measured: an engine thread inside the GUI process makes a chart update
+10x slower). The worker sends events — status, metrics (at least once a second),
+console lines, dead letters, preview samples — through a pipe; the supervisor's
+thread turns them into ``on_event(kind, payload)`` calls. The worker dies with its
+parent (PR_SET_PDEATHSIG), so closing or killing the app leaves no orphan.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from typing import Any, Callable
+
+from engine.cluster.background import yield_to_interface
+from engine.cluster.broker import in_launcher_thread
+from engine.model import fileformat
+from engine.model.topology import Topology
+
+EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "finished")
+MAX_LINES_PER_BATCH = 500
+
+
+class RunSupervisor:
+    """Start, watch and stop one run of a topology in a child process."""
+
+    def __init__(self, topology: Topology, bootstrap: str, on_event: Callable[[str, Any], None], *,
+                 group_id: str | None = None, client_config: dict | None = None,
+                 metrics_interval_s: float = 0.5, sample_size: int = 50):
+        self.topology_text = fileformat.dumps(topology)
+        self.options = {"bootstrap": bootstrap, "group_id": group_id,
+                        "client_config": dict(client_config or {}),
+                        "metrics_interval_s": metrics_interval_s, "sample_size": sample_size}
+        self.on_event = on_event
+        self.process: multiprocessing.Process | None = None
+        self._conn = None
+        self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
+        self._send_lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    def start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=worker_main, name="topology-run",
+                                   args=(self.topology_text, self.options, child_conn), daemon=True)
+        # Forked from the launcher thread: the worker's parent-death signal must not fire
+        # when the thread that asked for the run ends (see engine.broker).
+        in_launcher_thread(self.process.start)
+        child_conn.close()
+        self._conn = parent_conn
+        self._thread = threading.Thread(target=self._pump, name="run-supervisor", daemon=True)
+        self._thread.start()
+
+    def _send(self, message: tuple) -> None:
+        with self._send_lock:
+            try:
+                self._conn.send(message)
+            except (OSError, ValueError, BrokenPipeError):
+                pass
+
+    def preview(self, node_id: str | None) -> None:
+        """Ask for samples of the records passing ``node_id`` (None: no preview)."""
+        if self._conn is not None:
+            self._send(("preview", node_id))
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask the run to stop cleanly (flush and commit); kill it if it does not in time."""
+        process = self.process
+        if process is None:
+            return
+        if process.is_alive():
+            self._send(("stop",))
+            process.join(timeout)
+        if process.is_alive():
+            process.terminate()
+            process.join(3)
+        if process.is_alive():
+            process.kill()
+            process.join(3)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _pump(self) -> None:
+        conn, process = self._conn, self.process
+        while True:
+            try:
+                if not conn.poll(0.25):
+                    if not process.is_alive() and not conn.poll(0):
+                        break
+                    continue
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "finished":
+                self._finished.set()
+            self.on_event(kind, payload)
+        process.join(5)
+        if not self._finished.is_set():
+            code = process.exitcode
+            self.on_event("status", ("failed", f"the run's worker process ended unexpectedly "
+                                               f"(exit code {code})"))
+            self.on_event("finished", None)
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def worker_main(topology_text: str, options: dict, conn) -> None:
+    """The worker process: run the topology, report through ``conn``."""
+    import signal
+
+    from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+
+    try:
+        _set_parent_death_signal()
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal goes to the app, which stops us
+    # A pipeline at full speed takes every cycle it gets; the interface comes first.
+    yield_to_interface()
+
+    lock = threading.Lock()
+    lines: list[tuple[str, str]] = []
+    dead: list[dict] = []
+    dropped = {"lines": 0}
+    state = {"preview": None}
+
+    def send(kind: str, payload: Any) -> None:
+        with lock:
+            try:
+                conn.send((kind, payload))
+            except (OSError, ValueError):
+                pass
+
+    def console(node_id: str, text: str) -> None:
+        if len(lines) < MAX_LINES_PER_BATCH:
+            lines.append((node_id, text))
+        else:
+            dropped["lines"] += 1
+
+    def on_dead_letter(info: dict) -> None:
+        if len(dead) < MAX_LINES_PER_BATCH:
+            dead.append(info)
+
+    def flush_batches() -> None:
+        if lines:
+            batch = lines[:]
+            lines.clear()
+            if dropped["lines"]:
+                batch.append(("", f"… {dropped['lines']} more lines not shown"))
+                dropped["lines"] = 0
+            send("console", batch)
+        if dead:
+            batch = dead[:]
+            dead.clear()
+            send("dead_letter", batch)
+
+    topology, problems = fileformat.loads(topology_text)
+    run = KafkaRun(topology, RunConfig(
+        bootstrap=options["bootstrap"], group_id=options.get("group_id"),
+        client_config=options.get("client_config") or {},
+        console=console, on_dead_letter=on_dead_letter,
+        on_status=lambda status, reason: send("status", (status, reason)),
+        metrics_interval_s=options.get("metrics_interval_s", 0.5),
+        sample_size=options.get("sample_size", 50)))
+
+    def on_metrics(snapshot: dict) -> None:
+        flush_batches()
+        send("metrics", snapshot)
+        node_id = state["preview"]
+        if node_id:
+            send("samples", (node_id, run.samples(node_id)))
+
+    run.config.on_metrics = on_metrics
+
+    def control() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                run.stop()
+                return
+            if message[0] == "stop":
+                run.stop()
+            elif message[0] == "preview":
+                state["preview"] = message[1]
+
+    threading.Thread(target=control, name="control", daemon=True).start()
+    result_metrics = None
+    try:
+        result = run.run()
+        result_metrics = result.metrics
+    except BrokerUnreachableError as exc:
+        send("status", ("failed", f"{exc}. Check the connection settings and that the brokers are up."))
+    except RunFailedError as exc:
+        send("status", ("failed", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - report anything else to the app rather than vanish
+        send("status", ("failed", f"{type(exc).__name__}: {exc}"))
+    flush_batches()
+    send("finished", result_metrics)
+    time.sleep(0.05)
+    conn.close()
+
+
+def _set_parent_death_signal() -> None:
+    import ctypes
+    import ctypes.util
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
