@@ -94,6 +94,27 @@ class RunConfig:
     # against the sandbox broker, which forgets producer ids when it restarts (in memory
     # only) and would then refuse the run's records; at-least-once holds either way.
     idempotence: bool | None = None
+    # Collaborators told of the run's life (see RunObserver): publishing run state,
+    # alerts, dashboards. Called from the run's own thread; they must not block.
+    observers: list = field(default_factory=list)
+
+
+class RunObserver:
+    """Told of a run's life from the run's thread; every method must return quickly.
+
+    ``on_start`` once the clients exist and the run is about to read; ``on_tick`` with
+    ``snapshot()`` every metrics interval (about once a second); ``on_stop`` with the
+    final snapshot after the last commit. An observer that raises is reported once
+    on the console and then left alone: observing never fails a run."""
+
+    def on_start(self, run: "KafkaRun") -> None:
+        pass
+
+    def on_tick(self, snapshot: dict) -> None:
+        pass
+
+    def on_stop(self, snapshot: dict) -> None:
+        pass
 
 
 class KafkaRun:
@@ -511,11 +532,24 @@ class KafkaRun:
         self._connected()
 
     def _report_metrics(self) -> None:
-        if self.config.on_metrics is not None:
-            now = time.monotonic()
-            if now >= self._next_metrics:
-                self._next_metrics = now + self.config.metrics_interval_s
-                self.config.on_metrics(self.snapshot())
+        if self.config.on_metrics is None and not self.config.observers:
+            return
+        now = time.monotonic()
+        if now >= self._next_metrics:
+            self._next_metrics = now + self.config.metrics_interval_s
+            snapshot = self.snapshot()
+            if self.config.on_metrics is not None:
+                self.config.on_metrics(snapshot)
+            self._notify("on_tick", snapshot)
+
+    def _notify(self, event: str, arg) -> None:
+        for observer in list(self.config.observers):
+            try:
+                getattr(observer, event)(arg)
+            except Exception as exc:  # noqa: BLE001 - observing never fails a run
+                self.config.observers.remove(observer)
+                self.console("run", f"warning: {type(observer).__name__} stopped after "
+                                    f"{type(exc).__name__}: {exc}")
 
     def _positions(self, consumer: Consumer) -> list[TopicPartition]:
         try:
@@ -655,6 +689,7 @@ class KafkaRun:
         consumer.subscribe(self.compiled.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
                            on_lost=self._on_lost)
         self._set_status("running")
+        self._notify("on_start", self)
         entries = self.compiled.entries
         # Joins see their inputs in timestamp order, as Kafka Streams picks the partition
         # whose next record is oldest (within each batch here).
@@ -729,6 +764,8 @@ class KafkaRun:
             self._set_status("failed", failure or self.reason)
         else:
             self._set_status("stopped", self._stop_note)
+        if self.config.observers:
+            self._notify("on_stop", self.snapshot())
         return RunResult(self.status, time.monotonic() - self._started, self.final_metrics(),
                          self.reason)
 
