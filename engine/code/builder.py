@@ -223,6 +223,14 @@ class KStream:
     def to_file(self, path: str, *, name: str | None = None, format: str | None = None) -> None:
         self._then("file_sink", name, _params(path=path, format=format))
 
+    def to_dashboard(self, title: str, *, name: str | None = None, view: str | None = None,
+                     fields: list[str] | None = None, max_rows: int | None = None) -> None:
+        """A dashboard_sink: the latest value per key (and window), shown live in the app
+        and written to ``--metrics-out`` under ``dashboards``."""
+        self._then("dashboard_sink", name, _params(
+            title=title, view=view, fields=list(fields) if isinstance(fields, (list, tuple)) else fields,
+            max_rows=max_rows))
+
 
 class GroupedStream:
     def __init__(self, stream: KStream, expr: str | None, name: str | None):

@@ -433,6 +433,7 @@ WRITERS = {
     "kafka_sink": _unary("to", "topic"),
     "console_sink": _unary("to_console", None),
     "file_sink": _unary("to_file", "path"),
+    "dashboard_sink": _unary("to_dashboard", "title"),
 }
 
 

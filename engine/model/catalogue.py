@@ -17,6 +17,7 @@ CATEGORIES = (SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS)
 
 AGGREGATION_FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
 WINDOW_TYPES = ("none", "tumbling", "hopping", "session")
+DASHBOARD_VIEWS = ("kpi", "bars", "line", "table")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class ParamSpec:
     """One parameter of a node type.
 
     kind is one of: string, topic, path, expr, enum, int, number, duration, fields,
-    branches, aggregations, window, timestamp (``record`` or an expression).
+    branches, aggregations, window, timestamp (``record`` or an expression),
+    field_list (names of value fields).
     """
 
     name: str
@@ -190,6 +192,21 @@ _TYPES = (
             ParamSpec("format", "enum", default="jsonl", choices=("jsonl",)),
         ),
     ),
+    NodeType(
+        "dashboard_sink", SINKS, "Dashboard",
+        "Keeps the latest value per key (and window) and shows it live in the app's Dashboard.",
+        outputs=(),
+        params=(
+            ParamSpec("title", "string", required=True, help="The panel's title."),
+            ParamSpec("view", "enum", default="table", choices=DASHBOARD_VIEWS,
+                      help="kpi: a big number; bars: one bar per key; line: one line per key "
+                           "over window time; table: every row."),
+            ParamSpec("fields", "field_list", default=None,
+                      help="Value fields to show; every numeric field when empty."),
+            ParamSpec("max_rows", "int", default=1000, minimum=1,
+                      help="Rows kept; past it the oldest windows, then the oldest updates, go."),
+        ),
+    ),
 )
 
 NODE_TYPES: dict[str, NodeType] = {t.name: t for t in _TYPES}
@@ -207,6 +224,7 @@ NEW_NODE_PARAMS: dict[str, dict] = {
     "join": {"expr": "{**left, **(right or {})}", "mode": "inner"},
     "kafka_sink": {"topic": "output"},
     "file_sink": {"path": "output.jsonl"},
+    "dashboard_sink": {"title": "Dashboard", "view": "table"},
 }
 
 # Topology-level settings: name -> (kind, default, choices)

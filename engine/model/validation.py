@@ -152,6 +152,11 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
             message = _expr_message(expr, spec.names)
             if message:
                 return f"'{name}': {message}"
+    elif kind == "field_list":
+        if not isinstance(value, list) or not all(isinstance(f, str) and f.strip() for f in value):
+            return "must be a list of field names"
+        if len(set(value)) != len(value):
+            return "names a field twice"
     elif kind == "branches":
         return _branches_message(value, spec)
     elif kind == "aggregations":

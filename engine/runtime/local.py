@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.dashboard import DashboardSet
 from engine.runtime.operators.base import NodeMetrics, Record
 from engine.runtime.serde import DECODERS, ENCODERS
 from engine.runtime.state import MemoryStore
@@ -78,6 +79,7 @@ class LocalRun:
     console_lines: list[tuple[str, str]] = field(default_factory=list)
     stores: dict[tuple[str, int], MemoryStore] = field(default_factory=dict)
     files: dict[str, io.StringIO] = field(default_factory=dict)
+    dashboards: DashboardSet = field(default_factory=DashboardSet)
 
     def __post_init__(self) -> None:
         self.application_id = self.application_id or self.topology.name

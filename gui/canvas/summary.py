@@ -48,4 +48,6 @@ def node_summary(type_name: str, params: dict) -> str:
         return f"first {limit} records" if limit is not None else "all records"
     if type_name == "file_sink":
         return str(p.get("path", ""))
+    if type_name == "dashboard_sink":
+        return f"{p.get('view', 'table')} · {p.get('title', '')}"
     return ""

@@ -124,6 +124,16 @@ def _file_sink() -> list[Topology]:
     return [b.build()]
 
 
+def _dashboard_sink() -> list[Topology]:
+    b = StreamsBuilder("dashboard-app")
+    s = b.stream("in", name="src")
+    s.to_dashboard("Everything", name="all")
+    (s.group_by("value['category']", name="per_minute").window(TumblingWindow("1m"))
+      .aggregate([Aggregation("revenue", "sum", "value['amount']")])
+      .to_dashboard("Revenue per category", name="bars", view="bars", fields=["revenue"], max_rows=50))
+    return [b.build()]
+
+
 BY_TYPE = {
     "kafka_source": _kafka_source,
     "generator_source": _generator_source,
@@ -139,6 +149,7 @@ BY_TYPE = {
     "kafka_sink": _kafka_sink,
     "console_sink": _console_sink,
     "file_sink": _file_sink,
+    "dashboard_sink": _dashboard_sink,
 }
 
 
