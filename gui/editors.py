@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QCompleter,
     QDoubleSpinBox,
@@ -381,6 +382,26 @@ class EnumParamEditor(ParamEditor):
             self.combo.addItem(f"{value} (not valid)", value)
             index = self.combo.count() - 1
         self.combo.setCurrentIndex(index)
+
+
+class BoolParamEditor(ParamEditor):
+    """true / false; absent means the default."""
+
+    def __init__(self, spec: ParamSpec, parent=None):
+        super().__init__(spec, parent)
+        self.check = QCheckBox("on", self)
+        _hbox(self, self.check)
+        self.check.toggled.connect(self._on_toggled)
+
+    def _on_toggled(self, _checked: bool) -> None:
+        self.end_gesture()
+        self._emit()
+
+    def value(self):
+        return self.check.isChecked()
+
+    def _show(self, value) -> None:
+        self.check.setChecked(bool(self.spec.default if value is None else value))
 
 
 class NumberParamEditor(ParamEditor):
@@ -808,7 +829,7 @@ class WindowParamEditor(ParamEditor):
 EDITORS = {
     "expr": ExpressionParamEditor, "string": TextParamEditor, "path": TextParamEditor,
     "topic": TextParamEditor, "enum": EnumParamEditor, "int": NumberParamEditor,
-    "number": NumberParamEditor, "duration": DurationParamEditor,
+    "number": NumberParamEditor, "bool": BoolParamEditor, "duration": DurationParamEditor,
     "timestamp": TimestampParamEditor, "fields": RowsParamEditor, "branches": RowsParamEditor,
     "aggregations": RowsParamEditor, "window": WindowParamEditor,
 }

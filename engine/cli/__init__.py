@@ -20,7 +20,7 @@ from engine.model import fileformat
 from engine.model.problems import TopologyError
 from engine.model.validation import errors, validate
 
-SUBCOMMANDS = ("run", "validate", "export", "import", "broker")
+SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     brk = sub.add_parser("broker", help="run the local sandbox broker in the foreground")
     brk.add_argument("--port", type=int, default=9092)
+
+    from engine.cli import status as status_cmd
+
+    status_cmd.add_parser(sub)
     return parser
 
 
@@ -64,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     return {"run": cmd_run, "validate": cmd_validate, "export": cmd_export,
-            "import": cmd_import, "broker": cmd_broker}[args.command](args)
+            "import": cmd_import, "broker": cmd_broker,
+            "status": _cmd_status}[args.command](args)
+
+
+def _cmd_status(args) -> int:
+    from engine.cli.status import cmd_status
+
+    return cmd_status(args)
 
 
 def _load_or_report(path: str):

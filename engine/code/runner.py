@@ -76,8 +76,11 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     def console(node_id: str, text: str) -> None:
         print(f"[{node_id}] {text}", flush=True)
 
+    from engine.runtime.publisher import RunPublisher
+
     run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
-                                       console=console, on_status=on_status))
+                                       console=console, on_status=on_status,
+                                       observers=[RunPublisher()]))
     previous = {}
 
     def on_signal(signum, frame):

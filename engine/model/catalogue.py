@@ -24,7 +24,7 @@ DASHBOARD_VIEWS = ("kpi", "bars", "line", "table")
 class ParamSpec:
     """One parameter of a node type.
 
-    kind is one of: string, topic, path, expr, enum, int, number, duration, fields,
+    kind is one of: string, topic, path, expr, enum, int, number, bool, duration, fields,
     branches, aggregations, window, timestamp (``record`` or an expression),
     field_list (names of value fields).
     """
@@ -243,6 +243,9 @@ SETTINGS: dict[str, ParamSpec] = {
                   help="How often offsets are committed (after the producer is flushed)."),
         ParamSpec("topic_partitions", "int", default=3, minimum=1,
                   help="Partitions of topics the run creates (sinks, internal topics)."),
+        ParamSpec("publish_metrics", "bool", default=True,
+                  help="Publish run state to <name>-metrics and the topology to <name>-topology, "
+                       "so status and Attach can watch runs anywhere."),
     )
 }  # fmt: skip
 

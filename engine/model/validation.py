@@ -131,6 +131,9 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
             return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {value!r}"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            return f"must be true or false, not {value!r}"
     elif kind == "duration":
         try:
             parse_duration(value)

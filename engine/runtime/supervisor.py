@@ -121,6 +121,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     import signal
 
     from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.runtime.publisher import RunPublisher
 
     try:
         _set_parent_death_signal()
@@ -173,7 +174,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         console=console, on_dead_letter=on_dead_letter,
         on_status=lambda status, reason: send("status", (status, reason)),
         metrics_interval_s=options.get("metrics_interval_s", 0.5),
-        sample_size=options.get("sample_size", 50)))
+        sample_size=options.get("sample_size", 50), observers=[RunPublisher()]))
 
     def on_metrics(snapshot: dict) -> None:
         flush_batches()
