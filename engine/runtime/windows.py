@@ -6,17 +6,18 @@ The rules are Kafka Streams' (``TimeWindows``, ``SessionWindows``):
   A record belongs to every window that contains its timestamp: one for tumbling, up to
   ``size / advance`` for hopping. As in Kafka Streams no window starts before 0.
 - A session starts at its first record's timestamp (``window_start``) and ends at its last
-  (``window_end``), both inclusive. A record closer than ``gap`` to a session
-  (``start - gap < ts < end + gap``) joins it; a record closer than the gap to two sessions
-  bridges them into one. (The topology file's contract says "closer than"; Kafka Streams'
-  inactivity gap also takes a record at exactly ``gap``: the two differ only there.)
+  (``window_end``), both inclusive. A record at most ``gap`` from a session
+  (``start - gap <= ts <= end + gap``, as Kafka Streams' ``findSessions(ts - gap, ts + gap)``)
+  merges into it; a record within the gap of two sessions bridges them into one.
 - Stream time is the largest timestamp seen, per partition of the state store.
 - A time window closes when ``stream time >= window_end + grace``: since ``window_end`` is
   exclusive, its last possible record is ``window_end - 1``, so with grace 0 the first
   record past the window closes it.
-- A session closes when ``stream time >= window_end + gap + grace``: from then on no record
-  that is not late can come closer than ``gap`` to it, so in-order data never arrives late.
-- A record for a closed window is late: it is dropped and counted.
+- A session closes when ``stream time >= window_end + gap + grace`` (``emit: final`` emits
+  it then, as ``suppress(untilWindowCloses)``). A record for a session is late only when
+  the session it would end up in ends before ``stream time - gap - grace``; so a session
+  stays reachable, and kept, until ``stream time > window_end + 2 * gap + grace``.
+- A late record is dropped and counted.
 
 ``grace`` defaults to 0 when absent, as in ``TimeWindows.ofSizeWithNoGrace`` (Kafka Streams'
 deprecated ``TimeWindows.of`` defaulted to 24 hours, which holds every window open for a
@@ -90,12 +91,15 @@ class WindowSpec:
     # -- sessions ------------------------------------------------------------------
 
     def session_touches(self, start: int, end: int, timestamp: int) -> bool:
-        """Whether a record at ``timestamp`` is closer than ``gap`` to a session."""
-        return start - self.gap < timestamp < end + self.gap
+        """Whether a record at ``timestamp`` is at most ``gap`` from a session."""
+        return start - self.gap <= timestamp <= end + self.gap
 
-    def closed_session_relevant_until(self, window_end: int) -> int:
-        """Stream time from which a closed session can no longer be touched by a record that
-        is not late anyway: such a record has ``ts >= stream time - gap - grace``, and touches
-        the session only when ``ts < window_end + gap``."""
-        return window_end + 2 * self.gap + self.grace
+    def session_is_late(self, merged_end: int, stream_time: int) -> bool:
+        """Whether a record whose session would end at ``merged_end`` is late."""
+        return merged_end < stream_time - self.gap - self.grace
 
+    def session_expiry(self, window_end: int) -> int:
+        """Stream time from which no record that is not late can reach the session: such a
+        record has ``ts >= stream time - gap - grace`` and reaches it only when
+        ``ts <= window_end + gap``."""
+        return window_end + 2 * self.gap + self.grace + 1

@@ -47,7 +47,30 @@ def send_all(run, records):
 
 
 def outputs(run):
-    return [(m.key().decode(), json.loads(m.value()), m.timestamp()[1]) for m in run.topics.get("out", [])]
+    """(key, value, timestamp) of every output record; value None for a retraction."""
+    return [(m.key().decode(), None if m.value() is None else json.loads(m.value()), m.timestamp()[1])
+            for m in run.topics.get("out", [])]
+
+
+def values_only(outs):
+    return [o for o in outs if o[1] is not None]
+
+
+def session_table(run):
+    """The table a consumer of the output builds: a retraction (None value, headers naming
+    the session) deletes its row; {(key, start, end): value}."""
+    table = {}
+    for m in run.topics.get("out", []):
+        key = m.key().decode()
+        if m.value() is None:
+            headers = dict(m.headers())
+            row = (key, int(headers["ts.window_start"]), int(headers["ts.window_end"]))
+            assert row in table, f"retraction of a session never emitted: {row}"
+            del table[row]
+        else:
+            value = json.loads(m.value())
+            table[(key, value["window_start"], value["window_end"])] = value
+    return table
 
 
 def random_records(n=300, seed=7, keys="abc", step=7, missing_x=0.1):
@@ -106,7 +129,7 @@ def reference_time_windows(records, size, advance, grace):
 
 def reference_sessions(records, gap):
     """(group, start, end) -> records, for records that are all on time: per group, sorted
-    timestamps split where the distance reaches the gap."""
+    timestamps split where the distance exceeds the gap (a record exactly gap away merges)."""
     by_group = defaultdict(list)
     for g, value, ts in records:
         by_group[g].append((ts, value))
@@ -115,7 +138,7 @@ def reference_sessions(records, gap):
         items.sort(key=lambda item: item[0])
         current = [items[0]]
         for item in items[1:]:
-            if item[0] - current[-1][0] < gap:
+            if item[0] - current[-1][0] <= gap:
                 current.append(item)
             else:
                 sessions[(g, current[0][0], current[-1][0])] = [(v, t) for t, v in current]
@@ -239,13 +262,16 @@ def test_sessions_match_the_reference(emit):
     stream_time = records[-1][2]
     outs = outputs(run)
     if emit == "final":
-        expected = {k for k in sessions if k[2] + 12 < stream_time}
+        expected = {k for k in sessions if k[2] + 12 <= stream_time}
         assert len(outs) == len(expected)
         assert {(k, v["window_start"], v["window_end"]) for k, v, _ in outs} == expected
     else:
-        assert len(outs) == len(records)
+        assert len(values_only(outs)) == len(records)
         expected = set(sessions)
-    got = {(k, v["window_start"], v["window_end"]): (v, ts) for k, v, ts in outs}
+        # every merged-away session was retracted: the table built from the output is exact
+        assert set(session_table(run)) == expected
+        assert any(v is None for _, v, _ in outs)
+    got = {(k, v["window_start"], v["window_end"]): (v, ts) for k, v, ts in values_only(outs)}
     for g, start, end in expected:
         value, ts = got[(g, start, end)]
         assert value == {"key": g, "window_start": start, "window_end": end,
@@ -270,34 +296,77 @@ def test_out_of_order_sessions_within_grace_merge_as_if_in_order():
                                         **reference_fns(sessions[(g, start, end)])}
 
 
-def test_session_merges_records_closer_than_gap_and_a_record_bridges_two_sessions():
+def test_session_merges_records_at_most_gap_away_and_a_record_bridges_two_sessions():
     run = LocalRun(topology({"type": "session", "gap": "10ms", "grace": "10ms"}, SIMPLE))
-    send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 9), ("a", {"x": 1}, 19)])
-    assert [(v["window_start"], v["window_end"], v["n"]) for _, v, _ in outputs(run)] == \
-        [(0, 0, 1), (0, 9, 2), (19, 19, 1)]  # 19 is exactly gap after 9: a new session
-    send_all(run, [("a", {"x": 1}, 15)])  # closer than 10 to 9 and to 19
-    assert outputs(run)[-1][1] == {"key": "a", "window_start": 0, "window_end": 19, "n": 4, "total": 4}
+    send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 10), ("a", {"x": 1}, 21)])
+    # 10 is exactly gap after 0: merged, and the session [0, 0] is retracted first
+    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)] == \
+        [((0, 0, 1), 0), (None, 0), ((0, 10, 2), 10), ((21, 21, 1), 21)]
+    retraction = run.topics["out"][1]
+    assert retraction.key() == b"a" and retraction.value() is None
+    assert dict(retraction.headers()) == {"ts.window_start": b"0", "ts.window_end": b"0"}
+    send_all(run, [("a", {"x": 1}, 15)])  # within gap of 10 and of 21: bridges both
+    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)[4:]] == \
+        [(None, 10), (None, 21), ((0, 21, 4), 21)]
+    assert [dict(m.headers())["ts.window_start"] for m in run.topics["out"][4:6]] == [b"0", b"21"]
     assert [k for k, _ in run.stores[("agg", 0)].items() if k.startswith("s:")] == ['s:"a":0']
+    assert set(session_table(run)) == {("a", 0, 21)}
+
+
+def test_a_record_inside_a_session_retracts_and_replaces_it_at_equal_time_only_updates():
+    run = LocalRun(topology({"type": "session", "gap": "10ms", "grace": "10ms"}, SIMPLE))
+    send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 8), ("a", {"x": 1}, 4), ("a", {"x": 1}, 8)])
+    # 4 falls inside [0, 8]: as Kafka Streams, the session is deleted and put again;
+    # 8 is the session's end but not the session [8, 8]: the same
+    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)] == \
+        [((0, 0, 1), 0), (None, 0), ((0, 8, 2), 8), (None, 8), ((0, 8, 3), 8), (None, 8), ((0, 8, 4), 8)]
+    run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE))
+    send_all(run, [("a", {"x": 1}, 5), ("a", {"x": 1}, 5)])
+    assert [v["n"] for _, v, _ in outputs(run)] == [1, 2]  # the record's own window: no retraction
+
+
+def test_session_lateness_is_judged_on_the_session_the_record_ends_up_in():
+    run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE))
+    send_all(run, [("x", {"x": 1}, 10), ("y", {"x": 1}, 0)])  # 0 >= 10 - gap - grace: kept
+    assert run.metrics["agg"].late == 0 and outputs(run)[-1][1]["key"] == "y"
+    run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE))
+    send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 10), ("a", {"x": 1}, 5)])
+    assert outputs(run)[-1][1] == {"key": "a", "window_start": 0, "window_end": 5, "n": 2, "total": 2}
+    send_all(run, [("b", {"x": 1}, 16), ("a", {"x": 1}, 5)])  # [0, 5] ends before 16 - 10: late
+    assert run.metrics["agg"].late == 1 and len(outputs(run)) == 6
 
 
 def test_session_closes_at_end_plus_gap_plus_grace_and_late_records_are_dropped():
     run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE, "final"))
     send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 9)])
-    send_all(run, [("a", {"x": 2}, 9)])  # in order, closer than the gap: joins a's session
+    send_all(run, [("a", {"x": 2}, 9)])  # in order, within the gap: joins a's session
     assert outputs(run) == []
     send_all(run, [("b", {"x": 1}, 18)])  # stream time 18 < 9 + gap: not closed yet
     assert outputs(run) == []
     send_all(run, [("b", {"x": 1}, 19)])  # stream time 19 = 9 + gap: a's session closes
     assert outputs(run) == [("a", {"key": "a", "window_start": 0, "window_end": 9, "n": 2,
                                    "total": 3}, 9)]
-    send_all(run, [("a", {"x": 5}, 18)])  # closer than the gap to a's closed session: late
+    send_all(run, [("b", {"x": 1}, 20)])
+    send_all(run, [("a", {"x": 5}, 8)])  # its session would end at 9 < 20 - gap: late
     assert run.metrics["agg"].late == 1
-    send_all(run, [("a", {"x": 7}, 19), ("c", {"x": 0}, 100)])  # 19 starts a new session
+    send_all(run, [("a", {"x": 7}, 30), ("c", {"x": 0}, 100)])
     assert [(k, v["window_start"], v["window_end"], v["total"]) for k, v, _ in outputs(run)[1:]] == \
-        [("a", 19, 19, 7), ("b", 9, 19, 3)]  # same close time: in key order
+        [("b", 9, 20, 4), ("a", 30, 30, 7)]  # in order of close time
     # closed sessions leave no state behind once no record can reach them
     send_all(run, [("c", {"x": 0}, 200)])
     assert sorted(k for k, _ in run.stores[("agg", 0)].items()) == ["#stream_time", 's:"c":200']
+
+
+def test_final_a_record_may_still_reach_a_closed_session_as_in_kafka_streams():
+    """Kafka Streams keeps a closed session in its store and merges a record that is not
+    late into it; the merged window is another session, emitted when it closes."""
+    run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE, "final"))
+    send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 10)])  # a's [0, 0] closes at 10
+    send_all(run, [("a", {"x": 1}, 5)])  # 5 >= 10 - gap: not late, merges into [0, 5]
+    send_all(run, [("b", {"x": 1}, 15)])
+    assert [(k, v["window_start"], v["window_end"], v["n"]) for k, v, _ in outputs(run)] == \
+        [("a", 0, 0, 1), ("a", 0, 5, 2)]
+    assert run.metrics["agg"].late == 0
 
 
 # -- unwindowed, output shape, repartition, errors ---------------------------------------------
@@ -379,7 +448,7 @@ def test_partitions_keep_their_own_stream_time():
 WINDOWS = {
     "tumbling": {"type": "tumbling", "size": "10ms", "grace": "2ms"},
     "hopping": {"type": "hopping", "size": "20ms", "advance": "5ms"},
-    "session": {"type": "session", "gap": "8ms", "grace": "3ms"},
+    "session": {"type": "session", "gap": "5ms", "grace": "1ms"},
     "none": None,
 }
 

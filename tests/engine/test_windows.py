@@ -44,11 +44,20 @@ def test_time_window_closes_at_end_plus_grace():
     assert spec.is_closed(10, 15)
 
 
-def test_session_closes_at_end_plus_gap_plus_grace_and_merges_closer_than_gap():
+def test_session_closes_at_end_plus_gap_plus_grace_and_merges_at_most_gap_away():
     spec = WindowSpec.from_param({"type": "session", "gap": "10ms", "grace": "5ms"})
-    assert not spec.is_closed(100, 114)  # a record at 109 could still join it
+    assert not spec.is_closed(100, 114)
     assert spec.is_closed(100, 115)
     assert spec.session_touches(50, 100, 109)
-    assert not spec.session_touches(50, 100, 110)  # exactly gap away: a new session
-    assert spec.session_touches(50, 100, 41)
-    assert not spec.session_touches(50, 100, 40)
+    assert spec.session_touches(50, 100, 110)  # exactly gap away: merges, as Kafka Streams
+    assert not spec.session_touches(50, 100, 111)
+    assert spec.session_touches(50, 100, 40)
+    assert not spec.session_touches(50, 100, 39)
+
+
+def test_a_session_record_is_late_only_when_its_session_ends_before_stream_time_minus_gap_and_grace():
+    spec = WindowSpec.from_param({"type": "session", "gap": "10ms", "grace": "5ms"})
+    assert not spec.session_is_late(85, 100)
+    assert spec.session_is_late(84, 100)
+    # kept while a record that is not late (ts >= st - 15) can reach it (ts <= end + 10)
+    assert spec.session_expiry(100) == 126

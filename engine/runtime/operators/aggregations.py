@@ -1,0 +1,169 @@
+"""The aggregation functions of the aggregate node, compiled once per node.
+
+Each fn is (initial state, step(state, value, ts) -> new state, merge(a, b), result(state)).
+Steps and merges return new objects and never mutate, so a record that fails half-way
+leaves the store untouched. Aggregations ignore None: ``count`` with an expr counts records
+where it is not None, ``first``/``last`` are the values of the records with the
+smallest/largest timestamp (ties: the earlier/later arrival), ``avg`` is None until a value
+arrives.
+"""
+
+from __future__ import annotations
+
+import json
+
+from engine.model.expressions import compile_expression
+from engine.runtime.operators.base import Record
+
+STREAM_TIME = "#stream_time"
+
+_key_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def state_key(key) -> str:
+    """The group key as it appears in store keys (raises TypeError for non-JSON keys)."""
+    return _key_json(key)
+
+
+def _one(key, value, timestamp, headers):
+    return 1
+
+
+def _count_step(s, v, ts):
+    return s if v is None else s + 1
+
+
+def _sum_step(s, v, ts):
+    return s if v is None else s + v
+
+
+def _avg_step(s, v, ts):
+    return s if v is None else [s[0] + v, s[1] + 1]
+
+
+def _min_step(s, v, ts):
+    return v if v is not None and (s is None or v < s) else s
+
+
+def _max_step(s, v, ts):
+    return v if v is not None and (s is None or v > s) else s
+
+
+def _first_step(s, v, ts):
+    return [ts, v] if v is not None and (s is None or ts < s[0]) else s
+
+
+def _last_step(s, v, ts):
+    return [ts, v] if v is not None and (s is None or ts >= s[0]) else s
+
+
+def _distinct_step(s, v, ts):
+    if v is None:
+        return s
+    text = _key_json(v)
+    if text in s:
+        return s
+    new = dict(s)
+    new[text] = 1
+    return new
+
+
+def _add(a, b):
+    return a + b
+
+
+def _avg_merge(a, b):
+    return [a[0] + b[0], a[1] + b[1]]
+
+
+def _min_merge(a, b):
+    return b if a is None or (b is not None and b < a) else a
+
+
+def _max_merge(a, b):
+    return b if a is None or (b is not None and b > a) else a
+
+
+def _first_merge(a, b):
+    return b if a is None or (b is not None and b[0] < a[0]) else a
+
+
+def _last_merge(a, b):
+    return b if a is None or (b is not None and b[0] >= a[0]) else a
+
+
+def _distinct_merge(a, b):
+    return {**a, **b}
+
+
+def _same(s):
+    return s
+
+
+def _avg_result(s):
+    return s[0] / s[1] if s[1] else None
+
+
+def _value_result(s):
+    return None if s is None else s[1]
+
+
+_FUNCTIONS = {
+    "count": (0, _count_step, _add, _same),
+    "sum": (0, _sum_step, _add, _same),
+    "avg": ([0, 0], _avg_step, _avg_merge, _avg_result),
+    "min": (None, _min_step, _min_merge, _same),
+    "max": (None, _max_step, _max_merge, _same),
+    "first": (None, _first_step, _first_merge, _value_result),
+    "last": (None, _last_step, _last_merge, _value_result),
+    "count_distinct": ({}, _distinct_step, _distinct_merge, len),
+}
+
+
+class Aggregations:
+    """The aggregation list compiled once into tuples of small functions."""
+
+    __slots__ = ("names", "evaluators", "steps", "merges", "results", "initial_json")
+
+    def __init__(self, specs: list[dict]):
+        self.names = tuple(a["name"] for a in specs)
+        self.evaluators = tuple(compile_expression(a["expr"]).fn if a.get("expr") else _one
+                                for a in specs)
+        table = [_FUNCTIONS[a["fn"]] for a in specs]
+        self.initial_json = json.dumps([t[0] for t in table])
+        self.steps = tuple(t[1] for t in table)
+        self.merges = tuple(t[2] for t in table)
+        self.results = tuple(t[3] for t in table)
+
+    def initial(self) -> list:
+        return json.loads(self.initial_json)  # fresh mutable parts (avg's pair, distinct's dict)
+
+
+def builders(aggs: Aggregations):
+    """Functions shared by the three shapes: evaluate a record, update states, build output."""
+    evaluators, steps, merges = aggs.evaluators, aggs.steps, aggs.merges
+    named_results = tuple(zip(aggs.names, aggs.results))
+    initial = aggs.initial
+
+    def evaluate(record: Record) -> list:
+        k, v, t, h = record.key, record.value, record.timestamp, record.headers
+        return [f(k, v, t, h) for f in evaluators]
+
+    def update(states: list | None, values: list, ts: int) -> list:
+        if states is None:
+            states = initial()
+        return [step(s, v, ts) for step, s, v in zip(steps, states, values)]
+
+    def merge(a: list, b: list) -> list:
+        return [m(x, y) for m, x, y in zip(merges, a, b)]
+
+    def output(entry: dict, windowed: bool) -> dict:
+        out = {"key": entry["k"]}
+        if windowed:
+            out["window_start"] = entry["s"]
+            out["window_end"] = entry["e"]
+        for (name, result), s in zip(named_results, entry["a"]):
+            out[name] = result(s)
+        return out
+
+    return evaluate, update, merge, output
