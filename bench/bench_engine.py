@@ -266,8 +266,8 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
 def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
                profile: str | None = None) -> dict:
     from engine.code.builder import StreamsBuilder
-    from engine.runtime import kafka_run as runtime
-    from engine.runtime.kafka_run import KafkaRun, RunConfig
+    from engine.runtime.kafka import clients as runtime
+    from engine.runtime.kafka_run import KafkaRun, RunConfig, RunObserver
 
     b = StreamsBuilder(group, topic_partitions=PARTITIONS, commit_interval="1s")
     (b.stream(source, name="orders")
@@ -282,19 +282,24 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
         t0: float | None = None
         t1: float | None = None
 
-        def _on_assign(self, consumer, partitions):
-            super()._on_assign(consumer, partitions)
-            entries = self.compiled.entries
+    class FirstRecord(RunObserver):
+        """Once the run is compiled, wraps its entry executors to mark the first record,
+        then leaves (a run with no observer makes no metrics snapshot)."""
+
+        def on_start(self, run):
+            run.config.observers.remove(self)
+            entries = run.compiled.entries
             for topic, executor in list(entries.items()):
                 def first(msg, _topic=topic, _executor=executor):
-                    if self.t0 is None:
-                        self.t0 = time.monotonic()
+                    if run.t0 is None:
+                        run.t0 = time.monotonic()
                     entries[_topic] = _executor  # from now on the run calls the engine directly
                     _executor(msg)
                 entries[topic] = first
 
     run = TimedRun(topology, RunConfig(bootstrap=bootstrap, group_id=group,
-                                       session_timeout_ms=SESSION_TIMEOUT_MS))
+                                       session_timeout_ms=SESSION_TIMEOUT_MS,
+                                       observers=[FirstRecord()]))
     sink_metrics = run.metrics["out"]
 
     class TimedProducer(runtime.Producer):

@@ -11,18 +11,32 @@ out, so a formatter run over an exported script changes nothing.
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from engine.code.builder import HoppingWindow, SessionWindow, TumblingWindow
+from engine.code.script_layout import (
+    INDENT,
+    Atom,
+    Call,
+    Chain,
+    Doc,
+    Entry,
+    ExportError,
+    Seq,
+    fits,
+    literal,
+    number_literal,
+    statement,
+    string_literal,
+)
 from engine.model.catalogue import NODE_TYPES
 from engine.model.topology import Node, Topology
 
-LINE_LENGTH = 88
-INDENT = "    "
+__all__ = ["ExportError", "export_script", "string_literal", "variable_names"]
+
 MAX_VARIABLE_LENGTH = 28
 
 # Names the script itself uses; a node variable never shadows them.
@@ -30,198 +44,6 @@ RESERVED = frozenset({
     "builder", "build", "main", "sys", "run_main", "Topology", "StreamsBuilder", "KStream",
     "Aggregation", "Branch", "TumblingWindow", "HoppingWindow", "SessionWindow", "argv",
 })  # fmt: skip
-
-
-class ExportError(ValueError):
-    """A topology that cannot be written as a script (e.g. a node whose input is missing)."""
-
-
-# -- literals ------------------------------------------------------------------------
-
-
-def string_literal(text: str) -> str:
-    """A Python string literal for ``text`` that round-trips exactly, quoted as ruff
-    quotes it: double quotes unless the text holds more double quotes than single."""
-    quote = "'" if text.count('"') > text.count("'") else '"'
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == quote:
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif not ch.isprintable():
-            out.append(repr(ch)[1:-1])
-        else:
-            out.append(ch)
-    return quote + "".join(out) + quote
-
-
-def number_literal(value: float) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            raise ExportError("NaN cannot be written as a literal")
-        if math.isinf(value):
-            return "1e999" if value > 0 else "-1e999"
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-    return repr(value)
-
-
-def literal(value) -> _Doc:
-    """The document of a JSON-like value (str, number, bool, None, list, dict)."""
-    if value is None or isinstance(value, bool):
-        return _Atom(repr(value))
-    if isinstance(value, str):
-        return _Atom(string_literal(value))
-    if isinstance(value, (int, float)):
-        return _Atom(number_literal(value))
-    if isinstance(value, (list, tuple)):
-        return _Seq("[", "]", [literal(v) for v in value])
-    if isinstance(value, dict):
-        return _Seq("{", "}", [_Entry(flat(literal(k)) + ": ", literal(v)) for k, v in value.items()])
-    raise ExportError(f"{value!r} cannot be written as a literal")
-
-
-# -- a small layout engine: the subset of ruff's rules that the script needs ----------------
-
-
-class _Doc:
-    pass
-
-
-@dataclass
-class _Atom(_Doc):
-    text: str
-
-
-@dataclass
-class _Call(_Doc):
-    head: str
-    args: list[_Doc] = field(default_factory=list)
-
-
-@dataclass
-class _Seq(_Doc):
-    open: str
-    close: str
-    items: list[_Doc]
-
-
-@dataclass
-class _Entry(_Doc):
-    """``name=value`` or ``"key": value``: a prefix glued to a value."""
-
-    prefix: str
-    value: _Doc
-
-
-@dataclass
-class _Chain(_Doc):
-    """``root.link(...).link(...)``; laid out one call per line when it does not fit."""
-
-    root: _Doc
-    links: list[_Call]
-
-
-def flat(doc: _Doc) -> str:
-    if isinstance(doc, _Atom):
-        return doc.text
-    if isinstance(doc, _Call):
-        return f"{doc.head}({', '.join(flat(a) for a in doc.args)})"
-    if isinstance(doc, _Seq):
-        inner = ", ".join(flat(i) for i in doc.items)
-        if doc.open == "(" and len(doc.items) == 1:
-            inner += ","
-        return f"{doc.open}{inner}{doc.close}"
-    if isinstance(doc, _Entry):
-        return doc.prefix + flat(doc.value)
-    if isinstance(doc, _Chain):
-        return flat(doc.root) + "".join(flat(link) for link in doc.links)
-    raise TypeError(doc)
-
-
-def _fits(text: str) -> bool:
-    return len(text) <= LINE_LENGTH
-
-
-def _lines(doc: _Doc, indent: str, prefix: str = "", suffix: str = "") -> list[str]:
-    one = indent + prefix + flat(doc) + suffix
-    if _fits(one) or isinstance(doc, _Atom):
-        return [one]
-    inner = indent + INDENT
-    if isinstance(doc, _Entry):
-        return _lines(doc.value, indent, prefix + doc.prefix, suffix)
-    if isinstance(doc, _Call):
-        return _split_call(doc, indent, prefix, suffix) if doc.args else [one]
-    if isinstance(doc, _Seq):
-        head = [indent + prefix + doc.open]
-        body = [ln for item in doc.items for ln in _lines(item, inner, "", ",")]
-        return head + body + [indent + doc.close + suffix]
-    if isinstance(doc, _Chain):
-        return _chain_lines(doc, indent, prefix, suffix)
-    raise TypeError(doc)
-
-
-def _split_call(call: _Call, indent: str, prefix: str, suffix: str) -> list[str]:
-    """``head(`` / the arguments, on one line if they fit, else one per line / ``)``."""
-    inner = indent + INDENT
-    head = [indent + prefix + call.head + "("]
-    tail = [indent + ")" + suffix]
-    if len(call.args) == 1:
-        return head + _lines(call.args[0], inner) + tail
-    body = inner + ", ".join(flat(a) for a in call.args)
-    if _fits(body):
-        return head + [body] + tail
-    return head + [ln for a in call.args for ln in _lines(a, inner, "", ",")] + tail
-
-
-def _fluent(chain: _Chain) -> bool:
-    """Whether ruff lays the chain out one call per line: two or more attribute calls
-    that follow a call or a subscript."""
-    after_call = len(chain.links) - 1
-    if flat(chain.root).endswith(("]", ")")):
-        after_call += 1
-    return after_call >= 2
-
-
-def _chain_lines(chain: _Chain, indent: str, prefix: str, suffix: str) -> list[str]:
-    if not _fluent(chain):
-        # ``name.first(...).last(...)``: split the last call's arguments when the line
-        # up to them fits, else the first call's, and lay out the rest after ``)``.
-        head = flat(chain.root) + "".join(flat(link) for link in chain.links[:-1])
-        last = chain.links[-1]
-        if _fits(indent + prefix + head + last.head + "(") or len(chain.links) != 2:
-            return _lines(_Call(head + last.head, last.args), indent, prefix, suffix)
-        first = chain.links[0]
-        opened = _split_call(_Call(flat(chain.root) + first.head, first.args), indent, prefix, "")
-        closing = _lines(_Call(")" + last.head, last.args), indent, "", suffix)
-        return opened[:-1] + closing
-    inner = indent + INDENT
-    root = flat(chain.root)
-    links = list(chain.links)
-    out = [indent + prefix + "("]
-    if _fits(inner + flat(chain)):
-        return out + [inner + flat(chain), indent + ")" + suffix]
-    if root.endswith(("]", ")")):
-        out.append(inner + root)  # a call or subscript root stands on its own line
-    else:
-        first = links.pop(0)  # ``name.first(...)`` stays together
-        out += _lines(_Call(root + first.head, first.args), inner)
-    for link in links:
-        out += _lines(link, inner)
-    out.append(indent + ")" + suffix)
-    return out
-
-
-def _statement(doc: _Doc, target: str | None = None) -> list[str]:
-    prefix = f"{target} = " if target else ""
-    return _lines(doc, INDENT, prefix)
 
 
 # -- the script ------------------------------------------------------------------------
@@ -258,7 +80,7 @@ def topological_order(topology: Topology) -> list[str]:
         raise ExportError("the topology has a cycle; a script cannot build it") from None
 
 
-def _window_doc(window: dict) -> _Doc:
+def _window_doc(window: dict) -> Doc:
     """``TumblingWindow("1m", grace="0s")`` when a window class writes exactly this
     param back; the dict literal otherwise."""
     kind = window.get("type")
@@ -274,20 +96,20 @@ def _window_doc(window: dict) -> _Doc:
             except TypeError:
                 rebuilt = None
             if rebuilt == window:
-                args: list[_Doc] = [literal(window[k]) for k in positional]
+                args: list[Doc] = [literal(window[k]) for k in positional]
                 if "grace" in window:
-                    args.append(_Entry("grace=", literal(window["grace"])))
-                return _Call(cls.__name__, args)
+                    args.append(Entry("grace=", literal(window["grace"])))
+                return Call(cls.__name__, args)
     return literal(window)
 
 
-def _record_doc(cls: str, item, fields: tuple[str, ...], required: int) -> _Doc:
+def _record_doc(cls: str, item, fields: tuple[str, ...], required: int) -> Doc:
     """``Aggregation("revenue", "sum", "value['amount']")`` or ``Branch(...)`` when the
     dict is exactly what the class writes back; the dict literal otherwise."""
     if (isinstance(item, dict) and set(item) <= set(fields)
             and all(k in item for k in fields[:required])
             and all(isinstance(v, str) for v in item.values())):
-        return _Call(cls, [literal(item[k]) for k in fields if k in item])
+        return Call(cls, [literal(item[k]) for k in fields if k in item])
     return literal(item)
 
 
@@ -310,17 +132,17 @@ class _Script:
         var = self.names[node_id]
         return var if port == "out" else f"{var}[{string_literal(port)}]"
 
-    def kwargs(self, node: Node, skip: tuple[str, ...] = ()) -> list[_Doc]:
+    def kwargs(self, node: Node, skip: tuple[str, ...] = ()) -> list[Doc]:
         """``name=`` and the node's other params as keywords, in catalogue order."""
         spec = NODE_TYPES[node.type]
         known = [p.name for p in spec.params]
         unknown = sorted(set(node.params) - set(known))
         if unknown:
             raise ExportError(f"{node.id}: {spec.title} has no param {', '.join(unknown)}")
-        docs: list[_Doc] = [_Entry("name=", literal(node.id))]
+        docs: list[Doc] = [Entry("name=", literal(node.id))]
         for name in known:
             if name not in skip and node.params.get(name) is not None:
-                docs.append(_Entry(f"{name}=", literal(node.params[name])))
+                docs.append(Entry(f"{name}=", literal(node.params[name])))
         return docs
 
     def required(self, node: Node, name: str):
@@ -335,87 +157,87 @@ class _Script:
             raise ExportError(f"{node.id}: node type {node.type!r} cannot be exported")
         doc = writer(self, node)
         target = None if not NODE_TYPES[node.type].outputs else self.names[node.id]
-        return _statement(doc, target)
+        return statement(doc, target)
 
 
 def _source(method: str, positional: str):
-    def write(script: _Script, node: Node) -> _Doc:
+    def write(script: _Script, node: Node) -> Doc:
         first = literal(script.required(node, positional))
-        return _Call(f"builder.{method}", [first, *script.kwargs(node, skip=(positional,))])
+        return Call(f"builder.{method}", [first, *script.kwargs(node, skip=(positional,))])
 
     return write
 
 
 def _unary(method: str, positional: str | None):
-    def write(script: _Script, node: Node) -> _Doc:
-        args: list[_Doc] = []
+    def write(script: _Script, node: Node) -> Doc:
+        args: list[Doc] = []
         if positional is not None:
             args.append(literal(script.required(node, positional)))
         args += script.kwargs(node, skip=(positional,) if positional else ())
-        return _Call(f"{script.stream(node)}.{method}", args)
+        return Call(f"{script.stream(node)}.{method}", args)
 
     return write
 
 
-def _branch(script: _Script, node: Node) -> _Doc:
+def _branch(script: _Script, node: Node) -> Doc:
     branches = script.required(node, "branches")
     if not isinstance(branches, list):
-        return _Call(f"{script.stream(node)}.branch", [literal(branches), *script.kwargs(node, ("branches",))])
+        return Call(f"{script.stream(node)}.branch", [literal(branches), *script.kwargs(node, ("branches",))])
     items = [_record_doc("Branch", b, ("name", "expr"), 2) for b in branches]
-    if any(isinstance(i, _Call) for i in items):
+    if any(isinstance(i, Call) for i in items):
         script.imports.add("Branch")
-    return _Call(f"{script.stream(node)}.branch", [_Seq("[", "]", items), *script.kwargs(node, ("branches",))])
+    return Call(f"{script.stream(node)}.branch", [Seq("[", "]", items), *script.kwargs(node, ("branches",))])
 
 
-def _merge(script: _Script, node: Node) -> _Doc:
+def _merge(script: _Script, node: Node) -> Doc:
     inputs = [script.output(e.source, e.source_port) for e in script.topology.incoming(node.id)]
     if not inputs:
         raise ExportError(f"{node.id}: its input is not connected")
     first, *others = inputs
-    return _Call(f"{first}.merge", [*(_Atom(o) for o in others), *script.kwargs(node)])
+    return Call(f"{first}.merge", [*(Atom(o) for o in others), *script.kwargs(node)])
 
 
-def _join(script: _Script, node: Node) -> _Doc:
+def _join(script: _Script, node: Node) -> Doc:
     left, right = script.stream(node, "left"), script.stream(node, "right")
     expr = literal(script.required(node, "expr"))
     if node.params.get("mode") == "left":
         rest = script.kwargs(node, skip=("expr", "mode"))
-        return _Call(f"{left}.left_join", [_Atom(right), expr, *rest])
-    return _Call(f"{left}.join", [_Atom(right), expr, *script.kwargs(node, skip=("expr",))])
+        return Call(f"{left}.left_join", [Atom(right), expr, *rest])
+    return Call(f"{left}.join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
 
 
-def _aggregate(script: _Script, node: Node) -> _Doc:
+def _aggregate(script: _Script, node: Node) -> Doc:
     params = node.params
-    name = _Entry("name=", literal(node.id))
+    name = Entry("name=", literal(node.id))
     stream = script.stream(node)
     if params.get("group_by") is not None:
-        root = _Call(f"{stream}.group_by", [literal(params["group_by"]), name])
+        root = Call(f"{stream}.group_by", [literal(params["group_by"]), name])
     else:
-        root = _Call(f"{stream}.group_by_key", [name])
-    links: list[_Call] = []
+        root = Call(f"{stream}.group_by_key", [name])
+    links: list[Call] = []
     window = params.get("window")
     if window is not None:
         wdoc = _window_doc(window) if isinstance(window, dict) else literal(window)
-        if isinstance(wdoc, _Call):
+        if isinstance(wdoc, Call):
             script.imports.add(wdoc.head)
-        links.append(_Call(".window", [wdoc]))
+        links.append(Call(".window", [wdoc]))
     aggregations = script.required(node, "aggregations")
     if isinstance(aggregations, list):
         items = [_record_doc("Aggregation", a, ("name", "fn", "expr"), 2) for a in aggregations]
-        if any(isinstance(i, _Call) for i in items):
+        if any(isinstance(i, Call) for i in items):
             script.imports.add("Aggregation")
-        aggs: _Doc = _Seq("[", "]", items)
+        aggs: Doc = Seq("[", "]", items)
     else:
         aggs = literal(aggregations)
-    args: list[_Doc] = [aggs]
+    args: list[Doc] = [aggs]
     if params.get("emit") is not None:
-        args.append(_Entry("emit=", literal(params["emit"])))
+        args.append(Entry("emit=", literal(params["emit"])))
     unknown = sorted(set(params) - {"group_by", "window", "aggregations", "emit"})
     if unknown:
         raise ExportError(f"{node.id}: Aggregate has no param {', '.join(unknown)}")
-    links.append(_Call(".aggregate", args))
+    links.append(Call(".aggregate", args))
     head, _, method = root.head.rpartition(".")
-    return _Chain(_Atom(head), [_Call("." + method, root.args), *links])
+    return Chain(Atom(head), [Call("." + method, root.args), *links])
 
 
 WRITERS = {
@@ -445,26 +267,26 @@ def export_script(topology: Topology) -> str:
     """The topology as a Python script in the builder API (see the module docstring)."""
     script = _Script(topology, variable_names(topology))
     body: list[str] = []
-    settings = [_Entry(f"{k}=", literal(v)) for k, v in topology.settings.items()
+    settings = [Entry(f"{k}=", literal(v)) for k, v in topology.settings.items()
                 if v is not None]
     for key in topology.settings:
         if not key.isidentifier() or keyword.iskeyword(key):
             raise ExportError(f"the setting {key!r} cannot be written as a keyword argument")
-    body += _statement(_Call("StreamsBuilder", [literal(topology.name), *settings]), "builder")
+    body += statement(Call("StreamsBuilder", [literal(topology.name), *settings]), "builder")
     for node_id in topological_order(topology):
         body += script.statement(topology.nodes[node_id])
     positions = {n.id: n.position for n in topology.nodes.values() if n.position is not None}
     if positions:
-        layout = _Seq("{", "}", [
-            _Entry(string_literal(node_id) + ": ",
-                   _Seq("(", ")", [_Atom(number_literal(x)), _Atom(number_literal(y))]))
+        layout = Seq("{", "}", [
+            Entry(string_literal(node_id) + ": ",
+                   Seq("(", ")", [Atom(number_literal(x)), Atom(number_literal(y))]))
             for node_id, (x, y) in positions.items()])
-        body += _statement(_Call("builder.layout", [layout]))
+        body += statement(Call("builder.layout", [layout]))
     body.append(INDENT + "return builder.build()")
 
     imports = ", ".join(sorted(script.imports))
     import_line = f"from engine.builder import {imports}"
-    if not _fits(import_line):
+    if not fits(import_line):
         import_line = "from engine.builder import (\n" + "".join(
             f"{INDENT}{name},\n" for name in sorted(script.imports)) + ")"
     name = _docstring_name(topology.name)

@@ -20,42 +20,22 @@ import inspect
 from typing import Any
 
 from engine.code import builder as api
+from engine.code.script_checks import (
+    BUILDER_METHODS,
+    CONSTRUCTORS,
+    GROUPED_METHODS,
+    LITERAL_HINT,
+    STREAM_METHODS,
+    ImportScriptError,
+    ScriptChecks,
+    is_docstring,
+    is_main_guard,
+    is_runner,
+)
 from engine.model.topology import ModelError, Topology
 from engine.model.validation import errors, validate
 
-CONSTRUCTORS: dict[str, Any] = {
-    "StreamsBuilder": api.StreamsBuilder,
-    "Aggregation": api.Aggregation,
-    "Branch": api.Branch,
-    "TumblingWindow": api.TumblingWindow,
-    "HoppingWindow": api.HoppingWindow,
-    "SessionWindow": api.SessionWindow,
-}
-BUILDER_METHODS = frozenset({"stream", "generator", "layout", "build"})
-STREAM_METHODS = frozenset({
-    "filter", "map", "set_fields", "flat_map", "rekey", "select_key", "branch", "merge",
-    "group_by", "group_by_key", "aggregate", "join", "left_join", "to", "to_console", "to_file",
-    "to_dashboard",
-})  # fmt: skip
-GROUPED_METHODS = frozenset({"window", "windowed_by", "aggregate", "count"})
-ALLOWED_IMPORTS = {
-    "engine.builder": None,  # any of its names
-    "engine.model": {"Topology"},
-    "engine.runner": {"run_main"},
-    "__future__": {"annotations"},
-    "typing": None,
-}
-PLAIN_IMPORTS = {"sys"}
-
-
-class ImportScriptError(ValueError):
-    """A script that cannot be read as a topology; str() names the file and line."""
-
-    def __init__(self, filename: str, lineno: int | None, message: str,
-                 more: tuple[str, ...] = ()):
-        self.filename, self.lineno, self.message = filename, lineno, message
-        where = f"{filename}, line {lineno}" if lineno else filename
-        super().__init__("\n".join((f"{where}: {message}", *more)))
+__all__ = ["ImportScriptError", "import_script"]
 
 
 class _Built:
@@ -67,9 +47,6 @@ class _Function:
 
     def __init__(self, node: ast.FunctionDef):
         self.node = node
-
-
-_LITERAL_HINT = "write the value itself (a string, number, True/False/None, list or dict)"
 
 
 def import_script(source: str, filename: str = "<script>", *, check: bool = True) -> Topology:
@@ -102,7 +79,10 @@ def import_script(source: str, filename: str = "<script>", *, check: bool = True
     return topology
 
 
-class _Reader:
+class _Reader(ScriptChecks):
+    """Follows the script's statements and builder calls; the checks of imports,
+    functions and the main guard are ScriptChecks'."""
+
     def __init__(self, filename: str):
         self.filename = filename
         self.builder: api.StreamsBuilder | None = None
@@ -119,7 +99,7 @@ class _Reader:
         env: dict[str, Any] = {}
         functions: dict[str, _Function] = {}
         body = list(tree.body)
-        if body and _is_docstring(body[0]):
+        if body and is_docstring(body[0]):
             body = body[1:]
         # main() may come before build(): every top-level function is known up front.
         names = {stmt.name for stmt in body if isinstance(stmt, ast.FunctionDef)}
@@ -129,18 +109,18 @@ class _Reader:
             elif isinstance(stmt, ast.FunctionDef):
                 self.check_signature(stmt)
                 functions[stmt.name] = _Function(stmt)
-                if not _is_runner(stmt):
+                if not is_runner(stmt):
                     self.block(stmt.body, dict(env), in_function=True)
                 else:
                     self.check_runner(stmt, names)
                 env[stmt.name] = functions[stmt.name]
-            elif isinstance(stmt, ast.If) and _is_main_guard(stmt):
+            elif isinstance(stmt, ast.If) and is_main_guard(stmt):
                 self.check_main_guard(stmt, names)
             else:
                 self.statement(stmt, env, in_function=False)
 
     def block(self, body: list[ast.stmt], env: dict[str, Any], in_function: bool) -> None:
-        if body and _is_docstring(body[0]):
+        if body and is_docstring(body[0]):
             body = body[1:]
         for stmt in body:
             self.statement(stmt, env, in_function)
@@ -184,114 +164,6 @@ class _Reader:
         self.fail(stmt, f"{what} cannot be read: write one builder statement per node, "
                         "with literal values")
 
-    def bind(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
-        if not isinstance(target, ast.Name):
-            self.fail(target, "only a plain variable name can be assigned: "
-                              "write one assignment per stream")
-        if target.id in CONSTRUCTORS or target.id in self.aliases:
-            self.fail(target, f"'{target.id}' is a name of the builder API; choose another name")
-        env[target.id] = value
-
-    # -- imports, functions and the main guard ------------------------------------------
-
-    def check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
-        allowed = "a topology script imports only from engine.builder (and engine.model, " \
-                  "engine.runner, sys)"
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.name not in PLAIN_IMPORTS or alias.asname:
-                    self.fail(stmt, f"'import {alias.name}' cannot be read: {allowed}")
-            return
-        module = stmt.module or ""
-        if stmt.level or module not in ALLOWED_IMPORTS:
-            self.fail(stmt, f"'from {'.' * stmt.level}{module} import ...' cannot be read: {allowed}")
-        names = ALLOWED_IMPORTS[module]
-        for alias in stmt.names:
-            if alias.name == "*":
-                if module != "engine.builder":
-                    self.fail(stmt, f"'from {module} import *' cannot be read: {allowed}")
-                continue
-            if names is not None and alias.name not in names:
-                self.fail(stmt, f"'{alias.name}' from {module} cannot be read: {allowed}")
-            if module == "engine.builder" and alias.asname and alias.name in CONSTRUCTORS:
-                self.aliases[alias.asname] = alias.name
-
-    def check_signature(self, fn: ast.FunctionDef) -> None:
-        if fn.decorator_list:
-            self.fail(fn.decorator_list[0], "decorators cannot be read: remove them")
-        args = fn.args
-        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
-            self.literal_only(default, "a default value")
-        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-            if arg is not None and arg.annotation is not None:
-                self.check_annotation(arg.annotation)
-        if fn.returns is not None:
-            self.check_annotation(fn.returns)
-        if not _is_runner(fn) and (args.args or args.posonlyargs or args.kwonlyargs
-                                   or args.vararg or args.kwarg):
-            self.fail(fn, f"{fn.name}() builds the topology and cannot take parameters: "
-                          "write the values into the calls")
-
-    def check_annotation(self, node: ast.expr) -> None:
-        for sub in ast.walk(node):
-            if not isinstance(sub, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript,
-                                    ast.BinOp, ast.BitOr, ast.Load, ast.Tuple, ast.List)):
-                self.fail(sub, "an annotation can only name types")
-
-    def literal_only(self, node: ast.expr, what: str) -> Any:
-        try:
-            return self.literal(node, {})
-        except ImportScriptError:
-            self.fail(node, f"{what} must be a literal value: {_LITERAL_HINT}")
-
-    def check_runner(self, fn: ast.FunctionDef, functions: set[str]) -> None:
-        """``def main(argv=None): return run_main(build(), argv)``: calls only run_main,
-        sys.exit and functions of the script without arguments."""
-        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-        body = fn.body[1:] if _is_docstring(fn.body[0]) else fn.body
-        for stmt in body:
-            if not isinstance(stmt, (ast.Return, ast.Expr)) or stmt.value is None:
-                self.fail(stmt, f"{fn.name}() may only return run_main(build(), argv)")
-            self.check_runner_expr(stmt.value, params, functions, fn.name)
-
-    def check_runner_expr(self, node: ast.expr, params: set[str], functions: set[str],
-                          where: str) -> None:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                func = sub.func
-                name = func.id if isinstance(func, ast.Name) else None
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                        and func.value.id == "sys" and func.attr == "exit":
-                    continue
-                if name in ("run_main", "SystemExit"):
-                    continue
-                if name in functions and not sub.args and not sub.keywords:
-                    continue
-                self.fail(sub, f"{where}: only run_main(build(), argv) and sys.exit(main()) "
-                               "can be read here")
-            elif isinstance(sub, ast.Name):
-                if sub.id not in params and sub.id not in functions and sub.id not in (
-                        "run_main", "sys", "SystemExit"):
-                    self.fail(sub, f"{where}: '{sub.id}' cannot be read here")
-            elif isinstance(sub, ast.Attribute):
-                if not (isinstance(sub.value, ast.Name) and sub.value.id == "sys"
-                        and sub.attr in ("exit", "argv")):
-                    self.fail(sub, f"{where}: only sys.exit and sys.argv can be used here")
-            elif not isinstance(sub, (ast.Constant, ast.Load, ast.keyword, ast.Subscript,
-                                      ast.Slice)):
-                self.fail(sub, f"{where}: only run_main(build(), argv) can be read here")
-
-    def check_main_guard(self, stmt: ast.If, functions: set[str]) -> None:
-        if stmt.orelse:
-            self.fail(stmt.orelse[0], "the main guard cannot have an else branch")
-        for sub in stmt.body:
-            if isinstance(sub, ast.Raise) and sub.exc is not None and sub.cause is None:
-                self.check_runner_expr(sub.exc, set(), functions, "the main guard")
-            elif isinstance(sub, ast.Expr):
-                self.check_runner_expr(sub.value, set(), functions, "the main guard")
-            else:
-                self.fail(sub, "the main guard may only call sys.exit(main())")
-
     # -- expressions ---------------------------------------------------------------------
 
     def value(self, node: ast.expr, env: dict[str, Any]) -> Any:
@@ -306,7 +178,7 @@ class _Reader:
         if isinstance(node, ast.Constant):
             if node.value is None or isinstance(node.value, (str, bool, int, float)):
                 return node.value
-            self.fail(node, f"{type(node.value).__name__} values cannot be read: {_LITERAL_HINT}")
+            self.fail(node, f"{type(node.value).__name__} values cannot be read: {LITERAL_HINT}")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
                 and isinstance(node.operand, ast.Constant) \
                 and isinstance(node.operand.value, (int, float)) \
@@ -316,14 +188,14 @@ class _Reader:
             items = []
             for elt in node.elts:
                 if isinstance(elt, ast.Starred):
-                    self.fail(elt, f"unpacking with * cannot be read: {_LITERAL_HINT}")
+                    self.fail(elt, f"unpacking with * cannot be read: {LITERAL_HINT}")
                 items.append(self.value(elt, env))
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.Dict):
             result = {}
             for key, val in zip(node.keys, node.values):
                 if key is None:
-                    self.fail(val, f"unpacking with ** cannot be read: {_LITERAL_HINT}")
+                    self.fail(val, f"unpacking with ** cannot be read: {LITERAL_HINT}")
                 k = self.literal(key, env)
                 if not isinstance(k, (str, int, float, bool)) and k is not None:
                     self.fail(key, "a dict key must be a string or a number")
@@ -348,10 +220,10 @@ class _Reader:
             self.fail(node, "a lambda cannot be read: write the expression as a string, "
                             "e.g. \"value['amount'] > 100\"")
         if isinstance(node, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
-            self.fail(node, f"a comprehension cannot be read: {_LITERAL_HINT}")
+            self.fail(node, f"a comprehension cannot be read: {LITERAL_HINT}")
         if isinstance(node, ast.Attribute):
-            self.fail(node, f"the attribute '{ast.unparse(node)}' cannot be read: {_LITERAL_HINT}")
-        self.fail(node, f"'{_short(node)}' cannot be read: {_LITERAL_HINT}")
+            self.fail(node, f"the attribute '{ast.unparse(node)}' cannot be read: {LITERAL_HINT}")
+        self.fail(node, f"'{_short(node)}' cannot be read: {LITERAL_HINT}")
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         target = self.value(node.value, env)
@@ -455,41 +327,10 @@ class _Reader:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             self.fail(node, f"{label}() cannot take these arguments: {detail}")
 
-    def check_branches(self, node: ast.Call, branches: Any) -> None:
-        if not isinstance(branches, list):
-            self.fail(node, "branch() takes a list of Branch(name, expr) or "
-                            "{\"name\": ..., \"expr\": ...}")
-        for i, branch in enumerate(branches, 1):
-            if isinstance(branch, api.Branch):
-                continue
-            if not isinstance(branch, dict) or not isinstance(branch.get("name"), str):
-                self.fail(node, f"branch {i} must be Branch(name, expr) or a dict with a "
-                                "'name' and an 'expr'")
 
 
 def _build_signature(*, check: bool = True) -> None:
     """The signature of StreamsBuilder.build, checked but not called."""
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str))
-
-
-def _is_main_guard(stmt: ast.If) -> bool:
-    test = stmt.test
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__" and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq)
-            and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__")
-
-
-def _is_runner(fn: ast.FunctionDef) -> bool:
-    """A function that only hands the topology to run_main (``main`` of exported scripts)."""
-    return any(isinstance(sub, ast.Name) and sub.id == "run_main" for sub in ast.walk(fn)) \
-        and not any(isinstance(sub, ast.Name) and sub.id in CONSTRUCTORS for sub in ast.walk(fn))
-
 
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)

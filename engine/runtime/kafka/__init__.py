@@ -1,0 +1,22 @@
+"""The Kafka run's collaborators, one job each, composed by ``engine.runtime.kafka_run.KafkaRun``
+(whose loop reads as a page), in the manner of Kafka Streams' StreamThread / TaskManager /
+ProcessorStateManager / RecordCollector:
+
+- ``lifecycle``   the run's status, reason and stop request (``RunState``), shared by all;
+- ``config``      ``RunConfig`` and ``RunResult``; ``errors`` the run's exceptions;
+- ``observers``   ``RunObserver`` and the list that tells them of the run's life;
+- ``clients``     the librdkafka settings of the run's consumer, producers and readers;
+- ``topics``      reaching the cluster and creating the run's topics (``TopicManager``);
+- ``collector``   producing, delivery errors, dead letters, re-sending after a topic went
+                  missing (``RecordCollector``);
+- ``state_manager`` stores per node and partition, restored from their changelogs;
+- ``committer``   at-least-once flush-then-commit, and transactions under exactly-once;
+- ``assignment``  what happens when the group assigns, revokes or loses partitions;
+- ``connection``  noticing the brokers went away and came back;
+- ``metrics``     snapshots, rates, lag and the final figures;
+- ``generators``  the demo generators and their producer;
+- ``samples``     the data preview's latest records per node; ``files`` the file sinks;
+- ``ordering``    timestamp order across partitions for topologies with joins.
+
+Nothing here imports ``kafka_run``; each collaborator is constructible and testable alone.
+May use ``engine.model``, ``engine.cluster`` and the rest of ``engine.runtime``."""

@@ -1,0 +1,148 @@
+"""Committing what the run has done (Kafka Streams' commit, Quix Streams' Checkpoint).
+
+At-least-once: the producer is flushed, so every record derived from the consumed
+offsets has been acknowledged by the brokers, and only then are those offsets
+committed. A delivery that failed for good fails the run before its offsets are
+committed, so the records are read again. Exactly-once: each interval is a Kafka
+transaction that carries the consumed offsets."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from engine.runtime.kafka.collector import RecordCollector
+from engine.runtime.kafka.errors import RunFailedError
+from engine.runtime.kafka.lifecycle import RunState
+
+
+class Committer:
+    """``committed`` holds the last offset committed per assigned (topic, partition).
+
+    ``before_commit`` runs first on every commit (the file sinks' flush); ``while_waiting``
+    runs between flush attempts (metrics keep flowing while the brokers are away);
+    ``resend`` tries once more to send records whose topic went missing, on the final
+    commit; ``on_committed`` is told that the brokers answered."""
+
+    def __init__(self, state: RunState, collector: RecordCollector, *, exactly_once: bool,
+                 before_commit: Callable[[], None] = lambda: None,
+                 while_waiting: Callable[[], None] = lambda: None,
+                 resend: Callable[[], None] = lambda: None,
+                 on_committed: Callable[[], None] = lambda: None):
+        self.state = state
+        self.collector = collector
+        self.exactly_once = exactly_once
+        self.before_commit = before_commit
+        self.while_waiting = while_waiting
+        self.resend = resend
+        self.on_committed = on_committed
+        self.producer = None
+        self.consumer = None
+        self.committed: dict[tuple[str, int], int] = {}
+        self.in_transaction = False
+
+    def attach(self, producer, consumer) -> None:
+        self.producer, self.consumer = producer, consumer
+
+    # -- offsets -----------------------------------------------------------------
+
+    def positions(self) -> list[TopicPartition]:
+        """The consumer's positions that differ from what was last committed."""
+        try:
+            positions = self.consumer.position(self.consumer.assignment())
+        except KafkaException:
+            return []
+        return [tp for tp in positions
+                if tp.offset >= 0 and self.committed.get((tp.topic, tp.partition)) != tp.offset]
+
+    def remember(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self.committed[(tp.topic, tp.partition)] = tp.offset
+
+    def forget(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self.committed.pop((tp.topic, tp.partition), None)
+
+    # -- commit ------------------------------------------------------------------
+
+    def commit(self, *, final: bool = False, wait_until: float = 0.0) -> bool:
+        """Flush, then commit the consumed positions (or commit the transaction).
+
+        Returns False when the brokers have not acknowledged every record yet: nothing is
+        committed then, and the next interval tries again. ``final`` waits for them until
+        the stop deadline, ``wait_until`` until then.
+        """
+        state = self.state
+        if final:
+            wait_until = state.stop_deadline
+        self.before_commit()
+        if self.exactly_once:
+            self.commit_transaction()
+            return True
+        producer = self.producer
+        remaining = producer.flush(0.5)
+        while remaining and time.monotonic() < min(wait_until, state.stop_deadline):
+            self.while_waiting()
+            remaining = producer.flush(0.5)
+        collector = self.collector
+        if final and collector.resend:
+            self.resend()
+            remaining = producer.flush(state.grace_left())
+        remaining += len(collector.resend)  # records waiting to be sent again
+        if remaining:
+            if final:
+                state.stop_note = (f"{remaining} records were not acknowledged before stopping; "
+                                   "their input will be read again on the next run")
+            return False
+        errors = collector.take_errors()
+        if errors:
+            raise RunFailedError(f"{len(errors)} records could not be delivered ({errors[0]}); "
+                                 "their input will be read again on the next run")
+        offsets = self.positions()
+        if offsets:
+            try:
+                self.consumer.commit(offsets=offsets, asynchronous=False)
+            except KafkaException as exc:
+                if final or exc.args[0].fatal():
+                    raise
+                return False  # e.g. a rebalance or the coordinator away: next interval
+            self.remember(offsets)
+            self.on_committed()
+        return True
+
+    # -- transactions (exactly_once) ---------------------------------------------
+
+    def begin(self) -> None:
+        self.producer.init_transactions(30)
+        self.producer.begin_transaction()
+        self.in_transaction = True
+
+    def commit_transaction(self) -> None:
+        producer = self.producer
+        if not self.in_transaction:
+            return
+        positions = self.positions()
+        try:
+            if positions:
+                producer.send_offsets_to_transaction(positions,
+                                                     self.consumer.consumer_group_metadata(), 30)
+            producer.commit_transaction(60)
+        except KafkaException as exc:
+            err = exc.args[0]
+            self.abort()
+            raise RunFailedError(f"the transaction failed and was aborted ({err.str()}); "
+                                 "its input will be read again on the next run") from None
+        self.remember(positions)
+        producer.begin_transaction()
+        self.in_transaction = True
+
+    def abort(self, timeout: float = 30) -> None:
+        if not self.in_transaction:
+            return
+        try:
+            self.producer.abort_transaction(timeout)
+        except KafkaException:
+            pass
+        self.in_transaction = False

@@ -1,0 +1,36 @@
+"""What a Kafka run is told (``RunConfig``) and what it answers (``RunResult``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class RunResult:
+    status: str
+    elapsed_s: float
+    metrics: dict
+    reason: str = ""
+
+
+@dataclass
+class RunConfig:
+    bootstrap: str
+    group_id: str | None = None
+    client_config: dict = field(default_factory=dict)  # extra librdkafka settings (SASL, SSL, ...)
+    console: Callable[[str, str], None] | None = None
+    on_status: Callable[[str, str], None] | None = None
+    on_metrics: Callable[[dict], None] | None = None
+    on_dead_letter: Callable[[dict], None] | None = None
+    on_sample: Callable[[str, dict], None] | None = None
+    metrics_interval_s: float = 1.0
+    session_timeout_ms: int = 6000
+    sample_size: int = 0  # > 0: keep the latest records that passed each node (data preview)
+    # The idempotent producer keeps retries from duplicating records. None: on, except
+    # against the sandbox broker, which forgets producer ids when it restarts (in memory
+    # only) and would then refuse the run's records; at-least-once holds either way.
+    idempotence: bool | None = None
+    # Collaborators told of the run's life (see RunObserver): publishing run state,
+    # alerts, dashboards. Called from the run's own thread; they must not block.
+    observers: list = field(default_factory=list)

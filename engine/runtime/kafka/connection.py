@@ -1,0 +1,59 @@
+"""Noticing that the brokers went away and that they are back.
+
+librdkafka reports lost connections through its error callback; the run then says
+"disconnected" and probes once a second. Evidence that the brokers answer (records
+fetched, offsets committed, metadata returned) makes it "running" again; a broker that
+came back empty gets the run's topics again first."""
+
+from __future__ import annotations
+
+import sys
+
+from confluent_kafka import KafkaError, KafkaException
+
+from engine.runtime.kafka.errors import RunFailedError
+from engine.runtime.kafka.lifecycle import RunState
+
+_CONNECTION_LOST = (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._RESOLVE)
+
+
+class ConnectionWatch:
+    def __init__(self, state: RunState, bootstrap: str):
+        self.state = state
+        self.bootstrap = bootstrap
+
+    @property
+    def disconnected(self) -> bool:
+        return self.state.status == "disconnected"
+
+    def on_client_error(self, err: KafkaError) -> None:
+        """The clients' ``error_cb``."""
+        if err.code() in _CONNECTION_LOST and self.state.status in ("running", "starting"):
+            self.state.set("disconnected", f"lost the connection to {self.bootstrap}; retrying")
+
+    def on_consume_error(self, err: KafkaError) -> None:
+        """An error the consumer returned in place of a record."""
+        if err.code() == KafkaError._PARTITION_EOF:
+            return
+        if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            self.on_client_error(err)
+            return
+        if err.fatal():
+            raise RunFailedError(f"Kafka error: {err.str()}")
+        print(f"warning: {err.str()}", file=sys.stderr)
+
+    def connected(self) -> None:
+        """Called on evidence that the brokers answer."""
+        if self.state.status == "disconnected":
+            self.state.set("running")
+
+    def probe(self, topics, compiled) -> None:
+        """While disconnected: ask for metadata; once the brokers answer, make sure the
+        run's topics exist (a sandbox broker restarted empty) and report running again."""
+        if not topics.answers(0.5):
+            return
+        try:
+            topics.ensure(compiled)
+        except (RunFailedError, KafkaException):
+            return
+        self.connected()
