@@ -76,11 +76,14 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     def console(node_id: str, text: str) -> None:
         print(f"[{node_id}] {text}", flush=True)
 
+    from engine.runtime.alert_observer import AlertObserver
     from engine.runtime.publisher import RunPublisher
 
+    alerts = AlertObserver(topology, bootstrap=bootstrap,
+                           log=lambda text: print(text, file=sys.stderr, flush=True))
     run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
                                        console=console, on_status=on_status,
-                                       observers=[RunPublisher()]))
+                                       observers=[RunPublisher(), alerts]))
     previous = {}
 
     def on_signal(signum, frame):
@@ -101,12 +104,14 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        alerts.close(5.0)
         if broker is not None:
             del run
             gc.collect()
             broker.stop()
     if args.metrics_out:
-        Path(args.metrics_out).write_text(json.dumps(result.metrics, indent=2) + "\n", encoding="utf-8")
+        Path(args.metrics_out).write_text(json.dumps({**result.metrics, "alerts": alerts.alerts()}, indent=2)
+                                          + "\n", encoding="utf-8")
     if result.status == "failed":
         print(f"failed: {result.reason}", file=sys.stderr)
         return EXIT_FAILED

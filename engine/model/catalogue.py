@@ -246,6 +246,10 @@ SETTINGS: dict[str, ParamSpec] = {
         ParamSpec("publish_metrics", "bool", default=True,
                   help="Publish run state to <name>-metrics and the topology to <name>-topology, "
                        "so status and Attach can watch runs anywhere."),
+        ParamSpec("alerts", "alerts", default=None,
+                  help="Rules that tell when the pipeline falls behind or starts failing."),
+        ParamSpec("alert_webhook", "url", default=None,
+                  help="An http(s) address each alert firing or resolving is POSTed to as JSON."),
     )
 }  # fmt: skip
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine.model.alerts import check_alerts
 from engine.model.catalogue import (
     AGGREGATION_FUNCTIONS,
     NODE_TYPES,
@@ -35,6 +36,7 @@ def validate(topology: Topology) -> list[Problem]:
         problems.append(Problem(None, f"the name {topology.name!r} cannot be used as an application "
                                       "id: use letters, digits, '.', '_' and '-'"))
     problems += _check_settings(topology.settings)
+    problems += check_alerts(topology)
     for node in topology.nodes.values():
         problems += check_node(node.id, node.type, node.params)
     problems += _check_edges(topology)
@@ -127,8 +129,8 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
             return f"must be one of {', '.join(spec.choices)}, not {value!r}"
     elif kind in ("int", "number"):
         ok_types = (int,) if kind == "int" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_types) or not math.isfinite(value):
-            return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {value!r}"
+        if isinstance(value, bool) or not isinstance(value, ok_types) or not _finite(value):
+            return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {_short(value)}"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"
     elif kind == "bool":
@@ -167,6 +169,20 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
     elif kind == "window":
         return _window_message(value)
     return None
+
+
+def _finite(value: int | float) -> bool:
+    """Within what a 64-bit number holds (a huge integer from a file must not overflow)."""
+    if isinstance(value, int):
+        return value.bit_length() <= 63
+    return math.isfinite(value)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 63:
+        return f"an integer of {len(str(value)) if value.bit_length() < 14_000 else 'thousands of'} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
@@ -334,6 +350,7 @@ def _check_edges(topology: Topology) -> list[Problem]:
     if cycle:
         path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
         problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))
+    sources = {e.source for e in topology.edges}  # one pass: validation stays linear in the edges
     for node in topology.nodes.values():
         ntype = _node_type(node.type)
         if ntype is None:
@@ -342,6 +359,6 @@ def _check_edges(topology: Topology) -> list[Problem]:
             if (node.id, port) not in used_inputs:
                 what = "its input" if ntype.inputs == ("in",) else f"its '{port}' input"
                 problems.append(Problem(node.id, f"{what} is not connected"))
-        if ntype.outputs and not any(e.source == node.id for e in topology.edges):
+        if ntype.outputs and node.id not in sources:
             problems.append(Problem(node.id, "its output is not connected to anything", WARNING))
     return problems
