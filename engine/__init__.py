@@ -14,4 +14,8 @@ import; they re-export from ``engine.code``.
 
 from engine.model.topology import Edge, Node, Topology
 
-__all__ = ["Edge", "Node", "Topology"]
+# The one version number: pyproject.toml reads it from here, the command line's --version
+# and Help > About show it, the packaged folder and tarball are named after it.
+__version__ = "0.1.0"
+
+__all__ = ["Edge", "Node", "Topology", "__version__"]

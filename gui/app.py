@@ -97,7 +97,9 @@ def settle_memory() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from gui.startup import FirstPaintScreenshot, split_screenshot_option
+
+    args, screenshot = split_screenshot_option(list(sys.argv[1:] if argv is None else argv))
     files = [a for a in args if not a.startswith("-")]
     app = make_application([a for a in args if a.startswith("-")])
 
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         window.document.new_from_demo()
     window.show()
     window.view.fit()
+    if screenshot is not None:
+        FirstPaintScreenshot(window, screenshot)
 
     window.start_sandbox_broker()
     settle_memory()

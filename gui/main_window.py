@@ -735,9 +735,11 @@ class MainWindow(QMainWindow):
     # -- help ----------------------------------------------------------------------------
 
     def about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<h3>{APP_NAME}</h3><p>Design, run and monitor Kafka stream-processing "
-                          "topologies on a live canvas.</p>")
+        from gui.about import AboutDialog  # asks the sandbox broker its version: only when shown
+
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_keys(self) -> None:
         QMessageBox.information(self, "Keyboard and mouse", (

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from engine import __version__
 from engine.code.runner import (
     EXIT_INVALID,
     EXIT_OK,
@@ -26,7 +27,7 @@ SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status")
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="topology-studio",
                      description="Design, run and monitor Kafka stream-processing topologies.")
-    parser.add_argument("--version", action="version", version="topology-studio 0.1.0")
+    parser.add_argument("--version", action="version", version=f"topology-studio {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a topology headless")

