@@ -28,6 +28,7 @@ from engine.model.problems import Problem
 from engine.model.topology import Edge
 from gui import icons
 from gui.broker_service import SandboxBrokerService
+from gui.dashboard.qt_area import QtDashboardArea
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
 from gui.document import clipboard
@@ -85,7 +86,8 @@ class MainWindow(QMainWindow):
 
         self.scene = TopologyScene(self.document.topology, self)
         self.view = TopologyView(self.scene, self)
-        self.setCentralWidget(self.view)
+        self.central = QtDashboardArea(self.view, self)  # the canvas, the dashboards under it
+        self.setCentralWidget(self.central)
         self.palette = PaletteWidget(self)
         self.inspector = InspectorWidget(self.document, self)
         self.validation = ValidationPanel(self.document, self)
@@ -98,6 +100,7 @@ class MainWindow(QMainWindow):
         self.monitor.set_topology_provider(lambda: self.document.topology)
         self.broker_service = SandboxBrokerService(self.monitor.controller, self)
         self._place_monitor_docks()
+        self.dashboard = self.central.attach(self.monitor.controller, self.document, self.settings)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal)
         self.quick_add = QuickAddPopup(self)
         self._monitor_shut = False
@@ -304,6 +307,7 @@ class MainWindow(QMainWindow):
         for dock in (self.throughput_dock, self.lag_dock, self.preview_dock, self.run_log_dock,
                      self.cluster_dock):
             m.addAction(dock.toggleViewAction())
+        m.addAction(self.central.toggle_action)
         m = bar.addMenu("&Run")
         m.setObjectName("runMenu")
         self.run_menu = m

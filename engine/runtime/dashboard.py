@@ -200,7 +200,7 @@ class DashboardTable:
             points = list(self._history.get(key, ()))
         return points
 
-    def keys(self) -> list[str]:
+    def row_keys(self) -> list[str]:
         seen: dict[str, None] = {}
         for ws in self._eviction_order():
             for key in self._windows[ws]:

@@ -28,6 +28,7 @@ from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.model.durations import parse_duration
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.dashboard import DashboardSet
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.assignment import AssignmentHandler
 from engine.runtime.kafka.collector import RecordCollector
@@ -94,6 +95,7 @@ class KafkaRun:
         self.idle = IdleClock()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
+        self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (SPEC §8)
         self._base = base
         # The operators' context: bound methods of the collaborators, captured once by the
         # compiler, so the per-record path makes no extra call.
@@ -131,7 +133,10 @@ class KafkaRun:
         return self.run_metrics.offsets()
 
     def final_metrics(self) -> dict:
-        return self.run_metrics.final()
+        final = self.run_metrics.final()
+        if self.dashboards:  # the topology has dashboard sinks
+            final["dashboards"] = self.dashboards.as_metrics()
+        return final
 
     def stop(self) -> None:
         """Ask the run to stop: it flushes, commits and returns from run(). Records the

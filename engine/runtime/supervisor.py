@@ -20,8 +20,9 @@ from engine.cluster.broker import in_launcher_thread
 from engine.model import fileformat
 from engine.model.topology import Topology
 
-EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "finished")
+EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "dashboards", "finished")
 MAX_LINES_PER_BATCH = 500
+DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever the input rate
 
 
 class RunSupervisor:
@@ -120,7 +121,9 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     """The worker process: run the topology, report through ``conn``."""
     import signal
 
+    from engine.runtime.dashboard import DashboardSet
     from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
     from engine.runtime.publisher import RunPublisher
 
     try:
@@ -168,6 +171,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             send("dead_letter", batch)
 
     topology, problems = fileformat.loads(topology_text)
+    memory_mb = apply_memory_limit(topology.settings)  # the worst case: this run fails, not the machine
     run = KafkaRun(topology, RunConfig(
         bootstrap=options["bootstrap"], group_id=options.get("group_id"),
         client_config=options.get("client_config") or {},
@@ -176,9 +180,24 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         metrics_interval_s=options.get("metrics_interval_s", 0.5),
         sample_size=options.get("sample_size", 50), observers=[RunPublisher()]))
 
+    # The run's dashboards note which rows changed; the app gets the latest value of each,
+    # with the metrics, never a message per record.
+    dashboards = run.dashboards = DashboardSet(track_changes=True)
+    sent = {"dashboards": 0.0}
+
+    def flush_dashboards(final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - sent["dashboards"] < DASHBOARD_INTERVAL_S:
+            return
+        changes = dashboards.take_changes()
+        if changes:
+            sent["dashboards"] = now
+            send("dashboards", changes)
+
     def on_metrics(snapshot: dict) -> None:
         flush_batches()
         send("metrics", snapshot)
+        flush_dashboards()
         node_id = state["preview"]
         if node_id:
             send("samples", (node_id, run.samples(node_id)))
@@ -206,9 +225,12 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         send("status", ("failed", f"{exc}. Check the connection settings and that the brokers are up."))
     except RunFailedError as exc:
         send("status", ("failed", str(exc)))
+    except MemoryError:
+        send("status", ("failed", out_of_memory_reason(memory_mb)))
     except Exception as exc:  # noqa: BLE001 - report anything else to the app rather than vanish
         send("status", ("failed", f"{type(exc).__name__}: {exc}"))
     flush_batches()
+    flush_dashboards(final=True)
     send("finished", result_metrics)
     time.sleep(0.05)
     conn.close()

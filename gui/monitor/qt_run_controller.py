@@ -42,6 +42,7 @@ class RunController(QObject):
     consoleReceived = Signal(list)  # [(node_id, text)]
     deadLettersReceived = Signal(list)  # [{node, error, topic, partition, offset, key, value}]
     samplesReceived = Signal(str, list)  # node_id, records
+    dashboardsReceived = Signal(dict)  # {node_id: changes} (engine.runtime.dashboard), at most 2/s
     runFinished = Signal(object)  # final metrics or None
     groupStatus = Signal(str, str, str)  # group, OK/WARN/STALL, reason
     resetFinished = Signal(list)  # problems as sentences (empty: done)
@@ -253,6 +254,8 @@ class RunController(QObject):
             self.consoleReceived.emit(list(payload))
         elif kind == "dead_letter":
             self.deadLettersReceived.emit(list(payload))
+        elif kind == "dashboards":
+            self.dashboardsReceived.emit(dict(payload))
         elif kind == "samples":
             node_id, records = payload
             if node_id == self.preview_node:

@@ -45,9 +45,11 @@ def every_node_type():
     items.to("sold", name="sold_out")
     items.to_file("items.jsonl", name="items_file")
     items.merge(generated, name="all").to("everything", name="everything_out")
-    (valid.group_by("value['customer']", name="per_minute").window(TumblingWindow("1m"))
-          .aggregate([Aggregation("n", "count"), Aggregation("total", "sum", "value['amount']")], emit="update")
-          .to("per-minute", name="per_minute_out"))
+    per_minute = (valid.group_by("value['customer']", name="per_minute").window(TumblingWindow("1m"))
+                  .aggregate([Aggregation("n", "count"), Aggregation("total", "sum", "value['amount']")],
+                             emit="update"))
+    per_minute.to("per-minute", name="per_minute_out")
+    per_minute.to_dashboard("Per minute", name="per_minute_dash", view="bars", fields=["total"])
     (valid.join(shipments, "{'id': left['id'], 'carrier': right['carrier']}", name="shipped", window="1h")
           .to("joined", name="joined_out"))
     return b.build()
@@ -75,6 +77,7 @@ def outputs(bootstrap, cwd: Path, stdout: str):
     out["dlq"] = Counter((m.key(), m.value(), dict(m.headers())["ts.node"]) for m in dead)
     out["file"] = Counter((cwd / "items.jsonl").read_text().splitlines())
     out["console"] = Counter(line for line in stdout.splitlines() if line.startswith("[log]"))
+    out["dashboards"] = json.loads((cwd / "metrics.json").read_text())["dashboards"]
     return out
 
 
@@ -105,11 +108,13 @@ def test_exported_script_produces_what_run_produces(tmp_path):
     ]:
         with SandboxBroker() as broker:
             feed(broker.bootstrap)
-            stdout = run_in([*cmd, "--bootstrap", broker.bootstrap, "--until-idle", "2"], cwd)
+            stdout = run_in([*cmd, "--bootstrap", broker.bootstrap, "--until-idle", "2",
+                             "--metrics-out", "metrics.json"], cwd)
             results.append(outputs(broker.bootstrap, cwd, stdout))
 
     original, exported = results
     for topic in SINKS:
         assert sum(original[topic].values()) > 0, f"{topic} got nothing: the test would prove nothing"
     assert sum(original["dlq"].values()) == 1
+    assert len(original["dashboards"]["per_minute_dash"]) > 0
     assert original == exported

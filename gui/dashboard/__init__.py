@@ -1,0 +1,1 @@
+"""Dashboards: the results of a run where the pipeline makes them (SPEC §8)."""
