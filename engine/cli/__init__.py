@@ -21,7 +21,7 @@ from engine.model import fileformat
 from engine.model.problems import TopologyError
 from engine.model.validation import errors, validate
 
-SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status")
+SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status", "test", "trace")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import status as status_cmd
 
     status_cmd.add_parser(sub)
+    from engine.cli import testing
+
+    testing.add_parsers(sub)
     return parser
 
 
@@ -70,7 +73,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     return {"run": cmd_run, "validate": cmd_validate, "export": cmd_export,
             "import": cmd_import, "broker": cmd_broker,
-            "status": _cmd_status}[args.command](args)
+            "status": _cmd_status, "test": _cmd_test, "trace": _cmd_trace}[args.command](args)
+
+
+def _cmd_test(args) -> int:
+    from engine.cli.testing import cmd_test
+
+    return cmd_test(args)
+
+
+def _cmd_trace(args) -> int:
+    from engine.cli.testing import cmd_trace
+
+    return cmd_trace(args)
 
 
 def _cmd_status(args) -> int:

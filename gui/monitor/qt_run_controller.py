@@ -21,6 +21,7 @@ from engine.cluster.admin import ClusterClient
 from engine.cluster.broker import BrokerError, SandboxBroker
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
+from engine.runtime.instances import InstanceGroup
 from engine.runtime.supervisor import RunSupervisor
 from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
@@ -63,6 +64,7 @@ class RunController(QObject):
         self.supervisor: RunSupervisor | None = None
         self.group_id = ""
         self.preview_node: str | None = None
+        self.instances = 1  # worker processes per run (1-16)
         self.throughput = SeriesSet()  # records/s out per node, epoch seconds on x
         self.last_snapshot: dict | None = None
         self.lag = GroupLagHistory()
@@ -182,9 +184,13 @@ class RunController(QObject):
         def on_event(kind: str, payload: Any) -> None:  # the supervisor's thread
             self._eventArrived.emit(serial, kind, payload)
 
-        self.supervisor = RunSupervisor(topology, bootstrap, on_event, client_config=self.client_config(),
-                                        metrics_interval_s=self.metrics_interval_s,
-                                        sample_size=self.sample_size)
+        options = {"client_config": self.client_config(), "metrics_interval_s": self.metrics_interval_s,
+                   "sample_size": self.sample_size}
+        if self.instances > 1:  # worker processes in one consumer group (engine.runtime.instances)
+            self.supervisor = InstanceGroup(topology, bootstrap, on_event, instances=self.instances,
+                                            **options)
+        else:
+            self.supervisor = RunSupervisor(topology, bootstrap, on_event, **options)
         self.supervisor.start()
         if self.preview_node:
             self.supervisor.preview(self.preview_node)
