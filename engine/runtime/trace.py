@@ -1,9 +1,10 @@
 """Test runs and record lineage, in-process and without a broker (SPEC §10).
 
 One driver for ``topology-studio test``, ``topology-studio trace`` and the app's Test Run:
-``run_trace(topology, inputs)`` feeds sample records to the source nodes of a topology,
-in timestamp order across sources (input order among equal timestamps), on one partition,
-through the in-process runner (``engine.runtime.local``), and returns a ``Trace``.
+``run_trace(topology, inputs)`` feeds sample records (``engine.runtime.sample_records``)
+to the source nodes of a topology, in timestamp order across sources (input order among
+equal timestamps), on one partition, through the in-process runner
+(``engine.runtime.local``), and returns a ``Trace`` (``engine.runtime.lineage``).
 
 The compiler's ``trace`` hook wraps every node's outputs and inputs, so the driver sees
 each record leaving each node (a ``TraceRecord``: id, node, key, value, timestamp, parents)
@@ -25,189 +26,33 @@ flushed: what they hold is in the state stores (``Trace.stores``), for browsing.
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model.catalogue import NODE_TYPES
 from engine.model.durations import parse_duration
 from engine.model.topology import Topology
-from engine.runtime.compiler import SOURCE_TYPES, CompiledTopology, compile_topology
+from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.lineage import Trace, TraceRecord, Visit
 from engine.runtime.local import LocalRun
+from engine.runtime.sample_records import (
+    InputError,
+    InputRecord,
+    check_inputs,
+    order_inputs,
+    parse_record,
+    read_jsonl,
+    sink_nodes,
+    source_nodes,
+    write_jsonl,
+)
 from engine.runtime.serde import ENCODERS, SerdeError, to_json_text
 from engine.runtime.state import MemoryStore
 
-RECORD_FIELDS = ("key", "value", "timestamp", "headers")
-
-
-class InputError(ValueError):
-    """Sample records that cannot be used, as one sentence naming where."""
-
-
-def _kind(obj: Any) -> str:
-    return {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(
-        type(obj), "a number" if isinstance(obj, (int, float)) else type(obj).__name__)
-
-
-# -- input records --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InputRecord:
-    """One sample record as written in RECORDS.jsonl or a case's inputs."""
-
-    value: Any
-    key: Any = None
-    timestamp: int = 0
-    headers: dict = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        out: dict = {"key": self.key, "value": self.value, "timestamp": self.timestamp}
-        if self.headers:
-            out["headers"] = dict(self.headers)
-        return out
-
-
-def parse_record(obj: Any, where: str) -> InputRecord:
-    """A record object ``{"key", "value", "timestamp", "headers"}``; ``where`` names it in
-    the sentence of an ``InputError`` (e.g. ``records.jsonl line 3``)."""
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: a record must be an object with a value "
-                         f"(and optionally key, timestamp, headers), not {_kind(obj)}")
-    unknown = [k for k in obj if k not in RECORD_FIELDS]
-    if unknown:
-        raise InputError(f"{where}: unknown field '{unknown[0]}' (a record has "
-                         f"{', '.join(RECORD_FIELDS)})")
-    if "value" not in obj:
-        raise InputError(f"{where}: the record has no value")
-    ts = obj.get("timestamp", 0)
-    if ts is None:
-        ts = 0
-    if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-        raise InputError(f"{where}: timestamp must be milliseconds (a whole number ≥ 0), "
-                         f"not {json.dumps(ts)}")
-    headers = obj.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise InputError(f"{where}: headers must be an object of text values")
-    return InputRecord(obj["value"], obj.get("key"), ts, dict(headers))
-
-
-def read_jsonl(path: str) -> list[InputRecord]:
-    """The records of a JSON-lines file; blank lines are skipped."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})") from None
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path} line {number}: not JSON ({exc})") from None
-        records.append(parse_record(obj, f"{path} line {number}"))
-    return records
-
-
-def write_jsonl(path: str, records: Iterable[InputRecord]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.writelines(to_json_text(record.as_json()) + "\n" for record in records)
-
-
-def source_nodes(topology: Topology) -> list[str]:
-    return [n.id for n in topology.nodes.values() if n.type in SOURCE_TYPES]
-
-
-def sink_nodes(topology: Topology) -> list[str]:
-    return [n.id for n in topology.nodes.values()
-            if n.type in NODE_TYPES and not NODE_TYPES[n.type].outputs]
-
-
-def check_inputs(topology: Topology, inputs: dict[str, Any], where: str = "inputs") -> None:
-    """Raises ``InputError`` when an input names a node that is not a source."""
-    for node_id in inputs:
-        node = topology.nodes.get(node_id)
-        if node is None:
-            raise InputError(f"{where}: there is no node '{node_id}' in the topology "
-                             f"(sources: {', '.join(source_nodes(topology)) or 'none'})")
-        if node.type not in SOURCE_TYPES:
-            raise InputError(f"{where}: '{node_id}' is a {node.type}, not a source; inputs go to "
-                             f"sources ({', '.join(source_nodes(topology)) or 'none'})")
-
+__all__ = ["InputError", "InputRecord", "Trace", "TraceRecord", "TracingRun", "Visit",
+           "check_inputs", "parse_record", "read_jsonl", "run_trace", "sink_nodes",
+           "source_nodes", "write_jsonl"]
 
 # -- what the driver records ----------------------------------------------------------
-
-
-class TraceRecord:
-    """A record leaving a node (entering it, for sinks), or failing at it (``error``).
-    ``n`` is its number in processing order, from 1; ``id`` its text id."""
-
-    __slots__ = ("error", "key", "n", "node", "parents", "port", "timestamp", "value")
-
-    def __init__(self, n: int, node: str, port: str | None, key: Any, value: Any, timestamp: int,
-                 parents: tuple, error: str | None = None):
-        self.n = n
-        self.node = node
-        self.port = port
-        self.key = key
-        self.value = value
-        self.timestamp = timestamp
-        self.parents = parents
-        self.error = error
-
-    @property
-    def id(self) -> str:
-        return f"r{self.n}"
-
-    def as_json(self) -> dict:
-        out = {"id": self.id, "node": self.node, "key": self.key, "value": self.value,
-               "timestamp": self.timestamp, "parents": [f"r{p}" for p in self.parents]}
-        if self.error is not None:
-            out["error"] = self.error
-        return out
-
-    def __repr__(self) -> str:
-        return (f"TraceRecord(r{self.n}, {self.node}, key={self.key!r}, value={self.value!r}, "
-                f"parents={self.parents}{', error=' + repr(self.error) if self.error else ''})")
-
-
-class Visit:
-    """A record (``input``, the number of a TraceRecord) entering ``node`` on ``port``, and
-    what it became there: ``outputs`` (numbers), ``record`` (the sink's or the error's
-    TraceRecord), ``written`` (a sink wrote it: a console past its limit does not),
-    ``error``, ``late``, the state keys it wrote (``writes``)."""
-
-    __slots__ = (
-        "consumed",
-        "error",
-        "input",
-        "late",
-        "node",
-        "outputs",
-        "port",
-        "reads",
-        "record",
-        "writes",
-        "written",
-    )
-
-    def __init__(self, node: str, port: str, input_n: int | None):
-        self.node = node
-        self.port = port
-        self.input = input_n
-        self.outputs: list[int] = []
-        self.record: TraceRecord | None = None
-        self.written = False
-        self.error: str | None = None
-        self.late = False
-        self.writes: list[str] | None = None
-        self.reads: list[tuple] | None = None  # joins: (store key, writer, value) read
-        self.consumed = 0
 
 
 class _Cursor:
@@ -445,149 +290,6 @@ def _join_parents(node, records: list[TraceRecord]):
         return own
 
     return parents
-
-
-# -- the result -----------------------------------------------------------------------
-
-
-class Trace:
-    """What a test run did: every record in processing order, every node visit, the
-    nodes' counts, the dead letters and the state left in the stores."""
-
-    def __init__(self, topology: Topology, run: TracingRun, inputs: dict[str, list[InputRecord]]):
-        self.topology = topology
-        self.inputs = inputs
-        self.records: list[TraceRecord] = run.trace_records
-        self.visits: list[Visit] = run.visits
-        self.metrics: dict[str, dict] = {node_id: run.metrics[node_id].as_dict()
-                                         for node_id in topology.nodes}
-        self.dead_letters = len(run.dead_letters)
-        self.console_lines = run.console_lines
-        self.stores = run.stores
-        self._children: dict[int, list[int]] | None = None
-        self._visits_of: dict[int, list[Visit]] | None = None
-
-    def record(self, n: int) -> TraceRecord:
-        return self.records[n - 1]
-
-    # -- SPEC §10 views ---------------------------------------------------------------
-
-    def as_json(self) -> dict:
-        return {"records": [r.as_json() for r in self.records]}
-
-    def dumps(self) -> str:
-        return json.dumps(_jsonable(self.as_json()), ensure_ascii=False, indent=None,
-                          separators=(",", ":"))
-
-    def outputs(self) -> dict[str, list[dict]]:
-        """Per sink node, the records that entered it and were written, as ``{"key", "value"}``
-        (JSON values, so they compare with a CASES.json)."""
-        out: dict[str, list[dict]] = {node_id: [] for node_id in sink_nodes(self.topology)}
-        for visit in self.visits:
-            rec = visit.record
-            if visit.written and visit.node in out:
-                out[visit.node].append({"key": _jsonable(rec.key), "value": _jsonable(rec.value)})
-        return out
-
-    # -- lineage ----------------------------------------------------------------------
-
-    def children(self, n: int) -> list[int]:
-        if self._children is None:
-            children: dict[int, list[int]] = {}
-            for rec in self.records:
-                for p in rec.parents:
-                    children.setdefault(p, []).append(rec.n)
-            self._children = children
-        return self._children.get(n, [])
-
-    def visits_of(self, n: int) -> list[Visit]:
-        """Where record ``n`` went: one visit per node input it entered."""
-        if self._visits_of is None:
-            index: dict[int, list[Visit]] = {}
-            for visit in self.visits:
-                if visit.input is not None:
-                    index.setdefault(visit.input, []).append(visit)
-            self._visits_of = index
-        return self._visits_of.get(n, [])
-
-    def ancestors(self, n: int) -> list[int]:
-        seen, stack, out = set(), [n], []
-        while stack:
-            for p in self.record(stack.pop()).parents:
-                if p not in seen:
-                    seen.add(p)
-                    out.append(p)
-                    stack.append(p)
-        return sorted(out)
-
-    def descendants(self, n: int) -> list[int]:
-        seen, stack, out = set(), [n], []
-        while stack:
-            for c in self.children(stack.pop()):
-                if c not in seen:
-                    seen.add(c)
-                    out.append(c)
-                    stack.append(c)
-        return sorted(out)
-
-    def node_records(self, node_id: str) -> tuple[list[Visit], list[TraceRecord]]:
-        """The visits of a node (its inputs) and the records it emitted (or, for a sink,
-        the records that entered it)."""
-        visits = [v for v in self.visits if v.node == node_id]
-        emitted = [r for r in self.records if r.node == node_id and r.error is None]
-        return visits, emitted
-
-    def outcome(self, visit: Visit) -> str:
-        """What a record became at a node, in a few words."""
-        node = self.topology.nodes[visit.node]
-        if visit.error is not None:
-            return f"dead-lettered: {visit.error}"
-        if visit.late:
-            return "dropped as late (its window had closed)"
-        if visit.record is not None:
-            return "written" if visit.written else "not written (past the sink's limit)"
-        if visit.outputs:
-            return f"became {len(visit.outputs)} record{'s' if len(visit.outputs) != 1 else ''}"
-        if node.type == "aggregate":
-            return "folded into " + (_describe_writes(visit.writes) or "the aggregate")
-        if node.type == "join":
-            if visit.port == "right" and node.params.get("window") in (None, ""):
-                return "stored in the join's table"
-            return "buffered, waiting for a match"
-        if node.type == "filter":
-            return "filtered out"
-        return "nothing came out"
-
-
-def _describe_writes(writes: list[str] | None) -> str:
-    if not writes:
-        return ""
-    parts = []
-    for key in dict.fromkeys(writes):
-        if key.startswith("w:"):
-            start = key.split(":", 2)[1]
-            parts.append(f"window from {start}")
-        elif key.startswith("s:"):
-            parts.append(f"session from {key.rsplit(':', 1)[1]}")
-        elif key.startswith("k:"):
-            parts.append(f"key {key[2:]}")
-    return ", ".join(parts)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return json.loads(to_json_text(value))
-
-
-def order_inputs(inputs: dict[str, list[InputRecord]]) -> list[tuple[str, InputRecord]]:
-    """All inputs in timestamp order across sources, input order among equal timestamps."""
-    flat = [(node_id, record) for node_id, records in inputs.items() for record in records]
-    return sorted(flat, key=lambda item: item[1].timestamp)  # sorted() is stable
 
 
 def run_trace(topology: Topology, inputs: dict[str, list[InputRecord]]) -> Trace:
