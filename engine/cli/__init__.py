@@ -145,14 +145,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from engine.code.importer import ImportScriptError, import_script
+    from engine.code.importer import ImportScriptError, import_script, read_script
 
     try:
-        source = Path(args.script).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read {args.script}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
+        source = read_script(args.script)  # with the encoding it declares
         topology = import_script(source, filename=args.script)
     except ImportScriptError as exc:
         print(str(exc), file=sys.stderr)
