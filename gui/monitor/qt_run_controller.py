@@ -44,6 +44,7 @@ class RunController(QObject):
     deadLettersReceived = Signal(list)  # [{node, error, topic, partition, offset, key, value}]
     samplesReceived = Signal(str, list)  # node_id, records
     dashboardsReceived = Signal(dict)  # {node_id: changes} (engine.runtime.dashboard), at most 2/s
+    stateReceived = Signal(dict)  # a page of a node's state (engine.runtime.state_view.state_reply)
     runFinished = Signal(object)  # final metrics or None
     groupStatus = Signal(str, str, str)  # group, OK/WARN/STALL, reason
     resetFinished = Signal(list)  # problems as sentences (empty: done)
@@ -209,6 +210,18 @@ class RunController(QObject):
         self._set_status(STOPPING, "flushing and committing")
         self._background(sup.stop, name="run-stop")
 
+    def request_state(self, request: dict) -> int:
+        """Ask the run's workers for a page of a node's state; each answers with
+        ``stateReceived`` (several instances: one page each, of their partitions). Returns
+        how many workers were asked."""
+        sup = self.supervisor
+        if sup is None or self.status in (STOPPED, FAILED):
+            return 0
+        workers = getattr(sup, "supervisors", None) or [sup]
+        for worker in workers:
+            worker.request_state(request)
+        return len(workers)
+
     def set_preview_node(self, node_id: str | None) -> None:
         self.preview_node = node_id or None
         if self.supervisor is not None:
@@ -262,6 +275,8 @@ class RunController(QObject):
             self.deadLettersReceived.emit(list(payload))
         elif kind == "dashboards":
             self.dashboardsReceived.emit(dict(payload))
+        elif kind == "state":
+            self.stateReceived.emit(dict(payload))
         elif kind == "samples":
             node_id, records = payload
             if node_id == self.preview_node:
