@@ -836,8 +836,4 @@ EDITORS = {
 
 
 def editor_for(spec: ParamSpec, parent=None) -> ParamEditor:
-    if spec.kind == "alerts":  # its own module: it builds on the editors here
-        from gui.alerts_editor import AlertsParamEditor
-
-        return AlertsParamEditor(spec, parent)
     return EDITORS.get(spec.kind, TextParamEditor)(spec, parent)

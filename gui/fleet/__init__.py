@@ -1,1 +1,0 @@
-"""The fleet in the app: attaching to runs anywhere, and the Instances panel (SPEC §9)."""
