@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.code.export import ExportError, export_script
-from engine.code.importer import ImportScriptError, import_script
+from engine.code.importer import ImportScriptError, import_script, read_script
 from engine.model.validation import errors, validate
 
 PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
@@ -91,11 +91,10 @@ def import_python_file(window, path: str | Path) -> bool:
     cannot be read. The document it replaces must already be saved or given up."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        source = read_script(path)  # with the encoding it declares; only UTF-8 is read
+    except ImportScriptError as exc:
         QMessageBox.warning(window, "Import Python",
-                            f"Could not read {path}: {reason}.\nCheck that it is a Python script in UTF-8.")
+                            f"Could not read {path}: {exc.message}.\nCheck that it is a Python script in UTF-8.")
         return False
     try:
         topology = import_script(source, filename=path.name, check=False)

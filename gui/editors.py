@@ -836,4 +836,12 @@ EDITORS = {
 
 
 def editor_for(spec: ParamSpec, parent=None) -> ParamEditor:
+    if spec.kind == "alerts":  # its own module: it builds on the editors here
+        from gui.alerts_editor import AlertsParamEditor
+
+        return AlertsParamEditor(spec, parent)
+    if spec.kind == "field_list":  # a dashboard's fields, picked from those seen upstream
+        from gui.dashboard.qt_field_picker import FieldListParamEditor
+
+        return FieldListParamEditor(spec, parent)
     return EDITORS.get(spec.kind, TextParamEditor)(spec, parent)

@@ -336,6 +336,8 @@ class InspectorWidget(QScrollArea):
         self._section(layout, "Settings")
         for spec in SETTINGS.values():
             editor = editor_for(spec)
+            if hasattr(editor, "set_topology"):  # the alert rules offer the topology's nodes
+                editor.set_topology(t)
             editor.set_value(t.settings.get(spec.name))
             editor.edited.connect(lambda value, n=spec.name, e=editor: self.document.set_setting(
                 n, value, merge_key=(n, e.gesture)))

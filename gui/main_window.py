@@ -32,9 +32,11 @@ from gui.dashboard.qt_area import QtDashboardArea
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
 from gui.document import clipboard
+from gui.fleet.qt_fleet_monitor import install as install_fleet
 from gui.document.document import TopologyDocument
 from gui.file_actions import FileActions
 from gui.inspector import InspectorWidget
+from gui.monitor.qt_alerts import install_alerts
 from gui.monitor.qt_run_controller import ACTIVE_STATES
 from gui.monitor.qt_run_monitor import RunMonitor
 from gui.palette import PaletteWidget, QuickAddPopup
@@ -135,6 +137,8 @@ class MainWindow(QMainWindow):
         self.quick_add.chosen.connect(self._on_quick_add_chosen)
         self.validation.node_activated.connect(self.select_node)
         self._connect_monitor()
+        self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
+        self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
 
         self._restore_window()
         self._on_problems_changed(d.problems)
@@ -483,6 +487,7 @@ class MainWindow(QMainWindow):
         self._monitor_shut = True
         self.scene.clear_metrics()
         self.broker_service.stop()
+        self.fleet.shutdown()
         self.monitor.shutdown()
 
     # -- document ------------------------------------------------------------------------

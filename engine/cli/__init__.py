@@ -21,7 +21,7 @@ from engine.model import fileformat
 from engine.model.problems import TopologyError
 from engine.model.validation import errors, validate
 
-SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status")
+SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status", "test", "trace")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import status as status_cmd
 
     status_cmd.add_parser(sub)
+    from engine.cli import testing
+
+    testing.add_parsers(sub)
     return parser
 
 
@@ -70,7 +73,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     return {"run": cmd_run, "validate": cmd_validate, "export": cmd_export,
             "import": cmd_import, "broker": cmd_broker,
-            "status": _cmd_status}[args.command](args)
+            "status": _cmd_status, "test": _cmd_test, "trace": _cmd_trace}[args.command](args)
+
+
+def _cmd_test(args) -> int:
+    from engine.cli.testing import cmd_test
+
+    return cmd_test(args)
+
+
+def _cmd_trace(args) -> int:
+    from engine.cli.testing import cmd_trace
+
+    return cmd_trace(args)
 
 
 def _cmd_status(args) -> int:
@@ -130,14 +145,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from engine.code.importer import ImportScriptError, import_script
+    from engine.code.importer import ImportScriptError, import_script, read_script
 
     try:
-        source = Path(args.script).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"cannot read {args.script}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
+        source = read_script(args.script)  # with the encoding it declares
         topology = import_script(source, filename=args.script)
     except ImportScriptError as exc:
         print(str(exc), file=sys.stderr)

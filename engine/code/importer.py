@@ -16,7 +16,12 @@ settings keywords and ``builder.layout``.
 from __future__ import annotations
 
 import ast
+import codecs
 import inspect
+import io
+import os
+import tokenize
+from pathlib import Path
 from typing import Any
 
 from engine.code import builder as api
@@ -32,10 +37,11 @@ from engine.code.script_checks import (
     is_main_guard,
     is_runner,
 )
+from engine.model.fileformat import find_lone_surrogate, to_dict
 from engine.model.topology import ModelError, Topology
 from engine.model.validation import errors, validate
 
-__all__ = ["ImportScriptError", "import_script"]
+__all__ = ["ImportScriptError", "import_script", "read_script"]
 
 
 class _Built:
@@ -47,6 +53,50 @@ class _Function:
 
     def __init__(self, node: ast.FunctionDef):
         self.node = node
+
+
+MAX_SCRIPT_BYTES = 16 * 1024 * 1024
+
+
+def read_script(path: str | os.PathLike) -> str:
+    """The text of the script at ``path`` as Python would read it: decoded with the encoding it
+    declares (PEP 263), which must be UTF-8 (ASCII being part of it). Raises ImportScriptError
+    with a sentence (and the line) when it cannot be read."""
+    name = str(path)
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_SCRIPT_BYTES:
+            raise ImportScriptError(name, None, f"the script is {size:,} bytes; a topology script "
+                                    f"is at most {MAX_SCRIPT_BYTES:,}")
+        data = Path(path).read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ImportScriptError(name, None, f"cannot read the script: {reason}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # an unknown encoding, a BOM against the declaration, not UTF-8
+        message = str(exc.msg if getattr(exc, "msg", None) else exc)
+        if "unknown encoding" not in message and "encoding problem" not in message:
+            encoding = "utf-8"  # not UTF-8 in the first lines: said with the byte below
+        else:
+            raise ImportScriptError(name, _declaration_line(data), f"{message}; only UTF-8 scripts "
+                                    "can be imported") from None
+    if codecs.lookup(encoding).name != "utf-8":
+        raise ImportScriptError(name, _declaration_line(data),
+                                f"the script declares the encoding {encoding}; only UTF-8 scripts "
+                                "can be imported: save it as UTF-8 and change or remove that line")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ImportScriptError(name, line, f"the script is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                                "on this line); save it as UTF-8") from None
+
+
+def _declaration_line(data: bytes) -> int:
+    """The line of the PEP 263 coding declaration (1 or 2), 1 when there is none."""
+    lines = data.split(b"\n", 2)
+    return 2 if len(lines) > 1 and b"coding" in lines[1] and b"coding" not in lines[0] else 1
 
 
 def import_script(source: str, filename: str = "<script>", *, check: bool = True) -> Topology:
@@ -70,6 +120,12 @@ def import_script(source: str, filename: str = "<script>", *, check: bool = True
         raise ImportScriptError(filename, None, "no StreamsBuilder(...) found: a topology script "
                                 "creates one with StreamsBuilder(\"name\") and adds nodes to it")
     topology = reader.builder.topology
+    where = find_lone_surrogate(to_dict(topology))
+    if where is not None:
+        line = next((n for node_id, n in reader.node_lines.items() if node_id in where),
+                    reader.builder_line)
+        raise ImportScriptError(filename, line, f"{where} holds a lone surrogate (\\ud800-\\udfff), "
+                                "which no text can contain")
     if check:
         bad = errors(validate(topology))
         if bad:

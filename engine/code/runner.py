@@ -56,6 +56,7 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
 def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.cluster.broker import BrokerError, SandboxBroker
     from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
 
     bootstrap = args.bootstrap
     if bootstrap is None and not args.sandbox:
@@ -81,6 +82,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
 
     alerts = AlertObserver(topology, bootstrap=bootstrap,
                            log=lambda text: print(text, file=sys.stderr, flush=True))
+    # After the sandbox broker started (a child process would inherit the limit).
+    memory_mb = apply_memory_limit(topology.settings)
     run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
                                        console=console, on_status=on_status,
                                        observers=[RunPublisher(), alerts]))
@@ -100,6 +103,9 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             return EXIT_UNREACHABLE
         except RunFailedError as exc:
             print(f"failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except MemoryError:
+            print(f"failed: {out_of_memory_reason(memory_mb)}", file=sys.stderr)
             return EXIT_FAILED
     finally:
         for sig, handler in previous.items():

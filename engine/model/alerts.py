@@ -41,7 +41,7 @@ KINDS: dict[str, AlertKind] = {k.name: k for k in (
               "/min"),
     AlertKind("late_per_minute", "late records per minute", "above", "optional",
               ("aggregate", "join"), "/min"),
-    AlertKind("rate_below", "records/s in below", "below", "required", (), "/s"),
+    AlertKind("rate_below", "records/s in", "below", "required", (), "/s"),
     AlertKind("instance_lost", "an instance lost", None, "none"),
 )}
 WHENS = tuple(KINDS)
@@ -198,9 +198,7 @@ def describe(rule: AlertRule | dict) -> str:
     text = kind.title
     if node:
         text += f" of {node}"
-    if kind.threshold and threshold is not None and kind.name != "rate_below":
+    if kind.threshold and isinstance(threshold, (int, float)):
         text += f" {kind.threshold} {threshold:g}"
-    elif kind.name == "rate_below" and threshold is not None:
-        text = f"{node or 'a node'}: records/s in below {threshold:g}"
     return f"{text} for {duration}"
 

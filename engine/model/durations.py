@@ -19,10 +19,16 @@ def parse_duration(text: str | int) -> int:
     if isinstance(text, int):
         if text < 0:
             raise DurationError(f"{text} is negative")
+        if text.bit_length() > 53:
+            raise DurationError("the duration is too long: at most 2**53 ms")
         return text
     if not isinstance(text, str):
         raise DurationError(f"{text!r} is not a duration")
-    match = _PATTERN.fullmatch(text)
+    match = _PATTERN.fullmatch(text) if len(text) <= 64 else None
+    if match is None and len(text) > 64:
+        raise DurationError(f"{text[:20]!r}... is not a duration: it is {len(text):,} characters long")
+    if match is not None and len(match.group(1)) > 15:
+        raise DurationError(f"{text.strip()[:20]!r}... is too long a duration: at most 15 digits")
     if not match:
         raise DurationError(
             f"{text!r} is not a duration; write a number and a unit, e.g. 500ms, 10s, 1m, 1h, 1d"

@@ -4,30 +4,37 @@ An expression is parsed, checked against an allow-list of syntax, names, functio
 and methods, and compiled once into a plain Python function. A topology file from a
 stranger cannot run code: there are no builtins, no attribute access beyond a fixed
 list of str/dict/list methods, no dunders, no lambdas, imports or assignments, and
-the operators that can build huge values (``**``, ``*``, ``<<``) are replaced with
-guarded versions that refuse results beyond fixed limits.
-So are the calls that can amplify text (``join``, ``replace``, ``zfill``, ``sum`` of
-lists, ``%`` formatting), and f-string format specs must be small constants: a short
-expression must not be able to build a value of gigabytes.
+every operation whose cost grows with its operands (``**``, ``*``, ``<<``, ``%``,
+comprehensions, ``str()``, ``sorted()``, comparisons of structures, ``join``, ``decode``...)
+goes through a guard of ``engine.model.guards``, which charges it to a per-record budget
+and refuses values beyond fixed limits. F-string format specs must be small constants: a
+short expression must not be able to build a value of gigabytes or loop for hours.
 """
 
 from __future__ import annotations
 
 import ast
-import itertools
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from engine.model import guards
+from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
+    FUNCTIONS,
+    GUARDS,
+    MAX_FORMAT_WIDTH,
+    MAX_INT_BITS,
+    MAX_POW_EXPONENT,
+    MAX_SEQUENCE_LENGTH,
+    MAX_STEPS,
+    BudgetExceededError,
+    ExpressionLimitError,
+    check_width,
+)
 
 RECORD_NAMES: tuple[str, ...] = ("key", "value", "timestamp", "headers")
 JOIN_NAMES: tuple[str, ...] = ("key", "left", "right")
 
 MAX_EXPRESSION_LENGTH = 4000
-MAX_POW_EXPONENT = 10_000
-MAX_INT_BITS = 4096
-MAX_SEQUENCE_LENGTH = 1_000_000
-MAX_FORMAT_WIDTH = 1000  # widths and precisions in f-string specs and % formatting
 MAX_DEPTH = 200  # nesting levels of the syntax tree; deeper trees would exhaust the stack
 
 
@@ -43,120 +50,7 @@ class ExpressionError(ValueError):
         self.col = col
 
 
-class ExpressionLimitError(ArithmeticError):
-    """Raised at evaluation when an operation would build a value beyond the limits."""
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _safe_pow(base, exp):
-    if _is_int(exp) and isinstance(base, int):
-        if abs(exp) > MAX_POW_EXPONENT or (
-            exp > 0 and abs(base) > 1 and exp * math.log2(abs(base)) > MAX_INT_BITS
-        ):
-            raise ExpressionLimitError(f"{_short(base)} ** {exp} is too large")
-    result = base**exp
-    if isinstance(result, complex):
-        raise ExpressionLimitError("complex results are not supported")
-    return result
-
-
-_SEQUENCES = (str, bytes, list, tuple)
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) <= 40 else f"{text[:37]}..."
-
-
-def _too_long(seq, n) -> bool:
-    return isinstance(n, int) and isinstance(seq, _SEQUENCES) and len(seq) * n > MAX_SEQUENCE_LENGTH
-
-
-def _safe_mul(a, b):
-    if _too_long(a, b) or _too_long(b, a):
-        raise ExpressionLimitError("the repeated sequence would be too long")
-    if _is_int(a) and _is_int(b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise ExpressionLimitError(f"the product would be larger than {MAX_INT_BITS} bits")
-    return a * b
-
-
-def _safe_add(a, b):
-    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES) and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
-        raise ExpressionLimitError("the joined sequence would be too long")
-    return a + b
-
-
-def _safe_lshift(a, b):
-    if _is_int(b) and b > 0 and (b > MAX_INT_BITS or (_is_int(a) and a.bit_length() + b > MAX_INT_BITS)):
-        raise ExpressionLimitError(f"{_short(a)} << {b} is too large")
-    return a << b
-
-
-_PRINTF_SPEC = re.compile(r"%%|%(?:\([^)]*\))?([^a-zA-Z%]*)")
-
-
-def _check_width(spec: str, what: str) -> None:
-    if "*" in spec or any(int(d) > MAX_FORMAT_WIDTH for d in re.findall(r"\d+", spec)):
-        raise ExpressionLimitError(f"{what}: widths and precisions must be at most {MAX_FORMAT_WIDTH}")
-
-
-def _safe_mod(a, b):
-    if isinstance(a, (str, bytes)):
-        text = a.decode("latin-1") if isinstance(a, bytes) else a
-        for spec in _PRINTF_SPEC.findall(text):
-            _check_width(spec, "% formatting")
-    return a % b
-
-
-def _safe_join(obj, *args, **kwargs):
-    if isinstance(obj, (str, bytes)) and len(args) == 1 and not kwargs:
-        items = list(args[0])
-        total = len(obj) * max(len(items) - 1, 0)
-        total += sum(len(i) for i in items if isinstance(i, (str, bytes)))
-        if total > MAX_SEQUENCE_LENGTH:
-            raise ExpressionLimitError("the joined text would be too long")
-        return obj.join(items)
-    return obj.join(*args, **kwargs)
-
-
-def _safe_replace(obj, *args, **kwargs):
-    if isinstance(obj, (str, bytes)) and len(args) >= 2:
-        old, new = args[0], args[1]
-        if isinstance(old, type(obj)) and isinstance(new, type(obj)) and len(new) > len(old):
-            n = len(obj) + 1 if not old else obj.count(old)
-            count = args[2] if len(args) > 2 else kwargs.get("count", -1)
-            if _is_int(count) and count >= 0:
-                n = min(n, count)
-            if len(obj) + n * (len(new) - len(old)) > MAX_SEQUENCE_LENGTH:
-                raise ExpressionLimitError("the replaced text would be too long")
-    return obj.replace(*args, **kwargs)
-
-
-def _safe_zfill(obj, *args, **kwargs):
-    if args and _is_int(args[0]) and args[0] > MAX_SEQUENCE_LENGTH:
-        raise ExpressionLimitError("the padded text would be too long")
-    return obj.zfill(*args, **kwargs)
-
-
-def _safe_sum(iterable, /, start=0):
-    if not isinstance(start, (list, tuple)):
-        return sum(iterable, start)
-    items = list(iterable)
-    if len(start) + sum(len(i) for i in items if isinstance(i, _SEQUENCES)) > MAX_SEQUENCE_LENGTH:
-        raise ExpressionLimitError("the summed sequence would be too long")
-    if all(type(i) is type(start) for i in items):  # linear, where sum() would be quadratic
-        return type(start)(itertools.chain(start, *items))
-    return sum(items, start)
-
-
-ALLOWED_FUNCTIONS: dict[str, Callable] = {
-    "len": len, "str": str, "int": int, "float": float, "round": round, "abs": abs,
-    "min": min, "max": max, "sum": _safe_sum, "sorted": sorted, "bool": bool, "dict": dict,
-    "list": list, "set": set, "tuple": tuple, "any": any, "all": all,
-}
+ALLOWED_FUNCTIONS: dict[str, Callable] = FUNCTIONS
 
 ALLOWED_METHODS: frozenset[str] = frozenset(
     # str
@@ -170,15 +64,6 @@ ALLOWED_METHODS: frozenset[str] = frozenset(
     # bytes
     "decode hex".split()
 )
-
-_GUARDS = {
-    "_ts_pow": _safe_pow, "_ts_mul": _safe_mul, "_ts_lshift": _safe_lshift, "_ts_add": _safe_add,
-    "_ts_mod": _safe_mod, "_ts_join": _safe_join, "_ts_replace": _safe_replace,
-    "_ts_zfill": _safe_zfill,
-}  # fmt: skip
-_GUARDED_OPS = {ast.Pow: "_ts_pow", ast.Mult: "_ts_mul", ast.LShift: "_ts_lshift",
-                ast.Add: "_ts_add", ast.Mod: "_ts_mod"}
-_GUARDED_METHODS = {"join": "_ts_join", "replace": "_ts_replace", "zfill": "_ts_zfill"}
 
 _ALLOWED_NODES = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Store,
@@ -206,6 +91,8 @@ class Expression:
     names: tuple[str, ...]
     fn: Callable[..., Any] = field(repr=False, compare=False)
     used_names: frozenset[str] = frozenset()
+    budgeted: bool = False  # has guarded operations: each evaluation pays from a budget
+    references: int = 0  # how often the context names occur: a bound on aliasing the inputs
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -221,6 +108,7 @@ class _Checker:
     def __init__(self, names: tuple[str, ...]):
         self.context = frozenset(names)
         self.used: set[str] = set()
+        self.references = 0
 
     def fail(self, node: ast.AST, message: str):
         raise ExpressionError(message, getattr(node, "col_offset", None))
@@ -256,7 +144,7 @@ class _Checker:
         if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
             self.fail(node, "a format spec in an f-string must be a constant, e.g. {value:.2f}")
         try:
-            _check_width("".join(p.value for p in parts), "an f-string format spec")
+            check_width("".join(p.value for p in parts), "an f-string format spec")
         except ExpressionLimitError as exc:
             self.fail(node, str(exc))
 
@@ -270,6 +158,7 @@ class _Checker:
             return
         if name in self.context:
             self.used.add(name)
+            self.references += 1
             return
         if name in ALLOWED_FUNCTIONS:
             self.fail(node, f"'{name}' can only be called, e.g. {name}(...)")
@@ -321,27 +210,6 @@ class _Checker:
         return frozenset()
 
 
-class _Guard(ast.NodeTransformer):
-    """Replaces operators and methods that can build huge values with guarded calls."""
-
-    def visit_Call(self, node: ast.Call):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _GUARDED_METHODS:
-            call = ast.Call(func=ast.Name(id=_GUARDED_METHODS[func.attr], ctx=ast.Load()),
-                            args=[func.value, *node.args], keywords=node.keywords)
-            return ast.copy_location(call, node)
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp):
-        self.generic_visit(node)
-        guard = _GUARDED_OPS.get(type(node.op))
-        if guard is None:
-            return node
-        call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
-        return ast.copy_location(call, node)
-
-
 def _depth(tree: ast.AST) -> int:
     """Nesting depth of the tree, measured without recursion."""
     deepest, stack = 0, [(tree, 1)]
@@ -352,7 +220,7 @@ def _depth(tree: ast.AST) -> int:
     return deepest
 
 
-_GLOBALS: dict[str, Any] = {"__builtins__": {}, **ALLOWED_FUNCTIONS, **_GUARDS}
+_GLOBALS: dict[str, Any] = {"__builtins__": {}, **ALLOWED_FUNCTIONS, **GUARDS}
 
 
 def compile_expression(source: str, names: tuple[str, ...] = RECORD_NAMES) -> Expression:
@@ -390,20 +258,23 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     checker = _Checker(names)
     checker.check(tree, frozenset())
 
-    guarded = _Guard().visit(tree)
+    guard = guards.Guard()
+    guarded = guard.visit(tree)
     # Constant sub-expressions are evaluated now, so ``9**9**9`` is refused when the
     # topology is validated rather than when the first record arrives.
     _evaluate_constants(guarded.body)
+    body = guards.budgeted(guarded.body, guard)
 
     args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
     )  # fmt: skip
-    lam = ast.Expression(body=ast.Lambda(args=args, body=guarded.body))
+    lam = ast.Expression(body=ast.Lambda(args=args, body=body))
     ast.fix_missing_locations(lam)
     code = compile(lam, "<expression>", "eval")
     fn = eval(code, dict(_GLOBALS))  # noqa: S307 - the tree was checked above
-    return Expression(source=source, names=names, fn=fn, used_names=frozenset(checker.used))
+    return Expression(source=source, names=names, fn=fn, used_names=frozenset(checker.used),
+                      budgeted=guard.guarded, references=checker.references)
 
 
 def _evaluate_constants(node: ast.AST) -> None:
@@ -412,9 +283,11 @@ def _evaluate_constants(node: ast.AST) -> None:
     while stack:
         child = stack.pop()
         if (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
-                and child.func.id in _GUARDS and not _has_names_except_guards(child)):
+                and child.func.id in GUARDS and child.func.id not in _WRAPPERS
+                and not _has_names_except_guards(child)):
             expr = ast.Expression(body=child)
             ast.fix_missing_locations(expr)
+            guards.reset()
             try:
                 eval(compile(expr, "<constant>", "eval"), dict(_GLOBALS))  # noqa: S307
             except ExpressionLimitError as exc:
@@ -426,12 +299,15 @@ def _evaluate_constants(node: ast.AST) -> None:
 
 
 _LOOPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Guards that only charge what surrounds them (a loop, a comparison): their operands are
+# evaluated as constants on their own.
+_WRAPPERS = frozenset({"_ts_loop", "_ts_sized", "_ts_result", "_ts_reset"})
 
 
 def _has_names_except_guards(node: ast.AST) -> bool:
     """Whether ``node`` depends on anything but constants (loops count: they can run long)."""
     for n in ast.walk(node):
-        if (isinstance(n, ast.Name) and n.id not in _GUARDS) or isinstance(n, _LOOPS):
+        if (isinstance(n, ast.Name) and n.id not in GUARDS) or isinstance(n, _LOOPS):
             return True
     return False
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import stat
 import tempfile
@@ -22,6 +21,8 @@ FORMAT = "topology-studio/1"
 TOP_KEYS = {"format", "name", "settings", "nodes", "edges"}
 NODE_KEYS = {"id", "type", "params", "position"}
 EDGE_KEYS = {"from", "to", "from_port", "to_port"}
+MAX_COORDINATE = 1e9  # beyond this a position is no place on a canvas (and inf/NaN are refused)
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def _coordinate(v: float) -> int | float:
@@ -96,6 +97,7 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
     if not isinstance(raw_edges, list):
         problems.append(Problem(None, "edges must be a list"))
         raw_edges = []
+    seen: set[Edge] = set()
     for i, raw in enumerate(raw_edges, 1):
         if not isinstance(raw, dict):
             problems.append(Problem(None, f"edge {i} must be an object with 'from' and 'to'"))
@@ -123,10 +125,13 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
             problems.append(Problem(src, f"has an edge to '{dst}', which is not a node"))
             continue
         edge = Edge(src, dst, *ports)
-        if edge in topology.edges:
+        if edge in seen:
             problems.append(Problem(dst, f"the edge from '{src}' is listed twice"))
             continue
-        topology.add_edge(edge)
+        seen.add(edge)
+        # Both ends exist and the edge is new (checked above, in constant time): appended
+        # directly, as add_edge's own list scan would make loading quadratic in the edges.
+        topology.edges.append(edge)
     return topology, problems
 
 
@@ -156,11 +161,12 @@ def _node_from_dict(raw: Any, index: int) -> tuple[Node | None, list[Problem]]:
     position = raw.get("position")
     if position is not None:
         if (isinstance(position, (list, tuple)) and len(position) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                        for v in position)):
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                        and -MAX_COORDINATE <= v <= MAX_COORDINATE for v in position)):
             position = (float(position[0]), float(position[1]))
         else:
-            problems.append(Problem(node_id, "position must be [x, y]"))
+            problems.append(Problem(node_id, f"position must be [x, y], numbers within "
+                                             f"±{MAX_COORDINATE:,}"))
             position = None
     return Node(node_id, node_type, params, position), problems
 
@@ -174,13 +180,61 @@ def loads(text: str) -> tuple[Topology, list[Problem]]:
     except RecursionError:
         return Topology(), [Problem(None, "the file is not a topology: its JSON is nested too deeply")]
     except (ValueError, TypeError) as exc:  # e.g. an integer of more than 4300 digits
-        return Topology(), [Problem(None, f"the file is not valid JSON: {exc}")]
-    return from_dict(data)
+        return Topology(), [Problem(None, f"the file is not valid JSON: {_first_sentence(exc)}")]
+    where = find_lone_surrogate(data)
+    if where is not None:
+        return Topology(), [Problem(None, f"the file is not valid text: {where} holds an escaped "
+                                          "lone surrogate (\\ud800-\\udfff), which no text can contain")]
+    try:
+        return from_dict(data)
+    except RecursionError:
+        return Topology(), [Problem(None, "the file is not a topology: its params are nested too deeply")]
+
+
+def _first_sentence(exc: Exception) -> str:
+    return str(exc).split(";")[0].split(": value has")[0]
+
+
+def find_lone_surrogate(data: Any) -> str | None:
+    """Where parsed JSON holds a string with a lone surrogate (JSON allows ``"\\ud800"``,
+    UTF-8 does not): such text cannot be printed, written or sent. Walked without recursion."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return _describe_path(data, path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                stack.append((k, f"{path}/{ascii(k)[1:-1]}"))
+                stack.append((v, f"{path}/{ascii(k)[1:-1]}"))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}/{i}") for i, v in enumerate(value))
+    return None
+
+
+def _describe_path(data: Any, path: str) -> str:
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0] == "nodes" and parts[1].isdigit() and isinstance(data, dict):
+        nodes = data.get("nodes")
+        node = nodes[int(parts[1])] if isinstance(nodes, list) and int(parts[1]) < len(nodes) else None
+        node_id = node.get("id") if isinstance(node, dict) else None
+        label = f"node {ascii(node_id)}" if isinstance(node_id, str) else f"node {int(parts[1]) + 1}"
+        rest = "/".join(parts[2:])
+        return f"{label} ({rest})" if rest else label
+    return f"'{'/'.join(parts)}'" if parts != [""] else "the file"
 
 
 def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
     """Load a topology file; an unreadable file is one problem, never an exception."""
     try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            return Topology(), [Problem(None, f"cannot read {path}: it is {size:,} bytes, more than "
+                                              f"a topology file can be ({MAX_FILE_BYTES:,})")]
         # utf-8-sig: some editors start UTF-8 files with a byte order mark
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

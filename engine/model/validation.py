@@ -27,6 +27,7 @@ from engine.model.topology import Topology
 
 TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
 WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
+MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (SPEC §11)
 
 
 def validate(topology: Topology) -> list[Problem]:
@@ -269,6 +270,9 @@ def _window_message(value: Any) -> str | None:
             return f"{key} must be longer than 0"
     if kind == "hopping" and durations["advance"] > durations["size"]:
         return "advance must not be longer than size"
+    if kind == "hopping" and durations["size"] > MAX_WINDOWS_PER_RECORD * durations["advance"]:
+        return (f"opens {-(-durations['size'] // durations['advance']):,} windows per record "
+                f"(size / advance); at most {MAX_WINDOWS_PER_RECORD:,} are allowed")
     return None
 
 

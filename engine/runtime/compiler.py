@@ -63,9 +63,13 @@ def operator(type_name: str):
 
 
 def compile_topology(topology: Topology, ctx, application_id: str | None = None,
-                     tap: Callable[[str], Callable[[Record], None]] | None = None) -> CompiledTopology:
+                     tap: Callable[[str], Callable[[Record], None]] | None = None,
+                     trace=None) -> CompiledTopology:
     """Compose the executors. ``tap(node_id)``, when given, returns an executor that sees
-    every record leaving that node (entering it, for sinks): the app's data preview."""
+    every record leaving that node (entering it, for sinks): the app's data preview.
+    ``trace``, when given, wraps each node's outputs and inputs for record lineage:
+    ``trace.output(node_id, port, children)`` and ``trace.input(node_id, port, executor)``
+    return executors that call the ones they wrap (engine.runtime.trace)."""
     app_id = application_id or topology.name
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(topology.nodes)
@@ -127,6 +131,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             node_tap = tap(node_id)
             for port in ntype.output_ports(node.params):
                 children.setdefault(port, []).append(node_tap)
+        if trace is not None:
+            for port in ntype.output_ports(node.params):
+                children[port] = [trace.output(node_id, port, fanout(children.get(port, [])))]
         executor = operator(node.type).get_executor(node, ctx, children)
         if tap is not None and not ntype.outputs:
             executor = _tapped(executor, tap(node_id))
@@ -142,6 +149,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             inputs_of[node_id] = executor
         elif ntype.inputs:
             inputs_of[node_id] = {port: executor for port in ntype.inputs}
+        if trace is not None and node_id in inputs_of:
+            inputs_of[node_id] = {port: trace.input(node_id, port, ex)
+                                  for port, ex in inputs_of[node_id].items()}
 
         for port in ntype.inputs:
             topic = repartitions.get((node_id, port))

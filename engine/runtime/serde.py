@@ -42,6 +42,43 @@ class SerdeError(ValueError):
     """A record that cannot be decoded or encoded in its format."""
 
 
+class OutputTooLargeError(SerdeError):
+    """An output record larger than the producer may send (``message.max.bytes``)."""
+
+
+MESSAGE_MAX_BYTES = 1_000_000  # librdkafka's default message.max.bytes
+
+
+def message_max_bytes(client_config: dict | None) -> int:
+    try:
+        return int((client_config or {}).get("message.max.bytes", MESSAGE_MAX_BYTES))
+    except (TypeError, ValueError):
+        return MESSAGE_MAX_BYTES
+
+
+def too_large(key: bytes | None, value: bytes | None, limit: int) -> OutputTooLargeError:
+    size = len(key or b"") + len(value or b"")
+    return OutputTooLargeError(f"the encoded record is {size:,} bytes, more than message.max.bytes "
+                               f"({limit:,}); it was not sent")
+
+
+def measured(encode: Callable[[Any], bytes | None], limit: int) -> Callable[[Any], bytes | None]:
+    """``encode`` preceded by measuring the value's logical size (engine.model.guards), for
+    sinks whose input could be a huge structure of aliased parts: such a value is refused
+    before encoding it could exhaust memory (orjson aborts when an allocation fails)."""
+    from engine.model.guards import ExpressionLimitError, size_of
+
+    def encode_measured(value: Any) -> bytes | None:
+        try:
+            size_of(value, limit)
+        except ExpressionLimitError:
+            raise OutputTooLargeError(f"the record is larger than message.max.bytes ({limit:,} "
+                                      "bytes) once encoded; it was not sent") from None
+        return encode(value)
+
+    return encode_measured
+
+
 def _decode_string(data: bytes | None) -> Any:
     if data is None:
         return None

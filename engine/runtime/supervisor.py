@@ -20,7 +20,8 @@ from engine.cluster.broker import in_launcher_thread
 from engine.model import fileformat
 from engine.model.topology import Topology
 
-EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "dashboards", "finished")
+EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "dashboards", "state",
+               "finished")
 MAX_LINES_PER_BATCH = 500
 DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever the input rate
 
@@ -73,6 +74,12 @@ class RunSupervisor:
         """Ask for samples of the records passing ``node_id`` (None: no preview)."""
         if self._conn is not None:
             self._send(("preview", node_id))
+
+    def request_state(self, request: dict) -> None:
+        """Ask for a page of a stateful node's state (engine.runtime.state_view.state_reply);
+        the answer comes back as a "state" event, the run going on meanwhile."""
+        if self._conn is not None:
+            self._send(("state", dict(request)))
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the run to stop cleanly (flush and commit); kill it if it does not in time."""
@@ -215,6 +222,10 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
                 run.stop()
             elif message[0] == "preview":
                 state["preview"] = message[1]
+            elif message[0] == "state":  # read here, beside the run's thread: no pause
+                from engine.runtime.state_view import state_reply
+
+                send("state", state_reply(topology, run.stores.stores, message[1]))
 
     threading.Thread(target=control, name="control", daemon=True).start()
     result_metrics = None

@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 import resources
 from engine.model import fileformat
+from engine.model.alerts import default_rules
 from engine.model.catalogue import NODE_TYPES
 from engine.model.problems import Problem
 from engine.model.topology import Edge, ModelError, Node, Topology
@@ -91,7 +92,7 @@ class TopologyDocument(QObject):
         self.revalidate()
 
     def new_empty(self) -> None:
-        self.set_topology(Topology("untitled", {}))
+        self.set_topology(Topology("untitled", {"alerts": default_rules()}))
 
     def new_from_demo(self) -> None:
         topology, problems = fileformat.read(resources.DEMO_TOPOLOGY)

@@ -21,6 +21,7 @@ from engine.cluster.admin import ClusterClient
 from engine.cluster.broker import BrokerError, SandboxBroker
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
+from engine.runtime.instances import InstanceGroup
 from engine.runtime.supervisor import RunSupervisor
 from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
@@ -43,6 +44,7 @@ class RunController(QObject):
     deadLettersReceived = Signal(list)  # [{node, error, topic, partition, offset, key, value}]
     samplesReceived = Signal(str, list)  # node_id, records
     dashboardsReceived = Signal(dict)  # {node_id: changes} (engine.runtime.dashboard), at most 2/s
+    stateReceived = Signal(dict)  # a page of a node's state (engine.runtime.state_view.state_reply)
     runFinished = Signal(object)  # final metrics or None
     groupStatus = Signal(str, str, str)  # group, OK/WARN/STALL, reason
     resetFinished = Signal(list)  # problems as sentences (empty: done)
@@ -63,6 +65,7 @@ class RunController(QObject):
         self.supervisor: RunSupervisor | None = None
         self.group_id = ""
         self.preview_node: str | None = None
+        self.instances = 1  # worker processes per run (1-16)
         self.throughput = SeriesSet()  # records/s out per node, epoch seconds on x
         self.last_snapshot: dict | None = None
         self.lag = GroupLagHistory()
@@ -182,9 +185,13 @@ class RunController(QObject):
         def on_event(kind: str, payload: Any) -> None:  # the supervisor's thread
             self._eventArrived.emit(serial, kind, payload)
 
-        self.supervisor = RunSupervisor(topology, bootstrap, on_event, client_config=self.client_config(),
-                                        metrics_interval_s=self.metrics_interval_s,
-                                        sample_size=self.sample_size)
+        options = {"client_config": self.client_config(), "metrics_interval_s": self.metrics_interval_s,
+                   "sample_size": self.sample_size}
+        if self.instances > 1:  # worker processes in one consumer group (engine.runtime.instances)
+            self.supervisor = InstanceGroup(topology, bootstrap, on_event, instances=self.instances,
+                                            **options)
+        else:
+            self.supervisor = RunSupervisor(topology, bootstrap, on_event, **options)
         self.supervisor.start()
         if self.preview_node:
             self.supervisor.preview(self.preview_node)
@@ -202,6 +209,18 @@ class RunController(QObject):
             return
         self._set_status(STOPPING, "flushing and committing")
         self._background(sup.stop, name="run-stop")
+
+    def request_state(self, request: dict) -> int:
+        """Ask the run's workers for a page of a node's state; each answers with
+        ``stateReceived`` (several instances: one page each, of their partitions). Returns
+        how many workers were asked."""
+        sup = self.supervisor
+        if sup is None or self.status in (STOPPED, FAILED):
+            return 0
+        workers = getattr(sup, "supervisors", None) or [sup]
+        for worker in workers:
+            worker.request_state(request)
+        return len(workers)
 
     def set_preview_node(self, node_id: str | None) -> None:
         self.preview_node = node_id or None
@@ -256,6 +275,8 @@ class RunController(QObject):
             self.deadLettersReceived.emit(list(payload))
         elif kind == "dashboards":
             self.dashboardsReceived.emit(dict(payload))
+        elif kind == "state":
+            self.stateReceived.emit(dict(payload))
         elif kind == "samples":
             node_id, records = payload
             if node_id == self.preview_node:

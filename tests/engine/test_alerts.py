@@ -116,7 +116,7 @@ def test_describe_says_the_rule_in_words():
     assert describe({"name": "x", "when": "lag_records", "node": "orders", "above": 1000}) == \
         "lag (records) of orders above 1000 for 30s"
     assert describe({"name": "x", "when": "rate_below", "node": "orders", "below": 2, "for": "1m"}) == \
-        "orders: records/s in below 2 for 1m"
+        "records/s in of orders below 2 for 1m"
 
 
 # -- evaluation ---------------------------------------------------------------------------

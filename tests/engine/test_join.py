@@ -148,18 +148,24 @@ def test_inner_stream_join_never_emits_unmatched_records():
     assert outputs(run) == []
 
 
-def test_stream_join_late_records_are_dropped_and_buffers_expire():
+def test_stream_join_a_late_record_still_joins_what_the_other_side_keeps():
     run = LocalRun(topology("left", window="10ms"))
     left(run, "a", "La", 0)
-    right(run, "a", "Rz", 40)  # stream time 40
-    left(run, "a", "Late", 29)  # 29 + 10 < 40: its window closed before it arrived
-    assert run.metrics["j"].late == 1
-    assert ("a", {"l": "Late", "r": None}, 29) not in outputs(run)
-    left(run, "a", "L30", 30)  # on time, matches R40
-    assert outputs(run)[-1] == ("a", {"l": "L30", "r": "Rz"}, 40)
+    right(run, "a", "R40", 40)  # stream time 40: La's window closed unmatched, emitted first
+    assert outputs(run) == [("a", {"l": "La", "r": None}, 0)]
+    right(run, "a", "R5", 5)  # late, but the left side (its time 0) still keeps La
+    assert outputs(run)[1:] == [("a", {"l": "La", "r": "R5"}, 5)]
+    assert run.metrics["j"].late == 1  # R5 is too old to be kept: 5 <= 40 - 2 * 10
+    left(run, "a", "L6", 6)  # R5 was not kept; L6's window has passed: unmatched at once
+    assert outputs(run)[2:] == [("a", {"l": "L6", "r": None}, 6)]
+    right(run, "a", "R14", 14)  # R14 is not kept either, but joins L6
+    assert outputs(run)[3:] == [("a", {"l": "L6", "r": "R14"}, 14)]
     right(run, "z", "Rz", 1000)
+    left(run, "y", "Ly", 1000)  # each side forgets by its own time
     store = run.stores[("j", 0)]
-    assert sorted(k for k, _ in store.items()) == ["#stream_time", 'R:"z":1000:0']
+    assert sorted(k for k, _ in store.items()) == ["#time:L", "#time:R", 'L:"y":1000:0',
+                                                   'R:"z":1000:0']
+    assert len(outputs(run)) == 4
 
 
 def test_records_with_equal_timestamps_are_all_kept():
@@ -211,7 +217,7 @@ def with_jitter(records, seed=2):
 
 @pytest.mark.parametrize("mode", ["inner", "left"])
 def test_stream_join_restart_from_copied_stores(mode):
-    topo = topology(mode, window="6ms")
+    topo = topology(mode, window="3ms")
     records = with_jitter(random_sides(seed=8))
     whole = LocalRun(topo, partitions=2)
     feed(whole, records)

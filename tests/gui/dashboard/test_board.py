@@ -46,7 +46,7 @@ def test_bars_are_the_newest_window_largest_first_with_bad_values_last():
 
 
 def test_lines_are_one_per_key_over_window_start_with_gaps_for_bad_values():
-    field, data = lines(DashboardSpec("d", "Revenue", "line", ("revenue",)), windowed())
+    _field, data = lines(DashboardSpec("d", "Revenue", "line", ("revenue",)), windowed())
     assert data["books"] == ([0.0, 60.0], [10, 50]) and data["toys"] == ([0.0, 60.0], [30, 20])
     xs, ys = data["home"]
     assert xs == [60.0] and math.isnan(ys[0])
