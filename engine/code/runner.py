@@ -116,8 +116,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             gc.collect()
             broker.stop()
     if args.metrics_out:
-        Path(args.metrics_out).write_text(json.dumps({**result.metrics, "alerts": alerts.alerts()}, indent=2)
-                                          + "\n", encoding="utf-8")
+        metrics = {**result.metrics, "alerts": alerts.alerts()} if alerts.active else result.metrics
+        Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if result.status == "failed":
         print(f"failed: {result.reason}", file=sys.stderr)
         return EXIT_FAILED

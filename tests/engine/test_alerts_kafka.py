@@ -193,3 +193,52 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
         ("failing", "firing"), ("failing", "resolved"), ("stuck", "firing"), ("stuck", "resolved")}
     assert hook.bodies[0].keys() == {"application_id", "rule", "state", "time_ms", "value", "node"}
     assert any(line.startswith("alert firing: failing at node ratio") for line in logged), logged
+
+
+@pytest.mark.kafka
+def test_run_command_logs_transitions_and_writes_them_to_metrics_out(bootstrap, unique, tmp_path):
+    """``topology-studio run``: a generator that stops after its limit goes quiet; the rule
+    fires (a log line, the webhook) and is listed in --metrics-out's alerts."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engine.model import fileformat
+
+    root = Path(__file__).resolve().parents[2]
+    hook = Hook()
+    t = Topology(f"alerts-cli-{unique}", {
+        "alerts": [{"name": "generator quiet", "when": "rate_below", "node": "gen", "below": 1, "for": "1s"}],
+        "alert_webhook": hook.url, "publish_metrics": False})
+    t.add_node(Node("gen", "generator_source", {"topic": f"alerts-cli-{unique}", "rate": 200, "limit": 100,
+                                                "seed": 1}))
+    t.add_node(Node("out", "kafka_sink", {"topic": f"alerts-cli-out-{unique}"}))
+    t.add_edge(Edge("gen", "out"))
+    path = tmp_path / "quiet.topology.json"
+    fileformat.write(t, path)
+    metrics = tmp_path / "metrics.json"
+    try:
+        done = subprocess.run([sys.executable, "-m", "gui.launcher", "run", str(path), "--bootstrap", bootstrap,
+                               "--max-seconds", "12", "--metrics-out", str(metrics)],
+                              cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                              capture_output=True, text=True, timeout=90, check=False)
+    finally:
+        hook.close()
+    assert done.returncode == 0, done.stderr
+    alerts = json.loads(metrics.read_text())["alerts"]
+    assert alerts and alerts[-1]["rule"] == "generator quiet" and alerts[-1]["state"] == "firing"
+    assert alerts[-1].keys() == {"rule", "state", "time_ms", "value"}
+    assert "alert firing: generator quiet at node gen, value 0" in done.stderr
+    # Posted: every transition but a firing within a minute of the last posted one (and its
+    # resolve). The generator is also quiet before the run has joined its group, so the rule
+    # may fire, resolve and fire again within the run.
+    expected, last_posted, posting = [], None, False
+    for a in alerts:
+        if a["state"] == "firing":
+            posting = last_posted is None or a["time_ms"] - last_posted >= 60_000
+            last_posted = a["time_ms"] if posting else last_posted
+        if posting:
+            expected.append((a["rule"], a["state"], a["time_ms"], a["value"]))
+    assert [(b["rule"], b["state"], b["time_ms"], b["value"]) for b in hook.bodies] == expected
+    assert all(b["application_id"] == t.name and b["node"] == "gen" for b in hook.bodies)
