@@ -7,7 +7,7 @@ Without ``window`` (a KStream-KTable join): the right input is materialised as a
 its latest value per key, a None value deleting the key (a tombstone); right records emit
 nothing. Each left record looks its key up: ``inner`` emits only on a hit, ``left`` emits
 with ``right`` None on a miss. The output timestamp is the left record's. A left record
-without a key matches nothing.
+without a key matches nothing; one without a value is skipped.
 
 With ``window`` (a KStream-KStream join): ``stream_join``, as Kafka Streams'
 ``KStreamKStreamJoin``.
@@ -45,6 +45,8 @@ def _table_join(node_id, ctx, fn, left_mode, child):
     def left(record: Record) -> None:
         metrics.in_ += 1
         key = record.key
+        if record.value is None:
+            return  # a stream record without a value joins nothing, as in Kafka Streams
         try:
             right = None if key is None else \
                 store_of(node_id, record.partition).get("t:" + state_key(key))

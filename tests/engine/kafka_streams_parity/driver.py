@@ -108,9 +108,10 @@ class Driver:
             out.append((json.loads(m.key()), value, m.timestamp()[1]))
         return out
 
-    def windowed(self, field: str = "count") -> list[tuple]:
+    def windowed(self, field="count") -> list[tuple]:
         """New aggregate outputs as Kafka Streams' ``Windowed.toString()`` keys: ``[key@start/end]``,
-        with ``field`` of the value (None for a retraction), and the timestamp.
+        with ``field`` of the value (a function of the value when callable; None for a
+        retraction), and the timestamp.
 
         Difference: the engine's output key is the group key alone; the window is in the value
         (or, for a retraction, in the ts.window_start/ts.window_end headers)."""
@@ -122,7 +123,8 @@ class Driver:
                 start, end, value = int(headers["ts.window_start"]), int(headers["ts.window_end"]), None
             else:
                 row = json.loads(m.value())
-                start, end, value = row["window_start"], row["window_end"], row[field]
+                start, end = row["window_start"], row["window_end"]
+                value = field(row) if callable(field) else row[field]
             out.append((f"[{key}@{start}/{end}]", value, m.timestamp()[1]))
         return out
 
@@ -177,13 +179,31 @@ def table_join(mode: str = "inner") -> Topology:
     return b.build()
 
 
-def windowed_count(window: dict, emit: str = "update", topic: str = "input") -> Topology:
-    """groupByKey().windowedBy(window).count(), string keys and values, to out."""
+def windowed_count(window: dict | None, emit: str = "update", topic: str = "input",
+                   aggregations: list | None = None) -> Topology:
+    """groupByKey().windowedBy(window).count() (or ``aggregations``), string keys and values,
+    to out."""
     b = StreamsBuilder("ks-windowed-count")
     b.stream(topic, name="src", key_format="string", value_format="string") \
-        .aggregate([{"name": "count", "fn": "count"}], name="agg", window=window, emit=emit) \
+        .aggregate(aggregations or [{"name": "count", "fn": "count"}], name="agg", window=window,
+                   emit=emit) \
         .to("out", name="out", key_format="string", value_format="json")
     return b.build()
+
+
+# MockAggregator.TOSTRING_ADDER (agg + "+" + value): the engine has no string concatenation,
+# so the ports aggregate what it shows, how many values and their sum, and compare those.
+ADDER = [{"name": "n", "fn": "count"}, {"name": "sum", "fn": "sum", "expr": "int(value)"}]
+
+
+def adder(text: str) -> tuple[int, int]:
+    """What an aggregate of ADDER gives for Kafka Streams' ``"0+2+2+1"`` (or ``"+2+2+1"``)."""
+    values = [int(v) for v in text.split("+")[1:]]
+    return len(values), sum(values)
+
+
+def adder_row(row: dict) -> tuple[int, int]:
+    return row["n"], row["sum"]
 
 
 def as_if_cached(records: list[tuple]) -> list[tuple]:
