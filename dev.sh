@@ -2,6 +2,8 @@
 # Set-up and entry points for a fresh Debian/Ubuntu machine.
 #   ./dev.sh app    install what is missing, then open the app on the sandbox broker
 #   ./dev.sh test   install what is missing, then run the whole test suite
+#   ./dev.sh package  install what is missing (PyInstaller), then build dist/topology-studio/
+#                     and dist/topology-studio-<version>-linux-x86_64.tar.gz (packaging/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -55,13 +57,21 @@ case "${1:-}" in
         ;;
     test)
         shift
-        install_debs $QT_DEBS
+        install_debs $QT_DEBS binutils  # binutils: tests/packaging builds the packaged app
         install_python
         "$VENV/bin/lint-imports"
         QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
         ;;
+    package)
+        shift
+        # binutils: PyInstaller reads libraries' links with objdump; the screen libraries go in
+        # the folder, so the app opens a window where they are not installed.
+        install_debs $QT_DEBS $SCREEN_DEBS binutils
+        install_python
+        exec "$VENV/bin/python" packaging/build.py "$@"  # installs PyInstaller when missing
+        ;;
     *)
-        echo "usage: ./dev.sh app [FILE] | ./dev.sh test [PYTEST ARGS]" >&2
+        echo "usage: ./dev.sh app [FILE] | ./dev.sh test [PYTEST ARGS] | ./dev.sh package" >&2
         exit 2
         ;;
 esac
