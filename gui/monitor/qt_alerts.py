@@ -98,6 +98,11 @@ class AlertMonitor(QObject):
         self.evaluator.observe_lag({(p.topic, p.partition): (p.committed, p.high)
                                     for p in history.partitions})
 
+    def observe_fleet(self, summary: dict) -> None:
+        """The run's instances as the fleet watcher reads them (``status --json``'s shape)."""
+        if self.evaluator is not None and summary.get("application_id") == self.application_id:
+            self.evaluator.observe_instances(list(summary.get("instances") or []))
+
     def evaluate(self, now: float | None = None) -> list[Transition]:
         if self.evaluator is None:
             return []
@@ -376,6 +381,13 @@ def install_alerts(window) -> Alerts:
         if menu is not None and action.text().replace("&", "") == "View":
             menu.addAction(dock.toggleViewAction())
             break
+    # The fleet (gui.fleet) is installed after us: follow its watcher for instance_lost.
+    def follow_fleet() -> None:
+        fleet = getattr(window, "fleet", None)
+        if fleet is not None and hasattr(fleet, "watcher"):
+            fleet.watcher.updated.connect(monitor.observe_fleet)
+
+    QTimer.singleShot(0, follow_fleet)
     # Node items are made again when the topology is replaced or a node renamed: mark again.
     window.document.topology_replaced.connect(lambda _t: QTimer.singleShot(
         0, lambda: mark_alerts(window.scene, monitor.firing_nodes())))

@@ -134,3 +134,25 @@ def test_rules_are_edited_in_the_inspector_with_nothing_selected(window, qtbot):
     assert editor.rows[0].node.currentText() == "the consumer group"
     assert editor.rows[0].threshold.isHidden()  # group_status takes no threshold
     qtbot.waitUntil(lambda: inspector.fields["alerts"].problem.isHidden())
+
+
+def test_instance_lost_follows_the_fleet_watcher(window, qtbot):
+    from PySide6.QtCore import SIGNAL
+
+    watcher = window.fleet.watcher
+    qtbot.waitUntil(lambda: watcher.receivers(SIGNAL("updated(QVariantMap)")) >= 2)  # fleet + alerts
+    window.document.set_setting("alerts", [{"name": "lost", "when": "instance_lost", "for": "1s"}])
+    controller, monitor = window.monitor.controller, window.alerts.monitor
+    controller._set_status("starting", "")
+    app_id = window.document.topology.name
+    a = {"instance": "a", "status": "running", "alive": True}
+    b = {"instance": "b", "status": "running", "alive": True}
+    now = time.monotonic()
+    monitor.observe_fleet({"application_id": app_id, "instances": [a, b]})
+    assert monitor.evaluate(now) == []
+    monitor.observe_fleet({"application_id": "someone-else", "instances": []})  # not ours: ignored
+    monitor.observe_fleet({"application_id": app_id, "instances": [a, {**b, "alive": False}]})
+    monitor.evaluate(now + 1)
+    fired = monitor.evaluate(now + 2.5)
+    assert [(t.rule, t.state, t.value) for t in fired] == [("lost", "firing", 1)]
+    controller._set_status("stopped", "")
