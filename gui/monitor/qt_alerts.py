@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSystemTrayIcon,
     QTableView,
     QToolButton,
@@ -229,6 +230,8 @@ class QtAlertsWidget(QWidget):
         self.model = AlertTableModel(self)
         self.summary = QLabel()
         self.summary.setObjectName("alertsSummary")
+        # Elided by its width rather than widening the bottom dock area (and the window).
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         clear = QToolButton()
         clear.setText("Clear")
         clear.setToolTip("Forget the resolved alerts shown here")
@@ -300,6 +303,7 @@ class QtAlertsWidget(QWidget):
             text = f"<span style='color:{theme.OK.name()}'>✔ nothing firing</span> " \
                    f"<span style='color:#8b93a3'>({rules} rule{'s' if rules != 1 else ''} watched)</span>"
         self.summary.setText(text)
+        self.summary.setToolTip(", ".join(sorted(self.model.firing)) if n else "")
 
 
 class AlertNotifier(QObject):
