@@ -87,6 +87,19 @@ def _processes_under(folder: Path) -> list[str]:
     return found
 
 
+def _children(pid: int) -> list[str]:
+    """Command lines of the processes whose parent is ``pid``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 SMALL = {
     "format": "topology-studio/1", "name": "packaged-check",
     "settings": {"processing_guarantee": "at_least_once"},
@@ -189,6 +202,70 @@ def test_window_opens_on_an_x_screen(exe, home, tmp_path):
                           env=bare_env(home), capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert shot.stat().st_size > 20_000
+
+
+@pytest.fixture
+def x_display():
+    """A virtual X screen of our own (Xvfb picks a free display number)."""
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.skip("Xvfb and xdotool are needed to press Run in the packaged app's window")
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24",
+                               "-nolisten", "tcp"], pass_fds=(write,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        number = fh.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_run_from_the_window_in_a_worker_process(exe, dist, home, tmp_path, x_display):
+    """Run (F5) starts the run's worker: in the packaged app, the executable spawned again
+    with --multiprocessing-fork. It runs the topology on the bundled broker until Stop."""
+    out = tmp_path / "paid.jsonl"
+    nodes = [dict(n) for n in SMALL["nodes"]]
+    nodes[0]["params"] = {**nodes[0]["params"], "limit": None, "rate": 50}
+    nodes[-1]["params"] = {"path": str(out)}
+    source = tmp_path / "gui.topology.json"
+    source.write_text(json.dumps({**SMALL, "name": "packaged-gui-check", "nodes": nodes}))
+    env = bare_env(home, DISPLAY=x_display)
+    app = subprocess.Popen([str(exe), str(source)], cwd=tmp_path, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def xdotool(*args: str) -> str:
+        return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
+                              timeout=60, check=True).stdout
+
+    def children() -> list[str]:
+        return _children(app.pid)
+
+    try:
+        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[-1]
+        xdotool("windowfocus", "--sync", window)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 3):
+            if not any("--multiprocessing-fork" in c for c in children()):
+                xdotool("key", "--window", window, "F5")  # again, should the broker still be starting
+            time.sleep(1)
+        assert out.exists() and out.read_text().count("\n") >= 3, children()
+        assert any(c.startswith(str(exe)) and "--multiprocessing-fork" in c for c in children())
+        xdotool("key", "--window", window, "shift+F5")
+        deadline = time.monotonic() + 30
+        while any("--multiprocessing-fork" in c for c in children()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any("--multiprocessing-fork" in c for c in children()), "Stop left the worker running"
+        xdotool("key", "--window", window, "ctrl+q")
+        assert app.wait(30) == 0, app.stderr.read()[-3000:]
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+    time.sleep(0.5)
+    assert not _processes_under(dist), "the app left processes behind"
 
 
 def test_tarball_installs_for_the_user_and_uninstalls(dist, home, tmp_path):
