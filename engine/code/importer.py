@@ -379,7 +379,7 @@ class _Reader(ScriptChecks):
             return fn(*args, **kwargs)
         except ModelError as exc:
             self.fail(node, str(exc))
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             self.fail(node, f"{label}() cannot take these arguments: {detail}")
 

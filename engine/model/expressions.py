@@ -235,6 +235,12 @@ def compile_expression(source: str, names: tuple[str, ...] = RECORD_NAMES) -> Ex
         raise ExpressionError("the expression is empty")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ExpressionError("the expression holds a lone surrogate (\\ud800-\\udfff), "
+                                  "which is not text", exc.start) from None
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:

@@ -388,6 +388,11 @@ _SCALAR_CONSTANTS = (str, int, float, bool, type(None), bytes)
 
 
 def _scalar_constant(node: ast.AST) -> bool:
+    """A constant whose comparison with anything is cheap: a scalar, or a short literal tuple,
+    list or set of scalars (``region in ('eu', 'us')``)."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return len(node.elts) <= 64 and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, _SCALAR_CONSTANTS) for e in node.elts)
     return isinstance(node, ast.Constant) and isinstance(node.value, _SCALAR_CONSTANTS)
 
 

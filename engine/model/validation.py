@@ -6,6 +6,7 @@ and their params against the catalogue, durations, windows and expressions.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -187,10 +188,21 @@ def _short(value: Any) -> str:
 
 
 def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
+    if isinstance(value, str):
+        return _text_expr_message(value, tuple(names))
     try:
         compile_expression(value, names)
     except ExpressionError as exc:
-        return f"{exc.message} in {value!r}" if isinstance(value, str) else exc.message
+        return exc.message
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # a file repeating an expression on many nodes checks it once
+def _text_expr_message(value: str, names: tuple[str, ...]) -> str | None:
+    try:
+        compile_expression(value, names)
+    except ExpressionError as exc:
+        return f"{exc.message} in {value!r}"
     return None
 
 

@@ -136,8 +136,28 @@ ENCODERS: dict[str, Callable[[Any], bytes | None]] = {
     "string": _encode_string, "json": _encode_json, "bytes": _encode_bytes}
 
 
+SHOW_LIMIT_STEPS = 1_000_000  # about 10 MB of text: more is never shown or logged
+TOO_LARGE_TO_SHOW = "(a value too large to show)"
+
+
+def too_large_to_show(value: Any) -> bool:
+    """Whether a structure is too large to write as text: a few aliased lists can stand for
+    terabytes, and orjson aborts the process when an allocation fails."""
+    if type(value) not in (list, dict, tuple, set):
+        return False
+    from engine.model.guards import ExpressionLimitError, size_of
+
+    try:
+        size_of(value, SHOW_LIMIT_STEPS)
+    except ExpressionLimitError:
+        return True
+    return False
+
+
 def to_json_text(value: Any) -> str:
     """Any value as compact JSON for logs and files (bytes shown as text where they decode)."""
+    if too_large_to_show(value):
+        return _dumps(TOO_LARGE_TO_SHOW)
     try:
         return _dumps(value)
     except (TypeError, ValueError):

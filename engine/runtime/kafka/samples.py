@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from engine.runtime.serde import DECODERS, ENCODERS
+from engine.runtime.serde import DECODERS, ENCODERS, TOO_LARGE_TO_SHOW, too_large_to_show
 
 _json = ENCODERS["json"]
 _unjson = DECODERS["json"]
@@ -40,6 +40,8 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
+    if too_large_to_show(value):
+        return TOO_LARGE_TO_SHOW
     try:
         return _unjson(_json(value))
     except Exception:  # noqa: BLE001

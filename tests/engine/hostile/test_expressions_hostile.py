@@ -1,0 +1,142 @@
+"""Hostile expressions: each is refused when the topology is checked, or bounded per record
+(SPEC §11): it raises ExpressionLimitError (dead-lettered with its message) in well under a
+second, never running for minutes or building gigabytes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.model.expressions import (
+    BudgetExceededError,
+    ExpressionError,
+    ExpressionLimitError,
+    compile_expression,
+)
+from engine.model.guards import MAX_STEPS
+
+LONG = "x" * 5000
+
+# (expression, value) pairs that must be refused or stopped
+CORPUS = [
+    # loops: nested comprehensions over long text
+    ("[a + b for a in value for b in value]", LONG),
+    ("[[c for c in value] for a in value for b in value]", "x" * 300),
+    ("[x for x in value for y in value for z in value]", list(range(200))),
+    ("sum(1 for a in value for b in value for c in value)", "y" * 500),
+    ("len([1 for a in value for b in value])", "y" * 2000),
+    ("{a: b for a in value for b in value}", list(range(2000))),
+    # round with a huge ndigits (10 ** ndigits would be computed)
+    ("round(value, 10**8)", 5.0),
+    ("round(value, -10**8)", 5.5),
+    # str() of a small list of aliased big lists
+    ("str([value * 1000] * 1000)", [0]),
+    ("str([[value] * 1000] * 1000)", [0] * 1000),
+    ("len(str(value))", [[[0] * 100] * 100] * 100),
+    ("f'{value}'", [[[0] * 100] * 100] * 100),
+    ("'%s' % (value,)", [[[0] * 100] * 100] * 100),
+    # %-format amplification, also with the width behind a mapping key with nested parentheses
+    ("'%(a(b)c)999999s' % value", {"a(b)c": 1}),
+    ("value % {'a(b)c': 1}", "%(a(b)c)999999s"),
+    ("value % {'k': 1}", "%(k)*s"),
+    ("value % (1,)", "%.99999999f"),
+    # comparing and sorting aliased lists
+    ("value == [[[0] * 100] * 100] * 100", [[[0] * 100] * 100] * 100),
+    ("value[0] == value[1]", [[[[0] * 100] * 100] * 100, [[[0] * 100] * 100] * 100]),
+    ("sorted(value)", [[[0] * 100] * 100] * 100),
+    ("max(value)", [[[0] * 100] * 100] * 100),
+    ("value in [value]", [[[0] * 100] * 100] * 100),
+    ("value.count(value[0])", [[[0] * 1000] * 1000] * 2),
+    ("set(value)", [(0,) * 1000] * 1000),
+    # quadratic codecs
+    ("value.decode('punycode')", b"a" * 100_000 + b"-" + b"b" * 1000),
+    ("value.decode('idna')", b"a" * 100_000),
+    # building: repetition, joining, replacing of input-sized text
+    ("value * 1000", "x" * 10_000),
+    ("[value] * 1000", ["x" * 1000] * 1000),
+    ("value.replace('', value)", "x" * 10_000),
+    ("value.join(value)", "x" * 10_000),
+    ("sum([[value]] * 1000, [])", [0] * 10_000),
+    ("[value, value, value, value] * 10**6", 1),
+    ("[value, value] * 400_000", [0, 0]),
+]
+
+
+@pytest.mark.parametrize(("source", "value"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_hostile_expression_is_refused_or_bounded(source, value):
+    start = time.monotonic()
+    try:
+        expr = compile_expression(source)
+    except ExpressionError as exc:
+        assert exc.message  # refused when the topology is validated, with a sentence
+        return
+    with pytest.raises(ExpressionLimitError) as info:
+        expr(None, value, 0, {})
+    assert str(info.value)
+    assert time.monotonic() - start < 2, "a hostile record must be stopped quickly"
+
+
+def test_the_budget_counts_loop_steps_not_calls():
+    expr = compile_expression("len([a for a in value for b in value])")
+    expr(None, "x" * 900, 0, {})  # 900 + 900 * 900 = 810,900 steps: within the budget
+    with pytest.raises(BudgetExceededError, match="1,000,000 steps"):
+        expr(None, "x" * 1100, 0, {})  # 1,211,100 steps
+
+
+def test_each_record_gets_a_fresh_budget():
+    expr = compile_expression("len([a for a in value for b in value])")
+    for _ in range(50):  # 50 x 810,900 steps: only the per-record budget matters
+        assert expr(None, "x" * 900, 0, {}) == 810_000
+
+
+def test_a_failed_record_does_not_spend_the_next_ones_budget():
+    expr = compile_expression("len([a for a in value for b in value])")
+    with pytest.raises(BudgetExceededError):
+        expr(None, "x" * 2000, 0, {})
+    assert expr(None, "x" * 900, 0, {}) == 810_000
+
+
+def test_aliased_structures_cost_their_logical_size():
+    expr = compile_expression("str(value)")
+    small_but_aliased = [[0] * 1000] * 1001  # 1,001,001 elements once printed
+    with pytest.raises(BudgetExceededError):
+        expr(None, small_but_aliased, 0, {})
+    assert expr(None, [[0] * 1000] * 10, 0, {}).startswith("[[0, 0")
+
+
+def test_what_an_expression_returns_is_charged():
+    expr = compile_expression("[value for x in key]")  # 1,000 references to one big list
+    with pytest.raises(BudgetExceededError):
+        expr("k" * 1000, list(range(5000)), 0, {})
+
+
+def test_limits_are_in_the_budget_error_message():
+    assert MAX_STEPS == 1_000_000
+
+
+@pytest.mark.parametrize("source", [
+    "value['status'] == 'paid'",
+    "{'id': value['id'], 'n': len(value['items']), 'big': value['amount'] >= 100}",
+    "value['amount'] > 100 and value['region'] in ('eu', 'us')",
+])
+def test_plain_expressions_pay_nothing(source):
+    # no guarded operation: no budget, no extra call per record
+    assert not compile_expression(source).budgeted
+
+
+@pytest.mark.parametrize(("source", "value", "expected"), [
+    ("round(value, -3)", 123456, 123000),
+    ("round(value, 2)", 1.23456, 1.23),
+    ("round(value, -10**8)", 123456, 0),
+    ("round(value, 10**8)", 7, 7),
+    ("sorted(value)", [3, 1, 2], [1, 2, 3]),
+    ("'%(a)5s|' % value", {"a": "x"}, "    x|"),
+    ("value.decode('utf-8')", b"caf\xc3\xa9", "café"),
+    ("[x * 2 for x in value if x > 1]", [1, 2, 3], [4, 6]),
+    ("str(value)", [[1, 2]] * 3, "[[1, 2], [1, 2], [1, 2]]"),
+    ("value == [[0] * 10] * 10", [[0] * 10] * 10, True),
+    ("sum([[1], [2]], [])", None, [1, 2]),
+])
+def test_bounded_operations_still_give_python_results(source, value, expected):
+    assert compile_expression(source)(None, value, 0, {}) == expected
