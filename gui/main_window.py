@@ -42,6 +42,7 @@ from gui.monitor.qt_run_monitor import RunMonitor
 from gui.palette import PaletteWidget, QuickAddPopup
 from gui.recovery import RecoveryWriter
 from gui.settings import add_recent_file, app_settings, recent_files, remove_recent_file
+from gui.testrun.qt_test_run import install as install_test_run
 from gui.validation_panel import ValidationPanel
 
 APP_NAME = "Topology Studio"
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self._connect_monitor()
         self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
         self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
+        self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
 
         self._restore_window()
         self._on_problems_changed(d.problems)

@@ -72,21 +72,12 @@ def read_jsonl(path: str) -> list[InputRecord]:
     """The records of a JSON-lines file; blank lines are skipped."""
     try:
         with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+            text = f.read()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from None
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path} line {number}: not JSON ({exc})") from None
-        records.append(parse_record(obj, f"{path} line {number}"))
-    return records
+    return from_jsonl(text, path)
 
 
 def write_jsonl(path: str, records: Iterable[InputRecord]) -> None:
@@ -119,3 +110,42 @@ def order_inputs(inputs: dict[str, list[InputRecord]]) -> list[tuple[str, InputR
     """All inputs in timestamp order across sources, input order among equal timestamps."""
     flat = [(node_id, record) for node_id, records in inputs.items() for record in records]
     return sorted(flat, key=lambda item: item[1].timestamp)  # sorted() is stable
+
+
+def generated(topology: Topology, count: int, start_ms: int) -> dict[str, list[InputRecord]]:
+    """``count`` records per generator_source, as its generator makes them (profile, seed),
+    spaced by its rate from ``start_ms``: the demo's data without a broker."""
+    from engine.runtime.generator import EventFactory
+
+    out: dict[str, list[InputRecord]] = {}
+    for node in topology.nodes.values():
+        if node.type != "generator_source":
+            continue
+        params = node.params
+        factory = EventFactory(params.get("profile", "orders"), params.get("seed"))
+        rate = float(params.get("rate") or 50) or 50.0
+        records = []
+        for i in range(count):
+            ts = start_ms + int(i * 1000 / rate)
+            key, value = factory.next(ts)
+            records.append(InputRecord(value, key, ts))
+        out[node.id] = records
+    return out
+
+
+def to_jsonl(records: Iterable[InputRecord]) -> str:
+    return "".join(to_json_text(r.as_json()) + "\n" for r in records)
+
+
+def from_jsonl(text: str, where: str) -> list[InputRecord]:
+    """The records of JSON-lines text (an editor's, a file's); ``where`` names it in errors."""
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{where} line {number}: not JSON ({exc})") from None
+        records.append(parse_record(obj, f"{where} line {number}"))
+    return records
