@@ -23,6 +23,9 @@ class FieldListParamEditor(ParamEditor):
         self.list.setObjectName("fieldList")
         self.list.setUniformItemSizes(True)
         self.list.setToolTip("Check the fields to show, in the order they should appear")
+        self.list.setStyleSheet("QListWidget::indicator { width: 12px; height: 12px; border: 1px solid #5d6472;"
+                                " border-radius: 2px; background: #15181d; }"
+                                " QListWidget::indicator:checked { background: #3a7cc4; border-color: #3a7cc4; }")
         self.add_edit = QLineEdit(self)
         self.add_edit.setObjectName("addField")
         self.add_edit.setPlaceholderText("another field (Enter to add)")
@@ -73,7 +76,8 @@ class FieldListParamEditor(ParamEditor):
         finally:
             self.list.blockSignals(False)
         rows = min(MAX_ROWS_SHOWN, max(1, len(offered)))
-        self.list.setFixedHeight(rows * ROW_HEIGHT + 6)
+        row_height = self.list.sizeHintForRow(0) if offered else ROW_HEIGHT
+        self.list.setFixedHeight(rows * max(12, row_height) + 2 * self.list.frameWidth() + 4)
         self.list.setVisible(bool(offered))
         self.hint.setVisible(not self.field_names)
 

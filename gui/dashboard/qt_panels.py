@@ -34,7 +34,7 @@ from engine.runtime.dashboard import DashboardTable
 from gui import icons, theme
 from gui.dashboard import board as b
 from gui.monitor import qt_style
-from gui.monitor.qt_charts import QtChartLegendWidget, QtTimeChart, _compact, _nice_top
+from gui.monitor.qt_charts import QtChartLegendWidget, QtTimeChart, _blend, _compact, _nice_top
 
 PANEL_MIME = "application/x-topology-studio-dashboard-panel"
 TEXT = QColor("#d7dbe3")
@@ -42,6 +42,7 @@ MUTED = QColor("#8b93a3")
 FAINT = QColor("#2f3440")
 UP, DOWN = QColor("#57c28a"), QColor("#e05d5d")
 MAX_BARS = 12
+FEW_POINTS = 3
 
 
 def _font(size: float, bold: bool = False) -> QFont:
@@ -157,9 +158,11 @@ class QtKpiView(QtDashboardView):
         fill.lineTo(rect.right(), rect.bottom())
         fill.lineTo(rect.left(), rect.bottom())
         fill.closeSubpath()
-        shade = QColor(colour)
-        shade.setAlpha(45)
-        painter.fillPath(fill, shade)
+        # Opaque, pre-blended over the background: a translucent fill of this size costs
+        # most of a KPI panel's repaint on the raster engine.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.fillPath(fill, _blend(colour, 0.18))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(colour, 1.6))
         painter.drawPath(path)
 
@@ -229,7 +232,7 @@ class QtBarsView(QtDashboardView):
 
 class QtWindowLineChart(QtTimeChart):
     """Lines over window time, one per key, with the throughput chart's look and legend
-    signals; points marked, since windows are minutes apart."""
+    signals; the points of short lines marked, since windows are minutes apart."""
 
     def __init__(self, parent=None):
         super().__init__("", "", parent)
@@ -266,6 +269,11 @@ class QtWindowLineChart(QtTimeChart):
         for name, (xs, ys) in data.items():
             curve = self.curves.get(name) or self._add_curve(name)
             x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+            # A line of one window is a point: marked while a line has few points (markers
+            # cost four times the line's own drawing).
+            symbol = "o" if len(x) <= FEW_POINTS else None
+            if curve.opts["symbol"] != symbol:
+                curve.setSymbol(symbol)
             curve.setData(x, y)
             finite = y[np.isfinite(y)]
             values[name] = float(finite[-1]) if len(finite) else math.nan
