@@ -168,6 +168,14 @@ def test_stream_join_a_late_record_still_joins_what_the_other_side_keeps():
     assert len(outputs(run)) == 4
 
 
+def test_a_record_later_than_its_window_joins_what_the_other_side_still_keeps():
+    run = LocalRun(topology("inner", window="100ms"))
+    left(run, "k", "L", 1000)
+    right(run, "z", "Rz", 1101)  # stream time 1101: k@950's window ended before it
+    right(run, "k", "R", 950)
+    assert outputs(run) == [("k", {"l": "L", "r": "R"}, 1000)]
+
+
 def test_records_with_equal_timestamps_are_all_kept():
     run = LocalRun(topology("inner", window="0ms"))
     left(run, "a", "L1", 5)
