@@ -202,15 +202,17 @@ class KStream:
             group_by=group_by, window=window, aggregations=aggs, emit=emit))
 
     def join(self, table: "KStream", expr: str, *, name: str | None = None, mode: str | None = None,
-             window: str | None = None) -> "KStream":
+             window: str | None = None, grace: str | None = None) -> "KStream":
         """Join this stream (left) with ``table`` (right): a table join, or a stream-stream join
-        within ``window``. ``expr`` builds the output value from ``left`` and ``right``."""
-        return self.builder._add("join", name, _params(mode=mode, window=window, expr=expr),
+        within ``window`` (late records join until ``grace`` after it). ``expr`` builds the
+        output value from ``left`` and ``right``."""
+        return self.builder._add("join", name, _params(mode=mode, window=window, grace=grace,
+                                                       expr=expr),
                                  [(self, "left"), (table, "right")])
 
     def left_join(self, table: "KStream", expr: str, *, name: str | None = None,
-                  window: str | None = None) -> "KStream":
-        return self.join(table, expr, name=name, mode="left", window=window)
+                  window: str | None = None, grace: str | None = None) -> "KStream":
+        return self.join(table, expr, name=name, mode="left", window=window, grace=grace)
 
     def to(self, topic: str, *, name: str | None = None, key_format: str | None = None,
            value_format: str | None = None) -> None:

@@ -165,6 +165,9 @@ _TYPES = (
             ParamSpec("mode", "enum", default="inner", choices=("inner", "left")),
             ParamSpec("window", "duration", default=None,
                       help="Empty: the right side is a table. A duration: stream-stream join."),
+            ParamSpec("grace", "duration", default=None,
+                      help="Stream-stream joins: how long after its window a late record may "
+                           "still join (0 when empty)."),
             ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
         ),
         stateful=True,
