@@ -57,13 +57,18 @@ def size_of(files: list[Path]) -> int:
     return sum(p.stat().st_size for p in files)
 
 
-def venv_files(venv: Path) -> list[Path]:
-    """What a start from the venv can read: the venv, the project, the base Python."""
+def python_files() -> list[Path]:
+    """The Python this script (and the venv) runs on: its standard library and libpython."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     libdir = Path(sysconfig.get_config_var("LIBDIR") or "")
     libpython = libdir / (sysconfig.get_config_var("LDLIBRARY") or "")
-    return files_under(venv, ROOT / "engine", ROOT / "gui", ROOT / "resources", stdlib, libpython,
-                       Path(os.path.realpath(venv / "bin" / "python")))
+    own = [p for p in files_under(stdlib) if "site-packages" not in p.parts]  # not its packages
+    return own + files_under(libpython, Path(os.path.realpath(sys.executable)))
+
+
+def venv_files(venv: Path) -> list[Path]:
+    """What a start from the venv can read: the venv, the project, the base Python."""
+    return files_under(venv, ROOT / "engine", ROOT / "gui", ROOT / "resources") + python_files()
 
 
 def dependency_bytes() -> tuple[int, list[str]]:
@@ -166,10 +171,11 @@ def main() -> int:
     folder = size_of(kinds["packaged"][2])
     tarballs = sorted(args.packaged.parent.glob("topology-studio-*.tar.gz"))
     deps, names = dependency_bytes()
+    python = size_of(python_files())
     print(f"size: packaged folder {folder / 1e6:.0f} MB"
           + (f", tarball {tarballs[-1].stat().st_size / 1e6:.0f} MB" if tarballs else "")
           + f"; venv install {deps / 1e6:.0f} MB of packages ({len(names) - 1} distributions and "
-            f"the project) plus the Python it runs on")
+            f"the project) plus the Python it runs on ({python / 1e6:.0f} MB: stdlib, libpython)")
 
     times: dict[tuple[str, str], list[float]] = {(k, m): [] for k in kinds for m in ("cold", "warm")}
     try:
