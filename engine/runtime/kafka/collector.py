@@ -59,7 +59,9 @@ class RecordCollector:
         else:
             src = ("", -1, -1)
             key, value = ENCODERS["string"](record.key), ENCODERS["json"](record.value)
-        headers += [("ts.error", reason.encode()), ("ts.node", node_id.encode()),
+        # backslashreplace: an error may quote input text holding a lone surrogate
+        headers += [("ts.error", reason.encode(errors="backslashreplace")),
+                    ("ts.node", node_id.encode()),
                     ("ts.source.topic", src[0].encode()),
                     ("ts.source.partition", str(src[1]).encode()),
                     ("ts.source.offset", str(src[2]).encode())]
