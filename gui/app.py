@@ -51,6 +51,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    # The menu entry's id (packaging/topology-studio.desktop): Wayland matches the window to
+    # it, for the icon and the name in the task switcher.
+    app.setDesktopFileName("topology-studio")
     app.setWindowIcon(icons.app_icon())
     apply_theme(app)
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -76,3 +78,12 @@ def test_desktop_file_validate_accepts_the_entry():
     result = subprocess.run(["desktop-file-validate", str(PACKAGING / "topology-studio.desktop")],
                             check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_app_names_this_entry_as_its_desktop_file():
+    # In a process of its own: the app's theme must not leak into other tests' application.
+    code = "from gui.app import make_application; print(make_application([]).desktopFileName())"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (PACKAGING / "topology-studio.desktop").stem
