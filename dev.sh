@@ -57,7 +57,9 @@ case "${1:-}" in
         ;;
     test)
         shift
-        install_debs $QT_DEBS binutils  # binutils: tests/packaging builds the packaged app
+        # tests/packaging builds the packaged app (binutils) and presses Run in its window on a
+        # virtual screen (the screen libraries, xdotool)
+        install_debs $QT_DEBS $SCREEN_DEBS binutils xdotool
         install_python
         "$VENV/bin/lint-imports"
         QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
