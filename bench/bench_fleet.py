@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from engine.cluster.broker import SandboxBroker
@@ -54,7 +54,8 @@ def fill(bootstrap: str, topic: str, n: int) -> None:
                 break
             except BufferError:
                 producer.poll(0.05)
-    producer.flush(60)
+    while producer.flush(10) > 0:
+        pass  # every record in, however loaded the machine
 
 
 def cli_env() -> dict:
@@ -64,52 +65,70 @@ def cli_env() -> dict:
 # -- scale -------------------------------------------------------------------------------
 
 
+def _count_arrivals(bootstrap: str, topic: str, partitions: int, expect: int,
+                    timeout: float) -> tuple[float, float, int]:
+    """(first arrival, last arrival, count) of the records of ``topic``, read as they come."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "fetch.wait.max.ms": 10})
+    # Assigned, not subscribed: no group join to wait for before the first record.
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+    first = last = 0.0
+    count = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while count < expect and time.monotonic() < deadline:
+            msgs = [m for m in consumer.consume(5000, timeout=0.05) if m.error() is None]
+            if msgs:
+                now = time.monotonic()
+                first = first or now
+                last = now
+                count += len(msgs)
+    finally:
+        consumer.close()
+    return first, last, count
+
+
 def scale(bootstrap: str, records: int) -> None:
     tag = uuid.uuid4().hex[:6]
     src = f"scale-in-{tag}"
     create(bootstrap, src, 6)
     fill(bootstrap, src, records)
-    print(f"scale: {records:,} records on 6 partitions, stateless filter+map, "
-          f"{os.cpu_count()} cores (broker, instances and this script share them)")
+    expect = sum(1 for i in range(records) if i % 5)
+    print(f"scale: {records:,} records on 6 partitions, stateless filter+map ({expect:,} out), "
+          f"{os.cpu_count()} cores shared by the broker, the instances and this script")
     for count in (1, 2, 4):
         app = f"scale-{count}-{tag}"
+        out = f"{app}-out"
+        create(bootstrap, out, 6)
         b = StreamsBuilder(app)
         (b.stream(src, name="src").filter("value['status'] == 'paid'", name="paid")
-         .map("{'i': value['i'], 'amount': value['amount']}", name="slim").to(f"{app}-out", name="out"))
+         .map("{'i': value['i'], 'amount': value['amount']}", name="slim").to(out, name="out"))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "t.topology.json"
             fileformat.write(b.build(), path)
+            # Started together, the instances join the group's first generation together.
             procs = [subprocess.Popen([sys.executable, "-m", "gui.launcher", "run", str(path),
                                        "--bootstrap", bootstrap], cwd=ROOT, env=cli_env(),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                      for _ in range(count)]
-            reader = FleetReader(bootstrap, app, tail=100)
-            first = done_ms = None
-            deadline = time.monotonic() + 300
             try:
-                while time.monotonic() < deadline:
-                    reader.poll(0.2) if reader.found else reader.catch_up(2)
-                    instances = reader.fleet.instances.values()
-                    total = sum(i.nodes.get("src", {}).get("in", 0) for i in instances)
-                    if total > 0 and first is None:
-                        first = (max(i.last_seen_ms for i in instances), total)
-                    if total >= records:
-                        done_ms = max(i.last_seen_ms for i in instances)
-                        break
-            finally:
+                first, last, seen = _count_arrivals(bootstrap, out, 6, expect, 300)
+                reader = FleetReader(bootstrap, app, tail=100)
+                reader.catch_up()
+                shares = sorted(len(i.partitions.get(src, [])) for i in reader.fleet.live())
                 reader.close()
+            finally:
                 for p in procs:
                     p.terminate()
                 for p in procs:
                     p.wait(30)
-            if done_ms is None or first is None or done_ms <= first[0]:
-                print(f"  {count} instance(s): did not finish, or too fast to measure")
+            if seen < expect or last <= first:
+                print(f"  {count} instance(s): {seen:,} of {expect:,} outputs")
                 continue
-            # From the first report with input to the first report with everything: the
-            # records between them over the time between them (reports come once a second).
-            span = (done_ms - first[0]) / 1000
-            print(f"  {count} instance{'s' * (count > 1)}: {(records - first[1]) / span:>10,.0f} "
-                  f"records/s ({records - first[1]:,} records in {span:.1f} s)")
+            print(f"  {count} instance{'s' * (count > 1)}: {records / (last - first):>10,.0f} input "
+                  f"records/s ({last - first:.1f} s from the first output to the last; "
+                  f"partitions per instance {shares})")
 
 
 # -- memory ------------------------------------------------------------------------------
@@ -177,7 +196,7 @@ def _collect(bootstrap: str, topic: str, expect: int, stop: threading.Event, out
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"lat-{uuid.uuid4().hex[:6]}",
                          "auto.offset.reset": "earliest", "fetch.wait.max.ms": 5,
                          "enable.auto.commit": False})
-    consumer.subscribe([topic])
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(3)])
     try:
         while not stop.is_set() and len(out) < expect:
             for msg in consumer.consume(500, timeout=0.05):
@@ -192,7 +211,7 @@ def _collect(bootstrap: str, topic: str, expect: int, stop: threading.Event, out
 def _raw_loop(bootstrap: str, src: str, dst: str, stop: threading.Event) -> None:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:6]}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": True,
-                         "fetch.wait.max.ms": 5})
+                         "fetch.wait.max.ms": 5, "session.timeout.ms": 6000})
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     consumer.subscribe([src])
     while not stop.is_set():
@@ -238,10 +257,18 @@ def latency(bootstrap: str, rate: int, seconds: float) -> None:
                                                    observers=[RunPublisher()]))
             worker = threading.Thread(target=runner.run)
         worker.start()
-        time.sleep(4)  # group joined, topics made
-        collector = threading.Thread(target=_collect, args=(bootstrap, dst, expect, stop, lat))
+        collector = threading.Thread(target=_collect, args=(bootstrap, dst, 10 * expect, stop, lat))
         collector.start()
+        # Warm up until a record goes through: the group has joined and the topics exist.
+        warm = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+        deadline = time.monotonic() + 60
+        while not lat and time.monotonic() < deadline:
+            warm.produce(src, json.dumps({"i": -1, "t": time.time() * 1000, "category": "w",
+                                          "amount": 0}).encode(), b"warm")
+            warm.flush(5)
+            time.sleep(0.3)
         time.sleep(1)
+        lat.clear()
         _pace(bootstrap, src, rate, seconds)
         time.sleep(3)
         stop.set()

@@ -31,7 +31,7 @@ def env() -> dict:
 
 def status(bootstrap: str, app: str) -> tuple[int, dict]:
     done = subprocess.run(cli("status", app, "--bootstrap", bootstrap, "--json"), cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     return done.returncode, json.loads(done.stdout)
 
 
@@ -87,7 +87,7 @@ def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_kil
         produce(bootstrap, src, [(f"k{i}", {"i": i}) for i in range(first, first + second)])
 
         def victim_gone():
-            code, summary = status(bootstrap, app)
+            _code, summary = status(bootstrap, app)
             by_pid = {i["pid"]: i for i in summary["instances"]}
             return not by_pid[victim.pid]["alive"] and by_pid[survivor.pid]["alive"] and summary
 
@@ -95,7 +95,7 @@ def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_kil
         assert time.monotonic() - killed <= 11
 
         def taken_over():
-            code, summary = status(bootstrap, app)
+            _code, summary = status(bootstrap, app)
             mine = {i["pid"]: i for i in summary["instances"]}[survivor.pid]
             lag = sum(n for parts in summary["lag"].values() for n in parts.values())
             return set(mine["partitions"].get(src, [])) == {0, 1, 2, 3} and lag == 0 and summary
@@ -135,11 +135,11 @@ def test_status_skips_foreign_and_malformed_records(bootstrap, unique):
 
 def test_status_of_an_unknown_application_exits_4_and_unreachable_exits_3(bootstrap, unique):
     done = subprocess.run(cli("status", f"nobody-{unique}", "--bootstrap", bootstrap), cwd=ROOT,
-                          env=env(), capture_output=True, text=True, timeout=60)
+                          env=env(), capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 4
     assert "does not exist" in done.stderr
     done = subprocess.run(cli("status", "x", "--bootstrap", "127.0.0.1:1"), cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 3
     assert "cannot reach" in done.stderr
 
@@ -153,7 +153,7 @@ def test_publish_metrics_false_publishes_nothing(bootstrap, unique, tmp_path):
     path = tmp_path / "q.topology.json"
     fileformat.write(b.build(), path)
     done = subprocess.run(cli("run", str(path), "--bootstrap", bootstrap, "--until-idle", "1"),
-                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=90)
+                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stderr
     from confluent_kafka.admin import AdminClient
 
