@@ -34,6 +34,7 @@ class QtDashboardArea(QSplitter):
         self.windows: list[QtDashboardWindow] = []
         self.settings: QSettings | None = None
         self._user_hidden = False
+        self._share_pending = False
         self.toggle_action = QAction("&Dashboard", self)
         self.toggle_action.setObjectName("toggle_dashboard")
         self.toggle_action.setCheckable(True)
@@ -83,9 +84,21 @@ class QtDashboardArea(QSplitter):
             return
         self.dashboard.setVisible(visible)
         if visible:
-            height = max(2, self.height())
-            share = round(height * DASHBOARD_SHARE)
-            self.setSizes([height - share, share])
+            self._share_pending = True
+            self._give_share()
+
+    def _give_share(self) -> None:
+        """The dashboard's share of the height, once the area has one (not before it is laid out)."""
+        height = self.height()
+        if not self._share_pending or height < 200:
+            return
+        self._share_pending = False
+        share = round(height * DASHBOARD_SHARE)
+        self.setSizes([height - share, share])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._give_share()
 
     def open_window(self) -> QtDashboardWindow:
         """The dashboards in a window of their own (closed with the main window)."""

@@ -254,7 +254,9 @@ class QtDashboardWidget(QWidget):
         n = len(self.order)
         if not n:
             return 1
-        return max(1, min(n, self.scroll.viewport().width() // CELL_WIDTH, 4))
+        widest = max(1, min(n, self.scroll.viewport().width() // CELL_WIDTH, 4))
+        rows = math.ceil(n / widest)
+        return math.ceil(n / rows)  # as few empty cells as the rows allow: 6 panels in 3 + 3
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -264,6 +266,7 @@ class QtDashboardWidget(QWidget):
         super().showEvent(event)
         self._relayout()
         self._on_tick()
+        self._show_updated()
 
     # -- rows -----------------------------------------------------------------------------
 
@@ -285,6 +288,9 @@ class QtDashboardWidget(QWidget):
             panel = self.panels.get(node_id)
             if panel is not None:
                 panel.refresh()
+        self._show_updated()
+
+    def _show_updated(self) -> None:
         if self.model.board.updated_at is not None:
             self.updated.setText(time.strftime("updated %H:%M:%S", time.localtime(self.model.board.updated_at)))
 

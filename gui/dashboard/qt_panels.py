@@ -113,7 +113,7 @@ class QtKpiView(QtDashboardView):
         painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), 16),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         text = b.format_value(tile.value)
-        size = max(12.0, min(48.0, rect.height() * 0.24))
+        size = max(12.0, min(64.0, rect.height() * 0.2, rect.width() * 0.16))
         font = _font(size, True)
         while size > 10 and QFontMetrics(font).horizontalAdvance(text) > rect.width():
             size -= 2
@@ -135,7 +135,7 @@ class QtKpiView(QtDashboardView):
             painter.setFont(_font(8.5))
             painter.drawText(change_rect.adjusted(offset, 0, 0, 0),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "vs previous window")
-        spark_top = change_rect.bottom() + 6
+        spark_top = max(change_rect.bottom() + 6, rect.bottom() - rect.height() * 0.4)
         if rect.bottom() - spark_top >= 12:
             self._paint_spark(painter, QRectF(rect.left(), spark_top, rect.width(), rect.bottom() - spark_top),
                               tile.spark)

@@ -26,7 +26,7 @@ from gui.layout import auto_layout
 
 VALIDATION_DELAY_MS = 120
 DEFAULT_IDS = {"kafka_source": "source", "generator_source": "generator", "kafka_sink": "sink",
-               "console_sink": "console", "file_sink": "file_out"}
+               "console_sink": "console", "file_sink": "file_out", "dashboard_sink": "dashboard"}
 
 
 class TopologyDocument(QObject):

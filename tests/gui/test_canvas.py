@@ -149,6 +149,8 @@ def test_move_by_mouse_is_one_command(window):
     doc, scene = window.document, window.scene
     window.act_snap.setChecked(False)  # the exact distance dragged
     item = scene.node_item("paid")
+    window.view.set_zoom(1.0)  # whole pixels are whole scene units, however big the demo
+    window.view.centerOn(item)
     old = doc.topology.nodes["paid"].position
     grab = item.scenePos() + QPointF(60, 10)
     count = doc.undo_stack.count()

@@ -4,6 +4,7 @@ import pytest
 
 from engine.model.catalogue import NODE_TYPES, SETTINGS
 from engine.model.topology import Edge
+from gui.dashboard.qt_field_picker import FieldListParamEditor
 from gui.document.document import TopologyDocument
 from gui.editors import (
     DurationParamEditor,
@@ -43,7 +44,8 @@ def test_every_param_of_every_type_has_a_typed_editor(doc, inspector):
                 "path": TextParamEditor, "string": TextParamEditor, "int": NumberParamEditor,
                 "number": NumberParamEditor, "duration": DurationParamEditor,
                 "timestamp": TimestampParamEditor, "fields": RowsParamEditor, "branches": RowsParamEditor,
-                "aggregations": RowsParamEditor, "window": WindowParamEditor}
+                "aggregations": RowsParamEditor, "window": WindowParamEditor,
+                "field_list": FieldListParamEditor}
     for i, (type_name, spec) in enumerate(NODE_TYPES.items()):
         node_id = doc.add_node(type_name, (0, i * 100))
         inspector.show_nodes([node_id])
