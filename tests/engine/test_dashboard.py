@@ -185,3 +185,14 @@ def test_validation_of_the_params():
     assert problems({"title": "T", "fields": "a"}) == ["fields must be a list of field names"]
     assert problems({"title": "T", "fields": ["a", "a"]}) == ["fields names a field twice"]
     assert problems({"title": "T", "max_rows": 0}) == ["max_rows must be at least 1"]
+
+
+def test_a_dashboard_sink_on_a_hundred_thousand_keys_keeps_max_rows():
+    b = StreamsBuilder("dash-many")
+    b.stream("in", name="src").to_dashboard("Many", name="d", max_rows=500)
+    run = LocalRun(b.build())
+    send = run.send_raw
+    for i in range(100_000):
+        send("in", f"k{i}".encode(), b'{"n": 1}')
+    rows = run.dashboards.as_metrics()["d"]
+    assert len(rows) == 500 and rows[0]["key"] == "k99500" and rows[-1]["key"] == "k99999"
