@@ -89,6 +89,7 @@ class Trace:
         self.stores = run.stores
         self._children: dict[int, list[int]] | None = None
         self._visits_of: dict[int, list[Visit]] | None = None
+        self._by_node: tuple[dict, dict] | None = None
 
     def record(self, n: int) -> TraceRecord:
         return self.records[n - 1]
@@ -156,9 +157,16 @@ class Trace:
     def node_records(self, node_id: str) -> tuple[list[Visit], list[TraceRecord]]:
         """The visits of a node (its inputs) and the records it emitted (or, for a sink,
         the records that entered it)."""
-        visits = [v for v in self.visits if v.node == node_id]
-        emitted = [r for r in self.records if r.node == node_id and r.error is None]
-        return visits, emitted
+        if self._by_node is None:
+            visits: dict[str, list[Visit]] = {}
+            emitted: dict[str, list[TraceRecord]] = {}
+            for v in self.visits:
+                visits.setdefault(v.node, []).append(v)
+            for r in self.records:
+                if r.error is None:
+                    emitted.setdefault(r.node, []).append(r)
+            self._by_node = (visits, emitted)
+        return self._by_node[0].get(node_id, []), self._by_node[1].get(node_id, [])
 
     def outcome(self, visit: Visit) -> str:
         """What a record became at a node, in a few words."""

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
+_SORT = itemgetter(0, 1, 2, 3, 4)
 STATEFUL_TYPES = ("aggregate", "join")
 
 
@@ -53,25 +55,40 @@ def _layout(node: Node) -> tuple[str, list[str]]:
     return "windows", ["key", "window_start", "window_end", *names, "last timestamp"]
 
 
-def _index(kind: str, store_key: str) -> tuple[str, int, str] | None:
-    """(key json, sort number, extra) from a store key of the node's layout, None for keys
-    that are not rows (stream time, markers)."""
-    if kind == "keys" and store_key.startswith("k:"):
-        return store_key[2:], 0, ""
-    if kind == "windows" and store_key.startswith("w:"):
-        start, _, key = store_key[2:].partition(":")
-        return key, _int(start), ""
-    if kind == "sessions" and store_key.startswith("s:"):
-        key, _, start = store_key[2:].rpartition(":")
-        return key, _int(start), ""
-    if kind == "table" and store_key.startswith("t:"):
-        return store_key[2:], 0, ""
-    if kind == "buffers" and store_key[:2] in ("L:", "R:"):
-        rest = store_key[2:]
-        key, _, _n = rest.rpartition(":")  # key json : ts : n
-        key, _, ts = key.rpartition(":")
-        return key, _int(ts), store_key[0]
-    return None
+_PREFIX = {"keys": "k:", "windows": "w:", "sessions": "s:", "table": "t:"}
+
+
+def _scan(kind: str, store, partition: int, needle: str, found: list, stream_time: dict) -> None:
+    """Appends ``(key json, number, side, partition, store key, entry)`` for each row of
+    ``store``: keys are matched and sorted on their JSON text, never decoded here (decoding
+    every key was most of a page's cost)."""
+    prefix = _PREFIX.get(kind)
+    append = found.append
+    for store_key, entry in store.items():
+        if prefix is not None:
+            if not store_key.startswith(prefix):
+                if store_key == STREAM_TIME:
+                    stream_time[partition] = entry
+                continue
+            rest = store_key[2:]
+            if kind == "windows":
+                start, _, key = rest.partition(":")
+            elif kind == "sessions":
+                key, _, start = rest.rpartition(":")
+            else:
+                key, start = rest, "0"
+            extra = ""
+        elif store_key[:2] in ("L:", "R:"):
+            last = store_key.rindex(":")
+            middle = store_key.rindex(":", 0, last)
+            key, start, extra = store_key[2:middle], store_key[middle + 1:last], store_key[0]
+        else:
+            if store_key == STREAM_TIME:
+                stream_time[partition] = entry
+            continue
+        if needle and needle not in key.lower():
+            continue
+        append((key, _int(start), extra, partition, store_key, entry))
 
 
 def _int(text: str) -> int:
@@ -85,7 +102,8 @@ def state_page(node: Node, stores: Iterable[tuple[int, Any]], search: str = "", 
                page_size: int = MAX_PAGE_SIZE) -> dict:
     """One page of the state of ``node``, from its stores ``(partition, store)``.
 
-    ``search`` keeps rows whose key contains it (case-insensitive). Returns
+    ``search`` keeps rows whose key (as JSON text) contains it, case-insensitive; rows are
+    sorted by that text, then window start. Returns
     ``{"node", "kind", "columns", "rows", "total", "page", "pages", "page_size",
     "stream_time": {partition: ms}}``; each row is a list of JSON values, the partition
     first (column "partition" is prepended)."""
@@ -95,26 +113,15 @@ def state_page(node: Node, stores: Iterable[tuple[int, Any]], search: str = "", 
     found: list[tuple[str, int, str, int, str, Any]] = []
     stream_time: dict[int, int] = {}
     for partition, store in stores:
-        for store_key, entry in store.items():
-            if store_key == STREAM_TIME:
-                stream_time[partition] = entry
-                continue
-            index = _index(kind, store_key)
-            if index is None:
-                continue
-            key_json, number, extra = index
-            text = _key_text(key_json)
-            if needle and needle not in text.lower():
-                continue
-            found.append((text, number, extra, partition, store_key, entry))
-    found.sort(key=lambda row: row[:4])
+        _scan(kind, store, partition, needle, found, stream_time)
+    found.sort(key=_SORT)
     total = len(found)
     pages = max(1, -(-total // page_size))
     page = max(0, min(int(page), pages - 1))
     chosen = found[page * page_size:(page + 1) * page_size]
     results = _results_of(node) if node.type == "aggregate" else None
-    rows = [[partition, *_row(kind, text, extra, entry, results)]
-            for text, _n, extra, partition, _k, entry in chosen]
+    rows = [[partition, *_row(kind, _key_text(key_json), extra, entry, results)]
+            for key_json, _n, extra, partition, _k, entry in chosen]
     return {"node": node.id, "kind": kind, "columns": ["partition", *columns], "rows": rows,
             "total": total, "page": page, "pages": pages, "page_size": page_size,
             "stream_time": stream_time}

@@ -6,6 +6,7 @@ pipe, the run going on) or, with no live run, from the last test run's stores.""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
@@ -27,6 +28,8 @@ from gui.monitor.qt_records import FixedColumnsModel, local_time, monospace
 from gui.testrun.rows import compact
 
 _ids = itertools.count(1)
+MAX_PAGES_PER_S = 4
+LIVE_TIMEOUT_S = 5.0  # a worker that has not answered by then is asked again
 TIME_COLUMNS = {"window_start", "window_end", "session_start", "session_end", "last timestamp",
                 "timestamp"}
 
@@ -73,7 +76,8 @@ class QtStateBrowser(QWidget):
         self.live_request = live_request
         self.local_stores = local_stores
         self.page = 0
-        self._pending: dict | None = None  # {"id", "expected", "replies"}
+        self._pending: dict | None = None  # {"id", "expected", "replies", "source", "at"}
+        self._queued = False  # a refresh asked while a live page was on its way
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -159,10 +163,18 @@ class QtStateBrowser(QWidget):
             self.model.set_page([], [])
             self.status.setText("This topology has no aggregate or join node.")
             return
+        pending = self._pending
+        if pending is not None and pending["source"] == "live run" \
+                and time.monotonic() - pending["at"] < LIVE_TIMEOUT_S:
+            # One page on its way at a time, at most MAX_PAGES_PER_S a second: browsing never
+            # costs the run more than that (bench/bench_state.py).
+            self._queued = True
+            return
         request = self.request()
         asked = self.live_request(request)
         if asked:
-            self._pending = {"id": request["id"], "expected": asked, "replies": [], "source": "live run"}
+            self._pending = {"id": request["id"], "expected": asked, "replies": [], "source": "live run",
+                             "at": time.monotonic()}
             self.status.setText(f"Asking the run for the state of {node_id}…")
             return
         local = self.local_stores()
@@ -173,7 +185,8 @@ class QtStateBrowser(QWidget):
                                 "to browse its state.")
             return
         topology, stores = local
-        self._pending = {"id": request["id"], "expected": 1, "replies": [], "source": "test run"}
+        self._pending = {"id": request["id"], "expected": 1, "replies": [], "source": "test run",
+                         "at": time.monotonic()}
         self.on_reply(state_reply(topology, stores, request))
 
     def on_reply(self, reply: dict) -> None:
@@ -185,6 +198,10 @@ class QtStateBrowser(QWidget):
         if len(pending["replies"]) < pending["expected"]:
             return
         replies, self._pending = pending["replies"], None
+        if self._queued:
+            self._queued = False
+            wait = 1.0 / MAX_PAGES_PER_S - (time.monotonic() - pending["at"])
+            QTimer.singleShot(max(0, int(wait * 1000)), self.refresh)
         errors = [r["error"] for r in replies if "error" in r]
         if errors:
             self.model.set_page([], [])

@@ -50,15 +50,12 @@ def node_rows(trace: Trace, node_id: str) -> list[Row]:
     if node is None:
         return []
     record = trace.record
+    visits, emitted = trace.node_records(node_id)
     if node.type in SOURCE_TYPES:
         return [Row(i, r, r, "", PASSED, r.port or "") for i, r in
-                enumerate((r for r in trace.records if r.node == node_id and not r.parents), 1)]
+                enumerate((r for r in emitted if not r.parents), 1)]
     rows: list[Row] = []
-    number = 0
-    for visit in trace.visits:
-        if visit.node != node_id:
-            continue
-        number += 1
+    for number, visit in enumerate(visits, 1):
         source = record(visit.input) if visit.input is not None else None
         if visit.outputs:
             for i, n in enumerate(visit.outputs):
