@@ -57,9 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         _wait(app, lambda: False, 6)
         window.fleet.attach(window.document.topology.name)
         _wait(app, lambda: False, args.seconds)
-        window.view.fit()
+        # The canvas is the point here: the dashboards under it are hidden, the panel widened.
+        window.central.set_dashboard_visible(False)
+        from PySide6.QtCore import Qt
+
         for dock in (window.fleet.dock, window.throughput_dock, window.lag_dock):
             dock.raise_()
+        window.resizeDocks([window.validation_dock, window.throughput_dock, window.lag_dock],
+                           [720, 440, 640], Qt.Orientation.Horizontal)
+        window.resizeDocks([window.validation_dock], [300], Qt.Orientation.Vertical)
+        _wait(app, lambda: False, 0.3)
+        window.view.fit()
         _wait(app, lambda: False, 1.5)
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)

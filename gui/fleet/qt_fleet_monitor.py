@@ -18,6 +18,7 @@ app runs a topology itself, the panel follows that run's instances the same way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -158,6 +159,8 @@ class FleetMonitor(QObject):
         self._watching_own_run = False
         self.instances.own_pids = set()
         self.instances.clear(f"Attaching to {application_id}…")
+        self.controller.throughput.clear()
+        self.run_monitor.throughput.chart.set_series(self.controller.throughput)
         self._log("status", f"attached to {application_id}: watching its instances "
                             "(detach leaves them running)")
         c = self.controller
@@ -203,6 +206,10 @@ class FleetMonitor(QObject):
         if hashes and hashes[0] != self._resolved_hash:
             self._resolve_topology(hashes[0])
         metrics = node_metrics(summary)
+        # The throughput chart follows the attached application as it follows a run.
+        self.controller.throughput.append(time.time(), {n: float(m["out_rate"])
+                                                        for n, m in metrics.items()})
+        self.run_monitor.throughput.mark_dirty()
         if self.matches_document:
             self.nodeMetrics.emit(metrics)
         elif self.topology_window is not None:

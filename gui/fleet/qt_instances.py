@@ -24,9 +24,28 @@ STATUS_COLOURS = {"running": "#4caf50", "starting": "#9aa3b2", "disconnected": "
                   "stopping": "#9aa3b2", "stopped": "#7a8290", "failed": "#e05252", "lost": "#e05252"}
 
 
-def partitions_text(partitions: dict[str, list[int]]) -> str:
-    return "  ".join(f"{topic} [{', '.join(map(str, parts))}]"
-                     for topic, parts in sorted(partitions.items()) if parts)
+def partitions_text(partitions: dict[str, list[int]], application_id: str = "") -> str:
+    """Topics grouped by the partitions held: "[0, 1] orders, clicks +5 internal". The
+    application's internal topics (its repartition topics) are counted, not named."""
+    prefix = f"{application_id}-" if application_id else "\0"
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for topic, parts in sorted(partitions.items()):
+        if parts:
+            groups.setdefault(tuple(parts), []).append(topic)
+    out = []
+    for parts, topics in sorted(groups.items()):
+        named = [t for t in topics if not t.startswith(prefix)]
+        internal = len(topics) - len(named)
+        text = f"[{', '.join(map(str, parts))}] {', '.join(named)}"
+        if internal:
+            text += f"{' +' if named else ''}{internal} internal"
+        out.append(text.strip())
+    return "  ·  ".join(out)
+
+
+def partitions_tooltip(partitions: dict[str, list[int]]) -> str:
+    return "\n".join(f"{topic}: {', '.join(map(str, parts))}"
+                      for topic, parts in sorted(partitions.items()) if parts)
 
 
 class QtInstancesWidget(QWidget):
@@ -98,7 +117,8 @@ class QtInstancesWidget(QWidget):
             rate_out = self._rate(mine, self.sinks, "in")
             ago = max(0.0, (now - inst["last_seen_ms"]) / 1000)
             cells = (inst["instance"], inst["host"], str(inst["pid"] or ""), status,
-                     partitions_text(inst["partitions"]), f"{rate_in:,.1f}" if inst["alive"] else "",
+                     partitions_text(inst["partitions"], summary.get("application_id", "")),
+                     f"{rate_in:,.1f}" if inst["alive"] else "",
                      f"{rate_out:,.1f}" if inst["alive"] else "",
                      f"{ago:.0f} s ago" if ago < 120 else f"{ago / 60:.0f} min ago")
             for col, text in enumerate(cells):
@@ -109,6 +129,8 @@ class QtInstancesWidget(QWidget):
                 item.setText(text)
                 if col in (2, 5, 6):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if col == 4:
+                    item.setToolTip(partitions_tooltip(inst["partitions"]))
                 if col == 0:
                     item.setData(Qt.ItemDataRole.UserRole, inst["pid"])
                     if inst["pid"] in self.own_pids:

@@ -15,10 +15,11 @@ pytestmark = pytest.mark.kafka
 
 
 def held(row: list[str], topic: str) -> set[int]:
-    for part in row[4].split("  "):
-        name, _, rest = part.partition(" [")
-        if name == topic:
-            return {int(p) for p in rest.rstrip("]").split(", ")}
+    """Partitions of ``topic`` in the panel's "[0, 1] topic, other +2 internal" text."""
+    for group in row[4].split("  ·  "):
+        parts, _, topics = group[1:].partition("] ")
+        if topic in [t.split(" +")[0] for t in topics.split(", ")]:
+            return {int(p) for p in parts.split(", ")}
     return set()
 
 
