@@ -46,7 +46,7 @@ def test_two_instances_share_then_one_takes_over(qtbot, bootstrap, unique):
 
         qtbot.waitUntil(sharing, timeout=60_000)
         assert {int(r[2]) for r in fleet.instances.rows()} == fleet.instances.own_pids
-        victim = sorted(fleet.instances.own_pids)[0]
+        victim = min(fleet.instances.own_pids)
         fleet.instances.stopRequested.emit(victim)
 
         def taken_over():
