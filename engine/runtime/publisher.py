@@ -27,9 +27,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
+from engine.runtime.alert_observer import alerts_of
 from engine.runtime.kafka_run import RunObserver
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
+MAX_PUBLISHED_ALERTS = 50  # transitions carried by each published record, newest last
 PUBLISH_INTERVAL_S = 0.9  # runs that report more often (the app's worker) publish once a second
 
 
@@ -65,6 +67,7 @@ class RunPublisher(RunObserver):
         if not publishing(run.topology):
             return
         self._run = run
+        self._alerts = alerts_of(run.config.observers)
         self.application_id = app_id = run.application_id
         self.metrics_topic = metrics_topic(app_id)
         self.sha256 = topology_sha256(run.topology)
@@ -110,7 +113,15 @@ class RunPublisher(RunObserver):
                 "status": status, "reason": snapshot.get("reason", ""),
                 "topology_sha256": self.sha256,
                 "partitions": {} if status in ("stopped", "failed") else partitions,
-                "nodes": snapshot.get("nodes") or {}, "lag": snapshot.get("lag") or {}}
+                "nodes": snapshot.get("nodes") or {}, "lag": snapshot.get("lag") or {},
+                **self._alert_state()}
+
+    def _alert_state(self) -> dict:
+        """The run's alert transitions (the latest ones), when it evaluates alert rules."""
+        alerts = getattr(self, "_alerts", None)
+        if alerts is None or not alerts.active:
+            return {}
+        return {"alerts": alerts.alerts()[-MAX_PUBLISHED_ALERTS:]}
 
     def _publish(self, snapshot: dict) -> None:
         self._send(self.metrics_topic, self.instance,

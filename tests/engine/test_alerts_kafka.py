@@ -210,7 +210,7 @@ def test_run_command_logs_transitions_and_writes_them_to_metrics_out(bootstrap, 
     hook = Hook()
     t = Topology(f"alerts-cli-{unique}", {
         "alerts": [{"name": "generator quiet", "when": "rate_below", "node": "gen", "below": 1, "for": "1s"}],
-        "alert_webhook": hook.url, "publish_metrics": False})
+        "alert_webhook": hook.url})
     t.add_node(Node("gen", "generator_source", {"topic": f"alerts-cli-{unique}", "rate": 200, "limit": 100,
                                                 "seed": 1}))
     t.add_node(Node("out", "kafka_sink", {"topic": f"alerts-cli-out-{unique}"}))
@@ -242,3 +242,9 @@ def test_run_command_logs_transitions_and_writes_them_to_metrics_out(bootstrap, 
             expected.append((a["rule"], a["state"], a["time_ms"], a["value"]))
     assert [(b["rule"], b["state"], b["time_ms"], b["value"]) for b in hook.bodies] == expected
     assert all(b["application_id"] == t.name and b["node"] == "gen" for b in hook.bodies)
+    # The run's published state carries the same transitions (its last record, at stop).
+    from tests.engine.kafka_util import consume_all
+
+    published = [json.loads(m.value()) for m in consume_all(bootstrap, f"{t.name}-metrics")]
+    assert published[-1]["status"] == "stopped"
+    assert published[-1]["alerts"] == alerts
