@@ -24,7 +24,6 @@ import time
 
 from confluent_kafka import KafkaException
 
-from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.model.durations import parse_duration
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
@@ -37,14 +36,16 @@ from engine.runtime.kafka.config import RunConfig, RunResult
 from engine.runtime.kafka.connection import ConnectionWatch
 from engine.runtime.kafka.errors import BrokerUnreachableError, RunFailedError
 from engine.runtime.kafka.files import OpenFiles
+from engine.runtime.kafka.flow import FlowControl
 from engine.runtime.kafka.generators import GeneratorPool
-from engine.runtime.kafka.idle import IdleClock
+from engine.runtime.kafka.idle import IdleClock, IdleWatch, unread
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
-from engine.runtime.kafka.metrics import RunMetrics
+from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
 from engine.runtime.kafka.samples import Samples
-from engine.runtime.kafka.state_manager import StateManager
+from engine.runtime.kafka.slots import claim_slot, transactional_id
+from engine.runtime.kafka.state_manager import RestoreStatus, StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
 
@@ -52,9 +53,6 @@ __all__ = ["BrokerUnreachableError", "KafkaRun", "RunConfig", "RunFailedError", 
            "RunResult", "by_timestamp", "STOP_GRACE_S"]
 
 BATCH_SIZE = 5000
-# Consumption pauses while this many records wait for the brokers' acknowledgement
-# (e.g. while they are away), and resumes below the low mark: the loop never blocks.
-PAUSE_OUTSTANDING, RESUME_OUTSTANDING = 200_000, 50_000
 
 
 class KafkaRun:
@@ -90,9 +88,14 @@ class KafkaRun:
                                    on_committed=self.connection.connected)
         self.run_metrics = RunMetrics(self.metrics, self.state, app_id, self.committer.committed,
                                       interval_s=config.metrics_interval_s, report=self._report,
-                                      listening=self._listening)
+                                      restore=lambda: self.stores.progress,
+                                      listening=lambda: config.on_metrics is not None
+                                      or bool(config.observers))
         self.committer.while_waiting = self.run_metrics.tick
+        self.stores.on_progress = RestoreStatus(self.state, self.run_metrics.tick)
         self.idle = IdleClock()
+        self.slot = None  # exactly_once: the instance slot behind the transactional id
+        self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
         self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (SPEC §8)
@@ -103,8 +106,6 @@ class KafkaRun:
         self.dead_letter = self.collector.dead_letter
         self.store = self.stores.store
         self.open_file = self.files.open
-
-    # -- the operators' context (produce, dead_letter, store, open_file: see __init__) --
 
     def console(self, node_id: str, text: str) -> None:
         if self.config.console is not None:
@@ -151,6 +152,7 @@ class KafkaRun:
 
     def run(self, until_idle: float | None = None, max_seconds: float | None = None) -> RunResult:
         state, committer, connection = self.state, self.committer, self.connection
+        flow = FlowControl()
         self.topics.check_reachable()
         self.compiled = compiled = compile_topology(
             self.topology, self, self.application_id,
@@ -159,9 +161,11 @@ class KafkaRun:
         self.topics.ensure(compiled)
         producer, consumer = self._open_clients()
         self.generators.start(compiled.generators)
-        assignment = AssignmentHandler(
-            state, committer, self.stores, self.idle,
-            {t for t, start in compiled.source_starts.items() if start == "latest"})
+        latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
+        self.assignment = assignment = AssignmentHandler(
+            state, committer, self.stores, self.idle, latest,
+            keep_progress=self.guarantee != "exactly_once", acknowledged=committer.acknowledged,
+            on_assigned=flow.on_assigned)
         consumer.subscribe(compiled.topics, on_assign=assignment.on_assign,
                            on_revoke=assignment.on_revoke, on_lost=assignment.on_lost)
         state.set("running")
@@ -174,14 +178,16 @@ class KafkaRun:
         next_commit = time.monotonic() + self.commit_interval_s
         self.run_metrics.next_report = time.monotonic() + self.config.metrics_interval_s
         next_probe = 0.0
-        paused = False
+        idle = IdleWatch(self.idle, lambda: not connection.disconnected and not committer.behind,
+                         lambda: unread(consumer, committer.committed, latest)
+                         if self.generators.done() else None)
         failure: str | None = None
         try:
             while not state.stopping:
                 msgs = consumer.consume(BATCH_SIZE, timeout=0.1)
                 now = time.monotonic()
                 if msgs:
-                    self.idle.last_input = now
+                    self.idle.input(now)
                     if time_ordered:
                         msgs = by_timestamp(msgs)
                     for msg in msgs:
@@ -193,21 +199,20 @@ class KafkaRun:
                     connection.connected()
                 else:
                     producer.poll(0)
-                paused = self._throttle(consumer, len(producer), paused)
+                flow.throttle(consumer, len(producer), committer.behind)
                 if connection.disconnected and now >= next_probe:
                     next_probe = now + 1.0
                     connection.probe(self.topics, compiled)
                 if self.collector.resend and now >= next_probe:
                     next_probe = now + 1.0
                     self._send_again()
-                if now >= next_commit:
+                if now >= next_commit or committer.behind:  # behind: at once when acknowledged
                     committer.commit()
                     next_commit = now + self.commit_interval_s
                 self.run_metrics.tick()
                 if now >= deadline:
                     break
-                if until_idle is not None and self.idle.assigned_at is not None and \
-                        self.idle.idle_for(now) >= until_idle and self.generators.done():
+                if until_idle is not None and idle.done(now, until_idle):
                     break
         except RunFailedError as exc:
             failure = str(exc)
@@ -226,12 +231,17 @@ class KafkaRun:
 
     def _open_clients(self):
         exactly_once = self.guarantee == "exactly_once"
+        txn_id = None
+        if exactly_once:
+            self.slot = claim_slot(self.application_id, self.topology.settings.get("state_dir"),
+                                   self.config.instance_slot)
+            txn_id = transactional_id(self.application_id, self.slot.number)
         producer = self._producer = self.collector.producer = clients.Producer(
             clients.producer_config(
-                self._base, idempotence=self._idempotence(), on_delivery=self.collector.on_delivery,
-                on_error=self.connection.on_client_error,
-                transactional_id=clients.transactional_id(self.application_id)
-                if exactly_once else None))
+                self._base, on_delivery=self.collector.on_delivery,
+                idempotence=clients.idempotence(self.guarantee, self.config.idempotence,
+                                                self.topics.cluster_id),
+                on_error=self.connection.on_client_error, transactional_id=txn_id))
         consumer = self._consumer = self.run_metrics.consumer = clients.Consumer(
             clients.consumer_config(
                 self._base, group_id=self.application_id,
@@ -241,24 +251,6 @@ class KafkaRun:
         if exactly_once:
             self.committer.begin()
         return producer, consumer
-
-    def _idempotence(self) -> bool:
-        if self.guarantee == "exactly_once":
-            return True  # transactions need it
-        if self.config.idempotence is not None:
-            return self.config.idempotence
-        return self.topics.cluster_id != SANDBOX_CLUSTER_ID
-
-    @staticmethod
-    def _throttle(consumer, outstanding: int, paused: bool) -> bool:
-        """Pauses reading while too many records wait for acknowledgement; True if paused."""
-        if not paused and outstanding > PAUSE_OUTSTANDING:
-            consumer.pause(consumer.assignment())
-            return True
-        if paused and outstanding < RESUME_OUTSTANDING:
-            consumer.resume(consumer.assignment())
-            return False
-        return paused
 
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
@@ -280,7 +272,11 @@ class KafkaRun:
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
-        self.run_metrics.final_lag = self.run_metrics.lag()
+        lag = self.run_metrics.final_lag = self.run_metrics.measure_final_lag(
+            self.assignment.lost, self.assignment.latest_topics)
+        note = unread_note(lag)
+        if note:
+            state.stop_note = f"{state.stop_note}; {note}" if state.stop_note else note
         self._close()
         return failure
 
@@ -298,10 +294,9 @@ class KafkaRun:
         self._consumer = self._producer = self.collector.producer = None
         self.committer.attach(None, None)
         self.run_metrics.consumer = None
+        if self.slot is not None:
+            self.slot.release()
         gc.collect()
-
-    def _listening(self) -> bool:
-        return self.config.on_metrics is not None or bool(self.config.observers)
 
     def _report(self, snapshot: dict) -> None:
         if self.config.on_metrics is not None:

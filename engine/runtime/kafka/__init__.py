@@ -11,7 +11,11 @@ ProcessorStateManager / RecordCollector:
                   missing (``RecordCollector``);
 - ``state_manager`` stores per node and partition, restored from their changelogs;
 - ``committer``   at-least-once flush-then-commit, and transactions under exactly-once;
-- ``assignment``  what happens when the group assigns, revokes or loses partitions;
+- ``assignment``  what happens when the group assigns, revokes or loses partitions
+                  (and keeping acknowledged progress when a lost partition comes back);
+- ``flow``        pausing reading while acknowledgements or a commit are awaited;
+- ``idle``        ``--until-idle``: idle time only while connected, assigned and restored;
+- ``slots``       instance slots, for a transactional id stable across restarts;
 - ``connection``  noticing the brokers went away and came back;
 - ``metrics``     snapshots, rates, lag and the final figures;
 - ``generators``  the demo generators and their producer;

@@ -7,20 +7,31 @@ made here, once."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Callable
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
+from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.kafka_log import with_logger
 
-__all__ = ["AdminClient", "Consumer", "Producer", "base_config", "consumer_config",
-           "producer_config", "transactional_id"]
+__all__ = ["AdminClient", "Consumer", "Producer", "base_config", "consumer_config", "idempotence",
+           "producer_config"]
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:
     return with_logger({"bootstrap.servers": bootstrap, **client_config})
+
+
+def idempotence(guarantee: str, configured: bool | None, cluster_id: str | None) -> bool:
+    """The idempotent producer keeps retries from duplicating records: on, except against
+    the sandbox broker, which forgets producer ids when it restarts (in memory only) and
+    would then refuse the run's records; exactly_once always (transactions need it)."""
+    if guarantee == "exactly_once":
+        return True
+    if configured is not None:
+        return configured
+    return cluster_id != SANDBOX_CLUSTER_ID
 
 
 def producer_config(base: dict, *, idempotence: bool, on_delivery: Callable, on_error: Callable,
@@ -56,7 +67,3 @@ def consumer_config(base: dict, *, group_id: str, session_timeout_ms: int, on_er
     if read_committed:
         config["isolation.level"] = "read_committed"
     return config
-
-
-def transactional_id(application_id: str) -> str:
-    return f"{application_id}-{uuid.uuid4().hex[:12]}"

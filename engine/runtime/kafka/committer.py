@@ -4,7 +4,13 @@ At-least-once: the producer is flushed, so every record derived from the consume
 offsets has been acknowledged by the brokers, and only then are those offsets
 committed. A delivery that failed for good fails the run before its offsets are
 committed, so the records are read again. Exactly-once: each interval is a Kafka
-transaction that carries the consumed offsets."""
+transaction that carries the consumed offsets.
+
+A commit that finds records not yet acknowledged (the brokers are slow or away) leaves
+the committer ``behind``: the run then stops reading new records and tries again every
+loop turn, so what was acknowledged is committed as soon as the brokers answer again,
+before a rebalance can take the partitions away (whatever is not committed then is read
+twice)."""
 
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ class Committer:
         self.consumer = None
         self.committed: dict[tuple[str, int], int] = {}
         self.in_transaction = False
+        self.behind = False  # the last commit could not be made: retry at once
 
     def attach(self, producer, consumer) -> None:
         self.producer, self.consumer = producer, consumer
@@ -95,6 +102,7 @@ class Committer:
             if final:
                 state.stop_note = (f"{remaining} records were not acknowledged before stopping; "
                                    "their input will be read again on the next run")
+            self.behind = True
             return False
         errors = collector.take_errors()
         if errors:
@@ -107,10 +115,19 @@ class Committer:
             except KafkaException as exc:
                 if final or exc.args[0].fatal():
                     raise
-                return False  # e.g. a rebalance or the coordinator away: next interval
+                self.behind = False  # acknowledged; the group was busy: next interval
+                return False  # e.g. a rebalance or the coordinator away
             self.remember(offsets)
             self.on_committed()
+        self.behind = False
         return True
+
+    def acknowledged(self, wait_s: float = 5.0) -> bool:
+        """True once every record written so far has been acknowledged, none failed and
+        none waits to be sent again (waits up to ``wait_s``)."""
+        if self.producer is None or self.producer.flush(wait_s):
+            return False
+        return not self.collector.resend and not self.collector.errors
 
     # -- transactions (exactly_once) ---------------------------------------------
 

@@ -34,3 +34,7 @@ class RunConfig:
     # Collaborators told of the run's life (see RunObserver): publishing run state,
     # alerts, dashboards. Called from the run's own thread; they must not block.
     observers: list = field(default_factory=list)
+    # Which instance of the application this is, for a transactional id that stays the
+    # same across restarts (see engine.runtime.kafka.slots). None: the first slot free on
+    # this machine. Instances on different machines need distinct slots.
+    instance_slot: int | None = None

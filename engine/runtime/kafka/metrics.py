@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicPartition
 
 from engine.runtime.kafka.lifecycle import RunState
 from engine.runtime.operators.base import NodeMetrics
@@ -24,7 +24,8 @@ class RunMetrics:
     def __init__(self, nodes: dict[str, NodeMetrics], state: RunState, application_id: str,
                  committed: dict[tuple[str, int], int], *, interval_s: float = 1.0,
                  report: Callable[[dict], None] | None = None,
-                 listening: Callable[[], bool] = lambda: True):
+                 listening: Callable[[], bool] = lambda: True,
+                 restore: Callable[[], dict] = dict):
         self.nodes = nodes
         self.state = state
         self.application_id = application_id
@@ -32,6 +33,7 @@ class RunMetrics:
         self.interval_s = interval_s
         self.report = report
         self.listening = listening
+        self.restore = restore
         self.consumer = None
         self.started = time.monotonic()
         self.next_report = 0.0
@@ -66,6 +68,7 @@ class RunMetrics:
         offsets = self.offsets()
         return {"status": self.state.status, "reason": self.state.reason, "nodes": nodes,
                 "rates": rates, "lag": lag_of(offsets), "offsets": offsets,
+                "restore": dict(self.restore()),
                 "elapsed_s": round(now - self.started, 3), "group_id": self.application_id}
 
     def lag(self) -> dict[str, dict[str, int]]:
@@ -93,6 +96,60 @@ class RunMetrics:
             out.setdefault(tp.topic, {})[str(tp.partition)] = (committed, high)
         return out
 
+    def measure_final_lag(self, lost: set[tuple[str, int]], skip_topics: set[str],
+                          budget_s: float = 3.0) -> dict[str, dict[str, int]]:
+        """Lag per partition at the end: the partitions assigned now and those lost during
+        the run (not given back), committed offsets against high watermarks asked of the
+        brokers. Within ``budget_s`` in all: once the brokers fail to answer, the cached
+        watermarks and the run's own committed offsets are used. Partitions of
+        ``skip_topics`` (sources read from ``latest``) with no committed offset are left
+        out: nothing of them was meant to be read."""
+        consumer = self.consumer
+        if consumer is None:
+            return {}
+        deadline = time.monotonic() + budget_s
+        try:
+            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+        except (KafkaException, RuntimeError):
+            assigned = set()
+        committed = dict(self.committed)
+        others = sorted(lost - assigned)
+        if others:
+            try:
+                for tp in consumer.committed([TopicPartition(t, p) for t, p in others],
+                                             timeout=max(0.1, deadline - time.monotonic())):
+                    if tp.offset >= 0:
+                        committed[(tp.topic, tp.partition)] = tp.offset
+            except (KafkaException, RuntimeError):
+                pass
+        out: dict[str, dict[str, int]] = {}
+        ask = True
+        for topic, partition in sorted(assigned | set(others)):
+            tp = TopicPartition(topic, partition)
+            low = high = None
+            if ask and time.monotonic() < deadline:
+                try:
+                    low, high = consumer.get_watermark_offsets(
+                        tp, timeout=max(0.1, min(1.0, deadline - time.monotonic())))
+                except (KafkaException, RuntimeError):
+                    ask = False
+            try:  # fetch responses carry the exact mark; some brokers' offset queries do not
+                cached_low, fetched = consumer.get_watermark_offsets(tp, cached=True)
+            except (KafkaException, RuntimeError):
+                cached_low, fetched = None, None
+            if fetched is not None and fetched >= 0 and (high is None or fetched > high):
+                low = cached_low if low is None else low
+                high = fetched
+            if high is None or high < 0:
+                continue
+            at = committed.get((topic, partition))
+            if at is None:
+                if topic in skip_topics:
+                    continue
+                at = max(low or 0, 0)
+            out.setdefault(topic, {})[str(partition)] = max(0, high - at)
+        return out
+
     def final(self) -> dict:
         elapsed = time.monotonic() - self.started
         nodes = {node_id: m.as_dict() for node_id, m in self.nodes.items()}
@@ -108,3 +165,15 @@ class RunMetrics:
 def lag_of(offsets: dict[str, dict[str, tuple[int, int]]]) -> dict[str, dict[str, int]]:
     return {topic: {p: max(0, high - committed) for p, (committed, high) in parts.items()}
             for topic, parts in offsets.items()}
+
+
+def unread_note(lag: dict[str, dict[str, int]], shown: int = 4) -> str:
+    """``stopped with 15,000 records unread (orders [0]: 9,000, ...)``, or "" with none."""
+    total = sum(n for parts in lag.values() for n in parts.values())
+    if not total:
+        return ""
+    worst = sorted(((n, f"{t} [{p}]") for t, parts in lag.items() for p, n in parts.items() if n),
+                   reverse=True)
+    where = ", ".join(f"{name}: {n:,}" for n, name in worst[:shown])
+    more = f" and {len(worst) - shown} more partitions" if len(worst) > shown else ""
+    return f"stopped with {total:,} records unread ({where}{more})"

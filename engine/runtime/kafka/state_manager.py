@@ -1,6 +1,13 @@
 """State stores of a run: one per stateful node and input partition, changelogged, and
 restored from the changelog when the partition is assigned (as Kafka Streams'
-ProcessorStateManager does), before the partition's first record is processed."""
+ProcessorStateManager does), before the partition's first record is processed.
+
+A restore reads each changelog partition until the reader's *position* reaches the end
+offset taken when it started. Positions move past transaction markers, which a consumer
+never receives: under exactly_once every changelog ends with one, so waiting for the
+record just below the end would never finish. The restore gives up only when the
+position makes no progress for RESTORE_STALL_S (e.g. the brokers are away), and then
+fails the run rather than go on with part of the state."""
 
 from __future__ import annotations
 
@@ -12,8 +19,10 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 from engine.runtime import state
 from engine.runtime.compiler import changelog_topic
 from engine.runtime.kafka import clients
+from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.serde import DECODERS, ENCODERS
 
+RESTORE_STALL_S = 30.0
 _json = ENCODERS["json"]
 _unjson = DECODERS["json"]
 
@@ -24,7 +33,8 @@ class StateManager:
     known once the topology is compiled."""
 
     def __init__(self, application_id: str, store_kind: str, state_dir: str | None,
-                 produce: Callable, reader_config: dict):
+                 produce: Callable, reader_config: dict,
+                 on_progress: Callable[[dict], None] | None = None):
         self.application_id = application_id
         self.store_kind = store_kind
         self.state_dir = state_dir
@@ -33,6 +43,11 @@ class StateManager:
         self.store_topics: dict[str, set[str]] = {}
         self.stores: dict[tuple[str, int], Any] = {}
         self.restored = 0  # changelog entries replayed into stores
+        self.on_progress = on_progress
+        # The restore under way or last done: partitions (done, total), records (read,
+        # about how many: the offsets include transaction markers).
+        self.progress = {"active": False, "partitions": 0, "partitions_done": 0,
+                         "records": 0, "records_total": 0}
 
     def store(self, node_id: str, partition: int):
         store = self.stores.get((node_id, partition))
@@ -69,20 +84,47 @@ class StateManager:
 
     def restore(self, partitions: list[TopicPartition]) -> None:
         """Rebuild the stores fed by newly assigned partitions from their changelogs."""
-        wanted = self.wanted(partitions)
+        wanted = sorted(self.wanted(partitions))
         if not wanted:
             return
         reader = clients.Consumer({**self.reader_config, "group.id": f"{self.application_id}-restore",
                                    "enable.auto.commit": False, "enable.partition.eof": False,
                                    "isolation.level": "read_committed"})
         try:
-            for node_id, partition in sorted(wanted):
+            ranges = [self._range(reader, changelog_topic(self.application_id, node_id), partition)
+                      for node_id, partition in wanted]
+            progress = self.progress = {
+                "active": True, "partitions": len(wanted), "partitions_done": 0, "records": 0,
+                "records_total": sum(end - low for low, end in ranges)}
+            self._tell()
+            for (node_id, partition), (low, end) in zip(wanted, ranges):
                 entries = read_changelog(reader, changelog_topic(self.application_id, node_id),
-                                         partition)
+                                         partition, low, end, self._read)
                 self.open(node_id, partition, entries)
                 self.restored += len(entries)
+                progress["partitions_done"] += 1
+                self._tell()
+            progress["active"] = False
+            self._tell()
         finally:
+            self.progress["active"] = False
             reader.close()
+
+    @staticmethod
+    def _range(reader, topic: str, partition: int) -> tuple[int, int]:
+        try:
+            return reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        except KafkaException as exc:
+            raise RunFailedError(f"cannot restore state: the offsets of '{topic}' [{partition}] "
+                                 f"are not available ({exc.args[0].str()})") from None
+
+    def _read(self, n: int) -> None:
+        self.progress["records"] += n
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
 
     def drop(self, gone: set[tuple[str, int]]) -> None:
         """Closes the stores fed by the (topic, partition)s in ``gone``: the partition may move
@@ -100,34 +142,65 @@ class StateManager:
         self.stores.clear()
 
 
-def read_changelog(reader, topic: str, partition: int) -> list[tuple[str, Any]]:
+def read_changelog(reader, topic: str, partition: int, low: int, end: int,
+                   on_read: Callable[[int], None] = lambda n: None,
+                   stall_s: float = RESTORE_STALL_S) -> list[tuple[str, Any]]:
+    """The entries of one changelog partition from ``low`` until the reader's position
+    reaches ``end``. Raises RunFailedError when the position stops moving for ``stall_s``."""
+    if end <= low:
+        return []
     tp = TopicPartition(topic, partition)
-    try:
-        low, high = reader.get_watermark_offsets(tp, timeout=10)
-    except KafkaException:
-        return []
-    if high <= low:
-        return []
     reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
     entries: list[tuple[str, Any]] = []
-    next_offset = low
-    deadline = time.monotonic() + 60
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
+    position = low
+    moved = time.monotonic()
+    while position < end:
         msgs = reader.consume(1000, timeout=0.2)
         for msg in msgs:
             if msg.error():
                 continue
             value = msg.value()
             entries.append((msg.key().decode("utf-8"), None if value is None else _unjson(value)))
-            next_offset = msg.offset() + 1
-        # The high watermark carried by fetch responses is the true end of the log.
-        _, end = reader.get_watermark_offsets(tp, cached=True)
         if msgs:
-            quiet_since = time.monotonic()
-        if end is not None and end >= 0 and next_offset >= end:
-            break
-        if not msgs and next_offset >= high and time.monotonic() - quiet_since > 1.0:
-            break
+            on_read(len(msgs))
+        try:
+            now_at = reader.position([tp])[0].offset
+        except KafkaException:
+            now_at = -1
+        if now_at > position:
+            position, moved = now_at, time.monotonic()
+        elif time.monotonic() - moved > stall_s:
+            reader.unassign()
+            raise RunFailedError(
+                f"restoring state from '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
+                f"at offset {position} of {end}; check that the brokers are up, then run again")
     reader.unassign()
     return entries
+
+
+class RestoreStatus:
+    """Tells restore progress as the run's status reason and through ``tick`` (the metrics
+    report), twice a second at most: restoring runs inside the consumer's assignment
+    callback, so the run's loop is not turning meanwhile."""
+
+    def __init__(self, state, tick: Callable[[], None]):
+        self.state = state
+        self.tick = tick
+        self._told = 0.0
+
+    def __call__(self, progress: dict) -> None:
+        now = time.monotonic()
+        if progress["active"] and now - self._told < 0.5:
+            return
+        self._told = now
+        if progress["active"]:
+            self.state.set(self.state.status, restore_reason(progress))
+        elif self.state.reason.startswith("restoring state"):
+            self.state.set(self.state.status, "")
+        self.tick()
+
+
+def restore_reason(progress: dict) -> str:
+    """The run's status reason while restoring."""
+    return (f"restoring state: {progress['partitions_done']} of {progress['partitions']} "
+            f"partitions, {progress['records']:,} of ~{progress['records_total']:,} records")
