@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if window.central.toggle_action.isChecked():
         window.central.toggle_action.trigger()
     window.resizeDocks([test.dock], [int(height * 0.5)], _vertical())
+    _settle(app)
     window.view.fit()
     side = test.widget.side_by_side
     side.table.selectRow(1)
