@@ -50,3 +50,27 @@ def test_the_state_shown_equals_the_aggregates_of_what_was_produced(qtbot, boots
         assert controller.status == "running"
     finally:
         controller.shutdown()
+
+
+def test_samples_from_the_latest_records_of_the_source_topics(qtbot, bootstrap, unique):
+    from engine.cluster.admin import ClusterClient
+    from gui.testrun.qt_test_run import TOPICS, QtTestRun
+
+    topo = topology(unique, partitions=1)
+    create_topic(bootstrap, f"in-{unique}", 1)
+    values = records(30, 9)
+    produce(bootstrap, f"in-{unique}", [(v["g"], v) for v in values])
+    client = ClusterClient(bootstrap)
+    widget = QtTestRun(lambda: topo, lambda: client)
+    qtbot.addWidget(widget)
+    try:
+        widget.count.setValue(10)
+        widget.load_samples(TOPICS)
+        qtbot.waitUntil(lambda: bool(widget.samples.get("src")), timeout=20_000)
+        assert [(r.key, r.value) for r in widget.samples["src"]] == [(v["g"], v) for v in values[-10:]]
+        assert widget.samples["customers"] == []  # its topic does not exist: no records
+        widget.run_test()
+        qtbot.waitUntil(lambda: widget.trace is not None, timeout=20_000)
+        assert widget.trace.metrics["per_hour"]["in"] == 10
+    finally:
+        client.close()

@@ -222,3 +222,20 @@ def test_ten_thousand_records_of_the_demo_run_fast_and_stay_responsive(qtbot):
         spent = time.perf_counter() - t0
         assert widget.side_by_side.model.rowCount() >= 5000
         assert spent < 0.5, f"{node_id}: {spent:.2f} s to show and scroll"
+
+
+def test_samples_from_a_jsonl_file_go_to_the_source_chosen(qtbot, tmp_path):
+    from gui.testrun.qt_test_run import FILE
+
+    topology = load(TABLE_JOIN)
+    widget = make(qtbot, topology)
+    path = tmp_path / "customers.jsonl"
+    path.write_text('{"key": "c1", "value": {"name": "Ann"}}\n\n{"key": "c2", "value": {"name": "Bo"}}\n')
+    widget.set_samples({})
+    widget.editor_source.setCurrentText("customers")
+    widget.load_samples(FILE, str(path))
+    assert [r.value["name"] for r in widget.samples["customers"]] == ["Ann", "Bo"]
+    assert '"Bo"' in widget.editor.toPlainText()
+    path.write_text('{"key": "c1", "valu": 1}\n')
+    widget.load_samples(FILE, str(path))
+    assert "unknown field 'valu'" in widget.status.text()
