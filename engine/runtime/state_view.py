@@ -15,15 +15,14 @@ docstrings); an entry this module does not know is shown as it is, never an erro
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable
-from operator import itemgetter
 from typing import Any
 
 from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
-_SORT = itemgetter(0, 1, 2, 3, 4)
 STATEFUL_TYPES = ("aggregate", "join")
 
 
@@ -33,6 +32,10 @@ def is_browsable(node: Node) -> bool:
 
 def _key_text(key_json: str) -> str:
     """A group key as shown: text as itself, anything else as its JSON."""
+    if key_json[:1] == '"' and key_json[-1:] == '"' and "\\" not in key_json:
+        return key_json[1:-1]
+    if key_json[:1] != '"':
+        return key_json
     try:
         key = json.loads(key_json)
     except ValueError:
@@ -55,74 +58,72 @@ def _layout(node: Node) -> tuple[str, list[str]]:
     return "windows", ["key", "window_start", "window_end", *names, "last timestamp"]
 
 
-_PREFIX = {"keys": "k:", "windows": "w:", "sessions": "s:", "table": "t:"}
+_PREFIXES = {"keys": ("k:",), "windows": ("w:",), "sessions": ("s:",), "table": ("t:",),
+             "buffers": ("L:", "R:")}
 
 
-def _scan(kind: str, store, partition: int, needle: str, found: list, stream_time: dict) -> None:
-    """Appends ``(key json, number, side, partition, store key, entry)`` for each row of
-    ``store``: keys are matched and sorted on their JSON text, never decoded here (decoding
-    every key was most of a page's cost)."""
-    prefix = _PREFIX.get(kind)
-    append = found.append
-    for store_key, entry in store.items():
-        if prefix is not None:
-            if not store_key.startswith(prefix):
-                if store_key == STREAM_TIME:
-                    stream_time[partition] = entry
-                continue
-            rest = store_key[2:]
-            if kind == "windows":
-                start, _, key = rest.partition(":")
-            elif kind == "sessions":
-                key, _, start = rest.rpartition(":")
-            else:
-                key, start = rest, "0"
-            extra = ""
-        elif store_key[:2] in ("L:", "R:"):
-            last = store_key.rindex(":")
-            middle = store_key.rindex(":", 0, last)
-            key, start, extra = store_key[2:middle], store_key[middle + 1:last], store_key[0]
-        else:
-            if store_key == STREAM_TIME:
-                stream_time[partition] = entry
-            continue
-        if needle and needle not in key.lower():
-            continue
-        append((key, _int(start), extra, partition, store_key, entry))
+def _key_json(kind: str, store_key: str) -> str:
+    """The group key's JSON text inside a store key of the node's layout."""
+    if kind == "windows":  # w:<start>:<key>
+        return store_key[store_key.index(":", 2) + 1:]
+    if kind == "sessions":  # s:<key>:<start>
+        return store_key[2:store_key.rindex(":")]
+    if kind == "buffers":  # L:<key>:<ts>:<n>
+        return store_key[2:store_key.rindex(":", 0, store_key.rindex(":"))]
+    return store_key[2:]
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        return 0
+def _rows_in(kind: str, store, needle: str) -> list[tuple[str, Any]]:
+    """The ``(store key, entry)`` rows of one store, in store-key order. The sort and the
+    prefix ranges run in C: no Python work per entry unless searching (a page of a store
+    of 12,000 windows costs a few milliseconds of the run's time)."""
+    items = sorted(store.items())  # keys are unique: entries are never compared
+    rows: list[tuple[str, Any]] = []
+    for prefix in _PREFIXES[kind]:
+        after = prefix[0] + chr(ord(prefix[1]) + 1)
+        part = items[bisect_left(items, (prefix,)):bisect_left(items, (after,))]
+        if needle:
+            part = [item for item in part if needle in _key_json(kind, item[0]).lower()]
+        rows += part
+    return rows
 
 
 def state_page(node: Node, stores: Iterable[tuple[int, Any]], search: str = "", page: int = 0,
                page_size: int = MAX_PAGE_SIZE) -> dict:
     """One page of the state of ``node``, from its stores ``(partition, store)``.
 
-    ``search`` keeps rows whose key (as JSON text) contains it, case-insensitive; rows are
-    sorted by that text, then window start. Returns
+    ``search`` keeps rows whose key (as JSON text) contains it, case-insensitive. Rows go
+    by partition, then store key: windows by start then key (starts are epoch milliseconds,
+    all of the same length), sessions and table rows by key. Returns
     ``{"node", "kind", "columns", "rows", "total", "page", "pages", "page_size",
     "stream_time": {partition: ms}}``; each row is a list of JSON values, the partition
     first (column "partition" is prepended)."""
     kind, columns = _layout(node)
     page_size = max(1, min(int(page_size or MAX_PAGE_SIZE), MAX_PAGE_SIZE))
     needle = search.strip().lower()
-    found: list[tuple[str, int, str, int, str, Any]] = []
+    per_partition = []
     stream_time: dict[int, int] = {}
     for partition, store in stores:
-        _scan(kind, store, partition, needle, found, stream_time)
-    found.sort(key=_SORT)
-    total = len(found)
+        t = store.get(STREAM_TIME)
+        if t is not None:
+            stream_time[partition] = t
+        per_partition.append((partition, _rows_in(kind, store, needle)))
+    total = sum(len(rows) for _, rows in per_partition)
     pages = max(1, -(-total // page_size))
     page = max(0, min(int(page), pages - 1))
-    chosen = found[page * page_size:(page + 1) * page_size]
+    skip, chosen = page * page_size, []
+    for partition, rows in per_partition:
+        if skip >= len(rows):
+            skip -= len(rows)
+            continue
+        chosen += [(partition, k, v) for k, v in rows[skip:skip + page_size - len(chosen)]]
+        skip = 0
+        if len(chosen) >= page_size:
+            break
     results = _results_of(node) if node.type == "aggregate" else None
-    rows = [[partition, *_row(kind, _key_text(key_json), extra, entry, results)]
-            for key_json, _n, extra, partition, _k, entry in chosen]
-    return {"node": node.id, "kind": kind, "columns": ["partition", *columns], "rows": rows,
+    out = [[partition, *_row(kind, _key_text(_key_json(kind, k)), k[0], entry, results)]
+           for partition, k, entry in chosen]
+    return {"node": node.id, "kind": kind, "columns": ["partition", *columns], "rows": out,
             "total": total, "page": page, "pages": pages, "page_size": page_size,
             "stream_time": stream_time}
 
