@@ -418,6 +418,8 @@ class Guard(ast.NodeTransformer):
             return call
         if not (isinstance(func, ast.Name) and func.id in _FREE_CALLS):
             self.guarded = True  # str(), sorted(), split() ...: charged or building
+        if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
+            node.args[0] = self._key(node.args[0])
         return node
 
     def visit_BinOp(self, node: ast.BinOp):
@@ -436,6 +438,38 @@ class Guard(ast.NodeTransformer):
         node.left = self._call("_ts_sized", [node.left], node.left)
         node.comparators = [c if _scalar_constant(c) else self._call("_ts_sized", [c], c)
                             for c in node.comparators]
+        return node
+
+    # Hashing a tuple walks all of it: keys of dicts and sets, subscripts and .get() pay for
+    # their size (a tuple of aliased tuples built in a few nested loops can stand for 2**60).
+    def _key(self, node: ast.expr) -> ast.expr:
+        if node is None or _scalar_constant(node) or isinstance(node, (ast.Starred, ast.Slice)):
+            return node
+        return self._call("_ts_sized", [node], node)
+
+    def visit_Dict(self, node: ast.Dict):
+        self.generic_visit(node)
+        node.keys = [self._key(k) for k in node.keys]
+        return node
+
+    def visit_Set(self, node: ast.Set):
+        self.generic_visit(node)
+        node.elts = [self._key(e) for e in node.elts]
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp):
+        self.generic_visit(node)
+        node.key = self._key(node.key)
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp):
+        self.generic_visit(node)
+        node.elt = self._key(node.elt)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        node.slice = self._key(node.slice)
         return node
 
     def visit_FormattedValue(self, node: ast.FormattedValue):

@@ -17,6 +17,9 @@ from engine.model.expressions import (
 from engine.model.guards import MAX_STEPS
 
 LONG = "x" * 5000
+NESTED_PAIRS = "[(z, z) for z in [1]]"
+for _ in range(40):
+    NESTED_PAIRS = f"[(y, y) for y in {NESTED_PAIRS}]"
 
 # (expression, value) pairs that must be refused or stopped
 CORPUS = [
@@ -49,6 +52,12 @@ CORPUS = [
     ("value in [value]", [[[0] * 100] * 100] * 100),
     ("value.count(value[0])", [[[0] * 1000] * 1000] * 2),
     ("set(value)", [(0,) * 1000] * 1000),
+    # hashing a tuple of aliased tuples built by nested loops (2**40 leaves)
+    ("len({t: 1 for t in " + NESTED_PAIRS + "})", None),
+    ("len({t for t in " + NESTED_PAIRS + "})", None),
+    ("{'a': 1}.get(" + NESTED_PAIRS + "[0])", None),
+    ("{(1,): 2}[" + NESTED_PAIRS + "[0]]", None),
+    ("len({" + NESTED_PAIRS + "[0]: 1})", None),
     # quadratic codecs
     ("value.decode('punycode')", b"a" * 100_000 + b"-" + b"b" * 1000),
     ("value.decode('idna')", b"a" * 100_000),
