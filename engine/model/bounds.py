@@ -11,7 +11,8 @@ each doubling its input) do they measure a value before encoding it.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from engine.model.expressions import JOIN_NAMES, RECORD_NAMES, ExpressionError, compile_expression
 from engine.model.guards import MAX_STEPS

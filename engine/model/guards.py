@@ -157,11 +157,9 @@ def _short(x) -> str:
 
 
 def _safe_pow(base, exp):
-    if _is_int(exp) and isinstance(base, int):
-        if abs(exp) > MAX_POW_EXPONENT or (
-            exp > 0 and abs(base) > 1 and exp * math.log2(abs(base)) > MAX_INT_BITS
-        ):
-            raise ExpressionLimitError(f"{_short(base)} ** {exp} is too large")
+    if _is_int(exp) and isinstance(base, int) and (abs(exp) > MAX_POW_EXPONENT or (
+            exp > 0 and abs(base) > 1 and exp * math.log2(abs(base)) > MAX_INT_BITS)):
+        raise ExpressionLimitError(f"{_short(base)} ** {exp} is too large")
     result = base**exp
     if isinstance(result, complex):
         raise ExpressionLimitError("complex results are not supported")
@@ -433,7 +431,7 @@ class Guard(ast.NodeTransformer):
         self.generic_visit(node)
         operands = [node.left, *node.comparators]
         # Comparing with a scalar constant never walks a structure; anything else may.
-        if all(_scalar_constant(a) or _scalar_constant(b) for a, b in zip(operands, operands[1:])):
+        if all(_scalar_constant(a) or _scalar_constant(b) for a, b in itertools.pairwise(operands)):
             return node
         node.left = self._call("_ts_sized", [node.left], node.left)
         node.comparators = [c if _scalar_constant(c) else self._call("_ts_sized", [c], c)
