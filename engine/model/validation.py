@@ -6,6 +6,7 @@ and their params against the catalogue, durations, windows and expressions.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import re
@@ -33,6 +34,21 @@ MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (SPEC §11)
 
 def validate(topology: Topology) -> list[Problem]:
     """All problems of ``topology``, errors and warnings, in a stable order."""
+    token = _EXPRESSION_TEXT.set({"left": MAX_EXPRESSION_TEXT, "seen": set()})
+    try:
+        return _validate(topology)
+    finally:
+        _EXPRESSION_TEXT.reset(token)
+
+
+# Checking an expression costs ~3 µs per character: one validation checks at most this much
+# distinct expression text, so it ends within seconds whatever the file (SPEC §11).
+MAX_EXPRESSION_TEXT = 1_000_000
+_EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("expression_text",
+                                                                               default=None)
+
+
+def _validate(topology: Topology) -> list[Problem]:
     problems: list[Problem] = []
     if not _valid_topic(topology.name):
         problems.append(Problem(None, f"the name {topology.name!r} cannot be used as an application "
@@ -189,6 +205,13 @@ def _short(value: Any) -> str:
 
 def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
     if isinstance(value, str):
+        budget = _EXPRESSION_TEXT.get()
+        if budget is not None and value not in budget["seen"]:
+            budget["seen"].add(value)
+            budget["left"] -= len(value)
+            if budget["left"] < 0:
+                return (f"was not checked: the topology's expressions hold more than "
+                        f"{MAX_EXPRESSION_TEXT:,} characters in all")
         return _text_expr_message(value, tuple(names))
     try:
         compile_expression(value, names)

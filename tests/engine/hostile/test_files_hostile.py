@@ -167,3 +167,23 @@ def test_hostile_scripts_are_refused_with_a_sentence(source):
         import_script(source)
     assert time.monotonic() - start < 5
     assert info.value.message and "Traceback" not in str(info.value)
+
+
+def test_validation_of_megabytes_of_expressions_is_bounded_in_time():
+    big = "[" + ",".join(["1"] * 1990)
+    nodes = [_source()] + [{"id": f"m{i}", "type": "map", "params": {"expr": f"{big},{i}]"}}
+                           for i in range(2500)]
+    edges = [{"from": "s" if i == 0 else f"m{i - 1}", "to": f"m{i}"} for i in range(2500)]
+    start = time.monotonic()
+    topology, problems = fileformat.loads(_file(nodes, edges))
+    problems += validate(topology)
+    assert time.monotonic() - start < 8  # 2,500 x 13 ms unbounded
+    assert any("more than 1,000,000 characters in all" in p.message for p in problems)
+
+
+def test_a_file_over_16_mb_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.topology.json"
+    path.write_bytes(b" " * (16 * 1024 * 1024 + 1))
+    _, problems = fileformat.read(path)
+    assert [p.message for p in problems] == [f"cannot read {path}: it is 16,777,217 bytes, more than "
+                                             "a topology file can be (16,777,216)"]
