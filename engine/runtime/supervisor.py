@@ -116,12 +116,30 @@ class RunSupervisor:
         if not self._finished.is_set():
             code = process.exitcode
             self.on_event("status", ("failed", f"the run's worker process ended unexpectedly "
-                                               f"(exit code {code})"))
+                                               f"(exit code {code}){_signal_hint(code)}"))
             self.on_event("finished", None)
         try:
             conn.close()
         except OSError:
             pass
+
+
+def _signal_hint(code: int | None) -> str:
+    """Why a worker killed by a signal most likely died, in words."""
+    import signal
+
+    if code is None or code >= 0:
+        return ""
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return ""
+    if name == "SIGKILL":
+        return (": killed (SIGKILL), often by the system when memory ran out; the setting "
+                "worker_memory_limit makes such a run fail with a reason instead")
+    if name in ("SIGABRT", "SIGSEGV", "SIGBUS"):
+        return f": it crashed ({name}), possibly out of memory under worker_memory_limit"
+    return f": {name}"
 
 
 def worker_main(topology_text: str, options: dict, conn) -> None:

@@ -125,3 +125,11 @@ def test_memory_limit_defaults(settings, expected):
     from engine.runtime.memory import limit_mb
 
     assert limit_mb(settings) == expected
+
+
+def test_a_worker_killed_by_a_signal_is_explained():
+    from engine.runtime.supervisor import _signal_hint
+
+    assert "memory ran out" in _signal_hint(-9) and "worker_memory_limit" in _signal_hint(-9)
+    assert "crashed (SIGABRT)" in _signal_hint(-6)
+    assert _signal_hint(0) == _signal_hint(None) == ""
