@@ -294,12 +294,13 @@ def _join_parents(node, records: list[TraceRecord]):
 
 
 def run_trace(topology: Topology, inputs: dict[str, list[InputRecord]], *,
-              freeze: bool = False) -> Trace:
+              freeze: bool = True) -> Trace:
     """The one test driver: feed ``inputs`` (per source node id) and trace what happens.
     The topology must be valid; ``check_inputs`` first for a sentence on bad node ids.
-    ``freeze``: move what the run made out of the collector's sight (``gc.freeze``), for a
-    long-lived process (the app) that keeps the trace: else the first collections after the
-    run scan hundreds of thousands of records, a second's pause where they land."""
+    ``freeze`` (default): move what the run made out of the collector's sight (``gc.freeze``;
+    the records are still freed when the trace is dropped, they form no cycles): else the
+    first full collection after the run scans hundreds of thousands of records, a pause of
+    up to a second in whatever runs next (the app's views, the next case)."""
     check_inputs(topology, inputs)
     run = TracingRun(topology, partitions=1)
     # A trace keeps every record it makes: the cyclic collector, scanning them again and

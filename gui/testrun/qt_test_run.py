@@ -280,7 +280,7 @@ class QtTestRun(QWidget):
 
         def work():
             started = time.perf_counter()
-            trace = run_trace(copy, samples, freeze=True)
+            trace = run_trace(copy, samples)
             return trace, time.perf_counter() - started
 
         def failed(exc: BaseException) -> None:
