@@ -17,7 +17,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.model import guards
+from engine.model import guard_rewrite, guards
 from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
     FUNCTIONS,
     GUARDS,
@@ -264,12 +264,12 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     checker = _Checker(names)
     checker.check(tree, frozenset())
 
-    guard = guards.Guard()
+    guard = guard_rewrite.Guard()
     guarded = guard.visit(tree)
     # Constant sub-expressions are evaluated now, so ``9**9**9`` is refused when the
     # topology is validated rather than when the first record arrives.
     _evaluate_constants(guarded.body)
-    body = guards.budgeted(guarded.body, guard)
+    body = guard_rewrite.budgeted(guarded.body, guard)
 
     args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,

@@ -1,10 +1,12 @@
 """Per-record bounds of compiled expressions: the budget and the guarded operations.
 
-A compiled expression (see ``engine.model.expressions``) is rewritten so that every
-operation whose cost or result grows with the size of its operands goes through a guard
-of this module. Each evaluation of an expression has a budget of ``MAX_STEPS`` steps: a
-comprehension charges one step per element it iterates (charged by the iterable's length,
-before the loop runs), building text charges one step per ten characters, and building,
+A compiled expression (see ``engine.model.expressions``) is rewritten
+(``engine.model.guard_rewrite``) so that every operation whose cost or result grows with
+the size of its operands goes through a guard of this module. Each evaluation of an
+expression has a budget of ``MAX_STEPS`` steps: a comprehension charges one step per
+element it iterates (charged by the iterable's length, before the loop runs), building
+text charges one step per ten characters (so do copies: slices, unpacking, f-strings,
+methods such as ``upper`` or ``split``), and building,
 converting, sorting, comparing or formatting a list, tuple, set or dict charges its
 *logical* size: every element counted as often as it is referenced, so a small list of
 aliased big lists costs what printing or comparing it would. No single value is built
@@ -19,7 +21,6 @@ comparisons with constants, arithmetic-free dict building) pay nothing.
 
 from __future__ import annotations
 
-import ast
 import codecs
 import functools
 import itertools
@@ -126,6 +127,24 @@ def _result(value):
             charge(len(value))
         else:
             charge(size_of(value, MAX_STEPS - _used[0] + 1))
+    return value
+
+
+def _built(value):
+    """A value just built by a method, a slice, an f-string or an unpacking: it pays for its
+    size, so building copies in a loop is bounded like the loop itself."""
+    t = type(value)
+    if t is str or t is bytes:
+        steps = len(value) // CHARS_PER_STEP
+    elif t in _CONTAINERS:
+        steps = len(value) + sum(len(v) for v in value if type(v) is str) // CHARS_PER_STEP \
+            if t is not dict else len(value)
+    else:
+        return value
+    used = _used[0] + steps
+    _used[0] = used
+    if used > MAX_STEPS:
+        raise _over()
     return value
 
 
@@ -374,118 +393,5 @@ GUARDS = {
     "_ts_mod": _safe_mod, "_ts_join": _safe_join, "_ts_replace": _safe_replace,
     "_ts_zfill": _safe_zfill, "_ts_decode": _safe_decode, "_ts_index": _safe_scan("index"),
     "_ts_count": _safe_scan("count"), "_ts_loop": _loop, "_ts_sized": _sized,
-    "_ts_result": _result, "_ts_reset": _reset_fast,
+    "_ts_result": _result, "_ts_reset": _reset_fast, "_ts_built": _built,
 }  # fmt: skip
-_GUARDED_OPS = {ast.Pow: "_ts_pow", ast.Mult: "_ts_mul", ast.LShift: "_ts_lshift",
-                ast.Add: "_ts_add", ast.Mod: "_ts_mod"}
-_GUARDED_METHODS = {"join": "_ts_join", "replace": "_ts_replace", "zfill": "_ts_zfill",
-                    "decode": "_ts_decode", "index": "_ts_index", "count": "_ts_count"}
-# Calls whose cost does not grow with their arguments (their results are small).
-_FREE_CALLS = frozenset({"len", "int", "float", "bool", "abs"})
-_SCALAR_CONSTANTS = (str, int, float, bool, type(None), bytes)
-
-
-def _scalar_constant(node: ast.AST) -> bool:
-    """A constant whose comparison with anything is cheap: a scalar, or a short literal tuple,
-    list or set of scalars (``region in ('eu', 'us')``)."""
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return len(node.elts) <= 64 and all(
-            isinstance(e, ast.Constant) and isinstance(e.value, _SCALAR_CONSTANTS) for e in node.elts)
-    return isinstance(node, ast.Constant) and isinstance(node.value, _SCALAR_CONSTANTS)
-
-
-class Guard(ast.NodeTransformer):
-    """Rewrites a checked expression tree so that it pays for what it does (see the module
-    docstring). ``guarded`` tells whether anything was rewritten: an expression with no
-    guarded operation needs no budget at all."""
-
-    def __init__(self) -> None:
-        self.guarded = False
-
-    def _call(self, name: str, args: list, node: ast.AST) -> ast.Call:
-        self.guarded = True
-        return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args,
-                                          keywords=[]), node)
-
-    def visit_Call(self, node: ast.Call):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _GUARDED_METHODS:
-            call = self._call(_GUARDED_METHODS[func.attr], [func.value, *node.args], node)
-            call.keywords = node.keywords
-            return call
-        if not (isinstance(func, ast.Name) and func.id in _FREE_CALLS):
-            self.guarded = True  # str(), sorted(), split() ...: charged or building
-        if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
-            node.args[0] = self._key(node.args[0])
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp):
-        self.generic_visit(node)
-        guard = _GUARDED_OPS.get(type(node.op))
-        if guard is None:
-            return node
-        return self._call(guard, [node.left, node.right], node)
-
-    def visit_Compare(self, node: ast.Compare):
-        self.generic_visit(node)
-        operands = [node.left, *node.comparators]
-        # Comparing with a scalar constant never walks a structure; anything else may.
-        if all(_scalar_constant(a) or _scalar_constant(b) for a, b in itertools.pairwise(operands)):
-            return node
-        node.left = self._call("_ts_sized", [node.left], node.left)
-        node.comparators = [c if _scalar_constant(c) else self._call("_ts_sized", [c], c)
-                            for c in node.comparators]
-        return node
-
-    # Hashing a tuple walks all of it: keys of dicts and sets, subscripts and .get() pay for
-    # their size (a tuple of aliased tuples built in a few nested loops can stand for 2**60).
-    def _key(self, node: ast.expr) -> ast.expr:
-        if node is None or _scalar_constant(node) or isinstance(node, (ast.Starred, ast.Slice)):
-            return node
-        return self._call("_ts_sized", [node], node)
-
-    def visit_Dict(self, node: ast.Dict):
-        self.generic_visit(node)
-        node.keys = [self._key(k) for k in node.keys]
-        return node
-
-    def visit_Set(self, node: ast.Set):
-        self.generic_visit(node)
-        node.elts = [self._key(e) for e in node.elts]
-        return node
-
-    def visit_DictComp(self, node: ast.DictComp):
-        self.generic_visit(node)
-        node.key = self._key(node.key)
-        return node
-
-    def visit_SetComp(self, node: ast.SetComp):
-        self.generic_visit(node)
-        node.elt = self._key(node.elt)
-        return node
-
-    def visit_Subscript(self, node: ast.Subscript):
-        self.generic_visit(node)
-        node.slice = self._key(node.slice)
-        return node
-
-    def visit_FormattedValue(self, node: ast.FormattedValue):
-        self.generic_visit(node)
-        node.value = self._call("_ts_sized", [node.value], node.value)
-        return node
-
-    def visit_comprehension(self, node: ast.comprehension):
-        self.generic_visit(node)
-        node.iter = self._call("_ts_loop", [node.iter], node.iter)
-        return node
-
-
-def budgeted(body: ast.expr, guard: Guard) -> ast.expr:
-    """The lambda body of a compiled expression: guarded ones reset the budget first and
-    pay for their result."""
-    if not guard.guarded:
-        return body
-    reset_call = ast.Call(func=ast.Name(id="_ts_reset", ctx=ast.Load()), args=[], keywords=[])
-    first = ast.BoolOp(op=ast.Or(), values=[reset_call, body])
-    return ast.Call(func=ast.Name(id="_ts_result", ctx=ast.Load()), args=[first], keywords=[])

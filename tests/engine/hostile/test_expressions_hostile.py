@@ -149,3 +149,39 @@ def test_plain_expressions_pay_nothing(source):
 ])
 def test_bounded_operations_still_give_python_results(source, value, expected):
     assert compile_expression(source)(None, value, 0, {}) == expected
+
+
+BUILT_IN_LOOPS = [
+    # each iteration copies something as large as the input: without a charge per copy these
+    # finish unstopped at ~200 MB (the result is only charged once it is built); with it, the
+    # budget stops them at ~10-40 MB
+    ("[[*value, *value] for x in key]", "k" * 3_500, list(range(3_500))),
+    ("[f'{value}{value}' for x in key]", "k" * 10_000, "x" * 10_000),
+    ("[value.upper() for x in key]", "k" * 14_000, "x" * 14_000),
+    ("[value.split() for x in key]", "k" * 25_000, "a " * 1_000),
+    ("[value[1:] for x in key]", "k" * 5_000, list(range(5_000))),
+    ("[{**value} for x in key]", "k" * 2_500, {str(i): i for i in range(2_000)}),
+    ("[value.partition('-') for x in key]", "k" * 14_000, "x" * 7_000 + "-" + "x" * 7_000),
+]
+
+
+@pytest.mark.parametrize(("source", "key", "value"), BUILT_IN_LOOPS, ids=[c[0] for c in BUILT_IN_LOOPS])
+def test_copies_built_in_a_loop_are_charged(source, key, value):
+    import tracemalloc
+
+    expr = compile_expression(source)
+    tracemalloc.start()
+    try:
+        with pytest.raises(BudgetExceededError):
+            expr(key, value, 0, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 1024 * 1024, f"{peak / 2**20:.0f} MB built before the budget stopped it"
+
+
+def test_format_specs_and_small_copies_still_work():
+    assert compile_expression("f'{value:>8.2f}|{key!r}'")("k", 3.14159, 0, {}) == "    3.14|'k'"
+    assert compile_expression("[value[1:] for x in key]")("ab", [1, 2, 3], 0, {}) == [[2, 3], [2, 3]]
+    assert compile_expression("{**value, 'b': 2}")(None, {"a": 1}, 0, {}) == {"a": 1, "b": 2}
+    assert compile_expression("[*value, *key]")([3], [1, 2], 0, {}) == [1, 2, 3]

@@ -185,5 +185,5 @@ def test_a_file_over_16_mb_is_refused_unread(tmp_path):
     path = tmp_path / "huge.topology.json"
     path.write_bytes(b" " * (16 * 1024 * 1024 + 1))
     _, problems = fileformat.read(path)
-    assert [p.message for p in problems] == [f"cannot read {path}: it is 16,777,217 bytes, more than "
-                                             "a topology file can be (16,777,216)"]
+    expected = f"cannot read {path}: it is 16,777,217 bytes, more than a topology file can be (16,777,216)"
+    assert [p.message for p in problems] == [expected]
