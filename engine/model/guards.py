@@ -182,6 +182,8 @@ def _safe_pow(base, exp):
     result = base**exp
     if isinstance(result, complex):
         raise ExpressionLimitError("complex results are not supported")
+    if type(result) is int and result.bit_length() > 256:
+        charge(result.bit_length() >> 6)
     return result
 
 
@@ -204,9 +206,13 @@ def _safe_mul(a, b):
         return a * b
     if _too_long(a, b) or _too_long(b, a):
         raise ExpressionLimitError("the repeated sequence would be too long")
-    if _is_int(a) and _is_int(b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise ExpressionLimitError(f"the product would be larger than {MAX_INT_BITS} bits")
-    if isinstance(a, _SEQUENCES) and isinstance(b, int):
+    if _is_int(a) and _is_int(b):
+        bits = a.bit_length() + b.bit_length()
+        if bits > MAX_INT_BITS:
+            raise ExpressionLimitError(f"the product would be larger than {MAX_INT_BITS} bits")
+        if bits > 256:  # big integers built in a loop pay for their size (10 bytes a step)
+            charge(bits >> 6)
+    elif isinstance(a, _SEQUENCES) and isinstance(b, int):
         charge(_repeat_cost(a, b))
     elif isinstance(b, _SEQUENCES) and isinstance(a, int):
         charge(_repeat_cost(b, a))
@@ -226,7 +232,10 @@ def _safe_add(a, b):
 def _safe_lshift(a, b):
     if _is_int(b) and b > 0 and (b > MAX_INT_BITS or (_is_int(a) and a.bit_length() + b > MAX_INT_BITS)):
         raise ExpressionLimitError(f"{_short(a)} << {b} is too large")
-    return a << b
+    result = a << b
+    if type(result) is int and result.bit_length() > 256:
+        charge(result.bit_length() >> 6)
+    return result
 
 
 def printf_specs(text: str):

@@ -185,3 +185,11 @@ def test_format_specs_and_small_copies_still_work():
     assert compile_expression("[value[1:] for x in key]")("ab", [1, 2, 3], 0, {}) == [[2, 3], [2, 3]]
     assert compile_expression("{**value, 'b': 2}")(None, {"a": 1}, 0, {}) == {"a": 1, "b": 2}
     assert compile_expression("[*value, *key]")([3], [1, 2], 0, {}) == [1, 2, 3]
+
+
+def test_big_integers_built_in_a_loop_are_charged():
+    # 4,000-bit products are allowed one by one; 200,000 of them would be 100 MB
+    expr = compile_expression("len([value * value for x in key])")
+    with pytest.raises(BudgetExceededError):
+        expr("k" * 200_000, 2**2000, 0, {})
+    assert expr("k" * 1000, 2**2000, 0, {}) == 1000
