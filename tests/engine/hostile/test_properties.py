@@ -82,6 +82,8 @@ _tokens = st.sampled_from([
     ":", ".", "+", "*", "**", "%", "<<", "==", "<", "in", "not", "and", "for", "if", "else", "lambda",
     "'a'", "'%(a(b)c)9999s'", "10**9", "9", "-1", "1e400", "str", "sorted", "round", "len", "sum",
     "join", "replace", "decode", "'punycode'", "zfill", "f'{value}'", " ", "\ud800", "'\\ud800'",
+    "*", "**", "[*value]", "{**value}", "value[1:]", "[::-1]", "f'{value:>5}'", "f'{value!r:^9}'",
+    "upper()", ".split()", "get(", "(1, (2,))", "{(1,): 2}", "for x in value]", "[x",
 ])
 
 
