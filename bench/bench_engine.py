@@ -1,25 +1,39 @@
-"""Throughput of the engine against a raw confluent-kafka loop and Quix Streams.
+"""Throughput and CPU per record of the engine against hand-written loops and Quix Streams.
 
-    python bench/bench_engine.py [--records N] [--repeats R] [--only raw,engine,quix]
+    python bench/bench_engine.py [--records N] [--repeats R] [--jobs stateless,windowed]
+                                 [--only raw,raw-orjson,engine,quix]
 
-One sandbox broker; one input topic (3 partitions) of JSON orders, produced once.
-Each system reads all of it in a fresh consumer group and runs the same pipeline,
-consume -> decode JSON -> keep status == 'paid' -> build a smaller dict -> encode
-JSON -> produce, at least once (producer flushed before every commit, commits once a
-second), into an output topic of its own:
+One sandbox broker; one input topic (3 partitions) of JSON orders keyed by customer,
+produced once. Each system reads all of it in a fresh consumer group and runs a job, at
+least once (producer flushed before every commit, commits once a second), into an output
+topic of its own. Two jobs:
 
+stateless   consume -> decode JSON -> keep status == 'paid' -> build a smaller dict ->
+            encode JSON -> produce
     raw         a hand-written confluent-kafka loop (consume(1000) batches, stdlib json)
-    raw-orjson  the same loop with orjson: for reference, no target
+    raw-orjson  the same loop with orjson: the fastest a Python loop goes
     engine      KafkaRun on kafka_source -> filter -> map -> kafka_sink
     quix        Quix Streams: dataframe.filter().apply().to_topic()
 
-The clock runs from the first record consumed to the broker's acknowledgement of
-the last output, so group join, topic creation, process start-up and shut-down are
-left out. Each system runs in a subprocess of its own, R times, interleaved; the
-median is reported. Every output topic is then read back and checked record by
-record against the expected output.
+windowed    group by customer, tumbling 1 minute windows, sum of the amount and count,
+            an update emitted per record
+    raw-orjson  a hand-written loop with orjson: state in a dict, no changelog
+    engine      KafkaRun on kafka_source -> aggregate (group_by, emit update) -> kafka_sink:
+                through its repartition topic, state changelogged
+    quix        Quix Streams: group_by().tumbling_window().agg(Sum, Count).current(),
+                through its repartition topic, state in RocksDB with changelog topics
 
-Targets (the issue's): engine >= 0.85 x raw and >= 1.5 x Quix Streams.
+Two figures per run: the rate, from the first record consumed to the broker's
+acknowledgement of the last output (group join, start-up and shut-down left out), and the
+CPU time per record: user + system time of the system's process from its start to its
+exit (the parent's getrusage of the reaped child: every thread, librdkafka's included),
+divided by the input records. Beside it, the CPU spent between those two clock marks
+only (the steady state). Each system runs in a subprocess of its own, R times, interleaved;
+medians are reported. Every output topic is read back and checked record by record
+against the expected output.
+
+Targets: stateless engine >= 0.85 x raw and >= 1.5 x Quix Streams in records/s, and CPU
+per record <= 1.3 x raw-orjson's; windowed engine CPU per record <= 10 us.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ import importlib.util
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,6 +71,10 @@ COMMIT_INTERVAL_S = 1.0
 SESSION_TIMEOUT_MS = 2000
 TARGET_RAW = 0.85
 TARGET_QUIX = 1.5
+TARGET_CPU_ORJSON = 1.3  # stateless: engine CPU per record <= 1.3 x the orjson loop's
+TARGET_WINDOWED_US = 10.0  # windowed: engine CPU per record in microseconds
+WINDOW_MS = 60_000
+GRACE = "5m"  # the input spans 5 minutes of timestamps: no record is late in any order
 STATUSES = ("paid", "paid", "paid", "pending", "cancelled")
 REGIONS = ("eu-west", "eu-central", "us-east", "us-west", "ap-south")
 
@@ -63,6 +82,17 @@ FILTER_EXPR = "value['status'] == 'paid'"
 MAP_EXPR = ("{'order_id': value['id'], 'customer': value['customer'], 'amount': value['amount'], "
             "'items': len(value['items']), 'tier': 'big' if value['amount'] >= 100 else 'small', "
             "'region': value['region']}")
+
+
+WINDOW_GROUP_BY = "value['customer']"
+WINDOW_AGGREGATIONS = [{"name": "revenue", "fn": "sum", "expr": "value['amount']"},
+                       {"name": "orders", "fn": "count"}]
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def transform(value: dict) -> dict:
@@ -91,7 +121,11 @@ def make_order(i: int, rng: random.Random) -> dict:
 
 def create_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=-1)
+    # Retention set explicitly: Quix Streams' group_by copies it from the input topic, and
+    # the sandbox broker describes only the configs set explicitly.
+    futures = admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=-1,
+                                            config={"retention.ms": "604800000",
+                                                    "retention.bytes": "-1"})
                                    for n in names])
     for future in futures.values():
         future.result(timeout=20)
@@ -139,6 +173,66 @@ def expected_outputs(records: int, seed: int = 7) -> dict[int, dict]:
         if order["status"] == "paid":
             out[i] = transform(order)
     return out
+
+
+def expected_windowed(records: int, seed: int = 7) -> dict[str, list[dict]]:
+    """Per customer, the updates in input order (all of a customer's records are in one
+    partition, so every system sees them in that order)."""
+    rng = random.Random(seed)
+    state: dict[tuple[str, int], tuple[float, int]] = {}
+    out: dict[str, list[dict]] = {}
+    for i in range(records):
+        order = make_order(i, rng)
+        customer, ts = order["customer"], order["ts"]
+        start = ts - ts % WINDOW_MS
+        revenue, orders = state.get((customer, start), (0, 0))
+        revenue, orders = revenue + order["amount"], orders + 1
+        state[(customer, start)] = (revenue, orders)
+        out.setdefault(customer, []).append(
+            {"key": customer, "window_start": start, "window_end": start + WINDOW_MS,
+             "revenue": revenue, "orders": orders})
+    return out
+
+
+def read_topic(bootstrap: str, topic: str, at_least: int):
+    """Every message of ``topic``, each partition in offset order."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{time.monotonic_ns()}",
+                         "enable.auto.commit": False, "enable.partition.eof": True})
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+    at_end: set[int] = set()
+    deadline = time.monotonic() + 120
+    total = 0
+    while time.monotonic() < deadline:
+        msgs = consumer.consume(BATCH, timeout=0.5)
+        for msg in msgs:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(msg.partition())
+                continue
+            at_end.discard(msg.partition())
+            total += 1
+            yield msg
+        if len(at_end) == PARTITIONS and total >= at_least:
+            break
+    consumer.close()
+
+
+def check_windowed(bootstrap: str, topic: str, expected: dict[str, list[dict]]) -> str:
+    """'' when every customer's updates are exactly the expected ones, in order."""
+    seen: dict[str, list[dict]] = {}
+    total = 0
+    for msg in read_topic(bootstrap, topic, sum(len(v) for v in expected.values())):
+        total += 1
+        seen.setdefault(msg.key().decode(), []).append(json.loads(msg.value()))
+    want = sum(len(v) for v in expected.values())
+    problems = []
+    if total != want:
+        problems.append(f"{total} records, expected {want}")
+    wrong = sum(1 for customer, updates in expected.items() if seen.get(customer) != updates)
+    if wrong:
+        problems.append(f"{wrong} customers with updates missing, extra, out of order or wrong")
+    return "; ".join(problems)
 
 
 def check_output(bootstrap: str, topic: str, expected: dict[int, dict]) -> str:
@@ -201,7 +295,7 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
             return encode(value).encode()
 
     errors: list[str] = []
-    acks = [0, 0.0]  # outputs acknowledged, when the last one was
+    acks = [0, 0.0, 0.0]  # outputs acknowledged, when the last one was, CPU then
 
     def on_delivery(err, msg):
         if err is not None:
@@ -210,6 +304,7 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
             acks[0] += 1
             if acks[0] == expected:
                 acks[1] = time.monotonic()
+                acks[2] = cpu_seconds()
 
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all",
                          "enable.idempotence": True, "partitioner": "murmur2_random",
@@ -238,7 +333,7 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
         if not msgs:
             continue
         if t0 is None:
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), cpu_seconds()
             next_commit = t0 + COMMIT_INTERVAL_S
         for msg in msgs:
             if msg.error() is not None:
@@ -260,20 +355,128 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
             next_commit = time.monotonic() + COMMIT_INTERVAL_S
     commit()
     consumer.close()
-    return {"consumed": consumed, "produced": produced, "seconds": acks[1] - t0}
+    return {"consumed": consumed, "produced": produced, "seconds": acks[1] - t0,
+            "cpu_steady": acks[2] - cpu0}
+
+
+def run_window_raw(bootstrap: str, source: str, sink: str, group: str, total: int,
+                   expected: int) -> dict:
+    """The windowed job hand-written with orjson: windows of each customer in a dict, an
+    update per record, windows dropped once stream time has passed their end + grace
+    (checked once per batch), no changelog."""
+    import orjson
+
+    from engine.model.durations import parse_duration
+
+    loads, dumps = orjson.loads, orjson.dumps
+    grace = parse_duration(GRACE)
+    errors: list[str] = []
+    acks = [0, 0.0, 0.0]
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(err.str())
+        else:
+            acks[0] += 1
+            if acks[0] == expected:
+                acks[1] = time.monotonic()
+                acks[2] = cpu_seconds()
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all",
+                         "enable.idempotence": True, "partitioner": "murmur2_random",
+                         "queue.buffering.max.messages": 500_000, "on_delivery": on_delivery})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                         "session.timeout.ms": SESSION_TIMEOUT_MS, "fetch.wait.max.ms": 100,
+                         "heartbeat.interval.ms": 500})
+    consumer.subscribe([source])
+    produce = producer.produce
+    windows: dict[int, dict[tuple[str, int], list]] = {}  # partition -> (key, start) -> [sum, count]
+    stream_time: dict[int, int] = {}
+    consumed = produced = late = 0
+    t0 = cpu0 = None
+    next_commit = 0.0
+
+    def commit():
+        if producer.flush(30) != 0 or errors:
+            raise RuntimeError(f"deliveries failed: {errors[:1]}")
+        try:
+            consumer.commit(asynchronous=False)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._NO_OFFSET:
+                raise
+
+    while consumed < total:
+        msgs = consumer.consume(BATCH, timeout=0.1)
+        if not msgs:
+            continue
+        if t0 is None:
+            t0, cpu0 = time.monotonic(), cpu_seconds()
+            next_commit = t0 + COMMIT_INTERVAL_S
+        for msg in msgs:
+            if msg.error() is not None:
+                continue
+            consumed += 1
+            value = loads(msg.value())
+            ts = msg.timestamp()[1]
+            partition = msg.partition()
+            now = stream_time.get(partition, ts)
+            if ts > now:  # noqa: PLR1730 - faster than max() per record
+                now = ts
+            stream_time[partition] = now
+            start = ts - ts % WINDOW_MS
+            if start + WINDOW_MS + grace <= now:
+                late += 1
+                continue
+            key = value["customer"]
+            part = windows.get(partition)
+            if part is None:
+                part = windows[partition] = {}
+            state = part.get((key, start))
+            if state is None:
+                state = part[(key, start)] = [0, 0]
+            state[0] += value["amount"]
+            state[1] += 1
+            out = dumps({"key": key, "window_start": start, "window_end": start + WINDOW_MS,
+                         "revenue": state[0], "orders": state[1]})
+            try:
+                produce(sink, out, msg.key(), timestamp=ts)
+            except BufferError:
+                producer.poll(0.05)
+                produce(sink, out, msg.key(), timestamp=ts)
+            produced += 1
+        for partition, part in windows.items():  # closed windows go, once per batch
+            horizon = stream_time[partition] - WINDOW_MS - grace
+            for gone in [k for k in part if k[1] <= horizon]:
+                del part[gone]
+        producer.poll(0)
+        if time.monotonic() >= next_commit:
+            commit()
+            next_commit = time.monotonic() + COMMIT_INTERVAL_S
+    commit()
+    consumer.close()
+    return {"consumed": consumed, "produced": produced, "seconds": acks[1] - t0,
+            "cpu_steady": acks[2] - cpu0}
 
 
 def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
-               profile: str | None = None) -> dict:
-    from engine.code.builder import StreamsBuilder
+               profile: str | None = None, job: str = "stateless") -> dict:
+    from engine.code.builder import StreamsBuilder, TumblingWindow
     from engine.runtime.kafka import clients as runtime
     from engine.runtime.kafka_run import KafkaRun, RunConfig, RunObserver
 
     b = StreamsBuilder(group, topic_partitions=PARTITIONS, commit_interval="1s")
-    (b.stream(source, name="orders")
-      .filter(FILTER_EXPR, name="paid")
-      .map(MAP_EXPR, name="slim")
-      .to(sink, name="out"))
+    if job == "windowed":
+        (b.stream(source, name="orders")
+          .group_by(WINDOW_GROUP_BY)
+          .window(TumblingWindow("1m", grace=GRACE))
+          .aggregate(WINDOW_AGGREGATIONS, emit="update", name="revenue")
+          .to(sink, name="out"))
+    else:
+        (b.stream(source, name="orders")
+          .filter(FILTER_EXPR, name="paid")
+          .map(MAP_EXPR, name="slim")
+          .to(sink, name="out"))
     topology = b.build()
 
     class TimedRun(KafkaRun):
@@ -281,6 +484,7 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
 
         t0: float | None = None
         t1: float | None = None
+        cpu0 = cpu1 = 0.0
 
     class FirstRecord(RunObserver):
         """Once the run is compiled, wraps its entry executors to mark the first record,
@@ -292,7 +496,7 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
             for topic, executor in list(entries.items()):
                 def first(msg, _topic=topic, _executor=executor):
                     if run.t0 is None:
-                        run.t0 = time.monotonic()
+                        run.t0, run.cpu0 = time.monotonic(), cpu_seconds()
                     entries[_topic] = _executor  # from now on the run calls the engine directly
                     _executor(msg)
                 entries[topic] = first
@@ -322,7 +526,7 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
         def _check(self):
             if run.t1 is None and run.t0 is not None and sink_metrics.out >= expected:
                 if super().flush(60) == 0:
-                    run.t1 = time.monotonic()
+                    run.t1, run.cpu1 = time.monotonic(), cpu_seconds()
                 run.stop()
 
     runtime.Producer = TimedProducer  # this worker process runs nothing else
@@ -338,19 +542,21 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
         raise RuntimeError(f"the engine run {result.status}: {result.reason or 'outputs not acknowledged'}")
     nodes = result.metrics["nodes"]
     return {"consumed": nodes["orders"]["in"], "produced": nodes["out"]["out"],
-            "seconds": run.t1 - run.t0}
+            "seconds": run.t1 - run.t0, "cpu_steady": run.cpu1 - run.cpu0}
 
 
-def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int) -> dict:
+def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
+             job: str = "stateless") -> dict:
     import logging
 
     from quixstreams import Application
 
+    windowed = job == "windowed"
     state_dir = tempfile.mkdtemp(prefix="bench-quix-")
     app = Application(
         broker_address=bootstrap, consumer_group=group, auto_offset_reset="earliest",
         commit_interval=COMMIT_INTERVAL_S, loglevel=logging.WARNING, state_dir=state_dir,
-        use_changelog_topics=False,
+        use_changelog_topics=windowed,
         consumer_extra_config={"session.timeout.ms": SESSION_TIMEOUT_MS, "heartbeat.interval.ms": 500,
                                "fetch.wait.max.ms": 100},
         producer_extra_config={"linger.ms": 5},
@@ -358,8 +564,18 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
     in_topic = app.topic(source, key_deserializer="str", value_deserializer="json")
     out_topic = app.topic(sink, key_serializer="str", value_serializer="json")
     sdf = app.dataframe(in_topic)
-    sdf = sdf.filter(lambda value: value["status"] == "paid")
-    sdf = sdf.apply(transform)
+    if windowed:
+        from quixstreams.dataframe.windows import Count, Sum
+
+        sdf = sdf.group_by("customer")
+        sdf = sdf.tumbling_window(WINDOW_MS, grace_ms=300_000).agg(
+            revenue=Sum("amount"), orders=Count()).current()
+        sdf = sdf.apply(lambda value, key, timestamp, headers: {
+            "key": key, "window_start": value["start"], "window_end": value["end"],
+            "revenue": value["revenue"], "orders": value["orders"]}, metadata=True)
+    else:
+        sdf = sdf.filter(lambda value: value["status"] == "paid")
+        sdf = sdf.apply(transform)
     sdf.to_topic(out_topic)
 
     marks: dict[str, float] = {}
@@ -369,7 +585,7 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
     def first_poll(*args, **kwargs):
         rows = poll_row(*args, **kwargs)
         if rows:
-            marks["t0"] = time.monotonic()
+            marks["t0"], marks["cpu0"] = time.monotonic(), cpu_seconds()
             del consumer.poll_row  # back to the class's method: no cost from here on
         return rows
 
@@ -380,7 +596,7 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
     def timed_checkpoint(force: bool = False, **kwargs):
         commit_checkpoint(force=force, **kwargs)
         if force and "t0" in marks and "t1" not in marks:
-            marks["t1"] = time.monotonic()
+            marks["t1"], marks["cpu1"] = time.monotonic(), cpu_seconds()
 
     context.commit_checkpoint = timed_checkpoint
     producer = app._producer
@@ -389,45 +605,73 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
 
     def counted_delivery(err, msg):
         on_delivery(err, msg)
-        if err is None:
+        if err is None and msg.topic() == sink:  # not the repartition and changelog topics
             acks[0] += 1
             if acks[0] == expected:
-                marks["acked"] = time.monotonic()
+                marks["acked"], marks["cpu_acked"] = time.monotonic(), cpu_seconds()
+                if windowed:
+                    app.stop()
 
     producer._on_delivery = counted_delivery
-    app.run(count=expected, collect=False)
-    return {"consumed": None, "produced": acks[0],
-            "seconds": marks.get("acked", marks["t1"]) - marks["t0"]}
+    if windowed:
+        app.run()
+    else:
+        app.run(count=expected, collect=False)
+    t1, cpu1 = (marks["acked"], marks["cpu_acked"]) if "acked" in marks else (marks["t1"], marks["cpu1"])
+    return {"consumed": None, "produced": acks[0], "seconds": t1 - marks["t0"],
+            "cpu_steady": cpu1 - marks["cpu0"]}
 
 
 def run_raw_orjson(*args) -> dict:
     return run_raw(*args, codec="orjson")
 
 
-SYSTEMS = {"raw": run_raw, "raw-orjson": run_raw_orjson, "engine": run_engine, "quix": run_quix}
-# Targets are against these; raw-orjson (the same loop with orjson, as Quix Streams
-# uses) is shown for reference, to tell plumbing overhead from JSON codec speed.
+def run_window_engine(*args, **kwargs) -> dict:
+    return run_engine(*args, job="windowed", **kwargs)
+
+
+def run_window_quix(*args) -> dict:
+    return run_quix(*args, job="windowed")
+
+
+JOBS = {
+    "stateless": {"raw": run_raw, "raw-orjson": run_raw_orjson, "engine": run_engine,
+                  "quix": run_quix},
+    "windowed": {"raw-orjson": run_window_raw, "engine": run_window_engine, "quix": run_window_quix},
+}
+SYSTEMS = JOBS["stateless"]
+# Rate targets (stateless) are against these.
 TARGETS = (("raw", TARGET_RAW), ("quix", TARGET_QUIX))
 
 
 def worker(args) -> None:
     kwargs = {"profile": args.profile} if args.profile else {}
-    out = SYSTEMS[args.worker](args.bootstrap, args.source, args.sink, args.group, args.records,
-                               args.expected, **kwargs)
+    out = JOBS[args.job or "stateless"][args.worker](
+        args.bootstrap, args.source, args.sink, args.group, args.records, args.expected, **kwargs)
     print("RESULT " + json.dumps(out), flush=True)
 
 
-def measure(system: str, bootstrap: str, source: str, sink: str, group: str, records: int,
-            expected: int, profile: str | None = None) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(job: str, system: str, bootstrap: str, source: str, sink: str, group: str,
+            records: int, expected: int, profile: str | None = None) -> dict:
+    """One run of ``system`` in a process of its own; its result plus ``cpu``, the user +
+    system time of that process from start to exit (it is this process's only child
+    reaped meanwhile: the sandbox broker is reaped at the very end)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--job", job,
            "--bootstrap", bootstrap, "--source", source, "--sink", sink, "--group", group,
            "--records", str(records), "--expected", str(expected)]
     if profile:
         cmd += ["--profile", profile]
+    before = children_cpu_seconds()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, check=False)
+    cpu = children_cpu_seconds() - before
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return {**json.loads(line[len("RESULT "):]), "cpu": cpu}
     tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-8:]
     raise RuntimeError(f"{system} failed (exit {proc.returncode}):\n    " + "\n    ".join(tail))
 
@@ -437,13 +681,16 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=200_000, help="input records (default 200000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each system (default 3)")
+    parser.add_argument("--jobs", default="stateless,windowed",
+                        help="jobs to run, comma-separated (default stateless,windowed)")
     default = ",".join(s for s in SYSTEMS if s != "raw-orjson" or importlib.util.find_spec("orjson"))
     parser.add_argument("--only", default=default,
-                        help=f"systems to run, comma-separated (default {default})")
+                        help=f"systems to run, comma-separated (default {default}; a job "
+                             "runs those of them it has)")
     parser.add_argument("--bootstrap", help="use this cluster instead of starting the sandbox broker")
     parser.add_argument("--profile", help="engine only: write cProfile stats of KafkaRun.run here")
     parser.add_argument("--no-check", action="store_true", help="skip reading the outputs back")
-    for hidden in ("--worker", "--source", "--sink", "--group"):
+    for hidden in ("--worker", "--job", "--source", "--sink", "--group"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     parser.add_argument("--expected", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -455,6 +702,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(systems) - SYSTEMS.keys()
     if unknown:
         parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
+    if set(jobs) - JOBS.keys():
+        parser.error(f"unknown jobs: {', '.join(sorted(set(jobs) - JOBS.keys()))}")
     broker = None
     if args.bootstrap:
         bootstrap = args.bootstrap
@@ -464,73 +714,102 @@ def main(argv: list[str] | None = None) -> int:
         broker = SandboxBroker().start()
         bootstrap = broker.bootstrap
     try:
-        return bench(args, systems, bootstrap)
+        return bench(args, jobs, systems, bootstrap)
     finally:
         if broker is not None:
             broker.stop()
 
 
-def bench(args, systems: list[str], bootstrap: str) -> int:
+def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
     run_id = f"{os.getpid()}-{int(time.time())}"
     source = f"bench-orders-{run_id}"
     create_topics(bootstrap, [source])
     started = time.monotonic()
-    expected_count, mean_size = fill_input(bootstrap, source, args.records)
+    passing, mean_size = fill_input(bootstrap, source, args.records)
     print(f"broker {bootstrap}; input {source}: {args.records} records x ~{mean_size} bytes, "
-          f"{PARTITIONS} partitions, {expected_count} pass the filter "
+          f"{PARTITIONS} partitions, {passing} pass the filter "
           f"(produced in {time.monotonic() - started:.1f} s)", flush=True)
-    expected = {} if args.no_check else expected_outputs(args.records)
+    expected = {} if args.no_check else {
+        "stateless": expected_outputs(args.records) if "stateless" in jobs else {},
+        "windowed": expected_windowed(args.records) if "windowed" in jobs else {}}
+    outputs = {"stateless": passing, "windowed": args.records}
+    checks = {"stateless": check_output, "windowed": check_windowed}
+    runs = [(job, system) for job in jobs for system in systems if system in JOBS[job]]
 
-    rates: dict[str, list[float]] = {s: [] for s in systems}
-    failures: dict[str, str] = {}
+    results: dict[tuple[str, str], list[dict]] = {run: [] for run in runs}
+    failures: dict[tuple[str, str], str] = {}
     for rep in range(args.repeats):
-        for system in systems:
-            if system in failures:
+        for job, system in runs:
+            if (job, system) in failures:
                 continue
-            sink = f"bench-out-{system}-{rep}-{run_id}"
+            name = f"{job[:4]}-{system}"
+            sink = f"bench-out-{name}-{rep}-{run_id}"
             create_topics(bootstrap, [sink])
             profile = args.profile if system == "engine" and rep == 0 else None
             try:
-                result = measure(system, bootstrap, source, sink, f"bench-{system}-{rep}-{run_id}",
-                                 args.records, expected_count, profile)
+                result = measure(job, system, bootstrap, source, sink, f"bench-{name}-{rep}-{run_id}",
+                                 args.records, outputs[job], profile)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                failures[system] = str(exc)
-                print(f"  {system:<10} run {rep + 1}: FAILED\n    {exc}", flush=True)
+                failures[(job, system)] = str(exc)
+                print(f"  {job:<9} {system:<10} run {rep + 1}: FAILED\n    {exc}", flush=True)
                 continue
-            rate = args.records / result["seconds"]
-            problem = "" if args.no_check else check_output(bootstrap, sink, expected)
+            problem = "" if args.no_check else checks[job](bootstrap, sink, expected[job])
             if problem:
-                failures[system] = f"wrong output: {problem}"
-            rates[system].append(rate)
-            print(f"  {system:<10} run {rep + 1}: {result['seconds']:6.2f} s  {rate:9,.0f} records/s  "
+                failures[(job, system)] = f"wrong output: {problem}"
+            result["rate"] = args.records / result["seconds"]
+            result["us"] = result["cpu"] / args.records * 1e6
+            result["us_steady"] = result["cpu_steady"] / args.records * 1e6
+            results[(job, system)].append(result)
+            print(f"  {job:<9} {system:<10} run {rep + 1}: {result['seconds']:6.2f} s "
+                  f"{result['rate']:9,.0f} records/s  CPU {result['us']:5.2f} us/record "
+                  f"(steady {result['us_steady']:5.2f})  "
                   f"output {'not checked' if args.no_check else (problem or 'exact')}", flush=True)
 
+    medians: dict[tuple[str, str], dict[str, float]] = {}
+    ok = True
+    for job in jobs:
+        print()
+        print(f"{job:<10} {'system':<11}{'records/s':>10}{'CPU us/rec':>12}{'steady':>8}   "
+              "runs (records/s; CPU us/record)")
+        for system in systems:
+            if (job, system) not in results:
+                continue
+            got = results[(job, system)]
+            if not got:
+                print(f"{'':<10} {system:<11}{'failed':>10}")
+                continue
+            m = medians[(job, system)] = {f: statistics.median(r[f] for r in got)
+                                          for f in ("rate", "us", "us_steady")}
+            each = ", ".join(f"{r['rate']:,.0f}" for r in got)
+            cpus = ", ".join(f"{r['us']:.2f}" for r in got)
+            print(f"{'':<10} {system:<11}{m['rate']:>10,.0f}{m['us']:>12.2f}{m['us_steady']:>8.2f}   "
+                  f"{each}; {cpus}")
     print()
-    print(f"{'system':<12}{'median records/s':>18}   runs")
-    medians = {}
-    for system in systems:
-        if rates[system]:
-            medians[system] = statistics.median(rates[system])
-            runs = ", ".join(f"{r:,.0f}" for r in rates[system])
-            print(f"{system:<12}{medians[system]:>18,.0f}   {runs}")
-        else:
-            print(f"{system:<12}{'failed':>18}")
-    print()
-    ok = not (failures.keys() - {"raw-orjson"})
-    for base, target in TARGETS:
-        if "engine" in medians and base in medians:
-            ratio = medians["engine"] / medians[base]
-            verdict = "PASS" if ratio >= target else "FAIL"
-            ok = ok and ratio >= target
-            print(f"engine / {base:<10} {ratio:5.2f}x   target >= {target:.2f}x   {verdict}")
-        elif "engine" in systems and base in systems:
-            print(f"engine / {base:<10}   n/a   target >= {target:.2f}x   (no measurement)")
-    if "engine" in medians and "raw-orjson" in medians:
-        ratio = medians["engine"] / medians["raw-orjson"]
-        print(f"engine / {'raw-orjson':<10} {ratio:5.2f}x   (for reference: no target)")
-    for system, reason in failures.items():
-        print(f"{system}: {reason}")
-    return 0 if ok else 1
+    engine = medians.get(("stateless", "engine"))
+    if engine is not None:
+        for base, target in TARGETS:
+            if ("stateless", base) in medians:
+                ratio = engine["rate"] / medians[("stateless", base)]["rate"]
+                ok = ok and ratio >= target
+                print(f"stateless engine / {base:<10} records/s {ratio:5.2f}x   target >= {target:.2f}x   "
+                      f"{'PASS' if ratio >= target else 'FAIL'}")
+        orjson_loop = medians.get(("stateless", "raw-orjson"))
+        if orjson_loop is not None:
+            ratio = engine["us"] / orjson_loop["us"]
+            ok = ok and ratio <= TARGET_CPU_ORJSON
+            print(f"stateless engine / raw-orjson CPU/record {ratio:5.2f}x   target <= "
+                  f"{TARGET_CPU_ORJSON:.2f}x   {'PASS' if ratio <= TARGET_CPU_ORJSON else 'FAIL'}")
+    engine = medians.get(("windowed", "engine"))
+    if engine is not None:
+        ok = ok and engine["us"] <= TARGET_WINDOWED_US
+        print(f"windowed engine CPU/record {engine['us']:5.2f} us   target <= {TARGET_WINDOWED_US:.1f} us   "
+              f"{'PASS' if engine['us'] <= TARGET_WINDOWED_US else 'FAIL'}")
+        if ("windowed", "quix") in medians:
+            ratio = medians[("windowed", "quix")]["us"] / engine["us"]
+            print(f"windowed quix / engine CPU/record {ratio:5.2f}x   (no target)")
+    for (job, system), reason in failures.items():
+        print(f"{job} {system}: {reason}")
+    return 0 if ok and not failures else 1
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import math
 import re
 from typing import Any
 
-import networkx as nx
-
 from engine.model.alerts import check_alerts
 from engine.model.catalogue import (
     AGGREGATION_FUNCTIONS,
@@ -24,6 +22,7 @@ from engine.model.catalogue import (
 )
 from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import ExpressionError, compile_expression
+from engine.model.graph_order import topological_order
 from engine.model.problems import ERROR, WARNING, Problem
 from engine.model.topology import Topology
 
@@ -338,10 +337,24 @@ def _output_ports(node_type, params: Any) -> tuple[str, ...]:
         return tuple(node_type.outputs)
 
 
-def _check_edges(topology: Topology) -> list[Problem]:
-    problems: list[Problem] = []
+def _find_cycle(topology: Topology, edges: list[tuple[str, str]]) -> list | None:
+    """networkx's find_cycle, asked only of a graph that has one (networkx is slow to import)."""
+    if topological_order(topology.nodes, edges) is not None:
+        return None
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(topology.nodes)
+    graph.add_edges_from(edges)
+    try:
+        return nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return None
+
+
+def _check_edges(topology: Topology) -> list[Problem]:
+    problems: list[Problem] = []
+    graph_edges: list[tuple[str, str]] = []
     used_inputs: dict[tuple[str, str], int] = {}
     seen = set()
     for edge in topology.edges:
@@ -359,7 +372,7 @@ def _check_edges(topology: Topology) -> list[Problem]:
                                                  "which is not a node"))
         if source is None or target is None:
             continue
-        graph.add_edge(edge.source, edge.target)
+        graph_edges.append((edge.source, edge.target))
         stype, ttype = _node_type(source.type), _node_type(target.type)
         if stype is not None:
             ports = _output_ports(stype, source.params)
@@ -382,10 +395,7 @@ def _check_edges(topology: Topology) -> list[Problem]:
                 if used_inputs[slot] == 2 and not ttype.many_inputs:
                     problems.append(Problem(target.id, f"input '{edge.target_port}' has more than "
                                                        "one edge; use a merge node to combine streams"))
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
+    cycle = _find_cycle(topology, graph_edges)
     if cycle:
         path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
         problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))

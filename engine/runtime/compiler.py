@@ -15,13 +15,19 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import networkx as nx
-
 from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
+from engine.model.graph_order import topological_order
 from engine.model.topology import Node, Topology
 from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout
-from engine.runtime.serde import DECODERS, ENCODERS, headers_list
+from engine.runtime.serde import (
+    DECODERS,
+    ENCODERS,
+    FAST_DECODERS,
+    JSON_DUMPS,
+    JSON_OPTIONS,
+    headers_list,
+)
 
 SOURCE_TYPES = ("kafka_source", "generator_source")
 
@@ -71,11 +77,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
     ``trace.output(node_id, port, children)`` and ``trace.input(node_id, port, executor)``
     return executors that call the ones they wrap (engine.runtime.trace)."""
     app_id = application_id or topology.name
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(topology.nodes)
-    for e in topology.edges:
-        graph.add_edge(e.source, e.target)
-    order = list(nx.topological_sort(graph))
+    order = topological_order(topology.nodes, ((e.source, e.target) for e in topology.edges))
+    if order is None:
+        raise ValueError("the topology has a cycle")
 
     # Which streams carry a key changed since the last partitioning point.
     key_changed: dict[str, bool] = {}
@@ -201,6 +205,7 @@ def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]
 
 _encode_json = ENCODERS["json"]
 _decode_json = DECODERS["json"]
+_dumps, _options, _loads = JSON_DUMPS, JSON_OPTIONS, FAST_DECODERS["json"]
 
 
 def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None) -> Callable[[Record], None]:
@@ -213,8 +218,14 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None) -> 
     def write(record: Record) -> None:
         try:
             key = fn(record.key, record.value, record.timestamp, record.headers) if fn else record.key
-            key_bytes = _encode_json(key)
-            value_bytes = _encode_json(record.value)
+            value = record.value
+            try:  # one C call where it can; _encode_json decides what it refuses (and None)
+                key_bytes = _encode_json(key) if key is None else _dumps(key, option=_options)
+                value_bytes = (_encode_json(value) if value is None else record.json
+                               or _dumps(value, option=_options))
+            except Exception:  # noqa: BLE001
+                key_bytes = _encode_json(key)
+                value_bytes = _encode_json(value)
         except Exception as exc:  # noqa: BLE001
             metrics.in_ += 1
             metrics.errors += 1
@@ -229,7 +240,13 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None) -> 
 def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:
     def read(msg) -> None:
         raw = msg.headers()
-        target(Record(_decode_json(msg.key()), _decode_json(msg.value()), msg.timestamp()[1],
+        key, value = msg.key(), msg.value()
+        try:  # one C call where it can; _decode_json decides what it refuses (and None)
+            key = _loads(key) if key is not None else None
+            value = _loads(value) if value is not None else None
+        except Exception:  # noqa: BLE001
+            key, value = _decode_json(msg.key()), _decode_json(msg.value())
+        target(Record(key, value, msg.timestamp()[1],
                       headers_dict(raw) if raw else EMPTY_HEADERS, msg.partition(), msg))
 
     return read

@@ -84,8 +84,8 @@ class KafkaRun:
         self.files = OpenFiles()
         self.committer = Committer(self.state, self.collector,
                                    exactly_once=self.guarantee == "exactly_once",
-                                   before_commit=self.files.flush, resend=self._send_again,
-                                   on_committed=self.connection.connected)
+                                   before_commit=lambda: (self.stores.flush(), self.files.flush()),
+                                   resend=self._send_again, on_committed=self.connection.connected)
         self.run_metrics = RunMetrics(self.metrics, self.state, app_id, self.committer.committed,
                                       interval_s=config.metrics_interval_s, report=self._report,
                                       restore=lambda: self.stores.progress,
@@ -200,9 +200,9 @@ class KafkaRun:
                 else:
                     producer.poll(0)
                 flow.throttle(consumer, len(producer), committer.behind)
-                if connection.disconnected and now >= next_probe:
+                if now >= next_probe and connection.check(now, self.idle.last_input, self.topics,
+                                                          compiled):
                     next_probe = now + 1.0
-                    connection.probe(self.topics, compiled)
                 if self.collector.resend and now >= next_probe:
                     next_probe = now + 1.0
                     self._send_again()

@@ -135,6 +135,15 @@ DECODERS: dict[str, Callable[[bytes | None], Any]] = {
 ENCODERS: dict[str, Callable[[Any], bytes | None]] = {
     "string": _encode_string, "json": _encode_json, "bytes": _encode_bytes}
 
+# The per-record fast paths: one C call for bytes that are not None. Whatever it refuses
+# (raises on) goes through DECODERS, which decides: the standard library's fallback, or a
+# SerdeError. So a decoder used as ``try: fast(b) except Exception: DECODERS[f](b)`` gives
+# exactly what DECODERS[f](b) gives.
+FAST_DECODERS: dict[str, Callable[[bytes], Any]] = {
+    "string": bytes.decode, "json": _orjson_loads, "bytes": _decode_bytes}
+JSON_DUMPS = _orjson_dumps  # with JSON_OPTIONS: what _encode_json tries first
+JSON_OPTIONS = _OPTIONS
+
 
 SHOW_LIMIT_STEPS = 1_000_000  # about 10 MB of text: more is never shown or logged
 TOO_LARGE_TO_SHOW = "(a value too large to show)"

@@ -37,6 +37,9 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        if type(self) is MemoryStore:  # the dict's own methods: no Python call per record
+            self.get = self._data.get  # (subclasses, e.g. traced stores, keep theirs)
+            self.put = self._data.__setitem__
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._data.get(key, default)
@@ -120,20 +123,19 @@ class ChangeloggingStore:
     ``put(key, None)`` is a delete: None is the changelog's tombstone, so it cannot be a value.
     """
 
-    __slots__ = ("inner", "log")
+    __slots__ = ("_put", "get", "inner", "log")
 
     def __init__(self, inner, log: Callable[[str, Any], None]) -> None:
         self.inner = inner
         self.log = log
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.inner.get(key, default)
+        self.get = inner.get  # get(key, default=None): reads go straight to the inner store
+        self._put = inner.put
 
     def put(self, key: str, value: Any) -> None:
         if value is None:
             self.delete(key)
             return
-        self.inner.put(key, value)
+        self._put(key, value)
         self.log(key, value)
 
     def delete(self, key: str) -> None:

@@ -20,11 +20,12 @@ from engine.runtime import state
 from engine.runtime.compiler import changelog_topic
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.errors import RunFailedError
-from engine.runtime.serde import DECODERS, ENCODERS
+from engine.runtime.serde import DECODERS, ENCODERS, JSON_DUMPS, JSON_OPTIONS
 
 RESTORE_STALL_S = 30.0
 _json = ENCODERS["json"]
 _unjson = DECODERS["json"]
+_dumps, _options = JSON_DUMPS, JSON_OPTIONS
 
 
 class StateManager:
@@ -42,6 +43,11 @@ class StateManager:
         self.reader_config = reader_config
         self.store_topics: dict[str, set[str]] = {}
         self.stores: dict[tuple[str, int], Any] = {}
+        # Changes not yet written to the changelogs: (topic, partition) -> key -> the latest
+        # value (None: deleted). They are written at each commit, before the offsets (or in
+        # the transaction), as Kafka Streams' caching stores do: a key updated many times in
+        # a commit interval is written once.
+        self.pending: dict[tuple[str, int], dict[str, Any]] = {}
         self.restored = 0  # changelog entries replayed into stores
         self.on_progress = on_progress
         # The restore under way or last done: partitions (done, total), records (read,
@@ -64,14 +70,32 @@ class StateManager:
         if entries is not None:
             inner.clear()  # an on-disk store may hold keys whose tombstones were compacted away
             state.restore(inner, entries)
-        produce = self.produce
-
-        def log(key: str, value: Any) -> None:
-            produce(topic, key.encode("utf-8"), None if value is None else _json(value), None,
-                    partition, None)
-
-        store = self.stores[(node_id, partition)] = state.ChangeloggingStore(inner, log)
+        changes = self.pending.setdefault((topic, partition), {})
+        # log(key, value) is the dict's own __setitem__: no Python call per update.
+        store = state.ChangeloggingStore(inner, changes.__setitem__)
+        self.stores[(node_id, partition)] = store
         return store
+
+    def flush(self) -> None:
+        """Writes the pending changes to the changelogs: the latest value of each key changed
+        since the last flush, a tombstone for a deleted one. The run calls it first thing in
+        every commit, so every change is produced (and acknowledged) before the offsets it
+        derives from are committed, or inside their transaction; and before stores are
+        dropped, so a partition that moves leaves its changelog complete."""
+        produce = self.produce
+        for (topic, partition), changes in self.pending.items():
+            if not changes:
+                continue
+            for key, value in changes.items():
+                if value is None:
+                    data = None
+                else:
+                    try:  # one C call where it can; _json decides what it refuses
+                        data = _dumps(value, option=_options)
+                    except Exception:  # noqa: BLE001
+                        data = _json(value)
+                produce(topic, key.encode("utf-8"), data, None, partition, None)
+            changes.clear()
 
     def wanted(self, partitions: list[TopicPartition]) -> set[tuple[str, int]]:
         """(node, partition) stores fed by ``partitions`` that are not open yet."""
@@ -133,6 +157,7 @@ class StateManager:
         for (node_id, partition), store in list(self.stores.items()):
             topics = self.store_topics.get(node_id, set())
             if any((t, partition) in gone for t in topics):
+                self.flush()  # its changes so far, as if each had been written at once
                 store.close()
                 del self.stores[(node_id, partition)]
 

@@ -18,10 +18,17 @@ from engine.runtime.operators.base import Record
 STREAM_TIME = "#stream_time"
 
 _key_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_text_json = json.encoder.encode_basestring  # what _key_json does with a str, without the call
+_int_json = int.__repr__  # and with an int
 
 
 def state_key(key) -> str:
     """The group key as it appears in store keys (raises TypeError for non-JSON keys)."""
+    t = type(key)
+    if t is str:
+        return _text_json(key)
+    if t is int:
+        return _int_json(key)
     return _key_json(key)
 
 
@@ -123,7 +130,8 @@ _FUNCTIONS = {
 class Aggregations:
     """The aggregation list compiled once into tuples of small functions."""
 
-    __slots__ = ("names", "evaluators", "steps", "merges", "results", "initial_json")
+    __slots__ = ("names", "evaluators", "steps", "merges", "results", "initial_json",
+                 "_immutable_initial")
 
     def __init__(self, specs: list[dict]):
         self.names = tuple(a["name"] for a in specs)
@@ -131,11 +139,16 @@ class Aggregations:
                                 for a in specs)
         table = [_FUNCTIONS[a["fn"]] for a in specs]
         self.initial_json = json.dumps([t[0] for t in table])
+        # Initial states that are all immutable (counts, sums, None) need no fresh copy.
+        self._immutable_initial = (tuple(t[0] for t in table)
+                                   if all(t[0] is None or type(t[0]) is int for t in table) else None)
         self.steps = tuple(t[1] for t in table)
         self.merges = tuple(t[2] for t in table)
         self.results = tuple(t[3] for t in table)
 
     def initial(self) -> list:
+        if self._immutable_initial is not None:
+            return list(self._immutable_initial)
         return json.loads(self.initial_json)  # fresh mutable parts (avg's pair, distinct's dict)
 
 

@@ -17,18 +17,22 @@ class Record:
     ``origin`` is the Kafka message the record derives from (a confluent_kafka
     Message, or anything with topic(), partition(), offset(), key(), value(),
     headers()), so a failure downstream can still dead-letter the original bytes.
+    ``json``, when not None, is JSON text that decodes to ``value`` (the bytes a source
+    read it from): a repartition writes it as it is rather than encoding ``value`` again.
+    Records are never changed once made, and a new value makes a new record, without it.
     """
 
-    __slots__ = ("key", "value", "timestamp", "headers", "partition", "origin")
+    __slots__ = ("key", "value", "timestamp", "headers", "partition", "origin", "json")
 
     def __init__(self, key: Any, value: Any, timestamp: int, headers: dict | None = None,
-                 partition: int = 0, origin: Any = None):
+                 partition: int = 0, origin: Any = None, json: bytes | None = None):
         self.key = key
         self.value = value
         self.timestamp = timestamp
         self.headers = headers if headers is not None else EMPTY_HEADERS
         self.partition = partition
         self.origin = origin
+        self.json = json
 
     def derive(self, key: Any, value: Any) -> "Record":
         return Record(key, value, self.timestamp, self.headers, self.partition, self.origin)

@@ -5,13 +5,15 @@ Its executor takes a Kafka message, not a Record: it is where records are born.
 
 from engine.model.expressions import compile_expression, headers_dict
 from engine.runtime.operators.base import EMPTY_HEADERS, Record, only_child
-from engine.runtime.serde import DECODERS
+from engine.runtime.serde import DECODERS, FAST_DECODERS
 
 
 def get_executor(node, ctx, children):
     params = node.params
-    decode_key = DECODERS[params.get("key_format", "string")]
-    decode_value = DECODERS[params.get("value_format", "json")]
+    key_format, value_format = params.get("key_format", "string"), params.get("value_format", "json")
+    decode_key, fast_key = DECODERS[key_format], FAST_DECODERS[key_format]
+    decode_value, fast_value = DECODERS[value_format], FAST_DECODERS[value_format]
+    json_values = value_format == "json"
     ts_param = params.get("timestamp", "record")
     ts_fn = None if ts_param in (None, "record") else compile_expression(ts_param).fn
     child = only_child(children)
@@ -24,8 +26,24 @@ def get_executor(node, ctx, children):
         headers = headers_dict(raw_headers) if raw_headers else EMPTY_HEADERS
         timestamp = msg.timestamp()[1]
         try:
-            key = decode_key(msg.key())
-            value = decode_value(msg.value())
+            # The fast decoder where it can (one C call), else the full one, which decides.
+            raw = msg.key()
+            if raw is None:
+                key = None
+            else:
+                try:
+                    key = fast_key(raw)
+                except Exception:  # noqa: BLE001
+                    key = decode_key(raw)
+            raw = msg.value()
+            if raw is None:
+                value = None
+            else:
+                try:
+                    value = fast_value(raw)
+                except Exception:  # noqa: BLE001
+                    value = decode_value(raw)
+                    raw = None  # (not strict JSON: NaN, huge integers...)
             if ts_fn is not None:
                 timestamp = int(ts_fn(key, value, timestamp, headers))
         except Exception as exc:  # noqa: BLE001 - undecodable input goes to the dead-letter topic
@@ -33,6 +51,7 @@ def get_executor(node, ctx, children):
             ctx.dead_letter(Record(None, None, timestamp, headers, msg.partition(), msg), node_id, exc)
             return
         metrics.out += 1
-        child(Record(key, value, timestamp, headers, msg.partition(), msg))
+        child(Record(key, value, timestamp, headers, msg.partition(), msg,
+                     raw if json_values else None))
 
     return process
