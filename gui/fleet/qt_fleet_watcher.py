@@ -85,7 +85,10 @@ class QtFleetWatcher(QObject):
                 summary["hashes"] = fleet.topology_hashes(now)
                 summary["found"] = reader.found
                 summary["now_ms"] = now
-                self._found.emit(serial, summary, [e.sentence() for e in events], problem)
+                try:
+                    self._found.emit(serial, summary, [e.sentence() for e in events], problem)
+                except RuntimeError:
+                    break  # the watcher's Qt side was deleted (its window closed): nobody to tell
                 stop.wait(max(0.05, self.poll_s - (time.monotonic() - started)))
         finally:
             reader.close()

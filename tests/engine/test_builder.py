@@ -161,6 +161,7 @@ def test_every_catalogue_type_is_reachable_from_the_builder():
     joined.to("t")
     joined.to_console()
     joined.to_file("x.jsonl")
+    joined.to_dashboard("Totals")
     topology = builder.build()
     assert {n.type for n in topology.nodes.values()} == set(NODE_TYPES)
     assert len(topology.nodes) == len(set(topology.nodes))

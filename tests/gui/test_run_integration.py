@@ -60,7 +60,8 @@ def start_fake_run(window) -> None:
 def test_run_menu_toolbar_docks_and_status_bar(window):
     menu = window.run_menu
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts == ["Run", "Stop", "Reset Application State…", "Connection…"]
+    assert texts == ["Run", "Stop", "Reset Application State…", "Connection…",
+                     "Attach to Running Application…", "Detach", "&Test Run", "Browse &State"]
     assert window.act_run.shortcut() == QKeySequence("F5")
     assert window.act_stop.shortcut() == QKeySequence("Shift+F5")
     assert window.act_run in window.toolbar.actions() and window.act_stop in window.toolbar.actions()
@@ -71,7 +72,10 @@ def test_run_menu_toolbar_docks_and_status_bar(window):
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     for dock in window.monitor.docks():
         assert window.dockWidgetArea(dock) == bottom
-    assert set(window.tabifiedDockWidgets(window.validation_dock)) == {window.preview_dock, window.run_log_dock}
+    tabbed = set(window.tabifiedDockWidgets(window.validation_dock))
+    assert {window.preview_dock, window.run_log_dock} <= tabbed
+    assert {d.objectName() for d in tabbed - {window.preview_dock, window.run_log_dock}} == \
+        {"alertsDock", "instancesDock"}
     assert window.tabifiedDockWidgets(window.lag_dock) == [window.cluster_dock]
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     toggles = {a.text() for a in view_menu.actions()}
