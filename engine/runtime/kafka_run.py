@@ -200,9 +200,9 @@ class KafkaRun:
                 else:
                     producer.poll(0)
                 flow.throttle(consumer, len(producer), committer.behind)
-                if connection.disconnected and now >= next_probe:
+                if now >= next_probe and connection.check(now, self.idle.last_input, self.topics,
+                                                          compiled):
                     next_probe = now + 1.0
-                    connection.probe(self.topics, compiled)
                 if self.collector.resend and now >= next_probe:
                     next_probe = now + 1.0
                     self._send_again()

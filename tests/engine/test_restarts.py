@@ -104,15 +104,20 @@ def test_until_idle_does_not_stop_while_the_broker_is_paused(own_broker, unique)
     bootstrap = own_broker.bootstrap
     src, out, total = f"in-{unique}", f"out-{unique}", 20_000
     create_topic(bootstrap, src, partitions=3)
+    statuses = []
     run = KafkaRun(copy_topology(f"pause-{unique}", src, out),
-                   RunConfig(bootstrap=bootstrap, session_timeout_ms=6000))
+                   RunConfig(bootstrap=bootstrap, session_timeout_ms=6000,
+                             on_status=lambda s, r: statuses.append(s)))
     writer = threading.Thread(target=write_slowly, args=(bootstrap, src, total), daemon=True)
     writer.start()
     thread, result = start(run, until_idle=2.0, max_seconds=120)
     assert wait_until(lambda: run.metrics["src"].in_ >= 3_000, 30)
     os.kill(own_broker.process.pid, signal.SIGSTOP)
-    time.sleep(9)  # several times --until-idle, longer than the session timeout
+    # A paused broker keeps its connections open: librdkafka says nothing for 60 s.
+    assert wait_until(lambda: run.status == "disconnected", 8), "a silent broker must be noticed"
+    time.sleep(5)  # in all several times --until-idle, longer than the session timeout
     os.kill(own_broker.process.pid, signal.SIGCONT)
+    assert wait_until(lambda: run.status == "running", 15)
     writer.join(120)
     thread.join(150)
     r = result["r"]

@@ -20,11 +20,12 @@ class IdleClock:
     def __init__(self) -> None:
         self.assigned = False  # assigned and restored
         self.idle_s = 0.0
+        self.last_input = 0.0  # when a record came last (or the run was assigned)
         self._last: float | None = None
 
     def input(self, now: float) -> None:
         self.idle_s = 0.0
-        self._last = now
+        self.last_input = self._last = now
 
     def tick(self, now: float, ready: bool) -> float:
         """Counts the time since the last tick if the run could read all along; else starts
