@@ -15,6 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
@@ -27,6 +28,9 @@ from engine.runtime.serde import (
     JSON_DUMPS,
     JSON_OPTIONS,
     headers_list,
+    measured,
+    message_max_bytes,
+    too_large,
 )
 
 SOURCE_TYPES = ("kafka_source", "generator_source")
@@ -110,6 +114,7 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
                 for e in incoming:
                     repartitions[(node_id, e.target_port)] = repartition_topic(app_id, node_id, e.target_port)
 
+    bounds: dict[str, int] = {}  # value_bounds, computed when a repartition needs them
     entries: dict[str, list[Callable]] = {}
     source_starts: dict[str, str] = {}
     generators: list[Node] = []
@@ -126,7 +131,8 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             if topic is not None:
                 target = topology.nodes[e.target]
                 group_by = target.params.get("group_by") if target.type == "aggregate" else None
-                child = _repartition_writer(ctx, target.id, topic, group_by)
+                child = _repartition_writer(ctx, target.id, topic, group_by,
+                                            _huge(topology, bounds, e.source, target.id))
             else:
                 child = inputs_of[e.target][e.target_port]
             children.setdefault(e.source_port, []).append(child)
@@ -208,24 +214,42 @@ _decode_json = DECODERS["json"]
 _dumps, _options, _loads = JSON_DUMPS, JSON_OPTIONS, FAST_DECODERS["json"]
 
 
-def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None) -> Callable[[Record], None]:
+def _huge(topology: Topology, bounds: dict[str, int], source: str, target: str) -> bool:
+    """Whether records from ``source`` (keyed by ``target``'s group key) could be huge
+    structures of aliased parts (engine.model.bounds): then they are measured before encoding."""
+    if not bounds:
+        bounds.update(value_bounds(topology))
+    return max(bounds.get(source, 1 << 62), bounds.get(target, 1 << 62)) > SAFE_STEPS
+
+
+def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
+                        huge: bool = False) -> Callable[[Record], None]:
     """Writes records keyed by their group key to the repartition topic (keys as JSON,
-    so their type survives the trip)."""
+    so their type survives the trip). A record larger than ``message.max.bytes`` once
+    encoded is dead-lettered, as sinks do; where the topology could build a huge value,
+    it is measured before encoding (orjson aborts the process when an allocation fails)."""
     fn = compile_expression(group_by).fn if group_by else None
     produce = ctx.produce
     metrics = ctx.metrics[node_id]
+    max_bytes = message_max_bytes(getattr(getattr(ctx, "config", None), "client_config", None))
+    encode = measured(_encode_json, max_bytes) if huge else _encode_json
+    fast = not huge
 
     def write(record: Record) -> None:
         try:
             key = fn(record.key, record.value, record.timestamp, record.headers) if fn else record.key
             value = record.value
             try:  # one C call where it can; _encode_json decides what it refuses (and None)
+                if not fast:
+                    raise TypeError
                 key_bytes = _encode_json(key) if key is None else _dumps(key, option=_options)
                 value_bytes = (_encode_json(value) if value is None else record.json
                                or _dumps(value, option=_options))
             except Exception:  # noqa: BLE001
-                key_bytes = _encode_json(key)
-                value_bytes = _encode_json(value)
+                key_bytes = encode(key)
+                value_bytes = encode(value)
+            if len(key_bytes or b"") + len(value_bytes or b"") > max_bytes:
+                raise too_large(key_bytes, value_bytes, max_bytes)
         except Exception as exc:  # noqa: BLE001
             metrics.in_ += 1
             metrics.errors += 1

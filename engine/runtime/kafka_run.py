@@ -157,7 +157,7 @@ class KafkaRun:
         self.compiled = compiled = compile_topology(
             self.topology, self, self.application_id,
             tap=self.previews.tap if self.config.sample_size > 0 else None)
-        self.stores.store_topics = compiled.store_topics
+        self.stores.attach(compiled, committer)  # its stores, entries and checkpoints
         self.topics.ensure(compiled)
         producer, consumer = self._open_clients()
         self.generators.start(compiled.generators)

@@ -64,7 +64,7 @@ class AssignmentHandler:
                 self.committer.committed[(tp.topic, tp.partition)] = tp.offset
             elif tp.topic in self.latest_topics:
                 tp.offset = OFFSET_END
-        self.stores.restore(partitions)
+        self.stores.restore(partitions, kept)
         consumer.assign(committed)
         if kept:
             offsets = [TopicPartition(t, p, offset) for (t, p), offset in kept.items()]

@@ -3,8 +3,10 @@
 At-least-once: the producer is flushed, so every record derived from the consumed
 offsets has been acknowledged by the brokers, and only then are those offsets
 committed. A delivery that failed for good fails the run before its offsets are
-committed, so the records are read again. Exactly-once: each interval is a Kafka
-transaction that carries the consumed offsets.
+committed, so the records are read again. Between the two, once the flush is complete,
+the stores' changelogs get a checkpoint naming those offsets (``checkpoints``), flushed
+in turn. Exactly-once: each interval is a Kafka transaction that carries the consumed
+offsets (and the checkpoints).
 
 A commit that finds records not yet acknowledged (the brokers are slow or away) leaves
 the committer ``behind``: the run then stops reading new records and tries again every
@@ -30,7 +32,8 @@ class Committer:
     ``before_commit`` runs first on every commit (the file sinks' flush); ``while_waiting``
     runs between flush attempts (metrics keep flowing while the brokers are away);
     ``resend`` tries once more to send records whose topic went missing, on the final
-    commit; ``on_committed`` is told that the brokers answered."""
+    commit; ``on_committed`` is told that the brokers answered; ``checkpoint(positions)``
+    writes the stores' checkpoints and returns how many (set by the StateManager)."""
 
     def __init__(self, state: RunState, collector: RecordCollector, *, exactly_once: bool,
                  before_commit: Callable[[], None] = lambda: None,
@@ -44,6 +47,7 @@ class Committer:
         self.while_waiting = while_waiting
         self.resend = resend
         self.on_committed = on_committed
+        self.checkpoint: Callable[[list[TopicPartition]], int] = lambda positions: 0
         self.producer = None
         self.consumer = None
         self.committed: dict[tuple[str, int], int] = {}
@@ -55,14 +59,18 @@ class Committer:
 
     # -- offsets -----------------------------------------------------------------
 
-    def positions(self) -> list[TopicPartition]:
-        """The consumer's positions that differ from what was last committed."""
-        try:
-            positions = self.consumer.position(self.consumer.assignment())
-        except KafkaException:
-            return []
+    def positions(self, every: list[TopicPartition] | None = None) -> list[TopicPartition]:
+        """The consumer's positions (``every``, when given) that differ from what was last
+        committed."""
+        positions = self.every_position() if every is None else every
         return [tp for tp in positions
                 if tp.offset >= 0 and self.committed.get((tp.topic, tp.partition)) != tp.offset]
+
+    def every_position(self) -> list[TopicPartition]:
+        try:
+            return self.consumer.position(self.consumer.assignment())
+        except KafkaException:
+            return []
 
     def remember(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
@@ -88,7 +96,29 @@ class Committer:
         if self.exactly_once:
             self.commit_transaction()
             return True
-        producer = self.producer
+        if not self._acknowledged(final, wait_until):
+            return False
+        every = self.every_position()
+        offsets = self.positions(every)
+        if offsets and self.checkpoint(every) and not self._acknowledged(final, wait_until):
+            return False  # the checkpoints again next time: they name the same positions
+        if offsets:
+            try:
+                self.consumer.commit(offsets=offsets, asynchronous=False)
+            except KafkaException as exc:
+                if final or exc.args[0].fatal():
+                    raise
+                self.behind = False  # acknowledged; the group was busy: next interval
+                return False  # e.g. a rebalance or the coordinator away
+            self.remember(offsets)
+            self.on_committed()
+        self.behind = False
+        return True
+
+    def _acknowledged(self, final: bool, wait_until: float) -> bool:
+        """Flushes until every record is acknowledged (True) or ``wait_until`` passes: then
+        the committer is ``behind`` (False). Raises RunFailedError on a failed delivery."""
+        state, producer = self.state, self.producer
         remaining = producer.flush(0.5)
         while remaining and time.monotonic() < min(wait_until, state.stop_deadline):
             self.while_waiting()
@@ -108,18 +138,6 @@ class Committer:
         if errors:
             raise RunFailedError(f"{len(errors)} records could not be delivered ({errors[0]}); "
                                  "their input will be read again on the next run")
-        offsets = self.positions()
-        if offsets:
-            try:
-                self.consumer.commit(offsets=offsets, asynchronous=False)
-            except KafkaException as exc:
-                if final or exc.args[0].fatal():
-                    raise
-                self.behind = False  # acknowledged; the group was busy: next interval
-                return False  # e.g. a rebalance or the coordinator away
-            self.remember(offsets)
-            self.on_committed()
-        self.behind = False
         return True
 
     def acknowledged(self, wait_s: float = 5.0) -> bool:
@@ -140,9 +158,11 @@ class Committer:
         producer = self.producer
         if not self.in_transaction:
             return
-        positions = self.positions()
+        every = self.every_position()
+        positions = self.positions(every)
         try:
             if positions:
+                self.checkpoint(every)
                 producer.send_offsets_to_transaction(positions,
                                                      self.consumer.consumer_group_metadata(), 30)
             producer.commit_transaction(60)

@@ -7,7 +7,11 @@ offset taken when it started. Positions move past transaction markers, which a c
 never receives: under exactly_once every changelog ends with one, so waiting for the
 record just below the end would never finish. The restore gives up only when the
 position makes no progress for RESTORE_STALL_S (e.g. the brokers are away), and then
-fails the run rather than go on with part of the state."""
+fails the run rather than go on with part of the state.
+
+Under at-least-once a kill between the changelog writes and the offset commit would
+count the records read again twice; checkpoints in the changelogs prevent it
+(``checkpoints``)."""
 
 from __future__ import annotations
 
@@ -16,11 +20,22 @@ from typing import Any, Callable
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
+from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.runtime import state
 from engine.runtime.compiler import changelog_topic
-from engine.runtime.kafka import clients
+from engine.runtime.kafka import checkpoints, clients
 from engine.runtime.kafka.errors import RunFailedError
-from engine.runtime.serde import DECODERS, ENCODERS, JSON_DUMPS, JSON_OPTIONS
+from engine.runtime.operators.base import Record
+from engine.runtime.serde import (
+    DECODERS,
+    ENCODERS,
+    JSON_DUMPS,
+    JSON_OPTIONS,
+    OutputTooLargeError,
+    SerdeError,
+    measured,
+    message_max_bytes,
+)
 
 RESTORE_STALL_S = 30.0
 _json = ENCODERS["json"]
@@ -49,6 +64,13 @@ class StateManager:
         # a commit interval is written once.
         self.pending: dict[tuple[str, int], dict[str, Any]] = {}
         self.restored = 0  # changelog entries replayed into stores
+        self.skips = checkpoints.Skips()  # input records already in restored state
+        # A state value too large for a changelog record is dead-lettered, not written;
+        # where the topology could build huge aliased values, each is measured first.
+        self.max_bytes = message_max_bytes(reader_config)
+        self.encode = _json
+        self.fast = True
+        self.dead_letter: Callable | None = None
         self.on_progress = on_progress
         # The restore under way or last done: partitions (done, total), records (read,
         # about how many: the offsets include transaction markers).
@@ -82,20 +104,79 @@ class StateManager:
         every commit, so every change is produced (and acknowledged) before the offsets it
         derives from are committed, or inside their transaction; and before stores are
         dropped, so a partition that moves leaves its changelog complete."""
-        produce = self.produce
+        produce, encode, fast, max_bytes = self.produce, self.encode, self.fast, self.max_bytes
         for (topic, partition), changes in self.pending.items():
             if not changes:
                 continue
             for key, value in changes.items():
+                raw = key.encode("utf-8")
                 if value is None:
                     data = None
                 else:
-                    try:  # one C call where it can; _json decides what it refuses
+                    try:  # one C call where it can; encode decides what it refuses
+                        if not fast:
+                            raise TypeError
                         data = _dumps(value, option=_options)
                     except Exception:  # noqa: BLE001
-                        data = _json(value)
-                produce(topic, key.encode("utf-8"), data, None, partition, None)
+                        try:
+                            data = encode(value)
+                        except Exception as exc:  # noqa: BLE001
+                            self._not_logged(topic, key, exc)
+                            continue
+                    if len(data) + len(raw) > max_bytes:
+                        self._not_logged(topic, key, OutputTooLargeError(
+                            f"the encoded state is {len(data) + len(raw):,} bytes, more than "
+                            f"message.max.bytes ({max_bytes:,})"))
+                        continue
+                produce(topic, raw, data, None, partition, None)
             changes.clear()
+
+    def _not_logged(self, topic: str, key: str, exc: Exception) -> None:
+        """A state change that cannot be a changelog record goes to the dead-letter topic
+        (its key, the reason, the node); the changelog keeps the key's previous value."""
+        node_id = topic[len(self.application_id) + 1:-len("-changelog")]
+        kind = type(exc) if isinstance(exc, SerdeError) else SerdeError
+        error = kind(f"{exc}; the state of key {key[:200]!r} was not written to the "
+                     "changelog, a restore gives its previous value")
+        if self.dead_letter is None:
+            raise error
+        self.dead_letter(Record(key, None, 0), node_id, error)
+
+    def attach(self, compiled, committer) -> None:
+        """The compiled topology's stores and entries; checkpoints at the committer's commits."""
+        self.store_topics = compiled.store_topics
+        self.skips.attach(compiled.entries)
+        committer.checkpoint = self.checkpoint
+        collector = getattr(committer, "collector", None)
+        self.dead_letter = getattr(collector, "dead_letter", None)
+        topology = getattr(compiled, "topology", None)
+        if topology is not None:
+            bounds = value_bounds(topology)
+            nodes = set(self.store_topics) | {e.source for e in topology.edges
+                                              if e.target in self.store_topics}
+            if any(bounds.get(n, 1 << 62) > SAFE_STEPS for n in nodes):
+                self.encode, self.fast = measured(_json, self.max_bytes), False
+
+    def checkpoint(self, positions: list[TopicPartition]) -> int:
+        """Writes one checkpoint to each open store's changelog partition: the positions of
+        the inputs of stores at that partition number (what the stores have applied). The
+        committer calls it once the changes are acknowledged, and commits the offsets once
+        the checkpoints are. Returns how many it wrote."""
+        inputs = set().union(*self.store_topics.values()) if self.store_topics else set()
+        at: dict[int, dict[str, int]] = {}
+        for tp in positions:
+            if tp.topic in inputs and tp.offset >= 0:
+                at.setdefault(tp.partition, {})[tp.topic] = self.skips.floor(
+                    tp.topic, tp.partition, tp.offset)
+        n = 0
+        for node_id, partition in self.stores:
+            offsets = at.get(partition)
+            if offsets:
+                self.produce(changelog_topic(self.application_id, node_id),
+                             checkpoints.CHECKPOINT_KEY, checkpoints.encode(offsets), None,
+                             partition, None)
+                n += 1
+        return n
 
     def wanted(self, partitions: list[TopicPartition]) -> set[tuple[str, int]]:
         """(node, partition) stores fed by ``partitions`` that are not open yet."""
@@ -106,8 +187,10 @@ class StateManager:
                     wanted.add((node_id, tp.partition))
         return wanted
 
-    def restore(self, partitions: list[TopicPartition]) -> None:
-        """Rebuild the stores fed by newly assigned partitions from their changelogs."""
+    def restore(self, partitions: list[TopicPartition], kept=()) -> None:
+        """Rebuild the stores fed by newly assigned partitions from their changelogs, each up
+        to its last checkpoint (all of it for the (topic, partition)s in ``kept``: the run
+        got them back with its progress), and skip the input records the stores hold."""
         wanted = sorted(self.wanted(partitions))
         if not wanted:
             return
@@ -121,18 +204,40 @@ class StateManager:
                 "active": True, "partitions": len(wanted), "partitions_done": 0, "records": 0,
                 "records_total": sum(end - low for low, end in ranges)}
             self._tell()
+            found = {}
             for (node_id, partition), (low, end) in zip(wanted, ranges):
                 entries = read_changelog(reader, changelog_topic(self.application_id, node_id),
                                          partition, low, end, self._read)
-                self.open(node_id, partition, entries)
-                self.restored += len(entries)
+                done, tail, offsets = checkpoints.split(entries)
+                self.open(node_id, partition, done)
+                self.restored += len(done)
+                if offsets is not None:
+                    found[(node_id, partition)] = (tail, offsets)
                 progress["partitions_done"] += 1
                 self._tell()
+            self._after_checkpoints(found, partitions, kept)
             progress["active"] = False
             self._tell()
         finally:
             self.progress["active"] = False
             reader.close()
+
+    def _after_checkpoints(self, found: dict, partitions: list[TopicPartition], kept) -> None:
+        """Applies the tails that are complete (see ``checkpoints``) and skips the input
+        records below each partition's newest checkpoint."""
+        newest = {p: checkpoints.latest([o for (_, q), (_, o) in found.items() if q == p])
+                  for p in {p for _, p in found}}
+        kept = set(kept)
+        for (node_id, partition), (tail, offsets) in found.items():
+            topics = self.store_topics.get(node_id, ())
+            if tail and (checkpoints.behind(offsets, newest[partition])
+                         or any((t, partition) in kept for t in topics)):
+                self.restored += state.restore(self.stores[(node_id, partition)], tail)
+        assigned = {(tp.topic, tp.partition) for tp in partitions}
+        for partition, offsets in newest.items():
+            for topic, offset in offsets.items():
+                if (topic, partition) in assigned and (topic, partition) not in kept:
+                    self.skips.add(topic, partition, offset)
 
     @staticmethod
     def _range(reader, topic: str, partition: int) -> tuple[int, int]:
@@ -157,6 +262,8 @@ class StateManager:
         for (node_id, partition), store in list(self.stores.items()):
             topics = self.store_topics.get(node_id, set())
             if any((t, partition) in gone for t in topics):
+                for t in topics:
+                    self.skips.forget(t, partition)
                 self.flush()  # its changes so far, as if each had been written at once
                 store.close()
                 del self.stores[(node_id, partition)]
@@ -184,8 +291,11 @@ def read_changelog(reader, topic: str, partition: int, low: int, end: int,
         for msg in msgs:
             if msg.error():
                 continue
-            value = msg.value()
-            entries.append((msg.key().decode("utf-8"), None if value is None else _unjson(value)))
+            key, value = msg.key(), msg.value()
+            if key == checkpoints.CHECKPOINT_KEY:  # (None, offsets): see checkpoints.split
+                entries.append((None, checkpoints.decode(value)))
+                continue
+            entries.append((key.decode("utf-8"), None if value is None else _unjson(value)))
         if msgs:
             on_read(len(msgs))
         try:

@@ -133,3 +133,40 @@ def test_a_worker_killed_by_a_signal_is_explained():
     assert "memory ran out" in _signal_hint(-9) and "worker_memory_limit" in _signal_hint(-9)
     assert "crashed (SIGABRT)" in _signal_hint(-6)
     assert _signal_hint(0) == _signal_hint(None) == ""
+
+
+def _grouped(*transforms: tuple[str, dict]) -> Topology:
+    """``_pipeline`` ending in a grouped aggregate: records reach it through a repartition
+    topic."""
+    return _pipeline(*transforms, ("aggregate", {"group_by": "'all'",
+                                                 "aggregations": [{"name": "n", "fn": "count"}]}))
+
+
+def test_a_repartition_record_over_message_max_bytes_is_dead_lettered_not_sent():
+    run = LocalRun(_grouped(("map", {"expr": "value + value"})))
+    run.send("in", "é" * 300_000)  # 1.2 MB once encoded
+    run.send("in", "x")
+    assert [v["n"] for v in run.values("out")] == [1]
+    [dead] = run.dead_letters
+    assert isinstance(dead.error, OutputTooLargeError) and "message.max.bytes" in str(dead.error)
+
+
+def test_an_aliased_monster_is_refused_before_the_repartition_encodes_it(monkeypatch):
+    encoded = []
+    real = serde._orjson_dumps
+
+    def dumps(value, **kw):
+        encoded.extend([1] if isinstance(value, list) else [])  # (the key is a str)
+        return real(value, **kw)
+
+    from engine.runtime import compiler
+
+    monkeypatch.setattr(serde, "_orjson_dumps", dumps)
+    monkeypatch.setattr(compiler, "_dumps", dumps)
+    eight = "[value, value, value, value, value, value, value, value]"
+    run = LocalRun(_grouped(*[("map", {"expr": eight})] * 10))
+    run.send_raw("in", None, b"[" + b",".join([b"0"] * 100) + b"]")
+    [dead] = run.dead_letters
+    assert type(dead.error) is OutputTooLargeError
+    assert encoded == [], "orjson must never see it (it aborts when an allocation fails)"
+    run.dead_letters.clear()
