@@ -20,6 +20,7 @@ from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
 from engine.model.topology import Node, Topology
+from engine.runtime.fusion import FUSABLE, fuse
 from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout
 from engine.runtime.serde import (
     DECODERS,
@@ -121,6 +122,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
     internal: list[InternalTopic] = []
     outputs: set[str] = set()
     inputs_of: dict[str, dict[str, Callable]] = {}  # node -> input port -> executor
+    # Chains of stateless nodes become one function (engine.runtime.fusion), unless a tap
+    # or a trace must see the records between them: node -> (its chain, what follows).
+    chains: dict[str, tuple[list[Node], Callable]] | None = {} if tap is None and trace is None else None
 
     for node_id in reversed(order):
         node = topology.nodes[node_id]
@@ -144,7 +148,10 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
         if trace is not None:
             for port in ntype.output_ports(node.params):
                 children[port] = [trace.output(node_id, port, fanout(children.get(port, [])))]
-        executor = operator(node.type).get_executor(node, ctx, children)
+        if chains is not None and node.type in FUSABLE:
+            executor = _fused(topology, node, ctx, children, repartitions, chains)
+        else:
+            executor = operator(node.type).get_executor(node, ctx, children)
         if tap is not None and not ntype.outputs:
             executor = _tapped(executor, tap(node_id))
         if node.type in SOURCE_TYPES:
@@ -195,6 +202,21 @@ def _tapped(executor: Callable[[Record], None], node_tap: Callable[[Record], Non
         executor(record)
 
     return process
+
+
+def _fused(topology: Topology, node: Node, ctx, children, repartitions, chains) -> Callable:
+    """The executor of the chain starting at ``node``: the chain of its only child when
+    that child is fusable and has no other input, else ``node`` alone."""
+    out = topology.outgoing(node.id)
+    nxt = out[0].target if len(out) == 1 else None
+    if (nxt in chains and (nxt, out[0].target_port) not in repartitions
+            and len(topology.incoming(nxt)) == 1):
+        nodes, tail = chains[nxt]
+        nodes = [node, *nodes]
+    else:
+        nodes, tail = [node], fanout(children.get("out", []))
+    chains[node.id] = (nodes, tail)
+    return fuse(nodes, ctx, tail)
 
 
 def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]:

@@ -17,6 +17,7 @@ def get_executor(node, ctx, children):
     ts_param = params.get("timestamp", "record")
     ts_fn = None if ts_param in (None, "record") else compile_expression(ts_param).fn
     child = only_child(children)
+    parts = getattr(child, "parts", None)  # a fused chain takes the parts, no Record (fusion.py)
     metrics = ctx.metrics[node.id]
     node_id = node.id
 
@@ -51,7 +52,10 @@ def get_executor(node, ctx, children):
             ctx.dead_letter(Record(None, None, timestamp, headers, msg.partition(), msg), node_id, exc)
             return
         metrics.out += 1
-        child(Record(key, value, timestamp, headers, msg.partition(), msg,
-                     raw if json_values else None))
+        if parts is not None:
+            parts(key, value, timestamp, headers, msg.partition(), msg, raw if json_values else None)
+        else:
+            child(Record(key, value, timestamp, headers, msg.partition(), msg,
+                         raw if json_values else None))
 
     return process
