@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scripts.shot import demo_window, wait
 
 
 def _add_typo(document) -> None:
@@ -54,19 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         name = "screenshot-running.png" if args.scenario == "running" else "screenshot.png"
         args.output = str(ROOT / "docs" / name)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
-
-    tmp = tempfile.mkdtemp(prefix="topology-studio-shot-")
-    app = make_application()
-    settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
+    app, window = demo_window(args.size)
     width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.document.new_from_demo()
     if args.scenario == "typo":
         _add_typo(window.document)
     if not args.no_broker:
@@ -80,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(5):
         app.processEvents()
     if not args.no_broker:
-        _wait(app, lambda: window.monitor.controller.bootstrap() is not None, 15)
+        wait(app, lambda: window.monitor.controller.bootstrap() is not None, 15)
     if args.scenario == "running":
         _run_for(app, window, args.seconds)
     out = Path(args.output)
@@ -93,24 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wait(app, condition, seconds: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
-    return condition()
-
 
 def _run_for(app, window, seconds: float) -> None:
     """Press Run, let records flow for ``seconds``, then fit the canvas with its badges."""
     import time
 
     window.act_run.trigger()
-    if not _wait(app, lambda: window.monitor.status()[0] == "running", 30):
+    if not wait(app, lambda: window.monitor.status()[0] == "running", 30):
         print(f"the run did not start: {window.monitor.status()}", file=sys.stderr)
-    _wait(app, lambda: False, seconds)
+    wait(app, lambda: False, seconds)
     window.view.fit()
     for dock in (window.throughput_dock, window.lag_dock, window.preview_dock):
         dock.raise_()

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scripts.shot import demo_window, wait
 
 RULES = [
     {"name": "clicks slow", "when": "rate_below", "node": "clicks", "below": 60, "for": "1s"},
@@ -35,19 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1800x1000")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
-
     from engine.model.alerts import default_rules
-    from gui.app import make_application
-    from gui.main_window import MainWindow
 
-    tmp = tempfile.mkdtemp(prefix="topology-studio-shot-")
-    app = make_application()
-    settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
-    width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.document.new_from_demo()
+    app, window = demo_window(args.size)
     window.document.set_setting("alerts", default_rules() + RULES)
     window.start_sandbox_broker()
     window.show()
@@ -70,13 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     return 0
 
-
-def wait(app, condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
-    return condition()
 
 
 if __name__ == "__main__":

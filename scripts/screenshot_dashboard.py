@@ -14,20 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _wait(app, condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
-    return condition()
+from scripts.shot import demo_window, wait
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,33 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wall-size", default="1600x900", help="detached dashboard window WxH")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
-
-    tmp = tempfile.mkdtemp(prefix="topology-studio-shot-")
-    app = make_application()
-    settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
-    width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.document.new_from_demo()
+    app, window = demo_window(args.size)
     window.start_sandbox_broker()
     window.show()
-    _wait(app, lambda: window.monitor.controller.bootstrap() is not None, 20)
+    wait(app, lambda: window.monitor.controller.bootstrap() is not None, 20)
     window.act_run.trigger()
-    if not _wait(app, lambda: window.monitor.status()[0] == "running", 30):
+    if not wait(app, lambda: window.monitor.status()[0] == "running", 30):
         print(f"the run did not start: {window.monitor.status()}", file=sys.stderr)
     started = time.monotonic()
-    _wait(app, lambda: window.dashboard.model.board.updated_at is not None, 30)
+    wait(app, lambda: window.dashboard.model.board.updated_at is not None, 30)
     print(f"first dashboard rows {time.monotonic() - started:.1f} s after the run started")
-    _wait(app, lambda: False, max(0.0, args.seconds - (time.monotonic() - started)))
+    wait(app, lambda: False, max(0.0, args.seconds - (time.monotonic() - started)))
     wall = window.central.open_window()
     wall.resize(*(int(v) for v in args.wall_size.split("x")))
     window.view.fit()
-    _wait(app, lambda: False, 1.5)  # the panels and charts catch up with the last rows
+    wait(app, lambda: False, 1.5)  # the panels and charts catch up with the last rows
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out / "screenshot-dashboard.png"))

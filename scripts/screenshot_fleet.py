@@ -14,13 +14,14 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scripts.shot import demo_window, wait
+
 DEMO = ROOT / "resources" / "demo" / "ecommerce.topology.json"
 
 
@@ -31,32 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1800x1000")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
-
-    tmp = tempfile.mkdtemp(prefix="topology-studio-shot-")
-    app = make_application()
-    settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
+    app, window = demo_window(args.size)
     width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.document.new_from_demo()
     window.start_sandbox_broker()
     window.show()
     controller = window.monitor.controller
-    _wait(app, lambda: controller.bootstrap() is not None, 20)
+    wait(app, lambda: controller.bootstrap() is not None, 20)
     bootstrap = controller.bootstrap()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": ""}
     procs = [subprocess.Popen([sys.executable, "-m", "gui.launcher", "run", str(DEMO), "--bootstrap",
                                bootstrap], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL) for _ in range(2)]
     try:
-        _wait(app, lambda: False, 6)
+        wait(app, lambda: False, 6)
         window.fleet.attach(window.document.topology.name)
-        _wait(app, lambda: False, args.seconds)
+        wait(app, lambda: False, args.seconds)
         # The canvas is the point here: the dashboards under it are hidden, the panel widened.
         window.central.set_dashboard_visible(False)
         from PySide6.QtCore import Qt
@@ -66,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         window.resizeDocks([window.validation_dock, window.throughput_dock, window.lag_dock],
                            [720, 440, 640], Qt.Orientation.Horizontal)
         window.resizeDocks([window.validation_dock], [300], Qt.Orientation.Vertical)
-        _wait(app, lambda: False, 0.3)
+        wait(app, lambda: False, 0.3)
         window.view.fit()
-        _wait(app, lambda: False, 1.5)
+        wait(app, lambda: False, 1.5)
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out))
@@ -84,13 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.processEvents()
     return 0
 
-
-def _wait(app, condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
-    return condition()
 
 
 if __name__ == "__main__":

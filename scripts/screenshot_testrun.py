@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scripts.shot import demo_window, wait
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,19 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--follow-row", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
-
-    tmp = tempfile.mkdtemp(prefix="topology-studio-shot-")
-    app = make_application()
-    settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
-    width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.document.new_from_demo()
+    app, window = demo_window(args.size)
+    height = int(args.size.split("x")[1])
     window.show()
     for _ in range(5):
         app.processEvents()
@@ -53,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     test.widget.count.setValue(args.records)
     window.select_node(args.side_node)
     test.action.trigger()
-    _wait(app, lambda: test.widget.trace is not None, 60)
+    wait(app, lambda: test.widget.trace is not None, 60)
     # the test run across the bottom: the charts and dashboards have nothing to show here
     window.throughput_dock.hide()
     window.lag_dock.hide()
@@ -108,13 +100,6 @@ def _settle(app, seconds: float = 0.5) -> None:
         app.processEvents()
         time.sleep(0.02)
 
-
-def _wait(app, condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
-    return condition()
 
 
 if __name__ == "__main__":
