@@ -49,6 +49,8 @@ def get_executor(node, ctx, children):
         return _unwindowed(node.id, ctx, aggs, child)
     if spec.kind == "session":
         return sessions.get_session_executor(node.id, ctx, aggs, spec, final, child)
+    if spec.size == spec.advance:
+        return _tumbling(node.id, ctx, aggs, spec, final, child)
     return _time_windows(node.id, ctx, aggs, spec, final, child)
 
 
@@ -162,5 +164,81 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 metrics.out += 1
                 child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
                              record.headers, partition, record.origin))
+
+    return process
+
+
+def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
+    """``_time_windows`` for tumbling windows, where a record falls in exactly one window:
+    the same steps, output and store, without a list of windows and of changes per record."""
+    metrics = ctx.metrics[node_id]
+    evaluate, update, _merge, output = builders(aggs)
+    store_of = ctx.store
+    partitions: dict[int, _Partition] = {}
+    size, grace, close_time = spec.size, spec.grace, spec.close_time
+    heappush, heappop = heapq.heappush, heapq.heappop
+
+    def open_partition(store) -> _Partition:
+        part = _Partition(store)
+        part.heap = [(close_time(v["e"]), k) for k, v in store.items() if k.startswith("w:")]
+        heapq.heapify(part.heap)
+        return part
+
+    def emit(entry: dict, record: Record, partition: int) -> None:
+        metrics.out += 1
+        key = entry["k"]
+        child(Record(key if type(key) is str else key_to_text(key), output(entry, True),
+                     entry["t"], record.headers, partition, record.origin))
+
+    def process(record: Record) -> None:
+        metrics.in_ += 1
+        ts = record.timestamp
+        partition = record.partition
+        store = store_of(node_id, partition)
+        part = partitions.get(partition)
+        if part is None or part.store is not store:
+            part = partitions[partition] = open_partition(store)
+        previous = part.stream_time
+        stream_time = ts if ts > previous else previous
+        entry = None
+        try:
+            values = evaluate(record)
+            key = record.key
+            jkey = state_key(key)
+            start = ts - ts % size
+            end = start + size
+            if end + grace > stream_time:
+                skey = f"w:{start}:{jkey}"
+                old = store.get(skey)
+                if old is None:
+                    entry = {"k": key, "s": start, "e": end, "t": ts, "a": update(None, values, ts)}
+                else:
+                    t = old["t"]
+                    entry = {"k": key, "s": start, "e": end, "t": ts if ts > t else t,
+                             "a": update(old["a"], values, ts)}
+        except Exception as exc:  # noqa: BLE001
+            metrics.errors += 1
+            ctx.dead_letter(record, node_id, exc)
+            return
+        if stream_time != previous:
+            part.stream_time = stream_time
+            store.put(STREAM_TIME, stream_time)
+        heap = part.heap
+        if entry is None:
+            metrics.late += 1
+        else:
+            store.put(skey, entry)
+            if old is None:
+                heappush(heap, (close_time(end), skey))
+            if not final:
+                emit(entry, record, partition)
+        while heap and heap[0][0] <= stream_time:
+            skey = heappop(heap)[1]
+            entry = store.get(skey)
+            if entry is None:
+                continue
+            store.delete(skey)
+            if final:
+                emit(entry, record, partition)
 
     return process

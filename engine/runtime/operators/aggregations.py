@@ -167,6 +167,36 @@ def builders(aggs: Aggregations):
             states = initial()
         return [step(s, v, ts) for step, s, v in zip(steps, states, values)]
 
+    # One or two aggregations (the common case): the same calls unrolled, without a
+    # comprehension's frame and a zip per record (states of another length, e.g. restored
+    # from an older topology, take the general function).
+    general_update = update
+    if len(steps) == 1:
+        (f0,), (step0,) = evaluators, steps
+
+        def evaluate(record: Record) -> list:  # noqa: F811
+            return [f0(record.key, record.value, record.timestamp, record.headers)]
+
+        def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811
+            if states is None:
+                states = initial()
+            elif len(states) != 1:
+                return general_update(states, values, ts)
+            return [step0(states[0], values[0], ts)]
+    elif len(steps) == 2:
+        (f0, f1), (step0, step1) = evaluators, steps
+
+        def evaluate(record: Record) -> list:  # noqa: F811
+            k, v, t, h = record.key, record.value, record.timestamp, record.headers
+            return [f0(k, v, t, h), f1(k, v, t, h)]
+
+        def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811
+            if states is None:
+                states = initial()
+            elif len(states) != 2:
+                return general_update(states, values, ts)
+            return [step0(states[0], values[0], ts), step1(states[1], values[1], ts)]
+
     def merge(a: list, b: list) -> list:
         return [m(x, y) for m, x, y in zip(merges, a, b)]
 
@@ -178,5 +208,20 @@ def builders(aggs: Aggregations):
         for (name, result), s in zip(named_results, entry["a"]):
             out[name] = result(s)
         return out
+
+    if len(named_results) == 2 and aggs.results[0] is _same and aggs.results[1] is _same:
+        (n0, _r0), (n1, _r1) = named_results  # e.g. sum and count: results are the states
+
+        general_output = output
+
+        def output(entry: dict, windowed: bool) -> dict:  # noqa: F811
+            a = entry["a"]
+            if len(a) != 2:
+                return general_output(entry, windowed)
+            a0, a1 = a
+            if windowed:
+                return {"key": entry["k"], "window_start": entry["s"], "window_end": entry["e"],
+                        n0: a0, n1: a1}
+            return {"key": entry["k"], n0: a0, n1: a1}
 
     return evaluate, update, merge, output
