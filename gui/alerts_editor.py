@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.model.alerts import DEFAULT_FOR, KINDS, default_rules
 from engine.model.catalogue import ParamSpec
-from gui.editors import DurationEdit, ParamEditor
+from gui.editors import DurationEdit, ParamEditor, list_row_layout
 
 ANY = ""  # the node combo's entry for "no node"
 
@@ -45,12 +44,8 @@ class _NodeCombo(QComboBox):
 class _RuleRow(QFrame):
     def __init__(self, owner: AlertsParamEditor):
         super().__init__(owner)
-        self.setObjectName("listRow")
         self.owner = owner
-        grid = QGridLayout(self)
-        grid.setContentsMargins(6, 6, 6, 6)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(4)
+        grid = list_row_layout(self)
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("rule name")
         self.remove = QToolButton(self)

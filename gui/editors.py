@@ -563,15 +563,21 @@ class TimestampParamEditor(ParamEditor):
 # -- lists: fields, branches, aggregations -------------------------------------------------
 
 
+def list_row_layout(row: QFrame) -> QGridLayout:
+    """The grid of one row of a list editor, styled as such (``#listRow`` in the stylesheet)."""
+    row.setObjectName("listRow")
+    grid = QGridLayout(row)
+    grid.setContentsMargins(6, 6, 6, 6)
+    grid.setHorizontalSpacing(6)
+    grid.setVerticalSpacing(4)
+    return grid
+
+
 class _Row(QFrame):
     def __init__(self, owner: RowsParamEditor):
         super().__init__(owner)
-        self.setObjectName("listRow")
         self.owner = owner
-        grid = QGridLayout(self)
-        grid.setContentsMargins(6, 6, 6, 6)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(4)
+        grid = list_row_layout(self)
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("name")
         self.fn = None
