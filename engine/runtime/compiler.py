@@ -21,7 +21,7 @@ from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
 from engine.model.topology import Node, Topology
 from engine.runtime.fusion import FUSABLE, fuse
-from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout
+from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout, sender
 from engine.runtime.serde import (
     DECODERS,
     ENCODERS,
@@ -251,7 +251,7 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
     encoded is dead-lettered, as sinks do; where the topology could build a huge value,
     it is measured before encoding (orjson aborts the process when an allocation fails)."""
     fn = compile_expression(group_by).fn if group_by else None
-    produce = ctx.produce
+    produce, send = ctx.produce, sender(ctx)
     metrics = ctx.metrics[node_id]
     max_bytes = message_max_bytes(getattr(getattr(ctx, "config", None), "client_config", None))
     encode = measured(_encode_json, max_bytes) if huge else _encode_json
@@ -278,7 +278,10 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
             ctx.dead_letter(record, node_id, exc)
             return
         headers = headers_list(record.headers) if record.headers else None
-        produce(topic, key_bytes, value_bytes, headers, None, record.timestamp)
+        try:
+            send(topic, value_bytes, key_bytes, -1, None, None, record.timestamp or 0, headers)
+        except BufferError:  # the producer's queue is full: produce() waits for room
+            produce(topic, key_bytes, value_bytes, headers, None, record.timestamp)
 
     return write
 

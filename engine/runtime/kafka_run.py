@@ -55,7 +55,45 @@ __all__ = ["BrokerUnreachableError", "KafkaRun", "RunConfig", "RunFailedError", 
 BATCH_SIZE = 5000
 
 
-class KafkaRun:
+class RunReadout:
+    """What callers read of a run (and ask of it), from any thread, at any time: the
+    figures, samples and state of ``KafkaRun``'s collaborators."""
+
+    status = property(lambda self: self.state.status)
+    reason = property(lambda self: self.state.reason)
+    cluster_id = property(lambda self: self.topics.cluster_id)
+    restored = property(lambda self: self.stores.restored)  # changelog entries replayed
+
+    def samples(self, node_id: str) -> list[dict]:
+        """The latest records that passed ``node_id`` (oldest first), as plain data."""
+        return self.previews.of(node_id)
+
+    def snapshot(self) -> dict:
+        return self.run_metrics.snapshot()
+
+    def lag(self) -> dict[str, dict[str, int]]:
+        return self.run_metrics.lag()
+
+    def offsets(self) -> dict:
+        return self.run_metrics.offsets()
+
+    def final_metrics(self) -> dict:
+        final = self.run_metrics.final()
+        if self.dashboards:  # the topology has dashboard sinks
+            final["dashboards"] = self.dashboards.as_metrics()
+        return final
+
+    def stop(self) -> None:
+        """Ask the run to stop: it flushes, commits and returns from run(). Records the
+        brokers have not acknowledged within STOP_GRACE_S are not waited for: their input
+        offsets stay uncommitted, so the next run reads them again."""
+        self.state.stop(STOP_GRACE_S)
+
+    def check_reachable(self, timeout: float = 8.0):
+        return self.topics.check_reachable(timeout)
+
+
+class KafkaRun(RunReadout):
     """One instance of a topology running against a cluster.
 
     ``run()`` blocks until stopped (``stop()`` from any thread or a signal handler),
@@ -103,6 +141,7 @@ class KafkaRun:
         # The operators' context: bound methods of the collaborators, captured once by the
         # compiler, so the per-record path makes no extra call.
         self.produce = self.collector.produce
+        self.kafka_produce = None  # the producer's own produce(), positional arguments (_prepare)
         self.dead_letter = self.collector.dead_letter
         self.store = self.stores.store
         self.open_file = self.files.open
@@ -113,53 +152,12 @@ class KafkaRun:
         else:
             print(f"[{node_id}] {text}", flush=False)
 
-    # -- what callers read -------------------------------------------------------
-
-    status = property(lambda self: self.state.status)
-    reason = property(lambda self: self.state.reason)
-    cluster_id = property(lambda self: self.topics.cluster_id)
-    restored = property(lambda self: self.stores.restored)  # changelog entries replayed
-
-    def samples(self, node_id: str) -> list[dict]:
-        """The latest records that passed ``node_id`` (oldest first), as plain data."""
-        return self.previews.of(node_id)
-
-    def snapshot(self) -> dict:
-        return self.run_metrics.snapshot()
-
-    def lag(self) -> dict[str, dict[str, int]]:
-        return self.run_metrics.lag()
-
-    def offsets(self) -> dict:
-        return self.run_metrics.offsets()
-
-    def final_metrics(self) -> dict:
-        final = self.run_metrics.final()
-        if self.dashboards:  # the topology has dashboard sinks
-            final["dashboards"] = self.dashboards.as_metrics()
-        return final
-
-    def stop(self) -> None:
-        """Ask the run to stop: it flushes, commits and returns from run(). Records the
-        brokers have not acknowledged within STOP_GRACE_S are not waited for: their input
-        offsets stay uncommitted, so the next run reads them again."""
-        self.state.stop(STOP_GRACE_S)
-
-    def check_reachable(self, timeout: float = 8.0):
-        return self.topics.check_reachable(timeout)
-
     # -- the loop ----------------------------------------------------------------
 
     def run(self, until_idle: float | None = None, max_seconds: float | None = None) -> RunResult:
         state, committer, connection = self.state, self.committer, self.connection
         flow = FlowControl()
-        self.topics.check_reachable()
-        self.compiled = compiled = compile_topology(
-            self.topology, self, self.application_id,
-            tap=self.previews.tap if self.config.sample_size > 0 else None)
-        self.stores.attach(compiled, committer)  # its stores, entries and checkpoints
-        self.topics.ensure(compiled)
-        producer, consumer = self._open_clients()
+        compiled, producer, consumer = self._prepare()
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
         self.assignment = assignment = AssignmentHandler(
@@ -229,7 +227,10 @@ class KafkaRun:
         return RunResult(state.status, time.monotonic() - started, self.final_metrics(),
                          state.reason)
 
-    def _open_clients(self):
+    def _prepare(self):
+        """Everything before the loop. The producer comes first: operators capture its own
+        ``produce`` (``kafka_produce``) when the topology is compiled."""
+        self.topics.check_reachable()
         exactly_once = self.guarantee == "exactly_once"
         txn_id = None
         if exactly_once:
@@ -242,15 +243,27 @@ class KafkaRun:
                 idempotence=clients.idempotence(self.guarantee, self.config.idempotence,
                                                 self.topics.cluster_id),
                 on_error=self.connection.on_client_error, transactional_id=txn_id))
-        consumer = self._consumer = self.run_metrics.consumer = clients.Consumer(
-            clients.consumer_config(
-                self._base, group_id=self.application_id,
-                session_timeout_ms=self.config.session_timeout_ms,
-                on_error=self.connection.on_client_error, read_committed=exactly_once))
+        self.kafka_produce = producer.produce
+        try:
+            self.compiled = compiled = compile_topology(
+                self.topology, self, self.application_id,
+                tap=self.previews.tap if self.config.sample_size > 0 else None)
+            self.stores.attach(compiled, self.committer)  # its stores, entries and checkpoints
+            self.topics.ensure(compiled)
+            consumer = self._consumer = self.run_metrics.consumer = clients.Consumer(
+                clients.consumer_config(
+                    self._base, group_id=self.application_id,
+                    session_timeout_ms=self.config.session_timeout_ms,
+                    on_error=self.connection.on_client_error, read_committed=exactly_once))
+        except BaseException:
+            self._producer = self.collector.producer = self.kafka_produce = None
+            if self.slot is not None:
+                self.slot.release()
+            raise
         self.committer.attach(producer, consumer)
         if exactly_once:
             self.committer.begin()
-        return producer, consumer
+        return compiled, producer, consumer
 
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
@@ -291,7 +304,7 @@ class KafkaRun:
         self.stores.close()
         # Clients hold our callbacks (a reference cycle): drop them now so their
         # threads end here rather than whenever the garbage collector runs.
-        self._consumer = self._producer = self.collector.producer = None
+        self._consumer = self._producer = self.collector.producer = self.kafka_produce = None
         self.committer.attach(None, None)
         self.run_metrics.consumer = None
         if self.slot is not None:

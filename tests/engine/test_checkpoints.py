@@ -51,8 +51,9 @@ class Producer:
     def __init__(self, cluster, die_on_checkpoint=False):
         self.cluster, self.queue, self.die_on_checkpoint = cluster, [], die_on_checkpoint
 
-    def produce(self, topic, value, key, partition=None, headers=None, timestamp=0):
-        self.queue.append(((topic, partition or 0), key, value))
+    def produce(self, topic, value, key, partition=-1, callback=None, on_delivery=None,
+                timestamp=0, headers=None):  # confluent-kafka's positional order
+        self.queue.append(((topic, max(partition, 0)), key, value))
 
     def flush(self, timeout=0):
         if self.die_on_checkpoint and any(k == checkpoints.CHECKPOINT_KEY

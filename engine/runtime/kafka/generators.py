@@ -29,7 +29,7 @@ class GeneratorPool:
             with lock:
                 while True:
                     try:
-                        producer.produce(topic, value, key, timestamp=ts)
+                        producer.produce(topic, value, key, -1, None, None, ts)  # positional: cheaper
                         return
                     except BufferError:
                         producer.poll(0.05)

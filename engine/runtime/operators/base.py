@@ -80,6 +80,10 @@ class Context(Protocol):
                 headers: list | None = None, partition: int | None = None,
                 timestamp: int | None = None) -> None: ...
 
+    # Optional: the Kafka producer's own produce(), called with positional arguments
+    # (topic, value, key, partition, None, None, timestamp, headers); see ``sender``.
+    kafka_produce: Callable | None
+
     def dead_letter(self, record: Record, node_id: str, error: BaseException) -> None: ...
 
     def console(self, node_id: str, text: str) -> None: ...
@@ -90,6 +94,22 @@ class Context(Protocol):
         ...
 
     def open_file(self, path: str): ...
+
+
+def sender(ctx: Context) -> Callable:
+    """How a sink writes a record: the run's producer's own ``produce`` when it has one
+    (``ctx.kafka_produce``: one C call, positional arguments, which cost the client far less than
+    keywords), else the same signature over ``ctx.produce``. Callers catch BufferError (the
+    producer's queue is full) and then call ``ctx.produce``, which waits for room."""
+    send = getattr(ctx, "kafka_produce", None)
+    if send is not None:
+        return send
+    produce = ctx.produce
+
+    def send_via_context(topic, value, key, partition, _callback, _on_delivery, timestamp, headers):
+        produce(topic, key, value, headers, None if partition < 0 else partition, timestamp)
+
+    return send_via_context
 
 
 def fanout(executors: list[Executor]) -> Executor:

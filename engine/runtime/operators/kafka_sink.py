@@ -1,7 +1,7 @@
 """kafka_sink: writes records to a topic in its key and value formats."""
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
-from engine.runtime.operators.base import Record
+from engine.runtime.operators.base import Record, sender
 from engine.runtime.serde import (
     ENCODERS,
     JSON_DUMPS,
@@ -29,7 +29,7 @@ def get_executor(node, ctx, children):
     if topology is None or value_bounds(topology).get(node.id, 1 << 62) > SAFE_STEPS:
         encode_key, encode_value = measured(encode_key, max_bytes), measured(encode_value, max_bytes)
         text_keys = json_objects = False
-    produce = ctx.produce
+    produce, send = ctx.produce, sender(ctx)
     metrics = ctx.metrics[node.id]
     node_id = node.id
     dumps, options = JSON_DUMPS, JSON_OPTIONS
@@ -54,7 +54,10 @@ def get_executor(node, ctx, children):
             ctx.dead_letter(record, node_id, exc)
             return
         headers = headers_list(record.headers) if record.headers else None
-        produce(topic, key, value, headers, None, record.timestamp)
+        try:
+            send(topic, value, key, -1, None, None, record.timestamp or 0, headers)
+        except BufferError:  # the producer's queue is full: produce() waits for room
+            produce(topic, key, value, headers, None, record.timestamp)
         metrics.out += 1
 
     return process
