@@ -257,36 +257,42 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
     encode = measured(_encode_json, max_bytes) if huge else _encode_json
     fast = not huge
 
-    def write(record: Record) -> None:
+    def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
         try:
-            key = fn(record.key, record.value, record.timestamp, record.headers) if fn else record.key
-            value = record.value
+            group = fn(key, value, timestamp, headers) if fn else key
             try:  # one C call where it can; _encode_json decides what it refuses (and None)
                 if not fast:
                     raise TypeError
-                key_bytes = _encode_json(key) if key is None else _dumps(key, option=_options)
-                value_bytes = (_encode_json(value) if value is None else record.json
+                key_bytes = _encode_json(group) if group is None else _dumps(group, option=_options)
+                value_bytes = (_encode_json(value) if value is None else json
                                or _dumps(value, option=_options))
             except Exception:  # noqa: BLE001
-                key_bytes = encode(key)
+                key_bytes = encode(group)
                 value_bytes = encode(value)
             if len(key_bytes or b"") + len(value_bytes or b"") > max_bytes:
                 raise too_large(key_bytes, value_bytes, max_bytes)
         except Exception as exc:  # noqa: BLE001
             metrics.in_ += 1
             metrics.errors += 1
-            ctx.dead_letter(record, node_id, exc)
+            ctx.dead_letter(Record(key, value, timestamp, headers, partition, origin), node_id, exc)
             return
-        headers = headers_list(record.headers) if record.headers else None
+        raw_headers = headers_list(headers) if headers else None
         try:
-            send(topic, value_bytes, key_bytes, -1, None, None, record.timestamp or 0, headers)
+            send(topic, value_bytes, key_bytes, -1, None, None, timestamp or 0, raw_headers)
         except BufferError:  # the producer's queue is full: produce() waits for room
-            produce(topic, key_bytes, value_bytes, headers, None, record.timestamp)
+            produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
 
+    def write(record: Record) -> None:
+        parts(record.key, record.value, record.timestamp, record.headers, record.partition,
+              record.origin, record.json)
+
+    write.parts = parts
     return write
 
 
 def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:
+    parts = getattr(target, "parts", None)  # no Record where the target takes the parts
+
     def read(msg) -> None:
         raw = msg.headers()
         key, value = msg.key(), msg.value()
@@ -295,7 +301,11 @@ def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], Non
             value = _loads(value) if value is not None else None
         except Exception:  # noqa: BLE001
             key, value = _decode_json(msg.key()), _decode_json(msg.value())
-        target(Record(key, value, msg.timestamp()[1],
-                      headers_dict(raw) if raw else EMPTY_HEADERS, msg.partition(), msg))
+        if parts is not None:
+            parts(key, value, msg.timestamp()[1], headers_dict(raw) if raw else EMPTY_HEADERS,
+                  msg.partition(), msg)
+        else:
+            target(Record(key, value, msg.timestamp()[1],
+                          headers_dict(raw) if raw else EMPTY_HEADERS, msg.partition(), msg))
 
     return read

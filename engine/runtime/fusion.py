@@ -102,17 +102,26 @@ def fuse(nodes: list, ctx, tail: Callable[[Record], None]) -> Callable[[Record],
             body += ["    if not keep:", f"        m{i}.dropped += 1", "        return"]
         else:
             changed = True
-    leaving = "ENTERING_CHANGED" if changed else "ENTERING"
-    body += ["    chain.passed += 1", f"    tail({leaving})"]
+    # What follows the chain takes the record's parts when it can (no Record at all).
+    env["tail_parts"] = getattr(tail, "parts", None)
+    if env["tail_parts"] is not None:
+        leaving = "tail_parts(key, value, ts, headers, @PARTITION@, @ORIGIN@, @JSON@)"
+    else:
+        leaving = "tail(ENTERING_CHANGED)" if changed else "tail(ENTERING)"
+    body += ["    chain.passed += 1", f"    {leaving}"]
     text = "\n".join(body)
+    json_out = "None" if changed else "@JSON@"
     source = (
         "def process(record):\n"
         "    key, value, ts, headers = record.key, record.value, record.timestamp, record.headers\n"
         + text.replace("ENTERING_CHANGED", "Record(key, value, ts, headers, record.partition, record.origin)")
-        .replace("ENTERING", "record")
+        .replace("ENTERING", "record").replace("@JSON@", json_out).replace("@JSON@", "record.json")
+        .replace("@PARTITION@", "record.partition").replace("@ORIGIN@", "record.origin")
         + "\n\ndef parts(key, value, ts, headers, partition, origin, json):\n"
         + text.replace("ENTERING_CHANGED", "Record(key, value, ts, headers, partition, origin)")
         .replace("ENTERING", "Record(key, value, ts, headers, partition, origin, json)")
+        .replace("@JSON@", json_out).replace("@JSON@", "json")
+        .replace("@PARTITION@", "partition").replace("@ORIGIN@", "origin")
         + "\n")
     exec(compile(source, f"<chain {' > '.join(n.id for n in nodes)}>", "exec"), env)  # noqa: S102
     process = env["process"]

@@ -63,7 +63,7 @@ def _unwindowed(node_id, ctx, aggs, child):
         metrics.in_ += 1
         ts = record.timestamp
         try:
-            values = evaluate(record)
+            values = evaluate(record.key, record.value, record.timestamp, record.headers)
             skey = "k:" + state_key(record.key)
             store = store_of(node_id, record.partition)
             old = store.get(skey)
@@ -121,7 +121,7 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         changes = []
         late = False
         try:
-            values = evaluate(record)
+            values = evaluate(record.key, record.value, record.timestamp, record.headers)
             jkey = state_key(record.key)
             for start, end in windows_for(ts):
                 if end + grace <= stream_time:
@@ -170,13 +170,15 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
 def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     """``_time_windows`` for tumbling windows, where a record falls in exactly one window:
-    the same steps, output and store, without a list of windows and of changes per record."""
+    the same steps, output and store, without a list of windows and of changes per record.
+    It takes records as their parts (base.py) and hands its outputs on the same way."""
     metrics = ctx.metrics[node_id]
     evaluate, update, _merge, output = builders(aggs)
     store_of = ctx.store
     partitions: dict[int, _Partition] = {}
     size, grace, close_time = spec.size, spec.grace, spec.close_time
     heappush, heappop = heapq.heappush, heapq.heappop
+    child_parts = getattr(child, "parts", None)
 
     def open_partition(store) -> _Partition:
         part = _Partition(store)
@@ -184,16 +186,18 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         heapq.heapify(part.heap)
         return part
 
-    def emit(entry: dict, record: Record, partition: int) -> None:
+    def emit(entry: dict, headers, partition: int, origin) -> None:
         metrics.out += 1
         key = entry["k"]
-        child(Record(key if type(key) is str else key_to_text(key), output(entry, True),
-                     entry["t"], record.headers, partition, record.origin))
+        if type(key) is not str:
+            key = key_to_text(key)
+        if child_parts is not None:
+            child_parts(key, output(entry, True), entry["t"], headers, partition, origin)
+        else:
+            child(Record(key, output(entry, True), entry["t"], headers, partition, origin))
 
-    def process(record: Record) -> None:
+    def parts(key, value, ts, headers, partition=0, origin=None, _json=None) -> None:
         metrics.in_ += 1
-        ts = record.timestamp
-        partition = record.partition
         store = store_of(node_id, partition)
         part = partitions.get(partition)
         if part is None or part.store is not store:
@@ -202,8 +206,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         stream_time = ts if ts > previous else previous
         entry = None
         try:
-            values = evaluate(record)
-            key = record.key
+            values = evaluate(key, value, ts, headers)
             jkey = state_key(key)
             start = ts - ts % size
             end = start + size
@@ -218,7 +221,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                              "a": update(old["a"], values, ts)}
         except Exception as exc:  # noqa: BLE001
             metrics.errors += 1
-            ctx.dead_letter(record, node_id, exc)
+            ctx.dead_letter(Record(key, value, ts, headers, partition, origin), node_id, exc)
             return
         if stream_time != previous:
             part.stream_time = stream_time
@@ -231,7 +234,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
             if old is None:
                 heappush(heap, (close_time(end), skey))
             if not final:
-                emit(entry, record, partition)
+                emit(entry, headers, partition, origin)
         while heap and heap[0][0] <= stream_time:
             skey = heappop(heap)[1]
             entry = store.get(skey)
@@ -239,6 +242,11 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 continue
             store.delete(skey)
             if final:
-                emit(entry, record, partition)
+                emit(entry, headers, partition, origin)
 
+    def process(record: Record) -> None:
+        parts(record.key, record.value, record.timestamp, record.headers, record.partition,
+              record.origin)
+
+    process.parts = parts
     return process

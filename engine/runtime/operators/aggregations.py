@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 from engine.model.expressions import compile_expression
-from engine.runtime.operators.base import Record
 
 STREAM_TIME = "#stream_time"
 
@@ -158,8 +157,7 @@ def builders(aggs: Aggregations):
     named_results = tuple(zip(aggs.names, aggs.results))
     initial = aggs.initial
 
-    def evaluate(record: Record) -> list:
-        k, v, t, h = record.key, record.value, record.timestamp, record.headers
+    def evaluate(k, v, t: int, h: dict) -> list:  # a record's key, value, timestamp, headers
         return [f(k, v, t, h) for f in evaluators]
 
     def update(states: list | None, values: list, ts: int) -> list:
@@ -174,8 +172,8 @@ def builders(aggs: Aggregations):
     if len(steps) == 1:
         (f0,), (step0,) = evaluators, steps
 
-        def evaluate(record: Record) -> list:  # noqa: F811
-            return [f0(record.key, record.value, record.timestamp, record.headers)]
+        def evaluate(k, v, t: int, h: dict) -> list:  # noqa: F811
+            return [f0(k, v, t, h)]
 
         def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811
             if states is None:
@@ -186,8 +184,7 @@ def builders(aggs: Aggregations):
     elif len(steps) == 2:
         (f0, f1), (step0, step1) = evaluators, steps
 
-        def evaluate(record: Record) -> list:  # noqa: F811
-            k, v, t, h = record.key, record.value, record.timestamp, record.headers
+        def evaluate(k, v, t: int, h: dict) -> list:  # noqa: F811
             return [f0(k, v, t, h), f1(k, v, t, h)]
 
         def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811

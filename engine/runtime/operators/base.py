@@ -3,6 +3,14 @@
 Operators never dispatch on node type per record: the compiler calls each operator's
 ``get_executor(node, ctx, children)`` once, and the closures it returns call their
 children directly. ``children`` maps an output port to the executors wired to it.
+
+An executor may also offer ``parts(key, value, timestamp, headers, partition, origin,
+json)`` as an attribute: the same as calling it with ``Record(key, value, ...)``, for a
+caller that has the parts at hand and would make the Record only to have it taken apart
+(sources, fused chains, repartition readers and tumbling aggregates hand records to
+sinks, chains, repartition writers and tumbling aggregates this way). A caller looks for
+it once, when compiled; wrappers (a trace, a data-preview tap, a fan-out) offer none, so
+records reach them as Records.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
             part = partitions[partition] = open_partition(store)
         stream_time = ts if ts > part.stream_time else part.stream_time
         try:
-            values = evaluate(record)
+            values = evaluate(record.key, record.value, record.timestamp, record.headers)
             jkey = state_key(record.key)
             known = part.sessions.get(jkey)
             touched = []
