@@ -19,7 +19,6 @@ compacted changelog topic, restored from it before a partition's first record.
 
 from __future__ import annotations
 
-import gc
 import time
 
 from confluent_kafka import KafkaException
@@ -144,6 +143,7 @@ class KafkaRun(RunReadout):
         self.kafka_produce = None  # the producer's own produce(), positional arguments (_prepare)
         self.dead_letter = self.collector.dead_letter
         self.store = self.stores.store
+        self.before_flush = self.stores.before_flush
         self.open_file = self.files.open
 
     def console(self, node_id: str, text: str) -> None:
@@ -299,17 +299,21 @@ class KafkaRun(RunReadout):
             self._consumer.close()
         except (KafkaException, RuntimeError):
             pass
-        self._producer.flush(self.state.grace_left())
+        producer = self._producer
+        producer.flush(self.state.grace_left())
         self.files.close()
         self.stores.close()
-        # Clients hold our callbacks (a reference cycle): drop them now so their
-        # threads end here rather than whenever the garbage collector runs.
+        # The compiled operators hold the producer's own produce(): closing it ends its
+        # threads and connections here (what the grace did not see acknowledged is not
+        # waited for). confluent-kafka before 2.13 has no close(): they end when it is garbage.
+        if hasattr(producer, "close"):
+            producer.purge()
+            producer.close()
         self._consumer = self._producer = self.collector.producer = self.kafka_produce = None
         self.committer.attach(None, None)
         self.run_metrics.consumer = None
         if self.slot is not None:
             self.slot.release()
-        gc.collect()
 
     def _report(self, snapshot: dict) -> None:
         if self.config.on_metrics is not None:

@@ -123,11 +123,12 @@ class ChangeloggingStore:
     ``put(key, None)`` is a delete: None is the changelog's tombstone, so it cannot be a value.
     """
 
-    __slots__ = ("_put", "get", "inner", "log")
+    __slots__ = ("_put", "closed", "get", "inner", "log")
 
     def __init__(self, inner, log: Callable[[str, Any], None]) -> None:
         self.inner = inner
         self.log = log
+        self.closed = False
         self.get = inner.get  # get(key, default=None): reads go straight to the inner store
         self._put = inner.put
 
@@ -152,6 +153,7 @@ class ChangeloggingStore:
         self.inner.clear()
 
     def close(self) -> None:
+        self.closed = True
         self.inner.close()
 
 

@@ -63,6 +63,9 @@ class StateManager:
         # the transaction), as Kafka Streams' caching stores do: a key updated many times in
         # a commit interval is written once.
         self.pending: dict[tuple[str, int], dict[str, Any]] = {}
+        # Called first in every flush: operators that keep a value in memory between
+        # flushes (a tumbling aggregate's stream time) write it to their stores there.
+        self.before_flush: list[Callable[[], None]] = []
         self.restored = 0  # changelog entries replayed into stores
         self.skips = checkpoints.Skips()  # input records already in restored state
         # A state value too large for a changelog record is dead-lettered, not written;
@@ -104,6 +107,8 @@ class StateManager:
         every commit, so every change is produced (and acknowledged) before the offsets it
         derives from are committed, or inside their transaction; and before stores are
         dropped, so a partition that moves leaves its changelog complete."""
+        for hook in self.before_flush:
+            hook()
         produce, encode, fast, max_bytes = self.produce, self.encode, self.fast, self.max_bytes
         for (topic, partition), changes in self.pending.items():
             if not changes:

@@ -27,12 +27,14 @@ key is None is aggregated under the key None (output key ``null``).
 from __future__ import annotations
 
 import heapq
+from json.encoder import encode_basestring as _text_json  # state_key of a str, without the call
 
 from engine.runtime.operators import sessions
 from engine.runtime.operators.aggregations import (  # STREAM_TIME, state_key: re-exported
     STREAM_TIME,
     Aggregations,
     builders,
+    fold_function,
     state_key,
 )
 from engine.runtime.operators.base import Record, key_to_text, only_child
@@ -173,12 +175,26 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     the same steps, output and store, without a list of windows and of changes per record.
     It takes records as their parts (base.py) and hands its outputs on the same way."""
     metrics = ctx.metrics[node_id]
-    evaluate, update, _merge, output = builders(aggs)
+    evaluate, _update, _merge, output = builders(aggs)
+    fold = fold_function(aggs)  # evaluate and update in one call
     store_of = ctx.store
     partitions: dict[int, _Partition] = {}
     size, grace, close_time = spec.size, spec.grace, spec.close_time
     heappush, heappop = heapq.heappush, heapq.heappop
     child_parts = getattr(child, "parts", None)
+    # Where the run flushes its stores to the changelogs (KafkaRun), the stream time is
+    # written to the store at each flush, not at every record: the changelog gets the
+    # same value (a store's changes are written once per flush, the latest).
+    before_flush = getattr(ctx, "before_flush", None)
+    if before_flush is not None:
+        def write_stream_times() -> None:
+            for part in partitions.values():
+                store = part.store
+                if not store.closed and store.get(STREAM_TIME, NO_TIME) != part.stream_time:
+                    store.put(STREAM_TIME, part.stream_time)
+
+        before_flush.append(write_stream_times)
+    deferred = before_flush is not None
 
     def open_partition(store) -> _Partition:
         part = _Partition(store)
@@ -206,26 +222,29 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         stream_time = ts if ts > previous else previous
         entry = None
         try:
-            values = evaluate(key, value, ts, headers)
-            jkey = state_key(key)
             start = ts - ts % size
             end = start + size
             if end + grace > stream_time:
-                skey = f"w:{start}:{jkey}"
+                skey = f"w:{start}:{_text_json(key) if type(key) is str else state_key(key)}"
                 old = store.get(skey)
                 if old is None:
-                    entry = {"k": key, "s": start, "e": end, "t": ts, "a": update(None, values, ts)}
+                    entry = {"k": key, "s": start, "e": end, "t": ts,
+                             "a": fold(None, key, value, ts, headers)}
                 else:
                     t = old["t"]
                     entry = {"k": key, "s": start, "e": end, "t": ts if ts > t else t,
-                             "a": update(old["a"], values, ts)}
+                             "a": fold(old["a"], key, value, ts, headers)}
+            else:  # late: its values are still evaluated (a failing expression dead-letters it)
+                evaluate(key, value, ts, headers)
+                state_key(key)
         except Exception as exc:  # noqa: BLE001
             metrics.errors += 1
             ctx.dead_letter(Record(key, value, ts, headers, partition, origin), node_id, exc)
             return
         if stream_time != previous:
             part.stream_time = stream_time
-            store.put(STREAM_TIME, stream_time)
+            if not deferred:
+                store.put(STREAM_TIME, stream_time)
         heap = part.heap
         if entry is None:
             metrics.late += 1
@@ -233,8 +252,15 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
             store.put(skey, entry)
             if old is None:
                 heappush(heap, (close_time(end), skey))
-            if not final:
-                emit(entry, headers, partition, origin)
+            if not final:  # emit(), written out: once per record
+                metrics.out += 1
+                key = entry["k"]
+                if type(key) is not str:
+                    key = key_to_text(key)
+                if child_parts is not None:
+                    child_parts(key, output(entry, True), entry["t"], headers, partition, origin)
+                else:
+                    child(Record(key, output(entry, True), entry["t"], headers, partition, origin))
         while heap and heap[0][0] <= stream_time:
             skey = heappop(heap)[1]
             entry = store.get(skey)

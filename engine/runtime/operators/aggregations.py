@@ -151,6 +151,42 @@ class Aggregations:
         return json.loads(self.initial_json)  # fresh mutable parts (avg's pair, distinct's dict)
 
 
+def fold_function(aggs: Aggregations):
+    """``fold(states or None, key, value, timestamp, headers)``: the record's values evaluated
+    and stepped into the states in one call, as ``update(states, evaluate(...), timestamp)``
+    does (``builders``); sum and count are written out in place, other steps called; states
+    of another length (restored from an older topology) take the general update."""
+    _evaluate, general, _merge, _output = builders(aggs)
+    env: dict = {"initial": aggs.initial, "general": general,
+                 "INITIAL": aggs._immutable_initial}  # noqa: SLF001
+    n = len(aggs.steps)
+    values = ", ".join(f"a{i}" for i in range(n))
+    states = ", ".join(f"s{i}" for i in range(n))
+    lines = ["def fold(states, k, v, t, h):"]
+    for i, f in enumerate(aggs.evaluators):
+        if f is _one:
+            lines.append(f"    a{i} = 1")
+        else:
+            env[f"f{i}"] = f
+            lines.append(f"    a{i} = f{i}(k, v, t, h)")
+    start = "INITIAL" if aggs._immutable_initial is not None else "initial()"  # noqa: SLF001
+    lines += ["    if states is None:", f"        {states}, = {start}",
+              f"    elif len(states) != {n}:", f"        return general(states, [{values}], t)",
+              "    else:", f"        {states}, = states"]
+    steps = []
+    for i, (f, step) in enumerate(zip(aggs.evaluators, aggs.steps)):
+        if step is _count_step:
+            steps.append(f"s{i} + 1" if f is _one else f"s{i} if a{i} is None else s{i} + 1")
+        elif step is _sum_step:
+            steps.append(f"s{i} if a{i} is None else s{i} + a{i}")
+        else:
+            env[f"step{i}"] = step
+            steps.append(f"step{i}(s{i}, a{i}, t)")
+    lines.append(f"    return [{', '.join(steps)}]")
+    exec(compile("\n".join(lines), f"<fold {', '.join(aggs.names)}>", "exec"), env)  # noqa: S102
+    return env["fold"]
+
+
 def builders(aggs: Aggregations):
     """Functions shared by the three shapes: evaluate a record, update states, build output."""
     evaluators, steps, merges = aggs.evaluators, aggs.steps, aggs.merges
