@@ -12,7 +12,8 @@ Attaching follows the application's published run state (``QtFleetWatcher``): in
 in the Instances panel, joins/leaves/silences in the run log, per-node rates summed over
 instances on the open document's canvas when it is the topology they run (same hash),
 else on a read-only window of the topology they published; the lag charts follow the
-application's consumer group. Detach stops reading and leaves the runs alone. While the
+application's consumer group; the status bar says what the app is attached to and how many
+of its instances are live. Detach stops reading and leaves the runs alone. While the
 app runs a topology itself, the panel follows that run's instances the same way.
 """
 
@@ -168,6 +169,7 @@ class FleetMonitor(QObject):
                           lambda exc: self._log("error", f"cannot attach: {exc}"), name="attach")
         self.dock.show()
         self.dock.raise_()
+        self.run_monitor.status_label.show_attached(application_id)
         self._update_actions()
         self.attachedChanged.emit(application_id)
 
@@ -193,6 +195,7 @@ class FleetMonitor(QObject):
         self.instances.clear(f"Detached from {app_id}; its instances keep running.")
         if not quiet:
             self._log("status", f"detached from {app_id}; its instances keep running")
+        self.run_monitor.status_label.show_attached("")
         self._update_actions()
         self.attachedChanged.emit("")
 
@@ -202,6 +205,8 @@ class FleetMonitor(QObject):
         self.instances.show_summary(summary)
         if not self.attached:
             return
+        live = sum(1 for i in summary.get("instances", []) if i.get("alive"))
+        self.run_monitor.status_label.show_attached(self.attached, live)
         hashes = summary.get("hashes") or []
         if hashes and hashes[0] != self._resolved_hash:
             self._resolve_topology(hashes[0])

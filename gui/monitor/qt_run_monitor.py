@@ -30,16 +30,41 @@ from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import ACTIVE_STATES, RunController
 
 
+def attached_reason(application_id: str, live: int | None) -> str:
+    """What the status bar says beside "attached": the application and its live instances."""
+    if live is None:
+        return f"to {application_id} (reading its run state…)"
+    count = "no" if live == 0 else str(live)
+    return f"to {application_id} ({count} instance{'s' * (live != 1)} live)"
+
+
 class QtRunStatusLabel(QLabel):
-    """The run's state in its colour, the reason beside it (for a status bar)."""
+    """The run's state in its colour, the reason beside it (for a status bar). While the
+    app is attached to an application (gui.fleet) and runs nothing itself, it says that
+    instead: an idle app that is watching a fleet is not idle to its user."""
 
     def __init__(self, controller: RunController, parent=None):
         super().__init__(parent)
         self.controller = controller
+        self._status, self._reason = controller.status, controller.reason
+        self._attached: tuple[str, int | None] | None = None
         controller.statusChanged.connect(self._on_status_changed)
-        self._on_status_changed(controller.status, controller.reason)
+        self._show()
+
+    def show_attached(self, application_id: str, live: int | None = None) -> None:
+        """Attached to ``application_id`` with ``live`` instances alive (None: not read yet);
+        ``application_id`` "" when detached."""
+        self._attached = (application_id, live) if application_id else None
+        self._show()
 
     def _on_status_changed(self, status: str, reason: str) -> None:
+        self._status, self._reason = status, reason
+        self._show()
+
+    def _show(self) -> None:
+        status, reason = self._status, self._reason
+        if self._attached is not None and status not in ACTIVE_STATES:
+            status, reason = "attached", attached_reason(*self._attached)
         colour = qt_style.RUN_STATUS_COLOURS.get(status, "#9aa3b2")
         text = f"<span style='color:{colour}; font-weight:bold'>● {status}</span>"
         if reason:

@@ -15,7 +15,7 @@ LINE_COLOURS = ("#4e9af1", "#f2b544", "#57c28a", "#e86a6a", "#b58af0", "#3cc7c7"
 STATUS_COLOURS = {"OK": "#57c28a", "WARN": "#e3a33b", "STALL": "#e05d5d"}
 RUN_STATUS_COLOURS = {"idle": "#6c7483", "starting": "#7fb3f0", "running": "#57c28a",
                       "disconnected": "#e3a33b", "stopping": "#7fb3f0", "stopped": "#8b93a3",
-                      "failed": "#e05d5d"}
+                      "failed": "#e05d5d", "attached": "#3cc7c7"}
 
 _configured = False
 

@@ -91,8 +91,11 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
     monitor.controller.message.connect(lambda kind, text: logged.append(text))
 
     fleet.attach(app)
+    assert "attached" in monitor.status_label.text() and f"to {app}" in monitor.status_label.text()
     qtbot.waitUntil(lambda: any(m.get("orders", {}).get("out_rate", 0) > 0 for m in shown),
                     timeout=40_000)
+    assert f"to {app} (1 instance live)" in monitor.status_label.text()
+    assert "idle" not in monitor.status_label.text()
     assert fleet.matches_document
     assert scene.metrics_shown()
     rows = fleet.instances.rows()
@@ -106,6 +109,7 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
     assert monitor.controller.lag_poller.active()
 
     fleet.detach()
+    assert "idle" in monitor.status_label.text() and "attached" not in monitor.status_label.text()
     assert not monitor.controller.lag_poller.active()
     polls = fleet.watcher.polls
     qtbot.wait(2500)

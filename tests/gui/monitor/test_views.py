@@ -151,6 +151,27 @@ def test_status_transitions_are_shown(qtbot, controller):
     assert texts[-1] == "failed: the worker died" and "disconnected: lost the connection; retrying" in texts
 
 
+def test_attached_shows_instead_of_idle_until_detached_but_not_over_a_run(qtbot, controller):
+    label = QtRunStatusLabel(controller)
+    qtbot.addWidget(label)
+    assert "idle" in label.text()
+    label.show_attached("orders-app")
+    assert "attached" in label.text() and "idle" not in label.text()
+    assert "to orders-app (reading its run state…)" in label.text()
+    label.show_attached("orders-app", 2)
+    assert "to orders-app (2 instances live)" in label.text()
+    label.show_attached("orders-app", 1)
+    assert "to orders-app (1 instance live)" in label.toolTip()
+    label.show_attached("orders-app", 0)
+    assert "to orders-app (no instances live)" in label.text()
+    controller.handle_event("status", ("starting", ""))
+    assert "starting" in label.text() and "attached" not in label.text()
+    controller.handle_event("status", ("stopped", ""))
+    assert "attached" in label.text()
+    label.show_attached("")
+    assert "stopped" in label.text() and "attached" not in label.text()
+
+
 def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
     log = QtLogWidget(controller)
     qtbot.addWidget(log)
