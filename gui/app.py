@@ -100,9 +100,13 @@ def settle_memory() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gui.startup import FirstPaintScreenshot, split_screenshot_option
+    from gui.startup import FirstPaintScreenshot, UsageError, split_screenshot_option
 
-    args, screenshot = split_screenshot_option(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args, screenshot = split_screenshot_option(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     files = [a for a in args if not a.startswith("-")]
     app = make_application([a for a in args if a.startswith("-")])
 

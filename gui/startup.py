@@ -13,19 +13,24 @@ from PySide6.QtWidgets import QApplication, QWidget
 OPTION = "--screenshot"
 
 
+class UsageError(ValueError):
+    """A mistake on the command line: its message is one sentence for stderr, and the
+    command exits 2 like its other usage errors."""
+
+
 def split_screenshot_option(args: list[str]) -> tuple[list[str], Path | None]:
-    """``args`` without ``--screenshot PNG`` (or ``--screenshot=PNG``), and that PNG."""
+    """``args`` without ``--screenshot PNG`` (or ``--screenshot=PNG``), and that PNG.
+    Raises UsageError when the file name is missing (nothing, "", or another option)."""
     rest: list[str] = []
     target: Path | None = None
     it = iter(args)
     for arg in it:
-        if arg == OPTION:
-            value = next(it, None)
-            if value is None:
-                raise SystemExit(f"topology-studio: {OPTION} needs a file name (PNG)")
+        if arg == OPTION or arg.startswith(OPTION + "="):
+            value = next(it, None) if arg == OPTION else arg.split("=", 1)[1]
+            if not value or value.startswith("-"):
+                raise UsageError(f"topology-studio: {OPTION} needs the name of the PNG file to "
+                                 f"save the window in, e.g. {OPTION} window.png")
             target = Path(value)
-        elif arg.startswith(OPTION + "="):
-            target = Path(arg.split("=", 1)[1])
         else:
             rest.append(arg)
     return rest, target

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from gui.startup import split_screenshot_option
+from gui.startup import UsageError, split_screenshot_option
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +20,21 @@ def test_the_option_and_its_file_are_taken_out_of_the_arguments():
         ["a.json", "-x"], Path("s.png"))
     assert split_screenshot_option(["--screenshot=s.png"]) == ([], Path("s.png"))
     assert split_screenshot_option(["a.json"]) == (["a.json"], None)
-    with pytest.raises(SystemExit):
-        split_screenshot_option(["--screenshot"])
+    for args in (["--screenshot"], ["--screenshot="], ["--screenshot", "--style", "fusion"]):
+        with pytest.raises(UsageError, match="needs the name of the PNG file"):
+            split_screenshot_option(args)
+
+
+def test_the_option_without_a_file_name_is_a_usage_error_exit_2_in_one_sentence(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "gui.launcher", "--screenshot"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        ("topology-studio: --screenshot needs the name of the PNG file to save the window in, "
+         "e.g. --screenshot window.png")]
+    assert "Traceback" not in done.stderr and not done.stdout
 
 
 def test_the_app_saves_its_first_painted_window_and_quits(tmp_path):
