@@ -34,13 +34,17 @@ def get_executor(node, ctx, children):
     node_id = node.id
     dumps, options = JSON_DUMPS, JSON_OPTIONS
 
-    def parts(key, value, timestamp, headers, partition=0, origin=None, _json=None) -> None:
+    def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
         """The record as its parts (base.py, ``parts``): what a source, chain or aggregate
-        calls instead of making a Record for the sink to take apart."""
+        calls instead of making a Record for the sink to take apart. ``json``: the JSON
+        text a source read the value from, when no node changed it since: written as it is,
+        not encoded again."""
         metrics.in_ += 1
         try:
             key_bytes = key.encode() if text_keys and type(key) is str else encode_key(key)
-            if json_objects and type(value) is dict:
+            if json is not None and json_objects:
+                value_bytes = json
+            elif json_objects and type(value) is dict:
                 try:
                     value_bytes = dumps(value, option=options)
                 except Exception:  # noqa: BLE001 - e.g. integers beyond 64 bits
@@ -63,7 +67,7 @@ def get_executor(node, ctx, children):
 
     def process(record: Record) -> None:
         parts(record.key, record.value, record.timestamp, record.headers, record.partition,
-              record.origin)
+              record.origin, record.json)
 
     process.parts = parts
     return process
