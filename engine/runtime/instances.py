@@ -2,8 +2,9 @@
 
 ``InstanceGroup`` starts N ``RunSupervisor`` workers and speaks to the app as one run:
 statuses are combined (running while any instance runs), metrics snapshots are summed
-(counts and rates per node, lag and offsets merged) once per round of reports, and the
-run is finished when every instance is. Each instance publishes its own state to the
+(counts and rates per node, lag and offsets merged) once per round of reports, each
+instance's dashboard changes are tagged with its index (the app merges them per instance),
+and the run is finished when every instance is. Each instance publishes its own state to the
 cluster (see ``engine.runtime.publisher``); that is where the Instances panel reads
 which partitions each one holds. ``stop_instance(pid)`` stops one: the consumer group
 hands its partitions to the others.
@@ -167,7 +168,12 @@ class InstanceGroup:
                     if overall != self._reported:
                         self._reported = overall
                         emit.append(("status", (overall, "")))
-            else:  # console, dead letters, dashboards: every instance's own
+            elif kind == "dashboards" and many:
+                # Each instance's own rows: tagged, so a whole-table resend from one
+                # replaces only its rows in the app (gui.dashboard.board).
+                emit.append((kind, {node_id: {**change, "instance": i}
+                                    for node_id, change in payload.items()}))
+            else:  # console, dead letters, one instance's dashboards: as they came
                 emit.append((kind, payload))
         for event, data in emit:
             self.on_event(event, data)

@@ -59,10 +59,20 @@ def dashboard_specs(topology: Topology) -> list[DashboardSpec]:
 
 
 class DashboardBoard:
-    """The rows of every dashboard of the open topology, as the worker sent them."""
+    """The rows of every dashboard of the open topology, as the run's workers sent them.
+
+    A run of several instances sends each instance's changes tagged ``"instance"``
+    (``engine.runtime.instances``); the board shows the union of their rows and notes
+    which instance last wrote each row, so one instance's whole-table resend or dropped
+    rows touch only the rows it owns. A row goes to whichever instance sends a new value
+    for it (its partition moved there), and a stopped instance's rows stay until another
+    takes them over, as one instance's rows stay after Stop. Untagged changes (one
+    instance) all belong to one owner: the behaviour of a single worker.
+    """
 
     def __init__(self) -> None:
         self.tables: dict[str, DashboardTable] = {}
+        self.owners: dict[str, dict[tuple, object]] = {}  # node_id -> row id -> instance
         self.updated_at: float | None = None
 
     def table(self, node_id: str, max_rows: int = DEFAULT_MAX_ROWS) -> DashboardTable:
@@ -74,17 +84,46 @@ class DashboardBoard:
     def apply(self, changes: dict[str, dict]) -> list[str]:
         """Apply the worker's ``{node_id: changes}``; returns the dashboards that changed."""
         for node_id, change in changes.items():
-            self.table(node_id).apply_changes(change)
+            self._apply(node_id, change)
         if changes:
             self.updated_at = time.time()
         return list(changes)
 
+    def _apply(self, node_id: str, change: dict) -> None:
+        """One instance's changes to one dashboard, touching only the rows it owns."""
+        table = self.table(node_id)
+        owners = self.owners.setdefault(node_id, {})
+        instance = change.get("instance")
+        reset = bool(change.get("reset"))
+        if reset:  # that instance's whole table follows: its other rows are gone
+            for rid in [rid for rid, owner in owners.items() if owner == instance]:
+                del owners[rid]
+                table.remove(*rid)
+        for key, ws in change.get("removed", ()):
+            if owners.get((key, ws), instance) == instance:
+                owners.pop((key, ws), None)
+                table.remove(key, ws)
+        for key, ws, value in change.get("rows", ()):
+            rid = (key, ws)
+            # A resend repeats what the instance holds, perhaps rows whose partition has
+            # since moved on: it takes no row another instance owns. A new value does.
+            if reset and owners.get(rid, instance) != instance and table.get(key, ws) is not None:
+                continue
+            owners[rid] = instance
+            table.put(key, ws, value)
+        table.updated_at = time.time()
+        if len(owners) > 2 * table.max_rows:  # rows evicted past max_rows: forget their owners
+            self.owners[node_id] = {rid: o for rid, o in owners.items() if table.get(*rid) is not None}
+
     def rename(self, old: str, new: str) -> None:
         if old in self.tables:
             self.tables[new] = self.tables.pop(old)
+        if old in self.owners:
+            self.owners[new] = self.owners.pop(old)
 
     def clear(self) -> None:
         self.tables.clear()
+        self.owners.clear()
         self.updated_at = None
 
 

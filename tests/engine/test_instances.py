@@ -46,3 +46,19 @@ def test_group_reports_once_per_round_and_finishes_when_all_have(tmp_path):
     assert all(k != "finished" for k, _ in events)
     group._on_event(1, "finished", {"nodes": {"src": {"in": 2, "out": 2, "errors": 0, "late": 0}}})
     assert events[-1][0] == "finished" and events[-1][1]["nodes"]["src"]["in"] == 3
+
+
+def test_each_instances_dashboard_changes_are_tagged_with_it():
+    from engine.code.builder import StreamsBuilder
+
+    b = StreamsBuilder("g")
+    b.stream("in", name="src").to("out", name="out")
+    events = []
+    change = {"reset": True, "rows": [("a", None, {"n": 1})], "removed": []}
+    group = InstanceGroup(b.build(), "127.0.0.1:1", lambda k, p: events.append((k, p)), instances=2)
+    group._on_event(1, "dashboards", {"d": change})
+    assert events == [("dashboards", {"d": {**change, "instance": 1}})]
+    assert "instance" not in change  # the worker's own payload is left as it was
+    one = InstanceGroup(b.build(), "127.0.0.1:1", lambda k, p: events.append((k, p)), instances=1)
+    one._on_event(0, "dashboards", {"d": change})
+    assert events[-1] == ("dashboards", {"d": change})  # one instance: untagged, as before
