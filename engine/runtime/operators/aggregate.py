@@ -252,15 +252,8 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
             store.put(skey, entry)
             if old is None:
                 heappush(heap, (close_time(end), skey))
-            if not final:  # emit(), written out: once per record
-                metrics.out += 1
-                key = entry["k"]
-                if type(key) is not str:
-                    key = key_to_text(key)
-                if child_parts is not None:
-                    child_parts(key, output(entry, True), entry["t"], headers, partition, origin)
-                else:
-                    child(Record(key, output(entry, True), entry["t"], headers, partition, origin))
+            if not final:
+                emit(entry, headers, partition, origin)
         while heap and heap[0][0] <= stream_time:
             skey = heappop(heap)[1]
             entry = store.get(skey)
