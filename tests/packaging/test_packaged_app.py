@@ -261,6 +261,9 @@ def test_run_from_the_window_in_a_worker_process(exe, dist, home, tmp_path, x_di
         while any("--multiprocessing-fork" in c for c in children()) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any("--multiprocessing-fork" in c for c in children()), "Stop left the worker running"
+        assert app.poll() is None, f"the app exited ({app.returncode}) at Stop: {app.stderr.read()[-3000:]}"
+        # Looked up again: the window found at start-up may have been a transient one since gone.
+        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[-1]
         xdotool("key", "--window", window, "ctrl+q")
         assert app.wait(30) == 0, app.stderr.read()[-3000:]
     finally:
