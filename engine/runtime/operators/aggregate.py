@@ -91,10 +91,23 @@ class _Partition:
 
     __slots__ = ("store", "stream_time", "heap")
 
-    def __init__(self, store):
+    def __init__(self, store, close_time):
         self.store = store
         self.stream_time = store.get(STREAM_TIME, NO_TIME)
-        self.heap: list[tuple[int, str]] = []  # (close time, store key)
+        # (close time, store key) of every window in the store
+        self.heap = [(close_time(v["e"]), k) for k, v in store.items() if k.startswith("w:")]
+        heapq.heapify(self.heap)
+
+    def close_due(self, stream_time: int):
+        """The windows closed at ``stream_time``, each deleted from the store before it is
+        yielded (earliest close first)."""
+        heap, store = self.heap, self.store
+        while heap and heap[0][0] <= stream_time:
+            skey = heapq.heappop(heap)[1]
+            entry = store.get(skey)
+            if entry is not None:
+                store.delete(skey)
+                yield entry
 
 
 def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
@@ -103,13 +116,7 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     store_of = ctx.store
     partitions: dict[int, _Partition] = {}
     windows_for, grace, close_time = spec.windows_for, spec.grace, spec.close_time
-    heappush, heappop = heapq.heappush, heapq.heappop
-
-    def open_partition(store) -> _Partition:
-        part = _Partition(store)
-        part.heap = [(close_time(v["e"]), k) for k, v in store.items() if k.startswith("w:")]
-        heapq.heapify(part.heap)
-        return part
+    heappush = heapq.heappush
 
     def process(record: Record) -> None:
         metrics.in_ += 1
@@ -118,7 +125,7 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         store = store_of(node_id, partition)
         part = partitions.get(partition)
         if part is None or part.store is not store:
-            part = partitions[partition] = open_partition(store)
+            part = partitions[partition] = _Partition(store, close_time)
         stream_time = ts if ts > part.stream_time else part.stream_time
         changes = []
         late = False
@@ -156,16 +163,12 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 metrics.out += 1
                 child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
                              record.headers, partition, record.origin))
-        while heap and heap[0][0] <= stream_time:
-            skey = heappop(heap)[1]
-            entry = store.get(skey)
-            if entry is None:
-                continue
-            store.delete(skey)
-            if final:
-                metrics.out += 1
-                child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
-                             record.headers, partition, record.origin))
+        if heap and heap[0][0] <= stream_time:
+            for entry in part.close_due(stream_time):
+                if final:
+                    metrics.out += 1
+                    child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
+                                 record.headers, partition, record.origin))
 
     return process
 
@@ -180,7 +183,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     store_of = ctx.store
     partitions: dict[int, _Partition] = {}
     size, grace, close_time = spec.size, spec.grace, spec.close_time
-    heappush, heappop = heapq.heappush, heapq.heappop
+    heappush = heapq.heappush
     child_parts = getattr(child, "parts", None)
     # Where the run flushes its stores to the changelogs (KafkaRun), the stream time is
     # written to the store at each flush, not at every record: the changelog gets the
@@ -195,12 +198,6 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
         before_flush.append(write_stream_times)
     deferred = before_flush is not None
-
-    def open_partition(store) -> _Partition:
-        part = _Partition(store)
-        part.heap = [(close_time(v["e"]), k) for k, v in store.items() if k.startswith("w:")]
-        heapq.heapify(part.heap)
-        return part
 
     def emit(entry: dict, headers, partition: int, origin) -> None:
         metrics.out += 1
@@ -217,7 +214,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         store = store_of(node_id, partition)
         part = partitions.get(partition)
         if part is None or part.store is not store:
-            part = partitions[partition] = open_partition(store)
+            part = partitions[partition] = _Partition(store, close_time)
         previous = part.stream_time
         stream_time = ts if ts > previous else previous
         entry = None
@@ -254,14 +251,10 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 heappush(heap, (close_time(end), skey))
             if not final:
                 emit(entry, headers, partition, origin)
-        while heap and heap[0][0] <= stream_time:
-            skey = heappop(heap)[1]
-            entry = store.get(skey)
-            if entry is None:
-                continue
-            store.delete(skey)
-            if final:
-                emit(entry, headers, partition, origin)
+        if heap and heap[0][0] <= stream_time:
+            for entry in part.close_due(stream_time):
+                if final:
+                    emit(entry, headers, partition, origin)
 
     def process(record: Record) -> None:
         parts(record.key, record.value, record.timestamp, record.headers, record.partition,
