@@ -256,6 +256,7 @@ class KafkaRun(RunReadout):
                     session_timeout_ms=self.config.session_timeout_ms,
                     on_error=self.connection.on_client_error, read_committed=exactly_once))
         except BaseException:
+            _close_producer(producer)
             self._producer = self.collector.producer = self.kafka_produce = None
             if self.slot is not None:
                 self.slot.release()
@@ -303,12 +304,7 @@ class KafkaRun(RunReadout):
         producer.flush(self.state.grace_left())
         self.files.close()
         self.stores.close()
-        # The compiled operators hold the producer's own produce(): closing it ends its
-        # threads and connections here (what the grace did not see acknowledged is not
-        # waited for). confluent-kafka before 2.13 has no close(): they end when it is garbage.
-        if hasattr(producer, "close"):
-            producer.purge()
-            producer.close()
+        _close_producer(producer)
         self._consumer = self._producer = self.collector.producer = self.kafka_produce = None
         self.committer.attach(None, None)
         self.run_metrics.consumer = None
@@ -322,3 +318,12 @@ class KafkaRun(RunReadout):
 
     def _notify(self, event: str, arg) -> None:
         notify(self.config.observers, event, arg, self.console)
+
+
+def _close_producer(producer) -> None:
+    """Ends the producer's threads and connections now: the compiled operators hold its own
+    produce(), so it is not garbage while the run is. What is still unacknowledged is not
+    waited for. confluent-kafka before 2.13 has no close(): there they end when it is."""
+    if hasattr(producer, "close"):
+        producer.purge()
+        producer.close()
