@@ -184,8 +184,11 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
     later = seen[4:]
     for rule in ("stuck", "behind"):
         assert [s for r, s in later if r == rule] == ["firing", "resolved"], seen
+    # The rule fires once the group has been WARN or STALL for `for`; its value is the
+    # status at that moment, which is WARN when the group was behind for a second before
+    # every observation in the lag window showed no progress.
     fired = next(a for a in alerts.alerts() if a["rule"] == "stuck" and a["state"] == "firing")
-    assert fired["value"] == "STALL"
+    assert fired["value"] in ("WARN", "STALL")
     assert all(a["time_ms"] > 1.6e12 for a in alerts.alerts())
 
     # The webhook got exactly the transitions that were notified, in order.
