@@ -213,10 +213,11 @@ class ExpressionEdit(QPlainTextEdit):
 
     def check(self) -> str | None:
         text = self.toPlainText()
-        error, col = None, None
+        error, col, warned = None, None, ""
         if text.strip():
             try:
-                compile_expression(text, self.names)
+                said = compile_expression(text, self.names).python_warnings
+                warned = "; ".join(f"Python warns: {w}" for w in said)
             except ExpressionError as exc:
                 error, col = exc.message, exc.col
                 if col is not None:
@@ -224,7 +225,7 @@ class ExpressionEdit(QPlainTextEdit):
         self.error = error
         self.highlighter.set_error_col(col if error else None)
         set_invalid(self, error is not None)
-        self.setToolTip(error or "")
+        self.setToolTip(error or warned)
         self.checked.emit(error)
         return error
 

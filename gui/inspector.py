@@ -129,9 +129,14 @@ class _Field(QWidget):
             layout.addWidget(help_label)
         self.editor = editor
 
-    def set_problem(self, message: str | None) -> None:
+    def set_problem(self, message: str | None, warning: bool = False) -> None:
+        """Show the param's problem under it: red for an error, amber for a warning."""
         self.problem.setText(message or "")
         self.problem.setVisible(bool(message))
+        if self.problem.property("warning") != warning:
+            self.problem.setProperty("warning", warning)
+            self.problem.style().unpolish(self.problem)
+            self.problem.style().polish(self.problem)
 
 
 class InspectorWidget(QScrollArea):
@@ -447,12 +452,13 @@ class InspectorWidget(QScrollArea):
             mine = [p for p in problems if p.node_id is None]
         else:
             return
-        by_param = {}
-        for p in mine:
+        by_param: dict[str, Problem] = {}
+        for p in sorted(mine, key=lambda p: not p.is_error):  # a param's error before its warning
             if p.param and p.param not in by_param:
-                by_param[p.param] = p.message
+                by_param[p.param] = p
         for name, field in self.fields.items():
-            field.set_problem(by_param.get(name))
+            p = by_param.get(name)
+            field.set_problem(p.message if p else None, p is not None and not p.is_error)
         general = [p for p in mine if not (p.param and p.param in self.fields)]
         if general:
             lines = []

@@ -14,7 +14,8 @@ short expression must not be able to build a value of gigabytes or loop for hour
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from engine.model import guard_rewrite, guards
@@ -93,6 +94,9 @@ class Expression:
     used_names: frozenset[str] = frozenset()
     budgeted: bool = False  # has guarded operations: each evaluation pays from a budget
     references: int = 0  # how often the context names occur: a bound on aliasing the inputs
+    # What Python warns of the text (``"is" with a literal``, ``invalid decimal literal``):
+    # valid, but likely not what was meant. Validation shows them; nothing prints them.
+    python_warnings: tuple[str, ...] = ()
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -241,6 +245,14 @@ def compile_expression(source: str, names: tuple[str, ...] = RECORD_NAMES) -> Ex
         except UnicodeEncodeError as exc:
             raise ExpressionError("the expression holds a lone surrogate (\\ud800-\\udfff), "
                                   "which is not text", exc.start) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expression = _parse_and_compile(source, text, names)
+    said = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SyntaxWarning)))
+    return replace(expression, python_warnings=said) if said else expression
+
+
+def _parse_and_compile(source: str, text: str, names: tuple[str, ...]) -> Expression:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:

@@ -45,6 +45,9 @@ def validate(topology: Topology) -> list[Problem]:
 MAX_EXPRESSION_TEXT = 1_000_000
 _EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("expression_text",
                                                                                default=None)
+# What Python warns of the expressions of the node being checked (check_node collects them).
+_EXPRESSION_WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "expression_warnings", default=None)
 
 
 def _validate(topology: Topology) -> list[Problem]:
@@ -104,17 +107,25 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
             hint = f"; {node_type.title} takes {', '.join(sorted(known_names))}" if known_names else \
                 f"; {node_type.title} takes no params"
             problems.append(Problem(node_id, f"unknown param '{name}'{hint}", param=name))
-    for spec in node_type.params:
-        value = params.get(spec.name)
-        if value is None:
-            if spec.required:
-                problems.append(Problem(node_id, f"the required param '{spec.name}' is missing",
-                                        param=spec.name))
-            continue
-        message = check_value(spec, value)
-        if message:
-            sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
-            problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
+    warned: list[str] = []
+    token = _EXPRESSION_WARNINGS.set(warned)
+    try:
+        for spec in node_type.params:
+            value = params.get(spec.name)
+            if value is None:
+                if spec.required:
+                    problems.append(Problem(node_id, f"the required param '{spec.name}' is missing",
+                                            param=spec.name))
+                continue
+            message = check_value(spec, value)
+            if message:
+                sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
+                problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
+            problems += [Problem(node_id, f"{spec.name}: {w}", WARNING, param=spec.name)
+                         for w in warned]
+            warned.clear()
+    finally:
+        _EXPRESSION_WARNINGS.reset(token)
     if type_name == "aggregate" and params.get("emit") == "final":
         window = params.get("window")
         if window is None or (isinstance(window, dict) and window.get("type", "none") == "none"):
@@ -211,7 +222,11 @@ def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
             if budget["left"] < 0:
                 return (f"was not checked: the topology's expressions hold more than "
                         f"{MAX_EXPRESSION_TEXT:,} characters in all")
-        return _text_expr_message(value, tuple(names))
+        message, said = _text_expr_check(value, tuple(names))
+        warned = _EXPRESSION_WARNINGS.get()
+        if warned is not None:
+            warned += [f"Python warns: {w} in {value!r}" for w in said]
+        return message
     try:
         compile_expression(value, names)
     except ExpressionError as exc:
@@ -220,12 +235,12 @@ def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
 
 
 @functools.lru_cache(maxsize=4096)  # a file repeating an expression on many nodes checks it once
-def _text_expr_message(value: str, names: tuple[str, ...]) -> str | None:
+def _text_expr_check(value: str, names: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """(the error, or None; what Python warns of the text)"""
     try:
-        compile_expression(value, names)
+        return None, compile_expression(value, names).python_warnings
     except ExpressionError as exc:
-        return f"{exc.message} in {value!r}"
-    return None
+        return f"{exc.message} in {value!r}", ()
 
 
 def _branches_message(value: Any, spec: ParamSpec) -> str | None:

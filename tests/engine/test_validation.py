@@ -479,3 +479,35 @@ def test_invalid_topology_name(name):
 def test_problems_have_a_stable_order():
     data = chain({"id": "f", "type": "fliter"}, settings={"x": 1})
     assert [str(p) for p in problems_of(data)] == [str(p) for p in problems_of(data)]
+
+
+@pytest.mark.parametrize("node, param, phrase", [
+    ({"id": "f", "type": "filter", "params": {"expr": "value['status'] is 'paid'"}},
+     "expr", "Python warns: \"is\" with a literal"),
+    ({"id": "f", "type": "map", "params": {"expr": "1if value else 2"}},
+     "expr", "Python warns: invalid decimal literal in '1if value else 2'"),
+    ({"id": "f", "type": "branch", "params": {"branches": [{"name": "a", "expr": "key is 'x'"}]}},
+     "branches", "Python warns: \"is\" with a literal"),
+])
+def test_what_python_warns_of_an_expression_is_a_warning_of_its_node(node, param, phrase, capfd):
+    # The same text on two nodes: each is told (the check itself is done once).
+    twin = dict(node, id="g")
+    data = chain(node, extra_edges=[{"from": "src", "to": "g"}, {"from": "g", "to": "out2"}])
+    data["nodes"] += [twin, {"id": "out2", "type": "console_sink", "params": {}}]
+    if node["type"] == "branch":
+        for edge in data["edges"]:
+            if edge["from"] in ("f", "g"):
+                edge["from_port"] = "a"
+    for _ in range(2):
+        problems = problems_of(data)
+        assert errors(problems) == []
+        for node_id in ("f", "g"):
+            assert assert_problem(problems, node_id, phrase, WARNING).param == param
+    # Nothing is printed: the warning is the node's, not a line of stderr without a node id.
+    out, err = capfd.readouterr()
+    assert "SyntaxWarning" not in out + err
+
+
+def test_an_expression_python_does_not_warn_of_gets_no_warning():
+    problems = problems_of(chain({"id": "f", "type": "filter", "params": {"expr": "value['s'] == 'paid'"}}))
+    assert problems == []

@@ -235,3 +235,22 @@ def test_inspector_follows_removal_and_multi_selection(doc, inspector):
     doc.remove(["paid"])
     assert inspector.node_id is None and "fields" in dir(inspector)
     assert set(inspector.fields) == set(SETTINGS)
+
+
+def test_what_python_warns_of_an_expression_shows_under_its_field_as_a_warning(doc, inspector):
+    inspector.show_nodes(["paid"])
+    ed = editor(inspector, "expr").edit
+    ed.set_text("value['status'] is 'paid'")
+    assert ed.error is None and ed.property("invalid") is False
+    assert ed.toolTip() == 'Python warns: "is" with a literal. Did you mean "=="?'
+    doc.set_param("paid", "expr", "value['status'] is 'paid'")
+    doc.revalidate()
+    field = inspector.fields["expr"]
+    assert field.problem.isVisibleTo(inspector) and field.problem.property("warning") is True
+    assert "Python warns" in field.problem.text()
+    doc.set_param("paid", "expr", "value[")
+    doc.revalidate()
+    assert field.problem.property("warning") is False and "syntax error" in field.problem.text()
+    doc.set_param("paid", "expr", "value['status'] == 'paid'")
+    doc.revalidate()
+    assert not field.problem.isVisibleTo(inspector) and ed.toolTip() == ""
