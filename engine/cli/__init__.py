@@ -16,6 +16,7 @@ from engine.code.runner import (
     EXIT_USAGE,
     _Parser,
     add_run_options,
+    cannot_write,
 )
 from engine.model import fileformat
 from engine.model.problems import TopologyError
@@ -137,7 +138,10 @@ def cmd_export(args) -> int:
         return EXIT_INVALID
     script = export_script(topology)
     if args.output:
-        Path(args.output).write_text(script, encoding="utf-8")
+        try:
+            Path(args.output).write_text(script, encoding="utf-8")
+        except OSError as exc:
+            return cannot_write(args.output, exc)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(script)
@@ -157,7 +161,10 @@ def cmd_import(args) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     if args.output:
-        fileformat.write(topology, args.output)
+        try:
+            fileformat.write(topology, args.output)
+        except OSError as exc:
+            return cannot_write(args.output, exc)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(fileformat.dumps(topology))

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.code.runner import EXIT_OK, EXIT_USAGE
+from engine.code.runner import EXIT_OK, EXIT_USAGE, cannot_write
 from engine.model import fileformat
 from engine.model.validation import errors, validate
 
@@ -91,7 +91,7 @@ def cmd_trace(args) -> int:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
-            return _unusable(f"cannot write {args.output}: {exc.strerror or exc}")
+            return cannot_write(args.output, exc)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

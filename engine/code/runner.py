@@ -17,6 +17,25 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 EXIT_FAILED = 4
 
 
+def cannot_write(path: str, exc: OSError) -> int:
+    """Say that ``path`` could not be written, in one line; the usage exit code."""
+    print(f"cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def unwritable(path: str) -> str | None:
+    """Why a file at ``path`` could not be written, as far as can be told without writing it."""
+    target = Path(path)
+    if target.is_dir():
+        return f"cannot write {path}: it is a folder"
+    folder = target.parent
+    if not folder.is_dir():
+        return f"cannot write {path}: there is no folder {folder}"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"cannot write {path}: permission denied"
+    return None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors exit 2, as argparse does, with our prog name
         self.print_usage(sys.stderr)
@@ -58,6 +77,9 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
     from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
 
+    if args.metrics_out and (problem := unwritable(args.metrics_out)):
+        print(f"--metrics-out: {problem}", file=sys.stderr)  # said now, not after a long run
+        return EXIT_USAGE
     bootstrap = args.bootstrap
     if bootstrap is None and not args.sandbox:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
@@ -117,7 +139,11 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             broker.stop()
     if args.metrics_out:
         metrics = {**result.metrics, "alerts": alerts.alerts()} if alerts.active else result.metrics
-        Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        try:
+            Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            cannot_write(args.metrics_out, exc)
+            return EXIT_FAILED
     if result.status == "failed":
         print(f"failed: {result.reason}", file=sys.stderr)
         return EXIT_FAILED
