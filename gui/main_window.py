@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else app_settings()
         self.document = document if document is not None else TopologyDocument()
         self.recovery = RecoveryWriter(self.document, recovery_dir, self)
+        self.recovery.failed.connect(lambda text: self.statusBar().showMessage(text, 15000))
 
         self.scene = TopologyScene(self.document.topology, self)
         self.view = TopologyView(self.scene, self)

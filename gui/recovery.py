@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from engine.model import fileformat
 from engine.model.topology import Topology
@@ -77,10 +77,17 @@ def orphans(directory: Path) -> list[Recovered]:
 
 
 class RecoveryWriter(QObject):
-    """Keeps the document's recovery file up to date while it has unsaved changes."""
+    """Keeps the document's recovery file up to date while it has unsaved changes.
+
+    A recovery file that cannot be written (a full disk, a folder without write access) is
+    said once through ``failed``, and tried again after the next edit.
+    """
+
+    failed = Signal(str)
 
     def __init__(self, document: TopologyDocument, directory: Path | None = None, parent=None):
         super().__init__(parent)
+        self.problem: str | None = None
         self.document = document
         self.directory = Path(directory) if directory else default_directory()
         self.session = uuid.uuid4().hex[:12]
@@ -108,11 +115,20 @@ class RecoveryWriter(QObject):
         if not self.document.modified:
             self.clear()
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fileformat.write(self.document.topology, self.topology_file)
         meta = {"pid": os.getpid(), "path": str(self.document.path) if self.document.path else None,
                 "saved_at": time.time(), "name": self.document.topology.name}
-        self.meta_file.write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fileformat.write(self.document.topology, self.topology_file)
+            self.meta_file.write_text(json.dumps(meta), encoding="utf-8")
+        except OSError as exc:
+            problem = f"Unsaved changes cannot be kept for recovery in {self.directory}: " \
+                      f"{exc.strerror or exc}. Save the topology to keep them."
+            if problem != self.problem:
+                self.problem = problem
+                self.failed.emit(problem)
+            return
+        self.problem = None
 
     def clear(self) -> None:
         for f in (self.topology_file, self.meta_file):

@@ -150,6 +150,27 @@ def test_recovery_file_goes_away_on_save(window, tmp_path):
     assert not window.recovery.topology_file.exists()
 
 
+def test_a_recovery_file_that_cannot_be_written_is_said_once_in_the_status_bar(window, tmp_path, capfd):
+    writer = window.recovery
+    writer.directory = tmp_path / "blocked"
+    writer.directory.write_text("a file where the recovery folder should be")
+    writer.topology_file = writer.directory / "x.topology.json"
+    writer.meta_file = writer.directory / "x.meta.json"
+    said = []
+    writer.failed.connect(said.append)
+    window.document.add_node("console_sink", (0, 0))
+    writer.write_now()
+    writer.write_now()
+    assert len(said) == 1 and said[0].startswith(f"Unsaved changes cannot be kept for recovery in "
+                                                 f"{writer.directory}: ")
+    assert said[0].endswith("Save the topology to keep them.")
+    assert window.statusBar().currentMessage() == said[0]
+    assert "Traceback" not in "".join(capfd.readouterr())
+    writer.directory.unlink()  # room again: the next write keeps the work, and a later failure is said again
+    writer.write_now()
+    assert writer.topology_file.exists() and writer.problem is None
+
+
 def test_autosave_is_scheduled_by_edits(window, qtbot, monkeypatch):
     window.recovery.timer.setInterval(10)
     window.document.add_node("console_sink", (0, 0))
