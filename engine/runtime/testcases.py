@@ -9,6 +9,7 @@ in place of another.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -317,7 +318,12 @@ def save_case(path: str, case: Case) -> None:
                      if not (isinstance(c, dict) and c.get("name") == case.name)]
     data["cases"].append(case.as_json())
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CasesError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from None

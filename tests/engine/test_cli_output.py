@@ -76,3 +76,18 @@ def test_metrics_that_cannot_be_written_after_a_run_fail_it_with_a_sentence(
                  "--metrics-out", str(tmp_path)]) == 4
     err = _said(capsys)
     assert err.splitlines()[-1] == f"cannot write {tmp_path}: Is a directory"
+
+
+def test_a_test_case_that_cannot_be_saved_says_so_in_a_sentence(tmp_path):
+    from engine.runtime.testcases import Case, CasesError, save_case
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    target = folder / "cases.json"
+    case = Case("c", {}, {"out": []})
+    with pytest.raises(CasesError, match=f"cannot write {tmp_path / 'nope' / 'cases.json'}: "
+                                         "No such file or directory; choose another folder"):
+        save_case(str(tmp_path / "nope" / "cases.json"), case)
+    save_case(str(target), case)
+    assert json.loads(target.read_text())["cases"][0]["name"] == "c"
+    assert sorted(p.name for p in folder.iterdir()) == ["cases.json"]
