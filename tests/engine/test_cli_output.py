@@ -91,3 +91,18 @@ def test_a_test_case_that_cannot_be_saved_says_so_in_a_sentence(tmp_path):
     save_case(str(target), case)
     assert json.loads(target.read_text())["cases"][0]["name"] == "c"
     assert sorted(p.name for p in folder.iterdir()) == ["cases.json"]
+
+
+@pytest.mark.kafka
+def test_a_file_sink_that_cannot_write_fails_the_run_with_its_node_and_reason(
+        bootstrap, tmp_path, capsys, monkeypatch, unique):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocked").write_text("a file where the sink's folder should be")
+    b = StreamsBuilder(f"file-sink-{unique}")
+    b.generator("orders", name="gen", rate=50, seed=1).to_file("blocked/out.jsonl", name="keep")
+    path = tmp_path / "t.topology.json"
+    fileformat.write(b.build(), path)
+    assert main(["run", str(path), "--bootstrap", bootstrap, "--max-seconds", "5"]) == 4
+    assert _said(capsys).splitlines()[-1] == (
+        f"failed: keep: cannot write blocked/out.jsonl: a file is in the way of the folder "
+        f"{tmp_path / 'blocked'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 
@@ -12,7 +13,12 @@ class OpenFiles:
     def open(self, path: str):
         handle = self._handles.get(path)
         if handle is None:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            folder = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except FileExistsError:  # a file where a folder of the path should be
+                raise NotADirectoryError(errno.ENOTDIR, f"a file is in the way of the folder "
+                                                        f"{folder}") from None
             handle = self._handles[path] = open(path, "a", encoding="utf-8")  # noqa: SIM115
         return handle
 

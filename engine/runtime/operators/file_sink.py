@@ -1,11 +1,16 @@
 """file_sink: appends records to a file as JSON lines: {"key", "value", "timestamp"}."""
 
+from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import to_json_text
 
 
 def get_executor(node, ctx, children):
-    handle = ctx.open_file(node.params["path"])
+    path = node.params["path"]
+    try:
+        handle = ctx.open_file(path)
+    except OSError as exc:  # a folder in the way, no permission, a full disk: the run cannot start
+        raise RunFailedError(f"{node.id}: cannot write {path}: {exc.strerror or exc}") from None
     write = handle.write
     metrics = ctx.metrics[node.id]
 
