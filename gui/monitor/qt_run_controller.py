@@ -192,7 +192,13 @@ class RunController(QObject):
                                             **options)
         else:
             self.supervisor = RunSupervisor(topology, bootstrap, on_event, **options)
-        self.supervisor.start()
+        try:
+            self.supervisor.start()
+        except Exception as exc:  # noqa: BLE001 - no worker process (out of processes, files, memory)
+            started, self.supervisor = self.supervisor, None
+            self._background(started.stop, name="run-stop")  # the instances that did start
+            self._set_status(FAILED, f"cannot start the run's worker process: {exc}")
+            return
         if self.preview_node:
             self.supervisor.preview(self.preview_node)
         self.lag_poller.watch(self.group_id)

@@ -343,3 +343,38 @@ def test_background_results_for_a_closed_widget_are_dropped(qtbot):
     call.join(5)
     qtbot.wait(50)
     assert got == []
+
+
+@pytest.mark.parametrize("instances", [1, 3])
+def test_a_worker_process_that_cannot_start_fails_the_run_with_the_reason(qtbot, monkeypatch, instances):
+    from engine.model.fileformat import from_dict
+    from engine.runtime import supervisor
+    from gui.monitor.connection import CLUSTER, ConnectionProfile
+
+    started, stopped = [], []
+
+    def start(self):
+        if len(started) == 1:  # the second worker cannot be started
+            raise OSError(24, "Too many open files")
+        started.append(self)
+
+    monkeypatch.setattr(supervisor.RunSupervisor, "start", start)
+    monkeypatch.setattr(supervisor.RunSupervisor, "stop", lambda self, timeout=15.0: stopped.append(self))
+    topology, _ = from_dict({"format": "topology-studio/1", "name": "w", "nodes": [
+        {"id": "s", "type": "kafka_source", "params": {"topic": "t"}},
+        {"id": "o", "type": "console_sink", "params": {}}], "edges": [{"from": "s", "to": "o"}]})
+    c = RunController(ConnectionProfile(kind=CLUSTER, name="c", bootstrap="127.0.0.1:9"))
+    try:
+        c.topology_provider = lambda: topology
+        c.instances = instances
+        if instances == 1:
+            started.append(None)  # so the only worker is the one that cannot start
+        with qtbot.waitSignal(c.statusChanged, check_params_cb=lambda s, r: s == "failed", timeout=5000) as got:
+            assert c.run()
+        assert got.args[1] == "cannot start the run's worker process: [Errno 24] Too many open files"
+        assert c.supervisor is None and not c.is_active()
+        # Those that did start are stopped again.
+        qtbot.waitUntil(lambda: bool(stopped), timeout=5000)
+        assert (started[-1] in stopped) if instances > 1 else len(stopped) == 1
+    finally:
+        c.shutdown()
