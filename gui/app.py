@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     from gui.main_window import MainWindow
 
     window = MainWindow()
+    from gui.error_log import ErrorLog
+
+    errors = ErrorLog(parent=window).install()
+    errors.said.connect(lambda text: window.statusBar().showMessage(text, 20000))
     if files:
         if not window.open_file(files[0]):
             window.document.new_from_demo()
@@ -131,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return app.exec()
     finally:
+        errors.uninstall()
         window.shutdown_monitor()
         # Closing the last window and quitting both queue a Quit; the one left over would
         # end every event loop started after main() returns (a caller's, a test's).

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -180,6 +181,7 @@ def test_autosave_is_scheduled_by_edits(window, qtbot, monkeypatch):
 def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path, monkeypatch, qapp):
     import gui.app
     import gui.broker_service
+    import gui.error_log
 
     started = []
     monkeypatch.setattr(gui.broker_service.SandboxBrokerService, "start",
@@ -193,11 +195,19 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
         win = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
         seen["title"] = win.windowTitle()
         seen["broker"] = win.broker_label.text()
+        seen["status"] = win.statusBar().currentMessage()
         win.close()
         QApplication.quit()
 
+    # An unexpected error in a slot is said in the status bar and logged; the app goes on.
+    monkeypatch.setattr(gui.error_log, "default_path", lambda: tmp_path / "errors.log")
+    hooks = sys.excepthook
+    QTimer.singleShot(150, lambda: 1 / 0)
     QTimer.singleShot(200, inspect_and_quit)
     assert gui.app.main([str(path)]) == 0
+    assert sys.excepthook is hooks  # given back when main() returns
+    assert seen["status"].startswith("Unexpected error: ZeroDivisionError: division by zero (details in ")
+    assert "ZeroDivisionError" in (tmp_path / "errors.log").read_text()
     assert "x.topology.json" in seen["title"]
     assert "Sandbox broker 127.0.0.1:9" in seen["broker"]
     assert started
