@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", metavar="FILE")
 
     brk = sub.add_parser("broker", help="run the local sandbox broker in the foreground")
-    brk.add_argument("--port", type=int, default=9092)
+    brk.add_argument("--port", type=_port, default=9092)
 
     from engine.cli import status as status_cmd
 
@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     testing.add_parsers(sub)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,14 +200,19 @@ def cmd_broker(args) -> int:
         return EXIT_UNREACHABLE
     print(f"sandbox broker listening on {broker.bootstrap} (in memory; Ctrl+C stops it)",
           file=sys.stderr, flush=True)
+    process = broker.process
     try:
         while not stop["now"] and broker.running():
             try:
-                broker.process.wait(timeout=0.2)
+                process.wait(timeout=0.2)
             except Exception:  # noqa: BLE001 - TimeoutExpired: keep waiting
                 pass
     finally:
         broker.stop()
+    if not stop["now"]:
+        print(f"the sandbox broker stopped by itself (exit code {process.returncode})",
+              file=sys.stderr)
+        return EXIT_UNREACHABLE
     return EXIT_OK
 
 

@@ -129,9 +129,22 @@ def _die_with_parent(parent_pid: int, background: bool = False) -> None:
             os._exit(1)
 
 
-def wait_for_port(host: str, port: int, timeout: float) -> bool:
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (so a broker could not)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def wait_for_port(host: str, port: int, timeout: float,
+                  alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether ``host:port`` accepts a connection within ``timeout``; False at once when
+    ``alive`` says what should listen there has ended."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return True
@@ -164,6 +177,10 @@ class SandboxBroker:
         binary = tansu_path()
         if self.port is None:
             self.port = free_port(self.host)
+        elif port_in_use(self.host, self.port):
+            # Checked first: the readiness check below would take the other listener for ours.
+            raise BrokerError(f"port {self.port} on {self.host} is already in use; "
+                              "choose another port")
         url = f"tcp://{self.host}:{self.port}"
         args = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
                 "--storage-engine", "memory://tansu/", "--cluster-id", SANDBOX_CLUSTER_ID]
@@ -178,12 +195,12 @@ class SandboxBroker:
             env=env,
             preexec_fn=lambda: _die_with_parent(parent, self.background),
         ))
-        if not wait_for_port(self.host, self.port, READY_TIMEOUT_S):
-            code = self.process.poll()
+        process = self.process
+        if not wait_for_port(self.host, self.port, READY_TIMEOUT_S, lambda: process.poll() is None):
+            code = process.poll()
             self.stop()
             if code is not None:
-                raise BrokerError(f"the sandbox broker exited at start (code {code}); is port "
-                                  f"{self.port} already in use?")
+                raise BrokerError(f"the sandbox broker exited at start (code {code})")
             raise BrokerError(f"the sandbox broker did not listen on {self.bootstrap} within "
                               f"{READY_TIMEOUT_S:.0f} s")
         return self

@@ -145,3 +145,59 @@ def test_broker_command_runs_in_the_foreground_until_interrupted():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_broker_command_on_a_port_in_use_or_not_a_port_says_so(capsys):
+    import socket
+
+    from engine.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # The other listener would answer the broker's readiness check: it must not be taken for it.
+        assert main(["broker", "--port", str(port)]) == 3
+    assert capsys.readouterr().err == (f"cannot start the sandbox broker: port {port} on 127.0.0.1 "
+                                       "is already in use; choose another port\n")
+    for bad in ("99999", "0", "x"):
+        with pytest.raises(SystemExit) as exited:
+            main(["broker", "--port", bad])
+        assert exited.value.code == 2
+        assert f"argument --port: '{bad}' is not a port (1-65535)" in capsys.readouterr().err
+
+
+def test_broker_command_says_when_the_broker_stops_by_itself():
+    from engine.cluster.broker import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(cli("broker", "--port", str(port)), cwd=ROOT, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        # The command's own line: it has seen the broker listen and now watches it.
+        deadline = time.monotonic() + 10
+        while not any("sandbox broker listening" in line for line in lines):
+            assert time.monotonic() < deadline and proc.poll() is None, lines
+            time.sleep(0.05)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        [broker_pid] = [int(c) for c in children]
+        os.kill(broker_pid, signal.SIGKILL)
+        assert proc.wait(timeout=10) == 3
+        reader.join(5)
+        assert lines[-1] == "the sandbox broker stopped by itself (exit code -9)\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_broker_that_exits_at_start_is_reported_at_once(monkeypatch):
+    from engine.cluster import broker
+
+    monkeypatch.setattr(broker, "tansu_path", lambda: Path("/bin/false"))
+    started = time.monotonic()
+    with pytest.raises(broker.BrokerError, match=r"^the sandbox broker exited at start \(code 1\)$"):
+        broker.SandboxBroker().start()
+    assert time.monotonic() - started < broker.READY_TIMEOUT_S / 2  # not after the whole wait
