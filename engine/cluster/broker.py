@@ -132,6 +132,8 @@ def _die_with_parent(parent_pid: int, background: bool = False) -> None:
 def port_in_use(host: str, port: int) -> bool:
     """Whether something already listens on ``host:port`` (so a broker could not)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the broker binds: a port left in TIME_WAIT by a broker just stopped is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
