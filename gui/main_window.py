@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _place_monitor_docks(self) -> None:
         """Along the bottom: Problems, Data preview and Run log as tabs; the throughput
-        chart; Consumer lag and Cluster as tabs."""
+        chart; Consumer lag and Cluster as tabs (Alerts and Instances join them)."""
         docks = {dock.objectName(): dock for dock in self.monitor.docks()}
         self.throughput_dock, self.lag_dock = docks["throughputDock"], docks["lagDock"]
         self.preview_dock, self.run_log_dock = docks["previewDock"], docks["runLogDock"]

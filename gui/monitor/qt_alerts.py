@@ -357,7 +357,7 @@ class Alerts(QObject):
 
 
 def install_alerts(window) -> Alerts:
-    """Add alerts to the main window: the dock (beside the run log), canvas marks, the
+    """Add alerts to the main window: the dock (beside consumer lag), canvas marks, the
     desktop notifications, and a View menu entry."""
     controller = window.monitor.controller
     monitor = AlertMonitor(controller, window)
@@ -369,8 +369,8 @@ def install_alerts(window) -> Alerts:
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.run_log_dock, dock)
-    window.validation_dock.raise_()
+    window.tabifyDockWidget(window.cluster_dock, dock)  # with the run's other watchers
+    window.lag_dock.raise_()
     notifier = AlertNotifier(monitor, window, window)
     monitor.firingChanged.connect(lambda firing: mark_alerts(window.scene, firing))
     widget.nodeActivated.connect(window.select_node)

@@ -72,16 +72,34 @@ def test_run_menu_toolbar_docks_and_status_bar(window):
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
     for dock in window.monitor.docks():
         assert window.dockWidgetArea(dock) == bottom
-    tabbed = set(window.tabifiedDockWidgets(window.validation_dock))
-    assert {window.preview_dock, window.run_log_dock} <= tabbed
-    assert {d.objectName() for d in tabbed - {window.preview_dock, window.run_log_dock}} == \
-        {"alertsDock", "instancesDock"}
-    assert window.tabifiedDockWidgets(window.lag_dock) == [window.cluster_dock]
+    # Records and problems on the left; the run's watchers (lag, cluster, alerts,
+    # instances) on the right; the throughput chart between them.
+    assert set(window.tabifiedDockWidgets(window.validation_dock)) == {window.preview_dock,
+                                                                        window.run_log_dock}
+    assert [d.objectName() for d in window.tabifiedDockWidgets(window.lag_dock)] == \
+        ["clusterDock", "alertsDock", "instancesDock"]
+    assert in_front(window.validation_dock) and in_front(window.lag_dock)
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     toggles = {a.text() for a in view_menu.actions()}
     assert {"Throughput", "Consumer lag", "Data preview", "Run log", "Cluster", "Problems"} <= toggles
     assert window.run_status_label.parent() is not None and "idle" in window.run_status_label.text()
     assert window.minimumSizeHint().width() < 700  # side by side, the panels still fit a small screen
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (1400, 900)])
+def test_no_bottom_tab_title_is_cut_short(window, qtbot, width, height):
+    from PySide6.QtWidgets import QTabBar
+
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width)
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
+    titles = {bar.tabText(i) for bar in bars for i in range(bar.count())}
+    assert titles == {"Problems", "Data preview", "Run log", "Consumer lag", "Cluster", "Alerts",
+                      "Instances"}
+    for bar in bars:
+        for i in range(bar.count()):
+            assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), \
+                (bar.tabText(i), bar.tabRect(i).width(), bar.tabSizeHint(i).width())
 
 
 def test_monitor_layout_is_remembered(qtbot, settings, tmp_path):
