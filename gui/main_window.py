@@ -49,6 +49,9 @@ APP_NAME = "Topology Studio"
 FILE_FILTER = "Topologies (*.topology.json *.json);;All files (*)"
 SNAP_KEY = "view/snap_to_grid"
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
+# The docks' default arrangement: a saved window state of an earlier one is not restored, so
+# a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag).
+DOCK_LAYOUT = 2
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
 
 
@@ -385,11 +388,11 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 860)
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            self.restoreState(state, DOCK_LAYOUT)  # a state of another layout is left unused
 
     def save_window_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(DOCK_LAYOUT))
         self.settings.sync()
 
     def _update_title(self, *_args) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from engine.code.builder import StreamsBuilder
 from engine.model.topology import Edge, Node, Topology
@@ -100,6 +100,26 @@ def test_no_bottom_tab_title_is_cut_short(window, qtbot, width, height):
         for i in range(bar.count()):
             assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), \
                 (bar.tabText(i), bar.tabRect(i).width(), bar.tabSizeHint(i).width())
+
+
+def test_a_window_state_saved_by_an_earlier_layout_gives_way_to_the_new_default(qtbot, settings, tmp_path):
+    from gui.main_window import MainWindow
+
+    first = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
+    qtbot.addWidget(first)
+    first.show()
+    alerts = first.findChild(QDockWidget, "alertsDock")
+    first.tabifyDockWidget(first.run_log_dock, alerts)  # where Alerts used to be
+    settings.setValue("window/state", first.saveState())  # as earlier builds saved it
+    first.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    first.save_window_state = lambda: None  # keep the earlier layout's state
+    first.close()
+    second = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
+    qtbot.addWidget(second)
+    second.show()
+    alerts = second.findChild(QDockWidget, "alertsDock")
+    assert alerts in second.tabifiedDockWidgets(second.lag_dock)
+    assert alerts not in second.tabifiedDockWidgets(second.run_log_dock)
 
 
 def test_monitor_layout_is_remembered(qtbot, settings, tmp_path):
