@@ -57,11 +57,16 @@ def mono_font() -> QFont:
     return font
 
 
-def set_invalid(widget: QWidget, invalid: bool) -> None:
-    if widget.property("invalid") != invalid:
-        widget.setProperty("invalid", invalid)
+def set_style_flag(widget: QWidget, name: str, on: bool) -> None:
+    """Set the boolean property ``name`` the style sheet selects on (``[name="true"]``)."""
+    if widget.property(name) != on:
+        widget.setProperty(name, on)
         widget.style().unpolish(widget)
         widget.style().polish(widget)
+
+
+def set_invalid(widget: QWidget, invalid: bool) -> None:
+    set_style_flag(widget, "invalid", invalid)
 
 
 # -- expressions ----------------------------------------------------------------------

@@ -76,5 +76,6 @@ class ErrorLog(QObject):
                     f.write(entry)
                 return True
             except OSError:
-                sys.__stderr__ and sys.__stderr__.write(entry)  # nowhere else to keep it
+                if sys.__stderr__ is not None:  # nowhere else to keep it
+                    sys.__stderr__.write(entry)
                 return False

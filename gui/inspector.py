@@ -29,7 +29,7 @@ from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
 from gui import icons, theme
 from gui.document.document import TopologyDocument
-from gui.editors import ParamEditor, editor_for, set_invalid
+from gui.editors import ParamEditor, editor_for, set_invalid, set_style_flag
 
 SOURCE_TYPES = ("kafka_source", "generator_source")
 PASS_THROUGH = ("filter", "rekey", "branch", "merge")  # the value leaves as it came in
@@ -133,10 +133,7 @@ class _Field(QWidget):
         """Show the param's problem under it: red for an error, amber for a warning."""
         self.problem.setText(message or "")
         self.problem.setVisible(bool(message))
-        if self.problem.property("warning") != warning:
-            self.problem.setProperty("warning", warning)
-            self.problem.style().unpolish(self.problem)
-            self.problem.style().polish(self.problem)
+        set_style_flag(self.problem, "warning", warning)
 
 
 class InspectorWidget(QScrollArea):

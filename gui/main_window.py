@@ -163,6 +163,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def add_watcher_dock(self, dock: QDockWidget) -> None:
+        """A dock that watches the run (alerts, instances): a tab beside Consumer lag and
+        Cluster, behind Consumer lag."""
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.cluster_dock, dock)
+        self.lag_dock.raise_()
+
     def _place_monitor_docks(self) -> None:
         """Along the bottom: Problems, Data preview and Run log as tabs; the throughput
         chart; Consumer lag and Cluster as tabs (Alerts and Instances join them)."""

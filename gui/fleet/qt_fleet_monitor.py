@@ -308,12 +308,8 @@ __all__ = ["FleetMonitor", "QtAttachedTopologyWindow", "node_metrics"]
 def install(window) -> FleetMonitor:
     """Adds the fleet to the main window: the Instances dock (beside consumer lag), Attach and
     Detach in the Run menu, the Instances box in the toolbar, badges on the canvas."""
-    from PySide6.QtCore import Qt
-
     fleet = FleetMonitor(window, window.monitor, lambda: window.document.topology)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, fleet.dock)
-    window.tabifyDockWidget(window.cluster_dock, fleet.dock)  # with the run's other watchers
-    window.lag_dock.raise_()
+    window.add_watcher_dock(fleet.dock)
     menu = window.run_menu
     menu.addSeparator()
     menu.addActions([fleet.actions["attach"], fleet.actions["detach"]])

@@ -368,9 +368,7 @@ def install_alerts(window) -> Alerts:
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    window.tabifyDockWidget(window.cluster_dock, dock)  # with the run's other watchers
-    window.lag_dock.raise_()
+    window.add_watcher_dock(dock)
     notifier = AlertNotifier(monitor, window, window)
     monitor.firingChanged.connect(lambda firing: mark_alerts(window.scene, firing))
     widget.nodeActivated.connect(window.select_node)
