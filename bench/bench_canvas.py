@@ -46,7 +46,11 @@ def big_topology(n_nodes: int, n_edges: int, seed: int = 1):
         spec = NODE_TYPES[t.nodes[dst].type]
         if not outs or not spec.inputs:
             continue
-        port = spec.inputs[0] if spec.many_inputs else (free_inputs[dst].pop() if free_inputs[dst] else None)
+        port = (
+            spec.inputs[0]
+            if spec.many_inputs
+            else (free_inputs[dst].pop() if free_inputs[dst] else None)
+        )
         if port is None:
             continue
         edge = Edge(src, dst, rng.choice(outs), port)
@@ -72,8 +76,10 @@ def frames(app, view, step, count: int, full: bool = True) -> list[float]:
 def report(name: str, times: list[float]) -> None:
     times = sorted(times)
     p95 = times[int(len(times) * 0.95) - 1]
-    print(f"{name:<50} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms   "
-          f"≈{1000 / statistics.median(times):5.0f} fps")
+    print(
+        f"{name:<50} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms   "
+        f"≈{1000 / statistics.median(times):5.0f} fps"
+    )
 
 
 def main(argv=None) -> int:
@@ -95,14 +101,18 @@ def main(argv=None) -> int:
     app = make_application()
     tmp = Path(tempfile.mkdtemp(prefix="topology-bench-"))
     topology = big_topology(args.nodes, args.edges)
-    print(f"Topology: {len(topology.nodes)} nodes, {len(topology.edges)} edges; "
-          f"Qt platform {QApplication.platformName()}, viewport {args.size}")
+    print(
+        f"Topology: {len(topology.nodes)} nodes, {len(topology.edges)} edges; "
+        f"Qt platform {QApplication.platformName()}, viewport {args.size}"
+    )
 
     t0 = time.perf_counter()
     document = TopologyDocument()
     document.set_topology(topology)  # lays it out: no positions yet
     t1 = time.perf_counter()
-    window = MainWindow(document, QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), tmp / "r")
+    window = MainWindow(
+        document, QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), tmp / "r"
+    )
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()
@@ -114,15 +124,35 @@ def main(argv=None) -> int:
 
     view.fit()
     report("repaint, whole graph in view", frames(app, view, lambda i: None, 20))
-    report("pan, whole graph in view", frames(app, view, lambda i: view.pan_by(7 if i % 20 < 10 else -7, 3), args.frames))
-    report("zoom in/out at cursor, whole graph", frames(
-        app, view, lambda i: view.zoom_by(0.5 if i % 20 < 10 else -0.5, QPointF(w / 3, h / 3)), args.frames))
+    report(
+        "pan, whole graph in view",
+        frames(app, view, lambda i: view.pan_by(7 if i % 20 < 10 else -7, 3), args.frames),
+    )
+    report(
+        "zoom in/out at cursor, whole graph",
+        frames(
+            app,
+            view,
+            lambda i: view.zoom_by(0.5 if i % 20 < 10 else -0.5, QPointF(w / 3, h / 3)),
+            args.frames,
+        ),
+    )
 
     view.set_zoom(1.0)
     view.centerOn(scene.nodes_rect().center())
-    report("pan at 100%", frames(app, view, lambda i: view.pan_by(12 if i % 20 < 10 else -12, 6), args.frames))
-    report("zoom at cursor around 100%", frames(
-        app, view, lambda i: view.zoom_by(0.25 if i % 20 < 10 else -0.25, QPointF(w / 2, h / 2)), args.frames))
+    report(
+        "pan at 100%",
+        frames(app, view, lambda i: view.pan_by(12 if i % 20 < 10 else -12, 6), args.frames),
+    )
+    report(
+        "zoom at cursor around 100%",
+        frames(
+            app,
+            view,
+            lambda i: view.zoom_by(0.25 if i % 20 < 10 else -0.25, QPointF(w / 2, h / 2)),
+            args.frames,
+        ),
+    )
 
     # Drag one well-connected node with the mouse, as a user would.
     degree = {}
@@ -136,12 +166,25 @@ def main(argv=None) -> int:
 
     def mouse(kind, scene_pos, buttons):
         local = QPointF(view.mapFromScene(scene_pos))
-        button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
-        QApplication.sendEvent(vp, QMouseEvent(kind, local, QPointF(vp.mapToGlobal(local)), button, buttons,
-                                               Qt.KeyboardModifier.NoModifier))
+        button = (
+            Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+        )
+        QApplication.sendEvent(
+            vp,
+            QMouseEvent(
+                kind,
+                local,
+                QPointF(vp.mapToGlobal(local)),
+                button,
+                buttons,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
 
-    for label, selection in ((f"drag 1 node ({degree[busiest]} edges)", [busiest]),
-                             ("drag 50 selected nodes", None)):
+    for label, selection in (
+        (f"drag 1 node ({degree[busiest]} edges)", [busiest]),
+        ("drag 50 selected nodes", None),
+    ):
         item = scene.node_item(busiest)
         if selection is None:
             ids = [busiest] + [n for n in list(topology.nodes)[:200] if n != busiest][:49]

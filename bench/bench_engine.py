@@ -79,14 +79,18 @@ STATUSES = ("paid", "paid", "paid", "pending", "cancelled")
 REGIONS = ("eu-west", "eu-central", "us-east", "us-west", "ap-south")
 
 FILTER_EXPR = "value['status'] == 'paid'"
-MAP_EXPR = ("{'order_id': value['id'], 'customer': value['customer'], 'amount': value['amount'], "
-            "'items': len(value['items']), 'tier': 'big' if value['amount'] >= 100 else 'small', "
-            "'region': value['region']}")
+MAP_EXPR = (
+    "{'order_id': value['id'], 'customer': value['customer'], 'amount': value['amount'], "
+    "'items': len(value['items']), 'tier': 'big' if value['amount'] >= 100 else 'small', "
+    "'region': value['region']}"
+)
 
 
 WINDOW_GROUP_BY = "value['customer']"
-WINDOW_AGGREGATIONS = [{"name": "revenue", "fn": "sum", "expr": "value['amount']"},
-                       {"name": "orders", "fn": "count"}]
+WINDOW_AGGREGATIONS = [
+    {"name": "revenue", "fn": "sum", "expr": "value['amount']"},
+    {"name": "orders", "fn": "count"},
+]
 
 
 def cpu_seconds() -> float:
@@ -97,9 +101,14 @@ def cpu_seconds() -> float:
 
 def transform(value: dict) -> dict:
     """The map step, written out in Python (raw loop, Quix and the expected output)."""
-    return {"order_id": value["id"], "customer": value["customer"], "amount": value["amount"],
-            "items": len(value["items"]), "tier": "big" if value["amount"] >= 100 else "small",
-            "region": value["region"]}
+    return {
+        "order_id": value["id"],
+        "customer": value["customer"],
+        "amount": value["amount"],
+        "items": len(value["items"]),
+        "tier": "big" if value["amount"] >= 100 else "small",
+        "region": value["region"],
+    }
 
 
 def make_order(i: int, rng: random.Random) -> dict:
@@ -110,8 +119,10 @@ def make_order(i: int, rng: random.Random) -> dict:
         "amount": round(rng.uniform(1, 250), 2),
         "currency": "EUR",
         "region": rng.choice(REGIONS),
-        "items": [{"sku": f"sku-{rng.randrange(900):03d}", "qty": rng.randint(1, 4)}
-                  for _ in range(rng.randint(1, 3))],
+        "items": [
+            {"sku": f"sku-{rng.randrange(900):03d}", "qty": rng.randint(1, 4)}
+            for _ in range(rng.randint(1, 3))
+        ],
         "ts": 1_700_000_000_000 + i,
     }
 
@@ -123,17 +134,26 @@ def create_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS
     admin = AdminClient({"bootstrap.servers": bootstrap})
     # Retention set explicitly: Quix Streams' group_by copies it from the input topic, and
     # the sandbox broker describes only the configs set explicitly.
-    futures = admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=-1,
-                                            config={"retention.ms": "604800000",
-                                                    "retention.bytes": "-1"})
-                                   for n in names])
+    futures = admin.create_topics(
+        [
+            NewTopic(
+                n,
+                num_partitions=partitions,
+                replication_factor=-1,
+                config={"retention.ms": "604800000", "retention.bytes": "-1"},
+            )
+            for n in names
+        ]
+    )
     for future in futures.values():
         future.result(timeout=20)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         topics = admin.list_topics(timeout=5).topics
-        if all(n in topics and not topics[n].error and len(topics[n].partitions) == partitions
-               for n in names):
+        if all(
+            n in topics and not topics[n].error and len(topics[n].partitions) == partitions
+            for n in names
+        ):
             return
         time.sleep(0.05)
     raise RuntimeError(f"topics {names} did not appear")
@@ -142,9 +162,16 @@ def create_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS
 def fill_input(bootstrap: str, topic: str, records: int, seed: int = 7) -> tuple[int, int]:
     """Produce the input once; returns (records that pass the filter, mean value bytes)."""
     rng = random.Random(seed)
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000,
-                         "queue.buffering.max.messages": 1_000_000, "acks": "all",
-                         "partitioner": "murmur2_random"})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 50,
+            "batch.size": 1_000_000,
+            "queue.buffering.max.messages": 1_000_000,
+            "acks": "all",
+            "partitioner": "murmur2_random",
+        }
+    )
     paid = 0
     size = 0
     for i in range(records):
@@ -189,15 +216,27 @@ def expected_windowed(records: int, seed: int = 7) -> dict[str, list[dict]]:
         revenue, orders = revenue + order["amount"], orders + 1
         state[(customer, start)] = (revenue, orders)
         out.setdefault(customer, []).append(
-            {"key": customer, "window_start": start, "window_end": start + WINDOW_MS,
-             "revenue": revenue, "orders": orders})
+            {
+                "key": customer,
+                "window_start": start,
+                "window_end": start + WINDOW_MS,
+                "revenue": revenue,
+                "orders": orders,
+            }
+        )
     return out
 
 
 def read_topic(bootstrap: str, topic: str, at_least: int):
     """Every message of ``topic``, each partition in offset order."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{time.monotonic_ns()}",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
     at_end: set[int] = set()
     deadline = time.monotonic() + 120
@@ -237,8 +276,14 @@ def check_windowed(bootstrap: str, topic: str, expected: dict[str, list[dict]]) 
 
 def check_output(bootstrap: str, topic: str, expected: dict[int, dict]) -> str:
     """'' when ``topic`` holds exactly the expected records (any order), else what is wrong."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{time.monotonic_ns()}",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
     seen: dict[int, int] = {}
     wrong = 0
@@ -280,8 +325,15 @@ def check_output(bootstrap: str, topic: str, expected: dict[int, dict]) -> str:
 # -- the three systems (each in a worker process) ---------------------------------------
 
 
-def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
-            codec: str = "json") -> dict:
+def run_raw(
+    bootstrap: str,
+    source: str,
+    sink: str,
+    group: str,
+    total: int,
+    expected: int,
+    codec: str = "json",
+) -> dict:
     """The baseline: what a careful hand-written loop does, at least once."""
     if codec == "orjson":
         import orjson
@@ -306,13 +358,28 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
                 acks[1] = time.monotonic()
                 acks[2] = cpu_seconds()
 
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all",
-                         "enable.idempotence": True, "partitioner": "murmur2_random",
-                         "queue.buffering.max.messages": 500_000, "on_delivery": on_delivery})
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                         "session.timeout.ms": SESSION_TIMEOUT_MS, "fetch.wait.max.ms": 100,
-                         "heartbeat.interval.ms": 500})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 5,
+            "acks": "all",
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "queue.buffering.max.messages": 500_000,
+            "on_delivery": on_delivery,
+        }
+    )
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": SESSION_TIMEOUT_MS,
+            "fetch.wait.max.ms": 100,
+            "heartbeat.interval.ms": 500,
+        }
+    )
     consumer.subscribe([source])
     produce = producer.produce
     consumed = produced = 0
@@ -355,12 +422,17 @@ def run_raw(bootstrap: str, source: str, sink: str, group: str, total: int, expe
             next_commit = time.monotonic() + COMMIT_INTERVAL_S
     commit()
     consumer.close()
-    return {"consumed": consumed, "produced": produced, "seconds": acks[1] - t0,
-            "cpu_steady": acks[2] - cpu0}
+    return {
+        "consumed": consumed,
+        "produced": produced,
+        "seconds": acks[1] - t0,
+        "cpu_steady": acks[2] - cpu0,
+    }
 
 
-def run_window_raw(bootstrap: str, source: str, sink: str, group: str, total: int,
-                   expected: int) -> dict:
+def run_window_raw(
+    bootstrap: str, source: str, sink: str, group: str, total: int, expected: int
+) -> dict:
     """The windowed job hand-written with orjson: windows of each customer in a dict, an
     update per record, windows dropped once stream time has passed their end + grace
     (checked once per batch), no changelog."""
@@ -382,16 +454,33 @@ def run_window_raw(bootstrap: str, source: str, sink: str, group: str, total: in
                 acks[1] = time.monotonic()
                 acks[2] = cpu_seconds()
 
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all",
-                         "enable.idempotence": True, "partitioner": "murmur2_random",
-                         "queue.buffering.max.messages": 500_000, "on_delivery": on_delivery})
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                         "session.timeout.ms": SESSION_TIMEOUT_MS, "fetch.wait.max.ms": 100,
-                         "heartbeat.interval.ms": 500})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 5,
+            "acks": "all",
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "queue.buffering.max.messages": 500_000,
+            "on_delivery": on_delivery,
+        }
+    )
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": SESSION_TIMEOUT_MS,
+            "fetch.wait.max.ms": 100,
+            "heartbeat.interval.ms": 500,
+        }
+    )
     consumer.subscribe([source])
     produce = producer.produce
-    windows: dict[int, dict[tuple[str, int], list]] = {}  # partition -> (key, start) -> [sum, count]
+    windows: dict[
+        int, dict[tuple[str, int], list]
+    ] = {}  # partition -> (key, start) -> [sum, count]
     stream_time: dict[int, int] = {}
     consumed = produced = late = 0
     t0 = cpu0 = None
@@ -437,8 +526,15 @@ def run_window_raw(bootstrap: str, source: str, sink: str, group: str, total: in
                 state = part[(key, start)] = [0, 0]
             state[0] += value["amount"]
             state[1] += 1
-            out = dumps({"key": key, "window_start": start, "window_end": start + WINDOW_MS,
-                         "revenue": state[0], "orders": state[1]})
+            out = dumps(
+                {
+                    "key": key,
+                    "window_start": start,
+                    "window_end": start + WINDOW_MS,
+                    "revenue": state[0],
+                    "orders": state[1],
+                }
+            )
             try:
                 produce(sink, out, msg.key(), timestamp=ts)
             except BufferError:
@@ -455,28 +551,44 @@ def run_window_raw(bootstrap: str, source: str, sink: str, group: str, total: in
             next_commit = time.monotonic() + COMMIT_INTERVAL_S
     commit()
     consumer.close()
-    return {"consumed": consumed, "produced": produced, "seconds": acks[1] - t0,
-            "cpu_steady": acks[2] - cpu0}
+    return {
+        "consumed": consumed,
+        "produced": produced,
+        "seconds": acks[1] - t0,
+        "cpu_steady": acks[2] - cpu0,
+    }
 
 
-def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
-               profile: str | None = None, job: str = "stateless") -> dict:
+def run_engine(
+    bootstrap: str,
+    source: str,
+    sink: str,
+    group: str,
+    total: int,
+    expected: int,
+    profile: str | None = None,
+    job: str = "stateless",
+) -> dict:
     from engine.code.builder import StreamsBuilder, TumblingWindow
     from engine.runtime.kafka import clients as runtime
-    from engine.runtime.kafka_run import KafkaRun, RunConfig, RunObserver
+    from engine.runtime.kafka.run import KafkaRun, RunConfig, RunObserver
 
     b = StreamsBuilder(group, topic_partitions=PARTITIONS, commit_interval="1s")
     if job == "windowed":
-        (b.stream(source, name="orders")
-          .group_by(WINDOW_GROUP_BY)
-          .window(TumblingWindow("1m", grace=GRACE))
-          .aggregate(WINDOW_AGGREGATIONS, emit="update", name="revenue")
-          .to(sink, name="out"))
+        (
+            b.stream(source, name="orders")
+            .group_by(WINDOW_GROUP_BY)
+            .window(TumblingWindow("1m", grace=GRACE))
+            .aggregate(WINDOW_AGGREGATIONS, emit="update", name="revenue")
+            .to(sink, name="out")
+        )
     else:
-        (b.stream(source, name="orders")
-          .filter(FILTER_EXPR, name="paid")
-          .map(MAP_EXPR, name="slim")
-          .to(sink, name="out"))
+        (
+            b.stream(source, name="orders")
+            .filter(FILTER_EXPR, name="paid")
+            .map(MAP_EXPR, name="slim")
+            .to(sink, name="out")
+        )
     topology = b.build()
 
     class TimedRun(KafkaRun):
@@ -494,16 +606,24 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
             run.config.observers.remove(self)
             entries = run.compiled.entries
             for topic, executor in list(entries.items()):
+
                 def first(msg, _topic=topic, _executor=executor):
                     if run.t0 is None:
                         run.t0, run.cpu0 = time.monotonic(), cpu_seconds()
                     entries[_topic] = _executor  # from now on the run calls the engine directly
                     _executor(msg)
+
                 entries[topic] = first
 
-    run = TimedRun(topology, RunConfig(bootstrap=bootstrap, group_id=group,
-                                       session_timeout_ms=SESSION_TIMEOUT_MS,
-                                       observers=[FirstRecord()]))
+    run = TimedRun(
+        topology,
+        RunConfig(
+            bootstrap=bootstrap,
+            group_id=group,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            observers=[FirstRecord()],
+        ),
+    )
     sink_metrics = run.metrics["out"]
 
     class TimedProducer(runtime.Producer):
@@ -539,14 +659,27 @@ def run_engine(bootstrap: str, source: str, sink: str, group: str, total: int, e
     else:
         result = run.run(max_seconds=600)
     if result.status != "stopped" or run.t1 is None:
-        raise RuntimeError(f"the engine run {result.status}: {result.reason or 'outputs not acknowledged'}")
+        raise RuntimeError(
+            f"the engine run {result.status}: {result.reason or 'outputs not acknowledged'}"
+        )
     nodes = result.metrics["nodes"]
-    return {"consumed": nodes["orders"]["in"], "produced": nodes["out"]["out"],
-            "seconds": run.t1 - run.t0, "cpu_steady": run.cpu1 - run.cpu0}
+    return {
+        "consumed": nodes["orders"]["in"],
+        "produced": nodes["out"]["out"],
+        "seconds": run.t1 - run.t0,
+        "cpu_steady": run.cpu1 - run.cpu0,
+    }
 
 
-def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, expected: int,
-             job: str = "stateless") -> dict:
+def run_quix(
+    bootstrap: str,
+    source: str,
+    sink: str,
+    group: str,
+    total: int,
+    expected: int,
+    job: str = "stateless",
+) -> dict:
     import logging
 
     from quixstreams import Application
@@ -554,11 +687,18 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
     windowed = job == "windowed"
     state_dir = tempfile.mkdtemp(prefix="bench-quix-")
     app = Application(
-        broker_address=bootstrap, consumer_group=group, auto_offset_reset="earliest",
-        commit_interval=COMMIT_INTERVAL_S, loglevel=logging.WARNING, state_dir=state_dir,
+        broker_address=bootstrap,
+        consumer_group=group,
+        auto_offset_reset="earliest",
+        commit_interval=COMMIT_INTERVAL_S,
+        loglevel=logging.WARNING,
+        state_dir=state_dir,
         use_changelog_topics=windowed,
-        consumer_extra_config={"session.timeout.ms": SESSION_TIMEOUT_MS, "heartbeat.interval.ms": 500,
-                               "fetch.wait.max.ms": 100},
+        consumer_extra_config={
+            "session.timeout.ms": SESSION_TIMEOUT_MS,
+            "heartbeat.interval.ms": 500,
+            "fetch.wait.max.ms": 100,
+        },
         producer_extra_config={"linger.ms": 5},
     )
     in_topic = app.topic(source, key_deserializer="str", value_deserializer="json")
@@ -568,11 +708,21 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
         from quixstreams.dataframe.windows import Count, Sum
 
         sdf = sdf.group_by("customer")
-        sdf = sdf.tumbling_window(WINDOW_MS, grace_ms=300_000).agg(
-            revenue=Sum("amount"), orders=Count()).current()
-        sdf = sdf.apply(lambda value, key, timestamp, headers: {
-            "key": key, "window_start": value["start"], "window_end": value["end"],
-            "revenue": value["revenue"], "orders": value["orders"]}, metadata=True)
+        sdf = (
+            sdf.tumbling_window(WINDOW_MS, grace_ms=300_000)
+            .agg(revenue=Sum("amount"), orders=Count())
+            .current()
+        )
+        sdf = sdf.apply(
+            lambda value, key, timestamp, headers: {
+                "key": key,
+                "window_start": value["start"],
+                "window_end": value["end"],
+                "revenue": value["revenue"],
+                "orders": value["orders"],
+            },
+            metadata=True,
+        )
     else:
         sdf = sdf.filter(lambda value: value["status"] == "paid")
         sdf = sdf.apply(transform)
@@ -617,9 +767,15 @@ def run_quix(bootstrap: str, source: str, sink: str, group: str, total: int, exp
         app.run()
     else:
         app.run(count=expected, collect=False)
-    t1, cpu1 = (marks["acked"], marks["cpu_acked"]) if "acked" in marks else (marks["t1"], marks["cpu1"])
-    return {"consumed": None, "produced": acks[0], "seconds": t1 - marks["t0"],
-            "cpu_steady": cpu1 - marks["cpu0"]}
+    t1, cpu1 = (
+        (marks["acked"], marks["cpu_acked"]) if "acked" in marks else (marks["t1"], marks["cpu1"])
+    )
+    return {
+        "consumed": None,
+        "produced": acks[0],
+        "seconds": t1 - marks["t0"],
+        "cpu_steady": cpu1 - marks["cpu0"],
+    }
 
 
 def run_raw_orjson(*args) -> dict:
@@ -635,9 +791,17 @@ def run_window_quix(*args) -> dict:
 
 
 JOBS = {
-    "stateless": {"raw": run_raw, "raw-orjson": run_raw_orjson, "engine": run_engine,
-                  "quix": run_quix},
-    "windowed": {"raw-orjson": run_window_raw, "engine": run_window_engine, "quix": run_window_quix},
+    "stateless": {
+        "raw": run_raw,
+        "raw-orjson": run_raw_orjson,
+        "engine": run_engine,
+        "quix": run_quix,
+    },
+    "windowed": {
+        "raw-orjson": run_window_raw,
+        "engine": run_window_engine,
+        "quix": run_window_quix,
+    },
 }
 SYSTEMS = JOBS["stateless"]
 # Rate targets (stateless) are against these.
@@ -647,7 +811,8 @@ TARGETS = (("raw", TARGET_RAW), ("quix", TARGET_QUIX))
 def worker(args) -> None:
     kwargs = {"profile": args.profile} if args.profile else {}
     out = JOBS[args.job or "stateless"][args.worker](
-        args.bootstrap, args.source, args.sink, args.group, args.records, args.expected, **kwargs)
+        args.bootstrap, args.source, args.sink, args.group, args.records, args.expected, **kwargs
+    )
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -656,14 +821,40 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(job: str, system: str, bootstrap: str, source: str, sink: str, group: str,
-            records: int, expected: int, profile: str | None = None) -> dict:
+def measure(
+    job: str,
+    system: str,
+    bootstrap: str,
+    source: str,
+    sink: str,
+    group: str,
+    records: int,
+    expected: int,
+    profile: str | None = None,
+) -> dict:
     """One run of ``system`` in a process of its own; its result plus ``cpu``, the user +
     system time of that process from start to exit (it is this process's only child
     reaped meanwhile: the sandbox broker is reaped at the very end)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--job", job,
-           "--bootstrap", bootstrap, "--source", source, "--sink", sink, "--group", group,
-           "--records", str(records), "--expected", str(expected)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        system,
+        "--job",
+        job,
+        "--bootstrap",
+        bootstrap,
+        "--source",
+        source,
+        "--sink",
+        sink,
+        "--group",
+        group,
+        "--records",
+        str(records),
+        "--expected",
+        str(expected),
+    ]
     if profile:
         cmd += ["--profile", profile]
     before = children_cpu_seconds()
@@ -671,23 +862,36 @@ def measure(job: str, system: str, bootstrap: str, source: str, sink: str, group
     cpu = children_cpu_seconds() - before
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return {**json.loads(line[len("RESULT "):]), "cpu": cpu}
+            return {**json.loads(line[len("RESULT ") :]), "cpu": cpu}
     tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-8:]
     raise RuntimeError(f"{system} failed (exit {proc.returncode}):\n    " + "\n    ".join(tail))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=200_000, help="input records (default 200000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--records", type=int, default=200_000, help="input records (default 200000)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs of each system (default 3)")
-    parser.add_argument("--jobs", default="stateless,windowed",
-                        help="jobs to run, comma-separated (default stateless,windowed)")
-    default = ",".join(s for s in SYSTEMS if s != "raw-orjson" or importlib.util.find_spec("orjson"))
-    parser.add_argument("--only", default=default,
-                        help=f"systems to run, comma-separated (default {default}; a job "
-                             "runs those of them it has)")
-    parser.add_argument("--bootstrap", help="use this cluster instead of starting the sandbox broker")
+    parser.add_argument(
+        "--jobs",
+        default="stateless,windowed",
+        help="jobs to run, comma-separated (default stateless,windowed)",
+    )
+    default = ",".join(
+        s for s in SYSTEMS if s != "raw-orjson" or importlib.util.find_spec("orjson")
+    )
+    parser.add_argument(
+        "--only",
+        default=default,
+        help=f"systems to run, comma-separated (default {default}; a job "
+        "runs those of them it has)",
+    )
+    parser.add_argument(
+        "--bootstrap", help="use this cluster instead of starting the sandbox broker"
+    )
     parser.add_argument("--profile", help="engine only: write cProfile stats of KafkaRun.run here")
     parser.add_argument("--no-check", action="store_true", help="skip reading the outputs back")
     for hidden in ("--worker", "--job", "--source", "--sink", "--group"):
@@ -726,12 +930,20 @@ def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
     create_topics(bootstrap, [source])
     started = time.monotonic()
     passing, mean_size = fill_input(bootstrap, source, args.records)
-    print(f"broker {bootstrap}; input {source}: {args.records} records x ~{mean_size} bytes, "
-          f"{PARTITIONS} partitions, {passing} pass the filter "
-          f"(produced in {time.monotonic() - started:.1f} s)", flush=True)
-    expected = {} if args.no_check else {
-        "stateless": expected_outputs(args.records) if "stateless" in jobs else {},
-        "windowed": expected_windowed(args.records) if "windowed" in jobs else {}}
+    print(
+        f"broker {bootstrap}; input {source}: {args.records} records x ~{mean_size} bytes, "
+        f"{PARTITIONS} partitions, {passing} pass the filter "
+        f"(produced in {time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
+    expected = (
+        {}
+        if args.no_check
+        else {
+            "stateless": expected_outputs(args.records) if "stateless" in jobs else {},
+            "windowed": expected_windowed(args.records) if "windowed" in jobs else {},
+        }
+    )
     outputs = {"stateless": passing, "windowed": args.records}
     checks = {"stateless": check_output, "windowed": check_windowed}
     runs = [(job, system) for job in jobs for system in systems if system in JOBS[job]]
@@ -747,8 +959,17 @@ def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
             create_topics(bootstrap, [sink])
             profile = args.profile if system == "engine" and rep == 0 else None
             try:
-                result = measure(job, system, bootstrap, source, sink, f"bench-{name}-{rep}-{run_id}",
-                                 args.records, outputs[job], profile)
+                result = measure(
+                    job,
+                    system,
+                    bootstrap,
+                    source,
+                    sink,
+                    f"bench-{name}-{rep}-{run_id}",
+                    args.records,
+                    outputs[job],
+                    profile,
+                )
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 failures[(job, system)] = str(exc)
                 print(f"  {job:<9} {system:<10} run {rep + 1}: FAILED\n    {exc}", flush=True)
@@ -760,17 +981,22 @@ def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
             result["us"] = result["cpu"] / args.records * 1e6
             result["us_steady"] = result["cpu_steady"] / args.records * 1e6
             results[(job, system)].append(result)
-            print(f"  {job:<9} {system:<10} run {rep + 1}: {result['seconds']:6.2f} s "
-                  f"{result['rate']:9,.0f} records/s  CPU {result['us']:5.2f} us/record "
-                  f"(steady {result['us_steady']:5.2f})  "
-                  f"output {'not checked' if args.no_check else (problem or 'exact')}", flush=True)
+            print(
+                f"  {job:<9} {system:<10} run {rep + 1}: {result['seconds']:6.2f} s "
+                f"{result['rate']:9,.0f} records/s  CPU {result['us']:5.2f} us/record "
+                f"(steady {result['us_steady']:5.2f})  "
+                f"output {'not checked' if args.no_check else (problem or 'exact')}",
+                flush=True,
+            )
 
     medians: dict[tuple[str, str], dict[str, float]] = {}
     ok = True
     for job in jobs:
         print()
-        print(f"{job:<10} {'system':<11}{'records/s':>10}{'CPU us/rec':>12}{'steady':>8}   "
-              "runs (records/s; CPU us/record)")
+        print(
+            f"{job:<10} {'system':<11}{'records/s':>10}{'CPU us/rec':>12}{'steady':>8}   "
+            "runs (records/s; CPU us/record)"
+        )
         for system in systems:
             if (job, system) not in results:
                 continue
@@ -778,12 +1004,15 @@ def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
             if not got:
                 print(f"{'':<10} {system:<11}{'failed':>10}")
                 continue
-            m = medians[(job, system)] = {f: statistics.median(r[f] for r in got)
-                                          for f in ("rate", "us", "us_steady")}
+            m = medians[(job, system)] = {
+                f: statistics.median(r[f] for r in got) for f in ("rate", "us", "us_steady")
+            }
             each = ", ".join(f"{r['rate']:,.0f}" for r in got)
             cpus = ", ".join(f"{r['us']:.2f}" for r in got)
-            print(f"{'':<10} {system:<11}{m['rate']:>10,.0f}{m['us']:>12.2f}{m['us_steady']:>8.2f}   "
-                  f"{each}; {cpus}")
+            print(
+                f"{'':<10} {system:<11}{m['rate']:>10,.0f}{m['us']:>12.2f}{m['us_steady']:>8.2f}   "
+                f"{each}; {cpus}"
+            )
     print()
     engine = medians.get(("stateless", "engine"))
     if engine is not None:
@@ -791,19 +1020,25 @@ def bench(args, jobs: list[str], systems: list[str], bootstrap: str) -> int:
             if ("stateless", base) in medians:
                 ratio = engine["rate"] / medians[("stateless", base)]["rate"]
                 ok = ok and ratio >= target
-                print(f"stateless engine / {base:<10} records/s {ratio:5.2f}x   target >= {target:.2f}x   "
-                      f"{'PASS' if ratio >= target else 'FAIL'}")
+                print(
+                    f"stateless engine / {base:<10} records/s {ratio:5.2f}x   target >= {target:.2f}x   "
+                    f"{'PASS' if ratio >= target else 'FAIL'}"
+                )
         orjson_loop = medians.get(("stateless", "raw-orjson"))
         if orjson_loop is not None:
             ratio = engine["us"] / orjson_loop["us"]
             ok = ok and ratio <= TARGET_CPU_ORJSON
-            print(f"stateless engine / raw-orjson CPU/record {ratio:5.2f}x   target <= "
-                  f"{TARGET_CPU_ORJSON:.2f}x   {'PASS' if ratio <= TARGET_CPU_ORJSON else 'FAIL'}")
+            print(
+                f"stateless engine / raw-orjson CPU/record {ratio:5.2f}x   target <= "
+                f"{TARGET_CPU_ORJSON:.2f}x   {'PASS' if ratio <= TARGET_CPU_ORJSON else 'FAIL'}"
+            )
     engine = medians.get(("windowed", "engine"))
     if engine is not None:
         ok = ok and engine["us"] <= TARGET_WINDOWED_US
-        print(f"windowed engine CPU/record {engine['us']:5.2f} us   target <= {TARGET_WINDOWED_US:.1f} us   "
-              f"{'PASS' if engine['us'] <= TARGET_WINDOWED_US else 'FAIL'}")
+        print(
+            f"windowed engine CPU/record {engine['us']:5.2f} us   target <= {TARGET_WINDOWED_US:.1f} us   "
+            f"{'PASS' if engine['us'] <= TARGET_WINDOWED_US else 'FAIL'}"
+        )
         if ("windowed", "quix") in medians:
             ratio = medians[("windowed", "quix")]["us"] / engine["us"]
             print(f"windowed quix / engine CPU/record {ratio:5.2f}x   (no target)")

@@ -44,13 +44,24 @@ def create(bootstrap: str, name: str, partitions: int) -> None:
 
 
 def fill(bootstrap: str, topic: str, n: int) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
-                         "partitioner": "murmur2_random", "queue.buffering.max.messages": 500_000})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "partitioner": "murmur2_random",
+            "queue.buffering.max.messages": 500_000,
+        }
+    )
     for i in range(n):
         while True:
             try:
-                producer.produce(topic, json.dumps({"i": i, "status": "paid" if i % 5 else "new",
-                                                    "amount": i % 100}).encode(), f"k{i}".encode())
+                producer.produce(
+                    topic,
+                    json.dumps(
+                        {"i": i, "status": "paid" if i % 5 else "new", "amount": i % 100}
+                    ).encode(),
+                    f"k{i}".encode(),
+                )
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -65,12 +76,19 @@ def cli_env() -> dict:
 # -- scale -------------------------------------------------------------------------------
 
 
-def _count_arrivals(bootstrap: str, topic: str, partitions: int, expect: int,
-                    timeout: float) -> tuple[float, float, int]:
+def _count_arrivals(
+    bootstrap: str, topic: str, partitions: int, expect: int, timeout: float
+) -> tuple[float, float, int]:
     """(first arrival, last arrival, count) of the records of ``topic``, read as they come."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "fetch.wait.max.ms": 10})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"count-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+        }
+    )
     # Assigned, not subscribed: no group join to wait for before the first record.
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     first = last = 0.0
@@ -95,23 +113,43 @@ def scale(bootstrap: str, records: int) -> None:
     create(bootstrap, src, 6)
     fill(bootstrap, src, records)
     expect = sum(1 for i in range(records) if i % 5)
-    print(f"scale: {records:,} records on 6 partitions, stateless filter+map ({expect:,} out), "
-          f"{os.cpu_count()} cores shared by the broker, the instances and this script")
+    print(
+        f"scale: {records:,} records on 6 partitions, stateless filter+map ({expect:,} out), "
+        f"{os.cpu_count()} cores shared by the broker, the instances and this script"
+    )
     for count in (1, 2, 4):
         app = f"scale-{count}-{tag}"
         out = f"{app}-out"
         create(bootstrap, out, 6)
         b = StreamsBuilder(app)
-        (b.stream(src, name="src").filter("value['status'] == 'paid'", name="paid")
-         .map("{'i': value['i'], 'amount': value['amount']}", name="slim").to(out, name="out"))
+        (
+            b.stream(src, name="src")
+            .filter("value['status'] == 'paid'", name="paid")
+            .map("{'i': value['i'], 'amount': value['amount']}", name="slim")
+            .to(out, name="out")
+        )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "t.topology.json"
             fileformat.write(b.build(), path)
             # Started together, the instances join the group's first generation together.
-            procs = [subprocess.Popen([sys.executable, "-m", "gui.launcher", "run", str(path),
-                                       "--bootstrap", bootstrap], cwd=ROOT, env=cli_env(),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                     for _ in range(count)]
+            procs = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gui.launcher",
+                        "run",
+                        str(path),
+                        "--bootstrap",
+                        bootstrap,
+                    ],
+                    cwd=ROOT,
+                    env=cli_env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(count)
+            ]
             try:
                 first, last, seen = _count_arrivals(bootstrap, out, 6, expect, 300)
                 reader = FleetReader(bootstrap, app, tail=100)
@@ -126,9 +164,11 @@ def scale(bootstrap: str, records: int) -> None:
             if seen < expect or last <= first:
                 print(f"  {count} instance(s): {seen:,} of {expect:,} outputs")
                 continue
-            print(f"  {count} instance{'s' * (count > 1)}: {records / (last - first):>10,.0f} input "
-                  f"records/s ({last - first:.1f} s from the first output to the last; "
-                  f"partitions per instance {shares})")
+            print(
+                f"  {count} instance{'s' * (count > 1)}: {records / (last - first):>10,.0f} input "
+                f"records/s ({last - first:.1f} s from the first output to the last; "
+                f"partitions per instance {shares})"
+            )
 
 
 # -- memory ------------------------------------------------------------------------------
@@ -158,34 +198,54 @@ print(json.dumps({{'kind': kind, 'rss_mb': round(after, 1), 'growth_mb': round(a
 
 
 def memory(keys: int) -> None:
-    print(f"memory: one process holding {keys:,} keys of window state (key@window_start -> "
-          "4 aggregations), resident set size after the last put")
+    print(
+        f"memory: one process holding {keys:,} keys of window state (key@window_start -> "
+        "4 aggregations), resident set size after the last put"
+    )
     for kind in ("memory", "rocksdb"):
         with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([sys.executable, "-c", MEMORY_CHILD.format(root=str(ROOT)), kind,
-                                  str(keys), tmp], capture_output=True, text=True, timeout=900, check=False)
+            out = subprocess.run(
+                [sys.executable, "-c", MEMORY_CHILD.format(root=str(ROOT)), kind, str(keys), tmp],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
             if out.returncode != 0:
                 print(f"  {kind}: failed: {out.stderr.strip()[-300:]}")
                 continue
             result = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"  {kind:<8} {result['rss_mb']:>7.0f} MB resident ({result['growth_mb']:.0f} MB "
-                  "for the state)")
+            print(
+                f"  {kind:<8} {result['rss_mb']:>7.0f} MB resident ({result['growth_mb']:.0f} MB "
+                "for the state)"
+            )
 
 
 # -- latency -----------------------------------------------------------------------------
 
 
 def _pace(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
+    )
     start = time.monotonic()
     sent = 0
     total = int(rate * seconds)
     while sent < total:
         due = int((time.monotonic() - start) * rate) + 1
         while sent < min(due, total):
-            producer.produce(topic, json.dumps({"i": sent, "t": time.time() * 1000,
-                                                "category": f"c{sent % 20}", "amount": sent % 50}).encode(),
-                             f"k{sent % 1000}".encode())
+            producer.produce(
+                topic,
+                json.dumps(
+                    {
+                        "i": sent,
+                        "t": time.time() * 1000,
+                        "category": f"c{sent % 20}",
+                        "amount": sent % 50,
+                    }
+                ).encode(),
+                f"k{sent % 1000}".encode(),
+            )
             sent += 1
         producer.poll(0)
         time.sleep(0.001)
@@ -193,9 +253,15 @@ def _pace(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
 
 
 def _collect(bootstrap: str, topic: str, expect: int, stop: threading.Event, out: list) -> None:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"lat-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "fetch.wait.max.ms": 5,
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"lat-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 5,
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(3)])
     try:
         while not stop.is_set() and len(out) < expect:
@@ -209,27 +275,38 @@ def _collect(bootstrap: str, topic: str, expect: int, stop: threading.Event, out
 
 
 def _raw_loop(bootstrap: str, src: str, dst: str, stop: threading.Event) -> None:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": True,
-                         "fetch.wait.max.ms": 5, "session.timeout.ms": 6000})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"raw-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": True,
+            "fetch.wait.max.ms": 5,
+            "session.timeout.ms": 6000,
+        }
+    )
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     consumer.subscribe([src])
     while not stop.is_set():
         for msg in consumer.consume(1000, timeout=0.05):
             if msg.error() is None:
                 value = json.loads(msg.value())
-                producer.produce(dst, json.dumps({"i": value["i"], "t": value["t"]}).encode(), msg.key())
+                producer.produce(
+                    dst, json.dumps({"i": value["i"], "t": value["t"]}).encode(), msg.key()
+                )
         producer.poll(0)
     producer.flush(10)
     consumer.close()
 
 
 def latency(bootstrap: str, rate: int, seconds: float) -> None:
-    from engine.runtime.kafka_run import KafkaRun, RunConfig
-    from engine.runtime.publisher import RunPublisher
+    from engine.runtime.kafka.run import KafkaRun, RunConfig
+    from engine.runtime.watch.publisher import RunPublisher
 
-    print(f"latency: {rate:,} records/s for {seconds:g} s, time from a record's append to its "
-          "output's arrival at a consumer (ms), 3 partitions")
+    print(
+        f"latency: {rate:,} records/s for {seconds:g} s, time from a record's append to its "
+        "output's arrival at a consumer (ms), 3 partitions"
+    )
     results = {}
     for variant in ("raw", "stateless", "windowed-update"):
         tag = uuid.uuid4().hex[:6]
@@ -248,13 +325,22 @@ def latency(bootstrap: str, rate: int, seconds: float) -> None:
             if variant == "stateless":
                 s.map("{'i': value['i'], 't': value['t']}", name="slim").to(dst, name="out")
             else:
-                (s.group_by("value['category']", name="agg")
-                 .window({"type": "tumbling", "size": "10s"})
-                 .aggregate([{"name": "t", "fn": "max", "expr": "value['t']"},
-                             {"name": "n", "fn": "count"}], emit="update")
-                 .to(dst, name="out"))
-            runner = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, console=lambda *_: None,
-                                                   observers=[RunPublisher()]))
+                (
+                    s.group_by("value['category']", name="agg")
+                    .window({"type": "tumbling", "size": "10s"})
+                    .aggregate(
+                        [
+                            {"name": "t", "fn": "max", "expr": "value['t']"},
+                            {"name": "n", "fn": "count"},
+                        ],
+                        emit="update",
+                    )
+                    .to(dst, name="out")
+                )
+            runner = KafkaRun(
+                b.build(),
+                RunConfig(bootstrap=bootstrap, console=lambda *_: None, observers=[RunPublisher()]),
+            )
             worker = threading.Thread(target=runner.run)
         worker.start()
         collector = threading.Thread(target=_collect, args=(bootstrap, dst, 10 * expect, stop, lat))
@@ -263,8 +349,13 @@ def latency(bootstrap: str, rate: int, seconds: float) -> None:
         warm = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
         deadline = time.monotonic() + 60
         while not lat and time.monotonic() < deadline:
-            warm.produce(src, json.dumps({"i": -1, "t": time.time() * 1000, "category": "w",
-                                          "amount": 0}).encode(), b"warm")
+            warm.produce(
+                src,
+                json.dumps(
+                    {"i": -1, "t": time.time() * 1000, "category": "w", "amount": 0}
+                ).encode(),
+                b"warm",
+            )
             warm.flush(5)
             time.sleep(0.3)
         time.sleep(1)
@@ -288,16 +379,18 @@ def latency(bootstrap: str, rate: int, seconds: float) -> None:
         for variant in ("stateless", "windowed-update"):
             if variant in results:
                 ratio = results[variant][1] / results["raw"][1]
-                print(f"  {variant} p99 = {ratio:.2f} x raw ({'PASS' if ratio <= 2 else 'FAIL'}: "
-                      "target within 2x)")
+                print(
+                    f"  {variant} p99 = {ratio:.2f} x raw ({'PASS' if ratio <= 2 else 'FAIL'}: "
+                    "target within 2x)"
+                )
 
 
 # -- overhead ----------------------------------------------------------------------------
 
 
 def overhead(bootstrap: str, records: int, repeats: int) -> None:
-    from engine.runtime.kafka_run import KafkaRun, RunConfig
-    from engine.runtime.publisher import RunPublisher
+    from engine.runtime.kafka.run import KafkaRun, RunConfig
+    from engine.runtime.watch.publisher import RunPublisher
 
     tag = uuid.uuid4().hex[:6]
     src = f"ovh-in-{tag}"
@@ -307,22 +400,32 @@ def overhead(bootstrap: str, records: int, repeats: int) -> None:
     for r in range(repeats):
         for mode in ("off", "on"):
             b = StreamsBuilder(f"ovh-{mode}-{r}-{tag}", publish_metrics=mode == "on")
-            (b.stream(src, name="src").filter("value['status'] == 'paid'", name="paid")
-             .map("{'i': value['i']}", name="slim").to(f"ovh-out-{mode}-{r}-{tag}", name="out"))
-            run = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, console=lambda *_: None,
-                                                observers=[RunPublisher()]))
+            (
+                b.stream(src, name="src")
+                .filter("value['status'] == 'paid'", name="paid")
+                .map("{'i': value['i']}", name="slim")
+                .to(f"ovh-out-{mode}-{r}-{tag}", name="out")
+            )
+            run = KafkaRun(
+                b.build(),
+                RunConfig(bootstrap=bootstrap, console=lambda *_: None, observers=[RunPublisher()]),
+            )
             started = time.monotonic()
             result = run.run(until_idle=1.0)
             # the idle second at the end is the same for both
             times[mode].append(time.monotonic() - started - 1.0)
             assert result.metrics["nodes"]["src"]["in"] == records, result.metrics
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
-    print(f"overhead: {records:,} records, filter+map, median of {repeats}: publishing off "
-          f"{records / off:,.0f} records/s, on {records / on:,.0f} records/s ({on / off:.3f} x the time)")
+    print(
+        f"overhead: {records:,} records, filter+map, median of {repeats}: publishing off "
+        f"{records / off:,.0f} records/s, on {records / on:,.0f} records/s ({on / off:.3f} x the time)"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("phase", choices=("scale", "memory", "latency", "overhead"))
     parser.add_argument("--bootstrap")
     parser.add_argument("--records", type=int)

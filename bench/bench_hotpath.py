@@ -30,10 +30,10 @@ for path in (str(ROOT), str(ROOT / "bench")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-import bench_engine as be  # noqa: E402
+import bench_engine as be
 
-from engine.runtime.compiler import compile_topology  # noqa: E402
-from engine.runtime.kafka_run import KafkaRun, RunConfig  # noqa: E402
+from engine.runtime.compiler import compile_topology
+from engine.runtime.kafka.run import KafkaRun, RunConfig
 
 BATCH = 5000
 FLUSH_EVERY = 60_000  # about one commit interval of input at the engine's rate
@@ -44,16 +44,20 @@ def topology_of(job: str, app: str, source: str, sink: str):
 
     b = StreamsBuilder(app, topic_partitions=be.PARTITIONS, commit_interval="1s")
     if job == "windowed":
-        (b.stream(source, name="orders")
-          .group_by(be.WINDOW_GROUP_BY)
-          .window(TumblingWindow("1m", grace=be.GRACE))
-          .aggregate(be.WINDOW_AGGREGATIONS, emit="update", name="revenue")
-          .to(sink, name="out"))
+        (
+            b.stream(source, name="orders")
+            .group_by(be.WINDOW_GROUP_BY)
+            .window(TumblingWindow("1m", grace=be.GRACE))
+            .aggregate(be.WINDOW_AGGREGATIONS, emit="update", name="revenue")
+            .to(sink, name="out")
+        )
     else:
-        (b.stream(source, name="orders")
-          .filter(be.FILTER_EXPR, name="paid")
-          .map(be.MAP_EXPR, name="slim")
-          .to(sink, name="out"))
+        (
+            b.stream(source, name="orders")
+            .filter(be.FILTER_EXPR, name="paid")
+            .map(be.MAP_EXPR, name="slim")
+            .to(sink, name="out")
+        )
     return b.build()
 
 
@@ -77,7 +81,7 @@ def batches(first: list, second: list) -> list[list]:
     """The two stages' messages as the consumer would interleave them: a batch of each."""
     out = []
     for i in range(0, max(len(first), len(second)), BATCH):
-        for msgs in (first[i:i + BATCH], second[i:i + BATCH]):
+        for msgs in (first[i : i + BATCH], second[i : i + BATCH]):
             if msgs:
                 out.append(msgs)
     return out
@@ -109,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--jobs", default="stateless,windowed")
-    parser.add_argument("--bootstrap", help="use this cluster instead of starting the sandbox broker")
+    parser.add_argument(
+        "--bootstrap", help="use this cluster instead of starting the sandbox broker"
+    )
     args = parser.parse_args(argv)
     from engine.cluster.broker import SandboxBroker
 
@@ -128,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             second: list = []
             if job == "windowed":  # a real run writes the repartition topic stage two reads
                 KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=app)).run(
-                    until_idle=3, max_seconds=300)
+                    until_idle=3, max_seconds=300
+                )
                 second = list(be.read_topic(bootstrap, f"{app}-revenue-repartition", args.records))
             work = batches(inputs, second)
             figures = []
@@ -139,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     run.state.stop(0)
                     run._close()
-            print(f"{job:<10} engine thread CPU per record: best {min(figures):.2f} us, "
-                  f"median {statistics.median(figures):.2f} us  "
-                  f"({', '.join(f'{f:.2f}' for f in figures)})", flush=True)
+            print(
+                f"{job:<10} engine thread CPU per record: best {min(figures):.2f} us, "
+                f"median {statistics.median(figures):.2f} us  "
+                f"({', '.join(f'{f:.2f}' for f in figures)})",
+                flush=True,
+            )
     finally:
         if broker is not None:
             broker.stop()

@@ -60,6 +60,7 @@ IDLE, BUSY = "idle", "busy"
 
 def percentile(values, q):
     import numpy as np
+
     return float(np.percentile(values, q)) if values else float("nan")
 
 
@@ -130,10 +131,19 @@ class Probe:
 
     def start(self, kind: str) -> dict:
         self._last.clear()
-        self.phase = {"kind": kind, "updates": [], "refresh": [], "paint": [], "lateness": [],
-                      "rates": [], "dashboard": [], "dashboard_messages": 0,
-                      "cpu0": time.process_time(), "wall0": time.perf_counter(),
-                      "wait0": run_queue_wait()}
+        self.phase = {
+            "kind": kind,
+            "updates": [],
+            "refresh": [],
+            "paint": [],
+            "lateness": [],
+            "rates": [],
+            "dashboard": [],
+            "dashboard_messages": 0,
+            "cpu0": time.process_time(),
+            "wall0": time.perf_counter(),
+            "wait0": run_queue_wait(),
+        }
         self._next = time.perf_counter() + TICK_MS / 1000
         return self.phase
 
@@ -166,28 +176,45 @@ def spin(seconds: float) -> None:
 
 def summary(phase: dict) -> dict:
     updates, lateness = phase["updates"], phase["lateness"]
-    return {"lateness_p50_ms": percentile(lateness, 50), "lateness_p95_ms": percentile(lateness, 95),
-            "lateness_max_ms": max(lateness, default=float("nan")), "ticks": len(lateness),
-            "chart_mean_ms": statistics.fmean(updates) if updates else float("nan"),
-            "chart_p95_ms": percentile(updates, 95), "chart_updates": len(updates),
-            "refresh_mean_ms": statistics.fmean(phase["refresh"]) if phase["refresh"] else float("nan"),
-            "paint_mean_ms": statistics.fmean(phase["paint"]) if phase["paint"] else float("nan"),
-            "gui_cpu_pct": phase["cpu"] * 100, "gui_wait_ms_per_s": phase["wait"] * 1000,
-            "records_per_s": statistics.fmean(phase["rates"]) if phase["rates"] else 0.0,
-            "dashboard_mean_ms": statistics.fmean(phase["dashboard"]) if phase["dashboard"] else float("nan"),
-            "dashboard_p95_ms": percentile(phase["dashboard"], 95), "dashboard_updates": len(phase["dashboard"]),
-            "dashboard_msgs_per_s": phase["dashboard_messages"] / phase["wall"]}
+    return {
+        "lateness_p50_ms": percentile(lateness, 50),
+        "lateness_p95_ms": percentile(lateness, 95),
+        "lateness_max_ms": max(lateness, default=float("nan")),
+        "ticks": len(lateness),
+        "chart_mean_ms": statistics.fmean(updates) if updates else float("nan"),
+        "chart_p95_ms": percentile(updates, 95),
+        "chart_updates": len(updates),
+        "refresh_mean_ms": statistics.fmean(phase["refresh"]) if phase["refresh"] else float("nan"),
+        "paint_mean_ms": statistics.fmean(phase["paint"]) if phase["paint"] else float("nan"),
+        "gui_cpu_pct": phase["cpu"] * 100,
+        "gui_wait_ms_per_s": phase["wait"] * 1000,
+        "records_per_s": statistics.fmean(phase["rates"]) if phase["rates"] else 0.0,
+        "dashboard_mean_ms": statistics.fmean(phase["dashboard"])
+        if phase["dashboard"]
+        else float("nan"),
+        "dashboard_p95_ms": percentile(phase["dashboard"], 95),
+        "dashboard_updates": len(phase["dashboard"]),
+        "dashboard_msgs_per_s": phase["dashboard_messages"] / phase["wall"],
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each measured phase")
     parser.add_argument("--repeats", type=int, default=3, help="idle/busy pairs")
-    parser.add_argument("--rate", type=int, default=0,
-                        help="records/s of each demo generator (0: as fast as they can)")
-    parser.add_argument("--broker-priority", choices=("app", "normal"), default="app",
-                        help="app: the sandbox broker at the lowest CPU priority, as the app starts "
-                             "it; normal: competing with the interface as an equal")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=0,
+        help="records/s of each demo generator (0: as fast as they can)",
+    )
+    parser.add_argument(
+        "--broker-priority",
+        choices=("app", "normal"),
+        default="app",
+        help="app: the sandbox broker at the lowest CPU priority, as the app starts "
+        "it; normal: competing with the interface as an equal",
+    )
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import Qt, QTimer
@@ -211,7 +238,9 @@ def main(argv=None) -> int:
 
     broker = SandboxBroker(background=args.broker_priority == "app").start()
     window = QMainWindow()
-    monitor = RunMonitor(window, profile=ConnectionProfile(kind=CLUSTER, name="bench", bootstrap=broker.bootstrap))
+    monitor = RunMonitor(
+        window, profile=ConnectionProfile(kind=CLUSTER, name="bench", bootstrap=broker.bootstrap)
+    )
     monitor.set_topology_provider(lambda: topology)
     for dock in monitor.docks():
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
@@ -242,14 +271,18 @@ def main(argv=None) -> int:
         if not c.is_active():
             return  # a replayed snapshot
         if probe.phase is not None:
-            probe.phase["rates"].append(sum(snapshot.get("rates", {}).get(g, {}).get("out", 0.0)
-                                            for g in generators))
+            probe.phase["rates"].append(
+                sum(snapshot.get("rates", {}).get(g, {}).get("out", 0.0) for g in generators)
+            )
         recorded.append(pickle.dumps(snapshot))
         del recorded[:-20]
         arrivals.append(time.monotonic())
         del arrivals[:-20]
+
     c.metricsReceived.connect(on_metrics)
-    dashboard_recorded: list[bytes] = []  # the run's dashboard messages, replayed while it is stopped
+    dashboard_recorded: list[
+        bytes
+    ] = []  # the run's dashboard messages, replayed while it is stopped
 
     def on_dashboards(changes: dict) -> None:
         if probe.phase is not None:
@@ -257,6 +290,7 @@ def main(argv=None) -> int:
         if c.is_active():
             dashboard_recorded.append(pickle.dumps(changes))
             del dashboard_recorded[:-20]
+
     c.dashboardsReceived.connect(on_dashboards)
 
     replay = QTimer()
@@ -267,7 +301,11 @@ def main(argv=None) -> int:
         replayed["n"] += 1
         c.handle_event("metrics", pickle.loads(recorded[replayed["n"] % len(recorded)]))
         if dashboard_recorded:  # the worker sends them with the metrics, at most twice a second
-            c.handle_event("dashboards", pickle.loads(dashboard_recorded[replayed["n"] % len(dashboard_recorded)]))
+            c.handle_event(
+                "dashboards",
+                pickle.loads(dashboard_recorded[replayed["n"] % len(dashboard_recorded)]),
+            )
+
     replay.timeout.connect(replay_one)
 
     phases: list[dict] = []
@@ -283,10 +321,17 @@ def main(argv=None) -> int:
         recorded.clear()
         arrivals.clear()
         c.run()
-        until(lambda: (c.last_snapshot is not None and history.partitions and len(recorded) >= 4
-                       and sum(c.last_snapshot["rates"].get(g, {}).get("out", 0.0) for g in generators)
-                       >= 0.8 * (2 * args.rate if args.rate else 2000)),
-              60, "the pipeline did not reach full speed")
+        until(
+            lambda: (
+                c.last_snapshot is not None
+                and history.partitions
+                and len(recorded) >= 4
+                and sum(c.last_snapshot["rates"].get(g, {}).get("out", 0.0) for g in generators)
+                >= 0.8 * (2 * args.rate if args.rate else 2000)
+            ),
+            60,
+            "the pipeline did not reach full speed",
+        )
 
     def stop_run() -> None:
         c.stop()
@@ -310,8 +355,11 @@ def main(argv=None) -> int:
                     stop_run()
                 # As many snapshots a second as the busy worker sent (it may send them later
                 # than its interval when it is saturated), not more.
-                cadence = (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1) if len(arrivals) > 1 \
+                cadence = (
+                    (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1)
+                    if len(arrivals) > 1
                     else c.metrics_interval_s
+                )
                 replay.start(round(1000 * cadence))
             prefill(c, history, monitor.throughput.chart.window_s)
             spin(SETTLE_S)
@@ -349,20 +397,44 @@ def prefill(c, history, window_s: float) -> None:
 
 def report(phases: list[dict], args) -> int:
     rows = [(p["kind"], summary(p)) for p in phases]
-    keys = ("lateness_p50_ms", "lateness_p95_ms", "lateness_max_ms", "ticks", "chart_mean_ms",
-            "chart_p95_ms", "chart_updates", "refresh_mean_ms", "paint_mean_ms", "dashboard_mean_ms",
-            "dashboard_p95_ms", "dashboard_updates", "dashboard_msgs_per_s", "gui_cpu_pct", "gui_wait_ms_per_s",
-            "records_per_s")
+    keys = (
+        "lateness_p50_ms",
+        "lateness_p95_ms",
+        "lateness_max_ms",
+        "ticks",
+        "chart_mean_ms",
+        "chart_p95_ms",
+        "chart_updates",
+        "refresh_mean_ms",
+        "paint_mean_ms",
+        "dashboard_mean_ms",
+        "dashboard_p95_ms",
+        "dashboard_updates",
+        "dashboard_msgs_per_s",
+        "gui_cpu_pct",
+        "gui_wait_ms_per_s",
+        "records_per_s",
+    )
     print(f"{'phase':24}" + "".join(f"{kind:>10}" for kind, _ in rows))
     for key in keys:
-        print(f"{key:24}" + "".join(f"{s[key]:>10.2f}" if key != "records_per_s" else f"{s[key]:>10,.0f}"
-                                    for _, s in rows))
-    median = {kind: {key: statistics.median(s[key] for k, s in rows if k == kind) for key in keys}
-              for kind in (IDLE, BUSY)}
+        print(
+            f"{key:24}"
+            + "".join(
+                f"{s[key]:>10.2f}" if key != "records_per_s" else f"{s[key]:>10,.0f}"
+                for _, s in rows
+            )
+        )
+    median = {
+        kind: {key: statistics.median(s[key] for k, s in rows if k == kind) for key in keys}
+        for kind in (IDLE, BUSY)
+    }
     print()
     print(f"{'median of ' + str(args.repeats):24}{IDLE:>10}{BUSY:>10}{'ratio':>10}")
-    checks = {"lateness_p95_ms": LATENESS_FLOOR_MS, "chart_mean_ms": CHART_FLOOR_MS,
-              "dashboard_mean_ms": CHART_FLOOR_MS}
+    checks = {
+        "lateness_p95_ms": LATENESS_FLOOR_MS,
+        "chart_mean_ms": CHART_FLOOR_MS,
+        "dashboard_mean_ms": CHART_FLOOR_MS,
+    }
     shown = {**checks, "chart_p95_ms": CHART_FLOOR_MS, "dashboard_p95_ms": CHART_FLOOR_MS}
     ok = True
     for key in keys:
@@ -379,7 +451,9 @@ def report(phases: list[dict], args) -> int:
         fmt = ",.0f" if key == "records_per_s" else ".2f"
         print(f"{key:24}{i:>10{fmt}}{b:>10{fmt}}{ratio:>10}")
     target = "as fast as they can" if args.rate == 0 else f"target {2 * args.rate:,}/s"
-    print(f"busy pipeline: generators out {median[BUSY]['records_per_s']:,.0f} records/s ({target})")
+    print(
+        f"busy pipeline: generators out {median[BUSY]['records_per_s']:,.0f} records/s ({target})"
+    )
     most = max((s["dashboard_msgs_per_s"] for k, s in rows if k == BUSY), default=0.0)
     ok = ok and most <= 2.0
     print(f"dashboard messages from the worker: at most {most:.2f}/s in a busy phase (limit 2/s)")

@@ -110,15 +110,28 @@ def start_once(cmd: list[str], env: dict, timeout: float = 120) -> float:
         home = Path(tmp) / "home"
         home.mkdir()
         shot = Path(tmp) / "window.png"
-        run_env = {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-                   "XDG_DATA_HOME": str(home / ".local" / "share"), "XDG_CACHE_HOME": str(home / ".cache")}
+        run_env = {
+            **env,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+        }
         started = time.perf_counter()
-        proc = subprocess.Popen([*cmd, "--screenshot", str(shot)], cwd=tmp, env=run_env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*cmd, "--screenshot", str(shot)],
+            cwd=tmp,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             while not shot.exists():
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{cmd[0]} ended before painting: {proc.stderr.read()[-2000:]}")
+                    raise RuntimeError(
+                        f"{cmd[0]} ended before painting: {proc.stderr.read()[-2000:]}"
+                    )
                 if time.perf_counter() - started > timeout:
                     raise RuntimeError(f"{cmd[0]} painted nothing within {timeout:.0f} s")
                 time.sleep(0.002)
@@ -133,9 +146,12 @@ def start_once(cmd: list[str], env: dict, timeout: float = 120) -> float:
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24",
-                               "-nolisten", "tcp"], pass_fds=(write,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as fh:
         return server, ":" + fh.readline().strip()
@@ -146,8 +162,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--packaged", type=Path, default=ROOT / "dist" / "topology-studio")
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv")
-    parser.add_argument("--xvfb", action="store_true",
-                        help="start on a virtual X screen (the xcb plugin) instead of offscreen")
+    parser.add_argument(
+        "--xvfb",
+        action="store_true",
+        help="start on a virtual X screen (the xcb plugin) instead of offscreen",
+    )
     args = parser.parse_args()
 
     packaged_exe = args.packaged / "topology-studio"
@@ -172,12 +191,16 @@ def main() -> int:
     tarballs = sorted(args.packaged.parent.glob("topology-studio-*.tar.gz"))
     deps, names = dependency_bytes()
     python = size_of(python_files())
-    print(f"size: packaged folder {folder / 1e6:.0f} MB"
-          + (f", tarball {tarballs[-1].stat().st_size / 1e6:.0f} MB" if tarballs else "")
-          + f"; venv install {deps / 1e6:.0f} MB of packages ({len(names) - 1} distributions and "
-            f"the project) plus the Python it runs on ({python / 1e6:.0f} MB: stdlib, libpython)")
+    print(
+        f"size: packaged folder {folder / 1e6:.0f} MB"
+        + (f", tarball {tarballs[-1].stat().st_size / 1e6:.0f} MB" if tarballs else "")
+        + f"; venv install {deps / 1e6:.0f} MB of packages ({len(names) - 1} distributions and "
+        f"the project) plus the Python it runs on ({python / 1e6:.0f} MB: stdlib, libpython)"
+    )
 
-    times: dict[tuple[str, str], list[float]] = {(k, m): [] for k in kinds for m in ("cold", "warm")}
+    times: dict[tuple[str, str], list[float]] = {
+        (k, m): [] for k in kinds for m in ("cold", "warm")
+    }
     try:
         for kind, (cmd, env, _files) in kinds.items():
             start_once(cmd, env)  # settles what a first start ever does (caches, fonts)
@@ -186,8 +209,11 @@ def main() -> int:
                 drop_page_cache(files)
                 times[kind, "cold"].append(start_once(cmd, env))
                 times[kind, "warm"].append(start_once(cmd, env))
-            print(f"  round {i + 1}: " + ", ".join(f"{k} {m} {v[-1] * 1000:.0f} ms"
-                                                   for (k, m), v in times.items()), flush=True)
+            print(
+                f"  round {i + 1}: "
+                + ", ".join(f"{k} {m} {v[-1] * 1000:.0f} ms" for (k, m), v in times.items()),
+                flush=True,
+            )
     finally:
         if server is not None:
             server.terminate()
@@ -202,8 +228,10 @@ def main() -> int:
         ratio = packaged / venv
         ok = ratio <= TARGET
         failed |= not ok
-        print(f"  {mode}: venv {venv * 1000:.0f} ms, packaged {packaged * 1000:.0f} ms, "
-              f"packaged/venv {ratio:.2f}x (target <= {TARGET}x) {'PASS' if ok else 'FAIL'}")
+        print(
+            f"  {mode}: venv {venv * 1000:.0f} ms, packaged {packaged * 1000:.0f} ms, "
+            f"packaged/venv {ratio:.2f}x (target <= {TARGET}x) {'PASS' if ok else 'FAIL'}"
+        )
     return 1 if failed else 0
 
 

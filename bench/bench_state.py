@@ -32,9 +32,11 @@ def topology(name: str):
 
     b = StreamsBuilder(name)
     orders = b.generator(f"{name}-orders", name="orders", rate=0, seed=1)
-    orders.aggregate([Aggregation("orders", "count"), Aggregation("amount", "sum", "value['amount']")],
-                     name="per_second", window={"type": "tumbling", "size": "1s", "grace": "1d"}
-                     ).to(f"{name}-out", name="out")
+    orders.aggregate(
+        [Aggregation("orders", "count"), Aggregation("amount", "sum", "value['amount']")],
+        name="per_second",
+        window={"type": "tumbling", "size": "1s", "grace": "1d"},
+    ).to(f"{name}-out", name="out")
     return b.build()
 
 
@@ -46,7 +48,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from engine.cluster.broker import SandboxBroker
-    from engine.runtime.supervisor import RunSupervisor
+    from engine.runtime.worker.supervisor import RunSupervisor
 
     broker = SandboxBroker()
     broker.start()
@@ -66,8 +68,9 @@ def main(argv=None) -> int:
                 replies.append((asked.pop(payload["id"], now), now, len(payload.get("rows", []))))
             answered.set()
 
-    sup = RunSupervisor(topology(f"bench-state-{os.getpid()}"), broker.bootstrap, on_event,
-                        metrics_interval_s=0.1)
+    sup = RunSupervisor(
+        topology(f"bench-state-{os.getpid()}"), broker.bootstrap, on_event, metrics_interval_s=0.1
+    )
     sup.start()
     phases: list[tuple[str, float, float]] = []
     ids = iter(range(1, 10**9))
@@ -89,7 +92,9 @@ def main(argv=None) -> int:
                 sent = time.monotonic()
                 with lock:
                     asked[rid] = sent
-                sup.request_state({"id": rid, "node": "per_second", "page": rid % 5, "page_size": 1000})
+                sup.request_state(
+                    {"id": rid, "node": "per_second", "page": rid % 5, "page_size": 1000}
+                )
                 answered.wait(5)
                 pause = {"serving 4/s": 0.25, "serving 1/s": 1.0}.get(kind, 0.0)
                 time.sleep(max(0.0, pause - (time.monotonic() - sent)))
@@ -120,7 +125,9 @@ def main(argv=None) -> int:
                 ratios.setdefault(kind, []).append(r / (sum(around) / 2))
     idle = statistics.median(by_kind.get("idle", [0.0]))
     print(f"aggregate throughput, {args.phase:.0f}-s phases over {args.seconds:.0f} s:")
-    print(f"  idle            {idle:10,.0f} records/s median  ({len(by_kind.get('idle', []))} phases)")
+    print(
+        f"  idle            {idle:10,.0f} records/s median  ({len(by_kind.get('idle', []))} phases)"
+    )
     ok = True
     for kind in ("serving 1/s", "serving 4/s", "serving"):
         values = ratios.get(kind)
@@ -128,15 +135,21 @@ def main(argv=None) -> int:
             continue
         ratio = statistics.median(values)
         ok &= ratio >= 0.95 or kind == "serving"
-        verdict = "" if kind == "serving" else f"  {'PASS' if ratio >= 0.95 else 'FAIL'} (target ≥ 0.95)"
-        print(f"  {kind:15} {statistics.median(by_kind[kind]):10,.0f} records/s median  "
-              f"{ratio:.3f}x the idle phases around it (median of {len(values)}; "
-              f"{min(values):.2f}–{max(values):.2f}){verdict}")
+        verdict = (
+            "" if kind == "serving" else f"  {'PASS' if ratio >= 0.95 else 'FAIL'} (target ≥ 0.95)"
+        )
+        print(
+            f"  {kind:15} {statistics.median(by_kind[kind]):10,.0f} records/s median  "
+            f"{ratio:.3f}x the idle phases around it (median of {len(values)}; "
+            f"{min(values):.2f}–{max(values):.2f}){verdict}"
+        )
     if replies:
         served = sorted(b - a for a, b, _ in replies)
         rows = max(r for _, _, r in replies)
-        print(f"  pages served: {len(replies)}, {rows} rows each at most; answer time median "
-              f"{served[len(served) // 2] * 1000:.0f} ms, p95 {served[int(len(served) * 0.95)] * 1000:.0f} ms")
+        print(
+            f"  pages served: {len(replies)}, {rows} rows each at most; answer time median "
+            f"{served[len(served) // 2] * 1000:.0f} ms, p95 {served[int(len(served) * 0.95)] * 1000:.0f} ms"
+        )
     stores = counts[-1][1] if counts else 0
     print(f"  records aggregated in all: {stores:,}")
     return 0 if ok else 1

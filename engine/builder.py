@@ -1,6 +1,6 @@
 """The builder API under the import path exported scripts use; it lives in ``engine.code.builder``."""
 
-from engine.code.builder import (  # noqa: F401
+from engine.code.builder import (
     Aggregation,
     Branch,
     GroupedStream,
@@ -12,5 +12,14 @@ from engine.code.builder import (  # noqa: F401
     window_from_param,
 )
 
-__all__ = ["Aggregation", "Branch", "GroupedStream", "HoppingWindow", "KStream", "SessionWindow",
-           "StreamsBuilder", "TumblingWindow", "window_from_param"]
+__all__ = [
+    "Aggregation",
+    "Branch",
+    "GroupedStream",
+    "HoppingWindow",
+    "KStream",
+    "SessionWindow",
+    "StreamsBuilder",
+    "TumblingWindow",
+    "window_from_param",
+]

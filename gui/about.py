@@ -79,8 +79,10 @@ class AboutDialog(QDialog):
         icon = QLabel()
         icon.setPixmap(icons.app_icon().pixmap(64, 64))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        title = QLabel(f"<h2 style='margin:0'>{APP_NAME}</h2>"
-                       f"<p style='margin:2px 0 0 0'>Version {escape(__version__)}</p>")
+        title = QLabel(
+            f"<h2 style='margin:0'>{APP_NAME}</h2>"
+            f"<p style='margin:2px 0 0 0'>Version {escape(__version__)}</p>"
+        )
         title.setObjectName("aboutTitle")
         blurb = QLabel(f"{escape(DESCRIPTION)}<br>{escape(LICENCE)}")
         blurb.setWordWrap(True)

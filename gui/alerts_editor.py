@@ -73,11 +73,15 @@ class _RuleRow(QFrame):
         self.for_label.setObjectName("help")
         self.duration = DurationEdit(optional=True, parent=self)
         self.duration.lineEdit().setPlaceholderText(DEFAULT_FOR)
-        self.duration.setToolTip("How long the condition must hold before the rule fires "
-                                 f"(and be over before it resolves); {DEFAULT_FOR} when empty")
+        self.duration.setToolTip(
+            "How long the condition must hold before the rule fires "
+            f"(and be over before it resolves); {DEFAULT_FOR} when empty"
+        )
         # One column of short lines: the inspector is narrow.
         for combo in (self.when, self.node, self.duration):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(6)
         grid.addWidget(self.name, 0, 0, 1, 5)
         grid.addWidget(self.remove, 0, 5)
@@ -124,8 +128,11 @@ class _RuleRow(QFrame):
         self.node.blockSignals(True)
         self.node.clear()
         if kind.node == "optional":
-            whole = "the consumer group" if kind.name in ("group_status", "lag_records", "lag_seconds") \
+            whole = (
+                "the consumer group"
+                if kind.name in ("group_status", "lag_records", "lag_seconds")
                 else "any node (the worst)"
+            )
             self.node.addItem(whole, ANY)
         for node_id, type_name in self.owner.node_types.items():
             if not kind.node_types or type_name in kind.node_types:

@@ -23,20 +23,33 @@ def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     palette = QPalette()
     colours = {
-        QPalette.ColorRole.Window: "#1f232b", QPalette.ColorRole.WindowText: "#d7dbe3",
-        QPalette.ColorRole.Base: "#171a20", QPalette.ColorRole.AlternateBase: "#1c2027",
-        QPalette.ColorRole.ToolTipBase: "#2a2f3a", QPalette.ColorRole.ToolTipText: "#e6e9ef",
-        QPalette.ColorRole.Text: "#d7dbe3", QPalette.ColorRole.Button: "#2a2f3a",
-        QPalette.ColorRole.ButtonText: "#d7dbe3", QPalette.ColorRole.BrightText: "#ffffff",
-        QPalette.ColorRole.Highlight: "#3a7cc4", QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.Link: "#7fb3f0", QPalette.ColorRole.PlaceholderText: "#6c7483",
-        QPalette.ColorRole.Mid: "#2a2f3a", QPalette.ColorRole.Dark: "#14161b",
-        QPalette.ColorRole.Light: "#3a404c", QPalette.ColorRole.Midlight: "#30353f",
+        QPalette.ColorRole.Window: "#1f232b",
+        QPalette.ColorRole.WindowText: "#d7dbe3",
+        QPalette.ColorRole.Base: "#171a20",
+        QPalette.ColorRole.AlternateBase: "#1c2027",
+        QPalette.ColorRole.ToolTipBase: "#2a2f3a",
+        QPalette.ColorRole.ToolTipText: "#e6e9ef",
+        QPalette.ColorRole.Text: "#d7dbe3",
+        QPalette.ColorRole.Button: "#2a2f3a",
+        QPalette.ColorRole.ButtonText: "#d7dbe3",
+        QPalette.ColorRole.BrightText: "#ffffff",
+        QPalette.ColorRole.Highlight: "#3a7cc4",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#7fb3f0",
+        QPalette.ColorRole.PlaceholderText: "#6c7483",
+        QPalette.ColorRole.Mid: "#2a2f3a",
+        QPalette.ColorRole.Dark: "#14161b",
+        QPalette.ColorRole.Light: "#3a404c",
+        QPalette.ColorRole.Midlight: "#30353f",
         QPalette.ColorRole.Shadow: "#0d0f12",
     }
     for role, colour in colours.items():
         palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6472"))
     app.setPalette(palette)
     qss = resources.path("style.qss")
@@ -46,8 +59,9 @@ def apply_theme(app: QApplication) -> None:
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "topology-studio",
-                                                   *(argv or [])])
+    app = QApplication.instance() or QApplication(
+        [sys.argv[0] if sys.argv else "topology-studio", *(argv or [])]
+    )
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
@@ -70,10 +84,13 @@ def _offer_recovery(window) -> bool:
     when = datetime.fromtimestamp(latest.saved_at).strftime("%Y-%m-%d %H:%M")
     where = latest.original_path or "a topology never saved"
     answer = QMessageBox.question(
-        window, "Recover unsaved work",
+        window,
+        "Recover unsaved work",
         f"Topology Studio closed without saving '{latest.name}' ({where}), last changed {when}.\n\n"
         "Restore it? Choose No to discard it.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
     restored = False
     if answer == QMessageBox.StandardButton.Yes:
         restore(window.document, latest)

@@ -40,8 +40,9 @@ class SandboxBrokerService(QObject):
             return False
         if self.starting():
             return True
-        self._call = BackgroundCall(c.ensure_bootstrap, self._on_started, self._on_failed,
-                                    name="sandbox-start").start()
+        self._call = BackgroundCall(
+            c.ensure_bootstrap, self._on_started, self._on_failed, name="sandbox-start"
+        ).start()
         return True
 
     def _on_started(self, bootstrap: str) -> None:
@@ -53,8 +54,10 @@ class SandboxBrokerService(QObject):
 
     def _on_failed(self, exc: BaseException) -> None:
         if not self._stopped:
-            self.failed.emit(f"Sandbox broker unavailable: {exc}. Choose Run ▸ Connection… to use "
-                             "your own Kafka cluster.")
+            self.failed.emit(
+                f"Sandbox broker unavailable: {exc}. Choose Run ▸ Connection… to use "
+                "your own Kafka cluster."
+            )
 
     def stop(self, timeout: float = 15.0) -> None:
         """No more signals; wait for a start in flight (the controller's shutdown stops

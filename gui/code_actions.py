@@ -44,18 +44,22 @@ def export_python(window) -> Path | None:
         listed = "\n".join(f"• {p}" for p in bad[:MAX_LISTED])
         more = f"\n• … and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
         QMessageBox.warning(
-            window, "Export as Python",
+            window,
+            "Export as Python",
             f"The topology has {len(bad)} error{'s' if len(bad) != 1 else ''}, so it cannot be written "
             f"as a script yet:\n\n{listed}{more}\n\nFix them (they are listed under Problems; "
-            "double-click one to find its node) and export again.")
+            "double-click one to find its node) and export again.",
+        )
         return None
     try:
         script = export_script(topology)
     except ExportError as exc:
         QMessageBox.warning(
-            window, "Export as Python",
+            window,
+            "Export as Python",
             f"The topology cannot be written as a script: {exc}.\n\n"
-            "Change that on the canvas and export again.")
+            "Change that on the canvas and export again.",
+        )
         return None
     start = _start_dir(window) / script_name(topology.name)
     chosen, _ = QFileDialog.getSaveFileName(window, "Export as Python", str(start), PYTHON_FILTER)
@@ -67,9 +71,12 @@ def export_python(window) -> Path | None:
     try:
         path.write_text(script, encoding="utf-8")
     except OSError as exc:
-        QMessageBox.critical(window, "Export as Python",
-                             f"Could not write {path}: {exc.strerror or exc}.\n"
-                             "Choose another folder and export again.")
+        QMessageBox.critical(
+            window,
+            "Export as Python",
+            f"Could not write {path}: {exc.strerror or exc}.\n"
+            "Choose another folder and export again.",
+        )
         return None
     _status(window, f"Exported {path}: run it with “python {path.name} --sandbox”")
     return path
@@ -79,8 +86,9 @@ def import_python(window) -> bool:
     """Ask for a script and open its topology as a new, unsaved document."""
     if not window.maybe_save():
         return False
-    chosen, _ = QFileDialog.getOpenFileName(window, "Import Python script", str(_start_dir(window)),
-                                            PYTHON_FILTER)
+    chosen, _ = QFileDialog.getOpenFileName(
+        window, "Import Python script", str(_start_dir(window)), PYTHON_FILTER
+    )
     if not chosen:
         return False
     return import_python_file(window, chosen)
@@ -93,17 +101,22 @@ def import_python_file(window, path: str | Path) -> bool:
     try:
         source = read_script(path)  # with the encoding it declares; only UTF-8 is read
     except ImportScriptError as exc:
-        QMessageBox.warning(window, "Import Python",
-                            f"Could not read {path}: {exc.message}.\nCheck that it is a Python script in UTF-8.")
+        QMessageBox.warning(
+            window,
+            "Import Python",
+            f"Could not read {path}: {exc.message}.\nCheck that it is a Python script in UTF-8.",
+        )
         return False
     try:
         topology = import_script(source, filename=path.name, check=False)
     except ImportScriptError as exc:
         QMessageBox.warning(
-            window, "Import Python",
+            window,
+            "Import Python",
             f"{path.name} cannot be imported:\n\n{exc}\n\n"
             "Only builder calls with literal values are read (nothing in the script runs). "
-            "Change the script at that line and import it again.")
+            "Change the script at that line and import it again.",
+        )
         _status(window, f"Could not import {path.name}", 8000)
         return False
     # A new document, never saved: Save asks where, and the script itself stays untouched.
@@ -111,8 +124,11 @@ def import_python_file(window, path: str | Path) -> bool:
     problems = window.document.problems
     if problems:
         count = len(problems)
-        _status(window, f"Imported {path.name} with {count} problem{'s' if count != 1 else ''}; "
-                        "see Problems", 8000)
+        _status(
+            window,
+            f"Imported {path.name} with {count} problem{'s' if count != 1 else ''}; see Problems",
+            8000,
+        )
     else:
         _status(window, f"Imported {path.name}", 4000)
     return True

@@ -86,17 +86,34 @@ KIND_COLOURS = {
 TOPIC_FILL, TOPIC_BORDER, TOPIC_TEXT = QColor("#232833"), QColor("#5a6477"), QColor("#d7dbe3")
 REPARTITION = QColor("#e3a33b")
 REPARTITION_FILL, REPARTITION_TEXT = QColor("#30291b"), QColor("#f3d9a8")
-STORE_BORDER, STORE_FILL, STORE_TOP, STORE_TEXT = (QColor("#9d86e0"), QColor("#272336"),
-                                                    QColor("#342e4a"), QColor("#ddd5f7"))
+STORE_BORDER, STORE_FILL, STORE_TOP, STORE_TEXT = (
+    QColor("#9d86e0"),
+    QColor("#272336"),
+    QColor("#342e4a"),
+    QColor("#ddd5f7"),
+)
 FRAME_FILL, FRAME_BORDER, FRAME_TITLE = QColor("#1c1f26"), QColor("#2e333d"), QColor("#8b93a3")
 
 # The glyph of a processor, from the operator in its generated name.
 _GLYPHS = (
-    ("AGGREGATE", "aggregate"), ("REDUCE", "aggregate"), ("COUNT", "aggregate"),
-    ("SUPPRESS", "aggregate"), ("JOIN", "join"), ("WINDOWED", "join"), ("FILTER", "filter"),
-    ("FLATMAP", "flat_map"), ("FLATTRANSFORM", "flat_map"), ("KEY-SELECT", "rekey"),
-    ("SELECT-KEY", "rekey"), ("MAP", "map"), ("TRANSFORM", "set_fields"), ("PEEK", "console_sink"),
-    ("PRINTER", "console_sink"), ("MERGE", "merge"), ("BRANCH", "branch"), ("SPLIT", "branch"),
+    ("AGGREGATE", "aggregate"),
+    ("REDUCE", "aggregate"),
+    ("COUNT", "aggregate"),
+    ("SUPPRESS", "aggregate"),
+    ("JOIN", "join"),
+    ("WINDOWED", "join"),
+    ("FILTER", "filter"),
+    ("FLATMAP", "flat_map"),
+    ("FLATTRANSFORM", "flat_map"),
+    ("KEY-SELECT", "rekey"),
+    ("SELECT-KEY", "rekey"),
+    ("MAP", "map"),
+    ("TRANSFORM", "set_fields"),
+    ("PEEK", "console_sink"),
+    ("PRINTER", "console_sink"),
+    ("MERGE", "merge"),
+    ("BRANCH", "branch"),
+    ("SPLIT", "branch"),
 )
 
 
@@ -141,8 +158,11 @@ def glyph_for(kind: str, name: str) -> str:
 
 def _read_only(item: QGraphicsItem) -> None:
     """Nothing in this scene is movable, selectable or focusable."""
-    for flag in (QGraphicsItem.GraphicsItemFlag.ItemIsMovable, QGraphicsItem.GraphicsItemFlag.ItemIsSelectable,
-                 QGraphicsItem.GraphicsItemFlag.ItemIsFocusable):
+    for flag in (
+        QGraphicsItem.GraphicsItemFlag.ItemIsMovable,
+        QGraphicsItem.GraphicsItemFlag.ItemIsSelectable,
+        QGraphicsItem.GraphicsItemFlag.ItemIsFocusable,
+    ):
         item.setFlag(flag, False)
 
 
@@ -244,12 +264,18 @@ class StreamsNodeItem(_BoxItem):
         icons.paint_glyph(painter, self.glyph, QRectF(8, 5, 16, 16))
         painter.setPen(theme.NODE_TITLE_TEXT)
         painter.setFont(_Fonts.title)
-        painter.drawText(QRectF(30, 0, NODE_W - 40, HEADER_H),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title)
+        painter.drawText(
+            QRectF(30, 0, NODE_W - 40, HEADER_H),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            self._title,
+        )
         painter.setFont(_Fonts.mono)
         painter.setPen(theme.NODE_MUTED_TEXT)
-        painter.drawText(QRectF(12, HEADER_H, NODE_W - 24, NODE_H - HEADER_H),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignHCenter, self._detail)
+        painter.drawText(
+            QRectF(12, HEADER_H, NODE_W - 24, NODE_H - HEADER_H),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignHCenter,
+            self._detail,
+        )
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(theme.NODE_BORDER, 1.0))
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
@@ -268,9 +294,13 @@ class TopicItem(_BoxItem):
         self.height = TOPIC_H
         # Elided with some slack: text drawn zoomed out is a little wider than measured.
         self._text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, self.width - 46)
-        what = {"topic": "topic", "repartition_topic": "repartition topic (internal; its full name is "
-                "prefixed with the application id)", "topic_pattern": "topics matching a pattern",
-                "dynamic_topic": "a topic chosen per record"}[self.kind]
+        what = {
+            "topic": "topic",
+            "repartition_topic": "repartition topic (internal; its full name is "
+            "prefixed with the application id)",
+            "topic_pattern": "topics matching a pattern",
+            "dynamic_topic": "a topic chosen per record",
+        }[self.kind]
         self.setToolTip(f"<b>{self.name}</b><br>{what}")
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
@@ -295,13 +325,19 @@ class TopicItem(_BoxItem):
             italic = QFont(_Fonts.topic)
             italic.setItalic(True)
             painter.setFont(italic)
-        painter.drawText(QRectF(30, 0, self.width - 36, self.height),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._text)
+        painter.drawText(
+            QRectF(30, 0, self.width - 36, self.height),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            self._text,
+        )
         if self.repartition:
             painter.setFont(_Fonts.caps)
             painter.setPen(REPARTITION)
-            painter.drawText(QRectF(r - 2, -15, self.width, 13),
-                             Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, "REPARTITION")
+            painter.drawText(
+                QRectF(r - 2, -15, self.width, 13),
+                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+                "REPARTITION",
+            )
 
 
 class StoreItem(_BoxItem):
@@ -315,8 +351,10 @@ class StoreItem(_BoxItem):
         fm = QFontMetricsF(_Fonts.small)
         self._text = fm.elidedText(self.label, Qt.TextElideMode.ElideMiddle, STORE_W - 20)
         self._caption = "GLOBAL STORE" if self.is_global else "STATE STORE"
-        self.setToolTip(f"<b>{self.name}</b><br>{'global store' if self.is_global else 'state store'}"
-                        + ("" if self.is_global else ", backed by a changelog topic unless logging is off"))
+        self.setToolTip(
+            f"<b>{self.name}</b><br>{'global store' if self.is_global else 'state store'}"
+            + ("" if self.is_global else ", backed by a changelog topic unless logging is off")
+        )
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -338,12 +376,18 @@ class StoreItem(_BoxItem):
         painter.drawEllipse(QRectF(0, 0, w, 2 * lip))
         painter.setFont(_Fonts.caps)
         painter.setPen(STORE_BORDER)
-        painter.drawText(QRectF(0, 2 * lip + 1, w, 12), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         self._caption)
+        painter.drawText(
+            QRectF(0, 2 * lip + 1, w, 12),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+            self._caption,
+        )
         painter.setFont(_Fonts.small)
         painter.setPen(STORE_TEXT)
-        painter.drawText(QRectF(10, 2 * lip + 12, w - 20, h - 2 * lip - 14),
-                         Qt.AlignmentFlag.AlignCenter, self._text)
+        painter.drawText(
+            QRectF(10, 2 * lip + 12, w - 20, h - 2 * lip - 14),
+            Qt.AlignmentFlag.AlignCenter,
+            self._text,
+        )
 
 
 class FrameItem(QGraphicsItem):
@@ -368,13 +412,19 @@ class FrameItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(FRAME_FILL)
         painter.drawRoundedRect(self.frame, 10, 10)
-        header = QRectF(self.frame.left() + 14, self.frame.top(), self.frame.width() - 28, FRAME_HEADER)
+        header = QRectF(
+            self.frame.left() + 14, self.frame.top(), self.frame.width() - 28, FRAME_HEADER
+        )
         painter.setFont(_Fonts.frame)
         painter.setPen(FRAME_TITLE)
-        painter.drawText(header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.title)
+        painter.drawText(
+            header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.title
+        )
         painter.setFont(_Fonts.small)
         painter.setPen(QColor("#6c7483"))
-        painter.drawText(header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.detail)
+        painter.drawText(
+            header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.detail
+        )
 
 
 def _rounded_polyline(points: list[QPointF], radius: float) -> QPainterPath:
@@ -422,9 +472,20 @@ class LinkItem(QGraphicsPathItem):
             path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(end.x() - dx, end.y()), end)
         else:
             out_x, in_x = p1.x() + 22, min(p2.x() - 22, p1.x() - 10)
-            path = _rounded_polyline([p1, QPointF(out_x, p1.y()), QPointF(out_x, self.gap_y),
-                                      QPointF(in_x, self.gap_y), QPointF(in_x, end.y()), end], 12.0)
-        self._arrow = QPolygonF([p2, QPointF(p2.x() - 8, p2.y() - 4.5), QPointF(p2.x() - 8, p2.y() + 4.5)])
+            path = _rounded_polyline(
+                [
+                    p1,
+                    QPointF(out_x, p1.y()),
+                    QPointF(out_x, self.gap_y),
+                    QPointF(in_x, self.gap_y),
+                    QPointF(in_x, end.y()),
+                    end,
+                ],
+                12.0,
+            )
+        self._arrow = QPolygonF(
+            [p2, QPointF(p2.x() - 8, p2.y() - 4.5), QPointF(p2.x() - 8, p2.y() + 4.5)]
+        )
         self.setPath(path)
 
     def set_emphasis(self, on: bool) -> None:
@@ -472,7 +533,11 @@ class DescribeScene(QGraphicsScene):
         self._build()
 
     def node_items(self, kind: str | None = None) -> list[StreamsNodeItem]:
-        return [b for b in self.boxes.values() if isinstance(b, StreamsNodeItem) and kind in (None, b.kind)]
+        return [
+            b
+            for b in self.boxes.values()
+            if isinstance(b, StreamsNodeItem) and kind in (None, b.kind)
+        ]
 
     def topic_items(self) -> list[TopicItem]:
         return [b for b in self.boxes.values() if isinstance(b, TopicItem)]
@@ -528,10 +593,15 @@ class DescribeScene(QGraphicsScene):
 
     def _add_frames(self) -> None:
         groups = [(s.id, False, s.nodes) for s in self.description.subtopologies] + [
-            (g.id, True, g.nodes) for g in self.description.global_stores]
+            (g.id, True, g.nodes) for g in self.description.global_stores
+        ]
         for group_id, is_global, nodes in groups:
-            members = [b for b in self.boxes.values()
-                       if not isinstance(b, TopicItem) and self.graph.nodes[b.node_id].get("subtopology") == group_id]
+            members = [
+                b
+                for b in self.boxes.values()
+                if not isinstance(b, TopicItem)
+                and self.graph.nodes[b.node_id].get("subtopology") == group_id
+            ]
             if not members:
                 continue
             rect = QRectF()
@@ -567,8 +637,11 @@ class DescribeView(QGraphicsView):
     def __init__(self, scene: DescribeScene, parent=None):
         super().__init__(scene, parent)
         self.setObjectName("describeCanvas")
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -628,11 +701,15 @@ class DescribeView(QGraphicsView):
         minor_lines, major_lines = [], []
         x = math.floor(rect.left() / step) * step
         while x < rect.right():
-            (major_lines if abs(x % major) < 1e-6 else minor_lines).append(QLineF(x, rect.top(), x, rect.bottom()))
+            (major_lines if abs(x % major) < 1e-6 else minor_lines).append(
+                QLineF(x, rect.top(), x, rect.bottom())
+            )
             x += step
         y = math.floor(rect.top() / step) * step
         while y < rect.bottom():
-            (major_lines if abs(y % major) < 1e-6 else minor_lines).append(QLineF(rect.left(), y, rect.right(), y))
+            (major_lines if abs(y % major) < 1e-6 else minor_lines).append(
+                QLineF(rect.left(), y, rect.right(), y)
+            )
             y += step
         painter.setPen(QPen(theme.GRID_MINOR, 0))
         painter.drawLines(minor_lines)
@@ -663,11 +740,16 @@ def _legend() -> str:
         name = colour.name() if isinstance(colour, QColor) else colour
         return f"<span style='color:{name}'>{shape}</span>&nbsp;{text}"
 
-    return "&nbsp;&nbsp;&nbsp;".join([
-        chip(KIND_COLOURS[SOURCE], "source"), chip(KIND_COLOURS[PROCESSOR], "processor"),
-        chip(KIND_COLOURS[SINK], "sink"), chip(TOPIC_BORDER.lighter(130), "topic", "●"),
-        chip(REPARTITION, "repartition topic", "●"), chip(STORE_BORDER, "state store", "●"),
-    ])
+    return "&nbsp;&nbsp;&nbsp;".join(
+        [
+            chip(KIND_COLOURS[SOURCE], "source"),
+            chip(KIND_COLOURS[PROCESSOR], "processor"),
+            chip(KIND_COLOURS[SINK], "sink"),
+            chip(TOPIC_BORDER.lighter(130), "topic", "●"),
+            chip(REPARTITION, "repartition topic", "●"),
+            chip(STORE_BORDER, "state store", "●"),
+        ]
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -684,8 +766,13 @@ class DescribeWidget(QWidget):
 
     monitorGroupRequested = Signal(str)
 
-    def __init__(self, description: StreamsDescription, application_id: str = "", source_name: str = "",
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        description: StreamsDescription,
+        application_id: str = "",
+        source_name: str = "",
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("describeWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -709,7 +796,9 @@ class DescribeWidget(QWidget):
         title.setObjectName("describeTitle")
         badge = QLabel("READ-ONLY", header)
         badge.setObjectName("readOnlyBadge")
-        badge.setToolTip("Drawn from the text of Topology#describe(): it cannot be edited or run here.")
+        badge.setToolTip(
+            "Drawn from the text of Topology#describe(): it cannot be edited or run here."
+        )
         self.fit_button = QPushButton("Fit", header)
         self.fit_button.setToolTip("Show the whole topology (F)")
         self.fit_button.clicked.connect(self.view.fit)
@@ -720,9 +809,11 @@ class DescribeWidget(QWidget):
         self.monitor_button.clicked.connect(self._on_monitor_clicked)
         self.monitor_button.setEnabled(bool(self.application_id))
         self.monitor_button.setToolTip(
-            f"Chart the lag of consumer group '{self.application_id}'" if self.application_id else
-            "describe() does not print the application id: open the topology again and give its "
-            "application.id to monitor its consumer group")
+            f"Chart the lag of consumer group '{self.application_id}'"
+            if self.application_id
+            else "describe() does not print the application id: open the topology again and give its "
+            "application.id to monitor its consumer group"
+        )
         self.facts = QLabel(self._facts_html(), header)
         self.facts.setObjectName("describeFacts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -757,33 +848,49 @@ class DescribeWidget(QWidget):
     def _facts_html(self) -> str:
         d, t = self.description, self.topics
         nodes = d.nodes()
-        counts = " · ".join([
-            _plural(len(d.subtopologies), "sub-topology").replace("topologys", "topologies"),
-            _plural(sum(n.kind == PROCESSOR for n in nodes), "processor"),
-            _plural(len(self.scene.topic_items()), "topic"),
-            _plural(len(self.scene.store_items()), "store"),
-        ])
+        counts = " · ".join(
+            [
+                _plural(len(d.subtopologies), "sub-topology").replace("topologys", "topologies"),
+                _plural(sum(n.kind == PROCESSOR for n in nodes), "processor"),
+                _plural(len(self.scene.topic_items()), "topic"),
+                _plural(len(self.scene.store_items()), "store"),
+            ]
+        )
         if d.global_stores:
             counts += f" · {_plural(len(d.global_stores), 'global store')}"
         if self.application_id:
-            app = (f"Application id <b style='color:#f1f3f6'>{_html(self.application_id)}</b> "
-                   "<span style='color:#6c7483'>(consumer group)</span>")
+            app = (
+                f"Application id <b style='color:#f1f3f6'>{_html(self.application_id)}</b> "
+                "<span style='color:#6c7483'>(consumer group)</span>"
+            )
         else:
-            app = ("Application id <span style='color:#e3a33b'>not given</span> "
-                   "<span style='color:#6c7483'>— describe() does not print it</span>")
-        reads = ", ".join(_html(x) for x in self.input_topics + [f"/{p}/" for p in t.patterns]) or "—"
+            app = (
+                "Application id <span style='color:#e3a33b'>not given</span> "
+                "<span style='color:#6c7483'>— describe() does not print it</span>"
+            )
+        reads = (
+            ", ".join(_html(x) for x in self.input_topics + [f"/{p}/" for p in t.patterns]) or "—"
+        )
         writes = ", ".join(_html(x) for x in t.outputs) or "—"
-        return (f"{app}&nbsp;&nbsp;·&nbsp;&nbsp;Reads <b>{reads}</b>&nbsp;&nbsp;·&nbsp;&nbsp;"
-                f"Writes <b>{writes}</b><br><span style='color:#7b8494'>{counts}</span>")
+        return (
+            f"{app}&nbsp;&nbsp;·&nbsp;&nbsp;Reads <b>{reads}</b>&nbsp;&nbsp;·&nbsp;&nbsp;"
+            f"Writes <b>{writes}</b><br><span style='color:#7b8494'>{counts}</span>"
+        )
 
     def _on_monitor_clicked(self) -> None:
         if self.application_id:
             self.monitorGroupRequested.emit(self.application_id)
 
     def export_image(self) -> Path | None:
-        stem = re.sub(r"[^\w.-]+", "_", self.application_id or Path(self.source_name or "topology").stem)
-        return export_scene_dialog(self, self.scene, Path.home() / f"{stem}-streams.png",
-                                   f"{self.application_id or 'Kafka Streams'} topology")
+        stem = re.sub(
+            r"[^\w.-]+", "_", self.application_id or Path(self.source_name or "topology").stem
+        )
+        return export_scene_dialog(
+            self,
+            self.scene,
+            Path.home() / f"{stem}-streams.png",
+            f"{self.application_id or 'Kafka Streams'} topology",
+        )
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -815,9 +922,12 @@ class DescribeDialog(QDialog):
         self.source_name = ""
         self.error: DescribeError | None = None
 
-        intro = QLabel("Paste what a Kafka Streams application prints with "
-                       "<code>System.out.println(topology.describe())</code>, or load it from a file. "
-                       "It opens as a read-only picture: nothing runs.", self)
+        intro = QLabel(
+            "Paste what a Kafka Streams application prints with "
+            "<code>System.out.println(topology.describe())</code>, or load it from a file. "
+            "It opens as a read-only picture: nothing runs.",
+            self,
+        )
         intro.setWordWrap(True)
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("describeText")
@@ -831,8 +941,11 @@ class DescribeDialog(QDialog):
         self.app_id = QLineEdit(self)
         self.app_id.setObjectName("applicationId")
         self.app_id.setPlaceholderText("application.id, e.g. wordcount-app (optional)")
-        app_help = QLabel("The application id is the app's consumer group and the prefix of its internal "
-                          "topics. describe() does not print it; give it to monitor the group's lag.", self)
+        app_help = QLabel(
+            "The application id is the app's consumer group and the prefix of its internal "
+            "topics. describe() does not print it; give it to monitor the group's lag.",
+            self,
+        )
         app_help.setObjectName("help")
         app_help.setWordWrap(True)
         self.error_label = QLabel(self)
@@ -841,8 +954,9 @@ class DescribeDialog(QDialog):
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.try_accept)
         self.buttons.rejected.connect(self.reject)
 
@@ -869,8 +983,9 @@ class DescribeDialog(QDialog):
         return self.app_id.text().strip()
 
     def load_dialog(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Load describe() output", str(Path.home()),
-                                                "Text (*.txt *.log);;All files (*)")
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Load describe() output", str(Path.home()), "Text (*.txt *.log);;All files (*)"
+        )
         if chosen:
             self.load_file(chosen)
 

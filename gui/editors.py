@@ -91,10 +91,13 @@ class ExpressionHighlighter(QSyntaxHighlighter):
         self.rules = [
             (QRegularExpression(r"\b\d+(\.\d+)?\b"), fmt("#e5c07b")),
             (QRegularExpression(words(self.KEYWORDS)), fmt("#c792ea", bold=True)),
-            (QRegularExpression(words(ALLOWED_FUNCTIONS)) , fmt("#82aaff")),
+            (QRegularExpression(words(ALLOWED_FUNCTIONS)), fmt("#82aaff")),
             (QRegularExpression(r"\.\s*([A-Za-z_]\w*)(?=\s*\()"), fmt("#dcdcaa")),
             (QRegularExpression(words(names)), fmt("#7fc8f8", italic=True)),
-            (QRegularExpression(r"'[^'\\]*(\\.[^'\\]*)*'?|\"[^\"\\]*(\\.[^\"\\]*)*\"?"), fmt("#a5d6a7")),
+            (
+                QRegularExpression(r"'[^'\\]*(\\.[^'\\]*)*'?|\"[^\"\\]*(\\.[^\"\\]*)*\"?"),
+                fmt("#a5d6a7"),
+            ),
         ]
         self.error_format = QTextCharFormat()
         self.error_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
@@ -169,7 +172,7 @@ class ExpressionEdit(QPlainTextEdit):
 
     def _field_prefix(self) -> re.Match | None:
         cursor = self.textCursor()
-        before = cursor.block().text()[:cursor.positionInBlock()]
+        before = cursor.block().text()[: cursor.positionInBlock()]
         return FIELD_PREFIX.search(before)
 
     def update_completions(self) -> bool:
@@ -181,12 +184,16 @@ class ExpressionEdit(QPlainTextEdit):
             return False
         self.completer.setCompletionPrefix(match.group(2))
         if self.completer.completionCount() == 0 or (
-                self.completer.completionCount() == 1 and self.completer.currentCompletion() == match.group(2)):
+            self.completer.completionCount() == 1
+            and self.completer.currentCompletion() == match.group(2)
+        ):
             popup.hide()
             return False
         popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
         rect = self.cursorRect()
-        rect.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 12)
+        rect.setWidth(
+            popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 12
+        )
         self.completer.complete(rect)
         return True
 
@@ -198,11 +205,15 @@ class ExpressionEdit(QPlainTextEdit):
         quote, typed = match.group(1), match.group(2)
         closing = quote + ("]" if "[" in match.group(0) else ")")
         cursor = self.textCursor()
-        after = cursor.block().text()[cursor.positionInBlock():]
-        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(typed))
+        after = cursor.block().text()[cursor.positionInBlock() :]
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(typed)
+        )
         cursor.insertText(name)
         if after.startswith(closing):
-            cursor.movePosition(QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.MoveAnchor, len(closing))
+            cursor.movePosition(
+                QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.MoveAnchor, len(closing)
+            )
         else:
             cursor.insertText(closing)
         self.setTextCursor(cursor)
@@ -243,15 +254,23 @@ class ExpressionEdit(QPlainTextEdit):
     def _fit_height(self) -> None:
         lines = max(1, min(6, int(self.document().size().height())))
         fm = self.fontMetrics()
-        self.setFixedHeight(int(lines * fm.lineSpacing() + 2 * self.document().documentMargin() + 8))
+        self.setFixedHeight(
+            int(lines * fm.lineSpacing() + 2 * self.document().documentMargin() + 8)
+        )
 
     def keyPressEvent(self, event) -> None:
         if self.completer.popup().isVisible() and event.key() in (
-                Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab, Qt.Key.Key_Escape, Qt.Key.Key_Backtab):
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+            Qt.Key.Key_Tab,
+            Qt.Key.Key_Escape,
+            Qt.Key.Key_Backtab,
+        ):
             event.ignore()  # the completer's popup takes these
             return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
-                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
             self.finished.emit()
             return
         super().keyPressEvent(event)
@@ -341,7 +360,9 @@ class TextParamEditor(ParamEditor):
         super().__init__(spec, parent)
         self.edit = QLineEdit(self)
         if spec.kind == "topic":
-            self.edit.setPlaceholderText("topic name" if spec.required else (spec.help or "optional"))
+            self.edit.setPlaceholderText(
+                "topic name" if spec.required else (spec.help or "optional")
+            )
         elif spec.kind == "path":
             self.edit.setPlaceholderText("file path" if spec.required else "optional")
         _hbox(self, self.edit)
@@ -427,7 +448,9 @@ class NumberParamEditor(ParamEditor):
             self.edit = None
             if spec.kind == "int":
                 self.spin = QSpinBox(self)
-                self.spin.setRange(int(spec.minimum) if spec.minimum is not None else -2**31, 2**31 - 1)
+                self.spin.setRange(
+                    int(spec.minimum) if spec.minimum is not None else -(2**31), 2**31 - 1
+                )
             else:
                 self.spin = QDoubleSpinBox(self)
                 self.spin.setDecimals(1)
@@ -442,7 +465,10 @@ class NumberParamEditor(ParamEditor):
 
     def _on_text(self, text: str) -> None:
         value = self._parse(text)
-        set_invalid(self.edit, bool(text.strip()) and (value is None or check_value(self.spec, value) is not None))
+        set_invalid(
+            self.edit,
+            bool(text.strip()) and (value is None or check_value(self.spec, value) is not None),
+        )
         if value is not None or not text.strip():
             self._emit()
 
@@ -466,8 +492,11 @@ class NumberParamEditor(ParamEditor):
 
     def _show(self, value) -> None:
         if self.spin is not None:
-            self.spin.setValue(value if isinstance(value, (int, float)) and not isinstance(value, bool)
-                               else (self.spec.default or 0))
+            self.spin.setValue(
+                value
+                if isinstance(value, (int, float)) and not isinstance(value, bool)
+                else (self.spec.default or 0)
+            )
         else:
             self.edit.setText("" if value is None else str(value))
 
@@ -598,7 +627,9 @@ class _Row(QFrame):
         buttons = _hbox(self.buttons)
         buttons.setSpacing(0)
         if owner.kind == "branches":
-            self.up = self._button("▲", "Move up (the first matching branch wins)", lambda: owner.move_row(self, -1))
+            self.up = self._button(
+                "▲", "Move up (the first matching branch wins)", lambda: owner.move_row(self, -1)
+            )
             self.down = self._button("▼", "Move down", lambda: owner.move_row(self, 1))
             buttons.addWidget(self.up)
             buttons.addWidget(self.down)
@@ -658,7 +689,11 @@ class _Row(QFrame):
 class RowsParamEditor(ParamEditor):
     """fields {name: expr}, branches [{name, expr}], aggregations [{name, fn, expr}]."""
 
-    ADD_LABELS: ClassVar[dict[str, str]] = {"fields": "+ Add field", "branches": "+ Add branch", "aggregations": "+ Add aggregation"}
+    ADD_LABELS: ClassVar[dict[str, str]] = {
+        "fields": "+ Add field",
+        "branches": "+ Add branch",
+        "aggregations": "+ Add aggregation",
+    }
 
     def __init__(self, spec: ParamSpec, parent=None):
         super().__init__(spec, parent)
@@ -690,8 +725,11 @@ class RowsParamEditor(ParamEditor):
         while name in taken:
             name, i = f"{base}{i}", i + 1
         row = self._new_row()
-        row.show_entry(name, "" if self.kind == "aggregations" else ("True" if self.kind == "branches" else "value"),
-                       "count" if self.kind == "aggregations" else None)
+        row.show_entry(
+            name,
+            "" if self.kind == "aggregations" else ("True" if self.kind == "branches" else "value"),
+            "count" if self.kind == "aggregations" else None,
+        )
         self.end_gesture()
         self.emit_rows()
         self.end_gesture()
@@ -732,8 +770,15 @@ class RowsParamEditor(ParamEditor):
         if self.kind == "fields":
             items = [(k, v, None) for k, v in value.items()] if isinstance(value, dict) else []
         else:
-            items = [(str(e.get("name", "")), str(e.get("expr", "") or ""), e.get("fn"))
-                     for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+            items = (
+                [
+                    (str(e.get("name", "")), str(e.get("expr", "") or ""), e.get("fn"))
+                    for e in value
+                    if isinstance(e, dict)
+                ]
+                if isinstance(value, list)
+                else []
+            )
         while len(self.rows) > len(items):
             row = self.rows.pop()
             row.setParent(None)
@@ -762,12 +807,18 @@ def _entry(kind, name, expr, fn):
 class WindowParamEditor(ParamEditor):
     """{type: none|tumbling|hopping|session, size, advance, gap, grace}."""
 
-    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {"none": (), "tumbling": ("size", "grace"), "hopping": ("size", "advance", "grace"),
-              "session": ("gap", "grace")}
-    HELP: ClassVar[dict[str, str]] = {"none": "One running result per key, never closed.",
-            "tumbling": "Fixed, non-overlapping windows aligned to the epoch.",
-            "hopping": "Fixed windows of 'size' that start every 'advance'.",
-            "session": "Activity periods split by 'gap' without records."}
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "none": (),
+        "tumbling": ("size", "grace"),
+        "hopping": ("size", "advance", "grace"),
+        "session": ("gap", "grace"),
+    }
+    HELP: ClassVar[dict[str, str]] = {
+        "none": "One running result per key, never closed.",
+        "tumbling": "Fixed, non-overlapping windows aligned to the epoch.",
+        "hopping": "Fixed windows of 'size' that start every 'advance'.",
+        "session": "Activity periods split by 'gap' without records.",
+    }
 
     def __init__(self, spec: ParamSpec, parent=None):
         super().__init__(spec, parent)
@@ -839,11 +890,20 @@ class WindowParamEditor(ParamEditor):
 
 
 EDITORS = {
-    "expr": ExpressionParamEditor, "string": TextParamEditor, "path": TextParamEditor,
-    "topic": TextParamEditor, "enum": EnumParamEditor, "int": NumberParamEditor,
-    "number": NumberParamEditor, "bool": BoolParamEditor, "duration": DurationParamEditor,
-    "timestamp": TimestampParamEditor, "fields": RowsParamEditor, "branches": RowsParamEditor,
-    "aggregations": RowsParamEditor, "window": WindowParamEditor,
+    "expr": ExpressionParamEditor,
+    "string": TextParamEditor,
+    "path": TextParamEditor,
+    "topic": TextParamEditor,
+    "enum": EnumParamEditor,
+    "int": NumberParamEditor,
+    "number": NumberParamEditor,
+    "bool": BoolParamEditor,
+    "duration": DurationParamEditor,
+    "timestamp": TimestampParamEditor,
+    "fields": RowsParamEditor,
+    "branches": RowsParamEditor,
+    "aggregations": RowsParamEditor,
+    "window": WindowParamEditor,
 }
 
 

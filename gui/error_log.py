@@ -37,8 +37,9 @@ class ErrorLog(QObject):
     def install(self) -> ErrorLog:
         self._previous = sys.excepthook, threading.excepthook
         sys.excepthook = self._on_exception
-        threading.excepthook = lambda args: self._on_exception(args.exc_type, args.exc_value,
-                                                               args.exc_traceback, args.thread)
+        threading.excepthook = lambda args: self._on_exception(
+            args.exc_type, args.exc_value, args.exc_traceback, args.thread
+        )
         return self
 
     def uninstall(self) -> None:
@@ -63,8 +64,10 @@ class ErrorLog(QObject):
             summary = summary[:157] + "..."
         details = f" (details in {self.path})" if kept else ""
         self.count += 1
-        self.said.emit(f"Unexpected error: {summary}{details}. The app goes on; "
-                       "save your work if something looks wrong.")
+        self.said.emit(
+            f"Unexpected error: {summary}{details}. The app goes on; "
+            "save your work if something looks wrong."
+        )
 
     def _write(self, entry: str) -> bool:
         with self._lock:

@@ -42,8 +42,11 @@ def content_rect(scene: QGraphicsScene, margin: float = MARGIN) -> QRectF:
 def _for_export(scene: QGraphicsScene) -> Iterator[None]:
     """Draw items themselves (no cached pixmaps, so SVG stays vector) and without the
     selection outline; put both back afterwards."""
-    cached = [(item, item.cacheMode()) for item in scene.items()
-              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    cached = [
+        (item, item.cacheMode())
+        for item in scene.items()
+        if item.cacheMode() != QGraphicsItem.CacheMode.NoCache
+    ]
     selected = scene.selectedItems()
     scene.blockSignals(True)
     try:
@@ -60,29 +63,46 @@ def _for_export(scene: QGraphicsScene) -> Iterator[None]:
         scene.blockSignals(False)
 
 
-def render_png(scene: QGraphicsScene, path: str | Path, scale: float = PNG_SCALE,
-               background: QColor = theme.CANVAS_BG) -> QSize:
+def render_png(
+    scene: QGraphicsScene,
+    path: str | Path,
+    scale: float = PNG_SCALE,
+    background: QColor = theme.CANVAS_BG,
+) -> QSize:
     """The whole scene at ``scale`` on ``background``; returns the image's size in pixels."""
     source = _checked_rect(scene)
     size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(background)
     painter = QPainter(image)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-                           | QPainter.RenderHint.SmoothPixmapTransform)
+    painter.setRenderHints(
+        QPainter.RenderHint.Antialiasing
+        | QPainter.RenderHint.TextAntialiasing
+        | QPainter.RenderHint.SmoothPixmapTransform
+    )
     try:
         with _for_export(scene):
-            scene.render(painter, QRectF(0, 0, size.width(), size.height()), source,
-                         Qt.AspectRatioMode.IgnoreAspectRatio)
+            scene.render(
+                painter,
+                QRectF(0, 0, size.width(), size.height()),
+                source,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+            )
     finally:
         painter.end()
     if not image.save(str(path), "PNG"):
-        raise ImageExportError(f"could not write {path}: check that the folder exists and is writable")
+        raise ImageExportError(
+            f"could not write {path}: check that the folder exists and is writable"
+        )
     return size
 
 
-def render_svg(scene: QGraphicsScene, path: str | Path, title: str = "Topology",
-               background: QColor = theme.CANVAS_BG) -> QSize:
+def render_svg(
+    scene: QGraphicsScene,
+    path: str | Path,
+    title: str = "Topology",
+    background: QColor = theme.CANVAS_BG,
+) -> QSize:
     """The whole scene as vectors, on ``background``; returns the drawing's size."""
     source = _checked_rect(scene)
     size = QSize(max(1, round(source.width())), max(1, round(source.height())))
@@ -94,17 +114,27 @@ def render_svg(scene: QGraphicsScene, path: str | Path, title: str = "Topology",
     generator.setDescription("Drawn by Topology Studio")
     painter = QPainter()
     if not painter.begin(generator):
-        raise ImageExportError(f"could not write {path}: check that the folder exists and is writable")
+        raise ImageExportError(
+            f"could not write {path}: check that the folder exists and is writable"
+        )
     try:
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHints(
+            QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+        )
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), background)
         with _for_export(scene):
-            scene.render(painter, QRectF(0, 0, size.width(), size.height()), source,
-                         Qt.AspectRatioMode.IgnoreAspectRatio)
+            scene.render(
+                painter,
+                QRectF(0, 0, size.width(), size.height()),
+                source,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+            )
     finally:
         painter.end()
     if not Path(path).exists() or Path(path).stat().st_size == 0:
-        raise ImageExportError(f"could not write {path}: check that the folder exists and is writable")
+        raise ImageExportError(
+            f"could not write {path}: check that the folder exists and is writable"
+        )
     return size
 
 
@@ -125,16 +155,19 @@ def _checked_rect(scene: QGraphicsScene) -> QRectF:
     return rect
 
 
-def export_scene_dialog(parent: QWidget, scene: QGraphicsScene, suggested: Path,
-                        title: str = "Topology") -> Path | None:
+def export_scene_dialog(
+    parent: QWidget, scene: QGraphicsScene, suggested: Path, title: str = "Topology"
+) -> Path | None:
     """Ask where, write the picture, say what happened; the path written, or None."""
     if content_rect(scene).isNull():
-        QMessageBox.information(parent, "Export as image",
-                                "The canvas is empty: there is nothing to draw yet.")
+        QMessageBox.information(
+            parent, "Export as image", "The canvas is empty: there is nothing to draw yet."
+        )
         return None
     filters = ";;".join(IMAGE_FILTERS.values())
-    chosen, selected = QFileDialog.getSaveFileName(parent, "Export canvas as image", str(suggested),
-                                                   filters, IMAGE_FILTERS["png"])
+    chosen, selected = QFileDialog.getSaveFileName(
+        parent, "Export canvas as image", str(suggested), filters, IMAGE_FILTERS["png"]
+    )
     if not chosen:
         return None
     path = Path(chosen)

@@ -40,12 +40,15 @@ def generator_fields(profile: str) -> tuple[str, ...]:
     """The fields of a demo generator's events, known without a broker."""
     from engine.runtime.generator import EventFactory
 
-    _key, value = EventFactory(profile if profile in ("orders", "clicks") else "orders", seed=0).next(0)
+    _key, value = EventFactory(
+        profile if profile in ("orders", "clicks") else "orders", seed=0
+    ).next(0)
     return tuple(value)
 
 
-def value_fields(topology: Topology, node_id: str,
-                 topic_fields: Callable[[str], list[str]]) -> tuple[list[str], set[str]]:
+def value_fields(
+    topology: Topology, node_id: str, topic_fields: Callable[[str], list[str]]
+) -> tuple[list[str], set[str]]:
     """The field names ``value`` holds in ``node_id``'s expressions, and the source topics
     asked for them. Sources answer from their topic (``topic_fields``; a demo generator
     also from its profile); filters, branches and the like pass their input on; set_fields
@@ -160,10 +163,16 @@ class InspectorWidget(QScrollArea):
     # -- binding -----------------------------------------------------------------------
 
     def _handlers(self, t: Topology):
-        return ((t.params_changed, self._on_params_changed), (t.node_renamed, self._on_node_renamed),
-                (t.node_removed, self._on_node_removed), (t.settings_changed, self._on_settings_changed),
-                (t.name_changed, self._on_name_changed), (t.node_added, self._on_count_changed),
-                (t.edge_added, self._on_count_changed), (t.edge_removed, self._on_count_changed))
+        return (
+            (t.params_changed, self._on_params_changed),
+            (t.node_renamed, self._on_node_renamed),
+            (t.node_removed, self._on_node_removed),
+            (t.settings_changed, self._on_settings_changed),
+            (t.name_changed, self._on_name_changed),
+            (t.node_added, self._on_count_changed),
+            (t.edge_added, self._on_count_changed),
+            (t.edge_removed, self._on_count_changed),
+        )
 
     def _on_topology_replaced(self, topology: Topology) -> None:
         if self.topology is not None:
@@ -227,8 +236,14 @@ class InspectorWidget(QScrollArea):
             old.deleteLater()
         self.setWidget(self._page)
 
-    def _header(self, layout: QVBoxLayout, pixmap_type: str | None, title: str, subtitle: str,
-                description: str) -> None:
+    def _header(
+        self,
+        layout: QVBoxLayout,
+        pixmap_type: str | None,
+        title: str,
+        subtitle: str,
+        description: str,
+    ) -> None:
         row = QHBoxLayout()
         row.setSpacing(10)
         if pixmap_type is not None:
@@ -273,8 +288,13 @@ class InspectorWidget(QScrollArea):
         spec = NODE_TYPES.get(node.type)
         layout = self._new_page()
         self.node_id = node_id
-        self._header(layout, node.type, node_id, f"{spec.title} · {spec.category}" if spec else
-                     f"unknown type '{node.type}'", spec.description if spec else "")
+        self._header(
+            layout,
+            node.type,
+            node_id,
+            f"{spec.title} · {spec.category}" if spec else f"unknown type '{node.type}'",
+            spec.description if spec else "",
+        )
         self._problems_box(layout)
 
         id_label = QLabel("Node id")
@@ -295,8 +315,12 @@ class InspectorWidget(QScrollArea):
             self._section(layout, "Parameters")
             for param in spec.params:
                 editor = editor_for(param)
-                editor.set_value(node.params.get(param.name) if isinstance(node.params, dict) else None)
-                editor.edited.connect(lambda value, p=param.name, e=editor: self._on_param_edited(p, value, e))
+                editor.set_value(
+                    node.params.get(param.name) if isinstance(node.params, dict) else None
+                )
+                editor.edited.connect(
+                    lambda value, p=param.name, e=editor: self._on_param_edited(p, value, e)
+                )
                 field = _Field(param, editor)
                 self.fields[param.name] = field
                 layout.addWidget(field)
@@ -311,24 +335,35 @@ class InspectorWidget(QScrollArea):
 
     def _build_multi_page(self, node_ids: list[str]) -> None:
         layout = self._new_page()
-        self._header(layout, None, f"{len(node_ids)} nodes selected", ", ".join(node_ids[:6]) +
-                     ("…" if len(node_ids) > 6 else ""),
-                     "Drag to move them together; Delete removes them; Ctrl+D duplicates them.")
+        self._header(
+            layout,
+            None,
+            f"{len(node_ids)} nodes selected",
+            ", ".join(node_ids[:6]) + ("…" if len(node_ids) > 6 else ""),
+            "Drag to move them together; Delete removes them; Ctrl+D duplicates them.",
+        )
         layout.addStretch(1)
         self._install_page()
 
     def _build_settings_page(self) -> None:
         layout = self._new_page()
         t = self.topology
-        self._header(layout, None, "Topology", self._counts(), "Select a node to edit it. "
-                     "These settings apply to the whole topology.")
+        self._header(
+            layout,
+            None,
+            "Topology",
+            self._counts(),
+            "Select a node to edit it. These settings apply to the whole topology.",
+        )
         self._problems_box(layout)
         name_label = QLabel("Name <span style='color:#e05d5d'>*</span>")
         name_label.setObjectName("fieldLabel")
         layout.addWidget(name_label)
         self.name_edit = QLineEdit(t.name)
         self.name_edit.setObjectName("topologyName")
-        self.name_edit.setToolTip("Also the application id: the consumer group and the prefix of internal topics")
+        self.name_edit.setToolTip(
+            "Also the application id: the consumer group and the prefix of internal topics"
+        )
         self.name_edit.editingFinished.connect(self._on_topology_name_edited)
         layout.addWidget(self.name_edit)
         hint = QLabel("Also the application id: consumer group and internal topic prefix.")
@@ -341,8 +376,11 @@ class InspectorWidget(QScrollArea):
             if hasattr(editor, "set_topology"):  # the alert rules offer the topology's nodes
                 editor.set_topology(t)
             editor.set_value(t.settings.get(spec.name))
-            editor.edited.connect(lambda value, n=spec.name, e=editor: self.document.set_setting(
-                n, value, merge_key=(n, e.gesture)))
+            editor.edited.connect(
+                lambda value, n=spec.name, e=editor: self.document.set_setting(
+                    n, value, merge_key=(n, e.gesture)
+                )
+            )
             field = _Field(spec, editor)
             self.fields[spec.name] = field
             layout.addWidget(field)
@@ -421,7 +459,9 @@ class InspectorWidget(QScrollArea):
             return
         for name, field in self.fields.items():
             value = self.topology.settings.get(name)
-            if field.editor.value() != value and not (value is None and field.editor.value() == field.editor.spec.default):
+            if field.editor.value() != value and not (
+                value is None and field.editor.value() == field.editor.spec.default
+            ):
                 field.editor.set_value(value)
 
     def _on_name_changed(self, name: str) -> None:

@@ -37,7 +37,9 @@ def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:
         dag.remove_edge(*cycle[-1][:2])
 
 
-def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, tuple[float, float]]:
+def auto_layout(
+    topology: Topology, origin: tuple[float, float] = (0.0, 0.0)
+) -> dict[str, tuple[float, float]]:
     """New positions (top-left corners) for every node of ``topology``."""
     ports = {nid: node_ports(topology, nid) for nid in topology.nodes}
     heights = {nid: node_height(*ports[nid]) for nid in topology.nodes}
@@ -64,7 +66,9 @@ def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) ->
     positions: dict[str, tuple[float, float]] = {}
     top = origin[1]
     order_in_file = {nid: i for i, nid in enumerate(topology.nodes)}
-    components = sorted(nx.weakly_connected_components(dag), key=lambda c: min(order_in_file[n] for n in c))
+    components = sorted(
+        nx.weakly_connected_components(dag), key=lambda c: min(order_in_file[n] for n in c)
+    )
     for component in components:
         sub = dag.subgraph(component)
         layer: dict[str, int] = {}
@@ -89,10 +93,17 @@ def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) ->
                 port_rank[(s, t)] = (list(outs).index(sp) if sp in outs else 0) / max(len(outs), 1)
         for _sweep in range(4):
             for col in columns[1:]:
-                _sort_by(col, rank, lambda n, sub=sub, rank=rank, port_rank=port_rank: [
-                    rank[p] + port_rank.get((p, n), 0) * 0.5 for p in sub.predecessors(n)])
+                _sort_by(
+                    col,
+                    rank,
+                    lambda n, sub=sub, rank=rank, port_rank=port_rank: [
+                        rank[p] + port_rank.get((p, n), 0) * 0.5 for p in sub.predecessors(n)
+                    ],
+                )
             for col in reversed(columns[:-1]):
-                _sort_by(col, rank, lambda n, sub=sub, rank=rank: [rank[s] for s in sub.successors(n)])
+                _sort_by(
+                    col, rank, lambda n, sub=sub, rank=rank: [rank[s] for s in sub.successors(n)]
+                )
 
         # Place: the first column stacked, later columns near their inputs.
         ys: dict[str, float] = {}
@@ -101,7 +112,9 @@ def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) ->
             for nid in col:
                 feeds = [(p, sp, tp) for p, sp, t, tp in links if t == nid and p in ys]
                 if feeds:
-                    centre = sum(ys[p] + out_offset(p, sp) - in_offset(nid, tp) for p, sp, tp in feeds)
+                    centre = sum(
+                        ys[p] + out_offset(p, sp) - in_offset(nid, tp) for p, sp, tp in feeds
+                    )
                     wanted.append(centre / len(feeds))
                 else:
                     wanted.append(None)
@@ -120,7 +133,10 @@ def auto_layout(topology: Topology, origin: tuple[float, float] = (0.0, 0.0)) ->
         for ci, col in enumerate(columns):
             for nid in col:
                 y = ys[nid] + shift
-                positions[nid] = (float(round(origin[0] + ci * (NODE_WIDTH + COLUMN_GAP))), float(round(y)))
+                positions[nid] = (
+                    float(round(origin[0] + ci * (NODE_WIDTH + COLUMN_GAP))),
+                    float(round(y)),
+                )
                 bottom = max(bottom, y + heights[nid])
         top = bottom + COMPONENT_GAP
     return positions

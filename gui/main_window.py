@@ -28,13 +28,13 @@ from engine.model.problems import Problem
 from engine.model.topology import Edge
 from gui import icons
 from gui.broker_service import SandboxBrokerService
-from gui.dashboard.qt_area import QtDashboardArea
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
+from gui.dashboard.qt_area import QtDashboardArea
 from gui.document import clipboard
-from gui.fleet.qt_fleet_monitor import install as install_fleet
 from gui.document.document import TopologyDocument
 from gui.file_actions import FileActions
+from gui.fleet.qt_fleet_monitor import install as install_fleet
 from gui.inspector import InspectorWidget
 from gui.monitor.qt_alerts import install_alerts
 from gui.monitor.qt_run_controller import ACTIVE_STATES
@@ -81,8 +81,13 @@ def run_icon(kind: str) -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, document: TopologyDocument | None = None, settings: QSettings | None = None,
-                 recovery_dir: Path | None = None, parent=None):
+    def __init__(
+        self,
+        document: TopologyDocument | None = None,
+        settings: QSettings | None = None,
+        recovery_dir: Path | None = None,
+        parent=None,
+    ):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(icons.app_icon())
@@ -98,17 +103,23 @@ class MainWindow(QMainWindow):
         self.palette = PaletteWidget(self)
         self.inspector = InspectorWidget(self.document, self)
         self.validation = ValidationPanel(self.document, self)
-        self.palette_dock = self._dock("Nodes", "paletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
-                                         Qt.DockWidgetArea.RightDockWidgetArea)
-        self.validation_dock = self._dock("Problems", "problemsDock", self.validation,
-                                          Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.palette_dock = self._dock(
+            "Nodes", "paletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.validation_dock = self._dock(
+            "Problems", "problemsDock", self.validation, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.monitor = RunMonitor(self, self.settings)
         self.monitor.set_topology_provider(lambda: self.document.topology)
         self.broker_service = SandboxBrokerService(self.monitor.controller, self)
         self._place_monitor_docks()
         self.dashboard = self.central.attach(self.monitor.controller, self.document, self.settings)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
+        )
         self.quick_add = QuickAddPopup(self)
         self._monitor_shut = False
         self._fields_asked_at = 0.0
@@ -157,9 +168,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -188,8 +201,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.lag_dock, self.cluster_dock)
         self.validation_dock.raise_()
         self.lag_dock.raise_()
-        self.resizeDocks([self.validation_dock, self.throughput_dock, self.lag_dock], [400, 420, 600],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.validation_dock, self.throughput_dock, self.lag_dock],
+            [400, 420, 600],
+            Qt.Orientation.Horizontal,
+        )
         self.resizeDocks([self.validation_dock], [270], Qt.Orientation.Vertical)
 
     @staticmethod
@@ -219,7 +235,8 @@ class MainWindow(QMainWindow):
         self.inspector.set_topic_fields(m.field_names_for)
         self.file_actions.monitorGroupRequested.connect(self.monitor_group)
         self.broker_service.started.connect(
-            lambda address: self.set_broker_status(f"Sandbox broker {address}", True))
+            lambda address: self.set_broker_status(f"Sandbox broker {address}", True)
+        )
         self.broker_service.failed.connect(lambda message: self.set_broker_status(message, False))
         self._show_connection()
 
@@ -233,7 +250,9 @@ class MainWindow(QMainWindow):
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        action.setObjectName(name or text.replace("…", "").replace("&", "").lower().replace(" ", "_"))
+        action.setObjectName(
+            name or text.replace("…", "").replace("&", "").lower().replace(" ", "_")
+        )
         action.triggered.connect(lambda *_: slot())
         self.addAction(action)
         return action
@@ -242,12 +261,20 @@ class MainWindow(QMainWindow):
         K = QKeySequence.StandardKey
         d = self.document
         self.act_new = self._action("&New", self.new_empty, K.New, "Start an empty topology")
-        self.act_new_demo = self._action("New from &Demo Template", self.new_from_demo, None,
-                                         "Start from the e-commerce dashboard demo", name="new_demo")
-        self.act_open = self._action("&Open…", self.open_dialog, K.Open, "Open a topology file", name="open")
+        self.act_new_demo = self._action(
+            "New from &Demo Template",
+            self.new_from_demo,
+            None,
+            "Start from the e-commerce dashboard demo",
+            name="new_demo",
+        )
+        self.act_open = self._action(
+            "&Open…", self.open_dialog, K.Open, "Open a topology file", name="open"
+        )
         self.act_save = self._action("&Save", self.save, K.Save, "Save the topology", name="save")
-        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save under a new name",
-                                        name="save_as")
+        self.act_save_as = self._action(
+            "Save &As…", self.save_as, K.SaveAs, "Save under a new name", name="save_as"
+        )
         self.act_quit = self._action("&Quit", self.close, K.Quit, name="quit")
         self.act_undo = d.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(QKeySequence.keyBindings(K.Undo))
@@ -258,20 +285,41 @@ class MainWindow(QMainWindow):
         self.act_copy = self._action("&Copy", self.copy, K.Copy, name="copy")
         self.act_paste = self._action("&Paste", self.paste, K.Paste, name="paste")
         self.act_duplicate = self._action("&Duplicate", self.duplicate, "Ctrl+D", name="duplicate")
-        self.act_delete = self._action("&Delete", self.delete_selection, [QKeySequence.StandardKey.Delete, "Backspace"],
-                                       name="delete")
-        self.act_select_all = self._action("Select &All", self.select_all, K.SelectAll, name="select_all")
-        self.act_quick_add = self._action("&Add Node…", lambda: self.open_quick_add(self.view.cursor_scene_pos()),
-                                          "Shift+A", "Search node types and add one at the cursor (Tab on the canvas)",
-                                          name="add_node")
-        self.act_layout = self._action("Auto-&Layout", self.auto_layout, "Ctrl+L",
-                                       "Arrange the nodes left to right", name="auto_layout")
-        self.act_fit = self._action("&Fit to View", self.view.fit, ["F", "Home"], "Show the whole topology",
-                                    name="fit")
-        self.act_zoom_in = self._action("Zoom &In", lambda: self.view.zoom_by(1), [K.ZoomIn, "Ctrl+="], name="zoom_in")
-        self.act_zoom_out = self._action("Zoom &Out", lambda: self.view.zoom_by(-1), K.ZoomOut, name="zoom_out")
-        self.act_zoom_reset = self._action("&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+0",
-                                           name="zoom_reset")
+        self.act_delete = self._action(
+            "&Delete",
+            self.delete_selection,
+            [QKeySequence.StandardKey.Delete, "Backspace"],
+            name="delete",
+        )
+        self.act_select_all = self._action(
+            "Select &All", self.select_all, K.SelectAll, name="select_all"
+        )
+        self.act_quick_add = self._action(
+            "&Add Node…",
+            lambda: self.open_quick_add(self.view.cursor_scene_pos()),
+            "Shift+A",
+            "Search node types and add one at the cursor (Tab on the canvas)",
+            name="add_node",
+        )
+        self.act_layout = self._action(
+            "Auto-&Layout",
+            self.auto_layout,
+            "Ctrl+L",
+            "Arrange the nodes left to right",
+            name="auto_layout",
+        )
+        self.act_fit = self._action(
+            "&Fit to View", self.view.fit, ["F", "Home"], "Show the whole topology", name="fit"
+        )
+        self.act_zoom_in = self._action(
+            "Zoom &In", lambda: self.view.zoom_by(1), [K.ZoomIn, "Ctrl+="], name="zoom_in"
+        )
+        self.act_zoom_out = self._action(
+            "Zoom &Out", lambda: self.view.zoom_by(-1), K.ZoomOut, name="zoom_out"
+        )
+        self.act_zoom_reset = self._action(
+            "&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+0", name="zoom_reset"
+        )
         self.act_snap = QAction("&Snap to Grid", self)
         self.act_snap.setObjectName("snap_to_grid")
         self.act_snap.setStatusTip("Node moves end on the canvas grid")
@@ -310,7 +358,9 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&Edit")
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
-        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addActions(
+            [self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete]
+        )
         m.addSeparator()
         m.addActions([self.act_select_all, self.act_quick_add])
         m = bar.addMenu("&View")
@@ -321,8 +371,13 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.validation_dock):
             m.addAction(dock.toggleViewAction())
         m.addSeparator()
-        for dock in (self.throughput_dock, self.lag_dock, self.preview_dock, self.run_log_dock,
-                     self.cluster_dock):
+        for dock in (
+            self.throughput_dock,
+            self.lag_dock,
+            self.preview_dock,
+            self.run_log_dock,
+            self.cluster_dock,
+        ):
             m.addAction(dock.toggleViewAction())
         m.addAction(self.central.toggle_action)
         m = bar.addMenu("&Run")
@@ -359,7 +414,9 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([self.act_run, self.act_stop])
         for action in (self.act_run, self.act_stop):
-            bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            bar.widgetForAction(action).setToolButtonStyle(
+                Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            )
         bar.addAction(self.act_connection)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
@@ -459,8 +516,10 @@ class MainWindow(QMainWindow):
         if status == "starting":
             self.scene.clear_metrics()
             self._fields_asked_at = time.monotonic()
-            for dock in (self.preview_dock if self.scene.selected_node_ids() else self.run_log_dock,
-                         self.throughput_dock):
+            for dock in (
+                self.preview_dock if self.scene.selected_node_ids() else self.run_log_dock,
+                self.throughput_dock,
+            ):
                 if not dock.isHidden():
                     dock.raise_()
         elif status in ("stopped", "failed"):
@@ -490,8 +549,9 @@ class MainWindow(QMainWindow):
         self.cluster_dock.raise_()
         self.raise_()
         self.activateWindow()
-        self.statusBar().showMessage(f"Monitoring the lag of consumer group '{group}' "
-                                     f"on {c.profile.describe()}", 6000)
+        self.statusBar().showMessage(
+            f"Monitoring the lag of consumer group '{group}' on {c.profile.describe()}", 6000
+        )
 
     def shutdown_monitor(self) -> None:
         """Stop the run and the sandbox broker, and wait for them (idempotent)."""
@@ -520,9 +580,13 @@ class MainWindow(QMainWindow):
         else:
             text = []
             if errors:
-                text.append(f"<span style='color:#e05d5d'>{errors} error{'s' if errors != 1 else ''}</span>")
+                text.append(
+                    f"<span style='color:#e05d5d'>{errors} error{'s' if errors != 1 else ''}</span>"
+                )
             if warnings:
-                text.append(f"<span style='color:#e3a33b'>{warnings} warning{'s' if warnings != 1 else ''}</span>")
+                text.append(
+                    f"<span style='color:#e3a33b'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+                )
             self.problems_label.setText(" · ".join(text))
 
     def _on_selection_changed(self) -> None:
@@ -560,10 +624,15 @@ class MainWindow(QMainWindow):
 
     def ask_save_changes(self) -> QMessageBox.StandardButton:
         return QMessageBox.question(
-            self, APP_NAME, f"Save the changes to {self.document.display_name()}?\n"
+            self,
+            APP_NAME,
+            f"Save the changes to {self.document.display_name()}?\n"
             "Your changes are lost if you don't save them.",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save)
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
 
     def new_empty(self) -> None:
         if self.maybe_save():
@@ -586,15 +655,22 @@ class MainWindow(QMainWindow):
         if self.document.path is None or Path(self.document.path) != Path(path):
             message = "\n".join(str(p) for p in problems) or "unknown error"
             self.statusBar().showMessage(f"Could not open {path}", 8000)
-            QMessageBox.warning(self, APP_NAME, f"Could not open {path}:\n{message}\n\n"
-                                "Check that the file exists and is a topology file.")
+            QMessageBox.warning(
+                self,
+                APP_NAME,
+                f"Could not open {path}:\n{message}\n\n"
+                "Check that the file exists and is a topology file.",
+            )
             remove_recent_file(self.settings, str(Path(path).resolve()))
             return False
         add_recent_file(self.settings, path)
         self._fill_recent_menu()
         if problems:
-            self.statusBar().showMessage(f"Opened {Path(path).name} with {len(problems)} problem(s) in the file; "
-                                         "see Problems", 8000)
+            self.statusBar().showMessage(
+                f"Opened {Path(path).name} with {len(problems)} problem(s) in the file; "
+                "see Problems",
+                8000,
+            )
         else:
             self.statusBar().showMessage(f"Opened {path}", 4000)
         return True
@@ -605,7 +681,9 @@ class MainWindow(QMainWindow):
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        start = str(self.document.path or Path.home() / f"{self.document.topology.name}.topology.json")
+        start = str(
+            self.document.path or Path.home() / f"{self.document.topology.name}.topology.json"
+        )
         path, _ = QFileDialog.getSaveFileName(self, "Save topology", start, FILE_FILTER)
         if not path:
             return False
@@ -617,8 +695,12 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except OSError as exc:
-            QMessageBox.critical(self, APP_NAME, f"Could not save {path}: {exc.strerror or exc}\n"
-                                 "Choose another folder with Save As.")
+            QMessageBox.critical(
+                self,
+                APP_NAME,
+                f"Could not save {path}: {exc.strerror or exc}\n"
+                "Choose another folder with Save As.",
+            )
             return False
         add_recent_file(self.settings, path)
         self._fill_recent_menu()
@@ -684,6 +766,7 @@ class MainWindow(QMainWindow):
             x = pos.x() if wire.source else pos.x() - 200
             node_id = self.document.add_node(type_name, (round(x), round(pos.y() - 40)))
             from gui.document.wiring import input_ports, output_ports
+
             if wire.source:
                 ports = input_ports(self.document.topology, node_id)
                 edge = Edge(wire.source, node_id, wire.source_port, ports[0]) if ports else None
@@ -694,7 +777,9 @@ class MainWindow(QMainWindow):
         finally:
             stack.endMacro()
         if problem:
-            self.statusBar().showMessage(f"Added {node_id}, but could not connect it: {problem}", 6000)
+            self.statusBar().showMessage(
+                f"Added {node_id}, but could not connect it: {problem}", 6000
+            )
         self.scene.select_nodes([node_id])
 
     def select_node(self, node_id: str) -> None:
@@ -727,13 +812,19 @@ class MainWindow(QMainWindow):
             ids = self.scene.selected_node_ids()
             stack = self.document.undo_stack
             self.document.remove(ids)
-            stack.command(stack.index() - 1).setText(f"Cut {len(ids)} node{'s' if len(ids) != 1 else ''}")
+            stack.command(stack.index() - 1).setText(
+                f"Cut {len(ids)} node{'s' if len(ids) != 1 else ''}"
+            )
 
     def paste(self) -> None:
         data = QApplication.clipboard().mimeData()
         if data is None:
             return
-        text = bytes(data.data(clipboard.MIME_TYPE)).decode() if data.hasFormat(clipboard.MIME_TYPE) else data.text()
+        text = (
+            bytes(data.data(clipboard.MIME_TYPE)).decode()
+            if data.hasFormat(clipboard.MIME_TYPE)
+            else data.text()
+        )
         frag = clipboard.loads(text)
         if frag is None:
             self.statusBar().showMessage("The clipboard holds no nodes to paste", 4000)
@@ -764,14 +855,19 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_keys(self) -> None:
-        QMessageBox.information(self, "Keyboard and mouse", (
-            "Drag a node type from the palette onto the canvas, or press Tab on the canvas to search.\n"
-            "Drag from an output port (right) to an input port (left) to connect; drop on empty canvas to add "
-            "a connected node.\n"
-            "Drag a connected input to move its wire to another input; drop it on empty canvas to delete it.\n"
-            "Wheel: zoom at the cursor · Middle drag or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
-            "Drag on empty canvas: select several · Delete: remove · Ctrl+C/X/V: copy, cut, paste · "
-            "Ctrl+D: duplicate\nCtrl+Z / Ctrl+Shift+Z: undo / redo"))
+        QMessageBox.information(
+            self,
+            "Keyboard and mouse",
+            (
+                "Drag a node type from the palette onto the canvas, or press Tab on the canvas to search.\n"
+                "Drag from an output port (right) to an input port (left) to connect; drop on empty canvas to add "
+                "a connected node.\n"
+                "Drag a connected input to move its wire to another input; drop it on empty canvas to delete it.\n"
+                "Wheel: zoom at the cursor · Middle drag or Space+drag: pan · F: fit · Ctrl+L: auto-layout\n"
+                "Drag on empty canvas: select several · Delete: remove · Ctrl+C/X/V: copy, cut, paste · "
+                "Ctrl+D: duplicate\nCtrl+Z / Ctrl+Shift+Z: undo / redo"
+            ),
+        )
 
     # -- closing -------------------------------------------------------------------------
 

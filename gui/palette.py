@@ -56,7 +56,9 @@ class _TypeDelegate(QStyledItemDelegate):
             font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 1.0)
             painter.setFont(font)
             painter.setPen(QColor("#9aa3b2"))
-            painter.drawText(rect.adjusted(16, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, index.data())
+            painter.drawText(
+                rect.adjusted(16, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, index.data()
+            )
             painter.restore()
             return
         if option.state & QStyle.StateFlag.State_Selected:
@@ -64,19 +66,31 @@ class _TypeDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(rect, QColor("#272c36"))
         spec = NODE_TYPES[type_name]
-        painter.drawPixmap(rect.left() + 4, rect.top() + 8, icons.type_pixmap(type_name, 28, painter.device().devicePixelRatioF()))
+        painter.drawPixmap(
+            rect.left() + 4,
+            rect.top() + 8,
+            icons.type_pixmap(type_name, 28, painter.device().devicePixelRatioF()),
+        )
         title_font = QFont(option.font)
         title_font.setBold(True)
         painter.setFont(title_font)
         painter.setPen(QColor("#e6e9ef"))
         text_rect = rect.adjusted(42, 5, -4, 0)
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, spec.title)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, spec.title
+        )
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() * 0.85)
         painter.setFont(small)
         painter.setPen(QColor("#8b93a3"))
-        desc = painter.fontMetrics().elidedText(spec.description, Qt.TextElideMode.ElideRight, text_rect.width())
-        painter.drawText(text_rect.adjusted(0, 18, 0, 0), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, desc)
+        desc = painter.fontMetrics().elidedText(
+            spec.description, Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        painter.drawText(
+            text_rect.adjusted(0, 18, 0, 0),
+            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+            desc,
+        )
         painter.restore()
 
 
@@ -128,8 +142,14 @@ class PaletteWidget(QWidget):
                     continue
                 item = QTreeWidgetItem(cat_item, [spec.title])
                 item.setData(0, TYPE_ROLE, spec.name)
-                item.setToolTip(0, f"<b>{spec.title}</b><br>{spec.description}<br><i>Drag onto the canvas</i>")
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                item.setToolTip(
+                    0, f"<b>{spec.title}</b><br>{spec.description}<br><i>Drag onto the canvas</i>"
+                )
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
                 self._items[spec.name] = item
         self.tree.expandAll()
         self.search.textChanged.connect(self._on_search_changed)
@@ -146,7 +166,9 @@ class PaletteWidget(QWidget):
         for name, item in self._items.items():
             item.setHidden(not matches(NODE_TYPES[name], text))
         for cat_item in self._categories.values():
-            cat_item.setHidden(all(cat_item.child(i).isHidden() for i in range(cat_item.childCount())))
+            cat_item.setHidden(
+                all(cat_item.child(i).isHidden() for i in range(cat_item.childCount()))
+            )
 
     def _on_search_return(self) -> None:
         visible = self.visible_types()
@@ -207,7 +229,11 @@ class QuickAddPopup(QWidget):
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == event.Type.KeyPress and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
-            row = self.tree.indexOfTopLevelItem(self.tree.currentItem()) if self.tree.currentItem() else -1
+            row = (
+                self.tree.indexOfTopLevelItem(self.tree.currentItem())
+                if self.tree.currentItem()
+                else -1
+            )
             row += 1 if event.key() == Qt.Key.Key_Down else -1
             row = max(0, min(self.tree.topLevelItemCount() - 1, row))
             if self.tree.topLevelItemCount():

@@ -71,8 +71,15 @@ def orphans(directory: Path) -> list[Recovered]:
         topology_file = meta_file.with_name(meta_file.name.replace(".meta.json", ".topology.json"))
         if not topology_file.exists() or _alive(int(meta.get("pid", 0))):
             continue
-        found.append(Recovered(topology_file, meta_file, meta.get("path"), float(meta.get("saved_at", 0)),
-                               str(meta.get("name", "untitled"))))
+        found.append(
+            Recovered(
+                topology_file,
+                meta_file,
+                meta.get("path"),
+                float(meta.get("saved_at", 0)),
+                str(meta.get("name", "untitled")),
+            )
+        )
     return sorted(found, key=lambda r: -r.saved_at)
 
 
@@ -115,15 +122,21 @@ class RecoveryWriter(QObject):
         if not self.document.modified:
             self.clear()
             return
-        meta = {"pid": os.getpid(), "path": str(self.document.path) if self.document.path else None,
-                "saved_at": time.time(), "name": self.document.topology.name}
+        meta = {
+            "pid": os.getpid(),
+            "path": str(self.document.path) if self.document.path else None,
+            "saved_at": time.time(),
+            "name": self.document.topology.name,
+        }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fileformat.write(self.document.topology, self.topology_file)
             self.meta_file.write_text(json.dumps(meta), encoding="utf-8")
         except OSError as exc:
-            problem = f"Unsaved changes cannot be kept for recovery in {self.directory}: " \
-                      f"{exc.strerror or exc}. Save the topology to keep them."
+            problem = (
+                f"Unsaved changes cannot be kept for recovery in {self.directory}: "
+                f"{exc.strerror or exc}. Save the topology to keep them."
+            )
             if problem != self.problem:
                 self.problem = problem
                 self.failed.emit(problem)

@@ -28,8 +28,10 @@ def split_screenshot_option(args: list[str]) -> tuple[list[str], Path | None]:
         if arg == OPTION or arg.startswith(OPTION + "="):
             value = next(it, None) if arg == OPTION else arg.split("=", 1)[1]
             if not value or value.startswith("-"):
-                raise UsageError(f"topology-studio: {OPTION} needs the name of the PNG file to "
-                                 f"save the window in, e.g. {OPTION} window.png")
+                raise UsageError(
+                    f"topology-studio: {OPTION} needs the name of the PNG file to "
+                    f"save the window in, e.g. {OPTION} window.png"
+                )
             target = Path(value)
         else:
             rest.append(arg)
@@ -47,8 +49,12 @@ class FirstPaintScreenshot(QObject):
         QApplication.instance().installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
-        if (not self._done and event.type() == QEvent.Type.Paint and isinstance(obj, QWidget)
-                and obj.window() is self.window):
+        if (
+            not self._done
+            and event.type() == QEvent.Type.Paint
+            and isinstance(obj, QWidget)
+            and obj.window() is self.window
+        ):
             self._done = True
             # One repaint paints every dirty widget of the window, then shows it: save
             # after it, once control is back in the event loop.

@@ -50,10 +50,14 @@ class ValidationPanel(QWidget):
 
     def _on_problems_changed(self, problems: list[Problem]) -> None:
         self.list.clear()
-        shown = list(self.document.load_problems) + [p for p in problems if p not in self.document.load_problems]
+        shown = list(self.document.load_problems) + [
+            p for p in problems if p not in self.document.load_problems
+        ]
         for p in sorted(shown, key=lambda p: (not p.is_error, p.node_id or "")):
             where = p.node_id if p.node_id is not None else "topology"
-            item = QListWidgetItem(self._icons.get(p.severity, self._icons["error"]), f"{where}: {p.message}")
+            item = QListWidgetItem(
+                self._icons.get(p.severity, self._icons["error"]), f"{where}: {p.message}"
+            )
             item.setData(PROBLEM_ROLE, p)
             item.setToolTip(str(p))
             if p.node_id is None:
@@ -62,13 +66,19 @@ class ValidationPanel(QWidget):
         errors = sum(1 for p in shown if p.is_error)
         warnings = len(shown) - errors
         if not shown:
-            self.summary.setText(f"<span style='color:{theme.OK.name()}'>✔</span> The topology is valid.")
+            self.summary.setText(
+                f"<span style='color:{theme.OK.name()}'>✔</span> The topology is valid."
+            )
         else:
             parts = []
             if errors:
-                parts.append(f"<span style='color:{theme.ERROR.name()}'>{errors} error{'s' if errors != 1 else ''}</span>")
+                parts.append(
+                    f"<span style='color:{theme.ERROR.name()}'>{errors} error{'s' if errors != 1 else ''}</span>"
+                )
             if warnings:
-                parts.append(f"<span style='color:{theme.WARNING.name()}'>{warnings} warning{'s' if warnings != 1 else ''}</span>")
+                parts.append(
+                    f"<span style='color:{theme.WARNING.name()}'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+                )
             self.summary.setText(" · ".join(parts) + " — click one to select its node")
 
     def _on_item_clicked(self, item: QListWidgetItem) -> None:

@@ -33,8 +33,13 @@ def ensure_pyinstaller() -> str | None:
     if importlib.util.find_spec("PyInstaller") is not None:
         return None
     print(f"Installing {PYINSTALLER} …", flush=True)
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", PYINSTALLER],
-                          capture_output=True, text=True, check=False, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", PYINSTALLER],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     importlib.invalidate_caches()
     if done.returncode != 0 or importlib.util.find_spec("PyInstaller") is None:
         lines = (done.stderr or done.stdout).strip().splitlines()
@@ -50,8 +55,9 @@ def version() -> str:
 
 
 def platform_tag() -> str:
-    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(),
-                                                         platform.machine().lower())
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
     return f"{sys.platform.rstrip('0123456789')}-{machine}"
 
 
@@ -61,8 +67,19 @@ def folder_size(path: Path) -> int:
 
 def build_folder(dist: Path, work: Path) -> Path:
     """Run PyInstaller on packaging/topology-studio.spec; the app folder it made."""
-    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-           "--distpath", str(dist), "--workpath", str(work), str(SPEC)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work),
+        str(SPEC),
+    ]
     subprocess.run(cmd, cwd=ROOT, check=True)
     folder = dist / APP
     if not (folder / APP).is_file():
@@ -95,7 +112,9 @@ def build_tarball(folder: Path, dist: Path, ver: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="where the results go")
-    parser.add_argument("--work", type=Path, default=ROOT / "build", help="PyInstaller's work files")
+    parser.add_argument(
+        "--work", type=Path, default=ROOT / "build", help="PyInstaller's work files"
+    )
     parser.add_argument("--no-tarball", action="store_true", help="only the app folder")
     args = parser.parse_args(argv)
     if shutil.which("objdump") is None:

@@ -39,15 +39,29 @@ def _add_typo(document) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=None,
-                        help="PNG to write (docs/screenshot.png, or docs/screenshot-running.png)")
-    parser.add_argument("--select", default="order_size", help="node to show in the inspector ('' for none)")
-    parser.add_argument("--size", default=None, help="WxH (1600x960; running: 1800x1000, room for the charts)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="PNG to write (docs/screenshot.png, or docs/screenshot-running.png)",
+    )
+    parser.add_argument(
+        "--select", default="order_size", help="node to show in the inspector ('' for none)"
+    )
+    parser.add_argument(
+        "--size", default=None, help="WxH (1600x960; running: 1800x1000, room for the charts)"
+    )
     parser.add_argument("--no-broker", action="store_true", help="do not start the sandbox broker")
-    parser.add_argument("--scenario", choices=("demo", "typo", "running"), default="demo",
-                        help="typo: break an expression of the revenue aggregate, to show problems; "
-                             "running: run the demo on the sandbox broker")
-    parser.add_argument("--seconds", type=float, default=10.0, help="running: how long to run first")
+    parser.add_argument(
+        "--scenario",
+        choices=("demo", "typo", "running"),
+        default="demo",
+        help="typo: break an expression of the revenue aggregate, to show problems; "
+        "running: run the demo on the sandbox broker",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="running: how long to run first"
+    )
     args = parser.parse_args(argv)
     if args.size is None:
         args.size = "1800x1000" if args.scenario == "running" else "1600x960"
@@ -83,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     window.close()  # stops the run and the sandbox broker
     QApplication.processEvents()
     return 0
-
 
 
 def _run_for(app, window, seconds: float) -> None:

@@ -24,7 +24,13 @@ from scripts.shot import demo_window, wait
 
 RULES = [
     {"name": "clicks slow", "when": "rate_below", "node": "clicks", "below": 60, "for": "1s"},
-    {"name": "orders below target", "when": "rate_below", "node": "orders", "below": 45, "for": "5s"},
+    {
+        "name": "orders below target",
+        "when": "rate_below",
+        "node": "orders",
+        "below": 45,
+        "for": "5s",
+    },
 ]
 
 
@@ -54,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
-    print(f"wrote {out}; {window.alerts.widget.model.rowCount()} transitions, "
-          f"{window.alerts.widget.firing_count()} firing")
+    print(
+        f"wrote {out}; {window.alerts.widget.model.rowCount()} transitions, "
+        f"{window.alerts.widget.firing_count()} firing"
+    )
     window.document.undo_stack.setClean()
     window.close()
     return 0
-
 
 
 if __name__ == "__main__":

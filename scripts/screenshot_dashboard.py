@@ -25,7 +25,9 @@ from scripts.shot import demo_window, wait
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=150.0, help="how long to run before the screenshots")
+    parser.add_argument(
+        "--seconds", type=float, default=150.0, help="how long to run before the screenshots"
+    )
     parser.add_argument("--out-dir", default=str(ROOT / "docs"))
     parser.add_argument("--size", default="1800x1100", help="main window WxH")
     parser.add_argument("--wall-size", default="1600x900", help="detached dashboard window WxH")

@@ -42,9 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     wait(app, lambda: controller.bootstrap() is not None, 20)
     bootstrap = controller.bootstrap()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": ""}
-    procs = [subprocess.Popen([sys.executable, "-m", "gui.launcher", "run", str(DEMO), "--bootstrap",
-                               bootstrap], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gui.launcher", "run", str(DEMO), "--bootstrap", bootstrap],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
         wait(app, lambda: False, 6)
         window.fleet.attach(window.document.topology.name)
@@ -55,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
 
         for dock in (window.fleet.dock, window.throughput_dock, window.lag_dock):
             dock.raise_()
-        window.resizeDocks([window.validation_dock, window.throughput_dock, window.lag_dock],
-                           [720, 440, 640], Qt.Orientation.Horizontal)
+        window.resizeDocks(
+            [window.validation_dock, window.throughput_dock, window.lag_dock],
+            [720, 440, 640],
+            Qt.Orientation.Horizontal,
+        )
         window.resizeDocks([window.validation_dock], [300], Qt.Orientation.Vertical)
         wait(app, lambda: False, 0.3)
         window.view.fit()
@@ -75,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     QApplication.processEvents()
     return 0
-
 
 
 if __name__ == "__main__":

@@ -66,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((i for i, r in enumerate(rows) if r.port == "large"), args.follow_row)
     side.table.selectRow(chosen)
     _settle(app)
-    marked = [item for item in window.scene.node_items()
-              if getattr(item, "path_mark", None) is not None and item.path_mark.isVisible()]
+    marked = [
+        item
+        for item in window.scene.node_items()
+        if getattr(item, "path_mark", None) is not None and item.path_mark.isVisible()
+    ]
     if marked:  # the canvas on the followed record's path
         rect = marked[0].sceneBoundingRect()
         for item in marked[1:]:
@@ -99,7 +102,6 @@ def _settle(app, seconds: float = 0.5) -> None:
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.02)
-
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status", "test"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="topology-studio",
-                     description="Design, run and monitor Kafka stream-processing topologies.")
+    parser = _Parser(
+        prog="topology-studio",
+        description="Design, run and monitor Kafka stream-processing topologies.",
+    )
     parser.add_argument("--version", action="version", version=f"topology-studio {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -82,9 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    return {"run": cmd_run, "validate": cmd_validate, "export": cmd_export,
-            "import": cmd_import, "broker": cmd_broker,
-            "status": _cmd_status, "test": _cmd_test, "trace": _cmd_trace}[args.command](args)
+    return {
+        "run": cmd_run,
+        "validate": cmd_validate,
+        "export": cmd_export,
+        "import": cmd_import,
+        "broker": cmd_broker,
+        "status": _cmd_status,
+        "test": _cmd_test,
+        "trace": _cmd_trace,
+    }[args.command](args)
 
 
 def _cmd_test(args) -> int:
@@ -117,8 +126,10 @@ def cmd_validate(args) -> int:
         print(problem)
     if errors(problems):
         return EXIT_INVALID
-    print(f"{args.file}: valid ({len(topology.nodes)} nodes, {len(topology.edges)} edges)",
-          file=sys.stderr)
+    print(
+        f"{args.file}: valid ({len(topology.nodes)} nodes, {len(topology.edges)} edges)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -198,8 +209,11 @@ def cmd_broker(args) -> int:
     except BrokerError as exc:
         print(f"cannot start the sandbox broker: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    print(f"sandbox broker listening on {broker.bootstrap} (in memory; Ctrl+C stops it)",
-          file=sys.stderr, flush=True)
+    print(
+        f"sandbox broker listening on {broker.bootstrap} (in memory; Ctrl+C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
     process = broker.process
     try:
         while not stop["now"] and broker.running():
@@ -210,8 +224,10 @@ def cmd_broker(args) -> int:
     finally:
         broker.stop()
     if not stop["now"]:
-        print(f"the sandbox broker stopped by itself (exit code {process.returncode})",
-              file=sys.stderr)
+        print(
+            f"the sandbox broker stopped by itself (exit code {process.returncode})",
+            file=sys.stderr,
+        )
         return EXIT_UNREACHABLE
     return EXIT_OK
 

@@ -24,11 +24,11 @@ def unknown_command(word: str, names: list[str] | None = None) -> str:
     """``topology-studio: unknown command 'statsu'`` with the closest command and the list."""
     names = command_names() if names is None else names
     path_like = os.sep in word or "/" in word or os.path.splitext(word)[1] != ""
-    lines = [f"topology-studio: {'no such file or ' if path_like else ''}"
-             f"unknown command '{word}'"]
+    lines = [f"topology-studio: {'no such file or ' if path_like else ''}unknown command '{word}'"]
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.5)
     if close:
         lines.append(f"Did you mean '{close[0]}'?")
-    lines.append(f"Commands: {', '.join(names)}. A topology file opens in the app: "
-                 "topology-studio FILE")
+    lines.append(
+        f"Commands: {', '.join(names)}. A topology file opens in the app: topology-studio FILE"
+    )
     return "\n".join(lines)

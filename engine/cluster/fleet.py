@@ -52,8 +52,10 @@ def topology_sha256(topology: Topology) -> str:
         node.pop("position", None)
         nodes.append(node)
     data["nodes"] = sorted(nodes, key=lambda n: n["id"])
-    data["edges"] = sorted(data["edges"], key=lambda e: (e["from"], e.get("from_port", ""),
-                                                         e["to"], e.get("to_port", "")))
+    data["edges"] = sorted(
+        data["edges"],
+        key=lambda e: (e["from"], e.get("from_port", ""), e["to"], e.get("to_port", "")),
+    )
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -75,8 +77,9 @@ def parse_record(value: bytes | None) -> dict | None:
         return None
     nodes = data.get("nodes")
     if not isinstance(nodes, dict) or not all(
-            isinstance(c, dict) and all(isinstance(c.get(k, 0), (int, float)) for k in _COUNTS)
-            for c in nodes.values()):
+        isinstance(c, dict) and all(isinstance(c.get(k, 0), (int, float)) for k in _COUNTS)
+        for c in nodes.values()
+    ):
         return None
     for name in ("partitions", "lag"):
         if not isinstance(data.get(name, {}), dict):
@@ -109,9 +112,15 @@ class Instance:
         return self.status not in ENDED and now_ms - self.last_seen_ms <= ALIVE_MS
 
     def as_dict(self, now_ms: float) -> dict:
-        return {"instance": self.instance, "host": self.host, "pid": self.pid,
-                "status": self.status, "alive": self.alive(now_ms),
-                "partitions": self.partitions, "last_seen_ms": self.last_seen_ms}
+        return {
+            "instance": self.instance,
+            "host": self.host,
+            "pid": self.pid,
+            "status": self.status,
+            "alive": self.alive(now_ms),
+            "partitions": self.partitions,
+            "last_seen_ms": self.last_seen_ms,
+        }
 
 
 @dataclass(frozen=True)
@@ -155,27 +164,42 @@ class Fleet:
         was_alive = inst is not None and inst.alive(now_ms) and not inst.lost
         if inst is None:
             inst = self.instances[key] = Instance(key)
-        nodes = {node_id: {k: int(c.get(k, 0)) for k in _COUNTS}
-                 for node_id, c in data["nodes"].items()}
+        nodes = {
+            node_id: {k: int(c.get(k, 0)) for k in _COUNTS} for node_id, c in data["nodes"].items()
+        }
         span = (time_ms - inst.last_seen_ms) / 1000
         if inst.nodes and span > 0:
-            inst.rates = {node_id: {k: round(max(0, c[k] - inst.nodes.get(node_id, c)[k]) / span, 2)
-                                    for k in ("in", "out")} for node_id, c in nodes.items()}
+            inst.rates = {
+                node_id: {
+                    k: round(max(0, c[k] - inst.nodes.get(node_id, c)[k]) / span, 2)
+                    for k in ("in", "out")
+                }
+                for node_id, c in nodes.items()
+            }
         inst.host = str(data.get("host", ""))
         pid = data.get("pid")
         inst.pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else None
-        inst.started_ms = int(data.get("started_ms") or 0) if isinstance(
-            data.get("started_ms"), (int, float)) else 0
+        inst.started_ms = (
+            int(data.get("started_ms") or 0)
+            if isinstance(data.get("started_ms"), (int, float))
+            else 0
+        )
         inst.last_seen_ms = time_ms
         status = data.get("status")
         inst.status = status if status in STATUSES else "running"
         inst.reason = str(data.get("reason") or "")
         inst.topology_sha256 = str(data.get("topology_sha256") or "")
-        inst.partitions = {str(t): sorted(int(p) for p in ps if isinstance(p, int))
-                           for t, ps in data.get("partitions", {}).items() if isinstance(ps, list)}
+        inst.partitions = {
+            str(t): sorted(int(p) for p in ps if isinstance(p, int))
+            for t, ps in data.get("partitions", {}).items()
+            if isinstance(ps, list)
+        }
         inst.nodes = nodes
-        inst.lag = {str(t): {str(p): int(n) for p, n in parts.items() if isinstance(n, (int, float))}
-                    for t, parts in data.get("lag", {}).items() if isinstance(parts, dict)}
+        inst.lag = {
+            str(t): {str(p): int(n) for p, n in parts.items() if isinstance(n, (int, float))}
+            for t, parts in data.get("lag", {}).items()
+            if isinstance(parts, dict)
+        }
         alive = inst.alive(now_ms)
         if alive and not was_alive:
             inst.lost = False
@@ -203,8 +227,14 @@ class Fleet:
 
     def topology_hashes(self, now_ms: float | None = None) -> list[str]:
         """Hashes of the topologies run, live instances first, then the most recent."""
-        ordered = sorted(self.instances.values(), key=lambda i: (i.alive(
-            time.time() * 1000 if now_ms is None else now_ms), i.last_seen_ms), reverse=True)
+        ordered = sorted(
+            self.instances.values(),
+            key=lambda i: (
+                i.alive(time.time() * 1000 if now_ms is None else now_ms),
+                i.last_seen_ms,
+            ),
+            reverse=True,
+        )
         out: list[str] = []
         for inst in ordered:
             if inst.topology_sha256 and inst.topology_sha256 not in out:
@@ -219,8 +249,10 @@ class Fleet:
         for inst in self.instances.values():
             alive = inst.alive(now_ms)
             for node_id, counts in inst.nodes.items():
-                entry = out.setdefault(node_id, {"in": 0, "out": 0, "errors": 0, "late": 0,
-                                                 "rate_in": 0.0, "rate_out": 0.0})
+                entry = out.setdefault(
+                    node_id,
+                    {"in": 0, "out": 0, "errors": 0, "late": 0, "rate_in": 0.0, "rate_out": 0.0},
+                )
                 for k in _COUNTS:
                     entry[k] += counts[k]
                 if alive:
@@ -240,11 +272,16 @@ class Fleet:
     def summary(self, now_ms: float | None = None) -> dict:
         """What ``topology-studio status --json`` prints."""
         now_ms = time.time() * 1000 if now_ms is None else now_ms
-        instances = sorted(self.instances.values(),
-                           key=lambda i: (not i.alive(now_ms), -i.last_seen_ms))
-        return {"application_id": self.application_id,
-                "instances": [i.as_dict(now_ms) for i in instances],
-                "nodes": self.nodes(now_ms), "lag": self.lag(now_ms), "skipped": self.skipped}
+        instances = sorted(
+            self.instances.values(), key=lambda i: (not i.alive(now_ms), -i.last_seen_ms)
+        )
+        return {
+            "application_id": self.application_id,
+            "instances": [i.as_dict(now_ms) for i in instances],
+            "nodes": self.nodes(now_ms),
+            "lag": self.lag(now_ms),
+            "skipped": self.skipped,
+        }
 
 
 # -- reading the cluster -------------------------------------------------------------
@@ -252,12 +289,20 @@ class Fleet:
 
 def _consumer(bootstrap: str, client_config: dict | None) -> tuple[Consumer, list[KafkaError]]:
     errors: list[KafkaError] = []
-    consumer = Consumer(with_logger({
-        "bootstrap.servers": bootstrap, **(client_config or {}),
-        "group.id": f"topology-studio-fleet-{uuid.uuid4().hex[:8]}",
-        "enable.auto.commit": False, "auto.offset.reset": "earliest",
-        "socket.connection.setup.timeout.ms": 5000, "fetch.wait.max.ms": 100,
-        "error_cb": errors.append}))
+    consumer = Consumer(
+        with_logger(
+            {
+                "bootstrap.servers": bootstrap,
+                **(client_config or {}),
+                "group.id": f"topology-studio-fleet-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "socket.connection.setup.timeout.ms": 5000,
+                "fetch.wait.max.ms": 100,
+                "error_cb": errors.append,
+            }
+        )
+    )
     return consumer, errors
 
 
@@ -265,8 +310,9 @@ def _list_topics(consumer: Consumer, errors: list, bootstrap: str, timeout: floa
     try:
         meta = consumer.list_topics(timeout=timeout)
     except KafkaException as exc:
-        raise ConnectionProblem(explain(errors[-1] if errors else
-                                        (exc.args[0] if exc.args else None), bootstrap)) from None
+        raise ConnectionProblem(
+            explain(errors[-1] if errors else (exc.args[0] if exc.args else None), bootstrap)
+        ) from None
     return {name: t for name, t in meta.topics.items() if not t.error}
 
 
@@ -278,8 +324,9 @@ def _tail_start(consumer: Consumer, tp: TopicPartition, tail: int, timeout: floa
     return max(low, high - tail) if high >= 0 else 0
 
 
-def _read_to_end(consumer: Consumer, assigned: list[TopicPartition], timeout: float,
-                 on_message) -> None:
+def _read_to_end(
+    consumer: Consumer, assigned: list[TopicPartition], timeout: float, on_message
+) -> None:
     """Reads what was assigned until every partition is at its end (per the high
     watermarks of fetch responses) or nothing came for half a second."""
     deadline = time.monotonic() + timeout
@@ -293,7 +340,9 @@ def _read_to_end(consumer: Consumer, assigned: list[TopicPartition], timeout: fl
             quiet = time.monotonic()
         done = True
         try:
-            positions = consumer.position([TopicPartition(tp.topic, tp.partition) for tp in assigned])
+            positions = consumer.position(
+                [TopicPartition(tp.topic, tp.partition) for tp in assigned]
+            )
         except KafkaException:
             positions = []
         for tp in positions:
@@ -317,16 +366,20 @@ class Application:
     skipped: int = 0
 
 
-def applications(bootstrap: str, client_config: dict | None = None, *, tail: int = 200,
-                 timeout: float = 8.0) -> list[Application]:
+def applications(
+    bootstrap: str, client_config: dict | None = None, *, tail: int = 200, timeout: float = 8.0
+) -> list[Application]:
     """Applications publishing to this cluster (a ``*-metrics`` topic holding our records),
     most recently seen first. Raises ConnectionProblem when the cluster cannot be reached."""
     consumer, errors = _consumer(bootstrap, client_config)
     try:
         topics = _list_topics(consumer, errors, bootstrap, timeout)
-        candidates = sorted(name for name, t in topics.items()
-                            if name.endswith("-metrics") and len(t.partitions) >= 1)
-        fleets = {name: Fleet(name[:-len("-metrics")]) for name in candidates}
+        candidates = sorted(
+            name
+            for name, t in topics.items()
+            if name.endswith("-metrics") and len(t.partitions) >= 1
+        )
+        fleets = {name: Fleet(name[: -len("-metrics")]) for name in candidates}
         assigned = []
         for name in candidates:
             for p in topics[name].partitions:
@@ -336,12 +389,17 @@ def applications(bootstrap: str, client_config: dict | None = None, *, tail: int
         if assigned:
             consumer.assign(assigned)
             now = time.time() * 1000
-            _read_to_end(consumer, assigned, timeout,
-                         lambda msg: fleets[msg.topic()].add(msg.value(), now))
+            _read_to_end(
+                consumer, assigned, timeout, lambda msg: fleets[msg.topic()].add(msg.value(), now)
+            )
         now = time.time() * 1000
-        found = [Application(f.application_id, len(f.live(now)), len(f.instances),
-                             f.last_seen_ms(), f.skipped)
-                 for f in fleets.values() if f.instances]
+        found = [
+            Application(
+                f.application_id, len(f.live(now)), len(f.instances), f.last_seen_ms(), f.skipped
+            )
+            for f in fleets.values()
+            if f.instances
+        ]
         return sorted(found, key=lambda a: (-a.live, -a.last_seen_ms, a.application_id))
     finally:
         consumer.close()
@@ -351,8 +409,14 @@ class FleetReader:
     """Follows one application's metrics topic: ``catch_up()`` reads its recent tail,
     ``poll()`` then folds in what arrived since. Not thread-safe: one thread polls."""
 
-    def __init__(self, bootstrap: str, application_id: str, client_config: dict | None = None,
-                 *, tail: int = TAIL_RECORDS):
+    def __init__(
+        self,
+        bootstrap: str,
+        application_id: str,
+        client_config: dict | None = None,
+        *,
+        tail: int = TAIL_RECORDS,
+    ):
         self.bootstrap = bootstrap
         self.fleet = Fleet(application_id)
         self.topic = metrics_topic(application_id)
@@ -380,13 +444,18 @@ class FleetReader:
         self._assigned = []
         for p in meta.partitions:
             tp = TopicPartition(self.topic, p)
-            self._assigned.append(TopicPartition(self.topic, p, _tail_start(consumer, tp, self.tail,
-                                                                            timeout)))
+            self._assigned.append(
+                TopicPartition(self.topic, p, _tail_start(consumer, tp, self.tail, timeout))
+            )
         consumer.assign(self._assigned)
         events: list[FleetEvent] = []
         now = time.time() * 1000
-        _read_to_end(consumer, self._assigned, timeout,
-                     lambda msg: events.extend(self.fleet.add(msg.value(), now)))
+        _read_to_end(
+            consumer,
+            self._assigned,
+            timeout,
+            lambda msg: events.extend(self.fleet.add(msg.value(), now)),
+        )
         return events + self.fleet.check(now)
 
     def poll(self, timeout: float = 0.0) -> list[FleetEvent]:
@@ -417,8 +486,13 @@ class FleetReader:
             self._consumer = None
 
 
-def read_topology(bootstrap: str, application_id: str, sha256: str,
-                  client_config: dict | None = None, timeout: float = 8.0) -> Topology | None:
+def read_topology(
+    bootstrap: str,
+    application_id: str,
+    sha256: str,
+    client_config: dict | None = None,
+    timeout: float = 8.0,
+) -> Topology | None:
     """The topology published under ``sha256`` (None when it is not there or unreadable)."""
     topic = topology_topic(application_id)
     consumer, errors = _consumer(bootstrap, client_config)
@@ -444,4 +518,3 @@ def read_topology(bootstrap: str, application_id: str, sha256: str,
     except (UnicodeDecodeError, ValueError):
         return None
     return topology if not any(p.severity == "error" for p in problems) and topology.nodes else None
-

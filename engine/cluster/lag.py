@@ -16,6 +16,7 @@ rate (committed offsets per second over the window); infinite when nothing moves
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -56,8 +57,9 @@ class LagTracker:
         self.min_observations = min_observations
         self._history: dict[tuple[str, str, int], deque[Observation]] = {}
 
-    def observe(self, group: str, topic: str, partition: int, committed: int, high: int,
-                now: float) -> None:
+    def observe(
+        self, group: str, topic: str, partition: int, committed: int, high: int, now: float
+    ) -> None:
         key = (group, topic, partition)
         history = self._history.get(key)
         if history is None:
@@ -77,8 +79,19 @@ class LagTracker:
             last = history[-1]
             rate = consume_rate(history)
             status, reason = evaluate(history, self.min_observations)
-            out.append(PartitionLag(topic, partition, last.committed, last.high, last.lag, rate,
-                                    seconds_behind(last.lag, rate), status, reason))
+            out.append(
+                PartitionLag(
+                    topic,
+                    partition,
+                    last.committed,
+                    last.high,
+                    last.lag,
+                    rate,
+                    seconds_behind(last.lag, rate),
+                    status,
+                    reason,
+                )
+            )
         return out
 
     def group_status(self, group: str) -> tuple[str, str]:
@@ -115,8 +128,11 @@ def evaluate(history, min_observations: int = 3) -> tuple[str, str]:
         return OK, "evaluating"
     lags = [o.lag for o in items]
     if items[-1].committed == items[0].committed:
-        return STALL, f"no progress: offset {items[-1].committed} unchanged while {items[-1].lag} " \
-                      f"records wait"
-    if all(b >= a for a, b in zip(lags, lags[1:])) and lags[-1] > lags[0]:
+        reason = (
+            f"no progress: offset {items[-1].committed} unchanged while {items[-1].lag} "
+            "records wait"
+        )
+        return STALL, reason
+    if all(b >= a for a, b in itertools.pairwise(lags)) and lags[-1] > lags[0]:
         return WARN, f"falling behind: lag grew from {lags[0]} to {lags[-1]}"
     return OK, "consuming"

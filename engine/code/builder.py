@@ -94,8 +94,10 @@ def _window_param(window) -> dict | None:
         return window
     if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow)):
         return window.to_param()
-    raise TypeError(f"a window must be TumblingWindow(...), HoppingWindow(...), SessionWindow(...), "
-                    f"a dict or None, not {window!r}")
+    raise TypeError(
+        f"a window must be TumblingWindow(...), HoppingWindow(...), SessionWindow(...), "
+        f"a dict or None, not {window!r}"
+    )
 
 
 def _branch_param(branch) -> dict:
@@ -103,7 +105,9 @@ def _branch_param(branch) -> dict:
         return branch.to_param()
     if isinstance(branch, dict) and isinstance(branch.get("name"), str) and "expr" in branch:
         return dict(branch)
-    raise ValueError(f"a branch must be Branch(name, expr) or a dict with 'name' and 'expr', not {branch!r}")
+    raise ValueError(
+        f"a branch must be Branch(name, expr) or a dict with 'name' and 'expr', not {branch!r}"
+    )
 
 
 class StreamsBuilder:
@@ -112,28 +116,58 @@ class StreamsBuilder:
     def __init__(self, name: str, **settings: Any):
         self.topology = Topology(name, _params(**settings))
 
-    def _add(self, node_type: str, name: str | None, params: dict,
-             inputs: list[tuple["KStream", str]] = ()) -> "KStream":
+    def _add(
+        self,
+        node_type: str,
+        name: str | None,
+        params: dict,
+        inputs: list[tuple[KStream, str]] = (),
+    ) -> KStream:
         node_id = name or self.topology.unique_id(node_type)
         self.topology.add_node(Node(node_id, node_type, params))
         for upstream, port in inputs:
             self.topology.add_edge(Edge(upstream.node_id, node_id, upstream.port, port))
         return KStream(self, node_id)
 
-    def stream(self, topic: str, *, name: str | None = None, key_format: str | None = None,
-               value_format: str | None = None, start: str | None = None,
-               timestamp: str | None = None) -> "KStream":
+    def stream(
+        self,
+        topic: str,
+        *,
+        name: str | None = None,
+        key_format: str | None = None,
+        value_format: str | None = None,
+        start: str | None = None,
+        timestamp: str | None = None,
+    ) -> KStream:
         """A kafka_source node reading ``topic``."""
-        return self._add("kafka_source", name, _params(
-            topic=topic, key_format=key_format, value_format=value_format, start=start,
-            timestamp=timestamp))
+        return self._add(
+            "kafka_source",
+            name,
+            _params(
+                topic=topic,
+                key_format=key_format,
+                value_format=value_format,
+                start=start,
+                timestamp=timestamp,
+            ),
+        )
 
-    def generator(self, topic: str, *, name: str | None = None, profile: str | None = None,
-                  rate: float | None = None, seed: int | None = None,
-                  limit: int | None = None) -> "KStream":
+    def generator(
+        self,
+        topic: str,
+        *,
+        name: str | None = None,
+        profile: str | None = None,
+        rate: float | None = None,
+        seed: int | None = None,
+        limit: int | None = None,
+    ) -> KStream:
         """A generator_source node: synthetic e-commerce events written to ``topic``."""
-        return self._add("generator_source", name, _params(
-            topic=topic, profile=profile, rate=rate, seed=seed, limit=limit))
+        return self._add(
+            "generator_source",
+            name,
+            _params(topic=topic, profile=profile, rate=rate, seed=seed, limit=limit),
+        )
 
     def layout(self, positions: dict[str, tuple[float, float]]) -> None:
         """Canvas positions of nodes, by id (a hint for the designer; no effect on a run)."""
@@ -156,68 +190,106 @@ class KStream:
         self.node_id = node_id
         self.port = port
 
-    def _then(self, node_type: str, name: str | None, params: dict, port: str = "in") -> "KStream":
+    def _then(self, node_type: str, name: str | None, params: dict, port: str = "in") -> KStream:
         return self.builder._add(node_type, name, params, [(self, port)])
 
-    def filter(self, expr: str, *, name: str | None = None) -> "KStream":
+    def filter(self, expr: str, *, name: str | None = None) -> KStream:
         return self._then("filter", name, {"expr": expr})
 
-    def map(self, expr: str, *, name: str | None = None) -> "KStream":
+    def map(self, expr: str, *, name: str | None = None) -> KStream:
         return self._then("map", name, {"expr": expr})
 
-    def set_fields(self, fields: dict[str, str], *, name: str | None = None) -> "KStream":
+    def set_fields(self, fields: dict[str, str], *, name: str | None = None) -> KStream:
         return self._then("set_fields", name, {"fields": dict(fields)})
 
-    def flat_map(self, expr: str, *, name: str | None = None) -> "KStream":
+    def flat_map(self, expr: str, *, name: str | None = None) -> KStream:
         return self._then("flat_map", name, {"expr": expr})
 
-    def rekey(self, expr: str, *, name: str | None = None) -> "KStream":
+    def rekey(self, expr: str, *, name: str | None = None) -> KStream:
         return self._then("rekey", name, {"expr": expr})
 
     select_key = rekey
 
-    def branch(self, branches: list[Branch | dict], *, name: str | None = None) -> dict[str, "KStream"]:
+    def branch(
+        self, branches: list[Branch | dict], *, name: str | None = None
+    ) -> dict[str, KStream]:
         """Routes records to the first matching branch; returns a stream per branch and 'else'."""
         params = {"branches": [_branch_param(b) for b in branches]}
         node = self._then("branch", name, params)
         ports = [b["name"] for b in params["branches"]] + ["else"]
         return {port: KStream(self.builder, node.node_id, port) for port in ports}
 
-    def merge(self, *others: "KStream", name: str | None = None) -> "KStream":
+    def merge(self, *others: KStream, name: str | None = None) -> KStream:
         return self.builder._add("merge", name, {}, [(s, "in") for s in (self, *others)])
 
-    def group_by(self, expr: str | None = None, *, name: str | None = None) -> "GroupedStream":
+    def group_by(self, expr: str | None = None, *, name: str | None = None) -> GroupedStream:
         return GroupedStream(self, expr, name)
 
-    def group_by_key(self, *, name: str | None = None) -> "GroupedStream":
+    def group_by_key(self, *, name: str | None = None) -> GroupedStream:
         return GroupedStream(self, None, name)
 
-    def aggregate(self, aggregations: list[Aggregation | dict], *, name: str | None = None,
-                  group_by: str | None = None, window: Any = None,
-                  emit: str | None = None) -> "KStream":
+    def aggregate(
+        self,
+        aggregations: list[Aggregation | dict],
+        *,
+        name: str | None = None,
+        group_by: str | None = None,
+        window: Any = None,
+        emit: str | None = None,
+    ) -> KStream:
         """An aggregate node in one call (``group_by(...).window(...).aggregate(...)`` reads better)."""
         window = _window_param(window)
         aggs = [a.to_param() if isinstance(a, Aggregation) else dict(a) for a in aggregations]
-        return self._then("aggregate", name, _params(
-            group_by=group_by, window=window, aggregations=aggs, emit=emit))
+        return self._then(
+            "aggregate",
+            name,
+            _params(group_by=group_by, window=window, aggregations=aggs, emit=emit),
+        )
 
-    def join(self, table: "KStream", expr: str, *, name: str | None = None, mode: str | None = None,
-             window: str | None = None, grace: str | None = None) -> "KStream":
+    def join(
+        self,
+        table: KStream,
+        expr: str,
+        *,
+        name: str | None = None,
+        mode: str | None = None,
+        window: str | None = None,
+        grace: str | None = None,
+    ) -> KStream:
         """Join this stream (left) with ``table`` (right): a table join, or a stream-stream join
         within ``window`` (late records join until ``grace`` after it). ``expr`` builds the
         output value from ``left`` and ``right``."""
-        return self.builder._add("join", name, _params(mode=mode, window=window, grace=grace,
-                                                       expr=expr),
-                                 [(self, "left"), (table, "right")])
+        return self.builder._add(
+            "join",
+            name,
+            _params(mode=mode, window=window, grace=grace, expr=expr),
+            [(self, "left"), (table, "right")],
+        )
 
-    def left_join(self, table: "KStream", expr: str, *, name: str | None = None,
-                  window: str | None = None, grace: str | None = None) -> "KStream":
+    def left_join(
+        self,
+        table: KStream,
+        expr: str,
+        *,
+        name: str | None = None,
+        window: str | None = None,
+        grace: str | None = None,
+    ) -> KStream:
         return self.join(table, expr, name=name, mode="left", window=window, grace=grace)
 
-    def to(self, topic: str, *, name: str | None = None, key_format: str | None = None,
-           value_format: str | None = None) -> None:
-        self._then("kafka_sink", name, _params(topic=topic, key_format=key_format,
-                                                value_format=value_format))
+    def to(
+        self,
+        topic: str,
+        *,
+        name: str | None = None,
+        key_format: str | None = None,
+        value_format: str | None = None,
+    ) -> None:
+        self._then(
+            "kafka_sink",
+            name,
+            _params(topic=topic, key_format=key_format, value_format=value_format),
+        )
 
     def to_console(self, *, name: str | None = None, limit: int | None = None) -> None:
         self._then("console_sink", name, _params(limit=limit))
@@ -225,30 +297,56 @@ class KStream:
     def to_file(self, path: str, *, name: str | None = None, format: str | None = None) -> None:
         self._then("file_sink", name, _params(path=path, format=format))
 
-    def to_dashboard(self, title: str, *, name: str | None = None, view: str | None = None,
-                     fields: list[str] | None = None, max_rows: int | None = None) -> None:
+    def to_dashboard(
+        self,
+        title: str,
+        *,
+        name: str | None = None,
+        view: str | None = None,
+        fields: list[str] | None = None,
+        max_rows: int | None = None,
+    ) -> None:
         """A dashboard_sink: the latest value per key (and window), shown live in the app
         and written to ``--metrics-out`` under ``dashboards``."""
-        self._then("dashboard_sink", name, _params(
-            title=title, view=view, fields=list(fields) if isinstance(fields, (list, tuple)) else fields,
-            max_rows=max_rows))
+        self._then(
+            "dashboard_sink",
+            name,
+            _params(
+                title=title,
+                view=view,
+                fields=list(fields) if isinstance(fields, (list, tuple)) else fields,
+                max_rows=max_rows,
+            ),
+        )
 
 
 class GroupedStream:
     def __init__(self, stream: KStream, expr: str | None, name: str | None):
         self.stream, self.expr, self.name, self.window_param = stream, expr, name, None
 
-    def window(self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None) -> "GroupedStream":
+    def window(
+        self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None
+    ) -> GroupedStream:
         """Window the aggregation (None: no window)."""
         self.window_param = _window_param(window)
         return self
 
     windowed_by = window
 
-    def aggregate(self, aggregations: list[Aggregation | dict], *, emit: str | None = None,
-                  name: str | None = None) -> KStream:
-        return self.stream.aggregate(aggregations, name=name or self.name, group_by=self.expr,
-                                     window=self.window_param, emit=emit)
+    def aggregate(
+        self,
+        aggregations: list[Aggregation | dict],
+        *,
+        emit: str | None = None,
+        name: str | None = None,
+    ) -> KStream:
+        return self.stream.aggregate(
+            aggregations,
+            name=name or self.name,
+            group_by=self.expr,
+            window=self.window_param,
+            emit=emit,
+        )
 
     def count(self, *, emit: str | None = None, name: str | None = None) -> KStream:
         return self.aggregate([Aggregation("count", "count")], emit=emit, name=name)

@@ -25,10 +25,13 @@ SOURCE, PROCESSOR, SINK = "source", "processor", "sink"
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9._\-]+$")
 _HEADER = re.compile(r"\b(?:Sub-topologies|Topologies):\s*$")
 _SUBTOPOLOGY = re.compile(
-    r"^(?:Sub-topology|GlobalStore):\s*(\d+)\s*(for global store.*)?$", re.IGNORECASE)
-_NODE = re.compile(r"^(Source|Processor|Sink):\s*(.+?)\s*"
-                   r"\((topics|topic|stores|topicPattern|topic pattern|extractor class|"
-                   r"topic extractor):\s*(.*)$")
+    r"^(?:Sub-topology|GlobalStore):\s*(\d+)\s*(for global store.*)?$", re.IGNORECASE
+)
+_NODE = re.compile(
+    r"^(Source|Processor|Sink):\s*(.+?)\s*"
+    r"\((topics|topic|stores|topicPattern|topic pattern|extractor class|"
+    r"topic extractor):\s*(.*)$"
+)
 _ARROW = re.compile(r"\s*(-->|<--)\s*")
 _GENERATED = re.compile(r"^(?:KSTREAM|KTABLE|COGROUPKSTREAM)-([A-Z0-9-]+?)-0*(\d+)$")
 
@@ -94,7 +97,8 @@ class StreamsDescription:
 
     def nodes(self) -> list[DescribedNode]:
         return [n for s in self.subtopologies for n in s.nodes] + [
-            n for g in self.global_stores for n in g.nodes]
+            n for g in self.global_stores for n in g.nodes
+        ]
 
     def node(self, name: str) -> DescribedNode:
         for node in self.nodes():
@@ -144,11 +148,17 @@ def parse_description(text: str) -> StreamsDescription:
                 raise DescribeError(number, f"'{line[:3]}' before any node")
             _arrows(current, line, number)
             continue
-        raise DescribeError(number, f"cannot read {line[:80]!r}: expected 'Sub-topology:', "
-                                    "'Source:', 'Processor:', 'Sink:', '-->' or '<--'")
+        raise DescribeError(
+            number,
+            f"cannot read {line[:80]!r}: expected 'Sub-topology:', "
+            "'Source:', 'Processor:', 'Sink:', '-->' or '<--'",
+        )
     if not groups or not any(nodes for _, _, nodes, _ in groups):
-        raise DescribeError(1, "no sub-topology found: paste the whole text printed by "
-                               "topology.describe(), starting at 'Topologies:'")
+        raise DescribeError(
+            1,
+            "no sub-topology found: paste the whole text printed by "
+            "topology.describe(), starting at 'Topologies:'",
+        )
     return _assemble(groups)
 
 
@@ -160,8 +170,11 @@ def _node(match: re.Match, number: int) -> DescribedNode:
         raise DescribeError(number, f"the ({key}: ...) of {name} is not closed")
     body = body[:-1].strip()
     node = DescribedNode(name, kind, line=number)
-    expected = {SOURCE: ("topics", "topicPattern", "topic pattern"),
-                PROCESSOR: ("stores",), SINK: ("topic", "extractor class", "topic extractor")}
+    expected = {
+        SOURCE: ("topics", "topicPattern", "topic pattern"),
+        PROCESSOR: ("stores",),
+        SINK: ("topic", "extractor class", "topic extractor"),
+    }
     if key not in expected[kind]:
         raise DescribeError(number, f"a {kind} lists '{key}'; expected {expected[kind][0]}")
     if key == "stores":
@@ -186,7 +199,7 @@ def _split_arrows(rest: str) -> tuple[str, str]:
     match = re.search(r"\)\s*(-->|<--)\s", rest + " ")
     if not match:
         return rest.strip(), ""
-    return rest[:match.start() + 1].strip(), rest[match.start() + 1:].strip()
+    return rest[: match.start() + 1].strip(), rest[match.start() + 1 :].strip()
 
 
 def _items(body: str) -> list[str]:
@@ -217,14 +230,17 @@ def _assemble(groups) -> StreamsDescription:
     for _, _, nodes, _ in groups:
         for node in nodes:
             if node.name in seen:
-                raise DescribeError(node.line, f"{node.name} is described twice "
-                                               f"(first at line {seen[node.name].line})")
+                raise DescribeError(
+                    node.line,
+                    f"{node.name} is described twice (first at line {seen[node.name].line})",
+                )
             seen[node.name] = node
     for node in seen.values():
         for other in node.successors + node.predecessors:
             if other not in seen:
-                raise DescribeError(node.line, f"{node.name} is linked to {other}, "
-                                               "which is not described")
+                raise DescribeError(
+                    node.line, f"{node.name} is linked to {other}, which is not described"
+                )
     # Each link is printed on both ends, except at sources and sinks; make both complete.
     for node in seen.values():
         for succ in node.successors:
@@ -261,10 +277,12 @@ class ApplicationTopics:
 
 
 def application_topics(desc: StreamsDescription) -> ApplicationTopics:
-    read = _ordered(t for s in desc.subtopologies for n in s.nodes if n.kind == SOURCE
-                    for t in n.topics)
-    written = _ordered(t for s in desc.subtopologies for n in s.nodes if n.kind == SINK
-                       for t in n.topics)
+    read = _ordered(
+        t for s in desc.subtopologies for n in s.nodes if n.kind == SOURCE for t in n.topics
+    )
+    written = _ordered(
+        t for s in desc.subtopologies for n in s.nodes if n.kind == SINK for t in n.topics
+    )
     repartition = [t for t in _ordered(read + written) if t.endswith("-repartition")]
     loop = [t for t in read if t in written and t not in repartition]
     return ApplicationTopics(
@@ -293,16 +311,28 @@ def consumer_group_hint(desc: StreamsDescription, application_id: str | None) ->
     which ``describe()`` does not print, so the user supplies it."""
     topics = application_topics(desc)
     if not application_id:
-        return GroupHint(None, topics.inputs + topics.intermediate, [], topics.patterns,
-                         "describe() does not show the application id; enter the "
-                         "application.id of the Kafka Streams app to monitor its consumer "
-                         "group and internal topics")
+        return GroupHint(
+            None,
+            topics.inputs + topics.intermediate,
+            [],
+            topics.patterns,
+            "describe() does not show the application id; enter the "
+            "application.id of the Kafka Streams app to monitor its consumer "
+            "group and internal topics",
+        )
     prefixed = [f"{application_id}-{t}" for t in topics.repartition]
     changelogs = [f"{application_id}-{store}-changelog" for store in topics.stores]
-    message = (f"consumer group '{application_id}' reads {len(topics.inputs)} input, "
-               f"{len(prefixed)} repartition topic(s)")
-    return GroupHint(application_id, topics.inputs + topics.intermediate + prefixed, changelogs,
-                     topics.patterns, message)
+    message = (
+        f"consumer group '{application_id}' reads {len(topics.inputs)} input, "
+        f"{len(prefixed)} repartition topic(s)"
+    )
+    return GroupHint(
+        application_id,
+        topics.inputs + topics.intermediate + prefixed,
+        changelogs,
+        topics.patterns,
+        message,
+    )
 
 
 def _ordered(items) -> list[str]:
@@ -331,13 +361,22 @@ def to_view_graph(desc: StreamsDescription) -> nx.DiGraph:
     Edges: kind stream, topic (topic → source, sink → topic) or store (processor → store)."""
     graph = nx.DiGraph()
     groups = [(s.id, s.nodes, False) for s in desc.subtopologies] + [
-        (g.id, g.nodes, True) for g in desc.global_stores]
+        (g.id, g.nodes, True) for g in desc.global_stores
+    ]
     for group_id, nodes, is_global in groups:
         for node in nodes:
-            graph.add_node(node.name, kind=node.kind, label=node.label, name=node.name,
-                           topics=list(node.topics), stores=list(node.stores),
-                           subtopology=group_id, topic_pattern=node.topic_pattern,
-                           extractor=node.extractor, **{"global": is_global})
+            graph.add_node(
+                node.name,
+                kind=node.kind,
+                label=node.label,
+                name=node.name,
+                topics=list(node.topics),
+                stores=list(node.stores),
+                subtopology=group_id,
+                topic_pattern=node.topic_pattern,
+                extractor=node.extractor,
+                **{"global": is_global},
+            )
     for group_id, nodes, is_global in groups:
         for node in nodes:
             for succ in node.successors:
@@ -346,35 +385,66 @@ def to_view_graph(desc: StreamsDescription) -> nx.DiGraph:
                 tid = topic_id(topic)
                 if tid not in graph:
                     kind = "repartition_topic" if topic.endswith("-repartition") else "topic"
-                    graph.add_node(tid, kind=kind, label=topic, name=topic, topics=[topic],
-                                   stores=[], subtopology=None, **{"global": False})
+                    graph.add_node(
+                        tid,
+                        kind=kind,
+                        label=topic,
+                        name=topic,
+                        topics=[topic],
+                        stores=[],
+                        subtopology=None,
+                        **{"global": False},
+                    )
                 if node.kind == SOURCE:
                     graph.add_edge(tid, node.name, kind="topic")
                 else:
                     graph.add_edge(node.name, tid, kind="topic")
             if node.topic_pattern:
                 pid = f"pattern:{node.topic_pattern}"
-                graph.add_node(pid, kind="topic_pattern", label=node.topic_pattern,
-                               name=node.topic_pattern, topics=[], stores=[], subtopology=None,
-                               **{"global": False})
+                graph.add_node(
+                    pid,
+                    kind="topic_pattern",
+                    label=node.topic_pattern,
+                    name=node.topic_pattern,
+                    topics=[],
+                    stores=[],
+                    subtopology=None,
+                    **{"global": False},
+                )
                 graph.add_edge(pid, node.name, kind="topic")
             if node.extractor is not None:
                 eid = f"extractor:{node.name}"
-                graph.add_node(eid, kind="dynamic_topic", label="topic per record",
-                               name=node.extractor, topics=[], stores=[], subtopology=None,
-                               **{"global": False})
+                graph.add_node(
+                    eid,
+                    kind="dynamic_topic",
+                    label="topic per record",
+                    name=node.extractor,
+                    topics=[],
+                    stores=[],
+                    subtopology=None,
+                    **{"global": False},
+                )
                 graph.add_edge(node.name, eid, kind="topic")
             for store in node.stores:
                 sid = store_id(store)
                 if sid not in graph:
-                    graph.add_node(sid, kind="global_store" if is_global else "store",
-                                   label=store, name=store, topics=[], stores=[store],
-                                   subtopology=group_id, **{"global": is_global})
+                    graph.add_node(
+                        sid,
+                        kind="global_store" if is_global else "store",
+                        label=store,
+                        name=store,
+                        topics=[],
+                        stores=[store],
+                        subtopology=group_id,
+                        **{"global": is_global},
+                    )
                 graph.add_edge(node.name, sid, kind="store")
     return graph
 
 
-def layout(desc: StreamsDescription, graph: nx.DiGraph | None = None) -> dict[str, tuple[float, float]]:
+def layout(
+    desc: StreamsDescription, graph: nx.DiGraph | None = None
+) -> dict[str, tuple[float, float]]:
     """Positions of the view graph's nodes: left to right by layers within each
     sub-topology, sub-topologies (then global stores) stacked top to bottom. A topic
     sits in the band of the sub-topology that reads it, else of the one writing it."""
@@ -397,7 +467,8 @@ def layout(desc: StreamsDescription, graph: nx.DiGraph | None = None) -> dict[st
     for band in range(len(order)):
         members = [n for n in graph.nodes if band_of[n] == band]
         flow = graph.subgraph(
-            [n for n in members if graph.nodes[n]["kind"] not in ("store", "global_store")]).copy()
+            [n for n in members if graph.nodes[n]["kind"] not in ("store", "global_store")]
+        ).copy()
         _break_cycles(flow)
         layer: dict[str, int] = {}
         for node in nx.topological_sort(flow):

@@ -72,8 +72,9 @@ def topological_order(topology: Topology) -> list[str]:
     index = {node_id: i for i, node_id in enumerate(topology.nodes)}
     graph = nx.DiGraph()
     graph.add_nodes_from(topology.nodes)
-    graph.add_edges_from((e.source, e.target) for e in topology.edges
-                         if e.source in index and e.target in index)
+    graph.add_edges_from(
+        (e.source, e.target) for e in topology.edges if e.source in index and e.target in index
+    )
     try:
         return list(nx.lexicographical_topological_sort(graph, key=index.__getitem__))
     except nx.NetworkXUnfeasible:
@@ -84,15 +85,21 @@ def _window_doc(window: dict) -> Doc:
     """``TumblingWindow("1m", grace="0s")`` when a window class writes exactly this
     param back; the dict literal otherwise."""
     kind = window.get("type")
-    classes = {"tumbling": (TumblingWindow, ("size",)), "hopping": (HoppingWindow, ("size", "advance")),
-               "session": (SessionWindow, ("gap",))}
+    classes = {
+        "tumbling": (TumblingWindow, ("size",)),
+        "hopping": (HoppingWindow, ("size", "advance")),
+        "session": (SessionWindow, ("gap",)),
+    }
     if kind in classes:
         cls, positional = classes[kind]
         keys = set(window) - {"type"}
         if set(positional) <= keys <= {*positional, "grace"} and all(
-                isinstance(window[k], str) for k in keys):
+            isinstance(window[k], str) for k in keys
+        ):
             try:
-                rebuilt = cls(*(window[k] for k in positional), grace=window.get("grace")).to_param()
+                rebuilt = cls(
+                    *(window[k] for k in positional), grace=window.get("grace")
+                ).to_param()
             except TypeError:
                 rebuilt = None
             if rebuilt == window:
@@ -106,9 +113,12 @@ def _window_doc(window: dict) -> Doc:
 def _record_doc(cls: str, item, fields: tuple[str, ...], required: int) -> Doc:
     """``Aggregation("revenue", "sum", "value['amount']")`` or ``Branch(...)`` when the
     dict is exactly what the class writes back; the dict literal otherwise."""
-    if (isinstance(item, dict) and set(item) <= set(fields)
-            and all(k in item for k in fields[:required])
-            and all(isinstance(v, str) for v in item.values())):
+    if (
+        isinstance(item, dict)
+        and set(item) <= set(fields)
+        and all(k in item for k in fields[:required])
+        and all(isinstance(v, str) for v in item.values())
+    ):
         return Call(cls, [literal(item[k]) for k in fields if k in item])
     return literal(item)
 
@@ -182,11 +192,16 @@ def _unary(method: str, positional: str | None):
 def _branch(script: _Script, node: Node) -> Doc:
     branches = script.required(node, "branches")
     if not isinstance(branches, list):
-        return Call(f"{script.stream(node)}.branch", [literal(branches), *script.kwargs(node, ("branches",))])
+        return Call(
+            f"{script.stream(node)}.branch",
+            [literal(branches), *script.kwargs(node, ("branches",))],
+        )
     items = [_record_doc("Branch", b, ("name", "expr"), 2) for b in branches]
     if any(isinstance(i, Call) for i in items):
         script.imports.add("Branch")
-    return Call(f"{script.stream(node)}.branch", [Seq("[", "]", items), *script.kwargs(node, ("branches",))])
+    return Call(
+        f"{script.stream(node)}.branch", [Seq("[", "]", items), *script.kwargs(node, ("branches",))]
+    )
 
 
 def _merge(script: _Script, node: Node) -> Doc:
@@ -267,8 +282,7 @@ def export_script(topology: Topology) -> str:
     """The topology as a Python script in the builder API (see the module docstring)."""
     script = _Script(topology, variable_names(topology))
     body: list[str] = []
-    settings = [Entry(f"{k}=", literal(v)) for k, v in topology.settings.items()
-                if v is not None]
+    settings = [Entry(f"{k}=", literal(v)) for k, v in topology.settings.items() if v is not None]
     for key in topology.settings:
         if not key.isidentifier() or keyword.iskeyword(key):
             raise ExportError(f"the setting {key!r} cannot be written as a keyword argument")
@@ -277,18 +291,28 @@ def export_script(topology: Topology) -> str:
         body += script.statement(topology.nodes[node_id])
     positions = {n.id: n.position for n in topology.nodes.values() if n.position is not None}
     if positions:
-        layout = Seq("{", "}", [
-            Entry(string_literal(node_id) + ": ",
-                   Seq("(", ")", [Atom(number_literal(x)), Atom(number_literal(y))]))
-            for node_id, (x, y) in positions.items()])
+        layout = Seq(
+            "{",
+            "}",
+            [
+                Entry(
+                    string_literal(node_id) + ": ",
+                    Seq("(", ")", [Atom(number_literal(x)), Atom(number_literal(y))]),
+                )
+                for node_id, (x, y) in positions.items()
+            ],
+        )
         body += statement(Call("builder.layout", [layout]))
     body.append(INDENT + "return builder.build()")
 
     imports = ", ".join(sorted(script.imports))
     import_line = f"from engine.builder import {imports}"
     if not fits(import_line):
-        import_line = "from engine.builder import (\n" + "".join(
-            f"{INDENT}{name},\n" for name in sorted(script.imports)) + ")"
+        import_line = (
+            "from engine.builder import (\n"
+            + "".join(f"{INDENT}{name},\n" for name in sorted(script.imports))
+            + ")"
+        )
     name = _docstring_name(topology.name)
     header = (
         f'"""{name}: a Topology Studio topology, written in the builder API.\n'

@@ -66,8 +66,11 @@ def read_script(path: str | os.PathLike) -> str:
     try:
         size = os.stat(path).st_size
         if size > MAX_SCRIPT_BYTES:
-            raise ImportScriptError(name, None, f"the script is {size:,} bytes; a topology script "
-                                    f"is at most {MAX_SCRIPT_BYTES:,}")
+            raise ImportScriptError(
+                name,
+                None,
+                f"the script is {size:,} bytes; a topology script is at most {MAX_SCRIPT_BYTES:,}",
+            )
         data = Path(path).read_bytes()
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -79,18 +82,26 @@ def read_script(path: str | os.PathLike) -> str:
         if "unknown encoding" not in message and "encoding problem" not in message:
             encoding = "utf-8"  # not UTF-8 in the first lines: said with the byte below
         else:
-            raise ImportScriptError(name, _declaration_line(data), f"{message}; only UTF-8 scripts "
-                                    "can be imported") from None
+            raise ImportScriptError(
+                name, _declaration_line(data), f"{message}; only UTF-8 scripts can be imported"
+            ) from None
     if codecs.lookup(encoding).name != "utf-8":
-        raise ImportScriptError(name, _declaration_line(data),
-                                f"the script declares the encoding {encoding}; only UTF-8 scripts "
-                                "can be imported: save it as UTF-8 and change or remove that line")
+        raise ImportScriptError(
+            name,
+            _declaration_line(data),
+            f"the script declares the encoding {encoding}; only UTF-8 scripts "
+            "can be imported: save it as UTF-8 and change or remove that line",
+        )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ImportScriptError(name, line, f"the script is not UTF-8 text (byte 0x{data[exc.start]:02x} "
-                                "on this line); save it as UTF-8") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportScriptError(
+            name,
+            line,
+            f"the script is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+            "on this line); save it as UTF-8",
+        ) from None
 
 
 def _declaration_line(data: bytes) -> int:
@@ -108,7 +119,9 @@ def import_script(source: str, filename: str = "<script>", *, check: bool = True
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        raise ImportScriptError(filename, exc.lineno, f"the script is not valid Python: {exc.msg}") from None
+        raise ImportScriptError(
+            filename, exc.lineno, f"the script is not valid Python: {exc.msg}"
+        ) from None
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
         raise ImportScriptError(filename, None, f"the script cannot be parsed: {exc}") from None
     reader = _Reader(filename)
@@ -117,15 +130,23 @@ def import_script(source: str, filename: str = "<script>", *, check: bool = True
     except RecursionError:
         raise ImportScriptError(filename, None, "the script nests too deeply to be read") from None
     if reader.builder is None:
-        raise ImportScriptError(filename, None, "no StreamsBuilder(...) found: a topology script "
-                                "creates one with StreamsBuilder(\"name\") and adds nodes to it")
+        raise ImportScriptError(
+            filename,
+            None,
+            "no StreamsBuilder(...) found: a topology script "
+            'creates one with StreamsBuilder("name") and adds nodes to it',
+        )
     topology = reader.builder.topology
     where = find_lone_surrogate(to_dict(topology))
     if where is not None:
-        line = next((n for node_id, n in reader.node_lines.items() if node_id in where),
-                    reader.builder_line)
-        raise ImportScriptError(filename, line, f"{where} holds a lone surrogate (\\ud800-\\udfff), "
-                                "which no text can contain")
+        line = next(
+            (n for node_id, n in reader.node_lines.items() if node_id in where), reader.builder_line
+        )
+        raise ImportScriptError(
+            filename,
+            line,
+            f"{where} holds a lone surrogate (\\ud800-\\udfff), which no text can contain",
+        )
     if check:
         bad = errors(validate(topology))
         if bad:
@@ -211,14 +232,23 @@ class _Reader(ScriptChecks):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             self.fail(stmt, "imports belong at the top of the script")
         what = {
-            ast.For: "a for loop", ast.While: "a while loop", ast.If: "an if statement",
-            ast.With: "a with statement", ast.Try: "a try statement", ast.AugAssign:
-            "an augmented assignment", ast.ClassDef: "a class", ast.FunctionDef:
-            "a nested function", ast.Delete: "a del statement", ast.Global: "a global statement",
-            ast.Raise: "a raise statement", ast.AsyncFunctionDef: "an async function",
+            ast.For: "a for loop",
+            ast.While: "a while loop",
+            ast.If: "an if statement",
+            ast.With: "a with statement",
+            ast.Try: "a try statement",
+            ast.AugAssign: "an augmented assignment",
+            ast.ClassDef: "a class",
+            ast.FunctionDef: "a nested function",
+            ast.Delete: "a del statement",
+            ast.Global: "a global statement",
+            ast.Raise: "a raise statement",
+            ast.AsyncFunctionDef: "an async function",
         }.get(type(stmt), f"a {type(stmt).__name__} statement")
-        self.fail(stmt, f"{what} cannot be read: write one builder statement per node, "
-                        "with literal values")
+        self.fail(
+            stmt,
+            f"{what} cannot be read: write one builder statement per node, with literal values",
+        )
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -235,10 +265,13 @@ class _Reader(ScriptChecks):
             if node.value is None or isinstance(node.value, (str, bool, int, float)):
                 return node.value
             self.fail(node, f"{type(node.value).__name__} values cannot be read: {LITERAL_HINT}")
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
-                and isinstance(node.operand, ast.Constant) \
-                and isinstance(node.operand.value, (int, float)) \
-                and not isinstance(node.operand.value, bool):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, (ast.USub, ast.UAdd))
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+            and not isinstance(node.operand.value, bool)
+        ):
             return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
         if isinstance(node, (ast.List, ast.Tuple)):
             items = []
@@ -265,16 +298,25 @@ class _Reader(ScriptChecks):
                 return value
             if node.id in CONSTRUCTORS or node.id in self.aliases:
                 self.fail(node, f"'{node.id}' must be called, as in {node.id}(...)")
-            self.fail(node, f"'{node.id}' is not defined before this line: only variables "
-                            "bound earlier to the builder, a stream or a literal value can be used")
+            self.fail(
+                node,
+                f"'{node.id}' is not defined before this line: only variables "
+                "bound earlier to the builder, a stream or a literal value can be used",
+            )
         if isinstance(node, ast.JoinedStr):
             self.fail(node, "f-strings cannot be read: write the text as a plain string")
         if isinstance(node, (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp)):
-            self.fail(node, "a computed value cannot be read: write its result as a literal "
-                            "(expressions over records go inside a string, e.g. \"value['a'] + 1\")")
+            self.fail(
+                node,
+                "a computed value cannot be read: write its result as a literal "
+                "(expressions over records go inside a string, e.g. \"value['a'] + 1\")",
+            )
         if isinstance(node, ast.Lambda):
-            self.fail(node, "a lambda cannot be read: write the expression as a string, "
-                            "e.g. \"value['amount'] > 100\"")
+            self.fail(
+                node,
+                "a lambda cannot be read: write the expression as a string, "
+                "e.g. \"value['amount'] > 100\"",
+            )
         if isinstance(node, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
             self.fail(node, f"a comprehension cannot be read: {LITERAL_HINT}")
         if isinstance(node, ast.Attribute):
@@ -283,10 +325,14 @@ class _Reader(ScriptChecks):
 
     def subscript(self, node: ast.Subscript, env: dict[str, Any]) -> Any:
         target = self.value(node.value, env)
-        if not (isinstance(target, dict) and target
-                and all(isinstance(v, api.KStream) for v in target.values())):
-            self.fail(node, "only the result of .branch(...) can be indexed, "
-                            "as in order_size[\"large\"]")
+        if not (
+            isinstance(target, dict)
+            and target
+            and all(isinstance(v, api.KStream) for v in target.values())
+        ):
+            self.fail(
+                node, 'only the result of .branch(...) can be indexed, as in order_size["large"]'
+            )
         port = self.literal(node.slice, env)
         if port not in target:
             ports = ", ".join(str(p) for p in target)
@@ -298,9 +344,12 @@ class _Reader(ScriptChecks):
         if isinstance(func, ast.Name):
             name = self.aliases.get(func.id, func.id)
             if func.id in env or name not in CONSTRUCTORS:
-                self.fail(node, f"a call of '{func.id}' cannot be read: only StreamsBuilder, "
-                                "Aggregation, Branch, the window classes and the methods of "
-                                "the builder and its streams can be called")
+                self.fail(
+                    node,
+                    f"a call of '{func.id}' cannot be read: only StreamsBuilder, "
+                    "Aggregation, Branch, the window classes and the methods of "
+                    "the builder and its streams can be called",
+                )
             args, kwargs = self.arguments(node, env)
             if name == "StreamsBuilder":
                 if self.builder is not None:
@@ -319,11 +368,17 @@ class _Reader(ScriptChecks):
             elif isinstance(receiver, api.GroupedStream):
                 allowed, kind = GROUPED_METHODS, "a grouped stream"
             else:
-                self.fail(node, f"'{_short(func)}' cannot be read: methods can be called only "
-                                "on the builder, its streams and grouped streams")
+                self.fail(
+                    node,
+                    f"'{_short(func)}' cannot be read: methods can be called only "
+                    "on the builder, its streams and grouped streams",
+                )
             if method not in allowed or not hasattr(receiver, method):
-                self.fail(func, f"{kind} has no method '{method}' that a script can use "
-                                f"(methods: {', '.join(sorted(allowed))})")
+                self.fail(
+                    func,
+                    f"{kind} has no method '{method}' that a script can use "
+                    f"(methods: {', '.join(sorted(allowed))})",
+                )
             args, kwargs = self.arguments(node, env)
             if method == "build":
                 self.invoke(node, _build_signature, "build", args, kwargs)
@@ -345,8 +400,9 @@ class _Reader(ScriptChecks):
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None:
-                self.fail(kw.value, "unpacking with ** cannot be read: write the keyword "
-                                    "arguments out")
+                self.fail(
+                    kw.value, "unpacking with ** cannot be read: write the keyword arguments out"
+                )
             kwargs[kw.arg] = self.value(kw.value, env)
         return args, kwargs
 
@@ -364,17 +420,25 @@ class _Reader(ScriptChecks):
             self.check_branches(node, args[0] if args else kwargs.get("branches"))
         if label in ("window", "windowed_by"):
             window = args[0] if args else kwargs.get("window")
-            if not isinstance(window, (dict, api.TumblingWindow, api.HoppingWindow,
-                                       api.SessionWindow)):
-                self.fail(node, f"{label}() takes TumblingWindow(...), HoppingWindow(...), "
-                                "SessionWindow(...) or a dict such as "
-                                "{\"type\": \"tumbling\", \"size\": \"1m\"}")
+            if not isinstance(
+                window, (dict, api.TumblingWindow, api.HoppingWindow, api.SessionWindow)
+            ):
+                self.fail(
+                    node,
+                    f"{label}() takes TumblingWindow(...), HoppingWindow(...), "
+                    "SessionWindow(...) or a dict such as "
+                    '{"type": "tumbling", "size": "1m"}',
+                )
         if label == "aggregate":
             aggs = args[0] if args else kwargs.get("aggregations")
             if not isinstance(aggs, list) or not all(
-                    isinstance(a, (dict, api.Aggregation)) for a in aggs):
-                self.fail(node, "aggregate() takes a list of Aggregation(name, fn, expr) or "
-                                "{\"name\": ..., \"fn\": ..., \"expr\": ...}")
+                isinstance(a, (dict, api.Aggregation)) for a in aggs
+            ):
+                self.fail(
+                    node,
+                    "aggregate() takes a list of Aggregation(name, fn, expr) or "
+                    '{"name": ..., "fn": ..., "expr": ...}',
+                )
         try:
             return fn(*args, **kwargs)
         except ModelError as exc:
@@ -384,9 +448,9 @@ class _Reader(ScriptChecks):
             self.fail(node, f"{label}() cannot take these arguments: {detail}")
 
 
-
 def _build_signature(*, check: bool = True) -> None:
     """The signature of StreamsBuilder.build, checked but not called."""
+
 
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)

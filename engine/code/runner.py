@@ -45,13 +45,24 @@ class _Parser(argparse.ArgumentParser):
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``run`` and the ``main()`` of exported scripts."""
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--bootstrap", metavar="HOST:PORT",
-                       help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, "
-                            "else the local sandbox broker)")
-    where.add_argument("--sandbox", action="store_true", help="start and use the local sandbox broker")
-    parser.add_argument("--group-id", metavar="ID", help="consumer group (default: the topology name)")
-    parser.add_argument("--until-idle", type=float, metavar="SECONDS",
-                        help="stop after this many seconds with no input record")
+    where.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS, "
+        "else the local sandbox broker)",
+    )
+    where.add_argument(
+        "--sandbox", action="store_true", help="start and use the local sandbox broker"
+    )
+    parser.add_argument(
+        "--group-id", metavar="ID", help="consumer group (default: the topology name)"
+    )
+    parser.add_argument(
+        "--until-idle",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds with no input record",
+    )
     parser.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
     parser.add_argument("--metrics-out", metavar="PATH", help="write final metrics as JSON here")
 
@@ -60,8 +71,10 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
     """The ``main()`` of an exported script: the options of ``topology-studio run``."""
     from engine.model.validation import errors, validate
 
-    parser = _Parser(prog=Path(sys.argv[0]).name or topology.name,
-                     description=f"Run the '{topology.name}' topology.")
+    parser = _Parser(
+        prog=Path(sys.argv[0]).name or topology.name,
+        description=f"Run the '{topology.name}' topology.",
+    )
     add_run_options(parser)
     args = parser.parse_args(argv)
     bad = errors(validate(topology))
@@ -74,8 +87,8 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
 
 def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.cluster.broker import BrokerError, SandboxBroker
-    from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
-    from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
+    from engine.runtime.kafka.run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.runtime.worker.memory import apply_memory_limit, out_of_memory_reason
 
     if args.metrics_out and (problem := unwritable(args.metrics_out)):
         print(f"--metrics-out: {problem}", file=sys.stderr)  # said now, not after a long run
@@ -99,16 +112,24 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     def console(node_id: str, text: str) -> None:
         print(f"[{node_id}] {text}", flush=True)
 
-    from engine.runtime.alert_observer import AlertObserver
-    from engine.runtime.publisher import RunPublisher
+    from engine.runtime.watch.alert_observer import AlertObserver
+    from engine.runtime.watch.publisher import RunPublisher
 
-    alerts = AlertObserver(topology, bootstrap=bootstrap,
-                           log=lambda text: print(text, file=sys.stderr, flush=True))
+    alerts = AlertObserver(
+        topology, bootstrap=bootstrap, log=lambda text: print(text, file=sys.stderr, flush=True)
+    )
     # After the sandbox broker started (a child process would inherit the limit).
     memory_mb = apply_memory_limit(topology.settings)
-    run = KafkaRun(topology, RunConfig(bootstrap=bootstrap, group_id=args.group_id,
-                                       console=console, on_status=on_status,
-                                       observers=[RunPublisher(), alerts]))
+    run = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=bootstrap,
+            group_id=args.group_id,
+            console=console,
+            on_status=on_status,
+            observers=[RunPublisher(), alerts],
+        ),
+    )
     previous = {}
 
     def on_signal(signum, frame):
@@ -120,8 +141,11 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         try:
             result = run.run(until_idle=args.until_idle, max_seconds=args.max_seconds)
         except BrokerUnreachableError as exc:
-            print(f"{exc}\nCheck the address and that the brokers are up, or use --sandbox "
-                  "for the local sandbox broker.", file=sys.stderr)
+            print(
+                f"{exc}\nCheck the address and that the brokers are up, or use --sandbox "
+                "for the local sandbox broker.",
+                file=sys.stderr,
+            )
             return EXIT_UNREACHABLE
         except RunFailedError as exc:
             print(f"failed: {exc}", file=sys.stderr)
@@ -140,7 +164,9 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     if args.metrics_out:
         metrics = {**result.metrics, "alerts": alerts.alerts()} if alerts.active else result.metrics
         try:
-            Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+            Path(args.metrics_out).write_text(
+                json.dumps(metrics, indent=2) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             cannot_write(args.metrics_out, exc)
             return EXIT_FAILED
@@ -149,5 +175,7 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     totals = result.metrics["nodes"]
     summary = ", ".join(f"{k} {v['out']}" for k, v in totals.items())
-    print(f"stopped after {result.elapsed_s:.1f} s; records out per node: {summary}", file=sys.stderr)
+    print(
+        f"stopped after {result.elapsed_s:.1f} s; records out per node: {summary}", file=sys.stderr
+    )
     return EXIT_OK

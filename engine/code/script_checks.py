@@ -38,8 +38,7 @@ PLAIN_IMPORTS = {"sys"}
 class ImportScriptError(ValueError):
     """A script that cannot be read as a topology; str() names the file and line."""
 
-    def __init__(self, filename: str, lineno: int | None, message: str,
-                 more: tuple[str, ...] = ()):
+    def __init__(self, filename: str, lineno: int | None, message: str, more: tuple[str, ...] = ()):
         self.filename, self.lineno, self.message = filename, lineno, message
         where = f"{filename}, line {lineno}" if lineno else filename
         super().__init__("\n".join((f"{where}: {message}", *more)))
@@ -52,8 +51,10 @@ class ScriptChecks:
     """Mixed into the importer's reader, which provides ``fail``, ``literal`` and ``aliases``."""
 
     def check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
-        allowed = "a topology script imports only from engine.builder (and engine.model, " \
-                  "engine.runner, sys)"
+        allowed = (
+            "a topology script imports only from engine.builder (and engine.model, "
+            "engine.runner, sys)"
+        )
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.name not in PLAIN_IMPORTS or alias.asname:
@@ -61,7 +62,9 @@ class ScriptChecks:
             return
         module = stmt.module or ""
         if stmt.level or module not in ALLOWED_IMPORTS:
-            self.fail(stmt, f"'from {'.' * stmt.level}{module} import ...' cannot be read: {allowed}")
+            self.fail(
+                stmt, f"'from {'.' * stmt.level}{module} import ...' cannot be read: {allowed}"
+            )
         names = ALLOWED_IMPORTS[module]
         for alias in stmt.names:
             if alias.name == "*":
@@ -84,15 +87,31 @@ class ScriptChecks:
                 self.check_annotation(arg.annotation)
         if fn.returns is not None:
             self.check_annotation(fn.returns)
-        if not is_runner(fn) and (args.args or args.posonlyargs or args.kwonlyargs
-                                   or args.vararg or args.kwarg):
-            self.fail(fn, f"{fn.name}() builds the topology and cannot take parameters: "
-                          "write the values into the calls")
+        if not is_runner(fn) and (
+            args.args or args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg
+        ):
+            self.fail(
+                fn,
+                f"{fn.name}() builds the topology and cannot take parameters: "
+                "write the values into the calls",
+            )
 
     def check_annotation(self, node: ast.expr) -> None:
         for sub in ast.walk(node):
-            if not isinstance(sub, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript,
-                                    ast.BinOp, ast.BitOr, ast.Load, ast.Tuple, ast.List)):
+            if not isinstance(
+                sub,
+                (
+                    ast.Name,
+                    ast.Attribute,
+                    ast.Constant,
+                    ast.Subscript,
+                    ast.BinOp,
+                    ast.BitOr,
+                    ast.Load,
+                    ast.Tuple,
+                    ast.List,
+                ),
+            ):
                 self.fail(sub, "an annotation can only name types")
 
     def literal_only(self, node: ast.expr, what: str) -> Any:
@@ -111,31 +130,45 @@ class ScriptChecks:
                 self.fail(stmt, f"{fn.name}() may only return run_main(build(), argv)")
             self.check_runner_expr(stmt.value, params, functions, fn.name)
 
-    def check_runner_expr(self, node: ast.expr, params: set[str], functions: set[str],
-                          where: str) -> None:
+    def check_runner_expr(
+        self, node: ast.expr, params: set[str], functions: set[str], where: str
+    ) -> None:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call):
                 func = sub.func
                 name = func.id if isinstance(func, ast.Name) else None
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                        and func.value.id == "sys" and func.attr == "exit":
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == "sys"
+                    and func.attr == "exit"
+                ):
                     continue
                 if name in ("run_main", "SystemExit"):
                     continue
                 if name in functions and not sub.args and not sub.keywords:
                     continue
-                self.fail(sub, f"{where}: only run_main(build(), argv) and sys.exit(main()) "
-                               "can be read here")
+                self.fail(
+                    sub,
+                    f"{where}: only run_main(build(), argv) and sys.exit(main()) can be read here",
+                )
             elif isinstance(sub, ast.Name):
-                if sub.id not in params and sub.id not in functions and sub.id not in (
-                        "run_main", "sys", "SystemExit"):
+                if (
+                    sub.id not in params
+                    and sub.id not in functions
+                    and sub.id not in ("run_main", "sys", "SystemExit")
+                ):
                     self.fail(sub, f"{where}: '{sub.id}' cannot be read here")
             elif isinstance(sub, ast.Attribute):
-                if not (isinstance(sub.value, ast.Name) and sub.value.id == "sys"
-                        and sub.attr in ("exit", "argv")):
+                if not (
+                    isinstance(sub.value, ast.Name)
+                    and sub.value.id == "sys"
+                    and sub.attr in ("exit", "argv")
+                ):
                     self.fail(sub, f"{where}: only sys.exit and sys.argv can be used here")
-            elif not isinstance(sub, (ast.Constant, ast.Load, ast.keyword, ast.Subscript,
-                                      ast.Slice)):
+            elif not isinstance(
+                sub, (ast.Constant, ast.Load, ast.keyword, ast.Subscript, ast.Slice)
+            ):
                 self.fail(sub, f"{where}: only run_main(build(), argv) can be read here")
 
     def check_main_guard(self, stmt: ast.If, functions: set[str]) -> None:
@@ -151,39 +184,52 @@ class ScriptChecks:
 
     def bind(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
         if not isinstance(target, ast.Name):
-            self.fail(target, "only a plain variable name can be assigned: "
-                              "write one assignment per stream")
+            self.fail(
+                target,
+                "only a plain variable name can be assigned: write one assignment per stream",
+            )
         if target.id in CONSTRUCTORS or target.id in self.aliases:
             self.fail(target, f"'{target.id}' is a name of the builder API; choose another name")
         env[target.id] = value
 
     def check_branches(self, node: ast.Call, branches: Any) -> None:
         if not isinstance(branches, list):
-            self.fail(node, "branch() takes a list of Branch(name, expr) or "
-                            "{\"name\": ..., \"expr\": ...}")
+            self.fail(
+                node, 'branch() takes a list of Branch(name, expr) or {"name": ..., "expr": ...}'
+            )
         for i, branch in enumerate(branches, 1):
             if isinstance(branch, api.Branch):
                 continue
             if not isinstance(branch, dict) or not isinstance(branch.get("name"), str):
-                self.fail(node, f"branch {i} must be Branch(name, expr) or a dict with a "
-                                "'name' and an 'expr'")
+                self.fail(
+                    node,
+                    f"branch {i} must be Branch(name, expr) or a dict with a 'name' and an 'expr'",
+                )
 
 
 def is_docstring(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str))
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def is_main_guard(stmt: ast.If) -> bool:
     test = stmt.test
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__" and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq)
-            and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__")
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def is_runner(fn: ast.FunctionDef) -> bool:
     """A function that only hands the topology to run_main (``main`` of exported scripts)."""
-    return any(isinstance(sub, ast.Name) and sub.id == "run_main" for sub in ast.walk(fn)) \
-        and not any(isinstance(sub, ast.Name) and sub.id in CONSTRUCTORS for sub in ast.walk(fn))
+    return any(
+        isinstance(sub, ast.Name) and sub.id == "run_main" for sub in ast.walk(fn)
+    ) and not any(isinstance(sub, ast.Name) and sub.id in CONSTRUCTORS for sub in ast.walk(fn))

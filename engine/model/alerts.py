@@ -33,17 +33,32 @@ class AlertKind:
     unit: str = ""
 
 
-KINDS: dict[str, AlertKind] = {k.name: k for k in (
-    AlertKind("group_status", "consumer group WARN or STALL", None, "optional", SOURCE_TYPES),
-    AlertKind("lag_records", "lag (records)", "above", "optional", SOURCE_TYPES, "records"),
-    AlertKind("lag_seconds", "lag (seconds behind)", "above", "optional", SOURCE_TYPES, "s"),
-    AlertKind("errors_per_minute", "errors and dead letters per minute", "above", "optional", (),
-              "/min"),
-    AlertKind("late_per_minute", "late records per minute", "above", "optional",
-              ("aggregate", "join"), "/min"),
-    AlertKind("rate_below", "records/s in", "below", "required", (), "/s"),
-    AlertKind("instance_lost", "an instance lost", None, "none"),
-)}
+KINDS: dict[str, AlertKind] = {
+    k.name: k
+    for k in (
+        AlertKind("group_status", "consumer group WARN or STALL", None, "optional", SOURCE_TYPES),
+        AlertKind("lag_records", "lag (records)", "above", "optional", SOURCE_TYPES, "records"),
+        AlertKind("lag_seconds", "lag (seconds behind)", "above", "optional", SOURCE_TYPES, "s"),
+        AlertKind(
+            "errors_per_minute",
+            "errors and dead letters per minute",
+            "above",
+            "optional",
+            (),
+            "/min",
+        ),
+        AlertKind(
+            "late_per_minute",
+            "late records per minute",
+            "above",
+            "optional",
+            ("aggregate", "join"),
+            "/min",
+        ),
+        AlertKind("rate_below", "records/s in", "below", "required", (), "/s"),
+        AlertKind("instance_lost", "an instance lost", None, "none"),
+    )
+}
 WHENS = tuple(KINDS)
 RULE_KEYS = ("name", "when", "node", "above", "below", "for")
 
@@ -84,9 +99,15 @@ def rules_of(settings: dict) -> list[AlertRule]:
             continue
         kind = KINDS[entry["when"]]
         threshold = entry.get(kind.threshold) if kind.threshold else None
-        out.append(AlertRule(entry["name"], entry["when"], entry.get("node"),
-                             float(threshold) if threshold is not None else None,
-                             parse_duration(entry.get("for") or DEFAULT_FOR)))
+        out.append(
+            AlertRule(
+                entry["name"],
+                entry["when"],
+                entry.get("node"),
+                float(threshold) if threshold is not None else None,
+                parse_duration(entry.get("for") or DEFAULT_FOR),
+            )
+        )
     return out
 
 
@@ -97,7 +118,9 @@ def check_alerts(topology) -> list[Problem]:
     rules = settings.get("alerts")
     if rules is not None:
         if not isinstance(rules, list):
-            problems.append(Problem(None, "setting 'alerts' must be a list of rules", param="alerts"))
+            problems.append(
+                Problem(None, "setting 'alerts' must be a list of rules", param="alerts")
+            )
         else:
             node_types = {n.id: n.type for n in topology.nodes.values()}
             seen: set[str] = set()
@@ -115,7 +138,9 @@ def check_alerts(topology) -> list[Problem]:
     if webhook is not None:
         message = webhook_message(webhook)
         if message:
-            problems.append(Problem(None, f"setting 'alert_webhook' {message}", param="alert_webhook"))
+            problems.append(
+                Problem(None, f"setting 'alert_webhook' {message}", param="alert_webhook")
+            )
     return problems
 
 
@@ -123,8 +148,10 @@ def rule_message(rule: Any, node_types: dict[str, str] | None) -> str | None:
     """None when ``rule`` is a well-formed rule, else why not (the rest of a sentence).
     ``node_types`` ({node id: type}) also checks the node it names; None skips that."""
     if not isinstance(rule, dict):
-        return "must be an object with 'name', 'when' and, as the rule needs, 'node', " \
-               "'above' or 'below', and 'for'"
+        return (
+            "must be an object with 'name', 'when' and, as the rule needs, 'node', "
+            "'above' or 'below', and 'for'"
+        )
     unknown = [k for k in rule if k not in RULE_KEYS]
     if unknown:
         return f"unknown key {', '.join(repr(k) for k in unknown)}; a rule takes {', '.join(RULE_KEYS)}"
@@ -145,20 +172,28 @@ def rule_message(rule: Any, node_types: dict[str, str] | None) -> str | None:
             if node not in node_types:
                 return f"node '{node}' is not a node of this topology"
             if kind.node_types and node_types[node] not in kind.node_types:
-                return f"{when} watches {' or '.join(t.replace('_', ' ') for t in kind.node_types)} " \
-                       f"nodes, and '{node}' is a {str(node_types[node]).replace('_', ' ')}"
+                return (
+                    f"{when} watches {' or '.join(t.replace('_', ' ') for t in kind.node_types)} "
+                    f"nodes, and '{node}' is a {str(node_types[node]).replace('_', ' ')}"
+                )
     elif kind.node == "required":
         return f"{when} needs the node it watches"
     for side in ("above", "below"):
         if side in rule and side != kind.threshold:
             if kind.threshold is None:
                 return f"{when} takes no threshold ('{side}')"
-            return f"{when} fires {kind.threshold} a threshold; use '{kind.threshold}', not '{side}'"
+            return (
+                f"{when} fires {kind.threshold} a threshold; use '{kind.threshold}', not '{side}'"
+            )
     if kind.threshold is not None:
         value = rule.get(kind.threshold)
         if value is None:
             return f"{when} needs '{kind.threshold}': the threshold"
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             return f"'{kind.threshold}' must be a number, not {value!r}"
         if value < 0:
             return f"'{kind.threshold}' must not be negative ({value:g})"
@@ -201,4 +236,3 @@ def describe(rule: AlertRule | dict) -> str:
     if kind.threshold and isinstance(threshold, (int, float)):
         text += f" {kind.threshold} {threshold:g}"
     return f"{text} for {duration}"
-

@@ -20,8 +20,9 @@ from engine.model.topology import Topology
 
 INPUT_STEPS = 1_000_000  # a 1 MB message decodes to at most about this many steps
 SAFE_STEPS = 20_000_000  # values up to this logical size are encoded without measuring them
-_PASS_THROUGH = frozenset({"filter", "branch", "merge", "kafka_sink", "console_sink", "file_sink",
-                           "dashboard_sink"})
+_PASS_THROUGH = frozenset(
+    {"filter", "branch", "merge", "kafka_sink", "console_sink", "file_sink", "dashboard_sink"}
+)
 _JOIN = "join"
 
 

@@ -7,12 +7,19 @@ entry here plus its operator in ``engine/operators``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.model.expressions import JOIN_NAMES, RECORD_NAMES
 
-SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = "Sources", "Transforms", "Aggregates", "Joins", "Sinks"
+SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = (
+    "Sources",
+    "Transforms",
+    "Aggregates",
+    "Joins",
+    "Sinks",
+)
 CATEGORIES = (SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS)
 
 AGGREGATION_FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
@@ -89,20 +96,34 @@ VALUE_FORMATS = ("json", "string", "bytes")
 
 _TYPES = (
     NodeType(
-        "kafka_source", SOURCES, "Kafka source", "Reads records from a Kafka topic.",
+        "kafka_source",
+        SOURCES,
+        "Kafka source",
+        "Reads records from a Kafka topic.",
         inputs=(),
         params=(
             ParamSpec("topic", "topic", required=True, help="The topic to read."),
             ParamSpec("key_format", "enum", default="string", choices=KEY_FORMATS),
             ParamSpec("value_format", "enum", default="json", choices=VALUE_FORMATS),
-            ParamSpec("start", "enum", default="earliest", choices=("earliest", "latest"),
-                      help="Where a new consumer group starts reading."),
-            ParamSpec("timestamp", "timestamp", default="record",
-                      help="'record' for the record's own timestamp, or an expression giving ms."),
+            ParamSpec(
+                "start",
+                "enum",
+                default="earliest",
+                choices=("earliest", "latest"),
+                help="Where a new consumer group starts reading.",
+            ),
+            ParamSpec(
+                "timestamp",
+                "timestamp",
+                default="record",
+                help="'record' for the record's own timestamp, or an expression giving ms.",
+            ),
         ),
     ),
     NodeType(
-        "generator_source", SOURCES, "Demo generator",
+        "generator_source",
+        SOURCES,
+        "Demo generator",
         "Writes synthetic e-commerce orders or clicks to a topic and reads them back.",
         inputs=(),
         params=(
@@ -110,70 +131,117 @@ _TYPES = (
             ParamSpec("profile", "enum", default="orders", choices=("orders", "clicks")),
             ParamSpec("rate", "number", default=50, minimum=0, help="Records per second."),
             ParamSpec("seed", "int", default=None, help="Seed for repeatable data."),
-            ParamSpec("limit", "int", default=None, minimum=0, help="Stop after this many records."),
+            ParamSpec(
+                "limit", "int", default=None, minimum=0, help="Stop after this many records."
+            ),
         ),
     ),
     NodeType(
-        "filter", TRANSFORMS, "Filter", "Keeps the records for which the expression is true.",
+        "filter",
+        TRANSFORMS,
+        "Filter",
+        "Keeps the records for which the expression is true.",
         params=(ParamSpec("expr", "expr", required=True, label="Keep when"),),
     ),
     NodeType(
-        "map", TRANSFORMS, "Map", "Replaces each record's value with the expression's result.",
+        "map",
+        TRANSFORMS,
+        "Map",
+        "Replaces each record's value with the expression's result.",
         params=(ParamSpec("expr", "expr", required=True, label="New value"),),
     ),
     NodeType(
-        "set_fields", TRANSFORMS, "Set fields", "Adds or replaces fields of a JSON value.",
+        "set_fields",
+        TRANSFORMS,
+        "Set fields",
+        "Adds or replaces fields of a JSON value.",
         params=(ParamSpec("fields", "fields", required=True),),
     ),
     NodeType(
-        "flat_map", TRANSFORMS, "Flat map", "Emits one record per element of the expression's list.",
+        "flat_map",
+        TRANSFORMS,
+        "Flat map",
+        "Emits one record per element of the expression's list.",
         params=(ParamSpec("expr", "expr", required=True, label="Elements"),),
     ),
     NodeType(
-        "rekey", TRANSFORMS, "Re-key", "Replaces each record's key with the expression's result.",
+        "rekey",
+        TRANSFORMS,
+        "Re-key",
+        "Replaces each record's key with the expression's result.",
         params=(ParamSpec("expr", "expr", required=True, label="New key"),),
     ),
     NodeType(
-        "branch", TRANSFORMS, "Branch",
+        "branch",
+        TRANSFORMS,
+        "Branch",
         "Routes each record to the first branch whose expression is true, else to 'else'.",
         params=(ParamSpec("branches", "branches", required=True),),
         dynamic_outputs=_branch_ports,
     ),
     NodeType(
-        "merge", TRANSFORMS, "Merge", "Union of all its input streams.",
+        "merge",
+        TRANSFORMS,
+        "Merge",
+        "Union of all its input streams.",
         many_inputs=True,
     ),
     NodeType(
-        "aggregate", AGGREGATES, "Aggregate",
+        "aggregate",
+        AGGREGATES,
+        "Aggregate",
         "Counts, sums and averages per key, optionally per time window.",
         params=(
-            ParamSpec("group_by", "expr", default=None, label="Group by",
-                      help="Expression for the group key; the record key when empty."),
+            ParamSpec(
+                "group_by",
+                "expr",
+                default=None,
+                label="Group by",
+                help="Expression for the group key; the record key when empty.",
+            ),
             ParamSpec("window", "window", default=None),
             ParamSpec("aggregations", "aggregations", required=True),
-            ParamSpec("emit", "enum", default="update", choices=("update", "final"),
-                      help="update: on every change; final: once, when the window closes."),
+            ParamSpec(
+                "emit",
+                "enum",
+                default="update",
+                choices=("update", "final"),
+                help="update: on every change; final: once, when the window closes.",
+            ),
         ),
         stateful=True,
     ),
     NodeType(
-        "join", JOINS, "Join",
+        "join",
+        JOINS,
+        "Join",
         "Enriches the left stream with the right side's latest value per key, "
         "or correlates two streams within a window.",
         inputs=("left", "right"),
         params=(
             ParamSpec("mode", "enum", default="inner", choices=("inner", "left")),
-            ParamSpec("window", "duration", default=None,
-                      help="Empty: the right side is a table. A duration: stream-stream join."),
-            ParamSpec("grace", "duration", default=None,
-                      help="Stream-stream joins: how long after its window a late record may "
-                           "still join (0 when empty)."),
+            ParamSpec(
+                "window",
+                "duration",
+                default=None,
+                help="Empty: the right side is a table. A duration: stream-stream join.",
+            ),
+            ParamSpec(
+                "grace",
+                "duration",
+                default=None,
+                help="Stream-stream joins: how long after its window a late record may "
+                "still join (0 when empty).",
+            ),
             ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
         ),
         stateful=True,
     ),
     NodeType(
-        "kafka_sink", SINKS, "Kafka sink", "Writes records to a Kafka topic.",
+        "kafka_sink",
+        SINKS,
+        "Kafka sink",
+        "Writes records to a Kafka topic.",
         outputs=(),
         params=(
             ParamSpec("topic", "topic", required=True),
@@ -182,13 +250,22 @@ _TYPES = (
         ),
     ),
     NodeType(
-        "console_sink", SINKS, "Console", "Shows records in the log panel, or on stdout of run.",
+        "console_sink",
+        SINKS,
+        "Console",
+        "Shows records in the log panel, or on stdout of run.",
         outputs=(),
-        params=(ParamSpec("limit", "int", default=None, minimum=0,
-                          help="Show at most this many records."),),
+        params=(
+            ParamSpec(
+                "limit", "int", default=None, minimum=0, help="Show at most this many records."
+            ),
+        ),
     ),
     NodeType(
-        "file_sink", SINKS, "File sink", "Appends records to a file as JSON lines.",
+        "file_sink",
+        SINKS,
+        "File sink",
+        "Appends records to a file as JSON lines.",
         outputs=(),
         params=(
             ParamSpec("path", "path", required=True),
@@ -196,18 +273,34 @@ _TYPES = (
         ),
     ),
     NodeType(
-        "dashboard_sink", SINKS, "Dashboard",
+        "dashboard_sink",
+        SINKS,
+        "Dashboard",
         "Keeps the latest value per key (and window) and shows it live in the app's Dashboard.",
         outputs=(),
         params=(
             ParamSpec("title", "string", required=True, help="The panel's title."),
-            ParamSpec("view", "enum", default="table", choices=DASHBOARD_VIEWS,
-                      help="kpi: a big number; bars: one bar per key; line: one line per key "
-                           "over window time; table: every row."),
-            ParamSpec("fields", "field_list", default=None,
-                      help="Value fields to show; every numeric field when empty."),
-            ParamSpec("max_rows", "int", default=1000, minimum=1,
-                      help="Rows kept; past it the oldest windows, then the oldest updates, go."),
+            ParamSpec(
+                "view",
+                "enum",
+                default="table",
+                choices=DASHBOARD_VIEWS,
+                help="kpi: a big number; bars: one bar per key; line: one line per key "
+                "over window time; table: every row.",
+            ),
+            ParamSpec(
+                "fields",
+                "field_list",
+                default=None,
+                help="Value fields to show; every numeric field when empty.",
+            ),
+            ParamSpec(
+                "max_rows",
+                "int",
+                default=1000,
+                minimum=1,
+                help="Rows kept; past it the oldest windows, then the oldest updates, go.",
+            ),
         ),
     ),
 )

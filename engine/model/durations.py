@@ -26,7 +26,9 @@ def parse_duration(text: str | int) -> int:
         raise DurationError(f"{text!r} is not a duration")
     match = _PATTERN.fullmatch(text) if len(text) <= 64 else None
     if match is None and len(text) > 64:
-        raise DurationError(f"{text[:20]!r}... is not a duration: it is {len(text):,} characters long")
+        raise DurationError(
+            f"{text[:20]!r}... is not a duration: it is {len(text):,} characters long"
+        )
     if match is not None and len(match.group(1)) > 15:
         raise DurationError(f"{text.strip()[:20]!r}... is too long a duration: at most 15 digits")
     if not match:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from engine.model import guard_rewrite, guards
 from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
@@ -128,7 +129,10 @@ class _Checker:
             return
         if isinstance(node, ast.Attribute):
             # Reached only outside a call: bare attribute access is never allowed.
-            self.fail(node, f"attribute access '.{node.attr}' is not allowed (only method calls such as .get(...))")
+            self.fail(
+                node,
+                f"attribute access '.{node.attr}' is not allowed (only method calls such as .get(...))",
+            )
         if isinstance(node, ast.Call):
             self.check_call(node, bound)
             return
@@ -243,12 +247,16 @@ def compile_expression(source: str, names: tuple[str, ...] = RECORD_NAMES) -> Ex
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise ExpressionError("the expression holds a lone surrogate (\\ud800-\\udfff), "
-                                  "which is not text", exc.start) from None
+            raise ExpressionError(
+                "the expression holds a lone surrogate (\\ud800-\\udfff), which is not text",
+                exc.start,
+            ) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         expression = _parse_and_compile(source, text, names)
-    said = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SyntaxWarning)))
+    said = tuple(
+        dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SyntaxWarning))
+    )
     return replace(expression, python_warnings=said) if said else expression
 
 
@@ -290,9 +298,15 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     lam = ast.Expression(body=ast.Lambda(args=args, body=body))
     ast.fix_missing_locations(lam)
     code = compile(lam, "<expression>", "eval")
-    fn = eval(code, dict(_GLOBALS))  # noqa: S307 - the tree was checked above
-    return Expression(source=source, names=names, fn=fn, used_names=frozenset(checker.used),
-                      budgeted=guard.guarded, references=checker.references)
+    fn = eval(code, dict(_GLOBALS))
+    return Expression(
+        source=source,
+        names=names,
+        fn=fn,
+        used_names=frozenset(checker.used),
+        budgeted=guard.guarded,
+        references=checker.references,
+    )
 
 
 def _evaluate_constants(node: ast.AST) -> None:
@@ -300,14 +314,18 @@ def _evaluate_constants(node: ast.AST) -> None:
     stack = [node]
     while stack:
         child = stack.pop()
-        if (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
-                and child.func.id in GUARDS and child.func.id not in _WRAPPERS
-                and not _has_names_except_guards(child)):
+        if (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Name)
+            and child.func.id in GUARDS
+            and child.func.id not in _WRAPPERS
+            and not _has_names_except_guards(child)
+        ):
             expr = ast.Expression(body=child)
             ast.fix_missing_locations(expr)
             guards.reset()
             try:
-                eval(compile(expr, "<constant>", "eval"), dict(_GLOBALS))  # noqa: S307
+                eval(compile(expr, "<constant>", "eval"), dict(_GLOBALS))
             except ExpressionLimitError as exc:
                 raise ExpressionError(str(exc)) from None
             except Exception:  # noqa: BLE001 - e.g. 1/0 in a constant: fails per record later

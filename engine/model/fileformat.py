@@ -34,8 +34,11 @@ def to_dict(topology: Topology) -> dict:
     """The file's JSON object; a copy, so editing it never edits the model."""
     nodes = []
     for node in topology.nodes.values():
-        entry: dict[str, Any] = {"id": node.id, "type": node.type,
-                                 "params": copy.deepcopy(node.params)}
+        entry: dict[str, Any] = {
+            "id": node.id,
+            "type": node.type,
+            "params": copy.deepcopy(node.params),
+        }
         if node.position is not None:
             entry["position"] = [_coordinate(node.position[0]), _coordinate(node.position[1])]
         nodes.append(entry)
@@ -47,8 +50,13 @@ def to_dict(topology: Topology) -> dict:
         if e.target_port != "in":
             entry["to_port"] = e.target_port
         edges.append(entry)
-    return {"format": FORMAT, "name": topology.name, "settings": copy.deepcopy(topology.settings),
-            "nodes": nodes, "edges": edges}
+    return {
+        "format": FORMAT,
+        "name": topology.name,
+        "settings": copy.deepcopy(topology.settings),
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def dumps(topology: Topology) -> str:
@@ -105,8 +113,12 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
         unknown = set(raw) - EDGE_KEYS
         src, dst = raw.get("from"), raw.get("to")
         if unknown:
-            problems.append(Problem(src if isinstance(src, str) else None,
-                                    f"edge {i} has unknown keys {', '.join(sorted(unknown))}"))
+            problems.append(
+                Problem(
+                    src if isinstance(src, str) else None,
+                    f"edge {i} has unknown keys {', '.join(sorted(unknown))}",
+                )
+            )
         if not isinstance(src, str) or not isinstance(dst, str):
             problems.append(Problem(None, f"edge {i} needs 'from' and 'to' node ids"))
             continue
@@ -115,8 +127,9 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
             problems.append(Problem(src, f"edge {i} has a port that is not a name"))
             continue
         if src not in topology.nodes and dst not in topology.nodes:
-            problems.append(Problem(None, f"edge {i} connects '{src}' to '{dst}', "
-                                          "and neither is a node"))
+            problems.append(
+                Problem(None, f"edge {i} connects '{src}' to '{dst}', and neither is a node")
+            )
             continue
         if src not in topology.nodes:
             problems.append(Problem(dst, f"has an edge from '{src}', which is not a node"))
@@ -160,38 +173,64 @@ def _node_from_dict(raw: Any, index: int) -> tuple[Node | None, list[Problem]]:
     params = {k: copy.deepcopy(v) for k, v in params.items() if v is not None}
     position = raw.get("position")
     if position is not None:
-        if (isinstance(position, (list, tuple)) and len(position) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                        and -MAX_COORDINATE <= v <= MAX_COORDINATE for v in position)):
+        if (
+            isinstance(position, (list, tuple))
+            and len(position) == 2
+            and all(
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and -MAX_COORDINATE <= v <= MAX_COORDINATE
+                for v in position
+            )
+        ):
             position = (float(position[0]), float(position[1]))
         else:
-            problems.append(Problem(node_id, f"position must be [x, y], numbers within "
-                                             f"±{MAX_COORDINATE:,}"))
+            problems.append(
+                Problem(node_id, f"position must be [x, y], numbers within ±{MAX_COORDINATE:,}")
+            )
             position = None
     return Node(node_id, node_type, params, position), problems
 
 
 def loads(text: str) -> tuple[Topology, list[Problem]]:
     if len(text) > MAX_FILE_BYTES:
-        return Topology(), [Problem(None, f"the file is {len(text):,} characters long, more than a "
-                                          f"topology file can be ({MAX_FILE_BYTES:,})")]
+        return Topology(), [
+            Problem(
+                None,
+                f"the file is {len(text):,} characters long, more than a "
+                f"topology file can be ({MAX_FILE_BYTES:,})",
+            )
+        ]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Topology(), [Problem(None, f"the file is not valid JSON: {exc.msg} at line "
-                                          f"{exc.lineno}, column {exc.colno}")]
+        return Topology(), [
+            Problem(
+                None,
+                f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            )
+        ]
     except RecursionError:
-        return Topology(), [Problem(None, "the file is not a topology: its JSON is nested too deeply")]
+        return Topology(), [
+            Problem(None, "the file is not a topology: its JSON is nested too deeply")
+        ]
     except (ValueError, TypeError) as exc:  # e.g. an integer of more than 4300 digits
         return Topology(), [Problem(None, f"the file is not valid JSON: {_first_sentence(exc)}")]
     where = find_lone_surrogate(data)
     if where is not None:
-        return Topology(), [Problem(None, f"the file is not valid text: {where} holds an escaped "
-                                          "lone surrogate (\\ud800-\\udfff), which no text can contain")]
+        return Topology(), [
+            Problem(
+                None,
+                f"the file is not valid text: {where} holds an escaped "
+                "lone surrogate (\\ud800-\\udfff), which no text can contain",
+            )
+        ]
     try:
         return from_dict(data)
     except RecursionError:
-        return Topology(), [Problem(None, "the file is not a topology: its params are nested too deeply")]
+        return Topology(), [
+            Problem(None, "the file is not a topology: its params are nested too deeply")
+        ]
 
 
 def _first_sentence(exc: Exception) -> str:
@@ -223,9 +262,11 @@ def _describe_path(data: Any, path: str) -> str:
     parts = path.strip("/").split("/")
     if len(parts) >= 2 and parts[0] == "nodes" and parts[1].isdigit() and isinstance(data, dict):
         nodes = data.get("nodes")
-        node = nodes[int(parts[1])] if isinstance(nodes, list) and int(parts[1]) < len(nodes) else None
+        node = (
+            nodes[int(parts[1])] if isinstance(nodes, list) and int(parts[1]) < len(nodes) else None
+        )
         node_id = node.get("id") if isinstance(node, dict) else None
-        label = f"node {ascii(node_id)}" if isinstance(node_id, str) else f"node {int(parts[1]) + 1}"
+        label = f"node {node_id!a}" if isinstance(node_id, str) else f"node {int(parts[1]) + 1}"
         rest = "/".join(parts[2:])
         return f"{label} ({rest})" if rest else label
     return f"'{'/'.join(parts)}'" if parts != [""] else "the file"
@@ -236,13 +277,23 @@ def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
     try:
         size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
-            return Topology(), [Problem(None, f"cannot read {path}: it is {size:,} bytes, more than "
-                                              f"a topology file can be ({MAX_FILE_BYTES:,})")]
+            return Topology(), [
+                Problem(
+                    None,
+                    f"cannot read {path}: it is {size:,} bytes, more than "
+                    f"a topology file can be ({MAX_FILE_BYTES:,})",
+                )
+            ]
         # utf-8-sig: some editors start UTF-8 files with a byte order mark
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Topology(), [Problem(None, f"cannot read {path}: it is not UTF-8 text "
-                                          f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})")]
+        return Topology(), [
+            Problem(
+                None,
+                f"cannot read {path}: it is not UTF-8 text "
+                f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+            )
+        ]
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return Topology(), [Problem(None, f"cannot read {path}: {reason}")]
@@ -254,8 +305,11 @@ def load(path: str | os.PathLike) -> Topology:
     from engine.model.validation import errors, validate
 
     topology, problems = read(path)
-    problems = problems + validate(topology) if not problems else problems + [
-        p for p in validate(topology) if p not in problems]
+    problems = (
+        problems + validate(topology)
+        if not problems
+        else problems + [p for p in validate(topology) if p not in problems]
+    )
     bad = errors(problems)
     if bad:
         raise TopologyError(bad)

@@ -7,7 +7,7 @@ keeps the same order; importing networkx costs a run about 0.15 s of start-up.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def topological_order(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[str] | None:

@@ -12,15 +12,42 @@ from __future__ import annotations
 import ast
 import itertools
 
-_GUARDED_OPS = {ast.Pow: "_ts_pow", ast.Mult: "_ts_mul", ast.LShift: "_ts_lshift",
-                ast.Add: "_ts_add", ast.Mod: "_ts_mod"}
-_GUARDED_METHODS = {"join": "_ts_join", "replace": "_ts_replace", "zfill": "_ts_zfill",
-                    "decode": "_ts_decode", "index": "_ts_index", "count": "_ts_count"}
+_GUARDED_OPS = {
+    ast.Pow: "_ts_pow",
+    ast.Mult: "_ts_mul",
+    ast.LShift: "_ts_lshift",
+    ast.Add: "_ts_add",
+    ast.Mod: "_ts_mod",
+}
+_GUARDED_METHODS = {
+    "join": "_ts_join",
+    "replace": "_ts_replace",
+    "zfill": "_ts_zfill",
+    "decode": "_ts_decode",
+    "index": "_ts_index",
+    "count": "_ts_count",
+}
 # Methods that build a new value as large as their object (copies, parts).
-_BUILDING_METHODS = frozenset({
-    "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "title", "capitalize",
-    "casefold", "removeprefix", "removesuffix", "partition", "rpartition", "splitlines", "hex",
-})
+_BUILDING_METHODS = frozenset(
+    {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "title",
+        "capitalize",
+        "casefold",
+        "removeprefix",
+        "removesuffix",
+        "partition",
+        "rpartition",
+        "splitlines",
+        "hex",
+    }
+)
 # Calls whose cost does not grow with their arguments (their results are small).
 _FREE_CALLS = frozenset({"len", "int", "float", "bool", "abs"})
 _SCALAR_CONSTANTS = (str, int, float, bool, type(None), bytes)
@@ -31,7 +58,9 @@ def _scalar_constant(node: ast.AST) -> bool:
     list or set of scalars (``region in ('eu', 'us')``)."""
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return len(node.elts) <= 64 and all(
-            isinstance(e, ast.Constant) and isinstance(e.value, _SCALAR_CONSTANTS) for e in node.elts)
+            isinstance(e, ast.Constant) and isinstance(e.value, _SCALAR_CONSTANTS)
+            for e in node.elts
+        )
     return isinstance(node, ast.Constant) and isinstance(node.value, _SCALAR_CONSTANTS)
 
 
@@ -45,8 +74,9 @@ class Guard(ast.NodeTransformer):
 
     def _call(self, name: str, args: list, node: ast.AST) -> ast.Call:
         self.guarded = True
-        return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args,
-                                          keywords=[]), node)
+        return ast.copy_location(
+            ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[]), node
+        )
 
     def visit_Call(self, node: ast.Call):
         self.generic_visit(node)
@@ -86,8 +116,9 @@ class Guard(ast.NodeTransformer):
         if all(_scalar_constant(a) or _scalar_constant(b) for a, b in itertools.pairwise(operands)):
             return node
         node.left = self._call("_ts_sized", [node.left], node.left)
-        node.comparators = [c if _scalar_constant(c) else self._call("_ts_sized", [c], c)
-                            for c in node.comparators]
+        node.comparators = [
+            c if _scalar_constant(c) else self._call("_ts_sized", [c], c) for c in node.comparators
+        ]
         return node
 
     # Hashing a tuple walks all of it: keys of dicts and sets, subscripts and .get() pay for
@@ -99,8 +130,10 @@ class Guard(ast.NodeTransformer):
 
     def visit_Dict(self, node: ast.Dict):
         self.generic_visit(node)
-        node.values = [self._call("_ts_built", [v], v) if k is None else v  # {**mapping}
-                       for k, v in zip(node.keys, node.values, strict=True)]
+        node.values = [
+            self._call("_ts_built", [v], v) if k is None else v  # {**mapping}
+            for k, v in zip(node.keys, node.values, strict=True)
+        ]
         node.keys = [self._key(k) for k in node.keys]
         return node
 

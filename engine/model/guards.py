@@ -34,8 +34,22 @@ MAX_FORMAT_WIDTH = 1000  # widths and precisions in f-string specs and % formatt
 CHARS_PER_STEP = 10
 MAX_ROUND_DIGITS = 5000
 # Codecs whose cost is linear in the input; punycode and idna are quadratic.
-LINEAR_CODECS = frozenset({"utf-8", "ascii", "latin-1", "iso8859-1", "utf-16", "utf-16-le",
-                           "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "cp1252", "utf-8-sig"})
+LINEAR_CODECS = frozenset(
+    {
+        "utf-8",
+        "ascii",
+        "latin-1",
+        "iso8859-1",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "utf-32",
+        "utf-32-le",
+        "utf-32-be",
+        "cp1252",
+        "utf-8-sig",
+    }
+)
 
 
 class ExpressionLimitError(ArithmeticError):
@@ -52,8 +66,10 @@ _CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
 
 
 def _over() -> BudgetExceededError:
-    return BudgetExceededError(f"the expression needs more than {MAX_STEPS:,} steps (its limit per record) "
-                               "(loops, or building, sorting or comparing large values)")
+    return BudgetExceededError(
+        f"the expression needs more than {MAX_STEPS:,} steps (its limit per record) "
+        "(loops, or building, sorting or comparing large values)"
+    )
 
 
 def charge(steps: int) -> None:
@@ -87,7 +103,7 @@ def size_of(value, limit: int = MAX_STEPS) -> int:
         if got is not None:
             return got
         n = 1
-        for item in (itertools.chain.from_iterable(v.items()) if t is dict else v):
+        for item in itertools.chain.from_iterable(v.items()) if t is dict else v:
             n += walk(item)
             if n > limit:
                 raise _over()
@@ -137,8 +153,11 @@ def _built(value):
     if t is str or t is bytes:
         steps = len(value) // CHARS_PER_STEP
     elif t in _CONTAINERS:
-        steps = len(value) + sum(len(v) for v in value if type(v) is str) // CHARS_PER_STEP \
-            if t is not dict else len(value)
+        steps = (
+            len(value) + sum(len(v) for v in value if type(v) is str) // CHARS_PER_STEP
+            if t is not dict
+            else len(value)
+        )
     else:
         return value
     used = _used[0] + steps
@@ -164,6 +183,7 @@ def _loop(iterable):
 
 # -- operators ---------------------------------------------------------------------------
 
+
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -176,8 +196,14 @@ def _short(x) -> str:
 
 
 def _safe_pow(base, exp):
-    if _is_int(exp) and isinstance(base, int) and (abs(exp) > MAX_POW_EXPONENT or (
-            exp > 0 and abs(base) > 1 and exp * math.log2(abs(base)) > MAX_INT_BITS)):
+    if (
+        _is_int(exp)
+        and isinstance(base, int)
+        and (
+            abs(exp) > MAX_POW_EXPONENT
+            or (exp > 0 and abs(base) > 1 and exp * math.log2(abs(base)) > MAX_INT_BITS)
+        )
+    ):
         raise ExpressionLimitError(f"{_short(base)} ** {exp} is too large")
     result = base**exp
     if isinstance(result, complex):
@@ -230,7 +256,11 @@ def _safe_add(a, b):
 
 
 def _safe_lshift(a, b):
-    if _is_int(b) and b > 0 and (b > MAX_INT_BITS or (_is_int(a) and a.bit_length() + b > MAX_INT_BITS)):
+    if (
+        _is_int(b)
+        and b > 0
+        and (b > MAX_INT_BITS or (_is_int(a) and a.bit_length() + b > MAX_INT_BITS))
+    ):
         raise ExpressionLimitError(f"{_short(a)} << {b} is too large")
     result = a << b
     if type(result) is int and result.bit_length() > 256:
@@ -262,9 +292,13 @@ def printf_specs(text: str):
 
 
 def check_width(spec: str, what: str) -> None:
-    if "*" in spec or any(len(d) > 4 or int(d) > MAX_FORMAT_WIDTH
-                          for d in "".join(c if c.isdigit() else " " for c in spec).split()):
-        raise ExpressionLimitError(f"{what}: widths and precisions must be at most {MAX_FORMAT_WIDTH}")
+    if "*" in spec or any(
+        len(d) > 4 or int(d) > MAX_FORMAT_WIDTH
+        for d in "".join(c if c.isdigit() else " " for c in spec).split()
+    ):
+        raise ExpressionLimitError(
+            f"{what}: widths and precisions must be at most {MAX_FORMAT_WIDTH}"
+        )
 
 
 def _safe_mod(a, b):
@@ -278,6 +312,7 @@ def _safe_mod(a, b):
 
 
 # -- methods and functions -----------------------------------------------------------------
+
 
 def _safe_join(obj, *args, **kwargs):
     if isinstance(obj, (str, bytes)) and len(args) == 1 and not kwargs:
@@ -319,13 +354,16 @@ def _safe_decode(obj, *args, **kwargs):
         except LookupError:
             name = encoding
         if name not in LINEAR_CODECS:
-            raise ExpressionLimitError(f"decoding as {encoding!r} is not allowed; use utf-8, "
-                                       "ascii, latin-1, cp1252, utf-16 or utf-32")
+            raise ExpressionLimitError(
+                f"decoding as {encoding!r} is not allowed; use utf-8, "
+                "ascii, latin-1, cp1252, utf-16 or utf-32"
+            )
     return obj.decode(*args, **kwargs)
 
 
 def _safe_scan(name):
     """list.index / count: each element compared, so the list's logical size is charged."""
+
     def scan(obj, *args, **kwargs):
         if type(obj) in _CONTAINERS:
             _charge_size(obj)
@@ -334,6 +372,7 @@ def _safe_scan(name):
         elif isinstance(obj, (str, bytes)):
             charge(len(obj) // CHARS_PER_STEP)
         return getattr(obj, name)(*args, **kwargs)
+
     return scan
 
 
@@ -366,10 +405,12 @@ def _safe_round(number, ndigits=None):
 
 def _sizing(fn):
     """A function whose cost grows with its argument's logical size (str, sorted, ...)."""
+
     def guarded(*args, **kwargs):
         for a in args:
             _charge_size(a)
         return fn(*args, **kwargs)
+
     guarded.__name__ = getattr(fn, "__name__", "guarded")
     return guarded
 

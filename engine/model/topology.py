@@ -29,7 +29,7 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] | None = None
 
-    def copy(self) -> "Node":
+    def copy(self) -> Node:
         return Node(self.id, self.type, copy.deepcopy(self.params), self.position)
 
 
@@ -40,7 +40,7 @@ class Edge:
     source_port: str = "out"
     target_port: str = "in"
 
-    def renamed(self, old: str, new: str) -> "Edge":
+    def renamed(self, old: str, new: str) -> Edge:
         return Edge(
             new if self.source == old else self.source,
             new if self.target == old else self.target,
@@ -94,13 +94,13 @@ class Topology:
             i += 1
         return f"{base}_{i}"
 
-    def copy(self) -> "Topology":
+    def copy(self) -> Topology:
         other = Topology(self.name, copy.deepcopy(self.settings))
         other.nodes = {nid: n.copy() for nid, n in self.nodes.items()}
         other.edges = list(self.edges)
         return other
 
-    def equivalent(self, other: "Topology") -> bool:
+    def equivalent(self, other: Topology) -> bool:
         """Same name, settings, node ids, types, params and edges (positions aside)."""
         return (
             self.name == other.name
@@ -183,7 +183,9 @@ class Topology:
             raise ModelError(f"there is no edge from '{edge.source}' to '{edge.target}'") from None
         self.edge_removed.emit(edge)
 
-    def connect(self, source: str, target: str, source_port: str = "out", target_port: str = "in") -> Edge:
+    def connect(
+        self, source: str, target: str, source_port: str = "out", target_port: str = "in"
+    ) -> Edge:
         return self.add_edge(Edge(source, target, source_port, target_port))
 
 

@@ -43,18 +43,25 @@ def validate(topology: Topology) -> list[Problem]:
 # Checking an expression costs ~3 µs per character: one validation checks at most this much
 # distinct expression text, so it ends within seconds whatever the file (SPEC §11).
 MAX_EXPRESSION_TEXT = 1_000_000
-_EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("expression_text",
-                                                                               default=None)
+_EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "expression_text", default=None
+)
 # What Python warns of the expressions of the node being checked (check_node collects them).
 _EXPRESSION_WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "expression_warnings", default=None)
+    "expression_warnings", default=None
+)
 
 
 def _validate(topology: Topology) -> list[Problem]:
     problems: list[Problem] = []
     if not _valid_topic(topology.name):
-        problems.append(Problem(None, f"the name {topology.name!r} cannot be used as an application "
-                                      "id: use letters, digits, '.', '_' and '-'"))
+        problems.append(
+            Problem(
+                None,
+                f"the name {topology.name!r} cannot be used as an application "
+                "id: use letters, digits, '.', '_' and '-'",
+            )
+        )
     problems += _check_settings(topology.settings)
     problems += check_alerts(topology)
     for node in topology.nodes.values():
@@ -104,8 +111,11 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
     known_names = {p.name for p in node_type.params}
     for name in params:
         if name not in known_names:
-            hint = f"; {node_type.title} takes {', '.join(sorted(known_names))}" if known_names else \
-                f"; {node_type.title} takes no params"
+            hint = (
+                f"; {node_type.title} takes {', '.join(sorted(known_names))}"
+                if known_names
+                else f"; {node_type.title} takes no params"
+            )
             problems.append(Problem(node_id, f"unknown param '{name}'{hint}", param=name))
     warned: list[str] = []
     token = _EXPRESSION_WARNINGS.set(warned)
@@ -114,32 +124,51 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
             value = params.get(spec.name)
             if value is None:
                 if spec.required:
-                    problems.append(Problem(node_id, f"the required param '{spec.name}' is missing",
-                                            param=spec.name))
+                    problems.append(
+                        Problem(
+                            node_id, f"the required param '{spec.name}' is missing", param=spec.name
+                        )
+                    )
                 continue
             message = check_value(spec, value)
             if message:
                 sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
                 problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
-            problems += [Problem(node_id, f"{spec.name}: {w}", WARNING, param=spec.name)
-                         for w in warned]
+            problems += [
+                Problem(node_id, f"{spec.name}: {w}", WARNING, param=spec.name) for w in warned
+            ]
             warned.clear()
     finally:
         _EXPRESSION_WARNINGS.reset(token)
     if type_name == "aggregate" and params.get("emit") == "final":
         window = params.get("window")
         if window is None or (isinstance(window, dict) and window.get("type", "none") == "none"):
-            problems.append(Problem(node_id, "emit 'final' needs a window: an unwindowed "
-                                             "aggregate never closes", param="emit"))
+            problems.append(
+                Problem(
+                    node_id,
+                    "emit 'final' needs a window: an unwindowed aggregate never closes",
+                    param="emit",
+                )
+            )
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
     if type_name == "file_sink" and isinstance(params.get("path"), str):
         path = params["path"]
-        if path.startswith(("/", "~", "\\")) or ".." in path.replace("\\", "/").split("/") or \
-                (len(path) > 1 and path[1] == ":"):
-            problems.append(Problem(node_id, f"writes outside the topology's folder ({path}); "
-                                             "check this is meant, especially in a file from "
-                                             "someone else", WARNING, param="path"))
+        if (
+            path.startswith(("/", "~", "\\"))
+            or ".." in path.replace("\\", "/").split("/")
+            or (len(path) > 1 and path[1] == ":")
+        ):
+            problems.append(
+                Problem(
+                    node_id,
+                    f"writes outside the topology's folder ({path}); "
+                    "check this is meant, especially in a file from "
+                    "someone else",
+                    WARNING,
+                    param="path",
+                )
+            )
     return problems
 
 
@@ -158,7 +187,9 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
     elif kind in ("int", "number"):
         ok_types = (int,) if kind == "int" else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok_types) or not _finite(value):
-            return f"must be {'a whole number' if kind == 'int' else 'a number'}, not {_short(value)}"
+            return (
+                f"must be {'a whole number' if kind == 'int' else 'a number'}, not {_short(value)}"
+            )
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"
     elif kind == "bool":
@@ -199,7 +230,7 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
     return None
 
 
-def _finite(value: int | float) -> bool:
+def _finite(value: float) -> bool:
     """Within what a 64-bit number holds (a huge integer from a file must not overflow)."""
     if isinstance(value, int):
         return value.bit_length() <= 63
@@ -220,8 +251,10 @@ def _expr_message(value: Any, names: tuple[str, ...]) -> str | None:
             budget["seen"].add(value)
             budget["left"] -= len(value)
             if budget["left"] < 0:
-                return (f"was not checked: the topology's expressions hold more than "
-                        f"{MAX_EXPRESSION_TEXT:,} characters in all")
+                return (
+                    f"was not checked: the topology's expressions hold more than "
+                    f"{MAX_EXPRESSION_TEXT:,} characters in all"
+                )
         message, said = _text_expr_check(value, tuple(names))
         warned = _EXPRESSION_WARNINGS.get()
         if warned is not None:
@@ -302,8 +335,12 @@ def _window_message(value: Any) -> str | None:
     kind = value.get("type", "none")
     if kind not in WINDOW_TYPES:
         return f"type must be one of {', '.join(WINDOW_TYPES)}, not {kind!r}"
-    needed = {"none": (), "tumbling": ("size",), "hopping": ("size", "advance"),
-              "session": ("gap",)}[kind]
+    needed = {
+        "none": (),
+        "tumbling": ("size",),
+        "hopping": ("size", "advance"),
+        "session": ("gap",),
+    }[kind]
     for key in needed:
         if key not in value:
             return f"of type {kind} needs '{key}'"
@@ -320,13 +357,19 @@ def _window_message(value: Any) -> str | None:
     if kind == "hopping" and durations["advance"] > durations["size"]:
         return "advance must not be longer than size"
     if kind == "hopping" and durations["size"] > MAX_WINDOWS_PER_RECORD * durations["advance"]:
-        return (f"opens {-(-durations['size'] // durations['advance']):,} windows per record "
-                f"(size / advance); at most {MAX_WINDOWS_PER_RECORD:,} are allowed")
+        return (
+            f"opens {-(-durations['size'] // durations['advance']):,} windows per record "
+            f"(size / advance); at most {MAX_WINDOWS_PER_RECORD:,} are allowed"
+        )
     return None
 
 
-_WINDOW_KEYS_BY_TYPE = {"none": set(), "tumbling": {"size", "grace"},
-                        "hopping": {"size", "advance", "grace"}, "session": {"gap", "grace"}}
+_WINDOW_KEYS_BY_TYPE = {
+    "none": set(),
+    "tumbling": {"size", "grace"},
+    "hopping": {"size", "advance", "grace"},
+    "session": {"gap", "grace"},
+}
 
 
 def _window_warnings(node_id: str, window: dict) -> list[Problem]:
@@ -337,8 +380,14 @@ def _window_warnings(node_id: str, window: dict) -> list[Problem]:
     if not unused:
         return []
     keys = ", ".join(f"'{k}'" for k in unused)
-    return [Problem(node_id, f"window: {keys} has no effect on a window of type {kind}",
-                    WARNING, param="window")]
+    return [
+        Problem(
+            node_id,
+            f"window: {keys} has no effect on a window of type {kind}",
+            WARNING,
+            param="window",
+        )
+    ]
 
 
 def _node_type(name: Any):
@@ -380,11 +429,13 @@ def _check_edges(topology: Topology) -> list[Problem]:
         source = topology.nodes.get(edge.source)
         target = topology.nodes.get(edge.target)
         if source is None:
-            problems.append(Problem(edge.target, f"has an edge from '{edge.source}', "
-                                                 "which is not a node"))
+            problems.append(
+                Problem(edge.target, f"has an edge from '{edge.source}', which is not a node")
+            )
         if target is None:
-            problems.append(Problem(edge.source, f"has an edge to '{edge.target}', "
-                                                 "which is not a node"))
+            problems.append(
+                Problem(edge.source, f"has an edge to '{edge.target}', which is not a node")
+            )
         if source is None or target is None:
             continue
         graph_edges.append((edge.source, edge.target))
@@ -392,28 +443,53 @@ def _check_edges(topology: Topology) -> list[Problem]:
         if stype is not None:
             ports = _output_ports(stype, source.params)
             if not ports:
-                problems.append(Problem(source.id, f"is a sink and has no output, but an edge "
-                                                   f"leads from it to '{target.id}'"))
+                problems.append(
+                    Problem(
+                        source.id,
+                        f"is a sink and has no output, but an edge leads from it to '{target.id}'",
+                    )
+                )
             elif edge.source_port not in ports:
-                problems.append(Problem(source.id, f"has no output port '{edge.source_port}' "
-                                                   f"(ports: {', '.join(ports)})"))
+                problems.append(
+                    Problem(
+                        source.id,
+                        f"has no output port '{edge.source_port}' (ports: {', '.join(ports)})",
+                    )
+                )
         if ttype is not None:
             if not ttype.inputs:
-                problems.append(Problem(target.id, f"is a source and takes no input, but an edge "
-                                                   f"leads to it from '{source.id}'"))
+                problems.append(
+                    Problem(
+                        target.id,
+                        f"is a source and takes no input, but an edge "
+                        f"leads to it from '{source.id}'",
+                    )
+                )
             elif edge.target_port not in ttype.inputs:
-                problems.append(Problem(target.id, f"has no input port '{edge.target_port}' "
-                                                   f"(ports: {', '.join(ttype.inputs)})"))
+                problems.append(
+                    Problem(
+                        target.id,
+                        f"has no input port '{edge.target_port}' "
+                        f"(ports: {', '.join(ttype.inputs)})",
+                    )
+                )
             else:
                 slot = (target.id, edge.target_port)
                 used_inputs[slot] = used_inputs.get(slot, 0) + 1
                 if used_inputs[slot] == 2 and not ttype.many_inputs:
-                    problems.append(Problem(target.id, f"input '{edge.target_port}' has more than "
-                                                       "one edge; use a merge node to combine streams"))
+                    problems.append(
+                        Problem(
+                            target.id,
+                            f"input '{edge.target_port}' has more than "
+                            "one edge; use a merge node to combine streams",
+                        )
+                    )
     cycle = _find_cycle(topology, graph_edges)
     if cycle:
         path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
-        problems.append(Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic"))
+        problems.append(
+            Problem(cycle[0][0], f"is part of a cycle ({path}); a topology must be acyclic")
+        )
     sources = {e.source for e in topology.edges}  # one pass: validation stays linear in the edges
     for node in topology.nodes.values():
         ntype = _node_type(node.type)

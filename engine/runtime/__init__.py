@@ -1,5 +1,13 @@
-"""Executing a topology: the compiler that composes operators into closures, one operator
-per node type, windows, state stores, serialisation, the in-process run (no broker), the
-Kafka run and its collaborators, the generators and the worker-process supervisor.
+"""Executing a topology. Loose here, the dataflow core: the compiler that composes operators
+into closures (``compiler``, fusing stateless chains in ``fusion``), serialisation (``serde``),
+state stores (``state``), windows, dashboards, the demo generators and the in-process run
+(``local``). Then, by role, from the bottom up:
 
-May use ``engine.model`` and ``engine.cluster``; never ``engine.code`` or ``engine.cli``."""
+- ``operators/`` one module per node type, written against the run context;
+- ``kafka/``     the Kafka run (``kafka.run.KafkaRun``) and its collaborators;
+- ``testing/``   test runs without a broker: sample records, traces, test cases, state views;
+- ``watch/``     what watches a run: alert rules, webhooks, the fleet publisher;
+- ``worker/``    the app's worker process, its instances and memory limit.
+
+The order is pinned by an import-linter ``layers`` contract (pyproject.toml). May use
+``engine.model`` and ``engine.cluster``; never ``engine.code`` or ``engine.cli``."""

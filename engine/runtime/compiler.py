@@ -12,8 +12,9 @@ partition, on one instance.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
@@ -73,14 +74,18 @@ def operator(type_name: str):
     return importlib.import_module(f"engine.runtime.operators.{type_name}")
 
 
-def compile_topology(topology: Topology, ctx, application_id: str | None = None,
-                     tap: Callable[[str], Callable[[Record], None]] | None = None,
-                     trace=None) -> CompiledTopology:
+def compile_topology(
+    topology: Topology,
+    ctx,
+    application_id: str | None = None,
+    tap: Callable[[str], Callable[[Record], None]] | None = None,
+    trace=None,
+) -> CompiledTopology:
     """Compose the executors. ``tap(node_id)``, when given, returns an executor that sees
     every record leaving that node (entering it, for sinks): the app's data preview.
     ``trace``, when given, wraps each node's outputs and inputs for record lineage:
     ``trace.output(node_id, port, children)`` and ``trace.input(node_id, port, executor)``
-    return executors that call the ones they wrap (engine.runtime.trace)."""
+    return executors that call the ones they wrap (engine.runtime.testing.trace)."""
     app_id = application_id or topology.name
     order = topological_order(topology.nodes, ((e.source, e.target) for e in topology.edges))
     if order is None:
@@ -105,7 +110,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
     for node_id in order:
         node = topology.nodes[node_id]
         if node.type == "aggregate":
-            if node.params.get("group_by") or any(key_changed[e.source] for e in topology.incoming(node_id)):
+            if node.params.get("group_by") or any(
+                key_changed[e.source] for e in topology.incoming(node_id)
+            ):
                 repartitions[(node_id, "in")] = repartition_topic(app_id, node_id)
         elif node.type == "join":
             incoming = topology.incoming(node_id)
@@ -113,7 +120,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             # goes through a repartition topic (keys as JSON), so does the other.
             if any(key_changed[e.source] for e in incoming):
                 for e in incoming:
-                    repartitions[(node_id, e.target_port)] = repartition_topic(app_id, node_id, e.target_port)
+                    repartitions[(node_id, e.target_port)] = repartition_topic(
+                        app_id, node_id, e.target_port
+                    )
 
     bounds: dict[str, int] = {}  # value_bounds, computed when a repartition needs them
     entries: dict[str, list[Callable]] = {}
@@ -124,7 +133,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
     inputs_of: dict[str, dict[str, Callable]] = {}  # node -> input port -> executor
     # Chains of stateless nodes become one function (engine.runtime.fusion), unless a tap
     # or a trace must see the records between them: node -> (its chain, what follows).
-    chains: dict[str, tuple[list[Node], Callable]] | None = {} if tap is None and trace is None else None
+    chains: dict[str, tuple[list[Node], Callable]] | None = (
+        {} if tap is None and trace is None else None
+    )
 
     for node_id in reversed(order):
         node = topology.nodes[node_id]
@@ -135,8 +146,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
             if topic is not None:
                 target = topology.nodes[e.target]
                 group_by = target.params.get("group_by") if target.type == "aggregate" else None
-                child = _repartition_writer(ctx, target.id, topic, group_by,
-                                            _huge(topology, bounds, e.source, target.id))
+                child = _repartition_writer(
+                    ctx, target.id, topic, group_by, _huge(topology, bounds, e.source, target.id)
+                )
             else:
                 child = inputs_of[e.target][e.target_port]
             children.setdefault(e.source_port, []).append(child)
@@ -167,8 +179,9 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
         elif ntype.inputs:
             inputs_of[node_id] = {port: executor for port in ntype.inputs}
         if trace is not None and node_id in inputs_of:
-            inputs_of[node_id] = {port: trace.input(node_id, port, ex)
-                                  for port, ex in inputs_of[node_id].items()}
+            inputs_of[node_id] = {
+                port: trace.input(node_id, port, ex) for port, ex in inputs_of[node_id].items()
+            }
 
         for port in ntype.inputs:
             topic = repartitions.get((node_id, port))
@@ -185,14 +198,21 @@ def compile_topology(topology: Topology, ctx, application_id: str | None = None,
                 topic = repartitions.get((node_id, e.target_port))
                 topics |= {topic} if topic else _upstream_topics(topology, e.source, repartitions)
             store_topics[node_id] = topics
-            internal.append(InternalTopic(changelog_topic(app_id, node_id), "changelog", node_id,
-                                          tuple(sorted(topics))))
+            internal.append(
+                InternalTopic(
+                    changelog_topic(app_id, node_id), "changelog", node_id, tuple(sorted(topics))
+                )
+            )
 
     return CompiledTopology(
-        topology=topology, application_id=app_id,
+        topology=topology,
+        application_id=app_id,
         entries={topic: fanout(execs) for topic, execs in entries.items()},
-        source_starts=source_starts, generators=generators, internal_topics=internal,
-        output_topics=outputs, store_topics=store_topics,
+        source_starts=source_starts,
+        generators=generators,
+        internal_topics=internal,
+        output_topics=outputs,
+        store_topics=store_topics,
     )
 
 
@@ -209,8 +229,11 @@ def _fused(topology: Topology, node: Node, ctx, children, repartitions, chains) 
     that child is fusable and has no other input, else ``node`` alone."""
     out = topology.outgoing(node.id)
     nxt = out[0].target if len(out) == 1 else None
-    if (nxt in chains and (nxt, out[0].target_port) not in repartitions
-            and len(topology.incoming(nxt)) == 1):
+    if (
+        nxt in chains
+        and (nxt, out[0].target_port) not in repartitions
+        and len(topology.incoming(nxt)) == 1
+    ):
         nodes, tail = chains[nxt]
         nodes = [node, *nodes]
     else:
@@ -244,8 +267,9 @@ def _huge(topology: Topology, bounds: dict[str, int], source: str, target: str) 
     return max(bounds.get(source, 1 << 62), bounds.get(target, 1 << 62)) > SAFE_STEPS
 
 
-def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
-                        huge: bool = False) -> Callable[[Record], None]:
+def _repartition_writer(
+    ctx, node_id: str, topic: str, group_by: str | None, huge: bool = False
+) -> Callable[[Record], None]:
     """Writes records keyed by their group key to the repartition topic (keys as JSON,
     so their type survives the trip). A record larger than ``message.max.bytes`` once
     encoded is dead-lettered, as sinks do; where the topology could build a huge value,
@@ -264,8 +288,9 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
                 if not fast:
                     raise TypeError
                 key_bytes = _encode_json(group) if group is None else _dumps(group, option=_options)
-                value_bytes = (_encode_json(value) if value is None else json
-                               or _dumps(value, option=_options))
+                value_bytes = (
+                    _encode_json(value) if value is None else json or _dumps(value, option=_options)
+                )
             except Exception:  # noqa: BLE001
                 key_bytes = encode(group)
                 value_bytes = encode(value)
@@ -283,8 +308,15 @@ def _repartition_writer(ctx, node_id: str, topic: str, group_by: str | None,
             produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
 
     def write(record: Record) -> None:
-        parts(record.key, record.value, record.timestamp, record.headers, record.partition,
-              record.origin, record.json)
+        parts(
+            record.key,
+            record.value,
+            record.timestamp,
+            record.headers,
+            record.partition,
+            record.origin,
+            record.json,
+        )
 
     write.parts = parts
     return write
@@ -302,10 +334,24 @@ def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], Non
         except Exception:  # noqa: BLE001
             key, value = _decode_json(msg.key()), _decode_json(msg.value())
         if parts is not None:
-            parts(key, value, msg.timestamp()[1], headers_dict(raw) if raw else EMPTY_HEADERS,
-                  msg.partition(), msg)
+            parts(
+                key,
+                value,
+                msg.timestamp()[1],
+                headers_dict(raw) if raw else EMPTY_HEADERS,
+                msg.partition(),
+                msg,
+            )
         else:
-            target(Record(key, value, msg.timestamp()[1],
-                          headers_dict(raw) if raw else EMPTY_HEADERS, msg.partition(), msg))
+            target(
+                Record(
+                    key,
+                    value,
+                    msg.timestamp()[1],
+                    headers_dict(raw) if raw else EMPTY_HEADERS,
+                    msg.partition(),
+                    msg,
+                )
+            )
 
     return read

@@ -62,8 +62,13 @@ def _order(ws: int | None) -> float:
 class DashboardTable:
     """The rows of one dashboard, bounded by ``max_rows``."""
 
-    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, *, track_changes: bool = False,
-                 history: bool = False):
+    def __init__(
+        self,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        *,
+        track_changes: bool = False,
+        history: bool = False,
+    ):
         self.max_rows = max(1, int(max_rows))
         self._windows: dict[int | None, OrderedDict[str, dict]] = {}  # ws -> key -> value
         self._starts: list[int] = []  # the windows held, oldest first (None not included)
@@ -194,8 +199,9 @@ class DashboardTable:
     def series(self, key: str) -> list[tuple[float, dict]]:
         """A key's values over time: (window_start in s, value) of its windowed rows, oldest
         first; for a key without windows the values as they arrived (the app's mirror)."""
-        points = [(ws / 1000.0, self._windows[ws][key]) for ws in self._starts
-                  if key in self._windows[ws]]
+        points = [
+            (ws / 1000.0, self._windows[ws][key]) for ws in self._starts if key in self._windows[ws]
+        ]
         if not points and self._history is not None:
             points = list(self._history.get(key, ()))
         return points
@@ -223,12 +229,18 @@ class DashboardTable:
             self._reset = False
             self._changed.clear()
             self._removed.clear()
-            return {"reset": True, "rows": [(k, ws, scalars(v)) for k, ws, v in self.rows()],
-                    "removed": []}
+            return {
+                "reset": True,
+                "rows": [(k, ws, scalars(v)) for k, ws, v in self.rows()],
+                "removed": [],
+            }
         if not self._changed and not self._removed:
             return None
-        changes = {"reset": False, "rows": [(k, ws, scalars(v)) for (k, ws), v in self._changed.items()],
-                   "removed": list(self._removed)}
+        changes = {
+            "reset": False,
+            "rows": [(k, ws, scalars(v)) for (k, ws), v in self._changed.items()],
+            "removed": list(self._removed),
+        }
         self._changed.clear()
         self._removed.clear()
         return changes
@@ -254,7 +266,9 @@ class DashboardSet:
     def table(self, node_id: str, max_rows: int = DEFAULT_MAX_ROWS) -> DashboardTable:
         table = self.tables.get(node_id)
         if table is None:
-            table = self.tables[node_id] = DashboardTable(max_rows, track_changes=self.track_changes)
+            table = self.tables[node_id] = DashboardTable(
+                max_rows, track_changes=self.track_changes
+            )
         return table
 
     def take_changes(self) -> dict[str, dict]:
@@ -298,4 +312,3 @@ def window_start_of(value: Any, headers: dict | None = None) -> int | None:
         except (TypeError, ValueError):
             return None
     return None
-

@@ -43,7 +43,16 @@ class ChainMetrics:
     """A fused node's counters (the interface of NodeMetrics): ``errors`` and ``dropped``
     are its own; ``in`` and ``out`` follow from the chain's and the later nodes'."""
 
-    __slots__ = ("base_errors", "base_in", "base_out", "chain", "dropped", "errors", "index", "late")
+    __slots__ = (
+        "base_errors",
+        "base_in",
+        "base_out",
+        "chain",
+        "dropped",
+        "errors",
+        "index",
+        "late",
+    )
 
     def __init__(self, chain: ChainCounter, index: int, before: Any) -> None:
         self.chain, self.index = chain, index
@@ -51,8 +60,9 @@ class ChainMetrics:
         self.base_in, self.base_out, self.base_errors = before.in_, before.out, before.errors
 
     def _out_since(self) -> int:
-        return self.chain.passed + sum(m.errors - m.base_errors + m.dropped
-                                       for m in self.chain.nodes[self.index + 1:])
+        return self.chain.passed + sum(
+            m.errors - m.base_errors + m.dropped for m in self.chain.nodes[self.index + 1 :]
+        )
 
     @property
     def out(self) -> int:
@@ -69,9 +79,14 @@ class ChainMetrics:
 def fuse(nodes: list, ctx, tail: Callable[[Record], None]) -> Callable[[Record], None]:
     """One executor for ``nodes`` (in order), calling ``tail`` with what leaves the last."""
     chain = ChainCounter()
-    env: dict[str, Any] = {"Record": Record, "NotAnObjectError": NotAnObjectError, "tail": tail,
-                           "chain": chain, "dead_letter": ctx.dead_letter,
-                           "NOT_AN_OBJECT": "set_fields needs a JSON object value, got "}
+    env: dict[str, Any] = {
+        "Record": Record,
+        "NotAnObjectError": NotAnObjectError,
+        "tail": tail,
+        "chain": chain,
+        "dead_letter": ctx.dead_letter,
+        "NOT_AN_OBJECT": "set_fields needs a JSON object value, got ",
+    }
     body: list[str] = []
     changed = False
     for i, node in enumerate(nodes):
@@ -80,15 +95,19 @@ def fuse(nodes: list, ctx, tail: Callable[[Record], None]) -> Callable[[Record],
         ctx.metrics[node.id] = metrics
         env[f"m{i}"], env[f"id{i}"] = metrics, node.id
         entering = "ENTERING_CHANGED" if changed else "ENTERING"
-        fail = ["    except Exception as exc:  # noqa: BLE001",
-                f"        m{i}.errors += 1",
-                f"        dead_letter({entering}, id{i}, exc)",
-                "        return"]
+        fail = [
+            "    except Exception as exc:  # noqa: BLE001",
+            f"        m{i}.errors += 1",
+            f"        dead_letter({entering}, id{i}, exc)",
+            "        return",
+        ]
         if node.type == "set_fields":
-            body += ["    try:",
-                     "        if not isinstance(value, dict):",
-                     "            raise NotAnObjectError(NOT_AN_OBJECT + type(value).__name__)",
-                     "        out = dict(value)"]
+            body += [
+                "    try:",
+                "        if not isinstance(value, dict):",
+                "            raise NotAnObjectError(NOT_AN_OBJECT + type(value).__name__)",
+                "        out = dict(value)",
+            ]
             for j, (name, expr) in enumerate(node.params["fields"].items()):
                 env[f"f{i}_{j}"], env[f"n{i}_{j}"] = compile_expression(expr).fn, name
                 body.append(f"        out[n{i}_{j}] = f{i}_{j}(key, value, ts, headers)")
@@ -114,15 +133,23 @@ def fuse(nodes: list, ctx, tail: Callable[[Record], None]) -> Callable[[Record],
     source = (
         "def process(record):\n"
         "    key, value, ts, headers = record.key, record.value, record.timestamp, record.headers\n"
-        + text.replace("ENTERING_CHANGED", "Record(key, value, ts, headers, record.partition, record.origin)")
-        .replace("ENTERING", "record").replace("@JSON@", json_out).replace("@JSON@", "record.json")
-        .replace("@PARTITION@", "record.partition").replace("@ORIGIN@", "record.origin")
+        + text.replace(
+            "ENTERING_CHANGED", "Record(key, value, ts, headers, record.partition, record.origin)"
+        )
+        .replace("ENTERING", "record")
+        .replace("@JSON@", json_out)
+        .replace("@JSON@", "record.json")
+        .replace("@PARTITION@", "record.partition")
+        .replace("@ORIGIN@", "record.origin")
         + "\n\ndef parts(key, value, ts, headers, partition, origin, json):\n"
         + text.replace("ENTERING_CHANGED", "Record(key, value, ts, headers, partition, origin)")
         .replace("ENTERING", "Record(key, value, ts, headers, partition, origin, json)")
-        .replace("@JSON@", json_out).replace("@JSON@", "json")
-        .replace("@PARTITION@", "partition").replace("@ORIGIN@", "origin")
-        + "\n")
+        .replace("@JSON@", json_out)
+        .replace("@JSON@", "json")
+        .replace("@PARTITION@", "partition")
+        .replace("@ORIGIN@", "origin")
+        + "\n"
+    )
     exec(compile(source, f"<chain {' > '.join(n.id for n in nodes)}>", "exec"), env)  # noqa: S102
     process = env["process"]
     process.parts = env["parts"]

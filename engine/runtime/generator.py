@@ -10,16 +10,33 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from engine.runtime.serde import ENCODERS
 
 CATEGORIES = ("books", "electronics", "fashion", "home", "toys", "sports", "beauty", "grocery")
-PRICES = {"books": (6, 40), "electronics": (25, 900), "fashion": (12, 180), "home": (8, 350),
-          "toys": (5, 90), "sports": (10, 260), "beauty": (4, 70), "grocery": (1, 30)}
+PRICES = {
+    "books": (6, 40),
+    "electronics": (25, 900),
+    "fashion": (12, 180),
+    "home": (8, 350),
+    "toys": (5, 90),
+    "sports": (10, 260),
+    "beauty": (4, 70),
+    "grocery": (1, 30),
+}
 STATUSES = ("paid", "paid", "paid", "paid", "pending", "cancelled")
-ACTIONS = ("view", "view", "view", "view", "search", "add_to_cart", "add_to_cart", "wishlist",
-           "purchase")
+ACTIONS = (
+    "view",
+    "view",
+    "view",
+    "view",
+    "search",
+    "add_to_cart",
+    "add_to_cart",
+    "wishlist",
+    "purchase",
+)
 PAGES = ("home", "search", "category", "product", "cart", "checkout")
 
 
@@ -44,35 +61,60 @@ class EventFactory:
         low, high = PRICES[category]
         items = []
         for _ in range(r.choice((1, 1, 1, 2, 2, 3))):
-            items.append({"product": f"{category}-{r.randrange(1, 40):02d}",
-                          "quantity": r.choice((1, 1, 1, 2, 3)),
-                          "price": round(r.uniform(low, high), 2)})
+            items.append(
+                {
+                    "product": f"{category}-{r.randrange(1, 40):02d}",
+                    "quantity": r.choice((1, 1, 1, 2, 3)),
+                    "price": round(r.uniform(low, high), 2),
+                }
+            )
         amount = round(sum(i["price"] * i["quantity"] for i in items), 2)
-        value = {"order_id": f"o-{self.count:07d}", "customer_id": customer, "category": category,
-                 "items": items, "amount": amount, "currency": "EUR",
-                 "status": r.choice(STATUSES), "created_at": now_ms}
+        value = {
+            "order_id": f"o-{self.count:07d}",
+            "customer_id": customer,
+            "category": category,
+            "items": items,
+            "amount": amount,
+            "currency": "EUR",
+            "status": r.choice(STATUSES),
+            "created_at": now_ms,
+        }
         return customer, value
 
     def _click(self, now_ms: int) -> tuple[str, dict]:
         r = self.random
         user = f"c-{r.randrange(self.customers):04d}"
-        session, started = self._sessions.get(user, ("", 0))
+        session, _started = self._sessions.get(user, ("", 0))
         if not session or r.random() < 0.05:
             session = f"s-{self.count:07d}"
             self._sessions[user] = (session, now_ms)
         category = r.choice(CATEGORIES)
         action = r.choice(ACTIONS)
-        value = {"user_id": user, "session_id": session, "page": r.choice(PAGES), "action": action,
-                 "category": category, "product": f"{category}-{r.randrange(1, 40):02d}",
-                 "ts": now_ms}
+        value = {
+            "user_id": user,
+            "session_id": session,
+            "page": r.choice(PAGES),
+            "action": action,
+            "category": category,
+            "product": f"{category}-{r.randrange(1, 40):02d}",
+            "ts": now_ms,
+        }
         return user, value
 
 
 class Generator(threading.Thread):
     """Writes a profile's events to ``topic`` through ``produce(topic, key, value, ts)``."""
 
-    def __init__(self, topic: str, produce: Callable, profile: str = "orders", rate: float = 50,
-                 seed: int | None = None, limit: int | None = None, poll: Callable | None = None):
+    def __init__(
+        self,
+        topic: str,
+        produce: Callable,
+        profile: str = "orders",
+        rate: float = 50,
+        seed: int | None = None,
+        limit: int | None = None,
+        poll: Callable | None = None,
+    ):
         super().__init__(name=f"generator-{topic}", daemon=True)
         self.topic, self.produce, self.poll = topic, produce, poll
         self.factory = EventFactory(profile, seed)

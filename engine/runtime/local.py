@@ -115,16 +115,31 @@ class LocalRun:
 
     # -- driving -----------------------------------------------------------------
 
-    def send(self, topic: str, value: Any, key: Any = None, timestamp: int = 0,
-             partition: int | None = None, key_format: str = "string",
-             value_format: str = "json", headers: list | None = None) -> None:
+    def send(
+        self,
+        topic: str,
+        value: Any,
+        key: Any = None,
+        timestamp: int = 0,
+        partition: int | None = None,
+        key_format: str = "string",
+        value_format: str = "json",
+        headers: list | None = None,
+    ) -> None:
         """Write one record to an input topic and process everything it leads to."""
         key_bytes = ENCODERS[key_format](key)
         value_bytes = value if isinstance(value, bytes) else ENCODERS[value_format](value)
         self.send_raw(topic, key_bytes, value_bytes, timestamp, partition, headers)
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int = 0,
-                 partition: int | None = None, headers: list | None = None) -> None:
+    def send_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int = 0,
+        partition: int | None = None,
+        headers: list | None = None,
+    ) -> None:
         if partition is None:
             partition = zlib.crc32(key) % self.partitions if key is not None else 0
         log = self.topics[topic]
@@ -145,8 +160,9 @@ class LocalRun:
         decode = DECODERS[value_format]
         return [decode(m.value()) for m in self.topics.get(topic, [])]
 
-    def records(self, topic: str, key_format: str = "string",
-                value_format: str = "json") -> list[tuple[Any, Any]]:
+    def records(
+        self, topic: str, key_format: str = "string", value_format: str = "json"
+    ) -> list[tuple[Any, Any]]:
         dk, dv = DECODERS[key_format], DECODERS[value_format]
         return [(dk(m.key()), dv(m.value())) for m in self.topics.get(topic, [])]
 

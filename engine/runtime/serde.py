@@ -9,7 +9,8 @@ infinities are written as null, which is valid JSON, rather than as NaN.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -58,8 +59,10 @@ def message_max_bytes(client_config: dict | None) -> int:
 
 def too_large(key: bytes | None, value: bytes | None, limit: int) -> OutputTooLargeError:
     size = len(key or b"") + len(value or b"")
-    return OutputTooLargeError(f"the encoded record is {size:,} bytes, more than message.max.bytes "
-                               f"({limit:,}); it was not sent")
+    return OutputTooLargeError(
+        f"the encoded record is {size:,} bytes, more than message.max.bytes "
+        f"({limit:,}); it was not sent"
+    )
 
 
 def measured(encode: Callable[[Any], bytes | None], limit: int) -> Callable[[Any], bytes | None]:
@@ -72,8 +75,10 @@ def measured(encode: Callable[[Any], bytes | None], limit: int) -> Callable[[Any
         try:
             size_of(value, limit)
         except ExpressionLimitError:
-            raise OutputTooLargeError(f"the record is larger than message.max.bytes ({limit:,} "
-                                      "bytes) once encoded; it was not sent") from None
+            raise OutputTooLargeError(
+                f"the record is larger than message.max.bytes ({limit:,} "
+                "bytes) once encoded; it was not sent"
+            ) from None
         return encode(value)
 
     return encode_measured
@@ -131,16 +136,25 @@ def _encode_bytes(value: Any) -> bytes | None:
 
 
 DECODERS: dict[str, Callable[[bytes | None], Any]] = {
-    "string": _decode_string, "json": _decode_json, "bytes": _decode_bytes}
+    "string": _decode_string,
+    "json": _decode_json,
+    "bytes": _decode_bytes,
+}
 ENCODERS: dict[str, Callable[[Any], bytes | None]] = {
-    "string": _encode_string, "json": _encode_json, "bytes": _encode_bytes}
+    "string": _encode_string,
+    "json": _encode_json,
+    "bytes": _encode_bytes,
+}
 
 # The per-record fast paths: one C call for bytes that are not None. Whatever it refuses
 # (raises on) goes through DECODERS, which decides: the standard library's fallback, or a
 # SerdeError. So a decoder used as ``try: fast(b) except Exception: DECODERS[f](b)`` gives
 # exactly what DECODERS[f](b) gives.
 FAST_DECODERS: dict[str, Callable[[bytes], Any]] = {
-    "string": bytes.decode, "json": _orjson_loads, "bytes": _decode_bytes}
+    "string": bytes.decode,
+    "json": _orjson_loads,
+    "bytes": _decode_bytes,
+}
 JSON_DUMPS = _orjson_dumps  # with JSON_OPTIONS: what _encode_json tries first
 JSON_OPTIONS = _OPTIONS
 

@@ -20,7 +20,8 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads
@@ -88,7 +89,7 @@ class RocksDBStore:
             yield raw_key.decode("utf-8"), _loads(raw_value)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._db.keys())
+        return sum(1 for _ in self._db.keys())  # noqa: SIM118 - an Rdict, not a dict
 
     def clear(self) -> None:
         """Empties the store (before a full restore from the changelog)."""

@@ -44,7 +44,7 @@ class WindowSpec:
     grace: int = 0
 
     @classmethod
-    def from_param(cls, param: dict | None) -> "WindowSpec":
+    def from_param(cls, param: dict | None) -> WindowSpec:
         if not param or param.get("type", "none") == "none":
             return cls()
         kind = param["type"]
@@ -53,8 +53,12 @@ class WindowSpec:
             size = parse_duration(param["size"])
             return cls(kind, size=size, advance=size, grace=grace)
         if kind == "hopping":
-            return cls(kind, size=parse_duration(param["size"]),
-                       advance=parse_duration(param["advance"]), grace=grace)
+            return cls(
+                kind,
+                size=parse_duration(param["size"]),
+                advance=parse_duration(param["advance"]),
+                grace=grace,
+            )
         if kind == "session":
             return cls(kind, gap=parse_duration(param["gap"]), grace=grace)
         raise ValueError(f"unknown window type {kind!r}")

@@ -24,7 +24,9 @@ class AlertMarkItem(QGraphicsItem):
         super().__init__(node_item)
         self.node_item = node_item
         self.rules: list[str] = []
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)  # the ring under the node
+        self.setFlag(
+            QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent
+        )  # the ring under the node
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._font = QFont()
         self._font.setPointSizeF(7.5)
@@ -89,5 +91,8 @@ def mark_alerts(scene, firing: dict[str, list[str]]) -> None:
 
 def marked_nodes(scene) -> dict[str, list[str]]:
     """What is marked now (for tests)."""
-    return {item.node_id: list(item.alert_mark.rules) for item in scene.node_items()
-            if getattr(item, "alert_mark", None) is not None and item.alert_mark.isVisible()}
+    return {
+        item.node_id: list(item.alert_mark.rules)
+        for item in scene.node_items()
+        if getattr(item, "alert_mark", None) is not None and item.alert_mark.isVisible()
+    }

@@ -50,8 +50,11 @@ class EdgeItem(QGraphicsPathItem):
         """Draw the edge as thick as ``rate`` records/s against the busiest edge's ``top``
         (None: no run); True when that changed what is drawn."""
         width = edge_width(rate, top)
-        same = (rate is None) == (self.rate is None) and abs(width - self.width) < 0.25 and (
-            rate is None or format_rate(rate) == format_rate(self.rate))
+        same = (
+            (rate is None) == (self.rate is None)
+            and abs(width - self.width) < 0.25
+            and (rate is None or format_rate(rate) == format_rate(self.rate))
+        )
         self.rate = rate
         if same:
             return False

@@ -41,8 +41,18 @@ class _Fonts:
 
 
 class NodeItem(QGraphicsItem):
-    def __init__(self, node_id: str, type_name: str, type_title: str, colour: QColor,
-                 inputs, outputs, summary: str = "", ghost_inputs=(), ghost_outputs=()):
+    def __init__(
+        self,
+        node_id: str,
+        type_name: str,
+        type_title: str,
+        colour: QColor,
+        inputs,
+        outputs,
+        summary: str = "",
+        ghost_inputs=(),
+        ghost_outputs=(),
+    ):
         super().__init__()
         _Fonts.ensure()
         self.node_id = node_id
@@ -59,9 +69,11 @@ class NodeItem(QGraphicsItem):
         self.height = 0.0
         self.badge: NodeBadgeItem | None = None  # the run's numbers, made on first use
         self._moving_from_model = False
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.set_ports(inputs, outputs, ghost_inputs, ghost_outputs)
@@ -76,7 +88,8 @@ class NodeItem(QGraphicsItem):
         all_outputs = tuple(outputs) + tuple(p for p in ghost_outputs if p not in outputs)
         self.inputs, self.outputs = all_inputs, all_outputs
         self.ghosts = {(False, p) for p in ghost_inputs if p not in inputs} | {
-            (True, p) for p in ghost_outputs if p not in outputs}
+            (True, p) for p in ghost_outputs if p not in outputs
+        }
         wanted = {(False, p) for p in all_inputs} | {(True, p) for p in all_outputs}
         for key in list(self.ports):
             if key not in wanted or (key in self.ghosts) != self.ports[key].ghost:
@@ -89,10 +102,13 @@ class NodeItem(QGraphicsItem):
                 key = (is_output, name)
                 port = self.ports.get(key)
                 if port is None:
-                    port = self.ports[key] = PortItem(self, self.node_id, name, is_output,
-                                                      key in self.ghosts)
-                port.setPos(NODE_WIDTH if is_output else 0.0,
-                            port_y(index, len(names), all_inputs, all_outputs))
+                    port = self.ports[key] = PortItem(
+                        self, self.node_id, name, is_output, key in self.ghosts
+                    )
+                port.setPos(
+                    NODE_WIDTH if is_output else 0.0,
+                    port_y(index, len(names), all_inputs, all_outputs),
+                )
         self.height = node_height(all_inputs, all_outputs)
         if self.badge is not None:
             self.badge.setPos(0.0, self.height + BADGE_GAP)
@@ -155,18 +171,29 @@ class NodeItem(QGraphicsItem):
         fm_small, fm_title = QFontMetricsF(_Fonts.small), QFontMetricsF(_Fonts.title)
         available = NODE_WIDTH - 36.0 - 10.0 - badge
         # The node's id comes first; the type's name takes what is left, or hides.
-        type_w = min(fm_small.horizontalAdvance(self.type_title), 92.0,
-                     max(0.0, available - fm_title.horizontalAdvance(self.node_id) - 10.0))
+        type_w = min(
+            fm_small.horizontalAdvance(self.type_title),
+            92.0,
+            max(0.0, available - fm_title.horizontalAdvance(self.node_id) - 10.0),
+        )
         if type_w < 36.0:
             type_w = 0.0
-        self._type_text = fm_small.elidedText(self.type_title, Qt.TextElideMode.ElideRight, type_w) if type_w else ""
+        self._type_text = (
+            fm_small.elidedText(self.type_title, Qt.TextElideMode.ElideRight, type_w)
+            if type_w
+            else ""
+        )
         self._type_w = type_w
-        self._title_text = fm_title.elidedText(self.node_id, Qt.TextElideMode.ElideRight,
-                                               available - (type_w + 10.0 if type_w else 0.0))
+        self._title_text = fm_title.elidedText(
+            self.node_id,
+            Qt.TextElideMode.ElideRight,
+            available - (type_w + 10.0 if type_w else 0.0),
+        )
         x, y, w, h = summary_rect(self.inputs, self.outputs)
         self._summary_rect = QRectF(x, y, w, h)
         self._summary_text = QFontMetricsF(_Fonts.mono).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, w)
+            self.summary, Qt.TextElideMode.ElideRight, w
+        )
 
     # -- geometry and painting -----------------------------------------------------------
 
@@ -201,13 +228,19 @@ class NodeItem(QGraphicsItem):
             icons.paint_glyph(painter, self.type_name, QRectF(8, 6, 16, 16))
             painter.setPen(theme.NODE_TITLE_TEXT)
             painter.setFont(_Fonts.title)
-            painter.drawText(QRectF(30, 0, NODE_WIDTH - 40, HEADER_HEIGHT),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title_text)
+            painter.drawText(
+                QRectF(30, 0, NODE_WIDTH - 40, HEADER_HEIGHT),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                self._title_text,
+            )
             badge = 22.0 if self.severity else 0.0
             painter.setFont(_Fonts.small)
             painter.setPen(QColor(255, 255, 255, 185))
-            painter.drawText(QRectF(NODE_WIDTH - 10 - badge - self._type_w, 0, self._type_w, HEADER_HEIGHT),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self._type_text)
+            painter.drawText(
+                QRectF(NODE_WIDTH - 10 - badge - self._type_w, 0, self._type_w, HEADER_HEIGHT),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                self._type_text,
+            )
             if self.severity:
                 colour = theme.ERROR if self.severity == "error" else theme.WARNING
                 centre = QPointF(NODE_WIDTH - 15, HEADER_HEIGHT / 2)
@@ -216,8 +249,11 @@ class NodeItem(QGraphicsItem):
                 painter.drawEllipse(centre, 7.5, 7.5)
                 painter.setFont(_Fonts.title)
                 painter.setPen(Qt.GlobalColor.white)
-                painter.drawText(QRectF(centre.x() - 7.5, centre.y() - 8, 15, 16),
-                                 Qt.AlignmentFlag.AlignCenter, "!")
+                painter.drawText(
+                    QRectF(centre.x() - 7.5, centre.y() - 8, 15, 16),
+                    Qt.AlignmentFlag.AlignCenter,
+                    "!",
+                )
             self._paint_body(painter)
 
         # Border: selection wins over problems.
@@ -242,16 +278,21 @@ class NodeItem(QGraphicsItem):
                     y = port_y(index, len(names), self.inputs, self.outputs)
                     ghost = (is_output, name) in self.ghosts
                     painter.setPen(theme.ERROR if ghost else theme.PORT_LABEL)
-                    box = QRectF(NODE_WIDTH / 2, y - 9, NODE_WIDTH / 2 - 12, 18) if is_output else \
-                        QRectF(12, y - 9, NODE_WIDTH / 2 - 12, 18)
+                    box = (
+                        QRectF(NODE_WIDTH / 2, y - 9, NODE_WIDTH / 2 - 12, 18)
+                        if is_output
+                        else QRectF(12, y - 9, NODE_WIDTH / 2 - 12, 18)
+                    )
                     align = Qt.AlignmentFlag.AlignRight if is_output else Qt.AlignmentFlag.AlignLeft
                     painter.drawText(box, align | Qt.AlignmentFlag.AlignVCenter, name)
         if self._summary_text:
             painter.setPen(theme.NODE_MUTED_TEXT)
             painter.setFont(_Fonts.mono)
             align = Qt.AlignmentFlag.AlignVCenter | (
-                Qt.AlignmentFlag.AlignHCenter if not labelled(self.inputs, self.outputs)
-                else Qt.AlignmentFlag.AlignLeft)
+                Qt.AlignmentFlag.AlignHCenter
+                if not labelled(self.inputs, self.outputs)
+                else Qt.AlignmentFlag.AlignLeft
+            )
             painter.drawText(self._summary_rect, align, self._summary_text)
 
     def itemChange(self, change, value):

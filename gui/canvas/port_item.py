@@ -16,8 +16,9 @@ class PortItem(QGraphicsItem):
     """Identified by its node id, name and side; ``ghost`` marks a port an edge names but
     the node type does not have (drawn in the error colour, so the edge stays visible)."""
 
-    def __init__(self, parent: QGraphicsItem, node_id: str, name: str, is_output: bool,
-                 ghost: bool = False):
+    def __init__(
+        self, parent: QGraphicsItem, node_id: str, name: str, is_output: bool, ghost: bool = False
+    ):
         super().__init__(parent)
         self.node_id = node_id
         self.name = name
@@ -28,8 +29,11 @@ class PortItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         side = "output" if is_output else "input"
-        self.setToolTip(f"{'missing ' if ghost else ''}{side} '{name}' — drag to connect"
-                        if not ghost else f"'{node_id}' has no {side} '{name}'")
+        self.setToolTip(
+            f"{'missing ' if ghost else ''}{side} '{name}' — drag to connect"
+            if not ghost
+            else f"'{node_id}' has no {side} '{name}'"
+        )
 
     def boundingRect(self) -> QRectF:
         return QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
@@ -58,8 +62,11 @@ class PortItem(QGraphicsItem):
             glow.setAlpha(90)
             painter.setBrush(glow)
             painter.drawEllipse(QRectF(-r - 4, -r - 4, 2 * r + 8, 2 * r + 8))
-        fill = theme.ERROR if self.ghost else (
-            self.highlight or (theme.PORT_CONNECTED if self.connected else theme.NODE_BODY))
+        fill = (
+            theme.ERROR
+            if self.ghost
+            else (self.highlight or (theme.PORT_CONNECTED if self.connected else theme.NODE_BODY))
+        )
         painter.setBrush(QBrush(fill))
         painter.setPen(QPen(theme.ERROR if self.ghost else theme.PORT_FILL, 1.6))
         painter.drawEllipse(QRectF(-r, -r, 2 * r, 2 * r))

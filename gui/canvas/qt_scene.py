@@ -51,8 +51,12 @@ class TopologyScene(QGraphicsScene):
     connection_requested = Signal(object)  # (Edge)
     nodes_moved = Signal(dict)  # {node_id: (old position, new position)}
     message = Signal(str)  # a refusal's reason, for the status bar
-    wire_dropped = Signal(object, object)  # (Edge with an empty end, QPointF): wire let go on empty canvas
-    reroute_requested = Signal(object, object)  # (Edge, Edge or None): move an edge's end, or delete it
+    wire_dropped = Signal(
+        object, object
+    )  # (Edge with an empty end, QPointF): wire let go on empty canvas
+    reroute_requested = Signal(
+        object, object
+    )  # (Edge, Edge or None): move an edge's end, or delete it
 
     def __init__(self, topology: Topology, parent=None):
         super().__init__(parent)
@@ -83,10 +87,15 @@ class TopologyScene(QGraphicsScene):
     # -- binding ---------------------------------------------------------------------
 
     def _handlers(self, topology: Topology):
-        return ((topology.node_added, self._on_node_added), (topology.node_removed, self._on_node_removed),
-                (topology.node_renamed, self._on_node_renamed), (topology.node_moved, self._on_node_moved),
-                (topology.params_changed, self._on_params_changed), (topology.edge_added, self._on_edge_added),
-                (topology.edge_removed, self._on_edge_removed))
+        return (
+            (topology.node_added, self._on_node_added),
+            (topology.node_removed, self._on_node_removed),
+            (topology.node_renamed, self._on_node_renamed),
+            (topology.node_moved, self._on_node_moved),
+            (topology.params_changed, self._on_params_changed),
+            (topology.edge_added, self._on_edge_added),
+            (topology.edge_removed, self._on_edge_removed),
+        )
 
     def set_topology(self, topology: Topology) -> None:
         if self.topology is not None:
@@ -147,21 +156,39 @@ class TopologyScene(QGraphicsScene):
 
     # -- the model's events ----------------------------------------------------------------
 
-    def _ports_of(self, node: Node) -> tuple[tuple[str, ...], tuple[str, ...], list[str], list[str]]:
+    def _ports_of(
+        self, node: Node
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[str], list[str]]:
         spec = NODE_TYPES.get(node.type)
         params = node.params if isinstance(node.params, dict) else {}
         inputs = spec.inputs if spec else ()
         outputs = spec.output_ports(params) if spec else ()
-        ghost_in = [e.target_port for e in self.topology.edges if e.target == node.id and e.target_port not in inputs]
-        ghost_out = [e.source_port for e in self.topology.edges if e.source == node.id and e.source_port not in outputs]
+        ghost_in = [
+            e.target_port
+            for e in self.topology.edges
+            if e.target == node.id and e.target_port not in inputs
+        ]
+        ghost_out = [
+            e.source_port
+            for e in self.topology.edges
+            if e.source == node.id and e.source_port not in outputs
+        ]
         return inputs, outputs, list(dict.fromkeys(ghost_in)), list(dict.fromkeys(ghost_out))
 
     def _on_node_added(self, node: Node) -> None:
         spec = NODE_TYPES.get(node.type)
         inputs, outputs, ghost_in, ghost_out = self._ports_of(node)
-        item = NodeItem(node.id, node.type, spec.title if spec else f"unknown ({node.type})",
-                        theme.category_colour(spec.category if spec else None), inputs, outputs,
-                        node_summary(node.type, node.params), ghost_in, ghost_out)
+        item = NodeItem(
+            node.id,
+            node.type,
+            spec.title if spec else f"unknown ({node.type})",
+            theme.category_colour(spec.category if spec else None),
+            inputs,
+            outputs,
+            node_summary(node.type, node.params),
+            ghost_in,
+            ghost_out,
+        )
         self._syncing = True
         item.setPos(*(node.position or (0.0, 0.0)))
         self._syncing = False
@@ -204,10 +231,15 @@ class TopologyScene(QGraphicsScene):
         source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
         if source is None or target is None:
             return
-        if source.port(edge.source_port, True) is None or target.port(edge.target_port, False) is None:
+        if (
+            source.port(edge.source_port, True) is None
+            or target.port(edge.target_port, False) is None
+        ):
             self._refresh_ports(edge.source)
             self._refresh_ports(edge.target)
-        item = EdgeItem(edge, source.port(edge.source_port, True), target.port(edge.target_port, False))
+        item = EdgeItem(
+            edge, source.port(edge.source_port, True), target.port(edge.target_port, False)
+        )
         self._edges[edge] = item
         source.edges.add(item)
         target.edges.add(item)
@@ -228,8 +260,9 @@ class TopologyScene(QGraphicsScene):
             if node is not None:
                 item_ = self._nodes[node_id]
                 ports = self._ports_of(node)
-                if ports[2] != [p for p in item_.inputs if (False, p) in item_.ghosts] or \
-                        ports[3] != [p for p in item_.outputs if (True, p) in item_.ghosts]:
+                if ports[2] != [p for p in item_.inputs if (False, p) in item_.ghosts] or ports[
+                    3
+                ] != [p for p in item_.outputs if (True, p) in item_.ghosts]:
                     self._refresh_ports(node_id)
                 self._update_connected(item_)
 
@@ -239,13 +272,16 @@ class TopologyScene(QGraphicsScene):
         sport, tport = source.port(edge.source_port, True), target.port(edge.target_port, False)
         edge_item.set_ports(sport, tport)
         ghost = sport.ghost or tport.ghost
-        edge_item.set_invalid(ghost, "this edge names a port the node does not have" if ghost else "")
+        edge_item.set_invalid(
+            ghost, "this edge names a port the node does not have" if ghost else ""
+        )
         self._update_connected(source)
         self._update_connected(target)
 
     def _update_connected(self, item: NodeItem) -> None:
         used = {(True, e.key.source_port) for e in item.edges if e.key.source == item.node_id} | {
-            (False, e.key.target_port) for e in item.edges if e.key.target == item.node_id}
+            (False, e.key.target_port) for e in item.edges if e.key.target == item.node_id
+        }
         for key, port in item.ports.items():
             port.set_connected(key in used)
 
@@ -292,8 +328,9 @@ class TopologyScene(QGraphicsScene):
             merged = {node_id: dict(self._metrics.get(node_id, {})) for node_id in final}
             for node_id, counts in final.items():
                 if isinstance(counts, dict):
-                    merged[node_id].update({k: counts[k] for k in ("in", "out", "errors", "late")
-                                            if k in counts})
+                    merged[node_id].update(
+                        {k: counts[k] for k in ("in", "out", "errors", "late") if k in counts}
+                    )
             self._metrics.update(merged)
         self._metrics_final = True
         self._group_status = ("", "", "")
@@ -318,13 +355,19 @@ class TopologyScene(QGraphicsScene):
         _group, status, reason = self._group_status
         is_source = item.type_name in SOURCE_TYPES
         return BadgeState(
-            in_rate=float(m.get("in_rate", 0.0)), out_rate=float(m.get("out_rate", 0.0)),
-            in_count=int(m.get("in", 0)), out_count=int(m.get("out", 0)),
-            errors=int(m.get("errors", 0)), late=int(m.get("late", 0)), final=self._metrics_final,
-            show_in=bool(item.inputs) and not is_source, show_out=bool(item.outputs),
+            in_rate=float(m.get("in_rate", 0.0)),
+            out_rate=float(m.get("out_rate", 0.0)),
+            in_count=int(m.get("in", 0)),
+            out_count=int(m.get("out", 0)),
+            errors=int(m.get("errors", 0)),
+            late=int(m.get("late", 0)),
+            final=self._metrics_final,
+            show_in=bool(item.inputs) and not is_source,
+            show_out=bool(item.outputs),
             show_late=item.type_name == "aggregate",
             status=status if is_source and not self._metrics_final else "",
-            status_reason=reason if is_source else "")
+            status_reason=reason if is_source else "",
+        )
 
     def _apply_metrics(self) -> None:
         self.metrics_applied += 1
@@ -335,7 +378,10 @@ class TopologyScene(QGraphicsScene):
         incoming: dict[str, int] = {}
         for edge in self._edges:
             incoming[edge.target] = incoming.get(edge.target, 0) + 1
-        rates = {edge: None if self._metrics_final else self._edge_rate(edge, incoming) for edge in self._edges}
+        rates = {
+            edge: None if self._metrics_final else self._edge_rate(edge, incoming)
+            for edge in self._edges
+        }
         top = max((r for r in rates.values() if r), default=None)
         for edge, edge_item in self._edges.items():
             edge_item.set_rate(rates[edge], top)
@@ -348,7 +394,11 @@ class TopologyScene(QGraphicsScene):
         if source is None:
             return None
         source_item = self._nodes.get(edge.source)
-        if source_item is not None and len(source_item.outputs) > 1 and incoming.get(edge.target) == 1:
+        if (
+            source_item is not None
+            and len(source_item.outputs) > 1
+            and incoming.get(edge.target) == 1
+        ):
             target = self._metrics.get(edge.target)
             if target is not None:
                 return float(target.get("in_rate", 0.0))
@@ -369,8 +419,11 @@ class TopologyScene(QGraphicsScene):
                 return
         super().mousePressEvent(event)
         if event.button() == Qt.MouseButton.LeftButton:
-            self._press_positions = {item.node_id: item.pos() for item in self.selectedItems()
-                                     if isinstance(item, NodeItem)}
+            self._press_positions = {
+                item.node_id: item.pos()
+                for item in self.selectedItems()
+                if isinstance(item, NodeItem)
+            }
 
     def mouseMoveEvent(self, event) -> None:
         if self._wire is not None:
@@ -408,7 +461,9 @@ class TopologyScene(QGraphicsScene):
     # -- gestures: wiring ------------------------------------------------------------------
 
     def port_at(self, pos: QPointF, exclude_node: str | None = None) -> PortItem | None:
-        area = QRectF(pos.x() - SNAP_DISTANCE, pos.y() - SNAP_DISTANCE, 2 * SNAP_DISTANCE, 2 * SNAP_DISTANCE)
+        area = QRectF(
+            pos.x() - SNAP_DISTANCE, pos.y() - SNAP_DISTANCE, 2 * SNAP_DISTANCE, 2 * SNAP_DISTANCE
+        )
         best, best_d = None, None
         for item in self.items(area):
             if isinstance(item, PortItem) and item.node_id != exclude_node:
@@ -451,7 +506,11 @@ class TopologyScene(QGraphicsScene):
         input. Outputs and empty inputs start a new wire instead."""
         if port.is_output or not port.connected:
             return None
-        edges = [e for e in self.topology.edges if e.target == port.node_id and e.target_port == port.name]
+        edges = [
+            e
+            for e in self.topology.edges
+            if e.target == port.node_id and e.target_port == port.name
+        ]
         return edges[-1] if edges else None
 
     def _start_reroute(self, edge: Edge, pos: QPointF) -> None:
@@ -482,8 +541,11 @@ class TopologyScene(QGraphicsScene):
         wire.target = target
         end = pos
         if target is not None:
-            home = wire.edge is not None and not target.is_output and \
-                (target.node_id, target.name) == (wire.edge.target, wire.edge.target_port)
+            home = (
+                wire.edge is not None
+                and not target.is_output
+                and (target.node_id, target.name) == (wire.edge.target, wire.edge.target_port)
+            )
             wire.problem = None if home else self.candidate(wire.port, target)[1]
             end = target.scenePos()
             target.set_highlight(theme.PREVIEW_REFUSED if wire.problem else theme.PREVIEW_OK)
@@ -506,7 +568,11 @@ class TopologyScene(QGraphicsScene):
             return
         if target is None:
             if not any(isinstance(item, NodeItem) for item in self.items(pos)):
-                half = Edge(start.node_id, "", start.name, "") if start.is_output else Edge("", start.node_id, "", start.name)
+                half = (
+                    Edge(start.node_id, "", start.name, "")
+                    if start.is_output
+                    else Edge("", start.node_id, "", start.name)
+                )
                 self.wire_dropped.emit(half, pos)
             return
         edge, problem = self.candidate(start, target)
@@ -516,12 +582,17 @@ class TopologyScene(QGraphicsScene):
             return
         self.connection_requested.emit(edge)
 
-    def _finish_reroute(self, edge: Edge, source: PortItem, target: PortItem | None, pos: QPointF) -> None:
+    def _finish_reroute(
+        self, edge: Edge, source: PortItem, target: PortItem | None, pos: QPointF
+    ) -> None:
         if target is None:
             if not any(isinstance(item, NodeItem) for item in self.items(pos)):
                 self.reroute_requested.emit(edge, None)
             return
-        if not target.is_output and (target.node_id, target.name) == (edge.target, edge.target_port):
+        if not target.is_output and (target.node_id, target.name) == (
+            edge.target,
+            edge.target_port,
+        ):
             return  # put back where it was
         new, problem = self.candidate(source, target)
         if problem:

@@ -24,8 +24,11 @@ class TopologyView(QGraphicsView):
 
     def __init__(self, scene: TopologyScene, parent=None):
         super().__init__(scene, parent)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
@@ -59,7 +62,9 @@ class TopologyView(QGraphicsView):
             self.scale(scale, scale)
             after = self.mapToScene(anchor.toPoint())
             delta = (before - after) * self.zoom()
-            self.horizontalScrollBar().setValue(round(self.horizontalScrollBar().value() + delta.x()))
+            self.horizontalScrollBar().setValue(
+                round(self.horizontalScrollBar().value() + delta.x())
+            )
             self.verticalScrollBar().setValue(round(self.verticalScrollBar().value() + delta.y()))
         else:
             self.scale(scale, scale)
@@ -71,7 +76,8 @@ class TopologyView(QGraphicsView):
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta()
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier or (
-                delta.y() == 0 and delta.x() != 0):  # horizontal scroll / trackpad sideways
+            delta.y() == 0 and delta.x() != 0
+        ):  # horizontal scroll / trackpad sideways
             self.pan_by(delta.x() or delta.y(), 0)
             return
         self.zoom_by(delta.y() / 120.0, event.position())
@@ -117,7 +123,8 @@ class TopologyView(QGraphicsView):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (
-                self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._space and event.button() == Qt.MouseButton.LeftButton
+        ):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -134,9 +141,14 @@ class TopologyView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+        if self._pan_from is not None and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
             self._pan_from = None
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor)
+            self.viewport().setCursor(
+                Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor
+            )
             event.accept()
             return
         super().mouseReleaseEvent(event)
@@ -203,11 +215,15 @@ class TopologyView(QGraphicsView):
         lines_minor, lines_major = [], []
         x = left
         while x < rect.right():
-            (lines_major if abs(x % major) < 1e-6 else lines_minor).append(QLineF(x, rect.top(), x, rect.bottom()))
+            (lines_major if abs(x % major) < 1e-6 else lines_minor).append(
+                QLineF(x, rect.top(), x, rect.bottom())
+            )
             x += step
         y = top
         while y < rect.bottom():
-            (lines_major if abs(y % major) < 1e-6 else lines_minor).append(QLineF(rect.left(), y, rect.right(), y))
+            (lines_major if abs(y % major) < 1e-6 else lines_minor).append(
+                QLineF(rect.left(), y, rect.right(), y)
+            )
             y += step
         painter.setPen(minor_pen)
         painter.drawLines(lines_minor)

@@ -68,7 +68,9 @@ def edge_width(rate: float | None, top: float | None = None) -> float:
     if not rate or rate <= 0 or not math.isfinite(rate):
         return EDGE_IDLE_WIDTH
     top = max(top or rate, rate)
-    return round(EDGE_IDLE_WIDTH + 0.5 + (EDGE_MAX_WIDTH - EDGE_IDLE_WIDTH - 0.5) * math.sqrt(rate / top), 2)
+    return round(
+        EDGE_IDLE_WIDTH + 0.5 + (EDGE_MAX_WIDTH - EDGE_IDLE_WIDTH - 0.5) * math.sqrt(rate / top), 2
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,9 @@ class BadgeState:
         return out
 
     def tooltip(self, node_id: str, group: str = "") -> str:
-        head = f"<b>{node_id}</b> — " + ("final counts of the last run" if self.final else "running")
+        head = f"<b>{node_id}</b> — " + (
+            "final counts of the last run" if self.final else "running"
+        )
         lines = [head]
         if not self.final:
             rates = []
@@ -122,7 +126,9 @@ class BadgeState:
         if self.show_out:
             counts.append(f"{self.out_count:,} out")
         errors = f"{self.errors:,} error{'s' if self.errors != 1 else ''}"
-        counts.append(f"<span style='color:{theme.ERROR.name()}'>{errors}</span>" if self.errors else errors)
+        counts.append(
+            f"<span style='color:{theme.ERROR.name()}'>{errors}</span>" if self.errors else errors
+        )
         if self.show_late:
             counts.append(f"{self.late:,} late (dropped: their window had closed)")
         lines.append(" · ".join(counts))
@@ -131,8 +137,10 @@ class BadgeState:
         if self.status:
             colour = STATUS_COLOURS.get(self.status, theme.NODE_MUTED_TEXT).name()
             who = f"consumer group <b>{group}</b>" if group else "consumer group"
-            lines.append(f"<span style='color:{colour}'>●</span> {who}: {self.status}"
-                         + (f" — {self.status_reason}" if self.status_reason else ""))
+            lines.append(
+                f"<span style='color:{colour}'>●</span> {who}: {self.status}"
+                + (f" — {self.status_reason}" if self.status_reason else "")
+            )
         return "<br>".join(lines)
 
 
@@ -187,11 +195,16 @@ class NodeBadgeItem(QGraphicsItem):
     def _text_key(state: BadgeState | None):
         if state is None:
             return None
-        return tuple((label, value, colour.name()) for label, value, colour in state.segments()), state.status
+        return tuple(
+            (label, value, colour.name()) for label, value, colour in state.segments()
+        ), state.status
 
     def _layout_text(self) -> None:
-        fm_label, fm_value, fm_pill = (QFontMetricsF(_Fonts.label), QFontMetricsF(_Fonts.value),
-                                       QFontMetricsF(_Fonts.pill))
+        fm_label, fm_value, fm_pill = (
+            QFontMetricsF(_Fonts.label),
+            QFontMetricsF(_Fonts.value),
+            QFontMetricsF(_Fonts.pill),
+        )
         x = PAD_X
         self._pill = None
         if self.state.status:
@@ -217,7 +230,9 @@ class NodeBadgeItem(QGraphicsItem):
         rect = QRectF(0, 0, self._width, BADGE_HEIGHT)
         painter.setPen(QPen(BADGE_BORDER, 1.0))
         painter.setBrush(BADGE_BG)
-        painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
+        painter.drawRoundedRect(
+            rect.adjusted(0.5, 0.5, -0.5, -0.5), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2
+        )
         if self._pill is not None:
             pill, text, colour = self._pill
             painter.setPen(Qt.PenStyle.NoPen)

@@ -9,8 +9,11 @@ def node_summary(type_name: str, params: dict) -> str:
         return f"◂ {p.get('topic', '?')}"
     if type_name == "generator_source":
         rate = p.get("rate", 50)
-        return f"{p.get('profile', 'orders')} · {rate:g}/s → {p.get('topic', '?')}" if isinstance(
-            rate, (int, float)) else f"{p.get('profile', 'orders')} → {p.get('topic', '?')}"
+        return (
+            f"{p.get('profile', 'orders')} · {rate:g}/s → {p.get('topic', '?')}"
+            if isinstance(rate, (int, float))
+            else f"{p.get('profile', 'orders')} → {p.get('topic', '?')}"
+        )
     if type_name in ("filter", "map", "flat_map", "rekey"):
         return str(p.get("expr", "")).replace("\n", " ")
     if type_name == "set_fields":
@@ -36,8 +39,10 @@ def node_summary(type_name: str, params: dict) -> str:
         if isinstance(window, dict) and window.get("type", "none") != "none":
             size = window.get("size") or window.get("gap") or ""
             parts.append(f"· {window['type']} {size}".rstrip())
-        return " ".join([", ".join(parts[:-1]) if parts and parts[-1].startswith("·") else
-                         ", ".join(parts)] + ([parts[-1]] if parts and parts[-1].startswith("·") else []))
+        return " ".join(
+            [", ".join(parts[:-1]) if parts and parts[-1].startswith("·") else ", ".join(parts)]
+            + ([parts[-1]] if parts and parts[-1].startswith("·") else [])
+        )
     if type_name == "join":
         window = p.get("window")
         return f"{p.get('mode', 'inner')} · " + (f"within {window}" if window else "stream ⋈ table")

@@ -46,23 +46,29 @@ class DashboardSpec:
         fields = p.get("fields")
         fields = tuple(f for f in fields if isinstance(f, str)) if isinstance(fields, list) else ()
         max_rows = p.get("max_rows")
-        max_rows = max_rows if isinstance(max_rows, int) and not isinstance(max_rows, bool) \
-            and max_rows > 0 else DEFAULT_MAX_ROWS
+        max_rows = (
+            max_rows
+            if isinstance(max_rows, int) and not isinstance(max_rows, bool) and max_rows > 0
+            else DEFAULT_MAX_ROWS
+        )
         title = p.get("title") if isinstance(p.get("title"), str) and p.get("title") else node_id
         return cls(node_id, title, view, fields, max_rows)
 
 
 def dashboard_specs(topology: Topology) -> list[DashboardSpec]:
     """The dashboards of a topology, in the file's order."""
-    return [DashboardSpec.of(n.id, n.params) for n in topology.nodes.values()
-            if n.type == "dashboard_sink"]
+    return [
+        DashboardSpec.of(n.id, n.params)
+        for n in topology.nodes.values()
+        if n.type == "dashboard_sink"
+    ]
 
 
 class DashboardBoard:
     """The rows of every dashboard of the open topology, as the run's workers sent them.
 
     A run of several instances sends each instance's changes tagged ``"instance"``
-    (``engine.runtime.instances``); the board shows the union of their rows and notes
+    (``engine.runtime.worker.instances``); the board shows the union of their rows and notes
     which instance last wrote each row, so one instance's whole-table resend or dropped
     rows touch only the rows it owns. A row goes to whichever instance sends a new value
     for it (its partition moved there), and a stopped instance's rows stay until another
@@ -113,7 +119,9 @@ class DashboardBoard:
             table.put(key, ws, value)
         table.updated_at = time.time()
         if len(owners) > 2 * table.max_rows:  # rows evicted past max_rows: forget their owners
-            self.owners[node_id] = {rid: o for rid, o in owners.items() if table.get(*rid) is not None}
+            self.owners[node_id] = {
+                rid: o for rid, o in owners.items() if table.get(*rid) is not None
+            }
 
     def rename(self, old: str, new: str) -> None:
         if old in self.tables:
@@ -187,7 +195,9 @@ def kpis(spec: DashboardSpec, table: DashboardTable) -> list[Kpi]:
     return out
 
 
-def bars(spec: DashboardSpec, table: DashboardTable) -> tuple[str, list[tuple[str, float | None]], int | None]:
+def bars(
+    spec: DashboardSpec, table: DashboardTable
+) -> tuple[str, list[tuple[str, float | None]], int | None]:
     """(field, [(key, value)] largest first, the window shown or None)."""
     fields = shown_fields(spec, table)
     field = fields[0] if fields else ""
@@ -198,7 +208,9 @@ def bars(spec: DashboardSpec, table: DashboardTable) -> tuple[str, list[tuple[st
     return field, values, ws
 
 
-def lines(spec: DashboardSpec, table: DashboardTable) -> tuple[str, dict[str, tuple[list[float], list[float]]]]:
+def lines(
+    spec: DashboardSpec, table: DashboardTable
+) -> tuple[str, dict[str, tuple[list[float], list[float]]]]:
     """(field, {key: (times in s, values)}) — a missing value is a gap (NaN)."""
     fields = shown_fields(spec, table)
     field = fields[0] if fields else ""

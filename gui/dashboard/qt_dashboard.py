@@ -36,8 +36,10 @@ from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
 ORDER_KEY = "dashboard/order/{}"
 REFRESH_MS = 250  # panels repaint at most this often, only those whose rows changed
 CELL_WIDTH = 360  # a grid column per this many pixels of width
-EMPTY_TEXT = ("No dashboards yet. Add a Dashboard node (Sinks) after an aggregate or any stream, "
-              "press Run, and its results show here.")
+EMPTY_TEXT = (
+    "No dashboards yet. Add a Dashboard node (Sinks) after an aggregate or any stream, "
+    "press Run, and its results show here."
+)
 
 
 class QtDashboardBoard(QObject):
@@ -58,9 +60,13 @@ class QtDashboardBoard(QObject):
     # -- the topology -----------------------------------------------------------------
 
     def _handlers(self, t: Topology):
-        return ((t.node_added, self._on_nodes_changed), (t.node_removed, self._on_nodes_changed),
-                (t.node_renamed, self._on_node_renamed), (t.params_changed, self._on_params_changed),
-                (t.name_changed, self._on_nodes_changed))
+        return (
+            (t.node_added, self._on_nodes_changed),
+            (t.node_removed, self._on_nodes_changed),
+            (t.node_renamed, self._on_node_renamed),
+            (t.params_changed, self._on_params_changed),
+            (t.name_changed, self._on_nodes_changed),
+        )
 
     def set_topology(self, topology: Topology) -> None:
         if self.topology is not None:
@@ -119,8 +125,14 @@ class QtDashboardWidget(QWidget):
 
     detachRequested = Signal()
 
-    def __init__(self, model: QtDashboardBoard, settings: QSettings | None = None, parent=None, *,
-                 detached: bool = False):
+    def __init__(
+        self,
+        model: QtDashboardBoard,
+        settings: QSettings | None = None,
+        parent=None,
+        *,
+        detached: bool = False,
+    ):
         super().__init__(parent)
         self.setObjectName("dashboard")
         self.model = model
@@ -141,7 +153,9 @@ class QtDashboardWidget(QWidget):
         self.export_button.clicked.connect(lambda: self.export_dialog())
         self.detach_button = QToolButton()
         self.detach_button.setText("Open in Window")
-        self.detach_button.setToolTip("Show the dashboard in a window of its own, e.g. on a wall display")
+        self.detach_button.setToolTip(
+            "Show the dashboard in a window of its own, e.g. on a wall display"
+        )
         self.detach_button.clicked.connect(self.detachRequested)
         self.detach_button.setVisible(not detached)
         bar = QHBoxLayout()
@@ -292,7 +306,9 @@ class QtDashboardWidget(QWidget):
 
     def _show_updated(self) -> None:
         if self.model.board.updated_at is not None:
-            self.updated.setText(time.strftime("updated %H:%M:%S", time.localtime(self.model.board.updated_at)))
+            self.updated.setText(
+                time.strftime("updated %H:%M:%S", time.localtime(self.model.board.updated_at))
+            )
 
     # -- export ---------------------------------------------------------------------------
 
@@ -312,8 +328,11 @@ class QtDashboardWidget(QWidget):
         if not path.lower().endswith(".png"):
             path += ".png"
         if not self.export_png(path):
-            QMessageBox.warning(self, "Export dashboard", f"Could not write {path}. "
-                                "Choose a folder you can write to.")
+            QMessageBox.warning(
+                self,
+                "Export dashboard",
+                f"Could not write {path}. Choose a folder you can write to.",
+            )
 
 
 class QtDashboardWindow(QWidget):
@@ -338,4 +357,3 @@ class QtDashboardWindow(QWidget):
             self.showNormal()
         else:
             super().keyPressEvent(event)
-

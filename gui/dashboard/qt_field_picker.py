@@ -23,14 +23,19 @@ class FieldListParamEditor(ParamEditor):
         self.list.setObjectName("fieldList")
         self.list.setUniformItemSizes(True)
         self.list.setToolTip("Check the fields to show, in the order they should appear")
-        self.list.setStyleSheet("QListWidget::indicator { width: 12px; height: 12px; border: 1px solid #5d6472;"
-                                " border-radius: 2px; background: #15181d; }"
-                                " QListWidget::indicator:checked { background: #3a7cc4; border-color: #3a7cc4; }")
+        self.list.setStyleSheet(
+            "QListWidget::indicator { width: 12px; height: 12px; border: 1px solid #5d6472;"
+            " border-radius: 2px; background: #15181d; }"
+            " QListWidget::indicator:checked { background: #3a7cc4; border-color: #3a7cc4; }"
+        )
         self.add_edit = QLineEdit(self)
         self.add_edit.setObjectName("addField")
         self.add_edit.setPlaceholderText("another field (Enter to add)")
-        self.hint = QLabel("No fields known upstream yet: they appear once the topics upstream "
-                           "have records (or type one).", self)
+        self.hint = QLabel(
+            "No fields known upstream yet: they appear once the topics upstream "
+            "have records (or type one).",
+            self,
+        )
         self.hint.setObjectName("help")
         self.hint.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -69,7 +74,9 @@ class FieldListParamEditor(ParamEditor):
             for name in offered:
                 item = QListWidgetItem(name)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if name in self.chosen else Qt.CheckState.Unchecked)
+                item.setCheckState(
+                    Qt.CheckState.Checked if name in self.chosen else Qt.CheckState.Unchecked
+                )
                 if name not in self.field_names:
                     item.setToolTip("Not seen upstream (yet)")
                 self.list.addItem(item)

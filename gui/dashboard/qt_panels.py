@@ -25,8 +25,17 @@ from gui.monitor import qt_style
 
 PANEL_MIME = "application/x-topology-studio-dashboard-panel"
 VIEW_CLASSES = {"kpi": QtKpiView, "bars": QtBarsView, "line": QtLineView, "table": QtTableView}
-__all__ = ["PANEL_MIME", "VIEW_CLASSES", "QtBarsView", "QtDashboardPanel", "QtKpiView", "QtLineView",
-           "QtPanelHeader", "QtTableView", "placeholder"]
+__all__ = [
+    "PANEL_MIME",
+    "VIEW_CLASSES",
+    "QtBarsView",
+    "QtDashboardPanel",
+    "QtKpiView",
+    "QtLineView",
+    "QtPanelHeader",
+    "QtTableView",
+    "placeholder",
+]
 
 
 class QtPanelHeader(QWidget):
@@ -62,13 +71,20 @@ class QtPanelHeader(QWidget):
         painter.setFont(_font(9.5, True))
         painter.setPen(theme.NODE_TITLE_TEXT)
         title_rect = QRectF(40, 0, self.width() - 40 - view_w - 10, self.height())
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(_font(9.5, True)).elidedText(spec.title, Qt.TextElideMode.ElideRight,
-                                                                    int(title_rect.width())))
+        painter.drawText(
+            title_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(_font(9.5, True)).elidedText(
+                spec.title, Qt.TextElideMode.ElideRight, int(title_rect.width())
+            ),
+        )
         painter.setFont(_font(8))
         painter.setPen(theme.NODE_MUTED_TEXT)
-        painter.drawText(QRectF(self.width() - view_w - 8, 0, view_w, self.height()),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view)
+        painter.drawText(
+            QRectF(self.width() - view_w - 8, 0, view_w, self.height()),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            view,
+        )
         painter.end()
 
     def mousePressEvent(self, event) -> None:
@@ -84,7 +100,9 @@ class QtPanelHeader(QWidget):
         mime = QMimeData()
         mime.setData(PANEL_MIME, self.panel.spec.node_id.encode())
         drag.setMimeData(mime)
-        drag.setPixmap(self.panel.grab().scaledToWidth(220, Qt.TransformationMode.SmoothTransformation))
+        drag.setPixmap(
+            self.panel.grab().scaledToWidth(220, Qt.TransformationMode.SmoothTransformation)
+        )
         drag.exec(Qt.DropAction.MoveAction)
 
     def mouseReleaseEvent(self, event) -> None:
@@ -101,8 +119,10 @@ class QtDashboardPanel(QFrame):
     def __init__(self, spec: b.DashboardSpec, table: DashboardTable, parent=None):
         super().__init__(parent)
         self.setObjectName("dashboardPanel")
-        self.setStyleSheet(f"QFrame#dashboardPanel {{ background: {qt_style.BACKGROUND};"
-                           " border: 1px solid #2f3440; border-radius: 5px; }")
+        self.setStyleSheet(
+            f"QFrame#dashboardPanel {{ background: {qt_style.BACKGROUND};"
+            " border: 1px solid #2f3440; border-radius: 5px; }"
+        )
         self.setAcceptDrops(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 140)

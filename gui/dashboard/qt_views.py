@@ -85,13 +85,19 @@ class QtKpiView(QtDashboardView):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor(qt_style.BACKGROUND))
         if not self.tiles:
-            self._empty(painter, "no numeric field yet" if self.table is not None and len(self.table)
-                        else "waiting for records…")
+            self._empty(
+                painter,
+                "no numeric field yet"
+                if self.table is not None and len(self.table)
+                else "waiting for records…",
+            )
             painter.end()
             return
         width = self.width() / len(self.tiles)
         for i, tile in enumerate(self.tiles):
-            self._paint_tile(painter, QRectF(i * width, 0, width, self.height()).adjusted(10, 6, -10, -6), tile)
+            self._paint_tile(
+                painter, QRectF(i * width, 0, width, self.height()).adjusted(10, 6, -10, -6), tile
+            )
             if i:
                 painter.setPen(FAINT)
                 painter.drawLine(QPointF(i * width, 10), QPointF(i * width, self.height() - 10))
@@ -103,8 +109,11 @@ class QtKpiView(QtDashboardView):
             label += f"  ·  window {b.window_label(tile.window_start)}"
         painter.setPen(MUTED)
         painter.setFont(_font(8.5))
-        painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), 16),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+        painter.drawText(
+            QRectF(rect.left(), rect.top(), rect.width(), 16),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            label,
+        )
         text = b.format_value(tile.value)
         size = max(12.0, min(64.0, rect.height() * 0.2, rect.width() * 0.16))
         font = _font(size, True)
@@ -115,23 +124,33 @@ class QtKpiView(QtDashboardView):
         number_rect = QRectF(rect.left(), rect.top() + 18, rect.width(), number_h)
         painter.setFont(font)
         painter.setPen(TEXT if tile.value is not None else MUTED)
-        painter.drawText(number_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.drawText(
+            number_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
         change = tile.change
         change_rect = QRectF(rect.left(), number_rect.bottom(), rect.width(), 18)
         if change is not None:
             arrow = f"{b.format_change(change)}  "
             painter.setFont(_font(8.5, True))
             painter.setPen(UP if change > 0 else DOWN if change < 0 else MUTED)
-            painter.drawText(change_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, arrow)
+            painter.drawText(
+                change_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, arrow
+            )
             offset = QFontMetrics(_font(8.5, True)).horizontalAdvance(arrow)
             painter.setPen(MUTED)
             painter.setFont(_font(8.5))
-            painter.drawText(change_rect.adjusted(offset, 0, 0, 0),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "vs previous window")
+            painter.drawText(
+                change_rect.adjusted(offset, 0, 0, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                "vs previous window",
+            )
         spark_top = max(change_rect.bottom() + 6, rect.bottom() - rect.height() * 0.4)
         if rect.bottom() - spark_top >= 12:
-            self._paint_spark(painter, QRectF(rect.left(), spark_top, rect.width(), rect.bottom() - spark_top),
-                              tile.spark)
+            self._paint_spark(
+                painter,
+                QRectF(rect.left(), spark_top, rect.width(), rect.bottom() - spark_top),
+                tile.spark,
+            )
 
     @staticmethod
     def _paint_spark(painter: QPainter, rect: QRectF, points: list[tuple[float, float]]) -> None:
@@ -144,7 +163,10 @@ class QtKpiView(QtDashboardView):
         dx, dy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
         path = QPainterPath()
         for i, (x, y) in enumerate(points):
-            p = QPointF(rect.left() + (x - x0) / dx * rect.width(), rect.bottom() - (y - y0) / dy * rect.height())
+            p = QPointF(
+                rect.left() + (x - x0) / dx * rect.width(),
+                rect.bottom() - (y - y0) / dy * rect.height(),
+            )
             path.moveTo(p) if i == 0 else path.lineTo(p)
         colour = qt_style.colour(0)
         fill = QPainterPath(path)
@@ -188,11 +210,14 @@ class QtBarsView(QtDashboardView):
             caption += f"  ·  window {b.window_label(self.window_start)}"
         painter.setFont(_font(8.5))
         painter.setPen(MUTED)
-        painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), 16),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption)
+        painter.drawText(
+            QRectF(rect.left(), rect.top(), rect.width(), 16),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            caption,
+        )
         area = rect.adjusted(0, 20, 0, 0)
         fit = max(1, int(area.height() // 18))
-        shown = self.values[:min(fit, MAX_BARS)]
+        shown = self.values[: min(fit, MAX_BARS)]
         if len(self.values) > len(shown) and len(shown) == fit and len(shown) > 1:
             shown = shown[:-1]  # room for "+ n more"
         more = len(self.values) - len(shown)
@@ -206,20 +231,27 @@ class QtBarsView(QtDashboardView):
             y = area.top() + i * row_h
             painter.setPen(TEXT)
             painter.setFont(_font(8.5))
-            painter.drawText(QRectF(area.left(), y, label_w - 6, row_h),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(key, Qt.TextElideMode.ElideMiddle, int(label_w - 6)))
+            painter.drawText(
+                QRectF(area.left(), y, label_w - 6, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(key, Qt.TextElideMode.ElideMiddle, int(label_w - 6)),
+            )
             length = 0.0 if value is None or top <= 0 else max(0.0, value / top) * bar_w
             bar = QRectF(area.left() + label_w, y + row_h * 0.18, max(length, 1.0), row_h * 0.64)
             painter.fillRect(bar, qt_style.colour(0) if value is not None else FAINT)
             painter.setPen(TEXT if value is not None else MUTED)
-            painter.drawText(QRectF(bar.right() + 4, y, value_w, row_h),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, b.format_value(value))
+            painter.drawText(
+                QRectF(bar.right() + 4, y, value_w, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                b.format_value(value),
+            )
         if more:
             painter.setPen(MUTED)
-            painter.drawText(QRectF(area.left() + label_w, area.top() + len(shown) * row_h, bar_w, row_h),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             f"+ {more} more key{'s' if more != 1 else ''}")
+            painter.drawText(
+                QRectF(area.left() + label_w, area.top() + len(shown) * row_h, bar_w, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"+ {more} more key{'s' if more != 1 else ''}",
+            )
         painter.end()
 
 
@@ -232,16 +264,24 @@ class QtWindowLineChart(QtTimeChart):
         self.getPlotItem().setLabel("bottom", "window start")
         self.getPlotItem().setLabel("left", "")
         # Values such as revenue run into the hundreds of thousands: 250k, not 250000.
-        self.getPlotItem().getAxis("left").tickStrings = \
-            lambda values, _scale, _spacing: [_compact(v) for v in values]
+        self.getPlotItem().getAxis("left").tickStrings = lambda values, _scale, _spacing: [
+            _compact(v) for v in values
+        ]
         self.setMinimumHeight(90)
         self.data: dict[str, tuple[list[float], list[float]]] = {}
 
     def _add_curve(self, name: str):
         colour = qt_style.colour(len(self.curves))
         pen = pg.mkPen(colour, width=1.8)
-        curve = pg.PlotDataItem(pen=pen, name=name, symbol="o", symbolSize=5, symbolPen=None,
-                                symbolBrush=QBrush(colour), connect="finite")
+        curve = pg.PlotDataItem(
+            pen=pen,
+            name=name,
+            symbol="o",
+            symbolSize=5,
+            symbolPen=None,
+            symbolBrush=QBrush(colour),
+            connect="finite",
+        )
         curve.setVisible(name not in self._hidden)
         self.addItem(curve)
         self.curves[name] = curve
@@ -322,10 +362,12 @@ class QtTableView(QtDashboardView):
         self.grid.setAlternatingRowColors(True)
         self.grid.horizontalHeader().setStretchLastSection(True)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.grid.setStyleSheet(f"QTableWidget {{ background: {qt_style.BACKGROUND}; alternate-background-color:"
-                                " #1b1e25; color: #d7dbe3; border: none; font-size: 8.5pt; }"
-                                " QHeaderView::section { background: #1f232b; color: #9aa3b2; border: none;"
-                                " padding: 2px 6px; }")
+        self.grid.setStyleSheet(
+            f"QTableWidget {{ background: {qt_style.BACKGROUND}; alternate-background-color:"
+            " #1b1e25; color: #d7dbe3; border: none; font-size: 8.5pt; }"
+            " QHeaderView::section { background: #1f232b; color: #9aa3b2; border: none;"
+            " padding: 2px 6px; }"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.grid)
@@ -344,8 +386,11 @@ class QtTableView(QtDashboardView):
         grid.setRowCount(len(rows))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for r, (key, ws, value) in enumerate(rows):
-            cells = [key, *([b.window_label(ws)] if windowed else []),
-                     *(b.format_cell(value.get(f)) for f in fields)]
+            cells = [
+                key,
+                *([b.window_label(ws)] if windowed else []),
+                *(b.format_cell(value.get(f)) for f in fields),
+            ]
             for c, text in enumerate(cells):
                 item = grid.item(r, c)
                 if item is None:
@@ -360,4 +405,3 @@ class QtTableView(QtDashboardView):
     def texts(self) -> list[list[str]]:
         g = self.grid
         return [[g.item(r, c).text() for c in range(g.columnCount())] for r in range(g.rowCount())]
-

@@ -26,8 +26,11 @@ def fragment(topology: Topology, node_ids) -> dict:
             entry["position"] = list(node.position)
         nodes.append(entry)
     chosen = set(ids)
-    edges = [{"from": e.source, "to": e.target, "from_port": e.source_port, "to_port": e.target_port}
-             for e in topology.edges if e.source in chosen and e.target in chosen]
+    edges = [
+        {"from": e.source, "to": e.target, "from_port": e.source_port, "to_port": e.target_port}
+        for e in topology.edges
+        if e.source in chosen and e.target in chosen
+    ]
     return {"nodes": nodes, "edges": edges}
 
 
@@ -45,13 +48,19 @@ def loads(text: str) -> dict | None:
     return data
 
 
-def instantiate(topology: Topology, frag: dict, offset: tuple[float, float] = (30.0, 30.0),
-                at: tuple[float, float] | None = None) -> tuple[list[Node], list[Edge]]:
+def instantiate(
+    topology: Topology,
+    frag: dict,
+    offset: tuple[float, float] = (30.0, 30.0),
+    at: tuple[float, float] | None = None,
+) -> tuple[list[Node], list[Edge]]:
     """New nodes (with ids unique in ``topology``) and edges for pasting ``frag``.
 
     With ``at``, the fragment's top-left lands there; otherwise it is shifted by ``offset``.
     """
-    raw_nodes = [n for n in frag.get("nodes", []) if isinstance(n, dict) and isinstance(n.get("id"), str)]
+    raw_nodes = [
+        n for n in frag.get("nodes", []) if isinstance(n, dict) and isinstance(n.get("id"), str)
+    ]
     positions = [n.get("position") for n in raw_nodes if _is_point(n.get("position"))]
     if at is not None and positions:
         left = min(p[0] for p in positions)
@@ -67,22 +76,36 @@ def instantiate(topology: Topology, frag: dict, offset: tuple[float, float] = (3
         taken.add(new_id)
         renames[raw["id"]] = new_id
         pos = raw.get("position")
-        position = (float(pos[0]) + dx, float(pos[1]) + dy) if _is_point(pos) else (
-            at if at is not None else None)
+        position = (
+            (float(pos[0]) + dx, float(pos[1]) + dy)
+            if _is_point(pos)
+            else (at if at is not None else None)
+        )
         params = raw.get("params") if isinstance(raw.get("params"), dict) else {}
         nodes.append(Node(new_id, str(raw.get("type", "")), copy.deepcopy(params), position))
     edges = []
     for raw in frag.get("edges", []):
-        if not isinstance(raw, dict) or raw.get("from") not in renames or raw.get("to") not in renames:
+        if (
+            not isinstance(raw, dict)
+            or raw.get("from") not in renames
+            or raw.get("to") not in renames
+        ):
             continue
-        edge = Edge(renames[raw["from"]], renames[raw["to"]], raw.get("from_port", "out"), raw.get("to_port", "in"))
+        edge = Edge(
+            renames[raw["from"]],
+            renames[raw["to"]],
+            raw.get("from_port", "out"),
+            raw.get("to_port", "in"),
+        )
         if edge not in edges:
             edges.append(edge)
     return nodes, edges
 
 
 def _is_point(p) -> bool:
-    return isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+    return (
+        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+    )
 
 
 def _unique(base: str, taken: set[str]) -> str:

@@ -103,11 +103,15 @@ class RemoveCommand(_CompositeCommand):
 
     def __init__(self, topology: Topology, node_ids: list[str], edges: list[Edge] = ()):
         n, e = len(node_ids), len(edges)
-        what = node_ids[0] if n == 1 else (f"{n} nodes" if n else f"{e} edge{'s' if e != 1 else ''}")
+        what = (
+            node_ids[0] if n == 1 else (f"{n} nodes" if n else f"{e} edge{'s' if e != 1 else ''}")
+        )
         super().__init__(f"Delete {what}")
         doomed = set(node_ids)
         seen = set()
-        for edge in list(edges) + [x for x in topology.edges if x.source in doomed or x.target in doomed]:
+        for edge in list(edges) + [
+            x for x in topology.edges if x.source in doomed or x.target in doomed
+        ]:
             if edge not in seen and edge in topology.edges:
                 seen.add(edge)
                 self.parts.append(RemoveEdgeCommand(topology, edge))
@@ -116,8 +120,12 @@ class RemoveCommand(_CompositeCommand):
 
 
 class MoveNodesCommand(QUndoCommand):
-    def __init__(self, topology: Topology, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
-                 text: str | None = None):
+    def __init__(
+        self,
+        topology: Topology,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        text: str | None = None,
+    ):
         n = len(moves)
         super().__init__(text or (f"Move {next(iter(moves))}" if n == 1 else f"Move {n} nodes"))
         self.topology = topology
@@ -140,8 +148,14 @@ class SetParamsCommand(QUndoCommand):
     edges from a renamed port follow it and edges from a removed port are removed, in
     the same undo step. Consecutive edits of one field (typing) merge into one step."""
 
-    def __init__(self, topology: Topology, node_id: str, new_params: dict, merge_key=None,
-                 text: str | None = None):
+    def __init__(
+        self,
+        topology: Topology,
+        node_id: str,
+        new_params: dict,
+        merge_key=None,
+        text: str | None = None,
+    ):
         super().__init__(text or f"Edit {node_id}")
         self.topology = topology
         self.node_id = node_id
@@ -173,7 +187,13 @@ class SetParamsCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, SetParamsCommand) or other.node_id != self.node_id:
             return False
-        if other.merge_key != self.merge_key or self.removed or self.added or other.removed or other.added:
+        if (
+            other.merge_key != self.merge_key
+            or self.removed
+            or self.added
+            or other.removed
+            or other.added
+        ):
             return False
         self.new = other.new
         return True
@@ -199,7 +219,9 @@ def _branch_renames(old: dict, new: dict) -> dict[str, str]:
     news = [b.get("name") for b in new.get("branches") or () if isinstance(b, dict)]
     if len(olds) != len(news):
         return {}
-    return {a: b for a, b in zip(olds, news) if a != b and isinstance(a, str) and isinstance(b, str)}
+    return {
+        a: b for a, b in zip(olds, news) if a != b and isinstance(a, str) and isinstance(b, str)
+    }
 
 
 class RenameNodeCommand(QUndoCommand):
@@ -218,8 +240,12 @@ class RenameNodeCommand(QUndoCommand):
 class PasteCommand(_CompositeCommand):
     """Add several nodes and the edges between them (paste, duplicate)."""
 
-    def __init__(self, topology: Topology, nodes: list[Node], edges: list[Edge], text: str = "Paste"):
-        super().__init__(f"{text} {nodes[0].id}" if len(nodes) == 1 else f"{text} {len(nodes)} nodes")
+    def __init__(
+        self, topology: Topology, nodes: list[Node], edges: list[Edge], text: str = "Paste"
+    ):
+        super().__init__(
+            f"{text} {nodes[0].id}" if len(nodes) == 1 else f"{text} {len(nodes)} nodes"
+        )
         self.parts = [AddNodeCommand(topology, node) for node in nodes]
         self.parts += [AddEdgeCommand(topology, edge) for edge in edges]
         self.node_ids = [n.id for n in nodes]

@@ -25,8 +25,14 @@ from gui.document.wiring import connection_problem
 from gui.layout import auto_layout
 
 VALIDATION_DELAY_MS = 120
-DEFAULT_IDS = {"kafka_source": "source", "generator_source": "generator", "kafka_sink": "sink",
-               "console_sink": "console", "file_sink": "file_out", "dashboard_sink": "dashboard"}
+DEFAULT_IDS = {
+    "kafka_source": "source",
+    "generator_source": "generator",
+    "kafka_sink": "sink",
+    "console_sink": "console",
+    "file_sink": "file_out",
+    "dashboard_sink": "dashboard",
+}
 
 
 class TopologyDocument(QObject):
@@ -57,9 +63,16 @@ class TopologyDocument(QObject):
     # -- the whole topology ---------------------------------------------------------
 
     def _events(self, topology: Topology):
-        return (topology.node_added, topology.node_removed, topology.node_renamed,
-                topology.params_changed, topology.edge_added, topology.edge_removed,
-                topology.settings_changed, topology.name_changed)
+        return (
+            topology.node_added,
+            topology.node_removed,
+            topology.node_renamed,
+            topology.params_changed,
+            topology.edge_added,
+            topology.edge_removed,
+            topology.settings_changed,
+            topology.name_changed,
+        )
 
     def _connect(self, topology: Topology) -> None:
         for event in self._events(topology):
@@ -71,8 +84,12 @@ class TopologyDocument(QObject):
             event.disconnect(self._on_structure_changed)
         topology.node_moved.disconnect(self._on_node_moved)
 
-    def set_topology(self, topology: Topology, path: Path | None = None,
-                     load_problems: list[Problem] | None = None) -> None:
+    def set_topology(
+        self,
+        topology: Topology,
+        path: Path | None = None,
+        load_problems: list[Problem] | None = None,
+    ) -> None:
         """Replace the document's topology (new, open, restore): the undo history starts over."""
         self._disconnect(self.topology)
         self.undo_stack.clear()
@@ -101,8 +118,11 @@ class TopologyDocument(QObject):
     def open(self, path: str | Path) -> list[Problem]:
         """Load ``path``; returns the file's structural problems (the topology loads anyway)."""
         topology, problems = fileformat.read(path)
-        if problems and not topology.nodes and any("cannot read" in p.message or "not valid JSON"
-                                                    in p.message for p in problems):
+        if (
+            problems
+            and not topology.nodes
+            and any("cannot read" in p.message or "not valid JSON" in p.message for p in problems)
+        ):
             return problems
         self.set_topology(topology, Path(path), problems)
         return problems
@@ -147,11 +167,18 @@ class TopologyDocument(QObject):
     def push(self, command) -> None:
         self.undo_stack.push(command)
 
-    def add_node(self, type_name: str, position: tuple[float, float], node_id: str | None = None) -> str:
+    def add_node(
+        self, type_name: str, position: tuple[float, float], node_id: str | None = None
+    ) -> str:
         spec = NODE_TYPES.get(type_name)
         base = node_id or DEFAULT_IDS.get(type_name, type_name if spec else "node")
         new_id = self.topology.unique_id(base)
-        node = Node(new_id, type_name, spec.defaults() if spec else {}, (float(position[0]), float(position[1])))
+        node = Node(
+            new_id,
+            type_name,
+            spec.defaults() if spec else {},
+            (float(position[0]), float(position[1])),
+        )
         self.push(commands.AddNodeCommand(self.topology, node))
         return new_id
 
@@ -224,8 +251,13 @@ class TopologyDocument(QObject):
         if name and name != self.topology.name:
             self.push(commands.RenameTopologyCommand(self.topology, name))
 
-    def paste(self, frag: dict, at: tuple[float, float] | None = None,
-              offset: tuple[float, float] = (30.0, 30.0), text: str = "Paste") -> list[str]:
+    def paste(
+        self,
+        frag: dict,
+        at: tuple[float, float] | None = None,
+        offset: tuple[float, float] = (30.0, 30.0),
+        text: str = "Paste",
+    ) -> list[str]:
         nodes, edges = clipboard.instantiate(self.topology, frag, offset=offset, at=at)
         if not nodes:
             return []
@@ -234,12 +266,16 @@ class TopologyDocument(QObject):
         return command.node_ids
 
     def duplicate(self, node_ids: list[str]) -> list[str]:
-        return self.paste(clipboard.fragment(self.topology, node_ids), offset=(40.0, 40.0),
-                          text="Duplicate")
+        return self.paste(
+            clipboard.fragment(self.topology, node_ids), offset=(40.0, 40.0), text="Duplicate"
+        )
 
     def auto_layout(self) -> None:
         new = auto_layout(self.topology)
-        moves = {nid: (self.topology.nodes[nid].position, pos) for nid, pos in new.items()
-                 if self.topology.nodes[nid].position != pos}
+        moves = {
+            nid: (self.topology.nodes[nid].position, pos)
+            for nid, pos in new.items()
+            if self.topology.nodes[nid].position != pos
+        }
         if moves:
             self.push(commands.MoveNodesCommand(self.topology, moves, "Auto-layout"))

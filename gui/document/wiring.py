@@ -35,8 +35,11 @@ def connection_problem(topology: Topology, edge: Edge) -> str | None:
         return f"'{edge.source}' is already connected there"
     graph = nx.DiGraph()
     graph.add_nodes_from(topology.nodes)
-    graph.add_edges_from((e.source, e.target) for e in topology.edges
-                         if e.source in topology.nodes and e.target in topology.nodes)
+    graph.add_edges_from(
+        (e.source, e.target)
+        for e in topology.edges
+        if e.source in topology.nodes and e.target in topology.nodes
+    )
     if nx.has_path(graph, edge.target, edge.source):
         path = nx.shortest_path(graph, edge.target, edge.source)
         return f"it would make a cycle ({' → '.join([edge.source, *path])}); a topology must be acyclic"
@@ -45,8 +48,10 @@ def connection_problem(topology: Topology, edge: Edge) -> str | None:
         taken = [e for e in topology.incoming(edge.target) if e.target_port == edge.target_port]
         if taken:
             port = "input" if edge.target_port == "in" else f"'{edge.target_port}' input"
-            return (f"the {port} of '{edge.target}' is already taken by '{taken[0].source}'; "
-                    "use a merge node to combine streams")
+            return (
+                f"the {port} of '{edge.target}' is already taken by '{taken[0].source}'; "
+                "use a merge node to combine streams"
+            )
     return None
 
 

@@ -42,8 +42,10 @@ class QtAttachDialog(QDialog):
         self.setWindowTitle("Attach to Running Application")
         self.find = find
         self.found: list[Application] = []
-        self.intro = QLabel(f"Applications publishing their run state on {where}. Attaching "
-                            "watches them; it never stops or changes them.")
+        self.intro = QLabel(
+            f"Applications publishing their run state on {where}. Attaching "
+            "watches them; it never stops or changes them."
+        )
         self.intro.setWordWrap(True)
         self.note = QLabel("Looking…")
         self.note.setObjectName("help")
@@ -58,7 +60,9 @@ class QtAttachDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self.accept())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.attach_button = self.buttons.addButton("Attach", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.attach_button = self.buttons.addButton(
+            "Attach", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.refresh_button = QPushButton("Refresh")
         self.buttons.addButton(self.refresh_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.refresh_button.clicked.connect(self.refresh)
@@ -87,14 +91,18 @@ class QtAttachDialog(QDialog):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col in (1, 2):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(row, col, item)
         if found:
             self.table.selectRow(0)
             self.note.setText(f"{len(found)} application{'s' * (len(found) != 1)} found.")
         else:
-            self.note.setText("No application publishes its run state here yet: start one with "
-                              "topology-studio run, an exported script or Run.")
+            self.note.setText(
+                "No application publishes its run state here yet: start one with "
+                "topology-studio run, an exported script or Run."
+            )
         self._update_buttons()
 
     def _on_failed(self, exc: BaseException) -> None:

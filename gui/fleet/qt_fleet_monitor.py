@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QSpinBo
 
 from engine.cluster.fleet import read_topology, topology_sha256
 from engine.model.topology import Topology
-from engine.runtime.instances import MAX_INSTANCES, InstanceGroup
+from engine.runtime.worker.instances import MAX_INSTANCES, InstanceGroup
 from gui.fleet.qt_attach_dialog import QtAttachDialog, find_applications
 from gui.fleet.qt_fleet_watcher import QtFleetWatcher
 from gui.fleet.qt_instances import QtInstancesWidget
@@ -37,9 +37,17 @@ from gui.monitor.qt_tasks import run_in_background
 
 def node_metrics(summary: dict) -> dict:
     """The canvas badges' numbers from a fleet summary."""
-    return {node_id: {"in_rate": c.get("rate_in", 0.0), "out_rate": c.get("rate_out", 0.0),
-                      "in": c.get("in", 0), "out": c.get("out", 0), "errors": c.get("errors", 0),
-                      "late": c.get("late", 0)} for node_id, c in summary.get("nodes", {}).items()}
+    return {
+        node_id: {
+            "in_rate": c.get("rate_in", 0.0),
+            "out_rate": c.get("rate_out", 0.0),
+            "in": c.get("in", 0),
+            "out": c.get("out", 0),
+            "errors": c.get("errors", 0),
+            "late": c.get("late", 0),
+        }
+        for node_id, c in summary.get("nodes", {}).items()
+    }
 
 
 def roles(topology: Topology) -> tuple[list[str], list[str]]:
@@ -69,8 +77,10 @@ class QtAttachedTopologyWindow(QMainWindow):
         self.view.setInteractive(False)
         self.view.setAcceptDrops(False)
         self.setCentralWidget(self.view)
-        note = QLabel(f"Read-only: the topology '{application_id}' runs, published by its "
-                      "instances. Open or save it to edit a copy.")
+        note = QLabel(
+            f"Read-only: the topology '{application_id}' runs, published by its "
+            "instances. Open or save it to edit a copy."
+        )
         self.statusBar().addWidget(note)
         self.resize(960, 560)
 
@@ -84,8 +94,12 @@ class FleetMonitor(QObject):
     metricsEnded = Signal()  # detached from the open document: its badges keep the last counts
     attachedChanged = Signal(str)  # application id, "" when detached
 
-    def __init__(self, parent_widget: QWidget | None, run_monitor,
-                 document_topology: Callable[[], Topology | None]):
+    def __init__(
+        self,
+        parent_widget: QWidget | None,
+        run_monitor,
+        document_topology: Callable[[], Topology | None],
+    ):
         super().__init__(parent_widget)
         self.parent_widget = parent_widget
         self.run_monitor = run_monitor
@@ -105,14 +119,19 @@ class FleetMonitor(QObject):
         self.instances_box.setObjectName("instancesBox")
         self.instances_box.setRange(1, MAX_INSTANCES)
         self.instances_box.setPrefix("Instances: ")
-        self.instances_box.setToolTip("Worker processes Run starts, in one consumer group: they "
-                                      "share the input partitions")
+        self.instances_box.setToolTip(
+            "Worker processes Run starts, in one consumer group: they share the input partitions"
+        )
         self.instances_box.valueChanged.connect(self._on_instances_changed)
         self.actions = {
-            "attach": self._action("Attach to Running Application…", self.choose_and_attach,
-                                   "Watch an application running anywhere on the connected cluster"),
-            "detach": self._action("Detach", self.detach,
-                                   "Stop watching the attached application (it keeps running)"),
+            "attach": self._action(
+                "Attach to Running Application…",
+                self.choose_and_attach,
+                "Watch an application running anywhere on the connected cluster",
+            ),
+            "detach": self._action(
+                "Detach", self.detach, "Stop watching the attached application (it keeps running)"
+            ),
         }
         self.watcher.updated.connect(self._on_updated)
         self.watcher.eventsArrived.connect(self._on_events)
@@ -141,8 +160,11 @@ class FleetMonitor(QObject):
 
     def choose_and_attach(self) -> bool:
         c = self.controller
-        dialog = QtAttachDialog(lambda: find_applications(c.ensure_bootstrap(), c.client_config())(),
-                                c.profile.describe(), self.parent_widget)
+        dialog = QtAttachDialog(
+            lambda: find_applications(c.ensure_bootstrap(), c.client_config())(),
+            c.profile.describe(),
+            self.parent_widget,
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.application_id():
             return False
         self.attach(dialog.application_id())
@@ -162,11 +184,17 @@ class FleetMonitor(QObject):
         self.instances.clear(f"Attaching to {application_id}…")
         self.controller.throughput.clear()
         self.run_monitor.throughput.chart.set_series(self.controller.throughput)
-        self._log("status", f"attached to {application_id}: watching its instances "
-                            "(detach leaves them running)")
+        self._log(
+            "status",
+            f"attached to {application_id}: watching its instances (detach leaves them running)",
+        )
         c = self.controller
-        run_in_background(c.ensure_bootstrap, lambda b: self._start_watch(application_id, b),
-                          lambda exc: self._log("error", f"cannot attach: {exc}"), name="attach")
+        run_in_background(
+            c.ensure_bootstrap,
+            lambda b: self._start_watch(application_id, b),
+            lambda exc: self._log("error", f"cannot attach: {exc}"),
+            name="attach",
+        )
         self.dock.show()
         self.dock.raise_()
         self.run_monitor.status_label.show_attached(application_id)
@@ -212,8 +240,9 @@ class FleetMonitor(QObject):
             self._resolve_topology(hashes[0])
         metrics = node_metrics(summary)
         # The throughput chart follows the attached application as it follows a run.
-        self.controller.throughput.append(time.time(), {n: float(m["out_rate"])
-                                                        for n, m in metrics.items()})
+        self.controller.throughput.append(
+            time.time(), {n: float(m["out_rate"]) for n, m in metrics.items()}
+        )
         self.run_monitor.throughput.mark_dirty()
         if self.matches_document:
             self.nodeMetrics.emit(metrics)
@@ -226,8 +255,11 @@ class FleetMonitor(QObject):
         if document is not None and topology_sha256(document) == sha256:
             self.matches_document = True
             self.instances.set_roles(*roles(document))
-            self._log("status", f"{self.attached} runs the open document (same topology hash): "
-                                "its live rates are on the canvas")
+            self._log(
+                "status",
+                f"{self.attached} runs the open document (same topology hash): "
+                "its live rates are on the canvas",
+            )
             return
         self.matches_document = False
         app_id, c = self.attached, self.controller
@@ -235,16 +267,22 @@ class FleetMonitor(QObject):
         def work():
             return read_topology(c.ensure_bootstrap(), app_id, sha256, c.client_config())
 
-        run_in_background(work, lambda topology: self._show_topology(app_id, sha256, topology),
-                          lambda exc: self._log("error", f"cannot read the topology of {app_id}: "
-                                                         f"{exc}"), name="attach-topology")
+        run_in_background(
+            work,
+            lambda topology: self._show_topology(app_id, sha256, topology),
+            lambda exc: self._log("error", f"cannot read the topology of {app_id}: {exc}"),
+            name="attach-topology",
+        )
 
     def _show_topology(self, app_id: str, sha256: str, topology: Topology | None) -> None:
         if app_id != self.attached or sha256 != self._resolved_hash:
             return
         if topology is None:
-            self._log("error", f"{app_id} did not publish its topology ({app_id}-topology): "
-                               "rates are in the Instances panel only")
+            self._log(
+                "error",
+                f"{app_id} did not publish its topology ({app_id}-topology): "
+                "rates are in the Instances panel only",
+            )
             return
         self.instances.set_roles(*roles(topology))
         if self.topology_window is not None:
@@ -252,8 +290,11 @@ class FleetMonitor(QObject):
             self.topology_window.deleteLater()
         self.topology_window = QtAttachedTopologyWindow(topology, app_id, self.parent_widget)
         self.topology_window.show()
-        self._log("status", f"{app_id} runs a topology other than the open document: shown "
-                            "read-only in its own window")
+        self._log(
+            "status",
+            f"{app_id} runs a topology other than the open document: shown "
+            "read-only in its own window",
+        )
 
     def _on_events(self, sentences: list) -> None:
         for text in sentences:
@@ -272,13 +313,18 @@ class FleetMonitor(QObject):
             if topology is not None:
                 self.instances.set_roles(*roles(topology))
                 self.instances.own_pids = set()
-                self.instances.clear(f"{topology.name}: starting "
-                                     f"{self.controller.instances} instance"
-                                     f"{'s' * (self.controller.instances != 1)}…")
+                self.instances.clear(
+                    f"{topology.name}: starting "
+                    f"{self.controller.instances} instance"
+                    f"{'s' * (self.controller.instances != 1)}…"
+                )
                 self._watching_own_run = True
                 app_id = topology.name
-                run_in_background(self.controller.ensure_bootstrap,
-                                  lambda b: self._watch_own(app_id, b), name="instances-watch")
+                run_in_background(
+                    self.controller.ensure_bootstrap,
+                    lambda b: self._watch_own(app_id, b),
+                    name="instances-watch",
+                )
         elif status == "running":
             sup = self.controller.supervisor
             pids = sup.pids() if isinstance(sup, InstanceGroup) else []

@@ -48,8 +48,11 @@ class QtFleetWatcher(QObject):
         stop = self._stop = threading.Event()
         serial = self._serial
         self._thread = threading.Thread(
-            target=self._loop, args=(serial, stop, bootstrap, dict(client_config), application_id),
-            name="fleet-watcher", daemon=True)
+            target=self._loop,
+            args=(serial, stop, bootstrap, dict(client_config), application_id),
+            name="fleet-watcher",
+            daemon=True,
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -61,8 +64,9 @@ class QtFleetWatcher(QObject):
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _loop(self, serial: int, stop: threading.Event, bootstrap: str, config: dict,
-              app_id: str) -> None:
+    def _loop(
+        self, serial: int, stop: threading.Event, bootstrap: str, config: dict, app_id: str
+    ) -> None:
         reader = FleetReader(bootstrap, app_id, config)
         try:
             first = True

@@ -20,8 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 COLUMNS = ("Instance", "Host", "PID", "Status", "Partitions", "In/s", "Out/s", "Last seen")
-STATUS_COLOURS = {"running": "#4caf50", "starting": "#9aa3b2", "disconnected": "#e0a030",
-                  "stopping": "#9aa3b2", "stopped": "#7a8290", "failed": "#e05252", "lost": "#e05252"}
+STATUS_COLOURS = {
+    "running": "#4caf50",
+    "starting": "#9aa3b2",
+    "disconnected": "#e0a030",
+    "stopping": "#9aa3b2",
+    "stopped": "#7a8290",
+    "failed": "#e05252",
+    "lost": "#e05252",
+}
 
 
 def partitions_text(partitions: dict[str, list[int]], application_id: str = "") -> str:
@@ -44,8 +51,11 @@ def partitions_text(partitions: dict[str, list[int]], application_id: str = "") 
 
 
 def partitions_tooltip(partitions: dict[str, list[int]]) -> str:
-    return "\n".join(f"{topic}: {', '.join(map(str, parts))}"
-                      for topic, parts in sorted(partitions.items()) if parts)
+    return "\n".join(
+        f"{topic}: {', '.join(map(str, parts))}"
+        for topic, parts in sorted(partitions.items())
+        if parts
+    )
 
 
 class QtInstancesWidget(QWidget):
@@ -59,13 +69,15 @@ class QtInstancesWidget(QWidget):
         self.sources: list[str] = []  # node ids whose input rate is an instance's "In/s"
         self.sinks: list[str] = []
         self.summary: dict = {}
-        self.title = QLabel("Not watching an application: Run, or Run → Attach to Running "
-                            "Application…")
+        self.title = QLabel(
+            "Not watching an application: Run, or Run → Attach to Running Application…"
+        )
         self.title.setObjectName("help")
         self.title.setWordWrap(True)
         self.stop_button = QPushButton("Stop instance")
-        self.stop_button.setToolTip("Stop the selected instance (started by this app): the "
-                                    "others take over its partitions")
+        self.stop_button.setToolTip(
+            "Stop the selected instance (started by this app): the others take over its partitions"
+        )
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self._on_stop_clicked)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -103,24 +115,34 @@ class QtInstancesWidget(QWidget):
         instances = summary.get("instances", [])
         live = sum(1 for i in instances if i["alive"])
         skipped = summary.get("skipped", 0)
-        self.title.setText(f"<b>{summary.get('application_id', '')}</b>: {live} live of "
-                           f"{len(instances)} instance{'s' * (len(instances) != 1)}"
-                           + (f" · {skipped} foreign records skipped" if skipped else ""))
+        self.title.setText(
+            f"<b>{summary.get('application_id', '')}</b>: {live} live of "
+            f"{len(instances)} instance{'s' * (len(instances) != 1)}"
+            + (f" · {skipped} foreign records skipped" if skipped else "")
+        )
         rates = summary.get("instance_rates", {})
         selected = self.selected_pid()
         self.table.setRowCount(len(instances))
         for row, inst in enumerate(instances):
-            status = inst["status"] if inst["alive"] or inst["status"] in ("stopped", "failed") \
+            status = (
+                inst["status"]
+                if inst["alive"] or inst["status"] in ("stopped", "failed")
                 else "lost"
+            )
             mine = rates.get(inst["instance"], {})
             rate_in = self._rate(mine, self.sources, "in")
             rate_out = self._rate(mine, self.sinks, "in")
             ago = max(0.0, (now - inst["last_seen_ms"]) / 1000)
-            cells = (inst["instance"], inst["host"], str(inst["pid"] or ""), status,
-                     partitions_text(inst["partitions"], summary.get("application_id", "")),
-                     f"{rate_in:,.1f}" if inst["alive"] else "",
-                     f"{rate_out:,.1f}" if inst["alive"] else "",
-                     f"{ago:.0f} s ago" if ago < 120 else f"{ago / 60:.0f} min ago")
+            cells = (
+                inst["instance"],
+                inst["host"],
+                str(inst["pid"] or ""),
+                status,
+                partitions_text(inst["partitions"], summary.get("application_id", "")),
+                f"{rate_in:,.1f}" if inst["alive"] else "",
+                f"{rate_out:,.1f}" if inst["alive"] else "",
+                f"{ago:.0f} s ago" if ago < 120 else f"{ago / 60:.0f} min ago",
+            )
             for col, text in enumerate(cells):
                 item = self.table.item(row, col)
                 if item is None:
@@ -128,7 +150,9 @@ class QtInstancesWidget(QWidget):
                     self.table.setItem(row, col, item)
                 item.setText(text)
                 if col in (2, 5, 6):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 if col == 4:
                     item.setToolTip(partitions_tooltip(inst["partitions"]))
                 if col == 0:
@@ -148,8 +172,10 @@ class QtInstancesWidget(QWidget):
 
     def rows(self) -> list[list[str]]:
         """The table's text, row by row (for tests and screenshots)."""
-        return [[self.table.item(r, c).text() for c in range(len(COLUMNS))]
-                for r in range(self.table.rowCount())]
+        return [
+            [self.table.item(r, c).text() for c in range(len(COLUMNS))]
+            for r in range(self.table.rowCount())
+        ]
 
     def selected_pid(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -161,8 +187,11 @@ class QtInstancesWidget(QWidget):
     def _update_button(self) -> None:
         pid = self.selected_pid()
         row = self.table.currentRow()
-        alive = row >= 0 and self.table.item(row, 3) is not None and \
-            self.table.item(row, 3).text() in ("running", "starting", "disconnected")
+        alive = (
+            row >= 0
+            and self.table.item(row, 3) is not None
+            and self.table.item(row, 3).text() in ("running", "starting", "disconnected")
+        )
         self.stop_button.setVisible(bool(self.own_pids))
         self.stop_button.setEnabled(pid is not None and pid in self.own_pids and alive)
 

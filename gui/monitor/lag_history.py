@@ -28,22 +28,34 @@ class GroupLagHistory:
         self.status, self.reason = OK, "no data yet"
         self.updated_at: float | None = None
 
-    def observe(self, offsets: dict[tuple[str, int], tuple[int, int]], now: float | None = None,
-                wall: float | None = None) -> None:
+    def observe(
+        self,
+        offsets: dict[tuple[str, int], tuple[int, int]],
+        now: float | None = None,
+        wall: float | None = None,
+    ) -> None:
         """One observation of the whole group: {(topic, partition): (committed, high)}.
         ``now`` is a monotonic clock for rates; ``wall`` the epoch time for the charts."""
         now = time.monotonic() if now is None else now
         wall = time.time() if wall is None else wall
         for (topic, partition), (committed, high) in offsets.items():
             self.tracker.observe(self.group, topic, partition, committed, high, now)
-        self.partitions = [p for p in self.tracker.partitions(self.group)
-                           if (p.topic, p.partition) in offsets]
-        self.records.append(wall, {partition_label(p.topic, p.partition): float(p.lag)
-                                   for p in self.partitions})
+        self.partitions = [
+            p for p in self.tracker.partitions(self.group) if (p.topic, p.partition) in offsets
+        ]
+        self.records.append(
+            wall, {partition_label(p.topic, p.partition): float(p.lag) for p in self.partitions}
+        )
         # Infinite seconds behind (nothing moves) is drawn as a gap rather than a spike.
-        self.seconds.append(wall, {partition_label(p.topic, p.partition):
-                                   (p.seconds_behind if math.isfinite(p.seconds_behind) else math.nan)
-                                   for p in self.partitions})
+        self.seconds.append(
+            wall,
+            {
+                partition_label(p.topic, p.partition): (
+                    p.seconds_behind if math.isfinite(p.seconds_behind) else math.nan
+                )
+                for p in self.partitions
+            },
+        )
         self.status, self.reason = self.tracker.group_status(self.group)
         self.updated_at = wall
 

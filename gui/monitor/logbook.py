@@ -33,7 +33,7 @@ class LogBook:
     def add(self, entries: list[LogEntry]) -> int:
         """Append; returns how many of the oldest entries were dropped to stay bounded."""
         if len(entries) > self.limit:
-            entries = entries[-self.limit:]
+            entries = entries[-self.limit :]
         self.entries.extend(entries)
         dropped = max(0, len(self.entries) - self.limit)
         for _ in range(dropped):
@@ -64,6 +64,13 @@ def dead_letter_entries(items: list[dict], now: float | None = None) -> list[Log
     for item in items:
         where = f"{item.get('topic')}[{item.get('partition')}]@{item.get('offset')}"
         detail = f"key: {item.get('key')!r}\nvalue: {item.get('value')!r}"
-        out.append(LogEntry(now, DEAD_LETTER, str(item.get("node") or ""),
-                            f"{item.get('error')} — {where}", detail))
+        out.append(
+            LogEntry(
+                now,
+                DEAD_LETTER,
+                str(item.get("node") or ""),
+                f"{item.get('error')} — {where}",
+                detail,
+            )
+        )
     return out

@@ -2,11 +2,11 @@
 Alerts dock (firing and resolved, with time, node, value and rule), the nodes marked on
 the canvas while a rule fires, and a desktop notification when one fires and clears.
 
-``AlertMonitor`` is the Qt side of ``engine.runtime.alerts.AlertEvaluator``: it feeds it
+``AlertMonitor`` is the Qt side of ``engine.runtime.watch.alerts.AlertEvaluator``: it feeds it
 the worker's metrics snapshots (twice a second) and the consumer group's offsets from the
 lag poller (the same Burrow judgement the lag dock and the source badges show), evaluates
 once a second on the GUI thread (a few dict look-ups), posts notified transitions to the
-topology's webhook (``engine.runtime.webhook``, its own thread) and emits the rest.
+topology's webhook (``engine.runtime.watch.webhook``, its own thread) and emits the rest.
 ``install_alerts(window)`` wires it all into the main window.
 """
 
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runtime.alerts import FIRING, AlertEvaluator, Transition
-from engine.runtime.webhook import WebhookSender
+from engine.runtime.watch.alerts import FIRING, AlertEvaluator, Transition
+from engine.runtime.watch.webhook import WebhookSender
 from gui import icons, theme
 from gui.canvas.alert_mark import mark_alerts
 from gui.monitor.qt_records import FixedColumnsModel, monospace
@@ -66,7 +66,9 @@ class AlertMonitor(QObject):
         self.stop()
         self.evaluator = AlertEvaluator(topology)
         self.application_id = topology.name
-        url = topology.settings.get("alert_webhook") if isinstance(topology.settings, dict) else None
+        url = (
+            topology.settings.get("alert_webhook") if isinstance(topology.settings, dict) else None
+        )
         self.webhook = WebhookSender(url) if url else None
         if self.evaluator.rules:
             self._timer.start()
@@ -94,10 +96,15 @@ class AlertMonitor(QObject):
 
     def _on_lag(self, group: str) -> None:
         history = self.controller.lag_poller.history
-        if self.evaluator is None or group != self.controller.group_id or history.updated_at is None:
+        if (
+            self.evaluator is None
+            or group != self.controller.group_id
+            or history.updated_at is None
+        ):
             return
-        self.evaluator.observe_lag({(p.topic, p.partition): (p.committed, p.high)
-                                    for p in history.partitions})
+        self.evaluator.observe_lag(
+            {(p.topic, p.partition): (p.committed, p.high) for p in history.partitions}
+        )
 
     def observe_fleet(self, summary: dict) -> None:
         """The run's instances as the fleet watcher reads them (``status --json``'s shape)."""
@@ -169,7 +176,9 @@ class AlertTableModel(FixedColumnsModel):
 
     def _repaint(self) -> None:
         if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1)
+            )
 
     def is_live(self, row: int) -> bool:
         """Whether ``row`` is the firing of a rule that fires now."""
@@ -184,8 +193,14 @@ class AlertTableModel(FixedColumnsModel):
         t = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (self._state_text(index.row()), datetime.fromtimestamp(t.time_ms / 1000).strftime("%H:%M:%S"),
-                    t.rule, t.node or "", format_value(t.value), t.description)[column]
+            return (
+                self._state_text(index.row()),
+                datetime.fromtimestamp(t.time_ms / 1000).strftime("%H:%M:%S"),
+                t.rule,
+                t.node or "",
+                format_value(t.value),
+                t.description,
+            )[column]
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == 0:
                 return theme.ERROR if t.state == FIRING else theme.OK
@@ -194,9 +209,15 @@ class AlertTableModel(FixedColumnsModel):
         if role == Qt.ItemDataRole.BackgroundRole and self.is_live(index.row()):
             return QColor(224, 93, 93, 38)
         if role == Qt.ItemDataRole.ToolTipRole:
-            told = "" if t.notify else "\n(not notified: this rule already notified in the last minute)"
-            return f"{t.rule}: {t.description}\n{t.state} at {datetime.fromtimestamp(t.time_ms / 1000)}" \
-                   f", value {format_value(t.value)}{told}"
+            told = (
+                ""
+                if t.notify
+                else "\n(not notified: this rule already notified in the last minute)"
+            )
+            return (
+                f"{t.rule}: {t.description}\n{t.state} at {datetime.fromtimestamp(t.time_ms / 1000)}"
+                f", value {format_value(t.value)}{told}"
+            )
         if role == Qt.ItemDataRole.UserRole:
             return t.node
         return None
@@ -291,17 +312,25 @@ class QtAlertsWidget(QWidget):
         rules = len(evaluator.rules) if evaluator is not None else None
         if n:
             names = ", ".join(sorted(self.model.firing))
-            text = f"<span style='color:{theme.ERROR.name()}; font-weight:bold'>● {n} firing</span> " \
-                   f"<span style='color:#c9ced8'>{names}</span>"
+            text = (
+                f"<span style='color:{theme.ERROR.name()}; font-weight:bold'>● {n} firing</span> "
+                f"<span style='color:#c9ced8'>{names}</span>"
+            )
         elif rules is None:
-            text = "<span style='color:#8b93a3'>Alerts are evaluated while a run is watched. Edit the " \
-                   "rules in the inspector with nothing selected.</span>"
+            text = (
+                "<span style='color:#8b93a3'>Alerts are evaluated while a run is watched. Edit the "
+                "rules in the inspector with nothing selected.</span>"
+            )
         elif rules == 0:
-            text = "<span style='color:#8b93a3'>This topology has no alert rules; add some in the " \
-                   "inspector with nothing selected.</span>"
+            text = (
+                "<span style='color:#8b93a3'>This topology has no alert rules; add some in the "
+                "inspector with nothing selected.</span>"
+            )
         else:
-            text = f"<span style='color:{theme.OK.name()}'>✔ nothing firing</span> " \
-                   f"<span style='color:#8b93a3'>({rules} rule{'s' if rules != 1 else ''} watched)</span>"
+            text = (
+                f"<span style='color:{theme.OK.name()}'>✔ nothing firing</span> "
+                f"<span style='color:#8b93a3'>({rules} rule{'s' if rules != 1 else ''} watched)</span>"
+            )
         self.summary.setText(text)
         self.summary.setToolTip(", ".join(sorted(self.model.firing)) if n else "")
 
@@ -334,8 +363,11 @@ class AlertNotifier(QObject):
         if self.tray is not None:
             if not self.tray.isVisible():
                 self.tray.show()
-            icon = QSystemTrayIcon.MessageIcon.Warning if t.state == FIRING else \
-                QSystemTrayIcon.MessageIcon.Information
+            icon = (
+                QSystemTrayIcon.MessageIcon.Warning
+                if t.state == FIRING
+                else QSystemTrayIcon.MessageIcon.Information
+            )
             self.tray.showMessage(title, text, icon, 10_000)
         elif self.window is not None and hasattr(self.window, "statusBar"):
             self.window.statusBar().showMessage(f"{title}: {text}", 10_000)
@@ -350,8 +382,14 @@ class AlertNotifier(QObject):
 class Alerts(QObject):
     """What ``install_alerts`` made, for the window and tests."""
 
-    def __init__(self, monitor: AlertMonitor, widget: QtAlertsWidget, dock: QDockWidget,
-                 notifier: AlertNotifier, parent=None):
+    def __init__(
+        self,
+        monitor: AlertMonitor,
+        widget: QtAlertsWidget,
+        dock: QDockWidget,
+        notifier: AlertNotifier,
+        parent=None,
+    ):
         super().__init__(parent)
         self.monitor, self.widget, self.dock, self.notifier = monitor, widget, dock, notifier
 
@@ -365,9 +403,11 @@ def install_alerts(window) -> Alerts:
     dock = QDockWidget("Alerts", window)
     dock.setObjectName("alertsDock")
     dock.setWidget(widget)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                     | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+    )
     window.add_watcher_dock(dock)
     notifier = AlertNotifier(monitor, window, window)
     monitor.firingChanged.connect(lambda firing: mark_alerts(window.scene, firing))
@@ -383,6 +423,7 @@ def install_alerts(window) -> Alerts:
         if menu is not None and action.text().replace("&", "") == "View":
             menu.addAction(dock.toggleViewAction())
             break
+
     # The fleet (gui.fleet) is installed after us: follow its watcher for instance_lost.
     def follow_fleet() -> None:
         fleet = getattr(window, "fleet", None)
@@ -391,7 +432,7 @@ def install_alerts(window) -> Alerts:
 
     QTimer.singleShot(0, follow_fleet)
     # Node items are made again when the topology is replaced or a node renamed: mark again.
-    window.document.topology_replaced.connect(lambda _t: QTimer.singleShot(
-        0, lambda: mark_alerts(window.scene, monitor.firing_nodes())))
+    window.document.topology_replaced.connect(
+        lambda _t: QTimer.singleShot(0, lambda: mark_alerts(window.scene, monitor.firing_nodes()))
+    )
     return Alerts(monitor, widget, dock, notifier, window)
-

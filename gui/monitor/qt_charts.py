@@ -110,9 +110,13 @@ class QtTimeChart(pg.PlotWidget):
 
     def __init__(self, y_label: str, y_units: str = "", parent=None):
         qt_style.configure()
-        super().__init__(parent=parent, axisItems={
-            "bottom": QtSolidGridDateAxisItem(orientation="bottom"),
-            "left": QtSolidGridAxisItem(orientation="left")})
+        super().__init__(
+            parent=parent,
+            axisItems={
+                "bottom": QtSolidGridDateAxisItem(orientation="bottom"),
+                "left": QtSolidGridAxisItem(orientation="left"),
+            },
+        )
         self.series: SeriesSet | None = None
         self.window_s = RANGES_S[0]
         self.curves: dict[str, QtChartCurveItem] = {}
@@ -156,8 +160,9 @@ class QtTimeChart(pg.PlotWidget):
     def _add_curve(self, name: str) -> QtChartCurveItem:
         colour = qt_style.colour(len(self.curves))
         pen = pg.mkPen(colour, width=LINE_WIDTH)
-        curve = QtChartCurveItem(pen=pen, name=name, connect="finite", skipFiniteCheck=True,
-                                 antialias=False)
+        curve = QtChartCurveItem(
+            pen=pen, name=name, connect="finite", skipFiniteCheck=True, antialias=False
+        )
         curve.setVisible(name not in self._hidden)
         self.addItem(curve)
         self.curves[name] = curve
@@ -279,9 +284,11 @@ def _top(v: np.ndarray) -> float:
 def _blend(colour: QColor, amount: float) -> QColor:
     """``colour`` at ``amount`` opacity over the chart's background, as an opaque colour."""
     back = QColor(qt_style.BACKGROUND)
-    return QColor(round(back.red() + (colour.red() - back.red()) * amount),
-                  round(back.green() + (colour.green() - back.green()) * amount),
-                  round(back.blue() + (colour.blue() - back.blue()) * amount))
+    return QColor(
+        round(back.red() + (colour.red() - back.red()) * amount),
+        round(back.green() + (colour.green() - back.green()) * amount),
+        round(back.blue() + (colour.blue() - back.blue()) * amount),
+    )
 
 
 def _compact(value: float) -> str:
@@ -358,9 +365,11 @@ class QtChartLegendWidget(QTreeWidget):
         font = self.font()
         font.setPointSizeF(8.0)
         self.setFont(font)
-        self.setStyleSheet(f"QTreeWidget {{ background: {qt_style.BACKGROUND}; color: #c9ced8;"
-                           " border: none; border-left: 1px solid #2f3440; }"
-                           " QTreeWidget::item { padding: 0px 2px; }")
+        self.setStyleSheet(
+            f"QTreeWidget {{ background: {qt_style.BACKGROUND}; color: #c9ced8;"
+            " border: none; border-left: 1px solid #2f3440; }"
+            " QTreeWidget::item { padding: 0px 2px; }"
+        )
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(self.NAME, QHeaderView.ResizeMode.Stretch)
@@ -368,8 +377,9 @@ class QtChartLegendWidget(QTreeWidget):
         header.resizeSection(self.VALUE, QFontMetrics(font).horizontalAdvance("-88.8k") + 6)
         self.setMinimumWidth(60)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.setToolTip("Click a line to hide or show it; hover to pick it out; "
-                        "right-click for more")
+        self.setToolTip(
+            "Click a line to hide or show it; hover to pick it out; right-click for more"
+        )
         chart.lineAdded.connect(self._on_line_added)
         chart.linesCleared.connect(self._on_lines_cleared)
         chart.lineVisibilityChanged.connect(self._on_line_visibility_changed)
@@ -390,7 +400,9 @@ class QtChartLegendWidget(QTreeWidget):
         item = QTreeWidgetItem([self.label(name), ""])
         item.setData(self.NAME, Qt.ItemDataRole.UserRole, name)
         item.setToolTip(self.NAME, name)
-        item.setTextAlignment(self.VALUE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(
+            self.VALUE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
         self.rows[name] = item
         self._colours[name] = colour
         self._style(item, name, self.chart.is_line_visible(name))
@@ -477,8 +489,9 @@ class QtElidedLabel(QLabel):
     """One line of text drawn shortened with an ellipsis to the width it is given, so it
     never holds its panel wide; ``text()`` and the tooltip keep the full text."""
 
-    def __init__(self, text: str = "", parent=None,
-                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle):
+    def __init__(
+        self, text: str = "", parent=None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle
+    ):
         super().__init__(parent)
         self.mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
@@ -489,7 +502,9 @@ class QtElidedLabel(QLabel):
         self.setToolTip(text)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance("ab…"), super().minimumSizeHint().height())
+        return QSize(
+            self.fontMetrics().horizontalAdvance("ab…"), super().minimumSizeHint().height()
+        )
 
     def shown_text(self) -> str:
         """The text as drawn at the current width."""
@@ -497,8 +512,15 @@ class QtElidedLabel(QLabel):
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
-        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
-                                  self.isEnabled(), self.shown_text(), self.foregroundRole())
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
 
 
 class QtChartToolbar(QWidget):
@@ -517,7 +539,8 @@ class QtChartToolbar(QWidget):
             self.range_box.addItem(f"last {seconds // 60} min", seconds)
         self.range_box.setToolTip("Time range shown")
         self.range_box.currentIndexChanged.connect(
-            lambda i: self.rangeChanged.emit(int(self.range_box.itemData(i))))
+            lambda i: self.rangeChanged.emit(int(self.range_box.itemData(i)))
+        )
         self.pause_button = QToolButton()
         self.pause_button.setText("Pause")
         self.pause_button.setCheckable(True)
@@ -635,8 +658,10 @@ class QtLagStatusBadge(QLabel):
         colour = qt_style.STATUS_COLOURS.get(status, "#6c7483")
         self.setText(status or "—")
         self.setToolTip(reason)
-        self.setStyleSheet(f"QLabel {{ background: {colour}; color: #101215; font-weight: bold;"
-                           f" border-radius: 4px; padding: 2px 8px; }}")
+        self.setStyleSheet(
+            f"QLabel {{ background: {colour}; color: #101215; font-weight: bold;"
+            f" border-radius: 4px; padding: 2px 8px; }}"
+        )
 
 
 class QtLagWidget(QtChartPanel):
@@ -675,7 +700,7 @@ class QtLagWidget(QtChartPanel):
         """A partition's name without the group's prefix: Kafka Streams names its internal
         topics after the application id, which is the group."""
         prefix = f"{self.poller.group}-"
-        return name[len(prefix):] if self.poller.group and name.startswith(prefix) else name
+        return name[len(prefix) :] if self.poller.group and name.startswith(prefix) else name
 
     def set_unit(self, unit: str) -> None:
         if unit == self.unit:

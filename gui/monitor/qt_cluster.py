@@ -47,8 +47,12 @@ class FieldNameCache(QObject):
         client = self.client_provider()
         if client is not None and topic not in self._pending:
             self._pending.add(topic)
-            BackgroundCall(lambda: client.field_names(topic), lambda names: self._on_names(topic, names),
-                           lambda _exc: self._pending.discard(topic), name="field-names").start()
+            BackgroundCall(
+                lambda: client.field_names(topic),
+                lambda names: self._on_names(topic, names),
+                lambda _exc: self._pending.discard(topic),
+                name="field-names",
+            ).start()
         return []
 
     def _on_names(self, topic: str, names: list[str]) -> None:
@@ -105,8 +109,9 @@ class QtClusterWidget(QWidget):
         left_layout.addLayout(bar)
         left_layout.addWidget(self.tree, 1)
 
-        self.hint = QLabel("Select a topic to sample its latest records, or a consumer group to "
-                           "chart its lag.")
+        self.hint = QLabel(
+            "Select a topic to sample its latest records, or a consumer group to chart its lag."
+        )
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: #7b8494; padding: 20px;")
@@ -154,9 +159,12 @@ class QtClusterWidget(QWidget):
         if self._refresh_call is not None and self._refresh_call.running():
             return
         self.state_label.setText(f"Reading {client.bootstrap}…")
-        self._refresh_call = BackgroundCall(lambda: (client.topics(), client.groups()),
-                                            self._on_listed, self._on_list_failed,
-                                            name="cluster-list").start()
+        self._refresh_call = BackgroundCall(
+            lambda: (client.topics(), client.groups()),
+            self._on_listed,
+            self._on_list_failed,
+            name="cluster-list",
+        ).start()
 
     def _on_listed(self, result) -> None:
         topics, groups = result
@@ -189,8 +197,10 @@ class QtClusterWidget(QWidget):
                 self.tree.setCurrentItem(item)
                 self.tree.blockSignals(False)
         client = self.controller.cluster_client()
-        self.state_label.setText(f"{client.bootstrap if client else ''}: {len(topics)} topics, "
-                                 f"{len(groups)} consumer groups")
+        self.state_label.setText(
+            f"{client.bootstrap if client else ''}: {len(topics)} topics, "
+            f"{len(groups)} consumer groups"
+        )
 
     def _on_list_failed(self, exc: BaseException) -> None:
         self.state_label.setText(f"Cannot read the cluster: {exc}")
@@ -224,8 +234,12 @@ class QtClusterWidget(QWidget):
             return
         self._sample_serial += 1
         serial = self._sample_serial
-        BackgroundCall(lambda: client.sample(topic, 50), lambda records: self._on_sampled(serial, topic, records),
-                       lambda exc: self._on_sampled(serial, topic, None, str(exc)), name="sample").start()
+        BackgroundCall(
+            lambda: client.sample(topic, 50),
+            lambda records: self._on_sampled(serial, topic, records),
+            lambda exc: self._on_sampled(serial, topic, None, str(exc)),
+            name="sample",
+        ).start()
 
     def _on_sampled(self, serial: int, topic: str, records, error: str = "") -> None:
         if serial != self._sample_serial:
@@ -236,8 +250,11 @@ class QtClusterWidget(QWidget):
         for record in records:
             record.setdefault("topic", topic)
         self.samples.set_records(records)
-        self.sample_title.setText(f"<b>{topic}</b> — latest {len(records)} records, newest first"
-                                  if records else f"<b>{topic}</b> — no records")
+        self.sample_title.setText(
+            f"<b>{topic}</b> — latest {len(records)} records, newest first"
+            if records
+            else f"<b>{topic}</b> — no records"
+        )
 
     # -- a group's lag -----------------------------------------------------------------
 

@@ -55,7 +55,9 @@ def save_profile(settings: QSettings, profile: ConnectionProfile) -> None:
     settings.sync()
 
 
-def test_profile(profile: ConnectionProfile, sandbox_bootstrap: Callable[[], str] | None = None) -> str:
+def test_profile(
+    profile: ConnectionProfile, sandbox_bootstrap: Callable[[], str] | None = None
+) -> str:
     """Blocking: a one-line summary, or ConnectionProblem with the reason in plain words."""
     problems = profile.problems()
     if problems:
@@ -76,8 +78,12 @@ def test_profile(profile: ConnectionProfile, sandbox_bootstrap: Callable[[], str
 class QtConnectionDialog(QDialog):
     """Edits a copy of ``profile``; ``profile()`` is the result after accept()."""
 
-    def __init__(self, profile: ConnectionProfile, parent: QWidget | None = None,
-                 sandbox_bootstrap: Callable[[], str] | None = None):
+    def __init__(
+        self,
+        profile: ConnectionProfile,
+        parent: QWidget | None = None,
+        sandbox_bootstrap: Callable[[], str] | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Kafka connection")
         self.setMinimumWidth(460)
@@ -85,7 +91,9 @@ class QtConnectionDialog(QDialog):
         self._test: BackgroundCall | None = None
         self._test_serial = 0
         self.sandbox_radio = QRadioButton("Local sandbox broker")
-        self.sandbox_radio.setToolTip("The app starts an in-memory broker and stops it when it closes.")
+        self.sandbox_radio.setToolTip(
+            "The app starts an in-memory broker and stops it when it closes."
+        )
         self.cluster_radio = QRadioButton("My cluster")
         self.bootstrap_edit = QLineEdit()
         self.bootstrap_edit.setPlaceholderText("host1:9092,host2:9092")
@@ -124,8 +132,9 @@ class QtConnectionDialog(QDialog):
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.result_label, 1)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -145,19 +154,30 @@ class QtConnectionDialog(QDialog):
         self.password_edit.setText(profile.password)
         self.ssl_check.setChecked(profile.ssl)
         self.ca_edit.setText(profile.ca_file)
-        for signal in (self.sandbox_radio.toggled, self.sasl_box.currentIndexChanged,
-                       self.ssl_check.toggled, self.bootstrap_edit.textChanged, self.user_edit.textChanged):
+        for signal in (
+            self.sandbox_radio.toggled,
+            self.sasl_box.currentIndexChanged,
+            self.ssl_check.toggled,
+            self.bootstrap_edit.textChanged,
+            self.user_edit.textChanged,
+        ):
             signal.connect(self._on_changed)
         self._on_changed()
 
     def profile(self) -> ConnectionProfile:
         sandbox = self.sandbox_radio.isChecked()
         return ConnectionProfile(
-            name="Local sandbox broker" if sandbox else (self.bootstrap_edit.text().strip() or "My cluster"),
-            kind=SANDBOX if sandbox else CLUSTER, bootstrap=self.bootstrap_edit.text().strip(),
-            sasl_mechanism=self.sasl_box.currentData() or "", username=self.user_edit.text().strip(),
-            password=self.password_edit.text(), ssl=self.ssl_check.isChecked(),
-            ca_file=self.ca_edit.text().strip())
+            name="Local sandbox broker"
+            if sandbox
+            else (self.bootstrap_edit.text().strip() or "My cluster"),
+            kind=SANDBOX if sandbox else CLUSTER,
+            bootstrap=self.bootstrap_edit.text().strip(),
+            sasl_mechanism=self.sasl_box.currentData() or "",
+            username=self.user_edit.text().strip(),
+            password=self.password_edit.text(),
+            ssl=self.ssl_check.isChecked(),
+            ca_file=self.ca_edit.text().strip(),
+        )
 
     def _on_changed(self, *_args) -> None:
         cluster = self.cluster_radio.isChecked()
@@ -174,8 +194,12 @@ class QtConnectionDialog(QDialog):
         self.test_button.setEnabled(True)
 
     def _browse_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "CA certificate", self.ca_edit.text(),
-                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "CA certificate",
+            self.ca_edit.text(),
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )
         if path:
             self.ca_edit.setText(path)
 
@@ -186,10 +210,12 @@ class QtConnectionDialog(QDialog):
         serial = self._test_serial
         self.test_button.setEnabled(False)
         self._show_result("Testing…", None)
-        self._test = BackgroundCall(lambda: test_profile(profile, self.sandbox_bootstrap),
-                                    lambda text: self._on_tested(serial, text, True),
-                                    lambda exc: self._on_tested(serial, _plain(exc), False),
-                                    name="connection-test").start()
+        self._test = BackgroundCall(
+            lambda: test_profile(profile, self.sandbox_bootstrap),
+            lambda text: self._on_tested(serial, text, True),
+            lambda exc: self._on_tested(serial, _plain(exc), False),
+            name="connection-test",
+        ).start()
 
     def _on_tested(self, serial: int, text: str, ok: bool) -> None:
         if serial != self._test_serial:

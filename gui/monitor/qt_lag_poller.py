@@ -21,9 +21,13 @@ class GroupLagPoller(QObject):
     failed = Signal(str)  # what went wrong, in plain words
     statusChanged = Signal(str, str, str)  # group, OK/WARN/STALL, reason
 
-    def __init__(self, client_provider: Callable[[], ClusterClient | None],
-                 history: GroupLagHistory | None = None, interval_ms: int = POLL_INTERVAL_MS,
-                 parent=None):
+    def __init__(
+        self,
+        client_provider: Callable[[], ClusterClient | None],
+        history: GroupLagHistory | None = None,
+        interval_ms: int = POLL_INTERVAL_MS,
+        parent=None,
+    ):
         super().__init__(parent)
         self.client_provider = client_provider
         self.history = history or GroupLagHistory()
@@ -65,9 +69,12 @@ class GroupLagPoller(QObject):
         if client is None:
             return
         generation = self._generation
-        self._call = BackgroundCall(lambda: client.group_lag(group),
-                                    lambda offsets: self._on_result(generation, offsets),
-                                    lambda exc: self._on_error(generation, exc), name="lag-poll")
+        self._call = BackgroundCall(
+            lambda: client.group_lag(group),
+            lambda offsets: self._on_result(generation, offsets),
+            lambda exc: self._on_error(generation, exc),
+            name="lag-poll",
+        )
         self._call.start()
 
     def _on_result(self, generation: int, offsets) -> None:

@@ -47,7 +47,7 @@ class LogTableModel(FixedColumnsModel):
     def append(self, entries: list[LogEntry]) -> None:
         if not entries:
             return
-        entries = entries[-self.book.limit:]
+        entries = entries[-self.book.limit :]
         overflow = len(self.book) + len(entries) - self.book.limit
         if overflow > 0:
             self.beginRemoveRows(QModelIndex(), 0, overflow - 1)

@@ -53,13 +53,20 @@ def describe(record: dict) -> str:
     full_time = ""
     if isinstance(when, (int, float)) and when > 0:
         try:
-            full_time = datetime.fromtimestamp(when / 1000).astimezone().isoformat(timespec="milliseconds")
+            full_time = (
+                datetime.fromtimestamp(when / 1000).astimezone().isoformat(timespec="milliseconds")
+            )
         except (OverflowError, OSError, ValueError):
             full_time = str(when)
-    lines = [f"topic      {record.get('topic', '')}",
-             f"partition  {record.get('partition', '')}    offset {record.get('offset', '')}",
-             f"timestamp  {full_time}  ({when} ms)",
-             f"key        {compact(record.get('key'))}", "", "value:", pretty(record.get("value"))]
+    lines = [
+        f"topic      {record.get('topic', '')}",
+        f"partition  {record.get('partition', '')}    offset {record.get('offset', '')}",
+        f"timestamp  {full_time}  ({when} ms)",
+        f"key        {compact(record.get('key'))}",
+        "",
+        "value:",
+        pretty(record.get("value")),
+    ]
     return "\n".join(lines)
 
 
@@ -95,8 +102,9 @@ class RecordTableModel(FixedColumnsModel):
 
     def set_records(self, records: list[dict]) -> None:
         self.beginResetModel()
-        self.records = sorted(records, key=lambda r: (r.get("timestamp") or 0, r.get("offset") or 0),
-                              reverse=True)
+        self.records = sorted(
+            records, key=lambda r: (r.get("timestamp") or 0, r.get("offset") or 0), reverse=True
+        )
         self.endResetModel()
 
     def row_count(self) -> int:

@@ -21,8 +21,8 @@ from engine.cluster.admin import ClusterClient
 from engine.cluster.broker import BrokerError, SandboxBroker
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
-from engine.runtime.instances import InstanceGroup
-from engine.runtime.supervisor import RunSupervisor
+from engine.runtime.worker.instances import InstanceGroup
+from engine.runtime.worker.supervisor import RunSupervisor
 from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
 from gui.monitor.qt_lag_poller import GroupLagPoller
@@ -30,7 +30,14 @@ from gui.monitor.qt_tasks import BackgroundCall
 from gui.monitor.series import SeriesSet
 
 IDLE, STARTING, RUNNING, DISCONNECTED, STOPPING, STOPPED, FAILED = (
-    "idle", "starting", "running", "disconnected", "stopping", "stopped", "failed")
+    "idle",
+    "starting",
+    "running",
+    "disconnected",
+    "stopping",
+    "stopped",
+    "failed",
+)
 ACTIVE_STATES = (STARTING, RUNNING, DISCONNECTED, STOPPING)
 
 
@@ -44,7 +51,9 @@ class RunController(QObject):
     deadLettersReceived = Signal(list)  # [{node, error, topic, partition, offset, key, value}]
     samplesReceived = Signal(str, list)  # node_id, records
     dashboardsReceived = Signal(dict)  # {node_id: changes} (engine.runtime.dashboard), at most 2/s
-    stateReceived = Signal(dict)  # a page of a node's state (engine.runtime.state_view.state_reply)
+    stateReceived = Signal(
+        dict
+    )  # a page of a node's state (engine.runtime.testing.state_view.state_reply)
     runFinished = Signal(object)  # final metrics or None
     groupStatus = Signal(str, str, str)  # group, OK/WARN/STALL, reason
     resetFinished = Signal(list)  # problems as sentences (empty: done)
@@ -54,8 +63,14 @@ class RunController(QObject):
 
     _eventArrived = Signal(int, str, object)
 
-    def __init__(self, profile: ConnectionProfile | None = None, parent=None, *,
-                 metrics_interval_s: float = 0.5, sample_size: int = 50):
+    def __init__(
+        self,
+        profile: ConnectionProfile | None = None,
+        parent=None,
+        *,
+        metrics_interval_s: float = 0.5,
+        sample_size: int = 50,
+    ):
         super().__init__(parent)
         self.profile = profile or default_profile()
         self.metrics_interval_s = metrics_interval_s
@@ -116,7 +131,9 @@ class RunController(QObject):
             if self._sandbox is None or not self._sandbox.running():
                 # Started from a thread that lives as long as the controller: the broker
                 # dies with the thread that forked it (PR_SET_PDEATHSIG), not only the process.
-                self._sandbox = self._sandbox_owner.submit(SandboxBroker(background=True).start).result()
+                self._sandbox = self._sandbox_owner.submit(
+                    SandboxBroker(background=True).start
+                ).result()
             return self._sandbox.bootstrap
 
     def cluster_client(self) -> ClusterClient | None:
@@ -141,9 +158,12 @@ class RunController(QObject):
         """Start the sandbox broker now (if that is the profile), so the cluster view has
         something to show before the first run."""
         if self.profile.uses_sandbox and self.bootstrap() is None:
-            self._background(self.ensure_bootstrap, lambda b: self.bootstrapChanged.emit(b),
-                             lambda exc: self.message.emit("error", f"sandbox broker: {exc}"),
-                             name="sandbox-start")
+            self._background(
+                self.ensure_bootstrap,
+                lambda b: self.bootstrapChanged.emit(b),
+                lambda exc: self.message.emit("error", f"sandbox broker: {exc}"),
+                name="sandbox-start",
+            )
 
     # -- run / stop ----------------------------------------------------------------
 
@@ -170,11 +190,21 @@ class RunController(QObject):
         self.group_id = topology.name
         self.lag_poller.stop()
         self.lag.clear(self.group_id)
-        waiting = " (starting the sandbox broker)" if self.profile.uses_sandbox and not self.bootstrap() else ""
+        waiting = (
+            " (starting the sandbox broker)"
+            if self.profile.uses_sandbox and not self.bootstrap()
+            else ""
+        )
         self._set_status(STARTING, f"connecting to {self.profile.describe()}{waiting}")
-        self._background(self.ensure_bootstrap, lambda b: self._launch(serial, topology, b),
-                         lambda exc: serial == self._serial and self._set_status(
-                             FAILED, f"cannot start the sandbox broker: {exc}"), name="run-start")
+        self._background(
+            self.ensure_bootstrap,
+            lambda b: self._launch(serial, topology, b),
+            lambda exc: (
+                serial == self._serial
+                and self._set_status(FAILED, f"cannot start the sandbox broker: {exc}")
+            ),
+            name="run-start",
+        )
         return True
 
     def _launch(self, serial: int, topology: Topology, bootstrap: str) -> None:
@@ -185,11 +215,17 @@ class RunController(QObject):
         def on_event(kind: str, payload: Any) -> None:  # the supervisor's thread
             self._eventArrived.emit(serial, kind, payload)
 
-        options = {"client_config": self.client_config(), "metrics_interval_s": self.metrics_interval_s,
-                   "sample_size": self.sample_size}
-        if self.instances > 1:  # worker processes in one consumer group (engine.runtime.instances)
-            self.supervisor = InstanceGroup(topology, bootstrap, on_event, instances=self.instances,
-                                            **options)
+        options = {
+            "client_config": self.client_config(),
+            "metrics_interval_s": self.metrics_interval_s,
+            "sample_size": self.sample_size,
+        }
+        if (
+            self.instances > 1
+        ):  # worker processes in one consumer group (engine.runtime.worker.instances)
+            self.supervisor = InstanceGroup(
+                topology, bootstrap, on_event, instances=self.instances, **options
+            )
         else:
             self.supervisor = RunSupervisor(topology, bootstrap, on_event, **options)
         try:
@@ -293,8 +329,11 @@ class RunController(QObject):
             if sup is None:
                 self._on_worker_gone(serial, payload)
             else:  # the worker is exiting: reap it off the GUI thread, then say so
-                self._background(lambda: sup.stop(timeout=10), lambda _r: self._on_worker_gone(serial, payload),
-                                 name="run-reap")
+                self._background(
+                    lambda: sup.stop(timeout=10),
+                    lambda _r: self._on_worker_gone(serial, payload),
+                    name="run-reap",
+                )
 
     def _on_worker_gone(self, serial: int, final_metrics) -> None:
         if serial != self._serial:
@@ -312,12 +351,20 @@ class RunController(QObject):
         per_node = {}
         for node_id, counts in snapshot.get("nodes", {}).items():
             rate = rates.get(node_id, {})
-            per_node[node_id] = {"in_rate": float(rate.get("in", 0.0)), "out_rate": float(rate.get("out", 0.0)),
-                                 "in": counts.get("in", 0), "out": counts.get("out", 0),
-                                 "errors": counts.get("errors", 0), "late": counts.get("late", 0)}
+            per_node[node_id] = {
+                "in_rate": float(rate.get("in", 0.0)),
+                "out_rate": float(rate.get("out", 0.0)),
+                "in": counts.get("in", 0),
+                "out": counts.get("out", 0),
+                "errors": counts.get("errors", 0),
+                "late": counts.get("late", 0),
+            }
         status = snapshot.get("status")
-        if status in (RUNNING, DISCONNECTED) and self.status in (STARTING, RUNNING, DISCONNECTED) \
-                and status != self.status:
+        if (
+            status in (RUNNING, DISCONNECTED)
+            and self.status in (STARTING, RUNNING, DISCONNECTED)
+            and status != self.status
+        ):
             self._set_status(status, snapshot.get("reason", ""))
         self.metricsReceived.emit(snapshot)
         self.nodeMetrics.emit(per_node)
@@ -332,8 +379,9 @@ class RunController(QObject):
 
     def _background(self, fn, on_done=None, on_error=None, name="background") -> BackgroundCall:
         self._tasks = [t for t in self._tasks if t.running()]
-        call = BackgroundCall(fn, on_done, on_error or (lambda exc: self.message.emit("error", str(exc))),
-                              name=name)
+        call = BackgroundCall(
+            fn, on_done, on_error or (lambda exc: self.message.emit("error", str(exc))), name=name
+        )
         self._tasks.append(call)
         return call.start()
 
@@ -343,6 +391,7 @@ class RunController(QObject):
                 sandbox, self._sandbox = self._sandbox, None
             if sandbox is not None:
                 sandbox.stop()
+
         self._background(work, name="sandbox-stop")
 
     def shutdown(self, timeout: float = 20.0) -> None:

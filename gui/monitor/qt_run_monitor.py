@@ -79,8 +79,14 @@ class RunMonitor(QObject):
     statusChanged = Signal(str, str)  # run status, reason
     fieldNamesReady = Signal(str, list)  # topic, names (after field_names_for missed the cache)
 
-    def __init__(self, parent_widget: QWidget | None = None, settings: QSettings | None = None,
-                 profile: ConnectionProfile | None = None, *, metrics_interval_s: float = 0.5):
+    def __init__(
+        self,
+        parent_widget: QWidget | None = None,
+        settings: QSettings | None = None,
+        profile: ConnectionProfile | None = None,
+        *,
+        metrics_interval_s: float = 0.5,
+    ):
         super().__init__(parent_widget)
         self.parent_widget = parent_widget
         self.settings = settings
@@ -103,11 +109,13 @@ class RunMonitor(QObject):
         self.log = QtLogWidget(c)
         self.cluster = QtClusterWidget(c)
         self.status_label = QtRunStatusLabel(c)
-        self._docks = [self._dock("Throughput", "throughputDock", self.throughput),
-                       self._dock("Consumer lag", "lagDock", self.lag),
-                       self._dock("Data preview", "previewDock", self.preview),
-                       self._dock("Run log", "runLogDock", self.log),
-                       self._dock("Cluster", "clusterDock", self.cluster)]
+        self._docks = [
+            self._dock("Throughput", "throughputDock", self.throughput),
+            self._dock("Consumer lag", "lagDock", self.lag),
+            self._dock("Data preview", "previewDock", self.preview),
+            self._dock("Run log", "runLogDock", self.log),
+            self._dock("Cluster", "clusterDock", self.cluster),
+        ]
         self._actions = self._make_actions()
         self._on_status_changed(c.status, c.reason)
 
@@ -144,9 +152,11 @@ class RunMonitor(QObject):
         dock = QDockWidget(title, self.parent_widget)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         return dock
 
     def _make_actions(self) -> dict[str, QAction]:
@@ -158,13 +168,22 @@ class RunMonitor(QObject):
                 a.setShortcut(QKeySequence(shortcut))
             a.triggered.connect(slot)
             return a
+
         return {
             "run": action("Run", self.run, "Run the topology in a worker process", "F5"),
-            "stop": action("Stop", self.controller.stop, "Stop the run (flush and commit)", "Shift+F5"),
-            "reset": action("Reset state…", self.reset_application_state,
-                            "Delete the topology's committed offsets and internal topics"),
-            "connection": action("Connection…", self.edit_connection,
-                                 "Choose the sandbox broker or your own Kafka cluster"),
+            "stop": action(
+                "Stop", self.controller.stop, "Stop the run (flush and commit)", "Shift+F5"
+            ),
+            "reset": action(
+                "Reset state…",
+                self.reset_application_state,
+                "Delete the topology's committed offsets and internal topics",
+            ),
+            "connection": action(
+                "Connection…",
+                self.edit_connection,
+                "Choose the sandbox broker or your own Kafka cluster",
+            ),
         }
 
     def run(self) -> None:
@@ -179,12 +198,14 @@ class RunMonitor(QObject):
 
     def confirm_reset(self, app_id: str) -> bool:
         answer = QMessageBox.question(
-            self.parent_widget, "Reset application state",
+            self.parent_widget,
+            "Reset application state",
             f"Delete the committed offsets of consumer group '{app_id}' and its internal "
             "(repartition and changelog) topics?\n\nThe next run reads its sources from the "
             "start again and rebuilds its state. This cannot be undone.",
             QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Reset
 
     def reset_application_state(self) -> bool:
@@ -200,13 +221,15 @@ class RunMonitor(QObject):
         if problems:
             self.controller.message.emit("error", "reset incomplete: " + "; ".join(problems))
         else:
-            self.controller.message.emit("status", "application state deleted: the next run starts "
-                                                   "from the beginning")
+            self.controller.message.emit(
+                "status", "application state deleted: the next run starts from the beginning"
+            )
 
     def edit_connection(self) -> bool:
         c = self.controller
-        dialog = QtConnectionDialog(c.profile, self.parent_widget,
-                                    sandbox_bootstrap=c.ensure_bootstrap)
+        dialog = QtConnectionDialog(
+            c.profile, self.parent_widget, sandbox_bootstrap=c.ensure_bootstrap
+        )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         self.apply_profile(dialog.profile())

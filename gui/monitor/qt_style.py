@@ -10,12 +10,31 @@ BACKGROUND = "#171a20"
 FOREGROUND = "#9aa3b2"
 GRID_ALPHA = 0.18
 # Distinct on a dark background, in an order where neighbours differ in hue and lightness.
-LINE_COLOURS = ("#4e9af1", "#f2b544", "#57c28a", "#e86a6a", "#b58af0", "#3cc7c7",
-                "#f08ac0", "#c8d46b", "#f39153", "#8fa6c4", "#6fdc9f", "#d9a3ff")
+LINE_COLOURS = (
+    "#4e9af1",
+    "#f2b544",
+    "#57c28a",
+    "#e86a6a",
+    "#b58af0",
+    "#3cc7c7",
+    "#f08ac0",
+    "#c8d46b",
+    "#f39153",
+    "#8fa6c4",
+    "#6fdc9f",
+    "#d9a3ff",
+)
 STATUS_COLOURS = {"OK": "#57c28a", "WARN": "#e3a33b", "STALL": "#e05d5d"}
-RUN_STATUS_COLOURS = {"idle": "#6c7483", "starting": "#7fb3f0", "running": "#57c28a",
-                      "disconnected": "#e3a33b", "stopping": "#7fb3f0", "stopped": "#8b93a3",
-                      "failed": "#e05d5d", "attached": "#3cc7c7"}
+RUN_STATUS_COLOURS = {
+    "idle": "#6c7483",
+    "starting": "#7fb3f0",
+    "running": "#57c28a",
+    "disconnected": "#e3a33b",
+    "stopping": "#7fb3f0",
+    "stopped": "#8b93a3",
+    "failed": "#e05d5d",
+    "attached": "#3cc7c7",
+}
 
 _configured = False
 

@@ -22,8 +22,13 @@ class BackgroundCall(QObject):
 
     _delivered = Signal(bool, object)
 
-    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-                 on_error: Callable[[BaseException], None] | None = None, name: str = "background"):
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        name: str = "background",
+    ):
         super().__init__()
         self.fn, self.on_done, self.on_error, self.name = fn, on_done, on_error, name
         self.thread: threading.Thread | None = None

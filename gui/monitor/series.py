@@ -54,7 +54,7 @@ class RingSeries:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Everything, oldest first (copies)."""
         end = self._start + self._size
-        return self._t[self._start:end].copy(), self._v[self._start:end].copy()
+        return self._t[self._start : end].copy(), self._v[self._start : end].copy()
 
     def window(self, since: float) -> tuple[np.ndarray, np.ndarray]:
         """Views of the points with time >= ``since``, oldest first; one earlier point is

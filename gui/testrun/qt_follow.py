@@ -47,8 +47,10 @@ class QtFollowedRecord(QWidget):
             return
         root = followed.root
         nodes = len(followed.nodes)
-        self.title.setText(f"Input record {root.record.id} at <b>{root.record.node}</b>, "
-                           f"followed through {nodes} node{'s' if nodes != 1 else ''}")
+        self.title.setText(
+            f"Input record {root.record.id} at <b>{root.record.node}</b>, "
+            f"followed through {nodes} node{'s' if nodes != 1 else ''}"
+        )
         item = self._item(root, chosen)
         self.tree.addTopLevelItem(item)
         self.tree.expandAll()

@@ -17,9 +17,15 @@ from gui.canvas.geometry import NODE_WIDTH
 from gui.testrun.rows import ERROR, FILTERED, FOLDED, LATE, PASSED, UNWRITTEN, WRITTEN
 
 ACCENT = QColor("#7fc8f8")
-COLOURS = {PASSED: ACCENT, WRITTEN: QColor(theme.OK), FOLDED: QColor("#b48ef0"),
-           FILTERED: QColor(theme.NODE_MUTED_TEXT), UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
-           ERROR: QColor(theme.ERROR), LATE: QColor(theme.WARNING)}
+COLOURS = {
+    PASSED: ACCENT,
+    WRITTEN: QColor(theme.OK),
+    FOLDED: QColor("#b48ef0"),
+    FILTERED: QColor(theme.NODE_MUTED_TEXT),
+    UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
+    ERROR: QColor(theme.ERROR),
+    LATE: QColor(theme.WARNING),
+}
 RING = 4.0
 PILL_HEIGHT = 16.0
 
@@ -74,8 +80,9 @@ class PathMarkItem(QGraphicsItem):
         painter.drawRoundedRect(pill, PILL_HEIGHT / 2, PILL_HEIGHT / 2)
         painter.setPen(QColor("#111418"))
         painter.setFont(self._font)
-        text = QFontMetricsF(self._font).elidedText(self.text, Qt.TextElideMode.ElideRight,
-                                                    pill.width() - 12)
+        text = QFontMetricsF(self._font).elidedText(
+            self.text, Qt.TextElideMode.ElideRight, pill.width() - 12
+        )
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
 
@@ -91,7 +98,9 @@ class PathEdgeItem(QGraphicsPathItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
 
-def mark_path(scene, nodes: dict[str, tuple[str, str]], edges: set[tuple[str, str, str, str]]) -> None:
+def mark_path(
+    scene, nodes: dict[str, tuple[str, str]], edges: set[tuple[str, str, str, str]]
+) -> None:
     """Mark ``nodes`` ({node id: (text, kind)}) and ``edges`` ((source, source port, target,
     target port)); unmark everything else."""
     for item in scene.node_items():
@@ -119,6 +128,9 @@ def mark_path(scene, nodes: dict[str, tuple[str, str]], edges: set[tuple[str, st
 
 def marked_path(scene) -> tuple[dict[str, str], int]:
     """What is marked now (for tests): {node id: text}, and how many edges."""
-    nodes = {item.node_id: item.path_mark.text for item in scene.node_items()
-             if getattr(item, "path_mark", None) is not None and item.path_mark.isVisible()}
+    nodes = {
+        item.node_id: item.path_mark.text
+        for item in scene.node_items()
+        if getattr(item, "path_mark", None) is not None and item.path_mark.isVisible()
+    }
     return nodes, len(getattr(scene, "_path_edges", []))

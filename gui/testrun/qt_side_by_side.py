@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runtime.lineage import Trace
+from engine.runtime.testing.lineage import Trace
 from gui import theme
 from gui.monitor.qt_records import FixedColumnsModel, monospace
 from gui.testrun.rows import (
@@ -43,9 +43,15 @@ from gui.testrun.rows import (
 ADDED = QColor(theme.OK)
 CHANGED = QColor(theme.WARNING)
 REMOVED = QColor(theme.ERROR)
-KIND_COLOURS = {ERROR: QColor(theme.ERROR), LATE: QColor(theme.WARNING), FOLDED: QColor("#b48ef0"),
-                FILTERED: QColor(theme.NODE_MUTED_TEXT), UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
-                WRITTEN: QColor(theme.OK), PASSED: QColor(theme.NODE_BODY_TEXT)}
+KIND_COLOURS = {
+    ERROR: QColor(theme.ERROR),
+    LATE: QColor(theme.WARNING),
+    FOLDED: QColor("#b48ef0"),
+    FILTERED: QColor(theme.NODE_MUTED_TEXT),
+    UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
+    WRITTEN: QColor(theme.OK),
+    PASSED: QColor(theme.NODE_BODY_TEXT),
+}
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 IN_KEY, IN_VALUE, ARROW, OUT_KEY, OUT_VALUE = 1, 2, 3, 4, 5
 
@@ -93,8 +99,14 @@ class SideBySideModel(FixedColumnsModel):
                 return compact(row.input.value) if row.input is not None and row.first else ""
             if column == ARROW:
                 if row.output is None:
-                    return {FILTERED: "✕", ERROR: "⚠", LATE: "⌛", FOLDED: "Σ", WRITTEN: "✔",
-                            UNWRITTEN: "–"}.get(row.kind, "")
+                    return {
+                        FILTERED: "✕",
+                        ERROR: "⚠",
+                        LATE: "⌛",
+                        FOLDED: "Σ",
+                        WRITTEN: "✔",
+                        UNWRITTEN: "–",
+                    }.get(row.kind, "")
                 return f"→ {row.port}" if row.port and row.port != "out" else "→"
             if column == OUT_KEY:
                 return compact(row.output.key) if row.output is not None else ""
@@ -105,12 +117,18 @@ class SideBySideModel(FixedColumnsModel):
                 return KIND_COLOURS.get(row.kind)
             if column in (0, IN_KEY, IN_VALUE) and not row.first:
                 return QColor(theme.NODE_MUTED_TEXT)
-        if role == Qt.ItemDataRole.BackgroundRole and column == OUT_KEY and row.output is not None \
-                and row.input is not None and row.output.key != row.input.key:
+        if (
+            role == Qt.ItemDataRole.BackgroundRole
+            and column == OUT_KEY
+            and row.output is not None
+            and row.input is not None
+            and row.output.key != row.input.key
+        ):
             return _tint(CHANGED, 60)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, ARROW):
-            return int(Qt.AlignmentFlag.AlignRight if column == 0 else Qt.AlignmentFlag.AlignCenter) \
-                | int(Qt.AlignmentFlag.AlignVCenter)
+            return int(
+                Qt.AlignmentFlag.AlignRight if column == 0 else Qt.AlignmentFlag.AlignCenter
+            ) | int(Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column in (IN_VALUE, OUT_VALUE):
             rec = row.input if column == IN_VALUE else row.output
             if rec is None:
@@ -126,8 +144,13 @@ class ChangedFieldsDelegate(QStyledItemDelegate):
     def paint(self, painter, option, index) -> None:
         row: Row | None = index.data(ROW_ROLE)
         column = index.column()
-        if column not in (IN_VALUE, OUT_VALUE) or row is None or row.input is None \
-                or row.output is None or (not row.first and column == IN_VALUE):
+        if (
+            column not in (IN_VALUE, OUT_VALUE)
+            or row is None
+            or row.input is None
+            or row.output is None
+            or (not row.first and column == IN_VALUE)
+        ):
             super().paint(painter, option, index)
             return
         before, after = row.input.value, row.output.value
@@ -169,7 +192,9 @@ class ChangedFieldsDelegate(QStyledItemDelegate):
                 painter.setPen(QPen(CHANGED))
             else:
                 painter.setPen(QPen(normal))
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+            painter.drawText(
+                box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text
+            )
             painter.setFont(option.font)
             x += width
             if elided or x >= right:
@@ -177,7 +202,9 @@ class ChangedFieldsDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _segments(value, changes: dict[str, str], is_output: bool, whole: str) -> list[tuple[str, str]]:
+    def _segments(
+        value, changes: dict[str, str], is_output: bool, whole: str
+    ) -> list[tuple[str, str]]:
         if not isinstance(value, dict):
             return [(whole, "changed")]
         parts: list[tuple[str, str]] = [("{", "")]
@@ -201,12 +228,23 @@ def field_table_html(row: Row | None) -> str:
     after = flat_fields(row.output.value) if row.output is not None else {}
     names = list(before) + [n for n in after if n not in before]
     colours = {"added": ADDED.name(), "removed": REMOVED.name(), "changed": CHANGED.name()}
-    lines = ["<table cellspacing='0' cellpadding='3' width='100%'>",
-             ("<tr><th align='left'>field</th><th align='left'>input</th>"
-              "<th align='left'>output</th></tr>")]
+    lines = [
+        "<table cellspacing='0' cellpadding='3' width='100%'>",
+        (
+            "<tr><th align='left'>field</th><th align='left'>input</th>"
+            "<th align='left'>output</th></tr>"
+        ),
+    ]
     key_changed = row.output is not None and row.output.key != row.input.key
-    lines.append(_field_line("key", row.input.key, row.output.key if row.output else None,
-                             colours["changed"] if key_changed else "", row.output is not None))
+    lines.append(
+        _field_line(
+            "key",
+            row.input.key,
+            row.output.key if row.output else None,
+            colours["changed"] if key_changed else "",
+            row.output is not None,
+        )
+    )
     for name in names:
         if row.output is None:
             state = ""
@@ -216,8 +254,15 @@ def field_table_html(row: Row | None) -> str:
             state = "removed"
         else:
             state = "changed" if before[name] != after[name] else ""
-        lines.append(_field_line(name, before.get(name, ""), after.get(name, ""),
-                                 colours.get(state, ""), row.output is not None))
+        lines.append(
+            _field_line(
+                name,
+                before.get(name, ""),
+                after.get(name, ""),
+                colours.get(state, ""),
+                row.output is not None,
+            )
+        )
     lines.append("</table>")
     if row.output is None:
         colour = KIND_COLOURS.get(row.kind, QColor(theme.NODE_BODY_TEXT)).name()
@@ -228,16 +273,22 @@ def field_table_html(row: Row | None) -> str:
 def _blend(colour: str, amount: float = 0.32) -> str:
     """``colour`` laid over the panel's dark background at ``amount`` (rich text has no alpha)."""
     top, bottom = QColor(colour), QColor(theme.NODE_BODY)
-    mix = [round(a * amount + b * (1 - amount)) for a, b in
-           zip((top.red(), top.green(), top.blue()), (bottom.red(), bottom.green(), bottom.blue()))]
+    mix = [
+        round(a * amount + b * (1 - amount))
+        for a, b in zip(
+            (top.red(), top.green(), top.blue()), (bottom.red(), bottom.green(), bottom.blue())
+        )
+    ]
     return QColor(*mix).name()
 
 
 def _field_line(name, before, after, colour: str, has_output: bool) -> str:
     style = f" style='background-color:{_blend(colour)}'" if colour else ""
     out = html.escape(compact(after, 400)) if has_output else ""
-    return (f"<tr{style}><td><b>{html.escape(str(name))}</b></td>"
-            f"<td>{html.escape(compact(before, 400))}</td><td>{out}</td></tr>")
+    return (
+        f"<tr{style}><td><b>{html.escape(str(name))}</b></td>"
+        f"<td>{html.escape(compact(before, 400))}</td><td>{out}</td></tr>"
+    )
 
 
 class QtSideBySide(QSplitter):
@@ -293,19 +344,28 @@ class QtSideBySide(QSplitter):
         rows = node_rows(trace, node_id)
         self.model.set_rows(node_id, rows)
         m = trace.metrics.get(node_id, {})
-        parts = [f"{m.get('in', 0):,} in", f"{m.get('out', 0):,} out", f"{m.get('errors', 0):,} errors"]
+        parts = [
+            f"{m.get('in', 0):,} in",
+            f"{m.get('out', 0):,} out",
+            f"{m.get('errors', 0):,} errors",
+        ]
         if m.get("late"):
             parts.append(f"{m['late']:,} late")
-        self.title.setText(f"<b>{html.escape(node_id)}</b> — " + " · ".join(parts)
-                           + " · <span style='color:#57c28a'>added</span>"
-                             " <span style='color:#e3a33b'>changed</span>"
-                             " <span style='color:#e05d5d'>removed</span>")
+        self.title.setText(
+            f"<b>{html.escape(node_id)}</b> — "
+            + " · ".join(parts)
+            + " · <span style='color:#57c28a'>added</span>"
+            " <span style='color:#e3a33b'>changed</span>"
+            " <span style='color:#e05d5d'>removed</span>"
+        )
         self.detail.clear()
 
     def select_record(self, n: int) -> bool:
         """Make the row of record ``n`` (input or output) current; False when not here."""
         for i, row in enumerate(self.model.rows):
-            if (row.output is not None and row.output.n == n) or (row.input is not None and row.input.n == n):
+            if (row.output is not None and row.output.n == n) or (
+                row.input is not None and row.input.n == n
+            ):
                 self.table.selectRow(i)
                 self.table.scrollTo(self.model.index(i, 0))
                 return True

@@ -23,15 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runtime.state_view import MAX_PAGE_SIZE, is_browsable, state_reply
+from engine.runtime.testing.state_view import MAX_PAGE_SIZE, is_browsable, state_reply
 from gui.monitor.qt_records import FixedColumnsModel, local_time, monospace
 from gui.testrun.rows import compact
 
 _ids = itertools.count(1)
 MAX_PAGES_PER_S = 4
 LIVE_TIMEOUT_S = 5.0  # a worker that has not answered by then is asked again
-TIME_COLUMNS = {"window_start", "window_end", "session_start", "session_end", "last timestamp",
-                "timestamp"}
+TIME_COLUMNS = {
+    "window_start",
+    "window_end",
+    "session_start",
+    "session_end",
+    "last timestamp",
+    "timestamp",
+}
 
 
 class StatePageModel(FixedColumnsModel):
@@ -59,8 +65,11 @@ class StatePageModel(FixedColumnsModel):
             return compact(value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{value} ms" if name in TIME_COLUMNS else compact(value, 2000)
-        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)) \
-                and not isinstance(value, bool):
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -69,8 +78,13 @@ class QtStateBrowser(QWidget):
     """``live_request(request) -> workers asked`` asks the live run (0: no live run);
     ``local_stores()`` gives the last test run's ``(topology, stores)`` or None."""
 
-    def __init__(self, topology_provider: Callable, live_request: Callable[[dict], int],
-                 local_stores: Callable[[], tuple | None], parent=None):
+    def __init__(
+        self,
+        topology_provider: Callable,
+        live_request: Callable[[dict], int],
+        local_stores: Callable[[], tuple | None],
+        parent=None,
+    ):
         super().__init__(parent)
         self.topology_provider = topology_provider
         self.live_request = live_request
@@ -92,8 +106,14 @@ class QtStateBrowser(QWidget):
         self.next_button = QPushButton("▶")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setObjectName("stateRefresh")
-        for w in (QLabel("Node"), self.node_box, self.search, self.prev_button, self.next_button,
-                  self.refresh_button):
+        for w in (
+            QLabel("Node"),
+            self.node_box,
+            self.search,
+            self.prev_button,
+            self.next_button,
+            self.refresh_button,
+        ):
             bar.addWidget(w)
         layout.addLayout(bar)
         self.status = QLabel("Open a node's state: choose an aggregate or join node.")
@@ -151,8 +171,13 @@ class QtStateBrowser(QWidget):
         self.refresh()
 
     def request(self) -> dict:
-        return {"id": next(_ids), "node": self.node_box.currentText(), "search": self.search.text(),
-                "page": self.page, "page_size": MAX_PAGE_SIZE}
+        return {
+            "id": next(_ids),
+            "node": self.node_box.currentText(),
+            "search": self.search.text(),
+            "page": self.page,
+            "page_size": MAX_PAGE_SIZE,
+        }
 
     def refresh(self, first_page: bool = False) -> None:
         """Ask for the current page again (of the live run when there is one)."""
@@ -164,8 +189,11 @@ class QtStateBrowser(QWidget):
             self.status.setText("This topology has no aggregate or join node.")
             return
         pending = self._pending
-        if pending is not None and pending["source"] == "live run" \
-                and time.monotonic() - pending["at"] < LIVE_TIMEOUT_S:
+        if (
+            pending is not None
+            and pending["source"] == "live run"
+            and time.monotonic() - pending["at"] < LIVE_TIMEOUT_S
+        ):
             # One page on its way at a time, at most MAX_PAGES_PER_S a second: browsing never
             # costs the run more than that (bench/bench_state.py).
             self._queued = True
@@ -173,20 +201,31 @@ class QtStateBrowser(QWidget):
         request = self.request()
         asked = self.live_request(request)
         if asked:
-            self._pending = {"id": request["id"], "expected": asked, "replies": [], "source": "live run",
-                             "at": time.monotonic()}
+            self._pending = {
+                "id": request["id"],
+                "expected": asked,
+                "replies": [],
+                "source": "live run",
+                "at": time.monotonic(),
+            }
             self.status.setText(f"Asking the run for the state of {node_id}…")
             return
         local = self.local_stores()
         if local is None:
             self._pending = None
             self.model.set_page([], [])
-            self.status.setText("No run and no test run: start one (Run, or Run → Test Run) "
-                                "to browse its state.")
+            self.status.setText(
+                "No run and no test run: start one (Run, or Run → Test Run) to browse its state."
+            )
             return
         topology, stores = local
-        self._pending = {"id": request["id"], "expected": 1, "replies": [], "source": "test run",
-                         "at": time.monotonic()}
+        self._pending = {
+            "id": request["id"],
+            "expected": 1,
+            "replies": [],
+            "source": "test run",
+            "at": time.monotonic(),
+        }
         self.on_reply(state_reply(topology, stores, request))
 
     def on_reply(self, reply: dict) -> None:
@@ -213,13 +252,24 @@ class QtStateBrowser(QWidget):
         self.page = max(r["page"] for r in replies)
         self.model.set_page(replies[0]["columns"], rows)
         first = self.page * replies[0]["page_size"]
-        kind = {"windows": "windows", "sessions": "sessions", "keys": "keys", "table": "table rows",
-                "buffers": "buffered records"}.get(replies[0]["kind"], "rows")
+        kind = {
+            "windows": "windows",
+            "sessions": "sessions",
+            "keys": "keys",
+            "table": "table rows",
+            "buffers": "buffered records",
+        }.get(replies[0]["kind"], "rows")
         shown = f"{first + 1:,}–{first + len(rows):,}" if rows else "none"
         times = {p: t for r in replies for p, t in r.get("stream_time", {}).items()}
-        stream = (" · stream time " + ", ".join(f"p{p} {local_time(t) or t}" for p, t in sorted(times.items()))
-                  if times else "")
-        self.status.setText(f"{replies[0]['node']} ({pending['source']}): {kind} {shown} of {total:,}"
-                            f" · page {self.page + 1} of {pages}{stream}")
+        stream = (
+            " · stream time "
+            + ", ".join(f"p{p} {local_time(t) or t}" for p, t in sorted(times.items()))
+            if times
+            else ""
+        )
+        self.status.setText(
+            f"{replies[0]['node']} ({pending['source']}): {kind} {shown} of {total:,}"
+            f" · page {self.page + 1} of {pages}{stream}"
+        )
         self.prev_button.setEnabled(self.page > 0)
         self.next_button.setEnabled(self.page + 1 < pages)

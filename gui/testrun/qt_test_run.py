@@ -1,5 +1,5 @@
 """Run → Test Run: sample records through the open topology in-process, with no broker and
-nothing written to the cluster (the engine's test driver, ``engine.runtime.trace``, the
+nothing written to the cluster (the engine's test driver, ``engine.runtime.testing.trace``, the
 same one ``topology-studio test`` uses).
 
 Samples come from the generators, the latest records of each source topic (when
@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model import fileformat
-from engine.runtime.lineage import Trace
-from engine.runtime.sample_records import (
+from engine.runtime.testing.lineage import Trace
+from engine.runtime.testing.sample_records import (
     InputError,
     InputRecord,
     from_jsonl,
@@ -44,8 +44,8 @@ from engine.runtime.sample_records import (
     source_nodes,
     to_jsonl,
 )
-from engine.runtime.testcases import CasesError, case_from_trace, save_case
-from engine.runtime.trace import run_trace
+from engine.runtime.testing.testcases import CasesError, case_from_trace, save_case
+from engine.runtime.testing.trace import run_trace
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.testrun.qt_follow import QtFollowedRecord
@@ -65,8 +65,9 @@ class QtTestRun(QWidget):
     followed = Signal(object)
     nodeActivated = Signal(str)
 
-    def __init__(self, topology_provider: Callable, cluster_client: Callable | None = None,
-                 parent=None):
+    def __init__(
+        self, topology_provider: Callable, cluster_client: Callable | None = None, parent=None
+    ):
         super().__init__(parent)
         self.topology_provider = topology_provider
         self.cluster_client = cluster_client or (lambda: None)
@@ -103,8 +104,14 @@ class QtTestRun(QWidget):
         self.save_button.setEnabled(False)
         self.status = QLabel("No broker needed: nothing is written to the cluster.")
         self.status.setObjectName("testStatus")
-        for w in (QLabel("Samples"), self.source_kind, self.count, self.load_button,
-                  self.run_button, self.save_button):
+        for w in (
+            QLabel("Samples"),
+            self.source_kind,
+            self.count,
+            self.load_button,
+            self.run_button,
+            self.save_button,
+        ):
             bar.addWidget(w)
         bar.addWidget(self.status, 1)
         layout.addLayout(bar)
@@ -120,7 +127,9 @@ class QtTestRun(QWidget):
         self.editor.setObjectName("testSamplesEditor")
         self.editor.setFont(monospace())
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.editor.setPlaceholderText('One record per line:\n{"key": "k1", "value": {...}, "timestamp": 0}')
+        self.editor.setPlaceholderText(
+            'One record per line:\n{"key": "k1", "value": {...}, "timestamp": 0}'
+        )
         editor_layout.addWidget(self.editor_source)
         editor_layout.addWidget(self.editor)
         self.side_by_side = QtSideBySide()
@@ -188,7 +197,9 @@ class QtTestRun(QWidget):
         if not self._edited or not self._editing:
             return True
         try:
-            self.samples[self._editing] = from_jsonl(self.editor.toPlainText(), f"samples of {self._editing}")
+            self.samples[self._editing] = from_jsonl(
+                self.editor.toPlainText(), f"samples of {self._editing}"
+            )
         except InputError as exc:
             self.status.setText(f"<span style='color:#e05d5d'>{exc}</span>")
             return False
@@ -205,15 +216,19 @@ class QtTestRun(QWidget):
             samples = generated(topology, count, start)
             others = [s for s in source_nodes(topology) if s not in samples]
             self.set_samples({**{s: self.samples.get(s, []) for s in others}, **samples})
-            note = f" ({', '.join(others)} keep their samples: generators only feed generator sources)" \
-                if others else ""
+            note = (
+                f" ({', '.join(others)} keep their samples: generators only feed generator sources)"
+                if others
+                else ""
+            )
             self.status.setText(f"{count:,} generated records per generator{note}. Run the test.")
         elif kind == TOPICS:
             self._load_from_topics(topology, count)
         else:
             if path is None:
-                path, _ = QFileDialog.getOpenFileName(self, "Sample records", "",
-                                                      "JSON lines (*.jsonl *.json);;All files (*)")
+                path, _ = QFileDialog.getOpenFileName(
+                    self, "Sample records", "", "JSON lines (*.jsonl *.json);;All files (*)"
+                )
                 if not path:
                     return
             target = self.editor_source.currentText() or (self.sources() or [""])[0]
@@ -228,8 +243,10 @@ class QtTestRun(QWidget):
     def _load_from_topics(self, topology, count: int) -> None:
         client = self.cluster_client()
         if client is None:
-            self.status.setText("Not connected to a cluster: choose Generators or a JSONL file, "
-                                "or connect (Run → Connection…).")
+            self.status.setText(
+                "Not connected to a cluster: choose Generators or a JSONL file, "
+                "or connect (Run → Connection…)."
+            )
             return
         topics = {n: topology.nodes[n].params.get("topic") for n in source_nodes(topology)}
 
@@ -237,19 +254,27 @@ class QtTestRun(QWidget):
             out = {}
             for node_id, topic in topics.items():
                 sampled = client.sample(topic, count) if topic else []
-                out[node_id] = [InputRecord(r["value"], r["key"], max(0, r["timestamp"] or 0))
-                                for r in sampled]
+                out[node_id] = [
+                    InputRecord(r["value"], r["key"], max(0, r["timestamp"] or 0)) for r in sampled
+                ]
             return out
 
         def done(samples) -> None:
             self.set_samples(samples)
             total = sum(len(v) for v in samples.values())
-            self.status.setText(f"{total:,} latest records of the source topics. Run the test."
-                                if total else "The source topics have no records yet.")
+            self.status.setText(
+                f"{total:,} latest records of the source topics. Run the test."
+                if total
+                else "The source topics have no records yet."
+            )
 
         self.status.setText("Reading the latest records of the source topics…")
-        self._call = BackgroundCall(work, done, lambda exc: self.status.setText(
-            f"Could not read the source topics: {exc}"), name="test-samples").start()
+        self._call = BackgroundCall(
+            work,
+            done,
+            lambda exc: self.status.setText(f"Could not read the source topics: {exc}"),
+            name="test-samples",
+        ).start()
 
     # -- running --------------------------------------------------------------------------
 
@@ -262,15 +287,20 @@ class QtTestRun(QWidget):
         if topology is None or self.running() or not self._take_editor():
             return
         if not any(self.samples.values()):
-            self.load_samples(GENERATORS if any(topology.nodes[s].type == "generator_source"
-                                                for s in self.sources()) else FILE)
+            self.load_samples(
+                GENERATORS
+                if any(topology.nodes[s].type == "generator_source" for s in self.sources())
+                else FILE
+            )
             if not any(self.samples.values()):
                 return
         from engine.model.validation import errors, validate
 
         bad = errors(validate(topology))
         if bad:
-            self.status.setText(f"<span style='color:#e05d5d'>Fix the topology first: {bad[0]}</span>")
+            self.status.setText(
+                f"<span style='color:#e05d5d'>Fix the topology first: {bad[0]}</span>"
+            )
             return
         copy = fileformat.loads(fileformat.dumps(topology))[0]  # the document may change meanwhile
         samples = {n: r for n, r in self.samples.items() if n in copy.nodes and r}
@@ -295,10 +325,14 @@ class QtTestRun(QWidget):
         self.trace, self.elapsed_s = trace, elapsed
         self.save_button.setEnabled(True)
         inputs = sum(len(r) for r in trace.inputs.values())
-        dead = f" · <span style='color:#e05d5d'>{trace.dead_letters:,} dead letters</span>" \
-            if trace.dead_letters else ""
-        self.status.setText(f"{inputs:,} records in {elapsed:.2f} s · {len(trace.records):,} "
-                            f"records traced{dead}")
+        dead = (
+            f" · <span style='color:#e05d5d'>{trace.dead_letters:,} dead letters</span>"
+            if trace.dead_letters
+            else ""
+        )
+        self.status.setText(
+            f"{inputs:,} records in {elapsed:.2f} s · {len(trace.records):,} records traced{dead}"
+        )
         self.side_by_side.show_node(trace, self.node_id)
         self.follow_view.show_followed(None)
         self.traced.emit(trace)
@@ -328,13 +362,21 @@ class QtTestRun(QWidget):
         if self.trace is None:
             return
         topology = self.topology_provider()
-        name, ok = QInputDialog.getText(self, "Save as Test Case", "Case name:",
-                                        text=f"{topology.name if topology else 'case'} sample")
+        name, ok = QInputDialog.getText(
+            self,
+            "Save as Test Case",
+            "Case name:",
+            text=f"{topology.name if topology else 'case'} sample",
+        )
         if not ok or not name.strip():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save as Test Case", "cases.json",
-                                              "Test cases (*.json)",
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save as Test Case",
+            "cases.json",
+            "Test cases (*.json)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
         if not path:
             return
         try:
@@ -342,18 +384,32 @@ class QtTestRun(QWidget):
         except (CasesError, OSError) as exc:
             QMessageBox.warning(self, "Save as Test Case", str(exc))
             return
-        self.status.setText(f"Saved case '{name.strip()}' to {Path(path).name}: "
-                            f"topology-studio test FILE {Path(path).name}")
+        self.status.setText(
+            f"Saved case '{name.strip()}' to {Path(path).name}: "
+            f"topology-studio test FILE {Path(path).name}"
+        )
 
 
 class TestRun(QObject):
     """What ``install`` made, for the window and tests."""
 
-    def __init__(self, widget: QtTestRun, dock: QDockWidget, state: QtStateBrowser,
-                 state_dock: QDockWidget, action: QAction, parent=None):
+    def __init__(
+        self,
+        widget: QtTestRun,
+        dock: QDockWidget,
+        state: QtStateBrowser,
+        state_dock: QDockWidget,
+        action: QAction,
+        parent=None,
+    ):
         super().__init__(parent)
         self.widget, self.dock, self.state, self.state_dock, self.action = (
-            widget, dock, state, state_dock, action)
+            widget,
+            dock,
+            state,
+            state_dock,
+            action,
+        )
 
 
 def install(window) -> TestRun:
@@ -365,7 +421,8 @@ def install(window) -> TestRun:
     state = QtStateBrowser(
         lambda: window.document.topology,
         lambda request: controller.request_state(request) if window.run_active() else 0,
-        lambda: (widget.trace.topology, widget.trace.stores) if widget.trace is not None else None)
+        lambda: (widget.trace.topology, widget.trace.stores) if widget.trace is not None else None,
+    )
     state_dock = _dock(window, "State", "stateDock", state)
     controller.stateReceived.connect(state.on_reply)
 
@@ -373,12 +430,16 @@ def install(window) -> TestRun:
     action.setObjectName("test_run")
     action.setShortcut(QKeySequence("Ctrl+F5"))
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.setStatusTip("Run sample records through the topology in-process: no broker, "
-                        "nothing written to the cluster")
+    action.setStatusTip(
+        "Run sample records through the topology in-process: no broker, "
+        "nothing written to the cluster"
+    )
     browse = QAction("Browse &State", window)
     browse.setObjectName("browse_state")
-    browse.setStatusTip("Windows, sessions and tables of an aggregate or join node, "
-                        "of the live run or the last test run")
+    browse.setStatusTip(
+        "Windows, sessions and tables of an aggregate or join node, "
+        "of the live run or the last test run"
+    )
     window.addAction(action)
     window.run_menu.addSeparator()
     window.run_menu.addActions([action, browse])
@@ -436,7 +497,9 @@ def install(window) -> TestRun:
     widget.traced.connect(on_traced)
     widget.followed.connect(on_followed)
     widget.nodeActivated.connect(window.select_node)
-    window.document.topology_replaced.connect(lambda _t: (widget.followed.emit(None), state.fill_nodes()))
+    window.document.topology_replaced.connect(
+        lambda _t: (widget.followed.emit(None), state.fill_nodes())
+    )
     return TestRun(widget, dock, state, state_dock, action, window)
 
 
@@ -444,9 +507,11 @@ def _dock(window, title: str, name: str, widget: QWidget) -> QDockWidget:
     dock = QDockWidget(title, window)
     dock.setObjectName(name)
     dock.setWidget(widget)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                     | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+    )
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     window.tabifyDockWidget(window.preview_dock, dock)
     window.validation_dock.raise_()

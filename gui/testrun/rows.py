@@ -8,13 +8,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.runtime.lineage import Trace, TraceRecord, Visit
+from engine.runtime.testing.lineage import Trace, TraceRecord, Visit
 
 SOURCE_TYPES = ("kafka_source", "generator_source")
 
 # outcome kinds, for colours
 PASSED, FILTERED, ERROR, LATE, FOLDED, WRITTEN, UNWRITTEN = (
-    "passed", "filtered", "error", "late", "folded", "written", "unwritten")
+    "passed",
+    "filtered",
+    "error",
+    "late",
+    "folded",
+    "written",
+    "unwritten",
+)
 
 
 @dataclass(slots=True)
@@ -52,8 +59,10 @@ def node_rows(trace: Trace, node_id: str) -> list[Row]:
     record = trace.record
     visits, emitted = trace.node_records(node_id)
     if node.type in SOURCE_TYPES:
-        return [Row(i, r, r, "", PASSED, r.port or "") for i, r in
-                enumerate((r for r in emitted if not r.parents), 1)]
+        return [
+            Row(i, r, r, "", PASSED, r.port or "")
+            for i, r in enumerate((r for r in emitted if not r.parents), 1)
+        ]
     rows: list[Row] = []
     for number, visit in enumerate(visits, 1):
         source = record(visit.input) if visit.input is not None else None
@@ -124,8 +133,15 @@ def root_of(trace: Trace, n: int) -> int:
     return rec.n
 
 
-SHORT = {PASSED: "→", FILTERED: "filtered out", ERROR: "dead letter", LATE: "late",
-         FOLDED: "folded in", WRITTEN: "written", UNWRITTEN: "not written"}
+SHORT = {
+    PASSED: "→",
+    FILTERED: "filtered out",
+    ERROR: "dead letter",
+    LATE: "late",
+    FOLDED: "folded in",
+    WRITTEN: "written",
+    UNWRITTEN: "not written",
+}
 
 
 def follow(trace: Trace, n: int, limit: int = 2000) -> Followed:
@@ -142,7 +158,9 @@ def follow(trace: Trace, n: int, limit: int = 2000) -> Followed:
         budget[0] -= 1
         item = FollowNode(f"{rec.node}  {describe(rec)}", ERROR if rec.error else PASSED, rec)
         if rec.node not in nodes:
-            nodes[rec.node] = ("input", PASSED) if not rec.parents else nodes.get(rec.node, ("→", PASSED))
+            nodes[rec.node] = (
+                ("input", PASSED) if not rec.parents else nodes.get(rec.node, ("→", PASSED))
+            )
         for visit in trace.visits_of(rec.n):
             if budget[0] <= 0:
                 item.children.append(FollowNode("… (more)", FILTERED))
@@ -156,8 +174,11 @@ def follow(trace: Trace, n: int, limit: int = 2000) -> Followed:
         kind = outcome_kind(trace, visit)
         outputs = visit.outputs
         text = trace.outcome(visit)
-        short = SHORT[kind] if kind != PASSED else (
-            f"→ {len(outputs)} records" if len(outputs) != 1 else "→ 1 record")
+        short = (
+            SHORT[kind]
+            if kind != PASSED
+            else (f"→ {len(outputs)} records" if len(outputs) != 1 else "→ 1 record")
+        )
         if visit.record is not None and visit.error is None:
             records.add(visit.record.n)
         _note(nodes, visit.node, short, kind)
@@ -194,9 +215,9 @@ def compact(value: Any, limit: int = 300) -> str:
             text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
         except (TypeError, ValueError):
             text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe(rec: TraceRecord, limit: int = 160) -> str:
     text = f"key {compact(rec.key)} · {compact(rec.value)}"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,7 +11,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=-1)])
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=partitions, replication_factor=-1)]
+    )
     for future in futures.values():
         future.result(timeout=20)
     deadline = time.monotonic() + 10
@@ -37,15 +39,27 @@ def produce(bootstrap: str, topic: str, records, *, partition: int | None = None
     assert producer.flush(20) == 0
 
 
-def consume_all(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 20.0,
-                quiet: float = 1.0):
+def consume_all(
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int | None = None,
+    timeout: float = 20.0,
+    quiet: float = 1.0,
+):
     """Every message of ``topic`` from the beginning (messages, with error()-free entries).
 
     Reads until ``expect`` messages arrived (then a short quiet period to catch extras),
     or until nothing new arrives for ``quiet`` seconds after the topic's end.
     """
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{time.monotonic_ns()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{time.monotonic_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     meta = consumer.list_topics(topic, timeout=10).topics[topic]
     consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
     out = []
@@ -70,5 +84,10 @@ def values(messages) -> list:
 
 
 def pairs(messages) -> list:
-    return [(m.key().decode() if m.key() is not None else None,
-             json.loads(m.value()) if m.value() is not None else None) for m in messages]
+    return [
+        (
+            m.key().decode() if m.key() is not None else None,
+            json.loads(m.value()) if m.value() is not None else None,
+        )
+        for m in messages
+    ]

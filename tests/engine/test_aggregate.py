@@ -37,7 +37,8 @@ SIMPLE = [Aggregation("n", "count"), Aggregation("total", "sum", "value['x']")]
 def topology(window=None, aggregations=SIMPLE, emit=None, group_by="value['g']", name="app"):
     builder = StreamsBuilder(name)
     builder.stream("in", name="src").aggregate(
-        aggregations, name="agg", group_by=group_by, window=window, emit=emit).to("out", name="out")
+        aggregations, name="agg", group_by=group_by, window=window, emit=emit
+    ).to("out", name="out")
     return builder.build()
 
 
@@ -48,8 +49,10 @@ def send_all(run, records):
 
 def outputs(run):
     """(key, value, timestamp) of every output record; value None for a retraction."""
-    return [(m.key().decode(), None if m.value() is None else json.loads(m.value()), m.timestamp()[1])
-            for m in run.topics.get("out", [])]
+    return [
+        (m.key().decode(), None if m.value() is None else json.loads(m.value()), m.timestamp()[1])
+        for m in run.topics.get("out", [])
+    ]
 
 
 def values_only(outs):
@@ -98,10 +101,14 @@ def reference_fns(records):
         if last is None or ts >= last[1]:
             last = (x, ts)
     return {
-        "n": len(records), "n_x": len(xs), "total": sum(x for x, _ in xs),
+        "n": len(records),
+        "n_x": len(xs),
+        "total": sum(x for x, _ in xs),
         "mean": sum(x for x, _ in xs) / len(xs) if xs else None,
-        "lo": min((x for x, _ in xs), default=None), "hi": max((x for x, _ in xs), default=None),
-        "first": first[0] if first else None, "last": last[0] if last else None,
+        "lo": min((x for x, _ in xs), default=None),
+        "hi": max((x for x, _ in xs), default=None),
+        "first": first[0] if first else None,
+        "last": last[0] if last else None,
         "users": len({v["user"] for v, _ in records if v.get("user") is not None}),
     }
 
@@ -176,8 +183,12 @@ def test_tumbling_every_function_matches_the_reference(emit):
     for g, start in closed:
         value, ts = got[(g, start)]
         accepted = windows[(g, start)]
-        assert value == {"key": g, "window_start": start, "window_end": start + 20,
-                         **reference_fns(accepted)}
+        assert value == {
+            "key": g,
+            "window_start": start,
+            "window_end": start + 20,
+            **reference_fns(accepted),
+        }
         assert ts == max(t for _, t in accepted)  # the largest timestamp in the window
 
 
@@ -196,8 +207,12 @@ def test_hopping_matches_the_reference(emit):
     got = last_by_window(outs)
     assert set(got) == expected
     for (g, start), (value, _) in got.items():
-        assert value == {"key": g, "window_start": start, "window_end": start + 30,
-                         **reference_simple(windows[(g, start)])}
+        assert value == {
+            "key": g,
+            "window_start": start,
+            "window_end": start + 30,
+            **reference_simple(windows[(g, start)]),
+        }
 
 
 def test_final_emits_each_window_once_exactly_when_stream_time_passes_end_plus_grace():
@@ -215,8 +230,11 @@ def test_final_emits_each_window_once_exactly_when_stream_time_passes_end_plus_g
     assert len(outputs(run)) == 2  # the late record at 9 changed and re-emitted nothing
     assert run.metrics["agg"].late == 1
     send_all(run, [("z", {"x": 0}, 25)])
-    assert [(k, v["window_start"], v["n"]) for k, v, _ in outputs(run)[2:]] == \
-        [("a", 10, 2), ("b", 10, 1), ("c", 10, 1)]
+    assert [(k, v["window_start"], v["n"]) for k, v, _ in outputs(run)[2:]] == [
+        ("a", 10, 2),
+        ("b", 10, 1),
+        ("c", 10, 1),
+    ]
 
 
 def test_late_records_are_dropped_and_counted_in_update_mode():
@@ -225,8 +243,11 @@ def test_late_records_are_dropped_and_counted_in_update_mode():
     send_all(run, records)
     assert run.metrics["agg"].late == 1
     assert run.metrics["agg"].in_ == 4
-    assert [(v["window_start"], v["n"], v["total"]) for _, v, _ in outputs(run)] == \
-        [(0, 1, 1), (10, 1, 2), (10, 2, 6)]
+    assert [(v["window_start"], v["n"], v["total"]) for _, v, _ in outputs(run)] == [
+        (0, 1, 1),
+        (10, 1, 2),
+        (10, 2, 6),
+    ]
     # the closed window is gone from the store
     assert not [k for k, _ in run.stores[("agg", 0)].items() if k.startswith("w:0:")]
 
@@ -237,8 +258,11 @@ def test_out_of_order_records_within_grace_are_accepted():
     send_all(run, records)
     windows, _, late = reference_time_windows(records, 10, 10, 3)
     assert late == 0 and run.metrics["agg"].late == 0
-    assert outputs(run)[0] == ("a", {"key": "a", "window_start": 0, "window_end": 10, "n": 2,
-                                     "total": 4}, 9)
+    assert outputs(run)[0] == (
+        "a",
+        {"key": "a", "window_start": 0, "window_end": 10, "n": 2, "total": 4},
+        9,
+    )
 
 
 def test_hopping_record_late_for_one_window_still_counts_in_the_open_one():
@@ -246,7 +270,13 @@ def test_hopping_record_late_for_one_window_still_counts_in_the_open_one():
     send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 12), ("a", {"x": 5}, 8)])
     # 8 belongs to [0, 10), closed at 12, and [5, 15), open
     assert run.metrics["agg"].late == 1
-    assert outputs(run)[-1][1] == {"key": "a", "window_start": 5, "window_end": 15, "n": 2, "total": 6}
+    assert outputs(run)[-1][1] == {
+        "key": "a",
+        "window_start": 5,
+        "window_end": 15,
+        "n": 2,
+        "total": 6,
+    }
 
 
 # -- sessions --------------------------------------------------------------------------------
@@ -274,8 +304,12 @@ def test_sessions_match_the_reference(emit):
     got = {(k, v["window_start"], v["window_end"]): (v, ts) for k, v, ts in values_only(outs)}
     for g, start, end in expected:
         value, ts = got[(g, start, end)]
-        assert value == {"key": g, "window_start": start, "window_end": end,
-                         **reference_fns(sessions[(g, start, end)])}
+        assert value == {
+            "key": g,
+            "window_start": start,
+            "window_end": end,
+            **reference_fns(sessions[(g, start, end)]),
+        }
         assert ts == end
 
 
@@ -292,22 +326,28 @@ def test_out_of_order_sessions_within_grace_merge_as_if_in_order():
     got = {(k, v["window_start"], v["window_end"]): v for k, v, _ in outputs(run)}
     assert len(outputs(run)) == len(got) == len(expected)
     for g, start, end in expected:
-        assert got[(g, start, end)] == {"key": g, "window_start": start, "window_end": end,
-                                        **reference_fns(sessions[(g, start, end)])}
+        assert got[(g, start, end)] == {
+            "key": g,
+            "window_start": start,
+            "window_end": end,
+            **reference_fns(sessions[(g, start, end)]),
+        }
 
 
 def test_session_merges_records_at_most_gap_away_and_a_record_bridges_two_sessions():
     run = LocalRun(topology({"type": "session", "gap": "10ms", "grace": "10ms"}, SIMPLE))
     send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 10), ("a", {"x": 1}, 21)])
     # 10 is exactly gap after 0: merged, and the session [0, 0] is retracted first
-    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)] == \
-        [((0, 0, 1), 0), (None, 0), ((0, 10, 2), 10), ((21, 21, 1), 21)]
+    assert [
+        (v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)
+    ] == [((0, 0, 1), 0), (None, 0), ((0, 10, 2), 10), ((21, 21, 1), 21)]
     retraction = run.topics["out"][1]
     assert retraction.key() == b"a" and retraction.value() is None
     assert dict(retraction.headers()) == {"ts.window_start": b"0", "ts.window_end": b"0"}
     send_all(run, [("a", {"x": 1}, 15)])  # within gap of 10 and of 21: bridges both
-    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)[4:]] == \
-        [(None, 10), (None, 21), ((0, 21, 4), 21)]
+    assert [
+        (v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)[4:]
+    ] == [(None, 10), (None, 21), ((0, 21, 4), 21)]
     assert [dict(m.headers())["ts.window_start"] for m in run.topics["out"][4:6]] == [b"0", b"21"]
     assert [k for k, _ in run.stores[("agg", 0)].items() if k.startswith("s:")] == ['s:"a":0']
     assert set(session_table(run)) == {("a", 0, 21)}
@@ -318,8 +358,17 @@ def test_a_record_inside_a_session_retracts_and_replaces_it_at_equal_time_only_u
     send_all(run, [("a", {"x": 1}, 0), ("a", {"x": 1}, 8), ("a", {"x": 1}, 4), ("a", {"x": 1}, 8)])
     # 4 falls inside [0, 8]: as Kafka Streams, the session is deleted and put again;
     # 8 is the session's end but not the session [8, 8]: the same
-    assert [(v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)] == \
-        [((0, 0, 1), 0), (None, 0), ((0, 8, 2), 8), (None, 8), ((0, 8, 3), 8), (None, 8), ((0, 8, 4), 8)]
+    assert [
+        (v and (v["window_start"], v["window_end"], v["n"]), ts) for _, v, ts in outputs(run)
+    ] == [
+        ((0, 0, 1), 0),
+        (None, 0),
+        ((0, 8, 2), 8),
+        (None, 8),
+        ((0, 8, 3), 8),
+        (None, 8),
+        ((0, 8, 4), 8),
+    ]
     run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE))
     send_all(run, [("a", {"x": 1}, 5), ("a", {"x": 1}, 5)])
     assert [v["n"] for _, v, _ in outputs(run)] == [1, 2]  # the record's own window: no retraction
@@ -331,7 +380,13 @@ def test_session_lateness_is_judged_on_the_session_the_record_ends_up_in():
     assert run.metrics["agg"].late == 0 and outputs(run)[-1][1]["key"] == "y"
     run = LocalRun(topology({"type": "session", "gap": "10ms"}, SIMPLE))
     send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 10), ("a", {"x": 1}, 5)])
-    assert outputs(run)[-1][1] == {"key": "a", "window_start": 0, "window_end": 5, "n": 2, "total": 2}
+    assert outputs(run)[-1][1] == {
+        "key": "a",
+        "window_start": 0,
+        "window_end": 5,
+        "n": 2,
+        "total": 2,
+    }
     send_all(run, [("b", {"x": 1}, 16), ("a", {"x": 1}, 5)])  # [0, 5] ends before 16 - 10: late
     assert run.metrics["agg"].late == 1 and len(outputs(run)) == 6
 
@@ -344,14 +399,16 @@ def test_session_closes_at_end_plus_gap_plus_grace_and_late_records_are_dropped(
     send_all(run, [("b", {"x": 1}, 18)])  # stream time 18 < 9 + gap: not closed yet
     assert outputs(run) == []
     send_all(run, [("b", {"x": 1}, 19)])  # stream time 19 = 9 + gap: a's session closes
-    assert outputs(run) == [("a", {"key": "a", "window_start": 0, "window_end": 9, "n": 2,
-                                   "total": 3}, 9)]
+    assert outputs(run) == [
+        ("a", {"key": "a", "window_start": 0, "window_end": 9, "n": 2, "total": 3}, 9)
+    ]
     send_all(run, [("b", {"x": 1}, 20)])
     send_all(run, [("a", {"x": 5}, 8)])  # its session would end at 9 < 20 - gap: late
     assert run.metrics["agg"].late == 1
     send_all(run, [("a", {"x": 7}, 30), ("c", {"x": 0}, 100)])
-    assert [(k, v["window_start"], v["window_end"], v["total"]) for k, v, _ in outputs(run)[1:]] == \
-        [("b", 9, 20, 4), ("a", 30, 30, 7)]  # in order of close time
+    assert [
+        (k, v["window_start"], v["window_end"], v["total"]) for k, v, _ in outputs(run)[1:]
+    ] == [("b", 9, 20, 4), ("a", 30, 30, 7)]  # in order of close time
     # closed sessions leave no state behind once no record can reach them
     send_all(run, [("c", {"x": 0}, 200)])
     assert sorted(k for k, _ in run.stores[("agg", 0)].items()) == ["#stream_time", 's:"c":200']
@@ -364,8 +421,10 @@ def test_final_a_record_may_still_reach_a_closed_session_as_in_kafka_streams():
     send_all(run, [("a", {"x": 1}, 0), ("b", {"x": 1}, 10)])  # a's [0, 0] closes at 10
     send_all(run, [("a", {"x": 1}, 5)])  # 5 >= 10 - gap: not late, merges into [0, 5]
     send_all(run, [("b", {"x": 1}, 15)])
-    assert [(k, v["window_start"], v["window_end"], v["n"]) for k, v, _ in outputs(run)] == \
-        [("a", 0, 0, 1), ("a", 0, 5, 2)]
+    assert [(k, v["window_start"], v["window_end"], v["n"]) for k, v, _ in outputs(run)] == [
+        ("a", 0, 0, 1),
+        ("a", 0, 5, 2),
+    ]
     assert run.metrics["agg"].late == 0
 
 
@@ -381,26 +440,51 @@ def test_unwindowed_update_per_record_without_window_fields():
     for g in "abc":
         mine = [(v, ts) for k, v, ts in records if k == g]
         key, value, ts = [o for o in outs if o[0] == g][-1]
-        assert list(value) == ["key", "n", "n_x", "total", "mean", "lo", "hi", "first", "last", "users"]
+        assert list(value) == [
+            "key",
+            "n",
+            "n_x",
+            "total",
+            "mean",
+            "lo",
+            "hi",
+            "first",
+            "last",
+            "users",
+        ]
         assert value == {"key": g, **reference_fns(mine)}
         assert ts == max(t for _, t in mine)
 
 
-@pytest.mark.parametrize("group_by, key_text, key_value", [
-    ("value['g']", "a", "a"), ("len(value['g']) + 1", "2", 2), ("value['x'] / 2", "0.5", 0.5),
-    ("[value['g'], 1]", '["a",1]', ["a", 1]), ("{'g': value['g']}", '{"g":"a"}', {"g": "a"}),
-])
-def test_output_key_is_text_for_strings_and_numbers_and_json_otherwise(group_by, key_text, key_value):
+@pytest.mark.parametrize(
+    "group_by, key_text, key_value",
+    [
+        ("value['g']", "a", "a"),
+        ("len(value['g']) + 1", "2", 2),
+        ("value['x'] / 2", "0.5", 0.5),
+        ("[value['g'], 1]", '["a",1]', ["a", 1]),
+        ("{'g': value['g']}", '{"g":"a"}', {"g": "a"}),
+    ],
+)
+def test_output_key_is_text_for_strings_and_numbers_and_json_otherwise(
+    group_by, key_text, key_value
+):
     run = LocalRun(topology({"type": "tumbling", "size": "1m"}, SIMPLE, group_by=group_by))
     send_all(run, [("a", {"x": 1}, 61_000)])
-    assert outputs(run) == [(key_text, {"key": key_value, "window_start": 60_000,
-                                        "window_end": 120_000, "n": 1, "total": 1}, 61_000)]
+    assert outputs(run) == [
+        (
+            key_text,
+            {"key": key_value, "window_start": 60_000, "window_end": 120_000, "n": 1, "total": 1},
+            61_000,
+        )
+    ]
     assert list(outputs(run)[0][1]) == ["key", "window_start", "window_end", "n", "total"]
 
 
 def test_group_by_repartitions_through_the_internal_topic():
-    run = LocalRun(topology({"type": "tumbling", "size": "10ms"}, SIMPLE, group_by="value['g']"),
-                   partitions=3)
+    run = LocalRun(
+        topology({"type": "tumbling", "size": "10ms"}, SIMPLE, group_by="value['g']"), partitions=3
+    )
     records = random_records(n=50, seed=2, missing_x=0)
     send_all(run, records)
     internal = run.topics["app-agg-repartition"]
@@ -422,8 +506,11 @@ def test_grouping_by_the_key_reads_the_source_directly():
     for key in ["x", "y", "x"]:
         run.send("in", {}, key=key, timestamp=1)
     assert "app-agg-repartition" not in run.topics
-    assert [(k, v) for k, v, _ in outputs(run)] == \
-        [("x", {"key": "x", "count": 1}), ("y", {"key": "y", "count": 1}), ("x", {"key": "x", "count": 2})]
+    assert [(k, v) for k, v, _ in outputs(run)] == [
+        ("x", {"key": "x", "count": 1}),
+        ("y", {"key": "y", "count": 1}),
+        ("x", {"key": "x", "count": 2}),
+    ]
 
 
 def test_expression_errors_dead_letter_the_record_and_leave_state_untouched():
@@ -468,8 +555,10 @@ def copied_stores(run):
     return stores
 
 
-@pytest.mark.parametrize("window, emit", [(w, e) for w in WINDOWS for e in ("update", "final")
-                                          if w != "none" or e == "update"])  # final needs a window
+@pytest.mark.parametrize(
+    "window, emit",
+    [(w, e) for w in WINDOWS for e in ("update", "final") if w != "none" or e == "update"],
+)  # final needs a window
 def test_restart_from_copied_stores_gives_the_uninterrupted_results(window, emit):
     topo = topology(WINDOWS[window], ALL_FNS, emit)
     records = jittered(random_records(n=250, seed=9, keys="abcde"))
@@ -500,7 +589,8 @@ def test_restart_from_the_changelog_alone_gives_the_uninterrupted_results(window
     for partition in range(2):
         log = changelog[("agg", partition)]
         first.stores[("agg", partition)] = ChangeloggingStore(
-            MemoryStore(), lambda k, v, log=log: log.append(encode_entry(k, v)))
+            MemoryStore(), lambda k, v, log=log: log.append(encode_entry(k, v))
+        )
     send_all(first, records[:120])
 
     second = LocalRun(topo, partitions=2)

@@ -1,5 +1,5 @@
 """Alert rules: their validation (engine.model.alerts) and their evaluation
-(engine.runtime.alerts), on hand-made snapshots with an explicit clock."""
+(engine.runtime.watch.alerts), on hand-made snapshots with an explicit clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from engine.code.importer import import_script
 from engine.model.alerts import default_rules, describe, rules_of
 from engine.model.topology import Edge, Node, Topology
 from engine.model.validation import errors, validate
-from engine.runtime.alerts import NOTIFY_EVERY_S, AlertEvaluator
+from engine.runtime.watch.alerts import NOTIFY_EVERY_S, AlertEvaluator
 
 
 def topology(alerts=None, **settings) -> Topology:
@@ -49,38 +49,77 @@ def test_good_rules_and_the_defaults_are_valid():
     assert rules_of({"alerts": rules})[1].for_ms == 30_000  # the default
 
 
-@pytest.mark.parametrize("rule, expected", [
-    ({"name": "x", "when": "errors_per_minute", "node": "nope", "above": 1},
-     "alert rule 'x': node 'nope' is not a node of this topology"),
-    ({"name": "x", "when": "lag_records", "above": -5},
-     "alert rule 'x': 'above' must not be negative (-5)"),
-    ({"name": "x", "when": "rate_below", "node": "orders", "below": -0.5},
-     "alert rule 'x': 'below' must not be negative (-0.5)"),
-    ({"name": "x", "when": "lag_hours", "above": 1},
-     ("alert rule 'x': unknown 'when' 'lag_hours'; it is one of group_status, lag_records, "
-      "lag_seconds, errors_per_minute, late_per_minute, rate_below, instance_lost")),
-    ({"name": "x", "when": "group_status", "for": "soon"},
-     ("alert rule 'x': 'for': 'soon' is not a duration; write a number and a unit, e.g. 500ms, "
-      "10s, 1m, 1h, 1d")),
-    ({"name": "x", "when": "rate_below", "below": 1},
-     "alert rule 'x': rate_below needs the node it watches"),
-    ({"name": "x", "when": "lag_records"}, "alert rule 'x': lag_records needs 'above': the threshold"),
-    ({"name": "x", "when": "lag_records", "below": 3},
-     "alert rule 'x': lag_records fires above a threshold; use 'above', not 'below'"),
-    ({"name": "x", "when": "group_status", "above": 3},
-     "alert rule 'x': group_status takes no threshold ('above')"),
-    ({"name": "x", "when": "lag_records", "above": "many"},
-     "alert rule 'x': 'above' must be a number, not 'many'"),
-    ({"name": "x", "when": "late_per_minute", "node": "paid", "above": 1},
-     "alert rule 'x': late_per_minute watches aggregate or join nodes, and 'paid' is a filter"),
-    ({"name": "x", "when": "instance_lost", "node": "orders"},
-     "alert rule 'x': instance_lost is about the whole application and takes no node"),
-    ({"when": "group_status"}, "alert rule 1: has no name"),
-    ({"name": "x", "when": "group_status", "severity": "high"},
-     "alert rule 'x': unknown key 'severity'; a rule takes name, when, node, above, below, for"),
-    ("lag", ("alert rule 1: must be an object with 'name', 'when' and, as the rule needs, 'node', "
-             "'above' or 'below', and 'for'")),
-])
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        (
+            {"name": "x", "when": "errors_per_minute", "node": "nope", "above": 1},
+            "alert rule 'x': node 'nope' is not a node of this topology",
+        ),
+        (
+            {"name": "x", "when": "lag_records", "above": -5},
+            "alert rule 'x': 'above' must not be negative (-5)",
+        ),
+        (
+            {"name": "x", "when": "rate_below", "node": "orders", "below": -0.5},
+            "alert rule 'x': 'below' must not be negative (-0.5)",
+        ),
+        (
+            {"name": "x", "when": "lag_hours", "above": 1},
+            (
+                "alert rule 'x': unknown 'when' 'lag_hours'; it is one of group_status, lag_records, "
+                "lag_seconds, errors_per_minute, late_per_minute, rate_below, instance_lost"
+            ),
+        ),
+        (
+            {"name": "x", "when": "group_status", "for": "soon"},
+            (
+                "alert rule 'x': 'for': 'soon' is not a duration; write a number and a unit, e.g. 500ms, "
+                "10s, 1m, 1h, 1d"
+            ),
+        ),
+        (
+            {"name": "x", "when": "rate_below", "below": 1},
+            "alert rule 'x': rate_below needs the node it watches",
+        ),
+        (
+            {"name": "x", "when": "lag_records"},
+            "alert rule 'x': lag_records needs 'above': the threshold",
+        ),
+        (
+            {"name": "x", "when": "lag_records", "below": 3},
+            "alert rule 'x': lag_records fires above a threshold; use 'above', not 'below'",
+        ),
+        (
+            {"name": "x", "when": "group_status", "above": 3},
+            "alert rule 'x': group_status takes no threshold ('above')",
+        ),
+        (
+            {"name": "x", "when": "lag_records", "above": "many"},
+            "alert rule 'x': 'above' must be a number, not 'many'",
+        ),
+        (
+            {"name": "x", "when": "late_per_minute", "node": "paid", "above": 1},
+            "alert rule 'x': late_per_minute watches aggregate or join nodes, and 'paid' is a filter",
+        ),
+        (
+            {"name": "x", "when": "instance_lost", "node": "orders"},
+            "alert rule 'x': instance_lost is about the whole application and takes no node",
+        ),
+        ({"when": "group_status"}, "alert rule 1: has no name"),
+        (
+            {"name": "x", "when": "group_status", "severity": "high"},
+            "alert rule 'x': unknown key 'severity'; a rule takes name, when, node, above, below, for",
+        ),
+        (
+            "lag",
+            (
+                "alert rule 1: must be an object with 'name', 'when' and, as the rule needs, 'node', "
+                "'above' or 'below', and 'for'"
+            ),
+        ),
+    ],
+)
 def test_bad_rules_are_errors_with_a_sentence(rule, expected):
     assert alert_problems([rule]) == [expected]
 
@@ -93,7 +132,8 @@ def test_rule_names_are_unique_and_alerts_is_a_list():
 
 def test_a_bad_webhook_is_an_error():
     assert alert_problems([], alert_webhook="ftp://example.com") == [
-        "setting 'alert_webhook' must be an http:// or https:// address, not 'ftp://example.com'"]
+        "setting 'alert_webhook' must be an http:// or https:// address, not 'ftp://example.com'"
+    ]
     assert alert_problems([], alert_webhook="http://127.0.0.1:8080/hook") == []
 
 
@@ -103,9 +143,11 @@ def test_problems_point_at_the_setting():
 
 
 def test_exported_scripts_keep_the_rules():
-    t = topology(default_rules() + [{"name": "quiet", "when": "rate_below", "node": "orders",
-                                     "below": 0.5, "for": "1m"}],
-                 alert_webhook="http://127.0.0.1:9/hook")
+    t = topology(
+        default_rules()
+        + [{"name": "quiet", "when": "rate_below", "node": "orders", "below": 0.5, "for": "1m"}],
+        alert_webhook="http://127.0.0.1:9/hook",
+    )
     back = import_script(export_script(t))
     assert not errors(validate(back))
     assert back.settings["alerts"] == t.settings["alerts"]
@@ -113,10 +155,14 @@ def test_exported_scripts_keep_the_rules():
 
 
 def test_describe_says_the_rule_in_words():
-    assert describe({"name": "x", "when": "lag_records", "node": "orders", "above": 1000}) == \
-        "lag (records) of orders above 1000 for 30s"
-    assert describe({"name": "x", "when": "rate_below", "node": "orders", "below": 2, "for": "1m"}) == \
-        "records/s in of orders below 2 for 1m"
+    assert (
+        describe({"name": "x", "when": "lag_records", "node": "orders", "above": 1000})
+        == "lag (records) of orders above 1000 for 30s"
+    )
+    assert (
+        describe({"name": "x", "when": "rate_below", "node": "orders", "below": 2, "for": "1m"})
+        == "records/s in of orders below 2 for 1m"
+    )
 
 
 # -- evaluation ---------------------------------------------------------------------------
@@ -140,17 +186,25 @@ class Clock:
             for node, delta in changes.items():
                 for key, n in delta.items():
                     self.counts[node][key] += n
-            snapshot = {"nodes": {n: dict(c) for n, c in self.counts.items()}, "rates": self.rates,
-                        "offsets": self.offsets, "elapsed_s": self.now - 100.0, "status": "running"}
+            snapshot = {
+                "nodes": {n: dict(c) for n, c in self.counts.items()},
+                "rates": self.rates,
+                "offsets": self.offsets,
+                "elapsed_s": self.now - 100.0,
+                "status": "running",
+            }
             self.ev.observe_snapshot(snapshot, self.now)
-            out += [(t.rule, t.state, t.value, t.node)
-                    for t in self.ev.evaluate(self.now, int(self.now * 1000))]
+            out += [
+                (t.rule, t.state, t.value, t.node)
+                for t in self.ev.evaluate(self.now, int(self.now * 1000))
+            ]
         return out
 
 
 def test_errors_fire_after_holding_for_their_duration_and_resolve_after_as_long():
-    c = Clock([{"name": "failing", "when": "errors_per_minute", "node": "paid", "above": 30,
-                "for": "3s"}])
+    c = Clock(
+        [{"name": "failing", "when": "errors_per_minute", "node": "paid", "above": 30, "for": "3s"}]
+    )
     assert c.tick(2) == []
     assert c.tick(2, paid={"errors": 2}) == []  # 120/min, held 1 s
     assert c.tick(1, paid={"errors": 2}) == []  # held 2 s
@@ -189,8 +243,12 @@ def test_rate_below_fires_for_a_quiet_source_and_when_the_run_stops_reporting():
 
 
 def test_group_status_and_lag_from_offsets():
-    c = Clock([{"name": "stuck", "when": "group_status", "for": "2s"},
-               {"name": "behind", "when": "lag_records", "node": "orders", "above": 50, "for": "1s"}])
+    c = Clock(
+        [
+            {"name": "stuck", "when": "group_status", "for": "2s"},
+            {"name": "behind", "when": "lag_records", "node": "orders", "above": 50, "for": "1s"},
+        ]
+    )
     c.offsets = {"orders": {"0": (100, 100)}}
     assert c.tick(3) == []
     # The consumer stops: its committed offset stays while records arrive.
@@ -200,10 +258,15 @@ def test_group_status_and_lag_from_offsets():
     assert c.ev.current("stuck")[0] == "firing"
     assert c.ev.current("stuck")[1] == "STALL"
     assert [(t.rule, t.state, t.value) for t in c.ev.history] == [
-        ("behind", "firing", 90), ("stuck", "firing", "STALL")]
+        ("behind", "firing", 90),
+        ("stuck", "firing", "STALL"),
+    ]
     c.offsets = {"orders": {"0": (280, 280)}}  # caught up
     resolved = c.tick(3)
-    assert sorted((r, s) for r, s, _v, _n in resolved) == [("behind", "resolved"), ("stuck", "resolved")]
+    assert sorted((r, s) for r, s, _v, _n in resolved) == [
+        ("behind", "resolved"),
+        ("stuck", "resolved"),
+    ]
 
 
 def test_instance_lost_from_the_fleet():
@@ -216,13 +279,19 @@ def test_instance_lost_from_the_fleet():
     ev.observe_instances([a, {**b, "alive": False}])  # b went silent
     ev.evaluate(3, 3)
     assert [(t.state, t.value) for t in ev.evaluate(4, 4)] == [("firing", 1)]
-    ev.observe_instances([a, {**b, "alive": False}, {"instance": "c", "status": "running",
-                                                     "alive": True}])  # c replaces it
+    ev.observe_instances(
+        [a, {**b, "alive": False}, {"instance": "c", "status": "running", "alive": True}]
+    )  # c replaces it
     ev.evaluate(5, 5)
     assert [(t.state, t.value) for t in ev.evaluate(6, 6)] == [("resolved", 0)]
     # An instance that stops cleanly is not lost.
-    ev.observe_instances([{**a, "status": "stopped", "alive": False}, {**b, "alive": False},
-                          {"instance": "c", "status": "running", "alive": True}])
+    ev.observe_instances(
+        [
+            {**a, "status": "stopped", "alive": False},
+            {**b, "alive": False},
+            {"instance": "c", "status": "running", "alive": True},
+        ]
+    )
     assert ev.evaluate(7, 7) == [] and ev.evaluate(9, 9) == []
 
 
@@ -235,8 +304,14 @@ def test_notifications_at_most_once_per_rule_per_minute():
         c.rates = {**c.rates, "orders": {"in": 9.0, "out": 9.0}}
         c.tick(2)
     states = [(t.state, t.notify) for t in c.ev.history]
-    assert states == [("firing", True), ("resolved", True), ("firing", False), ("resolved", False),
-                      ("firing", False), ("resolved", False)]
+    assert states == [
+        ("firing", True),
+        ("resolved", True),
+        ("firing", False),
+        ("resolved", False),
+        ("firing", False),
+        ("resolved", False),
+    ]
     c.now += NOTIFY_EVERY_S
     c.rates = {**c.rates, "orders": {"in": 0.0, "out": 0.0}}
     c.tick(2)

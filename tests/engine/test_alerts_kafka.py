@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from engine.model.topology import Edge, Node, Topology
-from engine.runtime.alert_observer import AlertObserver
-from engine.runtime.kafka_run import KafkaRun, RunConfig, RunObserver
-from engine.runtime.webhook import WebhookSender
+from engine.runtime.watch.alert_observer import AlertObserver
+from engine.runtime.kafka.run import KafkaRun, RunConfig, RunObserver
+from engine.runtime.watch.webhook import WebhookSender
 from tests.engine.kafka_util import create_topic, produce
 
 
@@ -112,8 +112,15 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
         {"name": "stuck", "when": "group_status", "for": "1s"},
         {"name": "behind", "when": "lag_records", "node": "orders", "above": 100, "for": "1s"},
     ]
-    t = Topology(f"alerts-{unique}", {"alerts": rules, "alert_webhook": hook.url,
-                                      "commit_interval": "200ms", "publish_metrics": False})
+    t = Topology(
+        f"alerts-{unique}",
+        {
+            "alerts": rules,
+            "alert_webhook": hook.url,
+            "commit_interval": "200ms",
+            "publish_metrics": False,
+        },
+    )
     t.add_node(Node("orders", "kafka_source", {"topic": topic}))
     t.add_node(Node("ratio", "map", {"expr": "value['n'] // value['d']"}))
     t.add_node(Node("out", "kafka_sink", {"topic": f"alerts-out-{unique}"}))
@@ -121,11 +128,25 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
     t.add_edge(Edge("ratio", "out"))
 
     logged: list[str] = []
-    alerts = AlertObserver(t, bootstrap=bootstrap, log=logged.append, interval_s=0.25,
-                           lag_interval_s=0.4, lag_window=4, rate_window_s=2.0)
+    alerts = AlertObserver(
+        t,
+        bootstrap=bootstrap,
+        log=logged.append,
+        interval_s=0.25,
+        lag_interval_s=0.4,
+        lag_window=4,
+        rate_window_s=2.0,
+    )
     valve = Valve()
-    run = KafkaRun(t, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000, metrics_interval_s=0.25,
-                                observers=[alerts, valve]))
+    run = KafkaRun(
+        t,
+        RunConfig(
+            bootstrap=bootstrap,
+            session_timeout_ms=2000,
+            metrics_interval_s=0.25,
+            observers=[alerts, valve],
+        ),
+    )
     feed = {"mode": "good", "stop": False}
 
     def producer():
@@ -144,8 +165,14 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
     runner.start()
     feeder.start()
     try:
-        assert wait_until(lambda: run.metrics["out"].out > 200 and state("quiet")[0] == "ok"
-                          and state("stuck")[0] == "ok", 30), alerts.alerts()
+        assert wait_until(
+            lambda: (
+                run.metrics["out"].out > 200
+                and state("quiet")[0] == "ok"
+                and state("stuck")[0] == "ok"
+            ),
+            30,
+        ), alerts.alerts()
         start = len(alerts.alerts())
 
         # A node that fails records.
@@ -165,8 +192,14 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
         valve.want_paused = True
         # It falls behind first (WARN: the lag window still holds a commit from before the
         # pause), then stalls once every observation in the window shows no progress.
-        assert wait_until(lambda: state("stuck")[0] == "firing" and state("behind")[0] == "firing"
-                          and state("stuck")[1] == "STALL", 20), state("stuck")
+        assert wait_until(
+            lambda: (
+                state("stuck")[0] == "firing"
+                and state("behind")[0] == "firing"
+                and state("stuck")[1] == "STALL"
+            ),
+            20,
+        ), state("stuck")
         valve.want_paused = False
         assert wait_until(lambda: state("stuck")[0] == "ok" and state("behind")[0] == "ok", 20)
     finally:
@@ -179,8 +212,12 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
     assert result["r"].status == "stopped", result["r"].reason
 
     seen = [(a["rule"], a["state"]) for a in alerts.alerts()[start:]]
-    assert seen[:4] == [("failing", "firing"), ("failing", "resolved"),
-                        ("quiet", "firing"), ("quiet", "resolved")]
+    assert seen[:4] == [
+        ("failing", "firing"),
+        ("failing", "resolved"),
+        ("quiet", "firing"),
+        ("quiet", "resolved"),
+    ]
     later = seen[4:]
     for rule in ("stuck", "behind"):
         assert [s for r, s in later if r == rule] == ["firing", "resolved"], seen
@@ -195,7 +232,11 @@ def test_rules_fire_and_resolve_on_a_real_run(bootstrap, unique):
     notified = [t.as_event(run.application_id) for t in alerts.evaluator.history if t.notify]
     assert hook.bodies == notified
     assert {(b["rule"], b["state"]) for b in hook.bodies} >= {
-        ("failing", "firing"), ("failing", "resolved"), ("stuck", "firing"), ("stuck", "resolved")}
+        ("failing", "firing"),
+        ("failing", "resolved"),
+        ("stuck", "firing"),
+        ("stuck", "resolved"),
+    }
     assert hook.bodies[0].keys() == {"application_id", "rule", "state", "time_ms", "value", "node"}
     assert any(line.startswith("alert firing: failing at node ratio") for line in logged), logged
 
@@ -213,21 +254,55 @@ def test_run_command_logs_transitions_and_writes_them_to_metrics_out(bootstrap, 
 
     root = Path(__file__).resolve().parents[2]
     hook = Hook()
-    t = Topology(f"alerts-cli-{unique}", {
-        "alerts": [{"name": "generator quiet", "when": "rate_below", "node": "gen", "below": 1, "for": "1s"}],
-        "alert_webhook": hook.url})
-    t.add_node(Node("gen", "generator_source", {"topic": f"alerts-cli-{unique}", "rate": 200, "limit": 100,
-                                                "seed": 1}))
+    t = Topology(
+        f"alerts-cli-{unique}",
+        {
+            "alerts": [
+                {
+                    "name": "generator quiet",
+                    "when": "rate_below",
+                    "node": "gen",
+                    "below": 1,
+                    "for": "1s",
+                }
+            ],
+            "alert_webhook": hook.url,
+        },
+    )
+    t.add_node(
+        Node(
+            "gen",
+            "generator_source",
+            {"topic": f"alerts-cli-{unique}", "rate": 200, "limit": 100, "seed": 1},
+        )
+    )
     t.add_node(Node("out", "kafka_sink", {"topic": f"alerts-cli-out-{unique}"}))
     t.add_edge(Edge("gen", "out"))
     path = tmp_path / "quiet.topology.json"
     fileformat.write(t, path)
     metrics = tmp_path / "metrics.json"
     try:
-        done = subprocess.run([sys.executable, "-m", "gui.launcher", "run", str(path), "--bootstrap", bootstrap,
-                               "--max-seconds", "12", "--metrics-out", str(metrics)],
-                              cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
-                              capture_output=True, text=True, timeout=90, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gui.launcher",
+                "run",
+                str(path),
+                "--bootstrap",
+                bootstrap,
+                "--max-seconds",
+                "12",
+                "--metrics-out",
+                str(metrics),
+            ],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
     finally:
         hook.close()
     assert done.returncode == 0, done.stderr

@@ -33,12 +33,23 @@ class Msg:
     def __init__(self, topic, partition, offset, key, value):
         self._t, self._p, self._o, self._k, self._v = topic, partition, offset, key, value
 
-    def topic(self): return self._t
-    def partition(self): return self._p
-    def offset(self): return self._o
-    def key(self): return self._k
-    def value(self): return self._v
-    def error(self): return None
+    def topic(self):
+        return self._t
+
+    def partition(self):
+        return self._p
+
+    def offset(self):
+        return self._o
+
+    def key(self):
+        return self._k
+
+    def value(self):
+        return self._v
+
+    def error(self):
+        return None
 
 
 class Cluster:
@@ -51,13 +62,23 @@ class Producer:
     def __init__(self, cluster, die_on_checkpoint=False):
         self.cluster, self.queue, self.die_on_checkpoint = cluster, [], die_on_checkpoint
 
-    def produce(self, topic, value, key, partition=-1, callback=None, on_delivery=None,
-                timestamp=0, headers=None):  # confluent-kafka's positional order
+    def produce(
+        self,
+        topic,
+        value,
+        key,
+        partition=-1,
+        callback=None,
+        on_delivery=None,
+        timestamp=0,
+        headers=None,
+    ):  # confluent-kafka's positional order
         self.queue.append(((topic, max(partition, 0)), key, value))
 
     def flush(self, timeout=0):
-        if self.die_on_checkpoint and any(k == checkpoints.CHECKPOINT_KEY
-                                          for _, k, _ in self.queue):
+        if self.die_on_checkpoint and any(
+            k == checkpoints.CHECKPOINT_KEY for _, k, _ in self.queue
+        ):
             raise Killed  # the changes were acknowledged, the checkpoints are not
         for tp, key, value in self.queue:
             self.cluster.logs[tp].append((key, value))
@@ -82,13 +103,14 @@ class Consumer:
         return [TopicPartition(t, p) for t, p in self.pos]
 
     def position(self, tps):
-        return [TopicPartition(tp.topic, tp.partition, self.pos[(tp.topic, tp.partition)])
-                for tp in tps]
+        return [
+            TopicPartition(tp.topic, tp.partition, self.pos[(tp.topic, tp.partition)]) for tp in tps
+        ]
 
     def consume(self, n):
         out = []
         for (t, p), at in self.pos.items():
-            log = self.cluster.logs[(t, p)][at:at + n]
+            log = self.cluster.logs[(t, p)][at : at + n]
             out += [Msg(t, p, at + i, k, v) for i, (k, v) in enumerate(log)]
             self.pos[(t, p)] = at + len(log)
         return out
@@ -113,7 +135,7 @@ class Reader:
         self.tp, self.at = (tps[0].topic, tps[0].partition), 0
 
     def consume(self, n, timeout=0):
-        log = self.cluster.logs[self.tp][self.at:self.at + n]
+        log = self.cluster.logs[self.tp][self.at : self.at + n]
         msgs = [Msg(self.tp[0], self.tp[1], self.at + i, k, v) for i, (k, v) in enumerate(log)]
         self.at += len(log)
         return msgs
@@ -121,8 +143,11 @@ class Reader:
     def position(self, tps):
         return [TopicPartition(self.tp[0], self.tp[1], self.at)]
 
-    def unassign(self): pass
-    def close(self): pass
+    def unassign(self):
+        pass
+
+    def close(self):
+        pass
 
 
 @pytest.fixture
@@ -145,14 +170,16 @@ class Worker:
         collector = RecordCollector("dlq")
         collector.producer = self.producer
         self.stores = StateManager(APP, "memory", None, collector.produce, {})
-        self.committer = Committer(RunState(), collector, exactly_once=False,
-                                   before_commit=self.stores.flush)
+        self.committer = Committer(
+            RunState(), collector, exactly_once=False, before_commit=self.stores.flush
+        )
         self.consumer = Consumer(cluster, **faults)
         self.committer.attach(self.producer, self.consumer)
         self.process = self._process
         self.entries = {TOPIC: self.process}
-        self.stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=self.entries),
-                           self.committer)
+        self.stores.attach(
+            SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=self.entries), self.committer
+        )
         self.stores.restore(self.consumer.assignment())
 
     def _process(self, msg):
@@ -201,8 +228,11 @@ def test_a_run_killed_before_its_offset_commit_restarts_with_exact_totals(cluste
     skipped = restarted.stores.skips.skipped
     assert skipped == (16 if fault == "kill_on_commit" else 0)
     # the checkpoint is no state: nothing that reads a store sees it
-    assert all(key.startswith("k") for p in PARTITIONS
-               for key, _ in restarted.stores.store(NODE, p).items())
+    assert all(
+        key.startswith("k")
+        for p in PARTITIONS
+        for key, _ in restarted.stores.store(NODE, p).items()
+    )
 
 
 def checkpoint(offsets):
@@ -211,12 +241,18 @@ def checkpoint(offsets):
 
 def test_a_restore_drops_what_follows_the_last_checkpoint(cluster):
     log = cluster.logs[(CHANGELOG, 0)]
-    log += [(b"a", b"1"), checkpoint({TOPIC: 3}), (b"a", b"2"), (b"b", b"7"),
-            checkpoint({TOPIC: 5}), (b"a", b"9"), (b"c", b"4")]
+    log += [
+        (b"a", b"1"),
+        checkpoint({TOPIC: 3}),
+        (b"a", b"2"),
+        (b"b", b"7"),
+        checkpoint({TOPIC: 5}),
+        (b"a", b"9"),
+        (b"c", b"4"),
+    ]
     stores = StateManager(APP, "memory", None, lambda *a: None, {})
     entries = {TOPIC: lambda msg: None}
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries),
-                  SimpleNamespace())
+    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries), SimpleNamespace())
     stores.restore([TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"a": 2, "b": 7}
     assert stores.restored == 3
@@ -228,11 +264,19 @@ def test_a_store_behind_another_of_its_partition_keeps_its_complete_tail(cluster
     acknowledged, so the store whose checkpoint is missing applies them too."""
     other = f"{APP}-other-changelog"
     cluster.logs[(CHANGELOG, 0)] += [(b"a", b"1"), checkpoint({TOPIC: 3}), (b"a", b"2")]
-    cluster.logs[(other, 0)] += [(b"x", b"1"), checkpoint({TOPIC: 3}), (b"x", b"5"),
-                                 checkpoint({TOPIC: 6})]
+    cluster.logs[(other, 0)] += [
+        (b"x", b"1"),
+        checkpoint({TOPIC: 3}),
+        (b"x", b"5"),
+        checkpoint({TOPIC: 6}),
+    ]
     stores = StateManager(APP, "memory", None, lambda *a: None, {})
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}, "other": {TOPIC}},
-                                  entries={TOPIC: lambda msg: None}), SimpleNamespace())
+    stores.attach(
+        SimpleNamespace(
+            store_topics={NODE: {TOPIC}, "other": {TOPIC}}, entries={TOPIC: lambda msg: None}
+        ),
+        SimpleNamespace(),
+    )
     stores.restore([TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"a": 2}
     assert dict(stores.store("other", 0).items()) == {"x": 5}
@@ -240,12 +284,16 @@ def test_a_store_behind_another_of_its_partition_keeps_its_complete_tail(cluster
 
 
 def test_a_changelog_without_checkpoints_restores_whole(cluster):
-    cluster.logs[(CHANGELOG, 0)] += [(b"a", b"1"), (b"a", b"5"), (b"b", json.dumps([1]).encode()),
-                                     (b"a", None), (b"c", b"3")]
+    cluster.logs[(CHANGELOG, 0)] += [
+        (b"a", b"1"),
+        (b"a", b"5"),
+        (b"b", json.dumps([1]).encode()),
+        (b"a", None),
+        (b"c", b"3"),
+    ]
     stores = StateManager(APP, "memory", None, lambda *a: None, {})
     entries = {TOPIC: lambda msg: None}
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries),
-                  SimpleNamespace())
+    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries), SimpleNamespace())
     stores.restore([TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"b": [1], "c": 3}
     assert stores.restored == 5 and stores.skips.below == {}
@@ -253,11 +301,17 @@ def test_a_changelog_without_checkpoints_restores_whole(cluster):
 
 def test_a_state_value_too_large_for_the_changelog_is_dead_lettered():
     written, dead = [], []
-    stores = StateManager(APP, "memory", None, lambda *a: written.append(a[1]),
-                          {"message.max.bytes": 100})
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries={}),
-                  SimpleNamespace(collector=SimpleNamespace(
-                      dead_letter=lambda record, node, exc: dead.append((record.key, node, exc)))))
+    stores = StateManager(
+        APP, "memory", None, lambda *a: written.append(a[1]), {"message.max.bytes": 100}
+    )
+    stores.attach(
+        SimpleNamespace(store_topics={NODE: {TOPIC}}, entries={}),
+        SimpleNamespace(
+            collector=SimpleNamespace(
+                dead_letter=lambda record, node, exc: dead.append((record.key, node, exc))
+            )
+        ),
+    )
     store = stores.store(NODE, 0)
     store.put("small", 1)
     store.put("big", "x" * 200)

@@ -39,16 +39,32 @@ def test_sigint_mid_stream_then_restart_loses_no_record(bootstrap, unique, tmp_p
     src, out, total = f"in-{unique}", f"out-{unique}", 40_000
     create_topic(bootstrap, src, partitions=2)
     # Input keeps arriving while the run is interrupted, so the stop lands mid-stream.
-    writer = threading.Thread(target=lambda: [
-        (produce(bootstrap, src, [(f"k{i % 97}", {"i": i}) for i in range(start, start + 1_000)]),
-         time.sleep(0.25)) for start in range(0, total, 1_000)])
+    writer = threading.Thread(
+        target=lambda: [
+            (
+                produce(
+                    bootstrap, src, [(f"k{i % 97}", {"i": i}) for i in range(start, start + 1_000)]
+                ),
+                time.sleep(0.25),
+            )
+            for start in range(0, total, 1_000)
+        ]
+    )
     writer.start()
     b = StreamsBuilder(f"restart-{unique}", commit_interval="200ms")
-    b.stream(src, name="src").map("{'i': value['i'], 'sq': value['i'] * value['i']}", name="sq").to(out, name="out")
+    b.stream(src, name="src").map("{'i': value['i'], 'sq': value['i'] * value['i']}", name="sq").to(
+        out, name="out"
+    )
     path = write(b.build(), tmp_path)
 
-    proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli("run", str(path), "--bootstrap", bootstrap),
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -64,18 +80,38 @@ def test_sigint_mid_stream_then_restart_loses_no_record(bootstrap, unique, tmp_p
     assert code == 0, proc.stderr.read()
     first = consume_all(bootstrap, out, timeout=10, quiet=1.0)
     writer.join()
-    assert 0 < len(first) < total, "the run must be interrupted mid-stream for this test to mean anything"
+    assert 0 < len(first) < total, (
+        "the run must be interrupted mid-stream for this test to mean anything"
+    )
 
     metrics = tmp_path / "metrics.json"
-    second = subprocess.run(cli("run", str(path), "--bootstrap", bootstrap, "--until-idle", "1.5",
-                                "--metrics-out", str(metrics)),
-                            cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    second = subprocess.run(
+        cli(
+            "run",
+            str(path),
+            "--bootstrap",
+            bootstrap,
+            "--until-idle",
+            "1.5",
+            "--metrics-out",
+            str(metrics),
+        ),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert second.returncode == 0, second.stderr
-    seen = {json.loads(m.value())["i"] for m in consume_all(bootstrap, out, expect=total, timeout=60)}
+    seen = {
+        json.loads(m.value())["i"] for m in consume_all(bootstrap, out, expect=total, timeout=60)
+    }
     assert seen == set(range(total))
     report = json.loads(metrics.read_text())
     assert set(report) == {"nodes", "lag", "records_per_second", "elapsed_s"}
-    assert report["nodes"]["src"]["in"] <= total - len(first) + 2_000  # resumed near where it stopped
+    assert (
+        report["nodes"]["src"]["in"] <= total - len(first) + 2_000
+    )  # resumed near where it stopped
     assert report["lag"] == {src: {"0": 0, "1": 0}}
 
 
@@ -83,8 +119,14 @@ def test_sigterm_stops_cleanly(bootstrap, unique, tmp_path):
     b = StreamsBuilder(f"term-{unique}")
     b.generator(f"gen-{unique}", name="gen", rate=200).to(f"copy-{unique}", name="copy")
     path = write(b.build(), tmp_path)
-    proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli("run", str(path), "--bootstrap", bootstrap),
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
@@ -95,30 +137,54 @@ def test_exit_codes(tmp_path, unique):
     good = StreamsBuilder(f"codes-{unique}")
     good.stream("t", name="s").to("u", name="o")
     path = write(good.build(), tmp_path)
-    unreachable = subprocess.run(cli("run", str(path), "--bootstrap", "127.0.0.1:1"), cwd=ROOT, env=env(),
-                                 capture_output=True, text=True, timeout=60)
+    unreachable = subprocess.run(
+        cli("run", str(path), "--bootstrap", "127.0.0.1:1"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert unreachable.returncode == 3
     assert "cannot reach Kafka at 127.0.0.1:1" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
 
     broken = tmp_path / "broken.topology.json"
-    broken.write_text('{"format": "topology-studio/1", "name": "b", "nodes": [{"id": "x", "type": "nope"}], "edges": []}')
-    invalid = subprocess.run(cli("run", str(broken), "--sandbox"), cwd=ROOT, env=env(),
-                             capture_output=True, text=True, timeout=60)
+    broken.write_text(
+        '{"format": "topology-studio/1", "name": "b", "nodes": [{"id": "x", "type": "nope"}], "edges": []}'
+    )
+    invalid = subprocess.run(
+        cli("run", str(broken), "--sandbox"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert invalid.returncode == 1
     assert invalid.stderr.startswith("x: unknown node type 'nope'")
 
-    usage = subprocess.run(cli("run"), cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
+    usage = subprocess.run(
+        cli("run"), cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60
+    )
     assert usage.returncode == 2
 
 
 def test_run_with_sandbox_and_max_seconds(tmp_path, unique):
     b = StreamsBuilder(f"sandbox-{unique}")
-    b.generator("orders", name="gen", rate=100, seed=1).filter("value['status'] == 'paid'", name="paid").to_console(name="log", limit=3)
+    b.generator("orders", name="gen", rate=100, seed=1).filter(
+        "value['status'] == 'paid'", name="paid"
+    ).to_console(name="log", limit=3)
     path = write(b.build(), tmp_path)
     metrics = tmp_path / "m.json"
-    done = subprocess.run(cli("run", str(path), "--sandbox", "--max-seconds", "6", "--metrics-out", str(metrics)),
-                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=90)
+    done = subprocess.run(
+        cli("run", str(path), "--sandbox", "--max-seconds", "6", "--metrics-out", str(metrics)),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stderr
     assert "sandbox broker on 127.0.0.1:" in done.stderr
     assert done.stdout.count("[log] ") == 3
@@ -131,13 +197,21 @@ def test_broker_command_runs_in_the_foreground_until_interrupted():
     from engine.cluster.broker import free_port, wait_for_port
 
     port = free_port()
-    proc = subprocess.Popen(cli("broker", "--port", str(port)), cwd=ROOT, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli("broker", "--port", str(port)),
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert wait_for_port("127.0.0.1", port, 5), "the sandbox broker did not listen"
         from confluent_kafka.admin import AdminClient
 
-        assert AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=5).brokers
+        assert (
+            AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=5).brokers
+        )
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
         assert f"listening on 127.0.0.1:{port}" in proc.stderr.read()
@@ -158,8 +232,10 @@ def test_broker_command_on_a_port_in_use_or_not_a_port_says_so(capsys):
         port = taken.getsockname()[1]
         # The other listener would answer the broker's readiness check: it must not be taken for it.
         assert main(["broker", "--port", str(port)]) == 3
-    assert capsys.readouterr().err == (f"cannot start the sandbox broker: port {port} on 127.0.0.1 "
-                                       "is already in use; choose another port\n")
+    assert capsys.readouterr().err == (
+        f"cannot start the sandbox broker: port {port} on 127.0.0.1 "
+        "is already in use; choose another port\n"
+    )
     for bad in ("99999", "0", "x"):
         with pytest.raises(SystemExit) as exited:
             main(["broker", "--port", bad])
@@ -171,8 +247,14 @@ def test_broker_command_says_when_the_broker_stops_by_itself():
     from engine.cluster.broker import free_port
 
     port = free_port()
-    proc = subprocess.Popen(cli("broker", "--port", str(port)), cwd=ROOT, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli("broker", "--port", str(port)),
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
@@ -198,6 +280,8 @@ def test_a_broker_that_exits_at_start_is_reported_at_once(monkeypatch):
 
     monkeypatch.setattr(broker, "tansu_path", lambda: Path("/bin/false"))
     started = time.monotonic()
-    with pytest.raises(broker.BrokerError, match=r"^the sandbox broker exited at start \(code 1\)$"):
+    with pytest.raises(
+        broker.BrokerError, match=r"^the sandbox broker exited at start \(code 1\)$"
+    ):
         broker.SandboxBroker().start()
     assert time.monotonic() - started < broker.READY_TIMEOUT_S / 2  # not after the whole wait

@@ -30,8 +30,15 @@ def env() -> dict:
 
 
 def status(bootstrap: str, app: str) -> tuple[int, dict]:
-    done = subprocess.run(cli("status", app, "--bootstrap", bootstrap, "--json"), cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        cli("status", app, "--bootstrap", bootstrap, "--json"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return done.returncode, json.loads(done.stdout)
 
 
@@ -47,7 +54,8 @@ def wait_for(check, timeout: float, what: str):
 
 
 def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_killed(
-        bootstrap, unique, tmp_path):
+    bootstrap, unique, tmp_path
+):
     src, out, app = f"in-{unique}", f"out-{unique}", f"fleet-{unique}"
     create_topic(bootstrap, src, partitions=4)
     first = 2_000
@@ -57,16 +65,28 @@ def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_kil
     topology = b.build()
     path = tmp_path / f"{app}.topology.json"
     fileformat.write(topology, path)
-    procs = [subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            cli("run", str(path), "--bootstrap", bootstrap),
+            cwd=ROOT,
+            env=env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
+
         def both_sharing():
             code, summary = status(bootstrap, app)
             alive = [i for i in summary["instances"] if i["alive"]]
             shares = [set(i["partitions"].get(src, [])) for i in alive]
-            if code == 0 and len(alive) == 2 and all(shares) and \
-                    summary["nodes"]["src"]["in"] == first:
+            if (
+                code == 0
+                and len(alive) == 2
+                and all(shares)
+                and summary["nodes"]["src"]["in"] == first
+            ):
                 return summary, alive, shares
             return None
 
@@ -76,8 +96,10 @@ def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_kil
         assert {i["pid"] for i in alive} == {p.pid for p in procs}
         assert summary["nodes"]["out"]["in"] == first
         # the topology they run is on the cluster under its hash
-        assert read_topology(bootstrap, app, topology_sha256(topology)).nodes.keys() == \
-            topology.nodes.keys()
+        assert (
+            read_topology(bootstrap, app, topology_sha256(topology)).nodes.keys()
+            == topology.nodes.keys()
+        )
 
         victim, survivor = procs
         victim.send_signal(signal.SIGKILL)
@@ -101,7 +123,9 @@ def test_two_instances_share_partitions_and_one_takes_over_when_the_other_is_kil
             return set(mine["partitions"].get(src, [])) == {0, 1, 2, 3} and lag == 0 and summary
 
         wait_for(taken_over, 60, "the survivor owning every partition with no lag")
-        values = {json.loads(m.value())["i"] for m in consume_all(bootstrap, out, expect=first + second)}
+        values = {
+            json.loads(m.value())["i"] for m in consume_all(bootstrap, out, expect=first + second)
+        }
         assert values == set(range(first + second))
     finally:
         for p in procs:
@@ -119,12 +143,32 @@ def test_status_skips_foreign_and_malformed_records(bootstrap, unique):
     topic = metrics_topic(app)
     create_topic(bootstrap, topic, partitions=1)
     now = int(time.time() * 1000)
-    good = {"format": FORMAT, "application_id": app, "instance": "i-1", "host": "h", "pid": 7,
-            "started_ms": now, "time_ms": now, "status": "running", "reason": "",
-            "topology_sha256": "x", "partitions": {"t": [0]},
-            "nodes": {"n": {"in": 5, "out": 5, "errors": 0, "late": 0}}, "lag": {"t": {"0": 3}}}
-    produce(bootstrap, topic, [("a", "not json"), ("b", {"format": "someone-else/2"}),
-                               ("c", b"\x00\xff"), ("d", [1, 2, 3]), ("i-1", good)])
+    good = {
+        "format": FORMAT,
+        "application_id": app,
+        "instance": "i-1",
+        "host": "h",
+        "pid": 7,
+        "started_ms": now,
+        "time_ms": now,
+        "status": "running",
+        "reason": "",
+        "topology_sha256": "x",
+        "partitions": {"t": [0]},
+        "nodes": {"n": {"in": 5, "out": 5, "errors": 0, "late": 0}},
+        "lag": {"t": {"0": 3}},
+    }
+    produce(
+        bootstrap,
+        topic,
+        [
+            ("a", "not json"),
+            ("b", {"format": "someone-else/2"}),
+            ("c", b"\x00\xff"),
+            ("d", [1, 2, 3]),
+            ("i-1", good),
+        ],
+    )
     code, summary = status(bootstrap, app)
     assert code == 0
     assert summary["skipped"] == 4
@@ -134,12 +178,26 @@ def test_status_skips_foreign_and_malformed_records(bootstrap, unique):
 
 
 def test_status_of_an_unknown_application_exits_4_and_unreachable_exits_3(bootstrap, unique):
-    done = subprocess.run(cli("status", f"nobody-{unique}", "--bootstrap", bootstrap), cwd=ROOT,
-                          env=env(), capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        cli("status", f"nobody-{unique}", "--bootstrap", bootstrap),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 4
     assert "does not exist" in done.stderr
-    done = subprocess.run(cli("status", "x", "--bootstrap", "127.0.0.1:1"), cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        cli("status", "x", "--bootstrap", "127.0.0.1:1"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 3
     assert "cannot reach" in done.stderr
 
@@ -152,8 +210,15 @@ def test_publish_metrics_false_publishes_nothing(bootstrap, unique, tmp_path):
     b.stream(src, name="src").to(f"quiet-out-{unique}", name="out")
     path = tmp_path / "q.topology.json"
     fileformat.write(b.build(), path)
-    done = subprocess.run(cli("run", str(path), "--bootstrap", bootstrap, "--until-idle", "1"),
-                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=90, check=False)
+    done = subprocess.run(
+        cli("run", str(path), "--bootstrap", bootstrap, "--until-idle", "1"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     from confluent_kafka.admin import AdminClient
 

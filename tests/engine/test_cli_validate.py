@@ -45,28 +45,37 @@ def test_broken_files_exit_1_with_one_line_per_problem(capsys, path):
     assert "valid (" not in err
 
 
-@pytest.mark.parametrize("fixture,expected", [
-    ("unknown-type.json", "f: unknown node type 'fliter'; known types are kafka_source, "),
-    ("unsafe-expression.json", "evil: expr: the method '.__subclasses__()' is not allowed in "),
-    ("cycle.json", "is part of a cycle ("),
-    ("dangling-edge.json", "src: has an edge to 'ghost', which is not a node"),
-    ("bad-ports.json", "j: has no input port 'middle' (ports: left, right)"),
-    ("bad-ports.json", "r: has no output port 'main' (ports: out)"),
-    ("bad-aggregate.json", "agg: window advance must not be longer than size"),
-    ("bad-aggregate.json", "agg: aggregations 'total': sum needs an expr"),
-    ("wrong-shapes.json", "topology: node 1 must be an object with 'id' and 'type'"),
-    ("wrong-shapes.json", "src: params must be an object"),
-    ("wrong-shapes.json", "src: position must be [x, y]"),
-    ("wrong-shapes.json", "b: branches must list at least one branch"),
-    ("wrong-shapes.json", "out: limit must be a whole number, not 'ten'"),
-    ("wrong-shapes.json", "topology: unknown setting 'colour'"),
-    ("wrong-shapes.json", "topology: the name 'wrong shapes' cannot be used as an application id"),
-    ("not-json.json", "topology: the file is not valid JSON: Expecting property name enclosed in "
-                      "double quotes at line 1, column 51"),
-    ("array.json", "topology: the file must hold a JSON object"),
-    ("latin1.json", "is not UTF-8 text (byte 0xe9 at offset "),
-    ("empty.json", "topology: the file is not valid JSON: Expecting value at line 1, column 1"),
-])
+@pytest.mark.parametrize(
+    "fixture,expected",
+    [
+        ("unknown-type.json", "f: unknown node type 'fliter'; known types are kafka_source, "),
+        ("unsafe-expression.json", "evil: expr: the method '.__subclasses__()' is not allowed in "),
+        ("cycle.json", "is part of a cycle ("),
+        ("dangling-edge.json", "src: has an edge to 'ghost', which is not a node"),
+        ("bad-ports.json", "j: has no input port 'middle' (ports: left, right)"),
+        ("bad-ports.json", "r: has no output port 'main' (ports: out)"),
+        ("bad-aggregate.json", "agg: window advance must not be longer than size"),
+        ("bad-aggregate.json", "agg: aggregations 'total': sum needs an expr"),
+        ("wrong-shapes.json", "topology: node 1 must be an object with 'id' and 'type'"),
+        ("wrong-shapes.json", "src: params must be an object"),
+        ("wrong-shapes.json", "src: position must be [x, y]"),
+        ("wrong-shapes.json", "b: branches must list at least one branch"),
+        ("wrong-shapes.json", "out: limit must be a whole number, not 'ten'"),
+        ("wrong-shapes.json", "topology: unknown setting 'colour'"),
+        (
+            "wrong-shapes.json",
+            "topology: the name 'wrong shapes' cannot be used as an application id",
+        ),
+        (
+            "not-json.json",
+            "topology: the file is not valid JSON: Expecting property name enclosed in "
+            "double quotes at line 1, column 51",
+        ),
+        ("array.json", "topology: the file must hold a JSON object"),
+        ("latin1.json", "is not UTF-8 text (byte 0xe9 at offset "),
+        ("empty.json", "topology: the file is not valid JSON: Expecting value at line 1, column 1"),
+    ],
+)
 def test_problem_lines_name_the_node_first(capsys, fixture, expected):
     code, lines, _ = validate(capsys, BAD / fixture)
     assert code == 1
@@ -88,8 +97,15 @@ def test_unreadable_path_exits_1(capsys, tmp_path, make):
 
 def test_warnings_alone_exit_0(capsys, tmp_path):
     path = tmp_path / "warn.json"
-    path.write_text(json.dumps({"format": "topology-studio/1", "name": "app", "nodes": [
-        {"id": "src", "type": "kafka_source", "params": {"topic": "t"}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "topology-studio/1",
+                "name": "app",
+                "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "t"}}],
+            }
+        )
+    )
     code, lines, err = validate(capsys, path)
     assert code == 0
     assert lines == ["src: its output is not connected to anything (warning)"]
@@ -98,19 +114,30 @@ def test_warnings_alone_exit_0(capsys, tmp_path):
 
 def test_multiline_text_in_a_file_stays_one_line_per_problem(capsys, tmp_path):
     path = tmp_path / "nl.json"
-    path.write_text(json.dumps({"format": "topology-studio/1", "name": "app",
-                                "line\nbreak": 1, "settings": {"a\nb": 1}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "topology-studio/1",
+                "name": "app",
+                "line\nbreak": 1,
+                "settings": {"a\nb": 1},
+            }
+        )
+    )
     code, lines, _ = validate(capsys, path)
     assert code == 1
     assert len(lines) == 2 and all(line.startswith("topology: unknown ") for line in lines)
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate"],
-    ["validate", "a.json", "b.json"],
-    ["validate", "--strict", "a.json"],
-    ["valdate", "a.json"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate"],
+        ["validate", "a.json", "b.json"],
+        ["validate", "--strict", "a.json"],
+        ["valdate", "a.json"],
+    ],
+)
 def test_usage_errors_exit_2(capsys, argv):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -125,28 +152,57 @@ def test_no_command_prints_help_and_exits_2(capsys):
 
 
 def test_console_entry_validates_in_a_subprocess(tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "gui.launcher", "validate", str(DEMO)], cwd=ROOT,
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "validate", str(DEMO)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout == "" and re.search(r"valid \(\d+ nodes, \d+ edges\)", ok.stderr)
 
-    bad = subprocess.run([sys.executable, "-m", "gui.launcher", "validate", str(BAD / "cycle.json")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "validate", str(BAD / "cycle.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1
     assert "is part of a cycle" in bad.stdout and "Traceback" not in bad.stderr
 
-    usage = subprocess.run([sys.executable, "-m", "gui.launcher", "validate"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=60)
+    usage = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
 def test_non_ascii_problem_on_an_ascii_console_is_no_traceback(tmp_path):
     path = tmp_path / "u.json"
-    path.write_text(json.dumps({"format": "topology-studio/1", "name": "app", "nodes": [
-        {"id": "f", "type": "filter", "params": {"expr": "valeur == 'été'"}}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "format": "topology-studio/1",
+                "name": "app",
+                "nodes": [{"id": "f", "type": "filter", "params": {"expr": "valeur == 'été'"}}],
+            }
+        ),
+        encoding="utf-8",
+    )
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    result = subprocess.run([sys.executable, "-m", "gui.launcher", "validate", str(path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "validate", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("f: expr: unknown name 'valeur'")

@@ -35,8 +35,14 @@ def _kafka_source() -> list[Topology]:
     b = StreamsBuilder("src-app")
     b.stream("orders", name="orders").to_console(name="out")
     b2 = StreamsBuilder("src-app-2", processing_guarantee="exactly_once", commit_interval="500ms")
-    s = b2.stream("orders", name="orders", key_format="json", value_format="string",
-                  start="latest", timestamp="value['ts'] * 1000")
+    s = b2.stream(
+        "orders",
+        name="orders",
+        key_format="json",
+        value_format="string",
+        start="latest",
+        timestamp="value['ts'] * 1000",
+    )
     s.to("copy", name="copy")
     return [b.build(), b2.build()]
 
@@ -44,7 +50,8 @@ def _kafka_source() -> list[Topology]:
 def _generator_source() -> list[Topology]:
     b = StreamsBuilder("gen-app")
     b.generator("orders", name="orders", profile="clicks", rate=2.5, seed=7, limit=100).to(
-        "out", name="out")
+        "out", name="out"
+    )
     return [b.build()]
 
 
@@ -58,8 +65,12 @@ def _transform(method: str, arg) -> list[Topology]:
 def _branch() -> list[Topology]:
     b = StreamsBuilder("branch-app")
     ports = b.stream("orders", name="orders").branch(
-        [Branch("large", "value['amount'] >= 250"), {"name": "small", "expr": "value['amount'] < 10"}],
-        name="size")
+        [
+            Branch("large", "value['amount'] >= 250"),
+            {"name": "small", "expr": "value['amount'] < 10"},
+        ],
+        name="size",
+    )
     ports["large"].to("large", name="large_out")
     ports["large"].to_console(name="watch", limit=5)
     ports["else"].to_file("/tmp/rest.jsonl", name="rest")
@@ -74,23 +85,35 @@ def _merge() -> list[Topology]:
 
 
 def _aggregate() -> list[Topology]:
-    windows = [TumblingWindow("1m", grace="0s"), HoppingWindow("5m", "1m"),
-               SessionWindow("30s", grace="5s"), None, {"type": "none"}]
+    windows = [
+        TumblingWindow("1m", grace="0s"),
+        HoppingWindow("5m", "1m"),
+        SessionWindow("30s", grace="5s"),
+        None,
+        {"type": "none"},
+    ]
     return [_agg_topology(window, i) for i, window in enumerate(windows)]
 
 
 def _agg_topology(window, i: int) -> Topology:
     b = StreamsBuilder(f"agg-app-{i}")
     paid = b.stream("orders", name="orders").filter("value['status'] == 'paid'", name="paid")
-    grouped = paid.group_by("value['category']", name="revenue") if i % 2 == 0 \
+    grouped = (
+        paid.group_by("value['category']", name="revenue")
+        if i % 2 == 0
         else paid.group_by_key(name="revenue")
+    )
     if window is not None:
         grouped = grouped.window(window)
     emit = "final" if window is not None and window != {"type": "none"} else None
     grouped.aggregate(
-        [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count"),
-         {"name": "buyers", "fn": "count_distinct", "expr": "value['user_id']"}],
-        emit=emit).to("revenue", name="out")
+        [
+            Aggregation("revenue", "sum", "value['amount']"),
+            Aggregation("orders", "count"),
+            {"name": "buyers", "fn": "count_distinct", "expr": "value['user_id']"},
+        ],
+        emit=emit,
+    ).to("revenue", name="out")
     return b.build()
 
 
@@ -128,9 +151,14 @@ def _dashboard_sink() -> list[Topology]:
     b = StreamsBuilder("dashboard-app")
     s = b.stream("in", name="src")
     s.to_dashboard("Everything", name="all")
-    (s.group_by("value['category']", name="per_minute").window(TumblingWindow("1m"))
-      .aggregate([Aggregation("revenue", "sum", "value['amount']")])
-      .to_dashboard("Revenue per category", name="bars", view="bars", fields=["revenue"], max_rows=50))
+    (
+        s.group_by("value['category']", name="per_minute")
+        .window(TumblingWindow("1m"))
+        .aggregate([Aggregation("revenue", "sum", "value['amount']")])
+        .to_dashboard(
+            "Revenue per category", name="bars", view="bars", fields=["revenue"], max_rows=50
+        )
+    )
     return [b.build()]
 
 
@@ -174,8 +202,9 @@ def test_round_trip_per_node_type(type_name):
         compile(script, f"{type_name}.py", "exec")
         back = import_script(script, f"{type_name}.py")
         assert topology.equivalent(back), script
-        assert {k: n.position for k, n in back.nodes.items()} == \
-               {k: n.position for k, n in topology.nodes.items()}
+        assert {k: n.position for k, n in back.nodes.items()} == {
+            k: n.position for k, n in topology.nodes.items()
+        }
         assert export_script(back) == script  # a fixpoint
 
 
@@ -195,7 +224,7 @@ def test_script_shape():
     assert script.startswith('"""agg-app-0: ')
     assert "def build() -> Topology:" in script
     assert 'builder = StreamsBuilder("agg-app-0")' in script
-    assert 'paid = orders.filter("value[\'status\'] == \'paid\'", name="paid")' in script
+    assert "paid = orders.filter(\"value['status'] == 'paid'\", name=\"paid\")" in script
     assert 'paid.group_by("value[\'category\']", name="revenue")' in script
     assert '.window(TumblingWindow("1m", grace="0s"))' in script
     assert 'Aggregation("revenue", "sum", "value[\'amount\']")' in script
@@ -205,7 +234,7 @@ def test_script_shape():
     assert "def main(argv=None) -> int:\n    return run_main(build(), argv)" in script
     assert script.endswith('if __name__ == "__main__":\n    sys.exit(main())\n')
     # group_by_key when there is no group_by
-    assert "paid.group_by_key(name=\"revenue\")" in export_script(_agg_topology(None, 1))
+    assert 'paid.group_by_key(name="revenue")' in export_script(_agg_topology(None, 1))
 
 
 def test_statements_follow_topological_order_and_reuse_variables():
@@ -219,8 +248,10 @@ def test_statements_follow_topological_order_and_reuse_variables():
     topology.nodes = dict(reversed(list(topology.nodes.items())))
     script = export_script(topology)
     lines = [ln.strip() for ln in script.splitlines()]
-    order = [next(i for i, ln in enumerate(lines) if f'name="{n}"' in ln)
-             for n in ("src", "one", "two", "both", "out")]
+    order = [
+        next(i for i, ln in enumerate(lines) if f'name="{n}"' in ln)
+        for n in ("src", "one", "two", "both", "out")
+    ]
     src_at, one_at, two_at, both_at, out_at = order
     assert src_at < min(one_at, two_at) and max(one_at, two_at) < both_at < out_at
     assert 'one = src.filter("True", name="one")' in lines
@@ -237,16 +268,27 @@ def test_awkward_ids_become_distinct_identifiers():
     topology = b.build()
     names = variable_names(topology)
     assert len(set(names.values())) == len(names)
-    assert names["from"] == "from_" and names["builder"] == "builder_" and names["class"] == "class_"
+    assert (
+        names["from"] == "from_" and names["builder"] == "builder_" and names["class"] == "class_"
+    )
     assert all(n.isidentifier() for n in names.values())
     script = export_script(topology)
     assert import_script(script).equivalent(topology)
 
 
-@pytest.mark.parametrize("text", [
-    "value['a'] == 'b'", 'value["a"] == "b"', "value['a'] + \"it's\"", 'a "b" \'c\' "d"',
-    "back\\slash", "tab\there\nnewline", "unicode é ✓ \u200b", "x\x00y\x7f",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "value['a'] == 'b'",
+        'value["a"] == "b"',
+        "value['a'] + \"it's\"",
+        'a "b" \'c\' "d"',
+        "back\\slash",
+        "tab\there\nnewline",
+        "unicode é ✓ \u200b",
+        "x\x00y\x7f",
+    ],
+)
 def test_expressions_are_written_exactly(text):
     literal = string_literal(text)
     assert eval(literal) == text
@@ -283,18 +325,22 @@ def _random_topology(seed: int) -> Topology:
                 ids.add(candidate)
                 return candidate
 
-    b = StreamsBuilder("app-" + word(2, 30), **({"dead_letter_topic": "dlq." + word(3, 50)}
-                                               if r.random() < 0.5 else {}))
+    b = StreamsBuilder(
+        "app-" + word(2, 30),
+        **({"dead_letter_topic": "dlq." + word(3, 50)} if r.random() < 0.5 else {}),
+    )
     streams = [b.stream(word(2, 30), name=nid("src"))]
     for _ in range(r.randint(3, 9)):
         s = r.choice(streams)
-        op = r.choice(["filter", "map", "flat_map", "rekey", "set_fields", "branch", "merge",
-                       "agg", "join"])
+        op = r.choice(
+            ["filter", "map", "flat_map", "rekey", "set_fields", "branch", "merge", "agg", "join"]
+        )
         if op in ("filter", "map", "flat_map", "rekey"):
             streams.append(getattr(s, op)(expr(), name=nid(op)))
         elif op == "set_fields":
-            streams.append(s.set_fields({word(1, 9): expr() for _ in range(r.randint(1, 3))},
-                                        name=nid("sf")))
+            streams.append(
+                s.set_fields({word(1, 9): expr() for _ in range(r.randint(1, 3))}, name=nid("sf"))
+            )
         elif op == "branch":
             names = sorted({word(1, 8) for _ in range(r.randint(1, 3))} - {"else"})
             streams += s.branch([Branch(n, expr()) for n in names], name=nid("br")).values()
@@ -302,18 +348,34 @@ def _random_topology(seed: int) -> Topology:
             others = [o for o in r.sample(streams, min(2, len(streams))) if o is not s]
             streams.append(s.merge(*others, name=nid("mg")))
         elif op == "agg":
-            g = s.group_by(expr(), name=nid("agg")) if r.random() < 0.5 \
+            g = (
+                s.group_by(expr(), name=nid("agg"))
+                if r.random() < 0.5
                 else s.group_by_key(name=nid("agg"))
+            )
             if r.random() < 0.6:
-                g = g.window(r.choice([TumblingWindow("1m"), HoppingWindow("5m", "1m", grace="1s"),
-                                       SessionWindow("30s")]))
+                g = g.window(
+                    r.choice(
+                        [
+                            TumblingWindow("1m"),
+                            HoppingWindow("5m", "1m", grace="1s"),
+                            SessionWindow("30s"),
+                        ]
+                    )
+                )
             aggs = [Aggregation(word(1, 9) + str(j), "sum", expr()) for j in range(r.randint(0, 3))]
             streams.append(g.aggregate([*aggs, Aggregation("n", "count")]))
         else:
             other = r.choice(streams)
             if other is not s:
-                streams.append(s.join(other, "{**left, **(right or {})}", name=nid("jn"),
-                                      window=r.choice([None, "5m"])))
+                streams.append(
+                    s.join(
+                        other,
+                        "{**left, **(right or {})}",
+                        name=nid("jn"),
+                        window=r.choice([None, "5m"]),
+                    )
+                )
     for s in streams:
         sink = r.random()
         if sink < 0.4:
@@ -340,8 +402,13 @@ def test_exported_scripts_are_ruff_format_clean(tmp_path):
         (tmp_path / f"s{i}.py").write_text(script, encoding="utf-8")
     if ruff is None:
         pytest.skip("ruff is not installed")
-    result = subprocess.run([*ruff, "format", "--isolated", "--check", "--diff", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [*ruff, "format", "--isolated", "--check", "--diff", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
@@ -355,8 +422,9 @@ def test_the_script_builds_the_same_topology_when_run(tmp_path):
     spec.loader.exec_module(module)
     built = module.build()
     assert built.equivalent(topology)
-    assert {k: n.position for k, n in built.nodes.items()} == \
-           {k: n.position for k, n in topology.nodes.items()}
+    assert {k: n.position for k, n in built.nodes.items()} == {
+        k: n.position for k, n in topology.nodes.items()
+    }
 
 
 def test_cli_export_then_import(tmp_path):

@@ -44,20 +44,31 @@ def _expected():
     b = StreamsBuilder("shop", processing_guarantee="exactly_once")
     orders = b.stream("orders", name="orders", start="latest")
     paid = orders.filter("value['status'] == 'paid'", name="paid")
-    sizes = paid.branch([Branch("large", "value['amount'] >= 250"),
-                         Branch("tiny", "value['amount'] < 5")], name="size")
+    sizes = paid.branch(
+        [Branch("large", "value['amount'] >= 250"), Branch("tiny", "value['amount'] < 5")],
+        name="size",
+    )
     sizes["large"].to("orders.large", name="large_out")
-    (paid.group_by("value['category']", name="revenue").window(TumblingWindow("1m", grace="0s"))
-     .aggregate([Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")],
-                emit="final").to("revenue", name="revenue_out"))
+    (
+        paid.group_by("value['category']", name="revenue")
+        .window(TumblingWindow("1m", grace="0s"))
+        .aggregate(
+            [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")],
+            emit="final",
+        )
+        .to("revenue", name="revenue_out")
+    )
     grouped = paid.group_by_key(name="counts").window(
-        {"type": "hopping", "size": "5m", "advance": "1m"})
+        {"type": "hopping", "size": "5m", "advance": "1m"}
+    )
     grouped.count(name="counts").to_console(name="watch", limit=10)
     customers = b.stream("customers", name="customers")
     paid.left_join(customers, "{**left, **(right or {})}", name="enriched").map(
-        "value", name="same").to_file("/tmp/enriched.jsonl", name="file_out")
+        "value", name="same"
+    ).to_file("/tmp/enriched.jsonl", name="file_out")
     sizes["else"].merge(sizes["tiny"], name="rest").rekey("value['user_id']", name="by_user").to(
-        "rest", name="rest_out")
+        "rest", name="rest_out"
+    )
     return b.build()
 
 
@@ -70,13 +81,15 @@ def test_hand_written_script_with_the_whole_api():
 
 
 def test_positional_arguments_and_unnamed_nodes():
-    topology = import_script(textwrap.dedent('''
+    topology = import_script(
+        textwrap.dedent("""
         from engine.builder import StreamsBuilder
         def build():
             b = StreamsBuilder("pos")
             b.stream("in").filter("True").to("out")
             return b.build()
-    '''))
+    """)
+    )
     assert {n.type for n in topology.nodes.values()} == {"kafka_source", "filter", "kafka_sink"}
     assert len(topology.edges) == 2
 
@@ -90,29 +103,39 @@ def _error(source: str, filename: str = "bad.py", **kwargs) -> ImportScriptError
 HEAD = "from engine.builder import StreamsBuilder\nb = StreamsBuilder('app')\n"
 
 
-@pytest.mark.parametrize("body, line, words", [
-    ("s = b.stream(f'{1}in')\n", 3, "f-strings"),
-    ("size = '1' + 'm'\n", 3, "computed value"),
-    ("t = 'in'\ns = b.stream(topic)\n", 4, "'topic' is not defined"),
-    ("s = b.stream(open('x').read())\n", 3, "a call of 'open'"),
-    ("for t in ['a', 'b']:\n    b.stream(t)\n", 3, "for loop"),
-    ("s = b.stream('in')\ns.filter(lambda r: True)\n", 4, "lambda"),
-    ("s = b.stream('in')\ns.peek('x')\n", 4, "no method 'peek'"),
-    ("s = b.stream('in')\np = s.branch([{'name': 'a', 'expr': 'True'}])\np['b'].to('o')\n", 5,
-     "no port 'b'"),
-    ("s = b.stream('in', name='x')\nb.stream('in', name='x')\n", 4, "already exists"),
-    ("s = b.stream('in', nam='x')\n", 3, "unexpected keyword argument 'nam'"),
-    ("s = b.stream('in', 'x')\n", 3, "too many positional arguments"),
-    ("b2 = StreamsBuilder('other')\n", 3, "second StreamsBuilder"),
-    ("b.layout({'ghost': (1, 2)})\n", 3, "ghost"),
-    ("s = b.stream(*['in'])\n", 3, "unpacking"),
-    ("s, t = b.stream('a'), b.stream('b')\n", 3, "plain variable name"),
-    ("s = b.stream('in')\ns.filter('value[')\n", 4, "filter"),  # validation names the node's line
-    ("import os\n", 3, "'import os' cannot be read"),
-    ("from subprocess import run\n", 3, "from subprocess import"),
-    ("s = b.stream('in').filter(value > 1)\n", 3, "inside a string"),
-    ("s = b.stream('in')\ns.filter('True').to(s.node_id)\n", 4, "attribute"),
-])
+@pytest.mark.parametrize(
+    "body, line, words",
+    [
+        ("s = b.stream(f'{1}in')\n", 3, "f-strings"),
+        ("size = '1' + 'm'\n", 3, "computed value"),
+        ("t = 'in'\ns = b.stream(topic)\n", 4, "'topic' is not defined"),
+        ("s = b.stream(open('x').read())\n", 3, "a call of 'open'"),
+        ("for t in ['a', 'b']:\n    b.stream(t)\n", 3, "for loop"),
+        ("s = b.stream('in')\ns.filter(lambda r: True)\n", 4, "lambda"),
+        ("s = b.stream('in')\ns.peek('x')\n", 4, "no method 'peek'"),
+        (
+            "s = b.stream('in')\np = s.branch([{'name': 'a', 'expr': 'True'}])\np['b'].to('o')\n",
+            5,
+            "no port 'b'",
+        ),
+        ("s = b.stream('in', name='x')\nb.stream('in', name='x')\n", 4, "already exists"),
+        ("s = b.stream('in', nam='x')\n", 3, "unexpected keyword argument 'nam'"),
+        ("s = b.stream('in', 'x')\n", 3, "too many positional arguments"),
+        ("b2 = StreamsBuilder('other')\n", 3, "second StreamsBuilder"),
+        ("b.layout({'ghost': (1, 2)})\n", 3, "ghost"),
+        ("s = b.stream(*['in'])\n", 3, "unpacking"),
+        ("s, t = b.stream('a'), b.stream('b')\n", 3, "plain variable name"),
+        (
+            "s = b.stream('in')\ns.filter('value[')\n",
+            4,
+            "filter",
+        ),  # validation names the node's line
+        ("import os\n", 3, "'import os' cannot be read"),
+        ("from subprocess import run\n", 3, "from subprocess import"),
+        ("s = b.stream('in').filter(value > 1)\n", 3, "inside a string"),
+        ("s = b.stream('in')\ns.filter('True').to(s.node_id)\n", 4, "attribute"),
+    ],
+)
 def test_errors_name_the_line(body, line, words):
     error = _error(HEAD + body)
     assert str(error).startswith(f"bad.py, line {line}: "), str(error)
@@ -138,14 +161,14 @@ SENTINEL_CASES = [
     HEAD + "b.stream('in').filter(__import__('os').system('touch {s}') or 'True')\n",
     HEAD + "b.stream('in').filter(exec(\"open('{s}', 'w')\"))\n",
     HEAD + "b.stream('in').to('out')\n"
-           "def main(argv=None):\n    __import__('os').system('touch {s}')\n"
-           "    return run_main(build(), argv)\n",
+    "def main(argv=None):\n    __import__('os').system('touch {s}')\n"
+    "    return run_main(build(), argv)\n",
     HEAD + "def main(argv=__import__('os').system('touch {s}')):\n"
-           "    return run_main(build(), argv)\n",
+    "    return run_main(build(), argv)\n",
     HEAD + "@__import__('os').system('touch {s}')\ndef build():\n    pass\n",
     HEAD + "def build() -> __import__('os').system('touch {s}'):\n    pass\n",
     HEAD + "b.stream('in').to('out')\nif __name__ == '__main__':\n"
-           "    __import__('os').system('touch {s}')\n",
+    "    __import__('os').system('touch {s}')\n",
     HEAD + "class X:\n    __import__('os').system('touch {s}')\n",
     HEAD + "b.stream('in').to('out', name=[c for c in ().__class__.__base__.__subclasses__()])\n",
 ]

@@ -38,8 +38,12 @@ def test_past_max_rows_the_oldest_windows_go_first_then_the_oldest_updates():
     assert t.windows() == [MINUTE, 2 * MINUTE]
     t.put("x", MINUTE, {"n": 2})  # x is now the latest update of window 1m
     t.put("w", 3 * MINUTE, {"n": 1})  # window 1m loses its least recently updated row: y
-    assert {(k, ws) for k, ws, _ in t.rows()} == {("x", MINUTE), ("x", 2 * MINUTE), ("z", 2 * MINUTE),
-                                                  ("w", 3 * MINUTE)}
+    assert {(k, ws) for k, ws, _ in t.rows()} == {
+        ("x", MINUTE),
+        ("x", 2 * MINUTE),
+        ("z", 2 * MINUTE),
+        ("w", 3 * MINUTE),
+    }
     plain = DashboardTable(2)
     for key in ("a", "b", "a", "c"):
         plain.put(key, None, {"k": key})
@@ -64,7 +68,11 @@ def test_changes_carry_the_latest_value_per_row_and_the_rows_that_went():
         t.put("a", None, {"n": n, "items": [1, 2]})
     t.put("b", None, {"n": 1})
     first = t.take_changes()
-    assert first == {"reset": False, "rows": [("a", None, {"n": 99}), ("b", None, {"n": 1})], "removed": []}
+    assert first == {
+        "reset": False,
+        "rows": [("a", None, {"n": 99}), ("b", None, {"n": 1})],
+        "removed": [],
+    }
     t.remove("a", None)
     for key in ("c", "d", "e"):
         t.put(key, None, {"n": 0})
@@ -74,15 +82,28 @@ def test_changes_carry_the_latest_value_per_row_and_the_rows_that_went():
     mirror = DashboardTable(3)
     mirror.apply_changes(first)
     mirror.apply_changes(second)
-    assert [(k, v) for k, _, v in mirror.rows()] == [("c", {"n": 0}), ("d", {"n": 0}), ("e", {"n": 0})]
+    assert [(k, v) for k, _, v in mirror.rows()] == [
+        ("c", {"n": 0}),
+        ("d", {"n": 0}),
+        ("e", {"n": 0}),
+    ]
 
 
 def test_default_fields_are_the_numeric_measures_and_a_tombstone_names_its_window():
-    value = {"key": "k", "window_start": 0, "window_end": 60_000, "revenue": 12.5, "orders": 3,
-             "paid": True, "name": "x"}
+    value = {
+        "key": "k",
+        "window_start": 0,
+        "window_end": 60_000,
+        "revenue": 12.5,
+        "orders": 3,
+        "paid": True,
+        "name": "x",
+    }
     assert numeric_fields(value) == ["revenue", "orders"]
     assert window_start_of(value) == 0
-    assert window_start_of(None, {"ts.window_start": "120000", "ts.window_end": "130000"}) == 120_000
+    assert (
+        window_start_of(None, {"ts.window_start": "120000", "ts.window_end": "130000"}) == 120_000
+    )
     assert window_start_of(None, {}) is None
 
 
@@ -93,20 +114,36 @@ def orders(n: int):
     """Orders over 5 minutes: category, amount, customer; the key is the customer."""
     out = []
     for i in range(n):
-        out.append((f"c{i % 7}", {"category": ["books", "toys", "home"][i * 7 % 3], "amount": (i * 37) % 101,
-                                  "customer": f"c{i % 7}"}, i * 1_500))
+        out.append(
+            (
+                f"c{i % 7}",
+                {
+                    "category": ["books", "toys", "home"][i * 7 % 3],
+                    "amount": (i * 37) % 101,
+                    "customer": f"c{i % 7}",
+                },
+                i * 1_500,
+            )
+        )
     return out
 
 
 def test_rows_equal_aggregates_computed_independently():
     b = StreamsBuilder("dash-local")
     src = b.stream("orders", name="orders")
-    (src.group_by("value['category']", name="per_minute").window(TumblingWindow("1m"))
-        .aggregate([Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")])
-        .to_dashboard("Revenue per minute", name="windowed", view="bars", fields=["revenue"]))
-    (src.group_by("value['category']", name="total")
+    (
+        src.group_by("value['category']", name="per_minute")
+        .window(TumblingWindow("1m"))
+        .aggregate(
+            [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")]
+        )
+        .to_dashboard("Revenue per minute", name="windowed", view="bars", fields=["revenue"])
+    )
+    (
+        src.group_by("value['category']", name="total")
         .aggregate([Aggregation("revenue", "sum", "value['amount']")])
-        .to_dashboard("Revenue", name="unwindowed", view="kpi"))
+        .to_dashboard("Revenue", name="unwindowed", view="kpi")
+    )
     src.to_dashboard("Latest order per customer", name="plain")
     run = LocalRun(b.build())
     records = orders(200)
@@ -121,10 +158,13 @@ def test_rows_equal_aggregates_computed_independently():
         total[value["category"]] += value["amount"]
         latest[key] = value
     rows = run.dashboards.as_metrics()
-    assert [(r["key"], r["window_start"], r["value"]["revenue"], r["value"]["orders"]) for r in rows["windowed"]] \
-        == [(k, ws, v[0], v[1]) for (k, ws), v in sorted(windowed.items())]
-    assert [(r["key"], r["window_start"], r["value"]["revenue"]) for r in rows["unwindowed"]] \
-        == [(k, None, v) for k, v in sorted(total.items())]
+    assert [
+        (r["key"], r["window_start"], r["value"]["revenue"], r["value"]["orders"])
+        for r in rows["windowed"]
+    ] == [(k, ws, v[0], v[1]) for (k, ws), v in sorted(windowed.items())]
+    assert [(r["key"], r["window_start"], r["value"]["revenue"]) for r in rows["unwindowed"]] == [
+        (k, None, v) for k, v in sorted(total.items())
+    ]
     assert [(r["key"], r["value"]) for r in rows["plain"]] == sorted(latest.items())
     assert run.metrics["plain"].in_ == 200
 
@@ -137,15 +177,24 @@ def test_a_retracted_session_drops_its_row():
     run = LocalRun(topology)
     run.send("clicks", {"key": "u1", "window_start": 0, "window_end": 10, "clicks": 1}, key="u1")
     run.send("clicks", {"key": "u1", "window_start": 40, "window_end": 40, "clicks": 1}, key="u1")
-    run.send("clicks", None, key="u1", headers=[("ts.window_start", b"40"), ("ts.window_end", b"40")])
+    run.send(
+        "clicks", None, key="u1", headers=[("ts.window_start", b"40"), ("ts.window_end", b"40")]
+    )
     run.send("clicks", {"key": "u1", "window_start": 0, "window_end": 40, "clicks": 3}, key="u1")
-    assert [(r["window_start"], r["value"]["clicks"]) for r in run.dashboards.as_metrics()["d"]] == [(0, 3)]
+    assert [
+        (r["window_start"], r["value"]["clicks"]) for r in run.dashboards.as_metrics()["d"]
+    ] == [(0, 3)]
 
 
 def test_sessions_through_an_aggregate_keep_one_row_per_live_session():
     b = StreamsBuilder("dash-session-agg")
-    (b.stream("clicks", name="clicks").group_by_key(name="sessions").window(SessionWindow("30s"))
-      .aggregate([Aggregation("clicks", "count")]).to_dashboard("Sessions", name="d"))
+    (
+        b.stream("clicks", name="clicks")
+        .group_by_key(name="sessions")
+        .window(SessionWindow("30s"))
+        .aggregate([Aggregation("clicks", "count")])
+        .to_dashboard("Sessions", name="d")
+    )
     run = LocalRun(b.build())
     for ts in (0, 10_000, 100_000):
         run.send("clicks", {"page": "home"}, key="u1", timestamp=ts)
@@ -181,7 +230,9 @@ def test_validation_of_the_params():
 
     assert problems({"title": "T", "view": "bars", "fields": ["a", "b"], "max_rows": 10}) == []
     assert problems({"view": "kpi"}) == ["the required param 'title' is missing"]
-    assert problems({"title": "T", "view": "pie"})[0].startswith("view must be one of kpi, bars, line, table")
+    assert problems({"title": "T", "view": "pie"})[0].startswith(
+        "view must be one of kpi, bars, line, table"
+    )
     assert problems({"title": "T", "fields": "a"}) == ["fields must be a list of field names"]
     assert problems({"title": "T", "fields": ["a", "a"]}) == ["fields names a field twice"]
     assert problems({"title": "T", "max_rows": 0}) == ["max_rows must be at least 1"]

@@ -26,8 +26,16 @@ MINUTE = 60_000
 def orders(n: int):
     for i in range(n):
         customer = f"c{i % 11}"
-        yield customer, {"category": ["books", "toys", "home", "garden"][i * 5 % 4], "amount": (i * 37) % 101,
-                         "customer": customer, "i": i}, T0 + i * 1_300
+        yield (
+            customer,
+            {
+                "category": ["books", "toys", "home", "garden"][i * 5 % 4],
+                "amount": (i * 37) % 101,
+                "customer": customer,
+                "i": i,
+            },
+            T0 + i * 1_300,
+        )
 
 
 def test_run_writes_the_rows_of_every_dashboard(bootstrap, unique, tmp_path):
@@ -41,20 +49,44 @@ def test_run_writes_the_rows_of_every_dashboard(bootstrap, unique, tmp_path):
 
     b = StreamsBuilder(f"dash-{unique}")
     src = b.stream(topic, name="orders")
-    (src.group_by("value['category']", name="per_minute").window(TumblingWindow("1m", grace="10m"))
-        .aggregate([Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")])
-        .to_dashboard("Revenue per minute", name="windowed", view="line", fields=["revenue"]))
-    (src.group_by("value['category']", name="total")
+    (
+        src.group_by("value['category']", name="per_minute")
+        .window(TumblingWindow("1m", grace="10m"))
+        .aggregate(
+            [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")]
+        )
+        .to_dashboard("Revenue per minute", name="windowed", view="line", fields=["revenue"])
+    )
+    (
+        src.group_by("value['category']", name="total")
         .aggregate([Aggregation("revenue", "sum", "value['amount']")])
-        .to_dashboard("Revenue", name="unwindowed", view="bars"))
+        .to_dashboard("Revenue", name="unwindowed", view="bars")
+    )
     src.to_dashboard("Latest order per customer", name="plain")
     path = tmp_path / "dash.topology.json"
     fileformat.write(b.build(), path)
     metrics = tmp_path / "metrics.json"
-    done = subprocess.run([sys.executable, "-m", "gui.launcher", "run", str(path), "--bootstrap", bootstrap,
-                           "--until-idle", "2", "--metrics-out", str(metrics)],
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui.launcher",
+            "run",
+            str(path),
+            "--bootstrap",
+            bootstrap,
+            "--until-idle",
+            "2",
+            "--metrics-out",
+            str(metrics),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     dashboards = json.loads(metrics.read_text())["dashboards"]
 
@@ -65,10 +97,20 @@ def test_run_writes_the_rows_of_every_dashboard(bootstrap, unique, tmp_path):
         cell[1] += 1
         total[value["category"]] += value["amount"]
         latest[key] = (value, ts)
-    assert [(r["key"], r["window_start"], r["value"]["revenue"], r["value"]["orders"],
-             r["value"]["window_end"]) for r in dashboards["windowed"]] \
-        == [(k, ws, v[0], v[1], ws + MINUTE) for (k, ws), v in sorted(windowed.items())]
-    assert [(r["key"], r["window_start"], r["value"]["revenue"]) for r in dashboards["unwindowed"]] \
-        == [(k, None, v) for k, v in sorted(total.items())]
+    assert [
+        (
+            r["key"],
+            r["window_start"],
+            r["value"]["revenue"],
+            r["value"]["orders"],
+            r["value"]["window_end"],
+        )
+        for r in dashboards["windowed"]
+    ] == [(k, ws, v[0], v[1], ws + MINUTE) for (k, ws), v in sorted(windowed.items())]
+    assert [
+        (r["key"], r["window_start"], r["value"]["revenue"]) for r in dashboards["unwindowed"]
+    ] == [(k, None, v) for k, v in sorted(total.items())]
     # A key's records share a partition, so its latest value wins whatever the order across them.
-    assert [(r["key"], r["value"]) for r in dashboards["plain"]] == sorted((k, v) for k, (v, _) in latest.items())
+    assert [(r["key"], r["value"]) for r in dashboards["plain"]] == sorted(
+        (k, v) for k, (v, _) in latest.items()
+    )

@@ -93,8 +93,10 @@ def test_stream_table_join_shares_the_table_store():
     graph = to_view_graph(desc)
     store = store_id("test-kstream-compacted-topic-STATE-STORE-0000000001")
     assert set(graph.predecessors(store)) == {"KSTREAM-JOIN-0000000004", "KTABLE-SOURCE-0000000003"}
-    assert application_topics(desc).inputs == ["test-kstream-input-topic",
-                                               "test-kstream-compacted-topic"]
+    assert application_topics(desc).inputs == [
+        "test-kstream-input-topic",
+        "test-kstream-compacted-topic",
+    ]
 
 
 def test_global_stores_and_extractor_sinks():
@@ -113,25 +115,33 @@ def test_global_stores_and_extractor_sinks():
     assert graph.nodes["KTABLE-SOURCE-0000000004"]["global"] is True
     assert graph.nodes["extractor:KSTREAM-SINK-0000000001"]["kind"] == "dynamic_topic"
     positions = layout(desc, graph)
-    lowest_regular = max(y for n, (x, y) in positions.items()
-                         if graph.nodes[n]["subtopology"] in (0, 2))
+    lowest_regular = max(
+        y for n, (x, y) in positions.items() if graph.nodes[n]["subtopology"] in (0, 2)
+    )
     assert positions["KTABLE-SOURCE-0000000004"][1] > lowest_regular  # global stores go last
 
 
 def test_windowed_join_merge_has_two_predecessors():
     desc = _read("describe_orders_windowed_join.txt")
     merge = desc.node("KSTREAM-MERGE-0000000018")
-    assert sorted(merge.predecessors) == ["KSTREAM-JOINOTHER-0000000017", "KSTREAM-JOINTHIS-0000000016"]
+    assert sorted(merge.predecessors) == [
+        "KSTREAM-JOINOTHER-0000000017",
+        "KSTREAM-JOINTHIS-0000000016",
+    ]
     assert desc.node("KSTREAM-JOINTHIS-0000000016").stores == ["KSTREAM-JOINOTHER-0000000017-store"]
 
 
 def test_suppress_and_named_repartitions():
     desc = _read("describe_suppress_repartitions.txt")
     assert [len(s.nodes) for s in desc.subtopologies] == [4, 8, 6]
-    assert desc.node("KTABLE-SUPPRESS-0000000006").stores == ["KTABLE-SUPPRESS-STATE-STORE-0000000007"]
+    assert desc.node("KTABLE-SUPPRESS-0000000006").stores == [
+        "KTABLE-SUPPRESS-STATE-STORE-0000000007"
+    ]
     assert desc.node("my-event").label == "my-event"
-    assert application_topics(desc).repartition == ["chunk-num-aggregation-repartition",
-                                                    "user-id-aggregation-repartition"]
+    assert application_topics(desc).repartition == [
+        "chunk-num-aggregation-repartition",
+        "user-id-aggregation-repartition",
+    ]
 
 
 def test_tabs_and_processor_api_nodes():
@@ -144,13 +154,15 @@ def test_tabs_and_processor_api_nodes():
 
 def test_topic_patterns():
     # Source.toString prints a Pattern without brackets; a set of names with them.
-    text = ("Topologies:\n   Sub-topology: 0\n"
-            "    Source: KSTREAM-SOURCE-0000000000 (topics: topic-\\d+)\n"
-            "      --> KSTREAM-SINK-0000000001\n"
-            "    Source: KSTREAM-SOURCE-0000000002 (topics: [topic-.*])\n"
-            "      --> KSTREAM-SINK-0000000001\n"
-            "    Sink: KSTREAM-SINK-0000000001 (topic: out)\n"
-            "      <-- KSTREAM-SOURCE-0000000000, KSTREAM-SOURCE-0000000002\n")
+    text = (
+        "Topologies:\n   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: topic-\\d+)\n"
+        "      --> KSTREAM-SINK-0000000001\n"
+        "    Source: KSTREAM-SOURCE-0000000002 (topics: [topic-.*])\n"
+        "      --> KSTREAM-SINK-0000000001\n"
+        "    Sink: KSTREAM-SINK-0000000001 (topic: out)\n"
+        "      <-- KSTREAM-SOURCE-0000000000, KSTREAM-SOURCE-0000000002\n"
+    )
     desc = parse_description(text)
     assert desc.node("KSTREAM-SOURCE-0000000000").topic_pattern == "topic-\\d+"
     assert desc.node("KSTREAM-SOURCE-0000000002").topic_pattern == "topic-.*"
@@ -169,20 +181,35 @@ def test_consumer_group_hint_needs_the_application_id():
     assert "mirror-app-KTABLE-SUPPRESS-STATE-STORE-0000000007-changelog" in hint.changelogs
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("", 1, "no sub-topology"),
-    ("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> b\n", 3,
-     "not described"),
-    ("Topologies:\n    Source: a (topics: [t])\n", 2, "before any 'Sub-topology:'"),
-    ("Topologies:\n   Sub-topology: 0\n      --> b\n", 3, "before any node"),
-    ("Topologies:\n   Sub-topology: 0\n    Sauce: a (topics: [t])\n", 3, "cannot read"),
-    ("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t]\n", 3, "not closed"),
-    ("Topologies:\n   Sub-topology: 0\n    Source: a (stores: [t])\n", 3, "expected topics"),
-    (("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> none\n"
-      "   Sub-topology: 1\n    Source: a (topics: [u])\n      --> none\n"), 6, "described twice"),
-    ("Topologies:\n   Sub-topology: 0\n    Sink: s (topic: t)\n      --> x\n", 4,
-     "cannot have successors"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("", 1, "no sub-topology"),
+        (
+            "Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> b\n",
+            3,
+            "not described",
+        ),
+        ("Topologies:\n    Source: a (topics: [t])\n", 2, "before any 'Sub-topology:'"),
+        ("Topologies:\n   Sub-topology: 0\n      --> b\n", 3, "before any node"),
+        ("Topologies:\n   Sub-topology: 0\n    Sauce: a (topics: [t])\n", 3, "cannot read"),
+        ("Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t]\n", 3, "not closed"),
+        ("Topologies:\n   Sub-topology: 0\n    Source: a (stores: [t])\n", 3, "expected topics"),
+        (
+            (
+                "Topologies:\n   Sub-topology: 0\n    Source: a (topics: [t])\n      --> none\n"
+                "   Sub-topology: 1\n    Source: a (topics: [u])\n      --> none\n"
+            ),
+            6,
+            "described twice",
+        ),
+        (
+            "Topologies:\n   Sub-topology: 0\n    Sink: s (topic: t)\n      --> x\n",
+            4,
+            "cannot have successors",
+        ),
+    ],
+)
 def test_parse_errors_name_the_line(text, line, words):
     with pytest.raises(DescribeError) as info:
         parse_description(text)

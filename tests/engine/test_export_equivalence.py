@@ -31,12 +31,15 @@ def every_node_type():
     b = StreamsBuilder("equivalence", topic_partitions=1, dead_letter_topic="equivalence.dlq")
     orders = b.stream("orders", name="orders")
     shipments = b.stream("shipments", name="shipments")
-    generated = (b.generator("generated", name="generated", profile="clicks", rate=0, seed=9, limit=40)
-                  .map("{k: v for k, v in value.items() if k != 'ts'}", name="no_clock"))
+    generated = b.generator(
+        "generated", name="generated", profile="clicks", rate=0, seed=9, limit=40
+    ).map("{k: v for k, v in value.items() if k != 'ts'}", name="no_clock")
     valid = orders.filter("value['amount'] > 0", name="valid")
     tagged = valid.set_fields({"vat": "round(value['amount'] * 0.2, 2)"}, name="vat")
-    ports = tagged.branch([Branch("big", "value['amount'] >= 50"), Branch("cheap", "value['amount'] < 10")],
-                          name="size")
+    ports = tagged.branch(
+        [Branch("big", "value['amount'] >= 50"), Branch("cheap", "value['amount'] < 10")],
+        name="size",
+    )
     ports["cheap"].map("{'id': value['id']}", name="cheap_ids").to("cheap", name="cheap_out")
     ports["big"].rekey("value['customer']", name="by_customer").to("big", name="big_out")
     ports["else"].to_console(name="log")
@@ -45,13 +48,24 @@ def every_node_type():
     items.to("sold", name="sold_out")
     items.to_file("items.jsonl", name="items_file")
     items.merge(generated, name="all").to("everything", name="everything_out")
-    per_minute = (valid.group_by("value['customer']", name="per_minute").window(TumblingWindow("1m"))
-                  .aggregate([Aggregation("n", "count"), Aggregation("total", "sum", "value['amount']")],
-                             emit="update"))
+    per_minute = (
+        valid.group_by("value['customer']", name="per_minute")
+        .window(TumblingWindow("1m"))
+        .aggregate(
+            [Aggregation("n", "count"), Aggregation("total", "sum", "value['amount']")],
+            emit="update",
+        )
+    )
     per_minute.to("per-minute", name="per_minute_out")
     per_minute.to_dashboard("Per minute", name="per_minute_dash", view="bars", fields=["total"])
-    (valid.join(shipments, "{'id': left['id'], 'carrier': right['carrier']}", name="shipped", window="1h")
-          .to("joined", name="joined_out"))
+    (
+        valid.join(
+            shipments,
+            "{'id': left['id'], 'carrier': right['carrier']}",
+            name="shipped",
+            window="1h",
+        ).to("joined", name="joined_out")
+    )
     return b.build()
 
 
@@ -60,11 +74,20 @@ def feed(bootstrap):
     create_topic(bootstrap, "shipments")
     producer = Producer({"bootstrap.servers": bootstrap})
     for i in range(60):
-        value = {"id": i, "amount": (i * 13) % 90 - 5, "customer": f"c{i % 4}", "skus": [f"s{j}" for j in range(i % 3)]}
+        value = {
+            "id": i,
+            "amount": (i * 13) % 90 - 5,
+            "customer": f"c{i % 4}",
+            "skus": [f"s{j}" for j in range(i % 3)],
+        }
         producer.produce("orders", json.dumps(value), f"c{i % 4}", timestamp=T0 + i * 5_000)
     for i in range(0, 60, 3):
-        producer.produce("shipments", json.dumps({"carrier": ["dhl", "ups"][i % 2]}), f"c{i % 4}",
-                         timestamp=T0 + i * 5_000 + 100)
+        producer.produce(
+            "shipments",
+            json.dumps({"carrier": ["dhl", "ups"][i % 2]}),
+            f"c{i % 4}",
+            timestamp=T0 + i * 5_000 + 100,
+        )
     producer.produce("orders", b"{broken", "c0", timestamp=T0)
     assert producer.flush(20) == 0
 
@@ -72,7 +95,9 @@ def feed(bootstrap):
 def outputs(bootstrap, cwd: Path, stdout: str):
     out = {}
     for topic in SINKS:
-        out[topic] = Counter((m.key(), m.value()) for m in consume_all(bootstrap, topic, timeout=15, quiet=0.8))
+        out[topic] = Counter(
+            (m.key(), m.value()) for m in consume_all(bootstrap, topic, timeout=15, quiet=0.8)
+        )
     dead = consume_all(bootstrap, "equivalence.dlq", timeout=10, quiet=1.0)
     out["dlq"] = Counter((m.key(), m.value(), dict(m.headers())["ts.node"]) for m in dead)
     out["file"] = Counter((cwd / "items.jsonl").read_text().splitlines())
@@ -108,13 +133,25 @@ def test_exported_script_produces_what_run_produces(tmp_path):
     ]:
         with SandboxBroker() as broker:
             feed(broker.bootstrap)
-            stdout = run_in([*cmd, "--bootstrap", broker.bootstrap, "--until-idle", "2",
-                             "--metrics-out", "metrics.json"], cwd)
+            stdout = run_in(
+                [
+                    *cmd,
+                    "--bootstrap",
+                    broker.bootstrap,
+                    "--until-idle",
+                    "2",
+                    "--metrics-out",
+                    "metrics.json",
+                ],
+                cwd,
+            )
             results.append(outputs(broker.bootstrap, cwd, stdout))
 
     original, exported = results
     for topic in SINKS:
-        assert sum(original[topic].values()) > 0, f"{topic} got nothing: the test would prove nothing"
+        assert sum(original[topic].values()) > 0, (
+            f"{topic} got nothing: the test would prove nothing"
+        )
     assert sum(original["dlq"].values()) == 1
     assert len(original["dashboards"]["per_minute_dash"]) > 0
     assert original == exported

@@ -219,30 +219,33 @@ def test_non_text_is_refused(source):
         compile_expression(source)
 
 
-@pytest.mark.parametrize("source,phrase", [
-    ("value.__class__", "attribute access '.__class__' is not allowed"),
-    ("key.__len__()", "method '.__len__()' is not allowed"),
-    ("__import__('os')", "calling '__import__' is not allowed"),
-    ("open('/etc/passwd')", "calling 'open' is not allowed"),
-    ("getattr(value, 'x')", "calling 'getattr' is not allowed"),
-    ("os", "unknown name 'os'; an expression can use headers, key, timestamp, value"),
-    ("_", "the name '_' is not allowed"),
-    ("lambda: 1", "lambdas are not allowed"),
-    ("(y := 1)", "assignment expressions (:=) are not allowed"),
-    ("'{0.__class__}'.format(value)", "method '.format()' is not allowed"),
-    ("len", "'len' can only be called"),
-    ("[len for len in value]", "'len' cannot be used as a loop variable"),
-    ("[a for *a, b in value]", "can only bind plain names"),
-    ("import os", "syntax error"),
-    ("9**9**9", "is too large"),
-    ("'a'*10**9", "the repeated sequence would be too long"),
-    ("1<<10**9", "is too large"),
-    ("f'{value:>100000000}'", "widths and precisions must be at most"),
-    ("f'{value:{key}}'", "format spec in an f-string must be a constant"),
-    ("1j", "is not allowed"),
-    ("", "the expression is empty"),
-    ("+".join(["1"] * 2000), "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "source,phrase",
+    [
+        ("value.__class__", "attribute access '.__class__' is not allowed"),
+        ("key.__len__()", "method '.__len__()' is not allowed"),
+        ("__import__('os')", "calling '__import__' is not allowed"),
+        ("open('/etc/passwd')", "calling 'open' is not allowed"),
+        ("getattr(value, 'x')", "calling 'getattr' is not allowed"),
+        ("os", "unknown name 'os'; an expression can use headers, key, timestamp, value"),
+        ("_", "the name '_' is not allowed"),
+        ("lambda: 1", "lambdas are not allowed"),
+        ("(y := 1)", "assignment expressions (:=) are not allowed"),
+        ("'{0.__class__}'.format(value)", "method '.format()' is not allowed"),
+        ("len", "'len' can only be called"),
+        ("[len for len in value]", "'len' cannot be used as a loop variable"),
+        ("[a for *a, b in value]", "can only bind plain names"),
+        ("import os", "syntax error"),
+        ("9**9**9", "is too large"),
+        ("'a'*10**9", "the repeated sequence would be too long"),
+        ("1<<10**9", "is too large"),
+        ("f'{value:>100000000}'", "widths and precisions must be at most"),
+        ("f'{value:{key}}'", "format spec in an f-string must be a constant"),
+        ("1j", "is not allowed"),
+        ("", "the expression is empty"),
+        ("+".join(["1"] * 2000), "nested too deeply"),
+    ],
+)
 def test_refusal_says_why(source, phrase):
     with pytest.raises(ExpressionError) as info:
         compile_expression(source)
@@ -268,8 +271,14 @@ def test_join_names_are_left_right_key_only():
 
 def test_nothing_runs_while_compiling(monkeypatch):
     calls = []
-    for owner, name in ((builtins, "open"), (builtins, "exec"), (builtins, "print"),
-                        (builtins, "input"), (os, "system"), (os, "popen")):
+    for owner, name in (
+        (builtins, "open"),
+        (builtins, "exec"),
+        (builtins, "print"),
+        (builtins, "input"),
+        (os, "system"),
+        (os, "popen"),
+    ):
         original = getattr(owner, name)
 
         def spy(*a, _name=name, _original=original, **kw):
@@ -299,26 +308,30 @@ def run(source, value=None, key=None, timestamp=0, headers=None):
     return compile_expression(source)(key, value, timestamp, headers or {})
 
 
-@pytest.mark.parametrize("source,value,key", [
-    ("value ** 100000", 10, None),
-    ("2 ** value", 100000, None),
-    ("value ** value", 10**5, None),
-    ("value * key", 10**6, "ab"),
-    ("key * value", 10**6, "ab"),
-    ("value * 10**6", [1, 2], None),
-    ("value + value", "a" * 600_000, None),
-    ("value << 100000", 1, None),
-    ("value << 4000", 2**1000, None),
-    ("value * value", 2**3000, None),
-    ("[c for a in [value] for b in [a * a] for c in [b * b]]", 2**1500, None),
-    ("key.zfill(value)", 10**9, "1"),
-    ("key.join(value)", ["a"] * 1000, "x" * 10_000),
-    ("key.replace('a', value)", "b" * 10_000, "a" * 1000),
-    ("key % value", 1, "%999999999d"),
-    ("key % value", (10**9, 1), "%*d"),
-    ("sum(value, [])", [[0] * 1000] * 2000, None),
-    ("sum(value, ())", [(0,) * 1000] * 2000, None),
-], ids=lambda v: v if isinstance(v, str) and len(v) < 60 else type(v).__name__)
+@pytest.mark.parametrize(
+    "source,value,key",
+    [
+        ("value ** 100000", 10, None),
+        ("2 ** value", 100000, None),
+        ("value ** value", 10**5, None),
+        ("value * key", 10**6, "ab"),
+        ("key * value", 10**6, "ab"),
+        ("value * 10**6", [1, 2], None),
+        ("value + value", "a" * 600_000, None),
+        ("value << 100000", 1, None),
+        ("value << 4000", 2**1000, None),
+        ("value * value", 2**3000, None),
+        ("[c for a in [value] for b in [a * a] for c in [b * b]]", 2**1500, None),
+        ("key.zfill(value)", 10**9, "1"),
+        ("key.join(value)", ["a"] * 1000, "x" * 10_000),
+        ("key.replace('a', value)", "b" * 10_000, "a" * 1000),
+        ("key % value", 1, "%999999999d"),
+        ("key % value", (10**9, 1), "%*d"),
+        ("sum(value, [])", [[0] * 1000] * 2000, None),
+        ("sum(value, ())", [(0,) * 1000] * 2000, None),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 60 else type(v).__name__,
+)
 def test_huge_results_raise_limit_error_per_record(source, value, key):
     expr = compile_expression(source)  # not constant: refused only when it runs
     with pytest.raises(ExpressionLimitError):
@@ -345,8 +358,15 @@ def test_guards_keep_ordinary_arithmetic():
 
 # -- allowed ----------------------------------------------------------------------
 
-ORDER = {"status": "paid", "amount": 120.5, "category": "Books", "items": [
-    {"product": "p1", "quantity": 2, "price": 10}, {"product": "p2", "quantity": 1, "price": 5}]}
+ORDER = {
+    "status": "paid",
+    "amount": 120.5,
+    "category": "Books",
+    "items": [
+        {"product": "p1", "quantity": 2, "price": 10},
+        {"product": "p2", "quantity": 1, "price": 5},
+    ],
+}
 
 ALLOWED = [
     ("value['status'] == 'paid'", True),
@@ -358,8 +378,10 @@ ALLOWED = [
     ("value['category'].upper().startswith('BO')", True),
     ("'a,b,c'.split(',')", ["a", "b", "c"]),
     ("sorted(value.keys())", ["amount", "category", "items", "status"]),
-    ("{'id': key, 'amount': value['amount'], 'ts': timestamp}", {"id": "o-1", "amount": 120.5,
-                                                                 "ts": 1_000}),
+    (
+        "{'id': key, 'amount': value['amount'], 'ts': timestamp}",
+        {"id": "o-1", "amount": 120.5, "ts": 1_000},
+    ),
     ("{**value, 'big': value['amount'] > 100}['big']", True),
     ("[i['product'] for i in value['items']]", ["p1", "p2"]),
     ("[i['product'] for i in value['items'] if i['quantity'] > 1]", ["p1"]),
@@ -414,10 +436,13 @@ def test_allowed_expression_gives_its_result(source, expected):
     assert expr("o-1", ORDER, 1_000, {"source": "web"}) == expected
 
 
-@pytest.mark.parametrize("source", [
-    "sorted(k for k, v in value.items() if v == unknown_name)",
-    "[[j for j in range_free] for i in value['items']]",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "sorted(k for k, v in value.items() if v == unknown_name)",
+        "[[j for j in range_free] for i in value['items']]",
+    ],
+)
 def test_unknown_names_inside_comprehensions_are_refused(source):
     with pytest.raises(ExpressionError, match="unknown name"):
         compile_expression(source)
@@ -466,7 +491,11 @@ def test_expression_equality_is_by_source():
 
 def test_headers_dict_decodes_utf8_and_keeps_bytes():
     assert headers_dict(None) == {}
-    assert headers_dict([("a", b"x"), ("b", b"\xff"), ("c", "t")]) == {"a": "x", "b": b"\xff", "c": "t"}
+    assert headers_dict([("a", b"x"), ("b", b"\xff"), ("c", "t")]) == {
+        "a": "x",
+        "b": b"\xff",
+        "c": "t",
+    }
 
 
 def test_column_counts_from_the_first_non_blank_character():

@@ -9,12 +9,33 @@ from engine.code.builder import StreamsBuilder
 from engine.model import fileformat
 
 
-def record(instance: str, time_ms: int, *, status="running", nodes=None, partitions=None, lag=None,
-           app="app") -> bytes:
-    return json.dumps({"format": FORMAT, "application_id": app, "instance": instance, "host": "h",
-                       "pid": 1, "started_ms": 0, "time_ms": time_ms, "status": status, "reason": "",
-                       "topology_sha256": "abc", "partitions": partitions or {},
-                       "nodes": nodes or {}, "lag": lag or {}}).encode()
+def record(
+    instance: str,
+    time_ms: int,
+    *,
+    status="running",
+    nodes=None,
+    partitions=None,
+    lag=None,
+    app="app",
+) -> bytes:
+    return json.dumps(
+        {
+            "format": FORMAT,
+            "application_id": app,
+            "instance": instance,
+            "host": "h",
+            "pid": 1,
+            "started_ms": 0,
+            "time_ms": time_ms,
+            "status": status,
+            "reason": "",
+            "topology_sha256": "abc",
+            "partitions": partitions or {},
+            "nodes": nodes or {},
+            "lag": lag or {},
+        }
+    ).encode()
 
 
 def counts(n_in: int, n_out: int | None = None) -> dict:
@@ -51,11 +72,19 @@ def test_joined_left_and_lost_events():
 
 def test_foreign_and_malformed_records_are_skipped_and_counted():
     fleet = Fleet("app")
-    bad = [b"not json", b"", None, b"[1, 2]", json.dumps({"format": "other/1"}).encode(),
-           json.dumps({"format": FORMAT, "instance": "x"}).encode(),  # no time
-           json.dumps({"format": FORMAT, "instance": "x", "time_ms": 1,
-                       "nodes": {"n": {"in": "many"}}}).encode(),
-           record("x", 1000, app="another-app"), b"\xff\xfe"]
+    bad = [
+        b"not json",
+        b"",
+        None,
+        b"[1, 2]",
+        json.dumps({"format": "other/1"}).encode(),
+        json.dumps({"format": FORMAT, "instance": "x"}).encode(),  # no time
+        json.dumps(
+            {"format": FORMAT, "instance": "x", "time_ms": 1, "nodes": {"n": {"in": "many"}}}
+        ).encode(),
+        record("x", 1000, app="another-app"),
+        b"\xff\xfe",
+    ]
     for value in bad:
         assert fleet.add(value, now_ms=1000) == []
     assert fleet.skipped == len(bad)

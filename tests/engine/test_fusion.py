@@ -11,12 +11,16 @@ from engine.runtime.local import LocalRun
 
 def _topology():
     b = StreamsBuilder("fused", topic_partitions=1)
-    s = (b.stream("in", name="src")
-         .filter("value['n'] % 5 != 0", name="f1")
-         .map("value if value['n'] % 11 else value['n']", name="m")  # a number: set_fields fails
-         .set_fields({"inv": "100 // (value['n'] % 7)", "k": "key"}, name="sf")  # fails at n % 7 == 0
-         .rekey("key + str(value['inv'])", name="rk")
-         .filter("value['n'] % 3 != 0", name="f2"))
+    s = (
+        b.stream("in", name="src")
+        .filter("value['n'] % 5 != 0", name="f1")
+        .map("value if value['n'] % 11 else value['n']", name="m")  # a number: set_fields fails
+        .set_fields(
+            {"inv": "100 // (value['n'] % 7)", "k": "key"}, name="sf"
+        )  # fails at n % 7 == 0
+        .rekey("key + str(value['inv'])", name="rk")
+        .filter("value['n'] % 3 != 0", name="f2")
+    )
     s.to("out", name="sink")
     s.filter("value['n'] % 2 == 0", name="even").to("even", name="sink2")  # f2 has two children
     b.stream("in", name="raw").to("copy", name="sink3")  # a source with no chain
@@ -27,8 +31,9 @@ def _runs():
     fused = LocalRun(_topology())
     plain = LocalRun(_topology())
     plain.metrics.clear()  # the same nodes, one executor each (a tap stops fusion)
-    plain.compiled = compile_topology(plain.topology, plain, plain.application_id,
-                                      tap=lambda node_id: lambda record: None)
+    plain.compiled = compile_topology(
+        plain.topology, plain, plain.application_id, tap=lambda node_id: lambda record: None
+    )
     return fused, plain
 
 
@@ -44,9 +49,11 @@ def test_a_fused_chain_gives_what_the_nodes_give_one_by_one():
     for topic in ("out", "even", "copy"):
         assert fused.records(topic) == plain.records(topic)
     assert len(fused.records("out")) > 0
-    assert ([(d.node_id, d.record.key, d.record.value, type(d.error)) for d in fused.dead_letters]
-            == [(d.node_id, d.record.key, d.record.value, type(d.error)) for d in plain.dead_letters])
+    assert [
+        (d.node_id, d.record.key, d.record.value, type(d.error)) for d in fused.dead_letters
+    ] == [(d.node_id, d.record.key, d.record.value, type(d.error)) for d in plain.dead_letters]
     assert {d.node_id for d in fused.dead_letters} == {"src", "raw", "f1", "sf"}
-    assert ({k: m.as_dict() for k, m in fused.metrics.items()}
-            == {k: m.as_dict() for k, m in plain.metrics.items()})
+    assert {k: m.as_dict() for k, m in fused.metrics.items()} == {
+        k: m.as_dict() for k, m in plain.metrics.items()
+    }
     assert fused.metrics["f1"].in_ == 201 and fused.metrics["f1"].out == 160

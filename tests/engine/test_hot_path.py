@@ -34,12 +34,17 @@ def _spec(i: int, fn: str, expr: str | None) -> dict:
     return spec
 
 
-@pytest.mark.parametrize("fns", [(fn,) for fn in FUNCTIONS]
-                         + list(itertools.combinations(FUNCTIONS, 2))
-                         + [("sum", "count", "avg", "count_distinct")])
+@pytest.mark.parametrize(
+    "fns",
+    [(fn,) for fn in FUNCTIONS]
+    + list(itertools.combinations(FUNCTIONS, 2))
+    + [("sum", "count", "avg", "count_distinct")],
+)
 def test_fold_steps_states_as_update_of_evaluate_does(fns):
-    specs = [_spec(i, fn, "value.get('x')" if i % 2 else None if fn == "count" else "value['n']")
-             for i, fn in enumerate(fns)]
+    specs = [
+        _spec(i, fn, "value.get('x')" if i % 2 else None if fn == "count" else "value['n']")
+        for i, fn in enumerate(fns)
+    ]
     aggs = Aggregations(specs)
     evaluate, update, _merge, _output = builders(aggs)
     fold = fold_function(aggs)
@@ -56,7 +61,9 @@ def test_fold_steps_states_as_update_of_evaluate_does(fns):
 
 
 def test_fold_raises_what_the_expression_raises():
-    fold = fold_function(Aggregations([_spec(0, "sum", "value['missing']"), _spec(1, "count", None)]))
+    fold = fold_function(
+        Aggregations([_spec(0, "sum", "value['missing']"), _spec(1, "count", None)])
+    )
     with pytest.raises(KeyError):
         fold(None, "k", {"n": 1}, 0, {})
 
@@ -72,7 +79,9 @@ class _Context:
         self.dead: list[tuple] = []
         self.full = full
 
-    def kafka_produce(self, topic, value, key, partition, callback, on_delivery, timestamp, headers):
+    def kafka_produce(
+        self, topic, value, key, partition, callback, on_delivery, timestamp, headers
+    ):
         assert (partition, callback, on_delivery) == (-1, None, None)
         if self.full:
             self.full -= 1
@@ -93,8 +102,12 @@ def _sink(ctx):
 
 def test_a_sink_given_parts_writes_what_it_writes_given_the_record():
     by_record, by_parts = _Context(), _Context()
-    records = [Record("k", {"n": 1}, 5, {"h": "v"}, 2, "origin"), Record(None, [1, 2], 6),
-               Record(3, "text", 7), Record("k", {"big": 1 << 70}, 8)]
+    records = [
+        Record("k", {"n": 1}, 5, {"h": "v"}, 2, "origin"),
+        Record(None, [1, 2], 6),
+        Record(3, "text", 7),
+        Record("k", {"big": 1 << 70}, 8),
+    ]
     for r in records:
         _sink(by_record)(r)
         _sink(by_parts).parts(r.key, r.value, r.timestamp, r.headers, r.partition, r.origin)
@@ -114,10 +127,16 @@ def test_a_sink_whose_producer_queue_is_full_waits_through_produce():
 
 def _windowed(app: str):
     b = StreamsBuilder(app, topic_partitions=1)
-    (b.stream("in", name="src").group_by("value['c']").window(TumblingWindow("1m", grace="1m"))
-      .aggregate([{"name": "total", "fn": "sum", "expr": "value['n']"}, {"name": "n", "fn": "count"}],
-                 name="agg")
-      .to("out", name="sink"))
+    (
+        b.stream("in", name="src")
+        .group_by("value['c']")
+        .window(TumblingWindow("1m", grace="1m"))
+        .aggregate(
+            [{"name": "total", "fn": "sum", "expr": "value['n']"}, {"name": "n", "fn": "count"}],
+            name="agg",
+        )
+        .to("out", name="sink")
+    )
     return b.build()
 
 
@@ -159,12 +178,20 @@ def test_unchanged_json_is_written_as_read_and_changed_json_is_encoded():
 def test_the_stream_time_reaches_the_store_and_changelog_at_each_flush():
     sent: list[tuple] = []
     stores = StateManager("app", "memory", None, lambda *args: sent.append(args), {})
-    ctx = SimpleNamespace(metrics={"agg": NodeMetrics()}, store=stores.store,
-                          before_flush=stores.before_flush, dead_letter=None)
+    ctx = SimpleNamespace(
+        metrics={"agg": NodeMetrics()},
+        store=stores.store,
+        before_flush=stores.before_flush,
+        dead_letter=None,
+    )
     out: list = []
-    node = SimpleNamespace(id="agg", params={
-        "window": {"type": "tumbling", "size": "1m", "grace": "1m"},
-        "aggregations": [{"name": "n", "fn": "count"}]})
+    node = SimpleNamespace(
+        id="agg",
+        params={
+            "window": {"type": "tumbling", "size": "1m", "grace": "1m"},
+            "aggregations": [{"name": "n", "fn": "count"}],
+        },
+    )
     process = aggregate.get_executor(node, ctx, {"out": [out.append]})
     for ts in (1000, 5000, 3000):
         process(Record("k", {}, ts, {}, 0))
@@ -186,9 +213,15 @@ def test_the_stream_time_reaches_the_store_and_changelog_at_each_flush():
 
 def test_without_a_flush_the_stream_time_is_written_at_once():
     store = MemoryStore()
-    ctx = SimpleNamespace(metrics={"agg": NodeMetrics()}, store=lambda node, p: store,
-                          dead_letter=None)
-    node = SimpleNamespace(id="agg", params={"window": {"type": "tumbling", "size": "1m"},
-                                             "aggregations": [{"name": "n", "fn": "count"}]})
+    ctx = SimpleNamespace(
+        metrics={"agg": NodeMetrics()}, store=lambda node, p: store, dead_letter=None
+    )
+    node = SimpleNamespace(
+        id="agg",
+        params={
+            "window": {"type": "tumbling", "size": "1m"},
+            "aggregations": [{"name": "n", "fn": "count"}],
+        },
+    )
     aggregate.get_executor(node, ctx, {})(Record("k", {}, 4000, {}, 0))
     assert store.get(STREAM_TIME) == 4000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.runtime.instances import InstanceGroup, combined_status, sum_snapshots
+from engine.runtime.worker.instances import InstanceGroup, combined_status, sum_snapshots
 
 
 def test_combined_status():
@@ -13,12 +13,24 @@ def test_combined_status():
 
 
 def test_snapshots_are_summed():
-    a = {"status": "running", "nodes": {"n": {"in": 10, "out": 5, "errors": 1, "late": 0}},
-         "rates": {"n": {"in": 2.0, "out": 1.0}}, "lag": {"t": {"0": 3}},
-         "offsets": {"t": {"0": (1, 4)}}, "elapsed_s": 2.0, "group_id": "g"}
-    b = {"status": "running", "nodes": {"n": {"in": 7, "out": 7, "errors": 0, "late": 2}},
-         "rates": {"n": {"in": 3.5, "out": 3.5}}, "lag": {"t": {"1": 4}},
-         "offsets": {"t": {"1": (0, 4)}}, "elapsed_s": 3.0, "group_id": "g"}
+    a = {
+        "status": "running",
+        "nodes": {"n": {"in": 10, "out": 5, "errors": 1, "late": 0}},
+        "rates": {"n": {"in": 2.0, "out": 1.0}},
+        "lag": {"t": {"0": 3}},
+        "offsets": {"t": {"0": (1, 4)}},
+        "elapsed_s": 2.0,
+        "group_id": "g",
+    }
+    b = {
+        "status": "running",
+        "nodes": {"n": {"in": 7, "out": 7, "errors": 0, "late": 2}},
+        "rates": {"n": {"in": 3.5, "out": 3.5}},
+        "lag": {"t": {"1": 4}},
+        "offsets": {"t": {"1": (0, 4)}},
+        "elapsed_s": 3.0,
+        "group_id": "g",
+    }
     total = sum_snapshots([a, b])
     assert total["nodes"]["n"] == {"in": 17, "out": 12, "errors": 1, "late": 2}
     assert total["rates"]["n"] == {"in": 5.5, "out": 4.5}
@@ -34,8 +46,13 @@ def test_group_reports_once_per_round_and_finishes_when_all_have(tmp_path):
     b.stream("in", name="src").to("out", name="out")
     events = []
     group = InstanceGroup(b.build(), "127.0.0.1:1", lambda k, p: events.append((k, p)), instances=2)
-    snap = {"status": "running", "nodes": {"src": {"in": 1, "out": 1, "errors": 0, "late": 0}},
-            "rates": {}, "lag": {}, "offsets": {}}
+    snap = {
+        "status": "running",
+        "nodes": {"src": {"in": 1, "out": 1, "errors": 0, "late": 0}},
+        "rates": {},
+        "lag": {},
+        "offsets": {},
+    }
     group._on_event(1, "metrics", snap)
     assert events == []  # the second instance's report waits for the first's
     group._on_event(0, "metrics", snap)

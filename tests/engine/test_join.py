@@ -32,7 +32,10 @@ def topology(mode="inner", window=None, expr=EXPR, rekey_left=None):
 
 
 def outputs(run):
-    return [(m.key().decode(), json.loads(m.value()), m.timestamp()[1]) for m in run.topics.get("out", [])]
+    return [
+        (m.key().decode(), json.loads(m.value()), m.timestamp()[1])
+        for m in run.topics.get("out", [])
+    ]
 
 
 def left(run, key, n, ts=0):
@@ -57,8 +60,12 @@ def test_table_join_looks_up_the_latest_right_value(mode):
     right(run, "u1", "A2", 12)  # an update
     left(run, "u1", 3, 13)
     left(run, "u2", 4, 5)  # timestamps are the left record's, whatever their order
-    expected = [("u1", {"l": 1, "r": "A"}, 10), ("u3", {"l": 2, "r": None}, 11),
-                ("u1", {"l": 3, "r": "A2"}, 13), ("u2", {"l": 4, "r": "B"}, 5)]
+    expected = [
+        ("u1", {"l": 1, "r": "A"}, 10),
+        ("u3", {"l": 2, "r": None}, 11),
+        ("u1", {"l": 3, "r": "A2"}, 13),
+        ("u2", {"l": 4, "r": "B"}, 5),
+    ]
     if mode == "inner":
         expected = [e for e in expected if e[1]["r"] is not None]
     assert outputs(run) == expected
@@ -66,10 +73,13 @@ def test_table_join_looks_up_the_latest_right_value(mode):
     assert run.metrics["j"].out == len(expected)
 
 
-@pytest.mark.parametrize("mode, expected", [
-    ("inner", [("u1", {"l": 1, "r": "A"}, 0)]),
-    ("left", [("u1", {"l": 1, "r": "A"}, 0), ("u1", {"l": 2, "r": None}, 0)]),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("inner", [("u1", {"l": 1, "r": "A"}, 0)]),
+        ("left", [("u1", {"l": 1, "r": "A"}, 0), ("u1", {"l": 2, "r": None}, 0)]),
+    ],
+)
 def test_table_tombstone_deletes_the_key(mode, expected):
     run = LocalRun(topology(mode))
     right(run, "u1", "A")
@@ -92,8 +102,10 @@ def test_table_join_expression_errors_are_dead_lettered():
 
 @pytest.mark.parametrize("partitions", [1, 4])
 def test_rekeyed_left_side_is_repartitioned_before_the_join(partitions):
-    run = LocalRun(topology("inner", expr="{'l': left['n'], 'r': right['n']}",
-                            rekey_left="value['user']"), partitions=partitions)
+    run = LocalRun(
+        topology("inner", expr="{'l': left['n'], 'r': right['n']}", rekey_left="value['user']"),
+        partitions=partitions,
+    )
     for user in ["u1", "u2"]:
         right(run, user, user.upper())
     run.send("orders", {"n": 1, "user": "u2"}, key="order-1")
@@ -163,8 +175,12 @@ def test_stream_join_a_late_record_still_joins_what_the_other_side_keeps():
     right(run, "z", "Rz", 1000)
     left(run, "y", "Ly", 1000)  # each side forgets by its own time
     store = run.stores[("j", 0)]
-    assert sorted(k for k, _ in store.items()) == ["#time:L", "#time:R", 'L:"y":1000:0',
-                                                   'R:"z":1000:0']
+    assert sorted(k for k, _ in store.items()) == [
+        "#time:L",
+        "#time:R",
+        'L:"y":1000:0',
+        'R:"z":1000:0',
+    ]
     assert len(outputs(run)) == 4
 
 
@@ -252,7 +268,8 @@ def test_join_restart_from_the_changelog_alone(window):
     for partition in range(2):
         log = changelog[("j", partition)]
         first.stores[("j", partition)] = ChangeloggingStore(
-            MemoryStore(), lambda k, v, log=log: log.append(encode_entry(k, v)))
+            MemoryStore(), lambda k, v, log=log: log.append(encode_entry(k, v))
+        )
     feed(first, records[:170])
     second = LocalRun(topo, partitions=2)
     for key, log in changelog.items():
@@ -263,16 +280,26 @@ def test_join_restart_from_the_changelog_alone(window):
 
 
 def test_kafka_batches_reach_joins_in_timestamp_order_per_partition():
-    from engine.runtime.kafka_run import by_timestamp
+    from engine.runtime.kafka.run import by_timestamp
     from engine.runtime.local import LocalMessage
 
     def m(topic, partition, offset, ts):
         return LocalMessage(topic, partition, offset, None, None, ts)
 
-    batch = [m("orders", 0, 0, 50), m("orders", 0, 1, 40), m("orders", 0, 2, 90),
-             m("customers", 0, 0, 10), m("customers", 0, 1, 60)]
+    batch = [
+        m("orders", 0, 0, 50),
+        m("orders", 0, 1, 40),
+        m("orders", 0, 2, 90),
+        m("customers", 0, 0, 10),
+        m("customers", 0, 1, 60),
+    ]
     ordered = by_timestamp(batch)
     assert [(x.topic(), x.offset()) for x in ordered] == [
-        ("customers", 0), ("orders", 0), ("orders", 1), ("customers", 1), ("orders", 2)]
+        ("customers", 0),
+        ("orders", 0),
+        ("orders", 1),
+        ("customers", 1),
+        ("orders", 2),
+    ]
     # each partition's own order is kept even where its timestamps go back
     assert [x.offset() for x in ordered if x.topic() == "orders"] == [0, 1, 2]

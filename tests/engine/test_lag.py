@@ -59,8 +59,15 @@ def test_lag_of_an_external_consumer_group(bootstrap, unique):
     create_topic(bootstrap, topic, partitions=2)
     produce(bootstrap, topic, [(None, {"i": i}) for i in range(30)], partition=0)
     produce(bootstrap, topic, [(None, {"i": i}) for i in range(12)], partition=1)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "session.timeout.ms": 2000})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "session.timeout.ms": 2000,
+        }
+    )
     from confluent_kafka import TopicPartition
 
     consumer.assign([TopicPartition(topic, 0, 0), TopicPartition(topic, 1, 0)])
@@ -68,7 +75,9 @@ def test_lag_of_an_external_consumer_group(bootstrap, unique):
     deadline = time.monotonic() + 20
     while consumed < 42 and time.monotonic() < deadline:
         consumed += len([m for m in consumer.consume(100, timeout=0.5) if not m.error()])
-    consumer.commit(offsets=[TopicPartition(topic, 0, 10), TopicPartition(topic, 1, 12)], asynchronous=False)
+    consumer.commit(
+        offsets=[TopicPartition(topic, 0, 10), TopicPartition(topic, 1, 12)], asynchronous=False
+    )
     consumer.close()
 
     client = ClusterClient(bootstrap)

@@ -11,8 +11,10 @@ import grimp
 import networkx as nx
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
-MAX_MODULE_LINES = 460
-MAX_CLASS_LINES = 250
+# Lines as ruff format writes them (460 before the code was formatted, which spreads long calls
+# over more lines; the largest module grew from 460 to 520).
+MAX_MODULE_LINES = 540
+MAX_CLASS_LINES = 300  # formatted lines, as above (250 before)
 SIZE_EXEMPT: set[str] = set()  # every engine module keeps to the limits
 
 
@@ -24,9 +26,11 @@ def test_no_import_cycles_among_engine_modules():
             if imported.startswith("engine"):
                 imports.add_edge(module, imported)
     # A package's __init__ re-exporting its own modules is not a cycle of the code's design.
-    cycles = [c for c in nx.simple_cycles(imports)
-              if not any(b.startswith(a + ".") or a.startswith(b + ".")
-                         for a, b in zip(c, c[1:] + c[:1]))]
+    cycles = [
+        c
+        for c in nx.simple_cycles(imports)
+        if not any(b.startswith(a + ".") or a.startswith(b + ".") for a, b in zip(c, c[1:] + c[:1]))
+    ]
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c + c[:1]) for c in cycles[:5])
 
 
@@ -38,8 +42,11 @@ def _sources():
 
 
 def test_engine_modules_are_small():
-    big = [f"{rel}: {text.count(chr(10))} lines" for rel, text in _sources()
-           if text.count("\n") > MAX_MODULE_LINES]
+    big = [
+        f"{rel}: {text.count(chr(10))} lines"
+        for rel, text in _sources()
+        if text.count("\n") > MAX_MODULE_LINES
+    ]
     assert not big, f"modules over {MAX_MODULE_LINES} lines (split by concern): {big}"
 
 

@@ -8,8 +8,17 @@ import pytest
 from engine.model.events import Event
 from engine.model.topology import Edge, ModelError, Node, Topology
 
-EVENTS = ("node_added", "node_removed", "node_renamed", "node_moved", "params_changed",
-          "edge_added", "edge_removed", "settings_changed", "name_changed")
+EVENTS = (
+    "node_added",
+    "node_removed",
+    "node_renamed",
+    "node_moved",
+    "params_changed",
+    "edge_added",
+    "edge_removed",
+    "settings_changed",
+    "name_changed",
+)
 
 
 class Recorder:
@@ -19,12 +28,20 @@ class Recorder:
         self.log: list[tuple] = []
         self.topology = topology
         for name in EVENTS:
-            getattr(topology, name).connect(lambda *args, _name=name: self.log.append((_name, *args)))
+            getattr(topology, name).connect(
+                lambda *args, _name=name: self.log.append((_name, *args))
+            )
         self.seen_state: list[tuple] = []
-        topology.node_removed.connect(lambda node: self.seen_state.append(
-            ("edges at node_removed", list(topology.edges), node.id in topology.nodes)))
-        topology.node_added.connect(lambda node: self.seen_state.append(
-            ("present at node_added", node.id in topology.nodes)))
+        topology.node_removed.connect(
+            lambda node: self.seen_state.append(
+                ("edges at node_removed", list(topology.edges), node.id in topology.nodes)
+            )
+        )
+        topology.node_added.connect(
+            lambda node: self.seen_state.append(
+                ("present at node_added", node.id in topology.nodes)
+            )
+        )
 
     def names(self):
         return [entry[0] for entry in self.log]
@@ -56,8 +73,11 @@ def test_add_node_emits_node_added_after_the_change(topo, rec):
 def test_remove_node_removes_its_edges_first(topo, rec):
     removed = topo.remove_node("f")
     assert removed.id == "f"
-    assert rec.log == [("edge_removed", Edge("src", "f")), ("edge_removed", Edge("f", "out")),
-                       ("node_removed", removed)]
+    assert rec.log == [
+        ("edge_removed", Edge("src", "f")),
+        ("edge_removed", Edge("f", "out")),
+        ("node_removed", removed),
+    ]
     assert rec.seen_state == [("edges at node_removed", [], False)]
     assert topo.edges == [] and "f" not in topo.nodes
 
@@ -77,7 +97,9 @@ def test_rename_node_updates_edges_and_keeps_order(topo, rec):
     assert list(topo.nodes) == ["src", "paid", "out"]
     assert topo.node("paid") is node and node.id == "paid"
     assert topo.edges == [Edge("src", "paid"), Edge("paid", "out")]
-    assert topo.incoming("paid") == [Edge("src", "paid")] and topo.outgoing("paid") == [Edge("paid", "out")]
+    assert topo.incoming("paid") == [Edge("src", "paid")] and topo.outgoing("paid") == [
+        Edge("paid", "out")
+    ]
 
 
 def test_rename_keeps_ports(topo):
@@ -163,8 +185,9 @@ def test_duplicate_id_raises(topo, rec):
     assert topo.node("f").type == "filter" and rec.log == []
 
 
-@pytest.mark.parametrize("node_id", ["", "1st", "has space", "a.b", "é", "a\n", "x" * 65,
-                                     5, None, ("a",)])
+@pytest.mark.parametrize(
+    "node_id", ["", "1st", "has space", "a.b", "é", "a\n", "x" * 65, 5, None, ("a",)]
+)
 def test_invalid_id_raises(node_id):
     with pytest.raises(ModelError, match="is not a valid node id"):
         Topology().add_node(Node(node_id, "merge"))  # type: ignore[arg-type]
@@ -194,14 +217,17 @@ def test_same_nodes_on_other_ports_is_another_edge(topo):
     assert len(topo.incoming("j")) == 2
 
 
-@pytest.mark.parametrize("call", [
-    lambda t: t.remove_node("ghost"),
-    lambda t: t.move_node("ghost", (0, 0)),
-    lambda t: t.set_params("ghost", {}),
-    lambda t: t.set_param("ghost", "a", 1),
-    lambda t: t.remove_edge(Edge("src", "out")),
-    lambda t: t.node("ghost"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.remove_node("ghost"),
+        lambda t: t.move_node("ghost", (0, 0)),
+        lambda t: t.set_params("ghost", {}),
+        lambda t: t.set_param("ghost", "a", 1),
+        lambda t: t.remove_edge(Edge("src", "out")),
+        lambda t: t.node("ghost"),
+    ],
+)
 def test_missing_things_raise_model_error(topo, rec, call):
     with pytest.raises(ModelError):
         call(topo)
@@ -225,14 +251,17 @@ def test_equivalent_ignores_positions_and_order(topo):
     assert topo.equivalent(other) and other.equivalent(topo)
 
 
-@pytest.mark.parametrize("change", [
-    lambda t: t.set_name("other"),
-    lambda t: t.set_settings({}),
-    lambda t: t.set_param("f", "expr", "False"),
-    lambda t: t.rename_node("out", "sink"),
-    lambda t: t.remove_edge(Edge("f", "out")),
-    lambda t: t.add_node(Node("m", "merge")),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.set_name("other"),
+        lambda t: t.set_settings({}),
+        lambda t: t.set_param("f", "expr", "False"),
+        lambda t: t.rename_node("out", "sink"),
+        lambda t: t.remove_edge(Edge("f", "out")),
+        lambda t: t.add_node(Node("m", "merge")),
+    ],
+)
 def test_equivalent_sees_everything_but_positions(topo, change):
     other = topo.copy()
     assert topo.equivalent(other)
@@ -278,7 +307,7 @@ def test_unique_id():
 
 def test_event_calls_handlers_in_connect_order_and_disconnects():
     event, calls = Event(), []
-    first = lambda *a: calls.append(("first", a))  # noqa: E731
+    first = lambda *a: calls.append(("first", a))
     event.connect(first)
     event.connect(lambda *a: calls.append(("second", a)))
     event.emit(1, "x")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.code.builder import StreamsBuilder
-from engine.runtime.kafka_run import KafkaRun, RunConfig
-from engine.runtime.publisher import RunPublisher
+from engine.runtime.kafka.run import KafkaRun, RunConfig
+from engine.runtime.watch.publisher import RunPublisher
 from tests.engine.kafka_util import create_topic, produce
 
 pytestmark = pytest.mark.kafka
@@ -24,9 +24,15 @@ def test_a_refused_record_gets_one_warning_and_the_run_goes_on(bootstrap, unique
     lines: list[str] = []
     # The sandbox broker accepts any topic; a client limit refuses every record of the
     # publisher instead, as a broker refusing its topics would.
-    run = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, client_config={"message.max.bytes": 1000},
-                                        console=lambda node, text: lines.append(text),
-                                        observers=[RunPublisher()]))
+    run = KafkaRun(
+        b.build(),
+        RunConfig(
+            bootstrap=bootstrap,
+            client_config={"message.max.bytes": 1000},
+            console=lambda node, text: lines.append(text),
+            observers=[RunPublisher()],
+        ),
+    )
     result = run.run(until_idle=3.0)
     assert result.status == "stopped", result.reason
     assert result.metrics["nodes"]["out"]["in"] == 50

@@ -9,7 +9,7 @@ import pytest
 
 from engine.cluster.broker import SandboxBroker, free_port
 from engine.code.builder import StreamsBuilder
-from engine.runtime.kafka_run import KafkaRun, RunConfig
+from engine.runtime.kafka.run import KafkaRun, RunConfig
 
 pytestmark = pytest.mark.kafka
 
@@ -29,9 +29,16 @@ def test_broker_lost_mid_run_then_back():
     b = StreamsBuilder("resilience")
     b.generator("orders", name="gen", rate=300).to("copy", name="copy")
     statuses, snapshots = [], []
-    run = KafkaRun(b.build(), RunConfig(
-        bootstrap=broker.bootstrap, session_timeout_ms=2000, metrics_interval_s=0.5,
-        on_status=lambda s, r: statuses.append(s), on_metrics=snapshots.append))
+    run = KafkaRun(
+        b.build(),
+        RunConfig(
+            bootstrap=broker.bootstrap,
+            session_timeout_ms=2000,
+            metrics_interval_s=0.5,
+            on_status=lambda s, r: statuses.append(s),
+            on_metrics=snapshots.append,
+        ),
+    )
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("r", run.run(max_seconds=90)))
     thread.start()
@@ -40,13 +47,17 @@ def test_broker_lost_mid_run_then_back():
         broker.stop()
         assert wait_until(lambda: run.status == "disconnected", 15)
         seen = len(snapshots)
-        assert wait_until(lambda: len(snapshots) >= seen + 3, 5), "metrics must keep flowing while disconnected"
+        assert wait_until(lambda: len(snapshots) >= seen + 3, 5), (
+            "metrics must keep flowing while disconnected"
+        )
         assert all(s["status"] == "disconnected" for s in snapshots[seen:])
 
         broker = SandboxBroker(port=port).start()  # empty: the run recreates its topics
         assert wait_until(lambda: run.status == "running", 30)
         before = run.metrics["copy"].out
-        assert wait_until(lambda: run.metrics["copy"].out > before + 300, 30), "processing must resume"
+        assert wait_until(lambda: run.metrics["copy"].out > before + 300, 30), (
+            "processing must resume"
+        )
     finally:
         run.stop()
         thread.join(30)

@@ -18,7 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from engine.cluster.broker import SandboxBroker
 from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka.slots import transactional_id
-from engine.runtime.kafka_run import KafkaRun, RunConfig, RunObserver
+from engine.runtime.kafka.run import KafkaRun, RunConfig, RunObserver
 from tests.engine.kafka_util import consume_all, create_topic
 from tests.engine.test_stateful_kafka import orders, produce_timed, revenue_topology
 
@@ -77,17 +77,31 @@ def test_exactly_once_restart_of_a_stateful_topology_takes_seconds(bootstrap, un
     create_topic(bootstrap, src, partitions=2)
     first = orders(300, step=1_000)
     produce_timed(bootstrap, src, first)
-    topology = revenue_topology(f"eos-{unique}", src, out, topic_partitions=2,
-                                processing_guarantee="exactly_once", state_dir=str(tmp_path))
+    topology = revenue_topology(
+        f"eos-{unique}",
+        src,
+        out,
+        topic_partitions=2,
+        processing_guarantee="exactly_once",
+        state_dir=str(tmp_path),
+    )
     result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
-        until_idle=1.5, max_seconds=90)
+        until_idle=1.5, max_seconds=90
+    )
     assert result.status == "stopped", result.reason
 
     produce_timed(bootstrap, src, orders(50, start=first[-1][2] + 1_000, step=1_000))
     statuses, snapshots = [], []
-    restarted = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000,
-                                             on_status=lambda s, r: statuses.append(r),
-                                             on_metrics=snapshots.append, metrics_interval_s=0.2))
+    restarted = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=bootstrap,
+            session_timeout_ms=2000,
+            on_status=lambda s, r: statuses.append(r),
+            on_metrics=snapshots.append,
+            metrics_interval_s=0.2,
+        ),
+    )
     began = time.monotonic()
     result = restarted.run(until_idle=1.5, max_seconds=120)
     took = time.monotonic() - began
@@ -105,9 +119,12 @@ def test_until_idle_does_not_stop_while_the_broker_is_paused(own_broker, unique)
     src, out, total = f"in-{unique}", f"out-{unique}", 20_000
     create_topic(bootstrap, src, partitions=3)
     statuses = []
-    run = KafkaRun(copy_topology(f"pause-{unique}", src, out),
-                   RunConfig(bootstrap=bootstrap, session_timeout_ms=6000,
-                             on_status=lambda s, r: statuses.append(s)))
+    run = KafkaRun(
+        copy_topology(f"pause-{unique}", src, out),
+        RunConfig(
+            bootstrap=bootstrap, session_timeout_ms=6000, on_status=lambda s, r: statuses.append(s)
+        ),
+    )
     writer = threading.Thread(target=write_slowly, args=(bootstrap, src, total), daemon=True)
     writer.start()
     thread, result = start(run, until_idle=2.0, max_seconds=120)
@@ -134,8 +151,10 @@ def test_after_a_broker_pause_little_is_read_twice(own_broker, unique):
     bootstrap = own_broker.bootstrap
     src, out, total = f"in-{unique}", f"out-{unique}", 20_000
     create_topic(bootstrap, src, partitions=3)
-    run = KafkaRun(copy_topology(f"twice-{unique}", src, out),
-                   RunConfig(bootstrap=bootstrap, session_timeout_ms=6000))
+    run = KafkaRun(
+        copy_topology(f"twice-{unique}", src, out),
+        RunConfig(bootstrap=bootstrap, session_timeout_ms=6000),
+    )
     writer = threading.Thread(target=write_slowly, args=(bootstrap, src, total), daemon=True)
     writer.start()
     thread, result = start(run, max_seconds=120)
@@ -157,10 +176,12 @@ class _StopAtFirstRecord(RunObserver):
     def on_start(self, run):
         entries = run.compiled.entries
         for topic, executor in list(entries.items()):
+
             def first(msg, _topic=topic, _executor=executor):
                 run.stop()
                 entries[_topic] = _executor
                 _executor(msg)
+
             entries[topic] = first
 
 
@@ -168,9 +189,10 @@ def test_a_run_stopped_with_input_unread_says_so(bootstrap, unique):
     src, out, total = f"in-{unique}", f"out-{unique}", 20_000
     create_topic(bootstrap, src, partitions=1)
     write_slowly(bootstrap, src, total, batch=20_000, pause_s=0)
-    run = KafkaRun(copy_topology(f"unread-{unique}", src, out),
-                   RunConfig(bootstrap=bootstrap, session_timeout_ms=2000,
-                             observers=[_StopAtFirstRecord()]))
+    run = KafkaRun(
+        copy_topology(f"unread-{unique}", src, out),
+        RunConfig(bootstrap=bootstrap, session_timeout_ms=2000, observers=[_StopAtFirstRecord()]),
+    )
     result = run.run(max_seconds=60)
     assert result.status == "stopped", result.reason
     consumed = result.metrics["nodes"]["src"]["in"]
@@ -180,8 +202,14 @@ def test_a_run_stopped_with_input_unread_says_so(bootstrap, unique):
 
 
 def _read_committed(bootstrap, topic, seconds):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"rc-{uuid.uuid4().hex}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"rc-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
     got, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -200,15 +228,21 @@ def test_a_restarted_exactly_once_run_fences_its_killed_predecessor(bootstrap, u
     create_topic(bootstrap, src, partitions=1)
     create_topic(bootstrap, out, partitions=1)
     write_slowly(bootstrap, src, 100, batch=100, pause_s=0)
-    killed = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id(app, 0),
-                       "transaction.timeout.ms": 60_000})
+    killed = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "transactional.id": transactional_id(app, 0),
+            "transaction.timeout.ms": 60_000,
+        }
+    )
     killed.init_transactions(10)
     killed.begin_transaction()
     killed.produce(out, json.dumps({"i": -1}), "killed", partition=0)
     killed.flush(10)  # and then the process dies with its transaction open
 
-    b = StreamsBuilder(app, topic_partitions=1, processing_guarantee="exactly_once",
-                       state_dir=str(tmp_path))
+    b = StreamsBuilder(
+        app, topic_partitions=1, processing_guarantee="exactly_once", state_dir=str(tmp_path)
+    )
     b.stream(src, name="src").map("{'i': value['i']}", name="m").to(out, name="out")
     run = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
     result = run.run(until_idle=1.0, max_seconds=60)

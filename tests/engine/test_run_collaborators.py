@@ -42,11 +42,19 @@ def test_instance_slots_are_stable_and_free_again_when_a_process_dies(tmp_path):
     assert claim_slot("other", str(tmp_path)).number == 0
     assert claim_slot("app", str(tmp_path), slot=7).number == 7
 
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, '.');"
-        "from engine.runtime.kafka.slots import claim_slot;"
-        f"s = claim_slot('killed', {str(tmp_path)!r}); print(s.number, flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path.insert(0, '.');"
+                "from engine.runtime.kafka.slots import claim_slot;"
+                f"s = claim_slot('killed', {str(tmp_path)!r}); print(s.number, flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "0"
         assert claim_slot("killed", str(tmp_path)).number == 1

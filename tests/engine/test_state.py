@@ -38,11 +38,14 @@ def test_get_put_delete(store):
 
 
 def test_items_are_every_entry(store):
-    for key in ["w:10:\"b\"", "#stream_time", "w:0:\"a\"", "k:1"]:
+    for key in ['w:10:"b"', "#stream_time", 'w:0:"a"', "k:1"]:
         store.put(key, key.upper())
     store.delete("k:1")
-    assert sorted(store.items()) == [("#stream_time", "#STREAM_TIME"), ('w:0:"a"', 'W:0:"A"'),
-                                     ('w:10:"b"', 'W:10:"B"')]
+    assert sorted(store.items()) == [
+        ("#stream_time", "#STREAM_TIME"),
+        ('w:0:"a"', 'W:0:"A"'),
+        ('w:10:"b"', 'W:10:"B"'),
+    ]
     assert len(store) == 3
 
 

@@ -12,42 +12,73 @@ from collections import defaultdict
 import pytest
 
 from engine.model import fileformat
-from engine.runtime.sample_records import InputRecord
-from engine.runtime.state_view import state_page, state_reply, stores_of
-from engine.runtime.trace import run_trace
+from engine.runtime.testing.sample_records import InputRecord
+from engine.runtime.testing.state_view import state_page, state_reply, stores_of
+from engine.runtime.testing.trace import run_trace
 from tests.engine.kafka_util import create_topic, produce
 
 HOUR = 3_600_000
 
 
 def topology(unique="t", partitions=1):
-    return fileformat.from_dict({
-        "format": "topology-studio/1", "name": f"state-{unique}",
-        "settings": {"topic_partitions": partitions},
-        "nodes": [
-            {"id": "src", "type": "kafka_source", "params": {"topic": f"in-{unique}",
-                                                             "timestamp": "value['ts']"}},
-            {"id": "per_hour", "type": "aggregate", "params": {
-                "group_by": "value['g']", "window": {"type": "tumbling", "size": "1h", "grace": "1d"},
-                "aggregations": [{"name": "n", "fn": "count"},
-                                 {"name": "total", "fn": "sum", "expr": "value['x']"},
-                                 {"name": "top", "fn": "max", "expr": "value['x']"}]}},
-            {"id": "out", "type": "kafka_sink", "params": {"topic": f"out-{unique}"}},
-            {"id": "customers", "type": "kafka_source", "params": {"topic": f"customers-{unique}"}},
-            {"id": "enrich", "type": "join", "params": {"mode": "left",
-                                                        "expr": "{'x': left['x'], 'c': right}"}},
-            {"id": "enriched", "type": "kafka_sink", "params": {"topic": f"enriched-{unique}"}},
-        ],
-        "edges": [{"from": "src", "to": "per_hour"}, {"from": "per_hour", "to": "out"},
-                  {"from": "src", "to": "enrich", "to_port": "left"},
-                  {"from": "customers", "to": "enrich", "to_port": "right"},
-                  {"from": "enrich", "to": "enriched"}]})[0]
+    return fileformat.from_dict(
+        {
+            "format": "topology-studio/1",
+            "name": f"state-{unique}",
+            "settings": {"topic_partitions": partitions},
+            "nodes": [
+                {
+                    "id": "src",
+                    "type": "kafka_source",
+                    "params": {"topic": f"in-{unique}", "timestamp": "value['ts']"},
+                },
+                {
+                    "id": "per_hour",
+                    "type": "aggregate",
+                    "params": {
+                        "group_by": "value['g']",
+                        "window": {"type": "tumbling", "size": "1h", "grace": "1d"},
+                        "aggregations": [
+                            {"name": "n", "fn": "count"},
+                            {"name": "total", "fn": "sum", "expr": "value['x']"},
+                            {"name": "top", "fn": "max", "expr": "value['x']"},
+                        ],
+                    },
+                },
+                {"id": "out", "type": "kafka_sink", "params": {"topic": f"out-{unique}"}},
+                {
+                    "id": "customers",
+                    "type": "kafka_source",
+                    "params": {"topic": f"customers-{unique}"},
+                },
+                {
+                    "id": "enrich",
+                    "type": "join",
+                    "params": {"mode": "left", "expr": "{'x': left['x'], 'c': right}"},
+                },
+                {"id": "enriched", "type": "kafka_sink", "params": {"topic": f"enriched-{unique}"}},
+            ],
+            "edges": [
+                {"from": "src", "to": "per_hour"},
+                {"from": "per_hour", "to": "out"},
+                {"from": "src", "to": "enrich", "to_port": "left"},
+                {"from": "customers", "to": "enrich", "to_port": "right"},
+                {"from": "enrich", "to": "enriched"},
+            ],
+        }
+    )[0]
 
 
 def records(n, seed, start_ts=0):
     rnd = random.Random(seed)
-    return [{"g": f"g{rnd.randrange(40):02d}", "x": rnd.randrange(100), "ts": start_ts + rnd.randrange(3 * HOUR)}
-            for _ in range(n)]
+    return [
+        {
+            "g": f"g{rnd.randrange(40):02d}",
+            "x": rnd.randrange(100),
+            "ts": start_ts + rnd.randrange(3 * HOUR),
+        }
+        for _ in range(n)
+    ]
 
 
 def expected_windows(values):
@@ -69,14 +100,24 @@ def test_a_test_runs_windows_paged_and_searched():
     stream_time = max(v["ts"] for v in values)
     open_windows = expected_windows(values)
     page = state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"), page_size=1000)
-    assert page["columns"] == ["partition", "key", "window_start", "window_end", "n", "total", "top",
-                               "last timestamp"]
+    assert page["columns"] == [
+        "partition",
+        "key",
+        "window_start",
+        "window_end",
+        "n",
+        "total",
+        "top",
+        "last timestamp",
+    ]
     assert page["total"] == len(open_windows)
     assert shown(page["rows"]) == open_windows
     assert page["stream_time"] == {0: stream_time}
 
-    small = [state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"), page=p, page_size=7)
-             for p in range(3)]
+    small = [
+        state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"), page=p, page_size=7)
+        for p in range(3)
+    ]
     assert [len(p["rows"]) for p in small] == [7, 7, 7]
     assert small[0]["pages"] == -(-len(open_windows) // 7)
     whole = state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"), page_size=21)
@@ -92,15 +133,18 @@ def test_the_table_side_of_a_stream_table_join_and_bad_requests():
     trace = run_trace(topo, {"customers": customers})
     reply = state_reply(topo, trace.stores, {"id": 7, "node": "enrich", "search": "", "page": 0})
     assert reply["id"] == 7 and reply["columns"] == ["partition", "key", "value"]
-    assert {r[1]: r[2] for r in reply["rows"]} == {f"g{i:02d}": {"name": f"n{i + 10 if i < 2 else i + 5}"}
-                                                  for i in range(5)}
+    assert {r[1]: r[2] for r in reply["rows"]} == {
+        f"g{i:02d}": {"name": f"n{i + 10 if i < 2 else i + 5}"} for i in range(5)
+    }
     assert "error" in state_reply(topo, trace.stores, {"id": 8, "node": "src"})
     assert "error" in state_reply(topo, trace.stores, {"id": 9, "node": "ghost"})
 
 
 @pytest.mark.kafka
-def test_state_of_a_live_run_equals_the_aggregates_of_the_records_produced_so_far(bootstrap, unique):
-    from engine.runtime.supervisor import RunSupervisor
+def test_state_of_a_live_run_equals_the_aggregates_of_the_records_produced_so_far(
+    bootstrap, unique
+):
+    from engine.runtime.worker.supervisor import RunSupervisor
 
     topo = topology(unique, partitions=3)
     for name in ("in", "out", "customers", "enriched"):
@@ -122,7 +166,9 @@ def test_state_of_a_live_run_equals_the_aggregates_of_the_records_produced_so_fa
         with cond:
             while not predicate():
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"timed out; metrics {latest.get('nodes', {}).get('per_hour')}")
+                    raise AssertionError(
+                        f"timed out; metrics {latest.get('nodes', {}).get('per_hour')}"
+                    )
                 cond.wait(0.2)
 
     sup = RunSupervisor(topo, bootstrap, on_event, metrics_interval_s=0.2)
@@ -132,7 +178,11 @@ def test_state_of_a_live_run_equals_the_aggregates_of_the_records_produced_so_fa
         for batch, seed in enumerate((1, 2)):
             values = records(400, seed, start_ts=batch * HOUR)
             produce(bootstrap, f"in-{unique}", [(v["g"], v) for v in values])
-            produce(bootstrap, f"customers-{unique}", [(f"g{i:02d}", {"batch": batch}) for i in range(5)])
+            produce(
+                bootstrap,
+                f"customers-{unique}",
+                [(f"g{i:02d}", {"batch": batch}) for i in range(5)],
+            )
             produced += values
             count = len(produced)
             wait(lambda n=count: latest.get("nodes", {}).get("per_hour", {}).get("in", 0) >= n)

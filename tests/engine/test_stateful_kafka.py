@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import Producer
 
 from engine.code.builder import Aggregation, StreamsBuilder, TumblingWindow
-from engine.runtime.kafka_run import KafkaRun, RunConfig
+from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all, create_topic
 
 pytestmark = pytest.mark.kafka
@@ -30,9 +30,14 @@ def produce_timed(bootstrap, topic, records):
 
 def orders(n, *, start=T0, step=1_500, seed=0):
     cats = ["books", "toys", "home"]
-    return [(f"c{(i * 7 + seed) % 11}", {"category": cats[(i * 5 + seed) % 3], "amount": (i * 37) % 100 + 1,
-                                        "order": i}, start + i * step)
-            for i in range(n)]
+    return [
+        (
+            f"c{(i * 7 + seed) % 11}",
+            {"category": cats[(i * 5 + seed) % 3], "amount": (i * 37) % 100 + 1, "order": i},
+            start + i * step,
+        )
+        for i in range(n)
+    ]
 
 
 def expected_per_minute(records):
@@ -47,12 +52,16 @@ def expected_per_minute(records):
 
 def revenue_topology(name, src, out, **settings):
     b = StreamsBuilder(name, **settings)
-    (b.stream(src, name="orders")
-      .group_by("value['category']", name="revenue")
-      .window(TumblingWindow("1m", grace="0s"))
-      .aggregate([Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")],
-                 emit="final")
-      .to(out, name="out"))
+    (
+        b.stream(src, name="orders")
+        .group_by("value['category']", name="revenue")
+        .window(TumblingWindow("1m", grace="0s"))
+        .aggregate(
+            [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")],
+            emit="final",
+        )
+        .to(out, name="out")
+    )
     return b.build()
 
 
@@ -94,15 +103,25 @@ def test_revenue_per_category_per_minute_exact(bootstrap, unique):
 def test_late_records_are_dropped_and_counted(bootstrap, unique):
     src, out = f"orders-{unique}", f"revenue-{unique}"
     create_topic(bootstrap, src)
-    produce_timed(bootstrap, src, [
-        ("a", {"category": "books", "amount": 5, "order": 1}, T0 + 1_000),
-        ("a", {"category": "books", "amount": 7, "order": 2}, T0 + MINUTE + 1_000),  # closes minute 0
-        ("a", {"category": "books", "amount": 100, "order": 3}, T0 + 2_000),  # late
-        ("a", {"category": "books", "amount": 1, "order": 4}, T0 + 5 * MINUTE),
-    ])
+    produce_timed(
+        bootstrap,
+        src,
+        [
+            ("a", {"category": "books", "amount": 5, "order": 1}, T0 + 1_000),
+            (
+                "a",
+                {"category": "books", "amount": 7, "order": 2},
+                T0 + MINUTE + 1_000,
+            ),  # closes minute 0
+            ("a", {"category": "books", "amount": 100, "order": 3}, T0 + 2_000),  # late
+            ("a", {"category": "books", "amount": 1, "order": 4}, T0 + 5 * MINUTE),
+        ],
+    )
     _, result = run(revenue_topology(f"late-{unique}", src, out, topic_partitions=1), bootstrap)
-    assert finals(bootstrap, out, expect=2) == {("books", T0): {"revenue": 5, "orders": 1},
-                                                ("books", T0 + MINUTE): {"revenue": 7, "orders": 1}}
+    assert finals(bootstrap, out, expect=2) == {
+        ("books", T0): {"revenue": 5, "orders": 1},
+        ("books", T0 + MINUTE): {"revenue": 7, "orders": 1},
+    }
     assert result.metrics["nodes"]["revenue"]["late"] == 1
 
 
@@ -138,9 +157,14 @@ def test_two_instances_share_the_work_and_agree_with_one(bootstrap, unique):
 
     def topology(name, out):
         b = StreamsBuilder(name, topic_partitions=4)
-        (b.stream(src, name="orders").group_by("value['category']", name="totals")
-          .aggregate([Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")])
-          .to(out, name="out"))
+        (
+            b.stream(src, name="orders")
+            .group_by("value['category']", name="totals")
+            .aggregate(
+                [Aggregation("revenue", "sum", "value['amount']"), Aggregation("orders", "count")]
+            )
+            .to(out, name="out")
+        )
         return b.build()
 
     def last_per_key(topic):
@@ -161,8 +185,10 @@ def test_two_instances_share_the_work_and_agree_with_one(bootstrap, unique):
     assert last_per_key(f"one-out-{unique}") == expected
 
     name, out = f"two-{unique}", f"two-out-{unique}"
-    instances = [KafkaRun(topology(name, out), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
-                 for _ in range(2)]
+    instances = [
+        KafkaRun(topology(name, out), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
+        for _ in range(2)
+    ]
     results = [None, None]
 
     def go(i):
@@ -173,9 +199,13 @@ def test_two_instances_share_the_work_and_agree_with_one(bootstrap, unique):
         t.start()
     for t in threads:
         t.join(120)
-    assert all(r is not None and r.status == "stopped" for r in results), [r and r.reason for r in results]
+    assert all(r is not None and r.status == "stopped" for r in results), [
+        r and r.reason for r in results
+    ]
     processed = [r.metrics["nodes"]["totals"]["in"] for r in results]
-    assert all(p > 0 for p in processed), f"both instances must take a share of the work: {processed}"
+    assert all(p > 0 for p in processed), (
+        f"both instances must take a share of the work: {processed}"
+    )
     assert last_per_key(out) == expected
 
 
@@ -189,7 +219,12 @@ def test_exactly_once_commits_output_and_offsets_together(bootstrap, unique):
     topology = b.build()
     _, result = run(topology, bootstrap)
     wanted = sorted(v["order"] for _, v, _ in records if v["amount"] > 50)
-    assert sorted(json.loads(m.value())["order"] for m in consume_all(bootstrap, out, expect=len(wanted))) == wanted
+    assert (
+        sorted(
+            json.loads(m.value())["order"] for m in consume_all(bootstrap, out, expect=len(wanted))
+        )
+        == wanted
+    )
     assert result.metrics["lag"] == {src: {"0": 0, "1": 0}}
     # A second run finds the offsets committed in the transactions: nothing is processed again.
     _, again = run(topology, bootstrap, until_idle=1.0)
@@ -198,15 +233,24 @@ def test_exactly_once_commits_output_and_offsets_together(bootstrap, unique):
 
 @pytest.mark.parametrize("mode", ["inner", "left"])
 def test_stream_table_join_with_missing_right_keys(bootstrap, unique, mode):
-    orders_topic, customers_topic, out = f"orders-{unique}", f"customers-{unique}", f"enriched-{unique}"
+    orders_topic, customers_topic, out = (
+        f"orders-{unique}",
+        f"customers-{unique}",
+        f"enriched-{unique}",
+    )
     create_topic(bootstrap, orders_topic, partitions=2)
     create_topic(bootstrap, customers_topic, partitions=2)
     b = StreamsBuilder(f"join-{mode}-{unique}", topic_partitions=2)
     orders_stream = b.stream(orders_topic, name="orders")
     customers = b.stream(customers_topic, name="customers")
-    (orders_stream.join(customers, "{'order': left['order'], 'tier': right['tier'] if right else None}",
-                        name="enrich", mode=mode)
-     .to(out, name="out"))
+    (
+        orders_stream.join(
+            customers,
+            "{'order': left['order'], 'tier': right['tier'] if right else None}",
+            name="enrich",
+            mode=mode,
+        ).to(out, name="out")
+    )
     run_ = KafkaRun(b.build(), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
     thread = threading.Thread(target=lambda: run_.run(max_seconds=60))
     thread.start()
@@ -214,7 +258,9 @@ def test_stream_table_join_with_missing_right_keys(bootstrap, unique, mode):
         # The table first: customers c0..c3 (c2 deleted again by a tombstone), then the stream.
         producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
         for i in range(4):
-            producer.produce(customers_topic, json.dumps({"tier": ["gold", "silver"][i % 2]}), f"c{i}")
+            producer.produce(
+                customers_topic, json.dumps({"tier": ["gold", "silver"][i % 2]}), f"c{i}"
+            )
         producer.produce(customers_topic, None, "c2")
         assert producer.flush(10) == 0
         deadline = time.monotonic() + 30
@@ -227,8 +273,10 @@ def test_stream_table_join_with_missing_right_keys(bootstrap, unique, mode):
         expected = {0: "gold", 1: "silver", 3: "silver"}
         if mode == "left":
             expected.update({2: None, 4: None, 5: None})
-        got = {json.loads(m.value())["order"]: json.loads(m.value())["tier"]
-               for m in consume_all(bootstrap, out, expect=len(expected), timeout=30)}
+        got = {
+            json.loads(m.value())["order"]: json.loads(m.value())["tier"]
+            for m in consume_all(bootstrap, out, expect=len(expected), timeout=30)
+        }
         assert got == expected
     finally:
         run_.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.code.builder import StreamsBuilder
-from engine.runtime.supervisor import RunSupervisor
+from engine.runtime.worker.supervisor import RunSupervisor
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,9 @@ class Events:
                     if predicate(kind, payload):
                         return payload
                 self.cond.wait(0.2)
-        raise AssertionError(f"no matching event in {timeout} s; got {[k for k, _ in self.items][-20:]}")
+        raise AssertionError(
+            f"no matching event in {timeout} s; got {[k for k, _ in self.items][-20:]}"
+        )
 
 
 def demo(unique: str):
@@ -73,7 +75,9 @@ def test_metrics_console_and_samples_reach_the_app(bootstrap, unique):
         lines = events.wait_for(lambda k, p: k == "console" and len(p) > 0)
         assert lines[0][0] == "log" and "order_id" in lines[0][1]
         sup.preview("paid")
-        node, samples = events.wait_for(lambda k, p: k == "samples" and p[0] == "paid" and len(p[1]) > 3)
+        node, samples = events.wait_for(
+            lambda k, p: k == "samples" and p[0] == "paid" and len(p[1]) > 3
+        )
         assert all(s["value"]["status"] == "paid" for s in samples)
         assert {"key", "value", "timestamp", "partition", "offset", "topic"} <= set(samples[0])
         assert samples[0]["topic"] == f"orders-{unique}"
@@ -105,7 +109,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 from engine.cluster.broker import SandboxBroker
 from engine.code.builder import StreamsBuilder
-from engine.runtime.supervisor import RunSupervisor
+from engine.runtime.worker.supervisor import RunSupervisor
 if __name__ == "__main__":
     broker = SandboxBroker().start()
     b = StreamsBuilder("orphans")

@@ -23,37 +23,58 @@ def problems_of(data: dict):
 def chain(node: dict, *, settings=None, name="app", extra_edges=()) -> dict:
     """source 'src' -> node -> console sink 'out', a valid frame around one node."""
     return {
-        "format": "topology-studio/1", "name": name, "settings": settings or {},
-        "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "in"}}, node,
-                  {"id": "out", "type": "console_sink", "params": {}}],
-        "edges": [{"from": "src", "to": node["id"]}, {"from": node["id"], "to": "out"},
-                  *extra_edges],
+        "format": "topology-studio/1",
+        "name": name,
+        "settings": settings or {},
+        "nodes": [
+            {"id": "src", "type": "kafka_source", "params": {"topic": "in"}},
+            node,
+            {"id": "out", "type": "console_sink", "params": {}},
+        ],
+        "edges": [
+            {"from": "src", "to": node["id"]},
+            {"from": node["id"], "to": "out"},
+            *extra_edges,
+        ],
     }
 
 
 def join_topology(params: dict) -> dict:
     return {
-        "format": "topology-studio/1", "name": "app",
-        "nodes": [{"id": "l", "type": "kafka_source", "params": {"topic": "l"}},
-                  {"id": "r", "type": "kafka_source", "params": {"topic": "r"}},
-                  {"id": "j", "type": "join", "params": params},
-                  {"id": "out", "type": "console_sink"}],
-        "edges": [{"from": "l", "to": "j", "to_port": "left"},
-                  {"from": "r", "to": "j", "to_port": "right"}, {"from": "j", "to": "out"}],
+        "format": "topology-studio/1",
+        "name": "app",
+        "nodes": [
+            {"id": "l", "type": "kafka_source", "params": {"topic": "l"}},
+            {"id": "r", "type": "kafka_source", "params": {"topic": "r"}},
+            {"id": "j", "type": "join", "params": params},
+            {"id": "out", "type": "console_sink"},
+        ],
+        "edges": [
+            {"from": "l", "to": "j", "to_port": "left"},
+            {"from": "r", "to": "j", "to_port": "right"},
+            {"from": "j", "to": "out"},
+        ],
     }
 
 
 def assert_problem(problems, node_id, phrase, severity=ERROR):
-    matching = [p for p in problems if p.node_id == node_id and phrase in p.message
-                and p.severity == severity]
-    assert matching, f"no {severity} for {node_id!r} saying {phrase!r} in:\n" + \
-        "\n".join(str(p) for p in problems)
+    matching = [
+        p
+        for p in problems
+        if p.node_id == node_id and phrase in p.message and p.severity == severity
+    ]
+    assert matching, f"no {severity} for {node_id!r} saying {phrase!r} in:\n" + "\n".join(
+        str(p) for p in problems
+    )
     return matching[0]
 
 
 def agg(**params) -> dict:
-    return {"id": "agg", "type": "aggregate",
-            "params": {"aggregations": [{"name": "n", "fn": "count"}], **params}}
+    return {
+        "id": "agg",
+        "type": "aggregate",
+        "params": {"aggregations": [{"name": "n", "fn": "count"}], **params},
+    }
 
 
 # -- the good ones ------------------------------------------------------------------
@@ -65,39 +86,74 @@ def test_demo_topology_is_valid():
     assert errors(validate(topology)) == []
 
 
-@pytest.mark.parametrize("node", [
-    {"id": "n", "type": "filter", "params": {"expr": "value['a'] > 1"}},
-    {"id": "n", "type": "map", "params": {"expr": "{'a': value}"}},
-    {"id": "n", "type": "set_fields", "params": {"fields": {"b": "value['a'] * 2"}}},
-    {"id": "n", "type": "flat_map", "params": {"expr": "value['items']"}},
-    {"id": "n", "type": "rekey", "params": {"expr": "value['user']"}},
-    {"id": "n", "type": "merge", "params": {}},
-    {"id": "n", "type": "aggregate", "params": {
-        "group_by": "value['c']", "window": {"type": "tumbling", "size": "1m", "grace": "0s"},
-        "aggregations": [{"name": "s", "fn": "sum", "expr": "value['x']"},
-                         {"name": "n", "fn": "count"}], "emit": "final"}},
-    {"id": "n", "type": "aggregate", "params": {
-        "window": {"type": "hopping", "size": "1m", "advance": "10s"},
-        "aggregations": [{"name": "u", "fn": "count_distinct", "expr": "value['user']"}]}},
-    {"id": "n", "type": "aggregate", "params": {
-        "window": {"type": "session", "gap": "30s"}, "aggregations": [{"name": "n", "fn": "count"}],
-        "emit": "update"}},
-])
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"id": "n", "type": "filter", "params": {"expr": "value['a'] > 1"}},
+        {"id": "n", "type": "map", "params": {"expr": "{'a': value}"}},
+        {"id": "n", "type": "set_fields", "params": {"fields": {"b": "value['a'] * 2"}}},
+        {"id": "n", "type": "flat_map", "params": {"expr": "value['items']"}},
+        {"id": "n", "type": "rekey", "params": {"expr": "value['user']"}},
+        {"id": "n", "type": "merge", "params": {}},
+        {
+            "id": "n",
+            "type": "aggregate",
+            "params": {
+                "group_by": "value['c']",
+                "window": {"type": "tumbling", "size": "1m", "grace": "0s"},
+                "aggregations": [
+                    {"name": "s", "fn": "sum", "expr": "value['x']"},
+                    {"name": "n", "fn": "count"},
+                ],
+                "emit": "final",
+            },
+        },
+        {
+            "id": "n",
+            "type": "aggregate",
+            "params": {
+                "window": {"type": "hopping", "size": "1m", "advance": "10s"},
+                "aggregations": [{"name": "u", "fn": "count_distinct", "expr": "value['user']"}],
+            },
+        },
+        {
+            "id": "n",
+            "type": "aggregate",
+            "params": {
+                "window": {"type": "session", "gap": "30s"},
+                "aggregations": [{"name": "n", "fn": "count"}],
+                "emit": "update",
+            },
+        },
+    ],
+)
 def test_valid_nodes_have_no_problems(node):
     assert problems_of(chain(node)) == []
 
 
 def test_valid_join_and_sinks():
     data = join_topology({"expr": "{**left, 'r': right}", "mode": "left", "window": "5m"})
-    data["nodes"] += [{"id": "k", "type": "kafka_sink", "params": {"topic": "o", "value_format": "string"}},
-                      {"id": "f", "type": "file_sink", "params": {"path": "o.jsonl"}}]
+    data["nodes"] += [
+        {"id": "k", "type": "kafka_sink", "params": {"topic": "o", "value_format": "string"}},
+        {"id": "f", "type": "file_sink", "params": {"path": "o.jsonl"}},
+    ]
     data["edges"] += [{"from": "j", "to": "k"}, {"from": "j", "to": "f"}]
     assert problems_of(data) == []
 
 
 def test_valid_branch_with_ports():
-    data = chain({"id": "b", "type": "branch", "params": {"branches": [
-        {"name": "big", "expr": "value > 10"}, {"name": "small", "expr": "value < 2"}]}})
+    data = chain(
+        {
+            "id": "b",
+            "type": "branch",
+            "params": {
+                "branches": [
+                    {"name": "big", "expr": "value > 10"},
+                    {"name": "small", "expr": "value < 2"},
+                ]
+            },
+        }
+    )
     data["edges"][1]["from_port"] = "big"
     data["nodes"].append({"id": "o2", "type": "console_sink"})
     data["edges"] += [{"from": "b", "from_port": "else", "to": "o2"}]
@@ -113,8 +169,11 @@ def test_every_catalogue_type_has_valid_new_node_params():
 
 
 def test_unknown_node_type():
-    p = assert_problem(problems_of(chain({"id": "x", "type": "fliter", "params": {}})), "x",
-                       "unknown node type 'fliter'; known types are kafka_source")
+    p = assert_problem(
+        problems_of(chain({"id": "x", "type": "fliter", "params": {}})),
+        "x",
+        "unknown node type 'fliter'; known types are kafka_source",
+    )
     assert "filter" in p.message
 
 
@@ -148,24 +207,31 @@ def test_null_required_param_counts_as_missing():
     assert_problem(problems_of(chain(node)), "f", "the required param 'expr' is missing")
 
 
-@pytest.mark.parametrize("params,phrase", [
-    ({"topic": 5}, "topic 5 is not a valid topic name"),
-    ({"topic": "has space"}, "topic 'has space' is not a valid topic name"),
-    ({"topic": "orders\n"}, "is not a valid topic name"),
-    ({"topic": ".."}, "is not a valid topic name"),
-    ({"topic": "x" * 250}, "is not a valid topic name"),
-    ({"topic": "t", "profile": "orders", "rate": "fast"}, "rate must be a number, not 'fast'"),
-    ({"topic": "t", "rate": True}, "rate must be a number, not True"),
-    ({"topic": "t", "rate": float("nan")}, "rate must be a number"),
-    ({"topic": "t", "rate": float("inf")}, "rate must be a number"),
-    ({"topic": "t", "rate": -1}, "rate must be at least 0"),
-    ({"topic": "t", "seed": 1.5}, "seed must be a whole number, not 1.5"),
-    ({"topic": "t", "limit": -3}, "limit must be at least 0"),
-])
+@pytest.mark.parametrize(
+    "params,phrase",
+    [
+        ({"topic": 5}, "topic 5 is not a valid topic name"),
+        ({"topic": "has space"}, "topic 'has space' is not a valid topic name"),
+        ({"topic": "orders\n"}, "is not a valid topic name"),
+        ({"topic": ".."}, "is not a valid topic name"),
+        ({"topic": "x" * 250}, "is not a valid topic name"),
+        ({"topic": "t", "profile": "orders", "rate": "fast"}, "rate must be a number, not 'fast'"),
+        ({"topic": "t", "rate": True}, "rate must be a number, not True"),
+        ({"topic": "t", "rate": float("nan")}, "rate must be a number"),
+        ({"topic": "t", "rate": float("inf")}, "rate must be a number"),
+        ({"topic": "t", "rate": -1}, "rate must be at least 0"),
+        ({"topic": "t", "seed": 1.5}, "seed must be a whole number, not 1.5"),
+        ({"topic": "t", "limit": -3}, "limit must be at least 0"),
+    ],
+)
 def test_wrong_type(params, phrase):
     node = {"id": "g", "type": "generator_source", "params": params}
-    data = {"format": "topology-studio/1", "name": "app", "nodes": [node,
-            {"id": "out", "type": "console_sink"}], "edges": [{"from": "g", "to": "out"}]}
+    data = {
+        "format": "topology-studio/1",
+        "name": "app",
+        "nodes": [node, {"id": "out", "type": "console_sink"}],
+        "edges": [{"from": "g", "to": "out"}],
+    }
     assert_problem(problems_of(data), "g", phrase)
 
 
@@ -189,32 +255,47 @@ def test_bad_enum(value):
     assert repr(value) in p.message
 
 
-@pytest.mark.parametrize("window,phrase", [
-    ("5 minutes", "window '5 minutes' is not a duration; write a number and a unit"),
-    ("-5s", "is not a duration"),
-    ("1.5s", "is not a duration"),
-    ("10", "is not a duration"),
-    (-1, "window -1 is negative"),
-    (True, "window True is not a duration"),
-    ([1], "is not a duration"),
-])
+@pytest.mark.parametrize(
+    "window,phrase",
+    [
+        ("5 minutes", "window '5 minutes' is not a duration; write a number and a unit"),
+        ("-5s", "is not a duration"),
+        ("1.5s", "is not a duration"),
+        ("10", "is not a duration"),
+        (-1, "window -1 is negative"),
+        (True, "window True is not a duration"),
+        ([1], "is not a duration"),
+    ],
+)
 def test_bad_duration(window, phrase):
     data = join_topology({"expr": "left", "window": window})
     assert_problem(problems_of(data), "j", phrase)
 
 
-@pytest.mark.parametrize("window,phrase", [
-    ({"type": "tumbling"}, "window of type tumbling needs 'size'"),
-    ({"type": "hopping", "size": "1m"}, "window of type hopping needs 'advance'"),
-    ({"type": "session"}, "window of type session needs 'gap'"),
-    ({"type": "hopping", "size": "1m", "advance": "2m"}, "advance must not be longer than size"),
-    ({"type": "tumbling", "size": "1m", "grase": "1s"}, "window has unknown keys grase"),
-    ({"type": "sliding", "size": "1m"}, "window type must be one of none, tumbling, hopping, session"),
-    ({"type": "tumbling", "size": "0s"}, "window size must be longer than 0"),
-    ({"type": "tumbling", "size": "1m", "grace": "soon"}, "window grace: 'soon' is not a duration"),
-    ("1m", "window must be an object with a type"),
-    ([], "window must be an object with a type"),
-])
+@pytest.mark.parametrize(
+    "window,phrase",
+    [
+        ({"type": "tumbling"}, "window of type tumbling needs 'size'"),
+        ({"type": "hopping", "size": "1m"}, "window of type hopping needs 'advance'"),
+        ({"type": "session"}, "window of type session needs 'gap'"),
+        (
+            {"type": "hopping", "size": "1m", "advance": "2m"},
+            "advance must not be longer than size",
+        ),
+        ({"type": "tumbling", "size": "1m", "grase": "1s"}, "window has unknown keys grase"),
+        (
+            {"type": "sliding", "size": "1m"},
+            "window type must be one of none, tumbling, hopping, session",
+        ),
+        ({"type": "tumbling", "size": "0s"}, "window size must be longer than 0"),
+        (
+            {"type": "tumbling", "size": "1m", "grace": "soon"},
+            "window grace: 'soon' is not a duration",
+        ),
+        ("1m", "window must be an object with a type"),
+        ([], "window must be an object with a type"),
+    ],
+)
 def test_bad_window(window, phrase):
     p = assert_problem(problems_of(chain(agg(window=window))), "agg", phrase)
     assert p.param == "window"
@@ -232,36 +313,62 @@ def test_emit_final_needs_a_window(window):
     assert_problem(problems_of(chain(agg(**params))), "agg", "emit 'final' needs a window")
 
 
-@pytest.mark.parametrize("aggregations,phrase", [
-    ([{"name": "s", "fn": "median", "expr": "value"}],
-     "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, not 'median'"),
-    ([{"name": "s", "fn": "sum"}], "'s': sum needs an expr"),
-    ([{"name": "a", "fn": "avg"}], "'a': avg needs an expr"),
-    ([{"name": "n", "fn": "count"}, {"name": "n", "fn": "count"}], "has two aggregations named 'n'"),
-    ([{"name": "key", "fn": "count"}], "'key' is already a field of the output"),
-    ([{"name": "window_start", "fn": "count"}], "'window_start' is already a field of the output"),
-    ([{"name": "window_end", "fn": "count"}], "'window_end' is already a field of the output"),
-    ([{"fn": "count"}], "aggregation 1 has no name"),
-    ([{"name": "n", "fn": "count"}, "count"], "aggregation 2 must be an object with 'name', 'fn' and 'expr'"),
-    ([{"name": "n", "fn": "count", "extra": 1}], "aggregation 1 must be an object"),
-    ([], "must list at least one aggregation"),
-    ({"name": "n", "fn": "count"}, "must list at least one aggregation"),
-])
+@pytest.mark.parametrize(
+    "aggregations,phrase",
+    [
+        (
+            [{"name": "s", "fn": "median", "expr": "value"}],
+            "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, not 'median'",
+        ),
+        ([{"name": "s", "fn": "sum"}], "'s': sum needs an expr"),
+        ([{"name": "a", "fn": "avg"}], "'a': avg needs an expr"),
+        (
+            [{"name": "n", "fn": "count"}, {"name": "n", "fn": "count"}],
+            "has two aggregations named 'n'",
+        ),
+        ([{"name": "key", "fn": "count"}], "'key' is already a field of the output"),
+        (
+            [{"name": "window_start", "fn": "count"}],
+            "'window_start' is already a field of the output",
+        ),
+        ([{"name": "window_end", "fn": "count"}], "'window_end' is already a field of the output"),
+        ([{"fn": "count"}], "aggregation 1 has no name"),
+        (
+            [{"name": "n", "fn": "count"}, "count"],
+            "aggregation 2 must be an object with 'name', 'fn' and 'expr'",
+        ),
+        ([{"name": "n", "fn": "count", "extra": 1}], "aggregation 1 must be an object"),
+        ([], "must list at least one aggregation"),
+        ({"name": "n", "fn": "count"}, "must list at least one aggregation"),
+    ],
+)
 def test_bad_aggregations(aggregations, phrase):
     node = {"id": "agg", "type": "aggregate", "params": {"aggregations": aggregations}}
     p = assert_problem(problems_of(chain(node)), "agg", phrase)
     assert p.param == "aggregations"
 
 
-@pytest.mark.parametrize("branches,phrase", [
-    ([{"name": "a", "expr": "True"}, {"name": "a", "expr": "False"}], "has two branches named 'a'"),
-    ([{"name": "else", "expr": "True"}], "'else' is the name of the port for records no branch takes"),
-    ([{"expr": "True"}], "branch 1 has no name"),
-    ([{"name": "a"}], "'a': an expression must be a string"),
-    ([{"name": "a", "expr": "True", "when": 1}], "branch 1 must be an object with 'name' and 'expr'"),
-    ([], "must list at least one branch"),
-    (5, "must list at least one branch"),
-])
+@pytest.mark.parametrize(
+    "branches,phrase",
+    [
+        (
+            [{"name": "a", "expr": "True"}, {"name": "a", "expr": "False"}],
+            "has two branches named 'a'",
+        ),
+        (
+            [{"name": "else", "expr": "True"}],
+            "'else' is the name of the port for records no branch takes",
+        ),
+        ([{"expr": "True"}], "branch 1 has no name"),
+        ([{"name": "a"}], "'a': an expression must be a string"),
+        (
+            [{"name": "a", "expr": "True", "when": 1}],
+            "branch 1 must be an object with 'name' and 'expr'",
+        ),
+        ([], "must list at least one branch"),
+        (5, "must list at least one branch"),
+    ],
+)
 def test_bad_branches(branches, phrase):
     node = {"id": "b", "type": "branch", "params": {"branches": branches}}
     assert_problem(problems_of(chain(node)), "b", phrase)
@@ -272,25 +379,67 @@ def test_bad_branches(branches, phrase):
 UNSAFE = "__import__('os').system('true')"
 
 
-@pytest.mark.parametrize("node,phrase", [
-    ({"id": "x", "type": "filter", "params": {"expr": UNSAFE}}, "expr: the method '.system()' is not allowed"),
-    ({"id": "x", "type": "map", "params": {"expr": "value.__class__"}}, "expr: attribute access '.__class__'"),
-    ({"id": "x", "type": "set_fields", "params": {"fields": {"a": "1", "b": "open('/etc/passwd')"}}},
-     "fields 'b': calling 'open' is not allowed"),
-    ({"id": "x", "type": "flat_map", "params": {"expr": "[lambda: 1]"}}, "expr: lambdas are not allowed"),
-    ({"id": "x", "type": "rekey", "params": {"expr": "9**9**9"}}, "expr: 9 ** 387420489 is too large"),
-    ({"id": "x", "type": "branch", "params": {"branches": [{"name": "a", "expr": "eval('1')"}]}},
-     "branches 'a': calling 'eval' is not allowed"),
-    ({"id": "x", "type": "aggregate", "params": {"group_by": "globals()",
-                                                 "aggregations": [{"name": "n", "fn": "count"}]}},
-     "group_by: calling 'globals' is not allowed"),
-    ({"id": "x", "type": "aggregate", "params": {
-        "aggregations": [{"name": "s", "fn": "sum", "expr": "key.__len__()"}]}},
-     "aggregations 's': the method '.__len__()' is not allowed"),
-    ({"id": "x", "type": "aggregate", "params": {
-        "aggregations": [{"name": "s", "fn": "sum", "expr": "value["}]}},
-     "aggregations 's': syntax error"),
-])
+@pytest.mark.parametrize(
+    "node,phrase",
+    [
+        (
+            {"id": "x", "type": "filter", "params": {"expr": UNSAFE}},
+            "expr: the method '.system()' is not allowed",
+        ),
+        (
+            {"id": "x", "type": "map", "params": {"expr": "value.__class__"}},
+            "expr: attribute access '.__class__'",
+        ),
+        (
+            {
+                "id": "x",
+                "type": "set_fields",
+                "params": {"fields": {"a": "1", "b": "open('/etc/passwd')"}},
+            },
+            "fields 'b': calling 'open' is not allowed",
+        ),
+        (
+            {"id": "x", "type": "flat_map", "params": {"expr": "[lambda: 1]"}},
+            "expr: lambdas are not allowed",
+        ),
+        (
+            {"id": "x", "type": "rekey", "params": {"expr": "9**9**9"}},
+            "expr: 9 ** 387420489 is too large",
+        ),
+        (
+            {
+                "id": "x",
+                "type": "branch",
+                "params": {"branches": [{"name": "a", "expr": "eval('1')"}]},
+            },
+            "branches 'a': calling 'eval' is not allowed",
+        ),
+        (
+            {
+                "id": "x",
+                "type": "aggregate",
+                "params": {"group_by": "globals()", "aggregations": [{"name": "n", "fn": "count"}]},
+            },
+            "group_by: calling 'globals' is not allowed",
+        ),
+        (
+            {
+                "id": "x",
+                "type": "aggregate",
+                "params": {"aggregations": [{"name": "s", "fn": "sum", "expr": "key.__len__()"}]},
+            },
+            "aggregations 's': the method '.__len__()' is not allowed",
+        ),
+        (
+            {
+                "id": "x",
+                "type": "aggregate",
+                "params": {"aggregations": [{"name": "s", "fn": "sum", "expr": "value["}]},
+            },
+            "aggregations 's': syntax error",
+        ),
+    ],
+)
 def test_unsafe_expression_in_each_param(node, phrase):
     assert_problem(problems_of(chain(node)), "x", phrase)
 
@@ -304,8 +453,11 @@ def test_expression_problem_quotes_the_expression():
 def test_kafka_source_timestamp_expression():
     data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}})
     data["nodes"][0]["params"]["timestamp"] = "value['ts'].__class__"
-    assert_problem(problems_of(data), "src", "timestamp must be 'record' or an expression giving ms: "
-                                             "attribute access '.__class__'")
+    assert_problem(
+        problems_of(data),
+        "src",
+        "timestamp must be 'record' or an expression giving ms: attribute access '.__class__'",
+    )
     data["nodes"][0]["params"]["timestamp"] = "value['ts'] * 1000"
     assert problems_of(data) == []
     data["nodes"][0]["params"]["timestamp"] = "record"
@@ -314,8 +466,11 @@ def test_kafka_source_timestamp_expression():
 
 def test_join_expression_uses_left_and_right():
     assert problems_of(join_topology({"expr": "{'a': left['a'], 'b': right, 'k': key}"})) == []
-    assert_problem(problems_of(join_topology({"expr": "value['a']"})), "j",
-                   "expr: unknown name 'value'; an expression can use key, left, right")
+    assert_problem(
+        problems_of(join_topology({"expr": "value['a']"})),
+        "j",
+        "expr: unknown name 'value'; an expression can use key, left, right",
+    )
     assert_problem(problems_of(join_topology({"expr": "left.__class__"})), "j", "attribute access")
 
 
@@ -328,8 +483,10 @@ def test_left_and_right_are_not_record_names():
 
 
 def test_dangling_edge_in_file():
-    data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}},
-                 extra_edges=[{"from": "f", "to": "ghost"}, {"from": "nobody", "to": "out"}])
+    data = chain(
+        {"id": "f", "type": "filter", "params": {"expr": "True"}},
+        extra_edges=[{"from": "f", "to": "ghost"}, {"from": "nobody", "to": "out"}],
+    )
     problems = problems_of(data)
     assert_problem(problems, "f", "has an edge to 'ghost', which is not a node")
     assert_problem(problems, "out", "has an edge from 'nobody', which is not a node")
@@ -349,7 +506,9 @@ def test_unknown_from_port():
 
 
 def test_unknown_branch_port():
-    data = chain({"id": "b", "type": "branch", "params": {"branches": [{"name": "big", "expr": "True"}]}})
+    data = chain(
+        {"id": "b", "type": "branch", "params": {"branches": [{"name": "big", "expr": "True"}]}}
+    )
     data["edges"][1]["from_port"] = "small"
     assert_problem(problems_of(data), "b", "has no output port 'small' (ports: big, else)")
 
@@ -363,11 +522,17 @@ def test_unknown_to_port():
 
 
 def test_edge_out_of_a_sink_and_into_a_source():
-    data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}},
-                 extra_edges=[{"from": "out", "to": "src"}])
+    data = chain(
+        {"id": "f", "type": "filter", "params": {"expr": "True"}},
+        extra_edges=[{"from": "out", "to": "src"}],
+    )
     problems = problems_of(data)
-    assert_problem(problems, "out", "is a sink and has no output, but an edge leads from it to 'src'")
-    assert_problem(problems, "src", "is a source and takes no input, but an edge leads to it from 'out'")
+    assert_problem(
+        problems, "out", "is a sink and has no output, but an edge leads from it to 'src'"
+    )
+    assert_problem(
+        problems, "src", "is a source and takes no input, but an edge leads to it from 'out'"
+    )
 
 
 def test_input_port_taken_twice():
@@ -391,14 +556,24 @@ def test_join_side_taken_twice():
 
 
 def test_cycle_names_its_path():
-    data = {"format": "topology-studio/1", "name": "app", "nodes": [
-        {"id": "src", "type": "kafka_source", "params": {"topic": "t"}},
-        {"id": "m", "type": "merge"},
-        {"id": "a", "type": "map", "params": {"expr": "value"}},
-        {"id": "b", "type": "filter", "params": {"expr": "True"}},
-        {"id": "out", "type": "console_sink"}],
-        "edges": [{"from": "src", "to": "m"}, {"from": "m", "to": "a"}, {"from": "a", "to": "b"},
-                  {"from": "b", "to": "m"}, {"from": "b", "to": "out"}]}
+    data = {
+        "format": "topology-studio/1",
+        "name": "app",
+        "nodes": [
+            {"id": "src", "type": "kafka_source", "params": {"topic": "t"}},
+            {"id": "m", "type": "merge"},
+            {"id": "a", "type": "map", "params": {"expr": "value"}},
+            {"id": "b", "type": "filter", "params": {"expr": "True"}},
+            {"id": "out", "type": "console_sink"},
+        ],
+        "edges": [
+            {"from": "src", "to": "m"},
+            {"from": "m", "to": "a"},
+            {"from": "a", "to": "b"},
+            {"from": "b", "to": "m"},
+            {"from": "b", "to": "out"},
+        ],
+    }
     problems = problems_of(data)
     cycle = [p for p in problems if "cycle" in p.message]
     assert len(cycle) == 1 and cycle[0].is_error
@@ -415,19 +590,32 @@ def test_self_loop_is_a_cycle():
     assert_problem(validate(topology), "m", "is part of a cycle (m → m)")
 
 
-@pytest.mark.parametrize("node,phrase", [
-    ({"id": "f", "type": "filter", "params": {"expr": "True"}}, "its input is not connected"),
-    ({"id": "j", "type": "join", "params": {"expr": "left"}}, "its 'left' input is not connected"),
-    ({"id": "j", "type": "join", "params": {"expr": "left"}}, "its 'right' input is not connected"),
-])
+@pytest.mark.parametrize(
+    "node,phrase",
+    [
+        ({"id": "f", "type": "filter", "params": {"expr": "True"}}, "its input is not connected"),
+        (
+            {"id": "j", "type": "join", "params": {"expr": "left"}},
+            "its 'left' input is not connected",
+        ),
+        (
+            {"id": "j", "type": "join", "params": {"expr": "left"}},
+            "its 'right' input is not connected",
+        ),
+    ],
+)
 def test_unconnected_input(node, phrase):
     data = {"format": "topology-studio/1", "name": "app", "nodes": [node], "edges": []}
     assert_problem(problems_of(data), node["id"], phrase)
 
 
 def test_unconnected_output_is_a_warning():
-    data = {"format": "topology-studio/1", "name": "app",
-            "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "t"}}], "edges": []}
+    data = {
+        "format": "topology-studio/1",
+        "name": "app",
+        "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "t"}}],
+        "edges": [],
+    }
     problems = problems_of(data)
     assert errors(problems) == []
     assert_problem(problems, "src", "its output is not connected to anything", WARNING)
@@ -437,28 +625,44 @@ def test_unconnected_output_is_a_warning():
 
 
 def test_unknown_settings_key():
-    data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}},
-                 settings={"guarantee": "exactly_once"})
-    assert_problem(problems_of(data), None, "unknown setting 'guarantee'; known settings are "
-                                            "processing_guarantee")
+    data = chain(
+        {"id": "f", "type": "filter", "params": {"expr": "True"}},
+        settings={"guarantee": "exactly_once"},
+    )
+    assert_problem(
+        problems_of(data),
+        None,
+        "unknown setting 'guarantee'; known settings are processing_guarantee",
+    )
 
 
-@pytest.mark.parametrize("settings,phrase", [
-    ({"processing_guarantee": "exactly-once"}, "setting 'processing_guarantee' must be one of "
-                                               "at_least_once, exactly_once, not 'exactly-once'"),
-    ({"dead_letter_topic": "dlq topic"}, "setting 'dead_letter_topic' 'dlq topic' is not a valid topic"),
-    ({"commit_interval": "often"}, "setting 'commit_interval' 'often' is not a duration"),
-    ({"topic_partitions": 0}, "setting 'topic_partitions' must be at least 1"),
-    ({"topic_partitions": "3"}, "setting 'topic_partitions' must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "settings,phrase",
+    [
+        (
+            {"processing_guarantee": "exactly-once"},
+            "setting 'processing_guarantee' must be one of "
+            "at_least_once, exactly_once, not 'exactly-once'",
+        ),
+        (
+            {"dead_letter_topic": "dlq topic"},
+            "setting 'dead_letter_topic' 'dlq topic' is not a valid topic",
+        ),
+        ({"commit_interval": "often"}, "setting 'commit_interval' 'often' is not a duration"),
+        ({"topic_partitions": 0}, "setting 'topic_partitions' must be at least 1"),
+        ({"topic_partitions": "3"}, "setting 'topic_partitions' must be a whole number"),
+    ],
+)
 def test_bad_settings_value(settings, phrase):
     data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}}, settings=settings)
     assert_problem(problems_of(data), None, phrase)
 
 
 def test_null_setting_means_default():
-    data = chain({"id": "f", "type": "filter", "params": {"expr": "True"}},
-                 settings={"dead_letter_topic": None})
+    data = chain(
+        {"id": "f", "type": "filter", "params": {"expr": "True"}},
+        settings={"dead_letter_topic": None},
+    )
     assert problems_of(data) == []
 
 
@@ -481,14 +685,30 @@ def test_problems_have_a_stable_order():
     assert [str(p) for p in problems_of(data)] == [str(p) for p in problems_of(data)]
 
 
-@pytest.mark.parametrize("node, param, phrase", [
-    ({"id": "f", "type": "filter", "params": {"expr": "value['status'] is 'paid'"}},
-     "expr", "Python warns: \"is\" with a literal"),
-    ({"id": "f", "type": "map", "params": {"expr": "1if value else 2"}},
-     "expr", "Python warns: invalid decimal literal in '1if value else 2'"),
-    ({"id": "f", "type": "branch", "params": {"branches": [{"name": "a", "expr": "key is 'x'"}]}},
-     "branches", "Python warns: \"is\" with a literal"),
-])
+@pytest.mark.parametrize(
+    "node, param, phrase",
+    [
+        (
+            {"id": "f", "type": "filter", "params": {"expr": "value['status'] is 'paid'"}},
+            "expr",
+            'Python warns: "is" with a literal',
+        ),
+        (
+            {"id": "f", "type": "map", "params": {"expr": "1if value else 2"}},
+            "expr",
+            "Python warns: invalid decimal literal in '1if value else 2'",
+        ),
+        (
+            {
+                "id": "f",
+                "type": "branch",
+                "params": {"branches": [{"name": "a", "expr": "key is 'x'"}]},
+            },
+            "branches",
+            'Python warns: "is" with a literal',
+        ),
+    ],
+)
 def test_what_python_warns_of_an_expression_is_a_warning_of_its_node(node, param, phrase, capfd):
     # The same text on two nodes: each is told (the check itself is done once).
     twin = dict(node, id="g")
@@ -509,5 +729,7 @@ def test_what_python_warns_of_an_expression_is_a_warning_of_its_node(node, param
 
 
 def test_an_expression_python_does_not_warn_of_gets_no_warning():
-    problems = problems_of(chain({"id": "f", "type": "filter", "params": {"expr": "value['s'] == 'paid'"}}))
+    problems = problems_of(
+        chain({"id": "f", "type": "filter", "params": {"expr": "value['s'] == 'paid'"}})
+    )
     assert problems == []

@@ -17,7 +17,9 @@ def test_durations_are_parsed_and_grace_defaults_to_zero():
     assert WindowSpec.from_param({"type": "tumbling", "size": "1s", "grace": "0s"}).grace == 0
 
 
-@pytest.mark.parametrize("ts, expected", [(0, (0, 10)), (9, (0, 10)), (10, (10, 20)), (25, (20, 30))])
+@pytest.mark.parametrize(
+    "ts, expected", [(0, (0, 10)), (9, (0, 10)), (10, (10, 20)), (25, (20, 30))]
+)
 def test_tumbling_windows_are_aligned_to_the_epoch_and_half_open(ts, expected):
     assert WindowSpec.from_param({"type": "tumbling", "size": "10ms"}).windows_for(ts) == [expected]
 
@@ -33,7 +35,7 @@ def test_hopping_windows_are_every_aligned_window_containing_the_timestamp():
 
 def test_hopping_brute_force():
     spec = WindowSpec.from_param({"type": "hopping", "size": "12ms", "advance": "4ms"})
-    for ts in range(0, 100):
+    for ts in range(100):
         expected = [(s, s + 12) for s in range(0, 200, 4) if s <= ts < s + 12]
         assert spec.windows_for(ts) == expected
 

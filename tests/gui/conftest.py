@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch, qapp):
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
     monkeypatch.setattr("gui.recovery.default_directory", lambda: tmp_path / "recovery")
     yield
     # Collect each test's Qt wrappers while the application is alive, not all at once at exit.
@@ -41,15 +43,26 @@ def window(qtbot, settings, tmp_path):
     win.document.undo_stack.setClean()
 
 
-def send_mouse(view, kind: QEvent.Type, scene_pos: QPointF, button=Qt.MouseButton.LeftButton,
-               buttons=None, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+def send_mouse(
+    view,
+    kind: QEvent.Type,
+    scene_pos: QPointF,
+    button=Qt.MouseButton.LeftButton,
+    buttons=None,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+) -> None:
     """A mouse event at a scene position, sent to the view's viewport."""
     local = QPointF(view.mapFromScene(scene_pos))
     if buttons is None:
         buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
-    event = QMouseEvent(kind, local, QPointF(view.viewport().mapToGlobal(local)),
-                        button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
-                        buttons, modifiers)
+    event = QMouseEvent(
+        kind,
+        local,
+        QPointF(view.viewport().mapToGlobal(local)),
+        button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+        buttons,
+        modifiers,
+    )
     QApplication.sendEvent(view.viewport(), event)
 
 

@@ -19,8 +19,9 @@ def test_versions_name_the_app_qt_kafka_client_and_sandbox_broker():
     assert rows["Qt"] == qVersion()
     assert rows["confluent-kafka"] == confluent_kafka.__version__
     assert rows["librdkafka"] == confluent_kafka.libversion()[0]
-    tansu = subprocess.run([str(tansu_path()), "--version"], capture_output=True, text=True,
-                           check=True, timeout=10).stdout.split()[-1]
+    tansu = subprocess.run(
+        [str(tansu_path()), "--version"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout.split()[-1]
     assert rows["Sandbox broker (Tansu)"] == tansu
     assert rows["Installed as"].startswith("Python package")
 

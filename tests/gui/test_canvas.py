@@ -37,8 +37,10 @@ def test_branch_ports_follow_params(window):
     scene, doc = window.scene, window.document
     item = scene.node_item("order_size")
     assert item.outputs == ("large", "else")
-    doc.set_params("order_size", {"branches": [{"name": "large", "expr": "True"},
-                                               {"name": "mid", "expr": "True"}]})
+    doc.set_params(
+        "order_size",
+        {"branches": [{"name": "large", "expr": "True"}, {"name": "mid", "expr": "True"}]},
+    )
     assert item.outputs == ("large", "mid", "else")
     assert item.port("mid", True) is not None
     # An edge from a port the node does not have stays visible, marked invalid.
@@ -57,12 +59,30 @@ def test_drop_from_palette_creates_the_node_where_dropped(window, qtbot):
     assert bytes(mime.data(NODE_TYPE_MIME)) == b"aggregate"
     target = view.mapFromScene(QPointF(300, 700))
     vp = view.viewport()
-    enter = QDragEnterEvent(target, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        target,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(vp, enter)
     assert enter.isAccepted()
-    move = QDragMoveEvent(target, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    move = QDragMoveEvent(
+        target,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(vp, move)
-    drop = QDropEvent(QPointF(target), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(target),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(vp, drop)
     node = window.document.topology.nodes["aggregate"]
     assert abs(node.position[0] - 260) <= 3 and abs(node.position[1] - 686) <= 3
@@ -75,8 +95,13 @@ def test_drop_from_palette_creates_the_node_where_dropped(window, qtbot):
 def test_other_drops_are_ignored(window):
     mime = QMimeData()
     mime.setText("hello")
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(window.view.viewport(), enter)
     assert not enter.isAccepted()
 
@@ -85,8 +110,11 @@ def test_wire_by_mouse_from_output_to_input(window):
     doc = window.document
     doc.add_node("console_sink", (1200, 600))
     n = doc.undo_stack.count()
-    drag_mouse(window.view, port_pos(window, "by_user", "out", True),
-               port_pos(window, "console", "in", False) + QPointF(3, 2))
+    drag_mouse(
+        window.view,
+        port_pos(window, "by_user", "out", True),
+        port_pos(window, "console", "in", False) + QPointF(3, 2),
+    )
     assert Edge("by_user", "console") in doc.topology.edges
     assert doc.undo_stack.count() == n + 1
     assert window.scene.edge_item(Edge("by_user", "console")) is not None
@@ -97,7 +125,11 @@ def test_wire_by_mouse_from_output_to_input(window):
 def test_wire_backwards_from_input_to_named_output(window):
     doc = window.document
     doc.add_node("kafka_sink", (1200, 600))
-    drag_mouse(window.view, port_pos(window, "sink", "in", False), port_pos(window, "order_size", "else", True))
+    drag_mouse(
+        window.view,
+        port_pos(window, "sink", "in", False),
+        port_pos(window, "order_size", "else", True),
+    )
     assert Edge("order_size", "sink", "else", "in") in doc.topology.edges
 
 
@@ -105,9 +137,16 @@ def test_wire_preview_is_live(window):
     view, scene = window.view, window.scene
     start = port_pos(window, "by_user", "out", True)
     send_mouse(view, QEvent.Type.MouseButtonPress, start)
-    send_mouse(view, QEvent.Type.MouseMove, start + QPointF(120, 80), buttons=Qt.MouseButton.LeftButton)
+    send_mouse(
+        view, QEvent.Type.MouseMove, start + QPointF(120, 80), buttons=Qt.MouseButton.LeftButton
+    )
     assert scene._wire is not None and scene._wire.preview.scene() is scene
-    send_mouse(view, QEvent.Type.MouseMove, port_pos(window, "paid", "in", False), buttons=Qt.MouseButton.LeftButton)
+    send_mouse(
+        view,
+        QEvent.Type.MouseMove,
+        port_pos(window, "paid", "in", False),
+        buttons=Qt.MouseButton.LeftButton,
+    )
     assert "already taken" in scene._wire.problem
     assert scene._hint.isVisible()
     send_mouse(view, QEvent.Type.MouseButtonRelease, port_pos(window, "paid", "in", False))
@@ -128,20 +167,30 @@ def refused(window, start, end):
 
 
 def test_refuses_a_cycle(window):
-    reason = refused(window, port_pos(window, "items", "out", True), port_pos(window, "paid", "in", False))
+    reason = refused(
+        window, port_pos(window, "items", "out", True), port_pos(window, "paid", "in", False)
+    )
     assert "cycle" in reason
 
 
 def test_refuses_a_taken_input(window):
-    reason = refused(window, port_pos(window, "interactions", "out", True), port_pos(window, "items", "in", False))
+    reason = refused(
+        window,
+        port_pos(window, "interactions", "out", True),
+        port_pos(window, "items", "in", False),
+    )
     assert "already taken" in reason
 
 
 def test_refuses_the_wrong_direction(window):
-    reason = refused(window, port_pos(window, "paid", "out", True), port_pos(window, "by_user", "out", True))
+    reason = refused(
+        window, port_pos(window, "paid", "out", True), port_pos(window, "by_user", "out", True)
+    )
     assert "two outputs" in reason
     window.document.add_node("console_sink", (1200, 600))  # an empty input starts a new wire
-    reason = refused(window, port_pos(window, "console", "in", False), port_pos(window, "by_user", "in", False))
+    reason = refused(
+        window, port_pos(window, "console", "in", False), port_pos(window, "by_user", "in", False)
+    )
     assert "two inputs" in reason
 
 
@@ -232,8 +281,16 @@ def test_wheel_zooms_to_the_cursor_and_fit_shows_everything(window):
     anchor = QPointF(300, 200)
     before = view.mapToScene(anchor.toPoint())
     zoom = view.zoom()
-    wheel = QWheelEvent(anchor, view.viewport().mapToGlobal(anchor), QPoint(), QPoint(0, 240),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        anchor,
+        view.viewport().mapToGlobal(anchor),
+        QPoint(),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(view.viewport(), wheel)
     assert view.zoom() > zoom
     after = view.mapToScene(anchor.toPoint())

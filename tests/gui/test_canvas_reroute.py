@@ -17,7 +17,11 @@ def test_reroute_to_another_input_is_one_undo_step(window):
     doc.add_node("console_sink", (1200, 600))
     old, new = Edge("items", "items_sold"), Edge("items", "console")
     count = doc.undo_stack.count()
-    drag_mouse(window.view, port_pos(window, "items_sold", "in", False), port_pos(window, "console", "in", False))
+    drag_mouse(
+        window.view,
+        port_pos(window, "items_sold", "in", False),
+        port_pos(window, "console", "in", False),
+    )
     assert new in doc.topology.edges and old not in doc.topology.edges
     assert doc.undo_stack.count() == count + 1
     assert window.scene.edge_item(new).isVisible() and window.scene.edge_item(old) is None
@@ -33,7 +37,9 @@ def test_picked_up_edge_is_previewed_from_its_source_and_escape_puts_it_back(win
     edge = Edge("items", "items_sold")
     start = port_pos(window, "items_sold", "in", False)
     send_mouse(view, QEvent.Type.MouseButtonPress, start)
-    send_mouse(view, QEvent.Type.MouseMove, start + QPointF(60, 300), buttons=Qt.MouseButton.LeftButton)
+    send_mouse(
+        view, QEvent.Type.MouseMove, start + QPointF(60, 300), buttons=Qt.MouseButton.LeftButton
+    )
     assert scene._wire is not None and scene._wire.edge == edge
     assert scene._wire.port is scene.node_item("items").port("out", True)
     assert not scene.edge_item(edge).isVisible()
@@ -70,11 +76,19 @@ def refused_reroute(window, edge, start, end):
 def test_refused_reroute_leaves_the_original_edge(window):
     edge = Edge("by_user", "interactions_out")
     start = port_pos(window, "interactions_out", "in", False)
-    assert "already taken" in refused_reroute(window, edge, start, port_pos(window, "revenue_out", "in", False))
-    assert "two outputs" in refused_reroute(window, edge, start, port_pos(window, "revenue", "out", True))
+    assert "already taken" in refused_reroute(
+        window, edge, start, port_pos(window, "revenue_out", "in", False)
+    )
+    assert "two outputs" in refused_reroute(
+        window, edge, start, port_pos(window, "revenue", "out", True)
+    )
     edge = Edge("items", "items_sold")
-    assert "cycle" in refused_reroute(window, edge, port_pos(window, "items_sold", "in", False),
-                                      port_pos(window, "paid", "in", False))
+    assert "cycle" in refused_reroute(
+        window,
+        edge,
+        port_pos(window, "items_sold", "in", False),
+        port_pos(window, "paid", "in", False),
+    )
 
 
 def test_dropping_back_on_its_own_input_changes_nothing(window):

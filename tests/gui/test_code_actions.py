@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine.code.importer import import_script
 from engine.model.validation import errors
 
-SCRIPT_WITH_PROBLEMS = '''from engine.builder import StreamsBuilder
+SCRIPT_WITH_PROBLEMS = """from engine.builder import StreamsBuilder
 
 
 def build():
@@ -17,9 +17,9 @@ def build():
     orders = builder.stream("orders")
     orders.filter("value['amount'] >").to("big-orders")
     return builder.build()
-'''
+"""
 
-SCRIPT_WITH_A_LOOP = '''from engine.builder import StreamsBuilder
+SCRIPT_WITH_A_LOOP = """from engine.builder import StreamsBuilder
 
 
 def build():
@@ -27,7 +27,7 @@ def build():
     for name in ["a", "b"]:
         builder.stream(name).to("out")
     return builder.build()
-'''
+"""
 
 
 @pytest.fixture
@@ -35,9 +35,11 @@ def boxes(monkeypatch):
     """Every message box the actions open: (kind, title, text); none blocks."""
     shown: list[tuple[str, str, str]] = []
     for kind in ("warning", "critical", "information"):
+
         def box(parent, title, text, *args, kind=kind, **kwargs):
             shown.append((kind, title, text))
             return QMessageBox.StandardButton.Ok
+
         monkeypatch.setattr(QMessageBox, kind, box)
     return shown
 
@@ -52,8 +54,12 @@ def _open(monkeypatch, path):
 
 def test_file_menu_offers_the_actions(window):
     texts = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
-    for text in ("Open &Kafka Streams Topology…", "&Import Python…", "&Export as Python…",
-                 "Export Canvas as &Image…"):
+    for text in (
+        "Open &Kafka Streams Topology…",
+        "&Import Python…",
+        "&Export as Python…",
+        "Export Canvas as &Image…",
+    ):
         assert text in texts
 
 
@@ -67,8 +73,9 @@ def test_export_writes_a_script_that_imports_back_equal(window, tmp_path, monkey
     back = import_script(written.read_text(), filename="dashboard.py")
     original = window.document.topology
     assert back.equivalent(original)
-    assert {n: back.nodes[n].position for n in back.nodes} == {n: original.nodes[n].position
-                                                              for n in original.nodes}
+    assert {n: back.nodes[n].position for n in back.nodes} == {
+        n: original.nodes[n].position for n in original.nodes
+    }
     assert "dashboard.py" in window.statusBar().currentMessage()
 
 
@@ -77,7 +84,7 @@ def test_export_of_an_invalid_topology_says_what_to_fix(window, tmp_path, monkey
     window.document.add_node("filter", (0, 0))  # no input, no expression
     window.file_actions.act_export_python.trigger()
     assert not (tmp_path / "never.py").exists()
-    (kind, title, text), = boxes
+    ((kind, title, text),) = boxes
     assert kind == "warning" and "Export as Python" in title
     assert "filter" in text and "Fix them" in text
 
@@ -87,6 +94,7 @@ def test_export_error_from_the_generator_is_shown(window, tmp_path, monkeypatch,
 
     def refuse(topology):
         raise ExportError("sink: its 'in' input is not connected")
+
     monkeypatch.setattr("gui.code_actions.export_script", refuse)
     _save_to(monkeypatch, tmp_path / "never.py")
     window.file_actions.act_export_python.trigger()
@@ -144,14 +152,16 @@ def test_a_script_with_problems_opens_and_lists_them(window, tmp_path, monkeypat
     assert "problem" in window.statusBar().currentMessage()
 
 
-def test_an_unreadable_script_names_the_line_and_keeps_the_document(window, tmp_path, monkeypatch, boxes):
+def test_an_unreadable_script_names_the_line_and_keeps_the_document(
+    window, tmp_path, monkeypatch, boxes
+):
     before = window.document.topology
     script = tmp_path / "loops.py"
     script.write_text(SCRIPT_WITH_A_LOOP)
     _open(monkeypatch, script)
     window.file_actions.act_import_python.trigger()
     assert window.document.topology is before
-    (kind, _title, text), = boxes
+    ((kind, _title, text),) = boxes
     assert kind == "warning"
     assert "loops.py, line 6" in text and "for loop" in text
 

@@ -7,9 +7,12 @@ from gui.document.document import TopologyDocument
 
 
 def state(t):
-    return (t.name, repr(sorted(t.settings.items())),
-            {nid: (n.type, repr(n.params), n.position) for nid, n in t.nodes.items()},
-            sorted((e.source, e.source_port, e.target, e.target_port) for e in t.edges))
+    return (
+        t.name,
+        repr(sorted(t.settings.items())),
+        {nid: (n.type, repr(n.params), n.position) for nid, n in t.nodes.items()},
+        sorted((e.source, e.source_port, e.target, e.target_port) for e in t.edges),
+    )
 
 
 @pytest.fixture
@@ -38,7 +41,9 @@ def round_trip(doc, gesture):
 
 def test_add_node(doc):
     round_trip(doc, lambda: doc.add_node("aggregate", (10, 20)))
-    assert doc.topology.nodes["aggregate"].params == {"aggregations": [{"name": "count", "fn": "count"}]}
+    assert doc.topology.nodes["aggregate"].params == {
+        "aggregations": [{"name": "count", "fn": "count"}]
+    }
 
 
 def test_remove_nodes_restores_their_edges(doc):
@@ -52,8 +57,10 @@ def test_remove_edge_only(doc):
 
 
 def test_move_nodes(doc):
-    moves = {"paid": (doc.topology.nodes["paid"].position, (500.0, 600.0)),
-             "orders": (doc.topology.nodes["orders"].position, (1.0, 2.0))}
+    moves = {
+        "paid": (doc.topology.nodes["paid"].position, (500.0, 600.0)),
+        "orders": (doc.topology.nodes["orders"].position, (1.0, 2.0)),
+    }
     round_trip(doc, lambda: doc.move_nodes(moves))
     assert doc.topology.nodes["paid"].position == (500.0, 600.0)
 
@@ -88,8 +95,12 @@ def test_renaming_a_branch_moves_its_edges(doc):
 
 
 def test_removing_a_branch_removes_its_edges(doc):
-    new = {"branches": [{"name": "small", "expr": "value['amount'] < 10"},
-                        {"name": "medium", "expr": "value['amount'] < 100"}]}
+    new = {
+        "branches": [
+            {"name": "small", "expr": "value['amount'] < 10"},
+            {"name": "medium", "expr": "value['amount'] < 100"},
+        ]
+    }
     round_trip(doc, lambda: doc.set_params("order_size", new))
     assert not doc.topology.outgoing("order_size")
 

@@ -38,22 +38,29 @@ def test_every_fixture_is_drawn_whole(window, path):
     scene = widget.scene
     nodes = desc.nodes()
     for kind in (SOURCE, PROCESSOR, SINK):
-        assert sorted(i.name for i in scene.node_items(kind)) == sorted(n.name for n in nodes if n.kind == kind)
+        assert sorted(i.name for i in scene.node_items(kind)) == sorted(
+            n.name for n in nodes if n.kind == kind
+        )
     topics = {t for n in nodes for t in n.topics}
-    assert {i.name for i in scene.topic_items() if i.kind in ("topic", "repartition_topic")} == topics
+    assert {
+        i.name for i in scene.topic_items() if i.kind in ("topic", "repartition_topic")
+    } == topics
     assert {i.name for i in scene.topic_items() if i.kind == "repartition_topic"} == {
-        t for t in topics if t.endswith("-repartition")}
+        t for t in topics if t.endswith("-repartition")
+    }
     stores = {s for n in nodes for s in n.stores}
     assert sorted(i.name for i in scene.store_items()) == sorted(stores)
     assert len(scene.links) == to_view_graph(desc).number_of_edges()
-    assert set(scene.frames) == {s.id for s in desc.subtopologies} | {g.id for g in desc.global_stores}
+    assert set(scene.frames) == {s.id for s in desc.subtopologies} | {
+        g.id for g in desc.global_stores
+    }
     # Sub-topologies are stacked, never overlapping; every node sits inside its own frame.
     frames = sorted((f.frame for f in scene.frames.values()), key=lambda r: r.top())
     assert all(a.bottom() < b.top() for a, b in pairwise(frames))
     for item in scene.node_items() + scene.store_items():
         assert scene.frames[item.band].frame.contains(item.scene_rect())
     boxes = [i.scene_rect() for i in scene.boxes.values()]
-    assert not any(a.intersects(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+    assert not any(a.intersects(b) for k, a in enumerate(boxes) for b in boxes[k + 1 :])
     assert widget.input_topics == application_topics(desc).inputs
     widget.close()
 
@@ -64,8 +71,11 @@ def test_the_view_is_read_only(window, qtbot):
     widget = window.file_actions.show_description(parse_description(WINDOWED.read_text()), "chunks")
     qtbot.waitExposed(widget)
     scene, view = widget.scene, widget.view
-    flags = (QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-             | QGraphicsItem.GraphicsItemFlag.ItemIsFocusable)
+    flags = (
+        QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+        | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+        | QGraphicsItem.GraphicsItemFlag.ItemIsFocusable
+    )
     assert scene.items() and not any(item.flags() & flags for item in scene.items())
     view.set_zoom(1.0)
     node = scene.node_items(PROCESSOR)[0]
@@ -73,10 +83,16 @@ def test_the_view_is_read_only(window, qtbot):
     QApplication.processEvents()
     start = node.pos()
     count = len(scene.items())
-    drag_mouse(view, node.sceneBoundingRect().center(), node.sceneBoundingRect().center() + QPointF(120, 80))
+    drag_mouse(
+        view,
+        node.sceneBoundingRect().center(),
+        node.sceneBoundingRect().center() + QPointF(120, 80),
+    )
     view.setFocus()
     for key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-        QApplication.sendEvent(view, QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            view, QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)
+        )
     QApplication.processEvents()
     assert node.pos() == start
     assert len(scene.items()) == count and not scene.selectedItems()
@@ -130,7 +146,9 @@ def test_dialog_opens_the_pasted_text_as_a_view(window, qtbot):
     dialog.text.setPlainText(WINDOWED.read_text())
     dialog.app_id.setText("  chunk-aggregator ")
     with qtbot.waitSignal(window.file_actions.describe_opened) as blocker:
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Open), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Open), Qt.MouseButton.LeftButton
+        )
     widget = blocker.args[0]
     assert isinstance(widget, DescribeWidget) and widget.isVisible()
     assert widget in window.file_actions.describe_widgets
@@ -178,6 +196,11 @@ def test_generated_names_get_short_titles_and_glyphs(window):
     assert isinstance(item, StreamsNodeItem)
     assert item.label == "aggregate 2" and item.glyph == "aggregate"
     assert widget.scene.boxes["my-event"].glyph == "kafka_source"
-    store_links = [lk for lk in widget.scene.links if isinstance(lk, LinkItem) and lk.kind == "store"]
-    assert {lk.target.name for lk in store_links} == {"chunk-num-aggregation", "KTABLE-SUPPRESS-STATE-STORE-0000000007",
-                                                      "user-id-aggregation"}
+    store_links = [
+        lk for lk in widget.scene.links if isinstance(lk, LinkItem) and lk.kind == "store"
+    ]
+    assert {lk.target.name for lk in store_links} == {
+        "chunk-num-aggregation",
+        "KTABLE-SUPPRESS-STATE-STORE-0000000007",
+        "user-id-aggregation",
+    }

@@ -27,10 +27,15 @@ def test_an_error_in_a_slot_is_logged_and_said_and_the_event_loop_goes_on(qtbot,
         QTimer.singleShot(0, lambda: {}["missing"])
         QTimer.singleShot(5, lambda: ran_after.append(True))
     qtbot.waitUntil(lambda: bool(ran_after), timeout=3000)
-    assert said.args[0] == (f"Unexpected error: KeyError: 'missing' (details in {log.path}). "
-                            "The app goes on; save your work if something looks wrong.")
+    assert said.args[0] == (
+        f"Unexpected error: KeyError: 'missing' (details in {log.path}). "
+        "The app goes on; save your work if something looks wrong."
+    )
     text = log.path.read_text()
-    assert "unexpected error\nTraceback (most recent call last):" in text and "KeyError: 'missing'" in text
+    assert (
+        "unexpected error\nTraceback (most recent call last):" in text
+        and "KeyError: 'missing'" in text
+    )
 
 
 def test_an_error_in_a_thread_is_said_on_the_gui_thread(qtbot, log):
@@ -51,7 +56,8 @@ def test_an_error_in_a_thread_is_said_on_the_gui_thread(qtbot, log):
 
 
 def test_the_log_is_kept_small_and_a_log_that_cannot_be_written_still_says_the_error(
-        qtbot, log, monkeypatch, tmp_path):
+    qtbot, log, monkeypatch, tmp_path
+):
     monkeypatch.setattr(error_log, "MAX_BYTES", 200)
     for i in range(3):
         log.record(RuntimeError, RuntimeError(f"number {i} " + "x" * 150), None)

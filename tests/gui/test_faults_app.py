@@ -63,10 +63,14 @@ def _in_background(qtbot, fn):
 def test_broker_gone_at_start_and_mid_run_the_app_stays_responsive_and_recovers(qtbot, unique):
     port = free_port()
     b = StreamsBuilder(f"appfault-{unique}")
-    b.generator(f"orders-{unique}", name="orders", rate=100, seed=5).to(f"copy-{unique}", name="out")
+    b.generator(f"orders-{unique}", name="orders", rate=100, seed=5).to(
+        f"copy-{unique}", name="out"
+    )
     topology = b.build()
-    controller = RunController(ConnectionProfile(kind=CLUSTER, name="faults", bootstrap=f"127.0.0.1:{port}"),
-                               metrics_interval_s=0.3)
+    controller = RunController(
+        ConnectionProfile(kind=CLUSTER, name="faults", bootstrap=f"127.0.0.1:{port}"),
+        metrics_interval_s=0.3,
+    )
     controller.set_topology_provider(lambda: topology)
     outs: list[int] = []
     statuses: list[str] = []
@@ -86,8 +90,9 @@ def test_broker_gone_at_start_and_mid_run_the_app_stays_responsive_and_recovers(
         # 2. the broker comes up: Run again works
         broker = _in_background(qtbot, lambda: SandboxBroker(port=port).start())
         assert controller.run()
-        qtbot.waitUntil(lambda: bool(controller.status == "running" and outs and outs[-1] > 20),
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: bool(controller.status == "running" and outs and outs[-1] > 20), timeout=60_000
+        )
 
         # 3. the broker goes away mid-run: disconnected is shown, then it recovers
         _in_background(qtbot, broker.stop)
@@ -98,20 +103,30 @@ def test_broker_gone_at_start_and_mid_run_the_app_stays_responsive_and_recovers(
         broker = _in_background(qtbot, lambda: SandboxBroker(port=port).start())
         before = outs[-1]
         back = time.monotonic()
-        qtbot.waitUntil(lambda: bool(controller.status == "running" and outs[-1] > before + 20),
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: bool(controller.status == "running" and outs[-1] > before + 20), timeout=60_000
+        )
         recovered_after = time.monotonic() - back
     finally:
         lateness.stop()
         controller.shutdown()
         if broker is not None:
             broker.stop()
-    _record({"fault": "app: broker gone at start, then lost mid-run", "in": None, "out": outs[-1],
-             "duplicates": 0, "lost": 0, "exact_totals": True,
-             "lateness_p95_ms": round(lateness.p95(), 1), "lateness_max_ms": round(lateness.max(), 1),
-             "lateness_p95_ms_no_broker": round(at_start[0], 1),
-             "disconnected_shown_after_s": round(shown_after, 1),
-             "running_again_after_s": round(recovered_after, 1)})
+    _record(
+        {
+            "fault": "app: broker gone at start, then lost mid-run",
+            "in": None,
+            "out": outs[-1],
+            "duplicates": 0,
+            "lost": 0,
+            "exact_totals": True,
+            "lateness_p95_ms": round(lateness.p95(), 1),
+            "lateness_max_ms": round(lateness.max(), 1),
+            "lateness_p95_ms_no_broker": round(at_start[0], 1),
+            "disconnected_shown_after_s": round(shown_after, 1),
+            "running_again_after_s": round(recovered_after, 1),
+        }
+    )
     assert "failed" in statuses and "disconnected" in statuses
     assert lateness.p95() < 100, f"the event loop was late by {lateness.p95():.0f} ms (p95)"
     assert lateness.max() < 1000, f"the window froze for {lateness.max():.0f} ms"

@@ -13,15 +13,22 @@ from engine.code.describe import parse_description
 from gui import theme
 from gui.image_export import IMAGE_FILTERS, ImageExportError, content_rect, export_scene
 
-WINDOWED = Path(__file__).resolve().parents[1] / "engine" / "data" / "describe_suppress_repartitions.txt"
+WINDOWED = (
+    Path(__file__).resolve().parents[1] / "engine" / "data" / "describe_suppress_repartitions.txt"
+)
 
 
 @pytest.fixture
 def boxes(monkeypatch):
     shown = []
     for kind in ("warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, lambda parent, title, text, *a, kind=kind, **k:
-                            shown.append((kind, text)) or QMessageBox.StandardButton.Ok)
+        monkeypatch.setattr(
+            QMessageBox,
+            kind,
+            lambda parent, title, text, *a, kind=kind, **k: (
+                shown.append((kind, text)) or QMessageBox.StandardButton.Ok
+            ),
+        )
     return shown
 
 
@@ -41,7 +48,9 @@ def test_png_of_the_designer_canvas(window, tmp_path, monkeypatch, boxes):
     assert image.width() / image.height() == pytest.approx(rect.width() / rect.height(), rel=0.01)
     assert image.pixelColor(2, 2).name() == theme.CANVAS_BG.name()
     # Something was drawn: more than the background.
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 17)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 17)
+    }
     assert len(colours) > 20
     assert len(window.scene.selectedItems()) == 2  # the selection is back after the export
     assert rect.contains(window.scene.nodes_rect())

@@ -40,12 +40,22 @@ def editor(inspector, name):
 
 
 def test_every_param_of_every_type_has_a_typed_editor(doc, inspector):
-    expected = {"expr": ExpressionParamEditor, "enum": EnumParamEditor, "topic": TextParamEditor,
-                "path": TextParamEditor, "string": TextParamEditor, "int": NumberParamEditor,
-                "number": NumberParamEditor, "duration": DurationParamEditor,
-                "timestamp": TimestampParamEditor, "fields": RowsParamEditor, "branches": RowsParamEditor,
-                "aggregations": RowsParamEditor, "window": WindowParamEditor,
-                "field_list": FieldListParamEditor}
+    expected = {
+        "expr": ExpressionParamEditor,
+        "enum": EnumParamEditor,
+        "topic": TextParamEditor,
+        "path": TextParamEditor,
+        "string": TextParamEditor,
+        "int": NumberParamEditor,
+        "number": NumberParamEditor,
+        "duration": DurationParamEditor,
+        "timestamp": TimestampParamEditor,
+        "fields": RowsParamEditor,
+        "branches": RowsParamEditor,
+        "aggregations": RowsParamEditor,
+        "window": WindowParamEditor,
+        "field_list": FieldListParamEditor,
+    }
     for i, (type_name, spec) in enumerate(NODE_TYPES.items()):
         node_id = doc.add_node(type_name, (0, i * 100))
         inspector.show_nodes([node_id])
@@ -53,8 +63,9 @@ def test_every_param_of_every_type_has_a_typed_editor(doc, inspector):
         for param in spec.params:
             ed = editor(inspector, param.name)
             assert isinstance(ed, expected[param.kind]), (type_name, param.name)
-            assert ed.value() == doc.topology.nodes[node_id].params.get(param.name, ed.value() if
-                                                                          param.default is not None else None)
+            assert ed.value() == doc.topology.nodes[node_id].params.get(
+                param.name, ed.value() if param.default is not None else None
+            )
 
 
 def test_typing_an_expression_reaches_the_model_as_one_step(doc, inspector, qtbot):
@@ -111,7 +122,10 @@ def test_branches_list_edits_ports_and_rewires(doc, inspector, qtbot):
     branches = editor(inspector, "branches")
     assert len(branches.rows) == 1
     row = branches.add_row()
-    assert [b["name"] for b in doc.topology.nodes["order_size"].params["branches"]] == ["large", "branch"]
+    assert [b["name"] for b in doc.topology.nodes["order_size"].params["branches"]] == [
+        "large",
+        "branch",
+    ]
     row.name.selectAll()
     qtbot.keyClicks(row.name, "medium")
     assert doc.topology.nodes["order_size"].params["branches"][1]["name"] == "medium"
@@ -122,7 +136,10 @@ def test_branches_list_edits_ports_and_rewires(doc, inspector, qtbot):
     qtbot.keyClicks(first.name, "big")
     assert Edge("order_size", "large_orders", "big") in doc.topology.edges
     branches.move_row(branches.rows[1], -1)
-    assert [b["name"] for b in doc.topology.nodes["order_size"].params["branches"]] == ["medium", "big"]
+    assert [b["name"] for b in doc.topology.nodes["order_size"].params["branches"]] == [
+        "medium",
+        "big",
+    ]
     branches.remove_row(branches.rows[0])
     assert [b["name"] for b in doc.topology.nodes["order_size"].params["branches"]] == ["big"]
 
@@ -144,10 +161,16 @@ def test_aggregations_window_and_emit(doc, inspector, qtbot):
     assert doc.topology.nodes[node_id].params["window"] == {"type": "tumbling", "size": "1m"}
     window.fields["grace"].set_text("5s")
     window.fields["grace"].text_edited.emit("5s")
-    assert doc.topology.nodes[node_id].params["window"] == {"type": "tumbling", "size": "1m", "grace": "5s"}
+    assert doc.topology.nodes[node_id].params["window"] == {
+        "type": "tumbling",
+        "size": "1m",
+        "grace": "5s",
+    }
     window.type.setCurrentIndex(window.type.findData("session"))
     assert doc.topology.nodes[node_id].params["window"]["type"] == "session"
-    assert window.fields["gap"].isVisibleTo(window) and not window.fields["size"].isVisibleTo(window)
+    assert window.fields["gap"].isVisibleTo(window) and not window.fields["size"].isVisibleTo(
+        window
+    )
     window.type.setCurrentIndex(window.type.findData("none"))
     assert "window" not in doc.topology.nodes[node_id].params
     group = editor(inspector, "group_by")
@@ -195,7 +218,9 @@ def test_rename_node_safely(doc, inspector, qtbot):
     assert "not a valid node id" in inspector.id_error.text()
     edit.setText("paid_orders")
     edit.editingFinished.emit()
-    assert "paid_orders" in doc.topology.nodes and Edge("orders", "paid_orders") in doc.topology.edges
+    assert (
+        "paid_orders" in doc.topology.nodes and Edge("orders", "paid_orders") in doc.topology.edges
+    )
     assert inspector.node_id == "paid_orders" and inspector.title_label.text() == "paid_orders"
     doc.undo_stack.undo()
     assert inspector.node_id == "paid" and inspector.id_edit.text() == "paid"

@@ -45,9 +45,14 @@ def test_an_existing_file_still_opens_the_app(tmp_path, monkeypatch):
 
 
 def test_an_unknown_word_from_the_shell_exits_2_at_once():
-    done = subprocess.run([sys.executable, "-m", "gui.launcher", "frobnicate"], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "frobnicate"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "unknown command 'frobnicate'" in done.stderr
     assert "Commands: run, validate" in done.stderr

@@ -24,7 +24,7 @@ def test_layout_places_every_node_left_to_right_without_overlaps():
     for nid, (x, y) in positions.items():
         boxes.append((x, y, x + NODE_WIDTH, y + node_height(*node_ports(topology, nid)), nid))
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
             assert not overlap, (a[4], b[4])
 

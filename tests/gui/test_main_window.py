@@ -21,7 +21,7 @@ def test_opens_on_the_demo_laid_out_and_valid(window):
     assert not window.document.modified
     assert "valid" in window.problems_label.text()
     rects = [window.scene.node_item(n).sceneBoundingRect() for n in t.nodes]
-    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert visible.contains(window.scene.nodes_rect())
 
@@ -48,8 +48,9 @@ def test_save_then_load_is_equal(window, tmp_path):
     loaded, problems = fileformat.read(path)
     assert not problems
     assert loaded.equivalent(doc.topology)
-    assert {n: loaded.nodes[n].position for n in loaded.nodes} == {n: doc.topology.nodes[n].position
-                                                                    for n in doc.topology.nodes}
+    assert {n: loaded.nodes[n].position for n in loaded.nodes} == {
+        n: doc.topology.nodes[n].position for n in doc.topology.nodes
+    }
     original = doc.topology
     assert window.open_file(path)
     assert doc.topology is not original and doc.topology.equivalent(original)
@@ -80,10 +81,20 @@ def test_open_a_broken_file_keeps_the_document(window, tmp_path, monkeypatch):
 
 def test_a_file_with_problems_opens_and_lists_them(window, tmp_path):
     path = tmp_path / "odd.topology.json"
-    path.write_text(json.dumps({"format": "topology-studio/1", "name": "odd", "extra": 1,
-                                "nodes": [{"id": "a", "type": "filter", "params": {"expr": "True"}},
-                                          {"id": "b", "type": "nonsense"}],
-                                "edges": [{"from": "a", "to": "b"}, {"from": "a", "to": "ghost"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "topology-studio/1",
+                "name": "odd",
+                "extra": 1,
+                "nodes": [
+                    {"id": "a", "type": "filter", "params": {"expr": "True"}},
+                    {"id": "b", "type": "nonsense"},
+                ],
+                "edges": [{"from": "a", "to": "b"}, {"from": "a", "to": "ghost"}],
+            }
+        )
+    )
     assert window.open_file(path)
     texts = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
     assert any("unknown key 'extra'" in t for t in texts)
@@ -129,7 +140,7 @@ def test_unsaved_work_is_recovered_after_a_crash(window, tmp_path, qtbot):
     meta = json.loads(window.recovery.meta_file.read_text())
     assert meta["pid"] == os.getpid()
     assert not recovery.orphans(window.recovery.directory)  # this process is alive
-    meta["pid"] = 2 ** 22 + 12345  # a process that no longer exists
+    meta["pid"] = 2**22 + 12345  # a process that no longer exists
     window.recovery.meta_file.write_text(json.dumps(meta))
     found = recovery.orphans(window.recovery.directory)
     assert len(found) == 1 and found[0].name == "ecommerce-dashboard"
@@ -151,7 +162,9 @@ def test_recovery_file_goes_away_on_save(window, tmp_path):
     assert not window.recovery.topology_file.exists()
 
 
-def test_a_recovery_file_that_cannot_be_written_is_said_once_in_the_status_bar(window, tmp_path, capfd):
+def test_a_recovery_file_that_cannot_be_written_is_said_once_in_the_status_bar(
+    window, tmp_path, capfd
+):
     writer = window.recovery
     writer.directory = tmp_path / "blocked"
     writer.directory.write_text("a file where the recovery folder should be")
@@ -162,8 +175,9 @@ def test_a_recovery_file_that_cannot_be_written_is_said_once_in_the_status_bar(w
     window.document.add_node("console_sink", (0, 0))
     writer.write_now()
     writer.write_now()
-    assert len(said) == 1 and said[0].startswith(f"Unsaved changes cannot be kept for recovery in "
-                                                 f"{writer.directory}: ")
+    assert len(said) == 1 and said[0].startswith(
+        f"Unsaved changes cannot be kept for recovery in {writer.directory}: "
+    )
     assert said[0].endswith("Save the topology to keep them.")
     assert window.statusBar().currentMessage() == said[0]
     assert "Traceback" not in "".join(capfd.readouterr())
@@ -184,15 +198,22 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
     import gui.error_log
 
     started = []
-    monkeypatch.setattr(gui.broker_service.SandboxBrokerService, "start",
-                        lambda self: (started.append(1), self.started.emit("127.0.0.1:9")))
-    monkeypatch.setattr(MainWindow, "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(
+        gui.broker_service.SandboxBrokerService,
+        "start",
+        lambda self: (started.append(1), self.started.emit("127.0.0.1:9")),
+    )
+    monkeypatch.setattr(
+        MainWindow, "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard
+    )
     path = tmp_path / "x.topology.json"
     fileformat.write(fileformat.read(__import__("resources").DEMO_TOPOLOGY)[0], path)
     seen = {}
 
     def inspect_and_quit():
-        win = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+        win = next(
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        )
         seen["title"] = win.windowTitle()
         seen["broker"] = win.broker_label.text()
         seen["status"] = win.statusBar().currentMessage()
@@ -206,7 +227,9 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
     QTimer.singleShot(200, inspect_and_quit)
     assert gui.app.main([str(path)]) == 0
     assert sys.excepthook is hooks  # given back when main() returns
-    assert seen["status"].startswith("Unexpected error: ZeroDivisionError: division by zero (details in ")
+    assert seen["status"].startswith(
+        "Unexpected error: ZeroDivisionError: division by zero (details in "
+    )
     assert "ZeroDivisionError" in (tmp_path / "errors.log").read_text()
     assert "x.topology.json" in seen["title"]
     assert "Sandbox broker 127.0.0.1:9" in seen["broker"]

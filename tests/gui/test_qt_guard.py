@@ -18,7 +18,8 @@ def test_pyside_version_is_safe_for_this_python():
     if sys.version_info < (3, 12):
         assert PySide6.__version_info__[:2] < (6, 12), (
             f"PySide6 {PySide6.__version__} corrupts None's refcount on Python 3.11; "
-            "pyproject.toml pins < 6.12 for it")
+            "pyproject.toml pins < 6.12 for it"
+        )
 
 
 def test_void_qt_calls_keep_none_alive():

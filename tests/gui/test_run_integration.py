@@ -24,12 +24,22 @@ from gui.inspector import value_fields
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 
 
-def metrics_event(nodes: dict[str, tuple[float, float, int, int, int, int]], status: str = "running") -> dict:
+def metrics_event(
+    nodes: dict[str, tuple[float, float, int, int, int, int]], status: str = "running"
+) -> dict:
     """A worker's metrics snapshot: {node: (in_rate, out_rate, in, out, errors, late)}."""
-    return {"status": status, "reason": "",
-            "nodes": {n: {"in": v[2], "out": v[3], "errors": v[4], "late": v[5]} for n, v in nodes.items()},
-            "rates": {n: {"in": v[0], "out": v[1]} for n, v in nodes.items()},
-            "lag": {}, "offsets": {}, "elapsed_s": 1.0, "group_id": "ecommerce-dashboard"}
+    return {
+        "status": status,
+        "reason": "",
+        "nodes": {
+            n: {"in": v[2], "out": v[3], "errors": v[4], "late": v[5]} for n, v in nodes.items()
+        },
+        "rates": {n: {"in": v[0], "out": v[1]} for n, v in nodes.items()},
+        "lag": {},
+        "offsets": {},
+        "elapsed_s": 1.0,
+        "group_id": "ecommerce-dashboard",
+    }
 
 
 def badge_text(window, node_id: str) -> list[tuple[str, str]]:
@@ -60,11 +70,21 @@ def start_fake_run(window) -> None:
 def test_run_menu_toolbar_docks_and_status_bar(window):
     menu = window.run_menu
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts == ["Run", "Stop", "Reset Application State…", "Connection…",
-                     "Attach to Running Application…", "Detach", "&Test Run", "Browse &State"]
+    assert texts == [
+        "Run",
+        "Stop",
+        "Reset Application State…",
+        "Connection…",
+        "Attach to Running Application…",
+        "Detach",
+        "&Test Run",
+        "Browse &State",
+    ]
     assert window.act_run.shortcut() == QKeySequence("F5")
     assert window.act_stop.shortcut() == QKeySequence("Shift+F5")
-    assert window.act_run in window.toolbar.actions() and window.act_stop in window.toolbar.actions()
+    assert (
+        window.act_run in window.toolbar.actions() and window.act_stop in window.toolbar.actions()
+    )
     assert not window.act_run.icon().isNull()
     assert window.act_run.isEnabled() and not window.act_stop.isEnabled()
     # The monitor's docks sit along the bottom, tabbed with Problems, and the View menu
@@ -74,16 +94,30 @@ def test_run_menu_toolbar_docks_and_status_bar(window):
         assert window.dockWidgetArea(dock) == bottom
     # Records and problems on the left; the run's watchers (lag, cluster, alerts,
     # instances) on the right; the throughput chart between them.
-    assert set(window.tabifiedDockWidgets(window.validation_dock)) == {window.preview_dock,
-                                                                        window.run_log_dock}
-    assert [d.objectName() for d in window.tabifiedDockWidgets(window.lag_dock)] == \
-        ["clusterDock", "alertsDock", "instancesDock"]
+    assert set(window.tabifiedDockWidgets(window.validation_dock)) == {
+        window.preview_dock,
+        window.run_log_dock,
+    }
+    assert [d.objectName() for d in window.tabifiedDockWidgets(window.lag_dock)] == [
+        "clusterDock",
+        "alertsDock",
+        "instancesDock",
+    ]
     assert in_front(window.validation_dock) and in_front(window.lag_dock)
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     toggles = {a.text() for a in view_menu.actions()}
-    assert {"Throughput", "Consumer lag", "Data preview", "Run log", "Cluster", "Problems"} <= toggles
+    assert {
+        "Throughput",
+        "Consumer lag",
+        "Data preview",
+        "Run log",
+        "Cluster",
+        "Problems",
+    } <= toggles
     assert window.run_status_label.parent() is not None and "idle" in window.run_status_label.text()
-    assert window.minimumSizeHint().width() < 700  # side by side, the panels still fit a small screen
+    assert (
+        window.minimumSizeHint().width() < 700
+    )  # side by side, the panels still fit a small screen
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (1400, 900)])
@@ -94,15 +128,27 @@ def test_no_bottom_tab_title_is_cut_short(window, qtbot, width, height):
     qtbot.waitUntil(lambda: window.width() == width)
     bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
     titles = {bar.tabText(i) for bar in bars for i in range(bar.count())}
-    assert titles == {"Problems", "Data preview", "Run log", "Consumer lag", "Cluster", "Alerts",
-                      "Instances"}
+    assert titles == {
+        "Problems",
+        "Data preview",
+        "Run log",
+        "Consumer lag",
+        "Cluster",
+        "Alerts",
+        "Instances",
+    }
     for bar in bars:
         for i in range(bar.count()):
-            assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), \
-                (bar.tabText(i), bar.tabRect(i).width(), bar.tabSizeHint(i).width())
+            assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), (
+                bar.tabText(i),
+                bar.tabRect(i).width(),
+                bar.tabSizeHint(i).width(),
+            )
 
 
-def test_a_window_state_saved_by_an_earlier_layout_gives_way_to_the_new_default(qtbot, settings, tmp_path):
+def test_a_window_state_saved_by_an_earlier_layout_gives_way_to_the_new_default(
+    qtbot, settings, tmp_path
+):
     from gui.main_window import MainWindow
 
     first = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
@@ -140,21 +186,33 @@ def test_monitor_layout_is_remembered(qtbot, settings, tmp_path):
 
 def test_metrics_become_badges_and_edge_widths(window, qtbot):
     start_fake_run(window)
-    window.monitor.controller.handle_event("metrics", metrics_event({
-        "orders": (40.0, 40.0, 400, 400, 0, 0),
-        "paid": (40.0, 26.0, 400, 260, 3, 0),
-        "order_size": (26.0, 26.0, 260, 260, 0, 0),
-        "large_orders": (11.0, 11.0, 110, 110, 0, 0),
-        "watch": (11.0, 11.0, 110, 110, 0, 0),
-        "revenue": (26.0, 5.0, 260, 50, 0, 7),
-    }))
+    window.monitor.controller.handle_event(
+        "metrics",
+        metrics_event(
+            {
+                "orders": (40.0, 40.0, 400, 400, 0, 0),
+                "paid": (40.0, 26.0, 400, 260, 3, 0),
+                "order_size": (26.0, 26.0, 260, 260, 0, 0),
+                "large_orders": (11.0, 11.0, 110, 110, 0, 0),
+                "watch": (11.0, 11.0, 110, 110, 0, 0),
+                "revenue": (26.0, 5.0, 260, 50, 0, 7),
+            }
+        ),
+    )
     assert badge_text(window, "orders") == [("out", "40/s"), ("err", "0")]  # a source: no "in"
     assert badge_text(window, "paid") == [("in", "40/s"), ("out", "26/s"), ("err", "3")]
     assert badge_text(window, "large_orders") == [("in", "11/s"), ("err", "0")]  # a sink: no "out"
-    assert badge_text(window, "revenue") == [("in", "26/s"), ("out", "5/s"), ("err", "0"), ("late", "7")]
+    assert badge_text(window, "revenue") == [
+        ("in", "26/s"),
+        ("out", "5/s"),
+        ("err", "0"),
+        ("late", "7"),
+    ]
     assert badge_text(window, "clicks") == []  # no numbers, no badge
-    errors = {label: colour.name() for label, _v, colour in
-              window.scene.node_item("paid").run_state().segments()}["err"]
+    errors = {
+        label: colour.name()
+        for label, _v, colour in window.scene.node_item("paid").run_state().segments()
+    }["err"]
     assert errors == "#e05d5d"  # errors in red
     assert "3 errors" in window.scene.node_item("paid").badge.toolTip()
     # Edges: the rate out of their source; out of a branch, the rate into the one target it feeds.
@@ -163,8 +221,14 @@ def test_metrics_become_badges_and_edge_widths(window, qtbot):
     assert edge_rate(window, "order_size", "large_orders") == 11.0
     assert edge_rate(window, "clicks", "interactions") is None
     widths = {(e.key.source, e.key.target): e.width for e in window.scene.edge_items()}
-    assert widths[("orders", "paid")] > widths[("paid", "revenue")] > widths[("order_size", "large_orders")] \
-        > widths[("clicks", "interactions")] == EDGE_IDLE_WIDTH == edge_width(None)
+    assert (
+        widths[("orders", "paid")]
+        > widths[("paid", "revenue")]
+        > widths[("order_size", "large_orders")]
+        > widths[("clicks", "interactions")]
+        == EDGE_IDLE_WIDTH
+        == edge_width(None)
+    )
     assert edge_width(40.0, 40.0) == edge_width(4000.0, 4000.0)  # relative to the busiest edge
     # The badge sits under its node, clear of the title and the ports.
     item = window.scene.node_item("paid")
@@ -193,11 +257,17 @@ def test_source_nodes_show_the_consumer_groups_lag_status(window):
     start_fake_run(window)
     c = window.monitor.controller
     c.group_id = "ecommerce-dashboard"
-    c.handle_event("metrics", metrics_event({"orders": (40.0, 40.0, 400, 400, 0, 0),
-                                             "paid": (40.0, 26.0, 400, 260, 0, 0)}))
+    c.handle_event(
+        "metrics",
+        metrics_event(
+            {"orders": (40.0, 40.0, 400, 400, 0, 0), "paid": (40.0, 26.0, 400, 260, 0, 0)}
+        ),
+    )
     window.monitor.groupStatus.emit("someone-else", "STALL", "not ours")
     assert window.scene.node_item("orders").run_state().status == ""
-    window.monitor.groupStatus.emit("ecommerce-dashboard", "WARN", "lag grew over the last 10 polls")
+    window.monitor.groupStatus.emit(
+        "ecommerce-dashboard", "WARN", "lag grew over the last 10 polls"
+    )
     orders = window.scene.node_item("orders")
     assert orders.run_state().status == "WARN"
     assert "lag grew over the last 10 polls" in orders.badge.toolTip()
@@ -208,8 +278,12 @@ def test_source_nodes_show_the_consumer_groups_lag_status(window):
 def test_stop_dims_the_final_counts_and_a_new_run_clears_them(window, qtbot):
     start_fake_run(window)
     c = window.monitor.controller
-    c.handle_event("metrics", metrics_event({"orders": (40.0, 40.0, 400, 400, 0, 0),
-                                             "paid": (40.0, 26.0, 400, 260, 2, 0)}))
+    c.handle_event(
+        "metrics",
+        metrics_event(
+            {"orders": (40.0, 40.0, 400, 400, 0, 0), "paid": (40.0, 26.0, 400, 260, 2, 0)}
+        ),
+    )
     c.handle_event("status", ("stopped", ""))
     paid = window.scene.node_item("paid")
     assert paid.run_state().final and paid.badge.opacity() < 1
@@ -237,9 +311,22 @@ def test_selecting_a_node_selects_it_in_the_data_preview(window, qtbot):
 
 
 def test_format_rates_and_counts():
-    assert [format_rate(r) for r in (0, 0.25, 4.04, 42.4, 420, 4200, 42_000)] == \
-        ["0", "0.2", "4", "42", "420", "4.2k", "42k"]
-    assert [format_count(n) for n in (0, 950, 9_500, 95_000, 9_500_000)] == ["0", "950", "9.5k", "95k", "9.5M"]
+    assert [format_rate(r) for r in (0, 0.25, 4.04, 42.4, 420, 4200, 42_000)] == [
+        "0",
+        "0.2",
+        "4",
+        "42",
+        "420",
+        "4.2k",
+        "42k",
+    ]
+    assert [format_count(n) for n in (0, 950, 9_500, 95_000, 9_500_000)] == [
+        "0",
+        "950",
+        "9.5k",
+        "95k",
+        "9.5M",
+    ]
 
 
 # -- field-name completions ----------------------------------------------------------------
@@ -250,13 +337,27 @@ def kafka_topology() -> Topology:
     t.add_node(Node("src", "kafka_source", {"topic": "orders-in"}))
     t.add_node(Node("paid", "filter", {"expr": "True"}))
     t.add_node(Node("tagged", "set_fields", {"fields": {"big": "value['amount'] > 100"}}))
-    t.add_node(Node("agg", "aggregate", {"window": {"type": "tumbling", "size": "1m"},
-                                         "aggregations": [{"name": "n", "fn": "count"}]}))
+    t.add_node(
+        Node(
+            "agg",
+            "aggregate",
+            {
+                "window": {"type": "tumbling", "size": "1m"},
+                "aggregations": [{"name": "n", "fn": "count"}],
+            },
+        )
+    )
     t.add_node(Node("after", "filter", {"expr": "True"}))
     t.add_node(Node("mapped", "map", {"expr": "value"}))
     t.add_node(Node("after_map", "filter", {"expr": "True"}))
-    for a, b in (("src", "paid"), ("paid", "tagged"), ("tagged", "agg"), ("agg", "after"),
-                 ("paid", "mapped"), ("mapped", "after_map")):
+    for a, b in (
+        ("src", "paid"),
+        ("paid", "tagged"),
+        ("tagged", "agg"),
+        ("agg", "after"),
+        ("paid", "mapped"),
+        ("mapped", "after_map"),
+    ):
         t.add_edge(Edge(a, b))
     return t
 
@@ -269,7 +370,10 @@ def test_value_fields_follow_the_graph_back_to_the_source_topics():
     assert fields("agg")[0] == ["amount", "big", "status"]  # set_fields adds its fields
     assert fields("after")[0] == ["key", "n", "window_end", "window_start"]  # an aggregate's output
     assert fields("after_map")[0] == []  # after a map only the expression knows
-    assert fields("src") == (["amount", "status"], {"orders-in"})  # a source's own timestamp expression
+    assert fields("src") == (
+        ["amount", "status"],
+        {"orders-in"},
+    )  # a source's own timestamp expression
 
 
 def test_expression_editors_complete_field_names_from_the_source_topic(window, qtbot):
@@ -373,7 +477,7 @@ def tansu_children() -> set[int]:
             text = stat.read_text()
         except OSError:
             continue
-        comm = text[text.index("(") + 1:text.rindex(")")]
+        comm = text[text.index("(") + 1 : text.rindex(")")]
         ppid = int(text.rsplit(")", 1)[1].split()[1])
         if ppid == me and comm.startswith("tansu"):
             found.add(int(stat.parent.name))
@@ -395,8 +499,9 @@ def make_window(qtbot, settings, tmp_path, topology: Topology):
 
 
 @pytest.mark.kafka
-def test_run_shows_badges_edges_and_preview_then_stop_leaves_no_process(qtbot, settings, tmp_path,
-                                                                         bootstrap, unique):
+def test_run_shows_badges_edges_and_preview_then_stop_leaves_no_process(
+    qtbot, settings, tmp_path, bootstrap, unique
+):
     win = make_window(qtbot, settings, tmp_path, small_topology(unique))
     win.monitor.apply_profile(ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap))
     assert f"Kafka {bootstrap}" in win.broker_label.text()
@@ -405,14 +510,18 @@ def test_run_shows_badges_edges_and_preview_then_stop_leaves_no_process(qtbot, s
     c = win.monitor.controller
     qtbot.waitUntil(lambda: c.status == "running", timeout=30_000)
     assert not win.act_run.isEnabled() and win.act_stop.isEnabled()
-    qtbot.waitUntil(lambda: bool(badge_text(win, "paid")) and badge_text(win, "paid")[0][1] != "0/s",
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: bool(badge_text(win, "paid")) and badge_text(win, "paid")[0][1] != "0/s",
+        timeout=30_000,
+    )
     qtbot.waitUntil(lambda: (edge_rate(win, "orders", "paid") or 0) > 0, timeout=10_000)
     edge = next(e for e in win.scene.edge_items() if e.key.source == "orders")
     assert edge.width > EDGE_IDLE_WIDTH
     qtbot.waitUntil(lambda: win.monitor.preview.records.model.rowCount() > 3, timeout=20_000)
-    values = [win.monitor.preview.records.model.record(r)["value"]
-              for r in range(win.monitor.preview.records.model.rowCount())]
+    values = [
+        win.monitor.preview.records.model.record(r)["value"]
+        for r in range(win.monitor.preview.records.model.rowCount())
+    ]
     assert all(v["status"] == "paid" for v in values)
     pid = c.supervisor.pid
     win.act_stop.trigger()
@@ -426,8 +535,9 @@ def test_run_shows_badges_edges_and_preview_then_stop_leaves_no_process(qtbot, s
 
 
 @pytest.mark.kafka
-def test_one_sandbox_broker_for_the_app_and_its_runs_gone_when_the_window_closes(qtbot, settings,
-                                                                                  tmp_path, unique):
+def test_one_sandbox_broker_for_the_app_and_its_runs_gone_when_the_window_closes(
+    qtbot, settings, tmp_path, unique
+):
     before = tansu_children()  # the session's broker, if another test started it
     win = make_window(qtbot, settings, tmp_path, small_topology(unique, rate=50))
     assert win.monitor.controller.profile.uses_sandbox
@@ -439,7 +549,9 @@ def test_one_sandbox_broker_for_the_app_and_its_runs_gone_when_the_window_closes
     c = win.monitor.controller
     qtbot.waitUntil(lambda: c.status == "running", timeout=30_000)
     qtbot.waitUntil(lambda: bool(badge_text(win, "orders")), timeout=30_000)
-    assert c.supervisor.options["bootstrap"] == address  # the run went to the broker the status bar shows
+    assert (
+        c.supervisor.options["bootstrap"] == address
+    )  # the run went to the broker the status bar shows
     brokers = tansu_children() - before
     assert len(brokers) == 1, f"expected one sandbox broker, found {sorted(brokers)}"
     qtbot.wait(1500)  # the broker outlives the short-lived thread that asked for it
@@ -453,8 +565,9 @@ def test_one_sandbox_broker_for_the_app_and_its_runs_gone_when_the_window_closes
 
 
 @pytest.mark.kafka
-def test_kafka_streams_group_lag_charted_from_monitor_group_requested(qtbot, settings, tmp_path,
-                                                                      bootstrap, unique):
+def test_kafka_streams_group_lag_charted_from_monitor_group_requested(
+    qtbot, settings, tmp_path, bootstrap, unique
+):
     from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -465,7 +578,9 @@ def test_kafka_streams_group_lag_charted_from_monitor_group_requested(qtbot, set
     for i in range(50):
         producer.produce(topic, f'{{"n": {i}}}'.encode())
     producer.flush(10)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+    )
     try:
         consumer.commit(offsets=[TopicPartition(topic, 0, 20)], asynchronous=False)
     finally:
@@ -476,6 +591,10 @@ def test_kafka_streams_group_lag_charted_from_monitor_group_requested(qtbot, set
     cluster = win.monitor.cluster
     assert in_front(win.cluster_dock) and cluster.pages.currentWidget() is cluster.lag_widget
     qtbot.waitUntil(lambda: bool(cluster.poller.history.partitions), timeout=20_000)
-    assert {(p.topic, p.partition): p.lag for p in cluster.poller.history.partitions} == {(topic, 0): 30}
-    qtbot.waitUntil(lambda: "30 records behind" in cluster.lag_widget.group_label.text(), timeout=5000)
+    assert {(p.topic, p.partition): p.lag for p in cluster.poller.history.partitions} == {
+        (topic, 0): 30
+    }
+    qtbot.waitUntil(
+        lambda: "30 records behind" in cluster.lag_widget.group_label.text(), timeout=5000
+    )
     win.close()

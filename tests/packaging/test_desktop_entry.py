@@ -62,28 +62,52 @@ def test_mime_type_is_the_one_the_entry_opens():
     assert mime_type.find(f"{MIME_NS}icon").get("name") == _entry()["Icon"]
 
 
-@pytest.mark.skipif(shutil.which("update-mime-database") is None, reason="shared-mime-info not installed")
+@pytest.mark.skipif(
+    shutil.which("update-mime-database") is None, reason="shared-mime-info not installed"
+)
 def test_mime_database_registers_the_glob(tmp_path):
     packages = tmp_path / "mime" / "packages"
     packages.mkdir(parents=True)
     shutil.copy(PACKAGING / "topology-studio.xml", packages)
-    result = subprocess.run(["update-mime-database", str(tmp_path / "mime")], check=False,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["update-mime-database", str(tmp_path / "mime")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
-    assert "60:application/x-topology-studio+json:*.topology.json" in (tmp_path / "mime" / "globs2").read_text()
+    assert (
+        "60:application/x-topology-studio+json:*.topology.json"
+        in (tmp_path / "mime" / "globs2").read_text()
+    )
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed"
+)
 def test_desktop_file_validate_accepts_the_entry():
-    result = subprocess.run(["desktop-file-validate", str(PACKAGING / "topology-studio.desktop")],
-                            check=False, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["desktop-file-validate", str(PACKAGING / "topology-studio.desktop")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_app_names_this_entry_as_its_desktop_file():
     # In a process of its own: the app's theme must not leak into other tests' application.
     code = "from gui.app import make_application; print(make_application([]).desktopFileName())"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (PACKAGING / "topology-studio.desktop").stem

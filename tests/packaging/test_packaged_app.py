@@ -26,7 +26,9 @@ APP = "topology-studio"
 
 
 def _build_script():
-    spec = importlib.util.spec_from_file_location("packaging_build", ROOT / "packaging" / "build.py")
+    spec = importlib.util.spec_from_file_location(
+        "packaging_build", ROOT / "packaging" / "build.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,15 +38,32 @@ def _build_script():
 def dist(tmp_path_factory) -> Path:
     """dist/ of a fresh build: the app folder and the tarball."""
     if shutil.which("objdump") is None:
-        pytest.skip("PyInstaller needs objdump and binutils is not installed (./dev.sh test installs it)")
+        pytest.skip(
+            "PyInstaller needs objdump and binutils is not installed (./dev.sh test installs it)"
+        )
     build = _build_script()
     problem = build.ensure_pyinstaller()
     if problem:
         pytest.skip(f"PyInstaller cannot be installed, so the app cannot be packaged: {problem}")
     out = tmp_path_factory.mktemp("package")
-    done = subprocess.run(["nice", "-n", "10", sys.executable, str(ROOT / "packaging" / "build.py"),
-                           "--dist", str(out / "dist"), "--work", str(out / "build")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [
+            "nice",
+            "-n",
+            "10",
+            sys.executable,
+            str(ROOT / "packaging" / "build.py"),
+            "--dist",
+            str(out / "dist"),
+            "--work",
+            str(out / "build"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     shutil.rmtree(out / "build", ignore_errors=True)  # PyInstaller's work files: not shipped
     return out / "dist"
@@ -68,8 +87,15 @@ def bare_env(home: Path, **extra: str) -> dict:
 
 
 def run(args, home: Path, cwd: Path, timeout: float = 120, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=bare_env(home, **env),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=bare_env(home, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _processes_under(folder: Path) -> list[str]:
@@ -83,7 +109,9 @@ def _processes_under(folder: Path) -> list[str]:
         except OSError:
             continue
         if exe_path.startswith(str(folder)):
-            found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            found.append(
+                (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            )
     return found
 
 
@@ -94,23 +122,43 @@ def _children(pid: int) -> list[str]:
         try:
             stat = (proc / "stat").read_text()
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                found.append(
+                    (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
         except (OSError, ValueError, IndexError):
             continue
     return found
 
 
 SMALL = {
-    "format": "topology-studio/1", "name": "packaged-check",
+    "format": "topology-studio/1",
+    "name": "packaged-check",
     "settings": {"processing_guarantee": "at_least_once"},
     "nodes": [
-        {"id": "gen", "type": "generator_source",
-         "params": {"topic": "orders", "profile": "orders", "rate": 1000, "seed": 7, "limit": 200}},
+        {
+            "id": "gen",
+            "type": "generator_source",
+            "params": {
+                "topic": "orders",
+                "profile": "orders",
+                "rate": 1000,
+                "seed": 7,
+                "limit": 200,
+            },
+        },
         {"id": "paid", "type": "filter", "params": {"expr": "value['status'] == 'paid'"}},
-        {"id": "big", "type": "map", "params": {"expr": "{'id': value['order_id'], 'amount': value['amount']}"}},
+        {
+            "id": "big",
+            "type": "map",
+            "params": {"expr": "{'id': value['order_id'], 'amount': value['amount']}"},
+        },
         {"id": "out", "type": "file_sink", "params": {"path": "paid.jsonl"}},
     ],
-    "edges": [{"from": "gen", "to": "paid"}, {"from": "paid", "to": "big"}, {"from": "big", "to": "out"}],
+    "edges": [
+        {"from": "gen", "to": "paid"},
+        {"from": "paid", "to": "big"},
+        {"from": "big", "to": "out"},
+    ],
 }
 
 
@@ -119,9 +167,14 @@ def test_folder_holds_the_app_the_broker_and_the_resources_but_no_unused_qt(dist
     inside = folder / "_internal"
     assert os.access(folder / APP, os.X_OK)
     assert os.access(inside / "bin" / "tansu", os.X_OK)
-    for resource in ("resources/style.qss", "resources/demo/ecommerce.topology.json",
-                     "resources/icons/app.svg", "share/topology-studio.desktop",
-                     "share/topology-studio.xml", "share/topology-studio.svg"):
+    for resource in (
+        "resources/style.qss",
+        "resources/demo/ecommerce.topology.json",
+        "resources/icons/app.svg",
+        "share/topology-studio.desktop",
+        "share/topology-studio.xml",
+        "share/topology-studio.svg",
+    ):
         assert (inside / resource).is_file(), resource
     qt = inside / "PySide6" / "Qt"
     assert (qt / "plugins" / "platforms" / "libqxcb.so").exists()
@@ -171,8 +224,23 @@ def test_run_on_the_bundled_sandbox_broker(exe, dist, home, tmp_path):
     source = tmp_path / "small.topology.json"
     source.write_text(json.dumps(SMALL))
     metrics = tmp_path / "metrics.json"
-    done = run([exe, "run", source, "--sandbox", "--until-idle", "2", "--max-seconds", "90",
-                "--metrics-out", metrics], home, tmp_path, timeout=150)
+    done = run(
+        [
+            exe,
+            "run",
+            source,
+            "--sandbox",
+            "--until-idle",
+            "2",
+            "--max-seconds",
+            "90",
+            "--metrics-out",
+            metrics,
+        ],
+        home,
+        tmp_path,
+        timeout=150,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     nodes = json.loads(metrics.read_text())["nodes"]
     assert nodes["gen"]["out"] == 200
@@ -198,8 +266,15 @@ def test_window_opens_and_paints(exe, home, tmp_path):
 def test_window_opens_on_an_x_screen(exe, home, tmp_path):
     """The X11 (xcb) platform plugin and its libraries, as a desktop session uses them."""
     shot = tmp_path / "window.png"
-    done = subprocess.run(["xvfb-run", "-a", str(exe), "--screenshot", str(shot)], cwd=tmp_path,
-                          env=bare_env(home), capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        ["xvfb-run", "-a", str(exe), "--screenshot", str(shot)],
+        cwd=tmp_path,
+        env=bare_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert shot.stat().st_size > 20_000
 
@@ -210,9 +285,12 @@ def x_display():
     if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
         pytest.skip("Xvfb and xdotool are needed to press Run in the packaged app's window")
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24",
-                               "-nolisten", "tcp"], pass_fds=(write,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as fh:
         number = fh.readline().strip()
@@ -236,34 +314,55 @@ def test_run_from_the_window_in_a_worker_process(exe, dist, home, tmp_path, x_di
     source = tmp_path / "gui.topology.json"
     source.write_text(json.dumps({**SMALL, "name": "packaged-gui-check", "nodes": nodes}))
     env = bare_env(home, DISPLAY=x_display)
-    app = subprocess.Popen([str(exe), str(source)], cwd=tmp_path, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        [str(exe), str(source)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def xdotool(*args: str) -> str:
-        return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
-                              timeout=60, check=True).stdout
+        return subprocess.run(
+            ["xdotool", *args], env=env, capture_output=True, text=True, timeout=60, check=True
+        ).stdout
 
     def children() -> list[str]:
         return _children(app.pid)
 
     try:
-        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[-1]
+        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[
+            -1
+        ]
         xdotool("windowfocus", "--sync", window)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 3):
+        while time.monotonic() < deadline and not (
+            out.exists() and out.read_text().count("\n") >= 3
+        ):
             if not any("--multiprocessing-fork" in c for c in children()):
-                xdotool("key", "--window", window, "F5")  # again, should the broker still be starting
+                xdotool(
+                    "key", "--window", window, "F5"
+                )  # again, should the broker still be starting
             time.sleep(1)
         assert out.exists() and out.read_text().count("\n") >= 3, children()
         assert any(c.startswith(str(exe)) and "--multiprocessing-fork" in c for c in children())
         xdotool("key", "--window", window, "shift+F5")
         deadline = time.monotonic() + 30
-        while any("--multiprocessing-fork" in c for c in children()) and time.monotonic() < deadline:
+        while (
+            any("--multiprocessing-fork" in c for c in children()) and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
-        assert not any("--multiprocessing-fork" in c for c in children()), "Stop left the worker running"
-        assert app.poll() is None, f"the app exited ({app.returncode}) at Stop: {app.stderr.read()[-3000:]}"
+        assert not any("--multiprocessing-fork" in c for c in children()), (
+            "Stop left the worker running"
+        )
+        assert app.poll() is None, (
+            f"the app exited ({app.returncode}) at Stop: {app.stderr.read()[-3000:]}"
+        )
         # Looked up again: the window found at start-up may have been a transient one since gone.
-        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[-1]
+        window = xdotool("search", "--sync", "--onlyvisible", "--name", "Topology Studio").split()[
+            -1
+        ]
         xdotool("key", "--window", window, "ctrl+q")
         assert app.wait(30) == 0, app.stderr.read()[-3000:]
     finally:
@@ -298,8 +397,12 @@ def test_tarball_installs_for_the_user_and_uninstalls(dist, home, tmp_path):
     if shutil.which("update-mime-database"):
         assert "*.topology.json" in (local / "share" / "mime" / "globs2").read_text()
     if shutil.which("desktop-file-validate"):
-        check = subprocess.run(["desktop-file-validate", str(local / "share" / "applications" / f"{APP}.desktop")],
-                               capture_output=True, text=True, check=False)
+        check = subprocess.run(
+            ["desktop-file-validate", str(local / "share" / "applications" / f"{APP}.desktop")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
     done = run([local / "opt" / APP / "uninstall.sh"], home, tmp_path)

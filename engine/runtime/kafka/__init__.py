@@ -1,5 +1,5 @@
-"""The Kafka run's collaborators, one job each, composed by ``engine.runtime.kafka_run.KafkaRun``
-(whose loop reads as a page), in the manner of Kafka Streams' StreamThread / TaskManager /
+"""The Kafka run: ``run.KafkaRun``, whose loop reads as a page, and its collaborators, one job
+each, in the manner of Kafka Streams' StreamThread / TaskManager /
 ProcessorStateManager / RecordCollector:
 
 - ``lifecycle``   the run's status, reason and stop request (``RunState``), shared by all;
@@ -22,5 +22,5 @@ ProcessorStateManager / RecordCollector:
 - ``samples``     the data preview's latest records per node; ``files`` the file sinks;
 - ``ordering``    timestamp order across partitions for topologies with joins.
 
-Nothing here imports ``kafka_run``; each collaborator is constructible and testable alone.
+No collaborator imports ``run``; each is constructible and testable alone.
 May use ``engine.model``, ``engine.cluster`` and the rest of ``engine.runtime``."""

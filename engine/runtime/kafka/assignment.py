@@ -32,11 +32,18 @@ from engine.runtime.kafka.state_manager import StateManager
 class AssignmentHandler:
     """The consumer's ``on_assign``, ``on_revoke`` and ``on_lost`` callbacks."""
 
-    def __init__(self, state: RunState, committer: Committer, stores: StateManager,
-                 idle: IdleClock, latest_topics: set[str], *,
-                 keep_progress: bool = True,
-                 acknowledged: Callable[[], bool] = lambda: False,
-                 on_assigned: Callable[[object, list], None] = lambda consumer, tps: None):
+    def __init__(
+        self,
+        state: RunState,
+        committer: Committer,
+        stores: StateManager,
+        idle: IdleClock,
+        latest_topics: set[str],
+        *,
+        keep_progress: bool = True,
+        acknowledged: Callable[[], bool] = lambda: False,
+        on_assigned: Callable[[object, list], None] = lambda consumer, tps: None,
+    ):
         self.state = state
         self.committer = committer
         self.stores = stores

@@ -22,7 +22,8 @@ can collide with it, and compaction keeps one checkpoint per changelog partition
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 CHECKPOINT_KEY = b"\xff\xfecheckpoint"  # never the UTF-8 of a str
 
@@ -49,7 +50,7 @@ def split(entries: list[tuple[Any, Any]]) -> tuple[list, list, dict[str, int] | 
     if offsets is None:
         return entries, [], None
     done = [e for e in entries[:last] if e[0] is not None]
-    return done, entries[last + 1:], offsets
+    return done, entries[last + 1 :], offsets
 
 
 def latest(checkpoints: list[dict[str, int]]) -> dict[str, int]:

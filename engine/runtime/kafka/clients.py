@@ -7,7 +7,7 @@ made here, once."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
@@ -15,8 +15,15 @@ from confluent_kafka.admin import AdminClient
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.kafka_log import with_logger
 
-__all__ = ["AdminClient", "Consumer", "Producer", "base_config", "consumer_config", "idempotence",
-           "producer_config"]
+__all__ = [
+    "AdminClient",
+    "Consumer",
+    "Producer",
+    "base_config",
+    "consumer_config",
+    "idempotence",
+    "producer_config",
+]
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:
@@ -34,15 +41,26 @@ def idempotence(guarantee: str, configured: bool | None, cluster_id: str | None)
     return cluster_id != SANDBOX_CLUSTER_ID
 
 
-def producer_config(base: dict, *, idempotence: bool, on_delivery: Callable, on_error: Callable,
-                    transactional_id: str | None = None) -> dict:
+def producer_config(
+    base: dict,
+    *,
+    idempotence: bool,
+    on_delivery: Callable,
+    on_error: Callable,
+    transactional_id: str | None = None,
+) -> dict:
     config = {
-        **base, "linger.ms": 5, "partitioner": "murmur2_random", "acks": "all",
-        "enable.idempotence": idempotence, "on_delivery": on_delivery,
+        **base,
+        "linger.ms": 5,
+        "partitioner": "murmur2_random",
+        "acks": "all",
+        "enable.idempotence": idempotence,
+        "on_delivery": on_delivery,
         # Delivery reports only for failures: a Python call per acknowledged record
         # costs 15% of the throughput and tells nothing flush() does not.
         "delivery.report.only.error": True,
-        "error_cb": on_error, "queue.buffering.max.messages": 500_000,
+        "error_cb": on_error,
+        "queue.buffering.max.messages": 500_000,
         # Never give up on a record while the brokers are away: the run reports
         # "disconnected" and resumes when they are back.
         "message.timeout.ms": 0,
@@ -54,15 +72,20 @@ def producer_config(base: dict, *, idempotence: bool, on_delivery: Callable, on_
     return config
 
 
-def consumer_config(base: dict, *, group_id: str, session_timeout_ms: int, on_error: Callable,
-                    read_committed: bool) -> dict:
+def consumer_config(
+    base: dict, *, group_id: str, session_timeout_ms: int, on_error: Callable, read_committed: bool
+) -> dict:
     config = {
-        **base, "group.id": group_id, "enable.auto.commit": False,
-        "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
+        **base,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "range",
         "session.timeout.ms": session_timeout_ms,
         "heartbeat.interval.ms": max(500, session_timeout_ms // 3),
-        "error_cb": on_error, "fetch.wait.max.ms": 100,
+        "error_cb": on_error,
+        "fetch.wait.max.ms": 100,
     }
     if read_committed:
         config["isolation.level"] = "read_committed"

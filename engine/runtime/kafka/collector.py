@@ -7,7 +7,7 @@ which then fails the run before its offsets are committed, so the input is read 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from confluent_kafka import KafkaError
 
@@ -25,8 +25,9 @@ class RecordCollector:
     """``produce`` is what operators call per record (captured once by the compiler):
     it must stay a single method call on the producer."""
 
-    def __init__(self, dead_letter_topic: str,
-                 on_dead_letter: Callable[[dict], None] | None = None):
+    def __init__(
+        self, dead_letter_topic: str, on_dead_letter: Callable[[dict], None] | None = None
+    ):
         self.producer = None  # set by the run once its producer exists
         self.dead_letter_topic = dead_letter_topic
         self.on_dead_letter = on_dead_letter
@@ -60,25 +61,39 @@ class RecordCollector:
             src = ("", -1, -1)
             key, value = ENCODERS["string"](record.key), ENCODERS["json"](record.value)
         # backslashreplace: an error may quote input text holding a lone surrogate
-        headers += [("ts.error", reason.encode(errors="backslashreplace")),
-                    ("ts.node", node_id.encode()),
-                    ("ts.source.topic", src[0].encode()),
-                    ("ts.source.partition", str(src[1]).encode()),
-                    ("ts.source.offset", str(src[2]).encode())]
+        headers += [
+            ("ts.error", reason.encode(errors="backslashreplace")),
+            ("ts.node", node_id.encode()),
+            ("ts.source.topic", src[0].encode()),
+            ("ts.source.partition", str(src[1]).encode()),
+            ("ts.source.offset", str(src[2]).encode()),
+        ]
         self.produce(self.dead_letter_topic, key, value, headers, None, record.timestamp)
         if self.on_dead_letter is not None:
-            self.on_dead_letter({"node": node_id, "error": reason, "topic": src[0],
-                                 "partition": src[1], "offset": src[2],
-                                 "key": preview(key), "value": preview(value)})
+            self.on_dead_letter(
+                {
+                    "node": node_id,
+                    "error": reason,
+                    "topic": src[0],
+                    "partition": src[1],
+                    "offset": src[2],
+                    "key": preview(key),
+                    "value": preview(value),
+                }
+            )
 
     def on_delivery(self, err, msg) -> None:
         """The producer's delivery callback (failures only)."""
         if err is None:
             return
-        if err.code() in _TOPIC_MISSING and len(self.resend) < MAX_PENDING_RESENDS \
-                and self.resent < MAX_REDELIVERIES:
-            self.resend.append((msg.topic(), msg.key(), msg.value(), msg.headers(),
-                                msg.timestamp()[1]))
+        if (
+            err.code() in _TOPIC_MISSING
+            and len(self.resend) < MAX_PENDING_RESENDS
+            and self.resent < MAX_REDELIVERIES
+        ):
+            self.resend.append(
+                (msg.topic(), msg.key(), msg.value(), msg.headers(), msg.timestamp()[1])
+            )
             return
         self.errors.append(f"{msg.topic()}: {err.str()}")
 

@@ -17,7 +17,7 @@ twice)."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -35,11 +35,17 @@ class Committer:
     commit; ``on_committed`` is told that the brokers answered; ``checkpoint(positions)``
     writes the stores' checkpoints and returns how many (set by the StateManager)."""
 
-    def __init__(self, state: RunState, collector: RecordCollector, *, exactly_once: bool,
-                 before_commit: Callable[[], None] = lambda: None,
-                 while_waiting: Callable[[], None] = lambda: None,
-                 resend: Callable[[], None] = lambda: None,
-                 on_committed: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        state: RunState,
+        collector: RecordCollector,
+        *,
+        exactly_once: bool,
+        before_commit: Callable[[], None] = lambda: None,
+        while_waiting: Callable[[], None] = lambda: None,
+        resend: Callable[[], None] = lambda: None,
+        on_committed: Callable[[], None] = lambda: None,
+    ):
         self.state = state
         self.collector = collector
         self.exactly_once = exactly_once
@@ -63,8 +69,11 @@ class Committer:
         """The consumer's positions (``every``, when given) that differ from what was last
         committed."""
         positions = self.every_position() if every is None else every
-        return [tp for tp in positions
-                if tp.offset >= 0 and self.committed.get((tp.topic, tp.partition)) != tp.offset]
+        return [
+            tp
+            for tp in positions
+            if tp.offset >= 0 and self.committed.get((tp.topic, tp.partition)) != tp.offset
+        ]
 
     def every_position(self) -> list[TopicPartition]:
         try:
@@ -130,14 +139,18 @@ class Committer:
         remaining += len(collector.resend)  # records waiting to be sent again
         if remaining:
             if final:
-                state.stop_note = (f"{remaining} records were not acknowledged before stopping; "
-                                   "their input will be read again on the next run")
+                state.stop_note = (
+                    f"{remaining} records were not acknowledged before stopping; "
+                    "their input will be read again on the next run"
+                )
             self.behind = True
             return False
         errors = collector.take_errors()
         if errors:
-            raise RunFailedError(f"{len(errors)} records could not be delivered ({errors[0]}); "
-                                 "their input will be read again on the next run")
+            raise RunFailedError(
+                f"{len(errors)} records could not be delivered ({errors[0]}); "
+                "their input will be read again on the next run"
+            )
         return True
 
     def acknowledged(self, wait_s: float = 5.0) -> bool:
@@ -163,14 +176,17 @@ class Committer:
         try:
             if positions:
                 self.checkpoint(every)
-                producer.send_offsets_to_transaction(positions,
-                                                     self.consumer.consumer_group_metadata(), 30)
+                producer.send_offsets_to_transaction(
+                    positions, self.consumer.consumer_group_metadata(), 30
+                )
             producer.commit_transaction(60)
         except KafkaException as exc:
             err = exc.args[0]
             self.abort()
-            raise RunFailedError(f"the transaction failed and was aborted ({err.str()}); "
-                                 "its input will be read again on the next run") from None
+            raise RunFailedError(
+                f"the transaction failed and was aborted ({err.str()}); "
+                "its input will be read again on the next run"
+            ) from None
         self.remember(positions)
         producer.begin_transaction()
         self.in_transaction = True

@@ -38,8 +38,9 @@ class ConnectionWatch:
             return False
         self._next_check = now + QUIET_S
         if not topics.answers(QUIET_S) and self.state.status in ("running", "starting"):
-            self.state.set("disconnected", f"the brokers at {self.bootstrap} do not answer; "
-                                           "retrying")
+            self.state.set(
+                "disconnected", f"the brokers at {self.bootstrap} do not answer; retrying"
+            )
         return True
 
     @property

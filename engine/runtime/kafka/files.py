@@ -17,8 +17,9 @@ class OpenFiles:
             try:
                 os.makedirs(folder, exist_ok=True)
             except FileExistsError:  # a file where a folder of the path should be
-                raise NotADirectoryError(errno.ENOTDIR, f"a file is in the way of the folder "
-                                                        f"{folder}") from None
+                raise NotADirectoryError(
+                    errno.ENOTDIR, f"a file is in the way of the folder {folder}"
+                ) from None
             handle = self._handles[path] = open(path, "a", encoding="utf-8")  # noqa: SIM115
         return handle
 

@@ -4,7 +4,7 @@ records are input, written outside the run's transactions and commits)."""
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from engine.runtime.generator import Generator
 from engine.runtime.kafka import clients
@@ -20,16 +20,24 @@ class GeneratorPool:
     def start(self, nodes: list) -> None:
         if not nodes:
             return
-        producer = self.producer = clients.Producer({
-            **self.base_config, "linger.ms": 20, "acks": "all", "partitioner": "murmur2_random",
-            "error_cb": self.on_error})
+        producer = self.producer = clients.Producer(
+            {
+                **self.base_config,
+                "linger.ms": 20,
+                "acks": "all",
+                "partitioner": "murmur2_random",
+                "error_cb": self.on_error,
+            }
+        )
         lock = threading.Lock()
 
         def produce(topic, key, value, ts):
             with lock:
                 while True:
                     try:
-                        producer.produce(topic, value, key, -1, None, None, ts)  # positional: cheaper
+                        producer.produce(
+                            topic, value, key, -1, None, None, ts
+                        )  # positional: cheaper
                         return
                     except BufferError:
                         producer.poll(0.05)
@@ -40,9 +48,15 @@ class GeneratorPool:
 
         for node in nodes:
             p = node.params
-            gen = Generator(p["topic"], produce, profile=p.get("profile", "orders"),
-                            rate=p.get("rate", 50), seed=p.get("seed"), limit=p.get("limit"),
-                            poll=poll)
+            gen = Generator(
+                p["topic"],
+                produce,
+                profile=p.get("profile", "orders"),
+                rate=p.get("rate", 50),
+                seed=p.get("seed"),
+                limit=p.get("limit"),
+                poll=poll,
+            )
             self.generators.append(gen)
             gen.start()
 

@@ -44,8 +44,7 @@ class IdleWatch:
     says nothing is left to read (None: they did not answer, or input is still being
     generated), else the idle time starts again."""
 
-    def __init__(self, clock: IdleClock, ready: Callable[[], bool],
-                 left: Callable[[], int | None]):
+    def __init__(self, clock: IdleClock, ready: Callable[[], bool], left: Callable[[], int | None]):
         self.clock = clock
         self.ready = ready
         self.left = left
@@ -59,8 +58,12 @@ class IdleWatch:
         return False
 
 
-def unread(consumer, committed: dict[tuple[str, int], int], latest_topics: set[str] = frozenset(),
-           timeout: float = 2.0) -> int | None:
+def unread(
+    consumer,
+    committed: dict[tuple[str, int], int],
+    latest_topics: set[str] = frozenset(),
+    timeout: float = 2.0,
+) -> int | None:
     """Records the brokers hold beyond the consumer's positions in its assigned partitions,
     asked of the brokers themselves (not the cached watermarks); None when they do not
     answer within ``timeout``. A partition not read yet counts from its committed offset,
@@ -73,8 +76,9 @@ def unread(consumer, committed: dict[tuple[str, int], int], latest_topics: set[s
     total = 0
     for tp in positions:
         try:
-            low, high = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition),
-                                                       timeout=timeout, cached=False)
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(tp.topic, tp.partition), timeout=timeout, cached=False
+            )
             # Some brokers (the sandbox) answer offset queries with a mark below the one
             # their fetch responses carry: the higher of the two is the end of the log.
             _, fetched = consumer.get_watermark_offsets(tp, cached=True)

@@ -7,7 +7,7 @@ would read again."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -21,11 +21,18 @@ class RunMetrics:
     """``tick()`` is called every loop turn and reports at most once per ``interval_s``,
     while ``listening()`` (a snapshot costs a little: none is made for nobody)."""
 
-    def __init__(self, nodes: dict[str, NodeMetrics], state: RunState, application_id: str,
-                 committed: dict[tuple[str, int], int], *, interval_s: float = 1.0,
-                 report: Callable[[dict], None] | None = None,
-                 listening: Callable[[], bool] = lambda: True,
-                 restore: Callable[[], dict] = dict):
+    def __init__(
+        self,
+        nodes: dict[str, NodeMetrics],
+        state: RunState,
+        application_id: str,
+        committed: dict[tuple[str, int], int],
+        *,
+        interval_s: float = 1.0,
+        report: Callable[[dict], None] | None = None,
+        listening: Callable[[], bool] = lambda: True,
+        restore: Callable[[], dict] = dict,
+    ):
         self.nodes = nodes
         self.state = state
         self.application_id = application_id
@@ -66,10 +73,17 @@ class RunMetrics:
                 "out": round((counts["out"] - before["out"]) / span, 2) if span > 0 else 0.0,
             }
         offsets = self.offsets()
-        return {"status": self.state.status, "reason": self.state.reason, "nodes": nodes,
-                "rates": rates, "lag": lag_of(offsets), "offsets": offsets,
-                "restore": dict(self.restore()),
-                "elapsed_s": round(now - self.started, 3), "group_id": self.application_id}
+        return {
+            "status": self.state.status,
+            "reason": self.state.reason,
+            "nodes": nodes,
+            "rates": rates,
+            "lag": lag_of(offsets),
+            "offsets": offsets,
+            "restore": dict(self.restore()),
+            "elapsed_s": round(now - self.started, 3),
+            "group_id": self.application_id,
+        }
 
     def lag(self) -> dict[str, dict[str, int]]:
         """Lag per partition: high watermark − committed offset."""
@@ -96,8 +110,9 @@ class RunMetrics:
             out.setdefault(tp.topic, {})[str(tp.partition)] = (committed, high)
         return out
 
-    def measure_final_lag(self, lost: set[tuple[str, int]], skip_topics: set[str],
-                          budget_s: float = 3.0) -> dict[str, dict[str, int]]:
+    def measure_final_lag(
+        self, lost: set[tuple[str, int]], skip_topics: set[str], budget_s: float = 3.0
+    ) -> dict[str, dict[str, int]]:
         """Lag per partition at the end: the partitions assigned now and those lost during
         the run (not given back), committed offsets against high watermarks asked of the
         brokers. Within ``budget_s`` in all: once the brokers fail to answer, the cached
@@ -116,8 +131,10 @@ class RunMetrics:
         others = sorted(lost - assigned)
         if others:
             try:
-                for tp in consumer.committed([TopicPartition(t, p) for t, p in others],
-                                             timeout=max(0.1, deadline - time.monotonic())):
+                for tp in consumer.committed(
+                    [TopicPartition(t, p) for t, p in others],
+                    timeout=max(0.1, deadline - time.monotonic()),
+                ):
                     if tp.offset >= 0:
                         committed[(tp.topic, tp.partition)] = tp.offset
             except (KafkaException, RuntimeError):
@@ -130,7 +147,8 @@ class RunMetrics:
             if ask and time.monotonic() < deadline:
                 try:
                     low, high = consumer.get_watermark_offsets(
-                        tp, timeout=max(0.1, min(1.0, deadline - time.monotonic())))
+                        tp, timeout=max(0.1, min(1.0, deadline - time.monotonic()))
+                    )
                 except (KafkaException, RuntimeError):
                     ask = False
             try:  # fetch responses carry the exact mark; some brokers' offset queries do not
@@ -156,15 +174,19 @@ class RunMetrics:
         return {
             "nodes": nodes,
             "lag": self.final_lag,
-            "records_per_second": {node_id: round(c["in"] / elapsed, 2) if elapsed > 0 else 0.0
-                                   for node_id, c in nodes.items()},
+            "records_per_second": {
+                node_id: round(c["in"] / elapsed, 2) if elapsed > 0 else 0.0
+                for node_id, c in nodes.items()
+            },
             "elapsed_s": round(elapsed, 3),
         }
 
 
 def lag_of(offsets: dict[str, dict[str, tuple[int, int]]]) -> dict[str, dict[str, int]]:
-    return {topic: {p: max(0, high - committed) for p, (committed, high) in parts.items()}
-            for topic, parts in offsets.items()}
+    return {
+        topic: {p: max(0, high - committed) for p, (committed, high) in parts.items()}
+        for topic, parts in offsets.items()
+    }
 
 
 def unread_note(lag: dict[str, dict[str, int]], shown: int = 4) -> str:
@@ -172,8 +194,9 @@ def unread_note(lag: dict[str, dict[str, int]], shown: int = 4) -> str:
     total = sum(n for parts in lag.values() for n in parts.values())
     if not total:
         return ""
-    worst = sorted(((n, f"{t} [{p}]") for t, parts in lag.items() for p, n in parts.items() if n),
-                   reverse=True)
+    worst = sorted(
+        ((n, f"{t} [{p}]") for t, parts in lag.items() for p, n in parts.items() if n), reverse=True
+    )
     where = ", ".join(f"{name}: {n:,}" for n, name in worst[:shown])
     more = f" and {len(worst) - shown} more partitions" if len(worst) > shown else ""
     return f"stopped with {total:,} records unread ({where}{more})"

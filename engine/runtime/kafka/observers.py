@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class RunObserver:
@@ -31,5 +32,7 @@ def notify(observers: list, event: str, arg: Any, console: Callable[[str, str], 
             getattr(observer, event)(arg)
         except Exception as exc:  # noqa: BLE001 - observing never fails a run
             observers.remove(observer)
-            console("run", f"warning: {type(observer).__name__} stopped after "
-                           f"{type(exc).__name__}: {exc}")
+            console(
+                "run",
+                f"warning: {type(observer).__name__} stopped after {type(exc).__name__}: {exc}",
+            )

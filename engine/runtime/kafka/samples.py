@@ -27,10 +27,16 @@ class Samples:
         out = []
         for record in list(self._rings.get(node_id, ())):
             origin = record.origin
-            out.append({"key": plain(record.key), "value": plain(record.value),
-                        "timestamp": record.timestamp, "partition": record.partition,
-                        "topic": origin.topic() if origin is not None else None,
-                        "offset": origin.offset() if origin is not None else None})
+            out.append(
+                {
+                    "key": plain(record.key),
+                    "value": plain(record.value),
+                    "timestamp": record.timestamp,
+                    "partition": record.partition,
+                    "topic": origin.topic() if origin is not None else None,
+                    "offset": origin.offset() if origin is not None else None,
+                }
+            )
         return out
 
 

@@ -32,8 +32,9 @@ class InstanceSlot:
             self._handle = None
 
 
-def claim_slot(application_id: str, state_dir: str | None = None,
-               slot: int | None = None) -> InstanceSlot:
+def claim_slot(
+    application_id: str, state_dir: str | None = None, slot: int | None = None
+) -> InstanceSlot:
     """``slot`` when given (or set in the environment), else the first one no other run of
     ``application_id`` on this machine holds."""
     if slot is None and os.environ.get(ENV_SLOT, "").strip():

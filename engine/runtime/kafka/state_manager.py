@@ -16,7 +16,8 @@ count the records read again twice; checkpoints in the changelogs prevent it
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
@@ -48,9 +49,15 @@ class StateManager:
     compiler). ``store_topics`` maps each stateful node to the input topics that feed it,
     known once the topology is compiled."""
 
-    def __init__(self, application_id: str, store_kind: str, state_dir: str | None,
-                 produce: Callable, reader_config: dict,
-                 on_progress: Callable[[dict], None] | None = None):
+    def __init__(
+        self,
+        application_id: str,
+        store_kind: str,
+        state_dir: str | None,
+        produce: Callable,
+        reader_config: dict,
+        on_progress: Callable[[dict], None] | None = None,
+    ):
         self.application_id = application_id
         self.store_kind = store_kind
         self.state_dir = state_dir
@@ -77,8 +84,13 @@ class StateManager:
         self.on_progress = on_progress
         # The restore under way or last done: partitions (done, total), records (read,
         # about how many: the offsets include transaction markers).
-        self.progress = {"active": False, "partitions": 0, "partitions_done": 0,
-                         "records": 0, "records_total": 0}
+        self.progress = {
+            "active": False,
+            "partitions": 0,
+            "partitions_done": 0,
+            "records": 0,
+            "records_total": 0,
+        }
 
     def store(self, node_id: str, partition: int):
         store = self.stores.get((node_id, partition))
@@ -90,8 +102,9 @@ class StateManager:
         """The store of ``node_id`` for ``partition``: restored from ``entries`` (the
         changelog) when given, then every change logged to the changelog topic."""
         topic = changelog_topic(self.application_id, node_id)
-        inner = state.make_store(self.store_kind, self.state_dir, self.application_id, node_id,
-                                 partition)
+        inner = state.make_store(
+            self.store_kind, self.state_dir, self.application_id, node_id, partition
+        )
         if entries is not None:
             inner.clear()  # an on-disk store may hold keys whose tombstones were compacted away
             state.restore(inner, entries)
@@ -129,9 +142,14 @@ class StateManager:
                             self._not_logged(topic, key, exc)
                             continue
                     if len(data) + len(raw) > max_bytes:
-                        self._not_logged(topic, key, OutputTooLargeError(
-                            f"the encoded state is {len(data) + len(raw):,} bytes, more than "
-                            f"message.max.bytes ({max_bytes:,})"))
+                        self._not_logged(
+                            topic,
+                            key,
+                            OutputTooLargeError(
+                                f"the encoded state is {len(data) + len(raw):,} bytes, more than "
+                                f"message.max.bytes ({max_bytes:,})"
+                            ),
+                        )
                         continue
                 produce(topic, raw, data, None, partition, None)
             changes.clear()
@@ -139,10 +157,12 @@ class StateManager:
     def _not_logged(self, topic: str, key: str, exc: Exception) -> None:
         """A state change that cannot be a changelog record goes to the dead-letter topic
         (its key, the reason, the node); the changelog keeps the key's previous value."""
-        node_id = topic[len(self.application_id) + 1:-len("-changelog")]
+        node_id = topic[len(self.application_id) + 1 : -len("-changelog")]
         kind = type(exc) if isinstance(exc, SerdeError) else SerdeError
-        error = kind(f"{exc}; the state of key {key[:200]!r} was not written to the "
-                     "changelog, a restore gives its previous value")
+        error = kind(
+            f"{exc}; the state of key {key[:200]!r} was not written to the "
+            "changelog, a restore gives its previous value"
+        )
         if self.dead_letter is None:
             raise error
         self.dead_letter(Record(key, None, 0), node_id, error)
@@ -157,8 +177,9 @@ class StateManager:
         topology = getattr(compiled, "topology", None)
         if topology is not None:
             bounds = value_bounds(topology)
-            nodes = set(self.store_topics) | {e.source for e in topology.edges
-                                              if e.target in self.store_topics}
+            nodes = set(self.store_topics) | {
+                e.source for e in topology.edges if e.target in self.store_topics
+            }
             if any(bounds.get(n, 1 << 62) > SAFE_STEPS for n in nodes):
                 self.encode, self.fast = measured(_json, self.max_bytes), False
 
@@ -172,14 +193,20 @@ class StateManager:
         for tp in positions:
             if tp.topic in inputs and tp.offset >= 0:
                 at.setdefault(tp.partition, {})[tp.topic] = self.skips.floor(
-                    tp.topic, tp.partition, tp.offset)
+                    tp.topic, tp.partition, tp.offset
+                )
         n = 0
         for node_id, partition in self.stores:
             offsets = at.get(partition)
             if offsets:
-                self.produce(changelog_topic(self.application_id, node_id),
-                             checkpoints.CHECKPOINT_KEY, checkpoints.encode(offsets), None,
-                             partition, None)
+                self.produce(
+                    changelog_topic(self.application_id, node_id),
+                    checkpoints.CHECKPOINT_KEY,
+                    checkpoints.encode(offsets),
+                    None,
+                    partition,
+                    None,
+                )
                 n += 1
         return n
 
@@ -199,20 +226,38 @@ class StateManager:
         wanted = sorted(self.wanted(partitions))
         if not wanted:
             return
-        reader = clients.Consumer({**self.reader_config, "group.id": f"{self.application_id}-restore",
-                                   "enable.auto.commit": False, "enable.partition.eof": False,
-                                   "isolation.level": "read_committed"})
+        reader = clients.Consumer(
+            {
+                **self.reader_config,
+                "group.id": f"{self.application_id}-restore",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+                "isolation.level": "read_committed",
+            }
+        )
         try:
-            ranges = [self._range(reader, changelog_topic(self.application_id, node_id), partition)
-                      for node_id, partition in wanted]
+            ranges = [
+                self._range(reader, changelog_topic(self.application_id, node_id), partition)
+                for node_id, partition in wanted
+            ]
             progress = self.progress = {
-                "active": True, "partitions": len(wanted), "partitions_done": 0, "records": 0,
-                "records_total": sum(end - low for low, end in ranges)}
+                "active": True,
+                "partitions": len(wanted),
+                "partitions_done": 0,
+                "records": 0,
+                "records_total": sum(end - low for low, end in ranges),
+            }
             self._tell()
             found = {}
             for (node_id, partition), (low, end) in zip(wanted, ranges):
-                entries = read_changelog(reader, changelog_topic(self.application_id, node_id),
-                                         partition, low, end, self._read)
+                entries = read_changelog(
+                    reader,
+                    changelog_topic(self.application_id, node_id),
+                    partition,
+                    low,
+                    end,
+                    self._read,
+                )
                 done, tail, offsets = checkpoints.split(entries)
                 self.open(node_id, partition, done)
                 self.restored += len(done)
@@ -230,13 +275,17 @@ class StateManager:
     def _after_checkpoints(self, found: dict, partitions: list[TopicPartition], kept) -> None:
         """Applies the tails that are complete (see ``checkpoints``) and skips the input
         records below each partition's newest checkpoint."""
-        newest = {p: checkpoints.latest([o for (_, q), (_, o) in found.items() if q == p])
-                  for p in {p for _, p in found}}
+        newest = {
+            p: checkpoints.latest([o for (_, q), (_, o) in found.items() if q == p])
+            for p in {p for _, p in found}
+        }
         kept = set(kept)
         for (node_id, partition), (tail, offsets) in found.items():
             topics = self.store_topics.get(node_id, ())
-            if tail and (checkpoints.behind(offsets, newest[partition])
-                         or any((t, partition) in kept for t in topics)):
+            if tail and (
+                checkpoints.behind(offsets, newest[partition])
+                or any((t, partition) in kept for t in topics)
+            ):
                 self.restored += state.restore(self.stores[(node_id, partition)], tail)
         assigned = {(tp.topic, tp.partition) for tp in partitions}
         for partition, offsets in newest.items():
@@ -249,8 +298,10 @@ class StateManager:
         try:
             return reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
         except KafkaException as exc:
-            raise RunFailedError(f"cannot restore state: the offsets of '{topic}' [{partition}] "
-                                 f"are not available ({exc.args[0].str()})") from None
+            raise RunFailedError(
+                f"cannot restore state: the offsets of '{topic}' [{partition}] "
+                f"are not available ({exc.args[0].str()})"
+            ) from None
 
     def _read(self, n: int) -> None:
         self.progress["records"] += n
@@ -279,9 +330,15 @@ class StateManager:
         self.stores.clear()
 
 
-def read_changelog(reader, topic: str, partition: int, low: int, end: int,
-                   on_read: Callable[[int], None] = lambda n: None,
-                   stall_s: float = RESTORE_STALL_S) -> list[tuple[str, Any]]:
+def read_changelog(
+    reader,
+    topic: str,
+    partition: int,
+    low: int,
+    end: int,
+    on_read: Callable[[int], None] = lambda n: None,
+    stall_s: float = RESTORE_STALL_S,
+) -> list[tuple[str, Any]]:
     """The entries of one changelog partition from ``low`` until the reader's position
     reaches ``end``. Raises RunFailedError when the position stops moving for ``stall_s``."""
     if end <= low:
@@ -313,7 +370,8 @@ def read_changelog(reader, topic: str, partition: int, low: int, end: int,
             reader.unassign()
             raise RunFailedError(
                 f"restoring state from '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
-                f"at offset {position} of {end}; check that the brokers are up, then run again")
+                f"at offset {position} of {end}; check that the brokers are up, then run again"
+            )
     reader.unassign()
     return entries
 
@@ -342,5 +400,7 @@ class RestoreStatus:
 
 def restore_reason(progress: dict) -> str:
     """The run's status reason while restoring."""
-    return (f"restoring state: {progress['partitions_done']} of {progress['partitions']} "
-            f"partitions, {progress['records']:,} of ~{progress['records_total']:,} records")
+    return (
+        f"restoring state: {progress['partitions_done']} of {progress['partitions']} "
+        f"partitions, {progress['records']:,} of ~{progress['records_total']:,} records"
+    )

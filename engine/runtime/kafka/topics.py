@@ -26,7 +26,9 @@ class TopicManager:
 
     def check_reachable(self, timeout: float = 8.0):
         """Connects the admin client; raises BrokerUnreachableError when nobody answers."""
-        admin = clients.AdminClient({**self.base_config, "socket.connection.setup.timeout.ms": 5000})
+        admin = clients.AdminClient(
+            {**self.base_config, "socket.connection.setup.timeout.ms": 5000}
+        )
         try:
             self.cluster_id = admin.list_topics(timeout=timeout).cluster_id
         except KafkaException as exc:
@@ -74,8 +76,9 @@ class TopicManager:
 
         def want(name: str, partitions: int, config: dict | None = None) -> None:
             if name not in existing and name not in wanted:
-                wanted[name] = NewTopic(name, num_partitions=partitions, replication_factor=-1,
-                                        config=config or {})
+                wanted[name] = NewTopic(
+                    name, num_partitions=partitions, replication_factor=-1, config=config or {}
+                )
 
         for topic in compiled.source_starts:
             want(topic, self.partitions)
@@ -87,7 +90,10 @@ class TopicManager:
                 want(internal.name, self.partitions)
         for internal in compiled.internal_topics:
             if internal.kind == "changelog":
-                counts = [existing.get(t) or (wanted[t].num_partitions if t in wanted else self.partitions)
-                          for t in internal.partitions_like]
+                counts = [
+                    existing.get(t)
+                    or (wanted[t].num_partitions if t in wanted else self.partitions)
+                    for t in internal.partitions_like
+                ]
                 want(internal.name, max(counts or [self.partitions]), {"cleanup.policy": "compact"})
         return wanted

@@ -79,8 +79,16 @@ def _unwindowed(node_id, ctx, aggs, child):
             return
         store.put(skey, entry)
         metrics.out += 1
-        child(Record(key_to_text(record.key), output(entry, False), entry["t"], record.headers,
-                     record.partition, record.origin))
+        child(
+            Record(
+                key_to_text(record.key),
+                output(entry, False),
+                entry["t"],
+                record.headers,
+                record.partition,
+                record.origin,
+            )
+        )
 
     return process
 
@@ -89,7 +97,7 @@ class _Partition:
     """What a time-windowed aggregate keeps in memory for one partition: a cache of the
     stream time and the heap of close times, rebuilt from the store."""
 
-    __slots__ = ("store", "stream_time", "heap")
+    __slots__ = ("heap", "store", "stream_time")
 
     def __init__(self, store, close_time):
         self.store = store
@@ -126,7 +134,7 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         part = partitions.get(partition)
         if part is None or part.store is not store:
             part = partitions[partition] = _Partition(store, close_time)
-        stream_time = ts if ts > part.stream_time else part.stream_time
+        stream_time = max(part.stream_time, ts)
         changes = []
         late = False
         try:
@@ -139,11 +147,21 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 skey = f"w:{start}:{jkey}"
                 old = store.get(skey)
                 if old is None:
-                    entry = {"k": record.key, "s": start, "e": end, "t": ts,
-                             "a": update(None, values, ts)}
+                    entry = {
+                        "k": record.key,
+                        "s": start,
+                        "e": end,
+                        "t": ts,
+                        "a": update(None, values, ts),
+                    }
                 else:
-                    entry = {"k": record.key, "s": start, "e": end, "t": max(ts, old["t"]),
-                             "a": update(old["a"], values, ts)}
+                    entry = {
+                        "k": record.key,
+                        "s": start,
+                        "e": end,
+                        "t": max(ts, old["t"]),
+                        "a": update(old["a"], values, ts),
+                    }
                 changes.append((skey, entry, old is None))
         except Exception as exc:  # noqa: BLE001
             metrics.errors += 1
@@ -161,14 +179,30 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 heappush(heap, (close_time(entry["e"]), skey))
             if not final:
                 metrics.out += 1
-                child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
-                             record.headers, partition, record.origin))
+                child(
+                    Record(
+                        key_to_text(entry["k"]),
+                        output(entry, True),
+                        entry["t"],
+                        record.headers,
+                        partition,
+                        record.origin,
+                    )
+                )
         if heap and heap[0][0] <= stream_time:
             for entry in part.close_due(stream_time):
                 if final:
                     metrics.out += 1
-                    child(Record(key_to_text(entry["k"]), output(entry, True), entry["t"],
-                                 record.headers, partition, record.origin))
+                    child(
+                        Record(
+                            key_to_text(entry["k"]),
+                            output(entry, True),
+                            entry["t"],
+                            record.headers,
+                            partition,
+                            record.origin,
+                        )
+                    )
 
     return process
 
@@ -190,6 +224,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     # same value (a store's changes are written once per flush, the latest).
     before_flush = getattr(ctx, "before_flush", None)
     if before_flush is not None:
+
         def write_stream_times() -> None:
             for part in partitions.values():
                 store = part.store
@@ -216,7 +251,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         if part is None or part.store is not store:
             part = partitions[partition] = _Partition(store, close_time)
         previous = part.stream_time
-        stream_time = ts if ts > previous else previous
+        stream_time = max(previous, ts)
         entry = None
         try:
             start = ts - ts % size
@@ -225,12 +260,22 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 skey = f"w:{start}:{_text_json(key) if type(key) is str else state_key(key)}"
                 old = store.get(skey)
                 if old is None:
-                    entry = {"k": key, "s": start, "e": end, "t": ts,
-                             "a": fold(None, key, value, ts, headers)}
+                    entry = {
+                        "k": key,
+                        "s": start,
+                        "e": end,
+                        "t": ts,
+                        "a": fold(None, key, value, ts, headers),
+                    }
                 else:
                     t = old["t"]
-                    entry = {"k": key, "s": start, "e": end, "t": ts if ts > t else t,
-                             "a": fold(old["a"], key, value, ts, headers)}
+                    entry = {
+                        "k": key,
+                        "s": start,
+                        "e": end,
+                        "t": max(t, ts),
+                        "a": fold(old["a"], key, value, ts, headers),
+                    }
             else:  # late: its values are still evaluated (a failing expression dead-letters it)
                 evaluate(key, value, ts, headers)
                 state_key(key)
@@ -257,8 +302,14 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                     emit(entry, headers, partition, origin)
 
     def process(record: Record) -> None:
-        parts(record.key, record.value, record.timestamp, record.headers, record.partition,
-              record.origin)
+        parts(
+            record.key,
+            record.value,
+            record.timestamp,
+            record.headers,
+            record.partition,
+            record.origin,
+        )
 
     process.parts = parts
     return process

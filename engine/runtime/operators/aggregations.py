@@ -129,18 +129,29 @@ _FUNCTIONS = {
 class Aggregations:
     """The aggregation list compiled once into tuples of small functions."""
 
-    __slots__ = ("names", "evaluators", "steps", "merges", "results", "initial_json",
-                 "_immutable_initial")
+    __slots__ = (
+        "_immutable_initial",
+        "evaluators",
+        "initial_json",
+        "merges",
+        "names",
+        "results",
+        "steps",
+    )
 
     def __init__(self, specs: list[dict]):
         self.names = tuple(a["name"] for a in specs)
-        self.evaluators = tuple(compile_expression(a["expr"]).fn if a.get("expr") else _one
-                                for a in specs)
+        self.evaluators = tuple(
+            compile_expression(a["expr"]).fn if a.get("expr") else _one for a in specs
+        )
         table = [_FUNCTIONS[a["fn"]] for a in specs]
         self.initial_json = json.dumps([t[0] for t in table])
         # Initial states that are all immutable (counts, sums, None) need no fresh copy.
-        self._immutable_initial = (tuple(t[0] for t in table)
-                                   if all(t[0] is None or type(t[0]) is int for t in table) else None)
+        self._immutable_initial = (
+            tuple(t[0] for t in table)
+            if all(t[0] is None or type(t[0]) is int for t in table)
+            else None
+        )
         self.steps = tuple(t[1] for t in table)
         self.merges = tuple(t[2] for t in table)
         self.results = tuple(t[3] for t in table)
@@ -157,8 +168,7 @@ def fold_function(aggs: Aggregations):
     does (``builders``); sum and count are written out in place, other steps called; states
     of another length (restored from an older topology) take the general update."""
     _evaluate, general, _merge, _output = builders(aggs)
-    env: dict = {"initial": aggs.initial, "general": general,
-                 "INITIAL": aggs._immutable_initial}  # noqa: SLF001
+    env: dict = {"initial": aggs.initial, "general": general, "INITIAL": aggs._immutable_initial}
     n = len(aggs.steps)
     values = ", ".join(f"a{i}" for i in range(n))
     states = ", ".join(f"s{i}" for i in range(n))
@@ -169,10 +179,15 @@ def fold_function(aggs: Aggregations):
         else:
             env[f"f{i}"] = f
             lines.append(f"    a{i} = f{i}(k, v, t, h)")
-    start = "INITIAL" if aggs._immutable_initial is not None else "initial()"  # noqa: SLF001
-    lines += ["    if states is None:", f"        {states}, = {start}",
-              f"    elif len(states) != {n}:", f"        return general(states, [{values}], t)",
-              "    else:", f"        {states}, = states"]
+    start = "INITIAL" if aggs._immutable_initial is not None else "initial()"
+    lines += [
+        "    if states is None:",
+        f"        {states}, = {start}",
+        f"    elif len(states) != {n}:",
+        f"        return general(states, [{values}], t)",
+        "    else:",
+        f"        {states}, = states",
+    ]
     steps = []
     for i, (f, step) in enumerate(zip(aggs.evaluators, aggs.steps)):
         if step is _count_step:
@@ -208,10 +223,10 @@ def builders(aggs: Aggregations):
     if len(steps) == 1:
         (f0,), (step0,) = evaluators, steps
 
-        def evaluate(k, v, t: int, h: dict) -> list:  # noqa: F811
+        def evaluate(k, v, t: int, h: dict) -> list:
             return [f0(k, v, t, h)]
 
-        def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811
+        def update(states: list | None, values: list, ts: int) -> list:
             if states is None:
                 states = initial()
             elif len(states) != 1:
@@ -220,10 +235,10 @@ def builders(aggs: Aggregations):
     elif len(steps) == 2:
         (f0, f1), (step0, step1) = evaluators, steps
 
-        def evaluate(k, v, t: int, h: dict) -> list:  # noqa: F811
+        def evaluate(k, v, t: int, h: dict) -> list:
             return [f0(k, v, t, h), f1(k, v, t, h)]
 
-        def update(states: list | None, values: list, ts: int) -> list:  # noqa: F811
+        def update(states: list | None, values: list, ts: int) -> list:
             if states is None:
                 states = initial()
             elif len(states) != 2:
@@ -247,14 +262,19 @@ def builders(aggs: Aggregations):
 
         general_output = output
 
-        def output(entry: dict, windowed: bool) -> dict:  # noqa: F811
+        def output(entry: dict, windowed: bool) -> dict:
             a = entry["a"]
             if len(a) != 2:
                 return general_output(entry, windowed)
             a0, a1 = a
             if windowed:
-                return {"key": entry["k"], "window_start": entry["s"], "window_end": entry["e"],
-                        n0: a0, n1: a1}
+                return {
+                    "key": entry["k"],
+                    "window_start": entry["s"],
+                    "window_end": entry["e"],
+                    n0: a0,
+                    n1: a1,
+                }
             return {"key": entry["k"], n0: a0, n1: a1}
 
     return evaluate, update, merge, output

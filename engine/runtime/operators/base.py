@@ -16,7 +16,8 @@ records reach them as Records.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 
 class Record:
@@ -30,10 +31,18 @@ class Record:
     Records are never changed once made, and a new value makes a new record, without it.
     """
 
-    __slots__ = ("key", "value", "timestamp", "headers", "partition", "origin", "json")
+    __slots__ = ("headers", "json", "key", "origin", "partition", "timestamp", "value")
 
-    def __init__(self, key: Any, value: Any, timestamp: int, headers: dict | None = None,
-                 partition: int = 0, origin: Any = None, json: bytes | None = None):
+    def __init__(
+        self,
+        key: Any,
+        value: Any,
+        timestamp: int,
+        headers: dict | None = None,
+        partition: int = 0,
+        origin: Any = None,
+        json: bytes | None = None,
+    ):
         self.key = key
         self.value = value
         self.timestamp = timestamp
@@ -42,7 +51,7 @@ class Record:
         self.origin = origin
         self.json = json
 
-    def derive(self, key: Any, value: Any) -> "Record":
+    def derive(self, key: Any, value: Any) -> Record:
         return Record(key, value, self.timestamp, self.headers, self.partition, self.origin)
 
     def __repr__(self) -> str:
@@ -57,7 +66,7 @@ Executor = Callable[[Record], None]
 class NodeMetrics:
     """Counters of one node; the runtime reads them to report rates."""
 
-    __slots__ = ("in_", "out", "errors", "late")
+    __slots__ = ("errors", "in_", "late", "out")
 
     def __init__(self) -> None:
         self.in_ = 0
@@ -84,9 +93,15 @@ class Context(Protocol):
     application_id: str
     metrics: dict[str, NodeMetrics]
 
-    def produce(self, topic: str, key: bytes | None, value: bytes | None,
-                headers: list | None = None, partition: int | None = None,
-                timestamp: int | None = None) -> None: ...
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list | None = None,
+        partition: int | None = None,
+        timestamp: int | None = None,
+    ) -> None: ...
 
     # Optional: the Kafka producer's own produce(), called with positional arguments
     # (topic, value, key, partition, None, None, timestamp, headers); see ``sender``.

@@ -38,8 +38,12 @@ def get_executor(node, ctx, children):
             if field not in value:
                 notice(field, "missing", f"field '{field}' is missing from a record")
             elif numeric and not is_number(value[field]) and value[field] is not None:
-                notice(field, "number", f"field '{field}' is not a number "
-                                        f"({type(value[field]).__name__} {str(value[field])[:40]!r})")
+                notice(
+                    field,
+                    "number",
+                    f"field '{field}' is not a number "
+                    f"({type(value[field]).__name__} {str(value[field])[:40]!r})",
+                )
 
     def process(record: Record) -> None:
         metrics.in_ += 1
@@ -56,6 +60,8 @@ def get_executor(node, ctx, children):
             put(key, window_start_of(row), row)
             metrics.out += 1
         except Exception as exc:  # noqa: BLE001 - a dashboard never fails a run
-            notice("", type(exc).__name__, f"a record could not be shown ({type(exc).__name__}: {exc})")
+            notice(
+                "", type(exc).__name__, f"a record could not be shown ({type(exc).__name__}: {exc})"
+            )
 
     return process

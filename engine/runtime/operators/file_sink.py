@@ -1,6 +1,6 @@
 """file_sink: appends records to a file as JSON lines: {"key", "value", "timestamp"}."""
 
-from engine.runtime.kafka.errors import RunFailedError
+from engine.runtime.errors import RunFailedError
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import to_json_text
 
@@ -16,8 +16,10 @@ def get_executor(node, ctx, children):
 
     def process(record: Record) -> None:
         metrics.in_ += 1
-        write(f'{{"key":{to_json_text(record.key)},"value":{to_json_text(record.value)},'
-              f'"timestamp":{record.timestamp}}}\n')
+        write(
+            f'{{"key":{to_json_text(record.key)},"value":{to_json_text(record.value)},'
+            f'"timestamp":{record.timestamp}}}\n'
+        )
         metrics.out += 1
 
     return process

@@ -21,8 +21,13 @@ def get_executor(node, ctx, children):
             metrics.errors += 1
             ctx.dead_letter(record, node_id, exc)
             return
-        key, ts, headers, partition, origin = (record.key, record.timestamp, record.headers,
-                                               record.partition, record.origin)
+        key, ts, headers, partition, origin = (
+            record.key,
+            record.timestamp,
+            record.headers,
+            record.partition,
+            record.origin,
+        )
         metrics.out += len(elements)
         for element in elements:
             child(Record(key, element, ts, headers, partition, origin))

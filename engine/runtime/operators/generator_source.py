@@ -9,6 +9,9 @@ from engine.runtime.operators import kafka_source
 
 
 def get_executor(node, ctx, children):
-    as_source = Node(node.id, "kafka_source",
-                     {"topic": node.params["topic"], "key_format": "string", "value_format": "json"})
+    as_source = Node(
+        node.id,
+        "kafka_source",
+        {"topic": node.params["topic"], "key_format": "string", "value_format": "json"},
+    )
     return kafka_source.get_executor(as_source, ctx, children)

@@ -48,8 +48,11 @@ def _table_join(node_id, ctx, fn, left_mode, child):
         if record.value is None:
             return  # a stream record without a value joins nothing, as in Kafka Streams
         try:
-            right = None if key is None else \
-                store_of(node_id, record.partition).get("t:" + state_key(key))
+            right = (
+                None
+                if key is None
+                else store_of(node_id, record.partition).get("t:" + state_key(key))
+            )
             if right is None and not left_mode:
                 return
             value = fn(key, record.value, right)

@@ -27,7 +27,10 @@ def get_executor(node, ctx, children):
     text_keys = params.get("key_format", "string") == "string"
     json_objects = params.get("value_format", "json") == "json"
     if topology is None or value_bounds(topology).get(node.id, 1 << 62) > SAFE_STEPS:
-        encode_key, encode_value = measured(encode_key, max_bytes), measured(encode_value, max_bytes)
+        encode_key, encode_value = (
+            measured(encode_key, max_bytes),
+            measured(encode_value, max_bytes),
+        )
         text_keys = json_objects = False
     produce, send = ctx.produce, sender(ctx)
     metrics = ctx.metrics[node.id]
@@ -51,8 +54,9 @@ def get_executor(node, ctx, children):
                     value_bytes = encode_value(value)
             else:
                 value_bytes = encode_value(value)
-            if (len(value_bytes) if value_bytes else 0) + (len(key_bytes) if key_bytes else 0) \
-                    > max_bytes:
+            if (len(value_bytes) if value_bytes else 0) + (
+                len(key_bytes) if key_bytes else 0
+            ) > max_bytes:
                 raise too_large(key_bytes, value_bytes, max_bytes)
         except Exception as exc:  # noqa: BLE001
             metrics.errors += 1
@@ -66,8 +70,15 @@ def get_executor(node, ctx, children):
         metrics.out += 1
 
     def process(record: Record) -> None:
-        parts(record.key, record.value, record.timestamp, record.headers, record.partition,
-              record.origin, record.json)
+        parts(
+            record.key,
+            record.value,
+            record.timestamp,
+            record.headers,
+            record.partition,
+            record.origin,
+            record.json,
+        )
 
     process.parts = parts
     return process

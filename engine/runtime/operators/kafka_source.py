@@ -10,7 +10,10 @@ from engine.runtime.serde import DECODERS, FAST_DECODERS
 
 def get_executor(node, ctx, children):
     params = node.params
-    key_format, value_format = params.get("key_format", "string"), params.get("value_format", "json")
+    key_format, value_format = (
+        params.get("key_format", "string"),
+        params.get("value_format", "json"),
+    )
     decode_key, fast_key = DECODERS[key_format], FAST_DECODERS[key_format]
     decode_value, fast_value = DECODERS[value_format], FAST_DECODERS[value_format]
     json_values = value_format == "json"
@@ -49,13 +52,26 @@ def get_executor(node, ctx, children):
                 timestamp = int(ts_fn(key, value, timestamp, headers))
         except Exception as exc:  # noqa: BLE001 - undecodable input goes to the dead-letter topic
             metrics.errors += 1
-            ctx.dead_letter(Record(None, None, timestamp, headers, msg.partition(), msg), node_id, exc)
+            ctx.dead_letter(
+                Record(None, None, timestamp, headers, msg.partition(), msg), node_id, exc
+            )
             return
         metrics.out += 1
         if parts is not None:
-            parts(key, value, timestamp, headers, msg.partition(), msg, raw if json_values else None)
+            parts(
+                key, value, timestamp, headers, msg.partition(), msg, raw if json_values else None
+            )
         else:
-            child(Record(key, value, timestamp, headers, msg.partition(), msg,
-                         raw if json_values else None))
+            child(
+                Record(
+                    key,
+                    value,
+                    timestamp,
+                    headers,
+                    msg.partition(),
+                    msg,
+                    raw if json_values else None,
+                )
+            )
 
     return process

@@ -19,7 +19,10 @@ def get_executor(node, ctx, children):
             ctx.dead_letter(record, node_id, exc)
             return
         metrics.out += 1
-        child(Record(key, record.value, record.timestamp, record.headers, record.partition,
-                     record.origin))
+        child(
+            Record(
+                key, record.value, record.timestamp, record.headers, record.partition, record.origin
+            )
+        )
 
     return process

@@ -42,7 +42,7 @@ _CLOSE, _EXPIRE = 0, 1  # timer kinds: emit a closed session (final only); forge
 class _Partition:
     """What the session aggregate keeps in memory for one partition."""
 
-    __slots__ = ("store", "stream_time", "heap", "sessions")
+    __slots__ = ("heap", "sessions", "store", "stream_time")
 
     def __init__(self, store):
         self.store = store
@@ -51,7 +51,7 @@ class _Partition:
         self.sessions: dict[str, list[list]] = {}  # key json -> [[start, end, store key]]
 
     def forget(self, skey: str) -> None:
-        jkey = skey[2:skey.rindex(":")]
+        jkey = skey[2 : skey.rindex(":")]
         known = self.sessions.get(jkey)
         if known is None:
             return
@@ -82,7 +82,7 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
             if skey[:2] != "s:":
                 continue
             end = v["e"]
-            part.sessions.setdefault(skey[2:skey.rindex(":")], []).append([v["s"], end, skey])
+            part.sessions.setdefault(skey[2 : skey.rindex(":")], []).append([v["s"], end, skey])
             if final and close_time(end) > part.stream_time:
                 part.heap.append((close_time(end), skey, end, _CLOSE))
             else:
@@ -100,7 +100,7 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
         part = partitions.get(partition)
         if part is None or part.store is not store:
             part = partitions[partition] = open_partition(store)
-        stream_time = ts if ts > part.stream_time else part.stream_time
+        stream_time = max(part.stream_time, ts)
         try:
             values = evaluate(record.key, record.value, record.timestamp, record.headers)
             jkey = state_key(record.key)
@@ -112,10 +112,8 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
                 for s in known:
                     if s[1] >= low and s[0] <= high:  # at most gap away, inclusive
                         touched.append(s)
-                        if s[0] < start:
-                            start = s[0]
-                        if s[1] > end:
-                            end = s[1]
+                        start = min(start, s[0])
+                        end = max(end, s[1])
             if end < stream_time - lateness:
                 metrics.late += 1
                 return
@@ -146,9 +144,20 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
                 known.remove(s)
                 if retract:
                     metrics.out += 1
-                    child(Record(key_text, None, s[1], {**record.headers, "ts.window_start": str(s[0]),
-                                                        "ts.window_end": str(s[1])},
-                                 partition, record.origin))
+                    child(
+                        Record(
+                            key_text,
+                            None,
+                            s[1],
+                            {
+                                **record.headers,
+                                "ts.window_start": str(s[0]),
+                                "ts.window_end": str(s[1]),
+                            },
+                            partition,
+                            record.origin,
+                        )
+                    )
         entry = {"k": record.key, "s": start, "e": end, "a": states}
         store.put(skey, entry)
         if known is None:
@@ -164,7 +173,9 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
             if not unchanged:
                 heappush(heap, (expiry(end), skey, end, _EXPIRE))
             metrics.out += 1
-            child(Record(key_text, output(entry, True), end, record.headers, partition, record.origin))
+            child(
+                Record(key_text, output(entry, True), end, record.headers, partition, record.origin)
+            )
         while heap and heap[0][0] <= stream_time:
             _, skey, end, kind = heappop(heap)
             closed = store.get(skey)
@@ -176,7 +187,15 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
                 continue
             heappush(heap, (expiry(end), skey, end, _EXPIRE))
             metrics.out += 1
-            child(Record(key_to_text(closed["k"]), output(closed, True), end, record.headers,
-                         partition, record.origin))
+            child(
+                Record(
+                    key_to_text(closed["k"]),
+                    output(closed, True),
+                    end,
+                    record.headers,
+                    partition,
+                    record.origin,
+                )
+            )
 
     return process

@@ -12,7 +12,9 @@ class NotAnObjectError(TypeError):
 
 
 def get_executor(node, ctx, children):
-    fields = tuple((name, compile_expression(expr).fn) for name, expr in node.params["fields"].items())
+    fields = tuple(
+        (name, compile_expression(expr).fn) for name, expr in node.params["fields"].items()
+    )
     child = only_child(children)
     metrics = ctx.metrics[node.id]
     node_id = node.id
@@ -22,7 +24,9 @@ def get_executor(node, ctx, children):
         value = record.value
         try:
             if not isinstance(value, dict):
-                raise NotAnObjectError(f"set_fields needs a JSON object value, got {type(value).__name__}")
+                raise NotAnObjectError(
+                    f"set_fields needs a JSON object value, got {type(value).__name__}"
+                )
             key, ts, headers = record.key, record.timestamp, record.headers
             out = dict(value)
             for name, fn in fields:

@@ -48,7 +48,7 @@ _TIME_KEYS = ("#time:L", "#time:R")
 class _Partition:
     """What a stream-stream join keeps in memory for one partition."""
 
-    __slots__ = ("store", "times", "buffers", "expiry", "unmatched")
+    __slots__ = ("buffers", "expiry", "store", "times", "unmatched")
 
     def __init__(self, store):
         self.store = store
@@ -59,7 +59,7 @@ class _Partition:
         self.unmatched: list[tuple[int, str]] = []  # heap of (stream time due, store key)
 
     def forget(self, skey: str) -> None:
-        buffer_key = skey[:skey.rindex(":", 0, skey.rindex(":"))]
+        buffer_key = skey[: skey.rindex(":", 0, skey.rindex(":"))]
         buffer = self.buffers.get(buffer_key)
         if buffer is None:
             return
@@ -88,8 +88,9 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
             if side < 0:
                 continue
             ts = v["t"]
-            part.buffers.setdefault(skey[:skey.rindex(":", 0, skey.rindex(":"))], []).append(
-                (ts, int(skey[skey.rindex(":") + 1:]), skey))
+            part.buffers.setdefault(skey[: skey.rindex(":", 0, skey.rindex(":"))], []).append(
+                (ts, int(skey[skey.rindex(":") + 1 :]), skey)
+            )
             part.expiry[side].append((ts + retention, skey))
             if left_mode and side == 0 and not v["m"]:
                 part.unmatched.append((ts + wait, skey))
@@ -107,8 +108,11 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
             ctx.dead_letter(record, node_id, exc)
             return
         metrics.out += 1
-        child(Record(record.key, value, record.timestamp, record.headers, record.partition,
-                     record.origin))
+        child(
+            Record(
+                record.key, value, record.timestamp, record.headers, record.partition, record.origin
+            )
+        )
 
     def emit_expired(store, part: _Partition, stream_time: int, record: Record) -> None:
         """Left records whose window closed unmatched, oldest first."""
@@ -123,8 +127,9 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                 part.forget(skey)
             else:
                 store.put(skey, {**entry, "m": 1})
-            emit_unmatched(Record(entry["k"], entry["v"], entry["t"], EMPTY_HEADERS,
-                                  record.partition, None))
+            emit_unmatched(
+                Record(entry["k"], entry["v"], entry["t"], EMPTY_HEADERS, record.partition, None)
+            )
 
     def expire(store, part: _Partition, side: int) -> None:
         heap, side_time = part.expiry[side], part.times[side]
@@ -154,7 +159,7 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
             if part is None or part.store is not store:
                 part = partitions[partition] = open_partition(store)
             times = part.times
-            stream_time = times[0] if times[0] > times[1] else times[1]
+            stream_time = max(times[1], times[0])
             if ts > times[side]:
                 times[side] = ts
                 store.put(time_key, ts)
@@ -177,7 +182,7 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                             value = fn(key, record.value, entry["v"])
                         else:
                             value = fn(key, entry["v"], record.value)
-                        outputs.append((value, ts if ts > other_ts else other_ts))
+                        outputs.append((value, max(other_ts, ts)))
                 if is_left and left_mode and not matched and ts + window < stream_time:
                     unmatched = fn(key, record.value, None)  # its window has passed: at once
             except Exception as exc:  # noqa: BLE001

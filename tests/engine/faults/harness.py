@@ -54,11 +54,16 @@ def expected_totals(records) -> dict[tuple[str, int], tuple[int, int]]:
 
 
 def produce(bootstrap: str, topic: str, records) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random",
-                         "linger.ms": 5})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5}
+    )
     for key, value, ts in records:
-        producer.produce(topic, value if isinstance(value, (bytes, type(None))) else json.dumps(value),
-                         key, timestamp=ts)
+        producer.produce(
+            topic,
+            value if isinstance(value, (bytes, type(None))) else json.dumps(value),
+            key,
+            timestamp=ts,
+        )
         producer.poll(0)
     assert producer.flush(30) == 0
 
@@ -75,20 +80,23 @@ class Feeder(threading.Thread):
         bootstrap, topic, records, seconds, batches = self.args
         size = -(-len(records) // batches)
         for start in range(0, len(records), size):
-            produce(bootstrap, topic, records[start:start + size])
+            produce(bootstrap, topic, records[start : start + size])
             time.sleep(seconds / batches)
         self.done.set()
 
 
 def fault_topology(name: str, src: str, guarantee: str = "at_least_once", partitions: int = 3):
-    b = StreamsBuilder(name, processing_guarantee=guarantee, commit_interval="500ms",
-                       topic_partitions=partitions)
+    b = StreamsBuilder(
+        name, processing_guarantee=guarantee, commit_interval="500ms", topic_partitions=partitions
+    )
     stream = b.stream(src, name="src")
     stream.map("{'id': value['id'], 'k': key}", name="copy").to(f"{name}-copy", name="copy_out")
-    (stream.group_by_key(name="totals")
-           .window(TumblingWindow("10s"))
-           .aggregate([Aggregation("count", "count"), Aggregation("sum", "sum", "value['n']")])
-           .to(f"{name}-totals", name="totals_out"))
+    (
+        stream.group_by_key(name="totals")
+        .window(TumblingWindow("10s"))
+        .aggregate([Aggregation("count", "count"), Aggregation("sum", "sum", "value['n']")])
+        .to(f"{name}-totals", name="totals_out")
+    )
     return b.build()
 
 
@@ -104,8 +112,13 @@ class RunProcess:
     def __init__(self, path: Path, bootstrap: str, *extra: str, log: Path):
         self.log = log
         self._log = open(log, "w")  # noqa: SIM115 - closed in wait()/close()
-        self.proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap, *extra), cwd=ROOT,
-                                     env=env(), stdout=subprocess.DEVNULL, stderr=self._log)
+        self.proc = subprocess.Popen(
+            cli("run", str(path), "--bootstrap", bootstrap, *extra),
+            cwd=ROOT,
+            env=env(),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
 
     @property
     def pid(self) -> int:
@@ -140,13 +153,25 @@ class RunProcess:
         return self.log.read_text(errors="replace")
 
 
-def read_topic(bootstrap: str, topic: str, *, expect: int | None = None, timeout: float = 30,
-               quiet: float = 2.0) -> list:
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int | None = None,
+    timeout: float = 30,
+    quiet: float = 2.0,
+) -> list:
     """Every message of ``topic`` (read_committed), until ``expect`` arrived and then ``quiet``
     seconds passed without a new one, or ``timeout``."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"fault-reader-{time.monotonic_ns()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"fault-reader-{time.monotonic_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
         consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
@@ -174,9 +199,13 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def copy_ids(bootstrap: str, name: str, expect: int | None = None, timeout: float = 30) -> list[int]:
-    return [json.loads(m.value())["id"] for m in read_topic(bootstrap, f"{name}-copy", expect=expect,
-                                                               timeout=timeout)]
+def copy_ids(
+    bootstrap: str, name: str, expect: int | None = None, timeout: float = 30
+) -> list[int]:
+    return [
+        json.loads(m.value())["id"]
+        for m in read_topic(bootstrap, f"{name}-copy", expect=expect, timeout=timeout)
+    ]
 
 
 def final_totals(bootstrap: str, name: str) -> dict[tuple[str, int], tuple[int, int]]:
@@ -194,11 +223,17 @@ def figures(fault: str, records, ids: list[int], totals: dict, **extra) -> dict:
     wanted = {value["id"] for _, value, _ in records}
     expected = expected_totals(records)
     wrong = [cell for cell, total in expected.items() if totals.get(cell) != total]
-    row = {"fault": fault, "in": len(records), "out": len(ids),
-           "duplicates": sum(c - 1 for c in counts.values() if c > 1),
-           "lost": len(wanted - set(counts)),
-           "exact_totals": not wrong and len(totals) == len(expected),
-           "windows": len(expected), "windows_off": len(wrong), **extra}
+    row = {
+        "fault": fault,
+        "in": len(records),
+        "out": len(ids),
+        "duplicates": sum(c - 1 for c in counts.values() if c > 1),
+        "lost": len(wanted - set(counts)),
+        "exact_totals": not wrong and len(totals) == len(expected),
+        "windows": len(expected),
+        "windows_off": len(wrong),
+        **extra,
+    }
     _record(row)
     return row
 

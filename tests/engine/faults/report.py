@@ -1,7 +1,7 @@
 """Prints the fault suite's figures as the table of docs/reliability.md:
 
-    TOPOLOGY_FAULT_RESULTS=/tmp/faults.json python -m pytest -m kafka tests/engine/faults
-    python -m tests.engine.faults.report /tmp/faults.json
+TOPOLOGY_FAULT_RESULTS=/tmp/faults.json python -m pytest -m kafka tests/engine/faults
+python -m tests.engine.faults.report /tmp/faults.json
 """
 
 from __future__ import annotations
@@ -16,13 +16,20 @@ def _n(value) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| fault | records in | out | duplicates | lost | exact totals | notes |",
-             "|---|---:|---:|---:|---:|---|---|"]
+    lines = [
+        "| fault | records in | out | duplicates | lost | exact totals | notes |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
     for r in rows:
-        notes = ", ".join(f"{k} {v}" for k, v in r.items()
-                          if k not in {"fault", "in", "out", "duplicates", "lost", "exact_totals"})
-        lines.append(f"| {r['fault']} | {_n(r['in'])} | {_n(r['out'])} | {_n(r['duplicates'])} | "
-                     f"{_n(r['lost'])} | {'yes' if r['exact_totals'] else 'no'} | {notes} |")
+        notes = ", ".join(
+            f"{k} {v}"
+            for k, v in r.items()
+            if k not in {"fault", "in", "out", "duplicates", "lost", "exact_totals"}
+        )
+        lines.append(
+            f"| {r['fault']} | {_n(r['in'])} | {_n(r['out'])} | {_n(r['duplicates'])} | "
+            f"{_n(r['lost'])} | {'yes' if r['exact_totals'] else 'no'} | {notes} |"
+        )
     return "\n".join(lines)
 
 

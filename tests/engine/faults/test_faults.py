@@ -44,21 +44,36 @@ def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, gua
     try:
         feeder.start()
         # mid-stream and mid-window: windows hold 1,000 records each
-        wait_for(lambda: len(copy_ids(bootstrap, name, timeout=2)) >= 3_500, 90, "the first outputs")
+        wait_for(
+            lambda: len(copy_ids(bootstrap, name, timeout=2)) >= 3_500, 90, "the first outputs"
+        )
         first.kill()
         out_at_kill = len(copy_ids(bootstrap, name, timeout=2))
         feeder.join(60)
-        second = RunProcess(path, bootstrap, "--until-idle", "3", "--max-seconds", "150",
-                            log=tmp_path / "second.log")
+        second = RunProcess(
+            path,
+            bootstrap,
+            "--until-idle",
+            "3",
+            "--max-seconds",
+            "150",
+            log=tmp_path / "second.log",
+        )
         started = time.monotonic()
         code = second.wait(180)
         restart_s = time.monotonic() - started
     finally:
         first.close()
     ids = copy_ids(bootstrap, name, expect=N)
-    row = figures(f"worker SIGKILLed mid-window, restarted ({guarantee})", records, ids,
-                  final_totals(bootstrap, name), out_at_kill=out_at_kill,
-                  restart_s=round(restart_s, 1), exit=code)
+    row = figures(
+        f"worker SIGKILLed mid-window, restarted ({guarantee})",
+        records,
+        ids,
+        final_totals(bootstrap, name),
+        out_at_kill=out_at_kill,
+        restart_s=round(restart_s, 1),
+        exit=code,
+    )
     assert code == 0, second.stderr()
     assert row["lost"] == 0, row
     assert out_at_kill < N, "the kill must land mid-stream"
@@ -78,7 +93,9 @@ def test_broker_paused_20s_mid_run(unique, tmp_path):
         path = write_topology(fault_topology(name, src), tmp_path)
         run = RunProcess(path, broker.bootstrap, log=tmp_path / "run.log")
         produce(broker.bootstrap, src, records[:half])
-        wait_for(lambda: len(copy_ids(broker.bootstrap, name, timeout=2)) >= half // 2, 90, "outputs")
+        wait_for(
+            lambda: len(copy_ids(broker.bootstrap, name, timeout=2)) >= half // 2, 90, "outputs"
+        )
         os.kill(broker.process.pid, signal.SIGSTOP)
         paused = time.monotonic()
         detected_s = None
@@ -91,14 +108,23 @@ def test_broker_paused_20s_mid_run(unique, tmp_path):
             os.kill(broker.process.pid, signal.SIGCONT)
         resumed = time.monotonic()
         produce(broker.bootstrap, src, records[half:])
-        wait_for(lambda: len(set(copy_ids(broker.bootstrap, name, timeout=3))) >= N, 120,
-                 "every record out after the pause")
+        wait_for(
+            lambda: len(set(copy_ids(broker.bootstrap, name, timeout=3))) >= N,
+            120,
+            "every record out after the pause",
+        )
         caught_up_s = time.monotonic() - resumed
         code = run.stop()
         ids = copy_ids(broker.bootstrap, name, expect=N)
-        row = figures("broker SIGSTOPped 20 s mid-run, then continued", records, ids,
-                      final_totals(broker.bootstrap, name), caught_up_s=round(caught_up_s, 1),
-                      disconnected_after_s=detected_s, exit=code)
+        row = figures(
+            "broker SIGSTOPped 20 s mid-run, then continued",
+            records,
+            ids,
+            final_totals(broker.bootstrap, name),
+            caught_up_s=round(caught_up_s, 1),
+            disconnected_after_s=detected_s,
+            exit=code,
+        )
         assert code == 0, run.stderr()
         assert row["lost"] == 0, row
     finally:
@@ -125,15 +151,24 @@ def test_two_instances_one_killed(bootstrap, unique, tmp_path):
         runs[0].kill()
         killed = time.monotonic()
         feeder.join(60)
-        wait_for(lambda: len(set(copy_ids(bootstrap, name, timeout=3))) >= N, 120,
-                 "the survivor taking over every partition")
+        wait_for(
+            lambda: len(set(copy_ids(bootstrap, name, timeout=3))) >= N,
+            120,
+            "the survivor taking over every partition",
+        )
         takeover_s = time.monotonic() - killed
         code = runs[1].stop()
     finally:
         for run in runs:
             run.close()
     ids = copy_ids(bootstrap, name, expect=N)
-    row = figures("two instances, one SIGKILLed", records, ids, final_totals(bootstrap, name),
-                  takeover_s=round(takeover_s, 1), exit=code)
+    row = figures(
+        "two instances, one SIGKILLed",
+        records,
+        ids,
+        final_totals(bootstrap, name),
+        takeover_s=round(takeover_s, 1),
+        exit=code,
+    )
     assert code == 0, runs[1].stderr()
     assert row["lost"] == 0, row

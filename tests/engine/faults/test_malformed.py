@@ -11,7 +11,7 @@ import time
 import pytest
 
 from engine.code.builder import StreamsBuilder
-from engine.runtime.kafka_run import KafkaRun, RunConfig
+from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.faults.harness import _record, read_topic
 from tests.engine.kafka_util import create_topic
 
@@ -33,10 +33,12 @@ BAD_KINDS = {
 
 def _topology(name: str, src: str):
     b = StreamsBuilder(name, commit_interval="1s")
-    (b.stream(src, name="src")
-      .filter("value['amount'] >= 0", name="valid")
-      .map("{'id': value['id'], 'k': key.upper(), 'amount': value['amount']}", name="shape")
-      .to(f"{name}-out", name="out"))
+    (
+        b.stream(src, name="src")
+        .filter("value['amount'] >= 0", name="valid")
+        .map("{'id': value['id'], 'k': key.upper(), 'amount': value['amount']}", name="shape")
+        .to(f"{name}-out", name="out")
+    )
     return b.build()
 
 
@@ -47,8 +49,14 @@ def _good(i: int) -> tuple[bytes, bytes]:
 def _produce(bootstrap: str, topic: str, items) -> None:
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "message.max.bytes": 2_000_000,
-                         "queue.buffering.max.messages": 500_000})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "message.max.bytes": 2_000_000,
+            "queue.buffering.max.messages": 500_000,
+        }
+    )
     for key, value in items:
         while True:
             try:
@@ -64,8 +72,10 @@ def _inputs(seed: int = 7):
     rng = random.Random(seed)
     items = [(*_good(i), "good") for i in range(GOOD)]
     pad = "x" * 900_000
-    items += [(b"big", json.dumps({"id": GOOD + i, "amount": 1, "pad": pad}).encode(), "good")
-              for i in range(PADDED)]
+    items += [
+        (b"big", json.dumps({"id": GOOD + i, "amount": 1, "pad": pad}).encode(), "good")
+        for i in range(PADDED)
+    ]
     for kind, (key, value, _) in BAD_KINDS.items():
         for _ in range(EACH_BAD):
             if kind == "binary garbage":
@@ -88,8 +98,15 @@ def _timed_run(bootstrap: str, name: str, src: str, total: int):
             marks["last"] = (now, seen)
             run.stop()
 
-    run = KafkaRun(_topology(name, src), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000,
-                                                   metrics_interval_s=0.05, on_metrics=on_metrics))
+    run = KafkaRun(
+        _topology(name, src),
+        RunConfig(
+            bootstrap=bootstrap,
+            session_timeout_ms=2000,
+            metrics_interval_s=0.05,
+            on_metrics=on_metrics,
+        ),
+    )
     thread = threading.Thread(target=lambda: marks.setdefault("result", run.run(max_seconds=120)))
     thread.start()
     thread.join(150)
@@ -134,12 +151,21 @@ def test_malformed_records_are_dead_lettered_with_reasons(bootstrap, unique):
     assert len(ids) == len(set(ids)) == good
 
     ratio = max(rates["dirty"]) / max(rates["clean"])
-    _record({"fault": "malformed records (not JSON, wrong types, missing fields, null keys and "
-                      "values, binary garbage) among good ones and 900 KB values",
-             "in": good + bad, "out": len(ids), "duplicates": len(ids) - len(set(ids)),
-             "lost": good - len(set(ids)), "exact_totals": len(dead) == bad and errors == bad,
-             "dead_lettered": len(dead), "good_rate_clean": round(max(rates["clean"])),
-             "good_rate_dirty": round(max(rates["dirty"])), "good_rate_ratio": round(ratio, 3)})
+    _record(
+        {
+            "fault": "malformed records (not JSON, wrong types, missing fields, null keys and "
+            "values, binary garbage) among good ones and 900 KB values",
+            "in": good + bad,
+            "out": len(ids),
+            "duplicates": len(ids) - len(set(ids)),
+            "lost": good - len(set(ids)),
+            "exact_totals": len(dead) == bad and errors == bad,
+            "dead_lettered": len(dead),
+            "good_rate_clean": round(max(rates["clean"])),
+            "good_rate_dirty": round(max(rates["dirty"])),
+            "good_rate_ratio": round(ratio, 3),
+        }
+    )
     # The figure (target ≥ 0.9, docs/reliability.md) is recorded above for the report; the test
     # only catches a gross slowdown of the bad records' path (a flush per dead letter falls far
     # below this), as a rate on a shared 2-core machine moves by 20 % with its other load.

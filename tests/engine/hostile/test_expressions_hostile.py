@@ -124,29 +124,35 @@ def test_limits_are_in_the_budget_error_message():
     assert MAX_STEPS == 1_000_000
 
 
-@pytest.mark.parametrize("source", [
-    "value['status'] == 'paid'",
-    "{'id': value['id'], 'n': len(value['items']), 'big': value['amount'] >= 100}",
-    "value['amount'] > 100 and value['region'] in ('eu', 'us')",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "value['status'] == 'paid'",
+        "{'id': value['id'], 'n': len(value['items']), 'big': value['amount'] >= 100}",
+        "value['amount'] > 100 and value['region'] in ('eu', 'us')",
+    ],
+)
 def test_plain_expressions_pay_nothing(source):
     # no guarded operation: no budget, no extra call per record
     assert not compile_expression(source).budgeted
 
 
-@pytest.mark.parametrize(("source", "value", "expected"), [
-    ("round(value, -3)", 123456, 123000),
-    ("round(value, 2)", 1.23456, 1.23),
-    ("round(value, -10**8)", 123456, 0),
-    ("round(value, 10**8)", 7, 7),
-    ("sorted(value)", [3, 1, 2], [1, 2, 3]),
-    ("'%(a)5s|' % value", {"a": "x"}, "    x|"),
-    ("value.decode('utf-8')", b"caf\xc3\xa9", "café"),
-    ("[x * 2 for x in value if x > 1]", [1, 2, 3], [4, 6]),
-    ("str(value)", [[1, 2]] * 3, "[[1, 2], [1, 2], [1, 2]]"),
-    ("value == [[0] * 10] * 10", [[0] * 10] * 10, True),
-    ("sum([[1], [2]], [])", None, [1, 2]),
-])
+@pytest.mark.parametrize(
+    ("source", "value", "expected"),
+    [
+        ("round(value, -3)", 123456, 123000),
+        ("round(value, 2)", 1.23456, 1.23),
+        ("round(value, -10**8)", 123456, 0),
+        ("round(value, 10**8)", 7, 7),
+        ("sorted(value)", [3, 1, 2], [1, 2, 3]),
+        ("'%(a)5s|' % value", {"a": "x"}, "    x|"),
+        ("value.decode('utf-8')", b"caf\xc3\xa9", "café"),
+        ("[x * 2 for x in value if x > 1]", [1, 2, 3], [4, 6]),
+        ("str(value)", [[1, 2]] * 3, "[[1, 2], [1, 2], [1, 2]]"),
+        ("value == [[0] * 10] * 10", [[0] * 10] * 10, True),
+        ("sum([[1], [2]], [])", None, [1, 2]),
+    ],
+)
 def test_bounded_operations_still_give_python_results(source, value, expected):
     assert compile_expression(source)(None, value, 0, {}) == expected
 
@@ -165,7 +171,9 @@ BUILT_IN_LOOPS = [
 ]
 
 
-@pytest.mark.parametrize(("source", "key", "value"), BUILT_IN_LOOPS, ids=[c[0] for c in BUILT_IN_LOOPS])
+@pytest.mark.parametrize(
+    ("source", "key", "value"), BUILT_IN_LOOPS, ids=[c[0] for c in BUILT_IN_LOOPS]
+)
 def test_copies_built_in_a_loop_are_charged(source, key, value):
     import tracemalloc
 
@@ -182,7 +190,10 @@ def test_copies_built_in_a_loop_are_charged(source, key, value):
 
 def test_format_specs_and_small_copies_still_work():
     assert compile_expression("f'{value:>8.2f}|{key!r}'")("k", 3.14159, 0, {}) == "    3.14|'k'"
-    assert compile_expression("[value[1:] for x in key]")("ab", [1, 2, 3], 0, {}) == [[2, 3], [2, 3]]
+    assert compile_expression("[value[1:] for x in key]")("ab", [1, 2, 3], 0, {}) == [
+        [2, 3],
+        [2, 3],
+    ]
     assert compile_expression("{**value, 'b': 2}")(None, {"a": 1}, 0, {}) == {"a": 1, "b": 2}
     assert compile_expression("[*value, *key]")([3], [1, 2], 0, {}) == [1, 2, 3]
 

@@ -30,8 +30,14 @@ def test_run_is_started_under_its_memory_limit(bootstrap, unique, tmp_path):
     b = StreamsBuilder(f"memlimit-{unique}", worker_memory_limit=1536)
     b.generator(f"orders-{unique}", name="gen", rate=20).to(f"copy-{unique}", name="out")
     path = write_topology(b.build(), tmp_path)
-    proc = subprocess.Popen(cli("run", str(path), "--bootstrap", bootstrap), cwd=ROOT, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cli("run", str(path), "--bootstrap", bootstrap),
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline, limit = time.monotonic() + 30, None
         while time.monotonic() < deadline and limit in (None, "unlimited"):

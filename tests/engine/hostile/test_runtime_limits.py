@@ -61,12 +61,16 @@ def test_a_900_kb_value_passes():
 
 
 def _doubling_chain(n: int) -> Topology:
-    return _pipeline(*[("map", {"expr": "[value, value, value, value, value, value, value, value]"})] * n)
+    return _pipeline(
+        *[("map", {"expr": "[value, value, value, value, value, value, value, value]"})] * n
+    )
 
 
 def test_bounds_are_small_for_ordinary_topologies():
-    demo = _pipeline(("filter", {"expr": "value['status'] == 'paid'"}),
-                     ("map", {"expr": "{'id': value['id'], 'amount': value['amount']}"}))
+    demo = _pipeline(
+        ("filter", {"expr": "value['status'] == 'paid'"}),
+        ("map", {"expr": "{'id': value['id'], 'amount': value['amount']}"}),
+    )
     assert value_bounds(demo)["out"] <= SAFE_STEPS
     assert value_bounds(_doubling_chain(10))["out"] > SAFE_STEPS
 
@@ -86,25 +90,45 @@ def test_an_aliased_monster_is_refused_before_encoding(monkeypatch):
 def test_windows_per_record_are_bounded_at_validation():
     from engine.model.validation import validate
 
-    topology = _pipeline(("aggregate", {"window": {"type": "hopping", "size": "100s", "advance": "1ms"},
-                                        "aggregations": [{"name": "n", "fn": "count"}]}))
+    topology = _pipeline(
+        (
+            "aggregate",
+            {
+                "window": {"type": "hopping", "size": "100s", "advance": "1ms"},
+                "aggregations": [{"name": "n", "fn": "count"}],
+            },
+        )
+    )
     assert any("opens 100,000 windows per record" in p.message for p in validate(topology))
-    ok = _pipeline(("aggregate", {"window": {"type": "hopping", "size": "10s", "advance": "1s"},
-                                  "aggregations": [{"name": "n", "fn": "count"}]}))
+    ok = _pipeline(
+        (
+            "aggregate",
+            {
+                "window": {"type": "hopping", "size": "10s", "advance": "1s"},
+                "aggregations": [{"name": "n", "fn": "count"}],
+            },
+        )
+    )
     assert not [p for p in validate(ok) if "windows per record" in p.message]
 
 
 def test_the_memory_limit_turns_exhaustion_into_a_reason():
     script = textwrap.dedent("""
-        from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
+        from engine.runtime.worker.memory import apply_memory_limit, out_of_memory_reason
         mb = apply_memory_limit({"worker_memory_limit": 600})
         try:
             hog = bytearray(2 * 1024 ** 3)
         except MemoryError:
             print(out_of_memory_reason(mb))
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "more memory than its memory limit (600 MB, setting worker_memory_limit)" in done.stdout
 
@@ -119,16 +143,18 @@ def test_the_memory_limit_setting_is_validated():
     assert not [p for p in validate(topology) if "worker_memory_limit" in p.message]
 
 
-@pytest.mark.parametrize("settings, expected", [({}, 4096), ({"worker_memory_limit": 0}, 0),
-                                                ({"worker_memory_limit": 100}, 512)])
+@pytest.mark.parametrize(
+    "settings, expected",
+    [({}, 4096), ({"worker_memory_limit": 0}, 0), ({"worker_memory_limit": 100}, 512)],
+)
 def test_memory_limit_defaults(settings, expected):
-    from engine.runtime.memory import limit_mb
+    from engine.runtime.worker.memory import limit_mb
 
     assert limit_mb(settings) == expected
 
 
 def test_a_worker_killed_by_a_signal_is_explained():
-    from engine.runtime.supervisor import _signal_hint
+    from engine.runtime.worker.supervisor import _signal_hint
 
     assert "memory ran out" in _signal_hint(-9) and "worker_memory_limit" in _signal_hint(-9)
     assert "crashed (SIGABRT)" in _signal_hint(-6)
@@ -138,8 +164,10 @@ def test_a_worker_killed_by_a_signal_is_explained():
 def _grouped(*transforms: tuple[str, dict]) -> Topology:
     """``_pipeline`` ending in a grouped aggregate: records reach it through a repartition
     topic."""
-    return _pipeline(*transforms, ("aggregate", {"group_by": "'all'",
-                                                 "aggregations": [{"name": "n", "fn": "count"}]}))
+    return _pipeline(
+        *transforms,
+        ("aggregate", {"group_by": "'all'", "aggregations": [{"name": "n", "fn": "count"}]}),
+    )
 
 
 def test_a_repartition_record_over_message_max_bytes_is_dead_lettered_not_sent():

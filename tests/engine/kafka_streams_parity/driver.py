@@ -47,7 +47,9 @@ class _Run(LocalRun):
 
 
 class Driver:
-    def __init__(self, topology: Topology, state: str = "memory", tmp_path=None, output: str = "out"):
+    def __init__(
+        self, topology: Topology, state: str = "memory", tmp_path=None, output: str = "out"
+    ):
         self.topology, self.state, self.output = topology, state, output
         self.tmp_path = tmp_path
         self.changelog: dict[tuple[str, int], list] = defaultdict(list)
@@ -70,15 +72,27 @@ class Driver:
             run.factory = self._factory
         return run
 
-    def input(self, topic: str, key_format: str = "json", value_format: str = "string",
-              start: int = 0, advance: int = 0) -> "InputTopic":
+    def input(
+        self,
+        topic: str,
+        key_format: str = "json",
+        value_format: str = "string",
+        start: int = 0,
+        advance: int = 0,
+    ) -> InputTopic:
         return InputTopic(self, topic, key_format, value_format, start, advance)
 
     def send(self, topic, key, value, timestamp, key_format, value_format) -> None:
         run = self.run or self._new_run()
         before = len(run.topics.get(self.output, []))
-        run.send(topic, value, key=key, timestamp=timestamp, key_format=key_format,
-                 value_format=value_format)
+        run.send(
+            topic,
+            value,
+            key=key,
+            timestamp=timestamp,
+            key_format=key_format,
+            value_format=value_format,
+        )
         self.messages += run.topics.get(self.output, [])[before:]
         self.late += sum(m.late for m in run.metrics.values()) if self.run is None else 0
         if self.run is None:
@@ -92,7 +106,7 @@ class Driver:
 
     def read(self) -> list:
         """Output messages since the last read."""
-        new = self.messages[self._read:]
+        new = self.messages[self._read :]
         self._read = len(self.messages)
         return new
 
@@ -120,7 +134,11 @@ class Driver:
             key = m.key().decode()
             if m.value() is None:
                 headers = dict(m.headers())
-                start, end, value = int(headers["ts.window_start"]), int(headers["ts.window_end"]), None
+                start, end, value = (
+                    int(headers["ts.window_start"]),
+                    int(headers["ts.window_end"]),
+                    None,
+                )
             else:
                 row = json.loads(m.value())
                 start, end = row["window_start"], row["window_end"]
@@ -145,7 +163,7 @@ class InputTopic:
         self.key_format, self.value_format = key_format, value_format
         self.time, self.advance = start, advance
 
-    def pipeInput(self, key, value, timestamp: int | None = None) -> None:  # noqa: N802 - as in Kafka Streams
+    def pipeInput(self, key, value, timestamp: int | None = None) -> None:
         if timestamp is None:
             timestamp = self.time
             self.time += self.advance
@@ -161,8 +179,9 @@ def stream_join(mode: str, window_ms: int, grace_ms: int | None = None) -> Topol
     b = StreamsBuilder("ks-join")
     left = b.stream("topic1", name="left", key_format="json", value_format="string")
     right = b.stream("topic2", name="right", key_format="json", value_format="string")
-    left.join(right, TOSTRING_JOINER, name="join", mode=mode, window=f"{window_ms}ms") \
-        .to("out", name="out", key_format="json", value_format="string")
+    left.join(right, TOSTRING_JOINER, name="join", mode=mode, window=f"{window_ms}ms").to(
+        "out", name="out", key_format="json", value_format="string"
+    )
     topology = b.build()
     if grace_ms is not None:
         topology.node("join").params["grace"] = f"{grace_ms}ms"
@@ -174,20 +193,24 @@ def table_join(mode: str = "inner") -> Topology:
     b = StreamsBuilder("ks-table-join")
     left = b.stream("topic1", name="stream", key_format="json", value_format="string")
     right = b.stream("topic2", name="table", key_format="json", value_format="string")
-    left.join(right, TOSTRING_JOINER, name="join", mode=mode) \
-        .to("out", name="out", key_format="json", value_format="string")
+    left.join(right, TOSTRING_JOINER, name="join", mode=mode).to(
+        "out", name="out", key_format="json", value_format="string"
+    )
     return b.build()
 
 
-def windowed_count(window: dict | None, emit: str = "update", topic: str = "input",
-                   aggregations: list | None = None) -> Topology:
+def windowed_count(
+    window: dict | None,
+    emit: str = "update",
+    topic: str = "input",
+    aggregations: list | None = None,
+) -> Topology:
     """groupByKey().windowedBy(window).count() (or ``aggregations``), string keys and values,
     to out."""
     b = StreamsBuilder("ks-windowed-count")
-    b.stream(topic, name="src", key_format="string", value_format="string") \
-        .aggregate(aggregations or [{"name": "count", "fn": "count"}], name="agg", window=window,
-                   emit=emit) \
-        .to("out", name="out", key_format="string", value_format="json")
+    b.stream(topic, name="src", key_format="string", value_format="string").aggregate(
+        aggregations or [{"name": "count", "fn": "count"}], name="agg", window=window, emit=emit
+    ).to("out", name="out", key_format="string", value_format="json")
     return b.build()
 
 
@@ -232,5 +255,8 @@ def store_items(driver: Driver, node_id: str, partition: int = 0) -> dict:
 def find_sessions(driver: Driver, key: str, node_id: str = "agg") -> list[tuple]:
     """SessionStore.findSessions(key, ...) over all time: (start, end, count) in order."""
     prefix = f"s:{json.dumps(key)}:"
-    return sorted((v["s"], v["e"], v["a"][0]) for k, v in store_items(driver, node_id).items()
-                  if k.startswith(prefix))
+    return sorted(
+        (v["s"], v["e"], v["a"][0])
+        for k, v in store_items(driver, node_id).items()
+        if k.startswith(prefix)
+    )

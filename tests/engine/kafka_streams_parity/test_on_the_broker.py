@@ -9,9 +9,9 @@ import json
 import pytest
 
 from engine.code.builder import Aggregation, SessionWindow, StreamsBuilder
-from engine.runtime.kafka_run import KafkaRun, RunConfig
-from tests.engine.kafka_util import consume_all, create_topic
+from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_streams_parity.test_session_windows import INACTIVITY_GAP
+from tests.engine.kafka_util import consume_all, create_topic
 from tests.engine.test_stateful_kafka import produce_timed
 
 pytestmark = pytest.mark.kafka
@@ -22,10 +22,16 @@ def test_should_count_play_events_by_session_across_restarts(bootstrap, unique, 
     """kafka-streams-examples SessionWindowsExampleTest.shouldCountPlayEventsBySession"""
     src, out = f"play-events-{unique}", f"play-events-per-session-{unique}"
     create_topic(bootstrap, src)
-    b = StreamsBuilder(f"sessions-{unique}", topic_partitions=1, state_store=store,
-                       state_dir=str(tmp_path))
-    (b.stream(src, name="plays").group_by_key(name="sessions").window(SessionWindow("30m"))
-      .aggregate([Aggregation("count", "count")]).to(out, name="out"))
+    b = StreamsBuilder(
+        f"sessions-{unique}", topic_partitions=1, state_store=store, state_dir=str(tmp_path)
+    )
+    (
+        b.stream(src, name="plays")
+        .group_by_key(name="sessions")
+        .window(SessionWindow("30m"))
+        .aggregate([Aggregation("count", "count")])
+        .to(out, name="out")
+    )
     topology = b.build()
 
     start = 1_732_800_000_000
@@ -34,8 +40,9 @@ def test_should_count_play_events_by_session_across_restarts(bootstrap, unique, 
     merge_time = start + INACTIVITY_GAP // 2
     for ts in (start, second_session_start, merge_time):
         produce_timed(bootstrap, src, [(user_id, {"song_id": 1, "duration": 10}, ts)])
-        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)) \
-            .run(until_idle=1.5, max_seconds=60)
+        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
+            until_idle=1.5, max_seconds=60
+        )
         assert result.status == "stopped", result.reason
 
     got = []

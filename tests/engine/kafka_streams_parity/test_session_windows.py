@@ -73,7 +73,8 @@ def test_should_update_session_if_the_same_time(state, tmp_path, emit):
 
 @pytest.mark.parametrize("emit", EMITS)
 def test_should_have_multiple_sessions_for_same_id_when_timestamp_apart_by_session_gap(
-        state, tmp_path, emit):
+    state, tmp_path, emit
+):
     """KStreamSessionWindowAggregateProcessorTest
     .shouldHaveMultipleSessionsForSameIdWhenTimestampApartBySessionGap (a caching store)"""
     driver, topic = session_count(state, tmp_path, GAP_MS, emit=emit)
@@ -141,7 +142,11 @@ def test_should_handle_multiple_sessions_and_merging(state, tmp_path, emit):
             (f"[d@0/{GAP_MS // 2}]", 2, GAP_MS // 2),
             (f"[b@{GAP_MS + 1}/{GAP_MS + 1}]", 1, GAP_MS + 1),
             (f"[a@{GAP_MS + 1}/{GAP_MS + 1 + GAP_MS // 2}]", 2, GAP_MS + 1 + GAP_MS // 2),
-            (f"[c@{GAP_MS + 1 + GAP_MS // 2}/{GAP_MS + 1 + GAP_MS // 2}]", 1, GAP_MS + 1 + GAP_MS // 2),
+            (
+                f"[c@{GAP_MS + 1 + GAP_MS // 2}/{GAP_MS + 1 + GAP_MS // 2}]",
+                1,
+                GAP_MS + 1 + GAP_MS // 2,
+            ),
         ]
 
 
@@ -288,10 +293,15 @@ def test_should_count_play_events_by_session(state, tmp_path):
     topic.pipeInput(user_id, "PlayEvent(2, 10)", second_session_start)
     second_session = driver.windowed()
     # should have created a new session
-    assert second_session[0][:2] == (f"[{user_id}@{second_session_start}/{second_session_start}]", 1)
+    assert second_session[0][:2] == (
+        f"[{user_id}@{second_session_start}/{second_session_start}]",
+        1,
+    )
     # should now have 2 active sessions in the store
-    assert find_sessions(driver, user_id) == [(start, start, 1),
-                                              (second_session_start, second_session_start, 1)]
+    assert find_sessions(driver, user_id) == [
+        (start, start, 1),
+        (second_session_start, second_session_start, 1),
+    ]
     # create an event between the two sessions to demonstrate merging
     merge_time = start + INACTIVITY_GAP // 2
     topic.pipeInput(user_id, "PlayEvent(3, 10)", merge_time)

@@ -7,8 +7,6 @@ Keys are Integers (JSON here), values Strings; the joiner is MockValueJoiner.TOS
 Grace is the join node's ``grace`` param.
 """
 
-# ruff: noqa: N803, N806 - names as in the ported Java tests
-
 from __future__ import annotations
 
 from tests.engine.kafka_streams_parity.driver import Driver, stream_join
@@ -28,11 +26,11 @@ def test_inner_join(state, tmp_path):
     driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "inner", 100)
     expectedKeys = [0, 1, 2, 3]
     # push two items to the primary stream; the other window is empty
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]))
     check()
     # push two items to the other stream; this should produce two items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic2.pipeInput(expectedKeys[i], "a" + str(expectedKeys[i]))
     check((0, "A0+a0", 0), (1, "A1+a1", 0))
     # push all four items to the primary stream; this should produce two items
@@ -62,7 +60,7 @@ def test_inner_join(state, tmp_path):
         (3, "C3+b3", 0),
     )
     # push two items to the other stream; this should produce six items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic2.pipeInput(expectedKeys[i], "c" + str(expectedKeys[i]))
     check(
         (0, "A0+c0", 0),
@@ -81,17 +79,17 @@ def test_inner_join_windowing(state, tmp_path):
     expectedKeys = [0, 1, 2, 3]
     time = 0
     # push two items to the primary stream; the other window is empty; this should produce no items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time)
     check()
     # push two items to the other stream; this should produce two items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic2.pipeInput(expectedKeys[i], "a" + str(expectedKeys[i]), time)
     check((0, "A0+a0", 0), (1, "A1+a1", 0))
     # push four items to the primary stream with larger and increasing timestamp; this should
     # produce no items
     time = 1000
-    for i in range(0, len(expectedKeys)):
+    for i in range(len(expectedKeys)):
         inputTopic1.pipeInput(expectedKeys[i], "B" + str(expectedKeys[i]), time + i)
     check()
     # push four items to the other stream with fixed larger timestamp; this should produce four
@@ -157,7 +155,7 @@ def test_inner_join_windowing(state, tmp_path):
     # push four items with increasing timestamps to the other stream. the primary window is empty;
     # this should produce no items
     time = 2000
-    for i in range(0, len(expectedKeys)):
+    for i in range(len(expectedKeys)):
         inputTopic2.pipeInput(expectedKeys[i], "l" + str(expectedKeys[i]), time + i)
     check()
     # push four items with larger timestamps to the primary stream; this should produce four items
@@ -338,7 +336,7 @@ def test_left_join_grace_period(state, tmp_path):
     # push two items to the primary stream; the other window is empty; this should not produce items
     # because window has not closed
     time = 0
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time)
     check()
     # push two items to the other stream with a window time after the previous window ended (not
@@ -363,7 +361,7 @@ def test_left_join_windowing(state, tmp_path):
     time = 0
     # push two items to the primary stream; the other window is empty; this should not produce any
     # items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time)
     check()
     # push four items to the other stream; this should produce two full-join items
@@ -381,15 +379,15 @@ def test_left_join_with_default_suppliers(state, tmp_path):
     driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100)
     expectedKeys = [0, 1, 2, 3]
     # push two items to the primary stream; the other window is empty
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]))
     check()
     # push two items to the other stream; this should produce two items
-    for i in range(0, 2):
+    for i in range(2):
         inputTopic2.pipeInput(expectedKeys[i], "a" + str(expectedKeys[i]))
     check((0, "A0+a0", 0), (1, "A1+a1", 0))
     # push three items to the primary stream; this should produce two joined items
-    for i in range(0, 3):
+    for i in range(3):
         inputTopic1.pipeInput(expectedKeys[i], "B" + str(expectedKeys[i]))
     check((0, "B0+a0", 0), (1, "B1+a1", 0))
     # push all items to the other stream; this should produce five items
@@ -414,7 +412,9 @@ def test_left_join_with_default_suppliers(state, tmp_path):
     check()
 
 
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_left_processor(state, tmp_path):
+def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_left_processor(
+    state, tmp_path
+):
     """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheLeftProcessor: left join, JoinWindows.ofTimeDifferenceWithNoGrace(ofMillis(100)).
     An outer join's left side: with only left records unmatched, a left join gives the same."""
     driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100)
@@ -435,7 +435,9 @@ def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_left_proc
     check((2, "dummy+100", windowStart + 401))
 
 
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_right_processor(state, tmp_path):
+def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_right_processor(
+    state, tmp_path
+):
     """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheRightProcessor: left join, JoinWindows.ofTimeDifferenceAndGrace(ofMillis(100), ofMillis(0)).
     An outer join's left side: with only left records unmatched, a left join gives the same."""
     driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100, grace=0)
@@ -461,7 +463,7 @@ def upper_window_bound(expectedKeys, inputTopic1, inputTopic2, check):
     # push four items with larger and increasing timestamp (out of window) to the other stream; this
     # should produce no items
     time = 1000
-    for i in range(0, len(expectedKeys)):
+    for i in range(len(expectedKeys)):
         inputTopic2.pipeInput(expectedKeys[i], "b" + str(expectedKeys[i]), time + i)
     check()
     # push four items with larger timestamp to the primary stream; this should produce four full-
@@ -548,4 +550,3 @@ def lower_window_bound(expectedKeys, inputTopic1, inputTopic2, check):
     # all previous late records were emitted immediately
     inputTopic1.pipeInput(0, "dummy", time + 300)
     check((0, "dummy+null", 1203))
-

@@ -32,8 +32,11 @@ class TableJoinTest:
 
     def push_to_table(self, message_count, value_prefix):
         for i in range(message_count):
-            self.table_topic.pipeInput(EXPECTED_KEYS[i], value_prefix + str(EXPECTED_KEYS[i]),
-                                       self.random.randrange(2**31 - 1))
+            self.table_topic.pipeInput(
+                EXPECTED_KEYS[i],
+                value_prefix + str(EXPECTED_KEYS[i]),
+                self.random.randrange(2**31 - 1),
+            )
 
     def push_null_value_to_table(self):
         for i in range(2):
@@ -127,12 +130,13 @@ def word_count(state, tmp_path):
     example splits at ``\\W+``; the test's lines hold words and spaces only), group by word,
     count."""
     b = StreamsBuilder("wordcount-lambda-example")
-    b.stream("streams-plaintext-input", name="lines", value_format="string") \
-        .flat_map("value.lower().split()", name="words") \
-        .group_by("value", name="counts").count() \
-        .to("streams-wordcount-output", name="out")
+    b.stream("streams-plaintext-input", name="lines", value_format="string").flat_map(
+        "value.lower().split()", name="words"
+    ).group_by("value", name="counts").count().to("streams-wordcount-output", name="out")
     driver = Driver(b.build(), state, tmp_path, output="streams-wordcount-output")
-    return driver, driver.input("streams-plaintext-input", key_format="string", start=1, advance=100)
+    return driver, driver.input(
+        "streams-plaintext-input", key_format="string", start=1, advance=100
+    )
 
 
 def test_one_word(state, tmp_path):
@@ -140,7 +144,9 @@ def test_one_word(state, tmp_path):
     driver, topic = word_count(state, tmp_path)
     topic.pipeInput(None, "Hello", 1)
     output = driver.read()
-    assert [(m.key().decode(), m.value()) for m in output] == [("hello", b'{"key":"hello","count":1}')]
+    assert [(m.key().decode(), m.value()) for m in output] == [
+        ("hello", b'{"key":"hello","count":1}')
+    ]
 
 
 def test_should_count_words(state, tmp_path):
@@ -153,9 +159,22 @@ def test_should_count_words(state, tmp_path):
         "И теперь пошли русские слова",
     ]
     expected_word_counts = {
-        "hello": 1, "all": 1, "streams": 2, "lead": 1, "to": 1, "join": 1, "kafka": 3,
-        "summit": 1, "и": 1, "теперь": 1, "пошли": 1, "русские": 1, "слова": 1,
+        "hello": 1,
+        "all": 1,
+        "streams": 2,
+        "lead": 1,
+        "to": 1,
+        "join": 1,
+        "kafka": 3,
+        "summit": 1,
+        "и": 1,
+        "теперь": 1,
+        "пошли": 1,
+        "русские": 1,
+        "слова": 1,
     }
-    for value in input_values:  # pipeValueList(inputValues, Instant.ofEpochMilli(1L), Duration.ofMillis(100L))
+    for value in (
+        input_values
+    ):  # pipeValueList(inputValues, Instant.ofEpochMilli(1L), Duration.ofMillis(100L))
         topic.pipeInput(None, value)
     assert {key: value["count"] for key, value in driver.table().items()} == expected_word_counts

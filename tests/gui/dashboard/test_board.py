@@ -20,9 +20,16 @@ M = 60_000
 
 def windowed() -> DashboardTable:
     t = DashboardTable(100, history=True)
-    for ws, values in ((0, {"books": 10, "toys": 30}), (M, {"books": 50, "toys": 20, "home": "lots"})):
+    for ws, values in (
+        (0, {"books": 10, "toys": 30}),
+        (M, {"books": 50, "toys": 20, "home": "lots"}),
+    ):
         for key, revenue in values.items():
-            t.put(key, ws, {"key": key, "window_start": ws, "window_end": ws + M, "revenue": revenue, "n": 1})
+            t.put(
+                key,
+                ws,
+                {"key": key, "window_start": ws, "window_end": ws + M, "revenue": revenue, "n": 1},
+            )
     return t
 
 
@@ -30,7 +37,7 @@ def test_kpi_is_the_newest_row_with_its_change_against_the_previous_window():
     t = DashboardTable(10, history=True)
     t.put("all", 0, {"window_start": 0, "orders": 40})
     t.put("all", M, {"window_start": M, "orders": 50})
-    tile, = kpis(DashboardSpec("d", "Orders", "kpi", ("orders",)), t)
+    (tile,) = kpis(DashboardSpec("d", "Orders", "kpi", ("orders",)), t)
     assert (tile.value, tile.previous, tile.change) == (50, 40, 0.25)
     assert format_change(tile.change) == "▲ 25.0%" and format_value(tile.value) == "50"
     assert tile.spark == [(0.0, 40), (60.0, 50)]
@@ -55,9 +62,16 @@ def test_lines_are_one_per_key_over_window_start_with_gaps_for_bad_values():
 def test_table_is_every_row_newest_window_first():
     fields, rows = table_rows(DashboardSpec("d", "All", "table"), windowed())
     assert fields == ["revenue", "n"]
-    assert [(k, ws) for k, ws, _ in rows] == [("books", M), ("home", M), ("toys", M), ("books", 0), ("toys", 0)]
+    assert [(k, ws) for k, ws, _ in rows] == [
+        ("books", M),
+        ("home", M),
+        ("toys", M),
+        ("books", 0),
+        ("toys", 0),
+    ]
 
 
 def test_numbers_are_formatted_for_a_wall():
-    assert [format_value(v) for v in (1234567, 1234.5, 123.45, 3.14159, 2.0, "x", None, True, math.nan)] \
-        == ["1,234,567", "1,234", "123.5", "3.14", "2", "–", "–", "–", "–"]
+    assert [
+        format_value(v) for v in (1234567, 1234.5, 123.45, 3.14159, 2.0, "x", None, True, math.nan)
+    ] == ["1,234,567", "1,234", "123.5", "3.14", "2", "–", "–", "–", "–"]

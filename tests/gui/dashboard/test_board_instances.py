@@ -7,7 +7,11 @@ from gui.dashboard.board import DashboardBoard
 
 
 def change(instance, rows=(), removed=(), reset=False):
-    out = {"reset": reset, "rows": [(k, ws, {"n": n}) for k, ws, n in rows], "removed": list(removed)}
+    out = {
+        "reset": reset,
+        "rows": [(k, ws, {"n": n}) for k, ws, n in rows],
+        "removed": list(removed),
+    }
     if instance is not None:
         out["instance"] = instance
     return out

@@ -24,7 +24,14 @@ from gui.dashboard.qt_field_picker import FieldListParamEditor
 from gui.dashboard.qt_panels import PANEL_MIME, QtBarsView, QtKpiView, QtLineView, QtTableView
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 
-DEMO_DASHBOARDS = ["orders_kpi", "items_kpi", "customers_kpi", "revenue_bars", "revenue_line", "top_products"]
+DEMO_DASHBOARDS = [
+    "orders_kpi",
+    "items_kpi",
+    "customers_kpi",
+    "revenue_bars",
+    "revenue_line",
+    "top_products",
+]
 
 
 def demo_rows(topology, seconds: int = 150) -> LocalRun:
@@ -76,8 +83,10 @@ def test_values_reach_the_panels_through_the_controller_and_stay_after_stop(wind
     qtbot.waitUntil(lambda: dash.panels["orders_kpi"].view.texts()[0][1] != "–", timeout=3000)
 
     newest = max(expected["orders_kpi"], key=lambda r: r["window_start"])
-    previous = max((r for r in expected["orders_kpi"] if r["window_start"] < newest["window_start"]),
-                   key=lambda r: r["window_start"])
+    previous = max(
+        (r for r in expected["orders_kpi"] if r["window_start"] < newest["window_start"]),
+        key=lambda r: r["window_start"],
+    )
     field, value, change = dash.panels["orders_kpi"].view.texts()[0]
     assert (field, value) == ("orders", f"{newest['value']['orders']:,}")
     ratio = newest["value"]["orders"] / previous["value"]["orders"] - 1
@@ -86,15 +95,22 @@ def test_values_reach_the_panels_through_the_controller_and_stay_after_stop(wind
 
     bars = dash.panels["revenue_bars"].view
     window_start = max(r["window_start"] for r in expected["revenue_bars"])
-    latest = {r["key"]: r["value"]["revenue"] for r in expected["revenue_bars"] if r["window_start"] == window_start}
+    latest = {
+        r["key"]: r["value"]["revenue"]
+        for r in expected["revenue_bars"]
+        if r["window_start"] == window_start
+    }
     assert [k for k, _ in bars.values] == sorted(latest, key=lambda k: -latest[k])
     assert bars.window_start == window_start
 
     line = dash.panels["revenue_line"].view
     assert set(line.legend.names()) == {r["key"] for r in expected["revenue_line"]}
     xs, ys = line.chart.curves["books"].getData()
-    books = sorted((r["window_start"] / 1000, r["value"]["revenue"]) for r in expected["revenue_line"]
-                   if r["key"] == "books")
+    books = sorted(
+        (r["window_start"] / 1000, r["value"]["revenue"])
+        for r in expected["revenue_line"]
+        if r["key"] == "books"
+    )
     assert list(zip(xs, ys)) == books
 
     top = dash.panels["top_products"].view
@@ -110,9 +126,16 @@ def test_values_reach_the_panels_through_the_controller_and_stay_after_stop(wind
 
 def test_bad_values_show_as_a_dash(window, qtbot):
     start_fake_run(window)
-    window.monitor.controller.handle_event("dashboards", {"orders_kpi": {
-        "reset": False, "removed": [],
-        "rows": [("all", 0, {"window_start": 0, "orders": "many"})]}})
+    window.monitor.controller.handle_event(
+        "dashboards",
+        {
+            "orders_kpi": {
+                "reset": False,
+                "removed": [],
+                "rows": [("all", 0, {"window_start": 0, "orders": "many"})],
+            }
+        },
+    )
     dash = window.dashboard
     dash.refresh_now()
     assert dash.panels["orders_kpi"].view.texts() == [("orders", "–", "")]
@@ -130,7 +153,11 @@ def test_a_view_change_in_the_inspector_redraws_the_panel(window, qtbot):
     assert isinstance(panel.view, QtTableView)
     rows = panel.view.texts()
     assert len(rows) == len(run.dashboards.as_metrics()["revenue_bars"])
-    assert [panel.view.grid.horizontalHeaderItem(i).text() for i in range(3)] == ["key", "window", "revenue"]
+    assert [panel.view.grid.horizontalHeaderItem(i).text() for i in range(3)] == [
+        "key",
+        "window",
+        "revenue",
+    ]
     # Fields are picked from those upstream: the aggregate's output.
     picker = window.inspector.fields["fields"].editor
     assert isinstance(picker, FieldListParamEditor)
@@ -143,23 +170,35 @@ def test_a_view_change_in_the_inspector_redraws_the_panel(window, qtbot):
     assert isinstance(panel.view, QtBarsView)
 
 
-def test_the_grid_is_rearranged_by_dropping_a_panel_and_remembered(window, qtbot, settings, tmp_path):
+def test_the_grid_is_rearranged_by_dropping_a_panel_and_remembered(
+    window, qtbot, settings, tmp_path
+):
     dash = window.dashboard
     target = dash.panels["orders_kpi"]
     mime = QMimeData()
     mime.setData(PANEL_MIME, b"top_products")
     buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(target, QDragEnterEvent(QPoint(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys))
-    QApplication.sendEvent(target, QDragMoveEvent(QPoint(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys))
-    QApplication.sendEvent(target, QDropEvent(QPointF(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys))
+    QApplication.sendEvent(
+        target, QDragEnterEvent(QPoint(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys)
+    )
+    QApplication.sendEvent(
+        target, QDragMoveEvent(QPoint(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys)
+    )
+    QApplication.sendEvent(
+        target, QDropEvent(QPointF(20, 20), Qt.DropAction.MoveAction, mime, buttons, keys)
+    )
     assert dash.order[0] == "top_products"
     assert dash.grid.itemAtPosition(0, 0).widget() is dash.panels["top_products"]
 
     from gui.main_window import MainWindow
+
     again = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery2")
     qtbot.addWidget(again)
     again.document.new_from_demo()
-    assert again.dashboard.order == ["top_products", *[n for n in DEMO_DASHBOARDS if n != "top_products"]]
+    assert again.dashboard.order == [
+        "top_products",
+        *[n for n in DEMO_DASHBOARDS if n != "top_products"],
+    ]
     again.document.undo_stack.setClean()
     again.shutdown_monitor()
 
@@ -172,7 +211,9 @@ def test_export_png_and_a_detached_window(window, qtbot, tmp_path):
     assert window.dashboard.export_png(path)
     image = QImage(str(path))
     assert image.width() > 400 and image.height() > 200
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 5) for y in range(0, image.height(), 5)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 5) for y in range(0, image.height(), 5)
+    }
     assert len(colours) > 20  # panels with numbers, bars and lines, not a blank area
 
     window.dashboard.detach_button.click()
@@ -180,8 +221,13 @@ def test_export_png_and_a_detached_window(window, qtbot, tmp_path):
     assert isinstance(detached, QtDashboardWindow) and detached.isVisible()
     assert detached.dashboard.order == window.dashboard.order
     assert not detached.dashboard.detach_button.isVisible()
-    more = {"items_kpi": {"reset": False, "removed": [],
-                          "rows": [("all", 10**13, {"window_start": 10**13, "items": 4242})]}}
+    more = {
+        "items_kpi": {
+            "reset": False,
+            "removed": [],
+            "rows": [("all", 10**13, {"window_start": 10**13, "items": 4242})],
+        }
+    }
     window.monitor.controller.handle_event("dashboards", more)
     detached.dashboard.refresh_now()
     assert detached.dashboard.panels["items_kpi"].view.texts()[0][1] == "4,242"
@@ -192,13 +238,19 @@ def test_export_png_and_a_detached_window(window, qtbot, tmp_path):
 
 
 @pytest.mark.kafka
-def test_a_run_fills_the_dashboard_at_most_twice_a_second(qtbot, settings, tmp_path, bootstrap, unique):
+def test_a_run_fills_the_dashboard_at_most_twice_a_second(
+    qtbot, settings, tmp_path, bootstrap, unique
+):
     from tests.gui.test_run_integration import make_window
 
     b = StreamsBuilder(f"dash-{unique}")
     orders = b.generator(f"orders-{unique}", name="orders", rate=0, seed=3)
-    (orders.group_by("'all'", name="per_minute").window(TumblingWindow("1m"))
-        .aggregate([Aggregation("orders", "count")]).to_dashboard("Orders", name="kpi", view="kpi"))
+    (
+        orders.group_by("'all'", name="per_minute")
+        .window(TumblingWindow("1m"))
+        .aggregate([Aggregation("orders", "count")])
+        .to_dashboard("Orders", name="kpi", view="kpi")
+    )
     orders.to_dashboard("Latest per customer", name="latest", max_rows=50)
     win = make_window(qtbot, settings, tmp_path, b.build())
     win.monitor.apply_profile(ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap))
@@ -224,4 +276,3 @@ def test_a_run_fills_the_dashboard_at_most_twice_a_second(qtbot, settings, tmp_p
     assert len(arrivals) >= 4 and min(gaps) >= 0.45, gaps
     assert multiprocessing.active_children() == []
     win.close()
-

@@ -43,9 +43,13 @@ def headless(bootstrap, unique, tmp_path):
     create_topic(bootstrap, metrics_topic(app), partitions=1)
     produce(bootstrap, metrics_topic(app), [("intruder", "this is not run state")])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "gui.launcher", "run", str(path), "--bootstrap",
-                             bootstrap], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gui.launcher", "run", str(path), "--bootstrap", bootstrap],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield app, topology, proc
     finally:
@@ -63,8 +67,9 @@ def make_fleet(qtbot, bootstrap):
     def make(document):
         parent = QWidget()
         qtbot.addWidget(parent)
-        monitor = RunMonitor(parent, profile=ConnectionProfile(kind=CLUSTER, name="test",
-                                                               bootstrap=bootstrap))
+        monitor = RunMonitor(
+            parent, profile=ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap)
+        )
         fleet = FleetMonitor(parent, monitor, lambda: document)
         qtbot.addWidget(fleet.instances)
         made.append((fleet, monitor))
@@ -77,7 +82,8 @@ def make_fleet(qtbot, bootstrap):
 
 
 def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_stops(
-        qtbot, headless, make_fleet):
+    qtbot, headless, make_fleet
+):
     app, topology, proc = headless
     document = fileformat.loads(fileformat.dumps(topology))[0]
     for i, node in enumerate(document.nodes.values()):  # moved about: still the same topology
@@ -92,8 +98,9 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
 
     fleet.attach(app)
     assert "attached" in monitor.status_label.text() and f"to {app}" in monitor.status_label.text()
-    qtbot.waitUntil(lambda: any(m.get("orders", {}).get("out_rate", 0) > 0 for m in shown),
-                    timeout=40_000)
+    qtbot.waitUntil(
+        lambda: any(m.get("orders", {}).get("out_rate", 0) > 0 for m in shown), timeout=40_000
+    )
     assert f"to {app} (1 instance live)" in monitor.status_label.text()
     assert "idle" not in monitor.status_label.text()
     assert fleet.matches_document
@@ -119,7 +126,8 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
 
 
 def test_attached_to_another_topology_shows_it_read_only_and_reports_a_lost_instance(
-        qtbot, headless, make_fleet):
+    qtbot, headless, make_fleet
+):
     app, topology, proc = headless
     other = StreamsBuilder("something-else")
     other.stream("x", name="x").to("y", name="y")
@@ -138,6 +146,7 @@ def test_attached_to_another_topology_shows_it_read_only_and_reports_a_lost_inst
     killed = time.monotonic()
     qtbot.waitUntil(lambda: any("lost" in text for text in logged), timeout=12_000)
     assert time.monotonic() - killed < 11
-    qtbot.waitUntil(lambda: fleet.instances.rows() and fleet.instances.rows()[0][3] == "lost",
-                    timeout=3000)
+    qtbot.waitUntil(
+        lambda: fleet.instances.rows() and fleet.instances.rows()[0][3] == "lost", timeout=3000
+    )
     fleet.topology_window.close()

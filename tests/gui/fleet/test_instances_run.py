@@ -30,7 +30,9 @@ def test_two_instances_share_then_one_takes_over(qtbot, bootstrap, unique):
     topology = b.build()
     parent = QWidget()
     qtbot.addWidget(parent)
-    monitor = RunMonitor(parent, profile=ConnectionProfile(kind=CLUSTER, name="t", bootstrap=bootstrap))
+    monitor = RunMonitor(
+        parent, profile=ConnectionProfile(kind=CLUSTER, name="t", bootstrap=bootstrap)
+    )
     monitor.set_topology_provider(lambda: topology)
     fleet = FleetMonitor(parent, monitor, lambda: topology)
     try:
@@ -41,8 +43,12 @@ def test_two_instances_share_then_one_takes_over(qtbot, bootstrap, unique):
         def sharing():
             rows = [r for r in fleet.instances.rows() if r[3] == "running"]
             shares = [held(r, topic) for r in rows]
-            return len(rows) == 2 and all(shares) and not shares[0] & shares[1] and \
-                shares[0] | shares[1] == {0, 1, 2, 3}
+            return (
+                len(rows) == 2
+                and all(shares)
+                and not shares[0] & shares[1]
+                and shares[0] | shares[1] == {0, 1, 2, 3}
+            )
 
         qtbot.waitUntil(sharing, timeout=60_000)
         assert {int(r[2]) for r in fleet.instances.rows()} == fleet.instances.own_pids
@@ -52,8 +58,12 @@ def test_two_instances_share_then_one_takes_over(qtbot, bootstrap, unique):
         def taken_over():
             rows = {int(r[2]): r for r in fleet.instances.rows()}
             survivor = [r for pid, r in rows.items() if pid != victim]
-            return rows[victim][3] == "stopped" and survivor and survivor[0][3] == "running" \
+            return (
+                rows[victim][3] == "stopped"
+                and survivor
+                and survivor[0][3] == "running"
                 and held(survivor[0], topic) == {0, 1, 2, 3}
+            )
 
         qtbot.waitUntil(taken_over, timeout=60_000)
         assert monitor.controller.is_active()  # the other instance runs on

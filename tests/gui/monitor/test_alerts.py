@@ -15,9 +15,16 @@ QUIET = {"name": "quiet orders", "when": "rate_below", "node": "orders", "below"
 
 
 def snapshot(rate: float, errors: int = 0) -> dict:
-    return {"status": "running", "reason": "", "elapsed_s": 1.0, "group_id": "g",
-            "nodes": {"orders": {"in": 10, "out": 10, "errors": errors, "late": 0}},
-            "rates": {"orders": {"in": rate, "out": rate}}, "offsets": {}, "lag": {}}
+    return {
+        "status": "running",
+        "reason": "",
+        "elapsed_s": 1.0,
+        "group_id": "g",
+        "nodes": {"orders": {"in": 10, "out": 10, "errors": errors, "late": 0}},
+        "rates": {"orders": {"in": rate, "out": rate}},
+        "offsets": {},
+        "lag": {},
+    }
 
 
 @pytest.fixture
@@ -47,7 +54,9 @@ def test_a_firing_rule_shows_in_the_panel_on_the_canvas_and_as_a_notification(al
     model = alerts.widget.model
     assert model.rowCount() == 1
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
-    assert row[0] == "● firing" and row[2] == "quiet orders" and row[3] == "orders" and row[4] == "0"
+    assert (
+        row[0] == "● firing" and row[2] == "quiet orders" and row[3] == "orders" and row[4] == "0"
+    )
     assert row[5] == "records/s in of orders below 5 for 1s"
     assert model.data(model.index(0, 1))  # the time
     assert "1 firing" in alerts.widget.summary.text()
@@ -105,7 +114,9 @@ def test_rules_are_edited_in_the_inspector_with_nothing_selected(window, qtbot):
     assert isinstance(editor, AlertsParamEditor)
     assert editor.value() == [QUIET]
     row = editor.rows[0]
-    assert [row.node.itemData(i) for i in range(row.node.count())] == list(doc.topology.nodes)  # required: no "any"
+    assert [row.node.itemData(i) for i in range(row.node.count())] == list(
+        doc.topology.nodes
+    )  # required: no "any"
     row.threshold.setValue(12)
     assert doc.topology.settings["alerts"][0]["below"] == 12
     editor.add.click()
@@ -116,7 +127,8 @@ def test_rules_are_edited_in_the_inspector_with_nothing_selected(window, qtbot):
     assert doc.topology.settings["alerts"][1] == {"name": "rule", "when": "lag_records", "above": 0}
     sources = [new.node.itemData(i) for i in range(new.node.count())]
     assert sources[0] == "" and set(sources[1:]) == {
-        n.id for n in doc.topology.nodes.values() if n.type in ("kafka_source", "generator_source")}
+        n.id for n in doc.topology.nodes.values() if n.type in ("kafka_source", "generator_source")
+    }
     doc.undo_stack.undo()
     assert doc.topology.settings["alerts"][1]["when"] == "errors_per_minute"
     assert editor.rows[1].when.currentData() == "errors_per_minute"
@@ -140,7 +152,9 @@ def test_instance_lost_follows_the_fleet_watcher(window, qtbot):
     from PySide6.QtCore import SIGNAL
 
     watcher = window.fleet.watcher
-    qtbot.waitUntil(lambda: watcher.receivers(SIGNAL("updated(QVariantMap)")) >= 2)  # fleet + alerts
+    qtbot.waitUntil(
+        lambda: watcher.receivers(SIGNAL("updated(QVariantMap)")) >= 2
+    )  # fleet + alerts
     window.document.set_setting("alerts", [{"name": "lost", "when": "instance_lost", "for": "1s"}])
     controller, monitor = window.monitor.controller, window.alerts.monitor
     controller._set_status("starting", "")

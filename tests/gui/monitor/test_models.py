@@ -54,22 +54,41 @@ def test_series_set_reports_new_lines():
 
 def test_profile_maps_sasl_and_tls_to_librdkafka_settings():
     assert ConnectionProfile().client_config() == {}
-    p = ConnectionProfile(kind=CLUSTER, bootstrap="k1:9092,k2:9093", sasl_mechanism="SCRAM-SHA-512",
-                          username="ann", password="pw", ssl=True, ca_file="/etc/ca.pem")
+    p = ConnectionProfile(
+        kind=CLUSTER,
+        bootstrap="k1:9092,k2:9093",
+        sasl_mechanism="SCRAM-SHA-512",
+        username="ann",
+        password="pw",
+        ssl=True,
+        ca_file="/etc/ca.pem",
+    )
     assert p.problems() == []
-    assert p.client_config() == {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
-                                 "sasl.username": "ann", "sasl.password": "pw",
-                                 "ssl.ca.location": "/etc/ca.pem"}
-    plain = ConnectionProfile(kind=CLUSTER, bootstrap="k:9092", sasl_mechanism="PLAIN", username="u")
+    assert p.client_config() == {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "ann",
+        "sasl.password": "pw",
+        "ssl.ca.location": "/etc/ca.pem",
+    }
+    plain = ConnectionProfile(
+        kind=CLUSTER, bootstrap="k:9092", sasl_mechanism="PLAIN", username="u"
+    )
     assert plain.client_config()["security.protocol"] == "SASL_PLAINTEXT"
-    assert ConnectionProfile(kind=CLUSTER, bootstrap="k:9092", ssl=True).client_config() == \
-        {"security.protocol": "SSL"}
+    assert ConnectionProfile(kind=CLUSTER, bootstrap="k:9092", ssl=True).client_config() == {
+        "security.protocol": "SSL"
+    }
 
 
 def test_profile_problems_are_sentences():
-    assert ConnectionProfile(kind=CLUSTER).problems() == ["Enter at least one bootstrap server, as host:port."]
+    assert ConnectionProfile(kind=CLUSTER).problems() == [
+        "Enter at least one bootstrap server, as host:port."
+    ]
     assert "not host:port" in ConnectionProfile(kind=CLUSTER, bootstrap="kafka").problems()[0]
-    assert "user name" in ConnectionProfile(kind=CLUSTER, bootstrap="k:1", sasl_mechanism="PLAIN").problems()[0]
+    assert (
+        "user name"
+        in ConnectionProfile(kind=CLUSTER, bootstrap="k:1", sasl_mechanism="PLAIN").problems()[0]
+    )
 
 
 def test_profile_round_trips_through_plain_data():
@@ -88,8 +107,19 @@ def test_log_book_is_bounded_and_keeps_the_newest():
 
 
 def test_dead_letters_and_failures_are_labelled():
-    [entry] = dead_letter_entries([{"node": "parse", "error": "bad json", "topic": "t", "partition": 1,
-                                    "offset": 7, "key": "k", "value": "{"}])
+    [entry] = dead_letter_entries(
+        [
+            {
+                "node": "parse",
+                "error": "bad json",
+                "topic": "t",
+                "partition": 1,
+                "offset": 7,
+                "key": "k",
+                "value": "{",
+            }
+        ]
+    )
     assert entry.kind == DEAD_LETTER and entry.source == "parse" and "bad json" in entry.text
     assert "t[1]@7" in entry.text
     assert status_entry("failed", "broker gone").kind == ERROR
@@ -98,7 +128,11 @@ def test_dead_letters_and_failures_are_labelled():
 def test_lag_history_judges_the_group_and_charts_records_and_seconds():
     h = GroupLagHistory("g")
     for i in range(5):  # consuming 10/s while lag grows: WARN
-        h.observe({("t", 0): (100 + 10 * i, 200 + 30 * i), ("t", 1): (50, 50)}, now=float(i), wall=1000.0 + i)
+        h.observe(
+            {("t", 0): (100 + 10 * i, 200 + 30 * i), ("t", 1): (50, 50)},
+            now=float(i),
+            wall=1000.0 + i,
+        )
     assert h.status == "WARN" and "t[0]" in h.reason
     _t, lag = h.records.window("t[0]", 60)
     assert list(lag) == [100, 120, 140, 160, 180]

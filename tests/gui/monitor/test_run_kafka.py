@@ -53,12 +53,15 @@ def make_controller(qtbot):
             c.set_topology_provider(lambda: topology)
         made.append(c)
         return c
+
     yield make
     for c in made:
         c.shutdown()
 
 
-def test_run_shows_metrics_charts_and_preview_then_stops_cleanly(qtbot, bootstrap, unique, make_controller):
+def test_run_shows_metrics_charts_and_preview_then_stops_cleanly(
+    qtbot, bootstrap, unique, make_controller
+):
     c = make_controller(bootstrap, pipeline(unique))
     chart = QtThroughputWidget(c)
     preview = QtPreviewWidget(c)
@@ -74,14 +77,20 @@ def test_run_shows_metrics_charts_and_preview_then_stops_cleanly(qtbot, bootstra
     qtbot.waitUntil(lambda: bool(metrics and metrics[-1]["out"]["out"] > 20), timeout=30_000)
     assert statuses[:2] == ["starting", "running"]
     assert metrics[-1]["orders"]["out_rate"] > 0
-    qtbot.waitUntil(lambda: bool(chart.chart.visible_data().get("orders", ([], []))[1].max(initial=0) > 0),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: bool(chart.chart.visible_data().get("orders", ([], []))[1].max(initial=0) > 0),
+        timeout=10_000,
+    )
     qtbot.waitUntil(lambda: bool(preview.records.model.rowCount() > 3), timeout=15_000)
-    values = [preview.records.model.record(r)["value"] for r in range(preview.records.model.rowCount())]
+    values = [
+        preview.records.model.record(r)["value"] for r in range(preview.records.model.rowCount())
+    ]
     assert all(v["status"] == "paid" for v in values)
     # The app's own group lag is charted too (committed offsets polled from the cluster).
-    qtbot.waitUntil(lambda: bool(any(n.startswith(f"orders-{unique}[") for n in lag.chart.visible_data())),
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: bool(any(n.startswith(f"orders-{unique}[") for n in lag.chart.visible_data())),
+        timeout=20_000,
+    )
     pid = c.supervisor.pid
     c.stop()
     assert c.status == "stopping"
@@ -92,7 +101,9 @@ def test_run_shows_metrics_charts_and_preview_then_stops_cleanly(qtbot, bootstra
     assert statuses[-2:] == ["stopping", "stopped"]
 
 
-def test_external_consumer_groups_lag_appears_in_the_cluster_view(qtbot, bootstrap, unique, make_controller):
+def test_external_consumer_groups_lag_appears_in_the_cluster_view(
+    qtbot, bootstrap, unique, make_controller
+):
     from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -103,16 +114,23 @@ def test_external_consumer_groups_lag_appears_in_the_cluster_view(qtbot, bootstr
     for i in range(200):
         producer.produce(topic, f'{{"n": {i}}}'.encode(), partition=i % 2)
     producer.flush(10)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+    )
     try:
-        consumer.commit(offsets=[TopicPartition(topic, 0, 30), TopicPartition(topic, 1, 60)], asynchronous=False)
+        consumer.commit(
+            offsets=[TopicPartition(topic, 0, 30), TopicPartition(topic, 1, 60)], asynchronous=False
+        )
     finally:
         consumer.close()
     c = make_controller(bootstrap)
     view = QtClusterWidget(c)
     qtbot.addWidget(view)
     view.show()
-    qtbot.waitUntil(lambda: bool(group in view.groups and any(t.name == topic for t in view.topics)), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: bool(group in view.groups and any(t.name == topic for t in view.topics)),
+        timeout=20_000,
+    )
     view.tree.setCurrentItem(view._find(1, topic))
     qtbot.waitUntil(lambda: bool(view.samples.model.rowCount() > 0), timeout=15_000)
     assert view.samples.model.record(0)["value"].keys() == {"n"}
@@ -127,6 +145,7 @@ def test_external_consumer_groups_lag_appears_in_the_cluster_view(qtbot, bootstr
     assert "110 records behind" in view.lag_widget.group_label.text()
     names = []
     from gui.monitor.qt_cluster import FieldNameCache
+
     cache = FieldNameCache(c.cluster_client)
     cache.ready.connect(lambda t, n: names.append(n))
     assert cache.names(topic) == []
@@ -193,7 +212,9 @@ def test_broker_lost_mid_run_shows_disconnected_then_recovers(qtbot, unique, mak
         second = SandboxBroker(port=port).start()
         before = outs[-1]
         # Back to running, and records flowing again.
-        qtbot.waitUntil(lambda: bool(c.status == "running" and outs[-1] > before + 10), timeout=40_000)
+        qtbot.waitUntil(
+            lambda: bool(c.status == "running" and outs[-1] > before + 10), timeout=40_000
+        )
     finally:
         for b in (first, second):
             if b is not None:

@@ -24,10 +24,21 @@ def controller(qtbot):
 
 
 def snapshot(out_rate: float, status: str = "running") -> dict:
-    return {"status": status, "reason": "", "nodes": {"src": {"in": 10, "out": 10, "errors": 1, "late": 0},
-                                                      "sink": {"in": 5, "out": 5, "errors": 0, "late": 2}},
-            "rates": {"src": {"in": out_rate, "out": out_rate}, "sink": {"in": out_rate / 2, "out": out_rate / 2}},
-            "lag": {}, "elapsed_s": 1.0, "group_id": "g"}
+    return {
+        "status": status,
+        "reason": "",
+        "nodes": {
+            "src": {"in": 10, "out": 10, "errors": 1, "late": 0},
+            "sink": {"in": 5, "out": 5, "errors": 0, "late": 2},
+        },
+        "rates": {
+            "src": {"in": out_rate, "out": out_rate},
+            "sink": {"in": out_rate / 2, "out": out_rate / 2},
+        },
+        "lag": {},
+        "elapsed_s": 1.0,
+        "group_id": "g",
+    }
 
 
 def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
@@ -36,8 +47,14 @@ def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
     chart.show()
     with qtbot.waitSignal(controller.nodeMetrics) as blocker:
         controller.handle_event("metrics", snapshot(100.0))
-    assert blocker.args[0]["src"] == {"in_rate": 100.0, "out_rate": 100.0, "in": 10, "out": 10,
-                                      "errors": 1, "late": 0}
+    assert blocker.args[0]["src"] == {
+        "in_rate": 100.0,
+        "out_rate": 100.0,
+        "in": 10,
+        "out": 10,
+        "errors": 1,
+        "late": 0,
+    }
     time.sleep(0.01)
     controller.handle_event("metrics", snapshot(300.0))
     qtbot.waitUntil(lambda: len(chart.chart.visible_data().get("src", ([], []))[1]) == 2)
@@ -141,14 +158,22 @@ def test_status_transitions_are_shown(qtbot, controller):
     qtbot.addWidget(log)
     seen = []
     controller.statusChanged.connect(lambda s, r: seen.append(s))
-    for status, reason in [("starting", ""), ("running", ""), ("disconnected", "lost the connection; retrying"),
-                           ("running", ""), ("failed", "the worker died")]:
+    for status, reason in [
+        ("starting", ""),
+        ("running", ""),
+        ("disconnected", "lost the connection; retrying"),
+        ("running", ""),
+        ("failed", "the worker died"),
+    ]:
         controller.handle_event("status", (status, reason))
         assert status in label.text()
     assert seen == ["starting", "running", "disconnected", "running", "failed"]
     assert "the worker died" in label.text()
     texts = log.visible_texts()
-    assert texts[-1] == "failed: the worker died" and "disconnected: lost the connection; retrying" in texts
+    assert (
+        texts[-1] == "failed: the worker died"
+        and "disconnected: lost the connection; retrying" in texts
+    )
 
 
 def test_attached_shows_instead_of_idle_until_detached_but_not_over_a_run(qtbot, controller):
@@ -177,8 +202,20 @@ def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
     qtbot.addWidget(log)
     log.model.book.limit = 50
     controller.handle_event("console", [("watch", f"record {i}") for i in range(80)])
-    controller.handle_event("dead_letter", [{"node": "parse", "error": "not JSON", "topic": "in",
-                                             "partition": 0, "offset": 3, "key": None, "value": "{"}])
+    controller.handle_event(
+        "dead_letter",
+        [
+            {
+                "node": "parse",
+                "error": "not JSON",
+                "topic": "in",
+                "partition": 0,
+                "offset": 3,
+                "key": None,
+                "value": "{",
+            }
+        ],
+    )
     assert log.model.rowCount() == 50
     assert log.visible_texts()[0] == "record 31"
     for kind, button in log.kind_buttons.items():
@@ -194,8 +231,17 @@ def test_preview_shows_the_selected_nodes_records(qtbot, controller):
     qtbot.addWidget(preview)
     assert "Select a node" in preview.title.text()
     preview.set_node("paid")
-    records = [{"key": f"k{i}", "value": {"order_id": i, "status": "paid"}, "timestamp": 1_700_000_000_000 + i,
-                "partition": i % 3, "offset": 100 + i, "topic": "orders"} for i in range(5)]
+    records = [
+        {
+            "key": f"k{i}",
+            "value": {"order_id": i, "status": "paid"},
+            "timestamp": 1_700_000_000_000 + i,
+            "partition": i % 3,
+            "offset": 100 + i,
+            "topic": "orders",
+        }
+        for i in range(5)
+    ]
     controller.handle_event("samples", ("other", records[:1]))  # not the selected node
     assert preview.records.model.rowCount() == 0
     controller.handle_event("samples", ("paid", records))
@@ -207,8 +253,13 @@ def test_preview_shows_the_selected_nodes_records(qtbot, controller):
     preview.records.table.selectRow(0)
     assert '"status": "paid"' in preview.records.detail.toPlainText()
     assert "offset 104" in preview.records.detail.toPlainText()
-    controller.handle_event("samples", ("paid", records + [{**records[0], "offset": 200, "timestamp": 1_800_000_000_000}]))
-    assert model.record(preview.records.table.currentIndex().row())["offset"] == 104  # selection kept
+    controller.handle_event(
+        "samples",
+        ("paid", records + [{**records[0], "offset": 200, "timestamp": 1_800_000_000_000}]),
+    )
+    assert (
+        model.record(preview.records.table.currentIndex().row())["offset"] == 104
+    )  # selection kept
 
 
 def test_lag_chart_badge_and_unit_toggle(qtbot, controller):
@@ -218,7 +269,9 @@ def test_lag_chart_badge_and_unit_toggle(qtbot, controller):
     poller.history.clear("g")
     history = poller.history
     for i in range(5):
-        history.observe({("t", 0): (100 + 10 * i, 300 + 40 * i)}, now=float(i), wall=time.time() - 5 + i)
+        history.observe(
+            {("t", 0): (100 + 10 * i, 300 + 40 * i)}, now=float(i), wall=time.time() - 5 + i
+        )
         poller.updated.emit("g")
     poller.statusChanged.emit("g", history.status, history.reason)
     assert widget.badge.text() == "WARN" and "falling behind" in widget.badge.toolTip()
@@ -263,8 +316,13 @@ def test_run_monitor_facade(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     monitor = RunMonitor(window, settings)
     try:
-        assert [d.objectName() for d in monitor.docks()] == ["throughputDock", "lagDock", "previewDock",
-                                                               "runLogDock", "clusterDock"]
+        assert [d.objectName() for d in monitor.docks()] == [
+            "throughputDock",
+            "lagDock",
+            "previewDock",
+            "runLogDock",
+            "clusterDock",
+        ]
         actions = monitor.actions()
         assert set(actions) == {"run", "stop", "reset", "connection"}
         assert actions["run"].isEnabled() and not actions["stop"].isEnabled()
@@ -305,7 +363,10 @@ def test_chart_redraws_only_lines_that_moved_and_decimates_long_ones(qtbot, cont
     calls = []
     for name, curve in chart.chart.curves.items():
         original = curve.setData
-        curve.setData = lambda *a, name=name, original=original, **k: (calls.append(name), original(*a, **k))
+        curve.setData = lambda *a, name=name, original=original, **k: (
+            calls.append(name),
+            original(*a, **k),
+        )
     controller.throughput.lines["a"].append(now, 3.0)
     controller.throughput.latest_time = now
     chart.refresh_now()
@@ -346,9 +407,11 @@ def test_background_results_for_a_closed_widget_are_dropped(qtbot):
 
 
 @pytest.mark.parametrize("instances", [1, 3])
-def test_a_worker_process_that_cannot_start_fails_the_run_with_the_reason(qtbot, monkeypatch, instances):
+def test_a_worker_process_that_cannot_start_fails_the_run_with_the_reason(
+    qtbot, monkeypatch, instances
+):
     from engine.model.fileformat import from_dict
-    from engine.runtime import supervisor
+    from engine.runtime.worker import supervisor
     from gui.monitor.connection import CLUSTER, ConnectionProfile
 
     started, stopped = [], []
@@ -359,19 +422,33 @@ def test_a_worker_process_that_cannot_start_fails_the_run_with_the_reason(qtbot,
         started.append(self)
 
     monkeypatch.setattr(supervisor.RunSupervisor, "start", start)
-    monkeypatch.setattr(supervisor.RunSupervisor, "stop", lambda self, timeout=15.0: stopped.append(self))
-    topology, _ = from_dict({"format": "topology-studio/1", "name": "w", "nodes": [
-        {"id": "s", "type": "kafka_source", "params": {"topic": "t"}},
-        {"id": "o", "type": "console_sink", "params": {}}], "edges": [{"from": "s", "to": "o"}]})
+    monkeypatch.setattr(
+        supervisor.RunSupervisor, "stop", lambda self, timeout=15.0: stopped.append(self)
+    )
+    topology, _ = from_dict(
+        {
+            "format": "topology-studio/1",
+            "name": "w",
+            "nodes": [
+                {"id": "s", "type": "kafka_source", "params": {"topic": "t"}},
+                {"id": "o", "type": "console_sink", "params": {}},
+            ],
+            "edges": [{"from": "s", "to": "o"}],
+        }
+    )
     c = RunController(ConnectionProfile(kind=CLUSTER, name="c", bootstrap="127.0.0.1:9"))
     try:
         c.topology_provider = lambda: topology
         c.instances = instances
         if instances == 1:
             started.append(None)  # so the only worker is the one that cannot start
-        with qtbot.waitSignal(c.statusChanged, check_params_cb=lambda s, r: s == "failed", timeout=5000) as got:
+        with qtbot.waitSignal(
+            c.statusChanged, check_params_cb=lambda s, r: s == "failed", timeout=5000
+        ) as got:
             assert c.run()
-        assert got.args[1] == "cannot start the run's worker process: [Errno 24] Too many open files"
+        assert (
+            got.args[1] == "cannot start the run's worker process: [Errno 24] Too many open files"
+        )
         assert c.supervisor is None and not c.is_active()
         # Those that did start are stopped again.
         qtbot.waitUntil(lambda: bool(stopped), timeout=5000)

@@ -19,8 +19,9 @@ def test_the_state_shown_equals_the_aggregates_of_what_was_produced(qtbot, boots
     topo = topology(unique, partitions=3)
     for name in ("in", "out", "customers", "enriched"):
         create_topic(bootstrap, f"{name}-{unique}", 3)
-    controller = RunController(ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap),
-                               metrics_interval_s=0.3)
+    controller = RunController(
+        ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap), metrics_interval_s=0.3
+    )
     controller.set_topology_provider(lambda: topo)
     browser = QtStateBrowser(lambda: topo, controller.request_state, lambda: None)
     qtbot.addWidget(browser)
@@ -36,17 +37,22 @@ def test_the_state_shown_equals_the_aggregates_of_what_was_produced(qtbot, boots
             produce(bootstrap, f"in-{unique}", [(v["g"], v) for v in values])
             produced += values
             n = len(produced)
-            qtbot.waitUntil(lambda n=n: counts.get("per_hour", {}).get("in", 0) >= n, timeout=60_000)
+            qtbot.waitUntil(
+                lambda n=n: counts.get("per_hour", {}).get("in", 0) >= n, timeout=60_000
+            )
             browser.open_node("per_hour")
             expected = expected_windows(produced)
             qtbot.waitUntil(lambda e=expected: shown(browser.model.rows) == e, timeout=10_000)
             assert f"of {len(expected):,}" in browser.status.text()
             assert "live run" in browser.status.text()
         browser.search.setText("g05")
-        qtbot.waitUntil(lambda: bool(browser.model.rows) and {r[1] for r in browser.model.rows} == {"g05"},
-                        timeout=10_000)
-        assert shown(browser.model.rows) == {k: v for k, v in expected_windows(produced).items()
-                                             if k[0] == "g05"}
+        qtbot.waitUntil(
+            lambda: bool(browser.model.rows) and {r[1] for r in browser.model.rows} == {"g05"},
+            timeout=10_000,
+        )
+        assert shown(browser.model.rows) == {
+            k: v for k, v in expected_windows(produced).items() if k[0] == "g05"
+        }
         assert controller.status == "running"
     finally:
         controller.shutdown()
@@ -67,7 +73,9 @@ def test_samples_from_the_latest_records_of_the_source_topics(qtbot, bootstrap, 
         widget.count.setValue(10)
         widget.load_samples(TOPICS)
         qtbot.waitUntil(lambda: bool(widget.samples.get("src")), timeout=20_000)
-        assert [(r.key, r.value) for r in widget.samples["src"]] == [(v["g"], v) for v in values[-10:]]
+        assert [(r.key, r.value) for r in widget.samples["src"]] == [
+            (v["g"], v) for v in values[-10:]
+        ]
         assert widget.samples["customers"] == []  # its topic does not exist: no records
         widget.run_test()
         qtbot.waitUntil(lambda: widget.trace is not None, timeout=20_000)

@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 
 from engine.cli import main as cli
 from engine.model import fileformat
-from engine.runtime.sample_records import InputRecord, generated
-from engine.runtime.state_view import state_page, stores_of
-from engine.runtime.testcases import load_cases, run_case
+from engine.runtime.testing.sample_records import InputRecord, generated
+from engine.runtime.testing.state_view import state_page, stores_of
+from engine.runtime.testing.testcases import load_cases, run_case
 from gui.testrun.qt_path_marks import marked_path
 from gui.testrun.qt_side_by_side import ARROW, OUT_KEY, OUT_VALUE
 from gui.testrun.qt_test_run import QtTestRun
@@ -30,8 +30,10 @@ def load(data: dict):
 
 
 def inputs_of(raw: dict[str, list[dict]]) -> dict[str, list[InputRecord]]:
-    return {node: [InputRecord(r["value"], r.get("key"), r.get("timestamp", 0)) for r in records]
-            for node, records in raw.items()}
+    return {
+        node: [InputRecord(r["value"], r.get("key"), r.get("timestamp", 0)) for r in records]
+        for node, records in raw.items()
+    }
 
 
 def make(qtbot, topology) -> QtTestRun:
@@ -51,17 +53,38 @@ def run(qtbot, widget: QtTestRun, samples=None):
 
 
 CASES = [
-    (WINDOWED, {"src": [rec("a", {"x": 1}, 1_000), rec("a", {"x": 2}, 9_999), rec("b", {"x": 5}, 4_000),
-                        rec("a", {"x": 7}, 12_000)]}),
-    (TABLE_JOIN, {"customers": [rec("c1", {"name": "Ann"}, 0), rec("c1", {"name": "Anna"}, 5)],
-                  "orders": [rec("c1", {"id": 1}, 1), rec("c2", {"id": 2}, 2), rec("c1", {"id": 3}, 6)]}),
-    (STREAM_JOIN, {"views": [rec("k", "v1", 1_000), rec("lonely", "v3", 3_000)],
-                   "clicks": [rec("k", "c1", 4_000), rec("k", "c2", 40_000)]}),
+    (
+        WINDOWED,
+        {
+            "src": [
+                rec("a", {"x": 1}, 1_000),
+                rec("a", {"x": 2}, 9_999),
+                rec("b", {"x": 5}, 4_000),
+                rec("a", {"x": 7}, 12_000),
+            ]
+        },
+    ),
+    (
+        TABLE_JOIN,
+        {
+            "customers": [rec("c1", {"name": "Ann"}, 0), rec("c1", {"name": "Anna"}, 5)],
+            "orders": [rec("c1", {"id": 1}, 1), rec("c2", {"id": 2}, 2), rec("c1", {"id": 3}, 6)],
+        },
+    ),
+    (
+        STREAM_JOIN,
+        {
+            "views": [rec("k", "v1", 1_000), rec("lonely", "v3", 3_000)],
+            "clicks": [rec("k", "c1", 4_000), rec("k", "c2", 40_000)],
+        },
+    ),
     (LINEAGE, {"src": [rec("a", {"items": [0, 1, 2]}, 1), rec("b", {"items": [4]}, 2)]}),
 ]
 
 
-@pytest.mark.parametrize("data,raw", CASES, ids=["windowed", "table-join", "stream-join", "lineage"])
+@pytest.mark.parametrize(
+    "data,raw", CASES, ids=["windowed", "table-join", "stream-join", "lineage"]
+)
 def test_the_apps_test_run_gives_what_the_command_line_gives(qtbot, tmp_path, capsys, data, raw):
     topology = load(data)
     widget = make(qtbot, topology)
@@ -89,12 +112,17 @@ def test_edited_samples_run_again_in_place(qtbot):
     widget = make(qtbot, topology)
     run(qtbot, widget, inputs_of({"src": [rec("a", {"items": [1, 2]}, 1)]}))
     assert [r["key"] for r in widget.trace.outputs()["big_out"]] == ["a", "a"]
-    widget.editor.setPlainText('{"key": "z", "value": {"items": [5, 10, 2]}, "timestamp": 3}\n'
-                               '{"key": "y", "value": {"items": [1]}}\n')
+    widget.editor.setPlainText(
+        '{"key": "z", "value": {"items": [5, 10, 2]}, "timestamp": 3}\n'
+        '{"key": "y", "value": {"items": [1]}}\n'
+    )
     run(qtbot, widget)
     outputs = widget.trace.outputs()
-    assert outputs["big_out"] == [{"key": "z", "value": {"inv": 2}}, {"key": "z", "value": {"inv": 1}},
-                                  {"key": "z", "value": {"inv": 5}}]
+    assert outputs["big_out"] == [
+        {"key": "z", "value": {"inv": 2}},
+        {"key": "z", "value": {"inv": 1}},
+        {"key": "z", "value": {"inv": 5}},
+    ]
     assert outputs["small_out"] == [{"key": "y", "value": {"items": [1]}}]
     widget.editor.setPlainText('{"key": "z", "value": \n')
     widget.run_test()
@@ -104,7 +132,11 @@ def test_edited_samples_run_again_in_place(qtbot):
 def test_side_by_side_rows_outcomes_and_changed_fields(qtbot):
     topology = load(LINEAGE)
     widget = make(qtbot, topology)
-    run(qtbot, widget, inputs_of({"src": [rec("a", {"items": [0, 1, 2]}, 1), rec("b", {"items": [4]}, 2)]}))
+    run(
+        qtbot,
+        widget,
+        inputs_of({"src": [rec("a", {"items": [0, 1, 2]}, 1), rec("b", {"items": [4]}, 2)]}),
+    )
     widget.show_node("div")
     model = widget.side_by_side.model
     assert model.rowCount() == 3
@@ -117,18 +149,33 @@ def test_side_by_side_rows_outcomes_and_changed_fields(qtbot):
     widget.show_node("explode")
     assert model.rowCount() == 3  # a's three elements, one row each, under a's number
     assert [model.index(r, 0).data() for r in range(3)] == ["1", "", ""]
-    assert changed_fields({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == {"b": "changed", "c": "added"}
+    assert changed_fields({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == {
+        "b": "changed",
+        "c": "added",
+    }
     assert changed_fields({"a": 1}, {}) == {"a": "removed"}
     assert changed_fields(1, 2) == {"": "changed"}
 
 
 def test_a_rekey_highlights_the_key_and_the_detail_compares_fields(qtbot):
-    topology = load({"format": "topology-studio/1", "name": "t", "settings": {},
-                     "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "in"}},
-                               {"id": "k", "type": "rekey", "params": {"expr": "value['u']"}},
-                               {"id": "f", "type": "set_fields", "params": {"fields": {"n": "len(value['u'])"}}},
-                               {"id": "out", "type": "kafka_sink", "params": {"topic": "out"}}],
-                     "edges": [{"from": "src", "to": "k"}, {"from": "k", "to": "f"}, {"from": "f", "to": "out"}]})
+    topology = load(
+        {
+            "format": "topology-studio/1",
+            "name": "t",
+            "settings": {},
+            "nodes": [
+                {"id": "src", "type": "kafka_source", "params": {"topic": "in"}},
+                {"id": "k", "type": "rekey", "params": {"expr": "value['u']"}},
+                {"id": "f", "type": "set_fields", "params": {"fields": {"n": "len(value['u'])"}}},
+                {"id": "out", "type": "kafka_sink", "params": {"topic": "out"}},
+            ],
+            "edges": [
+                {"from": "src", "to": "k"},
+                {"from": "k", "to": "f"},
+                {"from": "f", "to": "out"},
+            ],
+        }
+    )
     widget = make(qtbot, topology)
     run(qtbot, widget, inputs_of({"src": [rec("old", {"u": "new"})]}))
     widget.show_node("k")
@@ -141,16 +188,34 @@ def test_a_rekey_highlights_the_key_and_the_detail_compares_fields(qtbot):
 
 
 def test_a_followed_record_lists_what_it_became_at_every_node(qtbot):
-    topology = load({"format": "topology-studio/1", "name": "t", "settings": {},
-                     "nodes": [{"id": "src", "type": "kafka_source", "params": {"topic": "in"}},
-                               {"id": "keep", "type": "filter", "params": {"expr": "value['x'] > 0"}},
-                               {"id": "inv", "type": "map", "params": {"expr": "{'y': 10 // value['x']}"}},
-                               {"id": "per_min", "type": "aggregate", "params": {
-                                   "window": {"type": "tumbling", "size": "1m"}, "emit": "final",
-                                   "aggregations": [{"name": "n", "fn": "count"}]}},
-                               {"id": "out", "type": "kafka_sink", "params": {"topic": "out"}}],
-                     "edges": [{"from": "src", "to": "keep"}, {"from": "src", "to": "inv"},
-                               {"from": "src", "to": "per_min"}, {"from": "keep", "to": "out"}]})
+    topology = load(
+        {
+            "format": "topology-studio/1",
+            "name": "t",
+            "settings": {},
+            "nodes": [
+                {"id": "src", "type": "kafka_source", "params": {"topic": "in"}},
+                {"id": "keep", "type": "filter", "params": {"expr": "value['x'] > 0"}},
+                {"id": "inv", "type": "map", "params": {"expr": "{'y': 10 // value['x']}"}},
+                {
+                    "id": "per_min",
+                    "type": "aggregate",
+                    "params": {
+                        "window": {"type": "tumbling", "size": "1m"},
+                        "emit": "final",
+                        "aggregations": [{"name": "n", "fn": "count"}],
+                    },
+                },
+                {"id": "out", "type": "kafka_sink", "params": {"topic": "out"}},
+            ],
+            "edges": [
+                {"from": "src", "to": "keep"},
+                {"from": "src", "to": "inv"},
+                {"from": "src", "to": "per_min"},
+                {"from": "keep", "to": "out"},
+            ],
+        }
+    )
     widget = make(qtbot, topology)
     trace = run(qtbot, widget, inputs_of({"src": [rec("a", {"x": 0}, 5), rec("b", {"x": 2}, 6)]}))
     first = next(r for r in trace.records if r.node == "src" and r.key == "a")
@@ -178,8 +243,10 @@ def test_in_the_window_counts_on_the_canvas_and_the_followed_path(qtbot, window)
     for node_id in ("orders", "paid", "revenue", "sessions"):
         state = window.scene.node_item(node_id).run_state()
         assert state is not None and state.final
-        assert (state.in_count, state.out_count) == (trace.metrics[node_id]["in"],
-                                                     trace.metrics[node_id]["out"])
+        assert (state.in_count, state.out_count) == (
+            trace.metrics[node_id]["in"],
+            trace.metrics[node_id]["out"],
+        )
     assert test.widget.side_by_side.model.node_id == "paid"
     test.widget.side_by_side.table.selectRow(0)
     qtbot.waitUntil(lambda: bool(marked_path(window.scene)[0]), timeout=5000)
@@ -230,7 +297,9 @@ def test_samples_from_a_jsonl_file_go_to_the_source_chosen(qtbot, tmp_path):
     topology = load(TABLE_JOIN)
     widget = make(qtbot, topology)
     path = tmp_path / "customers.jsonl"
-    path.write_text('{"key": "c1", "value": {"name": "Ann"}}\n\n{"key": "c2", "value": {"name": "Bo"}}\n')
+    path.write_text(
+        '{"key": "c1", "value": {"name": "Ann"}}\n\n{"key": "c2", "value": {"name": "Bo"}}\n'
+    )
     widget.set_samples({})
     widget.editor_source.setCurrentText("customers")
     widget.load_samples(FILE, str(path))

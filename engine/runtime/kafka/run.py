@@ -48,8 +48,16 @@ from engine.runtime.kafka.state_manager import RestoreStatus, StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
 
-__all__ = ["BrokerUnreachableError", "KafkaRun", "RunConfig", "RunFailedError", "RunObserver",
-           "RunResult", "by_timestamp", "STOP_GRACE_S"]
+__all__ = [
+    "STOP_GRACE_S",
+    "BrokerUnreachableError",
+    "KafkaRun",
+    "RunConfig",
+    "RunFailedError",
+    "RunObserver",
+    "RunResult",
+    "by_timestamp",
+]
 
 BATCH_SIZE = 5000
 
@@ -107,27 +115,44 @@ class KafkaRun(RunReadout):
         self.guarantee = settings.get("processing_guarantee", "at_least_once")
         self.dead_letter_topic = settings.get("dead_letter_topic") or f"{topology.name}.dlq"
         self.commit_interval_s = parse_duration(settings.get("commit_interval", "1s")) / 1000
-        self.metrics: dict[str, NodeMetrics] = {node_id: NodeMetrics() for node_id in topology.nodes}
+        self.metrics: dict[str, NodeMetrics] = {
+            node_id: NodeMetrics() for node_id in topology.nodes
+        }
         self.compiled: CompiledTopology | None = None
         self._consumer = self._producer = None
         base = clients.base_config(config.bootstrap, config.client_config)
         self.state = RunState(config.on_status)
         self.connection = ConnectionWatch(self.state, config.bootstrap)
-        self.topics = TopicManager(base, config.bootstrap, int(settings.get("topic_partitions", 3)),
-                                   self.dead_letter_topic)
+        self.topics = TopicManager(
+            base, config.bootstrap, int(settings.get("topic_partitions", 3)), self.dead_letter_topic
+        )
         self.collector = RecordCollector(self.dead_letter_topic, config.on_dead_letter)
-        self.stores = StateManager(app_id, settings.get("state_store", "memory"),
-                                   settings.get("state_dir"), self.collector.produce, base)
+        self.stores = StateManager(
+            app_id,
+            settings.get("state_store", "memory"),
+            settings.get("state_dir"),
+            self.collector.produce,
+            base,
+        )
         self.files = OpenFiles()
-        self.committer = Committer(self.state, self.collector,
-                                   exactly_once=self.guarantee == "exactly_once",
-                                   before_commit=lambda: (self.stores.flush(), self.files.flush()),
-                                   resend=self._send_again, on_committed=self.connection.connected)
-        self.run_metrics = RunMetrics(self.metrics, self.state, app_id, self.committer.committed,
-                                      interval_s=config.metrics_interval_s, report=self._report,
-                                      restore=lambda: self.stores.progress,
-                                      listening=lambda: config.on_metrics is not None
-                                      or bool(config.observers))
+        self.committer = Committer(
+            self.state,
+            self.collector,
+            exactly_once=self.guarantee == "exactly_once",
+            before_commit=lambda: (self.stores.flush(), self.files.flush()),
+            resend=self._send_again,
+            on_committed=self.connection.connected,
+        )
+        self.run_metrics = RunMetrics(
+            self.metrics,
+            self.state,
+            app_id,
+            self.committer.committed,
+            interval_s=config.metrics_interval_s,
+            report=self._report,
+            restore=lambda: self.stores.progress,
+            listening=lambda: config.on_metrics is not None or bool(config.observers),
+        )
         self.committer.while_waiting = self.run_metrics.tick
         self.stores.on_progress = RestoreStatus(self.state, self.run_metrics.tick)
         self.idle = IdleClock()
@@ -161,11 +186,21 @@ class KafkaRun(RunReadout):
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
         self.assignment = assignment = AssignmentHandler(
-            state, committer, self.stores, self.idle, latest,
-            keep_progress=self.guarantee != "exactly_once", acknowledged=committer.acknowledged,
-            on_assigned=flow.on_assigned)
-        consumer.subscribe(compiled.topics, on_assign=assignment.on_assign,
-                           on_revoke=assignment.on_revoke, on_lost=assignment.on_lost)
+            state,
+            committer,
+            self.stores,
+            self.idle,
+            latest,
+            keep_progress=self.guarantee != "exactly_once",
+            acknowledged=committer.acknowledged,
+            on_assigned=flow.on_assigned,
+        )
+        consumer.subscribe(
+            compiled.topics,
+            on_assign=assignment.on_assign,
+            on_revoke=assignment.on_revoke,
+            on_lost=assignment.on_lost,
+        )
         state.set("running")
         self._notify("on_start", self)
         entries = compiled.entries
@@ -176,9 +211,13 @@ class KafkaRun(RunReadout):
         next_commit = time.monotonic() + self.commit_interval_s
         self.run_metrics.next_report = time.monotonic() + self.config.metrics_interval_s
         next_probe = 0.0
-        idle = IdleWatch(self.idle, lambda: not connection.disconnected and not committer.behind,
-                         lambda: unread(consumer, committer.committed, latest)
-                         if self.generators.done() else None)
+        idle = IdleWatch(
+            self.idle,
+            lambda: not connection.disconnected and not committer.behind,
+            lambda: (
+                unread(consumer, committer.committed, latest) if self.generators.done() else None
+            ),
+        )
         failure: str | None = None
         try:
             while not state.stopping:
@@ -198,8 +237,9 @@ class KafkaRun(RunReadout):
                 else:
                     producer.poll(0)
                 flow.throttle(consumer, len(producer), committer.behind)
-                if now >= next_probe and connection.check(now, self.idle.last_input, self.topics,
-                                                          compiled):
+                if now >= next_probe and connection.check(
+                    now, self.idle.last_input, self.topics, compiled
+                ):
                     next_probe = now + 1.0
                 if self.collector.resend and now >= next_probe:
                     next_probe = now + 1.0
@@ -224,8 +264,9 @@ class KafkaRun(RunReadout):
             state.set("stopped", state.stop_note)
         if self.config.observers:
             self._notify("on_stop", self.snapshot())
-        return RunResult(state.status, time.monotonic() - started, self.final_metrics(),
-                         state.reason)
+        return RunResult(
+            state.status, time.monotonic() - started, self.final_metrics(), state.reason
+        )
 
     def _prepare(self):
         """Everything before the loop. The producer comes first: operators capture its own
@@ -234,27 +275,42 @@ class KafkaRun(RunReadout):
         exactly_once = self.guarantee == "exactly_once"
         txn_id = None
         if exactly_once:
-            self.slot = claim_slot(self.application_id, self.topology.settings.get("state_dir"),
-                                   self.config.instance_slot)
+            self.slot = claim_slot(
+                self.application_id,
+                self.topology.settings.get("state_dir"),
+                self.config.instance_slot,
+            )
             txn_id = transactional_id(self.application_id, self.slot.number)
         producer = self._producer = self.collector.producer = clients.Producer(
             clients.producer_config(
-                self._base, on_delivery=self.collector.on_delivery,
-                idempotence=clients.idempotence(self.guarantee, self.config.idempotence,
-                                                self.topics.cluster_id),
-                on_error=self.connection.on_client_error, transactional_id=txn_id))
+                self._base,
+                on_delivery=self.collector.on_delivery,
+                idempotence=clients.idempotence(
+                    self.guarantee, self.config.idempotence, self.topics.cluster_id
+                ),
+                on_error=self.connection.on_client_error,
+                transactional_id=txn_id,
+            )
+        )
         self.kafka_produce = producer.produce
         try:
             self.compiled = compiled = compile_topology(
-                self.topology, self, self.application_id,
-                tap=self.previews.tap if self.config.sample_size > 0 else None)
+                self.topology,
+                self,
+                self.application_id,
+                tap=self.previews.tap if self.config.sample_size > 0 else None,
+            )
             self.stores.attach(compiled, self.committer)  # its stores, entries and checkpoints
             self.topics.ensure(compiled)
             consumer = self._consumer = self.run_metrics.consumer = clients.Consumer(
                 clients.consumer_config(
-                    self._base, group_id=self.application_id,
+                    self._base,
+                    group_id=self.application_id,
                     session_timeout_ms=self.config.session_timeout_ms,
-                    on_error=self.connection.on_client_error, read_committed=exactly_once))
+                    on_error=self.connection.on_client_error,
+                    read_committed=exactly_once,
+                )
+            )
         except BaseException:
             _close_producer(producer)
             self._producer = self.collector.producer = self.kafka_produce = None
@@ -287,7 +343,8 @@ class KafkaRun(RunReadout):
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
         lag = self.run_metrics.final_lag = self.run_metrics.measure_final_lag(
-            self.assignment.lost, self.assignment.latest_topics)
+            self.assignment.lost, self.assignment.latest_topics
+        )
         note = unread_note(lag)
         if note:
             state.stop_note = f"{state.stop_note}; {note}" if state.stop_note else note

@@ -27,8 +27,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
-from engine.runtime.alert_observer import alerts_of
-from engine.runtime.kafka_run import RunObserver
+from engine.runtime.kafka.run import RunObserver
+from engine.runtime.watch.alert_observer import alerts_of
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
 MAX_PUBLISHED_ALERTS = 50  # transitions carried by each published record, newest last
@@ -73,14 +73,23 @@ class RunPublisher(RunObserver):
         self.sha256 = topology_sha256(run.topology)
         config = run.config
         self._base = with_logger({"bootstrap.servers": config.bootstrap, **config.client_config})
-        self._producer = Producer({
-            **self._base, "enable.idempotence": False, "acks": 1, "linger.ms": 20,
-            "queue.buffering.max.messages": 1000, "message.timeout.ms": 15_000,
-            "on_delivery": self._on_delivery, "delivery.report.only.error": True,
-            "topic.metadata.refresh.interval.ms": 10_000})
+        self._producer = Producer(
+            {
+                **self._base,
+                "enable.idempotence": False,
+                "acks": 1,
+                "linger.ms": 20,
+                "queue.buffering.max.messages": 1000,
+                "message.timeout.ms": 15_000,
+                "on_delivery": self._on_delivery,
+                "delivery.report.only.error": True,
+                "topic.metadata.refresh.interval.ms": 10_000,
+            }
+        )
         self._create_topics(app_id)
-        self._send(topology_topic(app_id), self.sha256,
-                   fileformat.dumps(run.topology).encode("utf-8"))
+        self._send(
+            topology_topic(app_id), self.sha256, fileformat.dumps(run.topology).encode("utf-8")
+        )
         self._publish({"status": "starting", "reason": "", "nodes": {}, "offsets": {}, "lag": {}})
 
     def on_tick(self, snapshot: dict) -> None:
@@ -107,14 +116,22 @@ class RunPublisher(RunObserver):
         for topic, parts in (snapshot.get("offsets") or {}).items():
             partitions[topic] = sorted(int(p) for p in parts)
         status = snapshot.get("status", "running")
-        return {"format": FORMAT, "application_id": self.application_id,
-                "instance": self.instance, "host": self.host, "pid": self.pid,
-                "started_ms": self.started_ms, "time_ms": int(time.time() * 1000),
-                "status": status, "reason": snapshot.get("reason", ""),
-                "topology_sha256": self.sha256,
-                "partitions": {} if status in ("stopped", "failed") else partitions,
-                "nodes": snapshot.get("nodes") or {}, "lag": snapshot.get("lag") or {},
-                **self._alert_state()}
+        return {
+            "format": FORMAT,
+            "application_id": self.application_id,
+            "instance": self.instance,
+            "host": self.host,
+            "pid": self.pid,
+            "started_ms": self.started_ms,
+            "time_ms": int(time.time() * 1000),
+            "status": status,
+            "reason": snapshot.get("reason", ""),
+            "topology_sha256": self.sha256,
+            "partitions": {} if status in ("stopped", "failed") else partitions,
+            "nodes": snapshot.get("nodes") or {},
+            "lag": snapshot.get("lag") or {},
+            **self._alert_state(),
+        }
 
     def _alert_state(self) -> dict:
         """The run's alert transitions (the latest ones), when it evaluates alert rules."""
@@ -124,9 +141,12 @@ class RunPublisher(RunObserver):
         return {"alerts": alerts.alerts()[-MAX_PUBLISHED_ALERTS:]}
 
     def _publish(self, snapshot: dict) -> None:
-        self._send(self.metrics_topic, self.instance,
-                   json.dumps(self.record(snapshot), separators=(",", ":")).encode("utf-8"),
-                   partition=0)
+        self._send(
+            self.metrics_topic,
+            self.instance,
+            json.dumps(self.record(snapshot), separators=(",", ":")).encode("utf-8"),
+            partition=0,
+        )
 
     def _send(self, topic: str, key: str, value: bytes, partition: int | None = None) -> None:
         producer = self._producer
@@ -147,10 +167,18 @@ class RunPublisher(RunObserver):
     def _create_topics(self, app_id: str) -> None:
         try:
             admin = AdminClient(self._base)
-            futures = admin.create_topics([
-                NewTopic(metrics_topic(app_id), num_partitions=1, replication_factor=-1),
-                NewTopic(topology_topic(app_id), num_partitions=1, replication_factor=-1,
-                         config={"cleanup.policy": "compact"})], operation_timeout=10)
+            futures = admin.create_topics(
+                [
+                    NewTopic(metrics_topic(app_id), num_partitions=1, replication_factor=-1),
+                    NewTopic(
+                        topology_topic(app_id),
+                        num_partitions=1,
+                        replication_factor=-1,
+                        config={"cleanup.policy": "compact"},
+                    ),
+                ],
+                operation_timeout=10,
+            )
         except (KafkaException, ValueError) as exc:
             self._warn("topics", str(exc))
             return
@@ -181,8 +209,10 @@ class RunPublisher(RunObserver):
         if self._warned:
             return  # one warning says publishing does not work; more would only be noise
         self._warned.add(topic)
-        text = (f"warning: run state is not published to {topic}: {reason}. The run goes on; "
-                "set publish_metrics to false to stop trying.")
+        text = (
+            f"warning: run state is not published to {topic}: {reason}. The run goes on; "
+            "set publish_metrics to false to stop trying."
+        )
         run = self._run
         if run is not None:
             run.console("run", text)

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.model.alerts import rules_of
-from engine.runtime.alerts import RATE_WINDOW_S, AlertEvaluator, Transition
 from engine.runtime.kafka.observers import RunObserver
-from engine.runtime.webhook import WebhookSender
+from engine.runtime.watch.alerts import RATE_WINDOW_S, AlertEvaluator, Transition
+from engine.runtime.watch.webhook import WebhookSender
 
 EVALUATE_EVERY_S = 1.0
 LAG_EVERY_S = 2.0
@@ -28,17 +28,27 @@ FLEET_EVERY_S = 2.0
 
 
 class AlertObserver(RunObserver):
-    def __init__(self, topology, *, application_id: str | None = None,
-                 log: Callable[[str], None] | None = None, webhook_url: str | None = None,
-                 bootstrap: str | None = None, client_config: dict | None = None,
-                 lag_source: Callable[[], dict] | None = None,
-                 fleet_source: Callable[[], list[dict]] | None = None,
-                 interval_s: float = EVALUATE_EVERY_S, lag_interval_s: float = LAG_EVERY_S,
-                 lag_window: int = 10, rate_window_s: float = RATE_WINDOW_S):
+    def __init__(
+        self,
+        topology,
+        *,
+        application_id: str | None = None,
+        log: Callable[[str], None] | None = None,
+        webhook_url: str | None = None,
+        bootstrap: str | None = None,
+        client_config: dict | None = None,
+        lag_source: Callable[[], dict] | None = None,
+        fleet_source: Callable[[], list[dict]] | None = None,
+        interval_s: float = EVALUATE_EVERY_S,
+        lag_interval_s: float = LAG_EVERY_S,
+        lag_window: int = 10,
+        rate_window_s: float = RATE_WINDOW_S,
+    ):
         settings = topology.settings if isinstance(topology.settings, dict) else {}
         self.application_id = application_id or topology.name
-        self.evaluator = AlertEvaluator(topology, rules=rules_of(settings), lag_window=lag_window,
-                                        rate_window_s=rate_window_s)
+        self.evaluator = AlertEvaluator(
+            topology, rules=rules_of(settings), lag_window=lag_window, rate_window_s=rate_window_s
+        )
         self.log = log or (lambda _text: None)
         url = webhook_url if webhook_url is not None else settings.get("alert_webhook")
         self.webhook = WebhookSender(url, log=self.log) if url else None

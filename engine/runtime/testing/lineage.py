@@ -1,7 +1,7 @@
 """Record lineage of a test run (SPEC §10): the records in processing order, where each
 went, and the questions the app and the command line ask of them (``Trace``).
 
-Built by the test driver, ``engine.runtime.trace``.
+Built by the test driver, ``engine.runtime.testing.trace``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from engine.model.topology import Topology
-from engine.runtime.sample_records import InputRecord, sink_nodes
 from engine.runtime.serde import to_json_text
+from engine.runtime.testing.sample_records import InputRecord, sink_nodes
 
 
 class TraceRecord:
@@ -20,8 +20,17 @@ class TraceRecord:
 
     __slots__ = ("error", "key", "n", "node", "parents", "port", "timestamp", "value")
 
-    def __init__(self, n: int, node: str, port: str | None, key: Any, value: Any, timestamp: int,
-                 parents: tuple, error: str | None = None):
+    def __init__(
+        self,
+        n: int,
+        node: str,
+        port: str | None,
+        key: Any,
+        value: Any,
+        timestamp: int,
+        parents: tuple,
+        error: str | None = None,
+    ):
         self.n = n
         self.node = node
         self.port = port
@@ -36,15 +45,23 @@ class TraceRecord:
         return f"r{self.n}"
 
     def as_json(self) -> dict:
-        out = {"id": self.id, "node": self.node, "key": self.key, "value": self.value,
-               "timestamp": self.timestamp, "parents": [f"r{p}" for p in self.parents]}
+        out = {
+            "id": self.id,
+            "node": self.node,
+            "key": self.key,
+            "value": self.value,
+            "timestamp": self.timestamp,
+            "parents": [f"r{p}" for p in self.parents],
+        }
         if self.error is not None:
             out["error"] = self.error
         return out
 
     def __repr__(self) -> str:
-        return (f"TraceRecord(r{self.n}, {self.node}, key={self.key!r}, value={self.value!r}, "
-                f"parents={self.parents}{', error=' + repr(self.error) if self.error else ''})")
+        return (
+            f"TraceRecord(r{self.n}, {self.node}, key={self.key!r}, value={self.value!r}, "
+            f"parents={self.parents}{', error=' + repr(self.error) if self.error else ''})"
+        )
 
 
 class Visit:
@@ -53,8 +70,19 @@ class Visit:
     TraceRecord), ``written`` (a sink wrote it: a console past its limit does not),
     ``error``, ``late``, the state keys it wrote (``writes``)."""
 
-    __slots__ = ("consumed", "error", "input", "late", "node", "outputs", "port", "reads", "record",
-                 "writes", "written")
+    __slots__ = (
+        "consumed",
+        "error",
+        "input",
+        "late",
+        "node",
+        "outputs",
+        "port",
+        "reads",
+        "record",
+        "writes",
+        "written",
+    )
 
     def __init__(self, node: str, port: str, input_n: int | None):
         self.node = node
@@ -82,8 +110,9 @@ class Trace:
         self.inputs = inputs
         self.records: list[TraceRecord] = run.trace_records
         self.visits: list[Visit] = run.visits
-        self.metrics: dict[str, dict] = {node_id: run.metrics[node_id].as_dict()
-                                         for node_id in topology.nodes}
+        self.metrics: dict[str, dict] = {
+            node_id: run.metrics[node_id].as_dict() for node_id in topology.nodes
+        }
         self.dead_letters = len(run.dead_letters)
         self.console_lines = run.console_lines
         self.stores = run.stores
@@ -100,8 +129,9 @@ class Trace:
         return {"records": [r.as_json() for r in self.records]}
 
     def dumps(self) -> str:
-        return json.dumps(_jsonable(self.as_json()), ensure_ascii=False, indent=None,
-                          separators=(",", ":"))
+        return json.dumps(
+            _jsonable(self.as_json()), ensure_ascii=False, indent=None, separators=(",", ":")
+        )
 
     def outputs(self) -> dict[str, list[dict]]:
         """Per sink node, the records that entered it and were written, as ``{"key", "value"}``

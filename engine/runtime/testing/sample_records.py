@@ -22,7 +22,8 @@ class InputError(ValueError):
 
 def _kind(obj: Any) -> str:
     return {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(
-        type(obj), "a number" if isinstance(obj, (int, float)) else type(obj).__name__)
+        type(obj), "a number" if isinstance(obj, (int, float)) else type(obj).__name__
+    )
 
 
 # -- input records --------------------------------------------------------------------
@@ -48,20 +49,24 @@ def parse_record(obj: Any, where: str) -> InputRecord:
     """A record object ``{"key", "value", "timestamp", "headers"}``; ``where`` names it in
     the sentence of an ``InputError`` (e.g. ``records.jsonl line 3``)."""
     if not isinstance(obj, dict):
-        raise InputError(f"{where}: a record must be an object with a value "
-                         f"(and optionally key, timestamp, headers), not {_kind(obj)}")
+        raise InputError(
+            f"{where}: a record must be an object with a value "
+            f"(and optionally key, timestamp, headers), not {_kind(obj)}"
+        )
     unknown = [k for k in obj if k not in RECORD_FIELDS]
     if unknown:
-        raise InputError(f"{where}: unknown field '{unknown[0]}' (a record has "
-                         f"{', '.join(RECORD_FIELDS)})")
+        raise InputError(
+            f"{where}: unknown field '{unknown[0]}' (a record has {', '.join(RECORD_FIELDS)})"
+        )
     if "value" not in obj:
         raise InputError(f"{where}: the record has no value")
     ts = obj.get("timestamp", 0)
     if ts is None:
         ts = 0
     if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-        raise InputError(f"{where}: timestamp must be milliseconds (a whole number ≥ 0), "
-                         f"not {json.dumps(ts)}")
+        raise InputError(
+            f"{where}: timestamp must be milliseconds (a whole number ≥ 0), not {json.dumps(ts)}"
+        )
     headers = obj.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise InputError(f"{where}: headers must be an object of text values")
@@ -90,8 +95,11 @@ def source_nodes(topology: Topology) -> list[str]:
 
 
 def sink_nodes(topology: Topology) -> list[str]:
-    return [n.id for n in topology.nodes.values()
-            if n.type in NODE_TYPES and not NODE_TYPES[n.type].outputs]
+    return [
+        n.id
+        for n in topology.nodes.values()
+        if n.type in NODE_TYPES and not NODE_TYPES[n.type].outputs
+    ]
 
 
 def check_inputs(topology: Topology, inputs: dict[str, Any], where: str = "inputs") -> None:
@@ -99,11 +107,15 @@ def check_inputs(topology: Topology, inputs: dict[str, Any], where: str = "input
     for node_id in inputs:
         node = topology.nodes.get(node_id)
         if node is None:
-            raise InputError(f"{where}: there is no node '{node_id}' in the topology "
-                             f"(sources: {', '.join(source_nodes(topology)) or 'none'})")
+            raise InputError(
+                f"{where}: there is no node '{node_id}' in the topology "
+                f"(sources: {', '.join(source_nodes(topology)) or 'none'})"
+            )
         if node.type not in SOURCE_TYPES:
-            raise InputError(f"{where}: '{node_id}' is a {node.type}, not a source; inputs go to "
-                             f"sources ({', '.join(source_nodes(topology)) or 'none'})")
+            raise InputError(
+                f"{where}: '{node_id}' is a {node.type}, not a source; inputs go to "
+                f"sources ({', '.join(source_nodes(topology)) or 'none'})"
+            )
 
 
 def order_inputs(inputs: dict[str, list[InputRecord]]) -> list[tuple[str, InputRecord]]:

@@ -13,15 +13,24 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.cluster.background import yield_to_interface
 from engine.cluster.broker import in_launcher_thread
 from engine.model import fileformat
 from engine.model.topology import Topology
 
-EVENT_KINDS = ("status", "metrics", "console", "dead_letter", "samples", "dashboards", "state",
-               "finished")
+EVENT_KINDS = (
+    "status",
+    "metrics",
+    "console",
+    "dead_letter",
+    "samples",
+    "dashboards",
+    "state",
+    "finished",
+)
 MAX_LINES_PER_BATCH = 500
 DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever the input rate
 
@@ -29,13 +38,25 @@ DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever
 class RunSupervisor:
     """Start, watch and stop one run of a topology in a child process."""
 
-    def __init__(self, topology: Topology, bootstrap: str, on_event: Callable[[str, Any], None], *,
-                 group_id: str | None = None, client_config: dict | None = None,
-                 metrics_interval_s: float = 0.5, sample_size: int = 50):
+    def __init__(
+        self,
+        topology: Topology,
+        bootstrap: str,
+        on_event: Callable[[str, Any], None],
+        *,
+        group_id: str | None = None,
+        client_config: dict | None = None,
+        metrics_interval_s: float = 0.5,
+        sample_size: int = 50,
+    ):
         self.topology_text = fileformat.dumps(topology)
-        self.options = {"bootstrap": bootstrap, "group_id": group_id,
-                        "client_config": dict(client_config or {}),
-                        "metrics_interval_s": metrics_interval_s, "sample_size": sample_size}
+        self.options = {
+            "bootstrap": bootstrap,
+            "group_id": group_id,
+            "client_config": dict(client_config or {}),
+            "metrics_interval_s": metrics_interval_s,
+            "sample_size": sample_size,
+        }
         self.on_event = on_event
         self.process: multiprocessing.Process | None = None
         self._conn = None
@@ -53,8 +74,12 @@ class RunSupervisor:
     def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=worker_main, name="topology-run",
-                                   args=(self.topology_text, self.options, child_conn), daemon=True)
+        self.process = ctx.Process(
+            target=worker_main,
+            name="topology-run",
+            args=(self.topology_text, self.options, child_conn),
+            daemon=True,
+        )
         # Forked from the launcher thread: the worker's parent-death signal must not fire
         # when the thread that asked for the run ends (see engine.broker).
         in_launcher_thread(self.process.start)
@@ -76,7 +101,7 @@ class RunSupervisor:
             self._send(("preview", node_id))
 
     def request_state(self, request: dict) -> None:
-        """Ask for a page of a stateful node's state (engine.runtime.state_view.state_reply);
+        """Ask for a page of a stateful node's state (engine.runtime.testing.state_view.state_reply);
         the answer comes back as a "state" event, the run going on meanwhile."""
         if self._conn is not None:
             self._send(("state", dict(request)))
@@ -115,8 +140,16 @@ class RunSupervisor:
         process.join(5)
         if not self._finished.is_set():
             code = process.exitcode
-            self.on_event("status", ("failed", f"the run's worker process ended unexpectedly "
-                                               f"(exit code {code}){_signal_hint(code)}"))
+            self.on_event(
+                "status",
+                (
+                    "failed",
+                    (
+                        "the run's worker process ended unexpectedly "
+                        f"(exit code {code}){_signal_hint(code)}"
+                    ),
+                ),
+            )
             self.on_event("finished", None)
         try:
             conn.close()
@@ -135,8 +168,10 @@ def _signal_hint(code: int | None) -> str:
     except ValueError:
         return ""
     if name == "SIGKILL":
-        return (": killed (SIGKILL), often by the system when memory ran out; the setting "
-                "worker_memory_limit makes such a run fail with a reason instead")
+        return (
+            ": killed (SIGKILL), often by the system when memory ran out; the setting "
+            "worker_memory_limit makes such a run fail with a reason instead"
+        )
     if name in ("SIGABRT", "SIGSEGV", "SIGBUS"):
         return f": it crashed ({name}), possibly out of memory under worker_memory_limit"
     return f": {name}"
@@ -147,15 +182,17 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     import signal
 
     from engine.runtime.dashboard import DashboardSet
-    from engine.runtime.kafka_run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
-    from engine.runtime.memory import apply_memory_limit, out_of_memory_reason
-    from engine.runtime.publisher import RunPublisher
+    from engine.runtime.kafka.run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.runtime.watch.publisher import RunPublisher
+    from engine.runtime.worker.memory import apply_memory_limit, out_of_memory_reason
 
     try:
         _set_parent_death_signal()
     except OSError:
         pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal goes to the app, which stops us
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl+C in a terminal goes to the app, which stops us
     # A pipeline at full speed takes every cycle it gets; the interface comes first.
     yield_to_interface()
 
@@ -195,15 +232,24 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             dead.clear()
             send("dead_letter", batch)
 
-    topology, problems = fileformat.loads(topology_text)
-    memory_mb = apply_memory_limit(topology.settings)  # the worst case: this run fails, not the machine
-    run = KafkaRun(topology, RunConfig(
-        bootstrap=options["bootstrap"], group_id=options.get("group_id"),
-        client_config=options.get("client_config") or {},
-        console=console, on_dead_letter=on_dead_letter,
-        on_status=lambda status, reason: send("status", (status, reason)),
-        metrics_interval_s=options.get("metrics_interval_s", 0.5),
-        sample_size=options.get("sample_size", 50), observers=[RunPublisher()]))
+    topology, _problems = fileformat.loads(topology_text)
+    memory_mb = apply_memory_limit(
+        topology.settings
+    )  # the worst case: this run fails, not the machine
+    run = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=options["bootstrap"],
+            group_id=options.get("group_id"),
+            client_config=options.get("client_config") or {},
+            console=console,
+            on_dead_letter=on_dead_letter,
+            on_status=lambda status, reason: send("status", (status, reason)),
+            metrics_interval_s=options.get("metrics_interval_s", 0.5),
+            sample_size=options.get("sample_size", 50),
+            observers=[RunPublisher()],
+        ),
+    )
 
     # The run's dashboards note which rows changed; the app gets the latest value of each,
     # with the metrics, never a message per record.
@@ -241,7 +287,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             elif message[0] == "preview":
                 state["preview"] = message[1]
             elif message[0] == "state":  # read here, beside the run's thread: no pause
-                from engine.runtime.state_view import state_reply
+                from engine.runtime.testing.state_view import state_reply
 
                 send("state", state_reply(topology, run.stores.stores, message[1]))
 
@@ -251,7 +297,10 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         result = run.run()
         result_metrics = result.metrics
     except BrokerUnreachableError as exc:
-        send("status", ("failed", f"{exc}. Check the connection settings and that the brokers are up."))
+        send(
+            "status",
+            ("failed", f"{exc}. Check the connection settings and that the brokers are up."),
+        )
     except RunFailedError as exc:
         send("status", ("failed", str(exc)))
     except MemoryError:

@@ -1,10 +1,10 @@
 """Test runs and record lineage, in-process and without a broker (SPEC §10).
 
 One driver for ``topology-studio test``, ``topology-studio trace`` and the app's Test Run:
-``run_trace(topology, inputs)`` feeds sample records (``engine.runtime.sample_records``)
+``run_trace(topology, inputs)`` feeds sample records (``engine.runtime.testing.sample_records``)
 to the source nodes of a topology, in timestamp order across sources (input order among
 equal timestamps), on one partition, through the in-process runner
-(``engine.runtime.local``), and returns a ``Trace`` (``engine.runtime.lineage``).
+(``engine.runtime.local``), and returns a ``Trace`` (``engine.runtime.testing.lineage``).
 
 The compiler's ``trace`` hook wraps every node's outputs and inputs, so the driver sees
 each record leaving each node (a ``TraceRecord``: id, node, key, value, timestamp, parents)
@@ -33,9 +33,11 @@ from engine.model.catalogue import NODE_TYPES
 from engine.model.durations import parse_duration
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
-from engine.runtime.lineage import Trace, TraceRecord, Visit
 from engine.runtime.local import LocalRun
-from engine.runtime.sample_records import (
+from engine.runtime.serde import ENCODERS, SerdeError, to_json_text
+from engine.runtime.state import MemoryStore
+from engine.runtime.testing.lineage import Trace, TraceRecord, Visit
+from engine.runtime.testing.sample_records import (
     InputError,
     InputRecord,
     check_inputs,
@@ -46,12 +48,22 @@ from engine.runtime.sample_records import (
     source_nodes,
     write_jsonl,
 )
-from engine.runtime.serde import ENCODERS, SerdeError, to_json_text
-from engine.runtime.state import MemoryStore
 
-__all__ = ["InputError", "InputRecord", "Trace", "TraceRecord", "TracingRun", "Visit",
-           "check_inputs", "parse_record", "read_jsonl", "run_trace", "sink_nodes",
-           "source_nodes", "write_jsonl"]
+__all__ = [
+    "InputError",
+    "InputRecord",
+    "Trace",
+    "TraceRecord",
+    "TracingRun",
+    "Visit",
+    "check_inputs",
+    "parse_record",
+    "read_jsonl",
+    "run_trace",
+    "sink_nodes",
+    "source_nodes",
+    "write_jsonl",
+]
 
 # -- what the driver records ----------------------------------------------------------
 
@@ -119,7 +131,8 @@ class TracingRun(LocalRun):
         self._next = itertools.count(1).__next__
         self._carried: dict[int, int | None] = {}  # id(repartition message) -> record number
         self.compiled: CompiledTopology = compile_topology(
-            self.topology, self, self.application_id, trace=self)
+            self.topology, self, self.application_id, trace=self
+        )
         self._internal = {t.name for t in self.compiled.internal_topics if t.kind == "repartition"}
 
     # -- Context (overrides) ----------------------------------------------------------
@@ -133,8 +146,9 @@ class TracingRun(LocalRun):
         key = (node_id, partition)
         store = self.stores.get(key)
         if store is None:
-            store = self.stores[key] = TracedStore(self.cursor,
-                                                   self.topology.nodes[node_id].type == "join")
+            store = self.stores[key] = TracedStore(
+                self.cursor, self.topology.nodes[node_id].type == "join"
+            )
         return store
 
     def dead_letter(self, record, node_id, error) -> None:
@@ -146,8 +160,15 @@ class TracingRun(LocalRun):
             if visit.record is not None:  # a sink that could not write what entered it
                 visit.record.error = text
             else:
-                visit.record = self._add(node_id, visit.port, record.key, record.value,
-                                         record.timestamp, _parents(visit.input), text)
+                visit.record = self._add(
+                    node_id,
+                    visit.port,
+                    record.key,
+                    record.value,
+                    record.timestamp,
+                    _parents(visit.input),
+                    text,
+                )
             visit.error = text
             return
         parent = cursor.delivering  # failed on its way in (a repartition's group_by)
@@ -156,7 +177,9 @@ class TracingRun(LocalRun):
             key, value = cursor.sending.key, cursor.sending.value
         failed = Visit(node_id, "in", parent)
         failed.error = text
-        failed.record = self._add(node_id, None, key, value, record.timestamp, _parents(parent), text)
+        failed.record = self._add(
+            node_id, None, key, value, record.timestamp, _parents(parent), text
+        )
         self.visits.append(failed)
 
     def _add(self, node, port, key, value, timestamp, parents, error=None) -> TraceRecord:
@@ -180,8 +203,9 @@ class TracingRun(LocalRun):
                 parents = join_parents(visit, record)
             else:
                 parents = () if visit.input is None else (visit.input,)
-            records.append(TraceRecord(n, node_id, port, record.key, record.value,
-                                       record.timestamp, parents))
+            records.append(
+                TraceRecord(n, node_id, port, record.key, record.value, record.timestamp, parents)
+            )
             if visit is not None:
                 visit.outputs.append(n)
             saved = cursor.delivering
@@ -206,8 +230,14 @@ class TracingRun(LocalRun):
             visit = Visit(node_id, port, parent)
             visits.append(visit)
             if add is not None:
-                visit.record = add(node_id, port, record.key, record.value, record.timestamp,
-                                   () if parent is None else (parent,))
+                visit.record = add(
+                    node_id,
+                    port,
+                    record.key,
+                    record.value,
+                    record.timestamp,
+                    () if parent is None else (parent,),
+                )
             late, out = metrics.late, metrics.out
             saved_visit, saved_delivering = cursor.visit, cursor.delivering
             cursor.visit, cursor.delivering = visit, None
@@ -235,8 +265,14 @@ class TracingRun(LocalRun):
         headers = [(k, str(v).encode("utf-8")) for k, v in record.headers.items()] or None
         self.cursor.sending = record
         try:
-            self.send_raw(params["topic"], _encode(record.key, key_format),
-                          _encode(record.value, value_format), record.timestamp, None, headers)
+            self.send_raw(
+                params["topic"],
+                _encode(record.key, key_format),
+                _encode(record.value, value_format),
+                record.timestamp,
+                None,
+                headers,
+            )
         finally:
             self.cursor.sending = None
 
@@ -272,8 +308,12 @@ def _join_parents(node, records: list[TraceRecord]):
             return own
         if record.origin is None:  # a left record emitted unmatched when its window closed
             for key, writer, value in reversed(reads):
-                if key[0] == "L" and value.get("t") == record.timestamp \
-                        and value.get("k") == record.key and writer is not None:
+                if (
+                    key[0] == "L"
+                    and value.get("t") == record.timestamp
+                    and value.get("k") == record.key
+                    and writer is not None
+                ):
                     return (writer,)
             return own
         if visit.input is None:
@@ -293,8 +333,9 @@ def _join_parents(node, records: list[TraceRecord]):
     return parents
 
 
-def run_trace(topology: Topology, inputs: dict[str, list[InputRecord]], *,
-              freeze: bool = True) -> Trace:
+def run_trace(
+    topology: Topology, inputs: dict[str, list[InputRecord]], *, freeze: bool = True
+) -> Trace:
     """The one test driver: feed ``inputs`` (per source node id) and trace what happens.
     The topology must be valid; ``check_inputs`` first for a sentence on bad node ids.
     ``freeze`` (default): move what the run made out of the collector's sight (``gc.freeze``;

@@ -43,12 +43,23 @@ class Transition:
 
     def as_dict(self) -> dict:
         """As in ``--metrics-out``'s ``alerts`` list."""
-        return {"rule": self.rule, "state": self.state, "time_ms": self.time_ms, "value": self.value}
+        return {
+            "rule": self.rule,
+            "state": self.state,
+            "time_ms": self.time_ms,
+            "value": self.value,
+        }
 
     def as_event(self, application_id: str) -> dict:
         """As POSTed to the webhook (and published with the run's state)."""
-        return {"application_id": application_id, "rule": self.rule, "state": self.state,
-                "time_ms": self.time_ms, "value": self.value, "node": self.node}
+        return {
+            "application_id": application_id,
+            "rule": self.rule,
+            "state": self.state,
+            "time_ms": self.time_ms,
+            "value": self.value,
+            "node": self.node,
+        }
 
 
 @dataclass
@@ -64,11 +75,21 @@ class _RuleState:
 
 
 class AlertEvaluator:
-    def __init__(self, topology, *, rules: list[AlertRule] | None = None, lag_window: int = 10,
-                 rate_window_s: float = RATE_WINDOW_S, stale_after_s: float = STALE_AFTER_S):
+    def __init__(
+        self,
+        topology,
+        *,
+        rules: list[AlertRule] | None = None,
+        lag_window: int = 10,
+        rate_window_s: float = RATE_WINDOW_S,
+        stale_after_s: float = STALE_AFTER_S,
+    ):
         self.rules = list(rules if rules is not None else rules_of(topology.settings))
-        self.topics = {n.id: n.params.get("topic") for n in topology.nodes.values()
-                       if n.type in SOURCE_TYPES and isinstance(n.params, dict)}
+        self.topics = {
+            n.id: n.params.get("topic")
+            for n in topology.nodes.values()
+            if n.type in SOURCE_TYPES and isinstance(n.params, dict)
+        }
         self.rate_window_s = rate_window_s
         self.stale_after_s = stale_after_s
         self.tracker = LagTracker(window=lag_window)
@@ -92,12 +113,17 @@ class AlertEvaluator:
 
     # -- observations --------------------------------------------------------------
 
-    def observe_snapshot(self, snapshot: dict, now: float | None = None, *, lag: bool = True) -> None:
+    def observe_snapshot(
+        self, snapshot: dict, now: float | None = None, *, lag: bool = True
+    ) -> None:
         """A run's ``snapshot()``; ``lag=False`` when the group's lag comes from elsewhere."""
         now = time.monotonic() if now is None else now
         nodes = snapshot.get("nodes") or {}
-        counts = {n: {"errors": int(c.get("errors", 0)), "late": int(c.get("late", 0))}
-                  for n, c in nodes.items() if isinstance(c, dict)}
+        counts = {
+            n: {"errors": int(c.get("errors", 0)), "late": int(c.get("late", 0))}
+            for n, c in nodes.items()
+            if isinstance(c, dict)
+        }
         if not self._counts:  # the run started with zero counts, elapsed_s ago
             elapsed = float(snapshot.get("elapsed_s") or 0.0)
             self._counts.append((now - elapsed, {n: {"errors": 0, "late": 0} for n in counts}))
@@ -108,10 +134,18 @@ class AlertEvaluator:
         self._snapshot_at = now
         if lag:
             offsets = snapshot.get("offsets") or {}
-            self.observe_lag({(topic, int(p)): (c, h) for topic, parts in offsets.items()
-                              for p, (c, h) in parts.items()}, now)
+            self.observe_lag(
+                {
+                    (topic, int(p)): (c, h)
+                    for topic, parts in offsets.items()
+                    for p, (c, h) in parts.items()
+                },
+                now,
+            )
 
-    def observe_lag(self, offsets: dict[tuple[str, int], tuple[int, int]], now: float | None = None) -> None:
+    def observe_lag(
+        self, offsets: dict[tuple[str, int], tuple[int, int]], now: float | None = None
+    ) -> None:
         """The group's (committed, high watermark) per partition."""
         now = time.monotonic() if now is None else now
         for (topic, partition), (committed, high) in offsets.items():
@@ -157,16 +191,20 @@ class AlertEvaluator:
 
     def firing(self) -> list[Transition]:
         """The last firing transition of each rule firing now."""
-        return [s.transitions[-1] for s in self._states.values()
-                if s.state in ("firing", "resolving") and s.transitions]
+        return [
+            s.transitions[-1]
+            for s in self._states.values()
+            if s.state in ("firing", "resolving") and s.transitions
+        ]
 
     def current(self, name: str) -> tuple[str, Any]:
         """(state, latest value) of a rule: for the app and tests."""
         state = self._states[name]
         return state.state, state.value
 
-    def _step(self, s: _RuleState, holds: bool | None, value, node, now: float,
-              wall_ms: int) -> Transition | None:
+    def _step(
+        self, s: _RuleState, holds: bool | None, value, node, now: float, wall_ms: int
+    ) -> Transition | None:
         if holds is None:  # nothing known yet: no change
             return None
         s.value = value
@@ -195,10 +233,13 @@ class AlertEvaluator:
             return transition
         return None
 
-    def _transition(self, s: _RuleState, state: str, wall_ms: int, value, notify: bool) -> Transition:
+    def _transition(
+        self, s: _RuleState, state: str, wall_ms: int, value, notify: bool
+    ) -> Transition:
         rule = s.rule
-        t = Transition(rule.name, state, wall_ms, _plain(value), rule.node or s.node,
-                       describe(rule), notify)
+        t = Transition(
+            rule.name, state, wall_ms, _plain(value), rule.node or s.node, describe(rule), notify
+        )
         s.transitions.append(t)
         return t
 
@@ -238,8 +279,11 @@ class AlertEvaluator:
         if self._partitions is None:
             return None, None, None
         topic = self.topics.get(rule.node) if rule.node else None
-        parts = [p for p in self.tracker.partitions("g")
-                 if (p.topic, p.partition) in self._partitions and (topic is None or p.topic == topic)]
+        parts = [
+            p
+            for p in self.tracker.partitions("g")
+            if (p.topic, p.partition) in self._partitions and (topic is None or p.topic == topic)
+        ]
         if not parts:
             return (False, OK if rule.when == "group_status" else 0, rule.node)
         if rule.when == "group_status":
@@ -267,8 +311,10 @@ class AlertEvaluator:
         span = t1 - t0
         if span <= 0:
             return None
-        return {n: round(max(0, c[key] - first.get(n, {}).get(key, 0)) * 60.0 / max(span, 1.0), 1)
-                for n, c in last.items()}
+        return {
+            n: round(max(0, c[key] - first.get(n, {}).get(key, 0)) * 60.0 / max(span, 1.0), 1)
+            for n, c in last.items()
+        }
 
 
 def _plain(value):

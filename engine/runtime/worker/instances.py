@@ -5,7 +5,7 @@ statuses are combined (running while any instance runs), metrics snapshots are s
 (counts and rates per node, lag and offsets merged) once per round of reports, each
 instance's dashboard changes are tagged with its index (the app merges them per instance),
 and the run is finished when every instance is. Each instance publishes its own state to the
-cluster (see ``engine.runtime.publisher``); that is where the Instances panel reads
+cluster (see ``engine.runtime.watch.publisher``); that is where the Instances panel reads
 which partitions each one holds. ``stop_instance(pid)`` stops one: the consumer group
 hands its partitions to the others.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.model.topology import Topology
-from engine.runtime.supervisor import RunSupervisor
+from engine.runtime.worker.supervisor import RunSupervisor
 
 MAX_INSTANCES = 16
 ENDED = ("stopped", "failed")
@@ -50,11 +50,17 @@ def sum_snapshots(snapshots: list[dict]) -> dict:
         for topic, parts in snap.get("offsets", {}).items():
             offsets.setdefault(topic, {}).update(parts)
     first = snapshots[0] if snapshots else {}
-    return {"status": combined_status([s.get("status", "running") for s in snapshots]),
-            "reason": first.get("reason", ""), "nodes": nodes, "rates": rates, "lag": lag,
-            "offsets": offsets, "elapsed_s": max((s.get("elapsed_s", 0.0) for s in snapshots),
-                                                 default=0.0),
-            "group_id": first.get("group_id"), "instances": len(snapshots)}
+    return {
+        "status": combined_status([s.get("status", "running") for s in snapshots]),
+        "reason": first.get("reason", ""),
+        "nodes": nodes,
+        "rates": rates,
+        "lag": lag,
+        "offsets": offsets,
+        "elapsed_s": max((s.get("elapsed_s", 0.0) for s in snapshots), default=0.0),
+        "group_id": first.get("group_id"),
+        "instances": len(snapshots),
+    }
 
 
 def sum_final(metrics: list[dict]) -> dict | None:
@@ -62,17 +68,29 @@ def sum_final(metrics: list[dict]) -> dict | None:
     if not metrics:
         return None
     out = sum_snapshots(metrics)
-    return {"nodes": out["nodes"], "lag": out["lag"],
-            "records_per_second": {n: round(sum(m.get("records_per_second", {}).get(n, 0.0)
-                                                for m in metrics), 2) for n in out["nodes"]},
-            "elapsed_s": out["elapsed_s"]}
+    return {
+        "nodes": out["nodes"],
+        "lag": out["lag"],
+        "records_per_second": {
+            n: round(sum(m.get("records_per_second", {}).get(n, 0.0) for m in metrics), 2)
+            for n in out["nodes"]
+        },
+        "elapsed_s": out["elapsed_s"],
+    }
 
 
 class InstanceGroup:
     """N workers of one topology, seen by the app as one run (RunSupervisor's interface)."""
 
-    def __init__(self, topology: Topology, bootstrap: str, on_event: Callable[[str, Any], None], *,
-                 instances: int = 1, **options):
+    def __init__(
+        self,
+        topology: Topology,
+        bootstrap: str,
+        on_event: Callable[[str, Any], None],
+        *,
+        instances: int = 1,
+        **options,
+    ):
         if not 1 <= instances <= MAX_INSTANCES:
             raise ValueError(f"instances must be 1 to {MAX_INSTANCES}, not {instances}")
         self.on_event = on_event
@@ -82,9 +100,15 @@ class InstanceGroup:
         self._finals: list[Any] = [None] * instances
         self._finished = [False] * instances
         self._reported = "starting"
-        self.supervisors = [RunSupervisor(topology, bootstrap,
-                                          lambda kind, payload, i=i: self._on_event(i, kind, payload),
-                                          **options) for i in range(instances)]
+        self.supervisors = [
+            RunSupervisor(
+                topology,
+                bootstrap,
+                lambda kind, payload, i=i: self._on_event(i, kind, payload),
+                **options,
+            )
+            for i in range(instances)
+        ]
 
     @property
     def pid(self) -> int | None:
@@ -105,8 +129,10 @@ class InstanceGroup:
             sup.preview(node_id)
 
     def stop(self, timeout: float = 15.0) -> None:
-        threads = [threading.Thread(target=sup.stop, args=(timeout,), daemon=True)
-                   for sup in self.supervisors]
+        threads = [
+            threading.Thread(target=sup.stop, args=(timeout,), daemon=True)
+            for sup in self.supervisors
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -134,7 +160,9 @@ class InstanceGroup:
                 self._status[i] = status
                 if many and status in ("stopped", "failed", "disconnected"):
                     pid = self.supervisors[i].pid
-                    told = f"instance {i + 1} (pid {pid}) {status}" + (f": {reason}" if reason else "")
+                    told = f"instance {i + 1} (pid {pid}) {status}" + (
+                        f": {reason}" if reason else ""
+                    )
                     emit.append(("console", [("", told)]))
                 overall = combined_status(self._status)
                 if overall != self._reported or not many:
@@ -145,8 +173,11 @@ class InstanceGroup:
                 live = self._live()
                 # One combined snapshot per round: when the first live instance reports.
                 if not live or i == live[0]:
-                    snaps = [s for j, s in enumerate(self._snapshots) if s is not None and
-                             (j in live or not live)]
+                    snaps = [
+                        s
+                        for j, s in enumerate(self._snapshots)
+                        if s is not None and (j in live or not live)
+                    ]
                     emit.append(("metrics", sum_snapshots(snaps) if many else payload))
             elif kind == "samples":
                 live = self._live()
@@ -171,8 +202,12 @@ class InstanceGroup:
             elif kind == "dashboards" and many:
                 # Each instance's own rows: tagged, so a whole-table resend from one
                 # replaces only its rows in the app (gui.dashboard.board).
-                emit.append((kind, {node_id: {**change, "instance": i}
-                                    for node_id, change in payload.items()}))
+                emit.append(
+                    (
+                        kind,
+                        {node_id: {**change, "instance": i} for node_id, change in payload.items()},
+                    )
+                )
             else:  # console, dead letters, one instance's dashboards: as they came
                 emit.append((kind, payload))
         for event, data in emit:

@@ -46,6 +46,12 @@ def apply_memory_limit(settings: Any) -> int:
 
 
 def out_of_memory_reason(mb: int) -> str:
-    limit = f"its memory limit ({mb:,} MB, setting worker_memory_limit)" if mb else "the memory available"
-    return (f"the run needed more memory than {limit}: a node keeps too much state or builds "
-            "very large values. Raise the setting, shorten windows, or filter the input earlier")
+    limit = (
+        f"its memory limit ({mb:,} MB, setting worker_memory_limit)"
+        if mb
+        else "the memory available"
+    )
+    return (
+        f"the run needed more memory than {limit}: a node keeps too much state or builds "
+        "very large values. Raise the setting, shorten windows, or filter the input earlier"
+    )

@@ -21,9 +21,15 @@ MAX_QUEUED = 1000
 
 
 class WebhookSender:
-    def __init__(self, url: str, *, timeout_s: float = TIMEOUT_S, retries: int = RETRIES,
-                 backoff_s: tuple[float, ...] = BACKOFF_S,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        retries: int = RETRIES,
+        backoff_s: tuple[float, ...] = BACKOFF_S,
+        log: Callable[[str], None] | None = None,
+    ):
         self.url = url
         self.timeout_s = timeout_s
         self.retries = retries
@@ -39,7 +45,9 @@ class WebhookSender:
         """Queue ``event`` for posting; returns at once (drops it when the queue is full)."""
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="alert-webhook", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="alert-webhook", daemon=True
+                )
                 self._thread.start()
         try:
             self._queue.put_nowait(event)
@@ -66,9 +74,12 @@ class WebhookSender:
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)])
-            request = urllib.request.Request(self.url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json",
-                                                      "User-Agent": "topology-studio"})
+            request = urllib.request.Request(
+                self.url,
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json", "User-Agent": "topology-studio"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                     response.read()
@@ -81,6 +92,8 @@ class WebhookSender:
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 problem = str(getattr(exc, "reason", exc))
         self.failed += 1
-        self.log(f"alert webhook {self.url}: could not post '{event.get('rule')}' "
-                 f"{event.get('state')} ({problem})")
+        self.log(
+            f"alert webhook {self.url}: could not post '{event.get('rule')}' "
+            f"{event.get('state')} ({problem})"
+        )
         return False

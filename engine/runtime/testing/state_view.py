@@ -58,18 +58,23 @@ def _layout(node: Node) -> tuple[str, list[str]]:
     return "windows", ["key", "window_start", "window_end", *names, "last timestamp"]
 
 
-_PREFIXES = {"keys": ("k:",), "windows": ("w:",), "sessions": ("s:",), "table": ("t:",),
-             "buffers": ("L:", "R:")}
+_PREFIXES = {
+    "keys": ("k:",),
+    "windows": ("w:",),
+    "sessions": ("s:",),
+    "table": ("t:",),
+    "buffers": ("L:", "R:"),
+}
 
 
 def _key_json(kind: str, store_key: str) -> str:
     """The group key's JSON text inside a store key of the node's layout."""
     if kind == "windows":  # w:<start>:<key>
-        return store_key[store_key.index(":", 2) + 1:]
+        return store_key[store_key.index(":", 2) + 1 :]
     if kind == "sessions":  # s:<key>:<start>
-        return store_key[2:store_key.rindex(":")]
+        return store_key[2 : store_key.rindex(":")]
     if kind == "buffers":  # L:<key>:<ts>:<n>
-        return store_key[2:store_key.rindex(":", 0, store_key.rindex(":"))]
+        return store_key[2 : store_key.rindex(":", 0, store_key.rindex(":"))]
     return store_key[2:]
 
 
@@ -81,15 +86,20 @@ def _rows_in(kind: str, store, needle: str) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     for prefix in _PREFIXES[kind]:
         after = prefix[0] + chr(ord(prefix[1]) + 1)
-        part = items[bisect_left(items, (prefix,)):bisect_left(items, (after,))]
+        part = items[bisect_left(items, (prefix,)) : bisect_left(items, (after,))]
         if needle:
             part = [item for item in part if needle in _key_json(kind, item[0]).lower()]
         rows += part
     return rows
 
 
-def state_page(node: Node, stores: Iterable[tuple[int, Any]], search: str = "", page: int = 0,
-               page_size: int = MAX_PAGE_SIZE) -> dict:
+def state_page(
+    node: Node,
+    stores: Iterable[tuple[int, Any]],
+    search: str = "",
+    page: int = 0,
+    page_size: int = MAX_PAGE_SIZE,
+) -> dict:
     """One page of the state of ``node``, from its stores ``(partition, store)``.
 
     ``search`` keeps rows whose key (as JSON text) contains it, case-insensitive. Rows go
@@ -116,16 +126,26 @@ def state_page(node: Node, stores: Iterable[tuple[int, Any]], search: str = "", 
         if skip >= len(rows):
             skip -= len(rows)
             continue
-        chosen += [(partition, k, v) for k, v in rows[skip:skip + page_size - len(chosen)]]
+        chosen += [(partition, k, v) for k, v in rows[skip : skip + page_size - len(chosen)]]
         skip = 0
         if len(chosen) >= page_size:
             break
     results = _results_of(node) if node.type == "aggregate" else None
-    out = [[partition, *_row(kind, _key_text(_key_json(kind, k)), k[0], entry, results)]
-           for partition, k, entry in chosen]
-    return {"node": node.id, "kind": kind, "columns": ["partition", *columns], "rows": out,
-            "total": total, "page": page, "pages": pages, "page_size": page_size,
-            "stream_time": stream_time}
+    out = [
+        [partition, *_row(kind, _key_text(_key_json(kind, k)), k[0], entry, results)]
+        for partition, k, entry in chosen
+    ]
+    return {
+        "node": node.id,
+        "kind": kind,
+        "columns": ["partition", *columns],
+        "rows": out,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "page_size": page_size,
+        "stream_time": stream_time,
+    }
 
 
 def _results_of(node: Node):
@@ -152,8 +172,13 @@ def _row(kind: str, key_text: str, extra: str, entry: Any, results) -> list:
     if kind == "table":
         return [key_text, entry]
     if kind == "buffers":
-        return ["left" if extra == "L" else "right", key_text, entry.get("t"), entry.get("v"),
-                bool(entry.get("m"))]
+        return [
+            "left" if extra == "L" else "right",
+            key_text,
+            entry.get("t"),
+            entry.get("v"),
+            bool(entry.get("m")),
+        ]
     values = results(entry.get("a"))
     if kind == "keys":
         return [key_text, *values, entry.get("t")]
@@ -165,8 +190,9 @@ def _row(kind: str, key_text: str, extra: str, entry: Any, results) -> list:
 def stores_of(stores: dict, node_id: str) -> list[tuple[int, Any]]:
     """The ``(partition, store)`` of ``node_id`` in a run's ``{(node, partition): store}``
     (copied first: the run may open or drop stores meanwhile)."""
-    return sorted(((p, s) for (n, p), s in list(stores.items()) if n == node_id),
-                  key=lambda item: item[0])
+    return sorted(
+        ((p, s) for (n, p), s in list(stores.items()) if n == node_id), key=lambda item: item[0]
+    )
 
 
 def state_reply(topology, stores: dict, request: dict) -> dict:
@@ -178,9 +204,15 @@ def state_reply(topology, stores: dict, request: dict) -> dict:
         reply["error"] = f"'{request.get('node')}' is not an aggregate or join node of this run"
         return reply
     try:
-        reply.update(state_page(node, stores_of(stores, node.id), str(request.get("search") or ""),
-                                int(request.get("page") or 0),
-                                int(request.get("page_size") or MAX_PAGE_SIZE)))
+        reply.update(
+            state_page(
+                node,
+                stores_of(stores, node.id),
+                str(request.get("search") or ""),
+                int(request.get("page") or 0),
+                int(request.get("page_size") or MAX_PAGE_SIZE),
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - a bad request must not end the run
         reply["error"] = f"the state of '{node.id}' could not be read ({type(exc).__name__}: {exc})"
     return reply

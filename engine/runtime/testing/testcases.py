@@ -2,7 +2,7 @@
 
 A case gives records per source node and the records each named sink must receive,
 exactly and in order; ``run_case`` runs it through the one test driver
-(``engine.runtime.trace.run_trace``) and ``describe_failure`` says what is missing and
+(``engine.runtime.testing.trace.run_trace``) and ``describe_failure`` says what is missing and
 what is unexpected, per sink, with the fields that differ when a record was produced
 in place of another.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model.topology import Topology
-from engine.runtime.trace import (
+from engine.runtime.testing.trace import (
     InputError,
     InputRecord,
     Trace,
@@ -43,10 +43,13 @@ class Case:
     expect_dead_letters: int | None = None
 
     def as_json(self) -> dict:
-        out: dict = {"name": self.name,
-                     "inputs": {node: [r.as_json() for r in records]
-                                for node, records in self.inputs.items()},
-                     "expect": self.expect}
+        out: dict = {
+            "name": self.name,
+            "inputs": {
+                node: [r.as_json() for r in records] for node, records in self.inputs.items()
+            },
+            "expect": self.expect,
+        }
         if self.expect_dead_letters is not None:
             out["expect_dead_letters"] = self.expect_dead_letters
         return out
@@ -61,7 +64,9 @@ class SinkDiff:
     produced: list[dict]
     missing: list[tuple[int, dict]] = field(default_factory=list)  # (index in expected, record)
     unexpected: list[tuple[int, dict]] = field(default_factory=list)  # (index in produced, record)
-    changed: list[tuple[int, int, list[str]]] = field(default_factory=list)  # (exp i, prod i, diffs)
+    changed: list[tuple[int, int, list[str]]] = field(
+        default_factory=list
+    )  # (exp i, prod i, diffs)
 
 
 @dataclass
@@ -82,8 +87,12 @@ class CaseResult:
         return not self.diffs and self.dead_letters_ok
 
     def as_json(self) -> dict:
-        return {"name": self.case.name, "passed": self.passed, "outputs": self.outputs,
-                "dead_letters": self.dead_letters}
+        return {
+            "name": self.case.name,
+            "passed": self.passed,
+            "outputs": self.outputs,
+            "dead_letters": self.dead_letters,
+        }
 
 
 # -- reading --------------------------------------------------------------------------
@@ -121,8 +130,10 @@ def parse_cases(data: Any, where: str = "CASES.json") -> list[Case]:
         names.add(name)
         unknown = [k for k in raw if k not in ("name", "inputs", "expect", "expect_dead_letters")]
         if unknown:
-            raise CasesError(f"{here}: unknown field '{unknown[0]}' (a case has name, inputs, "
-                             f"expect, expect_dead_letters)")
+            raise CasesError(
+                f"{here}: unknown field '{unknown[0]}' (a case has name, inputs, "
+                f"expect, expect_dead_letters)"
+            )
         inputs_raw = raw.get("inputs", {})
         if not isinstance(inputs_raw, dict):
             raise CasesError(f"{here}: inputs must map source node ids to lists of records")
@@ -131,8 +142,10 @@ def parse_cases(data: Any, where: str = "CASES.json") -> list[Case]:
             if not isinstance(records, list):
                 raise CasesError(f"{here}: inputs of '{node_id}' must be a list of records")
             try:
-                inputs[node_id] = [parse_record(r, f"{here}: input {j} of '{node_id}'")
-                                   for j, r in enumerate(records, 1)]
+                inputs[node_id] = [
+                    parse_record(r, f"{here}: input {j} of '{node_id}'")
+                    for j, r in enumerate(records, 1)
+                ]
             except InputError as exc:
                 raise CasesError(str(exc)) from None
         expect_raw = raw.get("expect", {})
@@ -143,9 +156,15 @@ def parse_cases(data: Any, where: str = "CASES.json") -> list[Case]:
             if not isinstance(records, list):
                 raise CasesError(f"{here}: expected records of '{node_id}' must be a list")
             for j, r in enumerate(records, 1):
-                if not isinstance(r, dict) or "value" not in r or any(k not in EXPECT_FIELDS for k in r):
-                    raise CasesError(f"{here}: expected record {j} of '{node_id}' must be an "
-                                     f'object {{"key", "value"}}')
+                if (
+                    not isinstance(r, dict)
+                    or "value" not in r
+                    or any(k not in EXPECT_FIELDS for k in r)
+                ):
+                    raise CasesError(
+                        f"{here}: expected record {j} of '{node_id}' must be an "
+                        f'object {{"key", "value"}}'
+                    )
             expect[node_id] = [{"key": r.get("key"), "value": r["value"]} for r in records]
         dead = raw.get("expect_dead_letters")
         if dead is not None and (isinstance(dead, bool) or not isinstance(dead, int) or dead < 0):
@@ -166,12 +185,16 @@ def check_cases(topology: Topology, cases: list[Case], where: str = "CASES.json"
             raise CasesError(str(exc)) from None
         for node_id in case.expect:
             if node_id not in topology.nodes:
-                raise CasesError(f"{here}: expect: there is no node '{node_id}' in the topology "
-                                 f"(sinks: {', '.join(sinks) or 'none'})")
+                raise CasesError(
+                    f"{here}: expect: there is no node '{node_id}' in the topology "
+                    f"(sinks: {', '.join(sinks) or 'none'})"
+                )
             if node_id not in sinks:
-                raise CasesError(f"{here}: expect: '{node_id}' is a "
-                                 f"{topology.nodes[node_id].type}, not a sink "
-                                 f"(sinks: {', '.join(sinks) or 'none'})")
+                raise CasesError(
+                    f"{here}: expect: '{node_id}' is a "
+                    f"{topology.nodes[node_id].type}, not a sink "
+                    f"(sinks: {', '.join(sinks) or 'none'})"
+                )
 
 
 # -- running --------------------------------------------------------------------------
@@ -241,7 +264,7 @@ def field_differences(expected: Any, produced: Any, path: str = "", limit: int =
 
 def _short(value: Any, limit: int = SHOWN_CHARS) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- reporting ------------------------------------------------------------------------
@@ -251,8 +274,10 @@ def describe_failure(result: CaseResult) -> list[str]:
     """Lines saying why a case failed: per sink, what is missing and what is unexpected."""
     lines: list[str] = []
     for diff in result.diffs:
-        lines.append(f"  {diff.sink}: expected {_count(len(diff.expected))}, "
-                     f"got {_count(len(diff.produced))}")
+        lines.append(
+            f"  {diff.sink}: expected {_count(len(diff.expected))}, "
+            f"got {_count(len(diff.produced))}"
+        )
         changed = {(i, j): fields for i, j, fields in diff.changed}
         by_expected = {i: (j, fields) for (i, j), fields in changed.items()}
         shown_unexpected = set()
@@ -267,8 +292,9 @@ def describe_failure(result: CaseResult) -> list[str]:
             if j not in shown_unexpected:
                 lines.append(f"    + unexpected (output #{j + 1}) {_short(record)}")
     if not result.dead_letters_ok:
-        lines.append(f"  dead letters: expected {result.case.expect_dead_letters}, "
-                     f"got {result.dead_letters}")
+        lines.append(
+            f"  dead letters: expected {result.case.expect_dead_letters}, got {result.dead_letters}"
+        )
         for rec in result.trace.records:
             if rec.error is not None:
                 lines.append(f"    at {rec.node}: {rec.error} (key {_short(rec.key, 60)})")
@@ -288,8 +314,10 @@ def report(results: list[CaseResult]) -> str:
             lines.append(f"FAIL {result.case.name}")
             lines += describe_failure(result)
     failed = sum(not r.passed for r in results)
-    lines.append(f"{len(results)} case{'s' if len(results) != 1 else ''}: "
-                 f"{len(results) - failed} passed, {failed} failed")
+    lines.append(
+        f"{len(results)} case{'s' if len(results) != 1 else ''}: "
+        f"{len(results) - failed} passed, {failed} failed"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -298,8 +326,12 @@ def report(results: list[CaseResult]) -> str:
 
 def case_from_trace(name: str, trace: Trace) -> Case:
     """A case whose expectations are what ``trace`` produced at every sink."""
-    return Case(name, {node: list(records) for node, records in trace.inputs.items()},
-                trace.outputs(), trace.dead_letters)
+    return Case(
+        name,
+        {node: list(records) for node, records in trace.inputs.items()},
+        trace.outputs(),
+        trace.dead_letters,
+    )
 
 
 def save_case(path: str, case: Case) -> None:
@@ -314,8 +346,9 @@ def save_case(path: str, case: Case) -> None:
             raise CasesError(f"{path}: is not a cases file ({exc}); choose another file") from None
         if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
             raise CasesError(f'{path}: is not a cases file (no "cases" list); choose another file')
-    data["cases"] = [c for c in data["cases"]
-                     if not (isinstance(c, dict) and c.get("name") == case.name)]
+    data["cases"] = [
+        c for c in data["cases"] if not (isinstance(c, dict) and c.get("name") == case.name)
+    ]
     data["cases"].append(case.as_json())
     tmp = f"{path}.tmp"
     try:
@@ -326,4 +359,6 @@ def save_case(path: str, case: Case) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise CasesError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from None
+        raise CasesError(
+            f"cannot write {path}: {exc.strerror or exc}; choose another folder"
+        ) from None
