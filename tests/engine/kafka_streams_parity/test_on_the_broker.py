@@ -12,7 +12,7 @@ from engine.code.builder import Aggregation, SessionWindow, StreamsBuilder
 from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_streams_parity.test_session_windows import INACTIVITY_GAP
 from tests.engine.kafka_util import consume_all, create_topic
-from tests.engine.test_stateful_kafka import produce_timed
+from tests.engine.runtime.kafka.test_stateful_kafka import produce_timed
 
 pytestmark = pytest.mark.kafka
 

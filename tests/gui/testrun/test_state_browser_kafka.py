@@ -10,7 +10,7 @@ from gui.monitor.connection import CLUSTER, ConnectionProfile
 from gui.monitor.qt_run_controller import RunController
 from gui.testrun.qt_state_browser import QtStateBrowser
 from tests.engine.kafka_util import create_topic, produce
-from tests.engine.test_state_view import expected_windows, records, shown, topology
+from tests.engine.runtime.testing.test_state_view import expected_windows, records, shown, topology
 
 pytestmark = pytest.mark.kafka
 

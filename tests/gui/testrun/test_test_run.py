@@ -20,7 +20,7 @@ from gui.testrun.qt_path_marks import marked_path
 from gui.testrun.qt_side_by_side import ARROW, OUT_KEY, OUT_VALUE
 from gui.testrun.qt_test_run import QtTestRun
 from gui.testrun.rows import changed_fields
-from tests.engine.test_cli_testing import LINEAGE, STREAM_JOIN, TABLE_JOIN, WINDOWED, rec
+from tests.engine.cli.test_cli_testing import LINEAGE, STREAM_JOIN, TABLE_JOIN, WINDOWED, rec
 
 DEMO = "resources/demo/ecommerce.topology.json"
 

@@ -12,7 +12,7 @@ from engine.model.problems import ERROR, WARNING
 from engine.model.topology import Edge, Node, Topology
 from engine.model.validation import check_node, errors, validate
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
+DEMO = Path(__file__).resolve().parents[3] / "resources" / "demo" / "ecommerce.topology.json"
 
 
 def problems_of(data: dict):

@@ -17,7 +17,7 @@ from engine.code.describe import (
     topic_id,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURES = sorted(DATA.glob("describe_*.txt"))
 
 

@@ -252,7 +252,7 @@ def test_run_command_logs_transitions_and_writes_them_to_metrics_out(bootstrap, 
 
     from engine.model import fileformat
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     hook = Hook()
     t = Topology(
         f"alerts-cli-{unique}",

@@ -22,7 +22,7 @@ from engine.model.catalogue import NODE_TYPES
 from tests.engine.kafka_util import consume_all, create_topic
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 T0 = 1_700_000_000_000
 SINKS = ["cheap", "big", "rest", "sold", "everything", "per-minute", "joined"]
 

@@ -17,7 +17,7 @@ from engine.code.builder import StreamsBuilder
 from engine.runtime.worker.supervisor import RunSupervisor
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 class Events:

@@ -18,7 +18,7 @@ from engine.model import fileformat
 from tests.engine.kafka_util import create_topic
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 T0 = 1_700_000_040_000  # a minute boundary
 MINUTE = 60_000
 

@@ -18,8 +18,8 @@ from engine.model.problems import Problem, TopologyError
 from engine.model.topology import Edge, Node, Topology
 from engine.model.validation import validate
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
-BAD = Path(__file__).resolve().parent / "data" / "bad"
+DEMO = Path(__file__).resolve().parents[3] / "resources" / "demo" / "ecommerce.topology.json"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 
 CANONICAL = {
     "format": "topology-studio/1",

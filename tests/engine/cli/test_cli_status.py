@@ -18,7 +18,7 @@ from engine.model import fileformat
 from tests.engine.kafka_util import consume_all, create_topic, produce
 
 pytestmark = pytest.mark.kafka
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def cli(*args: str) -> list[str]:

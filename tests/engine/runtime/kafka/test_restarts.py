@@ -20,7 +20,7 @@ from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka.slots import transactional_id
 from engine.runtime.kafka.run import KafkaRun, RunConfig, RunObserver
 from tests.engine.kafka_util import consume_all, create_topic
-from tests.engine.test_stateful_kafka import orders, produce_timed, revenue_topology
+from tests.engine.runtime.kafka.test_stateful_kafka import orders, produce_timed, revenue_topology
 
 pytestmark = pytest.mark.kafka
 

@@ -14,9 +14,9 @@ import pytest
 
 from engine.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "resources" / "demo" / "ecommerce.topology.json"
-BAD = Path(__file__).resolve().parent / "data" / "bad"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 LINE = re.compile(r"^(topology|[A-Za-z_][A-Za-z0-9_\-]*|[^:\n]+): \S")
 
 

@@ -25,7 +25,7 @@ from engine.model import fileformat
 from engine.model.catalogue import NODE_TYPES
 from engine.model.topology import Topology
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "ecommerce.topology.json"
+DEMO = Path(__file__).resolve().parents[3] / "resources" / "demo" / "ecommerce.topology.json"
 
 
 # -- one or more topologies per node type ------------------------------------------------------
