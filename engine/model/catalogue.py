@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model.expressions import JOIN_NAMES, RECORD_NAMES
+from engine.model.schemas import SCHEMA_FORMATS, SUBJECT_STRATEGIES
 
 SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = (
     "Sources",
@@ -33,7 +34,7 @@ class ParamSpec:
 
     kind is one of: string, topic, path, expr, enum, int, number, bool, duration, fields,
     branches, aggregations, window, timestamp (``record`` or an expression),
-    field_list (names of value fields).
+    field_list (names of value fields), schema (schema text, a file, or subject:<name>).
     """
 
     name: str
@@ -91,8 +92,12 @@ def _branch_ports(params: dict) -> tuple[str, ...]:
     return (*names, "else")
 
 
-KEY_FORMATS = ("string", "json", "bytes")
-VALUE_FORMATS = ("json", "string", "bytes")
+KEY_FORMATS = ("string", "json", "bytes", *SCHEMA_FORMATS)
+VALUE_FORMATS = ("json", "string", "bytes", *SCHEMA_FORMATS)
+_FORMAT_HELP = (
+    "avro, protobuf and json_schema: the Confluent wire format, with the schema registry of "
+    "settings.schema_registry (or run --schema-registry, $SCHEMA_REGISTRY_URL, the sandbox's)."
+)
 
 _TYPES = (
     NodeType(
@@ -103,8 +108,12 @@ _TYPES = (
         inputs=(),
         params=(
             ParamSpec("topic", "topic", required=True, help="The topic to read."),
-            ParamSpec("key_format", "enum", default="string", choices=KEY_FORMATS),
-            ParamSpec("value_format", "enum", default="json", choices=VALUE_FORMATS),
+            ParamSpec(
+                "key_format", "enum", default="string", choices=KEY_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "value_format", "enum", default="json", choices=VALUE_FORMATS, help=_FORMAT_HELP
+            ),
             ParamSpec(
                 "start",
                 "enum",
@@ -245,8 +254,32 @@ _TYPES = (
         outputs=(),
         params=(
             ParamSpec("topic", "topic", required=True),
-            ParamSpec("key_format", "enum", default="string", choices=KEY_FORMATS),
-            ParamSpec("value_format", "enum", default="json", choices=VALUE_FORMATS),
+            ParamSpec(
+                "key_format", "enum", default="string", choices=KEY_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "value_format", "enum", default="json", choices=VALUE_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "value_schema",
+                "schema",
+                help="The schema values are written with (avro, protobuf, json_schema): its "
+                "text, a file beside the topology (.avsc, .proto, .json), or "
+                "subject:<name>[:<version>] for one already registered.",
+            ),
+            ParamSpec(
+                "key_schema",
+                "schema",
+                help="The schema keys are written with, as value_schema.",
+            ),
+            ParamSpec(
+                "subject_strategy",
+                "enum",
+                default="topic",
+                choices=SUBJECT_STRATEGIES,
+                help="The subject a schema is registered under: topic (<topic>-value), "
+                "record (the record's name), topic_record (<topic>-<record name>).",
+            ),
         ),
     ),
     NodeType(
@@ -346,6 +379,10 @@ SETTINGS: dict[str, ParamSpec] = {
                   help="Rules that tell when the pipeline falls behind or starts failing."),
         ParamSpec("alert_webhook", "url", default=None,
                   help="An http(s) address each alert firing or resolving is POSTed to as JSON."),
+        ParamSpec("schema_registry", "schema_registry", default=None,
+                  help='The schema registry of the avro, protobuf and json_schema formats: '
+                       '{"url", "basic_auth_user_info"?, "auto_register"?}; a secret may '
+                       'name an environment variable as ${NAME}.'),
         ParamSpec("worker_memory_limit", "int", default=4096, minimum=0,
                   help="MB of memory a run's process may use (0: no limit); past it the run "
                        "fails with a reason instead of exhausting the machine."),

@@ -297,7 +297,9 @@ def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return Topology(), [Problem(None, f"cannot read {path}: {reason}")]
-    return loads(text)
+    topology, problems = loads(text)
+    topology.folder = os.path.dirname(os.path.abspath(path))
+    return topology, problems
 
 
 def load(path: str | os.PathLike) -> Topology:

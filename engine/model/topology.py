@@ -57,6 +57,9 @@ class Topology:
         self.settings: dict[str, Any] = dict(settings or {})
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
+        # The folder of the file it was read from: files its params name (a sink's schema)
+        # are relative to it. None: the current folder.
+        self.folder: str | None = None
 
         self.node_added = Event()  # (node)
         self.node_removed = Event()  # (node)
@@ -96,6 +99,7 @@ class Topology:
 
     def copy(self) -> Topology:
         other = Topology(self.name, copy.deepcopy(self.settings))
+        other.folder = self.folder
         other.nodes = {nid: n.copy() for nid, n in self.nodes.items()}
         other.edges = list(self.edges)
         return other

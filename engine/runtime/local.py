@@ -18,6 +18,7 @@ from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
 from engine.runtime.dashboard import DashboardSet
 from engine.runtime.operators.base import NodeMetrics, Record
+from engine.runtime.schemas import SchemaFormats, in_process_format
 from engine.runtime.serde import DECODERS, ENCODERS
 from engine.runtime.state import MemoryStore
 
@@ -80,8 +81,14 @@ class LocalRun:
     stores: dict[tuple[str, int], MemoryStore] = field(default_factory=dict)
     files: dict[str, io.StringIO] = field(default_factory=dict)
     dashboards: DashboardSet = field(default_factory=DashboardSet)
+    # The schema formats (SPEC §14). Default: no registry, records given decoded and sinks'
+    # schemas checked in-process; a SchemaFormats with a registry client (e.g. mock://)
+    # reads and writes the wire format instead.
+    schemas: SchemaFormats | None = None
 
     def __post_init__(self) -> None:
+        if self.schemas is None:
+            self.schemas = SchemaFormats(folder=self.topology.folder)
         self.application_id = self.application_id or self.topology.name
         self._queue: deque[LocalMessage] = deque()
         self.compiled: CompiledTopology = compile_topology(self.topology, self, self.application_id)
@@ -127,8 +134,10 @@ class LocalRun:
         headers: list | None = None,
     ) -> None:
         """Write one record to an input topic and process everything it leads to."""
-        key_bytes = ENCODERS[key_format](key)
-        value_bytes = value if isinstance(value, bytes) else ENCODERS[value_format](value)
+        key_bytes = ENCODERS[in_process_format(key_format)](key)
+        value_bytes = (
+            value if isinstance(value, bytes) else ENCODERS[in_process_format(value_format)](value)
+        )
         self.send_raw(topic, key_bytes, value_bytes, timestamp, partition, headers)
 
     def send_raw(
@@ -157,13 +166,14 @@ class LocalRun:
                 entry(msg)
 
     def values(self, topic: str, value_format: str = "json") -> list[Any]:
-        decode = DECODERS[value_format]
+        decode = DECODERS[in_process_format(value_format)]
         return [decode(m.value()) for m in self.topics.get(topic, [])]
 
     def records(
         self, topic: str, key_format: str = "string", value_format: str = "json"
     ) -> list[tuple[Any, Any]]:
-        dk, dv = DECODERS[key_format], DECODERS[value_format]
+        dk = DECODERS[in_process_format(key_format)]
+        dv = DECODERS[in_process_format(value_format)]
         return [(dk(m.key()), dv(m.value())) for m in self.topics.get(topic, [])]
 
     def file_lines(self, path: str) -> list[dict]:

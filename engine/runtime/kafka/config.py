@@ -38,3 +38,7 @@ class RunConfig:
     # same across restarts (see engine.runtime.kafka.slots). None: the first slot free on
     # this machine. Instances on different machines need distinct slots.
     instance_slot: int | None = None
+    # The schema registry of the avro, protobuf and json_schema formats (SPEC §14), when the
+    # caller names one (run --schema-registry, the sandbox's); else settings.schema_registry,
+    # else $SCHEMA_REGISTRY_URL.
+    schema_registry_url: str | None = None

@@ -2,8 +2,13 @@
 
 from engine.runtime.errors import RunFailedError
 
-__all__ = ["BrokerUnreachableError", "RunFailedError"]
+__all__ = ["BrokerUnreachableError", "RegistryUnreachableError", "RunFailedError"]
 
 
 class BrokerUnreachableError(RuntimeError):
     """The brokers could not be reached when the run started."""
+
+
+class RegistryUnreachableError(BrokerUnreachableError):
+    """The schema registry could not be reached when the run started (SPEC §14): said and
+    handled as unreachable brokers are (exit 3)."""

@@ -33,7 +33,11 @@ from engine.runtime.kafka.collector import RecordCollector
 from engine.runtime.kafka.committer import Committer
 from engine.runtime.kafka.config import RunConfig, RunResult
 from engine.runtime.kafka.connection import ConnectionWatch
-from engine.runtime.kafka.errors import BrokerUnreachableError, RunFailedError
+from engine.runtime.kafka.errors import (
+    BrokerUnreachableError,
+    RegistryUnreachableError,
+    RunFailedError,
+)
 from engine.runtime.kafka.files import OpenFiles
 from engine.runtime.kafka.flow import FlowControl
 from engine.runtime.kafka.generators import GeneratorPool
@@ -47,11 +51,18 @@ from engine.runtime.kafka.slots import claim_slot, transactional_id
 from engine.runtime.kafka.state_manager import RestoreStatus, StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
+from engine.runtime.schemas import (
+    RegistryConfigError,
+    RegistryOutage,
+    SchemaFormats,
+    resolve_registry,
+)
 
 __all__ = [
     "STOP_GRACE_S",
     "BrokerUnreachableError",
     "KafkaRun",
+    "RegistryUnreachableError",
     "RunConfig",
     "RunFailedError",
     "RunObserver",
@@ -170,6 +181,7 @@ class KafkaRun(RunReadout):
         self.store = self.stores.store
         self.before_flush = self.stores.before_flush
         self.open_file = self.files.open
+        self.schemas = SchemaFormats(folder=topology.folder)  # with its registry: _prepare
 
     def console(self, node_id: str, text: str) -> None:
         if self.config.console is not None:
@@ -272,6 +284,7 @@ class KafkaRun(RunReadout):
         """Everything before the loop. The producer comes first: operators capture its own
         ``produce`` (``kafka_produce``) when the topology is compiled."""
         self.topics.check_reachable()
+        self._connect_registry()
         exactly_once = self.guarantee == "exactly_once"
         txn_id = None
         if exactly_once:
@@ -321,6 +334,28 @@ class KafkaRun(RunReadout):
         if exactly_once:
             self.committer.begin()
         return compiled, producer, consumer
+
+    def _connect_registry(self) -> None:
+        """The schema registry, when the topology has schema formats (SPEC §14): one that
+        does not answer now is said as unreachable brokers are."""
+        from engine.model.validation import registry_problems, schema_format_nodes
+
+        if not schema_format_nodes(self.topology):
+            return
+        try:
+            config = resolve_registry(self.topology.settings, self.config.schema_registry_url)
+        except RegistryConfigError as exc:
+            raise RunFailedError(str(exc)) from None
+        if config is None:
+            raise RunFailedError(str(registry_problems(self.topology, None)[0]))
+        state = self.state
+        outage = RegistryOutage(
+            config.shown_url, state.set, lambda: state.stopping, lambda: state.status
+        )
+        self.schemas = SchemaFormats.for_registry(config, self.topology.folder, outage)
+        reason = self.schemas.unreachable()
+        if reason is not None:
+            raise RegistryUnreachableError(reason)
 
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""

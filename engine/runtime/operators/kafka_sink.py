@@ -1,11 +1,19 @@
-"""kafka_sink: writes records to a topic in its key and value formats."""
+"""kafka_sink: writes records to a topic in its key and value formats.
+
+The schema-registry formats (avro, protobuf, json_schema) encode with the run's
+``ctx.schemas`` (engine.runtime.schemas) and the sink's ``key_schema`` / ``value_schema``
+and ``subject_strategy``; a value the schema refuses is dead-lettered with the field named.
+"""
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
+from engine.model.schemas import is_schema_format
+from engine.runtime.errors import RunFailedError
 from engine.runtime.operators.base import Record, sender
 from engine.runtime.serde import (
     ENCODERS,
     JSON_DUMPS,
     JSON_OPTIONS,
+    SerdeError,
     headers_list,
     measured,
     message_max_bytes,
@@ -16,8 +24,8 @@ from engine.runtime.serde import (
 def get_executor(node, ctx, children):
     params = node.params
     topic = params["topic"]
-    encode_key = ENCODERS[params.get("key_format", "string")]
-    encode_value = ENCODERS[params.get("value_format", "json")]
+    encode_key = encoder(node, ctx, "key", params.get("key_format", "string"))
+    encode_value = encoder(node, ctx, "value", params.get("value_format", "json"))
     config = getattr(ctx, "config", None)
     max_bytes = message_max_bytes(getattr(config, "client_config", None))
     topology = getattr(ctx, "topology", None)
@@ -82,3 +90,20 @@ def get_executor(node, ctx, children):
 
     process.parts = parts
     return process
+
+
+def encoder(node, ctx, part: str, fmt: str):
+    """The encoder of one part of the sink's records (its schema read once, here)."""
+    if not is_schema_format(fmt):
+        return ENCODERS[fmt]
+    params = node.params
+    try:
+        return ctx.schemas.encoder(
+            fmt,
+            params.get(f"{part}_schema", ""),
+            params["topic"],
+            part,
+            params.get("subject_strategy", "topic"),
+        )
+    except SerdeError as exc:
+        raise RunFailedError(f"{node.id}: {part}_schema: {exc}") from None

@@ -1,11 +1,22 @@
 """kafka_source: decodes messages of a topic into records.
 
-Its executor takes a Kafka message, not a Record: it is where records are born.
+Its executor takes a Kafka message, not a Record: it is where records are born. The
+schema-registry formats (avro, protobuf, json_schema) decode with the run's
+``ctx.schemas`` (engine.runtime.schemas), which hands over plain JSON-like data.
 """
 
 from engine.model.expressions import compile_expression, headers_dict
+from engine.model.schemas import is_schema_format
 from engine.runtime.operators.base import EMPTY_HEADERS, Record, only_child
 from engine.runtime.serde import DECODERS, FAST_DECODERS
+
+
+def decoders(ctx, fmt: str, topic: str, part: str):
+    """(the full decoder, the one-C-call fast decoder or None where the full one decides
+    alone) for one part of a topic's records."""
+    if is_schema_format(fmt):
+        return ctx.schemas.decoder(fmt, topic, part), None
+    return DECODERS[fmt], FAST_DECODERS[fmt]
 
 
 def get_executor(node, ctx, children):
@@ -14,8 +25,8 @@ def get_executor(node, ctx, children):
         params.get("key_format", "string"),
         params.get("value_format", "json"),
     )
-    decode_key, fast_key = DECODERS[key_format], FAST_DECODERS[key_format]
-    decode_value, fast_value = DECODERS[value_format], FAST_DECODERS[value_format]
+    decode_key, fast_key = decoders(ctx, key_format, params["topic"], "key")
+    decode_value, fast_value = decoders(ctx, value_format, params["topic"], "value")
     json_values = value_format == "json"
     ts_param = params.get("timestamp", "record")
     ts_fn = None if ts_param in (None, "record") else compile_expression(ts_param).fn
@@ -34,6 +45,8 @@ def get_executor(node, ctx, children):
             raw = msg.key()
             if raw is None:
                 key = None
+            elif fast_key is None:
+                key = decode_key(raw)
             else:
                 try:
                     key = fast_key(raw)
@@ -42,6 +55,8 @@ def get_executor(node, ctx, children):
             raw = msg.value()
             if raw is None:
                 value = None
+            elif fast_value is None:
+                value = decode_value(raw)
             else:
                 try:
                     value = fast_value(raw)

@@ -34,6 +34,7 @@ from engine.model.durations import parse_duration
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
 from engine.runtime.local import LocalRun
+from engine.runtime.schemas import SchemaFormats, in_process_format
 from engine.runtime.serde import ENCODERS, SerdeError, to_json_text
 from engine.runtime.state import MemoryStore
 from engine.runtime.testing.lineage import Trace, TraceRecord, Visit
@@ -123,6 +124,8 @@ class TracingRun(LocalRun):
     def __post_init__(self) -> None:
         from collections import deque
 
+        if self.schemas is None:
+            self.schemas = SchemaFormats(folder=self.topology.folder)
         self.application_id = self.application_id or self.topology.name
         self._queue = deque()
         self.cursor = _Cursor()
@@ -283,11 +286,12 @@ def _parents(n: int | None) -> tuple:
 
 def _encode(value: Any, fmt: str) -> bytes | None:
     """A sample value as the bytes its source reads: in the source's format where it has one
-    (text for string and bytes sources), else as JSON text."""
+    (text for string and bytes sources; JSON for the schema formats, whose records test runs
+    are given decoded), else as JSON text."""
     if value is None:
         return None
     try:
-        return ENCODERS[fmt](value)
+        return ENCODERS[in_process_format(fmt)](value)
     except SerdeError:
         return to_json_text(value).encode("utf-8")
 

@@ -1,0 +1,218 @@
+"""Decoded values as plain JSON-like data, and back (SPEC §14).
+
+What the schema-registry deserializers give (fastavro's Python types, Protobuf messages)
+becomes what nodes, previews, traces and internal topics handle: dicts with the schema's
+field names, bytes as base64 text, enums as their symbols. Avro's logical types take one
+JSON-friendly form each: timestamps (timestamp-millis/-micros, local-timestamp-*) are epoch
+milliseconds, as the engine's own ``timestamp``; dates and times are ISO 8601 text
+(``2024-05-01``, ``12:30:00.250000``); decimals are text, exactly (``"12.50"``); UUIDs text.
+
+Going out, ``to_avro`` turns such data back into what fastavro writes, guided by the schema
+(base64 text to bytes, text to Decimal, dates and times from ISO text, milliseconds to
+microseconds where the schema counts those). Protobuf messages go out through protobuf's
+own ``json_format.ParseDict``, which reads this form (int64 as numbers or text, bytes as
+base64, enums by name).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+
+_PLAIN = (str, int, float, bool, type(None))
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
+
+
+class SchemaValueError(ValueError):
+    """A value the schema refuses: ``field`` is its dotted path ('' for the value itself)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"field '{field}': {message}" if field else message)
+
+
+def plain(value: Any) -> Any:
+    """A deserialized Avro (or JSON Schema) value as plain JSON-like data."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is dict:
+        return {k: v if type(v) in _PLAIN else plain(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [v if type(v) in _PLAIN else plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime.datetime):
+        since = value - (_EPOCH if value.tzinfo is not None else _EPOCH_NAIVE)
+        return since // datetime.timedelta(milliseconds=1)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return str(value)
+
+
+# -- Avro, going out ----------------------------------------------------------------------
+
+_MICROS = ("timestamp-micros", "local-timestamp-micros")
+
+
+def to_avro(value: Any, schema: Any, named: dict, path: str = "") -> Any:
+    """``value`` (plain data) as fastavro writes it for ``schema`` (fastavro's parsed form;
+    ``named``: its named types). Raises SchemaValueError naming the field."""
+    if isinstance(schema, str):
+        resolved = named.get(schema)
+        if resolved is None:
+            if schema in ("bytes", "fixed") and isinstance(value, str):
+                return _unbase64(value, path)
+            return value
+        schema = resolved
+    if isinstance(schema, list):
+        return _union(value, schema, named, path)
+    kind = schema.get("type")
+    logical = schema.get("logicalType")
+    if kind == "record" or kind == "error":
+        if not isinstance(value, dict):
+            return value  # refused by the writer, with its own words
+        out = dict(value)
+        for f in schema.get("fields", ()):
+            name = f["name"]
+            if name in value:
+                sub = f"{path}.{name}" if path else name
+                out[name] = to_avro(value[name], f["type"], named, sub)
+        return out
+    if kind == "array":
+        if isinstance(value, list):
+            return [to_avro(v, schema["items"], named, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+    if kind == "map":
+        if isinstance(value, dict):
+            return {
+                k: to_avro(v, schema["values"], named, f"{path}.{k}" if path else k)
+                for k, v in value.items()
+            }
+        return value
+    if (
+        logical == "decimal"
+        and isinstance(value, (str, int, float))
+        and not isinstance(value, bool)
+    ):
+        try:
+            return decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            raise SchemaValueError(path, f"expected a decimal number, got {_show(value)}") from None
+    if logical == "date" and isinstance(value, str):
+        return _iso(datetime.date, value, path, "a date (YYYY-MM-DD)")
+    if logical in ("time-millis", "time-micros") and isinstance(value, str):
+        return _iso(datetime.time, value, path, "a time (HH:MM:SS)")
+    if logical in _MICROS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value * 1000)  # the engine counts milliseconds, the schema microseconds
+    if kind in ("bytes", "fixed") and isinstance(value, str):
+        return _unbase64(value, path)
+    return value
+
+
+def _union(value: Any, branches: list, named: dict, path: str) -> Any:
+    if value is None:
+        return None
+    for branch in branches:
+        kind = _kind(branch, named)
+        if _fits(value, kind):
+            return to_avro(value, branch, named, path)
+    return value
+
+
+def _kind(branch: Any, named: dict) -> tuple[str, str | None]:
+    if isinstance(branch, str):
+        resolved = named.get(branch)
+        if resolved is None:
+            return branch, None
+        branch = resolved
+    if isinstance(branch, dict):
+        return branch.get("type", ""), branch.get("logicalType")
+    return "", None
+
+
+def _fits(value: Any, kind: tuple[str, str | None]) -> bool:
+    base, logical = kind
+    if isinstance(value, bool):
+        return base == "boolean"
+    if isinstance(value, dict):
+        return base in ("record", "error", "map")
+    if isinstance(value, list):
+        return base == "array"
+    if isinstance(value, str):
+        return base in ("string", "enum", "bytes", "fixed") or logical is not None
+    if isinstance(value, int):
+        return base in ("int", "long", "float", "double") or logical == "decimal"
+    if isinstance(value, float):
+        return base in ("float", "double") or logical == "decimal"
+    return False
+
+
+def _unbase64(text: str, path: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise SchemaValueError(path, f"expected bytes as base64 text, got {_show(text)}") from None
+
+
+def _iso(kind, text: str, path: str, what: str):
+    try:
+        return kind.fromisoformat(text)
+    except ValueError:
+        raise SchemaValueError(path, f"expected {what}, got {_show(text)}") from None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+# -- Protobuf, coming in --------------------------------------------------------------------
+
+
+def message_data(msg) -> dict:
+    """A Protobuf message as plain data: every field by its name in the schema (a field
+    with presence only when set), int64 as numbers, bytes as base64, enums by name;
+    Google's well-known types (Timestamp, Duration, Struct, wrappers...) in their JSON form."""
+    out = {}
+    for fd in msg.DESCRIPTOR.fields:
+        if fd.has_presence and not msg.HasField(fd.name):
+            continue
+        out[fd.name] = _field_value(fd, getattr(msg, fd.name))
+    return out
+
+
+def _field_value(fd: FieldDescriptor, value: Any) -> Any:
+    message_type = fd.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
+        value_fd = message_type.fields_by_name["value"]
+        return {k: _single(value_fd, v) for k, v in value.items()}
+    if fd.is_repeated:
+        return [_single(fd, v) for v in value]
+    return _single(fd, value)
+
+
+def _single(fd: FieldDescriptor, value: Any) -> Any:
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        if fd.message_type.full_name.startswith("google.protobuf."):
+            return json_format.MessageToDict(value, preserving_proto_field_name=True)
+        return message_data(value)
+    if fd.type == FieldDescriptor.TYPE_ENUM:
+        symbol = fd.enum_type.values_by_number.get(value)
+        return symbol.name if symbol is not None else value
+    if fd.type == FieldDescriptor.TYPE_BYTES:
+        return base64.b64encode(value).decode("ascii")
+    return value
