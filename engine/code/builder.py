@@ -284,11 +284,25 @@ class KStream:
         name: str | None = None,
         key_format: str | None = None,
         value_format: str | None = None,
+        value_schema: str | None = None,
+        key_schema: str | None = None,
+        subject_strategy: str | None = None,
     ) -> None:
+        """A kafka_sink node writing to ``topic``. With the avro, protobuf and json_schema
+        formats, ``value_schema`` / ``key_schema`` is the schema text, a file (.avsc, .proto,
+        .json) or ``subject:<name>[:<version>]``; ``subject_strategy`` topic, record or
+        topic_record names the subject it is registered under."""
         self._then(
             "kafka_sink",
             name,
-            _params(topic=topic, key_format=key_format, value_format=value_format),
+            _params(
+                topic=topic,
+                key_format=key_format,
+                value_format=value_format,
+                value_schema=value_schema,
+                key_schema=key_schema,
+                subject_strategy=subject_strategy,
+            ),
         )
 
     def to_console(self, *, name: str | None = None, limit: int | None = None) -> None:

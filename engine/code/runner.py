@@ -65,6 +65,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
     parser.add_argument("--metrics-out", metavar="PATH", help="write final metrics as JSON here")
+    parser.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="schema registry of the avro, protobuf and json_schema formats (default: "
+        "settings.schema_registry, else $SCHEMA_REGISTRY_URL, else the sandbox's)",
+    )
 
 
 def run_main(topology: Topology, argv: list[str] | None = None) -> int:
@@ -85,14 +91,42 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
     return run_with_options(topology, args)
 
 
+def registry_url(topology: Topology, cli_url: str | None, broker=None) -> str | None:
+    """The schema registry a run uses (SPEC §14): --schema-registry, else
+    settings.schema_registry.url, else $SCHEMA_REGISTRY_URL, else the sandbox's, once the
+    sandbox broker has one (its ``registry_url``)."""
+    setting = topology.settings.get("schema_registry") or {}
+    return (
+        cli_url
+        or (setting.get("url") if isinstance(setting, dict) else None)
+        or os.environ.get("SCHEMA_REGISTRY_URL")
+        or getattr(broker, "registry_url", None)
+    )
+
+
 def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.cluster.broker import BrokerError, SandboxBroker
-    from engine.runtime.kafka.run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
+    from engine.model.validation import registry_problems
+    from engine.runtime.kafka.run import (
+        BrokerUnreachableError,
+        KafkaRun,
+        RegistryUnreachableError,
+        RunConfig,
+        RunFailedError,
+    )
     from engine.runtime.worker.memory import apply_memory_limit, out_of_memory_reason
 
     if args.metrics_out and (problem := unwritable(args.metrics_out)):
         print(f"--metrics-out: {problem}", file=sys.stderr)  # said now, not after a long run
         return EXIT_USAGE
+    cli_registry = args.schema_registry
+    if not args.sandbox and (
+        bad := registry_problems(topology, registry_url(topology, cli_registry))
+    ):
+        # said before any broker starts; with --sandbox the sandbox's registry is the last resort
+        for problem in bad:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
     bootstrap = args.bootstrap
     if bootstrap is None and not args.sandbox:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
@@ -105,6 +139,13 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             return EXIT_UNREACHABLE
         bootstrap = broker.bootstrap
         print(f"sandbox broker on {bootstrap}", file=sys.stderr)
+    schema_registry = registry_url(topology, cli_registry, broker)
+    if bad := registry_problems(topology, schema_registry):
+        for problem in bad:  # a sandbox without a registry of its own
+            print(problem, file=sys.stderr)
+        if broker is not None:
+            broker.stop()
+        return EXIT_INVALID
 
     def on_status(status: str, reason: str) -> None:
         print(f"{status}{': ' + reason if reason else ''}", file=sys.stderr, flush=True)
@@ -128,6 +169,7 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             console=console,
             on_status=on_status,
             observers=[RunPublisher(), alerts],
+            schema_registry_url=schema_registry,
         ),
     )
     previous = {}
@@ -140,6 +182,13 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     try:
         try:
             result = run.run(until_idle=args.until_idle, max_seconds=args.max_seconds)
+        except RegistryUnreachableError as exc:
+            print(
+                f"{exc}\nCheck the address (--schema-registry, settings.schema_registry, "
+                "$SCHEMA_REGISTRY_URL) and that the registry is up.",
+                file=sys.stderr,
+            )
+            return EXIT_UNREACHABLE
         except BrokerUnreachableError as exc:
             print(
                 f"{exc}\nCheck the address and that the brokers are up, or use --sandbox "

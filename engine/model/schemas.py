@@ -141,6 +141,8 @@ def parse_avro(text: str):
     except RecursionError:
         raise SchemaTextError("not a valid Avro schema: nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 - fastavro raises several kinds for a bad schema
+        if type(exc).__name__ == "UnknownType":  # its text is the name alone
+            raise SchemaTextError(f"not a valid Avro schema: unknown type '{exc}'") from None
         raise SchemaTextError(f"not a valid Avro schema: {_first_line(exc)}") from None
 
 

@@ -24,15 +24,11 @@ from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import ExpressionError, compile_expression
 from engine.model.graph_order import topological_order
 from engine.model.problems import ERROR, WARNING, Problem
-from engine.model.schemas import (
-    FORMAT_TITLES,
-    SchemaTextError,
-    check_schema,
-    is_schema_format,
-    registry_setting_message,
-    resolve_ref,
-)
+from engine.model.schema_checks import registry_problems, schema_format_nodes, schema_problems
+from engine.model.schemas import registry_setting_message
 from engine.model.topology import Topology
+
+__all__ = ["errors", "registry_problems", "schema_format_nodes", "validate"]
 
 TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
 WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
@@ -165,7 +161,7 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
     if type_name == "kafka_sink":
-        problems += _schema_problems(node_id, params)
+        problems += schema_problems(node_id, params, _FOLDER.get())
     if type_name == "file_sink" and isinstance(params.get("path"), str):
         path = params["path"]
         if (
@@ -247,76 +243,6 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
     elif kind == "schema_registry":
         return registry_setting_message(value)
     return None
-
-
-def _schema_problems(node_id: str, params: dict) -> list[Problem]:
-    """A sink's schemas: present where its format needs one, parsed when given as text or
-    a file; a schema param beside a format that takes none has no effect."""
-    problems = []
-    for part in ("key", "value"):
-        fmt = params.get(f"{part}_format")
-        schema = params.get(f"{part}_schema")
-        name = f"{part}_schema"
-        if not is_schema_format(fmt):
-            if schema is not None:
-                problems.append(
-                    Problem(
-                        node_id,
-                        f"{name} has no effect: {part}_format is "
-                        f"{fmt or ('string' if part == 'key' else 'json')}, which takes no schema",
-                        WARNING,
-                        param=name,
-                    )
-                )
-            continue
-        if schema is None:
-            problems.append(
-                Problem(
-                    node_id,
-                    f"{part}_format {fmt} needs a {name}: the schema text, a file beside the "
-                    "topology, or subject:<name> for one already registered",
-                    param=name,
-                )
-            )
-            continue
-        if not isinstance(schema, str) or not schema.strip():
-            continue  # said by check_value
-        try:
-            check_schema(fmt, resolve_ref(schema, _FOLDER.get()))
-        except SchemaTextError as exc:
-            problems.append(Problem(node_id, f"{name}: {exc}", param=name))
-        except RecursionError:
-            problems.append(
-                Problem(node_id, f"{name}: the {FORMAT_TITLES[fmt]} schema is nested too deeply")
-            )
-    return problems
-
-
-def schema_format_nodes(topology: Topology) -> list[tuple[str, str, str]]:
-    """(node id, "key" or "value", format) of every source and sink with a schema format."""
-    found = []
-    for node in topology.nodes.values():
-        if node.type in ("kafka_source", "kafka_sink"):
-            for part in ("key", "value"):
-                fmt = node.params.get(f"{part}_format")
-                if is_schema_format(fmt):
-                    found.append((node.id, part, fmt))
-    return found
-
-
-def registry_problems(topology: Topology, registry_url: str | None) -> list[Problem]:
-    """Before a run against a cluster: a schema format with no schema registry to use."""
-    if registry_url:
-        return []
-    return [
-        Problem(
-            node_id,
-            f"{part}_format {fmt} needs a schema registry: set settings.schema_registry.url, "
-            "pass --schema-registry URL, or set SCHEMA_REGISTRY_URL",
-            param=f"{part}_format",
-        )
-        for node_id, part, fmt in schema_format_nodes(topology)
-    ]
 
 
 def _finite(value: float) -> bool:

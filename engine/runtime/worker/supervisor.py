@@ -233,6 +233,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             send("dead_letter", batch)
 
     topology, _problems = fileformat.loads(topology_text)
+    topology.folder = options.get("folder")  # schema files named by sinks are relative to it
     memory_mb = apply_memory_limit(
         topology.settings
     )  # the worst case: this run fails, not the machine
@@ -248,6 +249,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             metrics_interval_s=options.get("metrics_interval_s", 0.5),
             sample_size=options.get("sample_size", 50),
             observers=[RunPublisher()],
+            schema_registry_url=options.get("schema_registry_url"),
         ),
     )
 
