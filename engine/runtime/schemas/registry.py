@@ -22,6 +22,9 @@ REQUEST_TIMEOUT_S = 10
 MAX_WAIT_S = 5.0  # between two tries while the registry does not answer
 
 
+_MOCKS: dict[str, object] = {}
+
+
 class RegistryConfigError(ValueError):
     """A registry setting that cannot be used (e.g. a ${NAME} that is not set)."""
 
@@ -41,6 +44,13 @@ class RegistryConfig:
     def client(self):
         from confluent_kafka.schema_registry import SchemaRegistryClient
 
+        if self.url.startswith("mock://"):
+            # confluent-kafka's in-memory registry, for tests: one per name and process, so
+            # a test's serializers and the run it drives share it, as they would a server.
+            client = _MOCKS.get(self.url)
+            if client is None:
+                client = _MOCKS[self.url] = SchemaRegistryClient.new_client(self.client_conf())
+            return client
         return SchemaRegistryClient.new_client(self.client_conf())
 
     @property

@@ -1,0 +1,222 @@
+"""The schema formats on the real local broker (SPEC §14): confluent-kafka's own serializers
+produce the input, a topology filters it, and confluent-kafka's own deserializers read what it
+wrote, for Avro, Protobuf and JSON Schema; records that are not in the wire format go to the
+dead letters with the reason; a registry that does not answer at start is unreachable.
+
+The registry is confluent-kafka's in-memory one (``mock://``), shared by name between the test
+and the run in this process. ``test_run_sandbox_uses_its_registry`` runs the command line
+against the sandbox's own registry once the sandbox broker offers one (``registry_url``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import topic_subject_name_strategy
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from google.protobuf import json_format
+
+from engine.code.builder import StreamsBuilder
+from engine.model import fileformat
+from engine.model.schemas import compile_proto
+from engine.runtime.kafka.run import KafkaRun, RegistryUnreachableError, RunConfig
+from engine.runtime.schemas.checks import compiled_message_class
+from engine.runtime.schemas.registry import RegistryConfig
+from tests.engine.kafka_util import consume_all, create_topic
+
+pytestmark = pytest.mark.kafka
+ROOT = Path(__file__).resolve().parents[4]
+
+AVRO = """{"type": "record", "name": "Order", "namespace": "shop", "fields": [
+  {"name": "id", "type": "string"}, {"name": "amount", "type": "double"},
+  {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}"""
+PROTO = """syntax = "proto3";
+package shop;
+message Order { string id = 1; double amount = 2; int64 placed = 3; }
+"""
+JSON_SCHEMA = """{"type": "object", "title": "Order", "properties": {"id": {"type": "string"},
+  "amount": {"type": "number"}, "placed": {"type": "integer"}}, "required": ["id", "amount"]}"""
+ORDERS = [
+    {"id": "o1", "amount": 120.0, "placed": 1714521600123},
+    {"id": "o2", "amount": 5.0, "placed": 1714521600124},
+    {"id": "o3", "amount": 300.5, "placed": 1714521600125},
+]
+
+
+def serde(fmt: str, client):
+    """confluent-kafka's serializer and deserializer of ``fmt``, and how to make a value."""
+    conf = {"subject.name.strategy": topic_subject_name_strategy}
+    if fmt == "avro":
+        import datetime
+
+        def as_avro(o):
+            return {
+                **o,
+                "placed": datetime.datetime.fromtimestamp(o["placed"] / 1000, datetime.UTC),
+            }
+
+        def from_avro(o):
+            return {**o, "placed": int(o["placed"].timestamp() * 1000)}
+
+        return AvroSerializer(client, AVRO, conf=conf), AvroDeserializer(client), as_avro, from_avro
+    if fmt == "json_schema":
+        return (
+            JSONSerializer(JSON_SCHEMA, client, conf=conf),
+            JSONDeserializer(None, schema_registry_client=client),
+            dict,
+            dict,
+        )
+    message_class = compiled_message_class(compile_proto(PROTO))
+    return (
+        ProtobufSerializer(message_class, client, conf),
+        ProtobufDeserializer(message_class, {"use.deprecated.format": False}),
+        lambda o: json_format.ParseDict(o, message_class()),
+        lambda m: (
+            json_format.MessageToDict(m, preserving_proto_field_name=True)
+            | {"placed": int(m.placed)}
+        ),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["avro", "protobuf", "json_schema"])
+def test_confluent_serializers_in_topology_confluent_deserializers_out(bootstrap, unique, fmt):
+    src, out, url = f"orders-{unique}", f"big-{unique}", f"mock://kafka-{unique}"
+    client = RegistryConfig(url).client()
+    write, read, make, back = serde(fmt, client)
+    create_topic(bootstrap, src)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for order in ORDERS:
+        producer.produce(src, write(make(order), SerializationContext(src, MessageField.VALUE)))
+    producer.produce(src, b'{"id": "plain json"}')  # not in the wire format
+    assert producer.flush(20) == 0
+
+    schema = {"avro": AVRO, "protobuf": PROTO, "json_schema": JSON_SCHEMA}[fmt]
+    b = StreamsBuilder(f"schemas-{unique}", topic_partitions=1, dead_letter_topic=f"dlq-{unique}")
+    orders = b.stream(src, name="orders", value_format=fmt)
+    orders.filter("value['amount'] > 100", name="big").to(
+        out, name="out", value_format=fmt, value_schema=schema
+    )
+    run = KafkaRun(
+        b.build(),
+        RunConfig(bootstrap=bootstrap, session_timeout_ms=2000, schema_registry_url=url),
+    )
+    result = run.run(until_idle=1.5, max_seconds=60)
+    assert result.status == "stopped", result.reason
+    assert result.metrics["nodes"]["orders"]["errors"] == 1
+
+    written = consume_all(bootstrap, out, expect=2)
+    ctx = SerializationContext(out, MessageField.VALUE)
+    assert [back(read(m.value(), ctx)) for m in written] == [ORDERS[0], ORDERS[2]]
+    assert f"{out}-value" in client.get_subjects()
+    (dead,) = consume_all(bootstrap, f"dlq-{unique}", expect=1)
+    headers = dict(dead.headers())
+    assert dead.value() == b'{"id": "plain json"}'
+    assert headers["ts.error"] == (
+        b"SerdeError: not in the schema registry's wire format (first byte 0x7b)"
+    )
+    assert headers["ts.node"] == b"orders"
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def avro_topology(unique: str):
+    b = StreamsBuilder(f"unreachable-{unique}", topic_partitions=1)
+    b.stream(f"in-{unique}", name="orders", value_format="avro").to(
+        f"out-{unique}", name="out", value_format="avro", value_schema=AVRO
+    )
+    return b.build()
+
+
+def test_an_unreachable_registry_at_start(bootstrap, unique):
+    url = f"http://127.0.0.1:{closed_port()}"
+    run = KafkaRun(avro_topology(unique), RunConfig(bootstrap=bootstrap, schema_registry_url=url))
+    with pytest.raises(
+        RegistryUnreachableError, match=f"the schema registry at {url} does not answer"
+    ):
+        run.run(until_idle=1, max_seconds=20)
+
+
+def cli_env() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": ""}
+    env.pop("SCHEMA_REGISTRY_URL", None)
+    return env
+
+
+def test_cli_exits_3_when_the_registry_does_not_answer(bootstrap, unique, tmp_path):
+    path = tmp_path / "app.topology.json"
+    fileformat.write(avro_topology(unique), path)
+    url = f"http://127.0.0.1:{closed_port()}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui.launcher",
+            "run",
+            str(path),
+            "--bootstrap",
+            bootstrap,
+            "--schema-registry",
+            url,
+            "--max-seconds",
+            "20",
+        ],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert f"the schema registry at {url} does not answer" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_run_sandbox_uses_its_registry(tmp_path):
+    """``run --sandbox`` with an Avro topology: the sandbox starts its registry and the run
+    uses it. Waits for the sandbox broker to offer one (engine/cluster/registry)."""
+    from engine.cluster.broker import SandboxBroker
+
+    if not hasattr(SandboxBroker(), "registry_url"):
+        pytest.skip("the sandbox broker has no schema registry yet")
+    unique = uuid.uuid4().hex[:8]
+    b = StreamsBuilder(f"sandbox-{unique}", topic_partitions=1)
+    b.generator(f"gen-{unique}", name="gen", limit=20).to(
+        f"out-{unique}",
+        name="out",
+        value_format="json_schema",
+        value_schema='{"type": "object"}',
+    )
+    path = tmp_path / "app.topology.json"
+    fileformat.write(b.build(), path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gui.launcher",
+            "run",
+            str(path),
+            "--sandbox",
+            "--until-idle",
+            "2",
+            "--max-seconds",
+            "60",
+        ],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
