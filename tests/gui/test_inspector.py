@@ -55,6 +55,7 @@ def test_every_param_of_every_type_has_a_typed_editor(doc, inspector):
         "aggregations": RowsParamEditor,
         "window": WindowParamEditor,
         "field_list": FieldListParamEditor,
+        "schema": TextParamEditor,  # sinks' value_schema / key_schema: text, file or subject:
     }
     for i, (type_name, spec) in enumerate(NODE_TYPES.items()):
         node_id = doc.add_node(type_name, (0, i * 100))

@@ -21,7 +21,7 @@ from engine.model.schemas import (
     parse_avro,
     parse_json_schema,
 )
-from engine.runtime.schemas.values import SchemaValueError, to_avro
+from engine.runtime.schemas.values import SchemaValueError, branch_kind, fits, to_avro
 from engine.runtime.serde import SerdeError
 
 
@@ -214,9 +214,15 @@ def _avro_fault(value: Any, schema: Any, named: dict, path: str) -> SchemaValueE
             return _expected(path, schema, value)
         return None
     if isinstance(schema, list):
+        faults = []
         for branch in schema:
-            if _avro_fault(value, branch, named, path) is None:
+            fault = _avro_fault(value, branch, named, path)
+            if fault is None:
                 return None
+            if fits(value, branch_kind(branch, named)):
+                faults.append(fault)
+        if len(faults) == 1:  # one branch of the value's kind: say what is wrong inside it
+            return faults[0]
         names = [b if isinstance(b, str) else b.get("name") or b.get("type") for b in schema]
         return _expected(path, " or ".join(str(n) for n in names), value)
     kind = schema.get("type")
@@ -251,7 +257,7 @@ def _avro_fault(value: Any, schema: Any, named: dict, path: str) -> SchemaValueE
         return None
     if kind == "enum":
         if value not in schema.get("symbols", ()):
-            return _expected(path, f"one of {', '.join(schema.get('symbols', ()))[:120]}", value)
+            return _expected(path, f"one of {_symbols(schema.get('symbols', ()))}", value)
         return None
     if kind == "fixed":
         return None if isinstance(value, str) else _expected(path, "fixed bytes", value)
@@ -259,6 +265,11 @@ def _avro_fault(value: Any, schema: Any, named: dict, path: str) -> SchemaValueE
     if logical in ("decimal", "date", "time-millis", "time-micros", "uuid"):
         return None if isinstance(value, (str, int, float)) else _expected(path, logical, value)
     return _avro_fault(value, kind, named, path) if isinstance(kind, str) else None
+
+
+def _symbols(symbols) -> str:
+    text = ", ".join(symbols[:12])
+    return text if len(symbols) <= 12 else f"{text}, ... ({len(symbols):,} symbols)"
 
 
 def _expected(path: str, what: str, value: Any) -> SchemaValueError:

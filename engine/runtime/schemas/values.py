@@ -127,13 +127,13 @@ def _union(value: Any, branches: list, named: dict, path: str) -> Any:
     if value is None:
         return None
     for branch in branches:
-        kind = _kind(branch, named)
-        if _fits(value, kind):
+        kind = branch_kind(branch, named)
+        if fits(value, kind):
             return to_avro(value, branch, named, path)
     return value
 
 
-def _kind(branch: Any, named: dict) -> tuple[str, str | None]:
+def branch_kind(branch: Any, named: dict) -> tuple[str, str | None]:
     if isinstance(branch, str):
         resolved = named.get(branch)
         if resolved is None:
@@ -144,7 +144,7 @@ def _kind(branch: Any, named: dict) -> tuple[str, str | None]:
     return "", None
 
 
-def _fits(value: Any, kind: tuple[str, str | None]) -> bool:
+def fits(value: Any, kind: tuple[str, str | None]) -> bool:
     base, logical = kind
     if isinstance(value, bool):
         return base == "boolean"

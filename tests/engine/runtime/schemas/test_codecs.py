@@ -444,3 +444,49 @@ def test_decoded_values_go_through_internal_topics_unchanged(registry):
         {"id": "a", "amount": 2},
     ]
     assert run.values("totals")[-1]["total"] == 3
+
+
+def test_recursive_named_types_and_the_path_into_a_union(registry):
+    linked = """{"type": "record", "name": "Node", "fields": [{"name": "v", "type": "int"},
+      {"name": "next", "type": ["null", "Node"], "default": null}]}"""
+    t = Topology("app")
+    t.add_node(Node("src", "kafka_source", {"topic": "in", "value_format": "avro"}))
+    t.add_node(
+        Node("sink", "kafka_sink", {"topic": "out", "value_format": "avro", "value_schema": linked})
+    )
+    t.add_edge(Edge("src", "sink"))
+    write = AvroSerializer(registry, linked)
+    chain = None
+    for i in range(300):
+        chain = {"v": i, "next": chain}
+    run = LocalRun(t, schemas=SchemaFormats(registry))
+    run.send_raw("in", None, write(chain, ctx("in")))
+    assert errors(run) == []
+    assert AvroDeserializer(registry)(run.topics["out"][0].value(), ctx("out")) == chain
+    in_process = LocalRun(t)
+    in_process.send("in", {"v": 1, "next": {"v": "x", "next": None}}, value_format="avro")
+    assert errors(in_process) == [("sink", "field 'next.v': expected int, got 'x'")]
+
+
+def test_an_enum_of_many_symbols_is_named_briefly():
+    schema = (
+        '{"type": "record", "name": "R", "fields": [{"name": "e", "type": {"type": "enum", '
+        '"name": "E", "symbols": [' + ", ".join(f'"S{i}"' for i in range(100_000)) + "]}}]}"
+    )
+    t = Topology("app")
+    t.add_node(Node("src", "kafka_source", {"topic": "in"}))
+    t.add_node(
+        Node("sink", "kafka_sink", {"topic": "out", "value_format": "avro", "value_schema": schema})
+    )
+    t.add_edge(Edge("src", "sink"))
+    run = LocalRun(t)
+    run.send("in", {"e": "S99999"})
+    run.send("in", {"e": "nope"})
+    assert len(run.topics["out"]) == 1
+    assert errors(run) == [
+        (
+            "sink",
+            "field 'e': expected one of S0, S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, "
+            "... (100,000 symbols), got 'nope'",
+        )
+    ]
