@@ -124,8 +124,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         bad := registry_problems(topology, registry_url(topology, cli_registry))
     ):
         # said before any broker starts; with --sandbox the sandbox's registry is the last resort
-        for problem in bad:
-            print(problem, file=sys.stderr)
+        for issue in bad:
+            print(issue, file=sys.stderr)
         return EXIT_INVALID
     bootstrap = args.bootstrap
     if bootstrap is None and not args.sandbox:
@@ -141,8 +141,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         print(f"sandbox broker on {bootstrap}", file=sys.stderr)
     schema_registry = registry_url(topology, cli_registry, broker)
     if bad := registry_problems(topology, schema_registry):
-        for problem in bad:  # a sandbox without a registry of its own
-            print(problem, file=sys.stderr)
+        for issue in bad:  # a sandbox without a registry of its own
+            print(issue, file=sys.stderr)
         if broker is not None:
             broker.stop()
         return EXIT_INVALID

@@ -25,7 +25,7 @@ def schema_problems(node_id: str, params: dict, folder: str | None) -> list[Prob
         fmt = params.get(f"{part}_format")
         schema = params.get(f"{part}_schema")
         name = f"{part}_schema"
-        if not is_schema_format(fmt):
+        if not isinstance(fmt, str) or not is_schema_format(fmt):
             if schema is not None:
                 problems.append(
                     Problem(
@@ -67,7 +67,7 @@ def schema_format_nodes(topology: Topology) -> list[tuple[str, str, str]]:
         if node.type in ("kafka_source", "kafka_sink"):
             for part in ("key", "value"):
                 fmt = node.params.get(f"{part}_format")
-                if is_schema_format(fmt):
+                if isinstance(fmt, str) and is_schema_format(fmt):
                     found.append((node.id, part, fmt))
     return found
 

@@ -152,7 +152,7 @@ def avro_record_name(text: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def parse_json_schema(text: str) -> dict:
+def parse_json_schema(text: str) -> dict | bool:
     """The JSON Schema as a dict, checked against its metaschema."""
     import jsonschema
 

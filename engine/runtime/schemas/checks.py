@@ -29,8 +29,8 @@ def registered_message_class(client, schema, indexes: list[int]):
     """The message class that ``indexes`` names in a registered Protobuf schema (the
     serialized descriptor registries return for ``format=serialized``; .proto text from a
     registry that gives text instead is compiled with protoc)."""
+    from confluent_kafka.schema_registry._sync.protobuf import _resolve_named_schema
     from confluent_kafka.schema_registry.common.protobuf import _init_pool, _str_to_proto
-    from confluent_kafka.schema_registry.protobuf import _resolve_named_schema
     from google.protobuf.descriptor_pool import DescriptorPool
     from google.protobuf.message_factory import GetMessageClass
 

@@ -76,7 +76,7 @@ def schema_id(data: bytes) -> int:
 
     sid = SchemaId("AVRO")
     sid.from_bytes(io.BytesIO(data))
-    return sid.id
+    return sid.id or 0
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -127,6 +127,8 @@ def decoder(fmt: str, client, topic: str, part: str) -> Decoder:
     """Wire-format bytes to plain data, with the writer's schema from the registry."""
     ctx = serialization_context(topic, part)
     conf = {"subject.name.strategy": _no_subject}
+    read: Callable[[bytes, Any], Any]
+    convert: Callable[[Any], Any]
     if fmt == "avro":
         from confluent_kafka.schema_registry.avro import AvroDeserializer
 

@@ -70,7 +70,7 @@ def resolve_registry(
     sandbox_url: str | None = None,
 ) -> RegistryConfig | None:
     """The registry a run uses, or None when none is configured anywhere."""
-    env = os.environ if environ is None else environ
+    env = dict(os.environ) if environ is None else environ
     setting = settings.get("schema_registry") or {}
     if not isinstance(setting, dict):
         setting = {}
