@@ -3,6 +3,8 @@ into closures (``compiler``, fusing stateless chains in ``fusion``), serialisati
 state stores (``state``), windows, dashboards, the demo generators and the in-process run
 (``local``). Then, by role, from the bottom up:
 
+- ``schemas/``   the schema-registry formats (avro, protobuf, json_schema): the codecs sources
+                 and sinks get from the run context (``ctx.schemas``), in-process checks;
 - ``operators/`` one module per node type, written against the run context;
 - ``kafka/``     the Kafka run (``kafka.run.KafkaRun``) and its collaborators;
 - ``testing/``   test runs without a broker: sample records, traces, test cases, state views;
