@@ -220,3 +220,136 @@ def test_run_sandbox_uses_its_registry(tmp_path):
         timeout=180,
     )
     assert done.returncode == 0, done.stderr
+
+
+class _Registry:
+    """The two calls of the registry's REST API a source makes (``/subjects`` at start,
+    ``/schemas/ids/N`` per new schema id), served on a fixed port that can go away and come
+    back, as a registry restarting does."""
+
+    def __init__(self, schemas: dict[int, str]):
+        self.schemas = schemas
+        self.port = closed_port()
+        self.server = None
+
+    def start(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        schemas = self.schemas
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                path = self.path.split("?")[0]
+                if path == "/subjects":
+                    body, code = [], 200
+                elif path.startswith("/schemas/ids/") and int(path.rsplit("/", 1)[1]) in schemas:
+                    body, code = {"schema": schemas[int(path.rsplit("/", 1)[1])]}, 200
+                else:
+                    body, code = {"error_code": 40403, "message": "Schema not found"}, 404
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_registry_outage_mid_run_is_waited_through(bootstrap, unique):
+    import json
+    import threading
+
+    schema = json.loads(AVRO)
+    later = {
+        **schema,
+        "fields": [*schema["fields"], {"name": "note", "type": "string", "default": ""}],
+    }
+    registry = _Registry({1: AVRO, 2: json.dumps(later)}).start()
+    url = f"http://127.0.0.1:{registry.port}"
+    src, out = f"in-{unique}", f"out-{unique}"
+    create_topic(bootstrap, src)
+    writer = RegistryConfig(f"mock://outage-{unique}").client()  # ids 1, 2 as above
+    from confluent_kafka.schema_registry import Schema
+
+    writer.register_schema("a", Schema(AVRO, "AVRO"))
+    writer.register_schema("a", Schema(json.dumps(later), "AVRO"))
+    write_v1 = AvroSerializer(
+        writer,
+        AVRO,
+        conf={"auto.register.schemas": False, "subject.name.strategy": lambda c, n: "a"},
+    )
+    producer = Producer({"bootstrap.servers": bootstrap})
+    ctx = SerializationContext(src, MessageField.VALUE)
+    import datetime
+
+    first = {
+        "id": "o1",
+        "amount": 1.0,
+        "placed": datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+    }
+    producer.produce(src, write_v1(first, ctx))
+    assert producer.flush(20) == 0
+
+    b = StreamsBuilder(f"outage-{unique}", topic_partitions=1)
+    b.stream(src, name="orders", value_format="avro").map("value['id']", name="ids").to(
+        out, name="out"
+    )
+    statuses = []
+    run = KafkaRun(
+        b.build(),
+        RunConfig(
+            bootstrap=bootstrap,
+            session_timeout_ms=2000,
+            schema_registry_url=url,
+            on_status=lambda s, r: statuses.append((s, r)),
+        ),
+    )
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(r=run.run(max_seconds=60)))
+    thread.start()
+    try:
+        wait_for(lambda: run.metrics["out"].out == 1)
+        assert [m.value() for m in consume_all(bootstrap, out, expect=1)] == [b'"o1"']
+        registry.stop()  # the registry goes away; schema id 2 is not cached yet
+        write_v2 = AvroSerializer(
+            writer,
+            json.dumps(later),
+            conf={"auto.register.schemas": False, "subject.name.strategy": lambda c, n: "a"},
+        )
+        producer.produce(src, write_v2({**first, "id": "o2", "note": "n"}, ctx))
+        assert producer.flush(20) == 0
+        wait_for(lambda: run.status == "disconnected")
+        assert run.reason == f"the schema registry at {url} does not answer; retrying"
+        registry.start()  # back on the same address
+        wait_for(lambda: run.metrics["out"].out == 2)
+        assert [m.value() for m in consume_all(bootstrap, out, expect=2)] == [b'"o1"', b'"o2"']
+        assert run.status == "running"
+    finally:
+        run.stop()
+        thread.join(30)
+        registry.stop() if registry.server else None
+    assert result["r"].status == "stopped", result["r"].reason
+    assert result["r"].metrics["nodes"]["orders"]["errors"] == 0  # nothing dead-lettered
+    said = [s for s, _ in statuses]
+    assert said.index("disconnected") < len(said) - 1 - said[::-1].index("running")
