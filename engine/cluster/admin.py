@@ -12,7 +12,9 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import (
     OFFSET_END,
@@ -188,8 +190,17 @@ class ClusterClient:
         marks = self.high_watermarks(list(committed)) if committed else {}
         return {tp: (offset, marks.get(tp, offset)) for tp, offset in committed.items()}
 
-    def sample(self, topic: str, count: int = 20, timeout: float = 3.0) -> list[dict]:
-        """The latest ``count`` records of ``topic`` (or fewer), newest last."""
+    def sample(
+        self,
+        topic: str,
+        count: int = 20,
+        timeout: float = 3.0,
+        decode_key: Callable[[bytes], Any] | None = None,
+        decode_value: Callable[[bytes], Any] | None = None,
+    ) -> list[dict]:
+        """The latest ``count`` records of ``topic`` (or fewer), newest last. ``decode_key`` /
+        ``decode_value``: the topic's own decoders (e.g. a schema-registry format's, from
+        ``engine.runtime.schemas``); what they refuse is shown as JSON or text."""
         consumer = Consumer(
             {
                 **self.config,
@@ -222,8 +233,8 @@ class ClusterClient:
                         continue
                     records.append(
                         {
-                            "key": _text(m.key()),
-                            "value": _decode(m.value()),
+                            "key": _decoded(m.key(), decode_key, _text),
+                            "value": _decoded(m.value(), decode_value, _decode),
                             "partition": m.partition(),
                             "offset": m.offset(),
                             "timestamp": m.timestamp()[1],
@@ -281,6 +292,15 @@ class ClusterClient:
                 self._probe.close()
                 self._probe = None
             self._admin = None
+
+
+def _decoded(data: bytes | None, decode, fallback):
+    if data is None or decode is None:
+        return fallback(data)
+    try:
+        return decode(data)
+    except Exception:  # noqa: BLE001 - not in the topic's format: shown as it is
+        return fallback(data)
 
 
 def _text(data: bytes | None):

@@ -353,3 +353,26 @@ def test_a_registry_outage_mid_run_is_waited_through(bootstrap, unique):
     assert result["r"].metrics["nodes"]["orders"]["errors"] == 0  # nothing dead-lettered
     said = [s for s, _ in statuses]
     assert said.index("disconnected") < len(said) - 1 - said[::-1].index("running")
+
+
+def test_samples_of_a_schema_topic_are_decoded(bootstrap, unique):
+    """What the app's data preview and Test Run take from a topic: decoded values."""
+    from engine.cluster.admin import ClusterClient
+    from engine.runtime.schemas import SchemaFormats
+
+    topic, url = f"orders-{unique}", f"mock://samples-{unique}"
+    client = RegistryConfig(url).client()
+    write, _read, make, _back = serde("avro", client)
+    create_topic(bootstrap, topic)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for order in ORDERS:
+        producer.produce(topic, write(make(order), SerializationContext(topic, MessageField.VALUE)))
+    producer.produce(topic, b'{"id": "plain"}')
+    assert producer.flush(20) == 0
+    decode = SchemaFormats(client).decoder("avro", topic, "value")
+    cluster = ClusterClient(bootstrap)
+    try:
+        values = [r["value"] for r in cluster.sample(topic, 10, decode_value=decode)]
+    finally:
+        cluster.close()
+    assert values == [*ORDERS, {"id": "plain"}]

@@ -490,3 +490,40 @@ def test_an_enum_of_many_symbols_is_named_briefly():
             "... (100,000 symbols), got 'nope'",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "schema", "fields"),
+    [
+        ("avro", ORDER_AVRO, ["id", "amount", "placed", "day", "price", "blob", "status", "note"]),
+        ("json_schema", ORDER_JSON_SCHEMA, ["id", "amount"]),
+        ("protobuf", ORDER_PROTO, ["id", "amount", "count", "blob", "status", "placed", "lines"]),
+    ],
+)
+def test_field_names_of_a_topics_registered_schema(registry, fmt, schema, fields):
+    from engine.runtime.schemas.fields import registered_fields
+
+    assert registered_fields(registry, "orders", fmt) == []
+    t = Topology("app")
+    t.add_node(Node("src", "kafka_source", {"topic": "in"}))
+    t.add_node(
+        Node("sink", "kafka_sink", {"topic": "orders", "value_format": fmt, "value_schema": schema})
+    )
+    t.add_edge(Edge("src", "sink"))
+    value = {
+        "avro": {
+            "id": "o",
+            "amount": 2,
+            "placed": 1,
+            "day": "2024-01-02",
+            "price": "1.5",
+            "blob": "",
+            "status": "NEW",
+        },
+        "json_schema": {"id": "o", "amount": 2},
+        "protobuf": {"id": "o"},
+    }[fmt]
+    run = LocalRun(t, schemas=SchemaFormats(registry))
+    run.send("in", value)
+    assert errors(run) == []
+    assert registered_fields(registry, "orders", fmt) == fields
