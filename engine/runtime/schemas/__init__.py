@@ -94,7 +94,10 @@ class SchemaFormats:
         missing, a subject the registry does not know)."""
         ref = self.schema_ref(schema_param)
         if self.client is None:
-            check = codecs.checker(fmt, ref)
+            try:
+                check = codecs.checker(fmt, ref)
+            except SchemaTextError as exc:
+                raise SerdeError(str(exc)) from None
             encode_json = ENCODERS["json"]
 
             def encode(value: Any) -> bytes | None:

@@ -16,9 +16,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from engine.model.schemas import SchemaRef
+from engine.model.schemas import SchemaRef, SchemaTextError
 from engine.runtime.schemas.checks import (
-    avro_named,
+    Checker,
     checker,
     parse_message,
     registered_message_class,
@@ -202,17 +202,26 @@ def encoder(
         "subject.name.strategy": strategies()[strategy],
     }
     schema = _registered(client, ref, fmt) if ref.kind == "subject" else None
-    check = checker(fmt, ref, schema=schema, client=client)
+    try:
+        check = checker(fmt, ref, schema=schema, client=client)
+    except SchemaTextError as exc:
+        if schema is None or fmt == "protobuf":
+            raise SerdeError(str(exc)) from None
+        # A registered schema naming types of other subjects (references): confluent-kafka's
+        # serializer resolves them; the in-process check, which cannot, is left out.
+        check = Checker()
     if fmt == "avro":
         from confluent_kafka.schema_registry.avro import AvroSerializer
 
-        text = schema.schema_str if schema is not None else ref.text
-        parsed, named = avro_named(text)
+        to_dict = None
+        if type(check) is not Checker:
+            parsed, named = check.parsed, check.named  # type: ignore[attr-defined]
+
+            def to_dict(value, _ctx):
+                return to_avro(value, parsed, named)
+
         write = AvroSerializer(
-            client,
-            schema if schema is not None else ref.text,
-            to_dict=lambda value, _ctx: to_avro(value, parsed, named),
-            conf=conf,
+            client, schema if schema is not None else ref.text, to_dict=to_dict, conf=conf
         )
     elif fmt == "json_schema":
         from confluent_kafka.schema_registry.json_schema import JSONSerializer

@@ -527,3 +527,32 @@ def test_field_names_of_a_topics_registered_schema(registry, fmt, schema, fields
     run.send("in", value)
     assert errors(run) == []
     assert registered_fields(registry, "orders", fmt) == fields
+
+
+def test_a_registered_avro_schema_with_references(registry):
+    """A subject whose schema names a type of another subject: confluent-kafka's serializer
+    resolves the reference; the sink writes what its deserializer reads."""
+    from confluent_kafka.schema_registry import Schema, SchemaReference
+
+    money = '{"type": "record", "name": "Money", "namespace": "shop", "fields": [{"name": "cents", "type": "long"}]}'
+    registry.register_schema("shop.Money", Schema(money, "AVRO"))
+    order = '{"type": "record", "name": "Priced", "namespace": "shop", "fields": [{"name": "price", "type": "shop.Money"}]}'
+    registry.register_schema(
+        "priced-value", Schema(order, "AVRO", [SchemaReference("shop.Money", "shop.Money", 1)])
+    )
+    t = Topology("app")
+    t.add_node(Node("src", "kafka_source", {"topic": "in"}))
+    t.add_node(
+        Node(
+            "sink",
+            "kafka_sink",
+            {"topic": "priced", "value_format": "avro", "value_schema": "subject:priced-value"},
+        )
+    )
+    t.add_edge(Edge("src", "sink"))
+    run = LocalRun(t, schemas=SchemaFormats(registry, auto_register=False))
+    run.send("in", {"price": {"cents": 1250}})
+    assert errors(run) == []
+    assert AvroDeserializer(registry)(run.topics["priced"][0].value(), ctx("priced")) == {
+        "price": {"cents": 1250}
+    }
