@@ -173,7 +173,39 @@ def parse_json_schema(text: str) -> dict | bool:
         ) from None
     except RecursionError:
         raise SchemaTextError("not a valid JSON Schema: nested too deeply") from None
+    risky = _risky_pattern(schema)
+    if risky is not None:
+        raise SchemaTextError(
+            f"the JSON Schema's pattern {risky[:80]!r} repeats a repeated part: checking a "
+            "value against it can take exponential time"
+        )
     return schema
+
+
+# A group of one repeated atom, itself repeated ("(a+)+", "(\w*)*", "([a-z]+){2,}"): Python's
+# regular expressions backtrack exponentially on such patterns, and jsonschema checks every value
+# against them. A schema from a topology file must not be able to stall a run (SPEC §11).
+_NESTED_QUANTIFIER = re.compile(
+    r"\((?:\?:)?(?:\\.|\[(?:[^\]\\]|\\.)*\]|[^()\\|])[+*]\)(?:[+*]|\{\d*,)"
+)
+
+
+def _risky_pattern(schema: Any) -> str | None:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            patterns = [node.get("pattern")]
+            props = node.get("patternProperties")
+            if isinstance(props, dict):
+                patterns += list(props)
+            for pattern in patterns:
+                if isinstance(pattern, str) and _NESTED_QUANTIFIER.search(pattern):
+                    return pattern
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,13 @@ def test_a_schema_format_needs_a_registry_to_run():
     ]
     assert registry_problems(t, "http://sr:8081") == []
     assert registry_problems(sink_topology("json"), None) == []
+
+
+def test_json_schema_patterns_that_backtrack_exponentially_are_refused():
+    bad = json.dumps(
+        {"type": "object", "properties": {"s": {"type": "string", "pattern": "^(a+)+$"}}}
+    )
+    (message,) = messages(sink_topology("json_schema", bad))
+    assert "pattern '^(a+)+$' repeats a repeated part" in message
+    fine = json.dumps({"type": "string", "pattern": "^([a-z]+\\.)+[a-z]+$"})
+    assert messages(sink_topology("json_schema", fine)) == []
