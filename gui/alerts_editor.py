@@ -1,4 +1,4 @@
-"""The inspector's editor of ``settings.alerts`` (SPEC §13): one row per rule — its name,
+"""The inspector's editor of ``settings.alerts`` (reference §14): one row per rule — its name,
 what it watches (``when``), the node, the threshold and how long the condition must hold
 (``for``) — with buttons to add a rule or start from the default rules.
 

@@ -1,4 +1,4 @@
-"""Typed editors for node params, one per ParamSpec kind (SPEC §4).
+"""Typed editors for node params, one per ParamSpec kind (reference §5).
 
 Each editor shows a value, emits ``edited(value)`` as the user changes it, and bumps
 ``gesture`` when an edit is finished (Enter, leaving the field, picking a choice), so

@@ -1,4 +1,4 @@
-"""The headless command line: run, validate, export, import, broker (SPEC §6)."""
+"""The headless command line: run, validate, export, import, broker (reference §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fleet: runs anywhere publish their state to the cluster; this reads it (SPEC §9).
+"""The fleet: runs anywhere publish their state to the cluster; this reads it (reference §12).
 
 Every run writes a ``topology-studio-metrics/1`` record about once a second to
 ``<application id>-metrics`` (one partition, key = instance id) and its topology file

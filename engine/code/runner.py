@@ -1,5 +1,5 @@
 """Running a topology from the command line or an exported script: broker choice,
-signals, exit codes and the metrics file (SPEC §6)."""
+signals, exit codes and the metrics file (reference §9.2)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from engine.model.topology import Topology
 
 TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
 WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
-MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (SPEC §11)
+MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (reference §15.1)
 
 
 def validate(topology: Topology) -> list[Problem]:
@@ -41,7 +41,7 @@ def validate(topology: Topology) -> list[Problem]:
 
 
 # Checking an expression costs ~3 µs per character: one validation checks at most this much
-# distinct expression text, so it ends within seconds whatever the file (SPEC §11).
+# distinct expression text, so it ends within seconds whatever the file (reference §15.1).
 MAX_EXPRESSION_TEXT = 1_000_000
 _EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "expression_text", default=None

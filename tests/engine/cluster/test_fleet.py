@@ -1,4 +1,4 @@
-"""Folding run-state records into a fleet (SPEC §9), without a broker."""
+"""Folding run-state records into a fleet (reference §12), without a broker."""
 
 from __future__ import annotations
 

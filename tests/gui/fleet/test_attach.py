@@ -1,4 +1,4 @@
-"""The app attached to headless runs on the real sandbox broker (SPEC §9)."""
+"""The app attached to headless runs on the real sandbox broker (reference §12)."""
 
 from __future__ import annotations
 
