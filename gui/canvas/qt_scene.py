@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QGraphicsSimple
 from engine.model.catalogue import NODE_TYPES
 from engine.model.problems import Problem
 from engine.model.topology import Edge, Node, Topology
-from gui import theme
 from gui.canvas.edge_item import EdgeItem, WirePreviewItem
 from gui.canvas.geometry import GRID
 from gui.canvas.node_item import NodeItem
@@ -29,6 +28,7 @@ from gui.canvas.port_item import PortItem
 from gui.canvas.run_badge import BadgeState
 from gui.canvas.summary import node_summary
 from gui.document.wiring import connection_problem, direction_problem
+from gui.style import theme
 
 SNAP_DISTANCE = 14.0
 METRICS_INTERVAL_MS = 500

@@ -63,9 +63,9 @@ class QtAttachedTopologyWindow(QMainWindow):
 
     def __init__(self, topology: Topology, application_id: str, parent=None):
         super().__init__(parent)
+        from gui.canvas.layout import auto_layout
         from gui.canvas.qt_scene import TopologyScene
         from gui.canvas.qt_view import TopologyView
-        from gui.layout import auto_layout
 
         if any(node.position is None for node in topology.nodes.values()):
             for node_id, position in auto_layout(topology).items():

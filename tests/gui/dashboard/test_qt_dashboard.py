@@ -20,7 +20,7 @@ from engine.runtime.dashboard import DashboardSet
 from engine.runtime.generator import EventFactory
 from engine.runtime.local import LocalRun
 from gui.dashboard.qt_dashboard import QtDashboardWindow
-from gui.dashboard.qt_field_picker import FieldListParamEditor
+from gui.designer.editors.field_list import FieldListParamEditor
 from gui.dashboard.qt_panels import PANEL_MIME, QtBarsView, QtKpiView, QtLineView, QtTableView
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 
@@ -190,7 +190,7 @@ def test_the_grid_is_rearranged_by_dropping_a_panel_and_remembered(
     assert dash.order[0] == "top_products"
     assert dash.grid.itemAtPosition(0, 0).widget() is dash.panels["top_products"]
 
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     again = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery2")
     qtbot.addWidget(again)

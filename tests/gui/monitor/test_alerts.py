@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engine.model.alerts import default_rules
-from gui.alerts_editor import AlertsParamEditor
+from gui.designer.editors.alerts import AlertsParamEditor
 from gui.canvas.alert_mark import marked_nodes
 
 QUIET = {"name": "quiet orders", "when": "rate_below", "node": "orders", "below": 5, "for": "1s"}
