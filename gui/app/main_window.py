@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from engine.model.ports import input_ports, output_ports
 from engine.model.problems import Problem
 from engine.model.topology import Edge
 from gui.app.broker_service import SandboxBrokerService
@@ -765,13 +766,11 @@ class MainWindow(QMainWindow):
         try:
             x = pos.x() if wire.source else pos.x() - 200
             node_id = self.document.add_node(type_name, (round(x), round(pos.y() - 40)))
-            from gui.document.wiring import input_ports, output_ports
-
             if wire.source:
-                ports = input_ports(self.document.topology, node_id)
+                ports = input_ports(self.document.topology.node(node_id))
                 edge = Edge(wire.source, node_id, wire.source_port, ports[0]) if ports else None
             else:
-                ports = output_ports(self.document.topology, node_id)
+                ports = output_ports(self.document.topology.node(node_id))
                 edge = Edge(node_id, wire.target, ports[0], wire.target_port) if ports else None
             problem = self.document.connect(edge) if edge else "the new node has no matching port"
         finally:

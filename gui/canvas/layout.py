@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import networkx as nx
 
-from engine.model.catalogue import NODE_TYPES
+from engine.model.ports import node_ports
 from engine.model.topology import Topology
 from gui.canvas.geometry import NODE_WIDTH, node_height, port_y
 
 COLUMN_GAP = 90.0
 ROW_GAP = 36.0
 COMPONENT_GAP = 70.0
-
-
-def node_ports(topology: Topology, node_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    node = topology.nodes[node_id]
-    spec = NODE_TYPES.get(node.type)
-    if spec is None:
-        return ("in",), ("out",)
-    params = node.params if isinstance(node.params, dict) else {}
-    return spec.inputs, spec.output_ports(params)
 
 
 def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:
@@ -41,7 +32,7 @@ def auto_layout(
     topology: Topology, origin: tuple[float, float] = (0.0, 0.0)
 ) -> dict[str, tuple[float, float]]:
     """New positions (top-left corners) for every node of ``topology``."""
-    ports = {nid: node_ports(topology, nid) for nid in topology.nodes}
+    ports = {nid: node_ports(node) for nid, node in topology.nodes.items()}
     heights = {nid: node_height(*ports[nid]) for nid in topology.nodes}
 
     def out_offset(edge_source: str, port: str) -> float:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem
 
 from engine.model.catalogue import NODE_TYPES
+from engine.model.ports import connection_problem, direction_problem, node_ports
 from engine.model.problems import Problem
 from engine.model.topology import Edge, Node, Topology
 from gui.canvas.edge_item import EdgeItem, WirePreviewItem
@@ -27,7 +28,6 @@ from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
 from gui.canvas.run_badge import BadgeState
 from gui.canvas.summary import node_summary
-from gui.document.wiring import connection_problem, direction_problem
 from gui.style import theme
 
 SNAP_DISTANCE = 14.0
@@ -159,10 +159,7 @@ class TopologyScene(QGraphicsScene):
     def _ports_of(
         self, node: Node
     ) -> tuple[tuple[str, ...], tuple[str, ...], list[str], list[str]]:
-        spec = NODE_TYPES.get(node.type)
-        params = node.params if isinstance(node.params, dict) else {}
-        inputs = spec.inputs if spec else ()
-        outputs = spec.output_ports(params) if spec else ()
+        inputs, outputs = node_ports(node)
         ghost_in = [
             e.target_port
             for e in self.topology.edges

@@ -3,8 +3,8 @@
 from PySide6.QtCore import QEvent, QPointF, Qt
 
 from engine.model.topology import Edge
-from gui.canvas.geometry import GRID
 from gui.app.main_window import SNAP_KEY
+from gui.canvas.geometry import GRID
 from tests.gui.conftest import drag_mouse, send_mouse
 
 
