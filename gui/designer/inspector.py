@@ -27,7 +27,9 @@ from engine.model.catalogue import NODE_TYPES, SETTINGS, ParamSpec
 from engine.model.problems import Problem
 from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
-from gui.designer.editors.registry import ParamEditor, editor_for, set_invalid, set_style_flag
+from gui.designer.editors.base import ParamEditor
+from gui.designer.editors.registry import editor_for
+from gui.designer.editors.widgets import set_invalid, set_style_flag
 from gui.document.document import TopologyDocument
 from gui.style import icons, theme
 

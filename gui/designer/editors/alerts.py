@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 
 from engine.model.alerts import DEFAULT_FOR, KINDS, default_rules
 from engine.model.catalogue import ParamSpec
-from gui.designer.editors.registry import DurationEdit, ParamEditor, list_row_layout
+from gui.designer.editors.base import ParamEditor
+from gui.designer.editors.scalars import DurationEdit
+from gui.designer.editors.widgets import list_row_layout
 
 ANY = ""  # the node combo's entry for "no node"
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from engine.model.catalogue import ParamSpec
-from gui.designer.editors.registry import ParamEditor
+from gui.designer.editors.base import ParamEditor
 
 ROW_HEIGHT = 20
 MAX_ROWS_SHOWN = 8

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox
 from engine.code.builder import StreamsBuilder
 from engine.model.topology import Edge, Node, Topology
 from gui.canvas.run_badge import EDGE_IDLE_WIDTH, edge_width, format_count, format_rate
-from gui.designer.editors.registry import ExpressionEdit
+from gui.designer.editors.expression_edit import ExpressionEdit
 from gui.designer.inspector import value_fields
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 

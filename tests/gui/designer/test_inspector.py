@@ -5,18 +5,18 @@ import pytest
 from engine.model.catalogue import NODE_TYPES, SETTINGS
 from engine.model.topology import Edge
 from gui.designer.editors.field_list import FieldListParamEditor
-from gui.document.document import TopologyDocument
-from gui.designer.editors.registry import (
+from gui.designer.editors.rows import RowsParamEditor
+from gui.designer.editors.scalars import (
     DurationParamEditor,
     EnumParamEditor,
     ExpressionParamEditor,
     NumberParamEditor,
-    RowsParamEditor,
     TextParamEditor,
     TimestampParamEditor,
-    WindowParamEditor,
 )
+from gui.designer.editors.window import WindowParamEditor
 from gui.designer.inspector import InspectorWidget
+from gui.document.document import TopologyDocument
 
 
 @pytest.fixture
