@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QMenu
 
 from engine.code.describe import StreamsDescription
 from gui.formats import code_actions
-from gui.formats.describe_view import DescribeDialog, DescribeWidget
+from gui.formats.describe.dialog import DescribeDialog
+from gui.formats.describe.widget import DescribeWidget
 from gui.formats.image_export import export_scene_dialog
 
 

@@ -10,8 +10,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMessageBox
 
 from engine.code.describe import parse_description
-from gui.style import theme
 from gui.formats.image_export import IMAGE_FILTERS, ImageExportError, content_rect, export_scene
+from gui.style import theme
 
 WINDOWED = (
     Path(__file__).resolve().parents[2] / "engine" / "data" / "describe_suppress_repartitions.txt"

@@ -19,7 +19,9 @@ from engine.code.describe import (
     parse_description,
     to_view_graph,
 )
-from gui.formats.describe_view import DescribeDialog, DescribeWidget, LinkItem, StreamsNodeItem
+from gui.formats.describe.dialog import DescribeDialog
+from gui.formats.describe.items import LinkItem, StreamsNodeItem
+from gui.formats.describe.widget import DescribeWidget
 from tests.gui.conftest import drag_mouse
 
 DATA = Path(__file__).resolve().parents[2] / "engine" / "data"
