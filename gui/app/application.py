@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     errors = ErrorLog(parent=window).install()
     errors.said.connect(lambda text: window.statusBar().showMessage(text, 20000))
     if files:
-        if not window.open_file(files[0]):
+        if not window.files.open_file(files[0]):
             window.document.new_from_demo()
     elif not _offer_recovery(window):
         window.document.new_from_demo()

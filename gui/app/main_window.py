@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPainterPath, QPixmap
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -24,20 +23,19 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from engine.model.ports import input_ports, output_ports
 from engine.model.problems import Problem
-from engine.model.topology import Edge
 from gui.app.broker_service import SandboxBrokerService
+from gui.app.canvas_editing import CanvasEditing
+from gui.app.document_files import DocumentFiles
 from gui.app.file_actions import FileActions
 from gui.app.recovery import RecoveryWriter
-from gui.app.settings import add_recent_file, app_settings, recent_files, remove_recent_file
+from gui.app.settings import app_settings
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
 from gui.dashboard.qt_area import QtDashboardArea
 from gui.designer.inspector import InspectorWidget
-from gui.designer.palette import PaletteWidget, QuickAddPopup
+from gui.designer.palette import PaletteWidget
 from gui.designer.validation_panel import ValidationPanel
-from gui.document import clipboard
 from gui.document.document import TopologyDocument
 from gui.fleet.qt_fleet_monitor import install as install_fleet
 from gui.monitor.qt_alerts import install_alerts
@@ -47,38 +45,12 @@ from gui.style import icons
 from gui.testrun.qt_test_run import install as install_test_run
 
 APP_NAME = "Topology Studio"
-FILE_FILTER = "Topologies (*.topology.json *.json);;All files (*)"
 SNAP_KEY = "view/snap_to_grid"
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 # The docks' default arrangement: a saved window state of an earlier one is not restored, so
 # a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag).
 DOCK_LAYOUT = 2
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
-
-
-def run_icon(kind: str) -> QIcon:
-    """A play triangle or a stop square in the theme's colours, for the Run toolbar."""
-    icon = QIcon()
-    for size in (16, 24, 32):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        m = size * 0.2
-        path = QPainterPath()
-        if kind == "run":
-            path.moveTo(m + size * 0.05, m)
-            path.lineTo(size - m, size / 2)
-            path.lineTo(m + size * 0.05, size - m)
-            path.closeSubpath()
-            colour = "#57c28a"
-        else:
-            path.addRoundedRect(QRectF(m, m, size - 2 * m, size - 2 * m), size * 0.08, size * 0.08)
-            colour = "#e05d5d"
-        painter.fillPath(path, QColor(colour))
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
 
 
 class MainWindow(QMainWindow):
@@ -121,16 +93,15 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
         )
-        self.quick_add = QuickAddPopup(self)
         self._monitor_shut = False
         self._fields_asked_at = 0.0
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(0)
         self._preview_timer.timeout.connect(self._preview_selection)
-        self._quick_add_at: QPointF | None = None
-        self._quick_add_wire: Edge | None = None
 
+        self.files = DocumentFiles(self, self.document, self.settings, self.statusBar())
+        self.editing = CanvasEditing(self, self.document, self.scene, self.view, self.statusBar())
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -141,17 +112,11 @@ class MainWindow(QMainWindow):
         d.problems_changed.connect(self._on_problems_changed)
         d.path_changed.connect(self._update_title)
         d.modified_changed.connect(self._update_title)
-        self.scene.connection_requested.connect(self._on_connection_requested)
         self.scene.nodes_moved.connect(d.move_nodes)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.scene.selectionChanged.connect(self._on_selection_changed)
-        self.scene.wire_dropped.connect(self._on_wire_dropped)
-        self.scene.reroute_requested.connect(self._on_reroute_requested)
-        self.view.add_node_requested.connect(self._on_add_node_requested)
-        self.view.quick_add_requested.connect(self.open_quick_add)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        self.palette.type_activated.connect(self._on_palette_activated)
-        self.quick_add.chosen.connect(self._on_quick_add_chosen)
+        self.palette.type_activated.connect(self.editing.add_node_in_view)
         self.validation.node_activated.connect(self.select_node)
         self._connect_monitor()
         self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
@@ -261,20 +226,22 @@ class MainWindow(QMainWindow):
     def _make_actions(self) -> None:
         K = QKeySequence.StandardKey
         d = self.document
-        self.act_new = self._action("&New", self.new_empty, K.New, "Start an empty topology")
+        self.act_new = self._action("&New", self.files.new_empty, K.New, "Start an empty topology")
         self.act_new_demo = self._action(
             "New from &Demo Template",
-            self.new_from_demo,
+            self.files.new_from_demo,
             None,
             "Start from the e-commerce dashboard demo",
             name="new_demo",
         )
         self.act_open = self._action(
-            "&Open…", self.open_dialog, K.Open, "Open a topology file", name="open"
+            "&Open…", self.files.open_dialog, K.Open, "Open a topology file", name="open"
         )
-        self.act_save = self._action("&Save", self.save, K.Save, "Save the topology", name="save")
+        self.act_save = self._action(
+            "&Save", self.files.save, K.Save, "Save the topology", name="save"
+        )
         self.act_save_as = self._action(
-            "Save &As…", self.save_as, K.SaveAs, "Save under a new name", name="save_as"
+            "Save &As…", self.files.save_as, K.SaveAs, "Save under a new name", name="save_as"
         )
         self.act_quit = self._action("&Quit", self.close, K.Quit, name="quit")
         self.act_undo = d.undo_stack.createUndoAction(self, "&Undo")
@@ -282,29 +249,31 @@ class MainWindow(QMainWindow):
         self.act_redo = d.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.act_undo, self.act_redo])
-        self.act_cut = self._action("Cu&t", self.cut, K.Cut, name="cut")
-        self.act_copy = self._action("&Copy", self.copy, K.Copy, name="copy")
-        self.act_paste = self._action("&Paste", self.paste, K.Paste, name="paste")
-        self.act_duplicate = self._action("&Duplicate", self.duplicate, "Ctrl+D", name="duplicate")
+        self.act_cut = self._action("Cu&t", self.editing.cut, K.Cut, name="cut")
+        self.act_copy = self._action("&Copy", self.editing.copy, K.Copy, name="copy")
+        self.act_paste = self._action("&Paste", self.editing.paste, K.Paste, name="paste")
+        self.act_duplicate = self._action(
+            "&Duplicate", self.editing.duplicate, "Ctrl+D", name="duplicate"
+        )
         self.act_delete = self._action(
             "&Delete",
-            self.delete_selection,
+            self.editing.delete_selection,
             [QKeySequence.StandardKey.Delete, "Backspace"],
             name="delete",
         )
         self.act_select_all = self._action(
-            "Select &All", self.select_all, K.SelectAll, name="select_all"
+            "Select &All", self.editing.select_all, K.SelectAll, name="select_all"
         )
         self.act_quick_add = self._action(
             "&Add Node…",
-            lambda: self.open_quick_add(self.view.cursor_scene_pos()),
+            lambda: self.editing.open_quick_add(self.view.cursor_scene_pos()),
             "Shift+A",
             "Search node types and add one at the cursor (Tab on the canvas)",
             name="add_node",
         )
         self.act_layout = self._action(
             "Auto-&Layout",
-            self.auto_layout,
+            self.editing.auto_layout,
             "Ctrl+L",
             "Arrange the nodes left to right",
             name="auto_layout",
@@ -336,8 +305,8 @@ class MainWindow(QMainWindow):
         self.act_run, self.act_stop = run["run"], run["stop"]
         self.act_reset, self.act_connection = run["reset"], run["connection"]
         self.act_reset.setText("Reset Application State…")
-        self.act_run.setIcon(run_icon("run"))
-        self.act_stop.setIcon(run_icon("stop"))
+        self.act_run.setIcon(icons.run_icon("run"))
+        self.act_stop.setIcon(icons.run_icon("stop"))
         for name, action in run.items():
             action.setObjectName(name)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -347,10 +316,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         m = bar.addMenu("&File")
         m.addActions([self.act_new, self.act_new_demo, self.act_open])
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._fill_recent_menu()
+        m.addMenu(self.files.recent_menu)
         m.addSeparator()
         m.addActions([self.act_save, self.act_save_as])
         self.file_actions = FileActions(self, m)  # Kafka Streams describe(), Python, images
@@ -614,172 +580,11 @@ class MainWindow(QMainWindow):
             if self.run_active() and not self.preview_dock.isHidden():
                 self.preview_dock.raise_()
 
-    def maybe_save(self) -> bool:
-        """True when the current document may be replaced or closed."""
-        if not self.document.modified:
-            return True
-        answer = self.ask_save_changes()
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def ask_save_changes(self) -> QMessageBox.StandardButton:
-        return QMessageBox.question(
-            self,
-            APP_NAME,
-            f"Save the changes to {self.document.display_name()}?\n"
-            "Your changes are lost if you don't save them.",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-
-    def new_empty(self) -> None:
-        if self.maybe_save():
-            self.document.new_empty()
-
-    def new_from_demo(self) -> None:
-        if self.maybe_save():
-            self.document.new_from_demo()
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        start = str(self.document.path.parent) if self.document.path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open topology", start, FILE_FILTER)
-        if path:
-            self.open_file(path)
-
-    def open_file(self, path: str | Path) -> bool:
-        problems = self.document.open(path)
-        if self.document.path is None or Path(self.document.path) != Path(path):
-            message = "\n".join(str(p) for p in problems) or "unknown error"
-            self.statusBar().showMessage(f"Could not open {path}", 8000)
-            QMessageBox.warning(
-                self,
-                APP_NAME,
-                f"Could not open {path}:\n{message}\n\n"
-                "Check that the file exists and is a topology file.",
-            )
-            remove_recent_file(self.settings, str(Path(path).resolve()))
-            return False
-        add_recent_file(self.settings, path)
-        self._fill_recent_menu()
-        if problems:
-            self.statusBar().showMessage(
-                f"Opened {Path(path).name} with {len(problems)} problem(s) in the file; "
-                "see Problems",
-                8000,
-            )
-        else:
-            self.statusBar().showMessage(f"Opened {path}", 4000)
-        return True
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
-
-    def save_as(self) -> bool:
-        start = str(
-            self.document.path or Path.home() / f"{self.document.topology.name}.topology.json"
-        )
-        path, _ = QFileDialog.getSaveFileName(self, "Save topology", start, FILE_FILTER)
-        if not path:
-            return False
-        if not path.endswith(".json"):
-            path += ".topology.json"
-        return self._save_to(Path(path))
-
-    def _save_to(self, path: Path) -> bool:
-        try:
-            self.document.save(path)
-        except OSError as exc:
-            QMessageBox.critical(
-                self,
-                APP_NAME,
-                f"Could not save {path}: {exc.strerror or exc}\n"
-                "Choose another folder with Save As.",
-            )
-            return False
-        add_recent_file(self.settings, path)
-        self._fill_recent_menu()
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = recent_files(self.settings)
-        for f in files:
-            action = self.recent_menu.addAction(Path(f).name)
-            action.setToolTip(f)
-            action.setStatusTip(f)
-            action.triggered.connect(lambda *_, f=f: self.maybe_save() and self.open_file(f))
-        if not files:
-            empty = self.recent_menu.addAction("No recent files")
-            empty.setEnabled(False)
-        self.recent_menu.setEnabled(True)
-
     # -- canvas gestures -------------------------------------------------------------------
-
-    def _on_connection_requested(self, edge: Edge) -> None:
-        problem = self.document.connect(edge)
-        if problem:
-            self.statusBar().showMessage(f"Cannot connect: {problem}", 6000)
-
-    def _on_reroute_requested(self, old: Edge, new: Edge | None) -> None:
-        problem = self.document.reroute(old, new)
-        if problem:
-            self.statusBar().showMessage(f"Cannot connect: {problem}", 6000)
 
     def _on_snap_toggled(self, on: bool) -> None:
         self.scene.snap_to_grid = on
         self.settings.setValue(SNAP_KEY, on)
-
-    def _on_add_node_requested(self, type_name: str, pos: QPointF) -> None:
-        node_id = self.document.add_node(type_name, (round(pos.x()), round(pos.y())))
-        self.scene.select_nodes([node_id])
-        self.view.setFocus()
-
-    def _on_palette_activated(self, type_name: str) -> None:
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self._on_add_node_requested(type_name, QPointF(centre.x() - 100, centre.y() - 30))
-
-    def open_quick_add(self, scene_pos: QPointF, wire: Edge | None = None) -> None:
-        self._quick_add_at = scene_pos
-        self._quick_add_wire = wire
-        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
-        self.quick_add.popup_at(global_pos)
-
-    def _on_wire_dropped(self, half: Edge, pos: QPointF) -> None:
-        self.open_quick_add(pos, half)
-
-    def _on_quick_add_chosen(self, type_name: str) -> None:
-        pos = self._quick_add_at or self.view.cursor_scene_pos()
-        wire, self._quick_add_wire = self._quick_add_wire, None
-        stack = self.document.undo_stack
-        if wire is None:
-            self._on_add_node_requested(type_name, QPointF(pos.x() - 20, pos.y() - 14))
-            return
-        stack.beginMacro(f"Add {type_name} and connect")
-        try:
-            x = pos.x() if wire.source else pos.x() - 200
-            node_id = self.document.add_node(type_name, (round(x), round(pos.y() - 40)))
-            if wire.source:
-                ports = input_ports(self.document.topology.node(node_id))
-                edge = Edge(wire.source, node_id, wire.source_port, ports[0]) if ports else None
-            else:
-                ports = output_ports(self.document.topology.node(node_id))
-                edge = Edge(node_id, wire.target, ports[0], wire.target_port) if ports else None
-            problem = self.document.connect(edge) if edge else "the new node has no matching port"
-        finally:
-            stack.endMacro()
-        if problem:
-            self.statusBar().showMessage(
-                f"Added {node_id}, but could not connect it: {problem}", 6000
-            )
-        self.scene.select_nodes([node_id])
 
     def select_node(self, node_id: str) -> None:
         self.scene.select_nodes([node_id])
@@ -787,62 +592,6 @@ class MainWindow(QMainWindow):
 
     def selected_ids(self) -> list[str]:
         return self.scene.selected_node_ids()
-
-    def delete_selection(self) -> None:
-        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
-
-    def select_all(self) -> None:
-        self.scene.select_nodes(list(self.document.topology.nodes))
-
-    def copy(self) -> bool:
-        ids = self.scene.selected_node_ids()
-        if not ids:
-            return False
-        frag = clipboard.fragment(self.document.topology, ids)
-        # Plain text (the file's own JSON shape): the clipboard then holds no object made
-        # in Python, which Qt would destroy after the interpreter at exit, and the nodes
-        # paste into a text editor or another Topology Studio alike.
-        QApplication.clipboard().setText(clipboard.dumps(frag))
-        self.statusBar().showMessage(f"Copied {len(ids)} node{'s' if len(ids) != 1 else ''}", 3000)
-        return True
-
-    def cut(self) -> None:
-        if self.copy():
-            ids = self.scene.selected_node_ids()
-            stack = self.document.undo_stack
-            self.document.remove(ids)
-            stack.command(stack.index() - 1).setText(
-                f"Cut {len(ids)} node{'s' if len(ids) != 1 else ''}"
-            )
-
-    def paste(self) -> None:
-        data = QApplication.clipboard().mimeData()
-        if data is None:
-            return
-        text = (
-            bytes(data.data(clipboard.MIME_TYPE)).decode()
-            if data.hasFormat(clipboard.MIME_TYPE)
-            else data.text()
-        )
-        frag = clipboard.loads(text)
-        if frag is None:
-            self.statusBar().showMessage("The clipboard holds no nodes to paste", 4000)
-            return
-        local = self.view.viewport().mapFromGlobal(self.view.cursor().pos())
-        at = None
-        if self.view.viewport().rect().contains(local) and self.view.underMouse():
-            p = self.view.mapToScene(local)
-            at = (round(p.x()), round(p.y()))
-        ids = self.document.paste(frag, at=at)
-        self.scene.select_nodes(ids)
-
-    def duplicate(self) -> None:
-        ids = self.document.duplicate(self.scene.selected_node_ids())
-        self.scene.select_nodes(ids)
-
-    def auto_layout(self) -> None:
-        self.document.auto_layout()
-        self.view.fit()
 
     # -- help ----------------------------------------------------------------------------
 
@@ -873,7 +622,7 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:
-        if not self.maybe_save():
+        if not self.files.maybe_save():
             event.ignore()
             return
         self.save_window_state()

@@ -84,7 +84,7 @@ def export_python(window) -> Path | None:
 
 def import_python(window) -> bool:
     """Ask for a script and open its topology as a new, unsaved document."""
-    if not window.maybe_save():
+    if not window.files.maybe_save():
         return False
     chosen, _ = QFileDialog.getOpenFileName(
         window, "Import Python script", str(_start_dir(window)), PYTHON_FILTER

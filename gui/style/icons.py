@@ -1,11 +1,12 @@
-"""Icons of node types and of the app, drawn from the SVG files in resources/icons."""
+"""Icons of node types and of the app, drawn from the SVG files in resources/icons, and the
+Run and Stop icons, painted in the theme's colours."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QIcon, QImage, QPainter, QPainterPath, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 import resources
@@ -60,3 +61,28 @@ def type_icon(type_name: str) -> QIcon:
 
 def app_icon() -> QIcon:
     return QIcon(str(resources.path("icons", "app.svg")))
+
+
+def run_icon(kind: str) -> QIcon:
+    """A play triangle or a stop square in the theme's colours, for the Run toolbar."""
+    icon = QIcon()
+    for size in (16, 24, 32):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        m = size * 0.2
+        path = QPainterPath()
+        if kind == "run":
+            path.moveTo(m + size * 0.05, m)
+            path.lineTo(size - m, size / 2)
+            path.lineTo(m + size * 0.05, size - m)
+            path.closeSubpath()
+            colour = "#57c28a"
+        else:
+            path.addRoundedRect(QRectF(m, m, size - 2 * m, size - 2 * m), size * 0.08, size * 0.08)
+            colour = "#e05d5d"
+        painter.fillPath(path, QColor(colour))
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon

@@ -32,7 +32,7 @@ def window(qtbot, settings, tmp_path):
     from gui.app.main_window import MainWindow
 
     win = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery")
-    win.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    win.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.document.new_from_demo()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from engine.model import fileformat
 from engine.model.validation import errors, validate
 from gui.app import recovery
+from gui.app.document_files import DocumentFiles
 from gui.app.main_window import MainWindow
 
 
@@ -41,7 +42,7 @@ def test_save_then_load_is_equal(window, tmp_path):
     doc.connect(__import__("engine.model.topology", fromlist=["Edge"]).Edge("by_user", "aggregate"))
     doc.set_param("aggregate", "window", {"type": "tumbling", "size": "1m"})
     path = tmp_path / "shop.topology.json"
-    assert window._save_to(path)
+    assert window.files.save_to(path)
     assert not doc.modified and not window.isWindowModified()
     assert "shop.topology.json" in window.windowTitle()
     assert not list(tmp_path.glob(".shop.topology.json.*"))  # the atomic write left no temp file
@@ -52,7 +53,7 @@ def test_save_then_load_is_equal(window, tmp_path):
         n: doc.topology.nodes[n].position for n in doc.topology.nodes
     }
     original = doc.topology
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     assert doc.topology is not original and doc.topology.equivalent(original)
     assert not doc.modified and doc.undo_stack.count() == 0
     assert len(window.scene.node_items()) == len(original.nodes)
@@ -61,10 +62,10 @@ def test_save_then_load_is_equal(window, tmp_path):
 def test_recent_files_are_remembered(window, tmp_path, settings):
     for name in ("a", "b"):
         path = tmp_path / f"{name}.topology.json"
-        window._save_to(path)
+        window.files.save_to(path)
     files = settings.value("recent_files")
     assert files[0].endswith("b.topology.json") and files[1].endswith("a.topology.json")
-    titles = [a.text() for a in window.recent_menu.actions()]
+    titles = [a.text() for a in window.files.recent_menu.actions()]
     assert titles[:2] == ["b.topology.json", "a.topology.json"]
 
 
@@ -74,7 +75,7 @@ def test_open_a_broken_file_keeps_the_document(window, tmp_path, monkeypatch):
     bad = tmp_path / "bad.topology.json"
     bad.write_text("{not json")
     before = window.document.topology
-    assert not window.open_file(bad)
+    assert not window.files.open_file(bad)
     assert window.document.topology is before
     assert "not valid JSON" in shown[0]
 
@@ -95,7 +96,7 @@ def test_a_file_with_problems_opens_and_lists_them(window, tmp_path):
             }
         )
     )
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     texts = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
     assert any("unknown key 'extra'" in t for t in texts)
     assert any("unknown node type 'nonsense'" in t for t in texts)
@@ -119,7 +120,7 @@ def test_window_layout_is_remembered(qtbot, settings, tmp_path):
 
 def test_close_asks_before_losing_changes(window):
     asked = []
-    window.ask_save_changes = lambda: asked.append(1) or QMessageBox.StandardButton.Cancel
+    window.files.ask_save_changes = lambda: asked.append(1) or QMessageBox.StandardButton.Cancel
     window.document.add_node("filter", (0, 0))
     window.close()
     assert asked and window.isVisible()
@@ -158,7 +159,7 @@ def test_recovery_file_goes_away_on_save(window, tmp_path):
     window.document.add_node("console_sink", (0, 0))
     window.recovery.write_now()
     assert window.recovery.topology_file.exists()
-    window._save_to(tmp_path / "saved.topology.json")
+    window.files.save_to(tmp_path / "saved.topology.json")
     assert not window.recovery.topology_file.exists()
 
 
@@ -204,7 +205,7 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
         lambda self: (started.append(1), self.started.emit("127.0.0.1:9")),
     )
     monkeypatch.setattr(
-        MainWindow, "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard
+        DocumentFiles, "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard
     )
     path = tmp_path / "x.topology.json"
     fileformat.write(fileformat.read(__import__("resources").DEMO_TOPOLOGY)[0], path)

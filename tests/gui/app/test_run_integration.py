@@ -157,7 +157,7 @@ def test_a_window_state_saved_by_an_earlier_layout_gives_way_to_the_new_default(
     alerts = first.findChild(QDockWidget, "alertsDock")
     first.tabifyDockWidget(first.run_log_dock, alerts)  # where Alerts used to be
     settings.setValue("window/state", first.saveState())  # as earlier builds saved it
-    first.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    first.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
     first.save_window_state = lambda: None  # keep the earlier layout's state
     first.close()
     second = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
@@ -488,7 +488,7 @@ def make_window(qtbot, settings, tmp_path, topology: Topology):
     from gui.app.main_window import MainWindow
 
     win = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery")
-    win.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    win.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.document.set_topology(topology, None)

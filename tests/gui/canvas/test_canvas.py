@@ -255,12 +255,12 @@ def test_tab_opens_quick_add_at_the_cursor(window, qtbot):
     view = window.view
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Tab)
-    assert window.quick_add.isVisible()
-    qtbot.keyClicks(window.quick_add.search, "join")
-    assert window.quick_add.current_type() == "join"
-    qtbot.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.editing.quick_add.isVisible()
+    qtbot.keyClicks(window.editing.quick_add.search, "join")
+    assert window.editing.quick_add.current_type() == "join"
+    qtbot.keyClick(window.editing.quick_add.search, Qt.Key.Key_Return)
     assert "join" in window.document.topology.nodes
-    assert not window.quick_add.isVisible()
+    assert not window.editing.quick_add.isVisible()
 
 
 def test_wire_dropped_on_empty_canvas_adds_a_connected_node(window, qtbot):
@@ -268,9 +268,9 @@ def test_wire_dropped_on_empty_canvas_adds_a_connected_node(window, qtbot):
     start = port_pos(window, "by_user", "out", True)
     empty = start + QPointF(0, 400)
     drag_mouse(window.view, start, empty)
-    assert window.quick_add.isVisible()
-    qtbot.keyClicks(window.quick_add.search, "console")
-    qtbot.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.editing.quick_add.isVisible()
+    qtbot.keyClicks(window.editing.quick_add.search, "console")
+    qtbot.keyClick(window.editing.quick_add.search, Qt.Key.Key_Return)
     assert Edge("by_user", "console") in doc.topology.edges
     doc.undo_stack.undo()
     assert "console" not in doc.topology.nodes

@@ -56,7 +56,7 @@ def test_drop_on_empty_canvas_deletes_the_edge_and_undo_restores_it(window):
     drag_mouse(window.view, start, start + QPointF(0, 400))
     assert edge not in doc.topology.edges and window.scene.edge_item(edge) is None
     assert doc.undo_stack.count() == count + 1
-    assert not window.quick_add.isVisible()
+    assert not window.editing.quick_add.isVisible()
     doc.undo_stack.undo()
     assert edge in doc.topology.edges and window.scene.edge_item(edge).isVisible()
 
@@ -117,6 +117,7 @@ def test_snap_to_grid_rounds_moves_when_on(window):
 
 def test_snap_to_grid_off_keeps_the_exact_move_and_is_remembered(window, settings):
     doc, scene = window.document, window.scene
+    window.view.set_zoom(1.0)  # one view pixel per scene unit, whatever size the window has
     window.act_snap.setChecked(False)
     assert not scene.snap_to_grid and settings.value(SNAP_KEY, type=bool) is False
     old = doc.topology.nodes["paid"].position
