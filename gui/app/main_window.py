@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
         return self.monitor.status()[0] in ACTIVE_STATES
 
     def _on_node_metrics(self, metrics: dict) -> None:
-        self.scene.show_metrics(metrics)
+        self.scene.run_overlay.show_metrics(metrics)
         # Topics may have had no records when first asked (a run just started writing).
         if self.inspector.field_topics and time.monotonic() - self._fields_asked_at > FIELD_RETRY_S:
             self._fields_asked_at = time.monotonic()
@@ -477,11 +477,11 @@ class MainWindow(QMainWindow):
 
     def _on_group_status(self, group: str, status: str, reason: str) -> None:
         if group == self.monitor.controller.group_id and self.run_active():
-            self.scene.show_group_status(group, status, reason)
+            self.scene.run_overlay.show_group_status(group, status, reason)
 
     def _on_run_status_changed(self, status: str, reason: str) -> None:
         if status == "starting":
-            self.scene.clear_metrics()
+            self.scene.run_overlay.clear()
             self._fields_asked_at = time.monotonic()
             for dock in (
                 self.preview_dock if self.scene.selected_node_ids() else self.run_log_dock,
@@ -490,8 +490,8 @@ class MainWindow(QMainWindow):
                 if not dock.isHidden():
                     dock.raise_()
         elif status in ("stopped", "failed"):
-            if self.scene.metrics_shown():
-                self.scene.finish_metrics()
+            if self.scene.run_overlay.shown():
+                self.scene.run_overlay.finish()
             if status == "failed" and "problems" in reason and not self.validation_dock.isHidden():
                 self.validation_dock.raise_()
         if status == "failed" and reason:
@@ -499,8 +499,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, final_metrics) -> None:
         nodes = final_metrics.get("nodes") if isinstance(final_metrics, dict) else None
-        if self.scene.metrics_shown():
-            self.scene.finish_metrics(nodes if isinstance(nodes, dict) else None)
+        if self.scene.run_overlay.shown():
+            self.scene.run_overlay.finish(nodes if isinstance(nodes, dict) else None)
 
     def monitor_group(self, group: str) -> None:
         """Chart ``group``'s lag in the cluster view (from a Kafka Streams window's
@@ -525,7 +525,7 @@ class MainWindow(QMainWindow):
         if self._monitor_shut:
             return
         self._monitor_shut = True
-        self.scene.clear_metrics()
+        self.scene.run_overlay.clear()
         self.broker_service.stop()
         self.fleet.shutdown()
         self.monitor.shutdown()

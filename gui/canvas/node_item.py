@@ -68,7 +68,6 @@ class NodeItem(QGraphicsItem):
         self.ghosts: set[tuple[bool, str]] = set()
         self.height = 0.0
         self.badge: NodeBadgeItem | None = None  # the run's numbers, made on first use
-        self._moving_from_model = False
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable

@@ -240,12 +240,12 @@ def test_badges_update_at_most_twice_a_second_and_only_when_changed(window, qtbo
     start_fake_run(window)
     c = window.monitor.controller
     c.handle_event("metrics", metrics_event({"orders": (40.0, 40.0, 400, 400, 0, 0)}))
-    applied = window.scene.metrics_applied
+    applied = window.scene.run_overlay.applied
     paid = window.scene.node_item("paid")
     c.handle_event("metrics", metrics_event({"orders": (41.0, 41.0, 410, 410, 0, 0)}))
     c.handle_event("metrics", metrics_event({"orders": (42.0, 42.0, 420, 420, 0, 0)}))
-    assert window.scene.metrics_applied == applied  # coalesced, not applied at once
-    qtbot.waitUntil(lambda: window.scene.metrics_applied == applied + 1, timeout=2000)
+    assert window.scene.run_overlay.applied == applied  # coalesced, not applied at once
+    qtbot.waitUntil(lambda: window.scene.run_overlay.applied == applied + 1, timeout=2000)
     assert badge_text(window, "orders")[0] == ("out", "42/s")  # the latest numbers won
     assert paid.run_state() is None
     # Numbers that read the same do not repaint the badge.
@@ -292,7 +292,7 @@ def test_stop_dims_the_final_counts_and_a_new_run_clears_them(window, qtbot):
     c.runFinished.emit({"nodes": {"paid": {"in": 1234, "out": 1100, "errors": 2, "late": 0}}})
     assert badge_text(window, "paid") == [("in", "1.2k"), ("out", "1.1k"), ("err", "2")]
     c.handle_event("status", ("starting", ""))
-    assert paid.run_state() is None and not window.scene.metrics_shown()
+    assert paid.run_state() is None and not window.scene.run_overlay.shown()
 
 
 def test_selecting_a_node_selects_it_in_the_data_preview(window, qtbot):

@@ -140,17 +140,17 @@ def test_wire_preview_is_live(window):
     send_mouse(
         view, QEvent.Type.MouseMove, start + QPointF(120, 80), buttons=Qt.MouseButton.LeftButton
     )
-    assert scene._wire is not None and scene._wire.preview.scene() is scene
+    assert scene.interaction is not None and scene.interaction.preview.scene() is scene
     send_mouse(
         view,
         QEvent.Type.MouseMove,
         port_pos(window, "paid", "in", False),
         buttons=Qt.MouseButton.LeftButton,
     )
-    assert "already taken" in scene._wire.problem
-    assert scene._hint.isVisible()
+    assert "already taken" in scene.interaction.problem
+    assert scene.hint.isVisible()
     send_mouse(view, QEvent.Type.MouseButtonRelease, port_pos(window, "paid", "in", False))
-    assert scene._wire is None
+    assert scene.interaction is None
 
 
 def refused(window, start, end):

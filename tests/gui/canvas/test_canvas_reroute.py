@@ -40,10 +40,10 @@ def test_picked_up_edge_is_previewed_from_its_source_and_escape_puts_it_back(win
     send_mouse(
         view, QEvent.Type.MouseMove, start + QPointF(60, 300), buttons=Qt.MouseButton.LeftButton
     )
-    assert scene._wire is not None and scene._wire.edge == edge
-    assert scene._wire.port is scene.node_item("items").port("out", True)
+    assert scene.interaction is not None and scene.interaction.edge == edge
+    assert scene.interaction.port is scene.node_item("items").port("out", True)
     assert not scene.edge_item(edge).isVisible()
-    scene._cancel_wire()
+    scene.cancel_interaction()
     send_mouse(view, QEvent.Type.MouseButtonRelease, start + QPointF(60, 300))
     assert scene.edge_item(edge).isVisible() and edge in window.document.topology.edges
 
