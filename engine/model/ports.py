@@ -113,7 +113,8 @@ def connection_problem(topology: Topology, edge: Edge) -> str | None:
         return f"'{edge.source}' is already connected there"
     path = _path(topology, edge.target, edge.source)
     if path:
-        return f"it would make a cycle ({' → '.join([edge.source, *path])}); a topology must be acyclic"
+        cycle = " → ".join([edge.source, *path])
+        return f"it would make a cycle ({cycle}); a topology must be acyclic"
     if not takes_many_edges(topology.nodes[edge.target]):
         taken = [e for e in topology.incoming(edge.target) if e.target_port == edge.target_port]
         if taken:

@@ -322,7 +322,7 @@ class TopologyScene(QGraphicsScene):
             return float(round(pos.x() / GRID) * GRID), float(round(pos.y() / GRID) * GRID)
         return float(round(pos.x())), float(round(pos.y()))
 
-    # -- gestures: wiring (the interactions ask the scene these) ------------------------------------------------------------------
+    # -- gestures: wiring (what the interactions ask of the scene) ----------------------------
 
     def port_at(self, pos: QPointF, exclude_node: str | None = None) -> PortItem | None:
         area = QRectF(

@@ -241,7 +241,7 @@ def test_export_png_and_a_detached_window(window, qtbot, tmp_path):
 def test_a_run_fills_the_dashboard_at_most_twice_a_second(
     qtbot, settings, tmp_path, bootstrap, unique
 ):
-    from tests.gui.test_run_integration import make_window
+    from tests.gui.app.test_run_integration import make_window
 
     b = StreamsBuilder(f"dash-{unique}")
     orders = b.generator(f"orders-{unique}", name="orders", rate=0, seed=3)
