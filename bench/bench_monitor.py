@@ -256,7 +256,7 @@ def main(argv=None) -> int:
     window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dashboard_dock)
     window.resize(1400, 1100)
     window.show()
-    from gui.app import settle_memory
+    from gui.app.application import settle_memory
 
     settle_memory()  # as the app does once its window is up
     panels = [monitor.throughput, monitor.lag]
