@@ -31,8 +31,10 @@ JSON = "JSON"
 SCHEMA_TYPES = (JSON, PROTOBUF, AVRO)  # the order Confluent lists them in
 MAX_SCHEMA_CHARS = 2_000_000
 MAX_DEPTH = 64
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_PROTO_NOISE = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.S)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_PROTO_NOISE = re.compile(
+    r'//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.DOTALL
+)
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -172,7 +174,7 @@ def _parse_json_schema(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(document, (dict, bool)):
-        raise ValueError("a JSON Schema is an object or a boolean")
+        raise TypeError("a JSON Schema is an object or a boolean")
     validator = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
     validator.check_schema(document)
     return document

@@ -58,7 +58,7 @@ _TOKEN = re.compile(
     |(?P<id>\.?[A-Za-z_][\w.]*)
     |(?P<sym>[{}\[\]()<>;=,:])
     |(?P<bad>.)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 
 
