@@ -342,7 +342,7 @@ class SchemaRegistryServer:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.1},
             name="schema-registry",
             daemon=True,
         )
