@@ -240,7 +240,10 @@ def _json(reader: object, writer: object, where: str, depth: int = 0) -> Iterato
     accepted = set(reader_types) | ({"integer"} if "number" in reader_types else set())
     missing = writer_types - accepted
     if missing:
-        kind = "TYPE_NARROWED" if reader_types & writer_types else "TYPE_CHANGED"
+        narrowed = reader_types & writer_types or (
+            "integer" in reader_types and "number" in writer_types
+        )
+        kind = "TYPE_NARROWED" if narrowed else "TYPE_CHANGED"
         yield _message(
             kind,
             f"type {sorted(writer_types)} changed to {sorted(reader_types)}",
