@@ -41,6 +41,9 @@ from engine.cluster.kafka_log import with_logger
 TOPIC = "_schemas"
 START_TIMEOUT_S = 15.0
 WRITE_TIMEOUT_S = 10.0
+# A record holds a whole schema (at most formats.MAX_SCHEMA_CHARS characters, which JSON
+# escaping may double): above the clients' and brokers' 1 MB default.
+MAX_RECORD_BYTES = 8 * 2**20
 
 Apply = Callable[[dict, dict | None], None]
 
@@ -83,7 +86,14 @@ class SchemaLog:
             }
         )
         consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
-        self._producer = Producer({**self._config(), "acks": "all", "linger.ms": 0})
+        self._producer = Producer(
+            {
+                **self._config(),
+                "acks": "all",
+                "linger.ms": 0,
+                "message.max.bytes": MAX_RECORD_BYTES,
+            }
+        )
         self._reader = threading.Thread(
             target=self._read, args=(consumer,), name="schema-registry-log", daemon=True
         )
@@ -96,7 +106,7 @@ class SchemaLog:
             self.topic,
             num_partitions=1,
             replication_factor=1,
-            config={"cleanup.policy": "compact"},
+            config={"cleanup.policy": "compact", "max.message.bytes": str(MAX_RECORD_BYTES)},
         )
         try:
             admin.create_topics([topic], operation_timeout=timeout)[self.topic].result(timeout)
