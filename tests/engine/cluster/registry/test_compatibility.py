@@ -96,9 +96,7 @@ PROTO = 'syntax = "proto3"; package p; message M {{ {fields} }}'
     ],
 )
 def test_protobuf_rules(new, old, rule):
-    problems = verdict(
-        "BACKWARD", "PROTOBUF", PROTO.format(fields=new), PROTO.format(fields=old)
-    )
+    problems = verdict("BACKWARD", "PROTOBUF", PROTO.format(fields=new), PROTO.format(fields=old))
     if rule is None:
         assert problems == []
     else:
@@ -216,7 +214,5 @@ def test_protobuf_and_json_levels_through_the_registry(client, unique):
     doc = f"json-levels-{unique}"
     client.register_schema(doc, Schema(obj({"a": {"type": "string"}}), "JSON"))
     with pytest.raises(SchemaRegistryError) as refused:
-        client.register_schema(
-            doc, Schema(obj({"a": {"type": "string"}}, required=["a"]), "JSON")
-        )
+        client.register_schema(doc, Schema(obj({"a": {"type": "string"}}, required=["a"]), "JSON"))
     assert "REQUIRED_ATTRIBUTE_ADDED" in refused.value.error_message

@@ -79,7 +79,9 @@ def test_recursive_named_types_are_accepted_and_checks_end():
     assert check("FULL", old, [(1, old)]) == []
     proto = 'syntax = "proto3"; message T { repeated T kids = 1; T next = 2; }'
     grown = 'syntax = "proto3"; message T { repeated T kids = 1; T next = 2; int32 v = 3; }'
-    assert check("FULL", parse_schema("PROTOBUF", grown), [(1, parse_schema("PROTOBUF", proto))]) == []
+    assert (
+        check("FULL", parse_schema("PROTOBUF", grown), [(1, parse_schema("PROTOBUF", proto))]) == []
+    )
     tree = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#"}}}}
     doc = parse_schema("JSON", json.dumps(tree))
     assert check("FULL", doc, [(1, doc)]) == []
