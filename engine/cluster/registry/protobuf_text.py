@@ -20,10 +20,9 @@ import re
 from collections.abc import Iterable
 
 from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf.descriptor_pb2 import FieldDescriptorProto as FIELD
+from google.protobuf.descriptor_pb2 import FileDescriptorProto as FDP
 from google.protobuf.message import DecodeError
-
-FDP = descriptor_pb2.FileDescriptorProto
-FIELD = descriptor_pb2.FieldDescriptorProto
 
 SCALARS = {
     "double": FIELD.TYPE_DOUBLE,
@@ -416,7 +415,8 @@ class _Parser:
 
     def reserved(self, ranges, names, end_exclusive: bool) -> None:
         while True:
-            if self.peek() is not None and self.peek()[:1] in "'\"":
+            ahead = self.peek()
+            if ahead is not None and ahead[:1] in ("'", '"'):
                 if names is not None:
                     names.append(self.string())
                 else:

@@ -130,13 +130,14 @@ class SchemaLog:
                 msg = consumer.poll(0.1)
                 if msg is None:
                     continue
-                if msg.error():
-                    if msg.error().fatal():
-                        self._read_error = msg.error().str()
+                error = msg.error()
+                if error is not None:
+                    if error.fatal():
+                        self._read_error = error.str()
                     continue
                 self._apply_record(msg.key(), msg.value())
                 with self._progress:
-                    self._applied = msg.offset()
+                    self._applied = msg.offset() or 0
                     self._progress.notify_all()
         finally:
             consumer.close()

@@ -56,10 +56,29 @@ class _Request:
 
 
 def _routes(reg: Registry) -> list[Route]:
+    def subjects(r: _Request):
+        names = reg.subjects(
+            r.arg("subjectPrefix") or "", r.flag("deleted"), r.flag("deleted_only")
+        )
+        return _page(names, r)
+
     def subject_versions(r: _Request):
-        return reg.version_numbers(
+        numbers = reg.version_numbers(
             r.params[0], deleted=r.flag("deleted"), deleted_only=r.flag("deleted_only")
         )
+        return _page(numbers, r)
+
+    def all_schemas(r: _Request):
+        found = []
+        for subject in reg.subjects(r.arg("subjectPrefix") or "", r.flag("deleted")):
+            versions = [
+                reg.version(subject, n, deleted=True)
+                for n in reg.version_numbers(subject, deleted=r.flag("deleted"))
+            ]
+            if r.flag("latestOnly"):
+                versions = versions[-1:]
+            found += [version_json(v, r.arg("format")) for v in versions]
+        return _page(found, r)
 
     def get_version(r: _Request):
         v = reg.version(r.params[0], r.params[1], deleted=r.flag("deleted"))
@@ -138,13 +157,8 @@ def _routes(reg: Registry) -> list[Route]:
     V = r"([^/]+)"
     return [
         ("GET", re.compile(r"/?"), lambda r: {}),
-        (
-            "GET",
-            re.compile(r"/subjects/?"),
-            lambda r: reg.subjects(
-                r.arg("subjectPrefix") or "", r.flag("deleted"), r.flag("deleted_only")
-            ),
-        ),
+        ("GET", re.compile(r"/subjects/?"), subjects),
+        ("GET", re.compile(r"/schemas/?"), all_schemas),
         ("GET", re.compile(rf"/subjects/{S}/versions/?"), subject_versions),
         ("POST", re.compile(rf"/subjects/{S}/versions/?"), register),
         ("GET", re.compile(rf"/subjects/{S}/versions/{V}/?"), get_version),
@@ -203,6 +217,16 @@ def _routes(reg: Registry) -> list[Route]:
         ),
         ("POST", re.compile(rf"/compatibility/subjects/{S}/versions/?"), compatibility_all),
     ]
+
+
+def _page(items: list, r: _Request) -> list:
+    """``items`` from ``?offset=`` with at most ``?limit=`` of them (negative: all)."""
+    try:
+        offset = max(int(r.arg("offset") or 0), 0)
+        limit = int(r.arg("limit") or -1)
+    except ValueError:
+        raise RegistryError(422, 422, "offset and limit must be numbers") from None
+    return items[offset:] if limit < 0 else items[offset : offset + limit]
 
 
 def _reset_global(reg: Registry) -> str:

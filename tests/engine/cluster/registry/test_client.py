@@ -182,3 +182,19 @@ def test_compatibility_endpoints_answer_with_messages(client, unique):
     assert answer["is_compatible"] is False
     assert "READER_FIELD_MISSING_DEFAULT_VALUE" in answer["messages"][0]
     assert client.test_compatibility_all_versions(f"none-{unique}", added) is True
+
+
+def test_listing_pages_and_all_schemas(client, registry, unique):
+    prefix = f"page-{unique}"
+    for i in range(3):
+        client.register_schema(
+            f"{prefix}-{i}", Schema(f'{{"type": "fixed", "name": "F{i}", "size": {i + 1}}}')
+        )
+    assert client.get_subjects(subject_prefix=prefix) == [f"{prefix}-{i}" for i in range(3)]
+    assert client.get_subjects(subject_prefix=prefix, offset=1, limit=1) == [f"{prefix}-1"]
+    listed = requests.get(
+        f"{registry.url}/schemas", params={"subjectPrefix": prefix, "latestOnly": "true"}, timeout=5
+    ).json()
+    assert [(s["subject"], s["version"]) for s in listed] == [
+        (f"{prefix}-{i}", 1) for i in range(3)
+    ]
