@@ -48,6 +48,15 @@ LEVELS = (
 )
 DEFAULT_LEVEL = "BACKWARD"
 MAX_MESSAGES = 20  # per check: enough to act on, bounded for huge schemas
+MAX_DESCRIPTION = 500
+# The avro checker's findings in words, reader against writer.
+_AVRO_WORDS = {
+    "reader_field_missing_default_value": (
+        "the reader's field {} has no default value and is missing in the writer's schema"
+    ),
+    "missing_enum_symbols": "the reader's enum lacks the writer's symbols {}",
+    "missing_union_branch": "the reader's union lacks a branch for {}",
+}
 
 FIELD = descriptor_pb2.FieldDescriptorProto
 _WIRE_GROUPS = [
@@ -100,6 +109,8 @@ def _problems(reader: ParsedSchema, writer: ParsedSchema) -> Iterator[str]:
 
 
 def _message(kind: str, description: str, where: str) -> str:
+    if len(description) > MAX_DESCRIPTION:  # e.g. thousands of missing enum symbols
+        description = description[:MAX_DESCRIPTION] + "…"
     return f"{{errorType:'{kind}', description:'{description}', path:'{where}'}}"
 
 
@@ -110,8 +121,11 @@ def _avro(reader: ParsedSchema, writer: ParsedSchema) -> Iterator[str]:
     result = ReaderWriterCompatibilityChecker().get_compatibility(reader.parsed, writer.parsed)
     if result.compatibility is SchemaCompatibilityType.compatible:
         return
-    kinds = ", ".join(sorted(i.name.upper() for i in result.incompatibilities))
+    kinds = sorted({i.value for i in result.incompatibilities})
     details = "; ".join(sorted(str(m) for m in result.messages))
+    if len(kinds) == 1 and kinds[0] in _AVRO_WORDS:
+        details = _AVRO_WORDS[kinds[0]].format(details)
+    kinds = ", ".join(k.upper() for k in kinds)
     where = ", ".join(sorted(result.locations - {"/"})) or "/"
     yield _message(kinds, details, where)
 
