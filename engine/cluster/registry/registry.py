@@ -132,7 +132,8 @@ class Registry:
                 del self._subjects[subject]
             if gone is not None and not self._id_used(gone.id):
                 self._ids.pop(gone.id, None)
-                self._id_by_canonical.pop(gone.schema.canonical, None)
+                if self._id_by_canonical.get(gone.schema.canonical) == gone.id:
+                    del self._id_by_canonical[gone.schema.canonical]
             return
         schema_id = value.get("id")
         if not isinstance(schema_id, int):
@@ -408,7 +409,16 @@ class Registry:
 
     def delete_version(self, subject: str, text: object, permanent: bool = False) -> int:
         with self._write_lock:
-            target = self.version(subject, text, deleted=permanent)
+            # "latest" is the latest live version, unless deleting permanently.
+            explicit = parse_version(text) is not None
+            target = self.version(subject, text, deleted=permanent or explicit)
+            if target.deleted and not permanent:
+                raise RegistryError(
+                    404,
+                    errors.SCHEMA_VERSION_SOFT_DELETED,
+                    f"Subject '{subject}' Version {target.version} was soft deleted. Set "
+                    "permanent=true to delete permanently",
+                )
             self._refuse_if_referenced(subject, [target])
             if permanent:
                 if not target.deleted:

@@ -39,7 +39,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.kafka_log import with_logger
 
 TOPIC = "_schemas"
-START_TIMEOUT_S = 15.0
+START_TIMEOUT_S = 5.0
 WRITE_TIMEOUT_S = 10.0
 # A record holds a whole schema (at most formats.MAX_SCHEMA_CHARS characters, which JSON
 # escaping may double): above the clients' and brokers' 1 MB default.
@@ -118,10 +118,10 @@ class SchemaLog:
             raise SchemaLogError(
                 f"the topic {self.topic} cannot be created on {self.bootstrap}: {reason}"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - a timeout of the future
+        except Exception:  # noqa: BLE001 - a timeout of the future
             raise SchemaLogError(
-                f"no broker answered at {self.bootstrap} to create the topic {self.topic} "
-                f"({type(exc).__name__})"
+                f"no broker answered at {self.bootstrap}, where the schemas are kept in the "
+                f"topic {self.topic}: check that the broker is up"
             ) from None
 
     def _read(self, consumer: Consumer) -> None:

@@ -97,6 +97,7 @@ def test_soft_and_permanent_deletes(client, registry, unique):
     one = client.register_schema(subject, record("D", ("a", "int")))
     client.register_schema(subject, record("D", ("a", "int"), ("b", ["null", "string"])))
     assert client.delete_version(subject, 2) == 2
+    assert error_of(lambda: client.delete_version(subject, 2)).error_code == 40406
     assert client.get_versions(subject) == [1]
     assert client.get_versions(subject, deleted=True) == [1, 2]
     assert client.get_version(subject, 2, deleted=True).version == 2

@@ -98,3 +98,15 @@ def test_concurrent_registrations_get_distinct_ids(own_broker):
         for t in threads:
             t.join(30)
         assert sorted(ids) == list(range(1, 9))
+
+
+def test_a_broker_that_does_not_answer_is_a_sentence_not_a_hang():
+    import requests
+
+    from engine.cluster.broker import free_port
+
+    with SchemaRegistryServer(f"127.0.0.1:{free_port()}") as server:
+        answer = requests.get(f"{server.url}/subjects", timeout=30)
+    assert answer.status_code == 500
+    assert answer.json()["error_code"] == 50001
+    assert "check that the broker is up" in answer.json()["message"]
