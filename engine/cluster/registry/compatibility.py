@@ -125,9 +125,8 @@ def _avro(reader: ParsedSchema, writer: ParsedSchema) -> Iterator[str]:
     details = "; ".join(sorted(str(m) for m in result.messages))
     if len(kinds) == 1 and kinds[0] in _AVRO_WORDS:
         details = _AVRO_WORDS[kinds[0]].format(details)
-    kinds = ", ".join(k.upper() for k in kinds)
     where = ", ".join(sorted(result.locations - {"/"})) or "/"
-    yield _message(kinds, details, where)
+    yield _message(", ".join(k.upper() for k in kinds), details, where)
 
 
 # -- Protobuf

@@ -57,23 +57,23 @@ class _Request:
 
 def _routes(reg: Registry) -> list[Route]:
     def subjects(r: _Request):
-        names = reg.subjects(
+        names = reg.state.subjects(
             r.arg("subjectPrefix") or "", r.flag("deleted"), r.flag("deleted_only")
         )
         return _page(names, r)
 
     def subject_versions(r: _Request):
-        numbers = reg.version_numbers(
+        numbers = reg.state.version_numbers(
             r.params[0], deleted=r.flag("deleted"), deleted_only=r.flag("deleted_only")
         )
         return _page(numbers, r)
 
     def all_schemas(r: _Request):
         found = []
-        for subject in reg.subjects(r.arg("subjectPrefix") or "", r.flag("deleted")):
+        for subject in reg.state.subjects(r.arg("subjectPrefix") or "", r.flag("deleted")):
             versions = [
-                reg.version(subject, n, deleted=True)
-                for n in reg.version_numbers(subject, deleted=r.flag("deleted"))
+                reg.state.version(subject, n, deleted=True)
+                for n in reg.state.version_numbers(subject, deleted=r.flag("deleted"))
             ]
             if r.flag("latestOnly"):
                 versions = versions[-1:]
@@ -81,11 +81,11 @@ def _routes(reg: Registry) -> list[Route]:
         return _page(found, r)
 
     def get_version(r: _Request):
-        v = reg.version(r.params[0], r.params[1], deleted=r.flag("deleted"))
+        v = reg.state.version(r.params[0], r.params[1], deleted=r.flag("deleted"))
         return version_json(v, r.arg("format"))
 
     def get_version_schema(r: _Request):
-        v = reg.version(r.params[0], r.params[1], deleted=r.flag("deleted"))
+        v = reg.state.version(r.params[0], r.params[1], deleted=r.flag("deleted"))
         return _Raw(text_in_format(v.schema, r.arg("format")))
 
     def register(r: _Request):
@@ -93,22 +93,22 @@ def _routes(reg: Registry) -> list[Route]:
 
     def lookup(r: _Request):
         return version_json(
-            reg.lookup(r.params[0], r.body, deleted=r.flag("deleted")), r.arg("format")
+            reg.state.lookup(r.params[0], r.body, deleted=r.flag("deleted")), r.arg("format")
         )
 
     def schema_by_id(r: _Request):
-        return schema_json(reg.schema(_schema_id(r.params[0])), r.arg("format"))
+        return schema_json(reg.state.schema(_schema_id(r.params[0])), r.arg("format"))
 
     def schema_text_by_id(r: _Request):
-        return _Raw(text_in_format(reg.schema(_schema_id(r.params[0])), r.arg("format")))
+        return _Raw(text_in_format(reg.state.schema(_schema_id(r.params[0])), r.arg("format")))
 
     def subjects_of_id(r: _Request):
-        found = reg.versions_of_id(_schema_id(r.params[0]), deleted=r.flag("deleted"))
+        found = reg.state.versions_of_id(_schema_id(r.params[0]), deleted=r.flag("deleted"))
         wanted = r.arg("subject")
         return sorted({v.subject for v in found if wanted is None or v.subject == wanted})
 
     def versions_of_id(r: _Request):
-        found = reg.versions_of_id(_schema_id(r.params[0]), deleted=r.flag("deleted"))
+        found = reg.state.versions_of_id(_schema_id(r.params[0]), deleted=r.flag("deleted"))
         wanted = r.arg("subject")
         return [
             {"subject": v.subject, "version": v.version}
@@ -122,7 +122,7 @@ def _routes(reg: Registry) -> list[Route]:
             raise errors.schema_not_found(
                 f"No version of subject '{r.params[0]}' has the metadata asked for"
             )
-        return version_json(reg.version(r.params[0], "latest", deleted=r.flag("deleted")))
+        return version_json(reg.state.version(r.params[0], "latest", deleted=r.flag("deleted")))
 
     def compatibility(r: _Request, one_version: bool):
         version = r.params[1] if one_version else None
@@ -166,7 +166,7 @@ def _routes(reg: Registry) -> list[Route]:
         (
             "GET",
             re.compile(rf"/subjects/{S}/versions/{V}/referencedby/?"),
-            lambda r: reg.referenced_by(r.params[0], r.params[1]),
+            lambda r: reg.state.referenced_by(r.params[0], r.params[1]),
         ),
         (
             "DELETE",
@@ -185,14 +185,16 @@ def _routes(reg: Registry) -> list[Route]:
         ("GET", re.compile(r"/schemas/ids/([^/]+)/schema/?"), schema_text_by_id),
         ("GET", re.compile(r"/schemas/ids/([^/]+)/subjects/?"), subjects_of_id),
         ("GET", re.compile(r"/schemas/ids/([^/]+)/versions/?"), versions_of_id),
-        ("GET", re.compile(r"/config/?"), lambda r: {"compatibilityLevel": reg.level(None)}),
+        ("GET", re.compile(r"/config/?"), lambda r: {"compatibilityLevel": reg.state.level(None)}),
         ("PUT", re.compile(r"/config/?"), lambda r: {"compatibility": reg.set_level(None, r.body)}),
         ("DELETE", re.compile(r"/config/?"), lambda r: {"compatibilityLevel": _reset_global(reg)}),
         (
             "GET",
             re.compile(rf"/config/{S}/?"),
             lambda r: {
-                "compatibilityLevel": reg.subject_level(r.params[0], r.flag("defaultToGlobal"))
+                "compatibilityLevel": reg.state.subject_level(
+                    r.params[0], r.flag("defaultToGlobal")
+                )
             },
         ),
         (
@@ -230,7 +232,7 @@ def _page(items: list, r: _Request) -> list:
 
 
 def _reset_global(reg: Registry) -> str:
-    previous = reg.level(None)
+    previous = reg.state.level(None)
     try:
         reg.delete_level(None)
     except RegistryError:
