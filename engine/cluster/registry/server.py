@@ -10,6 +10,7 @@ Answers are ``application/vnd.schemaregistry.v1+json``; errors are
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -26,6 +27,7 @@ CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 # A schema at the size limit, escaped in JSON, with room for its references.
 MAX_BODY_BYTES = 2 * MAX_SCHEMA_CHARS + 64_000
 _CHUNK = 1 << 16
+_log = logging.getLogger(__name__)
 
 
 class RegistryServerError(RuntimeError):
@@ -337,6 +339,10 @@ class _HTTPServer(ThreadingHTTPServer):
         self.registry = registry
         self.routes = _routes(registry)
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client gone mid-answer: nothing to tell anyone, and never a traceback on stderr.
+        _log.debug("schema registry request from %s failed", client_address, exc_info=True)
 
 
 class SchemaRegistryServer:
