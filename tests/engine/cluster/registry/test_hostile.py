@@ -116,3 +116,27 @@ def test_100k_enum_symbols_through_the_registry(registry, unique):
     assert refused.status_code == 409
     assert len(refused.json()["message"]) < 10_000  # the reason, not the whole schema
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize(
+    ("kind", "build"),
+    [
+        (
+            "PROTOBUF",
+            lambda values: (
+                'syntax = "proto3"; enum E { '
+                + " ".join(f"{v} = {i};" for i, v in enumerate(values))
+                + " }"
+            ),
+        ),
+        ("JSON", lambda values: json.dumps({"enum": values})),
+    ],
+)
+def test_100k_enum_values_in_protobuf_and_json_schema_are_bounded(kind, build):
+    values = [f"V{i:06d}" for i in range(100_000)]
+    started = time.monotonic()
+    old, new = parse_schema(kind, build(values)), parse_schema(kind, build(values[:-1]))
+    problems = check("FULL", new, [(1, old)])
+    assert time.monotonic() - started < 10
+    if kind == "JSON":  # protobuf judges enum values removed compatible, as Confluent does
+        assert problems and "ENUM_ARRAY_NARROWED" in problems[0]
