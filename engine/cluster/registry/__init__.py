@@ -5,10 +5,11 @@ schemas kept in the compacted ``_schemas`` topic of the broker beside it.
     server.url   # http://127.0.0.1:PORT, for confluent-kafka's SchemaRegistryClient
     server.stop()
 
-Modules: ``server`` (HTTP routes), ``registry`` (subjects, versions, ids, deletes,
-levels), ``schema_log`` (the topic), ``formats`` (parsing and limits of AVRO, PROTOBUF
-and JSON schemas), ``protobuf_text`` (``.proto`` text and descriptors),
-``compatibility`` (the rules checked). Uses confluent-kafka, avro, protobuf and
+Modules: ``server`` (HTTP routes), ``registry`` (registrations, deletes, levels),
+``state`` (subjects, versions and ids as the topic says), ``schema_log`` (the topic),
+``formats`` (parsing and limits of AVRO, PROTOBUF and JSON schemas), ``protobuf_text``
+and ``proto_parser`` (``.proto`` text and descriptors), ``compatibility`` (the rules
+checked). Uses confluent-kafka, avro, protobuf and
 jsonschema; no other engine layer but ``engine.cluster.kafka_log``.
 """
 
