@@ -105,6 +105,7 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             return EXIT_UNREACHABLE
         bootstrap = broker.bootstrap
         print(f"sandbox broker on {bootstrap}", file=sys.stderr)
+        print(f"schema registry: {broker.registry_url}", file=sys.stderr)
 
     def on_status(status: str, reason: str) -> None:
         print(f"{status}{': ' + reason if reason else ''}", file=sys.stderr, flush=True)
