@@ -94,9 +94,9 @@ def main(argv=None) -> int:
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import make_application
+    from gui.app.application import make_application
+    from gui.app.main_window import MainWindow
     from gui.document.document import TopologyDocument
-    from gui.main_window import MainWindow
 
     app = make_application()
     tmp = Path(tempfile.mkdtemp(prefix="topology-bench-"))

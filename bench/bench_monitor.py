@@ -21,7 +21,7 @@ every 2 s:
 
 The demo ends in six dashboards (gui/dashboard): the Dashboard area is in the window and
 timed like a chart (its refresh of the panels whose rows changed, plus their repaint), and
-the dashboard messages the worker sends are counted (at most two a second, SPEC §8).
+the dashboard messages the worker sends are counted (at most two a second, reference §11).
 
 Phases alternate (busy, idle, idle, busy, ...) so drift favours neither; each figure is
 the median over the repeats. A chart update is a chart's refresh (data to items) plus
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
     window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, dashboard_dock)
     window.resize(1400, 1100)
     window.show()
-    from gui.app import settle_memory
+    from gui.app.application import settle_memory
 
     settle_memory()  # as the app does once its window is up
     panels = [monitor.throughput, monitor.lag]

@@ -2,7 +2,7 @@
 
     flock /tmp/bench.lock python bench/bench_start.py [--repeats 3] [--xvfb]
 
-Each start opens the demo with ``--screenshot PNG`` (gui/startup.py) in a fresh HOME;
+Each start opens the demo with ``--screenshot PNG`` (gui/app/startup.py) in a fresh HOME;
 the clock runs from launching the command to the PNG of the first painted window being
 on disk (it includes grabbing and saving that PNG, the same work for both). Quitting is
 not timed. Cold starts first drop the page cache of every file the start reads (the

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(unknown_command(args[0]), file=sys.stderr)
         return 2
-    from gui.app import main as app_main
+    from gui.app.application import main as app_main
 
     return app_main(args)
 

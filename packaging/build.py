@@ -1,4 +1,4 @@
-"""Build the packaged app (SPEC §12), as ``./dev.sh package`` does:
+"""Build the packaged app (reference §17), as ``./dev.sh package`` does:
 
     dist/topology-studio/                                the app folder (PyInstaller, one folder)
     dist/topology-studio-<version>-linux-x86_64.tar.gz   that folder with install.sh and uninstall.sh

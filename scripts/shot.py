@@ -12,8 +12,8 @@ def demo_window(size: str):
     """(app, window): the main window showing the demo topology, ``size`` as ``WIDTHxHEIGHT``."""
     from PySide6.QtCore import QSettings
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
+    from gui.app.application import make_application
+    from gui.app.main_window import MainWindow
 
     tmp = Path(tempfile.mkdtemp(prefix="topology-studio-shot-"))
     app = make_application()

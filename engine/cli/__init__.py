@@ -1,4 +1,4 @@
-"""The headless command line: run, validate, export, import, broker (SPEC §6)."""
+"""The headless command line: run, validate, export, import, broker (reference §9)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("script", metavar="SCRIPT.py")
     imp.add_argument("-o", "--output", metavar="FILE")
 
-    brk = sub.add_parser("broker", help="run the local sandbox broker in the foreground")
+    brk = sub.add_parser(
+        "broker", help="run the local sandbox broker and its schema registry in the foreground"
+    )
     brk.add_argument("--port", type=_port, default=9092)
+    brk.add_argument(
+        "--registry-port",
+        type=_port,
+        default=None,
+        metavar="M",
+        help="the schema registry's port (default: a free port)",
+    )
 
     from engine.cli import status as status_cmd
 
@@ -203,7 +212,7 @@ def cmd_broker(args) -> int:
     # Before the broker starts: a Ctrl+C the moment it listens must still stop it cleanly.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    broker = SandboxBroker(port=args.port)
+    broker = SandboxBroker(port=args.port, registry_port=args.registry_port)
     try:
         broker.start(foreground=True)
     except BrokerError as exc:
@@ -214,6 +223,7 @@ def cmd_broker(args) -> int:
         file=sys.stderr,
         flush=True,
     )
+    print(f"schema registry: {broker.registry_url}", file=sys.stderr, flush=True)
     process = broker.process
     try:
         while not stop["now"] and broker.running():

@@ -1,5 +1,5 @@
 """``topology-studio status APP_ID``: the instances of an application running anywhere,
-read from what they publish to the cluster (SPEC §9)."""
+read from what they publish to the cluster (reference §12.3)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
         metavar="HOST:PORT",
         help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)",
     )
-    status.add_argument("--json", action="store_true", help="print JSON (SPEC §9)")
+    status.add_argument("--json", action="store_true", help="print JSON (docs/reference.md §12.3)")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

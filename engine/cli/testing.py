@@ -1,4 +1,4 @@
-"""``topology-studio test`` and ``topology-studio trace`` (SPEC §10): in-process, no broker.
+"""``topology-studio test`` and ``topology-studio trace`` (reference §13): in-process, no broker.
 
 Exit status: 0 every case passed (trace: written), 1 a case failed, 2 FILE, CASES.json or
 a records file is unusable (one sentence on stderr).

@@ -28,7 +28,7 @@ from confluent_kafka.admin import AdminClient
 
 from engine.cluster.kafka_log import with_logger
 
-INTERNAL_PREFIXES = ("__",)
+INTERNAL_PREFIXES = ("__", "_schemas")  # the schema registry's topic is internal too
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cluster.background import yield_to_interface
+
+if TYPE_CHECKING:
+    from engine.cluster.registry import SchemaRegistryServer
 
 READY_TIMEOUT_S = 10.0
 # The cluster id the sandbox broker announces in its metadata: runs recognise it (see
@@ -166,22 +169,38 @@ def wait_for_port(
 
 
 class SandboxBroker:
-    """A Tansu broker on 127.0.0.1 at a free (or given) port.
+    """A Tansu broker on 127.0.0.1 at a free (or given) port, with the sandbox's schema
+    registry beside it (SPEC §14; ``engine.cluster.registry``).
 
     Use as a context manager, or call start() and stop(). ``bootstrap`` is the
-    address clients connect to.
+    address clients connect to, ``registry_url`` the registry's while it runs.
     """
 
     def __init__(
-        self, port: int | None = None, host: str = "127.0.0.1", *, background: bool = False
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        background: bool = False,
+        registry: bool = True,
+        registry_port: int | None = None,
     ):
         """``background``: run at the lowest CPU priority, as the desktop app does, so a
         busy sandbox never takes the CPU from the interface (a real cluster runs on other
-        machines)."""
+        machines). ``registry``: start the schema registry too, on ``registry_port`` or a
+        free port; it opens its ``_schemas`` topic on its first request."""
         self.host = host
         self.port = port
         self.background = background
         self.process: subprocess.Popen | None = None
+        self.with_registry = registry
+        self.registry_port = registry_port
+        self.registry: SchemaRegistryServer | None = None
+
+    @property
+    def registry_url(self) -> str | None:
+        """The schema registry's address (``http://127.0.0.1:PORT``) while it runs."""
+        return self.registry.url if self.registry is not None else None
 
     @property
     def bootstrap(self) -> str:
@@ -196,6 +215,8 @@ class SandboxBroker:
             raise BrokerError(
                 f"port {self.port} on {self.host} is already in use; choose another port"
             )
+        if self.with_registry and self.registry_port and port_in_use(self.host, self.registry_port):
+            raise BrokerError(self._registry_port_taken())
         url = f"tcp://{self.host}:{self.port}"
         args = [
             str(binary),
@@ -232,12 +253,36 @@ class SandboxBroker:
                 f"the sandbox broker did not listen on {self.bootstrap} within "
                 f"{READY_TIMEOUT_S:.0f} s"
             )
+        if self.with_registry:
+            self._start_registry()
         return self
+
+    def _registry_port_taken(self) -> str:
+        return (
+            f"the schema registry's port {self.registry_port} on {self.host} is already in "
+            "use; choose another port"
+        )
+
+    def _start_registry(self) -> None:
+        from engine.cluster.registry import RegistryServerError, SchemaRegistryServer
+
+        try:
+            self.registry = SchemaRegistryServer(
+                self.bootstrap, port=self.registry_port or 0, host=self.host
+            ).start()
+        except RegistryServerError as exc:
+            self.stop()
+            raise BrokerError(
+                self._registry_port_taken() if self.registry_port else str(exc)
+            ) from None
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, timeout: float = 0.5) -> None:
+        registry, self.registry = self.registry, None
+        if registry is not None:
+            registry.stop()
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:
             return

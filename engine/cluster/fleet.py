@@ -1,4 +1,4 @@
-"""The fleet: runs anywhere publish their state to the cluster; this reads it (SPEC §9).
+"""The fleet: runs anywhere publish their state to the cluster; this reads it (reference §12).
 
 Every run writes a ``topology-studio-metrics/1`` record about once a second to
 ``<application id>-metrics`` (one partition, key = instance id) and its topology file
@@ -328,17 +328,20 @@ def _read_to_end(
     consumer: Consumer, assigned: list[TopicPartition], timeout: float, on_message
 ) -> None:
     """Reads what was assigned until every partition is at its end (per the high
-    watermarks of fetch responses) or nothing came for half a second."""
+    watermarks of fetch responses) or nothing came for half a second.
+
+    The half second counts only once the brokers have answered: from the first message, or
+    once every partition's end is known from a fetch response. On a busy broker the first
+    fetch alone can take longer than that, and stopping then read nothing at all."""
     deadline = time.monotonic() + timeout
-    quiet = time.monotonic()
+    quiet: float | None = None  # since when nothing came, once the brokers have answered
     while time.monotonic() < deadline:
         msgs = consumer.consume(1000, timeout=0.1)
         for msg in msgs:
             if msg.error() is None:
                 on_message(msg)
-        if msgs:
-            quiet = time.monotonic()
         done = True
+        known = 0
         try:
             positions = consumer.position(
                 [TopicPartition(tp.topic, tp.partition) for tp in assigned]
@@ -347,11 +350,16 @@ def _read_to_end(
             positions = []
         for tp in positions:
             _, high = consumer.get_watermark_offsets(tp, cached=True)
+            if high is not None and high >= 0:
+                known += 1
             if high is None or high < 0 or tp.offset < 0 or tp.offset < high:
                 done = False
         if done and positions:
             break
-        if not msgs and time.monotonic() - quiet > 0.5:
+        now = time.monotonic()
+        if msgs or (quiet is None and positions and known == len(positions)):
+            quiet = now
+        elif quiet is not None and now - quiet > 0.5:
             break
 
 

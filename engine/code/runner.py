@@ -1,5 +1,5 @@
 """Running a topology from the command line or an exported script: broker choice,
-signals, exit codes and the metrics file (SPEC §6)."""
+signals, exit codes and the metrics file (reference §9.2)."""
 
 from __future__ import annotations
 
@@ -93,14 +93,14 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
 
 def registry_url(topology: Topology, cli_url: str | None, broker=None) -> str | None:
     """The schema registry a run uses (SPEC §14): --schema-registry, else
-    settings.schema_registry.url, else $SCHEMA_REGISTRY_URL, else the sandbox's, once the
-    sandbox broker has one (its ``registry_url``)."""
+    settings.schema_registry.url, else $SCHEMA_REGISTRY_URL, else the sandbox broker's own,
+    when the run started one (``broker``)."""
     setting = topology.settings.get("schema_registry") or {}
     return (
         cli_url
         or (setting.get("url") if isinstance(setting, dict) else None)
         or os.environ.get("SCHEMA_REGISTRY_URL")
-        or getattr(broker, "registry_url", None)
+        or (broker.registry_url if broker is not None else None)
     )
 
 
@@ -139,9 +139,10 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
             return EXIT_UNREACHABLE
         bootstrap = broker.bootstrap
         print(f"sandbox broker on {bootstrap}", file=sys.stderr)
+        print(f"schema registry: {broker.registry_url}", file=sys.stderr)
     schema_registry = registry_url(topology, cli_registry, broker)
     if bad := registry_problems(topology, schema_registry):
-        for issue in bad:  # a sandbox without a registry of its own
+        for issue in bad:
             print(issue, file=sys.stderr)
         if broker is not None:
             broker.stop()

@@ -1,4 +1,4 @@
-"""Alert rules (SPEC §13): their format in ``settings.alerts`` and ``settings.alert_webhook``,
+"""Alert rules (reference §14): their format in ``settings.alerts`` and ``settings.alert_webhook``,
 the rules a new topology starts with, and the checks validation runs on them.
 
 A rule is ``{"name", "when", "node", "above" | "below", "for"}``. ``when`` says what is

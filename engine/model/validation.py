@@ -23,6 +23,7 @@ from engine.model.catalogue import (
 from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import ExpressionError, compile_expression
 from engine.model.graph_order import topological_order
+from engine.model.ports import input_problem, node_type, output_problem, takes_many_edges
 from engine.model.problems import ERROR, WARNING, Problem
 from engine.model.schema_checks import registry_problems, schema_format_nodes, schema_problems
 from engine.model.schemas import registry_setting_message
@@ -32,7 +33,7 @@ __all__ = ["errors", "registry_problems", "schema_format_nodes", "validate"]
 
 TOPIC_PATTERN = re.compile(r"[A-Za-z0-9._\-]{1,249}\Z")
 WINDOW_KEYS = {"type", "size", "advance", "gap", "grace"}
-MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (SPEC §11)
+MAX_WINDOWS_PER_RECORD = 10_000  # a hopping window's size / advance (reference §15.1)
 
 
 def validate(topology: Topology) -> list[Problem]:
@@ -47,7 +48,7 @@ def validate(topology: Topology) -> list[Problem]:
 
 
 # Checking an expression costs ~3 µs per character: one validation checks at most this much
-# distinct expression text, so it ends within seconds whatever the file (SPEC §11).
+# distinct expression text, so it ends within seconds whatever the file (reference §15.1).
 MAX_EXPRESSION_TEXT = 1_000_000
 _EXPRESSION_TEXT: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "expression_text", default=None
@@ -405,17 +406,6 @@ def _window_warnings(node_id: str, window: dict) -> list[Problem]:
     ]
 
 
-def _node_type(name: Any):
-    return NODE_TYPES.get(name) if isinstance(name, str) else None
-
-
-def _output_ports(node_type, params: Any) -> tuple[str, ...]:
-    try:
-        return tuple(node_type.output_ports(params if isinstance(params, dict) else {}))
-    except (TypeError, AttributeError, KeyError):  # malformed params: reported by check_node
-        return tuple(node_type.outputs)
-
-
 def _find_cycle(topology: Topology, edges: list[tuple[str, str]]) -> list | None:
     """networkx's find_cycle, asked only of a graph that has one (networkx is slow to import)."""
     if topological_order(topology.nodes, edges) is not None:
@@ -454,51 +444,23 @@ def _check_edges(topology: Topology) -> list[Problem]:
         if source is None or target is None:
             continue
         graph_edges.append((edge.source, edge.target))
-        stype, ttype = _node_type(source.type), _node_type(target.type)
-        if stype is not None:
-            ports = _output_ports(stype, source.params)
-            if not ports:
-                problems.append(
-                    Problem(
-                        source.id,
-                        f"is a sink and has no output, but an edge leads from it to '{target.id}'",
-                    )
-                )
-            elif edge.source_port not in ports:
-                problems.append(
-                    Problem(
-                        source.id,
-                        f"has no output port '{edge.source_port}' (ports: {', '.join(ports)})",
-                    )
-                )
-        if ttype is not None:
-            if not ttype.inputs:
+        problem = output_problem(topology, edge)
+        if problem:
+            problems.append(Problem(source.id, problem))
+        problem = input_problem(topology, edge)
+        if problem:
+            problems.append(Problem(target.id, problem))
+        elif node_type(target.type) is not None:
+            slot = (target.id, edge.target_port)
+            used_inputs[slot] = used_inputs.get(slot, 0) + 1
+            if used_inputs[slot] == 2 and not takes_many_edges(target):
                 problems.append(
                     Problem(
                         target.id,
-                        f"is a source and takes no input, but an edge "
-                        f"leads to it from '{source.id}'",
+                        f"input '{edge.target_port}' has more than "
+                        "one edge; use a merge node to combine streams",
                     )
                 )
-            elif edge.target_port not in ttype.inputs:
-                problems.append(
-                    Problem(
-                        target.id,
-                        f"has no input port '{edge.target_port}' "
-                        f"(ports: {', '.join(ttype.inputs)})",
-                    )
-                )
-            else:
-                slot = (target.id, edge.target_port)
-                used_inputs[slot] = used_inputs.get(slot, 0) + 1
-                if used_inputs[slot] == 2 and not ttype.many_inputs:
-                    problems.append(
-                        Problem(
-                            target.id,
-                            f"input '{edge.target_port}' has more than "
-                            "one edge; use a merge node to combine streams",
-                        )
-                    )
     cycle = _find_cycle(topology, graph_edges)
     if cycle:
         path = " → ".join([cycle[0][0], *(c[1] for c in cycle)])
@@ -507,7 +469,7 @@ def _check_edges(topology: Topology) -> list[Problem]:
         )
     sources = {e.source for e in topology.edges}  # one pass: validation stays linear in the edges
     for node in topology.nodes.values():
-        ntype = _node_type(node.type)
+        ntype = node_type(node.type)
         if ntype is None:
             continue
         for port in ntype.inputs:

@@ -1,4 +1,4 @@
-"""Dashboard rows (SPEC §8): what a ``dashboard_sink`` keeps, Qt-free.
+"""Dashboard rows (reference §11): what a ``dashboard_sink`` keeps, Qt-free.
 
 A row is identified by (record key as text, ``window_start`` of the value or None); a
 later record for the same row replaces it, a tombstone removes it. Past ``max_rows``
@@ -214,7 +214,7 @@ class DashboardTable:
         return list(seen)
 
     def rows_for_metrics(self) -> list[dict]:
-        """SPEC §8: every row kept, sorted by key then window_start (null first)."""
+        """reference §10: every row kept, sorted by key then window_start (null first)."""
         rows = self.rows()
         rows.sort(key=lambda r: (r[0], _order(r[1])))
         return [{"key": key, "window_start": ws, "value": value} for key, ws, value in rows]
@@ -299,7 +299,7 @@ def table_for(ctx, node_id: str, max_rows: int) -> DashboardTable:
 
 def window_start_of(value: Any, headers: dict | None = None) -> int | None:
     """A row's window: the value's ``window_start``, or for a tombstone the
-    ``ts.window_start`` header of a retracted session (SPEC §4)."""
+    ``ts.window_start`` header of a retracted session (reference §6.2)."""
     if isinstance(value, dict):
         ws = value.get("window_start")
         return ws if isinstance(ws, int) and not isinstance(ws, bool) else None

@@ -11,8 +11,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui import theme
 from gui.canvas.geometry import NODE_WIDTH
+from gui.style import theme
 
 RING = 5.0  # the ring's distance from the node's edge
 PILL_HEIGHT = 18.0

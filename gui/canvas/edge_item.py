@@ -6,8 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle
 
-from gui import theme
 from gui.canvas.run_badge import EDGE_FLOW, EDGE_IDLE_WIDTH, EDGE_MAX_WIDTH, edge_width, format_rate
+from gui.style import theme
 
 
 def bezier(p1: QPointF, p2: QPointF) -> QPainterPath:

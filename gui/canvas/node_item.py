@@ -7,7 +7,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from gui import icons, theme
 from gui.canvas.geometry import (
     HEADER_HEIGHT,
     NODE_WIDTH,
@@ -18,6 +17,7 @@ from gui.canvas.geometry import (
 )
 from gui.canvas.port_item import PortItem
 from gui.canvas.run_badge import BADGE_GAP, BadgeState, NodeBadgeItem
+from gui.style import icons, theme
 
 RADIUS = 7.0
 
@@ -68,7 +68,6 @@ class NodeItem(QGraphicsItem):
         self.ghosts: set[tuple[bool, str]] = set()
         self.height = 0.0
         self.badge: NodeBadgeItem | None = None  # the run's numbers, made on first use
-        self._moving_from_model = False
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable

@@ -6,8 +6,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui import theme
 from gui.canvas.geometry import PORT_RADIUS
+from gui.style import theme
 
 HIT_RADIUS = 10.0
 

@@ -3,48 +3,38 @@
 The scene connects to the model's past-tense events and keeps one item per node and
 per edge; it never edits the model. Gestures leave as signals (``nodes_moved``,
 ``connection_requested``, ``reroute_requested``) for the document to turn into undo
-commands. Pressing on a connected input picks up its edge's end: the edge is drawn as a
-live wire from its source until it is dropped on another input, or on empty canvas to
-delete it.
+commands. The wiring gestures are interactions of their own (``interactions``: a new
+wire, or an edge's end picked up at its input and carried elsewhere); the scene hands
+one the mouse while it lasts. Moving nodes stays Qt's own item dragging, snapped here.
 
-While a topology runs, ``show_metrics`` puts the run's numbers on the canvas: a badge
-per node and edges as thick as their rate. Updates are coalesced to at most two a
-second and touch only the items whose numbers read differently.
+While a topology runs, ``run_overlay`` (``RunOverlay``) puts the run's numbers on the
+scene's items.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsScene
 
 from engine.model.catalogue import NODE_TYPES
+from engine.model.ports import node_ports
 from engine.model.problems import Problem
 from engine.model.topology import Edge, Node, Topology
-from gui import theme
-from gui.canvas.edge_item import EdgeItem, WirePreviewItem
+from gui.canvas.edge_item import EdgeItem
 from gui.canvas.geometry import GRID
+from gui.canvas.interactions import (
+    NewLinkInteraction,
+    RefusalHint,
+    RerouteInteraction,
+    UserInteraction,
+)
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
-from gui.canvas.run_badge import BadgeState
+from gui.canvas.run_overlay import RunOverlay
 from gui.canvas.summary import node_summary
-from gui.document.wiring import connection_problem, direction_problem
+from gui.style import theme
 
 SNAP_DISTANCE = 14.0
-METRICS_INTERVAL_MS = 500
-SOURCE_TYPES = ("kafka_source", "generator_source")
-
-
-class _Wire:
-    """A wire being dragged from ``port``; ``edge`` is the edge whose end was picked up
-    (a re-route), None for a new connection."""
-
-    def __init__(self, port: PortItem, preview: WirePreviewItem, edge: Edge | None = None):
-        self.port = port
-        self.preview = preview
-        self.edge = edge
-        self.target: PortItem | None = None
-        self.problem: str | None = None
 
 
 class TopologyScene(QGraphicsScene):
@@ -63,25 +53,14 @@ class TopologyScene(QGraphicsScene):
         self.topology: Topology | None = None
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[Edge, EdgeItem] = {}
-        self._wire: _Wire | None = None
+        self.interaction: UserInteraction | None = None  # the wiring gesture in progress
         self._press_positions: dict[str, QPointF] = {}
-        self._syncing = False
         self.snap_to_grid = True  # node moves end on the grid
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        self._hint = self._make_hint()
-        self._hint_timer = QTimer(self)  # owned by the scene: never fires after it is gone
-        self._hint_timer.setSingleShot(True)
-        self._hint_timer.setInterval(2500)
-        self._hint_timer.timeout.connect(self._on_hint_timeout)
-        self._metrics: dict[str, dict] = {}  # node id -> the last numbers shown
-        self._metrics_final = False
-        self._pending_metrics: dict | None = None
-        self._group_status: tuple[str, str, str] = ("", "", "")  # group, status, reason
-        self._metrics_timer = QTimer(self)
-        self._metrics_timer.setSingleShot(True)
-        self._metrics_timer.setInterval(METRICS_INTERVAL_MS)
-        self._metrics_timer.timeout.connect(self._on_metrics_timer)
-        self.metrics_applied = 0  # how many times numbers reached the items (for tests)
+        self.hint = RefusalHint(self)
+        self.hint.timer.timeout.connect(self._on_hint_timeout)
+        self.addItem(self.hint)
+        self.run_overlay = RunOverlay(self)
         self.set_topology(topology)
 
     # -- binding ---------------------------------------------------------------------
@@ -101,7 +80,7 @@ class TopologyScene(QGraphicsScene):
         if self.topology is not None:
             for event, handler in self._handlers(self.topology):
                 event.disconnect(handler)
-        self._cancel_wire()
+        self.cancel_interaction()
         for item in list(self._edges.values()) + list(self._nodes.values()):
             self.removeItem(item)
         self._nodes.clear()
@@ -113,7 +92,7 @@ class TopologyScene(QGraphicsScene):
             self._on_node_added(node)
         for edge in topology.edges:
             self._on_edge_added(edge)
-        self.clear_metrics()
+        self.run_overlay.clear()
 
     # -- queries ---------------------------------------------------------------------
 
@@ -159,10 +138,7 @@ class TopologyScene(QGraphicsScene):
     def _ports_of(
         self, node: Node
     ) -> tuple[tuple[str, ...], tuple[str, ...], list[str], list[str]]:
-        spec = NODE_TYPES.get(node.type)
-        params = node.params if isinstance(node.params, dict) else {}
-        inputs = spec.inputs if spec else ()
-        outputs = spec.output_ports(params) if spec else ()
+        inputs, outputs = node_ports(node)
         ghost_in = [
             e.target_port
             for e in self.topology.edges
@@ -189,9 +165,7 @@ class TopologyScene(QGraphicsScene):
             ghost_in,
             ghost_out,
         )
-        self._syncing = True
         item.setPos(*(node.position or (0.0, 0.0)))
-        self._syncing = False
         self._nodes[node.id] = item
         self.addItem(item)
 
@@ -293,117 +267,6 @@ class TopologyScene(QGraphicsScene):
         for node_id, item in self._nodes.items():
             item.set_problems(per_node.get(node_id, []))
 
-    # -- a run's numbers -------------------------------------------------------------------
-
-    def show_metrics(self, metrics: dict) -> None:
-        """{node_id: {in_rate, out_rate, in, out, errors, late}} of a running topology.
-        The first numbers show at once, later ones at most every METRICS_INTERVAL_MS."""
-        self._pending_metrics = metrics
-        if not self._metrics_timer.isActive():
-            self._on_metrics_timer()
-
-    def _on_metrics_timer(self) -> None:
-        metrics, self._pending_metrics = self._pending_metrics, None
-        if metrics is None:
-            return
-        self._metrics = dict(metrics)
-        self._metrics_final = False
-        self._apply_metrics()
-        self._metrics_timer.start()
-
-    def show_group_status(self, group: str, status: str, reason: str) -> None:
-        """The run's consumer group is OK, WARN or STALL: shown on the source nodes."""
-        if (group, status, reason) == self._group_status:
-            return
-        self._group_status = (group, status, reason)
-        if self._metrics and not self._metrics_final:
-            self._apply_metrics()
-
-    def finish_metrics(self, final: dict | None = None) -> None:
-        """The run is over: the badges keep the last (or ``final``) counts, dimmed, with
-        no rates; edges go back to their resting width."""
-        self._metrics_timer.stop()
-        self._pending_metrics = None
-        if final:
-            merged = {node_id: dict(self._metrics.get(node_id, {})) for node_id in final}
-            for node_id, counts in final.items():
-                if isinstance(counts, dict):
-                    merged[node_id].update(
-                        {k: counts[k] for k in ("in", "out", "errors", "late") if k in counts}
-                    )
-            self._metrics.update(merged)
-        self._metrics_final = True
-        self._group_status = ("", "", "")
-        self._apply_metrics()
-
-    def clear_metrics(self) -> None:
-        """No run to show: no badges, resting edges."""
-        self._metrics_timer.stop()
-        self._pending_metrics = None
-        self._metrics = {}
-        self._metrics_final = False
-        self._group_status = ("", "", "")
-        for item in self._nodes.values():
-            item.set_run_state(None)
-        for edge_item in self._edges.values():
-            edge_item.set_rate(None)
-
-    def metrics_shown(self) -> bool:
-        return bool(self._metrics)
-
-    def _badge_state(self, item: NodeItem, m: dict) -> BadgeState:
-        _group, status, reason = self._group_status
-        is_source = item.type_name in SOURCE_TYPES
-        return BadgeState(
-            in_rate=float(m.get("in_rate", 0.0)),
-            out_rate=float(m.get("out_rate", 0.0)),
-            in_count=int(m.get("in", 0)),
-            out_count=int(m.get("out", 0)),
-            errors=int(m.get("errors", 0)),
-            late=int(m.get("late", 0)),
-            final=self._metrics_final,
-            show_in=bool(item.inputs) and not is_source,
-            show_out=bool(item.outputs),
-            show_late=item.type_name == "aggregate",
-            status=status if is_source and not self._metrics_final else "",
-            status_reason=reason if is_source else "",
-        )
-
-    def _apply_metrics(self) -> None:
-        self.metrics_applied += 1
-        group = self._group_status[0]
-        for node_id, item in self._nodes.items():
-            m = self._metrics.get(node_id)
-            item.set_run_state(None if m is None else self._badge_state(item, m), group)
-        incoming: dict[str, int] = {}
-        for edge in self._edges:
-            incoming[edge.target] = incoming.get(edge.target, 0) + 1
-        rates = {
-            edge: None if self._metrics_final else self._edge_rate(edge, incoming)
-            for edge in self._edges
-        }
-        top = max((r for r in rates.values() if r), default=None)
-        for edge, edge_item in self._edges.items():
-            edge_item.set_rate(rates[edge], top)
-
-    def _edge_rate(self, edge: Edge, incoming: dict[str, int]) -> float | None:
-        """The rate out of the edge's source node; for a node with several output ports
-        (a branch), the rate into the target when this edge is all that feeds it, which is
-        that port's rate."""
-        source = self._metrics.get(edge.source)
-        if source is None:
-            return None
-        source_item = self._nodes.get(edge.source)
-        if (
-            source_item is not None
-            and len(source_item.outputs) > 1
-            and incoming.get(edge.target) == 1
-        ):
-            target = self._metrics.get(edge.target)
-            if target is not None:
-                return float(target.get("in_rate", 0.0))
-        return float(source.get("out_rate", 0.0))
-
     # -- gestures: moving -----------------------------------------------------------------
 
     def mousePressEvent(self, event) -> None:
@@ -412,9 +275,9 @@ class TopologyScene(QGraphicsScene):
             if port is not None:
                 picked = self._picked_edge(port)
                 if picked is not None:
-                    self._start_reroute(picked, event.scenePos())
+                    self.interaction = RerouteInteraction(self, picked, event.scenePos())
                 else:
-                    self._start_wire(port, event.scenePos())
+                    self.interaction = NewLinkInteraction(self, port, event.scenePos())
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -426,15 +289,16 @@ class TopologyScene(QGraphicsScene):
             }
 
     def mouseMoveEvent(self, event) -> None:
-        if self._wire is not None:
-            self._drag_wire(event.scenePos())
+        if self.interaction is not None:
+            self.interaction.move(event.scenePos())
             event.accept()
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
-            self._finish_wire(event.scenePos())
+        if self.interaction is not None and event.button() == Qt.MouseButton.LeftButton:
+            interaction, self.interaction = self.interaction, None
+            interaction.release(event.scenePos())
             event.accept()
             return
         super().mouseReleaseEvent(event)
@@ -458,7 +322,7 @@ class TopologyScene(QGraphicsScene):
             return float(round(pos.x() / GRID) * GRID), float(round(pos.y() / GRID) * GRID)
         return float(round(pos.x())), float(round(pos.y()))
 
-    # -- gestures: wiring ------------------------------------------------------------------
+    # -- gestures: wiring (what the interactions ask of the scene) ----------------------------
 
     def port_at(self, pos: QPointF, exclude_node: str | None = None) -> PortItem | None:
         area = QRectF(
@@ -472,35 +336,6 @@ class TopologyScene(QGraphicsScene):
                     best, best_d = item, d
         return best
 
-    def _make_hint(self):
-        box = QGraphicsRectItem()
-        box.setBrush(QColor(20, 22, 27, 235))
-        box.setPen(QPen(theme.PREVIEW_REFUSED, 1))
-        box.setZValue(20)
-        text = QGraphicsSimpleTextItem(box)
-        text.setBrush(QColor("#f1f3f6"))
-        box.text = text
-        box.setVisible(False)
-        self.addItem(box)
-        return box
-
-    def _show_hint(self, text: str | None, pos: QPointF) -> None:
-        if not text:
-            self._hint.setVisible(False)
-            return
-        self._hint.text.setText(text)
-        r = self._hint.text.boundingRect()
-        self._hint.setRect(QRectF(0, 0, r.width() + 14, r.height() + 8))
-        self._hint.text.setPos(7, 4)
-        self._hint.setPos(pos + QPointF(16, 14))
-        self._hint.setVisible(True)
-
-    def _start_wire(self, port: PortItem, pos: QPointF) -> None:
-        preview = WirePreviewItem()
-        self.addItem(preview)
-        self._wire = _Wire(port, preview)
-        self._drag_wire(pos)
-
     def _picked_edge(self, port: PortItem) -> Edge | None:
         """The edge whose end a press on ``port`` picks up: the newest one into a connected
         input. Outputs and empty inputs start a new wire instead."""
@@ -513,115 +348,17 @@ class TopologyScene(QGraphicsScene):
         ]
         return edges[-1] if edges else None
 
-    def _start_reroute(self, edge: Edge, pos: QPointF) -> None:
-        source = self._nodes[edge.source].port(edge.source_port, True)
-        preview = WirePreviewItem()
-        self.addItem(preview)
-        self._wire = _Wire(source, preview, edge)
-        # The edge is drawn as the live wire while it is carried; cancelling shows it again.
-        self._edges[edge].setVisible(False)
-        self._drag_wire(pos)
-
-    def candidate(self, start: PortItem, end: PortItem) -> tuple[Edge | None, str | None]:
-        """The edge that wiring ``start`` to ``end`` would add, or the reason it is refused."""
-        problem = direction_problem(start.is_output, end.is_output)
-        if problem:
-            return None, problem
-        out, inp = (start, end) if start.is_output else (end, start)
-        edge = Edge(out.node_id, inp.node_id, out.name, inp.name)
-        return edge, connection_problem(self.topology, edge)
-
-    def _drag_wire(self, pos: QPointF) -> None:
-        wire = self._wire
-        target = self.port_at(pos, exclude_node=None)
-        if target is wire.port:
-            target = None
-        if wire.target is not None and wire.target is not target:
-            wire.target.set_highlight(None)
-        wire.target = target
-        end = pos
-        if target is not None:
-            home = (
-                wire.edge is not None
-                and not target.is_output
-                and (target.node_id, target.name) == (wire.edge.target, wire.edge.target_port)
-            )
-            wire.problem = None if home else self.candidate(wire.port, target)[1]
-            end = target.scenePos()
-            target.set_highlight(theme.PREVIEW_REFUSED if wire.problem else theme.PREVIEW_OK)
-            wire.preview.set_state(wire.problem is None)
-            self._show_hint(f"✕ {wire.problem}" if wire.problem else None, pos)
-        else:
-            wire.problem = None
-            wire.preview.set_state(None)
-            self._show_hint(None, pos)
-        wire.preview.set_ends(wire.port.scenePos(), end, wire.port.is_output)
-
-    def _finish_wire(self, pos: QPointF) -> None:
-        self._drag_wire(pos)
-        wire = self._wire
-        target = wire.target
-        start = wire.port
-        self._cancel_wire()
-        if wire.edge is not None:
-            self._finish_reroute(wire.edge, start, target, pos)
-            return
-        if target is None:
-            if not any(isinstance(item, NodeItem) for item in self.items(pos)):
-                half = (
-                    Edge(start.node_id, "", start.name, "")
-                    if start.is_output
-                    else Edge("", start.node_id, "", start.name)
-                )
-                self.wire_dropped.emit(half, pos)
-            return
-        edge, problem = self.candidate(start, target)
-        if problem:
-            self.message.emit(f"Cannot connect: {problem}")
-            self._flash_refusal(problem, pos)
-            return
-        self.connection_requested.emit(edge)
-
-    def _finish_reroute(
-        self, edge: Edge, source: PortItem, target: PortItem | None, pos: QPointF
-    ) -> None:
-        if target is None:
-            if not any(isinstance(item, NodeItem) for item in self.items(pos)):
-                self.reroute_requested.emit(edge, None)
-            return
-        if not target.is_output and (target.node_id, target.name) == (
-            edge.target,
-            edge.target_port,
-        ):
-            return  # put back where it was
-        new, problem = self.candidate(source, target)
-        if problem:
-            self.message.emit(f"Cannot connect: {problem}")
-            self._flash_refusal(problem, pos)
-            return
-        self.reroute_requested.emit(edge, new)
-
-    def _flash_refusal(self, problem: str, pos: QPointF) -> None:
-        self._show_hint(f"✕ {problem}", pos)
-        self._hint_timer.start()
-
     def _on_hint_timeout(self) -> None:
-        if self._wire is None:
-            self._hint.setVisible(False)
+        if self.interaction is None:
+            self.hint.setVisible(False)
 
-    def _cancel_wire(self) -> None:
-        if self._wire is None:
-            return
-        if self._wire.target is not None:
-            self._wire.target.set_highlight(None)
-        if self._wire.edge is not None and self._wire.edge in self._edges:
-            self._edges[self._wire.edge].setVisible(True)
-        self.removeItem(self._wire.preview)
-        self._wire = None
-        self._hint.setVisible(False)
+    def cancel_interaction(self) -> None:
+        if self.interaction is not None:
+            interaction, self.interaction = self.interaction, None
+            interaction.cancel()
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape and self._wire is not None:
-            self._cancel_wire()
+        if event.key() == Qt.Key.Key_Escape and self.interaction is not None:
+            self.cancel_interaction()
             return
         super().keyPressEvent(event)

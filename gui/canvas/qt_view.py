@@ -9,9 +9,9 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
-from gui import theme
 from gui.canvas.geometry import GRID
 from gui.canvas.qt_scene import TopologyScene
+from gui.style import theme
 
 NODE_TYPE_MIME = "application/x-topology-studio-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0

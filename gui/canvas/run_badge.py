@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui import theme
+from gui.style import theme
 
 BADGE_GAP = 5.0  # between the node's bottom edge and the badge
 BADGE_HEIGHT = 20.0

@@ -1,1 +1,1 @@
-"""Dashboards: the results of a run where the pipeline makes them (SPEC §8)."""
+"""Dashboards: the results of a run where the pipeline makes them (reference §11)."""

@@ -1,6 +1,6 @@
 """The app's dashboards, Qt-free: one mirror table per dashboard_sink of the open
 topology, fed the changes the run's worker sends (at most twice a second), and what
-each view draws from it (SPEC §8). The panels (``qt_panels``) only paint these.
+each view draws from it (reference §11). The panels (``qt_panels``) only paint these.
 
 - kpi: a field of the newest row as a big number, its change against the same key's
   row of the previous window, and a sparkline of the key's values;

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.topology import Topology
-from gui import icons
 from gui.dashboard.board import DashboardBoard, DashboardSpec, dashboard_specs
 from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
+from gui.style import icons
 
 ORDER_KEY = "dashboard/order/{}"
 REFRESH_MS = 250  # panels repaint at most this often, only those whose rows changed

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.model.catalogue import NODE_TYPES
 from engine.runtime.dashboard import DashboardTable
-from gui import icons, theme
 from gui.dashboard import board as b
 from gui.dashboard.qt_views import (
     QtBarsView,
@@ -22,6 +21,7 @@ from gui.dashboard.qt_views import (
     _font,
 )
 from gui.monitor import qt_style
+from gui.style import icons, theme
 
 PANEL_MIME = "application/x-topology-studio-dashboard-panel"
 VIEW_CLASSES = {"kpi": QtKpiView, "bars": QtBarsView, "line": QtLineView, "table": QtTableView}

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from engine.runtime.dashboard import DashboardTable
 from gui.dashboard import board as b
 from gui.monitor import qt_style
-from gui.monitor.qt_charts import QtChartLegendWidget, QtTimeChart, _blend, _compact, _nice_top
+from gui.monitor.qt_chart_legend import QtChartLegendWidget
+from gui.monitor.qt_time_chart import QtTimeChart, blend, compact, nice_top
 
 TEXT = QColor("#d7dbe3")
 MUTED = QColor("#8b93a3")
@@ -176,7 +177,7 @@ class QtKpiView(QtDashboardView):
         # Opaque, pre-blended over the background: a translucent fill of this size costs
         # most of a KPI panel's repaint on the raster engine.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        painter.fillPath(fill, _blend(colour, 0.18))
+        painter.fillPath(fill, blend(colour, 0.18))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(colour, 1.6))
         painter.drawPath(path)
@@ -265,7 +266,7 @@ class QtWindowLineChart(QtTimeChart):
         self.getPlotItem().setLabel("left", "")
         # Values such as revenue run into the hundreds of thousands: 250k, not 250000.
         self.getPlotItem().getAxis("left").tickStrings = lambda values, _scale, _spacing: [
-            _compact(v) for v in values
+            compact(v) for v in values
         ]
         self.setMinimumHeight(90)
         self.data: dict[str, tuple[list[float], list[float]]] = {}
@@ -320,7 +321,7 @@ class QtWindowLineChart(QtTimeChart):
             if x_range != self._x_range:
                 self._x_range = x_range
                 self.setXRange(*x_range, padding=0)
-        self._set_y_top(_nice_top(max(self._tops.values(), default=0.0)))
+        self._set_y_top(nice_top(max(self._tops.values(), default=0.0)))
         if values:
             self.valuesChanged.emit(values)
 

@@ -17,12 +17,12 @@ import resources
 from engine.model import fileformat
 from engine.model.alerts import default_rules
 from engine.model.catalogue import NODE_TYPES
+from engine.model.ports import connection_problem
 from engine.model.problems import Problem
 from engine.model.topology import Edge, ModelError, Node, Topology
 from engine.model.validation import validate
+from gui.canvas.layout import auto_layout
 from gui.document import clipboard, commands
-from gui.document.wiring import connection_problem
-from gui.layout import auto_layout
 
 VALIDATION_DELAY_MS = 120
 DEFAULT_IDS = {

@@ -1,1 +1,1 @@
-"""The fleet in the app: attaching to runs anywhere, and the Instances panel (SPEC §9)."""
+"""The fleet in the app: attaching to runs anywhere, and the Instances panel (reference §12)."""

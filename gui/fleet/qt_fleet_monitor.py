@@ -6,7 +6,7 @@ The main window integrates it in a few lines:
     window.addDockWidget(bottom, fleet.dock)
     run_menu.addActions([fleet.actions["attach"], fleet.actions["detach"]])
     toolbar.addWidget(fleet.instances_box)           # Run starts this many workers
-    fleet.nodeMetrics.connect(window.scene.show_metrics)   # when the hashes match
+    fleet.nodeMetrics.connect(window.scene.run_overlay.show_metrics)   # when the hashes match
 
 Attaching follows the application's published run state (``QtFleetWatcher``): instances
 in the Instances panel, joins/leaves/silences in the run log, per-node rates summed over
@@ -63,9 +63,9 @@ class QtAttachedTopologyWindow(QMainWindow):
 
     def __init__(self, topology: Topology, application_id: str, parent=None):
         super().__init__(parent)
+        from gui.canvas.layout import auto_layout
         from gui.canvas.qt_scene import TopologyScene
         from gui.canvas.qt_view import TopologyView
-        from gui.layout import auto_layout
 
         if any(node.position is None for node in topology.nodes.values()):
             for node_id, position in auto_layout(topology).items():
@@ -218,7 +218,7 @@ class FleetMonitor(QObject):
         if self.matches_document:
             self.metricsEnded.emit()
         if self.topology_window is not None:
-            self.topology_window.scene.finish_metrics()
+            self.topology_window.scene.run_overlay.finish()
         self.matches_document = False
         self.instances.clear(f"Detached from {app_id}; its instances keep running.")
         if not quiet:
@@ -247,7 +247,7 @@ class FleetMonitor(QObject):
         if self.matches_document:
             self.nodeMetrics.emit(metrics)
         elif self.topology_window is not None:
-            self.topology_window.scene.show_metrics(metrics)
+            self.topology_window.scene.run_overlay.show_metrics(metrics)
 
     def _resolve_topology(self, sha256: str) -> None:
         self._resolved_hash = sha256
@@ -360,7 +360,7 @@ def install(window) -> FleetMonitor:
     menu.addSeparator()
     menu.addActions([fleet.actions["attach"], fleet.actions["detach"]])
     window.toolbar.insertWidget(window.act_connection, fleet.instances_box)
-    fleet.nodeMetrics.connect(window.scene.show_metrics)
-    fleet.metricsEnded.connect(lambda: window.scene.finish_metrics())
-    fleet.attachedChanged.connect(lambda app_id: app_id and window.scene.clear_metrics())
+    fleet.nodeMetrics.connect(window.scene.run_overlay.show_metrics)
+    fleet.metricsEnded.connect(lambda: window.scene.run_overlay.finish())
+    fleet.attachedChanged.connect(lambda app_id: app_id and window.scene.run_overlay.clear())
     return fleet

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 
 from engine.runtime.watch.alerts import FIRING, AlertEvaluator, Transition
 from engine.runtime.watch.webhook import WebhookSender
-from gui import icons, theme
 from gui.canvas.alert_mark import mark_alerts
 from gui.monitor.qt_records import FixedColumnsModel, monospace
 from gui.monitor.qt_run_controller import DISCONNECTED, FAILED, RUNNING, STARTING, STOPPED
+from gui.style import icons, theme
 
 EVALUATE_MS = 1000
 MAX_ROWS = 1000

@@ -6,7 +6,7 @@ main window integrates in a few lines:
     for dock in monitor.docks():
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     toolbar.addActions(list(monitor.actions().values()))
-    monitor.nodeMetrics.connect(window.scene.show_metrics)   # badges on the canvas
+    monitor.nodeMetrics.connect(window.scene.run_overlay.show_metrics)   # badges on the canvas
     selection -> monitor.set_selected_node(node_id)
     closeEvent -> monitor.shutdown()
 """

@@ -1,4 +1,4 @@
-"""Chart colours and pyqtgraph defaults, matching the app's dark theme (gui/app.py,
+"""Chart colours and pyqtgraph defaults, matching the app's dark theme (gui/app/application.py,
 resources/style.qss)."""
 
 from __future__ import annotations

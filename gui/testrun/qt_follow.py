@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from gui import theme
 from gui.monitor.qt_records import monospace
+from gui.style import theme
 from gui.testrun.qt_path_marks import COLOURS
 from gui.testrun.rows import PASSED, Followed, FollowNode
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from gui import theme
 from gui.canvas.geometry import NODE_WIDTH
+from gui.style import theme
 from gui.testrun.rows import ERROR, FILTERED, FOLDED, LATE, PASSED, UNWRITTEN, WRITTEN
 
 ACCENT = QColor("#7fc8f8")

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.runtime.testing.lineage import Trace
-from gui import theme
 from gui.monitor.qt_records import FixedColumnsModel, monospace
+from gui.style import theme
 from gui.testrun.rows import (
     ERROR,
     FILTERED,

@@ -1,4 +1,4 @@
-"""Browsing an aggregate's or a join's state (SPEC §10): windows per key with bounds and
+"""Browsing an aggregate's or a join's state (reference §13): windows per key with bounds and
 values, open sessions, a stream-table join's table. Pages of at most 1,000 rows, searched
 by key, refreshed on request, from the live run's workers (asked over the supervisor's
 pipe, the run going on) or, with no live run, from the last test run's stores."""

@@ -479,8 +479,8 @@ def install(window) -> TestRun:
 
     def on_traced(trace: Trace) -> None:
         if not window.run_active():  # a live run's numbers win
-            window.scene.clear_metrics()
-            window.scene.finish_metrics(trace.metrics)
+            window.scene.run_overlay.clear()
+            window.scene.run_overlay.finish(trace.metrics)
         state.fill_nodes()
         if not state_dock.isHidden():
             state.refresh()

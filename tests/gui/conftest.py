@@ -16,7 +16,7 @@ def _isolated_settings(tmp_path, monkeypatch, qapp):
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
     )
-    monkeypatch.setattr("gui.recovery.default_directory", lambda: tmp_path / "recovery")
+    monkeypatch.setattr("gui.app.recovery.default_directory", lambda: tmp_path / "recovery")
     yield
     # Collect each test's Qt wrappers while the application is alive, not all at once at exit.
     gc.collect()
@@ -29,10 +29,10 @@ def settings(tmp_path) -> QSettings:
 
 @pytest.fixture
 def window(qtbot, settings, tmp_path):
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     win = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery")
-    win.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    win.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.document.new_from_demo()

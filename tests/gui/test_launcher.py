@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import gui.app
+import gui.app.application
 from engine.cli.commands import command_names
 from gui.launcher import main
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_mistyped_command_exits_2_with_the_commands_and_a_suggestion(capsys, monkeypatch):
     opened = []
-    monkeypatch.setattr(gui.app, "main", lambda args: opened.append(args) or 0)
+    monkeypatch.setattr(gui.app.application, "main", lambda args: opened.append(args) or 0)
     assert main(["valdiate", "x.topology.json"]) == 2
     err = capsys.readouterr().err
     assert "unknown command 'valdiate'" in err
@@ -39,7 +39,7 @@ def test_an_existing_file_still_opens_the_app(tmp_path, monkeypatch):
     path = tmp_path / "t.topology.json"
     path.write_text("{}", encoding="utf-8")
     opened = []
-    monkeypatch.setattr(gui.app, "main", lambda args: opened.append(args) or 0)
+    monkeypatch.setattr(gui.app.application, "main", lambda args: opened.append(args) or 0)
     assert main([str(path)]) == 0
     assert opened == [[str(path)]]
 

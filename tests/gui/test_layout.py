@@ -1,75 +1,55 @@
-"""Auto-layout and wiring rules: Qt-free logic of the designer."""
+"""The app's house rules (issue 22): no import cycle among gui modules nor among its
+packages, and no module over 700 lines. Which gui modules stay Qt-free is import-linter's
+contract in pyproject.toml (``lint-imports``)."""
 
-import resources
-from engine.model import fileformat
-from engine.model.topology import Edge, Node, Topology
-from gui.canvas.geometry import NODE_WIDTH, node_height
-from gui.document.wiring import connection_problem, direction_problem
-from gui.layout import auto_layout, node_ports
+from __future__ import annotations
 
+from pathlib import Path
 
-def _demo() -> Topology:
-    topology, problems = fileformat.read(resources.DEMO_TOPOLOGY)
-    assert not problems
-    return topology
+import grimp
+import networkx as nx
 
-
-def test_layout_places_every_node_left_to_right_without_overlaps():
-    topology = _demo()
-    positions = auto_layout(topology)
-    assert set(positions) == set(topology.nodes)
-    for e in topology.edges:
-        assert positions[e.source][0] < positions[e.target][0]
-    boxes = []
-    for nid, (x, y) in positions.items():
-        boxes.append((x, y, x + NODE_WIDTH, y + node_height(*node_ports(topology, nid)), nid))
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-            assert not overlap, (a[4], b[4])
+GUI = Path(__file__).resolve().parents[2] / "gui"
+MAX_MODULE_LINES = 700  # lines as ruff format writes them
 
 
-def test_layout_survives_cycles_unknown_types_and_isolated_nodes():
-    t = Topology("t")
-    for nid in "abc":
-        t.add_node(Node(nid, "filter", {"expr": "True"}))
-    t.add_node(Node("odd", "no_such_type"))
-    t.connect("a", "b")
-    t.connect("b", "c")
-    t.connect("c", "a")
-    positions = auto_layout(t)
-    assert set(positions) == {"a", "b", "c", "odd"}
+def _imports() -> nx.DiGraph:
+    # An import under TYPE_CHECKING names a type for annotations and runs nothing: a gesture
+    # (gui.canvas.interactions) is typed by the scene that starts it without importing it.
+    graph = grimp.build_graph("gui", exclude_type_checking_imports=True)
+    imports = nx.DiGraph()
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported.startswith("gui."):
+                imports.add_edge(module, imported)
+    return imports
 
 
-def test_layout_of_a_large_graph_is_quick():
-    import random
-    import time
-
-    rng = random.Random(1)
-    t = Topology("big")
-    for i in range(500):
-        t.add_node(Node(f"n{i}", "merge" if i % 7 == 0 else "filter", {"expr": "True"}))
-    added = 0
-    while added < 600:
-        a, b = sorted(rng.sample(range(500), 2))
-        if Edge(f"n{a}", f"n{b}") not in t.edges:
-            t.connect(f"n{a}", f"n{b}")
-            added += 1
-    start = time.perf_counter()
-    auto_layout(t)
-    assert time.perf_counter() - start < 5
+def _said(cycles: list[list[str]]) -> str:
+    return "; ".join(" -> ".join(c + c[:1]) for c in cycles[:5])
 
 
-def test_connection_rules_explain_refusals():
-    t = _demo()
-    assert connection_problem(t, Edge("paid", "paid")) == "a node cannot feed itself"
-    assert "cycle" in connection_problem(t, Edge("items", "paid"))
-    assert "already taken by 'orders'" in connection_problem(t, Edge("clicks", "paid"))
-    assert "no output 'nope'" in connection_problem(t, Edge("paid", "watch", "nope"))
-    assert "no input" in connection_problem(t, Edge("paid", "orders"))
-    assert "already connected" in connection_problem(t, Edge("orders", "paid"))
-    t.add_node(Node("m", "merge"))
-    t.connect("paid", "m")
-    assert connection_problem(t, Edge("interactions", "m")) is None  # merge takes many inputs
-    assert direction_problem(True, True) and direction_problem(False, False)
-    assert direction_problem(True, False) is None
+def test_no_import_cycles_among_gui_modules():
+    cycles = list(nx.simple_cycles(_imports()))
+    assert not cycles, "import cycles: " + _said(cycles)
+
+
+def test_no_import_cycles_among_gui_packages():
+    """gui.canvas must not need gui.document while gui.document needs gui.canvas, even when
+    no single module closes the loop: a package is read, moved and tested as a whole."""
+    packages = nx.DiGraph()
+    for module, imported in _imports().edges:
+        a, b = module.split(".")[1], imported.split(".")[1]
+        if a != b:
+            packages.add_edge(a, b)
+    cycles = list(nx.simple_cycles(packages))
+    assert not cycles, "import cycles between gui packages: " + _said(cycles)
+
+
+def test_gui_modules_are_small():
+    big = [
+        f"{path.relative_to(GUI.parent).as_posix()}: {lines} lines"
+        for path in sorted(GUI.rglob("*.py"))
+        if (lines := path.read_text(encoding="utf-8").count("\n")) > MAX_MODULE_LINES
+    ]
+    assert not big, f"modules over {MAX_MODULE_LINES} lines (split by concern): {big}"

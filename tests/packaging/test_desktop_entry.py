@@ -99,7 +99,7 @@ def test_desktop_file_validate_accepts_the_entry():
 
 def test_the_app_names_this_entry_as_its_desktop_file():
     # In a process of its own: the app's theme must not leak into other tests' application.
-    code = "from gui.app import make_application; print(make_application([]).desktopFileName())"
+    code = "from gui.app.application import make_application; print(make_application([]).desktopFileName())"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

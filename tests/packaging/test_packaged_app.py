@@ -1,4 +1,4 @@
-"""The packaged app (SPEC §12), built here as ``./dev.sh package`` builds it, then used the way
+"""The packaged app (reference §17), built here as ``./dev.sh package`` builds it, then used the way
 a user without Python uses it: only the folder, an environment that hides this project's
 Python (PATH=/usr/bin:/bin, a fresh HOME), the tarball's install.sh and uninstall.sh."""
 

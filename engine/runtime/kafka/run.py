@@ -171,7 +171,7 @@ class KafkaRun(RunReadout):
         self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
-        self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (SPEC §8)
+        self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (reference §11)
         self._base = base
         # The operators' context: bound methods of the collaborators, captured once by the
         # compiler, so the per-record path makes no extra call.

@@ -17,7 +17,7 @@ Store layout (keys are str, values JSON):
 Closed windows are deleted from the store (and emitted first under ``emit: final``), so a
 restart never emits a window twice.
 
-Output, as SPEC §4: key = the group key as text; value = ``{"key", "window_start",
+Output, as reference §5.10: key = the group key as text; value = ``{"key", "window_start",
 "window_end", <name>: <result>...}``; timestamp = the largest record timestamp in the
 window (unwindowed: the largest seen for the key), which is what Kafka Streams gives
 aggregation results. Headers and origin are the triggering record's. A record whose group

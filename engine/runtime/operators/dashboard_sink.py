@@ -1,5 +1,5 @@
 """dashboard_sink: keeps the latest value of each row for the app's dashboards and the
-run's final metrics (SPEC §8; rows in ``engine.runtime.dashboard``).
+run's final metrics (reference §11; rows in ``engine.runtime.dashboard``).
 
 Bad input never stops it: a value without a field the dashboard shows, or with text
 where its view draws a number, is kept as it is (the panel shows "–") and told once

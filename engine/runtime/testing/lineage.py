@@ -1,4 +1,4 @@
-"""Record lineage of a test run (SPEC §10): the records in processing order, where each
+"""Record lineage of a test run (reference §13.3): the records in processing order, where each
 went, and the questions the app and the command line ask of them (``Trace``).
 
 Built by the test driver, ``engine.runtime.testing.trace``.
@@ -123,7 +123,7 @@ class Trace:
     def record(self, n: int) -> TraceRecord:
         return self.records[n - 1]
 
-    # -- SPEC §10 views ---------------------------------------------------------------
+    # -- reference §13 views ----------------------------------------------------------
 
     def as_json(self) -> dict:
         return {"records": [r.as_json() for r in self.records]}

@@ -1,4 +1,4 @@
-"""Sample records for test runs and traces (SPEC §10): the record objects of RECORDS.jsonl
+"""Sample records for test runs and traces (reference §13.1): the record objects of RECORDS.jsonl
 and of a case's inputs, reading and writing them, and which nodes take and give them."""
 
 from __future__ import annotations

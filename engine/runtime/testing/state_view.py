@@ -1,4 +1,4 @@
-"""Browsing the state of aggregate and join nodes, read-only (SPEC §10).
+"""Browsing the state of aggregate and join nodes, read-only (reference §13).
 
 ``state_page(node, stores, query)`` reads the stores of one stateful node (a live run's,
 in the worker, or a test run's) and returns one page of rows: windows per key with their

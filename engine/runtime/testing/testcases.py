@@ -1,4 +1,4 @@
-"""Test cases of a topology (CASES.json, SPEC §10): reading, running, diffing, saving.
+"""Test cases of a topology (CASES.json, reference §13.2): reading, running, diffing, saving.
 
 A case gives records per source node and the records each named sink must receive,
 exactly and in order; ``run_case`` runs it through the one test driver

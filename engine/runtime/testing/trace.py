@@ -1,4 +1,4 @@
-"""Test runs and record lineage, in-process and without a broker (SPEC §10).
+"""Test runs and record lineage, in-process and without a broker (reference §13).
 
 One driver for ``topology-studio test``, ``topology-studio trace`` and the app's Test Run:
 ``run_trace(topology, inputs)`` feeds sample records (``engine.runtime.testing.sample_records``)

@@ -1,4 +1,4 @@
-"""Evaluating alert rules (SPEC §13) over what a run reports; Qt-free, no threads.
+"""Evaluating alert rules (reference §14) over what a run reports; Qt-free, no threads.
 
 ``AlertEvaluator`` is fed observations — the run's ``snapshot()`` dicts (counters per
 node, rates, offsets), the consumer group's offsets from any other source (the app's lag

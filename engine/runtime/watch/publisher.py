@@ -1,4 +1,4 @@
-"""Publishing a run's state to the cluster, so runs anywhere can be watched (SPEC §9).
+"""Publishing a run's state to the cluster, so runs anywhere can be watched (reference §12).
 
 ``RunPublisher`` is a run observer: at start it writes the topology file to
 ``<application id>-topology`` (compacted, key = its hash), then about once a second

@@ -1,4 +1,4 @@
-"""POSTing alert transitions to ``settings.alert_webhook`` (SPEC §13), never blocking.
+"""POSTing alert transitions to ``settings.alert_webhook`` (reference §14), never blocking.
 
 ``send()`` only queues; one daemon thread posts each event as JSON with a timeout and
 a few retries (backing off), in order. A webhook that is down loses events after the

@@ -187,6 +187,7 @@ def test_run_with_sandbox_and_max_seconds(tmp_path, unique):
     )
     assert done.returncode == 0, done.stderr
     assert "sandbox broker on 127.0.0.1:" in done.stderr
+    assert "schema registry: http://127.0.0.1:" in done.stderr
     assert done.stdout.count("[log] ") == 3
     report = json.loads(metrics.read_text())
     assert report["nodes"]["gen"]["out"] > 0

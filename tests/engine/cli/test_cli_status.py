@@ -1,4 +1,4 @@
-"""Runs anywhere publish their state; ``topology-studio status`` reads it (SPEC §9)."""
+"""Runs anywhere publish their state; ``topology-studio status`` reads it (reference §12)."""
 
 from __future__ import annotations
 

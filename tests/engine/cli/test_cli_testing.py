@@ -1,4 +1,4 @@
-"""``topology-studio test`` and ``topology-studio trace`` (SPEC §10): cases that pass and fail,
+"""``topology-studio test`` and ``topology-studio trace`` (reference §13): cases that pass and fail,
 windows that close inside the input and windows that do not, joins, lineage through branch
 and flat_map, dead letters, and files that cannot be used."""
 

@@ -1,10 +1,13 @@
-"""Folding run-state records into a fleet (SPEC §9), without a broker."""
+"""Folding run-state records into a fleet (reference §12), without a broker."""
 
 from __future__ import annotations
 
 import json
+import time
 
-from engine.cluster.fleet import FORMAT, Fleet, topology_sha256
+from confluent_kafka import TopicPartition
+
+from engine.cluster.fleet import FORMAT, Fleet, _read_to_end, topology_sha256
 from engine.code.builder import StreamsBuilder
 from engine.model import fileformat
 
@@ -113,3 +116,56 @@ def test_hash_ignores_layout_but_not_logic():
     changed = fileformat.loads(fileformat.dumps(topology))[0]
     changed.nodes["f"].params["expr"] = "value['x'] > 2"
     assert topology_sha256(changed) != topology_sha256(topology)
+
+
+class _SlowFirstFetch:
+    """A consumer whose brokers take `delay` seconds to answer the first fetch, as a busy
+    broker did (the first fetch took 0.5 s and the reader had given up before it)."""
+
+    def __init__(self, delay: float, values: list[bytes]):
+        self.start = time.monotonic()
+        self.delay = delay
+        self.values = values
+        self.offset = -1001  # librdkafka's "no position yet"
+
+    def _answered(self) -> bool:
+        return time.monotonic() - self.start >= self.delay
+
+    def consume(self, n, timeout):
+        time.sleep(timeout)
+        if not self._answered() or self.offset >= len(self.values):
+            return []
+        batch = [_Msg(v) for v in self.values[max(self.offset, 0) :]]
+        self.offset = len(self.values)
+        return batch
+
+    def position(self, tps):
+        return [TopicPartition(tp.topic, tp.partition, self.offset) for tp in tps]
+
+    def get_watermark_offsets(self, tp, cached=False):
+        return (0, len(self.values)) if self._answered() else (-1001, -1001)
+
+
+class _Msg:
+    def __init__(self, value: bytes):
+        self._value = value
+
+    def error(self):
+        return None
+
+    def value(self):
+        return self._value
+
+
+def test_reading_to_the_end_waits_for_a_slow_first_fetch():
+    consumer = _SlowFirstFetch(1.2, [b"a", b"b", b"c"])
+    seen: list[bytes] = []
+    _read_to_end(consumer, [TopicPartition("t", 0)], 8.0, lambda m: seen.append(m.value()))
+    assert seen == [b"a", b"b", b"c"]
+
+
+def test_reading_an_empty_partition_ends_once_the_broker_answered():
+    consumer = _SlowFirstFetch(0.3, [])
+    began = time.monotonic()
+    _read_to_end(consumer, [TopicPartition("t", 0)], 8.0, lambda m: None)
+    assert time.monotonic() - began < 3.0  # not the whole 8 s timeout

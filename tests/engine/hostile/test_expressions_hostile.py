@@ -1,5 +1,5 @@
 """Hostile expressions: each is refused when the topology is checked, or bounded per record
-(SPEC §11): it raises ExpressionLimitError (dead-lettered with its message) in well under a
+(reference §15.2): it raises ExpressionLimitError (dead-lettered with its message) in well under a
 second, never running for minutes or building gigabytes."""
 
 from __future__ import annotations

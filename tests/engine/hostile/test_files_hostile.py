@@ -1,5 +1,5 @@
 """Hostile topology files and scripts: loading, validating and importing answer with
-sentences naming the node or line, never a traceback, in bounded time (SPEC §11)."""
+sentences naming the node or line, never a traceback, in bounded time (reference §15)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dashboard rows (SPEC §8): the table, the dashboard_sink operator on a local run, and the
+"""Dashboard rows (reference §11): the table, the dashboard_sink operator on a local run, and the
 changes the worker sends to the app. No Kafka, no Qt."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from engine.runtime.dashboard import DashboardSet
 from engine.runtime.generator import EventFactory
 from engine.runtime.local import LocalRun
 from gui.dashboard.qt_dashboard import QtDashboardWindow
-from gui.dashboard.qt_field_picker import FieldListParamEditor
+from gui.designer.editors.field_list import FieldListParamEditor
 from gui.dashboard.qt_panels import PANEL_MIME, QtBarsView, QtKpiView, QtLineView, QtTableView
 from gui.monitor.connection import CLUSTER, ConnectionProfile
 
@@ -190,7 +190,7 @@ def test_the_grid_is_rearranged_by_dropping_a_panel_and_remembered(
     assert dash.order[0] == "top_products"
     assert dash.grid.itemAtPosition(0, 0).widget() is dash.panels["top_products"]
 
-    from gui.main_window import MainWindow
+    from gui.app.main_window import MainWindow
 
     again = MainWindow(settings=settings, recovery_dir=tmp_path / "recovery2")
     qtbot.addWidget(again)
@@ -241,7 +241,7 @@ def test_export_png_and_a_detached_window(window, qtbot, tmp_path):
 def test_a_run_fills_the_dashboard_at_most_twice_a_second(
     qtbot, settings, tmp_path, bootstrap, unique
 ):
-    from tests.gui.test_run_integration import make_window
+    from tests.gui.app.test_run_integration import make_window
 
     b = StreamsBuilder(f"dash-{unique}")
     orders = b.generator(f"orders-{unique}", name="orders", rate=0, seed=3)

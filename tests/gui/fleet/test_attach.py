@@ -1,4 +1,4 @@
-"""The app attached to headless runs on the real sandbox broker (SPEC §9)."""
+"""The app attached to headless runs on the real sandbox broker (reference §12)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
         node.position = (i * 300.0, 40.0)
     scene = TopologyScene(document)
     fleet, monitor = make_fleet(document)
-    fleet.nodeMetrics.connect(scene.show_metrics)
+    fleet.nodeMetrics.connect(scene.run_overlay.show_metrics)
     shown = []
     fleet.nodeMetrics.connect(shown.append)
     logged = []
@@ -104,7 +104,7 @@ def test_attached_to_the_open_document_rates_reach_canvas_and_panel_then_detach_
     assert f"to {app} (1 instance live)" in monitor.status_label.text()
     assert "idle" not in monitor.status_label.text()
     assert fleet.matches_document
-    assert scene.metrics_shown()
+    assert scene.run_overlay.shown()
     rows = fleet.instances.rows()
     assert len(rows) == 1
     assert rows[0][2] == str(proc.pid)
@@ -139,7 +139,7 @@ def test_attached_to_another_topology_shows_it_read_only_and_reports_a_lost_inst
     assert not fleet.matches_document
     assert set(fleet.topology_window.scene.topology.nodes) == set(topology.nodes)
     assert not fleet.topology_window.view.isInteractive()
-    qtbot.waitUntil(lambda: fleet.topology_window.scene.metrics_shown(), timeout=10_000)
+    qtbot.waitUntil(lambda: fleet.topology_window.scene.run_overlay.shown(), timeout=10_000)
 
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)

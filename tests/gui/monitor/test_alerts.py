@@ -8,8 +8,8 @@ import time
 import pytest
 
 from engine.model.alerts import default_rules
-from gui.alerts_editor import AlertsParamEditor
 from gui.canvas.alert_mark import marked_nodes
+from gui.designer.editors.alerts import AlertsParamEditor
 
 QUIET = {"name": "quiet orders", "when": "rate_below", "node": "orders", "below": 5, "for": "1s"}
 

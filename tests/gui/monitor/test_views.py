@@ -353,7 +353,7 @@ def test_chart_redraws_only_lines_that_moved_and_decimates_long_ones(qtbot, cont
     import numpy as np
     from PySide6.QtGui import QColor, QPen
 
-    from gui.monitor.qt_charts import QtSolidGridAxisItem, _peak_decimate
+    from gui.monitor.qt_time_chart import QtSolidGridAxisItem, peak_decimate
 
     chart = QtThroughputWidget(controller)
     qtbot.addWidget(chart)
@@ -375,7 +375,7 @@ def test_chart_redraws_only_lines_that_moved_and_decimates_long_ones(qtbot, cont
     t = np.arange(1000.0)
     v = np.where(t == 500, 99.0, 1.0)
     v[10:20] = np.nan
-    dt, dv = _peak_decimate(t, v, 100)
+    dt, dv = peak_decimate(t, v, 100)
     assert len(dt) <= 200 and np.nanmax(dv) == 99.0 and np.isnan(dv).any()
 
     # Translucent grid pens are drawn as the same colour blended over the background.

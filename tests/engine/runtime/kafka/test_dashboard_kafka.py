@@ -1,4 +1,4 @@
-"""Headless dashboards (SPEC §8): ``run --metrics-out`` writes every row each dashboard_sink
+"""Headless dashboards (reference §10): ``run --metrics-out`` writes every row each dashboard_sink
 keeps, and they equal the aggregates computed here, independently, from the input."""
 
 from __future__ import annotations

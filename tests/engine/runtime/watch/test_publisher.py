@@ -1,4 +1,4 @@
-"""Publishing run state never fails a run: a refused topic gets one warning (SPEC §9)."""
+"""Publishing run state never fails a run: a refused topic gets one warning (reference §12.1)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The look every part of the app shares: the canvas colours (``theme``) and the icons."""
