@@ -3,9 +3,11 @@ produce the input, a topology filters it, and confluent-kafka's own deserializer
 wrote, for Avro, Protobuf and JSON Schema; records that are not in the wire format go to the
 dead letters with the reason; a registry that does not answer at start is unreachable.
 
-The registry is confluent-kafka's in-memory one (``mock://``), shared by name between the test
-and the run in this process. ``test_run_sandbox_uses_its_registry`` runs the command line
-against the sandbox's own registry once the sandbox broker offers one (``registry_url``).
+The registry is the sandbox's own (``engine.cluster.registry``, started beside the broker),
+which confluent-kafka's client talks to over HTTP as to any Confluent-compatible registry;
+where a test needs a registry it can take down, confluent-kafka's in-memory one
+(``mock://``, shared by name between the test and the run in this process) or a small
+server of the test's own.
 """
 
 from __future__ import annotations
@@ -53,7 +55,15 @@ ORDERS = [
 ]
 
 
-def serde(fmt: str, client):
+def schema_of(fmt: str, name: str = "shop") -> str:
+    """The order schema of ``fmt``, its namespace (Avro), package (Protobuf) or title (JSON
+    Schema) ``name``: record names are subjects of their own under the record strategies."""
+    if fmt == "json_schema":
+        return JSON_SCHEMA.replace('"title": "Order"', f'"title": "{name}.Order"')
+    return (AVRO if fmt == "avro" else PROTO).replace("shop", name)
+
+
+def serde(fmt: str, client, name: str = "shop"):
     """confluent-kafka's serializer and deserializer of ``fmt``, and how to make a value."""
     conf = {"subject.name.strategy": topic_subject_name_strategy}
     if fmt == "avro":
@@ -68,15 +78,20 @@ def serde(fmt: str, client):
         def from_avro(o):
             return {**o, "placed": int(o["placed"].timestamp() * 1000)}
 
-        return AvroSerializer(client, AVRO, conf=conf), AvroDeserializer(client), as_avro, from_avro
+        return (
+            AvroSerializer(client, schema_of(fmt, name), conf=conf),
+            AvroDeserializer(client),
+            as_avro,
+            from_avro,
+        )
     if fmt == "json_schema":
         return (
-            JSONSerializer(JSON_SCHEMA, client, conf=conf),
+            JSONSerializer(schema_of(fmt, name), client, conf=conf),
             JSONDeserializer(None, schema_registry_client=client),
             dict,
             dict,
         )
-    message_class = compiled_message_class(compile_proto(PROTO))
+    message_class = compiled_message_class(compile_proto(schema_of(fmt, name)))
     return (
         ProtobufSerializer(message_class, client, conf),
         ProtobufDeserializer(message_class, {"use.deprecated.format": False}),
@@ -88,11 +103,16 @@ def serde(fmt: str, client):
     )
 
 
+@pytest.mark.parametrize("strategy", ["topic", "record", "topic_record"])
 @pytest.mark.parametrize("fmt", ["avro", "protobuf", "json_schema"])
-def test_confluent_serializers_in_topology_confluent_deserializers_out(bootstrap, unique, fmt):
-    src, out, url = f"orders-{unique}", f"big-{unique}", f"mock://kafka-{unique}"
+def test_confluent_serializers_in_topology_confluent_deserializers_out(
+    broker, unique, fmt, strategy
+):
+    bootstrap, url = broker.bootstrap, broker.registry_url
+    src, out = f"orders-{unique}", f"big-{unique}"
     client = RegistryConfig(url).client()
-    write, read, make, back = serde(fmt, client)
+    name = f"shop{unique}"
+    write, read, make, back = serde(fmt, client, name)
     create_topic(bootstrap, src)
     producer = Producer({"bootstrap.servers": bootstrap})
     for order in ORDERS:
@@ -100,11 +120,11 @@ def test_confluent_serializers_in_topology_confluent_deserializers_out(bootstrap
     producer.produce(src, b'{"id": "plain json"}')  # not in the wire format
     assert producer.flush(20) == 0
 
-    schema = {"avro": AVRO, "protobuf": PROTO, "json_schema": JSON_SCHEMA}[fmt]
+    schema = schema_of(fmt, name)
     b = StreamsBuilder(f"schemas-{unique}", topic_partitions=1, dead_letter_topic=f"dlq-{unique}")
     orders = b.stream(src, name="orders", value_format=fmt)
     orders.filter("value['amount'] > 100", name="big").to(
-        out, name="out", value_format=fmt, value_schema=schema
+        out, name="out", value_format=fmt, value_schema=schema, subject_strategy=strategy
     )
     run = KafkaRun(
         b.build(),
@@ -113,11 +133,16 @@ def test_confluent_serializers_in_topology_confluent_deserializers_out(bootstrap
     result = run.run(until_idle=1.5, max_seconds=60)
     assert result.status == "stopped", result.reason
     assert result.metrics["nodes"]["orders"]["errors"] == 1
+    assert result.metrics["nodes"]["out"]["errors"] == 0, [
+        dict(m.headers())["ts.error"] for m in consume_all(bootstrap, f"dlq-{unique}")
+    ]
 
     written = consume_all(bootstrap, out, expect=2)
     ctx = SerializationContext(out, MessageField.VALUE)
     assert [back(read(m.value(), ctx)) for m in written] == [ORDERS[0], ORDERS[2]]
-    assert f"{out}-value" in client.get_subjects()
+    record = f"{name}.Order"  # JSON Schema: its title
+    subject = {"topic": f"{out}-value", "record": record, "topic_record": f"{out}-{record}"}
+    assert subject[strategy] in client.get_subjects()
     (dead,) = consume_all(bootstrap, f"dlq-{unique}", expect=1)
     headers = dict(dead.headers())
     assert dead.value() == b'{"id": "plain json"}'
@@ -185,12 +210,8 @@ def test_cli_exits_3_when_the_registry_does_not_answer(bootstrap, unique, tmp_pa
 
 
 def test_run_sandbox_uses_its_registry(tmp_path):
-    """``run --sandbox`` with an Avro topology: the sandbox starts its registry and the run
-    uses it. Waits for the sandbox broker to offer one (engine/cluster/registry)."""
-    from engine.cluster.broker import SandboxBroker
-
-    if not hasattr(SandboxBroker(), "registry_url"):
-        pytest.skip("the sandbox broker has no schema registry yet")
+    """``run --sandbox`` with a schema format: the sandbox starts its registry and the run
+    registers the sink's schema there."""
     unique = uuid.uuid4().hex[:8]
     b = StreamsBuilder(f"sandbox-{unique}", topic_partitions=1)
     b.generator(f"gen-{unique}", name="gen", limit=20).to(
