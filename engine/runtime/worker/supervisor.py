@@ -48,7 +48,10 @@ class RunSupervisor:
         client_config: dict | None = None,
         metrics_interval_s: float = 0.5,
         sample_size: int = 50,
+        schema_registry_url: str | None = None,
     ):
+        """``schema_registry_url``: the registry of the schema formats (the sandbox's, or the
+        one the user named); None: settings.schema_registry, else $SCHEMA_REGISTRY_URL."""
         self.topology_text = fileformat.dumps(topology)
         self.options = {
             "bootstrap": bootstrap,
@@ -56,6 +59,8 @@ class RunSupervisor:
             "client_config": dict(client_config or {}),
             "metrics_interval_s": metrics_interval_s,
             "sample_size": sample_size,
+            "schema_registry_url": schema_registry_url,
+            "folder": topology.folder,  # sinks' schema files are relative to it
         }
         self.on_event = on_event
         self.process: multiprocessing.Process | None = None
