@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.status import RunStatus
 from gui.monitor import qt_style
 from gui.monitor.series import SeriesSet
 
@@ -640,7 +641,7 @@ class QtThroughputWidget(QtChartPanel):
         self.mark_dirty()
 
     def _on_status_changed(self, status: str, _reason: str) -> None:
-        if status == "starting":  # a new run: new lines
+        if status == RunStatus.STARTING:  # a new run: new lines
             self.chart.set_series(self.controller.throughput)
             self.mark_dirty()
 

@@ -247,11 +247,14 @@ def compiled(store_topics, entries):
 
 
 def restored(store_topics, partitions, entries=None):
-    """A StateManager for ``store_topics``, restored for ``partitions``, and its reader."""
+    """A StateManager for ``store_topics``, restored for ``partitions``, and its reader
+    (which must have told its progress as it went, ending inactive)."""
     stores = StateManager(APP, "memory", None, lambda *a: None, {})
     stores.attach(compiled(store_topics, entries or {TOPIC: lambda msg: None}))
-    reader = ChangelogReader(stores, {})
+    told = []
+    reader = ChangelogReader(stores, {}, on_progress=lambda p: told.append(dict(p)))
     reader.restore(partitions)
+    assert told[0]["active"] and not told[-1]["active"]
     return stores, reader
 
 
@@ -273,6 +276,13 @@ def test_a_restore_drops_what_follows_the_last_checkpoint(cluster):
     stores, reader = restored({NODE: {TOPIC}}, [TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"a": 2, "b": 7}
     assert reader.restored == 3
+    assert reader.progress == {
+        "active": False,
+        "partitions": 1,
+        "partitions_done": 1,
+        "records": 7,
+        "records_total": 7,
+    }
     assert stores.skips.below == {TOPIC: {0: 5}}
 
 
