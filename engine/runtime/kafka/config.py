@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.model.status import RunStatus
+from engine.runtime.dashboard import DashboardSet
 
 
 @dataclass
@@ -39,3 +40,6 @@ class RunConfig:
     # same across restarts (see engine.runtime.kafka.slots). None: the first slot free on
     # this machine. Instances on different machines need distinct slots.
     instance_slot: int | None = None
+    # Where dashboard sinks keep their rows (None: a set of the run's own). The app's worker
+    # gives one that notes which rows changed.
+    dashboards: DashboardSet | None = None

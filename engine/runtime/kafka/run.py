@@ -174,7 +174,8 @@ class KafkaRun(RunReadout):
         self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
-        self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (SPEC §8)
+        # the rows of dashboard_sink nodes (SPEC §8)
+        self.dashboards = config.dashboards if config.dashboards is not None else DashboardSet()
         self._base = base
 
     def context(self, kafka_produce=None) -> RunContext:

@@ -228,24 +228,9 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     memory_mb = apply_memory_limit(
         topology.settings
     )  # the worst case: this run fails, not the machine
-    run = KafkaRun(
-        topology,
-        RunConfig(
-            bootstrap=options["bootstrap"],
-            group_id=options.get("group_id"),
-            client_config=options.get("client_config") or {},
-            console=console,
-            on_dead_letter=on_dead_letter,
-            on_status=lambda status, reason: send(WorkerEvent.STATUS, (status, reason)),
-            metrics_interval_s=options.get("metrics_interval_s", 0.5),
-            sample_size=options.get("sample_size", 50),
-            observers=[RunPublisher()],
-        ),
-    )
-
     # The run's dashboards note which rows changed; the app gets the latest value of each,
     # with the metrics, never a message per record.
-    dashboards = run.dashboards = DashboardSet(track_changes=True)
+    dashboards = DashboardSet(track_changes=True)
     sent = {"dashboards": 0.0}
 
     def flush_dashboards(final: bool = False) -> None:
@@ -265,7 +250,22 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         if node_id:
             send(WorkerEvent.SAMPLES, (node_id, run.samples(node_id)))
 
-    run.config.on_metrics = on_metrics
+    run = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=options["bootstrap"],
+            group_id=options.get("group_id"),
+            client_config=options.get("client_config") or {},
+            console=console,
+            on_status=lambda status, reason: send(WorkerEvent.STATUS, (status, reason)),
+            on_metrics=on_metrics,
+            on_dead_letter=on_dead_letter,
+            metrics_interval_s=options.get("metrics_interval_s", 0.5),
+            sample_size=options.get("sample_size", 50),
+            observers=[RunPublisher()],
+            dashboards=dashboards,
+        ),
+    )
 
     def control() -> None:
         while True:
