@@ -297,8 +297,8 @@ def _fused(
         return fuse(nodes, ctx, tail)
     leaving = []
     ring = getattr(tail, "ring", None)
-    if ring is not None and len(topology.incoming(out[0].target)) == 1:
-        tail, leaving = tail.inner, [ring]  # the sink's samples are what leaves the chain
+    if ring is not None:  # a sink's sampling wrapper: the chain samples for it, one call less
+        tail, leaving = tail.inner, [ring]  # (its other inputs still go through the wrapper)
     rings = [preview.ring(n.id) for n in nodes]
     executor = fuse(nodes, ctx, tail, rings, preview.sampler())
     executor.leaving += leaving

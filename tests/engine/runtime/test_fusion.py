@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from engine.code.builder import StreamsBuilder
+from engine.model.topology import Edge
 from engine.runtime.compiler import compile_topology
 from engine.runtime.fusion import ChainMetrics
 from engine.runtime.kafka.samples import Samples
@@ -116,3 +117,34 @@ def test_a_busy_run_samples_one_record_in_every_batch_over_size():
     run.send("in", {"n": 1001}, key="k")
     assert samples.of("src")[-1]["value"]["n"] == 1001
     assert samples.of("f1")[-1]["value"]["n"] == 1001
+
+
+def test_a_sink_fed_by_a_chain_and_by_a_source_shows_what_entered_it_from_both():
+    def topology():
+        b = StreamsBuilder("two-in", topic_partitions=1)
+        b.stream("in", name="src").filter("value['n'] % 2 == 0", name="even").map(
+            "{'n': value['n'] * 10}", name="times"
+        ).to("out", name="sink")
+        b.stream("other", name="other")
+        topo = b.build()
+        topo.add_edge(Edge("other", "sink"))  # the sink's second input, no chain between
+        return topo
+
+    runs, previews = [], []
+    for trace in (None, UNFUSED):
+        run, samples = LocalRun(topology()), Samples(20)
+        run.metrics.clear()
+        run.compiled = compile_topology(
+            run.topology, run.context(), run.application_id, preview=samples, trace=trace
+        )
+        for n in range(6):
+            run.send("in", {"n": n}, key=f"k{n}")
+            run.send("other", {"n": -n}, key=f"o{n}")
+        runs.append(run)
+        previews.append(samples)
+    fused, plain = previews
+    assert _chain_length(runs[0], "times") == 2 and _chain_length(runs[1], "times") == 1
+    entered = [s["value"]["n"] for s in fused.of("sink")]
+    assert entered == [0, 0, -1, 20, -2, -3, 40, -4, -5]
+    assert fused.of("sink") == plain.of("sink")
+    assert fused.of("times") == plain.of("times") and fused.of("other") == plain.of("other")
