@@ -4,7 +4,8 @@ The app never runs the engine in its own process: a busy pipeline would stall th
 interface (measured: an engine thread inside the GUI process makes a chart update
 10x slower). The worker sends events — status, metrics (at least once a second),
 console lines, dead letters, preview samples — through a pipe; the supervisor's
-thread turns them into ``on_event(kind, payload)`` calls. The worker dies with its
+thread turns them into ``on_event(kind, payload)`` calls (the kinds and payloads:
+``engine.runtime.worker.protocol``). The worker dies with its
 parent (PR_SET_PDEATHSIG), so closing or killing the app leaves no orphan.
 """
 
