@@ -19,11 +19,26 @@ __all__ = [
     "AdminClient",
     "Consumer",
     "Producer",
+    "RunClients",
     "base_config",
     "consumer_config",
     "idempotence",
     "producer_config",
 ]
+
+
+class RunClients:
+    """The run's producer and consumer. Collaborators that use them (the record collector,
+    the committer, the metrics) receive this when constructed and read the client when they
+    need it, as Quix Streams' RowProducer makes its client on first use: constructing them
+    never touches the network. The run opens the clients before its loop and closes them
+    after (None before and after)."""
+
+    __slots__ = ("consumer", "producer")
+
+    def __init__(self) -> None:
+        self.producer: Producer | None = None
+        self.consumer: Consumer | None = None
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:

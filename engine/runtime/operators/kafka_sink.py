@@ -1,14 +1,13 @@
 """kafka_sink: writes records to a topic in its key and value formats."""
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
-from engine.runtime.operators.base import Record, sender
+from engine.runtime.operators.base import Record, sender, taking_parts
 from engine.runtime.serde import (
     ENCODERS,
     JSON_DUMPS,
     JSON_OPTIONS,
     headers_list,
     measured,
-    message_max_bytes,
     too_large,
 )
 
@@ -18,9 +17,8 @@ def get_executor(node, ctx, children):
     topic = params["topic"]
     encode_key = ENCODERS[params.get("key_format", "string")]
     encode_value = ENCODERS[params.get("value_format", "json")]
-    config = getattr(ctx, "config", None)
-    max_bytes = message_max_bytes(getattr(config, "client_config", None))
-    topology = getattr(ctx, "topology", None)
+    max_bytes = ctx.max_message_bytes
+    topology = ctx.topology
     # Fast paths (one C call) for the common cases: text keys in the string format, objects
     # in the json format; anything else, or anything the fast path refuses, goes through
     # the encoder, which decides. Values that need measuring always take the encoder.
@@ -69,16 +67,4 @@ def get_executor(node, ctx, children):
             produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
         metrics.out += 1
 
-    def process(record: Record) -> None:
-        parts(
-            record.key,
-            record.value,
-            record.timestamp,
-            record.headers,
-            record.partition,
-            record.origin,
-            record.json,
-        )
-
-    process.parts = parts
-    return process
+    return taking_parts(parts)

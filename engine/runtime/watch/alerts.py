@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.cluster.lag import OK, WARN, LagTracker
 from engine.model.alerts import SOURCE_TYPES, AlertRule, describe, rules_of
+from engine.model.status import RunStatus
 
 RATE_WINDOW_S = 10.0  # per-minute figures: the increase over this window, scaled
 STALE_AFTER_S = 5.0  # a run that has not reported for this long counts as reading nothing
@@ -160,19 +161,22 @@ class AlertEvaluator:
             if isinstance(inst, dict) and inst.get("instance") is not None:
                 current[str(inst["instance"])] = inst
         for key, inst in current.items():
-            if inst.get("alive") and inst.get("status") not in ("stopping", "stopped"):
+            if inst.get("alive") and inst.get("status") not in (
+                RunStatus.STOPPING,
+                RunStatus.STOPPED,
+            ):
                 if key not in self._expected:
                     lost = [k for k in self._expected if not self._alive(current.get(k))]
                     if lost:  # a new instance takes the place of one lost
                         self._expected.discard(min(lost))
                     self._expected.add(key)
-            elif inst.get("status") in ("stopping", "stopped"):
+            elif inst.get("status") in (RunStatus.STOPPING, RunStatus.STOPPED):
                 self._expected.discard(key)  # a clean stop is not a loss
         self._instances = current
 
     @staticmethod
     def _alive(inst: dict | None) -> bool:
-        return bool(inst and inst.get("alive") and inst.get("status") != "failed")
+        return bool(inst and inst.get("alive") and inst.get("status") != RunStatus.FAILED)
 
     # -- evaluation ----------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
+from engine.model.status import ENDED, RunStatus
 from engine.runtime.kafka.run import RunObserver
 from engine.runtime.watch.alert_observer import alerts_of
 
@@ -90,7 +91,9 @@ class RunPublisher(RunObserver):
         self._send(
             topology_topic(app_id), self.sha256, fileformat.dumps(run.topology).encode("utf-8")
         )
-        self._publish({"status": "starting", "reason": "", "nodes": {}, "offsets": {}, "lag": {}})
+        self._publish(
+            {"status": RunStatus.STARTING, "reason": "", "nodes": {}, "offsets": {}, "lag": {}}
+        )
 
     def on_tick(self, snapshot: dict) -> None:
         now = time.monotonic()
@@ -115,7 +118,7 @@ class RunPublisher(RunObserver):
         partitions: dict[str, list[int]] = {}
         for topic, parts in (snapshot.get("offsets") or {}).items():
             partitions[topic] = sorted(int(p) for p in parts)
-        status = snapshot.get("status", "running")
+        status = snapshot.get("status", RunStatus.RUNNING)
         return {
             "format": FORMAT,
             "application_id": self.application_id,
@@ -127,7 +130,7 @@ class RunPublisher(RunObserver):
             "status": status,
             "reason": snapshot.get("reason", ""),
             "topology_sha256": self.sha256,
-            "partitions": {} if status in ("stopped", "failed") else partitions,
+            "partitions": {} if status in ENDED else partitions,
             "nodes": snapshot.get("nodes") or {},
             "lag": snapshot.get("lag") or {},
             **self._alert_state(),

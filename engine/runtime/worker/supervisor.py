@@ -4,7 +4,8 @@ The app never runs the engine in its own process: a busy pipeline would stall th
 interface (measured: an engine thread inside the GUI process makes a chart update
 10x slower). The worker sends events — status, metrics (at least once a second),
 console lines, dead letters, preview samples — through a pipe; the supervisor's
-thread turns them into ``on_event(kind, payload)`` calls. The worker dies with its
+thread turns them into ``on_event(kind, payload)`` calls (the kinds and payloads:
+``engine.runtime.worker.protocol``). The worker dies with its
 parent (PR_SET_PDEATHSIG), so closing or killing the app leaves no orphan.
 """
 
@@ -19,18 +20,10 @@ from typing import Any
 from engine.cluster.background import yield_to_interface
 from engine.cluster.broker import in_launcher_thread
 from engine.model import fileformat
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
+from engine.runtime.worker.protocol import AppRequest, WorkerEvent
 
-EVENT_KINDS = (
-    "status",
-    "metrics",
-    "console",
-    "dead_letter",
-    "samples",
-    "dashboards",
-    "state",
-    "finished",
-)
 MAX_LINES_PER_BATCH = 500
 DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever the input rate
 
@@ -98,13 +91,13 @@ class RunSupervisor:
     def preview(self, node_id: str | None) -> None:
         """Ask for samples of the records passing ``node_id`` (None: no preview)."""
         if self._conn is not None:
-            self._send(("preview", node_id))
+            self._send((AppRequest.PREVIEW, node_id))
 
     def request_state(self, request: dict) -> None:
         """Ask for a page of a stateful node's state (engine.runtime.testing.state_view.state_reply);
         the answer comes back as a "state" event, the run going on meanwhile."""
         if self._conn is not None:
-            self._send(("state", dict(request)))
+            self._send((AppRequest.STATE, dict(request)))
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the run to stop cleanly (flush and commit); kill it if it does not in time."""
@@ -112,7 +105,7 @@ class RunSupervisor:
         if process is None:
             return
         if process.is_alive():
-            self._send(("stop",))
+            self._send((AppRequest.STOP,))
             process.join(timeout)
         if process.is_alive():
             process.terminate()
@@ -134,23 +127,23 @@ class RunSupervisor:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
                 break
-            if kind == "finished":
+            if kind == WorkerEvent.FINISHED:
                 self._finished.set()
             self.on_event(kind, payload)
         process.join(5)
         if not self._finished.is_set():
             code = process.exitcode
             self.on_event(
-                "status",
+                WorkerEvent.STATUS,
                 (
-                    "failed",
+                    RunStatus.FAILED,
                     (
                         "the run's worker process ended unexpectedly "
                         f"(exit code {code}){_signal_hint(code)}"
                     ),
                 ),
             )
-            self.on_event("finished", None)
+            self.on_event(WorkerEvent.FINISHED, None)
         try:
             conn.close()
         except OSError:
@@ -226,34 +219,19 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             if dropped["lines"]:
                 batch.append(("", f"… {dropped['lines']} more lines not shown"))
                 dropped["lines"] = 0
-            send("console", batch)
+            send(WorkerEvent.CONSOLE, batch)
         if dead:
             batch = dead[:]
             dead.clear()
-            send("dead_letter", batch)
+            send(WorkerEvent.DEAD_LETTER, batch)
 
     topology, _problems = fileformat.loads(topology_text)
     memory_mb = apply_memory_limit(
         topology.settings
     )  # the worst case: this run fails, not the machine
-    run = KafkaRun(
-        topology,
-        RunConfig(
-            bootstrap=options["bootstrap"],
-            group_id=options.get("group_id"),
-            client_config=options.get("client_config") or {},
-            console=console,
-            on_dead_letter=on_dead_letter,
-            on_status=lambda status, reason: send("status", (status, reason)),
-            metrics_interval_s=options.get("metrics_interval_s", 0.5),
-            sample_size=options.get("sample_size", 50),
-            observers=[RunPublisher()],
-        ),
-    )
-
     # The run's dashboards note which rows changed; the app gets the latest value of each,
     # with the metrics, never a message per record.
-    dashboards = run.dashboards = DashboardSet(track_changes=True)
+    dashboards = DashboardSet(track_changes=True)
     sent = {"dashboards": 0.0}
 
     def flush_dashboards(final: bool = False) -> None:
@@ -263,17 +241,32 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         changes = dashboards.take_changes()
         if changes:
             sent["dashboards"] = now
-            send("dashboards", changes)
+            send(WorkerEvent.DASHBOARDS, changes)
 
     def on_metrics(snapshot: dict) -> None:
         flush_batches()
-        send("metrics", snapshot)
+        send(WorkerEvent.METRICS, snapshot)
         flush_dashboards()
         node_id = state["preview"]
         if node_id:
-            send("samples", (node_id, run.samples(node_id)))
+            send(WorkerEvent.SAMPLES, (node_id, run.samples(node_id)))
 
-    run.config.on_metrics = on_metrics
+    run = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=options["bootstrap"],
+            group_id=options.get("group_id"),
+            client_config=options.get("client_config") or {},
+            console=console,
+            on_status=lambda status, reason: send(WorkerEvent.STATUS, (status, reason)),
+            on_metrics=on_metrics,
+            on_dead_letter=on_dead_letter,
+            metrics_interval_s=options.get("metrics_interval_s", 0.5),
+            sample_size=options.get("sample_size", 50),
+            observers=[RunPublisher()],
+            dashboards=dashboards,
+        ),
+    )
 
     def control() -> None:
         while True:
@@ -282,14 +275,14 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             except (EOFError, OSError):
                 run.stop()
                 return
-            if message[0] == "stop":
+            if message[0] == AppRequest.STOP:
                 run.stop()
-            elif message[0] == "preview":
+            elif message[0] == AppRequest.PREVIEW:
                 state["preview"] = message[1]
-            elif message[0] == "state":  # read here, beside the run's thread: no pause
+            elif message[0] == AppRequest.STATE:  # read here, beside the run's thread: no pause
                 from engine.runtime.testing.state_view import state_reply
 
-                send("state", state_reply(topology, run.stores.stores, message[1]))
+                send(WorkerEvent.STATE, state_reply(topology, run.stores.stores, message[1]))
 
     threading.Thread(target=control, name="control", daemon=True).start()
     result_metrics = None
@@ -298,18 +291,21 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         result_metrics = result.metrics
     except BrokerUnreachableError as exc:
         send(
-            "status",
-            ("failed", f"{exc}. Check the connection settings and that the brokers are up."),
+            WorkerEvent.STATUS,
+            (
+                RunStatus.FAILED,
+                f"{exc}. Check the connection settings and that the brokers are up.",
+            ),
         )
     except RunFailedError as exc:
-        send("status", ("failed", str(exc)))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, str(exc)))
     except MemoryError:
-        send("status", ("failed", out_of_memory_reason(memory_mb)))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, out_of_memory_reason(memory_mb)))
     except Exception as exc:  # noqa: BLE001 - report anything else to the app rather than vanish
-        send("status", ("failed", f"{type(exc).__name__}: {exc}"))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, f"{type(exc).__name__}: {exc}"))
     flush_batches()
     flush_dashboards(final=True)
-    send("finished", result_metrics)
+    send(WorkerEvent.FINISHED, result_metrics)
     time.sleep(0.05)
     conn.close()
 
