@@ -215,6 +215,7 @@ def cmd_broker(args) -> int:
         flush=True,
     )
     process = broker.process
+    assert process is not None  # started above
     try:
         while not stop["now"] and broker.running():
             try:

@@ -484,7 +484,7 @@ def layout(
             column.append(node)
         for col in sorted(rows):
             # Order each column by the mean row of its predecessors to keep edges short.
-            rows[col].sort(key=lambda n, placed=row_of: _row_key(graph, n, placed))
+            rows[col].sort(key=lambda n: _row_key(graph, n, row_of))
             for i, node in enumerate(rows[col]):
                 row_of[node] = float(i)
         height = max((len(c) for c in rows.values()), default=1)

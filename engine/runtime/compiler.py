@@ -230,7 +230,8 @@ def _fused(topology: Topology, node: Node, ctx, children, repartitions, chains) 
     out = topology.outgoing(node.id)
     nxt = out[0].target if len(out) == 1 else None
     if (
-        nxt in chains
+        nxt is not None
+        and nxt in chains
         and (nxt, out[0].target_port) not in repartitions
         and len(topology.incoming(nxt)) == 1
     ):
@@ -318,7 +319,7 @@ def _repartition_writer(
             record.json,
         )
 
-    write.parts = parts
+    write.parts = parts  # type: ignore[attr-defined]  # read back with getattr
     return write
 
 

@@ -8,6 +8,7 @@ made here, once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
@@ -19,11 +20,22 @@ __all__ = [
     "AdminClient",
     "Consumer",
     "Producer",
+    "attached",
     "base_config",
     "consumer_config",
     "idempotence",
     "producer_config",
 ]
+
+
+Client = TypeVar("Client")
+
+
+def attached(client: Client | None) -> Client:
+    """``client``, which the run gives a collaborator before it is used (None: a bug)."""
+    if client is None:
+        raise RuntimeError("a Kafka client was used before the run made it")
+    return client
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:

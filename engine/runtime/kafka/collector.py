@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, Producer
 
 from engine.runtime.kafka.samples import preview
 from engine.runtime.operators.base import Record
@@ -28,7 +28,7 @@ class RecordCollector:
     def __init__(
         self, dead_letter_topic: str, on_dead_letter: Callable[[dict], None] | None = None
     ):
-        self.producer = None  # set by the run once its producer exists
+        self.producer: Producer | None = None  # set by the run once its producer exists
         self.dead_letter_topic = dead_letter_topic
         self.on_dead_letter = on_dead_letter
         self.errors: list[str] = []
@@ -37,6 +37,8 @@ class RecordCollector:
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
         producer = self.producer
+        if producer is None:
+            raise RuntimeError("a record was produced before the run made its producer")
         if partition is None:
             partition = -1  # librdkafka's partitioner chooses
         while True:

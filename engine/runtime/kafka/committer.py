@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
+from engine.runtime.kafka.clients import Consumer, Producer, attached
 from engine.runtime.kafka.collector import RecordCollector
 from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.kafka.lifecycle import RunState
@@ -54,13 +55,13 @@ class Committer:
         self.resend = resend
         self.on_committed = on_committed
         self.checkpoint: Callable[[list[TopicPartition]], int] = lambda positions: 0
-        self.producer = None
-        self.consumer = None
+        self.producer: Producer | None = None  # attached by the run while it has its clients
+        self.consumer: Consumer | None = None
         self.committed: dict[tuple[str, int], int] = {}
         self.in_transaction = False
         self.behind = False  # the last commit could not be made: retry at once
 
-    def attach(self, producer, consumer) -> None:
+    def attach(self, producer: Producer | None, consumer: Consumer | None) -> None:
         self.producer, self.consumer = producer, consumer
 
     # -- offsets -----------------------------------------------------------------
@@ -77,7 +78,8 @@ class Committer:
 
     def every_position(self) -> list[TopicPartition]:
         try:
-            return self.consumer.position(self.consumer.assignment())
+            consumer = attached(self.consumer)
+            return consumer.position(consumer.assignment())
         except KafkaException:
             return []
 
@@ -113,7 +115,7 @@ class Committer:
             return False  # the checkpoints again next time: they name the same positions
         if offsets:
             try:
-                self.consumer.commit(offsets=offsets, asynchronous=False)
+                attached(self.consumer).commit(offsets=offsets, asynchronous=False)
             except KafkaException as exc:
                 if final or exc.args[0].fatal():
                     raise
@@ -127,7 +129,7 @@ class Committer:
     def _acknowledged(self, final: bool, wait_until: float) -> bool:
         """Flushes until every record is acknowledged (True) or ``wait_until`` passes: then
         the committer is ``behind`` (False). Raises RunFailedError on a failed delivery."""
-        state, producer = self.state, self.producer
+        state, producer = self.state, attached(self.producer)
         remaining = producer.flush(0.5)
         while remaining and time.monotonic() < min(wait_until, state.stop_deadline):
             self.while_waiting()
@@ -163,21 +165,22 @@ class Committer:
     # -- transactions (exactly_once) ---------------------------------------------
 
     def begin(self) -> None:
-        self.producer.init_transactions(30)
-        self.producer.begin_transaction()
+        producer = attached(self.producer)
+        producer.init_transactions(30)
+        producer.begin_transaction()
         self.in_transaction = True
 
     def commit_transaction(self) -> None:
-        producer = self.producer
         if not self.in_transaction:
             return
+        producer = attached(self.producer)
         every = self.every_position()
         positions = self.positions(every)
         try:
             if positions:
                 self.checkpoint(every)
                 producer.send_offsets_to_transaction(
-                    positions, self.consumer.consumer_group_metadata(), 30
+                    positions, attached(self.consumer).consumer_group_metadata(), 30
                 )
             producer.commit_transaction(60)
         except KafkaException as exc:
@@ -195,7 +198,7 @@ class Committer:
         if not self.in_transaction:
             return
         try:
-            self.producer.abort_transaction(timeout)
+            attached(self.producer).abort_transaction(timeout)
         except KafkaException:
             pass
         self.in_transaction = False

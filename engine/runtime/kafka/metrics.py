@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from engine.runtime.kafka.lifecycle import RunState
 from engine.runtime.operators.base import NodeMetrics
@@ -41,7 +41,7 @@ class RunMetrics:
         self.report = report
         self.listening = listening
         self.restore = restore
-        self.consumer = None
+        self.consumer: Consumer | None = None  # the run's, while it has one
         self.started = time.monotonic()
         self.next_report = 0.0
         self.final_lag: dict = {}

@@ -20,6 +20,7 @@ compacted changelog topic, restored from it before a partition's first record.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from confluent_kafka import KafkaException
 
@@ -43,7 +44,7 @@ from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
 from engine.runtime.kafka.samples import Samples
-from engine.runtime.kafka.slots import claim_slot, transactional_id
+from engine.runtime.kafka.slots import InstanceSlot, claim_slot, transactional_id
 from engine.runtime.kafka.state_manager import RestoreStatus, StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
@@ -65,6 +66,13 @@ BATCH_SIZE = 5000
 class RunReadout:
     """What callers read of a run (and ask of it), from any thread, at any time: the
     figures, samples and state of ``KafkaRun``'s collaborators."""
+
+    state: RunState
+    topics: TopicManager
+    stores: StateManager
+    previews: Samples
+    run_metrics: RunMetrics
+    dashboards: DashboardSet
 
     status = property(lambda self: self.state.status)
     reason = property(lambda self: self.state.reason)
@@ -119,7 +127,8 @@ class KafkaRun(RunReadout):
             node_id: NodeMetrics() for node_id in topology.nodes
         }
         self.compiled: CompiledTopology | None = None
-        self._consumer = self._producer = None
+        self._consumer: clients.Consumer | None = None
+        self._producer: clients.Producer | None = None
         base = clients.base_config(config.bootstrap, config.client_config)
         self.state = RunState(config.on_status)
         self.connection = ConnectionWatch(self.state, config.bootstrap)
@@ -139,7 +148,7 @@ class KafkaRun(RunReadout):
             self.state,
             self.collector,
             exactly_once=self.guarantee == "exactly_once",
-            before_commit=lambda: (self.stores.flush(), self.files.flush()),
+            before_commit=self._flush_for_commit,
             resend=self._send_again,
             on_committed=self.connection.connected,
         )
@@ -156,7 +165,7 @@ class KafkaRun(RunReadout):
         self.committer.while_waiting = self.run_metrics.tick
         self.stores.on_progress = RestoreStatus(self.state, self.run_metrics.tick)
         self.idle = IdleClock()
-        self.slot = None  # exactly_once: the instance slot behind the transactional id
+        self.slot: InstanceSlot | None = None  # exactly_once: the slot behind the transactional id
         self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
@@ -165,7 +174,8 @@ class KafkaRun(RunReadout):
         # The operators' context: bound methods of the collaborators, captured once by the
         # compiler, so the per-record path makes no extra call.
         self.produce = self.collector.produce
-        self.kafka_produce = None  # the producer's own produce(), positional arguments (_prepare)
+        # the producer's own produce(), positional arguments (_prepare)
+        self.kafka_produce: Callable[..., None] | None = None
         self.dead_letter = self.collector.dead_letter
         self.store = self.stores.store
         self.before_flush = self.stores.before_flush
@@ -322,6 +332,10 @@ class KafkaRun(RunReadout):
             self.committer.begin()
         return compiled, producer, consumer
 
+    def _flush_for_commit(self) -> None:
+        self.stores.flush()
+        self.files.flush()
+
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
         try:
@@ -342,8 +356,10 @@ class KafkaRun(RunReadout):
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
+        assignment = self.assignment
+        assert assignment is not None  # run() made it before the loop
         lag = self.run_metrics.final_lag = self.run_metrics.measure_final_lag(
-            self.assignment.lost, self.assignment.latest_topics
+            assignment.lost, assignment.latest_topics
         )
         note = unread_note(lag)
         if note:
@@ -354,10 +370,10 @@ class KafkaRun(RunReadout):
     def _close(self) -> None:
         self.generators.close(self.state.grace_left)
         try:
-            self._consumer.close()
+            clients.attached(self._consumer).close()
         except (KafkaException, RuntimeError):
             pass
-        producer = self._producer
+        producer = clients.attached(self._producer)
         producer.flush(self.state.grace_left())
         self.files.close()
         self.stores.close()

@@ -311,5 +311,5 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
             record.origin,
         )
 
-    process.parts = parts
+    process.parts = parts  # type: ignore[attr-defined]  # read back with getattr
     return process

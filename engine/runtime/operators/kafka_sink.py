@@ -80,5 +80,5 @@ def get_executor(node, ctx, children):
             record.json,
         )
 
-    process.parts = parts
+    process.parts = parts  # type: ignore[attr-defined]  # read back with getattr
     return process

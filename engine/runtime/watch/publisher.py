@@ -59,7 +59,7 @@ class RunPublisher(RunObserver):
         self._pending_topics: dict = {}
         self._base: dict = {}
         self._next_publish = 0.0
-        self._admin = None
+        self._admin: AdminClient | None = None  # kept until the topics are answered for
 
     # -- the observer ---------------------------------------------------------------------
 
@@ -150,6 +150,8 @@ class RunPublisher(RunObserver):
 
     def _send(self, topic: str, key: str, value: bytes, partition: int | None = None) -> None:
         producer = self._producer
+        if producer is None:
+            return  # stopped
         try:
             if partition is None:
                 producer.produce(topic, value, key.encode("utf-8"))
