@@ -359,7 +359,7 @@ def to_view_graph(desc: StreamsDescription) -> nx.DiGraph:
     processor, sink, topic, repartition_topic, topic_pattern, dynamic_topic, store,
     global_store), label, topics, stores, subtopology (None for topics), global.
     Edges: kind stream, topic (topic → source, sink → topic) or store (processor → store)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     groups = [(s.id, s.nodes, False) for s in desc.subtopologies] + [
         (g.id, g.nodes, True) for g in desc.global_stores
     ]
