@@ -216,7 +216,6 @@ class _Checker:
                 names |= self.targets(elt)
             return names
         self.fail(target, "a comprehension can only bind plain names")
-        return frozenset()
 
 
 def _depth(tree: ast.AST) -> int:

@@ -160,6 +160,7 @@ def compile_topology(
         if trace is not None:
             for port in ntype.output_ports(node.params):
                 children[port] = [trace.output(node_id, port, fanout(children.get(port, [])))]
+        executor: Any  # an executor, or (joins) a dict of one per input port
         if chains is not None and node.type in FUSABLE:
             executor = _fused(topology, node, ctx, children, repartitions, chains)
         else:

@@ -27,7 +27,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
-from engine.runtime.kafka.run import RunObserver
+from engine.runtime.kafka.run import KafkaRun, RunObserver
 from engine.runtime.watch.alert_observer import alerts_of
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
@@ -54,7 +54,7 @@ class RunPublisher(RunObserver):
         self.sent = 0
         self.dropped = 0
         self._producer: Producer | None = None
-        self._run = None
+        self._run: KafkaRun | None = None
         self._warned: set[str] = set()
         self._pending_topics: dict = {}
         self._base: dict = {}

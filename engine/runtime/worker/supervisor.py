@@ -206,7 +206,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     lines: list[tuple[str, str]] = []
     dead: list[dict] = []
     dropped = {"lines": 0}
-    state = {"preview": None}
+    state: dict[str, str | None] = {"preview": None}
 
     def send(kind: str, payload: Any) -> None:
         with lock:
