@@ -467,11 +467,14 @@ class FleetReader:
 
     def poll(self, timeout: float = 0.0) -> list[FleetEvent]:
         """Folds in the records that arrived, then tells which instances went silent."""
+        consumer = self._consumer
+        if consumer is None:
+            return self.catch_up()
         if not self._assigned:
-            return self.catch_up() if self._consumer is None else self._retry_find()
+            return self._retry_find()
         events: list[FleetEvent] = []
         while True:
-            msgs = self._consumer.consume(1000, timeout=timeout)
+            msgs = consumer.consume(1000, timeout=timeout)
             now = time.time() * 1000
             for msg in msgs:
                 if msg.error() is None:

@@ -195,6 +195,7 @@ class TracingRun(LocalRun):
         def emitted(record) -> None:
             visit = cursor.visit
             n = next_n()
+            parents: tuple[int, ...]
             if visit is None:
                 parents = ()
             elif join_parents is not None:

@@ -265,13 +265,14 @@ class AlertEvaluator:
                 value = per_minute[node]
             else:
                 return None, None, None
-            return value > rule.threshold, value, node
+            return value > rule.limit, value, node
         if when == "rate_below":
             if self._snapshot_at is None:
                 return None, None, None
             stale = now - self._snapshot_at > self.stale_after_s
-            rate = 0.0 if stale else float((self._rates.get(rule.node) or {}).get("in", 0.0))
-            return rate < rule.threshold, round(rate, 2), rule.node
+            rates = self._rates.get(rule.node) if rule.node is not None else None
+            rate = 0.0 if stale else float((rates or {}).get("in", 0.0))
+            return rate < rule.limit, round(rate, 2), rule.node
         if when == "instance_lost":
             if not self._has_fleet:
                 return None, None, None
@@ -297,10 +298,10 @@ class AlertEvaluator:
         if rule.when == "lag_records":
             total = sum(p.lag for p in parts)
             worst = max(parts, key=lambda p: p.lag)
-            return total > rule.threshold, total, rule.node or self._node_of(worst.topic)
+            return total > rule.limit, total, rule.node or self._node_of(worst.topic)
         worst = max(parts, key=lambda p: p.seconds_behind)
         seconds = worst.seconds_behind
-        return seconds > rule.threshold, seconds, rule.node or self._node_of(worst.topic)
+        return seconds > rule.limit, seconds, rule.node or self._node_of(worst.topic)
 
     def _node_of(self, topic: str) -> str | None:
         for node_id, t in self.topics.items():

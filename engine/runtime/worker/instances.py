@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from engine.model.status import ENDED, RunStatus
@@ -45,9 +46,9 @@ def sum_snapshots(snapshots: list[dict]) -> dict:
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
         for node_id, rate in snap.get("rates", {}).items():
-            total = rates.setdefault(node_id, {"in": 0.0, "out": 0.0})
+            summed = rates.setdefault(node_id, {"in": 0.0, "out": 0.0})
             for k in ("in", "out"):
-                total[k] = round(total[k] + float(rate.get(k, 0.0)), 2)
+                summed[k] = round(summed[k] + float(rate.get(k, 0.0)), 2)
         for topic, parts in snap.get("lag", {}).items():
             lag.setdefault(topic, {}).update(parts)
         for topic, parts in snap.get("offsets", {}).items():
@@ -107,7 +108,7 @@ class InstanceGroup:
             RunSupervisor(
                 topology,
                 bootstrap,
-                lambda kind, payload, i=i: self._on_event(i, kind, payload),
+                partial(self._on_event, i),
                 **options,
             )
             for i in range(instances)
