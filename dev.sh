@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set-up and entry points for a fresh Debian/Ubuntu machine.
 #   ./dev.sh app    install what is missing, then open the app on the sandbox broker
-#   ./dev.sh test   install what is missing, then run the whole test suite
+#   ./dev.sh test   install what is missing, run the checks (./dev.sh lint), then the whole
+#                   test suite; extra arguments go to pytest
+#   ./dev.sh lint   install what is missing, then only the checks: the import contracts,
+#                   ruff check, ruff format --check and mypy (each stops the command)
 #   ./dev.sh package  install what is missing (PyInstaller), then build dist/topology-studio/
 #                     and dist/topology-studio-<version>-linux-x86_64.tar.gz (packaging/)
 set -euo pipefail
@@ -44,6 +47,27 @@ install_python() {
     fi
 }
 
+# Runs a check; when it fails, says which and how to see or fix it, and stops (exit 1).
+check() {
+    local what=$1
+    shift
+    if ! "$@"; then
+        echo "./dev.sh: $what" >&2
+        exit 1
+    fi
+}
+
+lint() {
+    check "an import contract is broken (see above; the contracts are in pyproject.toml)" \
+        "$VENV/bin/lint-imports"
+    check "ruff check found problems (see above; '$VENV/bin/ruff check --fix' fixes some)" \
+        "$VENV/bin/ruff" check engine gui bench
+    check "files are not formatted: run '$VENV/bin/ruff format engine gui tests bench scripts packaging'" \
+        "$VENV/bin/ruff" format --check engine gui tests bench scripts packaging
+    check "mypy found type errors (see above; its settings are in pyproject.toml)" \
+        "$VENV/bin/mypy"
+}
+
 case "${1:-}" in
     app)
         shift
@@ -61,8 +85,12 @@ case "${1:-}" in
         # virtual screen (the screen libraries, xdotool)
         install_debs $QT_DEBS $SCREEN_DEBS binutils xdotool
         install_python
-        "$VENV/bin/lint-imports"
+        lint
         QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
+        ;;
+    lint)
+        install_python
+        lint
         ;;
     package)
         shift
@@ -73,7 +101,7 @@ case "${1:-}" in
         exec "$VENV/bin/python" packaging/build.py "$@"  # installs PyInstaller when missing
         ;;
     *)
-        echo "usage: ./dev.sh app [FILE] | ./dev.sh test [PYTEST ARGS] | ./dev.sh package" >&2
+        echo "usage: ./dev.sh app [FILE] | ./dev.sh test [PYTEST ARGS] | ./dev.sh lint | ./dev.sh package" >&2
         exit 2
         ;;
 esac

@@ -89,7 +89,7 @@ def batches(first: list, second: list) -> list[list]:
 
 def once(run: KafkaRun, work: list[list], records: int) -> float:
     entries = run.compiled.entries
-    producer = run._producer
+    producer = run.clients.producer if hasattr(run, "clients") else run._producer
     flush = run.stores.flush
     started = time.thread_time()
     seen = 0

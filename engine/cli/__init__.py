@@ -225,6 +225,7 @@ def cmd_broker(args) -> int:
     )
     print(f"schema registry: {broker.registry_url}", file=sys.stderr, flush=True)
     process = broker.process
+    assert process is not None  # started above
     try:
         while not stop["now"] and broker.running():
             try:

@@ -10,6 +10,7 @@ import sys
 import time
 
 from engine.code.runner import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from engine.model.status import ENDED
 
 EXIT_NONE_FOUND = EXIT_FAILED  # 4: no live instance
 
@@ -85,7 +86,7 @@ def render(summary: dict, now_ms: float) -> str:
         parts = "; ".join(
             f"{t} {','.join(map(str, ps))}" for t, ps in sorted(i["partitions"].items())
         )
-        state = i["status"] if i["alive"] or i["status"] in ("stopped", "failed") else "lost"
+        state = i["status"] if i["alive"] or i["status"] in ENDED else "lost"
         lines.append(
             f"  {i['instance']:<34} {i['host']:<16} pid {i['pid']!s:<7} {state:<12} "
             f"{_ago(now_ms, i['last_seen_ms']):<12} {parts}"

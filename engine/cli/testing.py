@@ -88,12 +88,13 @@ def cmd_test(args) -> int:
 
 
 def cmd_trace(args) -> int:
+    from engine.runtime.testing.sample_records import InputRecord
     from engine.runtime.testing.trace import InputError, check_inputs, read_jsonl, run_trace
 
     topology, why = _load(args.file)
     if topology is None:
         return _unusable(why)
-    inputs = {}
+    inputs: dict[str, list[InputRecord]] = {}
     try:
         for spec in args.input:
             node_id, sep, path = spec.partition("=")

@@ -76,7 +76,8 @@ class ClusterClient:
     @property
     def admin(self) -> AdminClient:
         if self._admin is None:
-            self._admin = AdminClient({**self.config, "error_cb": self._on_error})
+            # error_cb takes a callable: AdminClient's stubs allow only scalar settings
+            self._admin = AdminClient({**self.config, "error_cb": self._on_error})  # type: ignore[dict-item]
         return self._admin
 
     def test_connection(self, timeout: float = 6.0) -> str:
@@ -85,7 +86,7 @@ class ClusterClient:
         client = AdminClient(
             {
                 **self.config,
-                "error_cb": self._on_error,
+                "error_cb": self._on_error,  # type: ignore[dict-item]  # (as above)
                 "socket.connection.setup.timeout.ms": int(timeout * 1000),
             }
         )

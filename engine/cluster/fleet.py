@@ -25,11 +25,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
+from engine.model.status import ENDED, RunStatus
 from engine.model.topology import Topology
 
 FORMAT = "topology-studio-metrics/1"
-STATUSES = ("starting", "running", "disconnected", "stopping", "stopped", "failed")
-ENDED = ("stopped", "failed")
 ALIVE_MS = 5_000  # an instance whose last record is older than this is lost (silent)
 TAIL_RECORDS = 5_000  # records read back from the end of a metrics topic: ~5 instance-minutes
 
@@ -99,7 +98,7 @@ class Instance:
     pid: int | None = None
     started_ms: int = 0
     last_seen_ms: int = 0
-    status: str = "starting"
+    status: str = RunStatus.STARTING
     reason: str = ""
     topology_sha256: str = ""
     partitions: dict[str, list[int]] = field(default_factory=dict)
@@ -186,7 +185,7 @@ class Fleet:
         )
         inst.last_seen_ms = time_ms
         status = data.get("status")
-        inst.status = status if status in STATUSES else "running"
+        inst.status = RunStatus.read(status, RunStatus.RUNNING)
         inst.reason = str(data.get("reason") or "")
         inst.topology_sha256 = str(data.get("topology_sha256") or "")
         inst.partitions = {
@@ -468,11 +467,14 @@ class FleetReader:
 
     def poll(self, timeout: float = 0.0) -> list[FleetEvent]:
         """Folds in the records that arrived, then tells which instances went silent."""
+        consumer = self._consumer
+        if consumer is None:
+            return self.catch_up()
         if not self._assigned:
-            return self.catch_up() if self._consumer is None else self._retry_find()
+            return self._retry_find()
         events: list[FleetEvent] = []
         while True:
-            msgs = self._consumer.consume(1000, timeout=timeout)
+            msgs = consumer.consume(1000, timeout=timeout)
             now = time.time() * 1000
             for msg in msgs:
                 if msg.error() is None:

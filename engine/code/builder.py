@@ -16,6 +16,7 @@ Exported scripts are written with this API, and imported back by reading it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,7 @@ class StreamsBuilder:
         node_type: str,
         name: str | None,
         params: dict,
-        inputs: list[tuple[KStream, str]] = (),
+        inputs: Sequence[tuple[KStream, str]] = (),
     ) -> KStream:
         node_id = name or self.topology.unique_id(node_type)
         self.topology.add_node(Node(node_id, node_type, params))
@@ -336,7 +337,8 @@ class KStream:
 
 class GroupedStream:
     def __init__(self, stream: KStream, expr: str | None, name: str | None):
-        self.stream, self.expr, self.name, self.window_param = stream, expr, name, None
+        self.stream, self.expr, self.name = stream, expr, name
+        self.window_param: dict | None = None
 
     def window(
         self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None

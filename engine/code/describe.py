@@ -359,7 +359,7 @@ def to_view_graph(desc: StreamsDescription) -> nx.DiGraph:
     processor, sink, topic, repartition_topic, topic_pattern, dynamic_topic, store,
     global_store), label, topics, stores, subtopology (None for topics), global.
     Edges: kind stream, topic (topic → source, sink → topic) or store (processor → store)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     groups = [(s.id, s.nodes, False) for s in desc.subtopologies] + [
         (g.id, g.nodes, True) for g in desc.global_stores
     ]
@@ -484,7 +484,7 @@ def layout(
             column.append(node)
         for col in sorted(rows):
             # Order each column by the mean row of its predecessors to keep edges short.
-            rows[col].sort(key=lambda n, placed=row_of: _row_key(graph, n, placed))
+            rows[col].sort(key=lambda n: _row_key(graph, n, row_of))
             for i, node in enumerate(rows[col]):
                 row_of[node] = float(i)
         height = max((len(c) for c in rows.values()), default=1)

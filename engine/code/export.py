@@ -70,7 +70,7 @@ def variable_names(topology: Topology) -> dict[str, str]:
 
 def topological_order(topology: Topology) -> list[str]:
     index = {node_id: i for i, node_id in enumerate(topology.nodes)}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(topology.nodes)
     graph.add_edges_from(
         (e.source, e.target) for e in topology.edges if e.source in index and e.target in index

@@ -22,7 +22,7 @@ import io
 import os
 import tokenize
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.code import builder as api
 from engine.code.script_checks import (
@@ -150,7 +150,12 @@ def import_script(source: str, filename: str = "<script>", *, check: bool = True
     if check:
         bad = errors(validate(topology))
         if bad:
-            lines = [reader.node_lines.get(p.node_id, reader.builder_line) for p in bad]
+            lines = [
+                reader.node_lines.get(p.node_id, reader.builder_line)
+                if p.node_id is not None
+                else reader.builder_line
+                for p in bad
+            ]
             more = tuple(f"{filename}, line {n}: {p}" for n, p in zip(lines[1:], bad[1:]))
             raise ImportScriptError(filename, lines[0], str(bad[0]), more)
     return topology
@@ -167,7 +172,7 @@ class _Reader(ScriptChecks):
         self.node_lines: dict[str, int] = {}
         self.aliases: dict[str, str] = {}  # local name -> constructor name
 
-    def fail(self, node: ast.AST | None, message: str):
+    def fail(self, node: ast.AST | None, message: str) -> NoReturn:
         raise ImportScriptError(self.filename, getattr(node, "lineno", None), message)
 
     # -- statements --------------------------------------------------------------------

@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -220,7 +221,7 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         except OSError as exc:
             cannot_write(args.metrics_out, exc)
             return EXIT_FAILED
-    if result.status == "failed":
+    if result.status == RunStatus.FAILED:
         print(f"failed: {result.reason}", file=sys.stderr)
         return EXIT_FAILED
     totals = result.metrics["nodes"]

@@ -6,7 +6,7 @@ the line and what to write instead."""
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.code import builder as api
 
@@ -49,6 +49,14 @@ LITERAL_HINT = "write the value itself (a string, number, True/False/None, list 
 
 class ScriptChecks:
     """Mixed into the importer's reader, which provides ``fail``, ``literal`` and ``aliases``."""
+
+    aliases: dict[str, str]  # local name -> constructor name, filled by check_import
+
+    def fail(self, node: ast.AST | None, message: str) -> NoReturn:
+        raise NotImplementedError
+
+    def literal(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
     def check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
         allowed = (

@@ -77,6 +77,13 @@ class AlertRule:
     def kind(self) -> AlertKind:
         return KINDS[self.when]
 
+    @property
+    def limit(self) -> float:
+        """The threshold of a kind that takes one (a checked rule of such a kind has it)."""
+        if self.threshold is None:
+            raise ValueError(f"{self.when} takes no threshold")
+        return self.threshold
+
 
 def default_rules() -> list[dict]:
     """What a new topology starts with: its consumer group stuck or falling behind for a
@@ -91,7 +98,7 @@ def default_rules() -> list[dict]:
 def rules_of(settings: dict) -> list[AlertRule]:
     """The valid rules of ``settings`` (invalid ones are skipped: validation reports them)."""
     raw = settings.get("alerts") if isinstance(settings, dict) else None
-    out = []
+    out: list[AlertRule] = []
     if not isinstance(raw, list):
         return out
     for entry in raw:

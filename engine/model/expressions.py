@@ -17,7 +17,7 @@ import ast
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.model import guard_rewrite, guards
 from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
@@ -115,7 +115,7 @@ class _Checker:
         self.used: set[str] = set()
         self.references = 0
 
-    def fail(self, node: ast.AST, message: str):
+    def fail(self, node: ast.AST, message: str) -> NoReturn:
         raise ExpressionError(message, getattr(node, "col_offset", None))
 
     def check(self, node: ast.AST, bound: frozenset[str]) -> None:
@@ -149,10 +149,11 @@ class _Checker:
     def check_format_spec(self, node: ast.FormattedValue) -> None:
         spec = node.format_spec
         parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
-        if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+        texts = [p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)]
+        if len(texts) != len(parts):
             self.fail(node, "a format spec in an f-string must be a constant, e.g. {value:.2f}")
         try:
-            check_width("".join(p.value for p in parts), "an f-string format spec")
+            check_width("".join(texts), "an f-string format spec")
         except ExpressionLimitError as exc:
             self.fail(node, str(exc))
 
@@ -215,7 +216,6 @@ class _Checker:
                 names |= self.targets(elt)
             return names
         self.fail(target, "a comprehension can only bind plain names")
-        return frozenset()
 
 
 def _depth(tree: ast.AST) -> int:
@@ -354,10 +354,10 @@ def headers_dict(headers: list[tuple[str, bytes]] | None) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for k, v in headers:
+        out[k] = v
         if isinstance(v, bytes):
             try:
-                v = v.decode()
+                out[k] = v.decode()
             except UnicodeDecodeError:
                 pass
-        out[k] = v
     return out

@@ -124,7 +124,7 @@ class Guard(ast.NodeTransformer):
     # Hashing a tuple walks all of it: keys of dicts and sets, subscripts and .get() pay for
     # their size (a tuple of aliased tuples built in a few nested loops can stand for 2**60).
     def _key(self, node: ast.expr) -> ast.expr:
-        if node is None or _scalar_constant(node) or isinstance(node, (ast.Starred, ast.Slice)):
+        if _scalar_constant(node) or isinstance(node, (ast.Starred, ast.Slice)):
             return node
         return self._call("_ts_sized", [node], node)
 
@@ -134,7 +134,7 @@ class Guard(ast.NodeTransformer):
             self._call("_ts_built", [v], v) if k is None else v  # {**mapping}
             for k, v in zip(node.keys, node.values, strict=True)
         ]
-        node.keys = [self._key(k) for k in node.keys]
+        node.keys = [None if k is None else self._key(k) for k in node.keys]
         return node
 
     def visit_Set(self, node: ast.Set):

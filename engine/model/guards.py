@@ -330,7 +330,8 @@ def _safe_replace(obj, *args, **kwargs):
     if isinstance(obj, (str, bytes)) and len(args) >= 2:
         old, new = args[0], args[1]
         if isinstance(old, type(obj)) and isinstance(new, type(obj)) and len(new) > len(old):
-            n = len(obj) + 1 if not old else obj.count(old)
+            # old has obj's type (checked above), which mypy cannot follow through type(obj)
+            n = len(obj) + 1 if not old else obj.count(old)  # type: ignore[arg-type]
             count = args[2] if len(args) > 2 else kwargs.get("count", -1)
             if _is_int(count) and count >= 0:
                 n = min(n, count)

@@ -412,7 +412,7 @@ def _find_cycle(topology: Topology, edges: list[tuple[str, str]]) -> list | None
         return None
     import networkx as nx
 
-    graph = nx.MultiDiGraph()
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     graph.add_nodes_from(topology.nodes)
     graph.add_edges_from(edges)
     try:

@@ -14,15 +14,24 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
 from engine.model.topology import Node, Topology
+from engine.runtime.context import RunContext
 from engine.runtime.fusion import FUSABLE, fuse
-from engine.runtime.operators.base import EMPTY_HEADERS, Record, fanout, sender
+from engine.runtime.operators.base import (
+    EMPTY_HEADERS,
+    Record,
+    fanout,
+    parts_of,
+    sender,
+    taking_parts,
+)
+from engine.runtime.operators.chain import Sampler
 from engine.runtime.serde import (
     DECODERS,
     ENCODERS,
@@ -31,7 +40,6 @@ from engine.runtime.serde import (
     JSON_OPTIONS,
     headers_list,
     measured,
-    message_max_bytes,
     too_large,
 )
 
@@ -74,18 +82,29 @@ def operator(type_name: str):
     return importlib.import_module(f"engine.runtime.operators.{type_name}")
 
 
+class Preview(Protocol):
+    """The app's data preview (``engine.runtime.kafka.samples.Samples``): ``ring(node_id)``
+    is where samples of the records leaving that node (entering it, for sinks) go, the same
+    for every call; ``sampler()`` a new countdown that picks which records are sampled."""
+
+    def ring(self, node_id: str) -> Callable[[Record], None]: ...
+
+    def sampler(self) -> Sampler: ...
+
+
 def compile_topology(
     topology: Topology,
-    ctx,
+    ctx: RunContext,
     application_id: str | None = None,
-    tap: Callable[[str], Callable[[Record], None]] | None = None,
+    preview: Preview | None = None,
     trace=None,
 ) -> CompiledTopology:
-    """Compose the executors. ``tap(node_id)``, when given, returns an executor that sees
-    every record leaving that node (entering it, for sinks): the app's data preview.
+    """Compose the executors. ``preview``, when given, samples every Nth record leaving each
+    node (entering it, for sinks): the app's data preview; chains are fused all the same.
     ``trace``, when given, wraps each node's outputs and inputs for record lineage:
     ``trace.output(node_id, port, children)`` and ``trace.input(node_id, port, executor)``
-    return executors that call the ones they wrap (engine.runtime.testing.trace)."""
+    return executors that call the ones they wrap (engine.runtime.testing.trace); then no
+    chain is fused, so the trace sees every node's records."""
     app_id = application_id or topology.name
     order = topological_order(topology.nodes, ((e.source, e.target) for e in topology.edges))
     if order is None:
@@ -131,11 +150,9 @@ def compile_topology(
     internal: list[InternalTopic] = []
     outputs: set[str] = set()
     inputs_of: dict[str, dict[str, Callable]] = {}  # node -> input port -> executor
-    # Chains of stateless nodes become one function (engine.runtime.fusion), unless a tap
-    # or a trace must see the records between them: node -> (its chain, what follows).
-    chains: dict[str, tuple[list[Node], Callable]] | None = (
-        {} if tap is None and trace is None else None
-    )
+    # Chains of stateless nodes become one function (engine.runtime.fusion), unless a
+    # trace must see the records between them: node -> (its chain, what follows).
+    chains: dict[str, tuple[list[Node], Callable]] | None = {} if trace is None else None
 
     for node_id in reversed(order):
         node = topology.nodes[node_id]
@@ -153,19 +170,19 @@ def compile_topology(
                 child = inputs_of[e.target][e.target_port]
             children.setdefault(e.source_port, []).append(child)
 
-        if tap is not None and ntype.outputs:
-            node_tap = tap(node_id)
-            for port in ntype.output_ports(node.params):
-                children.setdefault(port, []).append(node_tap)
+        fused = chains is not None and node.type in FUSABLE
+        if preview is not None and ntype.outputs and not fused:  # a chain samples inside
+            _sample_outputs(topology, node, ntype.output_ports(node.params), children, preview)
         if trace is not None:
             for port in ntype.output_ports(node.params):
                 children[port] = [trace.output(node_id, port, fanout(children.get(port, [])))]
-        if chains is not None and node.type in FUSABLE:
-            executor = _fused(topology, node, ctx, children, repartitions, chains)
+        executor: Any  # an executor, or (joins) a dict of one per input port
+        if fused:
+            executor = _fused(topology, node, ctx, children, repartitions, chains, preview)
         else:
             executor = operator(node.type).get_executor(node, ctx, children)
-        if tap is not None and not ntype.outputs:
-            executor = _tapped(executor, tap(node_id))
+        if preview is not None and not ntype.outputs:
+            executor = _sampling(executor, preview.ring(node_id), preview.sampler())
         if node.type in SOURCE_TYPES:
             topic = node.params["topic"]
             entries.setdefault(topic, []).append(executor)
@@ -216,21 +233,60 @@ def compile_topology(
     )
 
 
-def _tapped(executor: Callable[[Record], None], node_tap: Callable[[Record], None]):
+def _sampling(
+    executor: Callable[[Record], None], ring: Callable[[Record], None], sampler: Sampler
+) -> Callable[[Record], None]:
+    """``executor``, with every ``sampler.every``-th record it takes appended to ``ring``
+    (the data preview); it takes parts when ``executor`` does. A chain whose only child it
+    is samples for it instead (``_fused``): ``ring`` and ``inner`` tell it how."""
+    inner_parts = parts_of(executor)
+
     def process(record: Record) -> None:
-        node_tap(record)
+        sampler.left -= 1
+        if sampler.left <= 0:
+            sampler.left = sampler.every
+            ring(record)
         executor(record)
 
+    if inner_parts is not None:
+
+        def parts(key, value, ts, headers, partition=0, origin=None, json=None) -> None:
+            sampler.left -= 1
+            if sampler.left <= 0:
+                sampler.left = sampler.every
+                ring(Record(key, value, ts, headers, partition, origin))
+            inner_parts(key, value, ts, headers, partition, origin, json)
+
+        process.parts = parts  # type: ignore[attr-defined]
+    process.ring, process.inner = ring, executor  # type: ignore[attr-defined]
     return process
 
 
-def _fused(topology: Topology, node: Node, ctx, children, repartitions, chains) -> Callable:
+def _sample_outputs(topology: Topology, node: Node, ports, children, preview: Preview) -> None:
+    """The preview of what leaves ``node``: a chain that is the only child of a port and has
+    no other input samples what enters it into ``node``'s ring; any other port samples
+    through ``_sampling``."""
+    ring = preview.ring(node.id)
+    for port in ports:
+        kids = children.get(port, [])
+        head = getattr(kids[0], "head", None) if len(kids) == 1 else None
+        if head is not None and len(topology.incoming(head)) == 1:
+            kids[0].entering.append(ring)
+        else:
+            children[port] = [_sampling(fanout(kids), ring, preview.sampler())]
+
+
+def _fused(
+    topology: Topology, node: Node, ctx, children, repartitions, chains, preview=None
+) -> Callable:
     """The executor of the chain starting at ``node``: the chain of its only child when
-    that child is fusable and has no other input, else ``node`` alone."""
+    that child is fusable and has no other input, else ``node`` alone. With a preview, the
+    chain samples for its nodes, and for a sink that is all that follows it."""
     out = topology.outgoing(node.id)
     nxt = out[0].target if len(out) == 1 else None
     if (
-        nxt in chains
+        nxt is not None
+        and nxt in chains
         and (nxt, out[0].target_port) not in repartitions
         and len(topology.incoming(nxt)) == 1
     ):
@@ -239,7 +295,17 @@ def _fused(topology: Topology, node: Node, ctx, children, repartitions, chains) 
     else:
         nodes, tail = [node], fanout(children.get("out", []))
     chains[node.id] = (nodes, tail)
-    return fuse(nodes, ctx, tail)
+    if preview is None:
+        return fuse(nodes, ctx, tail)
+    leaving = []
+    ring = getattr(tail, "ring", None)
+    if ring is not None:  # a sink's sampling wrapper: the chain samples for it, one call less
+        tail, leaving = tail.inner, [ring]  # (its other inputs still go through the wrapper)
+    rings = [preview.ring(n.id) for n in nodes]
+    executor = fuse(nodes, ctx, tail, rings, preview.sampler())
+    executor.leaving += leaving  # type: ignore[attr-defined]  # set by chain.compose
+    executor.head = node.id  # type: ignore[attr-defined]  # read back with getattr
+    return executor
 
 
 def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]:
@@ -277,7 +343,7 @@ def _repartition_writer(
     fn = compile_expression(group_by).fn if group_by else None
     produce, send = ctx.produce, sender(ctx)
     metrics = ctx.metrics[node_id]
-    max_bytes = message_max_bytes(getattr(getattr(ctx, "config", None), "client_config", None))
+    max_bytes = ctx.max_message_bytes
     encode = measured(_encode_json, max_bytes) if huge else _encode_json
     fast = not huge
 
@@ -307,23 +373,11 @@ def _repartition_writer(
         except BufferError:  # the producer's queue is full: produce() waits for room
             produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
 
-    def write(record: Record) -> None:
-        parts(
-            record.key,
-            record.value,
-            record.timestamp,
-            record.headers,
-            record.partition,
-            record.origin,
-            record.json,
-        )
-
-    write.parts = parts
-    return write
+    return taking_parts(parts)
 
 
 def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:
-    parts = getattr(target, "parts", None)  # no Record where the target takes the parts
+    parts = parts_of(target)  # no Record where the target takes the parts
 
     def read(msg) -> None:
         raw = msg.headers()

@@ -287,16 +287,6 @@ class DashboardSet:
         return bool(self.tables)
 
 
-def table_for(ctx, node_id: str, max_rows: int) -> DashboardTable:
-    """The table a dashboard_sink writes: the run's (``ctx.dashboards``), or one of its
-    own when the run keeps none (its rows are then seen by nobody, as a console without
-    a console)."""
-    board = getattr(ctx, "dashboards", None)
-    if isinstance(board, DashboardSet):
-        return board.table(node_id, max_rows)
-    return DashboardTable(max_rows)
-
-
 def window_start_of(value: Any, headers: dict | None = None) -> int | None:
     """A row's window: the value's ``window_start``, or for a tombstone the
     ``ts.window_start`` header of a retracted session (reference §6.2)."""

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from engine.runtime.serde import ENCODERS
 
@@ -59,7 +60,7 @@ class EventFactory:
         customer = f"c-{r.randrange(self.customers):04d}"
         category = r.choice(CATEGORIES)
         low, high = PRICES[category]
-        items = []
+        items: list[dict[str, Any]] = []
         for _ in range(r.choice((1, 1, 1, 2, 2, 3))):
             items.append(
                 {

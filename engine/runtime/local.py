@@ -1,8 +1,9 @@
 """Running a compiled topology in-process, without Kafka: for tests and previews.
 
-``LocalRun`` gives operators a Context whose topics are lists. Records written to
-repartition topics are fed back in, so stateful topologies behave as on a cluster
-with one instance; every produced record stays inspectable.
+``LocalRun`` gives operators a ``RunContext`` (``engine.runtime.context``) built from its
+own methods, whose topics are lists. Records written to repartition topics are fed back
+in, so stateful topologies behave as on a cluster with one instance; every produced
+record stays inspectable. Chains of stateless nodes are fused, as in the Kafka run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.context import RunContext
 from engine.runtime.dashboard import DashboardSet
 from engine.runtime.operators.base import NodeMetrics, Record
 from engine.runtime.schemas import SchemaFormats, in_process_format
@@ -69,7 +71,10 @@ class DeadLetter:
 
 @dataclass
 class LocalRun:
-    """A Context with list-backed topics; ``send`` feeds input, ``records(topic)`` reads output."""
+    """A run with list-backed topics; ``send`` feeds input, ``records(topic)`` reads output.
+    ``context()`` is what its operators get; a subclass changes a service by overriding
+    the method behind it (``produce``, ``dead_letter``, ``console``, ``store``,
+    ``open_file``)."""
 
     topology: Topology
     partitions: int = 1
@@ -91,10 +96,29 @@ class LocalRun:
             self.schemas = SchemaFormats(folder=self.topology.folder)
         self.application_id = self.application_id or self.topology.name
         self._queue: deque[LocalMessage] = deque()
-        self.compiled: CompiledTopology = compile_topology(self.topology, self, self.application_id)
+        self.compiled: CompiledTopology = self._compile()
         self._internal = {t.name for t in self.compiled.internal_topics if t.kind == "repartition"}
 
-    # -- Context -----------------------------------------------------------------
+    def _compile(self, **hooks) -> CompiledTopology:
+        return compile_topology(self.topology, self.context(), self.application_id, **hooks)
+
+    def context(self) -> RunContext:
+        application_id = self.application_id
+        assert application_id is not None  # __post_init__ named it
+        return RunContext(
+            application_id=application_id,
+            metrics=self.metrics,
+            produce=self.produce,
+            dead_letter=self.dead_letter,
+            console=self.console,
+            store=self.store,
+            open_file=self.open_file,
+            dashboards=self.dashboards,
+            topology=self.topology,
+            schemas=self.schemas,
+        )
+
+    # -- the context's services ---------------------------------------------------
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
         if partition is None:

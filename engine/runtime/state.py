@@ -39,8 +39,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
         if type(self) is MemoryStore:  # the dict's own methods: no Python call per record
-            self.get = self._data.get  # (subclasses, e.g. traced stores, keep theirs)
-            self.put = self._data.__setitem__
+            # (subclasses, e.g. traced stores, keep theirs); same signatures as the methods below
+            self.get = self._data.get  # type: ignore[method-assign,assignment]
+            self.put = self._data.__setitem__  # type: ignore[method-assign,assignment]
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._data.get(key, default)
@@ -86,7 +87,8 @@ class RocksDBStore:
 
     def items(self) -> Iterator[tuple[str, Any]]:
         for raw_key, raw_value in self._db.items():
-            yield raw_key.decode("utf-8"), _loads(raw_value)
+            # raw_mode: keys are bytes (rocksdict's stubs type the key of every mode)
+            yield raw_key.decode("utf-8"), _loads(raw_value)  # type: ignore[union-attr]
 
     def __len__(self) -> int:
         return sum(1 for _ in self._db.keys())  # noqa: SIM118 - an Rdict, not a dict

@@ -27,6 +27,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QSpinBox, QWidget
 
 from engine.cluster.fleet import read_topology, topology_sha256
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.runtime.worker.instances import MAX_INSTANCES, InstanceGroup
 from gui.fleet.qt_attach_dialog import QtAttachDialog, find_applications
@@ -306,7 +307,7 @@ class FleetMonitor(QObject):
         self.controller.instances = int(value)
 
     def _on_run_status(self, status: str, _reason: str) -> None:
-        if status == "starting":
+        if status == RunStatus.STARTING:
             if self.attached:
                 self.detach()
             topology = self.document_topology()
@@ -325,7 +326,7 @@ class FleetMonitor(QObject):
                     lambda b: self._watch_own(app_id, b),
                     name="instances-watch",
                 )
-        elif status == "running":
+        elif status == RunStatus.RUNNING:
             sup = self.controller.supervisor
             pids = sup.pids() if isinstance(sup, InstanceGroup) else []
             self.instances.own_pids = {p for p in pids if p is not None}

@@ -19,14 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.status import ENDED, RunStatus
+
 COLUMNS = ("Instance", "Host", "PID", "Status", "Partitions", "In/s", "Out/s", "Last seen")
 STATUS_COLOURS = {
-    "running": "#4caf50",
-    "starting": "#9aa3b2",
-    "disconnected": "#e0a030",
-    "stopping": "#9aa3b2",
-    "stopped": "#7a8290",
-    "failed": "#e05252",
+    RunStatus.RUNNING: "#4caf50",
+    RunStatus.STARTING: "#9aa3b2",
+    RunStatus.DISCONNECTED: "#e0a030",
+    RunStatus.STOPPING: "#9aa3b2",
+    RunStatus.STOPPED: "#7a8290",
+    RunStatus.FAILED: "#e05252",
     "lost": "#e05252",
 }
 
@@ -124,11 +126,7 @@ class QtInstancesWidget(QWidget):
         selected = self.selected_pid()
         self.table.setRowCount(len(instances))
         for row, inst in enumerate(instances):
-            status = (
-                inst["status"]
-                if inst["alive"] or inst["status"] in ("stopped", "failed")
-                else "lost"
-            )
+            status = inst["status"] if inst["alive"] or inst["status"] in ENDED else "lost"
             mine = rates.get(inst["instance"], {})
             rate_in = self._rate(mine, self.sources, "in")
             rate_out = self._rate(mine, self.sinks, "in")
@@ -190,7 +188,8 @@ class QtInstancesWidget(QWidget):
         alive = (
             row >= 0
             and self.table.item(row, 3) is not None
-            and self.table.item(row, 3).text() in ("running", "starting", "disconnected")
+            and self.table.item(row, 3).text()
+            in (RunStatus.RUNNING, RunStatus.STARTING, RunStatus.DISCONNECTED)
         )
         self.stop_button.setVisible(bool(self.own_pids))
         self.stop_button.setEnabled(pid is not None and pid in self.own_pids and alive)

@@ -9,6 +9,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from engine.model.status import RunStatus
+
 CONSOLE, STATUS, ERROR, DEAD_LETTER = "console", "status", "error", "dead letter"
 KINDS = (CONSOLE, STATUS, ERROR, DEAD_LETTER)
 MAX_ENTRIES = 5000
@@ -54,7 +56,7 @@ def console_entries(lines: list[tuple[str, str]], now: float | None = None) -> l
 
 def status_entry(status: str, reason: str, now: float | None = None) -> LogEntry:
     now = time.time() if now is None else now
-    kind = ERROR if status in ("failed", "disconnected") else STATUS
+    kind = ERROR if status in (RunStatus.FAILED, RunStatus.DISCONNECTED) else STATUS
     return LogEntry(now, kind, "", f"{status}{': ' + reason if reason else ''}")
 
 

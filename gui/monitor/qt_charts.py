@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.status import RunStatus
 from gui.monitor import qt_style
 from gui.monitor.qt_chart_legend import LEGEND_MAX, LEGEND_MIN, LEGEND_SHARE, QtChartLegendWidget
 from gui.monitor.qt_time_chart import RANGES_S, REFRESH_MS, QtTimeChart
@@ -179,7 +180,7 @@ class QtThroughputWidget(QtChartPanel):
         self.mark_dirty()
 
     def _on_status_changed(self, status: str, _reason: str) -> None:
-        if status == "starting":  # a new run: new lines
+        if status == RunStatus.STARTING:  # a new run: new lines
             self.chart.set_series(self.controller.throughput)
             self.mark_dirty()
 

@@ -19,9 +19,11 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from engine.cluster.admin import ClusterClient
 from engine.cluster.broker import BrokerError, SandboxBroker
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
 from engine.runtime.worker.instances import InstanceGroup
+from engine.runtime.worker.protocol import WorkerEvent
 from engine.runtime.worker.supervisor import RunSupervisor
 from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
@@ -30,13 +32,13 @@ from gui.monitor.qt_tasks import BackgroundCall
 from gui.monitor.series import SeriesSet
 
 IDLE, STARTING, RUNNING, DISCONNECTED, STOPPING, STOPPED, FAILED = (
-    "idle",
-    "starting",
-    "running",
-    "disconnected",
-    "stopping",
-    "stopped",
-    "failed",
+    RunStatus.IDLE,
+    RunStatus.STARTING,
+    RunStatus.RUNNING,
+    RunStatus.DISCONNECTED,
+    RunStatus.STOPPING,
+    RunStatus.STOPPED,
+    RunStatus.FAILED,
 )
 ACTIVE_STATES = (STARTING, RUNNING, DISCONNECTED, STOPPING)
 
@@ -304,26 +306,26 @@ class RunController(QObject):
 
     def handle_event(self, kind: str, payload: Any) -> None:
         """One event of the run, on the GUI thread (tests call it directly)."""
-        if kind == "status":
+        if kind == WorkerEvent.STATUS:
             status, reason = payload
             if self.status == STOPPING and status in (RUNNING, DISCONNECTED):
                 return  # the worker has not heard the stop yet
             self._set_status(status, reason)
-        elif kind == "metrics":
+        elif kind == WorkerEvent.METRICS:
             self._on_metrics(payload)
-        elif kind == "console":
+        elif kind == WorkerEvent.CONSOLE:
             self.consoleReceived.emit(list(payload))
-        elif kind == "dead_letter":
+        elif kind == WorkerEvent.DEAD_LETTER:
             self.deadLettersReceived.emit(list(payload))
-        elif kind == "dashboards":
+        elif kind == WorkerEvent.DASHBOARDS:
             self.dashboardsReceived.emit(dict(payload))
-        elif kind == "state":
+        elif kind == WorkerEvent.STATE:
             self.stateReceived.emit(dict(payload))
-        elif kind == "samples":
+        elif kind == WorkerEvent.SAMPLES:
             node_id, records = payload
             if node_id == self.preview_node:
                 self.samplesReceived.emit(node_id, list(records))
-        elif kind == "finished":
+        elif kind == WorkerEvent.FINISHED:
             self.lag_poller.stop()
             sup, serial = self.supervisor, self._serial
             if sup is None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMessageBox, QWidget
 
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from gui.monitor import qt_style
 from gui.monitor.connection import ConnectionProfile
@@ -192,7 +193,7 @@ class RunMonitor(QObject):
     def _on_status_changed(self, status: str, _reason: str) -> None:
         active = status in ACTIVE_STATES
         self._actions["run"].setEnabled(not active)
-        self._actions["stop"].setEnabled(active and status != "stopping")
+        self._actions["stop"].setEnabled(active and status != RunStatus.STOPPING)
         self._actions["reset"].setEnabled(not active)
         self._actions["connection"].setEnabled(not active)
 

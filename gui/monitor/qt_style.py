@@ -6,6 +6,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 
+from engine.model.status import RunStatus
+
 BACKGROUND = "#171a20"
 FOREGROUND = "#9aa3b2"
 GRID_ALPHA = 0.18
@@ -26,13 +28,13 @@ LINE_COLOURS = (
 )
 STATUS_COLOURS = {"OK": "#57c28a", "WARN": "#e3a33b", "STALL": "#e05d5d"}
 RUN_STATUS_COLOURS = {
-    "idle": "#6c7483",
-    "starting": "#7fb3f0",
-    "running": "#57c28a",
-    "disconnected": "#e3a33b",
-    "stopping": "#7fb3f0",
-    "stopped": "#8b93a3",
-    "failed": "#e05d5d",
+    RunStatus.IDLE: "#6c7483",
+    RunStatus.STARTING: "#7fb3f0",
+    RunStatus.RUNNING: "#57c28a",
+    RunStatus.DISCONNECTED: "#e3a33b",
+    RunStatus.STOPPING: "#7fb3f0",
+    RunStatus.STOPPED: "#8b93a3",
+    RunStatus.FAILED: "#e05d5d",
     "attached": "#3cc7c7",
 }
 

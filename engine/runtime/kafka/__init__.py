@@ -5,11 +5,13 @@ ProcessorStateManager / RecordCollector:
 - ``lifecycle``   the run's status, reason and stop request (``RunState``), shared by all;
 - ``config``      ``RunConfig`` and ``RunResult``; ``errors`` the run's exceptions;
 - ``observers``   ``RunObserver`` and the list that tells them of the run's life;
-- ``clients``     the librdkafka settings of the run's consumer, producers and readers;
+- ``clients``     the librdkafka settings of the run's consumer, producers and readers, and
+                  ``RunClients``, the run's producer and consumer, given to collaborators;
 - ``topics``      reaching the cluster and creating the run's topics (``TopicManager``);
 - ``collector``   producing, delivery errors, dead letters, re-sending after a topic went
                   missing (``RecordCollector``);
-- ``state_manager`` stores per node and partition, restored from their changelogs;
+- ``state_manager`` stores per node and partition, their changelogs and checkpoints;
+- ``restore``     rebuilding stores from their changelogs on assignment (``ChangelogReader``);
 - ``committer``   at-least-once flush-then-commit, and transactions under exactly-once;
 - ``assignment``  what happens when the group assigns, revokes or loses partitions
                   (and keeping acknowledged progress when a lost partition comes back);

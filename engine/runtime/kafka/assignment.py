@@ -26,6 +26,7 @@ from engine.runtime.kafka.committer import Committer
 from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.kafka.idle import IdleClock
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
+from engine.runtime.kafka.restore import ChangelogReader
 from engine.runtime.kafka.state_manager import StateManager
 
 
@@ -37,6 +38,7 @@ class AssignmentHandler:
         state: RunState,
         committer: Committer,
         stores: StateManager,
+        changelogs: ChangelogReader,
         idle: IdleClock,
         latest_topics: set[str],
         *,
@@ -47,6 +49,7 @@ class AssignmentHandler:
         self.state = state
         self.committer = committer
         self.stores = stores
+        self.changelogs = changelogs
         self.idle = idle
         self.latest_topics = latest_topics
         self.lost: set[tuple[str, int]] = set()
@@ -71,7 +74,7 @@ class AssignmentHandler:
                 self.committer.committed[(tp.topic, tp.partition)] = tp.offset
             elif tp.topic in self.latest_topics:
                 tp.offset = OFFSET_END
-        self.stores.restore(partitions, kept)
+        self.changelogs.restore(partitions, kept)
         consumer.assign(committed)
         if kept:
             offsets = [TopicPartition(t, p, offset) for (t, p), offset in kept.items()]

@@ -33,6 +33,8 @@ def encode(offsets: dict[str, int]) -> bytes:
 
 
 def decode(raw: bytes | None) -> dict[str, int]:
+    if raw is None:
+        return {}
     try:
         offsets = json.loads(raw)["offsets"]
         return {str(t): int(o) for t, o in offsets.items()}

@@ -8,6 +8,7 @@ made here, once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
@@ -19,11 +20,37 @@ __all__ = [
     "AdminClient",
     "Consumer",
     "Producer",
+    "RunClients",
+    "attached",
     "base_config",
     "consumer_config",
     "idempotence",
     "producer_config",
 ]
+
+
+class RunClients:
+    """The run's producer and consumer. Collaborators that use them (the record collector,
+    the committer, the metrics) receive this when constructed and read the client when they
+    need it, as Quix Streams' RowProducer makes its client on first use: constructing them
+    never touches the network. The run opens the clients before its loop and closes them
+    after (None before and after)."""
+
+    __slots__ = ("consumer", "producer")
+
+    def __init__(self) -> None:
+        self.producer: Producer | None = None
+        self.consumer: Consumer | None = None
+
+
+Client = TypeVar("Client")
+
+
+def attached(client: Client | None) -> Client:
+    """``client``, which the run opens before a collaborator uses it (None: a bug)."""
+    if client is None:
+        raise RuntimeError("a Kafka client was used before the run made it")
+    return client
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaError
 
+from engine.runtime.kafka.clients import RunClients
 from engine.runtime.kafka.samples import preview
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import ENCODERS
@@ -26,9 +27,12 @@ class RecordCollector:
     it must stay a single method call on the producer."""
 
     def __init__(
-        self, dead_letter_topic: str, on_dead_letter: Callable[[dict], None] | None = None
+        self,
+        clients: RunClients,
+        dead_letter_topic: str,
+        on_dead_letter: Callable[[dict], None] | None = None,
     ):
-        self.producer = None  # set by the run once its producer exists
+        self.clients = clients  # the producer, once the run has opened it
         self.dead_letter_topic = dead_letter_topic
         self.on_dead_letter = on_dead_letter
         self.errors: list[str] = []
@@ -36,7 +40,9 @@ class RecordCollector:
         self.resent = 0
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
-        producer = self.producer
+        producer = self.clients.producer
+        if producer is None:
+            raise RuntimeError("a record was produced before the run made its producer")
         if partition is None:
             partition = -1  # librdkafka's partitioner chooses
         while True:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
+from engine.runtime.kafka.clients import RunClients
 from engine.runtime.kafka.collector import RecordCollector
 from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.kafka.lifecycle import RunState
@@ -29,15 +30,17 @@ from engine.runtime.kafka.lifecycle import RunState
 class Committer:
     """``committed`` holds the last offset committed per assigned (topic, partition).
 
-    ``before_commit`` runs first on every commit (the file sinks' flush); ``while_waiting``
-    runs between flush attempts (metrics keep flowing while the brokers are away);
-    ``resend`` tries once more to send records whose topic went missing, on the final
-    commit; ``on_committed`` is told that the brokers answered; ``checkpoint(positions)``
-    writes the stores' checkpoints and returns how many (set by the StateManager)."""
+        ``before_commit`` runs first on every commit (the file sinks' flush); ``while_waiting``
+        runs between flush attempts (metrics keep flowing while the brokers are away);
+        ``resend`` tries once more to send records whose topic went missing, on the final
+        commit; ``on_committed`` is told that the brokers answered; ``checkpoint(positions)``
+        writes the stores' checkpoints and returns how many (the StateManager's). The producer and
+    consumer are read from ``clients`` when needed (opened by the run before its loop)."""
 
     def __init__(
         self,
         state: RunState,
+        clients: RunClients,
         collector: RecordCollector,
         *,
         exactly_once: bool,
@@ -45,6 +48,7 @@ class Committer:
         while_waiting: Callable[[], None] = lambda: None,
         resend: Callable[[], None] = lambda: None,
         on_committed: Callable[[], None] = lambda: None,
+        checkpoint: Callable[[list[TopicPartition]], int] = lambda positions: 0,
     ):
         self.state = state
         self.collector = collector
@@ -53,15 +57,14 @@ class Committer:
         self.while_waiting = while_waiting
         self.resend = resend
         self.on_committed = on_committed
-        self.checkpoint: Callable[[list[TopicPartition]], int] = lambda positions: 0
-        self.producer = None
-        self.consumer = None
+        self.checkpoint = checkpoint
+        self.clients = clients
         self.committed: dict[tuple[str, int], int] = {}
         self.in_transaction = False
         self.behind = False  # the last commit could not be made: retry at once
 
-    def attach(self, producer, consumer) -> None:
-        self.producer, self.consumer = producer, consumer
+    producer = property(lambda self: self.clients.producer)
+    consumer = property(lambda self: self.clients.consumer)
 
     # -- offsets -----------------------------------------------------------------
 

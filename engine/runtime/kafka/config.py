@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engine.model.status import RunStatus
+from engine.runtime.dashboard import DashboardSet
+
 
 @dataclass
 class RunResult:
-    status: str
+    status: RunStatus
     elapsed_s: float
     metrics: dict
     reason: str = ""
@@ -20,10 +23,9 @@ class RunConfig:
     group_id: str | None = None
     client_config: dict = field(default_factory=dict)  # extra librdkafka settings (SASL, SSL, ...)
     console: Callable[[str, str], None] | None = None
-    on_status: Callable[[str, str], None] | None = None
+    on_status: Callable[[RunStatus, str], None] | None = None
     on_metrics: Callable[[dict], None] | None = None
     on_dead_letter: Callable[[dict], None] | None = None
-    on_sample: Callable[[str, dict], None] | None = None
     metrics_interval_s: float = 1.0
     session_timeout_ms: int = 6000
     sample_size: int = 0  # > 0: keep the latest records that passed each node (data preview)
@@ -38,6 +40,9 @@ class RunConfig:
     # same across restarts (see engine.runtime.kafka.slots). None: the first slot free on
     # this machine. Instances on different machines need distinct slots.
     instance_slot: int | None = None
+    # Where dashboard sinks keep their rows (None: a set of the run's own). The app's worker
+    # gives one that notes which rows changed.
+    dashboards: DashboardSet | None = None
     # The schema registry of the avro, protobuf and json_schema formats (SPEC §14), when the
     # caller names one (run --schema-registry, the sandbox's); else settings.schema_registry,
     # else $SCHEMA_REGISTRY_URL.

@@ -14,6 +14,7 @@ import sys
 
 from confluent_kafka import KafkaError, KafkaException
 
+from engine.model.status import RunStatus
 from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.kafka.lifecycle import RunState
 
@@ -37,20 +38,28 @@ class ConnectionWatch:
         if now - last_input < QUIET_S or now < self._next_check:
             return False
         self._next_check = now + QUIET_S
-        if not topics.answers(QUIET_S) and self.state.status in ("running", "starting"):
+        if not topics.answers(QUIET_S) and self.state.status in (
+            RunStatus.RUNNING,
+            RunStatus.STARTING,
+        ):
             self.state.set(
-                "disconnected", f"the brokers at {self.bootstrap} do not answer; retrying"
+                RunStatus.DISCONNECTED, f"the brokers at {self.bootstrap} do not answer; retrying"
             )
         return True
 
     @property
     def disconnected(self) -> bool:
-        return self.state.status == "disconnected"
+        return self.state.status == RunStatus.DISCONNECTED
 
     def on_client_error(self, err: KafkaError) -> None:
         """The clients' ``error_cb``."""
-        if err.code() in _CONNECTION_LOST and self.state.status in ("running", "starting"):
-            self.state.set("disconnected", f"lost the connection to {self.bootstrap}; retrying")
+        if err.code() in _CONNECTION_LOST and self.state.status in (
+            RunStatus.RUNNING,
+            RunStatus.STARTING,
+        ):
+            self.state.set(
+                RunStatus.DISCONNECTED, f"lost the connection to {self.bootstrap}; retrying"
+            )
 
     def on_consume_error(self, err: KafkaError) -> None:
         """An error the consumer returned in place of a record."""
@@ -65,8 +74,8 @@ class ConnectionWatch:
 
     def connected(self) -> None:
         """Called on evidence that the brokers answer."""
-        if self.state.status == "disconnected":
-            self.state.set("running")
+        if self.state.status == RunStatus.DISCONNECTED:
+            self.state.set(RunStatus.RUNNING)
 
     def probe(self, topics, compiled) -> None:
         """While disconnected: ask for metadata; once the brokers answer, make sure the

@@ -15,7 +15,7 @@ class GeneratorPool:
         self.base_config = base_config
         self.on_error = on_error
         self.generators: list[Generator] = []
-        self.producer = None
+        self.producer: clients.Producer | None = None  # once a generator starts
 
     def start(self, nodes: list) -> None:
         if not nodes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -61,7 +62,7 @@ class IdleWatch:
 def unread(
     consumer,
     committed: dict[tuple[str, int], int],
-    latest_topics: set[str] = frozenset(),
+    latest_topics: AbstractSet[str] = frozenset(),
     timeout: float = 2.0,
 ) -> int | None:
     """Records the brokers hold beyond the consumer's positions in its assigned partitions,

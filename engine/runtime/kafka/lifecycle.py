@@ -6,23 +6,25 @@ import threading
 import time
 from collections.abc import Callable
 
+from engine.model.status import RunStatus
+
 STOP_GRACE_S = 5.0
 
 
 class RunState:
-    """``status`` is one of starting, running, disconnected, failed, stopped; ``reason`` says
+    """``status`` is a ``RunStatus`` (starting, running, disconnected, failed, stopped); ``reason`` says
     why. ``stop()`` may come from any thread; it also starts the grace period within which
     records the brokers have not acknowledged are still waited for."""
 
-    def __init__(self, on_status: Callable[[str, str], None] | None = None):
-        self.status = "starting"
+    def __init__(self, on_status: Callable[[RunStatus, str], None] | None = None):
+        self.status = RunStatus.STARTING
         self.reason = ""
         self.stop_note = ""  # said with the final "stopped"
         self.stop_event = threading.Event()
         self.stop_deadline = float("inf")
         self._on_status = on_status
 
-    def set(self, status: str, reason: str = "") -> None:
+    def set(self, status: RunStatus, reason: str = "") -> None:
         if status == self.status and reason == self.reason:
             return
         self.status, self.reason = status, reason
@@ -34,7 +36,7 @@ class RunState:
         self.stop_event.set()
 
     def fail(self, reason: str) -> None:
-        self.set("failed", reason)
+        self.set(RunStatus.FAILED, reason)
         self.stop_event.set()
 
     @property

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
+from engine.runtime.kafka.clients import RunClients
 from engine.runtime.kafka.lifecycle import RunState
 from engine.runtime.operators.base import NodeMetrics
 
@@ -27,6 +28,7 @@ class RunMetrics:
         state: RunState,
         application_id: str,
         committed: dict[tuple[str, int], int],
+        clients: RunClients,
         *,
         interval_s: float = 1.0,
         report: Callable[[dict], None] | None = None,
@@ -41,7 +43,7 @@ class RunMetrics:
         self.report = report
         self.listening = listening
         self.restore = restore
-        self.consumer = None
+        self.clients = clients  # the consumer, for lag, once the run has opened it
         self.started = time.monotonic()
         self.next_report = 0.0
         self.final_lag: dict = {}
@@ -91,7 +93,7 @@ class RunMetrics:
 
     def offsets(self) -> dict[str, dict[str, tuple[int, int]]]:
         """(committed offset, high watermark) per assigned partition."""
-        consumer = self.consumer
+        consumer = self.clients.consumer
         if consumer is None:
             return {}
         out: dict[str, dict[str, tuple[int, int]]] = {}
@@ -119,7 +121,7 @@ class RunMetrics:
         watermarks and the run's own committed offsets are used. Partitions of
         ``skip_topics`` (sources read from ``latest``) with no committed offset are left
         out: nothing of them was meant to be read."""
-        consumer = self.consumer
+        consumer = self.clients.consumer
         if consumer is None:
             return {}
         deadline = time.monotonic() + budget_s

@@ -4,10 +4,14 @@ One consumer in the consumer group named after the application reads every sourc
 and repartition topic in batches; the compiled closures process each batch; one
 producer writes sinks, repartition, changelog and dead-letter topics.
 
-``KafkaRun`` is the operators' context and the loop; everything else is done by the
-collaborators in ``engine.runtime.kafka`` (records produced by the ``RecordCollector``,
-state by the ``StateManager``, commits and transactions by the ``Committer``, partitions
-by the ``AssignmentHandler``, topics by the ``TopicManager``, figures by ``RunMetrics``).
+``KafkaRun`` is the loop; everything else is done by the collaborators in
+``engine.runtime.kafka`` (records produced by the ``RecordCollector``, state by the
+``StateManager`` and restored by the ``ChangelogReader``, commits and transactions by the
+``Committer``, partitions by the ``AssignmentHandler``, topics by the ``TopicManager``,
+figures by ``RunMetrics``), each given what it needs when constructed; the clients they
+share (``RunClients``) are opened before the loop. The operators' context
+(``engine.runtime.context.RunContext``) is built from the collaborators, apart from the
+loop, when the topology is compiled (``context``).
 
 At-least-once (the default), as Kafka Streams does it: every commit interval the
 producer is flushed, so every record derived from the consumed offsets has been
@@ -24,8 +28,10 @@ import time
 from confluent_kafka import KafkaException
 
 from engine.model.durations import parse_duration
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.context import RunContext
 from engine.runtime.dashboard import DashboardSet
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.assignment import AssignmentHandler
@@ -46,17 +52,14 @@ from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
+from engine.runtime.kafka.registry import connect_registry
+from engine.runtime.kafka.restore import ChangelogReader, RestoreStatus
 from engine.runtime.kafka.samples import Samples
-from engine.runtime.kafka.slots import claim_slot, transactional_id
-from engine.runtime.kafka.state_manager import RestoreStatus, StateManager
+from engine.runtime.kafka.slots import InstanceSlot, claim_slot, transactional_id
+from engine.runtime.kafka.state_manager import StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
-from engine.runtime.schemas import (
-    RegistryConfigError,
-    RegistryOutage,
-    SchemaFormats,
-    resolve_registry,
-)
+from engine.runtime.serde import message_max_bytes
 
 __all__ = [
     "STOP_GRACE_S",
@@ -77,10 +80,17 @@ class RunReadout:
     """What callers read of a run (and ask of it), from any thread, at any time: the
     figures, samples and state of ``KafkaRun``'s collaborators."""
 
+    state: RunState
+    topics: TopicManager
+    changelogs: ChangelogReader
+    previews: Samples
+    run_metrics: RunMetrics
+    dashboards: DashboardSet
+
     status = property(lambda self: self.state.status)
     reason = property(lambda self: self.state.reason)
     cluster_id = property(lambda self: self.topics.cluster_id)
-    restored = property(lambda self: self.stores.restored)  # changelog entries replayed
+    restored = property(lambda self: self.changelogs.restored)  # changelog entries replayed
 
     def samples(self, node_id: str) -> list[dict]:
         """The latest records that passed ``node_id`` (oldest first), as plain data."""
@@ -130,58 +140,75 @@ class KafkaRun(RunReadout):
             node_id: NodeMetrics() for node_id in topology.nodes
         }
         self.compiled: CompiledTopology | None = None
-        self._consumer = self._producer = None
+        self.clients = run_clients = clients.RunClients()  # opened by _prepare
         base = clients.base_config(config.bootstrap, config.client_config)
         self.state = RunState(config.on_status)
         self.connection = ConnectionWatch(self.state, config.bootstrap)
         self.topics = TopicManager(
             base, config.bootstrap, int(settings.get("topic_partitions", 3)), self.dead_letter_topic
         )
-        self.collector = RecordCollector(self.dead_letter_topic, config.on_dead_letter)
+        self.collector = RecordCollector(run_clients, self.dead_letter_topic, config.on_dead_letter)
         self.stores = StateManager(
             app_id,
             settings.get("state_store", "memory"),
             settings.get("state_dir"),
             self.collector.produce,
             base,
+            dead_letter=self.collector.dead_letter,
         )
         self.files = OpenFiles()
         self.committer = Committer(
             self.state,
+            run_clients,
             self.collector,
             exactly_once=self.guarantee == "exactly_once",
-            before_commit=lambda: (self.stores.flush(), self.files.flush()),
+            before_commit=self._flush_for_commit,
+            while_waiting=lambda: self.run_metrics.tick(),
             resend=self._send_again,
             on_committed=self.connection.connected,
+            checkpoint=self.stores.checkpoint,
         )
         self.run_metrics = RunMetrics(
             self.metrics,
             self.state,
             app_id,
             self.committer.committed,
+            run_clients,
             interval_s=config.metrics_interval_s,
             report=self._report,
-            restore=lambda: self.stores.progress,
+            restore=lambda: self.changelogs.progress,
             listening=lambda: config.on_metrics is not None or bool(config.observers),
         )
-        self.committer.while_waiting = self.run_metrics.tick
-        self.stores.on_progress = RestoreStatus(self.state, self.run_metrics.tick)
+        self.changelogs = ChangelogReader(
+            self.stores, base, RestoreStatus(self.state, self.run_metrics.tick)
+        )
         self.idle = IdleClock()
-        self.slot = None  # exactly_once: the instance slot behind the transactional id
+        self.slot: InstanceSlot | None = None  # exactly_once: the slot behind the transactional id
         self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
-        self.dashboards = DashboardSet()  # the rows of dashboard_sink nodes (reference §11)
+        # the rows of dashboard_sink nodes (reference §11)
+        self.dashboards = config.dashboards if config.dashboards is not None else DashboardSet()
         self._base = base
-        # The operators' context: bound methods of the collaborators, captured once by the
-        # compiler, so the per-record path makes no extra call.
-        self.produce = self.collector.produce
-        self.kafka_produce = None  # the producer's own produce(), positional arguments (_prepare)
-        self.dead_letter = self.collector.dead_letter
-        self.store = self.stores.store
-        self.before_flush = self.stores.before_flush
-        self.open_file = self.files.open
-        self.schemas = SchemaFormats(folder=topology.folder)  # with its registry: _prepare
+
+    def context(self, kafka_produce=None) -> RunContext:
+        """The operators' context, captured once by the compiler: the collaborators' methods,
+        the producer's own produce() (``kafka_produce``), the schema registry's formats."""
+        return RunContext(
+            application_id=self.application_id,
+            metrics=self.metrics,
+            produce=self.collector.produce,
+            kafka_produce=kafka_produce,
+            dead_letter=self.collector.dead_letter,
+            console=self.console,
+            store=self.stores.store,
+            open_file=self.files.open,
+            before_flush=self.stores.before_flush,
+            dashboards=self.dashboards,
+            topology=self.topology,
+            max_message_bytes=message_max_bytes(self.config.client_config),
+            schemas=connect_registry(self.topology, self.config.schema_registry_url, self.state),
+        )
 
     def console(self, node_id: str, text: str) -> None:
         if self.config.console is not None:
@@ -201,6 +228,7 @@ class KafkaRun(RunReadout):
             state,
             committer,
             self.stores,
+            self.changelogs,
             self.idle,
             latest,
             keep_progress=self.guarantee != "exactly_once",
@@ -213,12 +241,13 @@ class KafkaRun(RunReadout):
             on_revoke=assignment.on_revoke,
             on_lost=assignment.on_lost,
         )
-        state.set("running")
+        state.set(RunStatus.RUNNING)
         self._notify("on_start", self)
         entries = compiled.entries
         # Joins see their inputs in timestamp order (within each batch).
         time_ordered = any(n.type == "join" for n in self.topology.nodes.values())
         started = self.run_metrics.started
+        pace = self.previews.pace if self.config.sample_size > 0 else None
         deadline = started + max_seconds if max_seconds else float("inf")
         next_commit = time.monotonic() + self.commit_interval_s
         self.run_metrics.next_report = time.monotonic() + self.config.metrics_interval_s
@@ -237,6 +266,8 @@ class KafkaRun(RunReadout):
                 now = time.monotonic()
                 if msgs:
                     self.idle.input(now)
+                    if pace is not None:
+                        pace(len(msgs))
                     if time_ordered:
                         msgs = by_timestamp(msgs)
                     for msg in msgs:
@@ -270,10 +301,10 @@ class KafkaRun(RunReadout):
             failure = f"Kafka error: {exc.args[0].str() if exc.args else exc}"
         finally:
             failure = self._finish(failure)
-        if failure or state.status == "failed":
-            state.set("failed", failure or state.reason)
+        if failure or state.status == RunStatus.FAILED:
+            state.set(RunStatus.FAILED, failure or state.reason)
         else:
-            state.set("stopped", state.stop_note)
+            state.set(RunStatus.STOPPED, state.stop_note)
         if self.config.observers:
             self._notify("on_stop", self.snapshot())
         return RunResult(
@@ -284,7 +315,6 @@ class KafkaRun(RunReadout):
         """Everything before the loop. The producer comes first: operators capture its own
         ``produce`` (``kafka_produce``) when the topology is compiled."""
         self.topics.check_reachable()
-        self._connect_registry()
         exactly_once = self.guarantee == "exactly_once"
         txn_id = None
         if exactly_once:
@@ -294,7 +324,7 @@ class KafkaRun(RunReadout):
                 self.config.instance_slot,
             )
             txn_id = transactional_id(self.application_id, self.slot.number)
-        producer = self._producer = self.collector.producer = clients.Producer(
+        producer = self.clients.producer = clients.Producer(
             clients.producer_config(
                 self._base,
                 on_delivery=self.collector.on_delivery,
@@ -305,17 +335,16 @@ class KafkaRun(RunReadout):
                 transactional_id=txn_id,
             )
         )
-        self.kafka_produce = producer.produce
         try:
             self.compiled = compiled = compile_topology(
                 self.topology,
-                self,
+                self.context(producer.produce),
                 self.application_id,
-                tap=self.previews.tap if self.config.sample_size > 0 else None,
+                preview=self.previews if self.config.sample_size > 0 else None,
             )
-            self.stores.attach(compiled, self.committer)  # its stores, entries and checkpoints
+            self.stores.attach(compiled)  # its stores and entries
             self.topics.ensure(compiled)
-            consumer = self._consumer = self.run_metrics.consumer = clients.Consumer(
+            consumer = self.clients.consumer = clients.Consumer(
                 clients.consumer_config(
                     self._base,
                     group_id=self.application_id,
@@ -326,36 +355,17 @@ class KafkaRun(RunReadout):
             )
         except BaseException:
             _close_producer(producer)
-            self._producer = self.collector.producer = self.kafka_produce = None
+            self.clients.producer = None
             if self.slot is not None:
                 self.slot.release()
             raise
-        self.committer.attach(producer, consumer)
         if exactly_once:
             self.committer.begin()
         return compiled, producer, consumer
 
-    def _connect_registry(self) -> None:
-        """The schema registry, when the topology has schema formats (SPEC §14): one that
-        does not answer now is said as unreachable brokers are."""
-        from engine.model.validation import registry_problems, schema_format_nodes
-
-        if not schema_format_nodes(self.topology):
-            return
-        try:
-            config = resolve_registry(self.topology.settings, self.config.schema_registry_url)
-        except RegistryConfigError as exc:
-            raise RunFailedError(str(exc)) from None
-        if config is None:
-            raise RunFailedError(str(registry_problems(self.topology, None)[0]))
-        state = self.state
-        outage = RegistryOutage(
-            config.shown_url, state.set, lambda: state.stopping, lambda: state.status
-        )
-        self.schemas = SchemaFormats.for_registry(config, self.topology.folder, outage)
-        reason = self.schemas.unreachable()
-        if reason is not None:
-            raise RegistryUnreachableError(reason)
+    def _flush_for_commit(self) -> None:
+        self.stores.flush()
+        self.files.flush()
 
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
@@ -370,15 +380,17 @@ class KafkaRun(RunReadout):
         state = self.state
         state.stop(STOP_GRACE_S)
         self.generators.stop()
-        if failure is None and state.status != "failed":
+        if failure is None and state.status != RunStatus.FAILED:
             try:
                 self.committer.commit(final=True)
             except (RunFailedError, KafkaException) as exc:
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
+        assignment = self.assignment
+        assert assignment is not None  # run() made it before the loop
         lag = self.run_metrics.final_lag = self.run_metrics.measure_final_lag(
-            self.assignment.lost, self.assignment.latest_topics
+            assignment.lost, assignment.latest_topics
         )
         note = unread_note(lag)
         if note:
@@ -388,18 +400,17 @@ class KafkaRun(RunReadout):
 
     def _close(self) -> None:
         self.generators.close(self.state.grace_left)
+        run_clients = self.clients
         try:
-            self._consumer.close()
+            clients.attached(run_clients.consumer).close()
         except (KafkaException, RuntimeError):
             pass
-        producer = self._producer
+        producer = clients.attached(run_clients.producer)
         producer.flush(self.state.grace_left())
         self.files.close()
         self.stores.close()
         _close_producer(producer)
-        self._consumer = self._producer = self.collector.producer = self.kafka_produce = None
-        self.committer.attach(None, None)
-        self.run_metrics.consumer = None
+        run_clients.consumer = run_clients.producer = None
         if self.slot is not None:
             self.slot.release()
 

@@ -1,10 +1,19 @@
-"""The data preview: the latest records that passed each node, as plain data."""
+"""The data preview: the latest records sampled at each node, as plain data.
+
+The compiler asks ``ring(node_id)`` for where a node's samples go and ``sampler()`` for
+each countdown that picks them (``engine.runtime.operators.chain.Sampler``: one per fused
+chain and per other node's output). Chains stay fused with the preview on; only every Nth
+record is sampled, N set per batch by ``pace`` so that each batch leaves about ``size``
+samples per node (the first record of each batch is always sampled): a run reading a few
+records at a time shows every one, a busy run pays for a sample per hundred records or so.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Any
 
+from engine.runtime.operators.chain import Sampler
 from engine.runtime.serde import DECODERS, ENCODERS, TOO_LARGE_TO_SHOW, too_large_to_show
 
 _json = ENCODERS["json"]
@@ -12,15 +21,31 @@ _unjson = DECODERS["json"]
 
 
 class Samples:
-    """``tap(node_id)`` is the compiler's tap: an executor appending to a ring per node."""
+    """A ring of the latest ``size`` samples per node, and the countdowns that fill them."""
 
     def __init__(self, size: int):
         self.size = size
         self._rings: dict[str, deque] = {}
+        self._samplers: list[Sampler] = []
 
-    def tap(self, node_id: str):
-        ring = self._rings[node_id] = deque(maxlen=self.size)
+    def ring(self, node_id: str):
+        ring = self._rings.get(node_id)
+        if ring is None:
+            ring = self._rings[node_id] = deque(maxlen=self.size)
         return ring.append
+
+    def sampler(self) -> Sampler:
+        sampler = Sampler()
+        self._samplers.append(sampler)
+        return sampler
+
+    def pace(self, batch: int) -> None:
+        """Before a batch of ``batch`` records: sample its first record at every node, then
+        one in ``batch // size``."""
+        every = max(1, batch // self.size) if self.size > 0 else 1
+        for sampler in self._samplers:
+            sampler.every = every
+            sampler.left = 1
 
     def of(self, node_id: str) -> list[dict]:
         """The latest records that passed ``node_id`` (oldest first), as plain data."""

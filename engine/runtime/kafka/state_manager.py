@@ -1,13 +1,8 @@
-"""State stores of a run: one per stateful node and input partition, changelogged, and
-restored from the changelog when the partition is assigned (as Kafka Streams'
-ProcessorStateManager does), before the partition's first record is processed.
-
-A restore reads each changelog partition until the reader's *position* reaches the end
-offset taken when it started. Positions move past transaction markers, which a consumer
-never receives: under exactly_once every changelog ends with one, so waiting for the
-record just below the end would never finish. The restore gives up only when the
-position makes no progress for RESTORE_STALL_S (e.g. the brokers are away), and then
-fails the run rather than go on with part of the state.
+"""State stores of a run: one per stateful node and input partition, each change written
+to the node's changelog at every commit, as Kafka Streams' ProcessorStateManager does.
+Rebuilding stores from their changelogs when partitions are assigned is the
+``ChangelogReader``'s (``engine.runtime.kafka.restore``), as Kafka Streams'
+StoreChangelogReader: it opens the stores through ``open(node, partition, entries)``.
 
 Under at-least-once a kill between the changelog writes and the offset commit would
 count the records read again twice; checkpoints in the changelogs prevent it
@@ -15,20 +10,17 @@ count the records read again twice; checkpoints in the changelogs prevent it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+from confluent_kafka import TopicPartition
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.runtime import state
 from engine.runtime.compiler import changelog_topic
-from engine.runtime.kafka import checkpoints, clients
-from engine.runtime.kafka.errors import RunFailedError
+from engine.runtime.kafka import checkpoints
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import (
-    DECODERS,
     ENCODERS,
     JSON_DUMPS,
     JSON_OPTIONS,
@@ -38,16 +30,15 @@ from engine.runtime.serde import (
     message_max_bytes,
 )
 
-RESTORE_STALL_S = 30.0
 _json = ENCODERS["json"]
-_unjson = DECODERS["json"]
 _dumps, _options = JSON_DUMPS, JSON_OPTIONS
 
 
 class StateManager:
     """``store(node_id, partition)`` is what stateful operators call (captured once by the
     compiler). ``store_topics`` maps each stateful node to the input topics that feed it,
-    known once the topology is compiled."""
+    known once the topology is compiled (``attach``). ``produce`` writes the changelogs;
+    ``dead_letter`` receives a state change no changelog record can hold (None: it raises)."""
 
     def __init__(
         self,
@@ -55,14 +46,13 @@ class StateManager:
         store_kind: str,
         state_dir: str | None,
         produce: Callable,
-        reader_config: dict,
-        on_progress: Callable[[dict], None] | None = None,
+        client_config: dict,
+        dead_letter: Callable | None = None,
     ):
         self.application_id = application_id
         self.store_kind = store_kind
         self.state_dir = state_dir
         self.produce = produce
-        self.reader_config = reader_config
         self.store_topics: dict[str, set[str]] = {}
         self.stores: dict[tuple[str, int], Any] = {}
         # Changes not yet written to the changelogs: (topic, partition) -> key -> the latest
@@ -73,24 +63,13 @@ class StateManager:
         # Called first in every flush: operators that keep a value in memory between
         # flushes (a tumbling aggregate's stream time) write it to their stores there.
         self.before_flush: list[Callable[[], None]] = []
-        self.restored = 0  # changelog entries replayed into stores
         self.skips = checkpoints.Skips()  # input records already in restored state
         # A state value too large for a changelog record is dead-lettered, not written;
         # where the topology could build huge aliased values, each is measured first.
-        self.max_bytes = message_max_bytes(reader_config)
+        self.max_bytes = message_max_bytes(client_config)
         self.encode = _json
         self.fast = True
-        self.dead_letter: Callable | None = None
-        self.on_progress = on_progress
-        # The restore under way or last done: partitions (done, total), records (read,
-        # about how many: the offsets include transaction markers).
-        self.progress = {
-            "active": False,
-            "partitions": 0,
-            "partitions_done": 0,
-            "records": 0,
-            "records_total": 0,
-        }
+        self.dead_letter = dead_letter
 
     def store(self, node_id: str, partition: int):
         store = self.stores.get((node_id, partition))
@@ -141,7 +120,7 @@ class StateManager:
                         except Exception as exc:  # noqa: BLE001
                             self._not_logged(topic, key, exc)
                             continue
-                    if len(data) + len(raw) > max_bytes:
+                    if data is not None and len(data) + len(raw) > max_bytes:
                         self._not_logged(
                             topic,
                             key,
@@ -167,14 +146,11 @@ class StateManager:
             raise error
         self.dead_letter(Record(key, None, 0), node_id, error)
 
-    def attach(self, compiled, committer) -> None:
-        """The compiled topology's stores and entries; checkpoints at the committer's commits."""
+    def attach(self, compiled) -> None:
+        """The compiled topology's stores and entries (a ``CompiledTopology``)."""
         self.store_topics = compiled.store_topics
         self.skips.attach(compiled.entries)
-        committer.checkpoint = self.checkpoint
-        collector = getattr(committer, "collector", None)
-        self.dead_letter = getattr(collector, "dead_letter", None)
-        topology = getattr(compiled, "topology", None)
+        topology = compiled.topology
         if topology is not None:
             bounds = value_bounds(topology)
             nodes = set(self.store_topics) | {
@@ -219,98 +195,6 @@ class StateManager:
                     wanted.add((node_id, tp.partition))
         return wanted
 
-    def restore(self, partitions: list[TopicPartition], kept=()) -> None:
-        """Rebuild the stores fed by newly assigned partitions from their changelogs, each up
-        to its last checkpoint (all of it for the (topic, partition)s in ``kept``: the run
-        got them back with its progress), and skip the input records the stores hold."""
-        wanted = sorted(self.wanted(partitions))
-        if not wanted:
-            return
-        reader = clients.Consumer(
-            {
-                **self.reader_config,
-                "group.id": f"{self.application_id}-restore",
-                "enable.auto.commit": False,
-                "enable.partition.eof": False,
-                "isolation.level": "read_committed",
-            }
-        )
-        try:
-            ranges = [
-                self._range(reader, changelog_topic(self.application_id, node_id), partition)
-                for node_id, partition in wanted
-            ]
-            progress = self.progress = {
-                "active": True,
-                "partitions": len(wanted),
-                "partitions_done": 0,
-                "records": 0,
-                "records_total": sum(end - low for low, end in ranges),
-            }
-            self._tell()
-            found = {}
-            for (node_id, partition), (low, end) in zip(wanted, ranges):
-                entries = read_changelog(
-                    reader,
-                    changelog_topic(self.application_id, node_id),
-                    partition,
-                    low,
-                    end,
-                    self._read,
-                )
-                done, tail, offsets = checkpoints.split(entries)
-                self.open(node_id, partition, done)
-                self.restored += len(done)
-                if offsets is not None:
-                    found[(node_id, partition)] = (tail, offsets)
-                progress["partitions_done"] += 1
-                self._tell()
-            self._after_checkpoints(found, partitions, kept)
-            progress["active"] = False
-            self._tell()
-        finally:
-            self.progress["active"] = False
-            reader.close()
-
-    def _after_checkpoints(self, found: dict, partitions: list[TopicPartition], kept) -> None:
-        """Applies the tails that are complete (see ``checkpoints``) and skips the input
-        records below each partition's newest checkpoint."""
-        newest = {
-            p: checkpoints.latest([o for (_, q), (_, o) in found.items() if q == p])
-            for p in {p for _, p in found}
-        }
-        kept = set(kept)
-        for (node_id, partition), (tail, offsets) in found.items():
-            topics = self.store_topics.get(node_id, ())
-            if tail and (
-                checkpoints.behind(offsets, newest[partition])
-                or any((t, partition) in kept for t in topics)
-            ):
-                self.restored += state.restore(self.stores[(node_id, partition)], tail)
-        assigned = {(tp.topic, tp.partition) for tp in partitions}
-        for partition, offsets in newest.items():
-            for topic, offset in offsets.items():
-                if (topic, partition) in assigned and (topic, partition) not in kept:
-                    self.skips.add(topic, partition, offset)
-
-    @staticmethod
-    def _range(reader, topic: str, partition: int) -> tuple[int, int]:
-        try:
-            return reader.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-        except KafkaException as exc:
-            raise RunFailedError(
-                f"cannot restore state: the offsets of '{topic}' [{partition}] "
-                f"are not available ({exc.args[0].str()})"
-            ) from None
-
-    def _read(self, n: int) -> None:
-        self.progress["records"] += n
-        self._tell()
-
-    def _tell(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(self.progress)
-
     def drop(self, gone: set[tuple[str, int]]) -> None:
         """Closes the stores fed by the (topic, partition)s in ``gone``: the partition may move
         to another instance, which restores it from the changelog; keeping a stale copy here
@@ -328,79 +212,3 @@ class StateManager:
         for store in self.stores.values():
             store.close()
         self.stores.clear()
-
-
-def read_changelog(
-    reader,
-    topic: str,
-    partition: int,
-    low: int,
-    end: int,
-    on_read: Callable[[int], None] = lambda n: None,
-    stall_s: float = RESTORE_STALL_S,
-) -> list[tuple[str, Any]]:
-    """The entries of one changelog partition from ``low`` until the reader's position
-    reaches ``end``. Raises RunFailedError when the position stops moving for ``stall_s``."""
-    if end <= low:
-        return []
-    tp = TopicPartition(topic, partition)
-    reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
-    entries: list[tuple[str, Any]] = []
-    position = low
-    moved = time.monotonic()
-    while position < end:
-        msgs = reader.consume(1000, timeout=0.2)
-        for msg in msgs:
-            if msg.error():
-                continue
-            key, value = msg.key(), msg.value()
-            if key == checkpoints.CHECKPOINT_KEY:  # (None, offsets): see checkpoints.split
-                entries.append((None, checkpoints.decode(value)))
-                continue
-            entries.append((key.decode("utf-8"), None if value is None else _unjson(value)))
-        if msgs:
-            on_read(len(msgs))
-        try:
-            now_at = reader.position([tp])[0].offset
-        except KafkaException:
-            now_at = -1
-        if now_at > position:
-            position, moved = now_at, time.monotonic()
-        elif time.monotonic() - moved > stall_s:
-            reader.unassign()
-            raise RunFailedError(
-                f"restoring state from '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
-                f"at offset {position} of {end}; check that the brokers are up, then run again"
-            )
-    reader.unassign()
-    return entries
-
-
-class RestoreStatus:
-    """Tells restore progress as the run's status reason and through ``tick`` (the metrics
-    report), twice a second at most: restoring runs inside the consumer's assignment
-    callback, so the run's loop is not turning meanwhile."""
-
-    def __init__(self, state, tick: Callable[[], None]):
-        self.state = state
-        self.tick = tick
-        self._told = 0.0
-
-    def __call__(self, progress: dict) -> None:
-        now = time.monotonic()
-        if progress["active"] and now - self._told < 0.5:
-            return
-        self._told = now
-        if progress["active"]:
-            self.state.set(self.state.status, restore_reason(progress))
-        elif self.state.reason.startswith("restoring state"):
-            self.state.set(self.state.status, "")
-        self.tick()
-
-
-def restore_reason(progress: dict) -> str:
-    """The run's status reason while restoring."""
-    return (
-        f"restoring state: {progress['partitions_done']} of {progress['partitions']} "
-        f"partitions, {progress['records']:,} of ~{progress['records_total']:,} records"
-    )

@@ -21,10 +21,10 @@ class TopicManager:
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.dead_letter_topic = dead_letter_topic
-        self.admin = None
+        self.admin: clients.AdminClient | None = None  # once check_reachable() answered
         self.cluster_id: str | None = None
 
-    def check_reachable(self, timeout: float = 8.0):
+    def check_reachable(self, timeout: float = 8.0) -> clients.AdminClient:
         """Connects the admin client; raises BrokerUnreachableError when nobody answers."""
         admin = clients.AdminClient(
             {**self.base_config, "socket.connection.setup.timeout.ms": 5000}
@@ -40,7 +40,7 @@ class TopicManager:
 
     def answers(self, timeout: float = 0.5) -> bool:
         try:
-            self.admin.list_topics(timeout=timeout)
+            clients.attached(self.admin).list_topics(timeout=timeout)
         except KafkaException:
             return False
         return True
@@ -48,7 +48,7 @@ class TopicManager:
     def ensure(self, compiled) -> None:
         """Creates whatever topic of ``compiled`` is missing and waits until the cluster
         knows them. Raises RunFailedError when one cannot be created."""
-        admin = self.admin
+        admin = clients.attached(self.admin)
         meta = admin.list_topics(timeout=10)
         existing = {name: len(t.partitions) for name, t in meta.topics.items() if not t.error}
         wanted = self.missing(compiled, existing)

@@ -37,7 +37,7 @@ from engine.runtime.operators.aggregations import (  # STREAM_TIME, state_key: r
     fold_function,
     state_key,
 )
-from engine.runtime.operators.base import Record, key_to_text, only_child
+from engine.runtime.operators.base import Record, key_to_text, only_child, parts_of, taking_parts
 from engine.runtime.windows import NO_TIME, WindowSpec
 
 
@@ -218,11 +218,11 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
     partitions: dict[int, _Partition] = {}
     size, grace, close_time = spec.size, spec.grace, spec.close_time
     heappush = heapq.heappush
-    child_parts = getattr(child, "parts", None)
+    child_parts = parts_of(child)
     # Where the run flushes its stores to the changelogs (KafkaRun), the stream time is
     # written to the store at each flush, not at every record: the changelog gets the
     # same value (a store's changes are written once per flush, the latest).
-    before_flush = getattr(ctx, "before_flush", None)
+    before_flush = ctx.before_flush
     if before_flush is not None:
 
         def write_stream_times() -> None:
@@ -301,15 +301,4 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                 if final:
                     emit(entry, headers, partition, origin)
 
-    def process(record: Record) -> None:
-        parts(
-            record.key,
-            record.value,
-            record.timestamp,
-            record.headers,
-            record.partition,
-            record.origin,
-        )
-
-    process.parts = parts
-    return process
+    return taking_parts(parts)

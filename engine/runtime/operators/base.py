@@ -1,4 +1,5 @@
-"""What every operator shares: the Record, per-node metrics, and the run Context.
+"""What every operator shares: the Record, per-node metrics, records handed on as their
+parts. The run context operators receive as ``ctx`` is ``engine.runtime.context.RunContext``.
 
 Operators never dispatch on node type per record: the compiler calls each operator's
 ``get_executor(node, ctx, children)`` once, and the closures it returns call their
@@ -9,8 +10,9 @@ json)`` as an attribute: the same as calling it with ``Record(key, value, ...)``
 caller that has the parts at hand and would make the Record only to have it taken apart
 (sources, fused chains, repartition readers and tumbling aggregates hand records to
 sinks, chains, repartition writers and tumbling aggregates this way). A caller looks for
-it once, when compiled; wrappers (a trace, a data-preview tap, a fan-out) offer none, so
-records reach them as Records.
+it once, when compiled (``parts_of``); wrappers (a trace, a fan-out) offer none, so
+records reach them as Records. ``taking_parts(parts)`` makes the executor of an operator
+written as ``parts``: the one adapter from a Record to its parts.
 """
 
 from __future__ import annotations
@@ -51,9 +53,6 @@ class Record:
         self.origin = origin
         self.json = json
 
-    def derive(self, key: Any, value: Any) -> Record:
-        return Record(key, value, self.timestamp, self.headers, self.partition, self.origin)
-
     def __repr__(self) -> str:
         return f"Record(key={self.key!r}, value={self.value!r}, timestamp={self.timestamp})"
 
@@ -87,44 +86,12 @@ class KeyValueStore(Protocol):
     def items(self) -> Iterator[tuple[str, Any]]: ...
 
 
-class Context(Protocol):
-    """The services a run gives its operators."""
-
-    application_id: str
-    metrics: dict[str, NodeMetrics]
-
-    def produce(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: list | None = None,
-        partition: int | None = None,
-        timestamp: int | None = None,
-    ) -> None: ...
-
-    # Optional: the Kafka producer's own produce(), called with positional arguments
-    # (topic, value, key, partition, None, None, timestamp, headers); see ``sender``.
-    kafka_produce: Callable | None
-
-    def dead_letter(self, record: Record, node_id: str, error: BaseException) -> None: ...
-
-    def console(self, node_id: str, text: str) -> None: ...
-
-    def store(self, node_id: str, partition: int) -> KeyValueStore:
-        """The state of ``node_id`` for one input partition, changelogged to
-        ``<application_id>-<node_id>-changelog`` (same partition)."""
-        ...
-
-    def open_file(self, path: str): ...
-
-
-def sender(ctx: Context) -> Callable:
+def sender(ctx) -> Callable:
     """How a sink writes a record: the run's producer's own ``produce`` when it has one
     (``ctx.kafka_produce``: one C call, positional arguments, which cost the client far less than
     keywords), else the same signature over ``ctx.produce``. Callers catch BufferError (the
     producer's queue is full) and then call ``ctx.produce``, which waits for room."""
-    send = getattr(ctx, "kafka_produce", None)
+    send = ctx.kafka_produce
     if send is not None:
         return send
     produce = ctx.produce
@@ -133,6 +100,34 @@ def sender(ctx: Context) -> Callable:
         produce(topic, key, value, headers, None if partition < 0 else partition, timestamp)
 
     return send_via_context
+
+
+Parts = Callable[..., None]  # parts(key, value, timestamp, headers, partition, origin, json)
+
+
+def taking_parts(parts: Parts) -> Executor:
+    """The executor of an operator written as ``parts``: it takes a Record apart and calls
+    ``parts`` with its fields, and offers ``parts`` itself to callers that have them."""
+
+    def process(record: Record) -> None:
+        parts(
+            record.key,
+            record.value,
+            record.timestamp,
+            record.headers,
+            record.partition,
+            record.origin,
+            record.json,
+        )
+
+    process.parts = parts  # type: ignore[attr-defined]
+    return process
+
+
+def parts_of(executor: Executor) -> Parts | None:
+    """What ``executor`` offers to take records as their parts, or None: a caller asks once,
+    when compiled, and then hands it parts instead of a Record."""
+    return getattr(executor, "parts", None)
 
 
 def fanout(executors: list[Executor]) -> Executor:

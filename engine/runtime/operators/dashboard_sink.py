@@ -12,7 +12,6 @@ from engine.runtime.dashboard import (
     DEFAULT_MAX_ROWS,
     as_row_value,
     is_number,
-    table_for,
     window_start_of,
 )
 from engine.runtime.operators.base import Record, key_to_text
@@ -21,7 +20,7 @@ from engine.runtime.operators.base import Record, key_to_text
 def get_executor(node, ctx, children):
     params = node.params
     node_id = node.id
-    table = table_for(ctx, node_id, params.get("max_rows") or DEFAULT_MAX_ROWS)
+    table = ctx.dashboards.table(node_id, params.get("max_rows") or DEFAULT_MAX_ROWS)
     metrics = ctx.metrics[node_id]
     fields = tuple(params.get("fields") or ())
     numeric = params.get("view", "table") != "table"  # kpi, bars and line draw numbers

@@ -8,7 +8,7 @@ and ``subject_strategy``; a value the schema refuses is dead-lettered with the f
 from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.schemas import is_schema_format
 from engine.runtime.errors import RunFailedError
-from engine.runtime.operators.base import Record, sender
+from engine.runtime.operators.base import Record, sender, taking_parts
 from engine.runtime.serde import (
     ENCODERS,
     JSON_DUMPS,
@@ -16,7 +16,6 @@ from engine.runtime.serde import (
     SerdeError,
     headers_list,
     measured,
-    message_max_bytes,
     too_large,
 )
 
@@ -26,9 +25,8 @@ def get_executor(node, ctx, children):
     topic = params["topic"]
     encode_key = encoder(node, ctx, "key", params.get("key_format", "string"))
     encode_value = encoder(node, ctx, "value", params.get("value_format", "json"))
-    config = getattr(ctx, "config", None)
-    max_bytes = message_max_bytes(getattr(config, "client_config", None))
-    topology = getattr(ctx, "topology", None)
+    max_bytes = ctx.max_message_bytes
+    topology = ctx.topology
     # Fast paths (one C call) for the common cases: text keys in the string format, objects
     # in the json format; anything else, or anything the fast path refuses, goes through
     # the encoder, which decides. Values that need measuring always take the encoder.
@@ -77,19 +75,7 @@ def get_executor(node, ctx, children):
             produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
         metrics.out += 1
 
-    def process(record: Record) -> None:
-        parts(
-            record.key,
-            record.value,
-            record.timestamp,
-            record.headers,
-            record.partition,
-            record.origin,
-            record.json,
-        )
-
-    process.parts = parts
-    return process
+    return taking_parts(parts)
 
 
 def encoder(node, ctx, part: str, fmt: str):

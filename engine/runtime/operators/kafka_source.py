@@ -7,7 +7,7 @@ schema-registry formats (avro, protobuf, json_schema) decode with the run's
 
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.schemas import is_schema_format
-from engine.runtime.operators.base import EMPTY_HEADERS, Record, only_child
+from engine.runtime.operators.base import EMPTY_HEADERS, Record, only_child, parts_of
 from engine.runtime.serde import DECODERS, FAST_DECODERS
 
 
@@ -31,7 +31,7 @@ def get_executor(node, ctx, children):
     ts_param = params.get("timestamp", "record")
     ts_fn = None if ts_param in (None, "record") else compile_expression(ts_param).fn
     child = only_child(children)
-    parts = getattr(child, "parts", None)  # a fused chain takes the parts, no Record (fusion.py)
+    parts = parts_of(child)  # a fused chain or a sink takes the parts, no Record (base.py)
     metrics = ctx.metrics[node.id]
     node_id = node.id
 

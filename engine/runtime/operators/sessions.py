@@ -134,7 +134,7 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
         key_text = key_to_text(record.key)
         skey = f"s:{jkey}:{start}"
         unchanged = False
-        if touched:
+        if touched and known:  # (touched sessions are known ones)
             retract = not final and (start != ts or end != ts)
             for s in touched:
                 if s[2] == skey:

@@ -1,41 +1,34 @@
 """set_fields: adds or replaces fields of a JSON object value.
 
-All field expressions see the incoming value, so their order does not matter.
+All field expressions see the incoming value, so their order does not matter. Its
+per-record step is declared once (``step``) and run by ``chain.compose``: alone here, or
+fused with its neighbours (``engine.runtime.fusion``).
 """
 
 from engine.model.expressions import compile_expression
-from engine.runtime.operators.base import Record, only_child
+from engine.runtime.operators.base import only_child
+from engine.runtime.operators.chain import Step, compose
+
+NOT_AN_OBJECT = "set_fields needs a JSON object value, got "
 
 
 class NotAnObjectError(TypeError):
     pass
 
 
+def step(node, name: str, env: dict) -> Step:
+    env["NotAnObjectError"], env["NOT_AN_OBJECT"] = NotAnObjectError, NOT_AN_OBJECT
+    lines = [
+        "if not isinstance(value, dict):",
+        "    raise NotAnObjectError(NOT_AN_OBJECT + type(value).__name__)",
+        "out = dict(value)",
+    ]
+    for j, (field, expr) in enumerate(node.params["fields"].items()):
+        env[f"{name}_{j}"], env[f"{name}_n{j}"] = compile_expression(expr).fn, field
+        lines.append(f"out[{name}_n{j}] = {name}_{j}(key, value, ts, headers)")
+    lines.append("value = out")
+    return Step(tuple(lines))
+
+
 def get_executor(node, ctx, children):
-    fields = tuple(
-        (name, compile_expression(expr).fn) for name, expr in node.params["fields"].items()
-    )
-    child = only_child(children)
-    metrics = ctx.metrics[node.id]
-    node_id = node.id
-
-    def process(record: Record) -> None:
-        metrics.in_ += 1
-        value = record.value
-        try:
-            if not isinstance(value, dict):
-                raise NotAnObjectError(
-                    f"set_fields needs a JSON object value, got {type(value).__name__}"
-                )
-            key, ts, headers = record.key, record.timestamp, record.headers
-            out = dict(value)
-            for name, fn in fields:
-                out[name] = fn(key, value, ts, headers)
-        except Exception as exc:  # noqa: BLE001
-            metrics.errors += 1
-            ctx.dead_letter(record, node_id, exc)
-            return
-        metrics.out += 1
-        child(Record(record.key, out, ts, headers, record.partition, record.origin))
-
-    return process
+    return compose([node], [step], ctx, only_child(children))

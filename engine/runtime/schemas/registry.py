@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.model.schemas import SchemaTextError, expand_env
+from engine.model.status import RunStatus
 from engine.runtime.errors import RunFailedError
 
 REGISTRY_ENV = "SCHEMA_REGISTRY_URL"
@@ -117,7 +118,7 @@ class RegistryOutage:
     def __init__(
         self,
         url: str,
-        report: Callable[[str, str], None],
+        report: Callable[[RunStatus, str], None],
         stopping: Callable[[], bool],
         status: Callable[[], str],
     ):
@@ -132,7 +133,7 @@ class RegistryOutage:
         reason = f"the schema registry at {self.url} does not answer; retrying"
         wait = 0.2
         previous = self.status()
-        self.report("disconnected", reason)
+        self.report(RunStatus.DISCONNECTED, reason)
         while True:
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
@@ -147,6 +148,6 @@ class RegistryOutage:
             except RegistryUnavailable:
                 wait = min(wait * 2, MAX_WAIT_S)
                 continue
-            if previous in ("running", "starting"):
-                self.report("running", "")
+            if previous in (RunStatus.RUNNING, RunStatus.STARTING):
+                self.report(RunStatus.RUNNING, "")
             return result

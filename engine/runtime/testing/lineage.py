@@ -139,7 +139,7 @@ class Trace:
         out: dict[str, list[dict]] = {node_id: [] for node_id in sink_nodes(self.topology)}
         for visit in self.visits:
             rec = visit.record
-            if visit.written and visit.node in out:
+            if visit.written and visit.node in out and rec is not None:
                 out[visit.node].append({"key": _jsonable(rec.key), "value": _jsonable(rec.value)})
         return out
 

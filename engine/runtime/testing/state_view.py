@@ -121,7 +121,8 @@ def state_page(
     total = sum(len(rows) for _, rows in per_partition)
     pages = max(1, -(-total // page_size))
     page = max(0, min(int(page), pages - 1))
-    skip, chosen = page * page_size, []
+    skip = page * page_size
+    chosen: list[tuple[int, str, Any]] = []
     for partition, rows in per_partition:
         if skip >= len(rows):
             skip -= len(rows)

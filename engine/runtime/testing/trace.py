@@ -32,7 +32,7 @@ from typing import Any
 from engine.model.catalogue import NODE_TYPES
 from engine.model.durations import parse_duration
 from engine.model.topology import Topology
-from engine.runtime.compiler import CompiledTopology, compile_topology
+from engine.runtime.compiler import CompiledTopology
 from engine.runtime.local import LocalRun
 from engine.runtime.schemas import SchemaFormats, in_process_format
 from engine.runtime.serde import ENCODERS, SerdeError, to_json_text
@@ -133,12 +133,10 @@ class TracingRun(LocalRun):
         self.visits: list[Visit] = []
         self._next = itertools.count(1).__next__
         self._carried: dict[int, int | None] = {}  # id(repartition message) -> record number
-        self.compiled: CompiledTopology = compile_topology(
-            self.topology, self, self.application_id, trace=self
-        )
+        self.compiled: CompiledTopology = self._compile(trace=self)
         self._internal = {t.name for t in self.compiled.internal_topics if t.kind == "repartition"}
 
-    # -- Context (overrides) ----------------------------------------------------------
+    # -- the context's services (overrides) --------------------------------------------
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
         super().produce(topic, key, value, headers, partition, timestamp)
@@ -200,6 +198,7 @@ class TracingRun(LocalRun):
         def emitted(record) -> None:
             visit = cursor.visit
             n = next_n()
+            parents: tuple[int, ...]
             if visit is None:
                 parents = ()
             elif join_parents is not None:

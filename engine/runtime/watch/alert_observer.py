@@ -15,12 +15,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.model.alerts import rules_of
 from engine.runtime.kafka.observers import RunObserver
 from engine.runtime.watch.alerts import RATE_WINDOW_S, AlertEvaluator, Transition
 from engine.runtime.watch.webhook import WebhookSender
+
+if TYPE_CHECKING:  # made on first use: a run without lag or fleet rules never loads them
+    from engine.cluster.admin import ClusterClient
+    from engine.cluster.fleet import FleetReader
 
 EVALUATE_EVERY_S = 1.0
 LAG_EVERY_S = 2.0
@@ -55,12 +59,13 @@ class AlertObserver(RunObserver):
         self.interval_s = interval_s
         self.lag_interval_s = lag_interval_s
         self.listeners: list[Callable[[dict], None]] = []  # each transition as a webhook event
-        self._bootstrap, self._client_config = bootstrap, dict(client_config or {})
-        self._client = None
+        # (the cluster's lag and fleet sources are made only when bootstrap is given)
+        self._bootstrap, self._client_config = bootstrap or "", dict(client_config or {})
+        self._client: ClusterClient | None = None
         if lag_source is None and bootstrap and self.evaluator.needs_lag:
             lag_source = self._cluster_lag
         self.lag_source = lag_source
-        self._fleet = None
+        self._fleet: FleetReader | None = None
         if fleet_source is None and bootstrap and self.evaluator.needs_fleet:
             fleet_source = self._cluster_fleet
         self.fleet_source = fleet_source
@@ -83,9 +88,9 @@ class AlertObserver(RunObserver):
         self.application_id = getattr(run, "application_id", None) or self.application_id
         self._start_thread(self._evaluate_loop, "alerts")
         if self.lag_source is not None:
-            self._start_thread(self._lag_loop, "alerts-lag")
+            self._start_thread(self._lag_loop, "alerts-lag", self.lag_source)
         if self.fleet_source is not None and self.evaluator.needs_fleet:
-            self._start_thread(self._fleet_loop, "alerts-fleet")
+            self._start_thread(self._fleet_loop, "alerts-fleet", self.fleet_source)
 
     def on_tick(self, snapshot: dict) -> None:
         self._latest = (time.monotonic(), snapshot)
@@ -127,8 +132,8 @@ class AlertObserver(RunObserver):
 
     # -- the observer's threads -------------------------------------------------------
 
-    def _start_thread(self, target, name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
+    def _start_thread(self, target: Callable[..., None], name: str, *args: Any) -> None:
+        thread = threading.Thread(target=target, name=name, args=args, daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -164,10 +169,10 @@ class AlertObserver(RunObserver):
                 self.listeners.remove(listener)
                 self.log(f"warning: an alert listener stopped after {type(exc).__name__}: {exc}")
 
-    def _lag_loop(self) -> None:
+    def _lag_loop(self, lag_source: Callable[[], dict]) -> None:
         while not self._stop.is_set():
             try:
-                offsets = self.lag_source()
+                offsets = lag_source()
             except Exception:  # noqa: BLE001 - the cluster away: lag is simply not known now
                 offsets = None
             if offsets is not None:
@@ -175,10 +180,10 @@ class AlertObserver(RunObserver):
                     self.evaluator.observe_lag(offsets)
             self._stop.wait(self.lag_interval_s)
 
-    def _fleet_loop(self) -> None:
+    def _fleet_loop(self, fleet_source: Callable[[], list[dict]]) -> None:
         while not self._stop.is_set():
             try:
-                instances = self.fleet_source()
+                instances = fleet_source()
             except Exception:  # noqa: BLE001 - as for lag
                 instances = None
             if instances is not None:

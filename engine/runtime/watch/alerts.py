@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.cluster.lag import OK, WARN, LagTracker
 from engine.model.alerts import SOURCE_TYPES, AlertRule, describe, rules_of
+from engine.model.status import RunStatus
 
 RATE_WINDOW_S = 10.0  # per-minute figures: the increase over this window, scaled
 STALE_AFTER_S = 5.0  # a run that has not reported for this long counts as reading nothing
@@ -160,19 +161,22 @@ class AlertEvaluator:
             if isinstance(inst, dict) and inst.get("instance") is not None:
                 current[str(inst["instance"])] = inst
         for key, inst in current.items():
-            if inst.get("alive") and inst.get("status") not in ("stopping", "stopped"):
+            if inst.get("alive") and inst.get("status") not in (
+                RunStatus.STOPPING,
+                RunStatus.STOPPED,
+            ):
                 if key not in self._expected:
                     lost = [k for k in self._expected if not self._alive(current.get(k))]
                     if lost:  # a new instance takes the place of one lost
                         self._expected.discard(min(lost))
                     self._expected.add(key)
-            elif inst.get("status") in ("stopping", "stopped"):
+            elif inst.get("status") in (RunStatus.STOPPING, RunStatus.STOPPED):
                 self._expected.discard(key)  # a clean stop is not a loss
         self._instances = current
 
     @staticmethod
     def _alive(inst: dict | None) -> bool:
-        return bool(inst and inst.get("alive") and inst.get("status") != "failed")
+        return bool(inst and inst.get("alive") and inst.get("status") != RunStatus.FAILED)
 
     # -- evaluation ----------------------------------------------------------------
 
@@ -261,13 +265,14 @@ class AlertEvaluator:
                 value = per_minute[node]
             else:
                 return None, None, None
-            return value > rule.threshold, value, node
+            return value > rule.limit, value, node
         if when == "rate_below":
             if self._snapshot_at is None:
                 return None, None, None
             stale = now - self._snapshot_at > self.stale_after_s
-            rate = 0.0 if stale else float((self._rates.get(rule.node) or {}).get("in", 0.0))
-            return rate < rule.threshold, round(rate, 2), rule.node
+            rates = self._rates.get(rule.node) if rule.node is not None else None
+            rate = 0.0 if stale else float((rates or {}).get("in", 0.0))
+            return rate < rule.limit, round(rate, 2), rule.node
         if when == "instance_lost":
             if not self._has_fleet:
                 return None, None, None
@@ -293,10 +298,10 @@ class AlertEvaluator:
         if rule.when == "lag_records":
             total = sum(p.lag for p in parts)
             worst = max(parts, key=lambda p: p.lag)
-            return total > rule.threshold, total, rule.node or self._node_of(worst.topic)
+            return total > rule.limit, total, rule.node or self._node_of(worst.topic)
         worst = max(parts, key=lambda p: p.seconds_behind)
         seconds = worst.seconds_behind
-        return seconds > rule.threshold, seconds, rule.node or self._node_of(worst.topic)
+        return seconds > rule.limit, seconds, rule.node or self._node_of(worst.topic)
 
     def _node_of(self, topic: str) -> str | None:
         for node_id, t in self.topics.items():

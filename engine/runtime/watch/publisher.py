@@ -27,7 +27,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
-from engine.runtime.kafka.run import RunObserver
+from engine.model.status import ENDED, RunStatus
+from engine.runtime.kafka.run import KafkaRun, RunObserver
 from engine.runtime.watch.alert_observer import alerts_of
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
@@ -54,12 +55,12 @@ class RunPublisher(RunObserver):
         self.sent = 0
         self.dropped = 0
         self._producer: Producer | None = None
-        self._run = None
+        self._run: KafkaRun | None = None
         self._warned: set[str] = set()
         self._pending_topics: dict = {}
         self._base: dict = {}
         self._next_publish = 0.0
-        self._admin = None
+        self._admin: AdminClient | None = None  # kept until the topics are answered for
 
     # -- the observer ---------------------------------------------------------------------
 
@@ -90,7 +91,9 @@ class RunPublisher(RunObserver):
         self._send(
             topology_topic(app_id), self.sha256, fileformat.dumps(run.topology).encode("utf-8")
         )
-        self._publish({"status": "starting", "reason": "", "nodes": {}, "offsets": {}, "lag": {}})
+        self._publish(
+            {"status": RunStatus.STARTING, "reason": "", "nodes": {}, "offsets": {}, "lag": {}}
+        )
 
     def on_tick(self, snapshot: dict) -> None:
         now = time.monotonic()
@@ -115,7 +118,7 @@ class RunPublisher(RunObserver):
         partitions: dict[str, list[int]] = {}
         for topic, parts in (snapshot.get("offsets") or {}).items():
             partitions[topic] = sorted(int(p) for p in parts)
-        status = snapshot.get("status", "running")
+        status = snapshot.get("status", RunStatus.RUNNING)
         return {
             "format": FORMAT,
             "application_id": self.application_id,
@@ -127,7 +130,7 @@ class RunPublisher(RunObserver):
             "status": status,
             "reason": snapshot.get("reason", ""),
             "topology_sha256": self.sha256,
-            "partitions": {} if status in ("stopped", "failed") else partitions,
+            "partitions": {} if status in ENDED else partitions,
             "nodes": snapshot.get("nodes") or {},
             "lag": snapshot.get("lag") or {},
             **self._alert_state(),
@@ -150,6 +153,8 @@ class RunPublisher(RunObserver):
 
     def _send(self, topic: str, key: str, value: bytes, partition: int | None = None) -> None:
         producer = self._producer
+        if producer is None:
+            return  # stopped
         try:
             if partition is None:
                 producer.produce(topic, value, key.encode("utf-8"))

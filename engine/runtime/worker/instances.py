@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from engine.model.status import ENDED, RunStatus
 from engine.model.topology import Topology
+from engine.runtime.worker.protocol import WorkerEvent
 from engine.runtime.worker.supervisor import RunSupervisor
 
 MAX_INSTANCES = 16
-ENDED = ("stopped", "failed")
+# The group's status is its instances' first in this order, else failed if any failed.
+_PRECEDENCE = (RunStatus.RUNNING, RunStatus.DISCONNECTED, RunStatus.STARTING, RunStatus.STOPPING)
 
 
-def combined_status(statuses: list[str]) -> str:
-    for status in ("running", "disconnected", "starting", "stopping"):
+def combined_status(statuses: list[str]) -> RunStatus:
+    for status in _PRECEDENCE:
         if status in statuses:
             return status
-    return "failed" if "failed" in statuses else "stopped"
+    return RunStatus.FAILED if RunStatus.FAILED in statuses else RunStatus.STOPPED
 
 
 def sum_snapshots(snapshots: list[dict]) -> dict:
@@ -42,16 +46,16 @@ def sum_snapshots(snapshots: list[dict]) -> dict:
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
         for node_id, rate in snap.get("rates", {}).items():
-            total = rates.setdefault(node_id, {"in": 0.0, "out": 0.0})
+            summed = rates.setdefault(node_id, {"in": 0.0, "out": 0.0})
             for k in ("in", "out"):
-                total[k] = round(total[k] + float(rate.get(k, 0.0)), 2)
+                summed[k] = round(summed[k] + float(rate.get(k, 0.0)), 2)
         for topic, parts in snap.get("lag", {}).items():
             lag.setdefault(topic, {}).update(parts)
         for topic, parts in snap.get("offsets", {}).items():
             offsets.setdefault(topic, {}).update(parts)
     first = snapshots[0] if snapshots else {}
     return {
-        "status": combined_status([s.get("status", "running") for s in snapshots]),
+        "status": combined_status([s.get("status", RunStatus.RUNNING) for s in snapshots]),
         "reason": first.get("reason", ""),
         "nodes": nodes,
         "rates": rates,
@@ -95,16 +99,16 @@ class InstanceGroup:
             raise ValueError(f"instances must be 1 to {MAX_INSTANCES}, not {instances}")
         self.on_event = on_event
         self._lock = threading.Lock()
-        self._status: list[str] = ["starting"] * instances
+        self._status: list[str] = [RunStatus.STARTING] * instances
         self._snapshots: list[dict | None] = [None] * instances
         self._finals: list[Any] = [None] * instances
         self._finished = [False] * instances
-        self._reported = "starting"
+        self._reported: str = RunStatus.STARTING
         self.supervisors = [
             RunSupervisor(
                 topology,
                 bootstrap,
-                lambda kind, payload, i=i: self._on_event(i, kind, payload),
+                partial(self._on_event, i),
                 **options,
             )
             for i in range(instances)
@@ -155,20 +159,22 @@ class InstanceGroup:
         emit: list[tuple[str, Any]] = []
         with self._lock:
             many = len(self.supervisors) > 1
-            if kind == "status":
+            if kind == WorkerEvent.STATUS:
                 status, reason = payload
                 self._status[i] = status
-                if many and status in ("stopped", "failed", "disconnected"):
+                if many and status in (RunStatus.STOPPED, RunStatus.FAILED, RunStatus.DISCONNECTED):
                     pid = self.supervisors[i].pid
                     told = f"instance {i + 1} (pid {pid}) {status}" + (
                         f": {reason}" if reason else ""
                     )
-                    emit.append(("console", [("", told)]))
+                    emit.append((WorkerEvent.CONSOLE, [("", told)]))
                 overall = combined_status(self._status)
                 if overall != self._reported or not many:
                     self._reported = overall
-                    emit.append(("status", (overall, reason if overall == status else "")))
-            elif kind == "metrics":
+                    emit.append(
+                        (WorkerEvent.STATUS, (overall, reason if overall == status else ""))
+                    )
+            elif kind == WorkerEvent.METRICS:
                 self._snapshots[i] = payload
                 live = self._live()
                 # One combined snapshot per round: when the first live instance reports.
@@ -178,28 +184,30 @@ class InstanceGroup:
                         for j, s in enumerate(self._snapshots)
                         if s is not None and (j in live or not live)
                     ]
-                    emit.append(("metrics", sum_snapshots(snaps) if many else payload))
-            elif kind == "samples":
+                    emit.append((WorkerEvent.METRICS, sum_snapshots(snaps) if many else payload))
+            elif kind == WorkerEvent.SAMPLES:
                 live = self._live()
                 if not live or i == live[0]:
                     emit.append((kind, payload))
-            elif kind == "finished":
+            elif kind == WorkerEvent.FINISHED:
                 self._finished[i] = True
                 self._finals[i] = payload
                 if self._status[i] not in ENDED:
-                    self._status[i] = "stopped"
+                    self._status[i] = RunStatus.STOPPED
                 if all(self._finished):
                     overall = combined_status(self._status)
                     if overall != self._reported:
                         self._reported = overall
-                        emit.append(("status", (overall, "")))
-                    emit.append(("finished", sum_final(self._finals) if many else payload))
+                        emit.append((WorkerEvent.STATUS, (overall, "")))
+                    emit.append(
+                        (WorkerEvent.FINISHED, sum_final(self._finals) if many else payload)
+                    )
                 elif many:
                     overall = combined_status(self._status)
                     if overall != self._reported:
                         self._reported = overall
-                        emit.append(("status", (overall, "")))
-            elif kind == "dashboards" and many:
+                        emit.append((WorkerEvent.STATUS, (overall, "")))
+            elif kind == WorkerEvent.DASHBOARDS and many:
                 # Each instance's own rows: tagged, so a whole-table resend from one
                 # replaces only its rows in the app (gui.dashboard.board).
                 emit.append(

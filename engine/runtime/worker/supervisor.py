@@ -4,7 +4,8 @@ The app never runs the engine in its own process: a busy pipeline would stall th
 interface (measured: an engine thread inside the GUI process makes a chart update
 10x slower). The worker sends events — status, metrics (at least once a second),
 console lines, dead letters, preview samples — through a pipe; the supervisor's
-thread turns them into ``on_event(kind, payload)`` calls. The worker dies with its
+thread turns them into ``on_event(kind, payload)`` calls (the kinds and payloads:
+``engine.runtime.worker.protocol``). The worker dies with its
 parent (PR_SET_PDEATHSIG), so closing or killing the app leaves no orphan.
 """
 
@@ -14,23 +15,17 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from engine.cluster.background import yield_to_interface
 from engine.cluster.broker import in_launcher_thread
 from engine.model import fileformat
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
+from engine.runtime.worker.protocol import AppRequest, WorkerEvent
 
-EVENT_KINDS = (
-    "status",
-    "metrics",
-    "console",
-    "dead_letter",
-    "samples",
-    "dashboards",
-    "state",
-    "finished",
-)
 MAX_LINES_PER_BATCH = 500
 DASHBOARD_INTERVAL_S = 0.5  # dashboards change at most twice a second, whatever the input rate
 
@@ -63,8 +58,8 @@ class RunSupervisor:
             "folder": topology.folder,  # sinks' schema files are relative to it
         }
         self.on_event = on_event
-        self.process: multiprocessing.Process | None = None
-        self._conn = None
+        self.process: BaseProcess | None = None
+        self._conn: Connection | None = None
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._send_lock = threading.Lock()
@@ -79,7 +74,7 @@ class RunSupervisor:
     def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(
+        self.process = process = ctx.Process(
             target=worker_main,
             name="topology-run",
             args=(self.topology_text, self.options, child_conn),
@@ -87,29 +82,34 @@ class RunSupervisor:
         )
         # Forked from the launcher thread: the worker's parent-death signal must not fire
         # when the thread that asked for the run ends (see engine.broker).
-        in_launcher_thread(self.process.start)
+        in_launcher_thread(process.start)
         child_conn.close()
         self._conn = parent_conn
-        self._thread = threading.Thread(target=self._pump, name="run-supervisor", daemon=True)
+        self._thread = threading.Thread(
+            target=self._pump, args=(parent_conn, process), name="run-supervisor", daemon=True
+        )
         self._thread.start()
 
     def _send(self, message: tuple) -> None:
+        conn = self._conn
+        if conn is None:
+            return  # not started
         with self._send_lock:
             try:
-                self._conn.send(message)
+                conn.send(message)
             except (OSError, ValueError, BrokenPipeError):
                 pass
 
     def preview(self, node_id: str | None) -> None:
         """Ask for samples of the records passing ``node_id`` (None: no preview)."""
         if self._conn is not None:
-            self._send(("preview", node_id))
+            self._send((AppRequest.PREVIEW, node_id))
 
     def request_state(self, request: dict) -> None:
         """Ask for a page of a stateful node's state (engine.runtime.testing.state_view.state_reply);
         the answer comes back as a "state" event, the run going on meanwhile."""
         if self._conn is not None:
-            self._send(("state", dict(request)))
+            self._send((AppRequest.STATE, dict(request)))
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the run to stop cleanly (flush and commit); kill it if it does not in time."""
@@ -117,7 +117,7 @@ class RunSupervisor:
         if process is None:
             return
         if process.is_alive():
-            self._send(("stop",))
+            self._send((AppRequest.STOP,))
             process.join(timeout)
         if process.is_alive():
             process.terminate()
@@ -128,8 +128,7 @@ class RunSupervisor:
         if self._thread is not None:
             self._thread.join(5)
 
-    def _pump(self) -> None:
-        conn, process = self._conn, self.process
+    def _pump(self, conn: Connection, process: BaseProcess) -> None:
         while True:
             try:
                 if not conn.poll(0.25):
@@ -139,23 +138,23 @@ class RunSupervisor:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
                 break
-            if kind == "finished":
+            if kind == WorkerEvent.FINISHED:
                 self._finished.set()
             self.on_event(kind, payload)
         process.join(5)
         if not self._finished.is_set():
             code = process.exitcode
             self.on_event(
-                "status",
+                WorkerEvent.STATUS,
                 (
-                    "failed",
+                    RunStatus.FAILED,
                     (
                         "the run's worker process ended unexpectedly "
                         f"(exit code {code}){_signal_hint(code)}"
                     ),
                 ),
             )
-            self.on_event("finished", None)
+            self.on_event(WorkerEvent.FINISHED, None)
         try:
             conn.close()
         except OSError:
@@ -205,7 +204,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     lines: list[tuple[str, str]] = []
     dead: list[dict] = []
     dropped = {"lines": 0}
-    state = {"preview": None}
+    state: dict[str, str | None] = {"preview": None}
 
     def send(kind: str, payload: Any) -> None:
         with lock:
@@ -231,36 +230,20 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             if dropped["lines"]:
                 batch.append(("", f"… {dropped['lines']} more lines not shown"))
                 dropped["lines"] = 0
-            send("console", batch)
+            send(WorkerEvent.CONSOLE, batch)
         if dead:
-            batch = dead[:]
+            letters = dead[:]
             dead.clear()
-            send("dead_letter", batch)
+            send(WorkerEvent.DEAD_LETTER, letters)
 
     topology, _problems = fileformat.loads(topology_text)
     topology.folder = options.get("folder")  # schema files named by sinks are relative to it
     memory_mb = apply_memory_limit(
         topology.settings
     )  # the worst case: this run fails, not the machine
-    run = KafkaRun(
-        topology,
-        RunConfig(
-            bootstrap=options["bootstrap"],
-            group_id=options.get("group_id"),
-            client_config=options.get("client_config") or {},
-            console=console,
-            on_dead_letter=on_dead_letter,
-            on_status=lambda status, reason: send("status", (status, reason)),
-            metrics_interval_s=options.get("metrics_interval_s", 0.5),
-            sample_size=options.get("sample_size", 50),
-            observers=[RunPublisher()],
-            schema_registry_url=options.get("schema_registry_url"),
-        ),
-    )
-
     # The run's dashboards note which rows changed; the app gets the latest value of each,
     # with the metrics, never a message per record.
-    dashboards = run.dashboards = DashboardSet(track_changes=True)
+    dashboards = DashboardSet(track_changes=True)
     sent = {"dashboards": 0.0}
 
     def flush_dashboards(final: bool = False) -> None:
@@ -270,17 +253,33 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         changes = dashboards.take_changes()
         if changes:
             sent["dashboards"] = now
-            send("dashboards", changes)
+            send(WorkerEvent.DASHBOARDS, changes)
 
     def on_metrics(snapshot: dict) -> None:
         flush_batches()
-        send("metrics", snapshot)
+        send(WorkerEvent.METRICS, snapshot)
         flush_dashboards()
         node_id = state["preview"]
         if node_id:
-            send("samples", (node_id, run.samples(node_id)))
+            send(WorkerEvent.SAMPLES, (node_id, run.samples(node_id)))
 
-    run.config.on_metrics = on_metrics
+    run = KafkaRun(
+        topology,
+        RunConfig(
+            bootstrap=options["bootstrap"],
+            group_id=options.get("group_id"),
+            client_config=options.get("client_config") or {},
+            console=console,
+            on_status=lambda status, reason: send(WorkerEvent.STATUS, (status, reason)),
+            on_metrics=on_metrics,
+            on_dead_letter=on_dead_letter,
+            metrics_interval_s=options.get("metrics_interval_s", 0.5),
+            sample_size=options.get("sample_size", 50),
+            observers=[RunPublisher()],
+            dashboards=dashboards,
+            schema_registry_url=options.get("schema_registry_url"),
+        ),
+    )
 
     def control() -> None:
         while True:
@@ -289,14 +288,14 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             except (EOFError, OSError):
                 run.stop()
                 return
-            if message[0] == "stop":
+            if message[0] == AppRequest.STOP:
                 run.stop()
-            elif message[0] == "preview":
+            elif message[0] == AppRequest.PREVIEW:
                 state["preview"] = message[1]
-            elif message[0] == "state":  # read here, beside the run's thread: no pause
+            elif message[0] == AppRequest.STATE:  # read here, beside the run's thread: no pause
                 from engine.runtime.testing.state_view import state_reply
 
-                send("state", state_reply(topology, run.stores.stores, message[1]))
+                send(WorkerEvent.STATE, state_reply(topology, run.stores.stores, message[1]))
 
     threading.Thread(target=control, name="control", daemon=True).start()
     result_metrics = None
@@ -305,18 +304,21 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
         result_metrics = result.metrics
     except BrokerUnreachableError as exc:
         send(
-            "status",
-            ("failed", f"{exc}. Check the connection settings and that the brokers are up."),
+            WorkerEvent.STATUS,
+            (
+                RunStatus.FAILED,
+                f"{exc}. Check the connection settings and that the brokers are up.",
+            ),
         )
     except RunFailedError as exc:
-        send("status", ("failed", str(exc)))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, str(exc)))
     except MemoryError:
-        send("status", ("failed", out_of_memory_reason(memory_mb)))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, out_of_memory_reason(memory_mb)))
     except Exception as exc:  # noqa: BLE001 - report anything else to the app rather than vanish
-        send("status", ("failed", f"{type(exc).__name__}: {exc}"))
+        send(WorkerEvent.STATUS, (RunStatus.FAILED, f"{type(exc).__name__}: {exc}"))
     flush_batches()
     flush_dashboards(final=True)
-    send("finished", result_metrics)
+    send(WorkerEvent.FINISHED, result_metrics)
     time.sleep(0.05)
     conn.close()
 

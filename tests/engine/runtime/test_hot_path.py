@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from engine.code.builder import StreamsBuilder, TumblingWindow
+from engine.runtime.context import RunContext
 from engine.runtime.kafka.state_manager import StateManager
 from engine.runtime.local import LocalRun
 from engine.runtime.operators import aggregate, kafka_sink
@@ -21,7 +22,7 @@ from engine.runtime.operators.aggregations import (
     fold_function,
 )
 from engine.runtime.operators.base import NodeMetrics, Record
-from engine.runtime.serde import SerdeError
+from engine.runtime.serde import MESSAGE_MAX_BYTES, SerdeError
 from engine.runtime.state import MemoryStore
 
 FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
@@ -71,6 +72,9 @@ def test_fold_raises_what_the_expression_raises():
 class _Context:
     """A run context whose producer is recorded: ``kafka_produce`` takes confluent-kafka's
     positional arguments and can be made to refuse one record (a full queue)."""
+
+    topology = None  # sinks measure every value
+    max_message_bytes = MESSAGE_MAX_BYTES
 
     def __init__(self, full: int = 0):
         self.metrics = {"out": NodeMetrics()}
@@ -175,15 +179,25 @@ def test_unchanged_json_is_written_as_read_and_changed_json_is_encoded():
     assert [m.value() for m in run.topics["mapped"]] == [b'{"n":1}']
 
 
+def _context(**services) -> RunContext:
+    def unused(*args):
+        raise AssertionError("not a service this test's operator needs")
+
+    return RunContext(
+        application_id="app",
+        metrics={"agg": NodeMetrics()},
+        produce=unused,
+        dead_letter=unused,
+        console=unused,
+        open_file=unused,
+        **services,
+    )
+
+
 def test_the_stream_time_reaches_the_store_and_changelog_at_each_flush():
     sent: list[tuple] = []
     stores = StateManager("app", "memory", None, lambda *args: sent.append(args), {})
-    ctx = SimpleNamespace(
-        metrics={"agg": NodeMetrics()},
-        store=stores.store,
-        before_flush=stores.before_flush,
-        dead_letter=None,
-    )
+    ctx = _context(store=stores.store, before_flush=stores.before_flush)
     out: list = []
     node = SimpleNamespace(
         id="agg",
@@ -213,9 +227,7 @@ def test_the_stream_time_reaches_the_store_and_changelog_at_each_flush():
 
 def test_without_a_flush_the_stream_time_is_written_at_once():
     store = MemoryStore()
-    ctx = SimpleNamespace(
-        metrics={"agg": NodeMetrics()}, store=lambda node, p: store, dead_letter=None
-    )
+    ctx = _context(store=lambda node, p: store)  # no before_flush: stores are not flushed
     node = SimpleNamespace(
         id="agg",
         params={

@@ -2,7 +2,7 @@
 before its offset commit restarts with exact state (at-least-once); restores stop at the
 last checkpoint; changelogs written before checkpoints existed restore whole.
 
-The StateManager and Committer are driven directly against an in-memory cluster: a
+The StateManager, ChangelogReader and Committer are driven directly against an in-memory cluster: a
 "kill" is an exception out of the offset commit (or out of the flush of the checkpoints)
 after which everything the process held in memory is thrown away."""
 
@@ -19,6 +19,7 @@ from engine.runtime.kafka import checkpoints, clients
 from engine.runtime.kafka.collector import RecordCollector
 from engine.runtime.kafka.committer import Committer
 from engine.runtime.kafka.lifecycle import RunState
+from engine.runtime.kafka.restore import ChangelogReader
 from engine.runtime.kafka.state_manager import StateManager
 
 APP, NODE, TOPIC, PARTITIONS = "app", "count", "in", (0, 1)
@@ -167,20 +168,25 @@ class Worker:
 
     def __init__(self, cluster, **faults):
         self.producer = Producer(cluster, faults.pop("die_on_checkpoint", False))
-        collector = RecordCollector("dlq")
-        collector.producer = self.producer
-        self.stores = StateManager(APP, "memory", None, collector.produce, {})
-        self.committer = Committer(
-            RunState(), collector, exactly_once=False, before_commit=self.stores.flush
-        )
         self.consumer = Consumer(cluster, **faults)
-        self.committer.attach(self.producer, self.consumer)
+        run_clients = clients.RunClients()
+        run_clients.producer, run_clients.consumer = self.producer, self.consumer
+        collector = RecordCollector(run_clients, "dlq")
+        self.stores = StateManager(
+            APP, "memory", None, collector.produce, {}, dead_letter=collector.dead_letter
+        )
+        self.committer = Committer(
+            RunState(),
+            run_clients,
+            collector,
+            exactly_once=False,
+            before_commit=self.stores.flush,
+            checkpoint=self.stores.checkpoint,
+        )
         self.process = self._process
         self.entries = {TOPIC: self.process}
-        self.stores.attach(
-            SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=self.entries), self.committer
-        )
-        self.stores.restore(self.consumer.assignment())
+        self.stores.attach(compiled({NODE: {TOPIC}}, self.entries))
+        ChangelogReader(self.stores, {}).restore(self.consumer.assignment())
 
     def _process(self, msg):
         store = self.stores.store(NODE, msg.partition())
@@ -235,6 +241,23 @@ def test_a_run_killed_before_its_offset_commit_restarts_with_exact_totals(cluste
     )
 
 
+def compiled(store_topics, entries):
+    """What the StateManager reads of a compiled topology."""
+    return SimpleNamespace(store_topics=store_topics, entries=entries, topology=None)
+
+
+def restored(store_topics, partitions, entries=None):
+    """A StateManager for ``store_topics``, restored for ``partitions``, and its reader
+    (which must have told its progress as it went, ending inactive)."""
+    stores = StateManager(APP, "memory", None, lambda *a: None, {})
+    stores.attach(compiled(store_topics, entries or {TOPIC: lambda msg: None}))
+    told = []
+    reader = ChangelogReader(stores, {}, on_progress=lambda p: told.append(dict(p)))
+    reader.restore(partitions)
+    assert told[0]["active"] and not told[-1]["active"]
+    return stores, reader
+
+
 def checkpoint(offsets):
     return checkpoints.CHECKPOINT_KEY, checkpoints.encode(offsets)
 
@@ -250,12 +273,16 @@ def test_a_restore_drops_what_follows_the_last_checkpoint(cluster):
         (b"a", b"9"),
         (b"c", b"4"),
     ]
-    stores = StateManager(APP, "memory", None, lambda *a: None, {})
-    entries = {TOPIC: lambda msg: None}
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries), SimpleNamespace())
-    stores.restore([TopicPartition(TOPIC, 0)])
+    stores, reader = restored({NODE: {TOPIC}}, [TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"a": 2, "b": 7}
-    assert stores.restored == 3
+    assert reader.restored == 3
+    assert reader.progress == {
+        "active": False,
+        "partitions": 1,
+        "partitions_done": 1,
+        "records": 7,
+        "records_total": 7,
+    }
     assert stores.skips.below == {TOPIC: {0: 5}}
 
 
@@ -270,14 +297,7 @@ def test_a_store_behind_another_of_its_partition_keeps_its_complete_tail(cluster
         (b"x", b"5"),
         checkpoint({TOPIC: 6}),
     ]
-    stores = StateManager(APP, "memory", None, lambda *a: None, {})
-    stores.attach(
-        SimpleNamespace(
-            store_topics={NODE: {TOPIC}, "other": {TOPIC}}, entries={TOPIC: lambda msg: None}
-        ),
-        SimpleNamespace(),
-    )
-    stores.restore([TopicPartition(TOPIC, 0)])
+    stores, _ = restored({NODE: {TOPIC}, "other": {TOPIC}}, [TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"a": 2}
     assert dict(stores.store("other", 0).items()) == {"x": 5}
     assert stores.skips.below == {TOPIC: {0: 6}}
@@ -291,27 +311,22 @@ def test_a_changelog_without_checkpoints_restores_whole(cluster):
         (b"a", None),
         (b"c", b"3"),
     ]
-    stores = StateManager(APP, "memory", None, lambda *a: None, {})
-    entries = {TOPIC: lambda msg: None}
-    stores.attach(SimpleNamespace(store_topics={NODE: {TOPIC}}, entries=entries), SimpleNamespace())
-    stores.restore([TopicPartition(TOPIC, 0)])
+    stores, reader = restored({NODE: {TOPIC}}, [TopicPartition(TOPIC, 0)])
     assert dict(stores.store(NODE, 0).items()) == {"b": [1], "c": 3}
-    assert stores.restored == 5 and stores.skips.below == {}
+    assert reader.restored == 5 and stores.skips.below == {}
 
 
 def test_a_state_value_too_large_for_the_changelog_is_dead_lettered():
     written, dead = [], []
     stores = StateManager(
-        APP, "memory", None, lambda *a: written.append(a[1]), {"message.max.bytes": 100}
+        APP,
+        "memory",
+        None,
+        lambda *a: written.append(a[1]),
+        {"message.max.bytes": 100},
+        dead_letter=lambda record, node, exc: dead.append((record.key, node, exc)),
     )
-    stores.attach(
-        SimpleNamespace(store_topics={NODE: {TOPIC}}, entries={}),
-        SimpleNamespace(
-            collector=SimpleNamespace(
-                dead_letter=lambda record, node, exc: dead.append((record.key, node, exc))
-            )
-        ),
-    )
+    stores.attach(compiled({NODE: {TOPIC}}, {}))
     store = stores.store(NODE, 0)
     store.put("small", 1)
     store.put("big", "x" * 200)

@@ -94,7 +94,7 @@ class Valve(RunObserver):
         self.run = run
 
     def on_tick(self, snapshot):
-        consumer = self.run._consumer
+        consumer = self.run.clients.consumer
         if consumer is None or self.want_paused == self.paused:
             return
         (consumer.pause if self.want_paused else consumer.resume)(consumer.assignment())
