@@ -1,4 +1,4 @@
-"""The difference between two versions of a topology (reference §9.10, §7.5).
+"""The difference between two versions of a topology (reference §7.5, §9.10).
 
 ``diff_topologies(old, new)`` lists nodes added, removed, renamed and changed (param by
 param), edges added and removed, settings changed and the name, and asks

@@ -156,7 +156,7 @@ def _same_node(
     if reset:
         return StateVerdict(n.id, Verdict.RESET, "; ".join(reset), topics)
     where = changelog_topic(new.name, n.id)
-    reason = "; ".join(notes) + f": its state in {where} is kept" if notes else "unchanged"
+    reason = f"its state in {where} is kept; " + "; ".join(notes) if notes else "unchanged"
     return StateVerdict(n.id, Verdict.KEPT, reason, topics)
 
 
