@@ -85,7 +85,7 @@ def direction_problem(from_output: bool, to_output: bool) -> str | None:
 def _path(topology: Topology, start: str, end: str) -> list[str] | None:
     import networkx as nx  # slow to import: only when a wire is checked
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(topology.nodes)
     graph.add_edges_from(
         (e.source, e.target)

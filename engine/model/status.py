@@ -28,6 +28,8 @@ class RunStatus(StrEnum):
     def read(cls, text: object, default: RunStatus) -> RunStatus:
         """The status ``text`` names, or ``default`` for anything else (a record from
         elsewhere may hold anything)."""
+        if not isinstance(text, str):
+            return default
         try:
             return cls(text)
         except ValueError:

@@ -131,6 +131,7 @@ def compile_topology(
         if trace is not None:
             for port in ntype.output_ports(node.params):
                 children[port] = [trace.output(node_id, port, fanout(children.get(port, [])))]
+        executor: Any  # an executor, or (joins) a dict of one per input port
         if fused:
             executor = _fused(topology, node, ctx, children, repartitions, chains, preview)
         else:
@@ -239,7 +240,8 @@ def _fused(
     out = topology.outgoing(node.id)
     nxt = out[0].target if len(out) == 1 else None
     if (
-        nxt in chains
+        nxt is not None
+        and nxt in chains
         and (nxt, out[0].target_port) not in repartitions
         and len(topology.incoming(nxt)) == 1
     ):
@@ -256,8 +258,8 @@ def _fused(
         tail, leaving = tail.inner, [ring]  # (its other inputs still go through the wrapper)
     rings = [preview.ring(n.id) for n in nodes]
     executor = fuse(nodes, ctx, tail, rings, preview.sampler())
-    executor.leaving += leaving
-    executor.head = node.id
+    executor.leaving += leaving  # type: ignore[attr-defined]  # set by chain.compose
+    executor.head = node.id  # type: ignore[attr-defined]  # read back with getattr
     return executor
 
 

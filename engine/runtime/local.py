@@ -96,8 +96,10 @@ class LocalRun:
         return compile_topology(self.topology, self.context(), self.application_id, **hooks)
 
     def context(self) -> RunContext:
+        application_id = self.application_id
+        assert application_id is not None  # __post_init__ named it
         return RunContext(
-            application_id=self.application_id,
+            application_id=application_id,
             metrics=self.metrics,
             produce=self.produce,
             dead_letter=self.dead_letter,

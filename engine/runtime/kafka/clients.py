@@ -8,6 +8,7 @@ made here, once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
@@ -20,6 +21,7 @@ __all__ = [
     "Consumer",
     "Producer",
     "RunClients",
+    "attached",
     "base_config",
     "consumer_config",
     "idempotence",
@@ -39,6 +41,16 @@ class RunClients:
     def __init__(self) -> None:
         self.producer: Producer | None = None
         self.consumer: Consumer | None = None
+
+
+Client = TypeVar("Client")
+
+
+def attached(client: Client | None) -> Client:
+    """``client``, which the run opens before a collaborator uses it (None: a bug)."""
+    if client is None:
+        raise RuntimeError("a Kafka client was used before the run made it")
+    return client
 
 
 def base_config(bootstrap: str, client_config: dict) -> dict:

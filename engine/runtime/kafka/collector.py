@@ -41,6 +41,8 @@ class RecordCollector:
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
         producer = self.clients.producer
+        if producer is None:
+            raise RuntimeError("a record was produced before the run made its producer")
         if partition is None:
             partition = -1  # librdkafka's partitioner chooses
         while True:

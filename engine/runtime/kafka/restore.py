@@ -158,14 +158,14 @@ def read_changelog(
     end: int,
     on_read: Callable[[int], None] = lambda n: None,
     stall_s: float = RESTORE_STALL_S,
-) -> list[tuple[str, Any]]:
+) -> list[tuple[str | None, Any]]:
     """The entries of one changelog partition from ``low`` until the reader's position
     reaches ``end``. Raises RunFailedError when the position stops moving for ``stall_s``."""
     if end <= low:
         return []
     tp = TopicPartition(topic, partition)
     reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
-    entries: list[tuple[str, Any]] = []
+    entries: list[tuple[str | None, Any]] = []  # a checkpoint's key is None
     position = low
     moved = time.monotonic()
     while position < end:

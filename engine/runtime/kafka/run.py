@@ -50,7 +50,7 @@ from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
 from engine.runtime.kafka.restore import ChangelogReader, RestoreStatus
 from engine.runtime.kafka.samples import Samples
-from engine.runtime.kafka.slots import claim_slot, transactional_id
+from engine.runtime.kafka.slots import InstanceSlot, claim_slot, transactional_id
 from engine.runtime.kafka.state_manager import StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
@@ -73,6 +73,13 @@ BATCH_SIZE = 5000
 class RunReadout:
     """What callers read of a run (and ask of it), from any thread, at any time: the
     figures, samples and state of ``KafkaRun``'s collaborators."""
+
+    state: RunState
+    topics: TopicManager
+    changelogs: ChangelogReader
+    previews: Samples
+    run_metrics: RunMetrics
+    dashboards: DashboardSet
 
     status = property(lambda self: self.state.status)
     reason = property(lambda self: self.state.reason)
@@ -149,7 +156,7 @@ class KafkaRun(RunReadout):
             run_clients,
             self.collector,
             exactly_once=self.guarantee == "exactly_once",
-            before_commit=lambda: (self.stores.flush(), self.files.flush()),
+            before_commit=self._flush_for_commit,
             while_waiting=lambda: self.run_metrics.tick(),
             resend=self._send_again,
             on_committed=self.connection.connected,
@@ -170,7 +177,7 @@ class KafkaRun(RunReadout):
             self.stores, base, RestoreStatus(self.state, self.run_metrics.tick)
         )
         self.idle = IdleClock()
-        self.slot = None  # exactly_once: the instance slot behind the transactional id
+        self.slot: InstanceSlot | None = None  # exactly_once: the slot behind the transactional id
         self.assignment: AssignmentHandler | None = None  # set by run()
         self.generators = GeneratorPool(base, self.connection.on_client_error)
         self.previews = Samples(config.sample_size)
@@ -350,6 +357,10 @@ class KafkaRun(RunReadout):
             self.committer.begin()
         return compiled, producer, consumer
 
+    def _flush_for_commit(self) -> None:
+        self.stores.flush()
+        self.files.flush()
+
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
         try:
@@ -370,8 +381,10 @@ class KafkaRun(RunReadout):
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
+        assignment = self.assignment
+        assert assignment is not None  # run() made it before the loop
         lag = self.run_metrics.final_lag = self.run_metrics.measure_final_lag(
-            self.assignment.lost, self.assignment.latest_topics
+            assignment.lost, assignment.latest_topics
         )
         note = unread_note(lag)
         if note:
@@ -383,10 +396,10 @@ class KafkaRun(RunReadout):
         self.generators.close(self.state.grace_left)
         run_clients = self.clients
         try:
-            run_clients.consumer.close()
+            clients.attached(run_clients.consumer).close()
         except (KafkaException, RuntimeError):
             pass
-        producer = run_clients.producer
+        producer = clients.attached(run_clients.producer)
         producer.flush(self.state.grace_left())
         self.files.close()
         self.stores.close()

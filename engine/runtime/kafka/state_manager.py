@@ -120,7 +120,7 @@ class StateManager:
                         except Exception as exc:  # noqa: BLE001
                             self._not_logged(topic, key, exc)
                             continue
-                    if len(data) + len(raw) > max_bytes:
+                    if data is not None and len(data) + len(raw) > max_bytes:
                         self._not_logged(
                             topic,
                             key,

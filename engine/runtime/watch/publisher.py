@@ -28,7 +28,7 @@ from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topolog
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
 from engine.model.status import ENDED, RunStatus
-from engine.runtime.kafka.run import RunObserver
+from engine.runtime.kafka.run import KafkaRun, RunObserver
 from engine.runtime.watch.alert_observer import alerts_of
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
@@ -55,12 +55,12 @@ class RunPublisher(RunObserver):
         self.sent = 0
         self.dropped = 0
         self._producer: Producer | None = None
-        self._run = None
+        self._run: KafkaRun | None = None
         self._warned: set[str] = set()
         self._pending_topics: dict = {}
         self._base: dict = {}
         self._next_publish = 0.0
-        self._admin = None
+        self._admin: AdminClient | None = None  # kept until the topics are answered for
 
     # -- the observer ---------------------------------------------------------------------
 
@@ -153,6 +153,8 @@ class RunPublisher(RunObserver):
 
     def _send(self, topic: str, key: str, value: bytes, partition: int | None = None) -> None:
         producer = self._producer
+        if producer is None:
+            return  # stopped
         try:
             if partition is None:
                 producer.produce(topic, value, key.encode("utf-8"))

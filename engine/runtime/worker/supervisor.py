@@ -15,6 +15,8 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from engine.cluster.background import yield_to_interface
@@ -51,8 +53,8 @@ class RunSupervisor:
             "sample_size": sample_size,
         }
         self.on_event = on_event
-        self.process: multiprocessing.Process | None = None
-        self._conn = None
+        self.process: BaseProcess | None = None
+        self._conn: Connection | None = None
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._send_lock = threading.Lock()
@@ -67,7 +69,7 @@ class RunSupervisor:
     def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(
+        self.process = process = ctx.Process(
             target=worker_main,
             name="topology-run",
             args=(self.topology_text, self.options, child_conn),
@@ -75,16 +77,21 @@ class RunSupervisor:
         )
         # Forked from the launcher thread: the worker's parent-death signal must not fire
         # when the thread that asked for the run ends (see engine.broker).
-        in_launcher_thread(self.process.start)
+        in_launcher_thread(process.start)
         child_conn.close()
         self._conn = parent_conn
-        self._thread = threading.Thread(target=self._pump, name="run-supervisor", daemon=True)
+        self._thread = threading.Thread(
+            target=self._pump, args=(parent_conn, process), name="run-supervisor", daemon=True
+        )
         self._thread.start()
 
     def _send(self, message: tuple) -> None:
+        conn = self._conn
+        if conn is None:
+            return  # not started
         with self._send_lock:
             try:
-                self._conn.send(message)
+                conn.send(message)
             except (OSError, ValueError, BrokenPipeError):
                 pass
 
@@ -116,8 +123,7 @@ class RunSupervisor:
         if self._thread is not None:
             self._thread.join(5)
 
-    def _pump(self) -> None:
-        conn, process = self._conn, self.process
+    def _pump(self, conn: Connection, process: BaseProcess) -> None:
         while True:
             try:
                 if not conn.poll(0.25):
@@ -193,7 +199,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
     lines: list[tuple[str, str]] = []
     dead: list[dict] = []
     dropped = {"lines": 0}
-    state = {"preview": None}
+    state: dict[str, str | None] = {"preview": None}
 
     def send(kind: str, payload: Any) -> None:
         with lock:
@@ -221,9 +227,9 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
                 dropped["lines"] = 0
             send(WorkerEvent.CONSOLE, batch)
         if dead:
-            batch = dead[:]
+            letters = dead[:]
             dead.clear()
-            send(WorkerEvent.DEAD_LETTER, batch)
+            send(WorkerEvent.DEAD_LETTER, letters)
 
     topology, _problems = fileformat.loads(topology_text)
     memory_mb = apply_memory_limit(
