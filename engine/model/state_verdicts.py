@@ -58,8 +58,8 @@ def state_verdicts(
     out: dict[str, StateVerdict] = {}
     app_changed = old.name != new.name
 
-    for oid, o in old.nodes.items():
-        if not _stateful(o) or oid in new.nodes or oid in renamed:
+    for oid, gone in old.nodes.items():
+        if not _stateful(gone) or oid in new.nodes or oid in renamed:
             continue
         out[oid] = StateVerdict(
             oid,
@@ -247,14 +247,15 @@ class _KeyLineage:
                 self.key[nid] = self.input_key(nid)
 
     def input_key(self, node_id: str, port: str = "in") -> Any:
-        keys = sorted(
-            {
-                repr(self.key.get(e.source))
+        keys = {
+            repr(key): key
+            for key in (
+                self.key.get(e.source)
                 for e in self.topology.incoming(node_id)
                 if e.target_port == port
-            }
-        )
-        return keys[0] if len(keys) == 1 else tuple(keys)
+            )
+        }
+        return next(iter(keys.values())) if len(keys) == 1 else ("merge", *sorted(keys))
 
 
 def _stateful(node: Node) -> bool:
