@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
@@ -171,12 +172,15 @@ class DiffOverlay:
                 self._add_edge_mark(edge, True, EdgeMarkItem(*ends, REMOVED, removed=True))
 
     def clear(self) -> None:
+        # A mark goes with its node item when the scene deletes that (a node removed, the
+        # topology replaced): only those still alive are taken away.
         for mark in self.marks.values():
-            mark.setParentItem(None)
-            if mark.scene() is not None:
-                mark.scene().removeItem(mark)
+            if shiboken6.isValid(mark):
+                mark.setParentItem(None)
+                if mark.scene() is not None:
+                    mark.scene().removeItem(mark)
         for item in [*self.ghosts.values(), *self.edge_marks.values()]:
-            if item.scene() is not None:
+            if shiboken6.isValid(item) and item.scene() is not None:
                 item.scene().removeItem(item)
         self.marks.clear()
         self.ghosts.clear()
