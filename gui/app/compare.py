@@ -177,6 +177,7 @@ class CompareController(QObject):
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         window.tabifyDockWidget(window.validation_dock, self.dock)
         self.dock.hide()
+        window.validation_dock.raise_()
         self.document.topology_replaced.connect(self._on_topology_replaced)
         self._watch(self.document.topology)
 

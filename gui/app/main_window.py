@@ -124,10 +124,11 @@ class MainWindow(QMainWindow):
         self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
         self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
         self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
-        self.compare = install_compare(self)  # File → Compare With, the Changes dock
         self.redeploy = RedeployCheck(self.monitor, d, self)  # asks before a Run resets state
 
         self._restore_window()
+        # After the docks' saved state is restored: the Changes dock shows only while comparing.
+        self.compare = install_compare(self)  # File → Compare With, the Changes dock
         self._on_problems_changed(d.problems)
         self._update_title()
         self._on_selection_changed()
