@@ -1,8 +1,9 @@
 """File → Compare With: the open topology against another version of it, on the canvas.
 
 The other version is the saved file, the file as git's HEAD has it (``git show
-HEAD:path``, when the file is in a git repository; nothing goes to the network), or any
-other topology file. While comparing, the canvas shows what changed
+HEAD:path``, when the file is in a git repository; nothing goes to the network), any
+other topology file, or the topology that the application, running anywhere, published
+to the cluster (``engine.cluster.fleet``). While comparing, the canvas shows what changed
 (``gui.canvas.diff_overlay``), the inspector lists the selected node's old and new params
 (``gui.designer.param_changes``), and the Changes panel lists the state verdicts with the
 topics concerned (``engine.model.diff``). Edits go on as usual and the comparison follows
@@ -30,12 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.cluster.fleet import FleetReader, read_topology
 from engine.model import fileformat
 from engine.model.diff import TopologyDiff, Verdict, diff_topologies
 from engine.model.topology import Topology
 from gui.app.document_files import FILE_FILTER
 from gui.app.settings import APPLICATION
 from gui.canvas.diff_overlay import DiffOverlay
+from gui.monitor.qt_tasks import BackgroundCall
 
 VERDICT_COLOURS = {
     Verdict.KEPT: QColor("#57c28a"),
@@ -43,6 +46,20 @@ VERDICT_COLOURS = {
     Verdict.INCOMPATIBLE: QColor("#e05d5d"),
 }
 GIT_TIMEOUT_S = 10
+
+
+def published_topology(bootstrap: str, application_id: str, client_config: dict) -> Topology | None:
+    """The topology that instances of ``application_id`` published (§12), the live ones'
+    first; None when none did. Blocking: call it off the GUI thread."""
+    reader = FleetReader(bootstrap, application_id, client_config)
+    try:
+        reader.catch_up()
+    finally:
+        reader.close()
+    hashes = reader.fleet.topology_hashes()
+    if not hashes:
+        return None
+    return read_topology(bootstrap, application_id, hashes[0], client_config)
 
 
 def git_head_text(path: Path) -> str | None:
@@ -161,6 +178,11 @@ class CompareController(QObject):
         self.act_file = self._action(
             "&Another File…", self.compare_with_file_dialog, "compare_file"
         )
+        self.act_published = self._action(
+            "The &Running Application's Topology",
+            self.compare_with_published,
+            "compare_published",
+        )
         self.menu.addSeparator()
         self.act_leave = self._action("&Leave Compare View", self.leave, "compare_leave")
         self.menu.aboutToShow.connect(self._update_actions)
@@ -192,6 +214,7 @@ class CompareController(QObject):
         self.act_saved.setEnabled(path is not None and Path(path).exists())
         self.act_head.setEnabled(path is not None and git_head_text(Path(path)) is not None)
         self.act_leave.setEnabled(self.other is not None)
+        self.act_published.setEnabled(self.window.monitor.controller.bootstrap() is not None)
 
     # -- choosing the other version ----------------------------------------------------------
 
@@ -214,6 +237,32 @@ class CompareController(QObject):
         start = str(Path(self.document.path).parent) if self.document.path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self.window, "Compare with", start, FILE_FILTER)
         return self._compare_with_file(Path(path), Path(path).name) if path else False
+
+    def compare_with_published(self) -> bool:
+        """Look up (off the GUI thread) what the application of the open topology, running
+        anywhere, published (§12), and compare with it; False when there is no address."""
+        controller = self.window.monitor.controller
+        bootstrap = controller.bootstrap()
+        if bootstrap is None:
+            return self._cannot(
+                "there is no cluster to ask yet (the sandbox broker is not running)"
+            )
+        app_id, config = self.document.topology.name, controller.client_config()
+        self.window.statusBar().showMessage(f"Reading the topology {app_id} published…", 8000)
+
+        def done(topology: Topology | None) -> None:
+            if topology is None:
+                self._cannot(f"no running application '{app_id}' published its topology")
+            else:
+                self.compare_with(topology, f"the topology {app_id} published")
+
+        BackgroundCall(
+            lambda: published_topology(bootstrap, app_id, config),
+            done,
+            lambda exc: self._cannot(f"cannot read what {app_id} published: {exc}"),
+            name="compare-published",
+        ).start()
+        return True
 
     def _compare_with_file(self, path: Path, label: str) -> bool:
         topology, problems = fileformat.read(path)

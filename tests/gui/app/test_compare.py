@@ -158,3 +158,9 @@ def test_git_head_is_not_offered_outside_a_repository(window, tmp_path, monkeypa
     window.compare.menu.aboutToShow.emit()
     assert not window.compare.act_head.isEnabled()
     assert window.compare.act_saved.isEnabled()
+
+
+def test_the_running_application_is_not_offered_without_a_cluster_address(window):
+    assert window.monitor.controller.bootstrap() is None  # the sandbox broker is not up
+    window.compare.menu.aboutToShow.emit()
+    assert not window.compare.act_published.isEnabled()

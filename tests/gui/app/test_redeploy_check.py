@@ -125,3 +125,50 @@ def test_run_in_the_app_goes_through_the_check(window, monkeypatch):
     assert window.redeploy.last_run[window.document.topology.name].equivalent(
         window.document.topology
     )
+
+
+def test_compare_with_the_topology_the_running_application_published(
+    window, bootstrap, unique, qtbot
+):
+    """What a run publishes (§12): a fleet record naming its topology's hash, and the
+    topology under that hash; Compare With reads it from the cluster."""
+    import json
+    import time
+
+    from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256, topology_topic
+    from engine.model import fileformat
+
+    window.monitor.apply_profile(ConnectionProfile(kind=CLUSTER, name="test", bootstrap=bootstrap))
+    t = window.document.topology
+    t.set_name(f"pub-{unique}")
+    running = t.copy()
+    sha = topology_sha256(running)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(topology_topic(t.name), fileformat.dumps(running).encode(), sha.encode())
+    now = int(time.time() * 1000)
+    fleet_record = {
+        "format": FORMAT,
+        "application_id": t.name,
+        "instance": "i1",
+        "host": "h",
+        "pid": 1,
+        "started_ms": now - 1000,
+        "time_ms": now,
+        "status": "running",
+        "reason": "",
+        "topology_sha256": sha,
+        "partitions": {},
+        "nodes": {},
+        "lag": {},
+    }
+    producer.produce(metrics_topic(t.name), json.dumps(fleet_record).encode(), b"i1")
+    assert producer.flush(10) == 0
+    t.set_param("revenue", "group_by", "value['region']")
+    window.compare.menu.aboutToShow.emit()
+    assert window.compare.act_published.isEnabled()
+    assert window.compare.compare_with_published()
+    qtbot.waitUntil(lambda: window.compare.diff is not None, timeout=30_000)
+    assert f"the topology pub-{unique} published" in window.compare.panel.summary.text()
+    assert window.compare.diff.changed == {
+        "revenue": {"group_by": ("value['category']", "value['region']")}
+    }
