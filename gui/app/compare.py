@@ -13,20 +13,19 @@ them; Leave Compare View (or opening another document) ends it.
 from __future__ import annotations
 
 import subprocess
+from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -83,8 +82,11 @@ def git_head_text(path: Path) -> str | None:
 
 
 class ChangesPanel(QWidget):
-    """What the comparison found: a line of counts, then one row per stateful node (and
-    source, when the application id changes) with its verdict, reason and topics."""
+    """What the comparison found: a line of counts, then one paragraph per stateful node
+    (and source, when the application id changes) with its verdict, reason and topics,
+    those that lose state first; a node's name is a link that selects it."""
+
+    nodeClicked = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -94,16 +96,15 @@ class ChangesPanel(QWidget):
         self.summary.setObjectName("compareSummary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.tree = QTreeWidget()
-        self.tree.setObjectName("stateVerdicts")
-        self.tree.setHeaderLabels(["Node", "State"])
-        header = self.tree.header()  # long topic names scroll sideways rather than clip
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        layout.addWidget(self.tree, 1)
+        self.verdicts = QTextBrowser()
+        self.verdicts.setObjectName("stateVerdicts")
+        self.verdicts.setOpenLinks(False)
+        self.verdicts.anchorClicked.connect(self._on_anchor)
+        layout.addWidget(self.verdicts, 1)
         self.leave_button = QPushButton("Leave Compare View")
         self.leave_button.setObjectName("leaveCompare")
         layout.addWidget(self.leave_button, 0, Qt.AlignmentFlag.AlignRight)
+        self._rows: list[tuple[str, str, str, str]] = []
 
     def show_diff(self, diff: TopologyDiff, label: str) -> None:
         parts = [
@@ -118,40 +119,42 @@ class ChangesPanel(QWidget):
         if diff.name:
             parts.append(f"name {diff.name[0]} → {diff.name[1]}")
         lost = diff.endangered
-        verdict = (
-            f"{len(lost)} lose or break state"
-            if lost
-            else "every state is kept"
-            if diff.has_changes
-            else "no changes"
-        )
+        if lost:
+            verdict = f"{len(lost)} lose or break state"
+        else:
+            verdict = "every state is kept" if diff.has_changes else "no changes"
         self.summary.setText(f"Compared with {label}: {', '.join(parts)}. {verdict}.")
-        self.tree.clear()
         order = {Verdict.INCOMPATIBLE: 0, Verdict.RESET: 1, Verdict.KEPT: 2}
-        for v in sorted(diff.state.values(), key=lambda v: (order[v.verdict], v.node_id)):
-            item = QTreeWidgetItem([v.node_id, str(v.verdict)])
-            item.setForeground(1, VERDICT_COLOURS[v.verdict])
-            item.setToolTip(0, v.reason)
-            item.setData(0, Qt.ItemDataRole.UserRole, v.node_id)
-            self.tree.addTopLevelItem(item)
-            for text in [v.reason, *(f"topic: {t}" for t in v.topics)]:
-                if text:
-                    child = QTreeWidgetItem(item, [text])
-                    child.setToolTip(0, text)
-                    child.setData(0, Qt.ItemDataRole.UserRole, v.node_id)
-                    child.setFirstColumnSpanned(True)
-            item.setExpanded(v.verdict is not Verdict.KEPT)
+        ordered = sorted(diff.state.values(), key=lambda v: (order[v.verdict], v.node_id))
+        self._rows = [(v.node_id, str(v.verdict), v.reason, ", ".join(v.topics)) for v in ordered]
+        paragraphs = []
+        for v in ordered:
+            colour = VERDICT_COLOURS[v.verdict].name()
+            topics = (
+                f"<br><span style='color:#8b93a3'>topics: {escape(', '.join(v.topics))}</span>"
+                if v.topics
+                else ""
+            )
+            paragraphs.append(
+                f"<p><a href='node:{escape(v.node_id)}'><b>{escape(v.node_id)}</b></a> "
+                f"<span style='color:{colour}'><b>{v.verdict}</b></span>: "
+                f"{escape(v.reason)}{topics}</p>"
+            )
+        self.verdicts.setHtml("".join(paragraphs))
+
+    def clear(self) -> None:
+        self.summary.setText("Not comparing.")
+        self.verdicts.clear()
+        self._rows = []
 
     def rows(self) -> list[tuple[str, str, str, str]]:
-        """(node, verdict, reason, topics) of each row, as shown."""
-        out = []
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            lines = [item.child(j).text(0) for j in range(item.childCount())]
-            topics = [x.removeprefix("topic: ") for x in lines if x.startswith("topic: ")]
-            reason = next((x for x in lines if not x.startswith("topic: ")), "")
-            out.append((item.text(0), item.text(1), reason, ", ".join(topics)))
-        return out
+        """(node, verdict, reason, topics) of each paragraph, in the order shown."""
+        return list(self._rows)
+
+    def _on_anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("node:"):
+            self.nodeClicked.emit(text[len("node:") :])
 
 
 class CompareController(QObject):
@@ -191,8 +194,7 @@ class CompareController(QObject):
 
         self.panel = ChangesPanel()
         self.panel.leave_button.clicked.connect(self.leave)
-        self.panel.tree.itemActivated.connect(self._on_row_activated)
-        self.panel.tree.itemClicked.connect(self._on_row_activated)
+        self.panel.nodeClicked.connect(self._on_node_clicked)
         self.dock = QDockWidget("Changes", window)
         self.dock.setObjectName("compareDock")
         self.dock.setWidget(self.panel)
@@ -297,8 +299,7 @@ class CompareController(QObject):
         self.other, self.diff = None, None
         self.overlay.clear()
         self.window.inspector.set_comparison(None)
-        self.panel.summary.setText("Not comparing.")
-        self.panel.tree.clear()
+        self.panel.clear()
         self.dock.hide()
 
     def _events(self, topology: Topology):
@@ -330,8 +331,7 @@ class CompareController(QObject):
         self._watch(topology)
         self.leave()
 
-    def _on_row_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        node_id = item.data(0, Qt.ItemDataRole.UserRole)
+    def _on_node_clicked(self, node_id: str) -> None:
         if node_id in self.document.topology.nodes:
             self.window.select_node(node_id)
 
