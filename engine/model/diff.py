@@ -153,6 +153,9 @@ def _renames(old: Topology, new: Topology, gone: list[str], came: list[str]) -> 
     several candidates, the one with the most neighbours in common."""
     renames: dict[str, str] = {}
     free = list(came)
+    if not free:
+        return renames
+    near = {"old": _neighbour_index(old), "new": _neighbour_index(new)}
     for oid in gone:
         o = old.nodes[oid]
         candidates = [
@@ -162,17 +165,20 @@ def _renames(old: Topology, new: Topology, gone: list[str], came: list[str]) -> 
         ]
         if not candidates:
             continue
-        near_old = _neighbours(old, oid)
-        best = max(candidates, key=lambda nid: len(near_old & _neighbours(new, nid)))
+        near_old = near["old"].get(oid, set())
+        best = max(candidates, key=lambda nid: len(near_old & near["new"].get(nid, set())))
         renames[oid] = best
         free.remove(best)
     return renames
 
 
-def _neighbours(topology: Topology, node_id: str) -> set[tuple[str, str, str]]:
-    return {("in", e.source, e.target_port) for e in topology.incoming(node_id)} | {
-        ("out", e.target, e.source_port) for e in topology.outgoing(node_id)
-    }
+def _neighbour_index(topology: Topology) -> dict[str, set[tuple[str, str, str]]]:
+    """{node: its neighbours, as (direction, the other node, the port)}."""
+    out: dict[str, set[tuple[str, str, str]]] = {}
+    for e in topology.edges:
+        out.setdefault(e.target, set()).add(("in", e.source, e.target_port))
+        out.setdefault(e.source, set()).add(("out", e.target, e.source_port))
+    return out
 
 
 def _edge_order(e: Edge) -> tuple[str, str, str, str]:

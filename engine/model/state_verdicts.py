@@ -29,7 +29,12 @@ from typing import Any
 from engine.model.catalogue import NODE_TYPES
 from engine.model.durations import parse_duration
 from engine.model.graph_order import topological_order
-from engine.model.internal_topics import SOURCE_TYPES, changelog_topic, internal_topics_by_node
+from engine.model.internal_topics import (
+    SOURCE_TYPES,
+    changelog_topic,
+    incoming_edges,
+    internal_topics_by_node,
+)
 from engine.model.topology import Node, Topology
 
 
@@ -230,6 +235,7 @@ class _KeyLineage:
 
     def __init__(self, topology: Topology):
         self.topology = topology
+        self.into = incoming_edges(topology)
         self.key: dict[str, Any] = {}
         order = topological_order(topology.nodes, ((e.source, e.target) for e in topology.edges))
         for nid in order or []:
@@ -250,9 +256,7 @@ class _KeyLineage:
         keys = {
             repr(key): key
             for key in (
-                self.key.get(e.source)
-                for e in self.topology.incoming(node_id)
-                if e.target_port == port
+                self.key.get(e.source) for e in self.into.get(node_id, []) if e.target_port == port
             )
         }
         return next(iter(keys.values())) if len(keys) == 1 else ("merge", *sorted(keys))
