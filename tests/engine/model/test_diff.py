@@ -326,3 +326,19 @@ def test_json_has_the_shape_of_the_reference():
         "topics": ["shop-revenue-repartition", "shop-revenue-changelog"],
     }
     assert data["state"]["sessions"]["verdict"] == "kept"
+
+
+def test_broken_topologies_are_compared_without_raising():
+    import json
+    from pathlib import Path
+
+    from engine.model import fileformat
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    demo, _ = fileformat.read(data.parents[2] / "resources" / "demo" / "ecommerce.topology.json")
+    files = sorted(data.glob("**/*.json"))
+    assert files
+    for path in files:
+        broken, _ = fileformat.read(path)
+        for old, new in ((broken, demo), (demo, broken), (broken, broken)):
+            json.dumps(diff_topologies(old, new).to_json())
