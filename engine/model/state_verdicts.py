@@ -64,12 +64,14 @@ def state_verdicts(
     app_changed = old.name != new.name
 
     for oid, gone in old.nodes.items():
-        if not _stateful(gone) or oid in new.nodes or oid in renamed:
+        now = new.nodes.get(oid)
+        if not _stateful(gone) or oid in renamed or (now is not None and _stateful(now)):
             continue
+        how = "removed" if now is None else f"now a {now.type}, which keeps no state"
         out[oid] = StateVerdict(
             oid,
             Verdict.RESET,
-            f"removed: the state it kept in {_list(old_topics.get(oid, []))} is no longer read",
+            f"{how}: the state it kept in {_list(old_topics.get(oid, []))} is no longer read",
             old_topics.get(oid, []),
         )
 

@@ -208,6 +208,11 @@ CASES = [
         {"per_key": INCOMPATIBLE},
     ),
     (
+        "stateful node becomes stateless under the same id",
+        lambda t: _retype(t, "per_key", "filter", {"expr": "True"}),
+        {"per_key": RESET},
+    ),
+    (
         "processing_guarantee",
         lambda t: t.set_settings({**t.settings, "processing_guarantee": "exactly_once"}),
         {},
