@@ -13,7 +13,7 @@ side's records per key and time. All of it is in ``<app>-<node>-changelog``
   type, size or advance; the group key, by ``group_by`` or upstream; the aggregations
   added, removed or reordered; a join's window or mode; its inputs' keys).
 - ``incompatible``: the changelog keeps its name, but what is stored in it would be read
-  wrongly: the node's type changes, or an aggregation keeps its name and place but
+  wrongly: the node becomes another stateful type, or an aggregation keeps its name and place but
   changes its function (a sum's number read as an avg's pair).
 
 When the application id changes every source gets a ``reset`` too: the new consumer group
