@@ -9,12 +9,12 @@ side's records per key and time. All of it is in ``<app>-<node>-changelog``
 
 - ``kept``: the new topology reads the same changelog and means the same by it.
 - ``reset``: the state is lost or meaningless: its topics change name (the node or the
-  application is renamed, the node removed), or what it was folded by changes (window
+  application is renamed, the node removed or made stateless), or what it was folded by changes (window
   type, size or advance; the group key, by ``group_by`` or upstream; the aggregations
   added, removed or reordered; a join's window or mode; its inputs' keys).
 - ``incompatible``: the changelog keeps its name, but what is stored in it would be read
-  wrongly: the node becomes another stateful type, or an aggregation keeps its name and place but
-  changes its function (a sum's number read as an avg's pair).
+  wrongly: the node becomes another stateful type, or an aggregation keeps its name and
+  place but changes its function (a sum's number read as an avg's pair).
 
 When the application id changes every source gets a ``reset`` too: the new consumer group
 has no committed offsets, so the inputs are read again from their ``start``.
