@@ -1,6 +1,6 @@
 """The inspector's Changes box while a comparison is shown: for the selected node, what the
-other version had and this one has, param by param (and its id and type when they
-changed), with its state verdict; nothing for a node that did not change."""
+other version had and this one has, param by param (a window key by key; its id and
+type when they changed), with its state verdict; nothing for a node that did not change."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ VERDICT_WORDS = {
 def shown(value: Any) -> str:
     if value is None:
         return "(not set)"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
 
 
 def node_changes(diff: TopologyDiff, node_id: str) -> list[tuple[str, Any, Any]]:
@@ -31,7 +33,12 @@ def node_changes(diff: TopologyDiff, node_id: str) -> list[tuple[str, Any, Any]]
     if old_id is not None:
         rows.append(("id", old_id, node_id))
     for param, (old, new) in diff.changed.get(node_id, {}).items():
-        rows.append((param, old, new))
+        if isinstance(old, dict) and isinstance(new, dict):  # a window: the keys that changed
+            for key in sorted(set(old) | set(new)):
+                if old.get(key) != new.get(key):
+                    rows.append((f"{param}.{key}", old.get(key), new.get(key)))
+        else:
+            rows.append((param, old, new))
     return rows
 
 

@@ -29,6 +29,6 @@ def test_rows_old_new_and_verdict(qtbot):
 
 
 def test_values_are_shown_as_json_unless_text():
-    assert shown({"size": "1m"}) == '{"size": "1m"}'
+    assert shown({"type": "tumbling", "size": "1m"}) == '{"size": "1m", "type": "tumbling"}'
     assert shown("5m") == "5m"
     assert shown(None) == "(not set)"
