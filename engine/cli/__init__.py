@@ -1,4 +1,5 @@
-"""The headless command line: run, validate, export, import, broker (reference §9)."""
+"""The headless command line: run, validate, export, import, broker, status, test, trace,
+diff (reference §9)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,17 @@ from engine.model import fileformat
 from engine.model.problems import TopologyError
 from engine.model.validation import errors, validate
 
-SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status", "test", "trace")
+SUBCOMMANDS = (
+    "run",
+    "validate",
+    "export",
+    "import",
+    "broker",
+    "status",
+    "test",
+    "trace",
+    "diff",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import testing
 
     testing.add_parsers(sub)
+    from engine.cli import diff as diff_cmd
+
+    diff_cmd.add_parser(sub)
     return parser
 
 
@@ -102,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": _cmd_status,
         "test": _cmd_test,
         "trace": _cmd_trace,
+        "diff": _cmd_diff,
     }[args.command](args)
 
 
@@ -115,6 +130,12 @@ def _cmd_trace(args) -> int:
     from engine.cli.testing import cmd_trace
 
     return cmd_trace(args)
+
+
+def _cmd_diff(args) -> int:
+    from engine.cli.diff import cmd_diff
+
+    return cmd_diff(args)
 
 
 def _cmd_status(args) -> int:

@@ -1,7 +1,8 @@
 """The topology file (``*.topology.json``, format ``topology-studio/1``): reading and writing.
 
 Reading never raises on bad content: it returns what it could build and the
-problems it found, each with the node id and a sentence. Writing is atomic.
+problems it found, each with the node id and a sentence. Writing is atomic and canonical
+(``dumps``): the same topology is always the same text, and a moved node one changed line.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import stat
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +61,47 @@ def to_dict(topology: Topology) -> dict:
     }
 
 
+def canonical_dict(topology: Topology) -> dict:
+    """``to_dict`` in the order files are written: nodes by id, edges by their ends and
+    ports, the keys of settings and params (at every depth) sorted; the top level and each
+    node keep their own order (``format``, ``name``...; ``id``, ``type``, ``params``,
+    ``position``). Lists inside params (aggregations, branches) keep theirs: it means
+    something. So saving the same topology always writes the same text, whatever the
+    order of the edits that made it."""
+    data = to_dict(topology)
+    data["settings"] = _sorted_keys(data["settings"])
+    data["nodes"] = sorted(
+        ({**n, "params": _sorted_keys(n["params"])} for n in data["nodes"]), key=lambda n: n["id"]
+    )
+    data["edges"] = sorted(
+        data["edges"],
+        key=lambda e: (e["from"], e.get("from_port", "out"), e["to"], e.get("to_port", "in")),
+    )
+    return data
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
 def dumps(topology: Topology) -> str:
-    return json.dumps(to_dict(topology), indent=2, ensure_ascii=False) + "\n"
+    """The file's text: ``canonical_dict`` indented by two spaces, each position on one line
+    (``"position": [40, 120]``), so moving a node changes one line of the file."""
+    data = canonical_dict(topology)
+    marker = f"@position-{uuid.uuid4().hex}-"
+    positions = {}
+    for i, node in enumerate(data["nodes"]):
+        if "position" in node:
+            positions[f'"{marker}{i}"'] = json.dumps(node["position"])
+            node["position"] = f"{marker}{i}"
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    for placeholder, inline in positions.items():
+        text = text.replace(placeholder, inline, 1)
+    return text + "\n"
 
 
 def from_dict(data: Any) -> tuple[Topology, list[Problem]]:

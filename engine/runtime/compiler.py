@@ -6,7 +6,8 @@ the per-record path has no dispatch on node type. Like Kafka Streams, the graph 
 split into sub-topologies at repartition topics: grouping by anything but the
 current key (or by a key changed upstream) writes to ``<app>-<node>-repartition``
 and the stateful node reads from there, so all records of a key meet in one
-partition, on one instance.
+partition, on one instance. Which internal topics there are, and their names, is
+``engine.model.internal_topics``, shared with the diff of two versions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
+from engine.model.internal_topics import SOURCE_TYPES, InternalTopic, changelog_topic
+from engine.model.internal_topics import repartitions as plan_repartitions
 from engine.model.topology import Node, Topology
 from engine.runtime.context import RunContext
 from engine.runtime.fusion import FUSABLE, fuse
@@ -43,16 +46,6 @@ from engine.runtime.serde import (
     too_large,
 )
 
-SOURCE_TYPES = ("kafka_source", "generator_source")
-
-
-@dataclass(frozen=True)
-class InternalTopic:
-    name: str
-    kind: str  # "repartition" or "changelog"
-    node_id: str
-    partitions_like: tuple[str, ...] = ()  # changelogs: as many partitions as these topics
-
 
 @dataclass
 class CompiledTopology:
@@ -68,14 +61,6 @@ class CompiledTopology:
     @property
     def topics(self) -> list[str]:
         return list(self.entries)
-
-
-def repartition_topic(app_id: str, node_id: str, port: str | None = None) -> str:
-    return f"{app_id}-{node_id}-{port}-repartition" if port else f"{app_id}-{node_id}-repartition"
-
-
-def changelog_topic(app_id: str, node_id: str) -> str:
-    return f"{app_id}-{node_id}-changelog"
 
 
 def operator(type_name: str):
@@ -110,38 +95,8 @@ def compile_topology(
     if order is None:
         raise ValueError("the topology has a cycle")
 
-    # Which streams carry a key changed since the last partitioning point.
-    key_changed: dict[str, bool] = {}
-    for node_id in order:
-        node = topology.nodes[node_id]
-        incoming = topology.incoming(node_id)
-        if node.type in SOURCE_TYPES or node.type == "aggregate":
-            key_changed[node_id] = False
-        elif node.type == "rekey":
-            key_changed[node_id] = True
-        elif node.type == "join":
-            key_changed[node_id] = False
-        else:
-            key_changed[node_id] = any(key_changed[e.source] for e in incoming)
-
     # Where records must go through a repartition topic: (node, input port) -> topic.
-    repartitions: dict[tuple[str, str], str] = {}
-    for node_id in order:
-        node = topology.nodes[node_id]
-        if node.type == "aggregate":
-            if node.params.get("group_by") or any(
-                key_changed[e.source] for e in topology.incoming(node_id)
-            ):
-                repartitions[(node_id, "in")] = repartition_topic(app_id, node_id)
-        elif node.type == "join":
-            incoming = topology.incoming(node_id)
-            # Both sides must hash the same key bytes to the same partition: when one side
-            # goes through a repartition topic (keys as JSON), so does the other.
-            if any(key_changed[e.source] for e in incoming):
-                for e in incoming:
-                    repartitions[(node_id, e.target_port)] = repartition_topic(
-                        app_id, node_id, e.target_port
-                    )
+    repartitions = plan_repartitions(topology, app_id, order)
 
     bounds: dict[str, int] = {}  # value_bounds, computed when a repartition needs them
     entries: dict[str, list[Callable]] = {}

@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 from engine.model.problems import Problem
 from gui.app.broker_service import SandboxBrokerService
 from gui.app.canvas_editing import CanvasEditing
+from gui.app.compare import install as install_compare
 from gui.app.document_files import DocumentFiles
 from gui.app.file_actions import FileActions
 from gui.app.recovery import RecoveryWriter
+from gui.app.redeploy_check import RedeployCheck
 from gui.app.settings import app_settings
 from gui.canvas.qt_scene import TopologyScene
 from gui.canvas.qt_view import TopologyView
@@ -122,8 +124,11 @@ class MainWindow(QMainWindow):
         self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
         self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
         self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
+        self.redeploy = RedeployCheck(self.monitor, d, self)  # asks before a Run resets state
 
         self._restore_window()
+        # After the docks' saved state is restored: the Changes dock shows only while comparing.
+        self.compare = install_compare(self)  # File → Compare With, the Changes dock
         self._on_problems_changed(d.problems)
         self._update_title()
         self._on_selection_changed()

@@ -4,7 +4,8 @@ problems; with nothing selected, the topology's name and settings.
 Edits go to the document as undo commands; the inspector follows the model's events,
 so undo, redo and edits elsewhere show here at once. Expression editors complete the
 field names that ``value`` holds at the node (``value_fields``), as far as the source
-topics upstream and the nodes between tell.
+topics upstream and the nodes between tell. While a comparison is shown
+(``set_comparison``), a node's page starts with what changed in it (``param_changes``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.catalogue import NODE_TYPES, SETTINGS, ParamSpec
+from engine.model.diff import TopologyDiff
 from engine.model.problems import Problem
 from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.registry import editor_for
 from gui.designer.editors.widgets import set_invalid, set_style_flag
+from gui.designer.param_changes import ParamChangesBox, node_changes
 from gui.document.document import TopologyDocument
 from gui.style import icons, theme
 
@@ -158,6 +161,7 @@ class InspectorWidget(QScrollArea):
         self.topic_fields: Callable[[str], list[str]] = lambda _topic: []
         self.field_topics: set[str] = set()  # source topics behind the shown node's fields
         self.field_names: list[str] = []
+        self.comparison: TopologyDiff | None = None  # shown as each node's Changes box
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -194,6 +198,26 @@ class InspectorWidget(QScrollArea):
             self._build_multi_page(node_ids)
         else:
             self._build_settings_page()
+
+    def set_comparison(self, diff: TopologyDiff | None) -> None:
+        """Show, for the selected node, what changed since the other version (None: no
+        comparison)."""
+        before = self._comparison_shown()
+        self.comparison = diff
+        if self._comparison_shown() != before:  # a page rebuilt would lose the focus
+            self.show_nodes(self.node_ids)
+
+    def _comparison_shown(self):
+        diff = self.comparison
+        if diff is None or len(self.node_ids) != 1:
+            return diff is None
+        node_id = self.node_ids[0]
+        verdict = diff.state.get(node_id)
+        return (
+            node_changes(diff, node_id),
+            node_id in diff.added,
+            (verdict.verdict, verdict.reason) if verdict else None,
+        )
 
     # -- field-name completions ------------------------------------------------------------
 
@@ -298,6 +322,8 @@ class InspectorWidget(QScrollArea):
             spec.description if spec else "",
         )
         self._problems_box(layout)
+        if self.comparison is not None:
+            layout.addWidget(ParamChangesBox(self.comparison, node_id))
 
         id_label = QLabel("Node id")
         id_label.setObjectName("fieldLabel")

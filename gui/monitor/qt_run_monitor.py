@@ -94,6 +94,7 @@ class RunMonitor(QObject):
         if profile is None and settings is not None:
             profile = load_profile(settings)
         self.controller = RunController(profile, self, metrics_interval_s=metrics_interval_s)
+        self.before_run: Callable[[Callable[[], object]], None] | None = None
         c = self.controller
         c.nodeMetrics.connect(self.nodeMetrics)
         c.groupStatus.connect(self.groupStatus)
@@ -188,7 +189,12 @@ class RunMonitor(QObject):
         }
 
     def run(self) -> None:
-        self.controller.run()
+        """Run, unless ``before_run`` (given ``controller.run`` to call when it may go on)
+        takes over: the app asks first when the run would reset state."""
+        if self.before_run is not None:
+            self.before_run(self.controller.run)
+        else:
+            self.controller.run()
 
     def _on_status_changed(self, status: str, _reason: str) -> None:
         active = status in ACTIVE_STATES

@@ -21,8 +21,8 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
+from engine.model.internal_topics import changelog_topic
 from engine.runtime import state
-from engine.runtime.compiler import changelog_topic
 from engine.runtime.kafka import checkpoints, clients
 from engine.runtime.kafka.errors import RunFailedError
 from engine.runtime.kafka.state_manager import StateManager

@@ -16,8 +16,8 @@ from typing import Any
 from confluent_kafka import TopicPartition
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
+from engine.model.internal_topics import changelog_topic
 from engine.runtime import state
-from engine.runtime.compiler import changelog_topic
 from engine.runtime.kafka import checkpoints
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import (

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model.catalogue import NODE_TYPES
+from engine.model.internal_topics import SOURCE_TYPES
 from engine.model.topology import Topology
-from engine.runtime.compiler import SOURCE_TYPES
 from engine.runtime.serde import to_json_text
 
 RECORD_FIELDS = ("key", "value", "timestamp", "headers")

@@ -1,0 +1,48 @@
+"""The internal topics' names and which nodes have them (reference §7.2, §7.3): the plan
+the compiler runs by and the diff compares."""
+
+from __future__ import annotations
+
+from engine.code.builder import StreamsBuilder
+from engine.model.internal_topics import changelog_topic, internal_topics_by_node, repartition_topic
+from engine.runtime.compiler import compile_topology
+from engine.runtime.local import LocalRun
+
+
+def shop():
+    b = StreamsBuilder("shop")
+    orders = b.stream("orders", name="orders")
+    customers = b.stream("customers", name="customers")
+    orders.aggregate([{"name": "n", "fn": "count"}], name="per_key").to("a", name="a")
+    orders.aggregate([{"name": "n", "fn": "count"}], group_by="value['c']", name="grouped").to(
+        "b", name="b"
+    )
+    by_user = orders.rekey("value['user']", name="by_user")
+    by_user.join(customers, "left", name="enrich").to("c", name="c")
+    return b.build()
+
+
+def test_names():
+    assert changelog_topic("shop", "revenue") == "shop-revenue-changelog"
+    assert repartition_topic("shop", "revenue") == "shop-revenue-repartition"
+    assert repartition_topic("shop", "enrich", "left") == "shop-enrich-left-repartition"
+
+
+def test_which_nodes_have_which_topics():
+    assert internal_topics_by_node(shop()) == {
+        "per_key": ["shop-per_key-changelog"],
+        "grouped": ["shop-grouped-repartition", "shop-grouped-changelog"],
+        "enrich": [
+            "shop-enrich-left-repartition",
+            "shop-enrich-right-repartition",
+            "shop-enrich-changelog",
+        ],
+    }
+    assert internal_topics_by_node(shop(), "other")["per_key"] == ["other-per_key-changelog"]
+
+
+def test_the_compiler_creates_the_same_topics():
+    topology = shop()
+    compiled = compile_topology(topology, LocalRun(topology).context())
+    planned = {t for topics in internal_topics_by_node(topology).values() for t in topics}
+    assert {t.name for t in compiled.internal_topics} == planned
