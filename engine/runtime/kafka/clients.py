@@ -41,6 +41,13 @@ class RunClients:
         self.consumer: Consumer | None = None
 
 
+def attached(client: AdminClient | None) -> AdminClient:
+    """``client``, which the run gives a collaborator before it is used (None: a bug)."""
+    if client is None:
+        raise RuntimeError("a Kafka client was used before the run made it")
+    return client
+
+
 def base_config(bootstrap: str, client_config: dict) -> dict:
     return with_logger({"bootstrap.servers": bootstrap, **client_config})
 
