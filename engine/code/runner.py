@@ -88,6 +88,7 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
 
 def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.cluster.broker import BrokerError, SandboxBroker
+    from engine.code.environment import client_config
     from engine.runtime.kafka.run import BrokerUnreachableError, KafkaRun, RunConfig, RunFailedError
     from engine.runtime.worker.memory import apply_memory_limit, out_of_memory_reason
 
@@ -127,6 +128,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         RunConfig(
             bootstrap=bootstrap,
             group_id=args.group_id,
+            # credentials from the environment (deployments); the sandbox needs none
+            client_config=client_config() if broker is None else {},
             console=console,
             on_status=on_status,
             observers=[RunPublisher(), alerts],
