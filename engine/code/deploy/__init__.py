@@ -26,6 +26,7 @@ from engine.model import fileformat
 from engine.model.topology import Topology
 
 __all__ = [
+    "MANIFEST",
     "MAX_INSTANCES",
     "TARGETS",
     "Bundle",
