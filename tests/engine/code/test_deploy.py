@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import time
 import zipfile
