@@ -137,8 +137,14 @@ def write_bundle(
     if target not in TARGETS:
         raise DeployError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     if not 1 <= instances <= MAX_INSTANCES:
-        raise DeployError(f"--instances must be between 1 and {MAX_INSTANCES}, not {instances}")
+        raise DeployError(
+            f"the number of instances must be between 1 and {MAX_INSTANCES}, not {instances}"
+        )
     folder = Path(folder)
+    try:  # said before the wheel is built; the names are checked again below
+        _check_folder(folder, [], into_nonempty)
+    except OSError as exc:
+        raise DeployError(f"cannot read {folder}: {exc.strerror or exc}") from None
     names = DeployNames.of(topology.name)
     rocksdb = topology.settings.get("state_store") == "rocksdb"
     with tempfile.TemporaryDirectory(prefix="topology-studio-deploy-") as work:
@@ -148,11 +154,15 @@ def write_bundle(
         texts["requirements.lock"] = lock.text()
         listed = [*texts, *([wheel_name] if wheel_name else []), "README.md"]
         texts["README.md"] = readme(names, target, instances, listed)
-        ours = _check_folder(folder, listed, into_nonempty)
         try:
+            ours = _check_folder(folder, listed, into_nonempty)
             folder.mkdir(parents=True, exist_ok=True)
             for stale in sorted(ours - set(listed)):  # an earlier bundle's, no longer written
                 (folder / stale).unlink(missing_ok=True)
+                for parent in (folder / stale).parents:
+                    if parent == folder or any(parent.iterdir()):
+                        break
+                    parent.rmdir()
             for name, text in texts.items():
                 path = folder / name
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -129,13 +129,16 @@ def build_wheel(into: Path) -> Path | None:
             else:
                 shutil.copy2(source, Path(tmp, part))
         into.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", tmp, "--no-deps", "--no-build-isolation"]
-            + ["--quiet", "--disable-pip-version-check", "-w", str(into)],
-            capture_output=True,
-            check=False,
-            timeout=300,
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", tmp, "--no-deps", "--no-build-isolation"]
+                + ["--quiet", "--disable-pip-version-check", "-w", str(into)],
+                capture_output=True,
+                check=False,
+                timeout=300,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
     wheels = sorted(into.glob("topology_studio-*.whl"))
     return wheels[-1] if done.returncode == 0 and wheels else None
 
