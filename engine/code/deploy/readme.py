@@ -26,9 +26,9 @@ and the lag. In the app, connect to the same cluster and choose **Run → Attach
 Application…**, then `{app}`: the topology is shown read-only (or over the open document when it
 is the same topology) with live rates summed over the instances and an instances panel.
 
-With {instances} instance(s) and the topology's input topics split into fewer partitions than
-instances, the extra instances wait idle until a partition frees up: the partitions, not the
-instances, bound how far one application spreads.
+When the input topics have fewer partitions than there are instances ({instances} here), the
+extra instances wait idle until a partition frees up: the partitions, not the instances, bound
+how far one application spreads.
 """
 
 
