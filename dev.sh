@@ -61,9 +61,9 @@ lint() {
     check "an import contract is broken (see above; the contracts are in pyproject.toml)" \
         "$VENV/bin/lint-imports"
     check "ruff check found problems (see above; '$VENV/bin/ruff check --fix' fixes some)" \
-        "$VENV/bin/ruff" check engine gui bench
-    check "files are not formatted: run '$VENV/bin/ruff format engine gui tests bench scripts packaging'" \
-        "$VENV/bin/ruff" format --check engine gui tests bench scripts packaging
+        "$VENV/bin/ruff" check topology_studio engine gui bench
+    check "files are not formatted: run '$VENV/bin/ruff format topology_studio engine gui tests bench scripts packaging'" \
+        "$VENV/bin/ruff" format --check topology_studio engine gui tests bench scripts packaging
     check "mypy found type errors (see above; its settings are in pyproject.toml)" \
         "$VENV/bin/mypy"
 }

@@ -1,4 +1,4 @@
-"""Avro source -> filter -> Avro sink: the engine against a hand-written loop (SPEC §14).
+"""Avro source -> filter -> Avro sink: the engine against a hand-written loop (reference §7.6).
 
     python bench/bench_schemas.py                    # 100,000 records, 3 runs of each
     python bench/bench_schemas.py --records 200000 --repeats 5

@@ -8,8 +8,8 @@ Four layers, each allowed to use only those below it:
 - ``engine.cluster``  sandbox broker, admin/cluster client, consumer lag, process priority
 - ``engine.model``    topology, file format, catalogue, validation, expressions, durations
 
-``engine.builder`` and ``engine.runner`` are the public front door that exported scripts
-import; they re-export from ``engine.code``.
+Exported scripts import the top-level facade ``topology_studio``; ``engine.builder`` and
+``engine.runner`` (re-exports from ``engine.code``) keep working for scripts exported before it.
 """
 
 from engine.model.topology import Edge, Node, Topology

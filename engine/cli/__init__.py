@@ -1,5 +1,5 @@
 """The headless command line: run, validate, export, import, broker, status, test, trace,
-diff (reference §9)."""
+diff, deploy (reference §9)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ SUBCOMMANDS = (
     "test",
     "trace",
     "diff",
+    "deploy",
 )
 
 
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import diff as diff_cmd
 
     diff_cmd.add_parser(sub)
+    from engine.cli import deploy
+
+    deploy.add_parser(sub)
     return parser
 
 
@@ -117,7 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         "test": _cmd_test,
         "trace": _cmd_trace,
         "diff": _cmd_diff,
+        "deploy": _cmd_deploy,
     }[args.command](args)
+
+
+def _cmd_deploy(args) -> int:
+    from engine.cli.deploy import cmd_deploy
+
+    return cmd_deploy(args)
 
 
 def _cmd_test(args) -> int:

@@ -170,7 +170,7 @@ def wait_for_port(
 
 class SandboxBroker:
     """A Tansu broker on 127.0.0.1 at a free (or given) port, with the sandbox's schema
-    registry beside it (SPEC §14; ``engine.cluster.registry``).
+    registry beside it (reference §7.6; ``engine.cluster.registry``).
 
     Use as a context manager, or call start() and stop(). ``bootstrap`` is the
     address clients connect to, ``registry_url`` the registry's while it runs.

@@ -3,9 +3,11 @@
 The script has one statement per node, in topological order, each naming the node
 with ``name=`` and binding it to a variable of (nearly) the same name; expressions
 are written exactly as in the topology. Running it builds the same topology and runs
-it (``python script.py --sandbox``); ``engine.codeimport`` reads it back without
-running it. The text is laid out the way ``ruff format`` (default settings) lays it
-out, so a formatter run over an exported script changes nothing.
+it (``python script.py --sandbox``); ``engine.code.importer`` reads it back without
+running it. Scripts import only the public facade ``topology_studio`` (older scripts'
+``engine.builder`` / ``engine.runner`` / ``engine.model`` are still read and still run).
+The text is laid out the way ``ruff format`` (default settings) lays it out, so a
+formatter run over an exported script changes nothing.
 """
 
 from __future__ import annotations
@@ -305,12 +307,13 @@ def export_script(topology: Topology) -> str:
         body += statement(Call("builder.layout", [layout]))
     body.append(INDENT + "return builder.build()")
 
-    imports = ", ".join(sorted(script.imports))
-    import_line = f"from engine.builder import {imports}"
+    # One import from the public facade (``topology_studio``), sorted as isort would.
+    names = sorted({*script.imports, "Topology", "run_main"}, key=lambda n: (n.islower(), n))
+    import_line = f"from topology_studio import {', '.join(names)}"
     if not fits(import_line):
         import_line = (
-            "from engine.builder import (\n"
-            + "".join(f"{INDENT}{name},\n" for name in sorted(script.imports))
+            "from topology_studio import (\n"
+            + "".join(f"{INDENT}{name},\n" for name in names)
             + ")"
         )
     name = _docstring_name(topology.name)
@@ -324,8 +327,6 @@ def export_script(topology: Topology) -> str:
         "import sys\n"
         "\n"
         f"{import_line}\n"
-        "from engine.model import Topology\n"
-        "from engine.runner import run_main\n"
     )
     footer = (
         "def main(argv=None) -> int:\n"

@@ -3,11 +3,12 @@
 The script is parsed with ``ast`` and its builder calls are followed statically:
 variables bound to the builder, to streams, to branch results, to grouped streams and
 to literal values are tracked, and each call is replayed on a real
-``engine.builder.StreamsBuilder`` with literal arguments only, so a script and the
+``StreamsBuilder`` with literal arguments only, so a script and the
 canvas share one model. Nothing of the script is executed or imported: anything that
 is not a literal or a builder call (a computed value, an f-string, a loop, an unknown
 function, an import of another module) is refused with the line and what to write
-instead. Scripts written by ``engine.codegen`` are read exactly; hand-written ones
+instead. Scripts written by ``engine.code.export`` are read exactly, whether they import
+``topology_studio`` or, exported earlier, ``engine.builder``; hand-written ones
 may use keyword or positional arguments, chained calls, dict literals for
 aggregations, branches and windows, ``Aggregation``/``Branch``/window classes,
 settings keywords and ``builder.layout``.

@@ -93,7 +93,7 @@ def run_main(topology: Topology, argv: list[str] | None = None) -> int:
 
 
 def registry_url(topology: Topology, cli_url: str | None, broker=None) -> str | None:
-    """The schema registry a run uses (SPEC §14): --schema-registry, else
+    """The schema registry a run uses (reference §7.6): --schema-registry, else
     settings.schema_registry.url, else $SCHEMA_REGISTRY_URL, else the sandbox broker's own,
     when the run started one (``broker``)."""
     setting = topology.settings.get("schema_registry") or {}
@@ -107,6 +107,7 @@ def registry_url(topology: Topology, cli_url: str | None, broker=None) -> str | 
 
 def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
     from engine.cluster.broker import BrokerError, SandboxBroker
+    from engine.code.environment import client_config
     from engine.model.validation import registry_problems
     from engine.runtime.kafka.run import (
         BrokerUnreachableError,
@@ -168,6 +169,8 @@ def run_with_options(topology: Topology, args: argparse.Namespace) -> int:
         RunConfig(
             bootstrap=bootstrap,
             group_id=args.group_id,
+            # credentials from the environment (deployments); the sandbox needs none
+            client_config=client_config() if broker is None else {},
             console=console,
             on_status=on_status,
             observers=[RunPublisher(), alerts],

@@ -25,13 +25,17 @@ STREAM_METHODS = frozenset({
     "to_dashboard",
 })  # fmt: skip
 GROUPED_METHODS = frozenset({"window", "windowed_by", "aggregate", "count"})
+# The public facade first; the engine's own names are those of scripts exported before it.
+FACADE = "topology_studio"
 ALLOWED_IMPORTS = {
+    FACADE: None,  # any of its names
     "engine.builder": None,  # any of its names
     "engine.model": {"Topology"},
     "engine.runner": {"run_main"},
     "__future__": {"annotations"},
     "typing": None,
 }
+BUILDER_MODULES = frozenset({FACADE, "engine.builder"})
 PLAIN_IMPORTS = {"sys"}
 
 
@@ -60,8 +64,8 @@ class ScriptChecks:
 
     def check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
         allowed = (
-            "a topology script imports only from engine.builder (and engine.model, "
-            "engine.runner, sys)"
+            "a topology script imports only from topology_studio (or engine.builder, "
+            "engine.model, engine.runner) and sys"
         )
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
@@ -76,12 +80,12 @@ class ScriptChecks:
         names = ALLOWED_IMPORTS[module]
         for alias in stmt.names:
             if alias.name == "*":
-                if module != "engine.builder":
+                if module not in BUILDER_MODULES:
                     self.fail(stmt, f"'from {module} import *' cannot be read: {allowed}")
                 continue
             if names is not None and alias.name not in names:
                 self.fail(stmt, f"'{alias.name}' from {module} cannot be read: {allowed}")
-            if module == "engine.builder" and alias.asname and alias.name in CONSTRUCTORS:
+            if module in BUILDER_MODULES and alias.asname and alias.name in CONSTRUCTORS:
                 self.aliases[alias.asname] = alias.name
 
     def check_signature(self, fn: ast.FunctionDef) -> None:

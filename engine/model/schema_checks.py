@@ -1,4 +1,4 @@
-"""Validation of the schema formats (SPEC §14): a sink's schemas, and a registry to use.
+"""Validation of the schema formats (reference §7.6): a sink's schemas, and a registry to use.
 
 ``schema_problems`` is part of every validation; ``registry_problems`` is asked before a
 run against a cluster, once the registry's address is known (it may come from the command

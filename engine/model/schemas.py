@@ -1,4 +1,4 @@
-"""Schemas of the schema-registry formats (SPEC §14): what a sink's ``value_schema`` /
+"""Schemas of the schema-registry formats (reference §7.6): what a sink's ``value_schema`` /
 ``key_schema`` param names, and whether its text parses.
 
 A schema param is one of: ``subject:<name>`` or ``subject:<name>:<version>`` (a schema
@@ -184,7 +184,7 @@ def parse_json_schema(text: str) -> dict | bool:
 
 # A group of one repeated atom, itself repeated ("(a+)+", "(\w*)*", "([a-z]+){2,}"): Python's
 # regular expressions backtrack exponentially on such patterns, and jsonschema checks every value
-# against them. A schema from a topology file must not be able to stall a run (SPEC §11).
+# against them. A schema from a topology file must not be able to stall a run (reference §15).
 _NESTED_QUANTIFIER = re.compile(
     r"\((?:\?:)?(?:\\.|\[(?:[^\]\\]|\\.)*\]|[^()\\|])[+*]\)(?:[+*]|\{\d*,)"
 )

@@ -86,7 +86,7 @@ class LocalRun:
     stores: dict[tuple[str, int], MemoryStore] = field(default_factory=dict)
     files: dict[str, io.StringIO] = field(default_factory=dict)
     dashboards: DashboardSet = field(default_factory=DashboardSet)
-    # The schema formats (SPEC §14). Default: no registry, records given decoded and sinks'
+    # The schema formats (reference §7.6). Default: no registry, records given decoded and sinks'
     # schemas checked in-process; a SchemaFormats with a registry client (e.g. mock://)
     # reads and writes the wire format instead.
     schemas: SchemaFormats | None = None

@@ -27,10 +27,16 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads
 
 STORE_KINDS = ("memory", "rocksdb")
+# Where on-disk state and instance slots go when the topology sets no ``state_dir``: a deployed
+# instance names its own volume here (topology-studio deploy).
+ENV_STATE_DIR = "TOPOLOGY_STUDIO_STATE_DIR"
 
 
 def default_state_dir() -> str:
-    return os.path.join(tempfile.gettempdir(), "topology-studio")
+    """$TOPOLOGY_STUDIO_STATE_DIR, else the system's temporary folder's ``topology-studio``."""
+    return os.environ.get(ENV_STATE_DIR, "").strip() or os.path.join(
+        tempfile.gettempdir(), "topology-studio"
+    )
 
 
 class MemoryStore:

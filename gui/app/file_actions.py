@@ -1,7 +1,8 @@
 """The File menu's way in and out of other formats: Python scripts, a Java Kafka Streams
-application's ``describe()`` text, and pictures of the canvas.
+application's ``describe()`` text, pictures of the canvas, and deployments (the bundle of
+``topology-studio deploy``).
 
-``FileActions`` owns the four actions and the read-only Kafka Streams windows it opens.
+``FileActions`` owns the five actions and the read-only Kafka Streams windows it opens.
 Every such window's "Monitor consumer group" button comes out of one signal,
 ``FileActions.monitorGroupRequested(group_id)``, for the run monitor to connect.
 """
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QMenu
 
 from engine.code.describe import StreamsDescription
 from gui.formats import code_actions
+from gui.formats.deploy_dialog import DeployDialog
 from gui.formats.describe.dialog import DescribeDialog
 from gui.formats.describe.widget import DescribeWidget
 from gui.formats.image_export import export_scene_dialog
@@ -56,11 +58,18 @@ class FileActions(QObject):
             "Save the whole canvas as a PNG image or an SVG drawing",
             "Ctrl+Shift+E",
         )
+        self.act_export_deployment = self._action(
+            "Export &Deployment…",
+            self.export_deployment,
+            "export_deployment",
+            "Write what runs the topology as several instances on Kubernetes, compose or systemd",
+        )
         # Beside Open in the File menu; the rest after Save As.
         menu.insertAction(window.act_save, self.act_open_streams)
         menu.insertSeparator(window.act_save)
         menu.addSeparator()
         menu.addActions([self.act_import_python, self.act_export_python, self.act_export_image])
+        menu.addAction(self.act_export_deployment)
 
     def _action(self, text: str, slot, name: str, tip: str, shortcut: str | None = None) -> QAction:
         action = QAction(text, self.window)
@@ -107,6 +116,17 @@ class FileActions(QObject):
     def _forget(self, widget) -> None:
         if widget in self.describe_widgets:
             self.describe_widgets.remove(widget)
+
+    # -- deployments -----------------------------------------------------------------------------
+
+    def export_deployment(self) -> DeployDialog:
+        """Open the dialog (not blocking) on the document's topology."""
+        document = self.window.document
+        start = Path(document.path).parent if document.path else Path.home()
+        dialog = DeployDialog(document.topology, start, self.window)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     # -- pictures -------------------------------------------------------------------------------
 

@@ -220,6 +220,20 @@ def test_export_then_import_gives_the_same_topology(exe, home, tmp_path):
     assert fileformat.dumps(imported) == fileformat.dumps(original)
 
 
+def test_deploy_pins_the_lock_from_the_packaged_apps_own_distributions(exe, home, tmp_path):
+    import importlib.metadata
+
+    source = tmp_path / "small.topology.json"
+    source.write_text(json.dumps(SMALL))
+    out = tmp_path / "bundle"
+    done = run([exe, "deploy", source, "--target", "systemd", "-o", out], home, tmp_path)
+    assert done.returncode == 0, done.stderr
+    lock = (out / "requirements.lock").read_text().splitlines()
+    assert f"confluent-kafka=={importlib.metadata.version('confluent-kafka')}" in lock
+    assert lock[-1] == f"topology-studio=={engine.__version__}"  # no source to build a wheel
+    assert not [line for line in lock if line.startswith("# not installed")]
+
+
 def test_run_on_the_bundled_sandbox_broker(exe, dist, home, tmp_path):
     source = tmp_path / "small.topology.json"
     source.write_text(json.dumps(SMALL))

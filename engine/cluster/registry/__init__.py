@@ -1,4 +1,4 @@
-"""The sandbox's schema registry: Confluent's Schema Registry REST API v1 (SPEC §14), its
+"""The sandbox's schema registry: Confluent's Schema Registry REST API v1 (reference §7.6), its
 schemas kept in the compacted ``_schemas`` topic of the broker beside it.
 
     server = SchemaRegistryServer(bootstrap, port=0).start()

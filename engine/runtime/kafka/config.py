@@ -43,7 +43,7 @@ class RunConfig:
     # Where dashboard sinks keep their rows (None: a set of the run's own). The app's worker
     # gives one that notes which rows changed.
     dashboards: DashboardSet | None = None
-    # The schema registry of the avro, protobuf and json_schema formats (SPEC §14), when the
+    # The schema registry of the avro, protobuf and json_schema formats (reference §7.6), when the
     # caller names one (run --schema-registry, the sandbox's); else settings.schema_registry,
     # else $SCHEMA_REGISTRY_URL.
     schema_registry_url: str | None = None

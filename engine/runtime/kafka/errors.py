@@ -10,5 +10,5 @@ class BrokerUnreachableError(RuntimeError):
 
 
 class RegistryUnreachableError(BrokerUnreachableError):
-    """The schema registry could not be reached when the run started (SPEC §14): said and
+    """The schema registry could not be reached when the run started (reference §7.6): said and
     handled as unreachable brokers are (exit 3)."""

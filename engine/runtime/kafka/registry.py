@@ -1,4 +1,4 @@
-"""The run's schema registry (SPEC §14): found, connected and asked whether it answers
+"""The run's schema registry (reference §7.6): found, connected and asked whether it answers
 before the run compiles its sources and sinks, as the brokers are."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The schema-registry formats of a run: avro, protobuf, json_schema (SPEC §14).
+"""The schema-registry formats of a run: avro, protobuf, json_schema (reference §7.6).
 
 ``SchemaFormats`` is what a run gives its sources and sinks (``ctx.schemas``): a decoder
 per source topic and part (key or value), an encoder per sink. Against a cluster it holds

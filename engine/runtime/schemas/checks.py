@@ -1,4 +1,4 @@
-"""Schemas checked in-process, and what the codecs and checks share (SPEC §14).
+"""Schemas checked in-process, and what the codecs and checks share (reference §7.6).
 
 Test runs, traces and previews have no registry: a sink checks each plain value against its
 schema here (fastavro's validation for Avro, jsonschema for JSON Schema, protobuf's

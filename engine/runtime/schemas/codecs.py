@@ -1,5 +1,5 @@
 """Avro, Protobuf and JSON Schema in the Confluent wire format, read and written with
-confluent-kafka's own schema-registry serializers (SPEC §14); and the same schemas checked
+confluent-kafka's own schema-registry serializers (reference §7.6); and the same schemas checked
 in-process, for test runs that have no registry.
 
 Sources get the writer's schema by the id in each record (the registry client caches it);

@@ -1,4 +1,4 @@
-"""Field names of a topic's registered schema (SPEC §14): what the inspector completes in
+"""Field names of a topic's registered schema (reference §7.6): what the inspector completes in
 the expressions of nodes downstream of a source with a schema format."""
 
 from __future__ import annotations

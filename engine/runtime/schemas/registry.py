@@ -1,4 +1,4 @@
-"""Where the schema registry is (SPEC §14), its client, and waiting through its outages.
+"""Where the schema registry is (reference §7.6), its client, and waiting through its outages.
 
 The registry's address: ``run --schema-registry URL``, else ``settings.schema_registry.url``,
 else ``$SCHEMA_REGISTRY_URL``, else the sandbox's (when the run started one). Credentials

@@ -1,4 +1,4 @@
-"""Decoded values as plain JSON-like data, and back (SPEC §14).
+"""Decoded values as plain JSON-like data, and back (reference §7.6).
 
 What the schema-registry deserializers give (fastavro's Python types, Protobuf messages)
 becomes what nodes, previews, traces and internal topics handle: dicts with the schema's

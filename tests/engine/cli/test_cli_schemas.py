@@ -1,4 +1,4 @@
-"""The command line and the schema formats (SPEC §6, §14): validate reads sinks' schemas; run
+"""The command line and the schema formats (reference §9, §14): validate reads sinks' schemas; run
 needs a schema registry (--schema-registry, settings, $SCHEMA_REGISTRY_URL) and says so before
 touching any broker."""
 

@@ -215,7 +215,7 @@ def test_demo_round_trips():
     assert topology.equivalent(back)
     assert 'order_size["large"].to("orders.large", name="large_orders")' in script
     assert 'order_size["large"].to_console(name="watch", limit=20)' in script
-    assert "from engine.builder import (" in script and "    Branch,\n" in script
+    assert "from topology_studio import (" in script and "    Branch,\n" in script
 
 
 def test_script_shape():
@@ -230,7 +230,10 @@ def test_script_shape():
     assert 'Aggregation("revenue", "sum", "value[\'amount\']")' in script
     assert 'emit="final"' in script
     assert "builder.layout(" in script
-    assert "from engine.runner import run_main" in script
+    # one import, from the public facade only: Topology and run_main come with the builder
+    assert "from topology_studio import (\n    Aggregation,\n    StreamsBuilder,\n" in script
+    assert "run_main" in script.split("\n\n\ndef build", 1)[0]
+    assert "engine" not in script
     assert "def main(argv=None) -> int:\n    return run_main(build(), argv)" in script
     assert script.endswith('if __name__ == "__main__":\n    sys.exit(main())\n')
     # group_by_key when there is no group_by
@@ -413,7 +416,6 @@ def test_exported_scripts_are_ruff_format_clean(tmp_path):
 
 
 def test_the_script_builds_the_same_topology_when_run(tmp_path):
-    pytest.importorskip("engine.runner").run_main  # noqa: B018 - the script imports it
     topology = _with_positions(fileformat.load(DEMO), 3)
     path = tmp_path / "demo_script.py"
     path.write_text(export_script(topology), encoding="utf-8")

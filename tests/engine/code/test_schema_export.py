@@ -1,4 +1,4 @@
-"""Export and import carry the schema formats (SPEC §14): formats, sinks' schemas (text,
+"""Export and import carry the schema formats (reference §7.6): formats, sinks' schemas (text,
 files, subjects), the subject strategy and settings.schema_registry round-trip, and the
 builder writes them."""
 

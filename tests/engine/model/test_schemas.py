@@ -1,4 +1,4 @@
-"""Validation of the schema formats (SPEC §14): sinks' schemas parsed with each format's own
+"""Validation of the schema formats (reference §7.6): sinks' schemas parsed with each format's own
 library, files beside the topology file, settings.schema_registry, a registry to use."""
 
 import json

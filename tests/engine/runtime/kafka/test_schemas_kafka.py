@@ -1,4 +1,4 @@
-"""The schema formats on the real local broker (SPEC §14): confluent-kafka's own serializers
+"""The schema formats on the real local broker (reference §7.6): confluent-kafka's own serializers
 produce the input, a topology filters it, and confluent-kafka's own deserializers read what it
 wrote, for Avro, Protobuf and JSON Schema; records that are not in the wire format go to the
 dead letters with the reason; a registry that does not answer at start is unreachable.

@@ -1,4 +1,4 @@
-"""The avro, protobuf and json_schema formats through a topology (SPEC §14), in-process with
+"""The avro, protobuf and json_schema formats through a topology (reference §7.6), in-process with
 a mock:// registry: inputs written by confluent-kafka's own serializers, outputs read by its
 own deserializers; the bad-input sentences; the subject name strategies."""
 

@@ -1,4 +1,4 @@
-"""Where the registry is, and a registry that does not answer (SPEC §14)."""
+"""Where the registry is, and a registry that does not answer (reference §7.6)."""
 
 import socket
 

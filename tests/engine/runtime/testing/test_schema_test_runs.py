@@ -1,4 +1,4 @@
-"""Test runs and traces of topologies with schema formats need no registry (SPEC §10, §14):
+"""Test runs and traces of topologies with schema formats need no registry (reference §13, §14):
 records are given decoded, and sinks' schemas are checked in-process, so a value a schema
 refuses is reported there as on a cluster."""
 

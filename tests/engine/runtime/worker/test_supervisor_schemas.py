@@ -1,4 +1,4 @@
-"""The app's worker process with the schema formats (SPEC §14): it takes the registry the app
+"""The app's worker process with the schema formats (reference §7.6): it takes the registry the app
 names and the topology's folder, previews show decoded values, and a run with no registry
 fails with the reason."""
 
