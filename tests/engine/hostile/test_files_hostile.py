@@ -272,7 +272,8 @@ def test_validation_of_megabytes_of_expressions_is_bounded_in_time():
     start = time.monotonic()
     topology, problems = fileformat.loads(_file(nodes, edges))
     problems += validate(topology)
-    assert time.monotonic() - start < 8  # 2,500 x 13 ms unbounded
+    # ~4 s on 2 cores, 9 s once under heavy load; unbounded it is 2,500 x 13 ms = 32 s
+    assert time.monotonic() - start < 16
     assert any("more than 1,000,000 characters in all" in p.message for p in problems)
 
 
