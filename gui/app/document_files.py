@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStatusBar, QWidget
 
+from engine.model import fileformat
 from gui.app.settings import APPLICATION, add_recent_file, recent_files, remove_recent_file
 from gui.document.document import TopologyDocument
 
@@ -73,14 +74,13 @@ class DocumentFiles(QObject):
 
     def open_file(self, path: str | Path) -> bool:
         problems = self.document.open(path)
-        if self.document.path is None or Path(self.document.path) != Path(path):
-            message = "\n".join(str(p) for p in problems) or "unknown error"
-            self.status_bar.showMessage(f"Could not open {path}", 8000)
+        refusal = fileformat.refusal(problems, path)
+        if refusal is not None:
+            self.status_bar.showMessage(refusal, 8000)
             QMessageBox.warning(
                 self.window,
                 APPLICATION,
-                f"Could not open {path}:\n{message}\n\n"
-                "Check that the file exists and is a topology file.",
+                f"{refusal}.\n\nNothing was opened; choose a topology file (*.topology.json).",
             )
             remove_recent_file(self.settings, str(Path(path).resolve()))
             return False
@@ -113,6 +113,8 @@ class DocumentFiles(QObject):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        if not self.may_write_over(Path(path)):
+            return False
         try:
             self.document.save(path)
         except OSError as exc:
@@ -127,6 +129,30 @@ class DocumentFiles(QObject):
         self.fill_recent_menu()
         self.status_bar.showMessage(f"Saved {path}", 4000)
         return True
+
+    def may_write_over(self, path: Path) -> bool:
+        """A file that exists and holds no topology (a ``package.json`` chosen by mistake)
+        is replaced only when the user says so."""
+        if not path.is_file():
+            return True
+        _, problems = fileformat.read(path)
+        refusal = fileformat.refusal(problems, path)
+        if refusal is None:
+            return True
+        answer = self.ask_replace(f"{refusal}.\nReplace it with the topology?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.status_bar.showMessage(f"Did not save: {path.name} was left as it was", 8000)
+            return False
+        return True
+
+    def ask_replace(self, text: str) -> QMessageBox.StandardButton:
+        return QMessageBox.question(
+            self.window,
+            APPLICATION,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()

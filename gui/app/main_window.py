@@ -540,6 +540,7 @@ class MainWindow(QMainWindow):
 
     def _on_problems_changed(self, problems: list[Problem]) -> None:
         self.scene.set_problems(problems)
+        problems = self.document.all_problems()  # the file's own problems count too
         errors = sum(1 for p in problems if p.is_error)
         warnings = len(problems) - errors
         if not problems:

@@ -116,13 +116,11 @@ class TopologyDocument(QObject):
         self.set_topology(topology, None, problems)
 
     def open(self, path: str | Path) -> list[Problem]:
-        """Load ``path``; returns the file's structural problems (the topology loads anyway)."""
+        """Load ``path``; returns the file's structural problems (the topology loads anyway).
+        A file that holds no topology (``fileformat.refusal``) is not opened: the document
+        stays as it was."""
         topology, problems = fileformat.read(path)
-        if (
-            problems
-            and not topology.nodes
-            and any("cannot read" in p.message or "not valid JSON" in p.message for p in problems)
-        ):
+        if fileformat.refusal(problems) is not None:
             return problems
         self.set_topology(topology, Path(path), problems)
         return problems
@@ -156,6 +154,10 @@ class TopologyDocument(QObject):
 
     def _on_node_moved(self, *args) -> None:
         self.edited.emit()
+
+    def all_problems(self) -> list[Problem]:
+        """What the file said when read, then what validation finds that it did not."""
+        return list(self.load_problems) + [p for p in self.problems if p not in self.load_problems]
 
     def revalidate(self) -> None:
         self._validate_timer.stop()

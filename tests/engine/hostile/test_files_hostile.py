@@ -128,7 +128,7 @@ HOSTILE_FILES = {
         ),
         "m: expr: the repeated sequence would be too long",
     ),
-    "not an object": ("[1, 2, 3]", "must hold a JSON object"),
+    "not an object": ("[1, 2, 3]", "not a topology file: it holds a list, not a JSON object"),
     "binary garbage": ("\x00\x01\x02\ufffd", "not valid JSON"),
 }
 

@@ -5,7 +5,7 @@ import os
 import sys
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.model import fileformat
 from engine.model.validation import errors, validate
@@ -78,6 +78,48 @@ def test_open_a_broken_file_keeps_the_document(window, tmp_path, monkeypatch):
     assert not window.files.open_file(bad)
     assert window.document.topology is before
     assert "not valid JSON" in shown[0]
+
+
+PACKAGE_JSON = '{"name": "shop", "version": "1.0.0", "scripts": {"test": "jest"}}\n'
+
+
+def test_json_that_is_not_a_topology_is_refused_and_left_untouched(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    path = tmp_path / "package.json"
+    path.write_text(PACKAGE_JSON)
+    before = window.document.topology
+    assert not window.files.open_file(path)
+    assert window.document.topology is before and window.document.path is None
+    assert shown and shown[0].startswith("package.json is not a topology file")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert not window.files.save()  # no file: Save As asks where (cancelled here)
+    assert path.read_text() == PACKAGE_JSON
+
+
+def test_saving_over_a_file_that_holds_no_topology_asks_first(window, tmp_path, monkeypatch):
+    path = tmp_path / "package.json"
+    path.write_text(PACKAGE_JSON)
+    asked = []
+    window.files.ask_replace = lambda text: asked.append(text) or QMessageBox.StandardButton.Cancel
+    assert not window.files.save_to(path)
+    assert path.read_text() == PACKAGE_JSON
+    assert asked and "package.json is not a topology file" in asked[0]
+    window.files.ask_replace = lambda text: QMessageBox.StandardButton.Yes
+    assert window.files.save_to(path)
+    assert fileformat.refusal(fileformat.read(path)[1]) is None
+
+
+def test_the_status_bar_counts_the_files_own_problems(window, tmp_path):
+    path = tmp_path / "odd.topology.json"
+    data = fileformat.to_dict(window.document.topology)
+    del data["format"]
+    data["author"] = "me"
+    path.write_text(json.dumps(data))
+    assert window.files.open_file(path)
+    assert "valid" not in window.problems_label.text()
+    assert "2 errors" in window.problems_label.text()
+    assert "2 errors" in window.validation.summary.text()
 
 
 def test_a_file_with_problems_opens_and_lists_them(window, tmp_path):
