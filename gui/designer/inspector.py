@@ -29,7 +29,7 @@ from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.registry import editor_for
-from gui.designer.editors.widgets import set_invalid, set_style_flag
+from gui.designer.editors.widgets import WheelGuard, set_invalid, set_style_flag
 from gui.document.document import TopologyDocument
 from gui.style import icons, theme
 
@@ -158,6 +158,7 @@ class InspectorWidget(QScrollArea):
         self.topic_fields: Callable[[str], list[str]] = lambda _topic: []
         self.field_topics: set[str] = set()  # source topics behind the shown node's fields
         self.field_names: list[str] = []
+        self._wheel_guard = WheelGuard(self)  # the wheel scrolls past unfocused choices
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -237,6 +238,7 @@ class InspectorWidget(QScrollArea):
         if old is not None:
             old.deleteLater()
         self.setWidget(self._page)
+        self._wheel_guard.watch(self._page)
 
     def _header(
         self,
