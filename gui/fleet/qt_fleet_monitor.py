@@ -181,6 +181,7 @@ class FleetMonitor(QObject):
         self._resolved_hash = ""
         self._watching_own_run = False
         self.instances.own_pids = set()
+        self.instances.set_roles([], [])  # the document's, until its own topology is read
         self.instances.clear(f"Attaching to {application_id}…")
         self.controller.throughput.clear()
         self.run_monitor.throughput.chart.set_series(self.controller.throughput)
@@ -316,7 +317,8 @@ class FleetMonitor(QObject):
                 self.instances.clear(
                     f"{topology.name}: starting "
                     f"{self.controller.instances} instance"
-                    f"{'s' * (self.controller.instances != 1)}…"
+                    f"{'s' * (self.controller.instances != 1)}…",
+                    since_ms=time.time() * 1000,  # earlier runs' instances are not listed
                 )
                 self._watching_own_run = True
                 app_id = topology.name
