@@ -50,6 +50,9 @@ def node_metrics(summary: dict) -> dict:
     }
 
 
+ATTACH_TIP = "Watch an application running anywhere on the connected cluster"
+
+
 def roles(topology: Topology) -> tuple[list[str], list[str]]:
     """Source and sink node ids: an instance's records/s in and out are theirs."""
     sources = [n.id for n in topology.nodes.values() if n.type.endswith("_source")]
@@ -127,7 +130,7 @@ class FleetMonitor(QObject):
             "attach": self._action(
                 "Attach to Running Application…",
                 self.choose_and_attach,
-                "Watch an application running anywhere on the connected cluster",
+                ATTACH_TIP,
             ),
             "detach": self._action(
                 "Detach", self.detach, "Stop watching the attached application (it keeps running)"
@@ -152,7 +155,15 @@ class FleetMonitor(QObject):
 
     def _update_actions(self) -> None:
         active = self.controller.is_active()
-        self.actions["attach"].setEnabled(not active)
+        attach = self.actions["attach"]
+        attach.setEnabled(not active)
+        tip = (
+            "Stop the run first: attaching watches another application instead"
+            if active
+            else ATTACH_TIP
+        )
+        attach.setToolTip(tip)
+        attach.setStatusTip(tip)
         self.actions["detach"].setEnabled(bool(self.attached))
         self.instances_box.setEnabled(not active)
 
