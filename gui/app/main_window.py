@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -535,8 +535,17 @@ class MainWindow(QMainWindow):
     def _on_topology_replaced(self, topology) -> None:
         self.scene.set_topology(topology)
         self.scene.set_problems(self.document.problems)
-        QTimer.singleShot(0, self.view.fit)
+        QTimer.singleShot(0, self.show_topology)
         self._update_title()
+
+    def show_topology(self) -> None:
+        """The whole topology, or where it starts (its sources) at a zoom where names read."""
+        sources = QRectF()
+        for node in self.document.topology.nodes.values():
+            item = self.scene.node_item(node.id)
+            if item is not None and node.type.endswith("_source"):
+                sources = sources.united(item.sceneBoundingRect())
+        self.view.show_readable(sources)
 
     def _on_problems_changed(self, problems: list[Problem]) -> None:
         self.scene.set_problems(problems)

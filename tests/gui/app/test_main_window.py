@@ -23,6 +23,7 @@ def test_opens_on_the_demo_laid_out_and_valid(window):
     assert "valid" in window.problems_label.text()
     rects = [window.scene.node_item(n).sceneBoundingRect() for n in t.nodes]
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+    window.view.fit()  # Fit to View: the whole topology
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert visible.contains(window.scene.nodes_rect())
 
@@ -278,3 +279,22 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
     assert "Sandbox broker 127.0.0.1:9" in seen["broker"]
     assert started
     assert QSettings().fileName() != ""  # settings went to the test's folder
+
+
+def test_the_demo_opens_readable_at_its_sources(qtbot, settings, tmp_path):
+    from gui.canvas.qt_view import READABLE_ZOOM
+
+    win = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    win.view.set_zoom(0.2)
+    win.document.new_from_demo()
+    qtbot.waitUntil(lambda: win.view.zoom() >= READABLE_ZOOM, timeout=3000)
+    visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    # The demo's first source, at the top left; the other is further down the canvas.
+    assert visible.contains(win.scene.node_item("orders").sceneBoundingRect())
+    assert visible.left() <= win.scene.nodes_rect().left()
+    assert win.zoom_label.text() == f"{win.view.zoom() * 100:.0f}%"
+    win.document.undo_stack.setClean()
