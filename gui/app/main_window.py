@@ -48,8 +48,9 @@ APP_NAME = "Topology Studio"
 SNAP_KEY = "view/snap_to_grid"
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 # The docks' default arrangement: a saved window state of an earlier one is not restored, so
-# a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag).
-DOCK_LAYOUT = 2
+# a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag;
+# 3: default sizes applied at the window's own size, and View > Reset Layout).
+DOCK_LAYOUT = 3
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
 
 
@@ -90,9 +91,7 @@ class MainWindow(QMainWindow):
         self.broker_service = SandboxBrokerService(self.monitor.controller, self)
         self._place_monitor_docks()
         self.dashboard = self.central.attach(self.monitor.controller, self.document, self.settings)
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
-        )
+        self._size_docks()
         self._monitor_shut = False
         self._fields_asked_at = 0.0
         self._preview_timer = QTimer(self)
@@ -123,6 +122,7 @@ class MainWindow(QMainWindow):
         self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
         self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
 
+        self._default_state = self.saveState(DOCK_LAYOUT)  # for View > Reset Layout
         self._restore_window()
         self._on_problems_changed(d.problems)
         self._update_title()
@@ -167,6 +167,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.lag_dock, self.cluster_dock)
         self.validation_dock.raise_()
         self.lag_dock.raise_()
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        """The docks' default sizes."""
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
+        )
         self.resizeDocks(
             [self.validation_dock, self.throughput_dock, self.lag_dock],
             [400, 420, 600],
@@ -290,6 +297,13 @@ class MainWindow(QMainWindow):
         self.act_zoom_reset = self._action(
             "&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+0", name="zoom_reset"
         )
+        self.act_reset_layout = self._action(
+            "&Reset Layout",
+            self.reset_layout,
+            None,
+            "Put every panel back where and as large as it was at first",
+            name="reset_layout",
+        )
         self.act_snap = QAction("&Snap to Grid", self)
         self.act_snap.setObjectName("snap_to_grid")
         self.act_snap.setStatusTip("Node moves end on the canvas grid")
@@ -347,6 +361,8 @@ class MainWindow(QMainWindow):
         ):
             m.addAction(dock.toggleViewAction())
         m.addAction(self.central.toggle_action)
+        m.addSeparator()
+        m.addAction(self.act_reset_layout)
         m = bar.addMenu("&Run")
         m.setObjectName("runMenu")
         self.run_menu = m
@@ -418,8 +434,28 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, DOCK_LAYOUT)  # a state of another layout is left unused
+        # A state of another layout is left unused; without one, the default sizes are
+        # applied again once the window is shown at its own size.
+        self._docks_sized = (
+            isinstance(state, QByteArray)
+            and not state.isEmpty()
+            and self.restoreState(state, DOCK_LAYOUT)
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self._size_docks()
+
+    def reset_layout(self) -> None:
+        """The docks as a new window places them: where, which are shown, and their sizes."""
+        for dock in self.findChildren(QDockWidget):
+            if dock.isFloating():
+                dock.setFloating(False)
+        self.restoreState(self._default_state, DOCK_LAYOUT)
+        self._size_docks()
+        self.statusBar().showMessage("Panels put back as they were at first", 4000)
 
     def save_window_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

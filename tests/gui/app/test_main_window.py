@@ -4,8 +4,8 @@ import json
 import os
 import sys
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMessageBox
 
 from engine.model import fileformat
 from engine.model.validation import errors, validate
@@ -298,3 +298,32 @@ def test_the_demo_opens_readable_at_its_sources(qtbot, settings, tmp_path):
     assert visible.left() <= win.scene.nodes_rect().left()
     assert win.zoom_label.text() == f"{win.view.zoom() * 100:.0f}%"
     win.document.undo_stack.setClean()
+
+
+def test_reset_layout_puts_the_docks_back(window, qtbot):
+    QApplication.processEvents()
+    bottom = [window.validation_dock, window.throughput_dock, window.lag_dock]
+
+    def shares():
+        total = sum(d.width() for d in bottom)
+        return [d.width() / total for d in bottom]
+
+    default_shares, height = shares(), window.validation_dock.height()
+    sides = [(d.width(), d.height()) for d in (window.palette_dock, window.inspector_dock)]
+    shown = {d.objectName(): d.isVisible() for d in window.findChildren(QDockWidget)}
+    window.resizeDocks(bottom, [60, 60, 1200], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.validation_dock], [80], Qt.Orientation.Vertical)
+    window.test_run.dock.show()
+    window.inspector_dock.setFloating(True)
+    window.palette_dock.hide()
+    QApplication.processEvents()
+    assert max(abs(a - b) for a, b in zip(shares(), default_shares)) > 0.1
+    window.act_reset_layout.trigger()
+    QApplication.processEvents()
+    assert {d.objectName(): d.isVisible() for d in window.findChildren(QDockWidget)} == shown
+    assert not window.inspector_dock.isFloating()
+    assert all(abs(a - b) < 0.03 for a, b in zip(shares(), default_shares))
+    assert abs(window.validation_dock.height() - height) <= 12
+    assert [(d.width(), d.height()) for d in (window.palette_dock, window.inspector_dock)] == sides
+    view_menu = window.menuBar().actions()[2].menu()
+    assert window.act_reset_layout in view_menu.actions()
