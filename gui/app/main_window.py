@@ -516,6 +516,7 @@ class MainWindow(QMainWindow):
             self.scene.run_overlay.show_group_status(group, status, reason)
 
     def _on_run_status_changed(self, status: str, reason: str) -> None:
+        self.inspector.set_run_active(status in ACTIVE_STATES)
         if status == "starting":
             self.scene.run_overlay.clear()
             self._fields_asked_at = time.monotonic()
@@ -569,6 +570,9 @@ class MainWindow(QMainWindow):
     # -- document ------------------------------------------------------------------------
 
     def _on_topology_replaced(self, topology) -> None:
+        if not self.run_active():  # a run's entries stay while it runs; else they are history
+            self.alerts.widget.clear()
+            self.monitor.log.model.clear()
         self.scene.set_topology(topology)
         self.scene.set_problems(self.document.problems)
         QTimer.singleShot(0, self.show_topology)

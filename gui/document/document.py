@@ -175,14 +175,21 @@ class TopologyDocument(QObject):
         spec = NODE_TYPES.get(type_name)
         base = node_id or DEFAULT_IDS.get(type_name, type_name if spec else "node")
         new_id = self.topology.unique_id(base)
-        node = Node(
-            new_id,
-            type_name,
-            spec.defaults() if spec else {},
-            (float(position[0]), float(position[1])),
-        )
+        params = spec.defaults() if spec else {}
+        if type_name == "generator_source":
+            # Its own topic, named as the node: a second generator would otherwise write to
+            # the first one's (and both read each other's records back).
+            params["topic"] = self._unused_topic(new_id)
+        node = Node(new_id, type_name, params, (float(position[0]), float(position[1])))
         self.push(commands.AddNodeCommand(self.topology, node))
         return new_id
+
+    def _unused_topic(self, base: str) -> str:
+        used = {n.params.get("topic") for n in self.topology.nodes.values() if "topic" in n.params}
+        topic, i = base, 2
+        while topic in used:
+            topic, i = f"{base}-{i}", i + 1
+        return topic
 
     def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> None:
         node_ids = [n for n in node_ids if n in self.topology.nodes]

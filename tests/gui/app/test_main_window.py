@@ -327,3 +327,22 @@ def test_reset_layout_puts_the_docks_back(window, qtbot):
     assert [(d.width(), d.height()) for d in (window.palette_dock, window.inspector_dock)] == sides
     view_menu = window.menuBar().actions()[2].menu()
     assert window.act_reset_layout in view_menu.actions()
+
+
+def test_a_new_document_starts_with_an_empty_run_log_and_alerts(window):
+    from engine.runtime.watch.alerts import Transition
+
+    window.monitor.controller.message.emit("status", "a message of the last document")
+    window.alerts.widget.model.add(Transition("lag", "firing", 1_000, 5, None, "lag over 5"))
+    assert window.monitor.log.model.row_count() and window.alerts.widget.model.row_count()
+    window.files.new_empty()
+    assert window.monitor.log.model.row_count() == 0
+    assert window.alerts.widget.model.row_count() == 0
+
+
+def test_the_inspector_hears_when_a_run_is_on(window):
+    window.inspector.show_nodes([])
+    window.monitor.statusChanged.emit("running", "")
+    assert window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)
+    window.monitor.statusChanged.emit("stopped", "")
+    assert not window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)

@@ -338,3 +338,17 @@ def test_the_wheel_changes_a_choice_that_has_focus(doc, inspector, qtbot):
     qtbot.waitUntil(guarantee.hasFocus)
     _wheel(guarantee, steps=-1)
     assert "processing_guarantee" in doc.topology.settings
+
+
+def test_alert_rules_edited_during_a_run_say_they_apply_from_the_next(doc, inspector):
+    inspector.show_nodes([])
+    alerts = editor(inspector, "alerts")
+    assert not alerts.next_run.isVisibleTo(inspector)
+    inspector.set_run_active(True)
+    assert alerts.next_run.isVisibleTo(inspector)
+    assert "next Run" in alerts.next_run.text()
+    inspector.show_nodes(["paid"])
+    inspector.show_nodes([])  # a page built during the run says it too
+    assert editor(inspector, "alerts").next_run.isVisibleTo(inspector)
+    inspector.set_run_active(False)
+    assert not editor(inspector, "alerts").next_run.isVisibleTo(inspector)
