@@ -67,7 +67,7 @@ class DocumentFiles(QObject):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        start = str(self.document.path.parent) if self.document.path else str(Path.home())
+        start = str(self.start_folder())
         path, _ = QFileDialog.getOpenFileName(self.window, "Open topology", start, FILE_FILTER)
         if path:
             self.open_file(path)
@@ -96,6 +96,16 @@ class DocumentFiles(QObject):
             self.status_bar.showMessage(f"Opened {path}", 4000)
         return True
 
+    def start_folder(self) -> Path:
+        """Where the file dialogs open: beside the document's file, else the folder of the
+        file last opened or saved, else the home folder."""
+        if self.document.path is not None:
+            return self.document.path.parent
+        for f in recent_files(self.settings):
+            if Path(f).parent.is_dir():
+                return Path(f).parent
+        return Path.home()
+
     def save(self) -> bool:
         if self.document.path is None:
             return self.save_as()
@@ -103,7 +113,8 @@ class DocumentFiles(QObject):
 
     def save_as(self) -> bool:
         start = str(
-            self.document.path or Path.home() / f"{self.document.topology.name}.topology.json"
+            self.document.path
+            or self.start_folder() / f"{self.document.topology.name}.topology.json"
         )
         path, _ = QFileDialog.getSaveFileName(self.window, "Save topology", start, FILE_FILTER)
         if not path:

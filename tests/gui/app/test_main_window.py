@@ -346,3 +346,18 @@ def test_the_inspector_hears_when_a_run_is_on(window):
     assert window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)
     window.monitor.statusChanged.emit("stopped", "")
     assert not window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)
+
+
+def test_save_as_starts_beside_the_last_file_used(window, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda _w, _t, start, _f: asked.append(start) or ("", "")
+    )
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    assert window.files.save_to(folder / "shop.topology.json")
+    window.files.save_as()
+    assert asked[-1] == str(folder / "shop.topology.json")  # beside the current file
+    window.files.new_empty()
+    window.files.save_as()
+    assert asked[-1] == str(folder / "untitled.topology.json")  # the folder last used
