@@ -49,7 +49,10 @@ def test_broken_files_exit_1_with_one_line_per_problem(capsys, path):
     "fixture,expected",
     [
         ("unknown-type.json", "f: unknown node type 'fliter'; known types are kafka_source, "),
-        ("unsafe-expression.json", "evil: expr: the method '.__subclasses__()' is not allowed in "),
+        (
+            "unsafe-expression.json",
+            "evil: New value (expr): the method '.__subclasses__()' is not allowed in ",
+        ),
         ("cycle.json", "is part of a cycle ("),
         ("dangling-edge.json", "src: has an edge to 'ghost', which is not a node"),
         ("bad-ports.json", "j: has no input port 'middle' (ports: left, right)"),
@@ -205,7 +208,7 @@ def test_non_ascii_problem_on_an_ascii_console_is_no_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stdout.startswith("f: expr: unknown name 'valeur'")
+    assert result.stdout.startswith("f: Keep when (expr): unknown name 'valeur'")
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
