@@ -157,12 +157,25 @@ def _cmd_status(args) -> int:
 
 def _load_or_report(path: str):
     topology, problems = fileformat.read(path)
-    problems += [p for p in validate(topology) if p not in problems]
+    if fileformat.refusal(problems) is None:
+        problems += [p for p in validate(topology) if p not in problems]
     return topology, problems
+
+
+def _refused(path: str, problems, out=None) -> bool:
+    """A file that holds no topology is one sentence (its problems would be noise), on
+    stderr unless ``out`` is given."""
+    sentence = fileformat.refusal(problems, path)
+    if sentence is None:
+        return False
+    print(sentence, file=out or sys.stderr)
+    return True
 
 
 def cmd_validate(args) -> int:
     topology, problems = _load_or_report(args.file)
+    if _refused(args.file, problems, sys.stdout):
+        return EXIT_INVALID
     for problem in problems:
         print(problem)
     if errors(problems):
@@ -177,6 +190,8 @@ def cmd_validate(args) -> int:
 def _load_valid(path: str):
     """The topology in ``path``, or None after printing its errors to stderr."""
     topology, problems = _load_or_report(path)
+    if _refused(path, problems):
+        return None
     bad = errors(problems)
     for problem in bad:
         print(problem, file=sys.stderr)

@@ -46,6 +46,9 @@ def _unusable(text: str) -> int:
 def _load(path: str):
     """The valid topology in ``path``, or a sentence saying why it cannot be used."""
     topology, problems = fileformat.read(path)
+    sentence = fileformat.refusal(problems, path)
+    if sentence is not None:
+        return None, sentence
     problems += [p for p in validate(topology) if p not in problems]
     bad = errors(problems)
     if not bad:
@@ -56,8 +59,6 @@ def _load(path: str):
         else ""
     )
     first = str(bad[0])
-    if first.startswith("topology: cannot read"):
-        return None, first[len("topology: ") :]
     return None, f"{path} is not a valid topology: {first}{more}"
 
 

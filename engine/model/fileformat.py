@@ -1,8 +1,12 @@
 """The topology file (``*.topology.json``, format ``topology-studio/1``): reading and writing.
 
 Reading never raises on bad content: it returns what it could build and the
-problems it found, each with the node id and a sentence. Writing is atomic and canonical
-(``dumps``): the same topology is always the same text, and a moved node one changed line.
+problems it found, each with the node id and a sentence. A file that holds no topology
+at all (unreadable, not JSON, or JSON of something else such as a ``package.json``) is
+one ``NotATopology`` problem, which callers tell apart with ``refusal``: nothing is
+opened from it, and nothing should be written over it unasked. Writing is atomic and
+canonical (``dumps``): the same topology is always the same text, and a moved node one changed
+line.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import stat
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,31 @@ NODE_KEYS = {"id", "type", "params", "position"}
 EDGE_KEYS = {"from", "to", "from_port", "to_port"}
 MAX_COORDINATE = 1e9  # beyond this a position is no place on a canvas (and inf/NaN are refused)
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a 20,000-edge topology is ~3 MB; parsing more costs GBs
+
+
+@dataclass(frozen=True)
+class NotATopology(Problem):
+    """The file holds no topology: it cannot be read, is not JSON, or is JSON of
+    something else. Its message starts with "the file" or "cannot read"."""
+
+
+def refusal(problems: list[Problem], path: str | os.PathLike | None = None) -> str | None:
+    """The sentence saying why the file holds no topology, or None when it holds one
+    (perhaps with problems). With ``path``, the sentence names the file."""
+    for p in problems:
+        if isinstance(p, NotATopology):
+            text = " ".join(p.message.splitlines())
+            if path is not None and text.startswith("the file "):
+                return f"{Path(path).name} {text[len('the file ') :]}"
+            return text[0].upper() + text[1:]
+    return None
+
+
+def _looks_like_a_topology(data: dict) -> bool:
+    """A topology file names its format or lists nodes; JSON with neither (a
+    ``package.json``, a settings file) is something else, and is not opened as one."""
+    fmt = data.get("format")
+    return "nodes" in data or (isinstance(fmt, str) and fmt.startswith("topology-studio/"))
 
 
 def _coordinate(v: float) -> int | float:
@@ -108,7 +138,21 @@ def from_dict(data: Any) -> tuple[Topology, list[Problem]]:
     """Build a topology from parsed JSON; structural problems are returned, never raised."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        return Topology(), [Problem(None, "the file must hold a JSON object")]
+        kind = {list: "a list", str: "a text", bool: "true or false", type(None): "null"}.get(
+            type(data), "a number"
+        )
+        return Topology(), [
+            NotATopology(
+                None, f"the file is not a topology file: it holds {kind}, not a JSON object"
+            )
+        ]
+    if not _looks_like_a_topology(data):
+        return Topology(), [
+            NotATopology(
+                None,
+                f'the file is not a topology file: it has no "format": "{FORMAT}" and no nodes',
+            )
+        ]
     for key in data:
         if key not in TOP_KEYS:
             problems.append(Problem(None, f"unknown key '{key}' at the top of the file"))
@@ -236,7 +280,7 @@ def _node_from_dict(raw: Any, index: int) -> tuple[Node | None, list[Problem]]:
 def loads(text: str) -> tuple[Topology, list[Problem]]:
     if len(text) > MAX_FILE_BYTES:
         return Topology(), [
-            Problem(
+            NotATopology(
                 None,
                 f"the file is {len(text):,} characters long, more than a "
                 f"topology file can be ({MAX_FILE_BYTES:,})",
@@ -246,21 +290,23 @@ def loads(text: str) -> tuple[Topology, list[Problem]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return Topology(), [
-            Problem(
+            NotATopology(
                 None,
                 f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             )
         ]
     except RecursionError:
         return Topology(), [
-            Problem(None, "the file is not a topology: its JSON is nested too deeply")
+            NotATopology(None, "the file is not a topology file: its JSON is nested too deeply")
         ]
     except (ValueError, TypeError) as exc:  # e.g. an integer of more than 4300 digits
-        return Topology(), [Problem(None, f"the file is not valid JSON: {_first_sentence(exc)}")]
+        return Topology(), [
+            NotATopology(None, f"the file is not valid JSON: {_first_sentence(exc)}")
+        ]
     where = find_lone_surrogate(data)
     if where is not None:
         return Topology(), [
-            Problem(
+            NotATopology(
                 None,
                 f"the file is not valid text: {where} holds an escaped "
                 "lone surrogate (\\ud800-\\udfff), which no text can contain",
@@ -270,7 +316,7 @@ def loads(text: str) -> tuple[Topology, list[Problem]]:
         return from_dict(data)
     except RecursionError:
         return Topology(), [
-            Problem(None, "the file is not a topology: its params are nested too deeply")
+            NotATopology(None, "the file is not a topology file: its params are nested too deeply")
         ]
 
 
@@ -319,7 +365,7 @@ def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
         size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
             return Topology(), [
-                Problem(
+                NotATopology(
                     None,
                     f"cannot read {path}: it is {size:,} bytes, more than "
                     f"a topology file can be ({MAX_FILE_BYTES:,})",
@@ -329,7 +375,7 @@ def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         return Topology(), [
-            Problem(
+            NotATopology(
                 None,
                 f"cannot read {path}: it is not UTF-8 text "
                 f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
@@ -337,7 +383,7 @@ def read(path: str | os.PathLike) -> tuple[Topology, list[Problem]]:
         ]
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return Topology(), [Problem(None, f"cannot read {path}: {reason}")]
+        return Topology(), [NotATopology(None, f"cannot read {path}: {reason}")]
     topology, problems = loads(text)
     topology.folder = os.path.dirname(os.path.abspath(path))
     return topology, problems

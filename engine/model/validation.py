@@ -106,6 +106,12 @@ def _check_settings(settings: Any) -> list[Problem]:
     return problems
 
 
+def _param_named(spec) -> str:
+    """How a problem names a param: by the label the inspector shows, with the file's key
+    ("Keep when (expr)"); a param without a label by its key."""
+    return f"{spec.label} ({spec.name})" if spec.label else spec.name
+
+
 def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
     """Problems of one node's type and params (graph problems aside)."""
     known = ", ".join(NODE_TYPES)
@@ -140,11 +146,12 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
                     )
                 continue
             message = check_value(spec, value)
+            named = _param_named(spec)
             if message:
-                sep = ": " if spec.kind == "expr" else " "  # "expr: unknown name 'x' in ..."
-                problems.append(Problem(node_id, f"{spec.name}{sep}{message}", param=spec.name))
+                sep = ": " if spec.kind == "expr" else " "  # "Keep when (expr): unknown name 'x'"
+                problems.append(Problem(node_id, f"{named}{sep}{message}", param=spec.name))
             problems += [
-                Problem(node_id, f"{spec.name}: {w}", WARNING, param=spec.name) for w in warned
+                Problem(node_id, f"{named}: {w}", WARNING, param=spec.name) for w in warned
             ]
             warned.clear()
     finally:

@@ -14,7 +14,9 @@ The same ``DashboardTable`` serves three readers:
   never one message per record;
 - the app, whose mirror applies those changes (``apply_changes``) and keeps, for rows
   without a window, a short history of their values as they arrived (sparklines and
-  lines have nothing else to draw over).
+  lines have nothing else to draw over), and for windowed rows when each value arrived
+  (``value_at``: what a window held at a point of its time, to compare a window still
+  open with the same part of the one before).
 
 Every row's value is a dict: a value that is not an object is kept as ``{"value": v}``.
 """
@@ -80,6 +82,7 @@ class DashboardTable:
         self._removed: set[RowId] = set()
         self._reset = False
         self._history: dict[str, deque] | None = {} if history else None
+        self._arrivals: dict[RowId, deque] | None = {} if history else None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -95,6 +98,11 @@ class DashboardTable:
         else:
             self._size += 1
         rows[key] = value
+        if self._arrivals is not None and window_start is not None:
+            arrived = self._arrivals.get((key, window_start))
+            if arrived is None:
+                arrived = self._arrivals[(key, window_start)] = deque(maxlen=HISTORY_POINTS)
+            arrived.append((time.time() * 1000, value))
         if self._history is not None and window_start is None:
             points = self._history.get(key)
             if points is None:
@@ -127,6 +135,8 @@ class DashboardTable:
         self._reset = self._track
         if self._history is not None:
             self._history.clear()
+        if self._arrivals is not None:
+            self._arrivals.clear()
         self.version += 1
 
     def _evict(self) -> None:
@@ -143,6 +153,8 @@ class DashboardTable:
                 del self._starts[bisect.bisect_left(self._starts, ws)]
         if self._history is not None and ws is None:
             self._history.pop(key, None)
+        if self._arrivals is not None:
+            self._arrivals.pop((key, ws), None)
         if self._track:
             rid = (key, ws)
             self._changed.pop(rid, None)
@@ -205,6 +217,17 @@ class DashboardTable:
         if not points and self._history is not None:
             points = list(self._history.get(key, ()))
         return points
+
+    def value_at(self, key: str, window_start: int, at_ms: float) -> dict | None:
+        """The value the row held at ``at_ms`` (epoch ms) as this mirror saw it arrive;
+        None when none had arrived by then, or arrivals are not kept."""
+        arrived = self._arrivals.get((key, window_start)) if self._arrivals is not None else None
+        held = None
+        for when, value in arrived or ():
+            if when > at_ms:
+                break
+            held = value
+        return held
 
     def row_keys(self) -> list[str]:
         seen: dict[str, None] = {}

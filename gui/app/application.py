@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not _offer_recovery(window):
         window.document.new_from_demo()
     window.show()
-    window.view.fit()
+    QTimer.singleShot(0, window.show_topology)  # once the docks have their sizes
     if screenshot is not None:
         FirstPaintScreenshot(window, screenshot)
 

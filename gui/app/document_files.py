@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStatusBar, QWidget
 
+from engine.model import fileformat
 from gui.app.settings import APPLICATION, add_recent_file, recent_files, remove_recent_file
 from gui.document.document import TopologyDocument
 
@@ -66,21 +67,20 @@ class DocumentFiles(QObject):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        start = str(self.document.path.parent) if self.document.path else str(Path.home())
+        start = str(self.start_folder())
         path, _ = QFileDialog.getOpenFileName(self.window, "Open topology", start, FILE_FILTER)
         if path:
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
         problems = self.document.open(path)
-        if self.document.path is None or Path(self.document.path) != Path(path):
-            message = "\n".join(str(p) for p in problems) or "unknown error"
-            self.status_bar.showMessage(f"Could not open {path}", 8000)
+        refusal = fileformat.refusal(problems, path)
+        if refusal is not None:
+            self.status_bar.showMessage(refusal, 8000)
             QMessageBox.warning(
                 self.window,
                 APPLICATION,
-                f"Could not open {path}:\n{message}\n\n"
-                "Check that the file exists and is a topology file.",
+                f"{refusal}.\n\nNothing was opened; choose a topology file (*.topology.json).",
             )
             remove_recent_file(self.settings, str(Path(path).resolve()))
             return False
@@ -96,6 +96,16 @@ class DocumentFiles(QObject):
             self.status_bar.showMessage(f"Opened {path}", 4000)
         return True
 
+    def start_folder(self) -> Path:
+        """Where the file dialogs open: beside the document's file, else the folder of the
+        file last opened or saved, else the home folder."""
+        if self.document.path is not None:
+            return self.document.path.parent
+        for f in recent_files(self.settings):
+            if Path(f).parent.is_dir():
+                return Path(f).parent
+        return Path.home()
+
     def save(self) -> bool:
         if self.document.path is None:
             return self.save_as()
@@ -103,7 +113,8 @@ class DocumentFiles(QObject):
 
     def save_as(self) -> bool:
         start = str(
-            self.document.path or Path.home() / f"{self.document.topology.name}.topology.json"
+            self.document.path
+            or self.start_folder() / f"{self.document.topology.name}.topology.json"
         )
         path, _ = QFileDialog.getSaveFileName(self.window, "Save topology", start, FILE_FILTER)
         if not path:
@@ -113,6 +124,8 @@ class DocumentFiles(QObject):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        if not self.may_write_over(Path(path)):
+            return False
         try:
             self.document.save(path)
         except OSError as exc:
@@ -127,6 +140,30 @@ class DocumentFiles(QObject):
         self.fill_recent_menu()
         self.status_bar.showMessage(f"Saved {path}", 4000)
         return True
+
+    def may_write_over(self, path: Path) -> bool:
+        """A file that exists and holds no topology (a ``package.json`` chosen by mistake)
+        is replaced only when the user says so."""
+        if not path.is_file():
+            return True
+        _, problems = fileformat.read(path)
+        refusal = fileformat.refusal(problems, path)
+        if refusal is None:
+            return True
+        answer = self.ask_replace(f"{refusal}.\nReplace it with the topology?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.status_bar.showMessage(f"Did not save: {path.name} was left as it was", 8000)
+            return False
+        return True
+
+    def ask_replace(self, text: str) -> QMessageBox.StandardButton:
+        return QMessageBox.question(
+            self.window,
+            APPLICATION,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()

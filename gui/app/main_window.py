@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -50,8 +50,9 @@ APP_NAME = "Topology Studio"
 SNAP_KEY = "view/snap_to_grid"
 NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 # The docks' default arrangement: a saved window state of an earlier one is not restored, so
-# a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag).
-DOCK_LAYOUT = 2
+# a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag;
+# 3: default sizes applied at the window's own size, and View > Reset Layout).
+DOCK_LAYOUT = 3
 FIELD_RETRY_S = 5.0  # how often to ask again for the field names of a topic that had none
 
 
@@ -92,9 +93,7 @@ class MainWindow(QMainWindow):
         self.broker_service = SandboxBrokerService(self.monitor.controller, self)
         self._place_monitor_docks()
         self.dashboard = self.central.attach(self.monitor.controller, self.document, self.settings)
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
-        )
+        self._size_docks()
         self._monitor_shut = False
         self._fields_asked_at = 0.0
         self._preview_timer = QTimer(self)
@@ -126,6 +125,7 @@ class MainWindow(QMainWindow):
         self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
         self.redeploy = RedeployCheck(self.monitor, d, self)  # asks before a Run resets state
 
+        self._default_state = self.saveState(DOCK_LAYOUT)  # for View > Reset Layout
         self._restore_window()
         # After the docks' saved state is restored: the Changes dock shows only while comparing.
         self.compare = install_compare(self)  # File → Compare With, the Changes dock
@@ -172,6 +172,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.lag_dock, self.cluster_dock)
         self.validation_dock.raise_()
         self.lag_dock.raise_()
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        """The docks' default sizes."""
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
+        )
         self.resizeDocks(
             [self.validation_dock, self.throughput_dock, self.lag_dock],
             [400, 420, 600],
@@ -295,6 +302,13 @@ class MainWindow(QMainWindow):
         self.act_zoom_reset = self._action(
             "&Actual Size", lambda: self.view.set_zoom(1.0), "Ctrl+0", name="zoom_reset"
         )
+        self.act_reset_layout = self._action(
+            "&Reset Layout",
+            self.reset_layout,
+            None,
+            "Put every panel back where and as large as it was at first",
+            name="reset_layout",
+        )
         self.act_snap = QAction("&Snap to Grid", self)
         self.act_snap.setObjectName("snap_to_grid")
         self.act_snap.setStatusTip("Node moves end on the canvas grid")
@@ -352,6 +366,8 @@ class MainWindow(QMainWindow):
         ):
             m.addAction(dock.toggleViewAction())
         m.addAction(self.central.toggle_action)
+        m.addSeparator()
+        m.addAction(self.act_reset_layout)
         m = bar.addMenu("&Run")
         m.setObjectName("runMenu")
         self.run_menu = m
@@ -423,8 +439,28 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, DOCK_LAYOUT)  # a state of another layout is left unused
+        # A state of another layout is left unused; without one, the default sizes are
+        # applied again once the window is shown at its own size.
+        self._docks_sized = (
+            isinstance(state, QByteArray)
+            and not state.isEmpty()
+            and self.restoreState(state, DOCK_LAYOUT)
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self._size_docks()
+
+    def reset_layout(self) -> None:
+        """The docks as a new window places them: where, which are shown, and their sizes."""
+        for dock in self.findChildren(QDockWidget):
+            if dock.isFloating():
+                dock.setFloating(False)
+        self.restoreState(self._default_state, DOCK_LAYOUT)
+        self._size_docks()
+        self.statusBar().showMessage("Panels put back as they were at first", 4000)
 
     def save_window_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -485,6 +521,7 @@ class MainWindow(QMainWindow):
             self.scene.run_overlay.show_group_status(group, status, reason)
 
     def _on_run_status_changed(self, status: str, reason: str) -> None:
+        self.inspector.set_run_active(status in ACTIVE_STATES)
         if status == "starting":
             self.scene.run_overlay.clear()
             self._fields_asked_at = time.monotonic()
@@ -538,13 +575,26 @@ class MainWindow(QMainWindow):
     # -- document ------------------------------------------------------------------------
 
     def _on_topology_replaced(self, topology) -> None:
+        if not self.run_active():  # a run's entries stay while it runs; else they are history
+            self.alerts.widget.clear()
+            self.monitor.log.model.clear()
         self.scene.set_topology(topology)
         self.scene.set_problems(self.document.problems)
-        QTimer.singleShot(0, self.view.fit)
+        QTimer.singleShot(0, self.show_topology)
         self._update_title()
+
+    def show_topology(self) -> None:
+        """The whole topology, or where it starts (its sources) at a zoom where names read."""
+        sources = QRectF()
+        for node in self.document.topology.nodes.values():
+            item = self.scene.node_item(node.id)
+            if item is not None and node.type.endswith("_source"):
+                sources = sources.united(item.sceneBoundingRect())
+        self.view.show_readable(sources)
 
     def _on_problems_changed(self, problems: list[Problem]) -> None:
         self.scene.set_problems(problems)
+        problems = self.document.all_problems()  # the file's own problems count too
         errors = sum(1 for p in problems if p.is_error)
         warnings = len(problems) - errors
         if not problems:

@@ -15,6 +15,7 @@ from gui.style import theme
 
 NODE_TYPE_MIME = "application/x-topology-studio-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+READABLE_ZOOM = 0.7  # below this a node's name is too small to read
 
 
 class TopologyView(QGraphicsView):
@@ -101,6 +102,26 @@ class TopologyView(QGraphicsView):
         elif self.zoom() < MIN_ZOOM:
             self.set_zoom(MIN_ZOOM)
             self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom())
+
+    def show_readable(self, start: QRectF | None = None) -> None:
+        """The whole topology when its names are readable so; otherwise READABLE_ZOOM,
+        with the topology's left edge at the view's and ``start`` (its sources) in the
+        middle of the view's height, or at its top when they are taller than the view."""
+        self.fit()
+        if self.zoom() >= READABLE_ZOOM:
+            return
+        nodes = self.canvas_scene().nodes_rect()
+        start = start if start is not None and not start.isEmpty() else nodes
+        self.set_zoom(READABLE_ZOOM)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        margin = 40
+        y = (
+            start.center().y()
+            if start.height() + 2 * margin <= visible.height()
+            else start.top() - margin + visible.height() / 2
+        )
+        self.centerOn(QPointF(nodes.left() - margin + visible.width() / 2, y))
         self.zoom_changed.emit(self.zoom())
 
     def focus_on(self, node_ids) -> None:

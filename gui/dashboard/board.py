@@ -3,7 +3,9 @@ topology, fed the changes the run's worker sends (at most twice a second), and w
 each view draws from it (reference §11). The panels (``qt_panels``) only paint these.
 
 - kpi: a field of the newest row as a big number, its change against the same key's
-  row of the previous window, and a sparkline of the key's values;
+  row of the previous window (while the newest window is still open, against what the
+  previous one held at the same point of its time: a minute 12 s old is compared with the
+  first 12 s of the one before, not with all of it), and a sparkline of the key's values;
 - bars: one bar per key of the newest window (or per key, without windows), largest
   first; values that are missing or not numbers last, shown as "–";
 - line: one line per key over window_start (without windows: over arrival time);
@@ -162,9 +164,10 @@ class Kpi:
     field: str
     key: str
     value: float | None
-    previous: float | None  # the same key's value in the previous window
+    previous: float | None  # the same key's value in the previous window (at the same point)
     window_start: int | None
     spark: list[tuple[float, float]]
+    partial: bool = False  # the newest window is open: compared at the same elapsed time
 
     @property
     def change(self) -> float | None:
@@ -174,7 +177,7 @@ class Kpi:
         return (self.value - self.previous) / abs(self.previous)
 
 
-def kpis(spec: DashboardSpec, table: DashboardTable) -> list[Kpi]:
+def kpis(spec: DashboardSpec, table: DashboardTable, now_ms: float | None = None) -> list[Kpi]:
     """One tile per shown field (the first numeric field when none is named)."""
     latest = table.latest()
     fields = shown_fields(spec, table)
@@ -185,13 +188,23 @@ def kpis(spec: DashboardSpec, table: DashboardTable) -> list[Kpi]:
     key, ws, value = latest
     series = table.series(key)
     previous_value = None
+    partial = False
     if ws is not None:
-        earlier = [v for t, v in series if t * 1000 < ws]
-        previous_value = earlier[-1] if earlier else None
+        earlier = [(t, v) for t, v in series if t * 1000 < ws]
+        if earlier:
+            previous_ws = round(earlier[-1][0] * 1000)
+            previous_value = earlier[-1][1]
+            end = value.get("window_end")
+            if not is_number(end):
+                end = ws + (ws - previous_ws)  # windows of one size, one after the other
+            now_ms = time.time() * 1000 if now_ms is None else now_ms
+            if now_ms < end:  # still open: the previous window as it was at the same point
+                partial = True
+                previous_value = table.value_at(key, previous_ws, previous_ws + (now_ms - ws))
     out = []
     for f in fields:
         spark = [(t, n) for t, v in series if (n := number(v, f)) is not None]
-        out.append(Kpi(f, key, number(value, f), number(previous_value, f), ws, spark))
+        out.append(Kpi(f, key, number(value, f), number(previous_value, f), ws, spark, partial))
     return out
 
 

@@ -29,9 +29,10 @@ from engine.model.diff import TopologyDiff
 from engine.model.problems import Problem
 from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
+from gui.designer.editors.alerts import AlertsParamEditor
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.registry import editor_for
-from gui.designer.editors.widgets import set_invalid, set_style_flag
+from gui.designer.editors.widgets import WheelGuard, set_invalid, set_style_flag
 from gui.designer.param_changes import ParamChangesBox, node_changes
 from gui.document.document import TopologyDocument
 from gui.style import icons, theme
@@ -162,6 +163,8 @@ class InspectorWidget(QScrollArea):
         self.field_topics: set[str] = set()  # source topics behind the shown node's fields
         self.field_names: list[str] = []
         self.comparison: TopologyDiff | None = None  # shown as each node's Changes box
+        self.run_active = False
+        self._wheel_guard = WheelGuard(self)  # the wheel scrolls past unfocused choices
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -261,6 +264,16 @@ class InspectorWidget(QScrollArea):
         if old is not None:
             old.deleteLater()
         self.setWidget(self._page)
+        self._wheel_guard.watch(self._page)
+        self.set_run_active(self.run_active)
+
+    def set_run_active(self, active: bool) -> None:
+        """While a run is on, the alert rules' editors say their changes wait for the
+        next Run (the run watches the rules it started with)."""
+        self.run_active = active
+        for field in self.fields.values():
+            if isinstance(field.editor, AlertsParamEditor):
+                field.editor.set_run_active(active)
 
     def _header(
         self,

@@ -50,9 +50,7 @@ class ValidationPanel(QWidget):
 
     def _on_problems_changed(self, problems: list[Problem]) -> None:
         self.list.clear()
-        shown = list(self.document.load_problems) + [
-            p for p in problems if p not in self.document.load_problems
-        ]
+        shown = self.document.all_problems()
         for p in sorted(shown, key=lambda p: (not p.is_error, p.node_id or "")):
             where = p.node_id if p.node_id is not None else "topology"
             item = QListWidgetItem(

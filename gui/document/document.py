@@ -116,13 +116,11 @@ class TopologyDocument(QObject):
         self.set_topology(topology, None, problems)
 
     def open(self, path: str | Path) -> list[Problem]:
-        """Load ``path``; returns the file's structural problems (the topology loads anyway)."""
+        """Load ``path``; returns the file's structural problems (the topology loads anyway).
+        A file that holds no topology (``fileformat.refusal``) is not opened: the document
+        stays as it was."""
         topology, problems = fileformat.read(path)
-        if (
-            problems
-            and not topology.nodes
-            and any("cannot read" in p.message or "not valid JSON" in p.message for p in problems)
-        ):
+        if fileformat.refusal(problems) is not None:
             return problems
         self.set_topology(topology, Path(path), problems)
         return problems
@@ -157,6 +155,10 @@ class TopologyDocument(QObject):
     def _on_node_moved(self, *args) -> None:
         self.edited.emit()
 
+    def all_problems(self) -> list[Problem]:
+        """What the file said when read, then what validation finds that it did not."""
+        return list(self.load_problems) + [p for p in self.problems if p not in self.load_problems]
+
     def revalidate(self) -> None:
         self._validate_timer.stop()
         self.problems = validate(self.topology)
@@ -173,14 +175,21 @@ class TopologyDocument(QObject):
         spec = NODE_TYPES.get(type_name)
         base = node_id or DEFAULT_IDS.get(type_name, type_name if spec else "node")
         new_id = self.topology.unique_id(base)
-        node = Node(
-            new_id,
-            type_name,
-            spec.defaults() if spec else {},
-            (float(position[0]), float(position[1])),
-        )
+        params = spec.defaults() if spec else {}
+        if type_name == "generator_source":
+            # Its own topic, named as the node: a second generator would otherwise write to
+            # the first one's (and both read each other's records back).
+            params["topic"] = self._unused_topic(new_id)
+        node = Node(new_id, type_name, params, (float(position[0]), float(position[1])))
         self.push(commands.AddNodeCommand(self.topology, node))
         return new_id
+
+    def _unused_topic(self, base: str) -> str:
+        used = {n.params.get("topic") for n in self.topology.nodes.values() if "topic" in n.params}
+        topic, i = base, 2
+        while topic in used:
+            topic, i = f"{base}-{i}", i + 1
+        return topic
 
     def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> None:
         node_ids = [n for n in node_ids if n in self.topology.nodes]

@@ -51,6 +51,9 @@ def node_metrics(summary: dict) -> dict:
     }
 
 
+ATTACH_TIP = "Watch an application running anywhere on the connected cluster"
+
+
 def roles(topology: Topology) -> tuple[list[str], list[str]]:
     """Source and sink node ids: an instance's records/s in and out are theirs."""
     sources = [n.id for n in topology.nodes.values() if n.type.endswith("_source")]
@@ -128,7 +131,7 @@ class FleetMonitor(QObject):
             "attach": self._action(
                 "Attach to Running Application…",
                 self.choose_and_attach,
-                "Watch an application running anywhere on the connected cluster",
+                ATTACH_TIP,
             ),
             "detach": self._action(
                 "Detach", self.detach, "Stop watching the attached application (it keeps running)"
@@ -153,7 +156,15 @@ class FleetMonitor(QObject):
 
     def _update_actions(self) -> None:
         active = self.controller.is_active()
-        self.actions["attach"].setEnabled(not active)
+        attach = self.actions["attach"]
+        attach.setEnabled(not active)
+        tip = (
+            "Stop the run first: attaching watches another application instead"
+            if active
+            else ATTACH_TIP
+        )
+        attach.setToolTip(tip)
+        attach.setStatusTip(tip)
         self.actions["detach"].setEnabled(bool(self.attached))
         self.instances_box.setEnabled(not active)
 
@@ -182,6 +193,7 @@ class FleetMonitor(QObject):
         self._resolved_hash = ""
         self._watching_own_run = False
         self.instances.own_pids = set()
+        self.instances.set_roles([], [])  # the document's, until its own topology is read
         self.instances.clear(f"Attaching to {application_id}…")
         self.controller.throughput.clear()
         self.run_monitor.throughput.chart.set_series(self.controller.throughput)
@@ -317,7 +329,8 @@ class FleetMonitor(QObject):
                 self.instances.clear(
                     f"{topology.name}: starting "
                     f"{self.controller.instances} instance"
-                    f"{'s' * (self.controller.instances != 1)}…"
+                    f"{'s' * (self.controller.instances != 1)}…",
+                    since_ms=time.time() * 1000,  # earlier runs' instances are not listed
                 )
                 self._watching_own_run = True
                 app_id = topology.name

@@ -1,5 +1,10 @@
 """The Instances panel: every process running the watched application, where it runs,
-which partitions it holds, its rates, and when it was last heard from."""
+which partitions it holds, its rates, and when it was last heard from.
+
+Rows keep their places (an instance is added below those already shown, never re-sorted),
+so the row a user selects stays the instance they meant; Stop acts on the selected row's
+instance id. A new run of the app's own starts the list over: instances that ended before
+it are not shown."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from engine.model.status import ENDED, RunStatus
 
+INSTANCE_ROLE = Qt.ItemDataRole.UserRole  # on the first column: the row's instance id
+PID_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Instance", "Host", "PID", "Status", "Partitions", "In/s", "Out/s", "Last seen")
 STATUS_COLOURS = {
     RunStatus.RUNNING: "#4caf50",
@@ -71,6 +78,8 @@ class QtInstancesWidget(QWidget):
         self.sources: list[str] = []  # node ids whose input rate is an instance's "In/s"
         self.sinks: list[str] = []
         self.summary: dict = {}
+        self.order: list[str] = []  # instance ids, in the order their rows were added
+        self.since_ms = 0.0  # instances that ended before this are not shown
         self.title = QLabel(
             "Not watching an application: Run, or Run → Attach to Running Application…"
         )
@@ -104,8 +113,13 @@ class QtInstancesWidget(QWidget):
     def set_roles(self, sources: list[str], sinks: list[str]) -> None:
         self.sources, self.sinks = list(sources), list(sinks)
 
-    def clear(self, text: str = "") -> None:
+    def clear(self, text: str = "", since_ms: float = 0.0) -> None:
+        """Empty the list; with ``since_ms`` (a new run's start), instances that ended
+        before then stay out of it."""
         self.summary = {}
+        self.order = []
+        self.since_ms = since_ms
+        self.table.clearSelection()
         self.table.setRowCount(0)
         if text:
             self.title.setText(text)
@@ -123,9 +137,19 @@ class QtInstancesWidget(QWidget):
             + (f" · {skipped} foreign records skipped" if skipped else "")
         )
         rates = summary.get("instance_rates", {})
-        selected = self.selected_pid()
-        self.table.setRowCount(len(instances))
-        for row, inst in enumerate(instances):
+        selected = self.selected_instance()
+        shown = {
+            i["instance"]: i for i in instances if i["alive"] or i["last_seen_ms"] >= self.since_ms
+        }
+        self.order = [i for i in self.order if i in shown]
+        self.order += [
+            i["instance"]
+            for i in instances
+            if i["instance"] in shown and i["instance"] not in self.order
+        ]
+        self.table.setRowCount(len(self.order))
+        for row, instance_id in enumerate(self.order):
+            inst = shown[instance_id]
             status = inst["status"] if inst["alive"] or inst["status"] in ENDED else "lost"
             mine = rates.get(inst["instance"], {})
             rate_in = self._rate(mine, self.sources, "in")
@@ -154,18 +178,21 @@ class QtInstancesWidget(QWidget):
                 if col == 4:
                     item.setToolTip(partitions_tooltip(inst["partitions"]))
                 if col == 0:
-                    item.setData(Qt.ItemDataRole.UserRole, inst["pid"])
-                    if inst["pid"] in self.own_pids:
-                        item.setToolTip("started by this app")
+                    item.setData(INSTANCE_ROLE, inst["instance"])
+                    item.setData(PID_ROLE, inst["pid"])
+                    item.setToolTip("started by this app" if inst["pid"] in self.own_pids else "")
             self.table.item(row, 3).setForeground(QColor(STATUS_COLOURS.get(status, "#9aa3b2")))
-            if selected is not None and inst["pid"] == selected:
-                self.table.selectRow(row)
+        if selected is not None and selected not in self.order:
+            self.table.clearSelection()
         self._update_button()
 
     @staticmethod
     def _rate(rates: dict, nodes: list[str], key: str) -> float:
-        if nodes:
-            return sum(rates.get(n, {}).get(key, 0.0) for n in nodes)
+        """The instance's rate at ``nodes`` (its sources, or sinks); when it reports none
+        of them (it runs another topology than the roles came from), its busiest node's."""
+        present = [n for n in nodes if n in rates]
+        if present:
+            return sum(rates[n].get(key, 0.0) for n in present)
         return max((r.get(key, 0.0) for r in rates.values()), default=0.0)
 
     def rows(self) -> list[list[str]]:
@@ -175,18 +202,29 @@ class QtInstancesWidget(QWidget):
             for r in range(self.table.rowCount())
         ]
 
-    def selected_pid(self) -> int | None:
+    def _selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return rows[0].row() if rows else None
+
+    def selected_instance(self) -> str | None:
+        """The instance id of the selected row."""
+        row = self._selected_row()
+        item = self.table.item(row, 0) if row is not None else None
+        return item.data(INSTANCE_ROLE) if item is not None else None
+
+    def selected_pid(self) -> int | None:
+        """The process id of the selected row's instance, as its latest record said."""
+        instance_id = self.selected_instance()
+        for inst in self.summary.get("instances", []):
+            if inst["instance"] == instance_id:
+                return inst["pid"]
+        return None
 
     def _update_button(self) -> None:
         pid = self.selected_pid()
-        row = self.table.currentRow()
+        row = self._selected_row()
         alive = (
-            row >= 0
+            row is not None
             and self.table.item(row, 3) is not None
             and self.table.item(row, 3).text()
             in (RunStatus.RUNNING, RunStatus.STARTING, RunStatus.DISCONNECTED)

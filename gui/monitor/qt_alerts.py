@@ -256,7 +256,7 @@ class QtAlertsWidget(QWidget):
         clear = QToolButton()
         clear.setText("Clear")
         clear.setToolTip("Forget the resolved alerts shown here")
-        clear.clicked.connect(self._on_clear)
+        clear.clicked.connect(self.clear)
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 6, 2)
         bar.addWidget(self.summary, 1)
@@ -294,7 +294,7 @@ class QtAlertsWidget(QWidget):
         elif status == STARTING:
             self._update_summary()
 
-    def _on_clear(self) -> None:
+    def clear(self) -> None:
         self.model.clear()
         self._update_summary()
 

@@ -187,8 +187,9 @@ class QtClusterWidget(QWidget):
             item.setData(0, _KIND_ROLE, GROUP)
             item.setData(0, _NAME_ROLE, group)
             self.groups_root.addChild(item)
-        self.topics_root.setText(1, str(len(topics)))
-        self.groups_root.setText(1, str(len(groups)))
+        # The counts go beside the names: the second column is each topic's partitions.
+        self.topics_root.setText(0, f"Topics ({len(topics)})")
+        self.groups_root.setText(0, f"Consumer groups ({len(groups)})")
         self.tree.blockSignals(False)
         if keep is not None:
             item = self._find(*keep)

@@ -10,6 +10,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QSplitter, QTableView
 
+from gui.style.display import tidy
+
 _ROOT = QModelIndex()
 COLUMNS = ("Time", "Partition", "Offset", "Key", "Value")
 _CELL_LIMIT = 300
@@ -29,7 +31,7 @@ def compact(value) -> str:
         text = value
     else:
         try:
-            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+            text = json.dumps(tidy(value), ensure_ascii=False, separators=(", ", ": "))
         except (TypeError, ValueError):
             text = repr(value)
     return text if len(text) <= _CELL_LIMIT else text[:_CELL_LIMIT] + "…"
@@ -42,7 +44,7 @@ def pretty(value) -> str:
         except ValueError:
             return value
     try:
-        return json.dumps(value, ensure_ascii=False, indent=2)
+        return json.dumps(tidy(value), ensure_ascii=False, indent=2)
     except (TypeError, ValueError):
         return repr(value)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.runtime.testing.lineage import Trace, TraceRecord, Visit
+from gui.style.display import tidy
 
 SOURCE_TYPES = ("kafka_source", "generator_source")
 
@@ -212,7 +213,7 @@ def compact(value: Any, limit: int = 300) -> str:
         text = value
     else:
         try:
-            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+            text = json.dumps(tidy(value), ensure_ascii=False, separators=(", ", ": "))
         except (TypeError, ValueError):
             text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -38,6 +38,7 @@ def window(qtbot, settings, tmp_path):
     win.document.new_from_demo()
     win.show()
     qtbot.waitExposed(win)
+    QApplication.processEvents()  # the opening view (readable, at the sources), then:
     win.view.fit()
     yield win
     win.document.undo_stack.setClean()

@@ -6,11 +6,13 @@ and once at stop a ``topology-studio-metrics/1`` record to ``<application id>-me
 (one partition, key = the instance id). The topology setting ``publish_metrics: false``
 turns it off.
 
-It never slows or fails the run: its own small producer (not idempotent, not
-transactional, a bounded queue) is only ever asked to ``produce()`` and ``poll(0)``;
-topics are created without waiting for the answer; a record that finds the queue full
-is dropped (the next one says it all again, counts being cumulative); a broker that
-refuses a topic gets one warning on the run's console.
+It never fails the run and slows only its start: the two topics are created, and the
+answer awaited (at most TOPIC_WAIT_S), before the first write, so ``-topology`` is compacted
+as asked rather than created by that write with the broker's defaults. After that its own
+small producer (not idempotent, not transactional, a bounded queue) is only ever asked to
+``produce()`` and ``poll(0)``; a record that finds the queue full is dropped (the next one
+says it all again, counts being cumulative); a broker that refuses a topic gets one warning
+on the run's console.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from engine.runtime.watch.alert_observer import alerts_of
 
 STOP_FLUSH_S = 1.0  # the final record is waited for this long at most
 MAX_PUBLISHED_ALERTS = 50  # transitions carried by each published record, newest last
+TOPIC_WAIT_S = 5.0  # how long the start waits for the topics to be created
 PUBLISH_INTERVAL_S = 0.9  # runs that report more often (the app's worker) publish once a second
 
 
@@ -88,6 +91,7 @@ class RunPublisher(RunObserver):
             }
         )
         self._create_topics(app_id)
+        self._await_topics(TOPIC_WAIT_S)
         self._send(
             topology_topic(app_id), self.sha256, fileformat.dumps(run.topology).encode("utf-8")
         )
@@ -189,6 +193,18 @@ class RunPublisher(RunObserver):
             return
         self._pending_topics = futures
         self._admin = admin  # kept until the answers are read
+
+    def _await_topics(self, timeout: float) -> None:
+        """Wait for the brokers' answer to the creation (each topic's ``future``), then
+        read it as ``_check_topics`` does; an answer that does not come in time is read
+        later, at a tick."""
+        deadline = time.monotonic() + timeout
+        for future in list(self._pending_topics.values()):
+            try:
+                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - timed out or cancelled: read at a tick
+                pass
+        self._check_topics()
 
     def _check_topics(self) -> None:
         for topic, future in list(self._pending_topics.items()):

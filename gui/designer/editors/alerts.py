@@ -204,6 +204,18 @@ class AlertsParamEditor(ParamEditor):
         buttons.addWidget(self.defaults)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.next_run = QLabel(
+            "A run is on: it watches the rules it started with. "
+            "Changes here apply from the next Run.",
+            self,
+        )
+        self.next_run.setObjectName("help")
+        self.next_run.setWordWrap(True)
+        self.next_run.setVisible(False)
+        layout.addWidget(self.next_run)
+
+    def set_run_active(self, active: bool) -> None:
+        self.next_run.setVisible(active)
 
     def set_topology(self, topology) -> None:
         self.node_types = {n.id: n.type for n in topology.nodes.values()}

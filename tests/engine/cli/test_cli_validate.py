@@ -49,7 +49,10 @@ def test_broken_files_exit_1_with_one_line_per_problem(capsys, path):
     "fixture,expected",
     [
         ("unknown-type.json", "f: unknown node type 'fliter'; known types are kafka_source, "),
-        ("unsafe-expression.json", "evil: expr: the method '.__subclasses__()' is not allowed in "),
+        (
+            "unsafe-expression.json",
+            "evil: New value (expr): the method '.__subclasses__()' is not allowed in ",
+        ),
         ("cycle.json", "is part of a cycle ("),
         ("dangling-edge.json", "src: has an edge to 'ghost', which is not a node"),
         ("bad-ports.json", "j: has no input port 'middle' (ports: left, right)"),
@@ -68,12 +71,12 @@ def test_broken_files_exit_1_with_one_line_per_problem(capsys, path):
         ),
         (
             "not-json.json",
-            "topology: the file is not valid JSON: Expecting property name enclosed in "
+            "not-json.json is not valid JSON: Expecting property name enclosed in "
             "double quotes at line 1, column 51",
         ),
-        ("array.json", "topology: the file must hold a JSON object"),
+        ("array.json", "array.json is not a topology file: it holds a list, not a JSON object"),
         ("latin1.json", "is not UTF-8 text (byte 0xe9 at offset "),
-        ("empty.json", "topology: the file is not valid JSON: Expecting value at line 1, column 1"),
+        ("empty.json", "empty.json is not valid JSON: Expecting value at line 1, column 1"),
     ],
 )
 def test_problem_lines_name_the_node_first(capsys, fixture, expected):
@@ -92,7 +95,7 @@ def test_problem_lines_start_with_the_node_id(capsys):
 def test_unreadable_path_exits_1(capsys, tmp_path, make):
     code, lines, _ = validate(capsys, make(tmp_path))
     assert code == 1
-    assert len(lines) == 1 and lines[0].startswith("topology: cannot read ")
+    assert len(lines) == 1 and lines[0].startswith("Cannot read ")
 
 
 def test_warnings_alone_exit_0(capsys, tmp_path):
@@ -205,4 +208,16 @@ def test_non_ascii_problem_on_an_ascii_console_is_no_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stdout.startswith("f: expr: unknown name 'valeur'")
+    assert result.stdout.startswith("f: Keep when (expr): unknown name 'valeur'")
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_json_that_is_not_a_topology_is_one_sentence(capsys, tmp_path, command):
+    path = tmp_path / "package.json"
+    path.write_text('{"name": "shop", "version": "1.0.0", "dependencies": {}}')
+    code = main([command, str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert (out + err).strip() == (
+        'package.json is not a topology file: it has no "format": "topology-studio/1" and no nodes'
+    )

@@ -342,7 +342,9 @@ def test_build_raises_topology_error_listing_problems():
         "topology: the name 'bad name' cannot be used as an application id: use letters, digits, "
         "'.', '_' and '-'" in lines
     )
-    assert any(line.startswith("f: expr: attribute access '.__class__'") for line in lines)
+    assert any(
+        line.startswith("f: Keep when (expr): attribute access '.__class__'") for line in lines
+    )
     assert "agg: aggregations 's': sum needs an expr" in lines
     assert all(p.is_error for p in info.value.problems)
     assert len(info.value.problems) == len(lines) == 3  # warnings (agg's output) are not errors

@@ -127,6 +127,7 @@ def test_broker_paused_20s_mid_run(unique, tmp_path):
         )
         assert code == 0, run.stderr()
         assert row["lost"] == 0, row
+        assert detected_s is not None and detected_s < 10, row  # a pause is noticed
     finally:
         if run is not None:
             run.close()

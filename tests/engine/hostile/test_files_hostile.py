@@ -126,9 +126,9 @@ HOSTILE_FILES = {
             [_source(), {"id": "m", "type": "map", "params": {"expr": "'x' * 10**9"}}],
             [{"from": "s", "to": "m"}],
         ),
-        "m: expr: the repeated sequence would be too long",
+        "m: New value (expr): the repeated sequence would be too long",
     ),
-    "not an object": ("[1, 2, 3]", "must hold a JSON object"),
+    "not an object": ("[1, 2, 3]", "not a topology file: it holds a list, not a JSON object"),
     "binary garbage": ("\x00\x01\x02\ufffd", "not valid JSON"),
 }
 

@@ -243,9 +243,10 @@ def only_problem(problems: list[Problem], phrase: str, node_id=None) -> Problem:
             "the file is not valid JSON: Expecting property name enclosed in double quotes at line 1",
         ),
         ("nodes: []", "the file is not valid JSON"),
-        ("[1, 2]", "the file must hold a JSON object"),
-        ("null", "the file must hold a JSON object"),
-        ('"text"', "the file must hold a JSON object"),
+        ("[1, 2]", "the file is not a topology file: it holds a list, not a JSON object"),
+        ("null", "the file is not a topology file: it holds null, not a JSON object"),
+        ('"text"', "the file is not a topology file: it holds a text, not a JSON object"),
+        ('{"name": "shop", "version": "1.0.0", "dependencies": {}}', "no nodes"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"name": ' + "9" * 5000 + "}", "the file is not valid JSON"),
     ],
@@ -254,6 +255,31 @@ def test_text_that_is_no_topology(text, phrase):
     topology, problems = fileformat.loads(text)
     assert isinstance(topology, Topology) and topology.nodes == {}
     only_problem(problems, phrase)
+    assert len(problems) == 1 and isinstance(problems[0], fileformat.NotATopology)
+    assert fileformat.refusal(problems) is not None
+
+
+def test_json_of_something_else_is_refused_with_one_sentence_naming_it(tmp_path):
+    path = tmp_path / "package.json"
+    path.write_text('{"name": "shop", "version": "1.0.0", "scripts": {"test": "jest"}}')
+    topology, problems = fileformat.read(path)
+    assert topology.nodes == {}
+    assert fileformat.refusal(problems, path) == (
+        'package.json is not a topology file: it has no "format": "topology-studio/1" and no nodes'
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "a", "nodes": []},  # no format, but nodes: an old or hand-written topology
+        {"format": "topology-studio/2", "name": "a"},  # a topology of another version
+        {"format": "topology-studio/1", "name": "a", "author": "x"},
+    ],
+)
+def test_a_topology_with_problems_is_no_refusal(data):
+    topology, problems = fileformat.from_dict(data)
+    assert problems and fileformat.refusal(problems) is None
 
 
 @pytest.mark.parametrize(

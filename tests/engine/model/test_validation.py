@@ -384,11 +384,11 @@ UNSAFE = "__import__('os').system('true')"
     [
         (
             {"id": "x", "type": "filter", "params": {"expr": UNSAFE}},
-            "expr: the method '.system()' is not allowed",
+            "(expr): the method '.system()' is not allowed",
         ),
         (
             {"id": "x", "type": "map", "params": {"expr": "value.__class__"}},
-            "expr: attribute access '.__class__'",
+            "(expr): attribute access '.__class__'",
         ),
         (
             {
@@ -400,11 +400,11 @@ UNSAFE = "__import__('os').system('true')"
         ),
         (
             {"id": "x", "type": "flat_map", "params": {"expr": "[lambda: 1]"}},
-            "expr: lambdas are not allowed",
+            "(expr): lambdas are not allowed",
         ),
         (
             {"id": "x", "type": "rekey", "params": {"expr": "9**9**9"}},
-            "expr: 9 ** 387420489 is too large",
+            "(expr): 9 ** 387420489 is too large",
         ),
         (
             {
@@ -420,7 +420,7 @@ UNSAFE = "__import__('os').system('true')"
                 "type": "aggregate",
                 "params": {"group_by": "globals()", "aggregations": [{"name": "n", "fn": "count"}]},
             },
-            "group_by: calling 'globals' is not allowed",
+            "(group_by): calling 'globals' is not allowed",
         ),
         (
             {
@@ -469,7 +469,7 @@ def test_join_expression_uses_left_and_right():
     assert_problem(
         problems_of(join_topology({"expr": "value['a']"})),
         "j",
-        "expr: unknown name 'value'; an expression can use key, left, right",
+        "(expr): unknown name 'value'; an expression can use key, left, right",
     )
     assert_problem(problems_of(join_topology({"expr": "left.__class__"})), "j", "attribute access")
 
@@ -733,3 +733,13 @@ def test_an_expression_python_does_not_warn_of_gets_no_warning():
         chain({"id": "f", "type": "filter", "params": {"expr": "value['s'] == 'paid'"}})
     )
     assert problems == []
+
+
+def test_a_param_problem_names_the_param_by_its_label_and_key():
+    t = Topology("t")
+    t.add_node(Node("s", "kafka_source", {"topic": "in"}))
+    t.add_node(Node("f", "filter", {"expr": "valeur > 1"}))
+    t.add_edge(Edge("s", "f"))
+    (problem,) = [p for p in validate(t) if p.node_id == "f" and p.is_error]
+    assert problem.message.startswith("Keep when (expr): unknown name 'valeur'")
+    assert problem.param == "expr"

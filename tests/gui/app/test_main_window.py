@@ -4,8 +4,8 @@ import json
 import os
 import sys
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMessageBox
 
 from engine.model import fileformat
 from engine.model.validation import errors, validate
@@ -23,6 +23,7 @@ def test_opens_on_the_demo_laid_out_and_valid(window):
     assert "valid" in window.problems_label.text()
     rects = [window.scene.node_item(n).sceneBoundingRect() for n in t.nodes]
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+    window.view.fit()  # Fit to View: the whole topology
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert visible.contains(window.scene.nodes_rect())
 
@@ -78,6 +79,48 @@ def test_open_a_broken_file_keeps_the_document(window, tmp_path, monkeypatch):
     assert not window.files.open_file(bad)
     assert window.document.topology is before
     assert "not valid JSON" in shown[0]
+
+
+PACKAGE_JSON = '{"name": "shop", "version": "1.0.0", "scripts": {"test": "jest"}}\n'
+
+
+def test_json_that_is_not_a_topology_is_refused_and_left_untouched(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    path = tmp_path / "package.json"
+    path.write_text(PACKAGE_JSON)
+    before = window.document.topology
+    assert not window.files.open_file(path)
+    assert window.document.topology is before and window.document.path is None
+    assert shown and shown[0].startswith("package.json is not a topology file")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert not window.files.save()  # no file: Save As asks where (cancelled here)
+    assert path.read_text() == PACKAGE_JSON
+
+
+def test_saving_over_a_file_that_holds_no_topology_asks_first(window, tmp_path, monkeypatch):
+    path = tmp_path / "package.json"
+    path.write_text(PACKAGE_JSON)
+    asked = []
+    window.files.ask_replace = lambda text: asked.append(text) or QMessageBox.StandardButton.Cancel
+    assert not window.files.save_to(path)
+    assert path.read_text() == PACKAGE_JSON
+    assert asked and "package.json is not a topology file" in asked[0]
+    window.files.ask_replace = lambda text: QMessageBox.StandardButton.Yes
+    assert window.files.save_to(path)
+    assert fileformat.refusal(fileformat.read(path)[1]) is None
+
+
+def test_the_status_bar_counts_the_files_own_problems(window, tmp_path):
+    path = tmp_path / "odd.topology.json"
+    data = fileformat.to_dict(window.document.topology)
+    del data["format"]
+    data["author"] = "me"
+    path.write_text(json.dumps(data))
+    assert window.files.open_file(path)
+    assert "valid" not in window.problems_label.text()
+    assert "2 errors" in window.problems_label.text()
+    assert "2 errors" in window.validation.summary.text()
 
 
 def test_a_file_with_problems_opens_and_lists_them(window, tmp_path):
@@ -236,3 +279,85 @@ def test_app_main_opens_a_file_and_starts_the_broker_in_the_background(tmp_path,
     assert "Sandbox broker 127.0.0.1:9" in seen["broker"]
     assert started
     assert QSettings().fileName() != ""  # settings went to the test's folder
+
+
+def test_the_demo_opens_readable_at_its_sources(qtbot, settings, tmp_path):
+    from gui.canvas.qt_view import READABLE_ZOOM
+
+    win = MainWindow(settings=settings, recovery_dir=tmp_path / "r")
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    win.view.set_zoom(0.2)
+    win.document.new_from_demo()
+    qtbot.waitUntil(lambda: win.view.zoom() >= READABLE_ZOOM, timeout=3000)
+    visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    # The demo's first source, at the top left; the other is further down the canvas.
+    assert visible.contains(win.scene.node_item("orders").sceneBoundingRect())
+    assert visible.left() <= win.scene.nodes_rect().left()
+    assert win.zoom_label.text() == f"{win.view.zoom() * 100:.0f}%"
+    win.document.undo_stack.setClean()
+
+
+def test_reset_layout_puts_the_docks_back(window, qtbot):
+    QApplication.processEvents()
+    bottom = [window.validation_dock, window.throughput_dock, window.lag_dock]
+
+    def shares():
+        total = sum(d.width() for d in bottom)
+        return [d.width() / total for d in bottom]
+
+    default_shares, height = shares(), window.validation_dock.height()
+    sides = [(d.width(), d.height()) for d in (window.palette_dock, window.inspector_dock)]
+    shown = {d.objectName(): d.isVisible() for d in window.findChildren(QDockWidget)}
+    window.resizeDocks(bottom, [60, 60, 1200], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.validation_dock], [80], Qt.Orientation.Vertical)
+    window.test_run.dock.show()
+    window.inspector_dock.setFloating(True)
+    window.palette_dock.hide()
+    QApplication.processEvents()
+    assert max(abs(a - b) for a, b in zip(shares(), default_shares)) > 0.1
+    window.act_reset_layout.trigger()
+    QApplication.processEvents()
+    assert {d.objectName(): d.isVisible() for d in window.findChildren(QDockWidget)} == shown
+    assert not window.inspector_dock.isFloating()
+    assert all(abs(a - b) < 0.03 for a, b in zip(shares(), default_shares))
+    assert abs(window.validation_dock.height() - height) <= 12
+    assert [(d.width(), d.height()) for d in (window.palette_dock, window.inspector_dock)] == sides
+    view_menu = window.menuBar().actions()[2].menu()
+    assert window.act_reset_layout in view_menu.actions()
+
+
+def test_a_new_document_starts_with_an_empty_run_log_and_alerts(window):
+    from engine.runtime.watch.alerts import Transition
+
+    window.monitor.controller.message.emit("status", "a message of the last document")
+    window.alerts.widget.model.add(Transition("lag", "firing", 1_000, 5, None, "lag over 5"))
+    assert window.monitor.log.model.row_count() and window.alerts.widget.model.row_count()
+    window.files.new_empty()
+    assert window.monitor.log.model.row_count() == 0
+    assert window.alerts.widget.model.row_count() == 0
+
+
+def test_the_inspector_hears_when_a_run_is_on(window):
+    window.inspector.show_nodes([])
+    window.monitor.statusChanged.emit("running", "")
+    assert window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)
+    window.monitor.statusChanged.emit("stopped", "")
+    assert not window.inspector.fields["alerts"].editor.next_run.isVisibleTo(window.inspector)
+
+
+def test_save_as_starts_beside_the_last_file_used(window, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda _w, _t, start, _f: asked.append(start) or ("", "")
+    )
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    assert window.files.save_to(folder / "shop.topology.json")
+    window.files.save_as()
+    assert asked[-1] == str(folder / "shop.topology.json")  # beside the current file
+    window.files.new_empty()
+    window.files.save_as()
+    assert asked[-1] == str(folder / "untitled.topology.json")  # the folder last used

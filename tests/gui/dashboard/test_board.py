@@ -45,6 +45,31 @@ def test_kpi_is_the_newest_row_with_its_change_against_the_previous_window():
     assert [k.field for k in kpis(DashboardSpec("d", "Orders", "kpi"), t)] == ["orders"]
 
 
+def test_a_kpi_of_a_window_still_open_is_compared_with_the_same_part_of_the_one_before(
+    monkeypatch,
+):
+    clock = {"s": 0.0}
+    monkeypatch.setattr("engine.runtime.dashboard.time.time", lambda: clock["s"])
+    t = DashboardTable(10, history=True)
+    spec = DashboardSpec("d", "Orders", "kpi", ("orders",))
+
+    def arrive(at_s: float, ws: int, orders: int) -> None:
+        clock["s"] = at_s
+        t.put("all", ws, {"window_start": ws, "window_end": ws + M, "orders": orders})
+
+    for at_s, orders in ((5, 10), (12, 20), (30, 55), (59.5, 100)):
+        arrive(at_s, 0, orders)  # the previous minute, as it filled
+    arrive(65, M, 9)
+    arrive(71.5, M, 18)
+    (tile,) = kpis(spec, t, now_ms=72_000)  # 12 s into the minute
+    assert (tile.value, tile.previous, tile.partial) == (18, 20, True)
+    assert format_change(tile.change) == "▼ 10.0%"  # not ▼ 82.0% against the whole minute
+    (tile,) = kpis(spec, t, now_ms=2 * M + 1)  # the minute closed: against the whole one
+    assert (tile.previous, tile.partial) == (100, False)
+    (tile,) = kpis(spec, t, now_ms=M + 2_000)  # before anything of the last one arrived
+    assert tile.previous is None and tile.change is None
+
+
 def test_bars_are_the_newest_window_largest_first_with_bad_values_last():
     field, values, ws = bars(DashboardSpec("d", "Revenue", "bars", ("revenue",)), windowed())
     assert (field, ws) == ("revenue", M)

@@ -1,7 +1,11 @@
 """The inspector: a typed editor for every param kind; edits reach the model as undo steps."""
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QWidget
 
+from engine.model import fileformat
 from engine.model.catalogue import NODE_TYPES, SETTINGS
 from engine.model.topology import Edge
 from gui.designer.editors.field_list import FieldListParamEditor
@@ -280,3 +284,72 @@ def test_what_python_warns_of_an_expression_shows_under_its_field_as_a_warning(d
     doc.set_param("paid", "expr", "value['status'] == 'paid'")
     doc.revalidate()
     assert not field.problem.isVisibleTo(inspector) and ed.toolTip() == ""
+
+
+def _wheel(target, steps: int = -1) -> None:
+    """One wheel notch over the middle of ``target``."""
+    local = QPointF(target.rect().center())
+    event = QWheelEvent(
+        local,
+        QPointF(target.mapToGlobal(local)),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(target, event)
+
+
+def _choice_boxes(inspector):
+    page = inspector.widget()
+    return [
+        w
+        for w in page.findChildren(QWidget)
+        if isinstance(w, (QComboBox, QAbstractSpinBox)) and w.isVisibleTo(page) and w.isEnabled()
+    ]
+
+
+@pytest.mark.parametrize(
+    "selection", [[], ["orders"], ["revenue"], ["sessions"], ["large_orders"], ["orders_kpi"]]
+)
+def test_the_wheel_scrolls_past_choices_without_changing_them(doc, inspector, selection):
+    inspector.resize(360, 300)  # the page scrolls
+    inspector.show_nodes(selection)
+    boxes = _choice_boxes(inspector)
+    assert boxes
+    before = fileformat.dumps(doc.topology)
+    bar = inspector.verticalScrollBar()
+    scrolled = False
+    for box in boxes:
+        inspector.ensureWidgetVisible(box)
+        at = bar.value()
+        _wheel(box)
+        scrolled |= bar.value() != at
+        assert box.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    assert fileformat.dumps(doc.topology) == before and doc.undo_stack.count() == 0
+    assert scrolled
+
+
+def test_the_wheel_changes_a_choice_that_has_focus(doc, inspector, qtbot):
+    inspector.show_nodes([])
+    guarantee = editor(inspector, "processing_guarantee").combo
+    guarantee.setFocus()
+    qtbot.waitUntil(guarantee.hasFocus)
+    _wheel(guarantee, steps=-1)
+    assert "processing_guarantee" in doc.topology.settings
+
+
+def test_alert_rules_edited_during_a_run_say_they_apply_from_the_next(doc, inspector):
+    inspector.show_nodes([])
+    alerts = editor(inspector, "alerts")
+    assert not alerts.next_run.isVisibleTo(inspector)
+    inspector.set_run_active(True)
+    assert alerts.next_run.isVisibleTo(inspector)
+    assert "next Run" in alerts.next_run.text()
+    inspector.show_nodes(["paid"])
+    inspector.show_nodes([])  # a page built during the run says it too
+    assert editor(inspector, "alerts").next_run.isVisibleTo(inspector)
+    inspector.set_run_active(False)
+    assert not editor(inspector, "alerts").next_run.isVisibleTo(inspector)

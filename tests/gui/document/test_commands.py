@@ -46,6 +46,17 @@ def test_add_node(doc):
     }
 
 
+def test_a_new_generator_writes_to_a_topic_of_its_own(doc):
+    used = {n.params.get("topic") for n in doc.topology.nodes.values()}
+    first = doc.add_node("generator_source", (0, 0))
+    second = doc.add_node("generator_source", (0, 100))
+    topics = [doc.topology.nodes[n].params["topic"] for n in (first, second)]
+    assert topics == [first, second] and not set(topics) & used
+    doc.topology.nodes[second].params["topic"] = "generator-3"
+    third = doc.add_node("generator_source", (0, 200))
+    assert doc.topology.nodes[third].params["topic"] not in topics + ["generator-3"]
+
+
 def test_remove_nodes_restores_their_edges(doc):
     round_trip(doc, lambda: doc.remove(["paid", "watch"]))
     assert "paid" not in doc.topology.nodes

@@ -45,6 +45,7 @@ def test_two_instances_share_then_one_takes_over(qtbot, bootstrap, unique):
             shares = [held(r, topic) for r in rows]
             return (
                 len(rows) == 2
+                and all(float(r[5].replace(",", "")) > 0 for r in rows)  # each one's In/s
                 and all(shares)
                 and not shares[0] & shares[1]
                 and shares[0] | shares[1] == {0, 1, 2, 3}

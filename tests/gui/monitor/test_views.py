@@ -455,3 +455,18 @@ def test_a_worker_process_that_cannot_start_fails_the_run_with_the_reason(
         assert (started[-1] in stopped) if instances > 1 else len(stopped) == 1
     finally:
         c.shutdown()
+
+
+def test_the_cluster_views_partitions_column_holds_partitions_only(qtbot, controller):
+    from engine.cluster.admin import TopicInfo
+    from gui.monitor.qt_cluster import QtClusterWidget
+
+    view = QtClusterWidget(controller)
+    qtbot.addWidget(view)
+    topics = [TopicInfo("orders", 6, False), TopicInfo("clicks", 3, False)]
+    view._on_listed((topics, ["shop"]))
+    assert view.tree.headerItem().text(1) == "Partitions"
+    assert [view.topics_root.child(i).text(1) for i in range(2)] == ["6", "3"]
+    assert view.topics_root.text(1) == "" and view.groups_root.text(1) == ""
+    assert view.topics_root.text(0) == "Topics (2)"
+    assert view.groups_root.text(0) == "Consumer groups (1)"
