@@ -1,4 +1,5 @@
-"""The headless command line: run, validate, export, import, broker (reference §9)."""
+"""The headless command line: run, validate, export, import, broker, status, test, trace,
+topic and offsets (reference §9)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from engine.model import fileformat
 from engine.model.problems import TopologyError
 from engine.model.validation import errors, validate
 
-SUBCOMMANDS = ("run", "validate", "export", "import", "broker", "status", "test", "trace")
+SUBCOMMANDS = (
+    "run", "validate", "export", "import", "broker", "status", "test", "trace", "topic", "offsets",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import testing
 
     testing.add_parsers(sub)
+    from engine.cli import topics
+
+    topics.add_parsers(sub)
     return parser
 
 
@@ -102,7 +108,21 @@ def main(argv: list[str] | None = None) -> int:
         "status": _cmd_status,
         "test": _cmd_test,
         "trace": _cmd_trace,
+        "topic": _cmd_topic,
+        "offsets": _cmd_offsets,
     }[args.command](args)
+
+
+def _cmd_topic(args) -> int:
+    from engine.cli.topics import cmd_topic
+
+    return cmd_topic(args)
+
+
+def _cmd_offsets(args) -> int:
+    from engine.cli.topics import cmd_offsets
+
+    return cmd_offsets(args)
 
 
 def _cmd_test(args) -> int:

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from engine.model.alerts import check_alerts
+from engine.model.masking import check_masking
 from engine.model.catalogue import (
     AGGREGATION_FUNCTIONS,
     NODE_TYPES,
@@ -65,6 +66,7 @@ def _validate(topology: Topology) -> list[Problem]:
         )
     problems += _check_settings(topology.settings)
     problems += check_alerts(topology)
+    problems += check_masking(topology.settings)
     for node in topology.nodes.values():
         problems += check_node(node.id, node.type, node.params)
     problems += _check_edges(topology)
