@@ -273,10 +273,10 @@ def cmd_produce(args) -> int:
     source = args.input or "stdin"
     try:
         if args.input:
-            with open(args.input, encoding="utf-8") as handle:
+            with open(args.input, "rb") as handle:
                 records = read_lines(handle, encoder, source)
         else:
-            records = read_lines(sys.stdin, encoder, source)
+            records = read_lines(sys.stdin.buffer, encoder, source)
     except OSError as exc:
         _say(f"cannot read {source}: {exc.strerror or exc}")
         return EXIT_USAGE

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from engine.model.alerts import check_alerts
-from engine.model.masking import check_masking
 from engine.model.catalogue import (
     AGGREGATION_FUNCTIONS,
     NODE_TYPES,
@@ -24,6 +23,7 @@ from engine.model.catalogue import (
 from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import ExpressionError, compile_expression
 from engine.model.graph_order import topological_order
+from engine.model.masking import check_masking
 from engine.model.ports import input_problem, node_type, output_problem, takes_many_edges
 from engine.model.problems import ERROR, WARNING, Problem
 from engine.model.topology import Topology

@@ -306,7 +306,12 @@ class SchemaEncoder:
         if fmt == "avro":
             from confluent_kafka.schema_registry.avro import AvroSerializer
 
-            write = AvroSerializer(client, schema, conf=conf)
+            parsed = _avro_json(schema.schema_str)
+
+            def to_dict(value, _ctx):
+                return to_avro(value, parsed, {})
+
+            write = AvroSerializer(client, schema, to_dict=to_dict, conf=conf)
         elif fmt == "json_schema":
             from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
@@ -335,3 +340,72 @@ class SchemaEncoder:
                 ) from None
 
         return encode
+
+
+# -- shown data back to Avro's types -----------------------------------------------------
+
+
+def _avro_json(text: str | None) -> Any:
+    import json
+
+    try:
+        return json.loads(text or '"null"')
+    except ValueError:
+        return text  # a bare type name such as "string"
+
+
+_LOGICAL_BACK: dict[str, Callable[[str], Any]] = {
+    "decimal": decimal.Decimal,
+    "date": datetime.date.fromisoformat,
+    "time-millis": datetime.time.fromisoformat,
+    "time-micros": datetime.time.fromisoformat,
+    "timestamp-millis": datetime.datetime.fromisoformat,
+    "timestamp-micros": datetime.datetime.fromisoformat,
+    "local-timestamp-millis": datetime.datetime.fromisoformat,
+    "local-timestamp-micros": datetime.datetime.fromisoformat,
+}
+
+
+def to_avro(value: Any, schema: Any, named: dict[str, Any]) -> Any:
+    """What ``plain`` made of Avro data, back to the types Avro's writer wants: base64 text
+    to bytes, decimals and times from their text, guided by the schema."""
+    if isinstance(schema, list):  # a union: the first branch the value fits
+        for branch in schema:
+            if branch == "null" and value is None:
+                return None
+        for branch in schema:
+            if branch != "null" and value is not None:
+                try:
+                    return to_avro(value, branch, named)
+                except (ValueError, TypeError):
+                    continue
+        return value
+    if isinstance(schema, str):
+        found = named.get(schema)
+        if found is not None:
+            return to_avro(value, found, named)
+        if schema == "bytes" and isinstance(value, str):
+            return base64.b64decode(value, validate=True)
+        return value
+    if not isinstance(schema, dict):
+        return value
+    kind = schema.get("type")
+    if "name" in schema and kind in ("record", "enum", "fixed"):
+        named[schema["name"]] = schema
+        if "namespace" in schema:
+            named[f"{schema['namespace']}.{schema['name']}"] = schema
+    logical = schema.get("logicalType")
+    if logical in _LOGICAL_BACK and isinstance(value, str):
+        return _LOGICAL_BACK[logical](value)
+    if kind == "record" and isinstance(value, dict):
+        fields = {f["name"]: f["type"] for f in schema.get("fields", []) if isinstance(f, dict)}
+        return {k: to_avro(v, fields[k], named) if k in fields else v for k, v in value.items()}
+    if kind == "array" and isinstance(value, list):
+        return [to_avro(v, schema.get("items"), named) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: to_avro(v, schema.get("values"), named) for k, v in value.items()}
+    if kind in ("bytes", "fixed") and isinstance(value, str):
+        return base64.b64decode(value, validate=True)
+    if isinstance(kind, (str, list, dict)) and kind not in ("record", "array", "map", "enum"):
+        return to_avro(value, kind, named)
+    return value

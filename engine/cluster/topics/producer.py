@@ -160,22 +160,30 @@ class RecordEncoder:
             raise FormatError(f"{part}: {exc}") from None
 
 
-def read_lines(lines: Iterable[str], encoder: RecordEncoder, source: str) -> list[Outgoing]:
-    """Every line encoded, or ProduceError listing each bad line as ``SOURCE:N: why``."""
+def read_lines(lines: Iterable[str | bytes], encoder: RecordEncoder, source: str) -> list[Outgoing]:
+    """Every line encoded, or ProduceError listing each bad line as ``SOURCE:N: why``.
+    Lines may be bytes (a file opened in binary): each is decoded as UTF-8 on its own, so a
+    line that is not UTF-8 is said with its number."""
     out: list[Outgoing] = []
     problems: list[str] = []
-    number = 0
-    try:
-        for number, text in enumerate(lines, 1):
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
             try:
-                record = encoder.line(number, text)
-            except FormatError as exc:
-                problems.append(f"{source}:{number}: {exc}")
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(
+                    f"{source}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                )
                 continue
-            if record is not None:
-                out.append(record)
-    except UnicodeDecodeError as exc:
-        problems.append(f"{source}:{number + 1}: not UTF-8 text ({exc.reason})")
+        else:
+            text = raw
+        try:
+            record = encoder.line(number, text)
+        except FormatError as exc:
+            problems.append(f"{source}:{number}: {exc}")
+            continue
+        if record is not None:
+            out.append(record)
     if problems:
         raise ProduceError(problems)
     return out

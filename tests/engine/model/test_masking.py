@@ -31,7 +31,11 @@ def test_a_dotted_path_masks_only_that_path():
     masked = masker.mask(
         {"email": "keep", "customer": {"email": "x", "id": 1}, "card": {"no": 1, "cvc": 2}}
     )
-    assert masked == {"email": "keep", "customer": {"email": MASK, "id": 1}, "card": {"no": MASK, "cvc": MASK}}
+    assert masked == {
+        "email": "keep",
+        "customer": {"email": MASK, "id": 1},
+        "card": {"no": MASK, "cvc": MASK},
+    }
 
 
 def test_rules_apply_to_their_topics_only():

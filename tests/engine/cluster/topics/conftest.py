@@ -37,7 +37,9 @@ def orders(n: int, partitions: int) -> list[dict]:
     return [
         {
             "key": f"k{i}".encode(),
-            "value": json.dumps({"i": i, "email": f"user{i}@example.com", "amount": i * 1.5}).encode(),
+            "value": json.dumps(
+                {"i": i, "email": f"user{i}@example.com", "amount": i * 1.5}
+            ).encode(),
             "partition": i % partitions,
             "timestamp": BASE_MS + i * 1000,
             "headers": [("source", b"test"), ("n", str(i).encode())],
@@ -46,10 +48,14 @@ def orders(n: int, partitions: int) -> list[dict]:
     ]
 
 
-@pytest.fixture
-def orders_topic(bootstrap, unique) -> str:
+def make_orders_topic(bootstrap: str, unique: str) -> str:
     """30 orders over 3 partitions (10 each, offsets 0-9), plus nothing else."""
     name = f"orders-{unique}"
     create_topic(bootstrap, name, 3)
     produce(bootstrap, name, orders(30, 3))
     return name
+
+
+@pytest.fixture
+def orders_topic(bootstrap, unique) -> str:
+    return make_orders_topic(bootstrap, unique)

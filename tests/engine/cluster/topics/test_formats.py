@@ -53,3 +53,33 @@ def test_plain_data_from_deserializers():
 
     data = {"b": b"\x01", "d": decimal.Decimal("1.50"), "t": datetime.date(2025, 1, 2), "l": (1,)}
     assert plain(data) == {"b": "AQ==", "d": "1.50", "t": "2025-01-02", "l": [1]}
+
+
+def test_shown_avro_data_goes_back_to_avros_types():
+    import datetime
+    import decimal
+
+    from engine.cluster.topics.formats import to_avro
+
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "b", "type": "bytes"},
+            {
+                "name": "d",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2},
+            },
+            {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "opt", "type": ["null", "bytes"]},
+            {"name": "kids", "type": {"type": "array", "items": "R"}},
+        ],
+    }
+    shown = {"b": "AQ==", "d": "1.50", "day": "2025-01-02", "opt": "Ag==", "kids": [{"b": "Aw=="}]}
+    assert to_avro(shown, schema, {}) == {
+        "b": b"\x01",
+        "d": decimal.Decimal("1.50"),
+        "day": datetime.date(2025, 1, 2),
+        "opt": b"\x02",
+        "kids": [{"b": b"\x03"}],
+    }

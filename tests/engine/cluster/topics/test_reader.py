@@ -78,7 +78,9 @@ def test_a_time_after_the_end_or_before_the_start_is_a_sentence(bootstrap, order
     assert any("is after its end, nothing to read" in n for n in after.notices)
     before = scan(bootstrap, orders_topic, "2020-01-01T00:00:00Z")
     assert len(before.records()) == 30
-    assert any("is before the first record" in n and "read from its start" in n for n in before.notices)
+    assert any(
+        "is before the first record" in n and "read from its start" in n for n in before.notices
+    )
 
 
 def test_one_partition(bootstrap, orders_topic):
@@ -128,7 +130,9 @@ def test_hostile_filters_are_refused_with_the_checkers_sentence(bootstrap, expr,
 def test_a_budget_passed_on_a_record_does_not_stop_the_scan(bootstrap, unique):
     topic = f"big-{unique}"
     create_topic(bootstrap, topic)
-    produce(bootstrap, topic, [{"value": b'{"s": "' + b"x" * 5000 + b'"}'}, {"value": b'{"s": "y"}'}])
+    produce(
+        bootstrap, topic, [{"value": b'{"s": "' + b"x" * 5000 + b'"}'}, {"value": b'{"s": "y"}'}]
+    )
     s = scan(bootstrap, topic, filter="len([a + b for a in value['s'] for b in value['s']]) > 0")
     assert [r["value"] for r in s.records()] == [{"s": "y"}]
     assert s.filter_failures == 1
