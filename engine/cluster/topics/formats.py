@@ -55,7 +55,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+_JSON_STARTS = frozenset(b'{["-0123456789tfn \t\r\n')
+
+
 def _json_or_none(data: bytes) -> tuple[bool, Any]:
+    if not data or data[0] not in _JSON_STARTS:
+        return False, None  # cannot be JSON: skip the parser's exception, which costs
     try:
         return True, orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -180,6 +185,8 @@ class PartDecoder:
         if data is None:
             return None, None
         fmt = self.fmt
+        if fmt == "auto" and (self.registry is None or not data or data[0] != 0):
+            return self._detect(data)  # the common case, first and short
         if fmt in SCHEMA_FORMATS or (
             fmt == "auto" and len(data) >= 5 and data[0] == 0 and self.registry is not None
         ):
