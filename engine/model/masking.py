@@ -87,18 +87,57 @@ class Masker:
 
     def __init__(self, rules: list[MaskRule], topic: str):
         mine = [r for r in rules if r.topic is None or fnmatch.fnmatchcase(topic, r.topic)]
-        self._names = [_matcher(r.field) for r in mine if "." not in r.field]
+        names = [r.field for r in mine if "." not in r.field]
+        # One regular expression for every name rule, and what it said of each name seen:
+        # records repeat their field names, so most look-ups are one dict access.
+        self._names_re = (
+            re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in names)).match
+            if names
+            else None
+        )
+        self._seen: dict[str, bool] = {}
         self._paths = [[_matcher(s) for s in r.field.split(".")] for r in mine if "." in r.field]
         self.active = bool(mine)
 
     def _named(self, name: str) -> bool:
-        return any(match(name) for match in self._names)
+        found = self._seen.get(name)
+        if found is None:
+            found = self._names_re is not None and self._names_re(name) is not None
+            if len(self._seen) < 10_000:
+                self._seen[name] = found
+        return found
 
     def mask(self, data: Any) -> Any:
         """``data`` (a decoded key or value) with matched fields replaced; never changed in place."""
         if not self.active:
             return data
-        return self._walk(data, [p for p in self._paths], 0)
+        if not self._paths:
+            return self._walk_names(data, 0)
+        return self._walk(data, self._paths, 0)
+
+    def _walk_names(self, data: Any, depth: int) -> Any:
+        """``_walk`` for rules of names only: the per-record path, kept short."""
+        kind = data.__class__
+        if kind is dict:
+            if depth > MAX_DEPTH:
+                return MASK
+            seen, out = self._seen, {}
+            for k, v in data.items():
+                hit = seen.get(k)
+                if hit is None:
+                    hit = self._named(str(k))
+                if hit:
+                    out[k] = MASK
+                elif v.__class__ is dict or v.__class__ is list:
+                    out[k] = self._walk_names(v, depth + 1)
+                else:
+                    out[k] = v
+            return out
+        if kind is list:
+            if depth > MAX_DEPTH:
+                return MASK
+            return [self._walk_names(v, depth + 1) for v in data]
+        return data
 
     def _walk(self, data: Any, paths: list[list[Callable[[str], bool]]], depth: int) -> Any:
         if depth > MAX_DEPTH and isinstance(data, (dict, list)):
