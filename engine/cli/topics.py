@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any
+from typing import IO, Any
 
 from engine.code.runner import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, cannot_write
 
@@ -200,6 +200,7 @@ def cmd_read(args) -> int:
     except ScanError as exc:
         _say(f"topology-studio topic read: {exc}")
         return EXIT_USAGE
+    stream: IO[str]
     with contextlib.ExitStack() as stack:
         if args.output:
             try:

@@ -307,7 +307,7 @@ class SchemaEncoder:
     def _make(self, fmt: str) -> Callable[[Any], bytes]:
         subject, schema = self._registered()
         client = self.registry.client
-        conf = {"auto.register.schemas": False, "use.latest.version": True}
+        conf: dict[str, Any] = {"auto.register.schemas": False, "use.latest.version": True}
         conf["subject.name.strategy"] = lambda ctx, name: subject
         ctx = _context(self.topic, self.part)
         if fmt == "avro":
@@ -328,7 +328,7 @@ class SchemaEncoder:
             from google.protobuf.json_format import ParseDict
 
             registered = client.get_latest_version(subject)
-            message_class = protobuf_class(client, registered.schema_id, [0])
+            message_class = protobuf_class(client, registered.schema_id or 0, [0])
             serialize = ProtobufSerializer(
                 message_class, client, {**conf, "use.deprecated.format": False}
             )

@@ -15,7 +15,7 @@ have other partitions) and the offset the broker's.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +196,7 @@ class TopicProducer:
         self.bootstrap = bootstrap
         self.topic = topic
         self._errors: list[KafkaError] = []
-        self.config = with_logger(
+        self.config: dict[str, Any] = with_logger(
             {
                 "bootstrap.servers": bootstrap,
                 "enable.idempotence": True,
@@ -209,7 +209,8 @@ class TopicProducer:
     def check_reachable(self, timeout: float = 10.0) -> None:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({**self.config, "error_cb": self._errors.append})
+        config: dict[str, Any] = {**self.config, "error_cb": self._errors.append}
+        admin = AdminClient(config)
         try:
             admin.list_topics(timeout=timeout)
         except KafkaException as exc:
@@ -220,11 +221,14 @@ class TopicProducer:
         result = ProduceResult()
         producer = Producer(self.config)
 
-        def delivered(err, msg, line):
-            if err is None:
-                result.sent += 1
-            else:
-                result.failed.append(f"line {line}: {err.str()}")
+        def on_delivery(line: int) -> Callable[[KafkaError | None, Any], None]:
+            def delivered(err: KafkaError | None, _msg: Any) -> None:
+                if err is None:
+                    result.sent += 1
+                else:
+                    result.failed.append(f"line {line}: {err.str()}")
+
+            return delivered
 
         for record in records:
             kwargs: dict[str, Any] = {"headers": record.headers or None}
@@ -236,7 +240,7 @@ class TopicProducer:
                         self.topic,
                         record.value,
                         record.key,
-                        on_delivery=lambda err, msg, line=record.line: delivered(err, msg, line),
+                        on_delivery=on_delivery(record.line),
                         **kwargs,
                     )
                     break
