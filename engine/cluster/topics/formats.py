@@ -83,44 +83,66 @@ class Registry:
 
         self.url = url
         self.client = SchemaRegistryClient({"url": url, **(config or {})})
-        self._readers: dict[tuple[int, tuple[int, ...]], tuple[str, Callable]] = {}
+        # Protobuf schemas are fetched as serialized descriptors; the client caches a schema
+        # by id whatever form it was asked in, so that form has a client of its own.
+        self.serialized = SchemaRegistryClient({"url": url, **(config or {})})
+        self._readers: dict[int, tuple[str, Callable]] = {}
         self.problem: str | None = None
 
     def decode(self, data: bytes, topic: str, part: str) -> tuple[str, Any]:
         """(format, plain data) of wire-format ``data``; raises on anything it cannot read."""
-        from confluent_kafka.schema_registry.serde import SchemaId
-
-        sid = SchemaId("PROTOBUF")
-        sid.from_bytes(io.BytesIO(data))
-        key = (sid.id or 0, tuple(sid.message_indexes or ()))
-        found = self._readers.get(key)
+        schema_id = int.from_bytes(data[1:5], "big")
+        found = self._readers.get(schema_id)
         if found is None:
-            found = self._readers[key] = self._reader(key[0], key[1])
+            found = self._readers[schema_id] = self._reader(schema_id)
         fmt, read = found
         return fmt, read(data, _context(topic, part))
 
-    def _reader(self, schema_id: int, indexes: tuple[int, ...]) -> tuple[str, Callable]:
+    def _reader(self, schema_id: int) -> tuple[str, Callable]:
         schema = self.client.get_schema(schema_id)
         fmt = _REGISTRY_TYPES.get((schema.schema_type or "AVRO").upper(), "avro")
         conf = {"subject.name.strategy": _no_subject}
         if fmt == "avro":
             from confluent_kafka.schema_registry.avro import AvroDeserializer
 
-            read = AvroDeserializer(self.client, conf=conf)
-            return fmt, lambda data, ctx: plain(read(data, ctx))
+            avro = AvroDeserializer(self.client, conf=conf)
+            return fmt, lambda data, ctx: plain(avro(data, ctx))
         if fmt == "json_schema":
             from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 
-            read = JSONDeserializer(None, schema_registry_client=self.client, conf=conf)
-            return fmt, lambda data, ctx: plain(read(data, ctx))
-        from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+            js = JSONDeserializer(None, schema_registry_client=self.client, conf=conf)
+            return fmt, lambda data, ctx: plain(js(data, ctx))
+        return fmt, _ProtobufReader(self.client, self.serialized, schema_id, conf)
+
+
+class _ProtobufReader:
+    """confluent-kafka's ProtobufDeserializer wants the message type up front: one is built
+    from the writer's registered schema per message index (after the schema id) and kept."""
+
+    def __init__(self, client, serialized, schema_id: int, conf: dict):
+        self.client = client
+        self.serialized = serialized
+        self.schema_id = schema_id
+        self.conf = conf
+        self.readers: dict[tuple[int, ...], Callable] = {}
+
+    def __call__(self, data: bytes, ctx) -> Any:
+        from confluent_kafka.schema_registry.serde import SchemaId
+
+        sid = SchemaId("PROTOBUF")
+        sid.from_bytes(io.BytesIO(data))
+        indexes = tuple(sid.message_indexes or ())
+        read = self.readers.get(indexes)
+        if read is None:
+            from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+
+            message_class = protobuf_class(self.serialized, self.schema_id, list(indexes) or [0])
+            read = self.readers[indexes] = ProtobufDeserializer(
+                message_class, self.conf, self.serialized
+            )
         from google.protobuf.json_format import MessageToDict
 
-        message_class = protobuf_class(self.client, schema_id, list(indexes) or [0])
-        read = ProtobufDeserializer(message_class, conf, self.client)
-        return fmt, lambda data, ctx: plain(
-            MessageToDict(read(data, ctx), preserving_proto_field_name=True)
-        )
+        return plain(MessageToDict(read(data, ctx), preserving_proto_field_name=True))
 
 
 def _no_subject(ctx, record_name):
@@ -328,9 +350,9 @@ class SchemaEncoder:
             from google.protobuf.json_format import ParseDict
 
             registered = client.get_latest_version(subject)
-            message_class = protobuf_class(client, registered.schema_id or 0, [0])
+            message_class = protobuf_class(self.registry.serialized, registered.schema_id or 0, [0])
             serialize = ProtobufSerializer(
-                message_class, client, {**conf, "use.deprecated.format": False}
+                message_class, self.registry.serialized, {**conf, "use.deprecated.format": False}
             )
 
             def write(value, wctx):

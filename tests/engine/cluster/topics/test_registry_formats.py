@@ -93,3 +93,83 @@ def test_avro_is_detected_decoded_and_produced_back(bootstrap, registry_url, uni
     lacking = RecordEncoder(f"nothing-{unique}", registry=registry)
     with pytest.raises(ProduceError, match=f"has no subject 'nothing-{unique}-value'"):
         read_lines(['{"value": {"id": 1}, "value_format": "avro"}'], lacking, "in")
+
+
+def test_json_schema_is_detected_and_produced_back(bootstrap, registry_url, unique):
+    from confluent_kafka.schema_registry.json_schema import JSONSerializer
+
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            "required": ["id"],
+        }
+    )
+    topic = f"js-{unique}"
+    create_topic(bootstrap, topic)
+    serialize = JSONSerializer(schema, SchemaRegistryClient({"url": registry_url}))
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(
+        topic, serialize({"id": 1, "name": "a"}, SerializationContext(topic, MessageField.VALUE))
+    )
+    producer.flush(30)
+    records = scan(bootstrap, topic, registry_url).records()
+    assert [(r["value_format"], r["value"]) for r in records] == [
+        ("json_schema", {"id": 1, "name": "a"})
+    ]
+
+    encoder = RecordEncoder(topic, registry=Registry(registry_url))
+    out = read_lines(['{"value": {"id": 2}, "value_format": "json_schema"}'], encoder, "in")
+    TopicProducer(bootstrap, topic).send(out)
+    again = scan(bootstrap, topic, registry_url).records()
+    assert [(r["value_format"], r["value"]) for r in again][1] == ("json_schema", {"id": 2})
+    with pytest.raises(ProduceError, match="in:1: value: the schema of subject"):
+        read_lines(['{"value": {"name": "no id"}, "value_format": "json_schema"}'], encoder, "in")
+
+
+def _order_message_class():
+    """A Protobuf message type built at run time (no generated code): Order {id, name}."""
+    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf.message_factory import GetMessageClass
+
+    file = descriptor_pb2.FileDescriptorProto(
+        name="order_test.proto", package="shop", syntax="proto3"
+    )
+    message = file.message_type.add(name="Order")
+    message.field.add(name="id", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_INT32,
+                      label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)  # fmt: skip
+    message.field.add(name="name", number=2, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+                      label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)  # fmt: skip
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return GetMessageClass(pool.FindMessageTypeByName("shop.Order"))
+
+
+def test_protobuf_is_detected_and_produced_back(bootstrap, registry_url, unique):
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+
+    order = _order_message_class()
+    topic = f"pb-{unique}"
+    create_topic(bootstrap, topic)
+    serialize = ProtobufSerializer(
+        order, SchemaRegistryClient({"url": registry_url}), {"use.deprecated.format": False}
+    )
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(
+        topic, serialize(order(id=7, name="x"), SerializationContext(topic, MessageField.VALUE))
+    )
+    producer.flush(30)
+    records = scan(bootstrap, topic, registry_url).records()
+    assert [(r["value_format"], r["value"]) for r in records] == [
+        ("protobuf", {"id": 7, "name": "x"})
+    ]
+
+    encoder = RecordEncoder(topic, registry=Registry(registry_url))
+    TopicProducer(bootstrap, topic).send(
+        read_lines(['{"value": {"id": 8, "name": "y"}, "value_format": "protobuf"}'], encoder, "in")
+    )
+    again = scan(bootstrap, topic, registry_url).records()
+    assert [(r["value_format"], r["value"]) for r in again][1] == (
+        "protobuf",
+        {"id": 8, "name": "y"},
+    )
