@@ -196,7 +196,9 @@ def cmd_read(args) -> int:
         value_format=args.value_format or formats.get("value", "auto"),
     )
     try:
-        scan = TopicScan(reader, request)
+        scan = TopicScan(
+            reader, request, on_progress=_progress_line() if sys.stderr.isatty() else None
+        )
     except ScanError as exc:
         _say(f"topology-studio topic read: {exc}")
         return EXIT_USAGE
@@ -225,6 +227,8 @@ def cmd_read(args) -> int:
             return EXIT_OK
         except OSError as exc:
             return cannot_write(args.output or "stdout", exc)
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr)
     for notice in scan.notices:
         _say(notice)
     progress = scan.progress
@@ -234,6 +238,28 @@ def cmd_read(args) -> int:
         f"records, wrote {writer.count}{where}"
     )
     return EXIT_OK
+
+
+def _progress_line():
+    """A progress callback that rewrites one line of a terminal, at most twice a second."""
+    import time
+
+    last = [0.0]
+
+    def show(progress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 and not progress.done:
+            last[0] = now
+            share = progress.scanned / progress.total * 100 if progress.total else 100.0
+            print(
+                f"\rscanned {progress.scanned:,} of {progress.total:,} records ({share:.0f} %), "
+                f"{progress.matched:,} matched",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return show
 
 
 # -- topic produce ------------------------------------------------------------------------
