@@ -151,3 +151,53 @@ def test_offsets_dry_run_as_json_then_applied(capsys, bootstrap, orders_topic, u
     assert "10  →           2  8 replayed" in out and "total: 24 replayed, 0 skipped" in out
     code, _, err = run(capsys, "offsets", group, "--reset-to", "soon", "--bootstrap", bootstrap)
     assert code == 2 and "is neither earliest" in err
+
+
+def test_produce_reads_stdin_without_input(capsys, monkeypatch, bootstrap, unique):
+    topic = f"stdin-{unique}"
+    create_topic(bootstrap, topic)
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"key": "a", "value": {"n": 1}}\n{"value": "two"}\n'))
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, _, err = run(capsys, "topic", "produce", topic, "--bootstrap", bootstrap)
+    assert code == 0 and f"wrote 2 records to {topic}" in err
+    code, out, _ = run(capsys, "topic", "read", topic, "--bootstrap", bootstrap)
+    assert [(r["key"], r["value"]) for r in map(json.loads, out.splitlines())] == [
+        ("a", {"n": 1}),
+        (None, "two"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["topic", "produce", "t", "-i", "/dev/null"],
+        ["offsets", "g", "--reset-to", "earliest"],
+    ],
+)
+def test_produce_and_offsets_on_an_unreachable_cluster_exit_3(capsys, argv):
+    code, _, err = run(capsys, *argv, "--bootstrap", "127.0.0.1:1")
+    assert code == 3 and "cannot reach Kafka at 127.0.0.1:1" in err
+
+
+def test_offsets_refuses_while_a_consumer_is_in_the_group(capsys, bootstrap, orders_topic, unique):
+    import time
+
+    from confluent_kafka import Consumer
+
+    group = f"busy-{unique}"
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": 6000}
+    )
+    try:
+        consumer.subscribe([orders_topic])
+        deadline = time.monotonic() + 30
+        while not consumer.assignment() and time.monotonic() < deadline:
+            consumer.poll(0.2)
+        code, out, err = run(
+            capsys, "offsets", group, "--reset-to", "earliest", "--topic", orders_topic,
+            "--bootstrap", bootstrap,
+        )  # fmt: skip
+        assert code == 4 and "is not empty (state STABLE" in err
+        assert f"group {group} (stable)" in out
+    finally:
+        consumer.close()
