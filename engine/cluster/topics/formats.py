@@ -74,6 +74,25 @@ def _text_or_none(data: bytes) -> str | None:
         return None
 
 
+class RegistryUnavailableError(RuntimeError):
+    """The schema registry does not answer."""
+
+
+def _unreachable(exc: BaseException) -> bool:
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    if isinstance(exc, SchemaRegistryError):
+        return exc.http_status_code in (408, 429, 500, 502, 503, 504)
+    return isinstance(exc, OSError) or "httpx" in type(exc).__module__
+
+
+def _failing(exc: BaseException) -> Callable:
+    def fail(data, ctx):
+        raise exc
+
+    return fail
+
+
 class Registry:
     """A schema registry client (confluent-kafka's) and the deserializers made from it,
     kept per schema id. ``problem`` holds the last reason the registry could not be used."""
@@ -90,11 +109,21 @@ class Registry:
         self.problem: str | None = None
 
     def decode(self, data: bytes, topic: str, part: str) -> tuple[str, Any]:
-        """(format, plain data) of wire-format ``data``; raises on anything it cannot read."""
+        """(format, plain data) of wire-format ``data``; raises on anything it cannot read.
+        A registry that does not answer is asked once: later records fail at once."""
+        if self.problem is not None:
+            raise RegistryUnavailableError(self.problem)
         schema_id = int.from_bytes(data[1:5], "big")
         found = self._readers.get(schema_id)
         if found is None:
-            found = self._readers[schema_id] = self._reader(schema_id)
+            try:
+                found = self._reader(schema_id)
+            except Exception as exc:  # noqa: BLE001 - the client raises many kinds
+                if _unreachable(exc):
+                    self.problem = f"the schema registry at {self.url} does not answer"
+                    raise RegistryUnavailableError(self.problem) from None
+                found = ("", _failing(exc))  # e.g. schema id not found: once per id
+            self._readers[schema_id] = found
         fmt, read = found
         return fmt, read(data, _context(topic, part))
 
@@ -112,15 +141,14 @@ class Registry:
 
             js = JSONDeserializer(None, schema_registry_client=self.client, conf=conf)
             return fmt, lambda data, ctx: plain(js(data, ctx))
-        return fmt, _ProtobufReader(self.client, self.serialized, schema_id, conf)
+        return fmt, _ProtobufReader(self.serialized, schema_id, conf)
 
 
 class _ProtobufReader:
     """confluent-kafka's ProtobufDeserializer wants the message type up front: one is built
     from the writer's registered schema per message index (after the schema id) and kept."""
 
-    def __init__(self, client, serialized, schema_id: int, conf: dict):
-        self.client = client
+    def __init__(self, serialized, schema_id: int, conf: dict):
         self.serialized = serialized
         self.schema_id = schema_id
         self.conf = conf
@@ -248,6 +276,8 @@ class PartDecoder:
 def _reason(exc: BaseException, data: bytes) -> str:
     from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+    if isinstance(exc, RegistryUnavailableError):
+        return str(exc)
     schema_id = int.from_bytes(data[1:5], "big")
     if isinstance(exc, SchemaRegistryError):
         if exc.http_status_code == 404:

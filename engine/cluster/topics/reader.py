@@ -398,10 +398,12 @@ class TopicScan:
                 f"(first: {self._first_failure})"
             )
         for decoder in (self.key_decoder, self.value_decoder):
+            what = "in the schema registry's wire format" if decoder.fmt == "auto" else ""
             for reason, n in decoder.problems.items():
+                read_as = what or f"as {decoder.fmt}"
                 self.notices.append(
-                    f"{n} {decoder.part}{'s' * (n != 1)} could not be read as "
-                    f"{decoder.fmt} ({reason}) and are shown as detected"
+                    f"{n} {decoder.part}{'s' * (n != 1)} could not be read {read_as} "
+                    f"({reason}) and {'are' if n != 1 else 'is'} shown as detected"
                 )
         start = self.request.start
         if start.kind is StartKind.TIME and not self.cancelled:

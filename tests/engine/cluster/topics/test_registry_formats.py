@@ -173,3 +173,31 @@ def test_protobuf_is_detected_and_produced_back(bootstrap, registry_url, unique)
         "protobuf",
         {"id": 8, "name": "y"},
     )
+
+
+def test_unknown_schema_ids_and_a_registry_that_does_not_answer_are_sentences(
+    bootstrap, registry_url, unique
+):
+    import time
+
+    topic = f"wire-{unique}"
+    create_topic(bootstrap, topic)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for _ in range(50):
+        producer.produce(topic, b"\x00\x00\x00\x03\xe7payload")  # schema id 999
+    producer.flush(30)
+
+    s = scan(bootstrap, topic, registry_url)
+    assert {r["value_format"] for r in s.records()} == {"bytes"}
+    assert s.notices == [
+        "50 values could not be read in the schema registry's wire format (schema id 999 not "
+        "found) and are shown as detected"
+    ]
+    start = time.monotonic()
+    down = scan(bootstrap, topic, "http://127.0.0.1:1")
+    assert len(down.records()) == 50
+    assert time.monotonic() - start < 20  # asked once, not once per record
+    assert down.notices == [
+        "50 values could not be read in the schema registry's wire format (the schema registry "
+        "at http://127.0.0.1:1 does not answer) and are shown as detected"
+    ]
