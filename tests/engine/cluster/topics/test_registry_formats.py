@@ -190,14 +190,18 @@ def test_unknown_schema_ids_and_a_registry_that_does_not_answer_are_sentences(
     s = scan(bootstrap, topic, registry_url)
     assert {r["value_format"] for r in s.records()} == {"bytes"}
     assert s.notices == [
-        "50 values could not be read in the schema registry's wire format (schema id 999 not "
-        "found) and are shown as detected"
+        (
+            "50 values could not be read in the schema registry's wire format (schema id 999 not "
+            "found) and are shown as detected"
+        )
     ]
     start = time.monotonic()
     down = scan(bootstrap, topic, "http://127.0.0.1:1")
     assert len(down.records()) == 50
     assert time.monotonic() - start < 20  # asked once, not once per record
     assert down.notices == [
-        "50 values could not be read in the schema registry's wire format (the schema registry "
-        "at http://127.0.0.1:1 does not answer) and are shown as detected"
+        (
+            "50 values could not be read in the schema registry's wire format (the schema registry "
+            "at http://127.0.0.1:1 does not answer) and are shown as detected"
+        )
     ]
