@@ -25,7 +25,7 @@ def _common(parser: argparse.ArgumentParser, registry: bool = True) -> None:
         parser.add_argument(
             "--schema-registry",
             metavar="URL",
-            help="the schema registry (default: $SCHEMA_REGISTRY_URL, else the --topology's)",
+            help="the schema registry (default: the --topology's, else $SCHEMA_REGISTRY_URL)",
         )
         parser.add_argument(
             "--topology",
@@ -135,16 +135,19 @@ def _source_formats(topology, topic: str) -> dict[str, str]:
 
 
 def _registry(args, topology):
+    """The schema registry as ``run`` finds it: --schema-registry, else the --topology's
+    ``settings.schema_registry``, else ``SCHEMA_REGISTRY_URL``; None when none is named."""
     from engine.cluster.topics.formats import Registry
 
-    url = args.schema_registry or os.environ.get("SCHEMA_REGISTRY_URL")
+    url = args.schema_registry
     config: dict[str, Any] = {}
     settings = topology.settings.get("schema_registry") if topology is not None else None
     if not url and isinstance(settings, dict) and isinstance(settings.get("url"), str):
-        url = settings["url"]
+        url = os.path.expandvars(settings["url"])
         auth = settings.get("basic_auth_user_info")
         if isinstance(auth, str) and auth:
             config["basic.auth.user.info"] = os.path.expandvars(auth)
+    url = url or os.environ.get("SCHEMA_REGISTRY_URL")
     if not url:
         return None
     try:
