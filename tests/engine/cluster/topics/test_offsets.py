@@ -82,7 +82,6 @@ def test_applying_is_refused_while_a_consumer_is_in_the_group(bootstrap, orders_
         while not consumer.assignment() and time.monotonic() < deadline:
             consumer.poll(0.2)
         assert consumer.assignment()
-        consumer.commit(asynchronous=False)
         resetter = OffsetResetter(TopicReader(bootstrap))
         plan = resetter.plan(group, parse_start("earliest"), topic=orders_topic)
         assert plan.active
