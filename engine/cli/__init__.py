@@ -1,5 +1,4 @@
-"""The headless command line: run, validate, export, import, broker, status, test, trace,
-topic and offsets (reference §9)."""
+"""The headless command line: run, validate, export, import, broker (reference §9)."""
 
 from __future__ import annotations
 
