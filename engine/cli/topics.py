@@ -372,6 +372,8 @@ def cmd_offsets(args) -> int:
         )
     else:
         print(render(plan, to.describe()))
+    for note in plan.notes:
+        _say(note)
     if args.dry_run:
         _say("dry run: nothing was changed")
         return EXIT_OK

@@ -15,7 +15,7 @@ is found by reading the record timestamps from there.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from confluent_kafka import (
     ConsumerGroupState,
@@ -74,6 +74,7 @@ class ResetPlan:
     state: str  # the group's state as the broker describes it, e.g. EMPTY, STABLE
     members: int
     partitions: list[PartitionReset]
+    notes: list[str] = field(default_factory=list)  # sentences about the position asked for
 
     @property
     def active(self) -> bool:
@@ -86,6 +87,8 @@ class OffsetResetter:
     def __init__(self, reader: TopicReader):
         self.reader = reader
         self.admin = AdminClient(dict(reader.config))
+        self._bounds: dict[tuple[str, int], tuple[int, int]] = {}
+        self._first_at_start: dict[tuple[str, int], int] = {}  # timestamps of first records
 
     def _result(self, future, timeout: float = 15.0):
         try:
@@ -118,6 +121,7 @@ class OffsetResetter:
         }
 
     def plan(self, group: str, to: Start, topic: str | None = None) -> ResetPlan:
+        self._first_at_start.clear()
         state, members = self.describe(group)
         committed = self.committed(group)
         consumer = self.reader.consumer()
@@ -140,15 +144,47 @@ class OffsetResetter:
                 )
         finally:
             consumer.close()
-        return ResetPlan(
+        plan = ResetPlan(
             group,
             state,
             members,
             [PartitionReset(t, p, committed.get((t, p)), news[(t, p)]) for t, p in partitions],
         )
+        if to.kind is StartKind.TIME:
+            plan.notes = self._time_notes(plan, to)
+        return plan
+
+    def _time_notes(self, plan: ResetPlan, to: Start) -> list[str]:
+        """A time after every record, or before every record, is said."""
+        bounds = self._bounds
+        filled = [
+            r
+            for r in plan.partitions
+            if bounds[(r.topic, r.partition)][1] > bounds[(r.topic, r.partition)][0]
+        ]
+        if not filled:
+            return []
+        if all(r.new == self._bounds[(r.topic, r.partition)][1] for r in filled):
+            return [
+                (
+                    f"no record is at or after {to.describe()}: the time is after the end of "
+                    "every partition, so the group would start at their ends"
+                )
+            ]
+        if all(r.new == self._bounds[(r.topic, r.partition)][0] for r in filled) and all(
+            self._first_at_start.get((r.topic, r.partition), -1) > to.value for r in filled
+        ):
+            return [
+                (
+                    f"{to.describe()} is before the first record of every partition: the group "
+                    "would start at their beginnings"
+                )
+            ]
+        return []
 
     def _new(self, consumer, topic: str, partitions: list[int], to: Start) -> dict[int, int]:
         ends = end_offsets(consumer, topic, partitions)
+        self._bounds.update({(topic, p): ends[p] for p in partitions})
         if to.kind is StartKind.EARLIEST:
             return {p: ends[p][0] for p in partitions}
         if to.kind is StartKind.LATEST:
@@ -163,7 +199,11 @@ class OffsetResetter:
             if offset < 0:
                 out[p] = end  # no record at or after the time: as Kafka's tool, the end
             else:
-                out[p] = first_at_or_after(consumer, topic, p, max(offset, low), end, to.value)
+                out[p], stamp = first_at_or_after(
+                    consumer, topic, p, max(offset, low), end, to.value
+                )
+                if out[p] == low < end and stamp is not None:
+                    self._first_at_start[(topic, p)] = stamp
         return out
 
     def apply(self, plan: ResetPlan) -> None:
@@ -188,11 +228,13 @@ class OffsetResetter:
             )
 
 
-def first_at_or_after(consumer, topic: str, partition: int, start: int, end: int, when: int) -> int:
-    """The first offset from ``start`` whose record is at or after ``when`` (ms); ``end``
-    when none is."""
+def first_at_or_after(
+    consumer, topic: str, partition: int, start: int, end: int, when: int
+) -> tuple[int, int | None]:
+    """The first offset from ``start`` whose record is at or after ``when`` (ms), with that
+    record's timestamp; ``(end, None)`` when none is."""
     if start >= end:
-        return end
+        return end, None
     consumer.assign([TopicPartition(topic, partition, start)])
     deadline = time.monotonic() + 120
     try:
@@ -202,13 +244,13 @@ def first_at_or_after(consumer, topic: str, partition: int, start: int, end: int
                 if m.error() is not None:
                     continue
                 if m.offset() >= end:
-                    return end
+                    return end, None
                 if m.timestamp()[1] >= when:
-                    return m.offset()
+                    return m.offset(), m.timestamp()[1]
             if not messages:
                 position = consumer.position([TopicPartition(topic, partition)])[0].offset
                 if position >= end:
-                    return end
+                    return end, None
     finally:
         consumer.unassign()
-    return end
+    return end, None

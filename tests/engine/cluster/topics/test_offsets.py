@@ -45,6 +45,21 @@ def test_dry_run_figures_for_each_kind_of_position(bootstrap, orders_topic, uniq
     assert {p: f[1] for p, f in figures(when).items()} == {0: 5, 1: 4, 2: 4}
     after = resetter.plan(group, parse_start(str(BASE_MS + 3_600_000)))
     assert {p: f[1] for p, f in figures(after).items()} == {0: 10, 1: 10, 2: 10}
+    assert after.notes == [
+        (
+            "no record is at or after 2025-12-06T11:00:00.000Z: the time is after the end of every "
+            "partition, so the group would start at their ends"
+        )
+    ]
+    before = resetter.plan(group, parse_start("2025-01-01T00:00:00Z"))
+    assert {p: f[1] for p, f in figures(before).items()} == {0: 0, 1: 0, 2: 0}
+    assert before.notes == [
+        (
+            "2025-01-01T00:00:00.000Z is before the first record of every partition: the group "
+            "would start at their beginnings"
+        )
+    ]
+    assert when.notes == []
     assert earliest.state == "EMPTY" and not earliest.active
 
 
