@@ -1,5 +1,5 @@
 """The headless command line: run, validate, export, import, broker, status, test, trace,
-diff, deploy (reference §9)."""
+diff, deploy, topic, offsets (reference §9)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ SUBCOMMANDS = (
     "trace",
     "diff",
     "deploy",
+    "topic",
+    "offsets",
 )
 
 
@@ -84,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import deploy
 
     deploy.add_parser(sub)
+    from engine.cli import topics
+
+    topics.add_parsers(sub)
     return parser
 
 
@@ -122,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "trace": _cmd_trace,
         "diff": _cmd_diff,
         "deploy": _cmd_deploy,
+        "topic": _cmd_topic,
+        "offsets": _cmd_offsets,
     }[args.command](args)
 
 
@@ -129,6 +136,18 @@ def _cmd_deploy(args) -> int:
     from engine.cli.deploy import cmd_deploy
 
     return cmd_deploy(args)
+
+
+def _cmd_topic(args) -> int:
+    from engine.cli.topics import cmd_topic
+
+    return cmd_topic(args)
+
+
+def _cmd_offsets(args) -> int:
+    from engine.cli.topics import cmd_offsets
+
+    return cmd_offsets(args)
 
 
 def _cmd_test(args) -> int:

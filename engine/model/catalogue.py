@@ -375,6 +375,9 @@ SETTINGS: dict[str, ParamSpec] = {
         ParamSpec("publish_metrics", "bool", default=True,
                   help="Publish run state to <name>-metrics and the topology to <name>-topology, "
                        "so status and Attach can watch runs anywhere."),
+        ParamSpec("masking", "masking", default=None,
+                  help="Fields whose values are shown and exported as *** (rules of field and "
+                       "topic globs); filters and search do not see them."),
         ParamSpec("alerts", "alerts", default=None,
                   help="Rules that tell when the pipeline falls behind or starts failing."),
         ParamSpec("alert_webhook", "url", default=None,

@@ -23,6 +23,7 @@ from engine.model.catalogue import (
 from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import ExpressionError, compile_expression
 from engine.model.graph_order import topological_order
+from engine.model.masking import check_masking
 from engine.model.ports import input_problem, node_type, output_problem, takes_many_edges
 from engine.model.problems import ERROR, WARNING, Problem
 from engine.model.schema_checks import registry_problems, schema_format_nodes, schema_problems
@@ -73,6 +74,7 @@ def _validate(topology: Topology) -> list[Problem]:
         )
     problems += _check_settings(topology.settings)
     problems += check_alerts(topology)
+    problems += check_masking(topology.settings)
     for node in topology.nodes.values():
         problems += check_node(node.id, node.type, node.params)
     problems += _check_edges(topology)

@@ -13,6 +13,7 @@ from gui.designer.editors.scalars import (
     DurationParamEditor,
     EnumParamEditor,
     ExpressionParamEditor,
+    JsonParamEditor,
     NumberParamEditor,
     TextParamEditor,
     TimestampParamEditor,
@@ -35,7 +36,8 @@ EDITORS = {
     "aggregations": RowsParamEditor,
     "window": WindowParamEditor,
     "alerts": AlertsParamEditor,  # a node's alert rules
-    "field_list": FieldListParamEditor,  # a dashboard's fields, picked from those seen upstream
+    "field_list": FieldListParamEditor,
+    "masking": JsonParamEditor,  # settings.masking rules, as JSON  # a dashboard's fields, picked from those seen upstream
 }
 
 

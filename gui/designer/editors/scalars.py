@@ -3,6 +3,8 @@ timestamp."""
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -66,6 +68,29 @@ class TextParamEditor(ParamEditor):
 
     def _show(self, value) -> None:
         self.edit.setText("" if value is None else str(value))
+        set_invalid(self.edit, value is not None and check_value(self.spec, value) is not None)
+
+
+class JsonParamEditor(TextParamEditor):
+    """A list or object setting (masking rules) as one line of JSON; text that is not JSON
+    is kept as text, so validation says what is wrong with it."""
+
+    def __init__(self, spec: ParamSpec, parent=None):
+        super().__init__(spec, parent)
+        self.edit.setPlaceholderText('e.g. [{"field": "email"}]')
+
+    def value(self):
+        text = self.edit.text()
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def _show(self, value) -> None:
+        text = "" if value is None else json.dumps(value, ensure_ascii=False)
+        self.edit.setText(text)
         set_invalid(self.edit, value is not None and check_value(self.spec, value) is not None)
 
 

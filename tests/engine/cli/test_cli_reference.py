@@ -63,6 +63,28 @@ def test_every_option_and_argument_of_a_command_is_in_its_section(command):
             assert _mentions(text, metavar), f"§9 {command}: {metavar} is not mentioned"
 
 
+def _actions_of_subcommands(parser: argparse.ArgumentParser):
+    """(name, action) of the sub-subcommands' own options (``topic read --filter``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                for child_action in child._actions:
+                    yield name, child_action
+
+
+@pytest.mark.parametrize("command", sorted(_commands()))
+def test_every_option_of_a_sub_subcommand_is_in_its_command_section(command):
+    text = _command_sections()[command]
+    for name, action in _actions_of_subcommands(_commands()[command]):
+        assert _mentions(text, name), f"§9 {command}: {name} is not mentioned"
+        for option in action.option_strings:
+            if option not in HELP:
+                assert _mentions(text, option), f"§9 {command} {name}: {option} is not mentioned"
+        metavar = action.metavar or (None if action.option_strings else action.dest)
+        if metavar and not isinstance(metavar, tuple):
+            assert _mentions(text, metavar), f"§9 {command} {name}: {metavar} is not mentioned"
+
+
 def test_the_top_level_options_are_in_section_9():
     text = section("9")
     for action in build_parser()._actions:

@@ -1,0 +1,85 @@
+"""Decoding by format and by detection (JSON, text, bytes), and encoding for produce."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from engine.cluster.topics.formats import FormatError, PartDecoder, encode_plain, plain
+
+
+def test_detection_json_then_text_then_bytes():
+    decode = PartDecoder("auto", "t", "value")
+    assert decode(b'{"a": 1}') == ("json", {"a": 1})
+    assert decode(b"hello") == ("string", "hello")
+    assert decode(b"\xff\x00") == ("bytes", base64.b64encode(b"\xff\x00").decode())
+    assert decode(None) == (None, None)
+
+
+def test_wire_format_without_a_registry_is_shown_as_it_decodes():
+    decode = PartDecoder("auto", "t", "value")
+    assert decode(b"\x00\x00\x00\x00\x07\x02a")[0] in ("string", "bytes")
+
+
+def test_a_given_format_that_refuses_a_record_falls_back_and_counts_it():
+    decode = PartDecoder("json", "t", "value")
+    assert decode(b"not json") == ("string", "not json")
+    assert decode.problems == {"not JSON": 1}
+    assert PartDecoder("string", "t", "key")(b"123") == ("string", "123")
+    assert PartDecoder("bytes", "t", "key")(b"ab") == ("bytes", "YWI=")
+    avro = PartDecoder("avro", "t", "value")
+    assert avro(b'{"x": 1}') == ("json", {"x": 1})
+    assert "needs a schema registry" in next(iter(avro.problems))
+
+
+def test_unknown_format_is_a_sentence():
+    with pytest.raises(FormatError, match="unknown format 'xml'"):
+        PartDecoder("xml", "t", "value")
+
+
+def test_encoding_plain_formats():
+    assert encode_plain("json", {"a": 1}) == b'{"a":1}'
+    assert encode_plain("string", "x") == b"x"
+    assert encode_plain("bytes", "YWI=") == b"ab"
+    assert encode_plain("json", None) is None
+    with pytest.raises(FormatError, match="base64"):
+        encode_plain("bytes", "not base64!")
+
+
+def test_plain_data_from_deserializers():
+    import datetime
+    import decimal
+
+    data = {"b": b"\x01", "d": decimal.Decimal("1.50"), "t": datetime.date(2025, 1, 2), "l": (1,)}
+    assert plain(data) == {"b": "AQ==", "d": "1.50", "t": "2025-01-02", "l": [1]}
+
+
+def test_shown_avro_data_goes_back_to_avros_types():
+    import datetime
+    import decimal
+
+    from engine.cluster.topics.formats import to_avro
+
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "b", "type": "bytes"},
+            {
+                "name": "d",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2},
+            },
+            {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "opt", "type": ["null", "bytes"]},
+            {"name": "kids", "type": {"type": "array", "items": "R"}},
+        ],
+    }
+    shown = {"b": "AQ==", "d": "1.50", "day": "2025-01-02", "opt": "Ag==", "kids": [{"b": "Aw=="}]}
+    assert to_avro(shown, schema, {}) == {
+        "b": b"\x01",
+        "d": decimal.Decimal("1.50"),
+        "day": datetime.date(2025, 1, 2),
+        "opt": b"\x02",
+        "kids": [{"b": b"\x03"}],
+    }
