@@ -39,6 +39,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     versions = []
     for path in (args.old, args.new):
         topology, problems = fileformat.read(path)
+        refused = fileformat.refusal(problems, path)
+        if refused is not None:  # unreadable, not JSON, or JSON of something else
+            print(refused, file=sys.stderr)
+            return EXIT_USAGE
         if problems:
             first = str(problems[0])
             first = first.removeprefix("topology: ")

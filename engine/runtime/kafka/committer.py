@@ -118,8 +118,20 @@ class Committer:
             try:
                 self.consumer.commit(offsets=offsets, asynchronous=False)
             except KafkaException as exc:
-                if final or exc.args[0].fatal():
+                error = exc.args[0]
+                if error.fatal():
                     raise
+                if final:
+                    # Stopping while the coordinator is away (the brokers went, a rebalance):
+                    # every record is acknowledged, so the run stops; only the input since
+                    # the last commit is read again, as after any at-least-once stop.
+                    note = (
+                        f"the last offsets could not be committed ({error.str()}); "
+                        "their input will be read again on the next run"
+                    )
+                    state.stop_note = f"{state.stop_note}; {note}" if state.stop_note else note
+                    self.behind = True
+                    return False
                 self.behind = False  # acknowledged; the group was busy: next interval
                 return False  # e.g. a rebalance or the coordinator away
             self.remember(offsets)

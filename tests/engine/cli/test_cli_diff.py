@@ -91,10 +91,10 @@ def test_a_file_that_cannot_be_read_exits_2(capsys, tmp_path):
     code, out, err = diff(capsys, tmp_path / "missing.json", DEMO)
     assert code == 2
     assert out == ""
-    assert err.startswith(f"cannot read {tmp_path / 'missing.json'}")
+    assert err.startswith(f"Cannot read {tmp_path / 'missing.json'}")
     code, _, err = diff(capsys, DEMO, tmp_path / "notes.json")
     assert code == 2
-    assert "must hold a JSON object" in err
+    assert err.startswith("notes.json is not a topology file") and "holds a list" in err
     assert len(err.strip().splitlines()) == 1
 
 
