@@ -198,11 +198,54 @@ class Guard(ast.NodeTransformer):
         return node
 
 
-def budgeted(body: ast.expr, guard: Guard) -> ast.expr:
+# Calls and methods whose result is never a list, tuple, set or dict.
+_SCALAR_CALLS = frozenset({"len", "int", "float", "bool", "round", "abs", "str", "any", "all"})
+_SCALAR_METHODS = frozenset(
+    {
+        "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
+        "removeprefix", "removesuffix", "zfill", "replace", "join", "startswith", "endswith",
+        "find", "rfind", "count", "index", "isdigit", "isalpha", "isalnum", "isnumeric",
+        "isspace", "islower", "isupper", "decode", "hex",
+    }
+)  # fmt: skip
+_SCALAR_OPS = (ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift, ast.MatMult)
+
+
+def may_return_container(node: ast.expr) -> bool:
+    """Whether a checked (not yet rewritten) expression may return a list, tuple, set or
+    dict: only such a result has a size for ``_ts_result`` to charge."""
+    if isinstance(node, (ast.Compare, ast.JoinedStr, ast.UnaryOp)):
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, tuple)
+    if isinstance(node, ast.BoolOp):
+        return any(may_return_container(v) for v in node.values)
+    if isinstance(node, ast.IfExp):
+        return may_return_container(node.body) or may_return_container(node.orelse)
+    if isinstance(node, ast.BinOp):  # % never builds a container; * + - | & ^ may
+        if isinstance(node.op, _SCALAR_OPS):
+            return False
+        return may_return_container(node.left) or may_return_container(node.right)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id not in _SCALAR_CALLS
+        return not (isinstance(func, ast.Attribute) and func.attr in _SCALAR_METHODS)
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        inner = node.value  # a piece of split text, a character of a string
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+            return inner.func.attr not in _PARTS_METHODS
+        return not (isinstance(inner, ast.Constant) and isinstance(inner.value, (str, bytes)))
+    return True
+
+
+def budgeted(body: ast.expr, guard: Guard, container: bool = True) -> ast.expr:
     """The lambda body of a compiled expression: guarded ones reset the budget first and
-    pay for their result."""
+    pay for their result (where it may be a container: ``_ts_result`` charges nothing else)."""
     if not guard.guarded:
         return body
     reset_call = ast.Call(func=ast.Name(id="_ts_reset", ctx=ast.Load()), args=[], keywords=[])
     first = ast.BoolOp(op=ast.Or(), values=[reset_call, body])
+    if not container:
+        return first
     return ast.Call(func=ast.Name(id="_ts_result", ctx=ast.Load()), args=[first], keywords=[])

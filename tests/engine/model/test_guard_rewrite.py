@@ -10,7 +10,7 @@ import pytest
 
 from engine.model import guards
 from engine.model.expressions import BudgetExceededError, compile_expression
-from engine.model.guard_rewrite import Guard
+from engine.model.guard_rewrite import Guard, may_return_container
 
 
 def _rewritten(text: str) -> str:
@@ -63,3 +63,33 @@ def test_splitting_a_long_text_in_a_loop_exhausts_the_budget():
     fn = compile_expression("[value.split(',') for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]").fn
     with pytest.raises(BudgetExceededError):
         fn(None, "a," * 150_000, 0, {})
+
+
+@pytest.mark.parametrize(
+    "text, container",
+    [
+        ("round(value['a'] * 0.8, 2)", False),
+        ("value['r'].split('-')[0]", False),
+        ("f\"{value['a']}/{value['b']}\"", False),
+        ("value['r'].upper() if value['a'] > 1 else str(value['b'])", False),
+        ("value['r'].startswith('eu') and value['a'] > 50", False),
+        ("'%s' % (value['a'],)", False),
+        ("value['a'] * 2", True),  # a list repeated
+        ("value['a'] + value['b']", True),
+        ("value['r'].split('-')", True),
+        ("value['items'][0]", True),
+        ("value.get('a')", True),
+        ("value['a'] or []", True),
+        ("sorted(value['a'])", True),
+    ],
+)
+def test_only_a_result_that_may_be_a_container_pays_for_its_size(text, container):
+    assert may_return_container(ast.parse(text, mode="eval").body) is container
+
+
+def test_a_huge_structure_returned_is_still_charged():
+    fn = compile_expression("value['a'] if value['c'] * 2 > 0 else 0").fn
+    aliased = [[[0] * 100] * 100] * 200  # 2,000,000 references
+    with pytest.raises(BudgetExceededError):
+        fn(None, {"a": aliased, "c": 1}, 0, {})
+    assert fn(None, {"a": [1, 2], "c": 1}, 0, {}) == [1, 2]
