@@ -139,8 +139,12 @@ def _result(value):
     the common case, without walking it)."""
     t = type(value)
     if t in _CONTAINERS:
-        if len(value) <= 64 and _FLAT.issuperset(map(type, value.values() if t is dict else value)):
-            charge(len(value))
+        n = len(value)
+        if n <= 64 and _FLAT.issuperset(map(type, value.values() if t is dict else value)):
+            used = _used[0] + n  # charge(n), without a call
+            _used[0] = used
+            if used > MAX_STEPS:
+                raise _over()
         else:
             charge(size_of(value, MAX_STEPS - _used[0] + 1))
     return value
