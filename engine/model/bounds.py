@@ -203,14 +203,16 @@ class _Sizes:
         b = self.size(right, env)
         if isinstance(op, ast.Mult):  # a guarded repetition is charged as it is built
             for n, other in ((left, b), (right, a)):
-                if isinstance(n, ast.Constant) and type(n.value) in (int, bool, float):
-                    if isinstance(n.value, float):
-                        return 1  # a float, or an error
-                    return min(_CHARGED, max(n.value, 1) * other + 1 + (n.value.bit_length() >> 8))
+                c = n.value if isinstance(n, ast.Constant) else None
+                if isinstance(c, float):
+                    return 1  # a float, or an error
+                if isinstance(c, int):  # bool too
+                    return min(_CHARGED, max(c, 1) * other + 1 + (c.bit_length() >> 8))
             return _CHARGED
         if isinstance(op, ast.Mod):
             if isinstance(left, ast.Constant) and isinstance(left.value, (str, bytes)):
-                conversions = left.value.count(b"%" if isinstance(left.value, bytes) else "%")
+                fmt = left.value
+                conversions = fmt.count(b"%") if isinstance(fmt, bytes) else fmt.count("%")
                 return a + conversions * (_AS_TEXT * b + _WIDTH)
             if isinstance(right, ast.Constant) or _numeric(left):
                 # a number's remainder, or text formatting one scalar: a single conversion
