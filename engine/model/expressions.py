@@ -285,11 +285,12 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     checker.check(tree, frozenset())
 
     guard = guard_rewrite.Guard()
+    container = guard_rewrite.may_return_container(tree.body)  # before the tree is rewritten
     guarded = guard.visit(tree)
     # Constant sub-expressions are evaluated now, so ``9**9**9`` is refused when the
     # topology is validated rather than when the first record arrives.
     _evaluate_constants(guarded.body)
-    body = guard_rewrite.budgeted(guarded.body, guard)
+    body = guard_rewrite.budgeted(guarded.body, guard, container)
 
     args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,

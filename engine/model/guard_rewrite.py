@@ -48,6 +48,8 @@ _BUILDING_METHODS = frozenset(
         "hex",
     }
 )
+# Of those, the methods that cut text into pieces: lists or tuples of str (or bytes) only.
+_PARTS_METHODS = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
 # Calls whose cost does not grow with their arguments (their results are small).
 _FREE_CALLS = frozenset({"len", "int", "float", "bool", "abs"})
 _SCALAR_CONSTANTS = (str, int, float, bool, type(None), bytes)
@@ -71,6 +73,12 @@ class Guard(ast.NodeTransformer):
 
     def __init__(self) -> None:
         self.guarded = False
+        # Comprehension variables that can only hold a scalar constant (``for k in ('a',
+        # 'b')``): hashing, comparing or formatting them costs nothing, as for a constant.
+        self.scalars: frozenset[str] = frozenset()
+
+    def _scalar(self, node: ast.AST) -> bool:
+        return _scalar_constant(node) or (isinstance(node, ast.Name) and node.id in self.scalars)
 
     def _call(self, name: str, args: list, node: ast.AST) -> ast.Call:
         self.guarded = True
@@ -89,6 +97,8 @@ class Guard(ast.NodeTransformer):
             self.guarded = True  # str(), sorted(), split() ...: charged or building
         if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
             node.args[0] = self._key(node.args[0])
+        if isinstance(func, ast.Attribute) and func.attr in _PARTS_METHODS:
+            return self._call("_ts_built_parts", [node], node)
         if isinstance(func, ast.Attribute) and func.attr in _BUILDING_METHODS:
             return self._call("_ts_built", [node], node)
         return node
@@ -113,18 +123,18 @@ class Guard(ast.NodeTransformer):
         self.generic_visit(node)
         operands = [node.left, *node.comparators]
         # Comparing with a scalar constant never walks a structure; anything else may.
-        if all(_scalar_constant(a) or _scalar_constant(b) for a, b in itertools.pairwise(operands)):
+        if all(self._scalar(a) or self._scalar(b) for a, b in itertools.pairwise(operands)):
             return node
         node.left = self._call("_ts_sized", [node.left], node.left)
         node.comparators = [
-            c if _scalar_constant(c) else self._call("_ts_sized", [c], c) for c in node.comparators
+            c if self._scalar(c) else self._call("_ts_sized", [c], c) for c in node.comparators
         ]
         return node
 
     # Hashing a tuple walks all of it: keys of dicts and sets, subscripts and .get() pay for
     # their size (a tuple of aliased tuples built in a few nested loops can stand for 2**60).
     def _key(self, node: ast.expr) -> ast.expr:
-        if _scalar_constant(node) or isinstance(node, (ast.Starred, ast.Slice)):
+        if self._scalar(node) or isinstance(node, (ast.Starred, ast.Slice)):
             return node
         return self._call("_ts_sized", [node], node)
 
@@ -142,15 +152,32 @@ class Guard(ast.NodeTransformer):
         node.elts = [self._key(e) for e in node.elts]
         return node
 
-    def visit_DictComp(self, node: ast.DictComp):
-        self.generic_visit(node)
-        node.key = self._key(node.key)
+    def _comprehension(self, node):
+        """Visits a comprehension with the scalars its generators bind (a name bound to
+        anything else, here, is not one), then restores the enclosing scope's."""
+        outer = self.scalars
+        scalars, others = set(outer), set()
+        for gen in node.generators:
+            names = {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+            if isinstance(gen.target, ast.Name) and _scalar_constant(gen.iter):
+                scalars |= names
+            else:
+                others |= names
+        # the first iterable is evaluated in the enclosing scope: names it uses keep their
+        # outer meaning there (a context name may hold anything)
+        others |= {n.id for n in ast.walk(node.generators[0].iter) if isinstance(n, ast.Name)}
+        self.scalars = frozenset(scalars - others)
+        try:
+            self.generic_visit(node)
+            if isinstance(node, ast.DictComp):
+                node.key = self._key(node.key)
+            elif isinstance(node, ast.SetComp):
+                node.elt = self._key(node.elt)
+        finally:
+            self.scalars = outer
         return node
 
-    def visit_SetComp(self, node: ast.SetComp):
-        self.generic_visit(node)
-        node.elt = self._key(node.elt)
-        return node
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
     def visit_Subscript(self, node: ast.Subscript):
         self.generic_visit(node)
@@ -161,7 +188,8 @@ class Guard(ast.NodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue):
         # the format spec is a small constant (checked) and must stay a JoinedStr
-        node.value = self._call("_ts_sized", [self.visit(node.value)], node.value)
+        value = self.visit(node.value)
+        node.value = value if self._scalar(value) else self._call("_ts_sized", [value], value)
         return node
 
     def visit_comprehension(self, node: ast.comprehension):
@@ -170,11 +198,54 @@ class Guard(ast.NodeTransformer):
         return node
 
 
-def budgeted(body: ast.expr, guard: Guard) -> ast.expr:
+# Calls and methods whose result is never a list, tuple, set or dict.
+_SCALAR_CALLS = frozenset({"len", "int", "float", "bool", "round", "abs", "str", "any", "all"})
+_SCALAR_METHODS = frozenset(
+    {
+        "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
+        "removeprefix", "removesuffix", "zfill", "replace", "join", "startswith", "endswith",
+        "find", "rfind", "count", "index", "isdigit", "isalpha", "isalnum", "isnumeric",
+        "isspace", "islower", "isupper", "decode", "hex",
+    }
+)  # fmt: skip
+_SCALAR_OPS = (ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift, ast.MatMult)
+
+
+def may_return_container(node: ast.expr) -> bool:
+    """Whether a checked (not yet rewritten) expression may return a list, tuple, set or
+    dict: only such a result has a size for ``_ts_result`` to charge."""
+    if isinstance(node, (ast.Compare, ast.JoinedStr, ast.UnaryOp)):
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, tuple)
+    if isinstance(node, ast.BoolOp):
+        return any(may_return_container(v) for v in node.values)
+    if isinstance(node, ast.IfExp):
+        return may_return_container(node.body) or may_return_container(node.orelse)
+    if isinstance(node, ast.BinOp):  # % never builds a container; * + - | & ^ may
+        if isinstance(node.op, _SCALAR_OPS):
+            return False
+        return may_return_container(node.left) or may_return_container(node.right)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id not in _SCALAR_CALLS
+        return not (isinstance(func, ast.Attribute) and func.attr in _SCALAR_METHODS)
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        inner = node.value  # a piece of split text, a character of a string
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+            return inner.func.attr not in _PARTS_METHODS
+        return not (isinstance(inner, ast.Constant) and isinstance(inner.value, (str, bytes)))
+    return True
+
+
+def budgeted(body: ast.expr, guard: Guard, container: bool = True) -> ast.expr:
     """The lambda body of a compiled expression: guarded ones reset the budget first and
-    pay for their result."""
+    pay for their result (where it may be a container: ``_ts_result`` charges nothing else)."""
     if not guard.guarded:
         return body
     reset_call = ast.Call(func=ast.Name(id="_ts_reset", ctx=ast.Load()), args=[], keywords=[])
     first = ast.BoolOp(op=ast.Or(), values=[reset_call, body])
+    if not container:
+        return first
     return ast.Call(func=ast.Name(id="_ts_result", ctx=ast.Load()), args=[first], keywords=[])

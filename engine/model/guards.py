@@ -139,8 +139,12 @@ def _result(value):
     the common case, without walking it)."""
     t = type(value)
     if t in _CONTAINERS:
-        if len(value) <= 64 and _FLAT.issuperset(map(type, value.values() if t is dict else value)):
-            charge(len(value))
+        n = len(value)
+        if n <= 64 and _FLAT.issuperset(map(type, value.values() if t is dict else value)):
+            used = _used[0] + n  # charge(n), without a call
+            _used[0] = used
+            if used > MAX_STEPS:
+                raise _over()
         else:
             charge(size_of(value, MAX_STEPS - _used[0] + 1))
     return value
@@ -165,6 +169,19 @@ def _built(value):
     if used > MAX_STEPS:
         raise _over()
     return value
+
+
+def _built_parts(value):
+    """The pieces ``split``, ``partition`` and the like cut from text: ``_built``'s charge,
+    the characters of str pieces summed in one C loop (such pieces are all str, or all bytes)."""
+    t = type(value)
+    if (t is list or t is tuple) and value and type(value[0]) is str:
+        used = _used[0] + len(value) + sum(map(len, value)) // CHARS_PER_STEP
+        _used[0] = used
+        if used > MAX_STEPS:
+            raise _over()
+        return value
+    return _built(value)
 
 
 def _loop(iterable):
@@ -228,7 +245,15 @@ def _repeat_cost(seq, n) -> int:
 
 
 def _safe_mul(a, b):
-    if type(a) is float or type(b) is float:  # numbers, the common case; float * sequence raises
+    ta, tb = type(a), type(b)
+    if ta is float or tb is float:  # numbers, the common case; float * sequence raises
+        return a * b
+    if ta is int and tb is int:
+        bits = a.bit_length() + b.bit_length()
+        if bits > MAX_INT_BITS:
+            raise ExpressionLimitError(f"the product would be larger than {MAX_INT_BITS} bits")
+        if bits > 256:  # big integers built in a loop pay for their size (10 bytes a step)
+            charge(bits >> 6)
         return a * b
     if _too_long(a, b) or _too_long(b, a):
         raise ExpressionLimitError("the repeated sequence would be too long")
@@ -392,7 +417,7 @@ def _safe_sum(iterable, /, start=0):
 
 
 def _safe_round(number, ndigits=None):
-    if ndigits is None or not _is_int(ndigits):
+    if ndigits is None or type(ndigits) is not int:  # (bool digits: as round() takes them)
         return round(number, ndigits) if ndigits is not None else round(number)
     if type(number) is int:
         if ndigits >= 0:
@@ -445,4 +470,5 @@ GUARDS = {
     "_ts_zfill": _safe_zfill, "_ts_decode": _safe_decode, "_ts_index": _safe_scan("index"),
     "_ts_count": _safe_scan("count"), "_ts_loop": _loop, "_ts_sized": _sized,
     "_ts_result": _result, "_ts_reset": _reset_fast, "_ts_built": _built,
+    "_ts_built_parts": _built_parts,
 }  # fmt: skip
