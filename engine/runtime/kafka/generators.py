@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from engine.model.schemas import is_schema_format
 from engine.runtime.generator import Generator
 from engine.runtime.kafka import clients
 
@@ -17,7 +18,9 @@ class GeneratorPool:
         self.generators: list[Generator] = []
         self.producer: clients.Producer | None = None  # once a generator starts
 
-    def start(self, nodes: list) -> None:
+    def start(self, nodes: list, schemas=None) -> None:
+        """Start a generator per node; ``schemas`` (the run's ``ctx.schemas``) encodes the
+        values of a node with a schema format."""
         if not nodes:
             return
         producer = self.producer = clients.Producer(
@@ -56,6 +59,7 @@ class GeneratorPool:
                 seed=p.get("seed"),
                 limit=p.get("limit"),
                 poll=poll,
+                encode_value=_value_encoder(p, schemas),
             )
             self.generators.append(gen)
             gen.start()
@@ -75,3 +79,10 @@ class GeneratorPool:
         if self.producer is not None:
             self.producer.flush(time_left())
         self.producer = None
+
+
+def _value_encoder(params: dict, schemas) -> Callable | None:
+    fmt = params.get("value_format", "json")
+    if schemas is None or not is_schema_format(fmt):
+        return None
+    return schemas.encoder(fmt, params.get("value_schema") or "", params["topic"], "value")
