@@ -229,7 +229,10 @@ class RunMonitor(QObject):
     def edit_connection(self) -> bool:
         c = self.controller
         dialog = QtConnectionDialog(
-            c.profile, self.parent_widget, sandbox_bootstrap=c.ensure_bootstrap
+            c.profile,
+            self.parent_widget,
+            sandbox_bootstrap=c.ensure_bootstrap,
+            sandbox_registry=c.ensure_sandbox_registry,
         )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
