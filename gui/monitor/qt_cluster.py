@@ -1,8 +1,11 @@
-"""The cluster dock: topics (select one to sample its records) and consumer groups
+"""The cluster dock: topics (select one to sample its records; values in a schema format
+decoded, the header naming their schema) and consumer groups
 (select one to chart its lag) — any group on the cluster, not only the app's own.
 Every look-up runs off the GUI thread."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
@@ -22,6 +25,7 @@ from gui.monitor.qt_charts import QtLagWidget
 from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.monitor.schema_info import sample_topic
 
 TOPIC, GROUP = 1, 2
 _KIND_ROLE = Qt.ItemDataRole.UserRole
@@ -234,14 +238,25 @@ class QtClusterWidget(QWidget):
             return
         self._sample_serial += 1
         serial = self._sample_serial
+        controller = self.controller
+
+        def work():
+            try:  # values in a schema format are decoded with the run's registry
+                lookup = controller.registry_lookup()
+            except Exception:  # noqa: BLE001 - no registry to ask: values shown as they are
+                lookup = None
+            return sample_topic(client, lookup, topic, 50)
+
         BackgroundCall(
-            lambda: client.sample(topic, 50),
-            lambda records: self._on_sampled(serial, topic, records),
-            lambda exc: self._on_sampled(serial, topic, None, str(exc)),
+            work,
+            lambda result: self._on_sampled(serial, topic, *result),
+            lambda exc: self._on_sampled(serial, topic, None, "", str(exc)),
             name="sample",
         ).start()
 
-    def _on_sampled(self, serial: int, topic: str, records, error: str = "") -> None:
+    def _on_sampled(
+        self, serial: int, topic: str, records, schema: str = "", error: str = ""
+    ) -> None:
         if serial != self._sample_serial:
             return
         if records is None:
@@ -252,6 +267,7 @@ class QtClusterWidget(QWidget):
         self.samples.set_records(records)
         self.sample_title.setText(
             f"<b>{topic}</b> — latest {len(records)} records, newest first"
+            + (f"<br><span style='color:#8fb3e0'>{html.escape(schema)}</span>" if schema else "")
             if records
             else f"<b>{topic}</b> — no records"
         )

@@ -96,3 +96,27 @@ def describe(infos: list[SchemaInfo]) -> str:
         )
     parts.append(f"schema id{'s' if len(ids) > 1 else ''} {', '.join(ids)}")
     return " · ".join(parts)
+
+
+def sample_topic(client, lookup: RegistryLookup | None, topic: str, count: int = 50):
+    """Blocking: the latest ``count`` records of ``topic`` through ``client`` (a
+    ClusterClient), values in a schema format decoded with ``lookup``'s registry; and the
+    header naming their schemas ("" when none is in a schema format)."""
+    if lookup is None:
+        return client.sample(topic, count), ""
+    seen: set[int] = set()
+    decode = lookup.value_decoder(topic)
+
+    def decode_value(data: bytes) -> Any:
+        sid = wire_schema_id(data)
+        if sid is not None:
+            seen.add(sid)
+        return decode(data)
+
+    records = client.sample(topic, count, decode_value=decode_value)
+    if not seen:
+        return records, ""
+    try:
+        return records, lookup.header(seen, topic)
+    except Exception:  # noqa: BLE001 - the registry stopped answering: the ids alone
+        return records, f"schema ids {', '.join(map(str, sorted(seen)))}"

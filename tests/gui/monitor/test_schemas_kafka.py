@@ -8,6 +8,7 @@ import pytest
 
 import resources
 from engine.model import fileformat
+from gui.monitor.qt_cluster import QtClusterWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
 
@@ -47,9 +48,17 @@ def test_the_demo_runs_with_avro_orders_decoded_in_the_preview(qtbot, sandbox_co
     # The orders written in Avro reached the dashboards as before.
     qtbot.waitUntil(lambda: any("orders_kpi" in d for d in dashboards), timeout=60_000)
     assert metrics[-1]["orders"]["errors"] == 0 and metrics[-1]["paid"]["errors"] == 0
-    # The cluster view's look-up decodes the topic's values with the registry.
-    client = c.cluster_client()
-    lookup = c.registry_lookup()
-    sampled = client.sample("orders", 5, decode_value=lookup.value_decoder("orders"))
+    # The cluster view's sample of the topic: decoded with the registry, the schema named.
+    cluster = QtClusterWidget(c)
+    qtbot.addWidget(cluster)
+    cluster.show_topic("orders")
+    qtbot.waitUntil(lambda: "Avro" in cluster.sample_title.text(), timeout=20_000)
+    assert "subject orders-value · version 1" in cluster.sample_title.text()
+    sampled = cluster.samples.model.records
     assert sampled and all(isinstance(r["value"], dict) for r in sampled)
-    assert "customer_id" in sampled[-1]["value"]
+    assert "customer_id" in sampled[0]["value"]
+    # A JSON topic beside it is shown as before, with no schema named.
+    cluster.show_topic("clicks")
+    qtbot.waitUntil(lambda: "latest" in cluster.sample_title.text(), timeout=20_000)
+    assert "schema" not in cluster.sample_title.text()
+    assert "session_id" in cluster.samples.model.records[0]["value"]
