@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         m.controller.bootstrapChanged.connect(lambda _b: self._show_connection())
         m.controller.connectionChanged.connect(self._on_connection_changed)
         self.inspector.set_topic_fields(m.field_names_for)
+        self.inspector.set_registry_lookup(m.controller.registry_lookup)
         self.file_actions.monitorGroupRequested.connect(self.monitor_group)
         self.broker_service.started.connect(
             lambda address: self.set_broker_status(

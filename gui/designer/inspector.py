@@ -29,6 +29,7 @@ from engine.model.topology import ModelError, Topology
 from engine.model.validation import TOPIC_PATTERN
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.registry import editor_for
+from gui.designer.editors.schema import SchemaParamEditor, SchemaSource
 from gui.designer.editors.widgets import set_invalid, set_style_flag
 from gui.document.document import TopologyDocument
 from gui.style import icons, theme
@@ -158,6 +159,7 @@ class InspectorWidget(QScrollArea):
         self.topic_fields: Callable[[str], list[str]] = lambda _topic: []
         self.field_topics: set[str] = set()  # source topics behind the shown node's fields
         self.field_names: list[str] = []
+        self.registry_lookup: Callable[[], object | None] = lambda: None
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -212,6 +214,26 @@ class InspectorWidget(QScrollArea):
         self.field_names = names
         for field in self.fields.values():
             field.editor.set_field_names(names)
+
+    def set_registry_lookup(self, provider: Callable[[], object | None]) -> None:
+        """Where schema editors ask the registry (blocking; called off the GUI thread):
+        ``gui.monitor.schema_info.RegistryLookup`` or None."""
+        self.registry_lookup = provider
+
+    def _schema_source(self, node_id: str, name: str) -> SchemaSource:
+        part = "key" if name.startswith("key") else "value"
+        default = "string" if part == "key" else "json"
+
+        def fmt() -> str:
+            node = self.topology.nodes.get(node_id)
+            params = node.params if node is not None and isinstance(node.params, dict) else {}
+            return str(params.get(f"{part}_format", default))
+
+        return SchemaSource(
+            folder=lambda: self.topology.folder,
+            fmt=fmt,
+            registry=lambda: self.registry_lookup(),
+        )
 
     def on_topic_fields(self, topic: str, _names: list) -> None:
         if topic in self.field_topics:
@@ -317,6 +339,8 @@ class InspectorWidget(QScrollArea):
             self._section(layout, "Parameters")
             for param in spec.params:
                 editor = editor_for(param)
+                if isinstance(editor, SchemaParamEditor):
+                    editor.bind(self._schema_source(node_id, param.name))
                 editor.set_value(
                     node.params.get(param.name) if isinstance(node.params, dict) else None
                 )

@@ -91,9 +91,7 @@ def describe(infos: list[SchemaInfo]) -> str:
     if subjects:
         parts.append(f"subject {', '.join(subjects)}")
     if versions:
-        parts.append(
-            f"version{'s' if len(versions) > 1 else ''} {', '.join(map(str, versions))}"
-        )
+        parts.append(f"version{'s' if len(versions) > 1 else ''} {', '.join(map(str, versions))}")
     parts.append(f"schema id{'s' if len(ids) > 1 else ''} {', '.join(ids)}")
     return " · ".join(parts)
 

@@ -8,6 +8,7 @@ from gui.designer.editors.alerts import AlertsParamEditor
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.field_list import FieldListParamEditor
 from gui.designer.editors.rows import RowsParamEditor
+from gui.designer.editors.schema import SchemaParamEditor, SchemaRegistryParamEditor
 from gui.designer.editors.scalars import (
     BoolParamEditor,
     DurationParamEditor,
@@ -36,6 +37,8 @@ EDITORS = {
     "window": WindowParamEditor,
     "alerts": AlertsParamEditor,  # a node's alert rules
     "field_list": FieldListParamEditor,  # a dashboard's fields, picked from those seen upstream
+    "schema": SchemaParamEditor,  # a sink's value_schema / key_schema: subject, file or text
+    "schema_registry": SchemaRegistryParamEditor,  # settings.schema_registry: URL, user info
 }
 
 
