@@ -8,7 +8,6 @@ from gui.designer.editors.alerts import AlertsParamEditor
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.field_list import FieldListParamEditor
 from gui.designer.editors.rows import RowsParamEditor
-from gui.designer.editors.schema import SchemaParamEditor, SchemaRegistryParamEditor
 from gui.designer.editors.scalars import (
     BoolParamEditor,
     DurationParamEditor,
@@ -18,6 +17,7 @@ from gui.designer.editors.scalars import (
     TextParamEditor,
     TimestampParamEditor,
 )
+from gui.designer.editors.schema import SchemaParamEditor, SchemaRegistryParamEditor
 from gui.designer.editors.window import WindowParamEditor
 
 EDITORS = {
