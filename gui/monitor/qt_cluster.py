@@ -33,15 +33,17 @@ _NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class FieldNameCache(QObject):
-    """Field names seen in a topic's JSON values, for expression completions.
-    ``names(topic)`` answers at once from the cache and fetches in the background on a
-    miss; ``ready(topic, names)`` follows."""
+    """Field names of a topic, for expression completions: its registered schema's (the
+    latest under ``<topic>-value`` in the run's registry, when ``registry_provider`` gives
+    one), else those seen in its JSON values. ``names(topic)`` answers at once from the
+    cache and fetches in the background on a miss; ``ready(topic, names)`` follows."""
 
     ready = Signal(str, list)
 
-    def __init__(self, client_provider, parent=None):
+    def __init__(self, client_provider, parent=None, registry_provider=None):
         super().__init__(parent)
         self.client_provider = client_provider
+        self.registry_provider = registry_provider
         self._cache: dict[str, list[str]] = {}
         self._pending: set[str] = set()
 
@@ -51,8 +53,18 @@ class FieldNameCache(QObject):
         client = self.client_provider()
         if client is not None and topic not in self._pending:
             self._pending.add(topic)
+            registry = self.registry_provider
+
+            def work() -> list[str]:
+                try:
+                    lookup = registry() if registry is not None else None
+                    registered = lookup.registered_fields(topic) if lookup is not None else []
+                except Exception:  # noqa: BLE001 - no registry to ask: the sampled names
+                    registered = []
+                return registered or client.field_names(topic)
+
             BackgroundCall(
-                lambda: client.field_names(topic),
+                work,
                 lambda names: self._on_names(topic, names),
                 lambda _exc: self._pending.discard(topic),
                 name="field-names",

@@ -100,7 +100,7 @@ class RunMonitor(QObject):
         c.statusChanged.connect(self.statusChanged)
         c.statusChanged.connect(self._on_status_changed)
         c.resetFinished.connect(self._on_reset_finished)
-        self.fields = FieldNameCache(c.cluster_client, self)
+        self.fields = FieldNameCache(c.cluster_client, self, registry_provider=c.registry_lookup)
         self.fields.ready.connect(self.fieldNamesReady)
         c.bootstrapChanged.connect(lambda _b: self.fields.invalidate())
 
@@ -135,7 +135,8 @@ class RunMonitor(QObject):
         self.preview.set_node(node_id)
 
     def field_names_for(self, topic: str) -> list[str]:
-        """Cached field names of ``topic``'s JSON values; on a miss, [] now and
+        """Cached field names of ``topic`` (its registered schema's, else its JSON values');
+        on a miss, [] now and
         ``fieldNamesReady`` later."""
         return self.fields.names(topic)
 

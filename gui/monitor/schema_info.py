@@ -60,6 +60,22 @@ class RegistryLookup:
             return ""
         return describe(infos)
 
+    def registered_fields(self, topic: str) -> list[str]:
+        """The top-level field names of the latest schema under ``<topic>-value``
+        (``engine.runtime.schemas.fields``), or [] when the registry has none."""
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        from engine.runtime.schemas.fields import registered_fields
+
+        try:
+            latest = self.client.get_latest_version(f"{topic}-value")
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 404:
+                return []
+            raise
+        fmt = FORMAT_OF_TYPE.get(latest.schema.schema_type or "AVRO", "avro")
+        return registered_fields(self.client, topic, fmt)
+
     def value_decoder(self, topic: str) -> Callable[[bytes], Any]:
         """Decodes a value of ``topic`` in the wire format with the schema it names (any
         of the three formats); raises ValueError for other bytes, which the caller shows

@@ -8,7 +8,7 @@ import pytest
 
 import resources
 from engine.model import fileformat
-from gui.monitor.qt_cluster import QtClusterWidget
+from gui.monitor.qt_cluster import FieldNameCache, QtClusterWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
 
@@ -62,3 +62,19 @@ def test_the_demo_runs_with_avro_orders_decoded_in_the_preview(qtbot, sandbox_co
     qtbot.waitUntil(lambda: "latest" in cluster.sample_title.text(), timeout=20_000)
     assert "schema" not in cluster.sample_title.text()
     assert "session_id" in cluster.samples.model.records[0]["value"]
+    # Field names of the Avro topic come from its registered schema (its bytes are no JSON).
+    cache = FieldNameCache(c.cluster_client, registry_provider=c.registry_lookup)
+    with qtbot.waitSignal(cache.ready, timeout=20_000) as ready:
+        assert cache.names("orders") == []
+    assert ready.args[0] == "orders"
+    assert ready.args[1] == [
+        "order_id",
+        "customer_id",
+        "category",
+        "items",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+    ]
+    assert c.registry_lookup().registered_fields("clicks") == []  # JSON: nothing registered
