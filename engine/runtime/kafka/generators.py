@@ -7,8 +7,10 @@ import threading
 from collections.abc import Callable
 
 from engine.model.schemas import is_schema_format
+from engine.runtime.context import RunContext
 from engine.runtime.generator import Generator
 from engine.runtime.kafka import clients
+from engine.runtime.schemas import SchemaFormats
 
 
 class GeneratorPool:
@@ -17,10 +19,17 @@ class GeneratorPool:
         self.on_error = on_error
         self.generators: list[Generator] = []
         self.producer: clients.Producer | None = None  # once a generator starts
+        self.schemas: SchemaFormats | None = None  # the run context's (see sharing)
 
-    def start(self, nodes: list, schemas=None) -> None:
-        """Start a generator per node; ``schemas`` (the run's ``ctx.schemas``) encodes the
-        values of a node with a schema format."""
+    def sharing(self, ctx: RunContext) -> RunContext:
+        """``ctx``, the run's context, whose schema formats (``ctx.schemas``) the generators
+        write with when their node has a schema format."""
+        self.schemas = ctx.schemas
+        return ctx
+
+    def start(self, nodes: list) -> None:
+        """Start a generator per node."""
+        schemas = self.schemas
         if not nodes:
             return
         producer = self.producer = clients.Producer(
@@ -81,7 +90,7 @@ class GeneratorPool:
         self.producer = None
 
 
-def _value_encoder(params: dict, schemas) -> Callable | None:
+def _value_encoder(params: dict, schemas: SchemaFormats | None) -> Callable | None:
     fmt = params.get("value_format", "json")
     if schemas is None or not is_schema_format(fmt):
         return None

@@ -59,7 +59,6 @@ from engine.runtime.kafka.slots import InstanceSlot, claim_slot, transactional_i
 from engine.runtime.kafka.state_manager import StateManager
 from engine.runtime.kafka.topics import TopicManager
 from engine.runtime.operators.base import NodeMetrics
-from engine.runtime.schemas import SchemaFormats
 from engine.runtime.serde import message_max_bytes
 
 __all__ = [
@@ -141,7 +140,6 @@ class KafkaRun(RunReadout):
             node_id: NodeMetrics() for node_id in topology.nodes
         }
         self.compiled: CompiledTopology | None = None
-        self.schemas: SchemaFormats | None = None  # the run context's, once prepared
         self.clients = run_clients = clients.RunClients()  # opened by _prepare
         base = clients.base_config(config.bootstrap, config.client_config)
         self.state = RunState(config.on_status)
@@ -224,7 +222,7 @@ class KafkaRun(RunReadout):
         state, committer, connection = self.state, self.committer, self.connection
         flow = FlowControl()
         compiled, producer, consumer = self._prepare()
-        self.generators.start(compiled.generators, self.schemas)
+        self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
         self.assignment = assignment = AssignmentHandler(
             state,
@@ -338,11 +336,9 @@ class KafkaRun(RunReadout):
             )
         )
         try:
-            ctx = self.context(producer.produce)
-            self.schemas = ctx.schemas  # the demo generators write with it too
             self.compiled = compiled = compile_topology(
                 self.topology,
-                ctx,
+                self.generators.sharing(self.context(producer.produce)),
                 self.application_id,
                 preview=self.previews if self.config.sample_size > 0 else None,
             )
