@@ -469,8 +469,11 @@ class RunController(QObject):
         self.lag_poller.join(max(0.1, deadline - time.monotonic()))
         with self._client_lock:
             client, self._client = self._client, None
+            registry, self._registry = self._registry, None
         if client is not None:
             client.close()
+        if registry is not None:
+            registry[1].client.close()
         with self._sandbox_lock:
             sandbox, self._sandbox = self._sandbox, None
         if sandbox is not None:
