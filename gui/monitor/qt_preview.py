@@ -53,10 +53,19 @@ class QtPreviewWidget(QWidget):
         self._count = len(records)
         self.records.set_records(records)
         self._update_title()
-        ids = frozenset(r["schema_id"] for r in records if isinstance(r.get("schema_id"), int))
+        ids = (
+            frozenset(r["schema_id"] for r in records if isinstance(r.get("schema_id"), int))
+            if self._reads_topic(node_id)
+            else frozenset()  # past the source the values are the nodes' own, not the schema's
+        )
         if ids != self._schema_ids:
             topic = next((r.get("topic") for r in records if r.get("topic")), "") or ""
             self._ask_schema(ids, topic)
+
+    def _reads_topic(self, node_id: str) -> bool:
+        topology = self.controller.topology_provider()
+        node = topology.nodes.get(node_id) if topology is not None else None
+        return node is not None and node.type in ("kafka_source", "generator_source")
 
     def _ask_schema(self, ids: frozenset, topic: str) -> None:
         self._schema_ids = ids

@@ -112,10 +112,20 @@ def test_registry_test_says_what_failed(qtbot, monkeypatch):
     port = free_port()
     dialog = dialog_for(qtbot, ConnectionProfile(registry_url=f"http://127.0.0.1:{port}"))
     assert (
-        result_of(qtbot, dialog) == f"✘ The schema registry at http://127.0.0.1:{port} does not answer"
+        result_of(qtbot, dialog)
+        == f"✘ The schema registry at http://127.0.0.1:{port} does not answer"
     )
     monkeypatch.delenv("NO_SUCH_SECRET", raising=False)
     dialog.registry_user_edit.setText("key:${NO_SUCH_SECRET}")
     assert result_of(qtbot, dialog) == "✘ The environment variable NO_SUCH_SECRET is not set"
     cluster = dialog_for(qtbot, ConnectionProfile(kind=CLUSTER, bootstrap="k:9092"))
     assert result_of(qtbot, cluster).startswith("✔ No schema registry named")
+
+
+def test_the_status_bar_names_the_registry_beside_the_broker(window):
+    window.monitor.apply_profile(
+        ConnectionProfile(kind=CLUSTER, bootstrap="k:9092", registry_url="https://sr:8081")
+    )
+    assert "Kafka k:9092 · schema registry https://sr:8081" in window.broker_label.text()
+    window.monitor.apply_profile(ConnectionProfile(kind=CLUSTER, bootstrap="k:9092"))
+    assert "schema registry" not in window.broker_label.text()
