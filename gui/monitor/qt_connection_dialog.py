@@ -236,7 +236,6 @@ class QtConnectionDialog(QDialog):
             "Basic auth. ${NAME} is the environment variable NAME, read when the run starts; "
             "a password written here is kept for this session only."
         )
-        self.registry_user_edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         self.registry_ca_edit = QLineEdit()
         self.registry_ca_edit.setPlaceholderText("CA certificate (PEM); empty: the system's")
         browse = QToolButton()
@@ -295,6 +294,12 @@ class QtConnectionDialog(QDialog):
     def _on_registry_changed(self, *_args) -> None:
         self._on_changed()
         registry = bool(self.registry_url_edit.text().strip())
+        # A password written out is masked (but for its editing); ${NAME}s are shown.
+        self.registry_user_edit.setEchoMode(
+            QLineEdit.EchoMode.PasswordEchoOnEdit
+            if self.profile().user_info_is_secret()
+            else QLineEdit.EchoMode.Normal
+        )
         self.registry_user_edit.setEnabled(registry)
         self.registry_ca_edit.setEnabled(registry)
         self._registry_serial += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLineEdit
 
 from engine.cluster.broker import free_port
 from engine.model.topology import Node, Topology
@@ -34,12 +35,15 @@ def test_registry_fields_beside_the_brokers(qtbot):
     dialog.registry_user_edit.setText("${SR_KEY}:${SR_SECRET}")
     dialog.registry_ca_edit.setText("/etc/ssl/sr-ca.pem")
     assert dialog.registry_user_edit.isEnabled() and dialog.ok_button.isEnabled()
+    assert dialog.registry_user_edit.echoMode() == QLineEdit.EchoMode.Normal  # names only
     profile = dialog.profile()
     assert profile.registry_setting() == {
         "url": "https://sr.example:8081",
         "basic_auth_user_info": "${SR_KEY}:${SR_SECRET}",
         "ca_location": "/etc/ssl/sr-ca.pem",
     }
+    dialog.registry_user_edit.setText("key:s3cret")
+    assert dialog.registry_user_edit.echoMode() == QLineEdit.EchoMode.PasswordEchoOnEdit
     dialog.registry_url_edit.setText("sr.example:8081")
     assert not dialog.ok_button.isEnabled()
     assert "must start with http:// or https://" in dialog.ok_button.toolTip()
