@@ -238,9 +238,10 @@ def main(argv=None) -> int:
 
     broker = SandboxBroker(background=args.broker_priority == "app").start()
     window = QMainWindow()
-    monitor = RunMonitor(
-        window, profile=ConnectionProfile(kind=CLUSTER, name="bench", bootstrap=broker.bootstrap)
+    profile = ConnectionProfile(  # the demo's orders are Avro: the sandbox's registry
+        kind=CLUSTER, name="bench", bootstrap=broker.bootstrap, registry_url=broker.registry_url
     )
+    monitor = RunMonitor(window, profile=profile)
     monitor.set_topology_provider(lambda: topology)
     for dock in monitor.docks():
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)

@@ -162,12 +162,23 @@ class StreamsBuilder:
         rate: float | None = None,
         seed: int | None = None,
         limit: int | None = None,
+        value_format: str | None = None,
+        value_schema: str | None = None,
     ) -> KStream:
-        """A generator_source node: synthetic e-commerce events written to ``topic``."""
+        """A generator_source node: synthetic e-commerce events written to ``topic``
+        (``value_format`` avro, protobuf or json_schema: with ``value_schema``)."""
         return self._add(
             "generator_source",
             name,
-            _params(topic=topic, profile=profile, rate=rate, seed=seed, limit=limit),
+            _params(
+                topic=topic,
+                profile=profile,
+                rate=rate,
+                seed=seed,
+                limit=limit,
+                value_format=value_format,
+                value_schema=value_schema,
+            ),
         )
 
     def layout(self, positions: dict[str, tuple[float, float]]) -> None:

@@ -143,6 +143,19 @@ _TYPES = (
             ParamSpec(
                 "limit", "int", default=None, minimum=0, help="Stop after this many records."
             ),
+            ParamSpec(
+                "value_format",
+                "enum",
+                default="json",
+                choices=("json", *SCHEMA_FORMATS),
+                help="How events are written and read back. " + _FORMAT_HELP,
+            ),
+            ParamSpec(
+                "value_schema",
+                "schema",
+                help="The schema events are written with (avro, protobuf, json_schema): its "
+                "text, a file beside the topology, or subject:<name>[:<version>].",
+            ),
         ),
     ),
     NodeType(
@@ -384,7 +397,7 @@ SETTINGS: dict[str, ParamSpec] = {
                   help="An http(s) address each alert firing or resolving is POSTed to as JSON."),
         ParamSpec("schema_registry", "schema_registry", default=None,
                   help='The schema registry of the avro, protobuf and json_schema formats: '
-                       '{"url", "basic_auth_user_info"?, "auto_register"?}; a secret may '
+                       '{"url", "basic_auth_user_info"?, "auto_register"?, "ca_location"?}; a secret may '
                        'name an environment variable as ${NAME}.'),
         ParamSpec("worker_memory_limit", "int", default=4096, minimum=0,
                   help="MB of memory a run's process may use (0: no limit); past it the run "

@@ -61,10 +61,11 @@ def schema_problems(node_id: str, params: dict, folder: str | None) -> list[Prob
 
 
 def schema_format_nodes(topology: Topology) -> list[tuple[str, str, str]]:
-    """(node id, "key" or "value", format) of every source and sink with a schema format."""
+    """(node id, "key" or "value", format) of every source and sink with a schema format
+    (a demo generator's included: it writes its topic and reads it back)."""
     found = []
     for node in topology.nodes.values():
-        if node.type in ("kafka_source", "kafka_sink"):
+        if node.type in ("kafka_source", "kafka_sink", "generator_source"):
             for part in ("key", "value"):
                 fmt = node.params.get(f"{part}_format")
                 if isinstance(fmt, str) and is_schema_format(fmt):

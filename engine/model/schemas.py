@@ -10,7 +10,7 @@ protobuf cannot read by itself. Parsed schemas are cached by their text, so vali
 every edit costs nothing once a schema has been read.
 
 ``settings.schema_registry`` is checked here too: ``{"url", "basic_auth_user_info"?,
-"auto_register"?}``, where a secret may name an environment variable as ``${NAME}``.
+"auto_register"?, "ca_location"?}`` (the CA certificate file of an https registry), where a secret may name an environment variable as ``${NAME}``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SCHEMA_FORMATS = ("avro", "protobuf", "json_schema")
 FORMAT_TITLES = {"avro": "Avro", "protobuf": "Protobuf", "json_schema": "JSON Schema"}
 SUBJECT_STRATEGIES = ("topic", "record", "topic_record")
 SCHEMA_SUFFIXES = {"avro": (".avsc",), "protobuf": (".proto",), "json_schema": (".json",)}
-REGISTRY_KEYS = ("url", "basic_auth_user_info", "auto_register")
+REGISTRY_KEYS = ("url", "basic_auth_user_info", "auto_register", "ca_location")
 # A schema is a few KB; 10 MB of text (a hostile file) is refused before any parser sees it.
 MAX_SCHEMA_CHARS = 1_000_000
 # Protobuf messages nested deeper than this are refused (a hostile schema): protoc and the
@@ -329,7 +329,9 @@ def _first_line(exc: BaseException) -> str:
 def registry_setting_message(value: Any) -> str | None:
     """None when ``settings.schema_registry`` is usable, else the rest of a sentence."""
     if not isinstance(value, dict):
-        return 'must be an object {"url", "basic_auth_user_info"?, "auto_register"?}'
+        return (
+            'must be an object {"url", "basic_auth_user_info"?, "auto_register"?, "ca_location"?}'
+        )
     unknown = sorted(set(value) - set(REGISTRY_KEYS))
     if unknown:
         return f"has unknown keys {', '.join(unknown)} (known: {', '.join(REGISTRY_KEYS)})"
@@ -347,6 +349,9 @@ def registry_setting_message(value: Any) -> str | None:
         return "basic_auth_user_info must be 'user:password' (or name ${VARIABLE}s)"
     if "auto_register" in value and not isinstance(value["auto_register"], bool):
         return "auto_register must be true or false"
+    ca = value.get("ca_location")
+    if ca is not None and (not isinstance(ca, str) or not ca.strip()):
+        return "ca_location must be the path of a CA certificate file (PEM)"
     return None
 
 

@@ -170,7 +170,7 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
             )
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
-    if type_name == "kafka_sink":
+    if type_name in ("kafka_sink", "generator_source"):
         problems += schema_problems(node_id, params, _FOLDER.get())
     if type_name == "file_sink" and isinstance(params.get("path"), str):
         path = params["path"]

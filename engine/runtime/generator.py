@@ -1,6 +1,6 @@
 """Synthetic e-commerce events for the demo: orders and clicks.
 
-A generator writes JSON records to its topic at a steady rate (0 = as fast as
+A generator writes JSON records (or Avro, Protobuf, JSON Schema: its node's value_format) to its topic at a steady rate (0 = as fast as
 possible), optionally a fixed number of them and from a fixed seed, so a demo run
 is repeatable. The generator_source node reads them back like any topic.
 """
@@ -115,9 +115,13 @@ class Generator(threading.Thread):
         seed: int | None = None,
         limit: int | None = None,
         poll: Callable | None = None,
+        encode_value: Callable[[Any], bytes | None] | None = None,
     ):
+        """``encode_value``: how values are written (JSON when None; a schema format's
+        encoder from the run's ``ctx.schemas``)."""
         super().__init__(name=f"generator-{topic}", daemon=True)
         self.topic, self.produce, self.poll = topic, produce, poll
+        self.encode_value = encode_value or ENCODERS["json"]
         self.factory = EventFactory(profile, seed)
         self.rate = float(rate or 0)
         self.limit = limit
@@ -129,7 +133,7 @@ class Generator(threading.Thread):
         self._stop_event.set()
 
     def run(self) -> None:
-        encode_key, encode_value = ENCODERS["string"], ENCODERS["json"]
+        encode_key, encode_value = ENCODERS["string"], self.encode_value
         start = time.monotonic()
         while not self._stop_event.is_set():
             if self.limit is not None and self.sent >= self.limit:

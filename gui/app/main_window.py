@@ -211,9 +211,12 @@ class MainWindow(QMainWindow):
         m.controller.bootstrapChanged.connect(lambda _b: self._show_connection())
         m.controller.connectionChanged.connect(self._on_connection_changed)
         self.inspector.set_topic_fields(m.field_names_for)
+        self.inspector.set_registry_lookup(m.controller.registry_lookup)
         self.file_actions.monitorGroupRequested.connect(self.monitor_group)
         self.broker_service.started.connect(
-            lambda address: self.set_broker_status(f"Sandbox broker {address}", True)
+            lambda address: self.set_broker_status(
+                f"Sandbox broker {address}{self._registry_note()}", True
+            )
         )
         self.broker_service.failed.connect(lambda message: self.set_broker_status(message, False))
         self._show_connection()
@@ -482,13 +485,18 @@ class MainWindow(QMainWindow):
         if c.profile.uses_sandbox:
             bootstrap = c.bootstrap()
             if bootstrap:
-                self.set_broker_status(f"Sandbox broker {bootstrap}", True)
+                self.set_broker_status(f"Sandbox broker {bootstrap}{self._registry_note()}", True)
             elif self.broker_service.starting():
                 self.set_broker_status("Starting sandbox broker…")
             else:
                 self.set_broker_status("Sandbox broker (starts with the first run)")
         else:
-            self.set_broker_status(f"Kafka {c.profile.describe()}")
+            self.set_broker_status(f"Kafka {c.profile.describe()}{self._registry_note()}")
+
+    def _registry_note(self) -> str:
+        """The schema registry runs use, for the status bar beside the broker."""
+        url = self.monitor.controller.registry_url()
+        return f" · schema registry {url}" if url else ""
 
     def start_sandbox_broker(self) -> None:
         """Start the sandbox broker now (when that is the connection), in the background."""

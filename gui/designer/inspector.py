@@ -32,6 +32,7 @@ from engine.model.validation import TOPIC_PATTERN
 from gui.designer.editors.alerts import AlertsParamEditor
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.registry import editor_for
+from gui.designer.editors.schema import SchemaParamEditor, SchemaSource
 from gui.designer.editors.widgets import WheelGuard, set_invalid, set_style_flag
 from gui.designer.param_changes import ParamChangesBox, node_changes
 from gui.document.document import TopologyDocument
@@ -165,6 +166,7 @@ class InspectorWidget(QScrollArea):
         self.comparison: TopologyDiff | None = None  # shown as each node's Changes box
         self.run_active = False
         self._wheel_guard = WheelGuard(self)  # the wheel scrolls past unfocused choices
+        self.registry_lookup: Callable[[], object | None] = lambda: None
         document.topology_replaced.connect(self._on_topology_replaced)
         document.problems_changed.connect(self._on_problems_changed)
         self._on_topology_replaced(document.topology)
@@ -239,6 +241,26 @@ class InspectorWidget(QScrollArea):
         self.field_names = names
         for field in self.fields.values():
             field.editor.set_field_names(names)
+
+    def set_registry_lookup(self, provider: Callable[[], object | None]) -> None:
+        """Where schema editors ask the registry (blocking; called off the GUI thread):
+        ``gui.monitor.schema_info.RegistryLookup`` or None."""
+        self.registry_lookup = provider
+
+    def _schema_source(self, node_id: str, name: str) -> SchemaSource:
+        part = "key" if name.startswith("key") else "value"
+        default = "string" if part == "key" else "json"
+
+        def fmt() -> str:
+            node = self.topology.nodes.get(node_id)
+            params = node.params if node is not None and isinstance(node.params, dict) else {}
+            return str(params.get(f"{part}_format", default))
+
+        return SchemaSource(
+            folder=lambda: self.topology.folder,
+            fmt=fmt,
+            registry=lambda: self.registry_lookup(),
+        )
 
     def on_topic_fields(self, topic: str, _names: list) -> None:
         if topic in self.field_topics:
@@ -356,6 +378,8 @@ class InspectorWidget(QScrollArea):
             self._section(layout, "Parameters")
             for param in spec.params:
                 editor = editor_for(param)
+                if isinstance(editor, SchemaParamEditor):
+                    editor.bind(self._schema_source(node_id, param.name))
                 editor.set_value(
                     node.params.get(param.name) if isinstance(node.params, dict) else None
                 )

@@ -134,6 +134,10 @@ class TopologyDocument(QObject):
         if target != self.path:
             self.path = target
             self.path_changed.emit(target)
+        folder = str(target.resolve().parent)
+        if folder != self.topology.folder:  # sinks' schema files are relative to it
+            self.topology.folder = folder
+            self.revalidate()
         return target
 
     def _on_clean_changed(self, clean: bool) -> None:

@@ -1,15 +1,21 @@
 """Connection profiles: where a run goes — the local sandbox broker, or the user's own
-cluster with optional SASL and TLS — and how that maps onto librdkafka settings.
+cluster with optional SASL and TLS — and how that maps onto librdkafka settings; and the
+schema registry its schema formats use (SPEC §14): the sandbox's when none is named, else
+a URL with optional basic auth (``user:password``, either may be ``${NAME}``) and CA file.
 
 Qt-free. Persistence (QSettings) and the dialog live in ``qt_connection_dialog``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
+
+from engine.model.schemas import registry_setting_message
 
 SANDBOX, CLUSTER = "sandbox", "cluster"
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_ENV_ONLY = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 @dataclass
@@ -25,6 +31,9 @@ class ConnectionProfile:
     password: str = field(default="", repr=False)
     ssl: bool = False
     ca_file: str = ""
+    registry_url: str = ""  # "" for the sandbox's registry (or the topology's own setting)
+    registry_user_info: str = field(default="", repr=False)
+    registry_ca_file: str = ""
 
     @property
     def uses_sandbox(self) -> bool:
@@ -33,7 +42,7 @@ class ConnectionProfile:
     def problems(self) -> list[str]:
         """What is missing or wrong, as sentences (empty when usable)."""
         if self.kind == SANDBOX:
-            return []
+            return self.registry_problems()
         out = []
         servers = [s.strip() for s in self.bootstrap.split(",") if s.strip()]
         if not servers:
@@ -46,7 +55,36 @@ class ConnectionProfile:
             out.append(f"Unknown SASL mechanism '{self.sasl_mechanism}'.")
         if self.sasl_mechanism and not self.username:
             out.append("SASL needs a user name.")
-        return out
+        return out + self.registry_problems()
+
+    def registry_problems(self) -> list[str]:
+        """What is wrong with the schema registry settings, as sentences."""
+        if not self.registry_url.strip():
+            return []
+        message = registry_setting_message(self.registry_setting())
+        return [f"Schema registry: {message[:1].upper()}{message[1:]}."] if message else []
+
+    def registry_setting(self) -> dict:
+        """The registry as a topology's ``settings.schema_registry`` would name it (without
+        auto_register); {} when the profile names none."""
+        url = self.registry_url.strip()
+        if not url:
+            return {}
+        setting = {"url": url}
+        if self.registry_user_info.strip():
+            setting["basic_auth_user_info"] = self.registry_user_info.strip()
+        if self.registry_ca_file.strip():
+            setting["ca_location"] = self.registry_ca_file.strip()
+        return setting
+
+    def user_info_is_secret(self) -> bool:
+        """Whether the registry's user info holds a password itself (then it is kept for the
+        session only, as the broker's password), rather than naming ``${VARIABLES}``."""
+        info = self.registry_user_info.strip()
+        if not info:
+            return False
+        _user, _, password = info.partition(":")
+        return bool(password) and not _ENV_ONLY.fullmatch(password)
 
     def client_config(self) -> dict[str, str]:
         """librdkafka settings beyond ``bootstrap.servers`` for this profile."""

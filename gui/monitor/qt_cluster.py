@@ -1,8 +1,11 @@
-"""The cluster dock: topics (select one to sample its records) and consumer groups
+"""The cluster dock: topics (select one to sample its records; values in a schema format
+decoded, the header naming their schema) and consumer groups
 (select one to chart its lag) — any group on the cluster, not only the app's own.
 Every look-up runs off the GUI thread."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
@@ -22,6 +25,7 @@ from gui.monitor.qt_charts import QtLagWidget
 from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.monitor.schema_info import sample_topic
 
 TOPIC, GROUP = 1, 2
 _KIND_ROLE = Qt.ItemDataRole.UserRole
@@ -29,15 +33,17 @@ _NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class FieldNameCache(QObject):
-    """Field names seen in a topic's JSON values, for expression completions.
-    ``names(topic)`` answers at once from the cache and fetches in the background on a
-    miss; ``ready(topic, names)`` follows."""
+    """Field names of a topic, for expression completions: its registered schema's (the
+    latest under ``<topic>-value`` in the run's registry, when ``registry_provider`` gives
+    one), else those seen in its JSON values. ``names(topic)`` answers at once from the
+    cache and fetches in the background on a miss; ``ready(topic, names)`` follows."""
 
     ready = Signal(str, list)
 
-    def __init__(self, client_provider, parent=None):
+    def __init__(self, client_provider, parent=None, registry_provider=None):
         super().__init__(parent)
         self.client_provider = client_provider
+        self.registry_provider = registry_provider
         self._cache: dict[str, list[str]] = {}
         self._pending: set[str] = set()
 
@@ -47,8 +53,18 @@ class FieldNameCache(QObject):
         client = self.client_provider()
         if client is not None and topic not in self._pending:
             self._pending.add(topic)
+            registry = self.registry_provider
+
+            def work() -> list[str]:
+                try:
+                    lookup = registry() if registry is not None else None
+                    registered = lookup.registered_fields(topic) if lookup is not None else []
+                except Exception:  # noqa: BLE001 - no registry to ask: the sampled names
+                    registered = []
+                return registered or client.field_names(topic)
+
             BackgroundCall(
-                lambda: client.field_names(topic),
+                work,
                 lambda names: self._on_names(topic, names),
                 lambda _exc: self._pending.discard(topic),
                 name="field-names",
@@ -235,14 +251,25 @@ class QtClusterWidget(QWidget):
             return
         self._sample_serial += 1
         serial = self._sample_serial
+        controller = self.controller
+
+        def work():
+            try:  # values in a schema format are decoded with the run's registry
+                lookup = controller.registry_lookup()
+            except Exception:  # noqa: BLE001 - no registry to ask: values shown as they are
+                lookup = None
+            return sample_topic(client, lookup, topic, 50)
+
         BackgroundCall(
-            lambda: client.sample(topic, 50),
-            lambda records: self._on_sampled(serial, topic, records),
-            lambda exc: self._on_sampled(serial, topic, None, str(exc)),
+            work,
+            lambda result: self._on_sampled(serial, topic, *result),
+            lambda exc: self._on_sampled(serial, topic, None, "", str(exc)),
             name="sample",
         ).start()
 
-    def _on_sampled(self, serial: int, topic: str, records, error: str = "") -> None:
+    def _on_sampled(
+        self, serial: int, topic: str, records, schema: str = "", error: str = ""
+    ) -> None:
         if serial != self._sample_serial:
             return
         if records is None:
@@ -253,6 +280,7 @@ class QtClusterWidget(QWidget):
         self.samples.set_records(records)
         self.sample_title.setText(
             f"<b>{topic}</b> — latest {len(records)} records, newest first"
+            + (f"<br><span style='color:#8fb3e0'>{html.escape(schema)}</span>" if schema else "")
             if records
             else f"<b>{topic}</b> — no records"
         )

@@ -1,6 +1,8 @@
 """Choosing where runs go: the connection dialog, and the profile kept in QSettings.
 
-The password is never written to disk: it is kept for the session only.
+The brokers, and beside them the schema registry (SPEC §14: empty is the sandbox's), each
+with a Test button. The password is never written to disk: it is kept for the session
+only, and so is a registry's user info that holds a password rather than ``${NAME}``s.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.runtime.schemas import RegistryConfigError, SchemaFormats, resolve_registry
 from gui.monitor.connection import CLUSTER, SANDBOX, SASL_MECHANISMS, ConnectionProfile
 from gui.monitor.qt_tasks import BackgroundCall
 
@@ -43,13 +46,20 @@ def load_profile(settings: QSettings) -> ConnectionProfile:
     return ConnectionProfile.from_dict(data)
 
 
+def _saved_keys(profile: ConnectionProfile) -> dict:
+    data = profile.to_dict()
+    data.pop("password")
+    if profile.user_info_is_secret():
+        data.pop("registry_user_info")
+    return data
+
+
 def save_profile(settings: QSettings, profile: ConnectionProfile) -> None:
     settings.beginGroup(SETTINGS_GROUP)
     try:
         settings.remove("")
-        for key, value in profile.to_dict().items():
-            if key != "password":
-                settings.setValue(key, value)
+        for key, value in _saved_keys(profile).items():
+            settings.setValue(key, value)
     finally:
         settings.endGroup()
     settings.sync()
@@ -75,6 +85,44 @@ def test_profile(
         client.close()
 
 
+def test_registry(
+    profile: ConnectionProfile, sandbox_registry: Callable[[], str | None] | None = None
+) -> str:
+    """Blocking: a one-line summary of the schema registry the profile names (or the
+    sandbox's), or ConnectionProblem with the reason in plain words."""
+    problems = profile.registry_problems()
+    if problems:
+        raise ConnectionProblem(" ".join(problems))
+    setting = profile.registry_setting()
+    if not setting:
+        if not profile.uses_sandbox:
+            return (
+                "no schema registry named: runs use the topology's settings.schema_registry "
+                "or $SCHEMA_REGISTRY_URL"
+            )
+        url = sandbox_registry() if sandbox_registry is not None else None
+        if not url:
+            return "the sandbox's schema registry starts with the sandbox broker"
+        setting = {"url": url}
+    try:
+        config = resolve_registry({"schema_registry": setting})
+    except RegistryConfigError as exc:
+        raise ConnectionProblem(str(exc).replace("settings.schema_registry: ", "")) from None
+    assert config is not None  # a URL was given
+    try:
+        formats = SchemaFormats.for_registry(config)
+    except Exception as exc:  # noqa: BLE001 - the client refuses its settings (a CA file missing)
+        raise ConnectionProblem(f"the schema registry at {config.shown_url}: {exc}") from None
+    reason = formats.unreachable()
+    if reason is not None:
+        raise ConnectionProblem(reason)
+    count = len(formats.client.get_subjects())
+    return (
+        f"the schema registry at {config.shown_url} answers: "
+        f"{count} subject{'s' if count != 1 else ''}"
+    )
+
+
 class QtConnectionDialog(QDialog):
     """Edits a copy of ``profile``; ``profile()`` is the result after accept()."""
 
@@ -83,11 +131,13 @@ class QtConnectionDialog(QDialog):
         profile: ConnectionProfile,
         parent: QWidget | None = None,
         sandbox_bootstrap: Callable[[], str] | None = None,
+        sandbox_registry: Callable[[], str | None] | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("Kafka connection")
         self.setMinimumWidth(460)
         self.sandbox_bootstrap = sandbox_bootstrap
+        self.sandbox_registry = sandbox_registry
         self._test: BackgroundCall | None = None
         self._test_serial = 0
         self.sandbox_radio = QRadioButton("Local sandbox broker")
@@ -139,11 +189,14 @@ class QtConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
 
+        self._make_registry_box()
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.sandbox_radio)
         layout.addWidget(self.cluster_radio)
         layout.addWidget(self.cluster_box)
         layout.addLayout(test_row)
+        layout.addWidget(self.registry_box)
         layout.addWidget(buttons)
 
         self._name = profile.name
@@ -154,6 +207,9 @@ class QtConnectionDialog(QDialog):
         self.password_edit.setText(profile.password)
         self.ssl_check.setChecked(profile.ssl)
         self.ca_edit.setText(profile.ca_file)
+        self.registry_url_edit.setText(profile.registry_url)
+        self.registry_user_edit.setText(profile.registry_user_info)
+        self.registry_ca_edit.setText(profile.registry_ca_file)
         for signal in (
             self.sandbox_radio.toggled,
             self.sasl_box.currentIndexChanged,
@@ -162,7 +218,46 @@ class QtConnectionDialog(QDialog):
             self.user_edit.textChanged,
         ):
             signal.connect(self._on_changed)
-        self._on_changed()
+        for edit in (self.registry_url_edit, self.registry_user_edit, self.registry_ca_edit):
+            edit.textChanged.connect(self._on_registry_changed)
+        self._on_registry_changed()
+
+    def _make_registry_box(self) -> None:
+        self.registry_box = QGroupBox("Schema registry")
+        self.registry_url_edit = QLineEdit()
+        self.registry_url_edit.setPlaceholderText("empty: the sandbox's (or the topology's own)")
+        self.registry_url_edit.setToolTip(
+            "The schema registry of the avro, protobuf and json_schema formats, as "
+            "https://registry.example.com:8081"
+        )
+        self.registry_user_edit = QLineEdit()
+        self.registry_user_edit.setPlaceholderText("user:password, or ${KEY}:${SECRET}")
+        self.registry_user_edit.setToolTip(
+            "Basic auth. ${NAME} is the environment variable NAME, read when the run starts; "
+            "a password written here is kept for this session only."
+        )
+        self.registry_ca_edit = QLineEdit()
+        self.registry_ca_edit.setPlaceholderText("CA certificate (PEM); empty: the system's")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.clicked.connect(self._browse_registry_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.registry_ca_edit, 1)
+        ca_row.addWidget(browse)
+        self.registry_test_button = QPushButton("Test registry")
+        self.registry_test_button.clicked.connect(self.test_registry)
+        self.registry_result_label = QLabel()
+        self.registry_result_label.setWordWrap(True)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.registry_test_button)
+        test_row.addWidget(self.registry_result_label, 1)
+        form = QFormLayout(self.registry_box)
+        form.addRow("URL", self.registry_url_edit)
+        form.addRow("User info", self.registry_user_edit)
+        form.addRow("CA file", ca_row)
+        form.addRow(test_row)
+        self._registry_test: BackgroundCall | None = None
+        self._registry_serial = 0
 
     def profile(self) -> ConnectionProfile:
         sandbox = self.sandbox_radio.isChecked()
@@ -177,6 +272,9 @@ class QtConnectionDialog(QDialog):
             password=self.password_edit.text(),
             ssl=self.ssl_check.isChecked(),
             ca_file=self.ca_edit.text().strip(),
+            registry_url=self.registry_url_edit.text().strip(),
+            registry_user_info=self.registry_user_edit.text().strip(),
+            registry_ca_file=self.registry_ca_edit.text().strip(),
         )
 
     def _on_changed(self, *_args) -> None:
@@ -192,6 +290,54 @@ class QtConnectionDialog(QDialog):
         self._test_serial += 1  # a result for other settings is no longer news
         self.result_label.setText("")
         self.test_button.setEnabled(True)
+
+    def _on_registry_changed(self, *_args) -> None:
+        self._on_changed()
+        registry = bool(self.registry_url_edit.text().strip())
+        # A password written out is masked (but for its editing); ${NAME}s are shown.
+        self.registry_user_edit.setEchoMode(
+            QLineEdit.EchoMode.PasswordEchoOnEdit
+            if self.profile().user_info_is_secret()
+            else QLineEdit.EchoMode.Normal
+        )
+        self.registry_user_edit.setEnabled(registry)
+        self.registry_ca_edit.setEnabled(registry)
+        self._registry_serial += 1
+        self.registry_result_label.setText("")
+        self.registry_test_button.setEnabled(True)
+
+    def _browse_registry_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Schema registry CA certificate",
+            self.registry_ca_edit.text(),
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )
+        if path:
+            self.registry_ca_edit.setText(path)
+
+    def test_registry(self) -> None:
+        """Ask the registry off the GUI thread; the label beside the button says what happened."""
+        profile = self.profile()
+        self._registry_serial += 1
+        serial = self._registry_serial
+        self.registry_test_button.setEnabled(False)
+        _show(self.registry_result_label, "Testing…", None)
+        self._registry_test = BackgroundCall(
+            lambda: test_registry(profile, self.sandbox_registry),
+            lambda text: self._on_registry_tested(serial, text, True),
+            lambda exc: self._on_registry_tested(serial, _plain(exc), False),
+            name="registry-test",
+        ).start()
+
+    def _on_registry_tested(self, serial: int, text: str, ok: bool) -> None:
+        if serial != self._registry_serial:
+            return
+        self.registry_test_button.setEnabled(True)
+        _show(self.registry_result_label, ("✔ " if ok else "✘ ") + text[:1].upper() + text[1:], ok)
+
+    def registry_result_text(self) -> str:
+        return self.registry_result_label.text()
 
     def _browse_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -224,12 +370,16 @@ class QtConnectionDialog(QDialog):
         self._show_result(("✔ " if ok else "✘ ") + text[:1].upper() + text[1:], ok)
 
     def _show_result(self, text: str, ok: bool | None) -> None:
-        colour = {True: "#57c28a", False: "#ef8585", None: "#9aa3b2"}[ok]
-        self.result_label.setStyleSheet(f"color: {colour};")
-        self.result_label.setText(text)
+        _show(self.result_label, text, ok)
 
     def result_text(self) -> str:
         return self.result_label.text()
+
+
+def _show(label: QLabel, text: str, ok: bool | None) -> None:
+    colour = {True: "#57c28a", False: "#ef8585", None: "#9aa3b2"}[ok]
+    label.setStyleSheet(f"color: {colour};")
+    label.setText(text)
 
 
 def _plain(exc: BaseException) -> str:

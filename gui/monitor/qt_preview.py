@@ -1,14 +1,17 @@
-"""The data preview dock: the latest records that passed the selected node, live."""
+"""The data preview dock: the latest records that passed the selected node, live; for a
+source in a schema format (SPEC §14) the values decoded, and a header naming the schema
+they were written with: format, subject, version and schema id."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.monitor.qt_records import QtRecordsView
+from gui.monitor.qt_tasks import BackgroundCall
 
 
 class QtPreviewWidget(QWidget):
-    """Model: the RunController (``samplesReceived``, ``preview_node``)."""
+    """Model: the RunController (``samplesReceived``, ``preview_node``, ``registry_lookup``)."""
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -16,15 +19,22 @@ class QtPreviewWidget(QWidget):
         self.title = QLabel()
         self.title.setObjectName("previewTitle")
         self.title.setStyleSheet("padding: 4px 8px; color: #c9ced8;")
+        self.schema = QLabel()
+        self.schema.setObjectName("previewSchema")
+        self.schema.setStyleSheet("padding: 0 8px 4px 8px; color: #8fb3e0;")
+        self.schema.hide()
         self.records = QtRecordsView()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.title)
+        layout.addWidget(self.schema)
         layout.addWidget(self.records, 1)
         controller.samplesReceived.connect(self._on_samples)
         controller.statusChanged.connect(self._on_status_changed)
         self._count = 0
+        self._schema_ids: frozenset = frozenset()
+        self._schema_call: BackgroundCall | None = None
         self._update_title()
 
     def set_node(self, node_id: str | None) -> None:
@@ -33,6 +43,8 @@ class QtPreviewWidget(QWidget):
         self.controller.set_preview_node(node_id)
         self.records.clear()
         self._count = 0
+        self._schema_ids = frozenset()
+        self._show_schema(frozenset(), "")
         self._update_title()
 
     def _on_samples(self, node_id: str, records: list) -> None:
@@ -41,6 +53,47 @@ class QtPreviewWidget(QWidget):
         self._count = len(records)
         self.records.set_records(records)
         self._update_title()
+        ids = (
+            frozenset(r["schema_id"] for r in records if isinstance(r.get("schema_id"), int))
+            if self._reads_topic(node_id)
+            else frozenset()  # past the source the values are the nodes' own, not the schema's
+        )
+        if ids != self._schema_ids:
+            topic = next((r.get("topic") for r in records if r.get("topic")), "") or ""
+            self._ask_schema(ids, topic)
+
+    def _reads_topic(self, node_id: str) -> bool:
+        topology = self.controller.topology_provider()
+        node = topology.nodes.get(node_id) if topology is not None else None
+        return node is not None and node.type in ("kafka_source", "generator_source")
+
+    def _ask_schema(self, ids: frozenset, topic: str) -> None:
+        self._schema_ids = ids
+        if not ids:
+            self._show_schema(ids, "")
+            return
+        controller = self.controller
+
+        def work() -> str:
+            lookup = controller.registry_lookup()
+            return lookup.header(ids, topic) if lookup is not None else ""
+
+        self._schema_call = BackgroundCall(
+            work,
+            lambda text: self._show_schema(ids, text),
+            lambda exc: self._show_schema(ids, f"schema ids {', '.join(map(str, sorted(ids)))}"),
+            name="preview-schema",
+        ).start()
+
+    def _show_schema(self, ids: frozenset, text: str) -> None:
+        if ids != self._schema_ids and ids:
+            return  # an answer about records no longer shown
+        self.schema.setText(text)
+        self.schema.setToolTip(text)
+        self.schema.setVisible(bool(text))
+
+    def schema_text(self) -> str:
+        return self.schema.text()
 
     def _on_status_changed(self, _status: str, _reason: str) -> None:
         self._update_title()

@@ -2,8 +2,9 @@
 
 ``RunSupervisor`` calls back from its own thread; every event is handed to the GUI
 thread through a queued signal before anything Qt sees it. The controller also owns
-what a run needs around it: the local sandbox broker (started on first use, stopped
-at shutdown), a cluster client for look-ups, and the lag of the run's consumer group.
+what a run needs around it: the local sandbox broker and its schema registry (started on
+first use, stopped at shutdown; or the registry named in the connection), a cluster client
+for look-ups, and the lag of the run's consumer group.
 Slow calls (stopping a worker, starting a broker, deleting state) run off the GUI thread.
 """
 
@@ -22,6 +23,7 @@ from engine.cluster.broker import BrokerError, SandboxBroker
 from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
+from engine.runtime.schemas import RegistryConfig, resolve_registry
 from engine.runtime.worker.instances import InstanceGroup
 from engine.runtime.worker.protocol import WorkerEvent
 from engine.runtime.worker.supervisor import RunSupervisor
@@ -29,6 +31,7 @@ from gui.monitor.connection import ConnectionProfile, default_profile
 from gui.monitor.lag_history import GroupLagHistory
 from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.monitor.schema_info import RegistryLookup
 from gui.monitor.series import SeriesSet
 
 IDLE, STARTING, RUNNING, DISCONNECTED, STOPPING, STOPPED, FAILED = (
@@ -93,6 +96,7 @@ class RunController(QObject):
         self._sandbox_lock = threading.Lock()
         self._sandbox_owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-owner")
         self._client: ClusterClient | None = None
+        self._registry: tuple[RegistryConfig, RegistryLookup] | None = None
         self._client_lock = threading.Lock()
         self._tasks: list[BackgroundCall] = []
         self._shut = False
@@ -137,6 +141,58 @@ class RunController(QObject):
                     SandboxBroker(background=True).start
                 ).result()
             return self._sandbox.bootstrap
+
+    def sandbox_registry_url(self) -> str | None:
+        """The sandbox's schema registry while the sandbox broker runs (else None)."""
+        sandbox = self._sandbox
+        if not self.profile.uses_sandbox or sandbox is None or not sandbox.running():
+            return None
+        return sandbox.registry_url
+
+    def ensure_sandbox_registry(self) -> str | None:
+        """Blocking (off the GUI thread): the sandbox's registry, starting the sandbox if
+        needed; None when the connection is not the sandbox."""
+        if not self.profile.uses_sandbox:
+            return None
+        self.ensure_bootstrap()
+        return self.sandbox_registry_url()
+
+    def registry_url(self) -> str | None:
+        """The schema registry runs use now: the one named in the connection, else the
+        sandbox's while it runs; None leaves it to the topology's settings.schema_registry
+        and $SCHEMA_REGISTRY_URL."""
+        return self.profile.registry_setting().get("url") or self.sandbox_registry_url()
+
+    def run_topology(self, topology: Topology) -> Topology:
+        """What a run is given: ``topology``, or a copy whose settings.schema_registry is the
+        connection's registry (its credentials and CA file too; auto_register as the
+        topology says)."""
+        setting = self.profile.registry_setting()
+        if not setting:
+            return topology
+        run = topology.copy()
+        own = topology.settings.get("schema_registry")
+        if isinstance(own, dict) and "auto_register" in own:
+            setting["auto_register"] = own["auto_register"]
+        run.settings["schema_registry"] = setting
+        return run
+
+    def registry_lookup(self) -> RegistryLookup | None:
+        """Blocking (off the GUI thread): look-ups in the schema registry runs use — the
+        connection's, else the sandbox's (started if need be), else the topology's
+        settings.schema_registry or $SCHEMA_REGISTRY_URL; None when there is none. Raises
+        RegistryConfigError with a sentence (a ${NAME} that is not set)."""
+        if self.profile.uses_sandbox and not self.profile.registry_setting():
+            self.ensure_bootstrap()
+        topology = self.topology_provider()
+        settings = self.run_topology(topology).settings if topology is not None else {}
+        config = resolve_registry(settings, self.registry_url())
+        if config is None:
+            return None
+        with self._client_lock:
+            if self._registry is None or self._registry[0] != config:
+                self._registry = (config, RegistryLookup(config.client(), config.shown_url))
+            return self._registry[1]
 
     def cluster_client(self) -> ClusterClient | None:
         """A shared client for look-ups (thread-safe); None while there is no address."""
@@ -221,7 +277,9 @@ class RunController(QObject):
             "client_config": self.client_config(),
             "metrics_interval_s": self.metrics_interval_s,
             "sample_size": self.sample_size,
+            "schema_registry_url": self.registry_url(),
         }
+        topology = self.run_topology(topology)
         if (
             self.instances > 1
         ):  # worker processes in one consumer group (engine.runtime.worker.instances)
@@ -411,8 +469,11 @@ class RunController(QObject):
         self.lag_poller.join(max(0.1, deadline - time.monotonic()))
         with self._client_lock:
             client, self._client = self._client, None
+            registry, self._registry = self._registry, None
         if client is not None:
             client.close()
+        if registry is not None:
+            registry[1].client.close()
         with self._sandbox_lock:
             sandbox, self._sandbox = self._sandbox, None
         if sandbox is not None:

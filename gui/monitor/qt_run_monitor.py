@@ -101,7 +101,7 @@ class RunMonitor(QObject):
         c.statusChanged.connect(self.statusChanged)
         c.statusChanged.connect(self._on_status_changed)
         c.resetFinished.connect(self._on_reset_finished)
-        self.fields = FieldNameCache(c.cluster_client, self)
+        self.fields = FieldNameCache(c.cluster_client, self, registry_provider=c.registry_lookup)
         self.fields.ready.connect(self.fieldNamesReady)
         c.bootstrapChanged.connect(lambda _b: self.fields.invalidate())
 
@@ -136,7 +136,8 @@ class RunMonitor(QObject):
         self.preview.set_node(node_id)
 
     def field_names_for(self, topic: str) -> list[str]:
-        """Cached field names of ``topic``'s JSON values; on a miss, [] now and
+        """Cached field names of ``topic`` (its registered schema's, else its JSON values');
+        on a miss, [] now and
         ``fieldNamesReady`` later."""
         return self.fields.names(topic)
 
@@ -235,7 +236,10 @@ class RunMonitor(QObject):
     def edit_connection(self) -> bool:
         c = self.controller
         dialog = QtConnectionDialog(
-            c.profile, self.parent_widget, sandbox_bootstrap=c.ensure_bootstrap
+            c.profile,
+            self.parent_widget,
+            sandbox_bootstrap=c.ensure_bootstrap,
+            sandbox_registry=c.ensure_sandbox_registry,
         )
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from engine.model.schemas import is_schema_format
+from engine.runtime.context import RunContext
 from engine.runtime.generator import Generator
 from engine.runtime.kafka import clients
+from engine.runtime.schemas import SchemaFormats
 
 
 class GeneratorPool:
@@ -16,8 +19,17 @@ class GeneratorPool:
         self.on_error = on_error
         self.generators: list[Generator] = []
         self.producer: clients.Producer | None = None  # once a generator starts
+        self.schemas: SchemaFormats | None = None  # the run context's (see sharing)
+
+    def sharing(self, ctx: RunContext) -> RunContext:
+        """``ctx``, the run's context, whose schema formats (``ctx.schemas``) the generators
+        write with when their node has a schema format."""
+        self.schemas = ctx.schemas
+        return ctx
 
     def start(self, nodes: list) -> None:
+        """Start a generator per node."""
+        schemas = self.schemas
         if not nodes:
             return
         producer = self.producer = clients.Producer(
@@ -56,6 +68,7 @@ class GeneratorPool:
                 seed=p.get("seed"),
                 limit=p.get("limit"),
                 poll=poll,
+                encode_value=_value_encoder(p, schemas),
             )
             self.generators.append(gen)
             gen.start()
@@ -75,3 +88,10 @@ class GeneratorPool:
         if self.producer is not None:
             self.producer.flush(time_left())
         self.producer = None
+
+
+def _value_encoder(params: dict, schemas: SchemaFormats | None) -> Callable | None:
+    fmt = params.get("value_format", "json")
+    if schemas is None or not is_schema_format(fmt):
+        return None
+    return schemas.encoder(fmt, params.get("value_schema") or "", params["topic"], "value")

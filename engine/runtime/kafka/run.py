@@ -338,7 +338,7 @@ class KafkaRun(RunReadout):
         try:
             self.compiled = compiled = compile_topology(
                 self.topology,
-                self.context(producer.produce),
+                self.generators.sharing(self.context(producer.produce)),
                 self.application_id,
                 preview=self.previews if self.config.sample_size > 0 else None,
             )

@@ -52,17 +52,27 @@ class Samples:
         out = []
         for record in list(self._rings.get(node_id, ())):
             origin = record.origin
-            out.append(
-                {
-                    "key": plain(record.key),
-                    "value": plain(record.value),
-                    "timestamp": record.timestamp,
-                    "partition": record.partition,
-                    "topic": origin.topic() if origin is not None else None,
-                    "offset": origin.offset() if origin is not None else None,
-                }
-            )
+            sample = {
+                "key": plain(record.key),
+                "value": plain(record.value),
+                "timestamp": record.timestamp,
+                "partition": record.partition,
+                "topic": origin.topic() if origin is not None else None,
+                "offset": origin.offset() if origin is not None else None,
+            }
+            sid = wire_schema_id(origin.value()) if origin is not None else None
+            if sid is not None:  # read in a schema format: the preview names its schema
+                sample["schema_id"] = sid
+            out.append(sample)
         return out
+
+
+def wire_schema_id(data: Any) -> int | None:
+    """The schema id of a value in the schema registry's wire format (a zero byte, then
+    the id in 4 bytes, big-endian), else None."""
+    if isinstance(data, bytes) and len(data) >= 5 and data[0] == 0:
+        return int.from_bytes(data[1:5], "big")
+    return None
 
 
 def plain(value: Any) -> Any:

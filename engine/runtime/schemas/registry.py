@@ -1,8 +1,8 @@
 """Where the schema registry is (reference §7.6), its client, and waiting through its outages.
 
 The registry's address: ``run --schema-registry URL``, else ``settings.schema_registry.url``,
-else ``$SCHEMA_REGISTRY_URL``, else the sandbox's (when the run started one). Credentials
-and ``auto_register`` come from the settings; a secret may name an environment variable as
+else ``$SCHEMA_REGISTRY_URL``, else the sandbox's (when the run started one). Credentials,
+``auto_register`` and the CA certificate (``ca_location``) come from the settings; a secret may name an environment variable as
 ``${NAME}``. The client is confluent-kafka's own (``SchemaRegistryClient.new_client``, which
 also understands ``mock://`` addresses), and it caches schemas by id.
 """
@@ -35,11 +35,14 @@ class RegistryConfig:
     url: str
     basic_auth_user_info: str | None = None
     auto_register: bool = True
+    ca_location: str | None = None  # the CA certificate of an https registry (PEM)
 
     def client_conf(self) -> dict:
         conf = {"url": self.url, "timeout": REQUEST_TIMEOUT_S, "max.retries": 1}
         if self.basic_auth_user_info:
             conf["basic.auth.user.info"] = self.basic_auth_user_info
+        if self.ca_location:
+            conf["ssl.ca.location"] = self.ca_location
         return conf
 
     def client(self):
@@ -84,7 +87,13 @@ def resolve_registry(
         auth = expand_env(auth, env) if isinstance(auth, str) else None
     except SchemaTextError as exc:
         raise RegistryConfigError(f"settings.schema_registry: {exc}") from None
-    return RegistryConfig(url.strip(), auth, setting.get("auto_register", True) is not False)
+    ca = setting.get("ca_location")
+    return RegistryConfig(
+        url.strip(),
+        auth,
+        setting.get("auto_register", True) is not False,
+        os.path.expanduser(ca) if isinstance(ca, str) and ca.strip() else None,
+    )
 
 
 def unreachable_reason(client, url: str) -> str | None:

@@ -18,6 +18,7 @@ from gui.designer.editors.scalars import (
     TextParamEditor,
     TimestampParamEditor,
 )
+from gui.designer.editors.schema import SchemaParamEditor, SchemaRegistryParamEditor
 from gui.designer.editors.window import WindowParamEditor
 
 EDITORS = {
@@ -36,8 +37,10 @@ EDITORS = {
     "aggregations": RowsParamEditor,
     "window": WindowParamEditor,
     "alerts": AlertsParamEditor,  # a node's alert rules
-    "field_list": FieldListParamEditor,
-    "masking": JsonParamEditor,  # settings.masking rules, as JSON  # a dashboard's fields, picked from those seen upstream
+    "field_list": FieldListParamEditor,  # a dashboard's fields, picked from those seen upstream
+    "schema": SchemaParamEditor,  # a sink's value_schema / key_schema: subject, file or text
+    "schema_registry": SchemaRegistryParamEditor,  # settings.schema_registry: URL, user info
+    "masking": JsonParamEditor,  # settings.masking rules, as JSON
 }
 
 

@@ -131,6 +131,8 @@ def test_parse_ref():
         ({"url": "sr:8081"}, "url must start with http:// or https://"),
         ({"url": "http://sr", "token": "x"}, "has unknown keys token"),
         ({"url": "http://sr", "auto_register": "yes"}, "auto_register must be true or false"),
+        ({"url": "https://sr", "ca_location": "certs/ca.pem"}, None),
+        ({"url": "https://sr", "ca_location": ""}, "ca_location must be the path of a CA"),
         ("http://sr", "must be an object"),
     ],
 )

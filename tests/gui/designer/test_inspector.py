@@ -18,6 +18,7 @@ from gui.designer.editors.scalars import (
     TextParamEditor,
     TimestampParamEditor,
 )
+from gui.designer.editors.schema import SchemaParamEditor
 from gui.designer.editors.window import WindowParamEditor
 from gui.designer.inspector import InspectorWidget
 from gui.document.document import TopologyDocument
@@ -59,7 +60,7 @@ def test_every_param_of_every_type_has_a_typed_editor(doc, inspector):
         "aggregations": RowsParamEditor,
         "window": WindowParamEditor,
         "field_list": FieldListParamEditor,
-        "schema": TextParamEditor,  # sinks' value_schema / key_schema: text, file or subject:
+        "schema": SchemaParamEditor,  # sinks' value_schema / key_schema: text, file or subject:
     }
     for i, (type_name, spec) in enumerate(NODE_TYPES.items()):
         node_id = doc.add_node(type_name, (0, i * 100))

@@ -1,6 +1,7 @@
 """Where the registry is, and a registry that does not answer (reference §7.6)."""
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,19 @@ def test_secrets_from_the_environment():
     assert config.client_conf()["basic.auth.user.info"] == "k:s3"
     with pytest.raises(RegistryConfigError, match="the environment variable SR_SECRET is not set"):
         resolve_registry(settings, None, {"SR_HOST": "h", "SR_KEY": "k"})
+
+
+def test_the_ca_certificate_of_an_https_registry(tmp_path):
+    settings = {"schema_registry": {"url": "https://sr:8081", "ca_location": "~/ca.pem"}}
+    config = resolve_registry(settings, None, {})
+    assert config.client_conf()["ssl.ca.location"] == str(Path("~/ca.pem").expanduser())
+    assert "ssl.ca.location" not in resolve_registry({}, "https://sr:8081", {}).client_conf()
+    # confluent-kafka's client loads it: a file that is no certificate is refused there.
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    settings["schema_registry"]["ca_location"] = str(bad)
+    with pytest.raises(Exception):  # noqa: B017 - ssl's own error
+        resolve_registry(settings, None, {}).client()
 
 
 def test_shown_url_hides_credentials():
