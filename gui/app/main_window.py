@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.problems import Problem
+from engine.model.status import ENDED, RunStatus
 from gui.app.broker_service import SandboxBrokerService
 from gui.app.canvas_editing import CanvasEditing
 from gui.app.compare import install as install_compare
@@ -530,7 +531,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_status_changed(self, status: str, reason: str) -> None:
         self.inspector.set_run_active(status in ACTIVE_STATES)
-        if status == "starting":
+        if status == RunStatus.STARTING:
             self.scene.run_overlay.clear()
             self._fields_asked_at = time.monotonic()
             for dock in (
@@ -539,12 +540,16 @@ class MainWindow(QMainWindow):
             ):
                 if not dock.isHidden():
                     dock.raise_()
-        elif status in ("stopped", "failed"):
+        elif status in ENDED:
             if self.scene.run_overlay.shown():
                 self.scene.run_overlay.finish()
-            if status == "failed" and "problems" in reason and not self.validation_dock.isHidden():
+            if (
+                status == RunStatus.FAILED
+                and "problems" in reason
+                and not self.validation_dock.isHidden()
+            ):
                 self.validation_dock.raise_()
-        if status == "failed" and reason:
+        if status == RunStatus.FAILED and reason:
             self.statusBar().showMessage(f"The run failed: {reason}", 10000)
 
     def _on_run_finished(self, final_metrics) -> None:

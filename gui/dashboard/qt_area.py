@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from engine.model.status import RunStatus
 from gui.dashboard.qt_dashboard import QtDashboardBoard, QtDashboardWidget, QtDashboardWindow
 
 DASHBOARD_SHARE = 0.55  # of the area's height, when the dashboard opens
@@ -69,7 +70,7 @@ class QtDashboardArea(QSplitter):
             self.set_dashboard_visible(True)
 
     def _on_run_status(self, status: str, _reason: str) -> None:
-        if status == "starting" and self.model.specs and not self._user_hidden:
+        if status == RunStatus.STARTING and self.model.specs and not self._user_hidden:
             self.set_dashboard_visible(True)
 
     def _on_toggled_by_user(self, checked: bool) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from gui.dashboard.board import DashboardBoard, DashboardSpec, dashboard_specs
 from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
@@ -116,7 +117,7 @@ class QtDashboardBoard(QObject):
         self.rowsChanged.emit(list(self.specs))
 
     def _on_run_status(self, status: str, _reason: str) -> None:
-        if status == "starting":  # a new run: its own rows (the last run's stay until then)
+        if status == RunStatus.STARTING:  # a new run: its own rows (the last run's stay until then)
             self.clear()
 
 
