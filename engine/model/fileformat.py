@@ -92,21 +92,15 @@ def to_dict(topology: Topology) -> dict:
 
 
 def canonical_dict(topology: Topology) -> dict:
-    """``to_dict`` in the order files are written: nodes by id, edges by their ends and
-    ports, the keys of settings and params (at every depth) sorted; the top level and each
-    node keep their own order (``format``, ``name``...; ``id``, ``type``, ``params``,
-    ``position``). Lists inside params (aggregations, branches) keep theirs: it means
-    something. So saving the same topology always writes the same text, whatever the
-    order of the edits that made it."""
+    """``to_dict`` in the order files are written: the top level and each node keep their
+    own order (``format``, ``name``...; ``id``, ``type``, ``params``, ``position``), the
+    settings' keys are sorted (at every depth), and nodes, edges and params keep the
+    topology's order, which the file gave it and edits append to: it means something (the
+    dashboards' panels follow the nodes, a set_fields' fields are written in their order).
+    So saving an unchanged topology writes the same text, and moving a node changes one
+    line."""
     data = to_dict(topology)
     data["settings"] = _sorted_keys(data["settings"])
-    data["nodes"] = sorted(
-        ({**n, "params": _sorted_keys(n["params"])} for n in data["nodes"]), key=lambda n: n["id"]
-    )
-    data["edges"] = sorted(
-        data["edges"],
-        key=lambda e: (e["from"], e.get("from_port", "out"), e["to"], e.get("to_port", "in")),
-    )
     return data
 
 
