@@ -103,6 +103,9 @@ def test_snap_to_grid_rounds_moves_when_on(window):
     doc, scene = window.document, window.scene
     assert window.act_snap.isChecked() and scene.snap_to_grid  # on by default
     doc.move_nodes({"paid": ((290.0, 210.0), (293.0, 207.0))})
+    # one view pixel per scene unit, with the node in view whatever zoom the window opened at
+    window.view.set_zoom(1.0)
+    window.view.centerOn(scene.node_item("paid"))
     grab = scene.node_item("paid").scenePos() + QPointF(60, 10)
     count = doc.undo_stack.count()
     drag_mouse(window.view, grab, grab + QPointF(33, 47), steps=5)
