@@ -1,0 +1,76 @@
+"""Running a TopicScan off the GUI thread: pages and progress come back as queued signals,
+tagged with the scan's serial so a window ignores what an older, cancelled scan still sends.
+
+The scan's progress callback runs on the scan's thread; it is passed on at most every
+100 ms so a fast scan does not flood the event loop."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from engine.cluster.topics.reader import ScanProgress, TopicReader, TopicScan
+
+PROGRESS_EVERY_S = 0.1
+
+
+class ScanRunner(QObject):
+    """``start(reader, request)`` cancels the scan running, if any, and starts another.
+    Signals: ``page(serial, records)``, ``progress(serial, scanned, total, matched)``,
+    ``finished(serial, notices, error)`` (error: a sentence, or "")."""
+
+    page = Signal(int, list)
+    progress = Signal(int, int, int, int)
+    finished = Signal(int, list, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.serial = 0
+        self.scan: TopicScan | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, reader: TopicReader, request) -> int:
+        """The new scan's serial; ScanError (a bad filter) is raised here, at once."""
+        self.cancel()
+        scan = TopicScan(reader, request)
+        self.serial += 1
+        serial = self.serial
+        last = [0.0]
+
+        def on_progress(p: ScanProgress) -> None:
+            now = time.monotonic()
+            if p.done or now - last[0] >= PROGRESS_EVERY_S:
+                last[0] = now
+                self.progress.emit(serial, p.scanned, p.total, p.matched)
+
+        scan.on_progress = on_progress
+        self.scan = scan
+        self.thread = threading.Thread(
+            target=self._run, args=(serial, scan), name="topic-scan", daemon=True
+        )
+        self.thread.start()
+        return serial
+
+    def _run(self, serial: int, scan: TopicScan) -> None:
+        error = ""
+        try:
+            for page in scan.pages():
+                self.page.emit(serial, page)
+        except Exception as exc:  # noqa: BLE001 - ScanError, ConnectionProblem: a sentence
+            error = str(exc) or type(exc).__name__
+        p = scan.progress
+        self.progress.emit(serial, p.scanned, p.total, p.matched)
+        self.finished.emit(serial, list(scan.notices), error)
+
+    def cancel(self) -> None:
+        if self.scan is not None:
+            self.scan.cancel()
+
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
