@@ -77,6 +77,22 @@ def mask_record(masker: Masker, record: dict) -> dict:
     return out
 
 
+def mask_trace(trace: Any, topology: Any) -> None:
+    """A test run's traced records (``engine.runtime.testing.lineage.Trace``) masked in
+    place, each by the rules of its node (what the Test run panel, its follow view and the
+    canvas show)."""
+    if not topology_rules(topology):
+        return
+    maskers: dict[str, Masker] = {}
+    for rec in trace.records:
+        masker = maskers.get(rec.node)
+        if masker is None:
+            masker = maskers[rec.node] = masker_for_node(topology, rec.node)
+        if masker.active:
+            rec.key = masker.mask(rec.key)
+            rec.value = masker.mask(rec.value)
+
+
 def mask_records(masker: Masker, records: list[dict]) -> list[dict]:
     if not masker.active:
         return records

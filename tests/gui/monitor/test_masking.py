@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.model.topology import Edge, Node, Topology
 from gui.monitor.masking import mask_records, masker_for_node, masker_for_topic
+from gui.monitor.qt_log import QtLogWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
 
@@ -62,5 +63,32 @@ def test_the_preview_shows_masked_values(qtbot):
             "samples", ("paid", [{**RECORD, "partition": 0, "offset": 1, "timestamp": 1}])
         )
         assert "a@example.com" in preview.records.model.index(0, 4).data()
+    finally:
+        controller.shutdown()
+
+
+def test_the_dead_letter_view_shows_masked_values(qtbot):
+    controller = RunController()
+    t = topology([{"field": "email", "topic": "customers"}])
+    controller.set_topology_provider(lambda: t)
+    log = QtLogWidget(controller)
+    qtbot.addWidget(log)
+    try:
+        controller.handle_event(
+            "dead_letter",
+            [
+                {
+                    "node": "paid",
+                    "error": "boom",
+                    "topic": "customers",
+                    "partition": 0,
+                    "offset": 3,
+                    "key": None,
+                    "value": {"email": "a@example.com", "n": 1},
+                }
+            ],
+        )
+        detail = log.model.entry(log.model.rowCount() - 1).detail
+        assert "'***'" in detail and "a@example.com" not in detail
     finally:
         controller.shutdown()
