@@ -95,4 +95,4 @@ class QtRecordPanel(QWidget):
         self.show_all.hide()
 
     def truncated(self) -> bool:
-        return self.show_all.isVisible() or not self.show_all.isHidden()
+        return not self.show_all.isHidden()

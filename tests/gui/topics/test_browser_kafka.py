@@ -263,3 +263,72 @@ def test_reset_offsets_is_refused_while_the_group_is_active(qtbot, app, bootstra
         assert not dialog.apply_button.isEnabled()
     finally:
         consumer.close()
+
+
+def test_seek_by_time_and_a_time_after_the_end_is_said(qtbot, app, bootstrap, unique):
+    topic = f"time-{unique}"
+    create_topic(bootstrap, topic, 1)
+    produce(bootstrap, topic, [(None, {"n": i}) for i in range(5)])
+    browser = open_browser(qtbot, app, topic, 5)
+    third = browser.model.records[2]["timestamp"]
+    browser.set_position("Time", str(third))
+    browser.seek()
+    qtbot.waitUntil(lambda: not browser.scanning, timeout=20_000)
+    assert all(r["timestamp"] >= third for r in browser.model.records)
+    assert browser.model.records[0]["offset"] <= 2
+    browser.set_position("Time", "2099-01-01T00:00:00Z")
+    browser.seek()
+    qtbot.waitUntil(
+        lambda: not browser.scanning and "after its end" in browser.status.text(), timeout=20_000
+    )
+    assert browser.model.rowCount() == 0
+
+
+def test_a_topic_that_is_gone_is_a_sentence(qtbot, app, unique):
+    browser = app.browse(f"never-{unique}")
+    qtbot.waitUntil(lambda: "Cannot read" in browser.status.text(), timeout=20_000)
+    assert "there is no topic" in browser.status.text()
+
+
+def test_the_cluster_dock_opens_the_browser_and_masks_its_sample(qtbot, app, bootstrap, unique):
+    topic = f"dock-{unique}"
+    orders(bootstrap, topic, n=4, partitions=1)
+    app.topology.settings["masking"] = [{"field": "email", "topic": "dock-*"}]
+    cluster = app.cluster
+    cluster.refresh()
+    qtbot.waitUntil(lambda: cluster._find(1, topic) is not None, timeout=20_000)
+    item = cluster._find(1, topic)
+    cluster.tree.setCurrentItem(item)
+    qtbot.waitUntil(lambda: cluster.samples.model.rowCount() == 4, timeout=20_000)
+    shown = [cluster.samples.model.index(r, 4).data() for r in range(4)]
+    assert all('"email": "***"' in text for text in shown)
+    # Right-click: the topic's actions; double-click: Browse.
+    rect = cluster.tree.visualItemRect(item)
+    cluster._on_context_menu(rect.center())
+    texts = [a.text() for a in cluster.context_menu.actions()]
+    assert texts[:4] == ["Browse", "Produce…", "Config", "Delete…"]
+    cluster.context_menu.close()
+    cluster.tree.itemDoubleClicked.emit(item, 0)
+    assert topic in app.browsers
+    browser = app.browsers[topic]
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 4 and not browser.scanning, timeout=20_000)
+    assert all(r["value"]["email"] == "***" for r in browser.model.records)
+
+
+def test_a_group_right_click_offers_reset_and_chart(qtbot, app, bootstrap, unique):
+    topic, group = f"grp-{unique}", f"grp-{unique}"
+    create_topic(bootstrap, topic, 1)
+    produce(bootstrap, topic, [(None, {"n": 1})])
+    commit(bootstrap, group, topic, {0: 1})
+    cluster = app.cluster
+    cluster.refresh()
+    qtbot.waitUntil(lambda: cluster._find(2, group) is not None, timeout=20_000)
+    item = cluster._find(2, group)
+    cluster._on_context_menu(cluster.tree.visualItemRect(item).center())
+    actions = {a.text(): a for a in cluster.context_menu.actions()}
+    assert {"Reset Offsets…", "Chart lag"} <= set(actions)
+    actions["Reset Offsets…"].trigger()
+    assert app.dialog is not None and app.dialog.group == group
+    actions["Chart lag"].trigger()
+    assert cluster.pages.currentWidget() is cluster.lag_widget
+    cluster.context_menu.close()
