@@ -102,9 +102,9 @@ class QtClusterWidget(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Name", "Partitions", "Replicas", "In sync"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 200)
+        self.tree.setColumnWidth(0, 170)
         for column in (1, 2, 3):
-            self.tree.setColumnWidth(column, 70)
+            self.tree.setColumnWidth(column, 66)
         self.topics_root = QTreeWidgetItem(["Topics", ""])
         self.groups_root = QTreeWidgetItem(["Consumer groups", ""])
         for root in (self.topics_root, self.groups_root):
@@ -168,7 +168,7 @@ class QtClusterWidget(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([260, 600])
+        splitter.setSizes([390, 610])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
