@@ -332,3 +332,17 @@ def test_a_group_right_click_offers_reset_and_chart(qtbot, app, bootstrap, uniqu
     actions["Chart lag"].trigger()
     assert cluster.pages.currentWidget() is cluster.lag_widget
     cluster.context_menu.close()
+
+
+def test_cancel_stops_the_scan_and_says_so(qtbot, app, bootstrap, unique):
+    topic = f"cancel-{unique}"
+    orders(bootstrap, topic, n=2000, partitions=1)
+    browser = open_browser(qtbot, app, topic, 2000)
+    browser.filter_edit.setText("value['n'] < 0")
+    browser.seek()
+    assert browser.cancel_button.isEnabled()
+    browser.cancel_button.click()
+    qtbot.waitUntil(lambda: not browser.scanning, timeout=20_000)
+    assert "cancelled" in browser.status.text()
+    assert browser.runner.scan.progress.scanned < 2000
+    assert not browser.cancel_button.isEnabled()
