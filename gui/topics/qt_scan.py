@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from engine.cluster.topics.reader import ScanProgress, TopicReader, TopicScan
@@ -50,7 +51,7 @@ class ScanRunner(QObject):
             now = time.monotonic()
             if p.done or now - last[0] >= PROGRESS_EVERY_S:
                 last[0] = now
-                self.progress.emit(serial, p.scanned, p.total, p.matched)
+                self._emit("progress", serial, p.scanned, p.total, p.matched)
 
         scan.on_progress = on_progress
         self.scan = scan
@@ -64,12 +65,23 @@ class ScanRunner(QObject):
         error = ""
         try:
             for page in scan.pages():
-                self.page.emit(serial, page)
+                if not self._emit("page", serial, page):
+                    scan.cancel()  # the window is gone: nobody to show the rest to
         except Exception as exc:  # noqa: BLE001 - ScanError, ConnectionProblem: a sentence
             error = str(exc) or type(exc).__name__
         p = scan.progress
-        self.progress.emit(serial, p.scanned, p.total, p.matched)
-        self.finished.emit(serial, list(scan.notices), error)
+        self._emit("progress", serial, p.scanned, p.total, p.matched)
+        self._emit("finished", serial, list(scan.notices), error)
+
+    def _emit(self, name: str, *args) -> bool:
+        """Emit from the scan's thread; False when the runner was deleted with its window."""
+        if not shiboken6.isValid(self):
+            return False
+        try:
+            getattr(self, name).emit(*args)
+        except RuntimeError:  # deleted between the check and the emit
+            return False
+        return True
 
     def cancel(self) -> None:
         if self.scan is not None:

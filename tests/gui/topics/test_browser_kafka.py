@@ -346,3 +346,18 @@ def test_cancel_stops_the_scan_and_says_so(qtbot, app, bootstrap, unique):
     assert "cancelled" in browser.status.text()
     assert browser.runner.scan.progress.scanned < 2000
     assert not browser.cancel_button.isEnabled()
+
+
+def test_closing_the_browser_during_a_scan_ends_it_quietly(qtbot, app, bootstrap, unique):
+    topic = f"close-{unique}"
+    orders(bootstrap, topic, n=3000, partitions=1)
+    browser = open_browser(qtbot, app, topic, 3000)
+    runner_thread = browser.runner
+    browser.filter_edit.setText("value['n'] < 0")
+    browser.seek()
+    scan = browser.runner.scan
+    thread = runner_thread.thread
+    browser.close()  # deleted on close, the scan still running in its thread
+    qtbot.waitUntil(lambda: topic not in app.browsers, timeout=5_000)
+    thread.join(20)
+    assert not thread.is_alive() and scan.cancelled
