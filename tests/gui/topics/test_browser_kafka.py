@@ -133,6 +133,11 @@ def test_export_the_matches_as_ndjson_masked(qtbot, app, bootstrap, unique, tmp_
     assert sorted(line["value"]["n"] for line in lines) == list(range(6))
     assert {line["value"]["email"] for line in lines} == {"***"}
     assert lines[0]["topic"] == topic and lines[0]["headers"] == {"source": "test"}
+    csv_path = tmp_path / "out.csv"
+    assert browser.export(str(csv_path), "csv") == 6
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("topic,partition,offset,timestamp,key,value,headers")
+    assert len(rows) == 7 and "***" in rows[1] and "example.com" not in csv_path.read_text()
     # A masked value is not found by search.
     browser.filter_edit.setText("'example' in value['email']")
     qtbot.waitUntil(lambda: not browser.scanning and browser.model.rowCount() == 0, timeout=20_000)
