@@ -36,6 +36,19 @@ class TopicInfo:
     name: str
     partitions: int
     internal: bool
+    replicas: int = 0  # the replication factor (of its first partition)
+    in_sync: int = 0  # the fewest in-sync replicas of any partition
+
+
+class TopicAdminError(RuntimeError):
+    """A topic the broker would not create, delete or describe: its refusal as a sentence."""
+
+
+def _topic_info(name: str, meta) -> TopicInfo:
+    parts = list(meta.partitions.values())
+    replicas = len(parts[0].replicas) if parts else 0
+    in_sync = min((len(p.isrs) for p in parts), default=0)
+    return TopicInfo(name, len(parts), name.startswith(INTERNAL_PREFIXES), replicas, in_sync)
 
 
 class ConnectionProblem(RuntimeError):
@@ -108,13 +121,63 @@ class ClusterClient:
                     explain(self._last_error or exc.args[0], self.bootstrap)
                 ) from None
         return sorted(
-            (
-                TopicInfo(name, len(t.partitions), name.startswith(INTERNAL_PREFIXES))
-                for name, t in meta.topics.items()
-                if not t.error
-            ),
+            (_topic_info(name, t) for name, t in meta.topics.items() if not t.error),
             key=lambda t: t.name,
         )
+
+    def _admin_result(self, future, what: str, timeout: float) -> Any:
+        try:
+            return future.result(timeout=timeout + 2)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if isinstance(err, KafkaError) and err.code() in (
+                KafkaError._TRANSPORT,
+                KafkaError._ALL_BROKERS_DOWN,
+                KafkaError._TIMED_OUT,
+            ):
+                raise ConnectionProblem(explain(err, self.bootstrap)) from None
+            reason = err.str() if isinstance(err, KafkaError) else str(exc)
+            raise TopicAdminError(f"the broker refused to {what}: {reason.rstrip('.')}") from None
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication: int = 1,
+        config: dict[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        """Create ``name``; TopicAdminError with the broker's refusal (it exists, a bad
+        config, more replicas than brokers)."""
+        from confluent_kafka.admin import NewTopic
+
+        topic = NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replication,
+            config=dict(config or {}),
+        )
+        with self._lock:
+            futures = self.admin.create_topics([topic], operation_timeout=timeout)
+            self._admin_result(futures[name], f"create topic '{name}'", timeout)
+
+    def delete_topic(self, name: str, timeout: float = 15.0) -> None:
+        with self._lock:
+            futures = self.admin.delete_topics([name], operation_timeout=timeout)
+            self._admin_result(futures[name], f"delete topic '{name}'", timeout)
+
+    def topic_config(self, name: str, timeout: float = 15.0) -> dict[str, tuple[str, bool]]:
+        """The configuration of ``name``: value and whether it is the broker's default."""
+        from confluent_kafka.admin import ConfigResource, ResourceType
+
+        resource = ConfigResource(ResourceType.TOPIC, name)
+        with self._lock:
+            futures = self.admin.describe_configs([resource], request_timeout=timeout)
+            entries = self._admin_result(futures[resource], f"describe topic '{name}'", timeout)
+        return {
+            key: ("" if entry.value is None else str(entry.value), bool(entry.is_default))
+            for key, entry in sorted(entries.items())
+        }
 
     def groups(self, timeout: float = 10.0) -> list[str]:
         with self._lock:

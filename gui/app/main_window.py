@@ -46,6 +46,7 @@ from gui.monitor.qt_run_controller import ACTIVE_STATES
 from gui.monitor.qt_run_monitor import RunMonitor
 from gui.style import icons
 from gui.testrun.qt_test_run import install as install_test_run
+from gui.topics.install import install as install_topics
 
 APP_NAME = "Topology Studio"
 SNAP_KEY = "view/snap_to_grid"
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self.alerts = install_alerts(self)  # Alerts dock, canvas marks, desktop notifications
         self.fleet = install_fleet(self)  # Attach, Instances (gui.fleet)
         self.test_run = install_test_run(self)  # Test Run, Browse State (gui.testrun)
+        self.topics = install_topics(self)  # Topic Browser, Reset Offsets (gui.topics)
         self.redeploy = RedeployCheck(self.monitor, d, self)  # asks before a Run resets state
 
         self._default_state = self.saveState(DOCK_LAYOUT)  # for View > Reset Layout
@@ -583,6 +585,7 @@ class MainWindow(QMainWindow):
         self.scene.run_overlay.clear()
         self.broker_service.stop()
         self.fleet.shutdown()
+        self.topics.shutdown()
         self.monitor.shutdown()
 
     # -- document ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from gui.dashboard.board import DashboardBoard, DashboardSpec, dashboard_specs
 from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
+from gui.monitor.masking import masker_for_node, topology_rules
 from gui.style import icons
 
 ORDER_KEY = "dashboard/order/{}"
@@ -110,7 +111,21 @@ class QtDashboardBoard(QObject):
     def apply(self, changes: dict) -> None:
         for node_id in changes:
             self.table(node_id)  # created with the dashboard's max_rows
-        self.rowsChanged.emit(self.board.apply(changes))
+        self.rowsChanged.emit(self.board.apply(self._masked(changes)))
+
+    def _masked(self, changes: dict) -> dict:
+        """Row values masked by the topology's masking rules (SPEC §15); keys are the rows'
+        identities and stay."""
+        if not topology_rules(self.topology):
+            return changes
+        out = {}
+        for node_id, change in changes.items():
+            masker = masker_for_node(self.topology, node_id)
+            if masker.active and change.get("rows"):
+                rows = [(key, ws, masker.mask(value)) for key, ws, value in change["rows"]]
+                change = {**change, "rows": rows}
+            out[node_id] = change
+        return out
 
     def clear(self) -> None:
         self.board.clear()

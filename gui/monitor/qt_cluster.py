@@ -1,17 +1,22 @@
-"""The cluster dock: topics (select one to sample its records; values in a schema format
-decoded, the header naming their schema) and consumer groups
-(select one to chart its lag) — any group on the cluster, not only the app's own.
-Every look-up runs off the GUI thread."""
+"""The cluster dock: topics with their partitions, replicas and in-sync replicas (select
+one to sample its records, values in a schema format decoded and the header naming their
+schema; double-click to browse it) and consumer groups (select one to
+chart its lag) — any group on the cluster, not only the app's own. It refreshes itself
+every few seconds while shown; every look-up runs off the GUI thread. Right-click actions
+(Browse, Produce, Config, Delete on a topic; Reset Offsets, Chart lag on a group; New
+Topic) are asked of whoever owns the dock through ``topicAction`` / ``groupAction``
+(``gui.topics`` answers them)."""
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.monitor.masking import mask_records, masker_for_topic
 from gui.monitor.qt_charts import QtLagWidget
 from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_records import QtRecordsView
@@ -30,6 +36,14 @@ from gui.monitor.schema_info import sample_topic
 TOPIC, GROUP = 1, 2
 _KIND_ROLE = Qt.ItemDataRole.UserRole
 _NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+REFRESH_MS = 10_000  # how often the dock reads the cluster again while it is shown
+TOPIC_ACTIONS = (
+    ("browse", "Browse"),
+    ("produce", "Produce…"),
+    ("config", "Config"),
+    ("delete", "Delete…"),
+)
+GROUP_ACTIONS = (("reset", "Reset Offsets…"), ("chart", "Chart lag"))
 
 
 class FieldNameCache(QObject):
@@ -82,7 +96,12 @@ class FieldNameCache(QObject):
 
 
 class QtClusterWidget(QWidget):
-    """Model: the RunController (its cluster client and connection)."""
+    """Model: the RunController (its cluster client and connection). ``topicAction(action,
+    topic)`` (browse, produce, config, delete, create with topic ""), ``groupAction(action,
+    group)`` (reset)."""
+
+    topicAction = Signal(str, str)
+    groupAction = Signal(str, str)
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -90,14 +109,18 @@ class QtClusterWidget(QWidget):
         self.topics: list = []
         self.groups: list[str] = []
         self._refresh_call: BackgroundCall | None = None
+        self.notice = ""  # what an action said, shown with the next listing
+        self._refresh_again = False
         self._sample_serial = 0
         self._bootstrap = ""
         self.poller = GroupLagPoller(controller.cluster_client, parent=self)
 
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Name", "Partitions"])
+        self.tree.setHeaderLabels(["Name", "Partitions", "Replicas", "In sync"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 200)
+        self.tree.setColumnWidth(0, 170)
+        for column in (1, 2, 3):
+            self.tree.setColumnWidth(column, 66)
         self.topics_root = QTreeWidgetItem(["Topics", ""])
         self.groups_root = QTreeWidgetItem(["Consumer groups", ""])
         for root in (self.topics_root, self.groups_root):
@@ -108,6 +131,13 @@ class QtClusterWidget(QWidget):
             self.tree.addTopLevelItem(root)
             root.setExpanded(True)
         self.tree.currentItemChanged.connect(self._on_current_item_changed)
+        self.tree.itemDoubleClicked.connect(self._on_double_clicked)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._on_timer)
+        self.timer.start()
 
         self.refresh_button = QToolButton()
         self.refresh_button.setText("Refresh")
@@ -120,13 +150,18 @@ class QtClusterWidget(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 2)
+        self.new_topic_button = QToolButton()
+        self.new_topic_button.setText("New Topic…")
+        self.new_topic_button.clicked.connect(lambda: self.topicAction.emit("create", ""))
         bar.addWidget(self.state_label, 1)
+        bar.addWidget(self.new_topic_button)
         bar.addWidget(self.refresh_button)
         left_layout.addLayout(bar)
         left_layout.addWidget(self.tree, 1)
 
         self.hint = QLabel(
-            "Select a topic to sample its latest records, or a consumer group to chart its lag."
+            "Select a topic to sample its latest records (double-click to browse it), or a "
+            "consumer group to chart its lag. Right-click for more."
         )
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -149,7 +184,7 @@ class QtClusterWidget(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([260, 600])
+        splitter.setSizes([390, 610])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -167,14 +202,25 @@ class QtClusterWidget(QWidget):
         else:
             self.state_label.setText(f"Not connected ({self.controller.profile.describe()}).")
 
-    def refresh(self) -> None:
+    def say(self, text: str) -> None:
+        """A sentence in the state line, kept there through the next listing."""
+        self.notice = text
+        self.state_label.setText(text)
+
+    def _on_timer(self) -> None:
+        if self.isVisible() and self.controller.bootstrap():
+            self.refresh(quiet=True)
+
+    def refresh(self, quiet: bool = False) -> None:
         client = self.controller.cluster_client()
         if client is None:
             self.state_label.setText("Not connected: the sandbox broker starts with the first run.")
             return
         if self._refresh_call is not None and self._refresh_call.running():
+            self._refresh_again = self._refresh_again or not quiet  # after a change: read anew
             return
-        self.state_label.setText(f"Reading {client.bootstrap}…")
+        if not quiet:
+            self.state_label.setText(f"Reading {client.bootstrap}…")
         self._refresh_call = BackgroundCall(
             lambda: (client.topics(), client.groups()),
             self._on_listed,
@@ -183,6 +229,11 @@ class QtClusterWidget(QWidget):
         ).start()
 
     def _on_listed(self, result) -> None:
+        if self._refresh_again:
+            self._refresh_again = False
+            self._refresh_call = None
+            self.refresh()
+            return
         topics, groups = result
         self.topics, self.groups = topics, groups
         current = self.tree.currentItem()
@@ -191,10 +242,18 @@ class QtClusterWidget(QWidget):
         for root in (self.topics_root, self.groups_root):
             root.takeChildren()
         for topic in topics:
-            item = QTreeWidgetItem([topic.name, str(topic.partitions)])
+            item = QTreeWidgetItem(
+                [topic.name, str(topic.partitions), str(topic.replicas), str(topic.in_sync)]
+            )
             item.setData(0, _KIND_ROLE, TOPIC)
             item.setData(0, _NAME_ROLE, topic.name)
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column in (1, 2, 3):
+                item.setTextAlignment(
+                    column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                )
+            if topic.in_sync < topic.replicas:
+                item.setForeground(3, QColor("#e0a43d"))
+                item.setToolTip(3, "Some replicas are not in sync with their leaders")
             if topic.internal:
                 item.setForeground(0, QColor("#6c7483"))
             self.topics_root.addChild(item)
@@ -214,12 +273,14 @@ class QtClusterWidget(QWidget):
                 self.tree.setCurrentItem(item)
                 self.tree.blockSignals(False)
         client = self.controller.cluster_client()
+        notice, self.notice = self.notice, ""
         self.state_label.setText(
             f"{client.bootstrap if client else ''}: {len(topics)} topics, "
-            f"{len(groups)} consumer groups"
+            f"{len(groups)} consumer groups" + (f" · {notice}" if notice else "")
         )
 
     def _on_list_failed(self, exc: BaseException) -> None:
+        self._refresh_again = False
         self.state_label.setText(f"Cannot read the cluster: {exc}")
 
     def _find(self, kind: int, name: str) -> QTreeWidgetItem | None:
@@ -238,6 +299,33 @@ class QtClusterWidget(QWidget):
         else:
             self.poller.watch("")
             self.pages.setCurrentWidget(self.hint)
+
+    def _on_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, _KIND_ROLE) == TOPIC:
+            self.topicAction.emit("browse", item.data(0, _NAME_ROLE))
+
+    def _on_context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        kind = item.data(0, _KIND_ROLE) if item is not None else None
+        menu = QMenu(self)
+        if kind == TOPIC:
+            name = item.data(0, _NAME_ROLE)
+            for action, text in TOPIC_ACTIONS:
+                menu.addAction(text, lambda a=action: self.topicAction.emit(a, name))
+        elif kind == GROUP:
+            name = item.data(0, _NAME_ROLE)
+            menu.addAction("Reset Offsets…", lambda: self.groupAction.emit("reset", name))
+            menu.addAction("Chart lag", lambda: self._chart(name))
+        menu.addAction("New Topic…", lambda: self.topicAction.emit("create", ""))
+        menu.addAction("Refresh", self.refresh)
+        self.context_menu = menu  # kept for tests; shown at the cursor
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def _chart(self, group: str) -> None:
+        item = self._find(GROUP, group)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+        self.show_group(group)
 
     # -- a topic's records -------------------------------------------------------------
 
@@ -277,7 +365,8 @@ class QtClusterWidget(QWidget):
             return
         for record in records:
             record.setdefault("topic", topic)
-        self.samples.set_records(records)
+        masker = masker_for_topic(self.controller.topology_provider(), topic)  # SPEC §15
+        self.samples.set_records(mask_records(masker, records))
         self.sample_title.setText(
             f"<b>{topic}</b> — latest {len(records)} records, newest first"
             + (f"<br><span style='color:#8fb3e0'>{html.escape(schema)}</span>" if schema else "")
@@ -293,5 +382,6 @@ class QtClusterWidget(QWidget):
             self.poller.watch(group)
 
     def shutdown(self) -> None:
+        self.timer.stop()
         self.poller.stop()
         self.poller.join()

@@ -30,6 +30,7 @@ from gui.monitor.logbook import (
     dead_letter_entries,
     status_entry,
 )
+from gui.monitor.masking import mask_record, masker_for_node
 from gui.monitor.qt_records import FixedColumnsModel, monospace
 
 _ROOT = QModelIndex()
@@ -185,7 +186,12 @@ class QtLogWidget(QWidget):
         self._append(console_entries(lines))
 
     def _on_dead_letters(self, items: list) -> None:
-        self._append(dead_letter_entries(items))
+        topology = self.controller.topology_provider()  # masked as shown (SPEC §15)
+        masked = [
+            mask_record(masker_for_node(topology, str(item.get("node") or "")), item)
+            for item in items
+        ]
+        self._append(dead_letter_entries(masked))
 
     def _on_status_changed(self, status: str, reason: str) -> None:
         self._append([status_entry(status, reason)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from gui.monitor.masking import mask_records, masker_for_node
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
 
@@ -51,7 +52,8 @@ class QtPreviewWidget(QWidget):
         if node_id != self.controller.preview_node:
             return
         self._count = len(records)
-        self.records.set_records(records)
+        masker = masker_for_node(self.controller.topology_provider(), node_id)  # SPEC §15
+        self.records.set_records(mask_records(masker, records))
         self._update_title()
         ids = (
             frozenset(r["schema_id"] for r in records if isinstance(r.get("schema_id"), int))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -46,6 +47,7 @@ from engine.runtime.testing.sample_records import (
 )
 from engine.runtime.testing.testcases import CasesError, case_from_trace, save_case
 from engine.runtime.testing.trace import run_trace
+from gui.monitor.masking import mask_trace
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.testrun.qt_follow import QtFollowedRecord
@@ -73,6 +75,7 @@ class QtTestRun(QWidget):
         self.cluster_client = cluster_client or (lambda: None)
         self.samples: dict[str, list[InputRecord]] = {}
         self.trace: Trace | None = None
+        self._expect: dict[str, list[dict]] = {}  # the trace's outputs before masking
         self.node_id: str | None = None
         self.elapsed_s = 0.0
         self._editing: str | None = None  # the source whose samples the editor shows
@@ -311,7 +314,10 @@ class QtTestRun(QWidget):
         def work():
             started = time.perf_counter()
             trace = run_trace(copy, samples)
-            return trace, time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            expect = trace.outputs()  # a saved case expects the real values, not the masked
+            mask_trace(trace, copy)  # what is shown is masked (SPEC §15)
+            return trace, elapsed, expect
 
         def failed(exc: BaseException) -> None:
             self.run_button.setEnabled(True)
@@ -320,7 +326,7 @@ class QtTestRun(QWidget):
         self._call = BackgroundCall(work, self._on_traced, failed, name="test-run").start()
 
     def _on_traced(self, result) -> None:
-        trace, elapsed = result
+        trace, elapsed, self._expect = result
         self.run_button.setEnabled(True)
         self.trace, self.elapsed_s = trace, elapsed
         self.save_button.setEnabled(True)
@@ -356,7 +362,7 @@ class QtTestRun(QWidget):
         """The test run's inputs, with its outputs as the expectations, into CASES.json."""
         if self.trace is None:
             raise CasesError("run a test first")
-        save_case(path, case_from_trace(name, self.trace))
+        save_case(path, replace(case_from_trace(name, self.trace), expect=self._expect))
 
     def ask_save_case(self) -> None:
         if self.trace is None:

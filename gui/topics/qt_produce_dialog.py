@@ -1,0 +1,163 @@
+"""Produce to a topic from the app (SPEC §15): a new record, or the selected records of the
+Topic Browser again with edits. The records are NDJSON lines, the lines a scan exports and
+``topology-studio topic produce`` reads; every line is checked before anything is sent, the
+user confirms, and the sending runs off the GUI thread. A re-produced record keeps its key,
+value, headers and formats; the broker gives it a new offset and time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.cluster.admin import ConnectionProblem
+from engine.cluster.topics.formats import FormatError
+from engine.cluster.topics.output import ndjson_line
+from engine.cluster.topics.producer import (
+    Outgoing,
+    ProduceError,
+    ProduceResult,
+    RecordEncoder,
+    TopicProducer,
+    read_lines,
+)
+from engine.model.masking import MASK
+from gui.monitor.qt_records import monospace
+from gui.monitor.qt_tasks import BackgroundCall
+
+NEW_RECORD = '{"key": null, "value": {}, "headers": {}}'
+KEPT = ("key", "value", "headers", "key_format", "value_format")
+
+
+def reproduce_lines(records: list[dict]) -> str:
+    """The NDJSON lines that write ``records`` again (no place: the broker gives a new one)."""
+    return "\n".join(ndjson_line({k: r[k] for k in KEPT if k in r}) for r in records)
+
+
+def ask(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class QtProduceDialog(QDialog):
+    """``confirm(parent, title, text) -> bool`` asks before anything is written."""
+
+    def __init__(
+        self,
+        topic: str,
+        bootstrap: str,
+        client_config: dict | None = None,
+        records: list[dict] | None = None,
+        confirm: Callable[[QWidget, str, str], bool] = ask,
+        parent=None,
+    ):
+        super().__init__(parent)
+        self.topic = topic
+        self.bootstrap = bootstrap
+        self.client_config = dict(client_config or {})
+        self.confirm = confirm
+        self.result_: ProduceResult | None = None
+        self._call: BackgroundCall | None = None
+        records = list(records or [])
+        what = f"Re-produce {len(records)} records to" if records else "Produce a record to"
+        self.setWindowTitle(f"{what} {topic}")
+        intro = QLabel(
+            f"{what} <b>{topic}</b> on {bootstrap}. One JSON object per line: "
+            '<code>{"key", "value", "headers"}</code> (value null: a tombstone); '
+            "key and value are written as text when they are text, else as JSON, unless the "
+            "line names a format."
+        )
+        intro.setWordWrap(True)
+        self.editor = QPlainTextEdit(reproduce_lines(records) if records else NEW_RECORD)
+        self.editor.setFont(monospace())
+        self.masked_note = QLabel(
+            f"Some values are masked: {MASK} is written as it stands unless you edit it."
+        )
+        self.masked_note.setStyleSheet("color: #e0a43d;")
+        self.masked_note.setVisible(MASK in self.editor.toPlainText())
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #e05d5d;")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Produce…")
+        self.buttons.accepted.connect(self.produce)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.masked_note)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.resize(640, 360)
+
+    def outgoing(self) -> list[Outgoing] | None:
+        """The records typed, or None with the problems shown (nothing is sent)."""
+        try:
+            encoder = RecordEncoder(self.topic)
+            records = read_lines(self.editor.toPlainText().splitlines(), encoder, "line")
+        except ProduceError as exc:
+            self.message.setText(str(exc).replace("line:", "Line "))
+            return None
+        except FormatError as exc:
+            self.message.setText(str(exc))
+            return None
+        if not records:
+            self.message.setText("There is no record to produce: type one JSON object a line.")
+            return None
+        return records
+
+    def produce(self) -> None:
+        records = self.outgoing()
+        if records is None:
+            return
+        n = len(records)
+        if not self.confirm(
+            self,
+            "Produce",
+            f"Write {n} record{'s' * (n != 1)} to {self.topic} on {self.bootstrap}?",
+        ):
+            self.message.setText("Nothing was written.")
+            return
+        self.message.setStyleSheet("color: #9aa3b2;")
+        self.message.setText("Writing…")
+        self.buttons.setEnabled(False)
+        producer = TopicProducer(self.bootstrap, self.topic, self.client_config)
+
+        def send() -> ProduceResult:
+            producer.check_reachable()
+            return producer.send(records)
+
+        self._call = BackgroundCall(send, self._on_sent, self._on_failed, name="produce").start()
+
+    def _on_sent(self, result: ProduceResult) -> None:
+        self.result_ = result
+        self.buttons.setEnabled(True)
+        if result.failed:
+            self.message.setStyleSheet("color: #e05d5d;")
+            self.message.setText(
+                f"{result.sent} written; not written: " + "; ".join(result.failed[:5])
+            )
+            return
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setStyleSheet("color: #e05d5d;")
+        text = str(exc) if isinstance(exc, ConnectionProblem) else f"{exc}"
+        self.message.setText(f"Nothing was written: {text}.")
