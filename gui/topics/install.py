@@ -4,12 +4,14 @@ the Run → Connection cluster and the open topology's masking rules."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QWidget
 
+from engine.cluster.topics.formats import Registry
 from engine.cluster.topics.reader import TopicReader
 from gui.monitor.masking import topology_rules
 from gui.monitor.qt_tasks import BackgroundCall
@@ -49,7 +51,30 @@ class Topics(QObject):
             bootstrap,
             self.controller.client_config(),
             masking=topology_rules(self.controller.topology_provider()),
+            registry=self.registry(),
         )
+
+    def registry(self) -> Registry | None:
+        """The schema registry the app's runs use (the connection's, else the sandbox's
+        while it runs, else the open topology's or $SCHEMA_REGISTRY_URL), to decode and
+        encode records in the wire format; None when there is none."""
+        topology = self.controller.topology_provider()
+        settings = self.controller.run_topology(topology).settings if topology is not None else {}
+        setting = settings.get("schema_registry")
+        setting = setting if isinstance(setting, dict) else {}
+        url = self.controller.registry_url() or setting.get("url")
+        url = url or os.environ.get("SCHEMA_REGISTRY_URL")
+        if not isinstance(url, str) or not url:
+            return None
+        config: dict[str, str] = {}
+        if isinstance(setting.get("basic_auth_user_info"), str):
+            config["basic.auth.user.info"] = os.path.expandvars(setting["basic_auth_user_info"])
+        if isinstance(setting.get("ca_location"), str):
+            config["ssl.ca.location"] = setting["ca_location"]
+        try:
+            return Registry(os.path.expandvars(url), config)
+        except Exception:  # noqa: BLE001 - a URL the client refuses: records stay undecoded
+            return None
 
     def _say(self, text: str) -> None:
         self.cluster.say(text)
@@ -99,6 +124,7 @@ class Topics(QObject):
             records,
             self.confirm,
             self.parent_widget,
+            registry=self.registry(),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.accepted.connect(lambda: self._on_produced(topic, dialog))

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cluster.admin import ConnectionProblem
-from engine.cluster.topics.formats import FormatError
+from engine.cluster.topics.formats import FormatError, Registry
 from engine.cluster.topics.output import ndjson_line
 from engine.cluster.topics.producer import (
     Outgoing,
@@ -64,9 +64,11 @@ class QtProduceDialog(QDialog):
         records: list[dict] | None = None,
         confirm: Callable[[QWidget, str, str], bool] = ask,
         parent=None,
+        registry: Registry | None = None,
     ):
         super().__init__(parent)
         self.topic = topic
+        self.registry = registry  # to encode avro/protobuf/json_schema lines
         self.bootstrap = bootstrap
         self.client_config = dict(client_config or {})
         self.confirm = confirm
@@ -109,7 +111,7 @@ class QtProduceDialog(QDialog):
     def outgoing(self) -> list[Outgoing] | None:
         """The records typed, or None with the problems shown (nothing is sent)."""
         try:
-            encoder = RecordEncoder(self.topic)
+            encoder = RecordEncoder(self.topic, registry=self.registry)
             records = read_lines(self.editor.toPlainText().splitlines(), encoder, "line")
         except ProduceError as exc:
             self.message.setText(str(exc).replace("line:", "Line "))

@@ -366,3 +366,38 @@ def test_closing_the_browser_during_a_scan_ends_it_quietly(qtbot, app, bootstrap
     qtbot.waitUntil(lambda: topic not in app.browsers, timeout=5_000)
     thread.join(20)
     assert not thread.is_alive() and scan.cancelled
+
+
+def test_an_avro_topic_is_browsed_decoded_through_the_registry(qtbot, app, bootstrap, unique):
+    from confluent_kafka import Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    from engine.cluster.registry import SchemaRegistryServer
+
+    topic = f"avro-{unique}"
+    create_topic(bootstrap, topic, 1)
+    server = SchemaRegistryServer(bootstrap).start()
+    try:
+        schema = json.dumps(
+            {
+                "type": "record",
+                "name": "Order",
+                "fields": [{"name": "n", "type": "int"}, {"name": "item", "type": "string"}],
+            }
+        )
+        serialize = AvroSerializer(SchemaRegistryClient({"url": server.url}), schema)
+        producer = Producer({"bootstrap.servers": bootstrap})
+        for i in range(4):
+            value = serialize(
+                {"n": i, "item": f"i{i}"}, SerializationContext(topic, MessageField.VALUE)
+            )
+            producer.produce(topic, value=value)
+        producer.flush(10)
+        app.topology.settings["schema_registry"] = {"url": server.url}
+        browser = open_browser(qtbot, app, topic, 4)
+        assert sorted(r["value"]["n"] for r in browser.model.records) == [0, 1, 2, 3]
+        assert {r["value"]["item"] for r in browser.model.records} == {"i0", "i1", "i2", "i3"}
+    finally:
+        server.stop()
