@@ -20,8 +20,12 @@ restart never emits a window twice.
 Output, as reference §5.10: key = the group key as text; value = ``{"key", "window_start",
 "window_end", <name>: <result>...}``; timestamp = the largest record timestamp in the
 window (unwindowed: the largest seen for the key), which is what Kafka Streams gives
-aggregation results. Headers and origin are the triggering record's. A record whose group
-key is None is aggregated under the key None (output key ``null``).
+aggregation results. Headers and origin are the triggering record's.
+
+Records Kafka Streams drops are dropped here and counted with the late records (its
+dropped-records metric): in a windowed aggregate a record whose group key is None (before
+it moves stream time), in an unwindowed one a record whose value is None. An unwindowed
+aggregate keeps a None group key apart from the text "null": its output key is None.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def _unwindowed(node_id, ctx, aggs, child):
 
     def process(record: Record) -> None:
         metrics.in_ += 1
+        if record.value is None:  # as Kafka Streams' KStreamAggregate: skipped, counted
+            metrics.late += 1
+            return
         ts = record.timestamp
         try:
             values = evaluate(record.key, record.value, record.timestamp, record.headers)
@@ -81,7 +88,7 @@ def _unwindowed(node_id, ctx, aggs, child):
         metrics.out += 1
         child(
             Record(
-                key_to_text(record.key),
+                None if record.key is None else key_to_text(record.key),
                 output(entry, False),
                 entry["t"],
                 record.headers,
@@ -128,6 +135,9 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
     def process(record: Record) -> None:
         metrics.in_ += 1
+        if record.key is None:  # as Kafka Streams: dropped and counted, stream time unmoved
+            metrics.late += 1
+            return
         ts = record.timestamp
         partition = record.partition
         store = store_of(node_id, partition)
@@ -246,6 +256,9 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
     def parts(key, value, ts, headers, partition=0, origin=None, _json=None) -> None:
         metrics.in_ += 1
+        if key is None:  # as Kafka Streams: dropped and counted, stream time unmoved
+            metrics.late += 1
+            return
         store = store_of(node_id, partition)
         part = partitions.get(partition)
         if part is None or part.store is not store:
