@@ -59,12 +59,17 @@ class SessionWindow:
 
 @dataclass(frozen=True)
 class Aggregation:
+    """One aggregation: ``Aggregation("revenue", "sum", "value['amount']")``; a reduce folds
+    the values with ``expr`` over ``agg`` and ``value``, from ``init`` when given:
+    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``."""
+
     name: str
     fn: str
     expr: str | None = None
+    init: str | None = None
 
     def to_param(self) -> dict:
-        return _params(name=self.name, fn=self.fn, expr=self.expr)
+        return _params(name=self.name, fn=self.fn, expr=self.expr, init=self.init)
 
 
 @dataclass(frozen=True)

@@ -114,11 +114,12 @@ def _window_doc(window: dict) -> Doc:
 
 def _record_doc(cls: str, item, fields: tuple[str, ...], required: int) -> Doc:
     """``Aggregation("revenue", "sum", "value['amount']")`` or ``Branch(...)`` when the
-    dict is exactly what the class writes back; the dict literal otherwise."""
+    dict is exactly what the class writes back (its keys the first of ``fields``, in
+    order, so positional arguments say them); the dict literal otherwise."""
     if (
         isinstance(item, dict)
-        and set(item) <= set(fields)
-        and all(k in item for k in fields[:required])
+        and set(item) == set(fields[: len(item)])
+        and len(item) >= required
         and all(isinstance(v, str) for v in item.values())
     ):
         return Call(cls, [literal(item[k]) for k in fields if k in item])
@@ -240,7 +241,9 @@ def _aggregate(script: _Script, node: Node) -> Doc:
         links.append(Call(".window", [wdoc]))
     aggregations = script.required(node, "aggregations")
     if isinstance(aggregations, list):
-        items = [_record_doc("Aggregation", a, ("name", "fn", "expr"), 2) for a in aggregations]
+        items = [
+            _record_doc("Aggregation", a, ("name", "fn", "expr", "init"), 2) for a in aggregations
+        ]
         if any(isinstance(i, Call) for i in items):
             script.imports.add("Aggregation")
         aggs: Doc = Seq("[", "]", items)

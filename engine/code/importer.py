@@ -442,7 +442,7 @@ class _Reader(ScriptChecks):
             ):
                 self.fail(
                     node,
-                    "aggregate() takes a list of Aggregation(name, fn, expr) or "
+                    "aggregate() takes a list of Aggregation(name, fn, expr, init) or "
                     '{"name": ..., "fn": ..., "expr": ...}',
                 )
         try:

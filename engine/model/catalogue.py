@@ -23,7 +23,17 @@ SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = (
 )
 CATEGORIES = (SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS)
 
-AGGREGATION_FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
+AGGREGATION_FUNCTIONS = (
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "first",
+    "last",
+    "count_distinct",
+    "reduce",
+)
 WINDOW_TYPES = ("none", "tumbling", "hopping", "session")
 DASHBOARD_VIEWS = ("kpi", "bars", "line", "table")
 

@@ -295,7 +295,12 @@ def _ms(value: Any) -> int | None:
 def _aggs(param: Any) -> list[tuple[Any, Any, Any]]:
     if not isinstance(param, list):
         return []
-    return [(a.get("name"), a.get("fn"), a.get("expr")) for a in param if isinstance(a, dict)]
+    """(name, fn, what it folds: the expr, and a reduce's init) of each aggregation."""
+    return [
+        (a.get("name"), a.get("fn"), (a.get("expr"), a.get("init")))
+        for a in param
+        if isinstance(a, dict)
+    ]
 
 
 def _show(value: Any, absent: str = "none") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import json
 import math
 import re
 from typing import Any
@@ -21,7 +22,12 @@ from engine.model.catalogue import (
     ParamSpec,
 )
 from engine.model.durations import DurationError, parse_duration
-from engine.model.expressions import ExpressionError, compile_expression
+from engine.model.expressions import (
+    INIT_NAMES,
+    REDUCE_NAMES,
+    ExpressionError,
+    compile_expression,
+)
 from engine.model.graph_order import topological_order
 from engine.model.masking import check_masking
 from engine.model.ports import input_problem, node_type, output_problem, takes_many_edges
@@ -170,6 +176,19 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
             )
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
+        aggs = params.get("aggregations")
+        if params["window"].get("type") == "session" and isinstance(aggs, list):
+            for agg in aggs:
+                if isinstance(agg, dict) and agg.get("fn") == "reduce" and "init" in agg:
+                    problems.append(
+                        Problem(
+                            node_id,
+                            f"aggregations '{agg.get('name')}': a reduce with an init cannot "
+                            "merge sessions (nothing says how two results combine); drop the "
+                            "init, or use a time window",
+                            param="aggregations",
+                        )
+                    )
     if type_name == "kafka_sink":
         problems += schema_problems(node_id, params, _FOLDER.get())
     if type_name == "file_sink" and isinstance(params.get("path"), str):
@@ -327,8 +346,8 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         return "must list at least one aggregation with a name and a fn"
     seen = set()
     for i, agg in enumerate(value, 1):
-        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr"}:
-            return f"aggregation {i} must be an object with 'name', 'fn' and 'expr'"
+        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr", "init"}:
+            return f"aggregation {i} must be an object with 'name', 'fn', 'expr' (and 'init')"
         name = agg.get("name")
         if not isinstance(name, str) or not name:
             return f"aggregation {i} has no name"
@@ -341,13 +360,33 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         if fn not in AGGREGATION_FUNCTIONS:
             return f"'{name}': fn must be one of {', '.join(AGGREGATION_FUNCTIONS)}, not {fn!r}"
         expr = agg.get("expr")
+        if "init" in agg:
+            if fn != "reduce":
+                return f"'{name}': only a reduce takes an init"
+            message = _expr_message(agg["init"], INIT_NAMES)
+            if message and message.startswith("unknown name"):
+                return f"'{name}': init is a constant: it can use no names ({agg['init']!r})"
+            message = message or _init_message(agg["init"])
+            if message:
+                return f"'{name}': init {message}"
         if expr is None:
             if fn != "count":
                 return f"'{name}': {fn} needs an expr"
             continue
-        message = _expr_message(expr, spec.names)
+        message = _expr_message(expr, REDUCE_NAMES if fn == "reduce" else spec.names)
         if message:
             return f"'{name}': {message}"
+    return None
+
+
+def _init_message(text: str) -> str | None:
+    """Whether a reduce's init (a constant expression) gives a value its state can keep."""
+    try:
+        json.dumps(compile_expression(text, INIT_NAMES).fn(), allow_nan=False)
+    except (TypeError, ValueError):
+        return f"must give a JSON value (text, a number, a list, a dict, True, False or None): {text!r}"
+    except Exception as exc:  # noqa: BLE001 - what the constant expression raises
+        return f"fails: {type(exc).__name__}: {exc} in {text!r}"
     return None
 
 

@@ -111,6 +111,15 @@ def _agg_topology(window, i: int) -> Topology:
             Aggregation("revenue", "sum", "value['amount']"),
             Aggregation("orders", "count"),
             {"name": "buyers", "fn": "count_distinct", "expr": "value['user_id']"},
+            Aggregation("biggest", "reduce", "max(agg, value['amount'])"),
+            *(
+                [Aggregation("ids", "reduce", "agg + [value['id']]", init="[]")]
+                if not isinstance(window, SessionWindow)
+                else []
+            ),
+            {"name": "listed", "fn": "reduce", "init": "''", "expr": "agg + value['id']"}
+            if not isinstance(window, SessionWindow)
+            else {"name": "listed", "fn": "reduce", "expr": "agg"},
         ],
         emit=emit,
     ).to("revenue", name="out")

@@ -318,7 +318,8 @@ def test_emit_final_needs_a_window(window):
     [
         (
             [{"name": "s", "fn": "median", "expr": "value"}],
-            "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, not 'median'",
+            "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, "
+            "reduce, not 'median'",
         ),
         ([{"name": "s", "fn": "sum"}], "'s': sum needs an expr"),
         ([{"name": "a", "fn": "avg"}], "'a': avg needs an expr"),
@@ -335,7 +336,28 @@ def test_emit_final_needs_a_window(window):
         ([{"fn": "count"}], "aggregation 1 has no name"),
         (
             [{"name": "n", "fn": "count"}, "count"],
-            "aggregation 2 must be an object with 'name', 'fn' and 'expr'",
+            "aggregation 2 must be an object with 'name', 'fn', 'expr' (and 'init')",
+        ),
+        ([{"name": "r", "fn": "reduce"}], "'r': reduce needs an expr"),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + key"}],
+            "'r': unknown name 'key'",
+        ),
+        (
+            [{"name": "s", "fn": "sum", "expr": "value", "init": "0"}],
+            "'s': only a reduce takes an init",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "value"}],
+            "'r': init is a constant: it can use no names ('value')",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "{1, 2}"}],
+            "'r': init must give a JSON value",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "1 // 0"}],
+            "'r': init fails: ZeroDivisionError",
         ),
         ([{"name": "n", "fn": "count", "extra": 1}], "aggregation 1 must be an object"),
         ([], "must list at least one aggregation"),
@@ -346,6 +368,26 @@ def test_bad_aggregations(aggregations, phrase):
     node = {"id": "agg", "type": "aggregate", "params": {"aggregations": aggregations}}
     p = assert_problem(problems_of(chain(node)), "agg", phrase)
     assert p.param == "aggregations"
+
+
+def test_a_reduce_takes_agg_and_value_and_a_constant_init():
+    reduce = {"name": "r", "fn": "reduce", "expr": "agg + '+' + value", "init": "'0'"}
+    node = {"id": "agg", "type": "aggregate", "params": {"aggregations": [reduce]}}
+    assert errors(problems_of(chain(node))) == []
+    node["params"]["window"] = {"type": "tumbling", "size": "1m"}
+    assert errors(problems_of(chain(node))) == []
+
+
+def test_a_reduce_with_an_init_cannot_merge_sessions():
+    reduce = {"name": "r", "fn": "reduce", "expr": "agg + 1", "init": "0"}
+    params = {"aggregations": [reduce], "window": {"type": "session", "gap": "1m"}}
+    node = {"id": "agg", "type": "aggregate", "params": params}
+    p = assert_problem(
+        problems_of(chain(node)), "agg", "a reduce with an init cannot merge sessions"
+    )
+    assert p.param == "aggregations"
+    del reduce["init"]
+    assert errors(problems_of(chain(node))) == []
 
 
 @pytest.mark.parametrize(
