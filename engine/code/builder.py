@@ -58,6 +58,17 @@ class SessionWindow:
 
 
 @dataclass(frozen=True)
+class SlidingWindow:
+    """Kafka Streams' ``SlidingWindows.ofTimeDifferenceAndGrace(size, grace)``."""
+
+    size: str
+    grace: str | None = None
+
+    def to_param(self) -> dict:
+        return _params(type="sliding", size=self.size, grace=self.grace)
+
+
+@dataclass(frozen=True)
 class Aggregation:
     """One aggregation: ``Aggregation("revenue", "sum", "value['amount']")``; a reduce folds
     the values with ``expr`` over ``agg`` and ``value``, from ``init`` when given:
@@ -92,16 +103,19 @@ def window_from_param(window: dict | None):
         return HoppingWindow(window["size"], window["advance"], window.get("grace"))
     if kind == "session":
         return SessionWindow(window["gap"], window.get("grace"))
+    if kind == "sliding":
+        return SlidingWindow(window["size"], window.get("grace"))
     raise ValueError(f"unknown window type {kind!r}")
 
 
 def _window_param(window) -> dict | None:
     if window is None or isinstance(window, dict):
         return window
-    if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow)):
+    if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow, SlidingWindow)):
         return window.to_param()
     raise TypeError(
         f"a window must be TumblingWindow(...), HoppingWindow(...), SessionWindow(...), "
+        f"SlidingWindow(...), "
         f"a dict or None, not {window!r}"
     )
 
@@ -346,7 +360,8 @@ class GroupedStream:
         self.window_param: dict | None = None
 
     def window(
-        self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None
+        self,
+        window: TumblingWindow | HoppingWindow | SessionWindow | SlidingWindow | dict | None,
     ) -> GroupedStream:
         """Window the aggregation (None: no window)."""
         self.window_param = _window_param(window)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from engine.code.builder import HoppingWindow, SessionWindow, TumblingWindow
+from engine.code.builder import HoppingWindow, SessionWindow, SlidingWindow, TumblingWindow
 from engine.code.script_layout import (
     INDENT,
     Atom,
@@ -44,7 +44,7 @@ MAX_VARIABLE_LENGTH = 28
 # Names the script itself uses; a node variable never shadows them.
 RESERVED = frozenset({
     "builder", "build", "main", "sys", "run_main", "Topology", "StreamsBuilder", "KStream",
-    "Aggregation", "Branch", "TumblingWindow", "HoppingWindow", "SessionWindow", "argv",
+    "Aggregation", "Branch", "TumblingWindow", "HoppingWindow", "SessionWindow", "SlidingWindow", "argv",
 })  # fmt: skip
 
 
@@ -91,6 +91,7 @@ def _window_doc(window: dict) -> Doc:
         "tumbling": (TumblingWindow, ("size",)),
         "hopping": (HoppingWindow, ("size", "advance")),
         "session": (SessionWindow, ("gap",)),
+        "sliding": (SlidingWindow, ("size",)),
     }
     if kind in classes:
         cls, positional = classes[kind]

@@ -17,6 +17,7 @@ CONSTRUCTORS: dict[str, Any] = {
     "TumblingWindow": api.TumblingWindow,
     "HoppingWindow": api.HoppingWindow,
     "SessionWindow": api.SessionWindow,
+    "SlidingWindow": api.SlidingWindow,
 }
 BUILDER_METHODS = frozenset({"stream", "generator", "layout", "build"})
 STREAM_METHODS = frozenset({

@@ -34,7 +34,7 @@ AGGREGATION_FUNCTIONS = (
     "count_distinct",
     "reduce",
 )
-WINDOW_TYPES = ("none", "tumbling", "hopping", "session")
+WINDOW_TYPES = ("none", "tumbling", "hopping", "session", "sliding")
 DASHBOARD_VIEWS = ("kpi", "bars", "line", "table")
 
 

@@ -404,6 +404,7 @@ def _window_message(value: Any) -> str | None:
         "tumbling": ("size",),
         "hopping": ("size", "advance"),
         "session": ("gap",),
+        "sliding": ("size",),
     }[kind]
     for key in needed:
         if key not in value:
@@ -433,6 +434,7 @@ _WINDOW_KEYS_BY_TYPE = {
     "tumbling": {"size", "grace"},
     "hopping": {"size", "advance", "grace"},
     "session": {"gap", "grace"},
+    "sliding": {"size", "grace"},
 }
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import heapq
 from json.encoder import encode_basestring as _text_json  # state_key of a str, without the call
 
-from engine.runtime.operators import sessions
+from engine.runtime.operators import sessions, sliding
 from engine.runtime.operators.aggregations import (  # STREAM_TIME, state_key: re-exported
     STREAM_TIME,
     Aggregations,
@@ -55,6 +55,8 @@ def get_executor(node, ctx, children):
         return _unwindowed(node.id, ctx, aggs, child)
     if spec.kind == "session":
         return sessions.get_session_executor(node.id, ctx, aggs, spec, final, child)
+    if spec.kind == "sliding":
+        return sliding.get_sliding_executor(node.id, ctx, aggs, spec, final, child)
     if spec.size == spec.advance:
         return _tumbling(node.id, ctx, aggs, spec, final, child)
     return _time_windows(node.id, ctx, aggs, spec, final, child)

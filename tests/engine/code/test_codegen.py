@@ -16,6 +16,7 @@ from engine.code.builder import (
     Branch,
     HoppingWindow,
     SessionWindow,
+    SlidingWindow,
     StreamsBuilder,
     TumblingWindow,
 )
@@ -89,6 +90,8 @@ def _aggregate() -> list[Topology]:
         TumblingWindow("1m", grace="0s"),
         HoppingWindow("5m", "1m"),
         SessionWindow("30s", grace="5s"),
+        SlidingWindow("10s", grace="1s"),
+        SlidingWindow("10s"),
         None,
         {"type": "none"},
     ]

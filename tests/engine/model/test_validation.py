@@ -284,8 +284,8 @@ def test_bad_duration(window, phrase):
         ),
         ({"type": "tumbling", "size": "1m", "grase": "1s"}, "window has unknown keys grase"),
         (
-            {"type": "sliding", "size": "1m"},
-            "window type must be one of none, tumbling, hopping, session",
+            {"type": "rolling", "size": "1m"},
+            "window type must be one of none, tumbling, hopping, session, sliding, not 'rolling'",
         ),
         ({"type": "tumbling", "size": "0s"}, "window size must be longer than 0"),
         (

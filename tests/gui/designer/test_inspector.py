@@ -213,6 +213,23 @@ def test_a_reduce_aggregation_folds_agg_and_value_from_its_init(doc, inspector, 
     assert row.expr.error is not None  # agg is no name of a sum's expr
 
 
+def test_a_sliding_window_takes_a_size_and_a_grace(doc, inspector):
+    node_id = doc.add_node("aggregate", (0, 0))
+    inspector.show_nodes([node_id])
+    window = editor(inspector, "window")
+    window.type.setCurrentIndex(window.type.findData("sliding"))
+    assert doc.topology.nodes[node_id].params["window"] == {"type": "sliding", "size": "1m"}
+    shown = {k for k, field in window.fields.items() if field.isVisibleTo(window)}
+    assert shown == {"size", "grace"}
+    window.fields["grace"].set_text("5s")
+    window.fields["grace"].text_edited.emit("5s")
+    assert doc.topology.nodes[node_id].params["window"] == {
+        "type": "sliding",
+        "size": "1m",
+        "grace": "5s",
+    }
+
+
 def test_fields_join_window_and_timestamp(doc, inspector, qtbot):
     sf = doc.add_node("set_fields", (0, 0))
     inspector.show_nodes([sf])
