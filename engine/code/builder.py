@@ -274,16 +274,43 @@ class KStream:
         name: str | None = None,
         mode: str | None = None,
         window: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
         grace: str | None = None,
     ) -> KStream:
         """Join this stream (left) with ``table`` (right): a table join, or a stream-stream join
-        within ``window`` (late records join until ``grace`` after it). ``expr`` builds the
-        output value from ``left`` and ``right``."""
+        within ``window`` (a right record at most ``before`` earlier or ``after`` later than
+        the left one, both ``window`` when not given; late records join until ``grace`` after
+        it). ``expr`` builds the output value from ``left`` and ``right``."""
         return self.builder._add(
             "join",
             name,
-            _params(mode=mode, window=window, grace=grace, expr=expr),
+            _params(mode=mode, window=window, before=before, after=after, grace=grace, expr=expr),
             [(self, "left"), (table, "right")],
+        )
+
+    def outer_join(
+        self,
+        other: KStream,
+        expr: str,
+        *,
+        window: str,
+        name: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        grace: str | None = None,
+    ) -> KStream:
+        """A stream-stream join that also emits the unmatched records of either side, with
+        the other side None, once their window has passed."""
+        return self.join(
+            other,
+            expr,
+            name=name,
+            mode="outer",
+            window=window,
+            before=before,
+            after=after,
+            grace=grace,
         )
 
     def left_join(
@@ -293,9 +320,20 @@ class KStream:
         *,
         name: str | None = None,
         window: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
         grace: str | None = None,
     ) -> KStream:
-        return self.join(table, expr, name=name, mode="left", window=window, grace=grace)
+        return self.join(
+            table,
+            expr,
+            name=name,
+            mode="left",
+            window=window,
+            before=before,
+            after=after,
+            grace=grace,
+        )
 
     def to(
         self,

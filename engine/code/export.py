@@ -222,6 +222,9 @@ def _join(script: _Script, node: Node) -> Doc:
     if node.params.get("mode") == "left":
         rest = script.kwargs(node, skip=("expr", "mode"))
         return Call(f"{left}.left_join", [Atom(right), expr, *rest])
+    if node.params.get("mode") == "outer" and node.params.get("window") is not None:
+        rest = script.kwargs(node, skip=("expr", "mode"))
+        return Call(f"{left}.outer_join", [Atom(right), expr, *rest])
     return Call(f"{left}.join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
 
 

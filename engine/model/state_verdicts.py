@@ -224,6 +224,12 @@ def _join(a: dict, b: dict, reset: list[str], notes: list[str]) -> None:
             f"the window changes from {_show(a.get('window'), 'none (a table)')} "
             f"to {_show(b.get('window'), 'none (a table)')}"
         )
+    for side in ("before", "after"):
+        if _ms(a.get(side)) != _ms(b.get(side)):
+            reset.append(
+                f"'{side}' changes from {_show(a.get(side), 'the window')} "
+                f"to {_show(b.get(side), 'the window')}"
+            )
     if _ms(a.get("grace")) != _ms(b.get("grace")):
         notes.append("the grace changes")
     if a.get("expr") != b.get("expr"):

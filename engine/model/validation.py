@@ -174,6 +174,24 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
                     param="emit",
                 )
             )
+    if type_name == "join" and params.get("window") in (None, ""):
+        if params.get("mode") == "outer":
+            problems.append(
+                Problem(
+                    node_id,
+                    "mode 'outer' needs a window: a stream-table join has no outer mode",
+                    param="mode",
+                )
+            )
+        for name in ("before", "after"):
+            if params.get(name) is not None:
+                problems.append(
+                    Problem(
+                        node_id,
+                        f"{name} needs a window: only a stream-stream join has one",
+                        param=name,
+                    )
+                )
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
         aggs = params.get("aggregations")

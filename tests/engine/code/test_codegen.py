@@ -136,6 +136,15 @@ def _join() -> list[Topology]:
     orders.join(customers, "{**left, 'customer': right}", name="enriched").to("e", name="e_out")
     orders.left_join(customers, "{**left, **(right or {})}", name="maybe").to("m", name="m_out")
     orders.join(customers, "left", name="paired", mode="inner", window="5m").to_console(name="c")
+    orders.outer_join(customers, "[left, right]", name="either", window="5m", grace="1m").to(
+        "x", name="x_out"
+    )
+    orders.join(customers, "left", name="skewed", window="5m", before="1m", after="10m").to(
+        "s", name="s_out"
+    )
+    orders.left_join(customers, "left", name="later", window="5m", before="0s").to(
+        "l", name="l_out"
+    )
     return [b.build()]
 
 

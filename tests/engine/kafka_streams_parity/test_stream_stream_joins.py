@@ -1,5 +1,5 @@
 """Stream-stream joins, ported from Kafka Streams' own tests (KStreamKStreamJoinTest,
-KStreamKStreamLeftJoinTest, the left-side cases of KStreamKStreamOuterJoinTest): the inputs
+KStreamKStreamLeftJoinTest; KStreamKStreamOuterJoinTest in test_outer_joins.py): the inputs
 in the same order, the expected outputs as written there (``check`` is the tests'
 ``processor.checkAndClearProcessResult``; names are kept as in the Java sources).
 
@@ -410,52 +410,6 @@ def test_left_join_with_default_suppliers(state, tmp_path):
     # all of them are joined
     inputTopic1.pipeInput(0, "dummy", 1000)
     check()
-
-
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_left_processor(
-    state, tmp_path
-):
-    """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheLeftProcessor: left join, JoinWindows.ofTimeDifferenceWithNoGrace(ofMillis(100)).
-    An outer join's left side: with only left records unmatched, a left join gives the same."""
-    driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100)
-    windowStart = 0
-    # No joins detected; No null-joins emitted
-    inputTopic1.pipeInput(0, "A0", windowStart + 1)
-    inputTopic1.pipeInput(1, "A1", windowStart + 2)
-    inputTopic1.pipeInput(0, "A0-0", windowStart + 3)
-    check()
-    # Join detected; No null-joins emitted
-    inputTopic2.pipeInput(1, "11", windowStart + 3)
-    check((1, "A1+11", windowStart + 3))
-    # Dummy record in left topic will emit expired non-joined records from the left topic
-    inputTopic1.pipeInput(2, "dummy", windowStart + 401)
-    check((0, "A0+null", windowStart + 1), (0, "A0-0+null", windowStart + 3))
-    # Flush internal non-joined state store by joining the dummy record
-    inputTopic2.pipeInput(2, "100", windowStart + 401)
-    check((2, "dummy+100", windowStart + 401))
-
-
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_right_processor(
-    state, tmp_path
-):
-    """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheRightProcessor: left join, JoinWindows.ofTimeDifferenceAndGrace(ofMillis(100), ofMillis(0)).
-    An outer join's left side: with only left records unmatched, a left join gives the same."""
-    driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100, grace=0)
-    windowStart = 0
-    # No joins detected; No null-joins emitted
-    inputTopic1.pipeInput(0, "A0", windowStart + 1)
-    inputTopic1.pipeInput(1, "A1", windowStart + 2)
-    inputTopic1.pipeInput(0, "A0-0", windowStart + 3)
-    check()
-    # Join detected; No null-joins emitted
-    inputTopic2.pipeInput(1, "11", windowStart + 3)
-    check((1, "A1+11", windowStart + 3))
-    # Dummy record in right topic will emit expired non-joined records from the left topic
-    inputTopic2.pipeInput(2, "100", windowStart + 401)
-    check((0, "A0+null", windowStart + 1), (0, "A0-0+null", windowStart + 3))
-    # Flush internal non-joined state store by joining the dummy record
-    inputTopic1.pipeInput(2, "dummy", windowStart + 402)
-    check((2, "dummy+100", windowStart + 402))
 
 
 def upper_window_bound(expectedKeys, inputTopic1, inputTopic2, check):

@@ -190,6 +190,8 @@ CASES = [
     ("join mode", lambda t: t.set_param("enrich", "mode", "left"), {"enrich": RESET}),
     ("join mode written as its default", lambda t: t.set_param("pairs", "mode", "inner"), {}),
     ("join window", lambda t: t.set_param("pairs", "window", "1m"), {"pairs": RESET}),
+    ("join before", lambda t: t.set_param("pairs", "before", "1m"), {"pairs": RESET}),
+    ("join after", lambda t: t.set_param("pairs", "after", "1m"), {"pairs": RESET}),
     (
         "table join becomes a stream join",
         lambda t: t.set_param("enrich", "window", "5s"),

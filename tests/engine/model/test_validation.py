@@ -785,3 +785,26 @@ def test_a_param_problem_names_the_param_by_its_label_and_key():
     (problem,) = [p for p in validate(t) if p.node_id == "f" and p.is_error]
     assert problem.message.startswith("Keep when (expr): unknown name 'valeur'")
     assert problem.param == "expr"
+
+
+@pytest.mark.parametrize(
+    "params,param,phrase",
+    [
+        ({"mode": "outer"}, "mode", "mode 'outer' needs a window"),
+        ({"before": "1m"}, "before", "before needs a window"),
+        ({"after": "1m"}, "after", "after needs a window"),
+    ],
+)
+def test_outer_mode_and_asymmetric_windows_need_a_stream_stream_join(params, param, phrase):
+    t = Topology("app")
+    t.add_node(Node("a", "kafka_source", {"topic": "a"}))
+    t.add_node(Node("b", "kafka_source", {"topic": "b"}))
+    t.add_node(Node("j", "join", {"expr": "left", **params}))
+    t.add_node(Node("out", "kafka_sink", {"topic": "out"}))
+    t.add_edge(Edge("a", "j", target_port="left"))
+    t.add_edge(Edge("b", "j", target_port="right"))
+    t.add_edge(Edge("j", "out"))
+    p = assert_problem(validate(t), "j", phrase)
+    assert p.param == param
+    t.set_param("j", "window", "5m")
+    assert errors(validate(t)) == []

@@ -230,6 +230,20 @@ def test_a_sliding_window_takes_a_size_and_a_grace(doc, inspector):
     }
 
 
+def test_a_join_offers_outer_mode_and_edits_before_and_after(doc, inspector):
+    node_id = doc.add_node("join", (0, 0))
+    inspector.show_nodes([node_id])
+    mode = editor(inspector, "mode")
+    combo = mode if isinstance(mode, QComboBox) else mode.findChild(QComboBox)
+    assert "outer" in [combo.itemText(i) for i in range(combo.count())]
+    for side in ("before", "after"):
+        field = editor(inspector, side).edit
+        field.set_text("30s")
+        field.text_edited.emit("30s")
+    params = doc.topology.nodes[node_id].params
+    assert params["before"] == "30s" and params["after"] == "30s"
+
+
 def test_fields_join_window_and_timestamp(doc, inspector, qtbot):
     sf = doc.add_node("set_fields", (0, 0))
     inspector.show_nodes([sf])
