@@ -305,9 +305,12 @@ def _encode(value: Any, fmt: str) -> bytes | None:
 
 def _join_parents(node, records: list[TraceRecord]):
     """A join output's parents: its input and the other side's record it was joined with."""
-    window = node.params.get("window")
+    params = node.params
+    window = params.get("window")
     table = window in (None, "")
     size = 0 if table else parse_duration(window)
+    before = parse_duration(params["before"]) if params.get("before") is not None else size
+    after = parse_duration(params["after"]) if params.get("after") is not None else size
 
     def parents(visit: Visit, record) -> tuple:
         own = _parents(visit.input)
@@ -317,10 +320,10 @@ def _join_parents(node, records: list[TraceRecord]):
                 if key[0] == "t" and writer is not None:
                     return own + (writer,)
             return own
-        if record.origin is None:  # a left record emitted unmatched when its window closed
+        if record.origin is None:  # a record emitted unmatched when its window closed
             for key, writer, value in reversed(reads):
                 if (
-                    key[0] == "L"
+                    key[0] in "LR"
                     and value.get("t") == record.timestamp
                     and value.get("k") == record.key
                     and writer is not None
@@ -331,11 +334,13 @@ def _join_parents(node, records: list[TraceRecord]):
             return own
         ts = records[visit.input - 1].timestamp
         other = "R" if visit.port == "left" else "L"
+        # the other side's timestamps joined: -before <= right - left <= after
+        low, high = (-before, after) if visit.port == "left" else (-after, before)
         i = visit.consumed
         while i < len(reads):
             key, writer, value = reads[i]
             i += 1
-            if key[0] == other and abs(value.get("t", ts) - ts) <= size:
+            if key[0] == other and low <= value.get("t", ts) - ts <= high:
                 visit.consumed = i
                 return own + _parents(writer)
         visit.consumed = i
