@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import json
 import math
 import re
 from typing import Any
@@ -21,6 +20,7 @@ from engine.model.catalogue import (
     WINDOW_TYPES,
     ParamSpec,
 )
+from engine.model.combinations import combination_problems, init_message
 from engine.model.durations import DurationError, parse_duration
 from engine.model.expressions import (
     INIT_NAMES,
@@ -174,39 +174,9 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
                     param="emit",
                 )
             )
-    if type_name == "join" and params.get("window") in (None, ""):
-        if params.get("mode") == "outer":
-            problems.append(
-                Problem(
-                    node_id,
-                    "mode 'outer' needs a window: a stream-table join has no outer mode",
-                    param="mode",
-                )
-            )
-        for name in ("before", "after"):
-            if params.get(name) is not None:
-                problems.append(
-                    Problem(
-                        node_id,
-                        f"{name} needs a window: only a stream-stream join has one",
-                        param=name,
-                    )
-                )
+    problems += combination_problems(node_id, type_name, params)
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
-        aggs = params.get("aggregations")
-        if params["window"].get("type") == "session" and isinstance(aggs, list):
-            for agg in aggs:
-                if isinstance(agg, dict) and agg.get("fn") == "reduce" and "init" in agg:
-                    problems.append(
-                        Problem(
-                            node_id,
-                            f"aggregations '{agg.get('name')}': a reduce with an init cannot "
-                            "merge sessions (nothing says how two results combine); drop the "
-                            "init, or use a time window",
-                            param="aggregations",
-                        )
-                    )
     if type_name == "kafka_sink":
         problems += schema_problems(node_id, params, _FOLDER.get())
     if type_name == "file_sink" and isinstance(params.get("path"), str):
@@ -384,7 +354,7 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
             message = _expr_message(agg["init"], INIT_NAMES)
             if message and message.startswith("unknown name"):
                 return f"'{name}': init is a constant: it can use no names ({agg['init']!r})"
-            message = message or _init_message(agg["init"])
+            message = message or init_message(agg["init"])
             if message:
                 return f"'{name}': init {message}"
         if expr is None:
@@ -394,17 +364,6 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         message = _expr_message(expr, REDUCE_NAMES if fn == "reduce" else spec.names)
         if message:
             return f"'{name}': {message}"
-    return None
-
-
-def _init_message(text: str) -> str | None:
-    """Whether a reduce's init (a constant expression) gives a value its state can keep."""
-    try:
-        json.dumps(compile_expression(text, INIT_NAMES).fn(), allow_nan=False)
-    except (TypeError, ValueError):
-        return f"must give a JSON value (text, a number, a list, a dict, True, False or None): {text!r}"
-    except Exception as exc:  # noqa: BLE001 - what the constant expression raises
-        return f"fails: {type(exc).__name__}: {exc} in {text!r}"
     return None
 
 
