@@ -212,3 +212,100 @@ def test_aggregate_large_input(state, tmp_path, emit):
             ("D", 13, 23, "0+5", 16),
             ("D", 19, 29, "0+3", 29),
         ]
+
+
+def last_per_start(driver):
+    """The tests' map of window start -> the last (value, timestamp) forwarded for it."""
+    return {start: (value, ts) for _key, start, _end, value, ts in outputs(driver)}
+
+
+EARLY_SMALL = [("1", 0), ("2", 5), ("3", 6), ("4", 3), ("5", 13), ("6", 10)]
+EARLY_SMALL_EXPECTED = {
+    0: ("0+1+2+3+4+5+6", 13),
+    1: ("0+2+3+4+5+6", 13),
+    4: ("0+2+3+5+6", 13),
+    6: ("0+3+5+6", 13),
+    7: ("0+5+6", 13),
+    11: ("0+5", 13),
+}
+
+
+def test_early_records_small_input(state, tmp_path):
+    """KStreamSlidingWindowAggregateTest.testEarlyRecordsSmallInput:
+    SlidingWindows.ofTimeDifferenceAndGrace(50, 200)"""
+    aggregation = Aggregation("r", "reduce", ADDER, init="'0'")
+    driver, topic = sliding(state, tmp_path, 50, 200, "update", aggregation)
+    for value, ts in EARLY_SMALL:
+        topic.pipeInput("A", value, ts)
+    assert last_per_start(driver) == EARLY_SMALL_EXPECTED
+
+
+def test_early_no_grace_period_small_input(state, tmp_path):
+    """KStreamSlidingWindowAggregateTest.testEarlyNoGracePeriodSmallInput:
+    SlidingWindows.ofTimeDifferenceWithNoGrace(50); every record is early"""
+    aggregation = Aggregation("r", "reduce", ADDER, init="'0'")
+    driver, topic = sliding(state, tmp_path, 50, 0, "update", aggregation)
+    for value, ts in EARLY_SMALL:
+        topic.pipeInput("A", value, ts)
+    assert last_per_start(driver) == EARLY_SMALL_EXPECTED
+
+
+def test_early_records_repeated_input(state, tmp_path):
+    """KStreamSlidingWindowAggregateTest.testEarlyRecordsRepeatedInput:
+    SlidingWindows.ofTimeDifferenceAndGrace(5, 20)"""
+    aggregation = Aggregation("r", "reduce", ADDER, init="'0'")
+    driver, topic = sliding(state, tmp_path, 5, 20, "update", aggregation)
+    for value, ts in [("1", 0), ("2", 2), ("3", 4), ("4", 0), ("5", 2), ("6", 2), ("7", 0)]:
+        topic.pipeInput("A", value, ts)
+    assert last_per_start(driver) == {
+        0: ("0+1+2+3+4+5+6+7", 4),
+        1: ("0+2+3+5+6", 4),
+        3: ("0+3", 4),
+    }
+
+
+def test_early_records_large_input(state, tmp_path):
+    """KStreamSlidingWindowAggregateTest.testEarlyRecordsLargeInput:
+    SlidingWindows.ofTimeDifferenceAndGrace(10, 50), outputs sorted by key and window start"""
+    aggregation = Aggregation("r", "reduce", ADDER, init="'0'")
+    driver, topic = sliding(state, tmp_path, 10, 50, "update", aggregation)
+    for value, ts in [
+        ("1", 0), ("3", 5), ("4", 6), ("2", 3), ("6", 13), ("5", 10), ("7", 4), ("8", 2),
+        ("9", 15),
+    ]:  # fmt: skip
+        topic.pipeInput("E", value, ts)
+    actual = sorted(outputs(driver), key=lambda o: (o[0], o[1]))
+    assert [(start, end, value, ts) for _key, start, end, value, ts in actual] == [
+        (0, 10, "0+1", 0),
+        (0, 10, "0+1+3", 5),
+        (0, 10, "0+1+3+4", 6),
+        (0, 10, "0+1+3+4+2", 6),
+        (0, 10, "0+1+3+4+2+5", 10),
+        (0, 10, "0+1+3+4+2+5+7", 10),
+        (0, 10, "0+1+3+4+2+5+7+8", 10),
+        (1, 11, "0+3", 5),
+        (1, 11, "0+3+4", 6),
+        (1, 11, "0+3+4+2", 6),
+        (1, 11, "0+3+4+2+5", 10),
+        (1, 11, "0+3+4+2+5+7", 10),
+        (1, 11, "0+3+4+2+5+7+8", 10),
+        (3, 13, "0+3+4+2+6", 13),
+        (3, 13, "0+3+4+2+6+5", 13),
+        (3, 13, "0+3+4+2+6+5+7", 13),
+        (4, 14, "0+3+4", 6),
+        (4, 14, "0+3+4+6", 13),
+        (4, 14, "0+3+4+6+5", 13),
+        (4, 14, "0+3+4+6+5+7", 13),
+        (5, 15, "0+3+4+6+5", 13),
+        (5, 15, "0+3+4+6+5+9", 15),
+        (6, 16, "0+4", 6),
+        (6, 16, "0+4+6", 13),
+        (6, 16, "0+4+6+5", 13),
+        (6, 16, "0+4+6+5+9", 15),
+        (7, 17, "0+6", 13),
+        (7, 17, "0+6+5", 13),
+        (7, 17, "0+6+5+9", 15),
+        (11, 21, "0+6", 13),
+        (11, 21, "0+6+9", 15),
+        (14, 24, "0+9", 15),
+    ]
