@@ -601,3 +601,47 @@ def test_asymmetric_windowing_before(state, tmp_path):
             ("j", 1004, []),
         ],
     )
+
+
+def test_left_joined_records_with_zero_after_are_emitted(state, tmp_path):
+    """KStreamKStreamLeftJoinTest.testLeftJoinedRecordsWithZeroAfterAreEmitted:
+    JoinWindows.ofTimeDifferenceWithNoGrace(100).after(ZERO)"""
+    expectedKeys = [0, 1, 2, 3]
+    topology = stream_join("left", 100)
+    topology.node("join").params["after"] = "0ms"
+    driver = Driver(topology, state, tmp_path)
+    inputTopic1, inputTopic2 = driver.input("topic1"), driver.input("topic2")
+
+    def check(*expected):
+        assert driver.keyed() == list(expected)
+
+    # push four items with increasing timestamps to the primary stream; the other window is
+    # empty; this should emit the first three left-joined items; A3 is not triggered yet
+    time = 1000
+    for i in range(len(expectedKeys)):
+        inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time + i)
+    check((0, "A0+null", 1000), (1, "A1+null", 1001), (2, "A2+null", 1002))
+    push_rounds(
+        inputTopic2,
+        check,
+        expectedKeys,
+        [
+            # smaller timestamps (out of window): four joined items
+            (
+                "a",
+                999,
+                [(0, "A0+a0", 1000), (1, "A1+a1", 1001), (2, "A2+a2", 1002), (3, "A3+a3", 1003)],
+            ),
+            (
+                "b",
+                1000,
+                [(0, "A0+b0", 1000), (1, "A1+b1", 1001), (2, "A2+b2", 1002), (3, "A3+b3", 1003)],
+            ),
+            # c0 arrives too late to be joined with A0
+            ("c", 1001, [(1, "A1+c1", 1001), (2, "A2+c2", 1002), (3, "A3+c3", 1003)]),
+            ("d", 1002, [(2, "A2+d2", 1002), (3, "A3+d3", 1003)]),
+            ("e", 1003, [(3, "A3+e3", 1003)]),
+            # larger timestamps: no (non-)joined items can be produced
+            ("f", 1100, []),
+        ],
+    )
