@@ -58,13 +58,29 @@ class SessionWindow:
 
 
 @dataclass(frozen=True)
+class SlidingWindow:
+    """Kafka Streams' ``SlidingWindows.ofTimeDifferenceAndGrace(size, grace)``."""
+
+    size: str
+    grace: str | None = None
+
+    def to_param(self) -> dict:
+        return _params(type="sliding", size=self.size, grace=self.grace)
+
+
+@dataclass(frozen=True)
 class Aggregation:
+    """One aggregation: ``Aggregation("revenue", "sum", "value['amount']")``; a reduce folds
+    the values with ``expr`` over ``agg`` and ``value``, from ``init`` when given:
+    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``."""
+
     name: str
     fn: str
     expr: str | None = None
+    init: str | None = None
 
     def to_param(self) -> dict:
-        return _params(name=self.name, fn=self.fn, expr=self.expr)
+        return _params(name=self.name, fn=self.fn, expr=self.expr, init=self.init)
 
 
 @dataclass(frozen=True)
@@ -87,16 +103,19 @@ def window_from_param(window: dict | None):
         return HoppingWindow(window["size"], window["advance"], window.get("grace"))
     if kind == "session":
         return SessionWindow(window["gap"], window.get("grace"))
+    if kind == "sliding":
+        return SlidingWindow(window["size"], window.get("grace"))
     raise ValueError(f"unknown window type {kind!r}")
 
 
 def _window_param(window) -> dict | None:
     if window is None or isinstance(window, dict):
         return window
-    if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow)):
+    if isinstance(window, (TumblingWindow, HoppingWindow, SessionWindow, SlidingWindow)):
         return window.to_param()
     raise TypeError(
         f"a window must be TumblingWindow(...), HoppingWindow(...), SessionWindow(...), "
+        f"SlidingWindow(...), "
         f"a dict or None, not {window!r}"
     )
 
@@ -266,16 +285,43 @@ class KStream:
         name: str | None = None,
         mode: str | None = None,
         window: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
         grace: str | None = None,
     ) -> KStream:
         """Join this stream (left) with ``table`` (right): a table join, or a stream-stream join
-        within ``window`` (late records join until ``grace`` after it). ``expr`` builds the
-        output value from ``left`` and ``right``."""
+        within ``window`` (a right record at most ``before`` earlier or ``after`` later than
+        the left one, both ``window`` when not given; late records join until ``grace`` after
+        it). ``expr`` builds the output value from ``left`` and ``right``."""
         return self.builder._add(
             "join",
             name,
-            _params(mode=mode, window=window, grace=grace, expr=expr),
+            _params(mode=mode, window=window, before=before, after=after, grace=grace, expr=expr),
             [(self, "left"), (table, "right")],
+        )
+
+    def outer_join(
+        self,
+        other: KStream,
+        expr: str,
+        *,
+        window: str,
+        name: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        grace: str | None = None,
+    ) -> KStream:
+        """A stream-stream join that also emits the unmatched records of either side, with
+        the other side None, once their window has passed."""
+        return self.join(
+            other,
+            expr,
+            name=name,
+            mode="outer",
+            window=window,
+            before=before,
+            after=after,
+            grace=grace,
         )
 
     def left_join(
@@ -285,9 +331,20 @@ class KStream:
         *,
         name: str | None = None,
         window: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
         grace: str | None = None,
     ) -> KStream:
-        return self.join(table, expr, name=name, mode="left", window=window, grace=grace)
+        return self.join(
+            table,
+            expr,
+            name=name,
+            mode="left",
+            window=window,
+            before=before,
+            after=after,
+            grace=grace,
+        )
 
     def to(
         self,
@@ -352,7 +409,8 @@ class GroupedStream:
         self.window_param: dict | None = None
 
     def window(
-        self, window: TumblingWindow | HoppingWindow | SessionWindow | dict | None
+        self,
+        window: TumblingWindow | HoppingWindow | SessionWindow | SlidingWindow | dict | None,
     ) -> GroupedStream:
         """Window the aggregation (None: no window)."""
         self.window_param = _window_param(window)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from engine.code.builder import HoppingWindow, SessionWindow, TumblingWindow
+from engine.code.builder import HoppingWindow, SessionWindow, SlidingWindow, TumblingWindow
 from engine.code.script_layout import (
     INDENT,
     Atom,
@@ -44,7 +44,7 @@ MAX_VARIABLE_LENGTH = 28
 # Names the script itself uses; a node variable never shadows them.
 RESERVED = frozenset({
     "builder", "build", "main", "sys", "run_main", "Topology", "StreamsBuilder", "KStream",
-    "Aggregation", "Branch", "TumblingWindow", "HoppingWindow", "SessionWindow", "argv",
+    "Aggregation", "Branch", "TumblingWindow", "HoppingWindow", "SessionWindow", "SlidingWindow", "argv",
 })  # fmt: skip
 
 
@@ -91,6 +91,7 @@ def _window_doc(window: dict) -> Doc:
         "tumbling": (TumblingWindow, ("size",)),
         "hopping": (HoppingWindow, ("size", "advance")),
         "session": (SessionWindow, ("gap",)),
+        "sliding": (SlidingWindow, ("size",)),
     }
     if kind in classes:
         cls, positional = classes[kind]
@@ -114,11 +115,12 @@ def _window_doc(window: dict) -> Doc:
 
 def _record_doc(cls: str, item, fields: tuple[str, ...], required: int) -> Doc:
     """``Aggregation("revenue", "sum", "value['amount']")`` or ``Branch(...)`` when the
-    dict is exactly what the class writes back; the dict literal otherwise."""
+    dict is exactly what the class writes back (its keys the first of ``fields``, in
+    order, so positional arguments say them); the dict literal otherwise."""
     if (
         isinstance(item, dict)
-        and set(item) <= set(fields)
-        and all(k in item for k in fields[:required])
+        and set(item) == set(fields[: len(item)])
+        and len(item) >= required
         and all(isinstance(v, str) for v in item.values())
     ):
         return Call(cls, [literal(item[k]) for k in fields if k in item])
@@ -220,6 +222,9 @@ def _join(script: _Script, node: Node) -> Doc:
     if node.params.get("mode") == "left":
         rest = script.kwargs(node, skip=("expr", "mode"))
         return Call(f"{left}.left_join", [Atom(right), expr, *rest])
+    if node.params.get("mode") == "outer" and node.params.get("window") is not None:
+        rest = script.kwargs(node, skip=("expr", "mode"))
+        return Call(f"{left}.outer_join", [Atom(right), expr, *rest])
     return Call(f"{left}.join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
 
 
@@ -240,7 +245,9 @@ def _aggregate(script: _Script, node: Node) -> Doc:
         links.append(Call(".window", [wdoc]))
     aggregations = script.required(node, "aggregations")
     if isinstance(aggregations, list):
-        items = [_record_doc("Aggregation", a, ("name", "fn", "expr"), 2) for a in aggregations]
+        items = [
+            _record_doc("Aggregation", a, ("name", "fn", "expr", "init"), 2) for a in aggregations
+        ]
         if any(isinstance(i, Call) for i in items):
             script.imports.add("Aggregation")
         aggs: Doc = Seq("[", "]", items)

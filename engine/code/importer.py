@@ -427,12 +427,13 @@ class _Reader(ScriptChecks):
         if label in ("window", "windowed_by"):
             window = args[0] if args else kwargs.get("window")
             if not isinstance(
-                window, (dict, api.TumblingWindow, api.HoppingWindow, api.SessionWindow)
+                window,
+                (dict, api.TumblingWindow, api.HoppingWindow, api.SessionWindow, api.SlidingWindow),
             ):
                 self.fail(
                     node,
                     f"{label}() takes TumblingWindow(...), HoppingWindow(...), "
-                    "SessionWindow(...) or a dict such as "
+                    "SessionWindow(...), SlidingWindow(...) or a dict such as "
                     '{"type": "tumbling", "size": "1m"}',
                 )
         if label == "aggregate":
@@ -442,7 +443,7 @@ class _Reader(ScriptChecks):
             ):
                 self.fail(
                     node,
-                    "aggregate() takes a list of Aggregation(name, fn, expr) or "
+                    "aggregate() takes a list of Aggregation(name, fn, expr, init) or "
                     '{"name": ..., "fn": ..., "expr": ...}',
                 )
         try:

@@ -23,8 +23,18 @@ SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS = (
 )
 CATEGORIES = (SOURCES, TRANSFORMS, AGGREGATES, JOINS, SINKS)
 
-AGGREGATION_FUNCTIONS = ("count", "sum", "avg", "min", "max", "first", "last", "count_distinct")
-WINDOW_TYPES = ("none", "tumbling", "hopping", "session")
+AGGREGATION_FUNCTIONS = (
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "first",
+    "last",
+    "count_distinct",
+    "reduce",
+)
+WINDOW_TYPES = ("none", "tumbling", "hopping", "session", "sliding")
 DASHBOARD_VIEWS = ("kpi", "bars", "line", "table")
 
 
@@ -241,12 +251,32 @@ _TYPES = (
         "or correlates two streams within a window.",
         inputs=("left", "right"),
         params=(
-            ParamSpec("mode", "enum", default="inner", choices=("inner", "left")),
+            ParamSpec(
+                "mode",
+                "enum",
+                default="inner",
+                choices=("inner", "left", "outer"),
+                help="outer: stream-stream joins only; unmatched records of either side too.",
+            ),
             ParamSpec(
                 "window",
                 "duration",
                 default=None,
                 help="Empty: the right side is a table. A duration: stream-stream join.",
+            ),
+            ParamSpec(
+                "before",
+                "duration",
+                default=None,
+                help="Stream-stream joins: how far a right record may be before the left "
+                "one (the window when empty).",
+            ),
+            ParamSpec(
+                "after",
+                "duration",
+                default=None,
+                help="Stream-stream joins: how far a right record may be after the left "
+                "one (the window when empty).",
             ),
             ParamSpec(
                 "grace",

@@ -35,6 +35,8 @@ from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong
 
 RECORD_NAMES: tuple[str, ...] = ("key", "value", "timestamp", "headers")
 JOIN_NAMES: tuple[str, ...] = ("key", "left", "right")
+REDUCE_NAMES: tuple[str, ...] = ("agg", "value")  # a reduce aggregation's expr
+INIT_NAMES: tuple[str, ...] = ()  # a reduce aggregation's init: a constant
 
 MAX_EXPRESSION_LENGTH = 4000
 MAX_DEPTH = 200  # nesting levels of the syntax tree; deeper trees would exhaust the stack

@@ -224,6 +224,12 @@ def _join(a: dict, b: dict, reset: list[str], notes: list[str]) -> None:
             f"the window changes from {_show(a.get('window'), 'none (a table)')} "
             f"to {_show(b.get('window'), 'none (a table)')}"
         )
+    for side in ("before", "after"):
+        if _ms(a.get(side)) != _ms(b.get(side)):
+            reset.append(
+                f"'{side}' changes from {_show(a.get(side), 'the window')} "
+                f"to {_show(b.get(side), 'the window')}"
+            )
     if _ms(a.get("grace")) != _ms(b.get("grace")):
         notes.append("the grace changes")
     if a.get("expr") != b.get("expr"):
@@ -295,7 +301,12 @@ def _ms(value: Any) -> int | None:
 def _aggs(param: Any) -> list[tuple[Any, Any, Any]]:
     if not isinstance(param, list):
         return []
-    return [(a.get("name"), a.get("fn"), a.get("expr")) for a in param if isinstance(a, dict)]
+    """(name, fn, what it folds: the expr, and a reduce's init) of each aggregation."""
+    return [
+        (a.get("name"), a.get("fn"), (a.get("expr"), a.get("init")))
+        for a in param
+        if isinstance(a, dict)
+    ]
 
 
 def _show(value: Any, absent: str = "none") -> str:

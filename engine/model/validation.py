@@ -20,8 +20,14 @@ from engine.model.catalogue import (
     WINDOW_TYPES,
     ParamSpec,
 )
+from engine.model.combinations import combination_problems, init_message
 from engine.model.durations import DurationError, parse_duration
-from engine.model.expressions import ExpressionError, compile_expression
+from engine.model.expressions import (
+    INIT_NAMES,
+    REDUCE_NAMES,
+    ExpressionError,
+    compile_expression,
+)
 from engine.model.graph_order import topological_order
 from engine.model.masking import check_masking
 from engine.model.ports import input_problem, node_type, output_problem, takes_many_edges
@@ -168,6 +174,7 @@ def check_node(node_id: str, type_name: str, params: Any) -> list[Problem]:
                     param="emit",
                 )
             )
+    problems += combination_problems(node_id, type_name, params)
     if type_name == "aggregate" and isinstance(params.get("window"), dict):
         problems += _window_warnings(node_id, params["window"])
     if type_name in ("kafka_sink", "generator_source"):
@@ -327,8 +334,8 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         return "must list at least one aggregation with a name and a fn"
     seen = set()
     for i, agg in enumerate(value, 1):
-        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr"}:
-            return f"aggregation {i} must be an object with 'name', 'fn' and 'expr'"
+        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr", "init"}:
+            return f"aggregation {i} must be an object with 'name', 'fn', 'expr' (and 'init')"
         name = agg.get("name")
         if not isinstance(name, str) or not name:
             return f"aggregation {i} has no name"
@@ -341,11 +348,20 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         if fn not in AGGREGATION_FUNCTIONS:
             return f"'{name}': fn must be one of {', '.join(AGGREGATION_FUNCTIONS)}, not {fn!r}"
         expr = agg.get("expr")
+        if "init" in agg:
+            if fn != "reduce":
+                return f"'{name}': only a reduce takes an init"
+            message = _expr_message(agg["init"], INIT_NAMES)
+            if message and message.startswith("unknown name"):
+                return f"'{name}': init is a constant: it can use no names ({agg['init']!r})"
+            message = message or init_message(agg["init"])
+            if message:
+                return f"'{name}': init {message}"
         if expr is None:
             if fn != "count":
                 return f"'{name}': {fn} needs an expr"
             continue
-        message = _expr_message(expr, spec.names)
+        message = _expr_message(expr, REDUCE_NAMES if fn == "reduce" else spec.names)
         if message:
             return f"'{name}': {message}"
     return None
@@ -365,6 +381,7 @@ def _window_message(value: Any) -> str | None:
         "tumbling": ("size",),
         "hopping": ("size", "advance"),
         "session": ("gap",),
+        "sliding": ("size",),
     }[kind]
     for key in needed:
         if key not in value:
@@ -394,6 +411,7 @@ _WINDOW_KEYS_BY_TYPE = {
     "tumbling": {"size", "grace"},
     "hopping": {"size", "advance", "grace"},
     "session": {"gap", "grace"},
+    "sliding": {"size", "grace"},
 }
 
 

@@ -1,9 +1,13 @@
 """Running a compiled topology in-process, without Kafka: for tests and previews.
 
 ``LocalRun`` gives operators a ``RunContext`` (``engine.runtime.context``) built from its
-own methods, whose topics are lists. Records written to repartition topics are fed back
-in, so stateful topologies behave as on a cluster with one instance; every produced
-record stays inspectable. Chains of stateless nodes are fused, as in the Kafka run.
+own methods, whose topics are lists. Records written to a topic the topology reads (a
+repartition topic, or a source's topic its own sink writes to) are fed back in, as Kafka
+Streams' TopologyTestDriver does, so stateful topologies behave as on a cluster with one
+instance; every produced record stays inspectable. A topology whose sink feeds its own
+source goes round at most ``MAX_ROUNDS`` times per input record: deeper records stay in
+their topic, undelivered, and are counted in ``undelivered``. Chains of stateless nodes
+are fused, as in the Kafka run.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from engine.runtime.operators.base import NodeMetrics, Record
 from engine.runtime.schemas import SchemaFormats, in_process_format
 from engine.runtime.serde import DECODERS, ENCODERS
 from engine.runtime.state import MemoryStore
+
+MAX_ROUNDS = 64  # how many times one input record may go round through a topic it reads
 
 
 @dataclass
@@ -95,9 +101,11 @@ class LocalRun:
         if self.schemas is None:
             self.schemas = SchemaFormats(folder=self.topology.folder)
         self.application_id = self.application_id or self.topology.name
-        self._queue: deque[LocalMessage] = deque()
+        self._queue: deque[tuple[LocalMessage, int]] = deque()
         self.compiled: CompiledTopology = self._compile()
-        self._internal = {t.name for t in self.compiled.internal_topics if t.kind == "repartition"}
+        self._fed_back = set(self.compiled.entries)
+        self._round = 0  # how many topics the record being processed went through
+        self.undelivered = 0
 
     def _compile(self, **hooks) -> CompiledTopology:
         return compile_topology(self.topology, self.context(), self.application_id, **hooks)
@@ -126,8 +134,11 @@ class LocalRun:
         log = self.topics[topic]
         msg = LocalMessage(topic, partition, len(log), key, value, timestamp or 0, headers)
         log.append(msg)
-        if topic in self._internal:
-            self._queue.append(msg)
+        if topic in self._fed_back:
+            if self._round < MAX_ROUNDS:
+                self._queue.append((msg, self._round + 1))
+            else:
+                self.undelivered += 1
 
     def dead_letter(self, record, node_id, error) -> None:
         self.dead_letters.append(DeadLetter(record, node_id, error))
@@ -178,16 +189,19 @@ class LocalRun:
         log = self.topics[topic]
         msg = LocalMessage(topic, partition, len(log), key, value, timestamp, headers)
         log.append(msg)
-        self._queue.append(msg)
+        self._queue.append((msg, 0))
         self._drain()
 
     def _drain(self) -> None:
         entries = self.compiled.entries
-        while self._queue:
-            msg = self._queue.popleft()
-            entry = entries.get(msg.topic())
-            if entry is not None:
-                entry(msg)
+        try:
+            while self._queue:
+                msg, self._round = self._queue.popleft()
+                entry = entries.get(msg.topic())
+                if entry is not None:
+                    entry(msg)
+        finally:
+            self._round = 0
 
     def values(self, topic: str, value_format: str = "json") -> list[Any]:
         decode = DECODERS[in_process_format(value_format)]

@@ -17,6 +17,10 @@ The rules are Kafka Streams' (``TimeWindows``, ``SessionWindows``):
   it then, as ``suppress(untilWindowCloses)``). A record for a session is late only when
   the session it would end up in ends before ``stream time - gap - grace``; so a session
   stays reachable, and kept, until ``stream time > window_end + 2 * gap + grace``.
+- A sliding window (Kafka Streams' ``SlidingWindows``) is ``[start, start + size]``, both
+  ends included, and exists where records make it (``operators/sliding.py``). It takes
+  records while ``window_end >= stream time - grace``, so it closes when stream time
+  passes ``window_end + grace``; its store keeps it for ``2 * size + grace``.
 - A late record is dropped and counted.
 
 ``grace`` defaults to 0 when absent, as in ``TimeWindows.ofSizeWithNoGrace`` (Kafka Streams'
@@ -37,7 +41,7 @@ NO_TIME = -(2**63)  # stream time before the first record
 class WindowSpec:
     """The window param of an aggregate node, in milliseconds."""
 
-    kind: str = "none"  # none · tumbling · hopping · session
+    kind: str = "none"  # none · tumbling · hopping · session · sliding
     size: int = 0
     advance: int = 0
     gap: int = 0
@@ -61,6 +65,8 @@ class WindowSpec:
             )
         if kind == "session":
             return cls(kind, gap=parse_duration(param["gap"]), grace=grace)
+        if kind == "sliding":
+            return cls(kind, size=parse_duration(param["size"]), grace=grace)
         raise ValueError(f"unknown window type {kind!r}")
 
     @property
@@ -87,7 +93,15 @@ class WindowSpec:
         """The stream time at which the window ending at ``window_end`` is closed."""
         if self.kind == "session":
             return window_end + self.gap + self.grace
+        if self.kind == "sliding":  # window_end is included: open while end >= st - grace
+            return window_end + self.grace + 1
         return window_end + self.grace
+
+    @property
+    def retention(self) -> int:
+        """How long a sliding window stays in the store after its start, measured on the
+        latest window start written (Kafka Streams' default for SlidingWindows)."""
+        return 2 * self.size + self.grace
 
     def is_closed(self, window_end: int, stream_time: int) -> bool:
         return stream_time >= self.close_time(window_end)

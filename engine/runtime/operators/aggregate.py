@@ -20,8 +20,12 @@ restart never emits a window twice.
 Output, as reference §5.10: key = the group key as text; value = ``{"key", "window_start",
 "window_end", <name>: <result>...}``; timestamp = the largest record timestamp in the
 window (unwindowed: the largest seen for the key), which is what Kafka Streams gives
-aggregation results. Headers and origin are the triggering record's. A record whose group
-key is None is aggregated under the key None (output key ``null``).
+aggregation results. Headers and origin are the triggering record's.
+
+Records Kafka Streams drops are dropped here and counted with the late records (its
+dropped-records metric): in a windowed aggregate a record whose group key is None (before
+it moves stream time), in an unwindowed one a record whose value is None. An unwindowed
+aggregate keeps a None group key apart from the text "null": its output key is None.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from __future__ import annotations
 import heapq
 from json.encoder import encode_basestring as _text_json  # state_key of a str, without the call
 
-from engine.runtime.operators import sessions
+from engine.runtime.operators import sessions, sliding
 from engine.runtime.operators.aggregations import (  # STREAM_TIME, state_key: re-exported
     STREAM_TIME,
     Aggregations,
@@ -51,6 +55,8 @@ def get_executor(node, ctx, children):
         return _unwindowed(node.id, ctx, aggs, child)
     if spec.kind == "session":
         return sessions.get_session_executor(node.id, ctx, aggs, spec, final, child)
+    if spec.kind == "sliding":
+        return sliding.get_sliding_executor(node.id, ctx, aggs, spec, final, child)
     if spec.size == spec.advance:
         return _tumbling(node.id, ctx, aggs, spec, final, child)
     return _time_windows(node.id, ctx, aggs, spec, final, child)
@@ -63,6 +69,9 @@ def _unwindowed(node_id, ctx, aggs, child):
 
     def process(record: Record) -> None:
         metrics.in_ += 1
+        if record.value is None:  # as Kafka Streams' KStreamAggregate: skipped, counted
+            metrics.late += 1
+            return
         ts = record.timestamp
         try:
             values = evaluate(record.key, record.value, record.timestamp, record.headers)
@@ -81,7 +90,7 @@ def _unwindowed(node_id, ctx, aggs, child):
         metrics.out += 1
         child(
             Record(
-                key_to_text(record.key),
+                None if record.key is None else key_to_text(record.key),
                 output(entry, False),
                 entry["t"],
                 record.headers,
@@ -128,6 +137,9 @@ def _time_windows(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
     def process(record: Record) -> None:
         metrics.in_ += 1
+        if record.key is None:  # as Kafka Streams: dropped and counted, stream time unmoved
+            metrics.late += 1
+            return
         ts = record.timestamp
         partition = record.partition
         store = store_of(node_id, partition)
@@ -246,6 +258,9 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
 
     def parts(key, value, ts, headers, partition=0, origin=None, _json=None) -> None:
         metrics.in_ += 1
+        if key is None:  # as Kafka Streams: dropped and counted, stream time unmoved
+            metrics.late += 1
+            return
         store = store_of(node_id, partition)
         part = partitions.get(partition)
         if part is None or part.store is not store:

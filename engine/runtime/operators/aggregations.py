@@ -6,13 +6,20 @@ leaves the store untouched. Aggregations ignore None: ``count`` with an expr cou
 where it is not None, ``first``/``last`` are the values of the records with the
 smallest/largest timestamp (ties: the earlier/later arrival), ``avg`` is None until a value
 arrives.
+
+``reduce`` folds the record values themselves with its expr over ``agg`` and ``value``
+(Kafka Streams' Reducer, or its Aggregator with ``init`` as the Initializer): its state is
+``None`` until the first value, then ``[agg]``. Without ``init`` the first value is the
+first ``agg``, as in Kafka Streams' reduce; with it, the first value is folded into
+``init``. It skips None values like every function. Merging two sessions folds the later
+session's result into the earlier's, as Kafka Streams' session reduce does with its reducer.
 """
 
 from __future__ import annotations
 
 import json
 
-from engine.model.expressions import compile_expression
+from engine.model.expressions import INIT_NAMES, REDUCE_NAMES, compile_expression
 
 STREAM_TIME = "#stream_time"
 
@@ -126,6 +133,42 @@ _FUNCTIONS = {
 }
 
 
+def _record_value(key, value, timestamp, headers):
+    return value
+
+
+_NO_INIT = object()
+
+
+def _reduce_functions(spec: dict) -> tuple:
+    """(initial state, step, merge, result) of one reduce aggregation."""
+    fold = compile_expression(spec["expr"], REDUCE_NAMES).fn
+    init = compile_expression(spec["init"], INIT_NAMES).fn() if "init" in spec else _NO_INIT
+    init_json = json.dumps(init) if init is not _NO_INIT else None
+
+    def step(s, v, ts):
+        if v is None:
+            return s
+        if s is None:
+            if init_json is None:
+                return [v]
+            return [fold(json.loads(init_json), v)]  # a fresh copy of init for every group
+        return [fold(s[0], v)]
+
+    def merge(a, b):
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return [fold(a[0], b[0])]
+
+    return (None, step, merge, _reduce_result)
+
+
+def _reduce_result(s):
+    return None if s is None else s[0]
+
+
 class Aggregations:
     """The aggregation list compiled once into tuples of small functions."""
 
@@ -142,9 +185,14 @@ class Aggregations:
     def __init__(self, specs: list[dict]):
         self.names = tuple(a["name"] for a in specs)
         self.evaluators = tuple(
-            compile_expression(a["expr"]).fn if a.get("expr") else _one for a in specs
+            _record_value
+            if a["fn"] == "reduce"
+            else (compile_expression(a["expr"]).fn if a.get("expr") else _one)
+            for a in specs
         )
-        table = [_FUNCTIONS[a["fn"]] for a in specs]
+        table = [
+            _reduce_functions(a) if a["fn"] == "reduce" else _FUNCTIONS[a["fn"]] for a in specs
+        ]
         self.initial_json = json.dumps([t[0] for t in table])
         # Initial states that are all immutable (counts, sums, None) need no fresh copy.
         self._immutable_initial = (

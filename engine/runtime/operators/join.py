@@ -29,13 +29,17 @@ from engine.runtime.operators.stream_join import stream_join
 def get_executor(node, ctx, children):
     params = node.params
     fn = compile_expression(params["expr"], JOIN_NAMES).fn
-    left_mode = params.get("mode", "inner") == "left"
+    mode = params.get("mode", "inner")
+    left_mode = mode == "left"
     child = only_child(children)
     window = params.get("window")
     if window in (None, ""):
         return _table_join(node.id, ctx, fn, left_mode, child)
     grace = parse_duration(params["grace"]) if params.get("grace") is not None else 0
-    return stream_join(node.id, ctx, fn, left_mode, parse_duration(window), grace, child)
+    size = parse_duration(window)
+    before = parse_duration(params["before"]) if params.get("before") is not None else size
+    after = parse_duration(params["after"]) if params.get("after") is not None else size
+    return stream_join(node.id, ctx, fn, mode, before, after, grace, child)
 
 
 def _table_join(node_id, ctx, fn, left_mode, child):

@@ -24,6 +24,9 @@ Store layout, per partition in ``ctx.store(node_id, partition)`` (changelogged):
     s:<key json>:<start>     {"k": key, "s": start, "e": end (ts of the last record),
                               "a": [state per aggregation]}
 
+A record whose group key is None is dropped and counted with the late records (Kafka
+Streams' dropped-records), before it moves stream time.
+
 The in-memory index (the sessions of each key, a heap of timers) is rebuilt from
 ``store.items()`` whenever the context hands out a different store for a partition.
 """
@@ -94,6 +97,9 @@ def get_session_executor(node_id, ctx, aggs: Aggregations, spec: WindowSpec, fin
 
     def process(record: Record) -> None:
         metrics.in_ += 1
+        if record.key is None:  # as Kafka Streams: dropped and counted, stream time unmoved
+            metrics.late += 1
+            return
         ts = record.timestamp
         partition = record.partition
         store = store_of(node_id, partition)

@@ -1,12 +1,13 @@
 """The windowed join of two streams, as Kafka Streams' ``KStreamKStreamJoin``.
 
 Both sides are buffered per key. A record, however late, joins every buffered record of
-the other side whose timestamp is within ``window`` of its own (``|Δt| <= window``),
-oldest first; each pair is emitted once, when its second record arrives, at the larger of
+the other side within the window, oldest first: a left record at ``l`` and a right one at
+``r`` join when ``-before <= r - l <= after`` (Kafka Streams' ``JoinWindows`` with
+``before``/``after``; both are ``window`` unless set); each pair is emitted once, when its second record arrives, at the larger of
 the two timestamps. Records with a None key or value join nothing (``left`` emits a
 None-key record at once, with ``right`` None).
 
-Each side keeps a record for ``2 * window + grace`` behind its own stream time (the
+Each side keeps a record for ``before + after + grace`` behind its own stream time (the
 largest timestamp that side has seen, as Kafka Streams' window store of that side): a
 record with ``ts <= side time - 2 * window - grace`` is invisible to lookups, and an
 arriving record that old still joins what the other side keeps but is not kept itself
@@ -14,12 +15,14 @@ arriving record that old still joins what the other side keeps but is not kept i
 records of equal timestamp join (Kafka Streams keeps nothing there, and joins nothing).
 
 Under ``left``, a left record that matched nothing on arrival is emitted with ``right``
-None at once when its window has already passed (``ts + window < stream time``, the stream
+None at once when its window has already passed (``ts + after < stream time``, the stream
 time shared by both sides: the larger of the two side times); otherwise it waits, and is
-emitted at its own timestamp once stream time passes ``ts + window + grace``, unless a
-right record matched it meanwhile. As in Kafka Streams such expired records are emitted
-when a record that does not go back in stream time arrives, before that record's own
-output, oldest first.
+emitted at its own timestamp once stream time passes ``ts + after + grace``, unless a
+right record matched it meanwhile. Under ``outer`` the right records do the same, with
+``left`` None and ``before`` in place of ``after``. As in Kafka Streams such expired
+records are emitted when a record that does not go back in stream time arrives, before
+that record's own output, in the order of Kafka Streams' outer store: by timestamp, right
+before left, then by key.
 
 State, per partition in ``ctx.store(node_id, partition)`` (changelogged):
 
@@ -71,15 +74,27 @@ class _Partition:
             del self.buffers[buffer_key]
 
 
-def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, child) -> dict:
+def _key_order(key) -> tuple:
+    """Keys in the order of their serialized bytes for the usual keys: numbers, then text."""
+    if isinstance(key, (int, float)) and not isinstance(key, bool):
+        return (0, key, "")
+    return (1, 0, key if isinstance(key, str) else state_key(key))
+
+
+def stream_join(node_id, ctx, fn, mode: str, before: int, after: int, grace: int, child) -> dict:
     metrics = ctx.metrics[node_id]
     store_of = ctx.store
     partitions: dict[int, _Partition] = {}
     heappush, heappop = heapq.heappush, heapq.heappop
-    # Kafka Streams' window stores keep 2 * window + grace; with nothing to keep (a 0 ms
+    # the sides whose unmatched records are emitted with the other side None
+    outer_sides = {"inner": (), "left": (0,), "outer": (0, 1)}[mode]
+    # how far after a record of each side a record of the other side may be
+    reach = (after, before)
+    # Kafka Streams' window stores keep before + after + grace; with nothing to keep (a 0 ms
     # window, no grace) they keep nothing and join nothing: here records of equal time join
-    retention = max(2 * window + grace, 1)
-    wait = window + grace + 1  # an unmatched left record is due when stream time reaches ts + wait
+    retention = max(before + after + grace, 1)
+    # an unmatched record is due when stream time reaches ts + wait of its side
+    wait = (after + grace + 1, before + grace + 1)
 
     def open_partition(store) -> _Partition:
         part = _Partition(store)
@@ -92,17 +107,20 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                 (ts, int(skey[skey.rindex(":") + 1 :]), skey)
             )
             part.expiry[side].append((ts + retention, skey))
-            if left_mode and side == 0 and not v["m"]:
-                part.unmatched.append((ts + wait, skey))
+            if side in outer_sides and not v["m"]:
+                part.unmatched.append((ts + wait[side], skey))
         for buffer in part.buffers.values():
             buffer.sort()
         for heap in (*part.expiry, part.unmatched):
             heapq.heapify(heap)
         return part
 
-    def emit_unmatched(record: Record) -> None:
+    def emit_unmatched(record: Record, side: int) -> None:
         try:
-            value = fn(record.key, record.value, None)
+            if side == 0:
+                value = fn(record.key, record.value, None)
+            else:
+                value = fn(record.key, None, record.value)
         except Exception as exc:  # noqa: BLE001 - user expressions and their values
             metrics.errors += 1
             ctx.dead_letter(record, node_id, exc)
@@ -115,20 +133,26 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
         )
 
     def emit_expired(store, part: _Partition, stream_time: int, record: Record) -> None:
-        """Left records whose window closed unmatched, oldest first."""
-        heap, left_time = part.unmatched, part.times[0]
+        """Records whose window closed unmatched, in Kafka Streams' outer-store order."""
+        heap = part.unmatched
+        due = []
         while heap and heap[0][0] <= stream_time:
             skey = heappop(heap)[1]
             entry = store.get(skey)
             if entry is None or entry["m"]:
                 continue
-            if entry["t"] + retention <= left_time:  # no longer kept: it was only waiting for this
+            side = _SIDES.index(skey[:2])
+            due.append((entry["t"], 1 - side, _key_order(entry["k"]), skey, entry, side))
+        due.sort(key=lambda d: d[:3])
+        for _t, _s, _k, skey, entry, side in due:
+            if entry["t"] + retention <= part.times[side]:  # only waiting for this
                 store.delete(skey)
                 part.forget(skey)
             else:
                 store.put(skey, {**entry, "m": 1})
             emit_unmatched(
-                Record(entry["k"], entry["v"], entry["t"], EMPTY_HEADERS, record.partition, None)
+                Record(entry["k"], entry["v"], entry["t"], EMPTY_HEADERS, record.partition, None),
+                side,
             )
 
     def expire(store, part: _Partition, side: int) -> None:
@@ -136,8 +160,8 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
         while heap and heap[0][0] <= side_time:
             skey = heappop(heap)[1]
             entry = store.get(skey)
-            if entry is None or (left_mode and side == 0 and not entry["m"]):
-                continue  # an unmatched left record stays until it is emitted
+            if entry is None or (side in outer_sides and not entry["m"]):
+                continue  # an unmatched record stays until it is emitted
             store.delete(skey)
             part.forget(skey)
 
@@ -145,13 +169,17 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
         is_left = side == 0
         this, other = _SIDES[side], _SIDES[1 - side]
         time_key = _TIME_KEYS[side]
+        emits_unmatched = side in outer_sides
+        marks_other = (1 - side) in outer_sides
+        # the other side's records this one joins: other_ts - ts in [low, high]
+        low, high = -reach[1 - side], reach[side]
 
         def process(record: Record) -> None:
             metrics.in_ += 1
             key, ts = record.key, record.timestamp
             if key is None or record.value is None:
-                if is_left and left_mode and key is None and record.value is not None:
-                    emit_unmatched(record)
+                if emits_unmatched and key is None and record.value is not None:
+                    emit_unmatched(record, side)
                 return
             partition = record.partition
             store = store_of(node_id, partition)
@@ -166,7 +194,7 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                 expire(store, part, side)
             if ts >= stream_time:  # expired unmatched records go before this one's output
                 stream_time = ts
-                if left_mode:
+                if outer_sides:
                     emit_expired(store, part, stream_time, record)
             horizon = times[1 - side] - retention  # the other side keeps what is after it
             outputs = []
@@ -175,7 +203,7 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                 jkey = state_key(key)
                 matched = []
                 for other_ts, _, other_key in part.buffers.get(other + jkey, ()):
-                    if other_ts > horizon and -window <= other_ts - ts <= window:
+                    if other_ts > horizon and low <= other_ts - ts <= high:
                         entry = store.get(other_key)
                         matched.append((other_key, entry))
                         if is_left:
@@ -183,8 +211,12 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                         else:
                             value = fn(key, entry["v"], record.value)
                         outputs.append((value, max(other_ts, ts)))
-                if is_left and left_mode and not matched and ts + window < stream_time:
-                    unmatched = fn(key, record.value, None)  # its window has passed: at once
+                if emits_unmatched and not matched and ts + reach[side] < stream_time:
+                    # its window has passed: at once
+                    if is_left:
+                        unmatched = fn(key, record.value, None)
+                    else:
+                        unmatched = fn(key, None, record.value)
             except Exception as exc:  # noqa: BLE001
                 metrics.errors += 1
                 ctx.dead_letter(record, node_id, exc)
@@ -202,11 +234,11 @@ def stream_join(node_id, ctx, fn, left_mode: bool, window: int, grace: int, chil
                 store.put(skey, {"k": key, "t": ts, "v": record.value, "m": done})
                 insort(buffer, (ts, n, skey))
                 heappush(part.expiry[side], (ts + retention, skey))
-                if left_mode and is_left and not done:
-                    heappush(part.unmatched, (ts + wait, skey))
+                if emits_unmatched and not done:
+                    heappush(part.unmatched, (ts + wait[side], skey))
             else:
                 metrics.late += 1  # joined what is kept, but too old to be kept itself
-            if left_mode and not is_left:
+            if marks_other:
                 for other_key, entry in matched:
                     if not entry["m"]:
                         store.put(other_key, {**entry, "m": 1})

@@ -128,20 +128,27 @@ class TracingRun(LocalRun):
             self.schemas = SchemaFormats(folder=self.topology.folder)
         self.application_id = self.application_id or self.topology.name
         self._queue = deque()
+        self._round = 0
+        self.undelivered = 0
         self.cursor = _Cursor()
         self.trace_records: list[TraceRecord] = []
         self.visits: list[Visit] = []
         self._next = itertools.count(1).__next__
         self._carried: dict[int, int | None] = {}  # id(repartition message) -> record number
         self.compiled: CompiledTopology = self._compile(trace=self)
-        self._internal = {t.name for t in self.compiled.internal_topics if t.kind == "repartition"}
+        self._fed_back = set(self.compiled.entries)
 
     # -- the context's services (overrides) --------------------------------------------
 
     def produce(self, topic, key, value, headers=None, partition=None, timestamp=None) -> None:
         super().produce(topic, key, value, headers, partition, timestamp)
-        if topic in self._internal:
-            self._carried[id(self.topics[topic][-1])] = self.cursor.delivering
+        if topic in self._fed_back:
+            cursor = self.cursor
+            visit = cursor.visit
+            if visit is not None and visit.record is not None:  # a sink writes what entered it
+                self._carried[id(self.topics[topic][-1])] = visit.record.n
+            else:
+                self._carried[id(self.topics[topic][-1])] = cursor.delivering
 
     def store(self, node_id, partition):
         key = (node_id, partition)
@@ -192,6 +199,7 @@ class TracingRun(LocalRun):
 
     def output(self, node_id: str, port: str, children):
         cursor, records, next_n = self.cursor, self.trace_records, self._next
+        carried = self._carried
         node = self.topology.nodes[node_id]
         join_parents = _join_parents(node, records) if node.type == "join" else None
 
@@ -199,8 +207,8 @@ class TracingRun(LocalRun):
             visit = cursor.visit
             n = next_n()
             parents: tuple[int, ...]
-            if visit is None:
-                parents = ()
+            if visit is None:  # a source: fed back from a sink of this topology, or an input
+                parents = _parents(carried.get(id(record.origin)))
             elif join_parents is not None:
                 parents = join_parents(visit, record)
             else:
@@ -297,9 +305,12 @@ def _encode(value: Any, fmt: str) -> bytes | None:
 
 def _join_parents(node, records: list[TraceRecord]):
     """A join output's parents: its input and the other side's record it was joined with."""
-    window = node.params.get("window")
+    params = node.params
+    window = params.get("window")
     table = window in (None, "")
     size = 0 if table else parse_duration(window)
+    before = parse_duration(params["before"]) if params.get("before") is not None else size
+    after = parse_duration(params["after"]) if params.get("after") is not None else size
 
     def parents(visit: Visit, record) -> tuple:
         own = _parents(visit.input)
@@ -309,10 +320,10 @@ def _join_parents(node, records: list[TraceRecord]):
                 if key[0] == "t" and writer is not None:
                     return own + (writer,)
             return own
-        if record.origin is None:  # a left record emitted unmatched when its window closed
+        if record.origin is None:  # a record emitted unmatched when its window closed
             for key, writer, value in reversed(reads):
                 if (
-                    key[0] == "L"
+                    key[0] in "LR"
                     and value.get("t") == record.timestamp
                     and value.get("k") == record.key
                     and writer is not None
@@ -323,11 +334,13 @@ def _join_parents(node, records: list[TraceRecord]):
             return own
         ts = records[visit.input - 1].timestamp
         other = "R" if visit.port == "left" else "L"
+        # the other side's timestamps joined: -before <= right - left <= after
+        low, high = (-before, after) if visit.port == "left" else (-after, before)
         i = visit.consumed
         while i < len(reads):
             key, writer, value = reads[i]
             i += 1
-            if key[0] == other and abs(value.get("t", ts) - ts) <= size:
+            if key[0] == other and low <= value.get("t", ts) - ts <= high:
                 visit.consumed = i
                 return own + _parents(writer)
         visit.consumed = i

@@ -1,5 +1,6 @@
 """The editor of a list of rows: a projection's fields, a branch's branches, an
-aggregate's aggregations (name, expression and, for aggregations, a function)."""
+aggregate's aggregations (name, expression and, for aggregations, a function; a reduce's
+expression is over ``agg`` and ``value``, and it may have an ``init``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.catalogue import AGGREGATION_FUNCTIONS, ParamSpec
+from engine.model.expressions import INIT_NAMES, REDUCE_NAMES
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.expression_edit import ExpressionEdit
 from gui.designer.editors.widgets import hbox, list_row_layout
@@ -54,6 +56,15 @@ class _Row(QFrame):
         if owner.kind == "aggregations":
             self.expr.setPlaceholderText("value to aggregate (count needs none)")
         grid.addWidget(self.expr, 1, 0, 1, col + 1)
+        self.init: ExpressionEdit | None = None
+        if owner.kind == "aggregations":
+            self.init = ExpressionEdit(INIT_NAMES, self)
+            self.init.setObjectName("init")
+            self.init.setPlaceholderText("init: a constant such as '0' or [] (optional)")
+            self.init.setVisible(False)
+            grid.addWidget(self.init, 2, 0, 1, col + 1)
+            self.init.text_edited.connect(owner.emit_rows)
+            self.init.finished.connect(owner.end_gesture)
         self.name.textEdited.connect(owner.emit_rows)
         self.name.editingFinished.connect(owner.end_gesture)
         self.expr.text_edited.connect(owner.emit_rows)
@@ -71,8 +82,24 @@ class _Row(QFrame):
 
     def _on_fn(self, *_):
         self.expr.setEnabled(self.fn.currentText() != "count" or bool(self.expr.text().strip()))
+        self._show_fn(self.fn.currentText())
         self.owner.end_gesture()
         self.owner.emit_rows()
+
+    def _show_fn(self, fn: str) -> None:
+        """A reduce's expr is over agg and value, and it shows its init."""
+        reduce = fn == "reduce"
+        names = REDUCE_NAMES if reduce else self.owner.spec.names
+        if self.expr.names != names:
+            self.expr.names = names
+            self.expr.setPlaceholderText(
+                "fold: agg (the result so far) and value"
+                if reduce
+                else "value to aggregate (count needs none)"
+            )
+            self.expr.check()
+        if self.init is not None:
+            self.init.setVisible(reduce)
 
     def entry(self):
         name, expr = self.name.text(), self.expr.text()
@@ -83,9 +110,11 @@ class _Row(QFrame):
         entry = {"name": name, "fn": self.fn.currentText()}
         if expr.strip():
             entry["expr"] = expr
+        if self.init is not None and entry["fn"] == "reduce" and self.init.text().strip():
+            entry["init"] = self.init.text()
         return entry
 
-    def show_entry(self, name: str, expr: str, fn: str | None = None) -> None:
+    def show_entry(self, name: str, expr: str, fn: str | None = None, init: str = "") -> None:
         self.name.setText(name)
         if self.fn is not None and fn is not None:
             self.fn.blockSignals(True)
@@ -96,6 +125,9 @@ class _Row(QFrame):
             self.fn.setCurrentIndex(index)
             self.fn.blockSignals(False)
             self.expr.setEnabled(fn != "count" or bool(expr))
+            self._show_fn(fn)
+        if self.init is not None:
+            self.init.set_text(init)
         self.expr.set_text(expr)
 
 
@@ -181,11 +213,16 @@ class RowsParamEditor(ParamEditor):
 
     def _show(self, value) -> None:
         if self.kind == "fields":
-            items = [(k, v, None) for k, v in value.items()] if isinstance(value, dict) else []
+            items = [(k, v, None, "") for k, v in value.items()] if isinstance(value, dict) else []
         else:
             items = (
                 [
-                    (str(e.get("name", "")), str(e.get("expr", "") or ""), e.get("fn"))
+                    (
+                        str(e.get("name", "")),
+                        str(e.get("expr", "") or ""),
+                        e.get("fn"),
+                        str(e.get("init", "") or ""),
+                    )
                     for e in value
                     if isinstance(e, dict)
                 ]
@@ -198,12 +235,12 @@ class RowsParamEditor(ParamEditor):
             row.deleteLater()
         while len(self.rows) < len(items):
             self._new_row()
-        for row, (name, expr, fn) in zip(self.rows, items):
-            if row.entry() != _entry(self.kind, name, expr, fn):
-                row.show_entry(name, str(expr), fn)
+        for row, (name, expr, fn, init) in zip(self.rows, items):
+            if row.entry() != _entry(self.kind, name, expr, fn, init):
+                row.show_entry(name, str(expr), fn, init)
 
 
-def _entry(kind, name, expr, fn):
+def _entry(kind, name, expr, fn, init=""):
     if kind == "fields":
         return name, expr
     if kind == "branches":
@@ -211,4 +248,6 @@ def _entry(kind, name, expr, fn):
     entry = {"name": name, "fn": fn}
     if expr:
         entry["expr"] = expr
+    if fn == "reduce" and init:
+        entry["init"] = init
     return entry

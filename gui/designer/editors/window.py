@@ -18,19 +18,21 @@ from gui.designer.editors.scalars import DurationEdit
 
 
 class WindowParamEditor(ParamEditor):
-    """{type: none|tumbling|hopping|session, size, advance, gap, grace}."""
+    """{type: none|tumbling|hopping|session|sliding, size, advance, gap, grace}."""
 
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
         "none": (),
         "tumbling": ("size", "grace"),
         "hopping": ("size", "advance", "grace"),
         "session": ("gap", "grace"),
+        "sliding": ("size", "grace"),
     }
     HELP: ClassVar[dict[str, str]] = {
         "none": "One running result per key, never closed.",
         "tumbling": "Fixed, non-overlapping windows aligned to the epoch.",
         "hopping": "Fixed windows of 'size' that start every 'advance'.",
         "session": "Activity periods split by 'gap' without records.",
+        "sliding": "Every span of 'size' (both ends included) that holds records.",
     }
 
     def __init__(self, spec: ParamSpec, parent=None):

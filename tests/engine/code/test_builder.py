@@ -9,6 +9,7 @@ from engine.code.builder import (
     Branch,
     HoppingWindow,
     SessionWindow,
+    SlidingWindow,
     StreamsBuilder,
     TumblingWindow,
     window_from_param,
@@ -376,6 +377,8 @@ def test_duplicate_name_raises_at_once():
         ({"type": "tumbling", "size": "1m", "grace": "5s"}, TumblingWindow("1m", "5s")),
         ({"type": "hopping", "size": "1m", "advance": "5s"}, HoppingWindow("1m", "5s")),
         ({"type": "session", "gap": "1m", "grace": "1s"}, SessionWindow("1m", "1s")),
+        ({"type": "sliding", "size": "1m"}, SlidingWindow("1m")),
+        ({"type": "sliding", "size": "1m", "grace": "1s"}, SlidingWindow("1m", "1s")),
     ],
 )
 def test_window_from_param_round_trips(window, expected):
@@ -385,5 +388,5 @@ def test_window_from_param_round_trips(window, expected):
 
 
 def test_window_from_param_refuses_unknown_type():
-    with pytest.raises(ValueError, match="unknown window type 'sliding'"):
-        window_from_param({"type": "sliding", "size": "1m"})
+    with pytest.raises(ValueError, match="unknown window type 'rolling'"):
+        window_from_param({"type": "rolling", "size": "1m"})

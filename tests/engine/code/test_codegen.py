@@ -16,6 +16,7 @@ from engine.code.builder import (
     Branch,
     HoppingWindow,
     SessionWindow,
+    SlidingWindow,
     StreamsBuilder,
     TumblingWindow,
 )
@@ -89,6 +90,8 @@ def _aggregate() -> list[Topology]:
         TumblingWindow("1m", grace="0s"),
         HoppingWindow("5m", "1m"),
         SessionWindow("30s", grace="5s"),
+        SlidingWindow("10s", grace="1s"),
+        SlidingWindow("10s"),
         None,
         {"type": "none"},
     ]
@@ -111,6 +114,15 @@ def _agg_topology(window, i: int) -> Topology:
             Aggregation("revenue", "sum", "value['amount']"),
             Aggregation("orders", "count"),
             {"name": "buyers", "fn": "count_distinct", "expr": "value['user_id']"},
+            Aggregation("biggest", "reduce", "max(agg, value['amount'])"),
+            *(
+                [Aggregation("ids", "reduce", "agg + [value['id']]", init="[]")]
+                if not isinstance(window, SessionWindow)
+                else []
+            ),
+            {"name": "listed", "fn": "reduce", "init": "''", "expr": "agg + value['id']"}
+            if not isinstance(window, SessionWindow)
+            else {"name": "listed", "fn": "reduce", "expr": "agg"},
         ],
         emit=emit,
     ).to("revenue", name="out")
@@ -124,6 +136,15 @@ def _join() -> list[Topology]:
     orders.join(customers, "{**left, 'customer': right}", name="enriched").to("e", name="e_out")
     orders.left_join(customers, "{**left, **(right or {})}", name="maybe").to("m", name="m_out")
     orders.join(customers, "left", name="paired", mode="inner", window="5m").to_console(name="c")
+    orders.outer_join(customers, "[left, right]", name="either", window="5m", grace="1m").to(
+        "x", name="x_out"
+    )
+    orders.join(customers, "left", name="skewed", window="5m", before="1m", after="10m").to(
+        "s", name="s_out"
+    )
+    orders.left_join(customers, "left", name="later", window="5m", before="0s").to(
+        "l", name="l_out"
+    )
     return [b.build()]
 
 

@@ -244,7 +244,7 @@ def as_if_cached(records: list[tuple]) -> list[tuple]:
 def store_items(driver: Driver, node_id: str, partition: int = 0) -> dict:
     """The state store of ``node_id`` as it is now, whatever keeps it."""
     if driver.state == "memory":
-        return dict(driver.run.stores[(node_id, partition)].items())
+        return dict(driver.run.store(node_id, partition).items())
     store = driver._factory(node_id, partition)
     try:
         return dict(store.items())

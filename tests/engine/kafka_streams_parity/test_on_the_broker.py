@@ -1,6 +1,7 @@
-"""A ported test run on the real sandbox broker, each input in a run of its own, so the
-session state between them comes back from the changelog topic (memory stores) or from
-disk (RocksDB), and the retractions travel as Kafka tombstones with their headers."""
+"""Ported tests run on the real sandbox broker, each input in a run of its own, so the
+state between them (sessions, sliding windows) comes back from the changelog topic (memory
+stores) or from disk (RocksDB), and the retractions travel as Kafka tombstones with their
+headers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from engine.code.builder import Aggregation, SessionWindow, StreamsBuilder
+from engine.code.builder import Aggregation, SessionWindow, SlidingWindow, StreamsBuilder
 from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_streams_parity.test_session_windows import INACTIVITY_GAP
 from tests.engine.kafka_util import consume_all, create_topic
@@ -62,3 +63,46 @@ def test_should_count_play_events_by_session_across_restarts(bootstrap, unique, 
         (second_session_start, second_session_start, None),
         (start, second_session_start, 3),
     ]
+
+
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+def test_sliding_reduce_small_input_across_restarts(bootstrap, unique, tmp_path, store):
+    """KStreamSlidingWindowAggregateTest.testReduceSmallInput (ON_WINDOW_UPDATE):
+    SlidingWindows.ofTimeDifferenceAndGrace(10, 5), reduce(STRING_ADDER), each input in a run
+    of its own"""
+    src, out = f"sliding-in-{unique}", f"sliding-out-{unique}"
+    create_topic(bootstrap, src)
+    b = StreamsBuilder(
+        f"sliding-{unique}", topic_partitions=1, state_store=store, state_dir=str(tmp_path)
+    )
+    (
+        b.stream(src, name="src")
+        .group_by_key(name="agg")
+        .window(SlidingWindow("10ms", grace="5ms"))
+        .aggregate([Aggregation("r", "reduce", "agg + '+' + value")])
+        .to(out, name="out")
+    )
+    topology = b.build()
+    for value, ts in (("1", 10), ("2", 14), ("3", 15), ("4", 22), ("5", 26), ("6", 30)):
+        produce_timed(bootstrap, src, [("A", value, ts)])
+        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
+            until_idle=1.5, max_seconds=60
+        )
+        assert result.status == "stopped", result.reason
+
+    gathered: dict[int, set] = {}
+    for m in consume_all(bootstrap, out, expect=15, timeout=30):
+        value = json.loads(m.value())
+        gathered.setdefault(value["window_start"], set()).add((value["r"], m.timestamp()[1]))
+    assert gathered == {
+        0: {("1", 10)},
+        4: {("1+2", 14)},
+        5: {("1+2+3", 15)},
+        11: {("2", 14), ("2+3", 15)},
+        12: {("2+3+4", 22)},
+        15: {("3", 15), ("3+4", 22)},
+        16: {("4", 22), ("4+5", 26)},
+        20: {("4+5+6", 30)},
+        23: {("5", 26), ("5+6", 30)},
+        27: {("6", 30)},
+    }

@@ -1,10 +1,10 @@
 """Stream-stream joins, ported from Kafka Streams' own tests (KStreamKStreamJoinTest,
-KStreamKStreamLeftJoinTest, the left-side cases of KStreamKStreamOuterJoinTest): the inputs
+KStreamKStreamLeftJoinTest; KStreamKStreamOuterJoinTest in test_outer_joins.py): the inputs
 in the same order, the expected outputs as written there (``check`` is the tests'
 ``processor.checkAndClearProcessResult``; names are kept as in the Java sources).
 
 Keys are Integers (JSON here), values Strings; the joiner is MockValueJoiner.TOSTRING_JOINER.
-Grace is the join node's ``grace`` param.
+Grace is the join node's ``grace`` param; JoinWindows.before/after its ``before``/``after``.
 """
 
 from __future__ import annotations
@@ -412,52 +412,6 @@ def test_left_join_with_default_suppliers(state, tmp_path):
     check()
 
 
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_left_processor(
-    state, tmp_path
-):
-    """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheLeftProcessor: left join, JoinWindows.ofTimeDifferenceWithNoGrace(ofMillis(100)).
-    An outer join's left side: with only left records unmatched, a left join gives the same."""
-    driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100)
-    windowStart = 0
-    # No joins detected; No null-joins emitted
-    inputTopic1.pipeInput(0, "A0", windowStart + 1)
-    inputTopic1.pipeInput(1, "A1", windowStart + 2)
-    inputTopic1.pipeInput(0, "A0-0", windowStart + 3)
-    check()
-    # Join detected; No null-joins emitted
-    inputTopic2.pipeInput(1, "11", windowStart + 3)
-    check((1, "A1+11", windowStart + 3))
-    # Dummy record in left topic will emit expired non-joined records from the left topic
-    inputTopic1.pipeInput(2, "dummy", windowStart + 401)
-    check((0, "A0+null", windowStart + 1), (0, "A0-0+null", windowStart + 3))
-    # Flush internal non-joined state store by joining the dummy record
-    inputTopic2.pipeInput(2, "100", windowStart + 401)
-    check((2, "dummy+100", windowStart + 401))
-
-
-def test_outer_join_left_expired_non_joined_records_are_emitted_by_the_right_processor(
-    state, tmp_path
-):
-    """KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheRightProcessor: left join, JoinWindows.ofTimeDifferenceAndGrace(ofMillis(100), ofMillis(0)).
-    An outer join's left side: with only left records unmatched, a left join gives the same."""
-    driver, inputTopic1, inputTopic2, check = join_driver(state, tmp_path, "left", 100, grace=0)
-    windowStart = 0
-    # No joins detected; No null-joins emitted
-    inputTopic1.pipeInput(0, "A0", windowStart + 1)
-    inputTopic1.pipeInput(1, "A1", windowStart + 2)
-    inputTopic1.pipeInput(0, "A0-0", windowStart + 3)
-    check()
-    # Join detected; No null-joins emitted
-    inputTopic2.pipeInput(1, "11", windowStart + 3)
-    check((1, "A1+11", windowStart + 3))
-    # Dummy record in right topic will emit expired non-joined records from the left topic
-    inputTopic2.pipeInput(2, "100", windowStart + 401)
-    check((0, "A0+null", windowStart + 1), (0, "A0-0+null", windowStart + 3))
-    # Flush internal non-joined state store by joining the dummy record
-    inputTopic1.pipeInput(2, "dummy", windowStart + 402)
-    check((2, "dummy+100", windowStart + 402))
-
-
 def upper_window_bound(expectedKeys, inputTopic1, inputTopic2, check):
     """KStreamKStreamLeftJoinTest.testUpperWindowBound"""
     # push four items with larger and increasing timestamp (out of window) to the other stream; this
@@ -550,3 +504,144 @@ def lower_window_bound(expectedKeys, inputTopic1, inputTopic2, check):
     # all previous late records were emitted immediately
     inputTopic1.pipeInput(0, "dummy", time + 300)
     check((0, "dummy+null", 1203))
+
+
+# -- asymmetric windows -------------------------------------------------------------------
+
+
+def asymmetric_driver(state, tmp_path, before, after):
+    topology = stream_join("inner", 0)
+    params = topology.node("join").params
+    params["before"], params["after"] = f"{before}ms", f"{after}ms"
+    driver = Driver(topology, state, tmp_path)
+
+    def check(*expected):
+        assert driver.keyed() == list(expected)
+
+    return driver.input("topic1"), driver.input("topic2"), check
+
+
+def push_rounds(inputTopic2, check, expectedKeys, rounds):
+    """Each round: four items with one timestamp to the other stream, and what it joins."""
+    for letter, time, expected in rounds:
+        for key in expectedKeys:
+            inputTopic2.pipeInput(key, letter + str(key), time)
+        check(*expected)
+
+
+def test_asymmetric_windowing_after(state, tmp_path):
+    """KStreamKStreamJoinTest.testAsymmetricWindowingAfter:
+    JoinWindows.ofTimeDifferenceWithNoGrace(0).after(100)"""
+    expectedKeys = [0, 1, 2, 3]
+    inputTopic1, inputTopic2, check = asymmetric_driver(state, tmp_path, 0, 100)
+    time = 1000
+    # push four items with increasing timestamps to the primary stream; the other window is
+    # empty; this should produce no items
+    for i in range(len(expectedKeys)):
+        inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time + i)
+    check()
+    push_rounds(
+        inputTopic2,
+        check,
+        expectedKeys,
+        [
+            ("a", 999, []),  # smaller timestamps (out of window): no items
+            ("b", 1000, [(0, "A0+b0", 1000)]),
+            ("c", 1001, [(0, "A0+c0", 1001), (1, "A1+c1", 1001)]),
+            ("d", 1002, [(0, "A0+d0", 1002), (1, "A1+d1", 1002), (2, "A2+d2", 1002)]),
+            (
+                "e",
+                1003,
+                [(0, "A0+e0", 1003), (1, "A1+e1", 1003), (2, "A2+e2", 1003), (3, "A3+e3", 1003)],
+            ),
+            (
+                "f",
+                1100,
+                [(0, "A0+f0", 1100), (1, "A1+f1", 1100), (2, "A2+f2", 1100), (3, "A3+f3", 1100)],
+            ),
+            ("g", 1101, [(1, "A1+g1", 1101), (2, "A2+g2", 1101), (3, "A3+g3", 1101)]),
+            ("h", 1102, [(2, "A2+h2", 1102), (3, "A3+h3", 1102)]),
+            ("i", 1103, [(3, "A3+i3", 1103)]),
+            ("j", 1104, []),  # increased timestamps (out of window): no items
+        ],
+    )
+
+
+def test_asymmetric_windowing_before(state, tmp_path):
+    """KStreamKStreamJoinTest.testAsymmetricWindowingBefore:
+    JoinWindows.ofTimeDifferenceWithNoGrace(0).before(100)"""
+    expectedKeys = [0, 1, 2, 3]
+    inputTopic1, inputTopic2, check = asymmetric_driver(state, tmp_path, 100, 0)
+    time = 1000
+    for i in range(len(expectedKeys)):
+        inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time + i)
+    check()
+    push_rounds(
+        inputTopic2,
+        check,
+        expectedKeys,
+        [
+            ("a", 899, []),  # smaller timestamps (before the window): no items
+            ("b", 900, [(0, "A0+b0", 1000)]),
+            ("c", 901, [(0, "A0+c0", 1000), (1, "A1+c1", 1001)]),
+            ("d", 902, [(0, "A0+d0", 1000), (1, "A1+d1", 1001), (2, "A2+d2", 1002)]),
+            (
+                "e",
+                903,
+                [(0, "A0+e0", 1000), (1, "A1+e1", 1001), (2, "A2+e2", 1002), (3, "A3+e3", 1003)],
+            ),
+            (
+                "f",
+                1000,
+                [(0, "A0+f0", 1000), (1, "A1+f1", 1001), (2, "A2+f2", 1002), (3, "A3+f3", 1003)],
+            ),
+            ("g", 1001, [(1, "A1+g1", 1001), (2, "A2+g2", 1002), (3, "A3+g3", 1003)]),
+            ("h", 1002, [(2, "A2+h2", 1002), (3, "A3+h3", 1003)]),
+            ("i", 1003, [(3, "A3+i3", 1003)]),
+            ("j", 1004, []),
+        ],
+    )
+
+
+def test_left_joined_records_with_zero_after_are_emitted(state, tmp_path):
+    """KStreamKStreamLeftJoinTest.testLeftJoinedRecordsWithZeroAfterAreEmitted:
+    JoinWindows.ofTimeDifferenceWithNoGrace(100).after(ZERO)"""
+    expectedKeys = [0, 1, 2, 3]
+    topology = stream_join("left", 100)
+    topology.node("join").params["after"] = "0ms"
+    driver = Driver(topology, state, tmp_path)
+    inputTopic1, inputTopic2 = driver.input("topic1"), driver.input("topic2")
+
+    def check(*expected):
+        assert driver.keyed() == list(expected)
+
+    # push four items with increasing timestamps to the primary stream; the other window is
+    # empty; this should emit the first three left-joined items; A3 is not triggered yet
+    time = 1000
+    for i in range(len(expectedKeys)):
+        inputTopic1.pipeInput(expectedKeys[i], "A" + str(expectedKeys[i]), time + i)
+    check((0, "A0+null", 1000), (1, "A1+null", 1001), (2, "A2+null", 1002))
+    push_rounds(
+        inputTopic2,
+        check,
+        expectedKeys,
+        [
+            # smaller timestamps (out of window): four joined items
+            (
+                "a",
+                999,
+                [(0, "A0+a0", 1000), (1, "A1+a1", 1001), (2, "A2+a2", 1002), (3, "A3+a3", 1003)],
+            ),
+            (
+                "b",
+                1000,
+                [(0, "A0+b0", 1000), (1, "A1+b1", 1001), (2, "A2+b2", 1002), (3, "A3+b3", 1003)],
+            ),
+            # c0 arrives too late to be joined with A0
+            ("c", 1001, [(1, "A1+c1", 1001), (2, "A2+c2", 1002), (3, "A3+c3", 1003)]),
+            ("d", 1002, [(2, "A2+d2", 1002), (3, "A3+d3", 1003)]),
+            ("e", 1003, [(3, "A3+e3", 1003)]),
+            # larger timestamps: no (non-)joined items can be produced
+            ("f", 1100, []),
+        ],
+    )

@@ -190,6 +190,8 @@ CASES = [
     ("join mode", lambda t: t.set_param("enrich", "mode", "left"), {"enrich": RESET}),
     ("join mode written as its default", lambda t: t.set_param("pairs", "mode", "inner"), {}),
     ("join window", lambda t: t.set_param("pairs", "window", "1m"), {"pairs": RESET}),
+    ("join before", lambda t: t.set_param("pairs", "before", "1m"), {"pairs": RESET}),
+    ("join after", lambda t: t.set_param("pairs", "after", "1m"), {"pairs": RESET}),
     (
         "table join becomes a stream join",
         lambda t: t.set_param("enrich", "window", "5s"),
@@ -347,3 +349,14 @@ def test_broken_topologies_are_compared_without_raising():
         broken, _ = fileformat.read(path)
         for old, new in ((broken, demo), (demo, broken), (broken, broken)):
             json.dumps(diff_topologies(old, new).to_json())
+
+
+def test_a_new_init_of_a_reduce_keeps_the_state_and_says_it_folds_anew():
+    old = shop()
+    reduce = {"name": "names", "fn": "reduce", "expr": "agg + value['id']", "init": "''"}
+    _aggs(old, "revenue", [*REVENUE_AGGS, reduce])
+    new = old.copy()
+    _aggs(new, "revenue", [*REVENUE_AGGS, {**reduce, "init": "'-'"}])
+    verdict = diff_topologies(old, new).state["revenue"]
+    assert verdict.verdict == KEPT
+    assert "the aggregation 'names' folds a new expression" in verdict.reason

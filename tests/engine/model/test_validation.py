@@ -284,8 +284,8 @@ def test_bad_duration(window, phrase):
         ),
         ({"type": "tumbling", "size": "1m", "grase": "1s"}, "window has unknown keys grase"),
         (
-            {"type": "sliding", "size": "1m"},
-            "window type must be one of none, tumbling, hopping, session",
+            {"type": "rolling", "size": "1m"},
+            "window type must be one of none, tumbling, hopping, session, sliding, not 'rolling'",
         ),
         ({"type": "tumbling", "size": "0s"}, "window size must be longer than 0"),
         (
@@ -318,7 +318,8 @@ def test_emit_final_needs_a_window(window):
     [
         (
             [{"name": "s", "fn": "median", "expr": "value"}],
-            "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, not 'median'",
+            "'s': fn must be one of count, sum, avg, min, max, first, last, count_distinct, "
+            "reduce, not 'median'",
         ),
         ([{"name": "s", "fn": "sum"}], "'s': sum needs an expr"),
         ([{"name": "a", "fn": "avg"}], "'a': avg needs an expr"),
@@ -335,7 +336,28 @@ def test_emit_final_needs_a_window(window):
         ([{"fn": "count"}], "aggregation 1 has no name"),
         (
             [{"name": "n", "fn": "count"}, "count"],
-            "aggregation 2 must be an object with 'name', 'fn' and 'expr'",
+            "aggregation 2 must be an object with 'name', 'fn', 'expr' (and 'init')",
+        ),
+        ([{"name": "r", "fn": "reduce"}], "'r': reduce needs an expr"),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + key"}],
+            "'r': unknown name 'key'",
+        ),
+        (
+            [{"name": "s", "fn": "sum", "expr": "value", "init": "0"}],
+            "'s': only a reduce takes an init",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "value"}],
+            "'r': init is a constant: it can use no names ('value')",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "{1, 2}"}],
+            "'r': init must give a JSON value",
+        ),
+        (
+            [{"name": "r", "fn": "reduce", "expr": "agg + value", "init": "1 // 0"}],
+            "'r': init fails: ZeroDivisionError",
         ),
         ([{"name": "n", "fn": "count", "extra": 1}], "aggregation 1 must be an object"),
         ([], "must list at least one aggregation"),
@@ -346,6 +368,26 @@ def test_bad_aggregations(aggregations, phrase):
     node = {"id": "agg", "type": "aggregate", "params": {"aggregations": aggregations}}
     p = assert_problem(problems_of(chain(node)), "agg", phrase)
     assert p.param == "aggregations"
+
+
+def test_a_reduce_takes_agg_and_value_and_a_constant_init():
+    reduce = {"name": "r", "fn": "reduce", "expr": "agg + '+' + value", "init": "'0'"}
+    node = {"id": "agg", "type": "aggregate", "params": {"aggregations": [reduce]}}
+    assert errors(problems_of(chain(node))) == []
+    node["params"]["window"] = {"type": "tumbling", "size": "1m"}
+    assert errors(problems_of(chain(node))) == []
+
+
+def test_a_reduce_with_an_init_cannot_merge_sessions():
+    reduce = {"name": "r", "fn": "reduce", "expr": "agg + 1", "init": "0"}
+    params = {"aggregations": [reduce], "window": {"type": "session", "gap": "1m"}}
+    node = {"id": "agg", "type": "aggregate", "params": params}
+    p = assert_problem(
+        problems_of(chain(node)), "agg", "a reduce with an init cannot merge sessions"
+    )
+    assert p.param == "aggregations"
+    del reduce["init"]
+    assert errors(problems_of(chain(node))) == []
 
 
 @pytest.mark.parametrize(
@@ -743,3 +785,26 @@ def test_a_param_problem_names_the_param_by_its_label_and_key():
     (problem,) = [p for p in validate(t) if p.node_id == "f" and p.is_error]
     assert problem.message.startswith("Keep when (expr): unknown name 'valeur'")
     assert problem.param == "expr"
+
+
+@pytest.mark.parametrize(
+    "params,param,phrase",
+    [
+        ({"mode": "outer"}, "mode", "mode 'outer' needs a window"),
+        ({"before": "1m"}, "before", "before needs a window"),
+        ({"after": "1m"}, "after", "after needs a window"),
+    ],
+)
+def test_outer_mode_and_asymmetric_windows_need_a_stream_stream_join(params, param, phrase):
+    t = Topology("app")
+    t.add_node(Node("a", "kafka_source", {"topic": "a"}))
+    t.add_node(Node("b", "kafka_source", {"topic": "b"}))
+    t.add_node(Node("j", "join", {"expr": "left", **params}))
+    t.add_node(Node("out", "kafka_sink", {"topic": "out"}))
+    t.add_edge(Edge("a", "j", target_port="left"))
+    t.add_edge(Edge("b", "j", target_port="right"))
+    t.add_edge(Edge("j", "out"))
+    p = assert_problem(validate(t), "j", phrase)
+    assert p.param == param
+    t.set_param("j", "window", "5m")
+    assert errors(validate(t)) == []

@@ -185,6 +185,66 @@ def test_aggregations_window_and_emit(doc, inspector, qtbot):
     assert doc.topology.nodes[node_id].params["group_by"] == "value['category']"
 
 
+def test_a_reduce_aggregation_folds_agg_and_value_from_its_init(doc, inspector, qtbot):
+    node_id = doc.add_node("aggregate", (0, 0))
+    inspector.show_nodes([node_id])
+    aggs = editor(inspector, "aggregations")
+    row = aggs.add_row()
+    assert not row.init.isVisibleTo(row)
+    row.fn.setCurrentText("reduce")
+    assert row.init.isVisibleTo(row)
+    row.expr.setFocus()
+    qtbot.keyClicks(row.expr, "agg + '+' + value")
+    assert row.expr.error is None  # agg is a name of a reduce's expr
+    row.init.setFocus()
+    qtbot.keyClicks(row.init, "'0'")
+    params = doc.topology.nodes[node_id].params
+    assert params["aggregations"][-1] == {
+        "name": "count2",
+        "fn": "reduce",
+        "expr": "agg + '+' + value",
+        "init": "'0'",
+    }
+    inspector.show_nodes([])  # shown again from the model: the init is kept
+    inspector.show_nodes([node_id])
+    row = editor(inspector, "aggregations").rows[-1]
+    assert row.init.text() == "'0'" and row.init.isVisibleTo(row)
+    row.fn.setCurrentText("sum")  # only a reduce has an init
+    assert "init" not in doc.topology.nodes[node_id].params["aggregations"][-1]
+    assert row.expr.error is not None  # agg is no name of a sum's expr
+
+
+def test_a_sliding_window_takes_a_size_and_a_grace(doc, inspector):
+    node_id = doc.add_node("aggregate", (0, 0))
+    inspector.show_nodes([node_id])
+    window = editor(inspector, "window")
+    window.type.setCurrentIndex(window.type.findData("sliding"))
+    assert doc.topology.nodes[node_id].params["window"] == {"type": "sliding", "size": "1m"}
+    shown = {k for k, field in window.fields.items() if field.isVisibleTo(window)}
+    assert shown == {"size", "grace"}
+    window.fields["grace"].set_text("5s")
+    window.fields["grace"].text_edited.emit("5s")
+    assert doc.topology.nodes[node_id].params["window"] == {
+        "type": "sliding",
+        "size": "1m",
+        "grace": "5s",
+    }
+
+
+def test_a_join_offers_outer_mode_and_edits_before_and_after(doc, inspector):
+    node_id = doc.add_node("join", (0, 0))
+    inspector.show_nodes([node_id])
+    mode = editor(inspector, "mode")
+    combo = mode if isinstance(mode, QComboBox) else mode.findChild(QComboBox)
+    assert "outer" in [combo.itemText(i) for i in range(combo.count())]
+    for side in ("before", "after"):
+        field = editor(inspector, side).edit
+        field.set_text("30s")
+        field.text_edited.emit("30s")
+    params = doc.topology.nodes[node_id].params
+    assert params["before"] == "30s" and params["after"] == "30s"
+
+
 def test_fields_join_window_and_timestamp(doc, inspector, qtbot):
     sf = doc.add_node("set_fields", (0, 0))
     inspector.show_nodes([sf])

@@ -616,3 +616,34 @@ def test_rocksdb_stores_give_the_same_results(tmp_path):
     send_all(reopened, records[70:])
     store.close()
     assert outputs(on_disk) + outputs(reopened) == outputs(memory)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"type": "tumbling", "size": "1m"},
+        {"type": "hopping", "size": "1m", "advance": "30s"},
+        {"type": "session", "gap": "1m"},
+    ],
+)
+def test_windowed_a_none_group_key_is_dropped_and_counted_apart_from_the_text_null(window):
+    run = LocalRun(topology(window, SIMPLE, group_by="value['g']"))
+    send_all(run, [(None, {"x": 1}, 61_000), ("null", {"x": 2}, 62_000)])
+    assert {(key, value["n"], value["total"]) for key, value, _ in outputs(run)} == {("null", 1, 2)}
+    assert run.metrics["agg"].late == 1
+
+
+def test_unwindowed_skips_none_values_and_keeps_a_none_key_apart_from_the_text_null():
+    builder = StreamsBuilder("app")
+    builder.stream("in", name="src").aggregate([Aggregation("n", "count")], name="agg").to(
+        "out", name="out"
+    )
+    run = LocalRun(builder.build())
+    run.send("in", {"x": 1}, key=None, timestamp=1)
+    run.send("in", {"x": 1}, key="null", timestamp=2)
+    run.send("in", None, key="null", timestamp=3)
+    assert [(m.key(), json.loads(m.value())) for m in run.topics["out"]] == [
+        (None, {"key": None, "n": 1}),
+        (b"null", {"key": "null", "n": 1}),
+    ]
+    assert run.metrics["agg"].late == 1

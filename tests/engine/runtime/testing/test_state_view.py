@@ -127,6 +127,35 @@ def test_a_test_runs_windows_paged_and_searched():
     assert shown(found["rows"]) == {k: v for k, v in open_windows.items() if k[0] == "g07"}
 
 
+def test_a_reduce_shows_its_result_not_its_state():
+    topo = topology("reduce")
+    topo.nodes["per_hour"].params["aggregations"] = [
+        {"name": "xs", "fn": "reduce", "expr": "agg + [value['x']]", "init": "[]"},
+        {"name": "top", "fn": "reduce", "expr": "max(agg, value['x'])", "init": "0"},
+    ]
+    values = [{"g": "a", "x": x, "ts": 1000 * x} for x in (3, 9, 4)]
+    trace = run_trace(topo, {"src": [InputRecord(v, v["g"], v["ts"]) for v in values]})
+    page = state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"))
+    assert page["columns"][4:6] == ["xs", "top"]
+    assert [row[4:6] for row in page["rows"]] == [[[3, 4, 9], 9]]  # in timestamp order
+
+
+def test_sliding_windows_show_as_windows_with_both_ends():
+    topo = topology("sliding")
+    topo.nodes["per_hour"].params["window"] = {"type": "sliding", "size": "10s", "grace": "1h"}
+    base = 1_700_000_000_000
+    values = [{"g": "a", "x": x, "ts": base + 1000 * x} for x in (1, 5)]
+    trace = run_trace(topo, {"src": [InputRecord(v, v["g"], v["ts"]) for v in values]})
+    page = state_page(topo.nodes["per_hour"], stores_of(trace.stores, "per_hour"))
+    assert page["kind"] == "windows"
+    # the left windows of both records, and the first record's right window
+    assert [row[1:6] for row in page["rows"]] == [
+        ["a", base - 9000, base + 1000, 1, 1],
+        ["a", base - 5000, base + 5000, 2, 6],
+        ["a", base + 1001, base + 11001, 1, 5],
+    ]
+
+
 def test_the_table_side_of_a_stream_table_join_and_bad_requests():
     topo = topology()
     customers = [InputRecord({"name": f"n{i}"}, f"g{i % 5:02d}", i) for i in range(12)]
