@@ -323,6 +323,14 @@ def _expressions(params: Any) -> Iterator[tuple[str, tuple[str, ...] | None]]:
                     yield item["expr"], None
 
 
+def _reduces(params: Any) -> bool:
+    """Whether a node's aggregations include a reduce (``fn: reduce``)."""
+    items = params.get("aggregations") if isinstance(params, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and item.get("fn") == "reduce" for item in items
+    )
+
+
 def _bound(text: str, names: tuple[str, ...], upstream: int) -> int | None:
     """The bound of one expression's result: the budget's (a guarded expression pays for
     what it builds, a plain one holds references to its inputs) or the analysis', the
@@ -355,7 +363,12 @@ def value_bounds(topology: Topology) -> dict[str, int]:
         node = topology.nodes[node_id]
         upstream = max((bounds[s] for s in incoming[node_id]), default=INPUT_STEPS)
         bound = upstream
-        if node.type not in _PASS_THROUGH:
+        if _reduces(node.params):
+            # A reduce folds each record into the last result: what it keeps can grow with
+            # every record, past any bound of one record's expressions. Its values and
+            # everything downstream are measured before they are encoded.
+            bound = 1 << 62
+        elif node.type not in _PASS_THROUGH:
             names = JOIN_NAMES if node.type == _JOIN else RECORD_NAMES
             for text, _ in _expressions(node.params):
                 got = _bound(text, names, upstream)

@@ -212,3 +212,24 @@ def test_a_repetition_by_a_record_field_is_still_refused_at_run_time():
     assert run.values("out") == ["abab"]
     [dead] = run.dead_letters
     assert dead.node_id == "t0" and isinstance(dead.error, ExpressionLimitError)
+
+
+def test_a_reduce_is_measured_before_encoding_whatever_its_expression():
+    # One record's expression is small, but a reduce keeps folding records into its result:
+    # "agg + value['s']" grows with every record, so the aggregate and what follows it are
+    # never taken as bounded.
+    topology = _pipeline(
+        (
+            "aggregate",
+            {
+                "group_by": "key",
+                "aggregations": [{"name": "all", "fn": "reduce", "expr": "agg + value['s']"}],
+            },
+        ),
+    )
+    bounds = value_bounds(topology)
+    assert bounds["t0"] > SAFE_STEPS and bounds["out"] > SAFE_STEPS
+    counted = _pipeline(
+        ("aggregate", {"group_by": "key", "aggregations": [{"name": "n", "fn": "count"}]}),
+    )
+    assert value_bounds(counted)["t0"] <= SAFE_STEPS
