@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QToolBar,
 )
 
 from engine.model.problems import Problem
 from engine.model.status import ENDED, RunStatus
+from gui.app import dock_layout
 from gui.app.broker_service import SandboxBrokerService
 from gui.app.canvas_editing import CanvasEditing
 from gui.app.compare import install as install_compare
@@ -50,7 +50,6 @@ from gui.topics.install import install as install_topics
 
 APP_NAME = "Topology Studio"
 SNAP_KEY = "view/snap_to_grid"
-NARROW_DOCK = 320  # wider panels scroll sideways rather than widen the window
 # The docks' default arrangement: a saved window state of an earlier one is not restored, so
 # a new default reaches those who never moved a dock (2: Alerts and Instances by Consumer lag;
 # 3: default sizes applied at the window's own size, and View > Reset Layout).
@@ -93,9 +92,13 @@ class MainWindow(QMainWindow):
         self.monitor = RunMonitor(self, self.settings)
         self.monitor.set_topology_provider(lambda: self.document.topology)
         self.broker_service = SandboxBrokerService(self.monitor.controller, self)
-        self._place_monitor_docks()
+        docks = {dock.objectName(): dock for dock in self.monitor.docks()}
+        self.throughput_dock, self.lag_dock = docks["throughputDock"], docks["lagDock"]
+        self.preview_dock, self.run_log_dock = docks["previewDock"], docks["runLogDock"]
+        self.cluster_dock = docks["clusterDock"]
+        dock_layout.place_monitor_docks(self)
         self.dashboard = self.central.attach(self.monitor.controller, self.document, self.settings)
-        self._size_docks()
+        dock_layout.size_docks(self)
         self._monitor_shut = False
         self._fields_asked_at = 0.0
         self._preview_timer = QTimer(self)
@@ -156,53 +159,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.tabifyDockWidget(self.cluster_dock, dock)
         self.lag_dock.raise_()
-
-    def _place_monitor_docks(self) -> None:
-        """Along the bottom: Problems, Data preview and Run log as tabs; the throughput
-        chart; Consumer lag and Cluster as tabs (Alerts and Instances join them)."""
-        docks = {dock.objectName(): dock for dock in self.monitor.docks()}
-        self.throughput_dock, self.lag_dock = docks["throughputDock"], docks["lagDock"]
-        self.preview_dock, self.run_log_dock = docks["previewDock"], docks["runLogDock"]
-        self.cluster_dock = docks["clusterDock"]
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        for dock in self.monitor.docks():
-            self._let_shrink(dock)
-            self.addDockWidget(bottom, dock)
-        self.splitDockWidget(self.validation_dock, self.throughput_dock, Qt.Orientation.Horizontal)
-        self.splitDockWidget(self.throughput_dock, self.lag_dock, Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.validation_dock, self.preview_dock)
-        self.tabifyDockWidget(self.preview_dock, self.run_log_dock)
-        self.tabifyDockWidget(self.lag_dock, self.cluster_dock)
-        self.validation_dock.raise_()
-        self.lag_dock.raise_()
-        self._size_docks()
-
-    def _size_docks(self) -> None:
-        """The docks' default sizes."""
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [270, 360], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks(
-            [self.validation_dock, self.throughput_dock, self.lag_dock],
-            [400, 420, 600],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks([self.validation_dock], [270], Qt.Orientation.Vertical)
-
-    @staticmethod
-    def _let_shrink(dock: QDockWidget) -> None:
-        """Side by side, the panels' toolbars would add up to a window wider than many
-        screens: a panel wider than NARROW_DOCK scrolls sideways when squeezed instead."""
-        widget = dock.widget()
-        if widget.minimumSizeHint().width() <= NARROW_DOCK:
-            return
-        area = QScrollArea(dock)
-        area.setObjectName(f"{dock.objectName()}Scroll")
-        area.setFrameShape(QScrollArea.Shape.NoFrame)
-        area.setWidgetResizable(True)
-        area.setWidget(widget)
-        area.setMinimumWidth(NARROW_DOCK // 2)
-        dock.setWidget(area)
 
     def _connect_monitor(self) -> None:
         m = self.monitor
@@ -457,7 +413,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._docks_sized:
             self._docks_sized = True
-            self._size_docks()
+            dock_layout.size_docks(self)
 
     def reset_layout(self) -> None:
         """The docks as a new window places them: where, which are shown, and their sizes."""
@@ -465,7 +421,7 @@ class MainWindow(QMainWindow):
             if dock.isFloating():
                 dock.setFloating(False)
         self.restoreState(self._default_state, DOCK_LAYOUT)
-        self._size_docks()
+        dock_layout.size_docks(self)
         self.statusBar().showMessage("Panels put back as they were at first", 4000)
 
     def save_window_state(self) -> None:
