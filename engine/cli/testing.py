@@ -89,6 +89,7 @@ def cmd_test(args) -> int:
 
 
 def cmd_trace(args) -> int:
+    from engine.model.masking import mask_trace
     from engine.runtime.testing.sample_records import InputRecord
     from engine.runtime.testing.trace import InputError, check_inputs, read_jsonl, run_trace
 
@@ -105,7 +106,9 @@ def cmd_trace(args) -> int:
             inputs.setdefault(node_id, []).extend(read_jsonl(path))
     except InputError as exc:
         return _unusable(str(exc))
-    text = run_trace(topology, inputs).dumps() + "\n"
+    trace = run_trace(topology, inputs)
+    mask_trace(trace, topology)  # what is shown is masked (settings.masking)
+    text = trace.dumps() + "\n"
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.masking import masker_for_node, topology_rules
 from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from gui.dashboard.board import DashboardBoard, DashboardSpec, dashboard_specs
 from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
-from gui.monitor.masking import masker_for_node, topology_rules
 from gui.style import icons
 
 ORDER_KEY = "dashboard/order/{}"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.monitor.masking import mask_records, masker_for_topic
+from engine.model.masking import mask_records, masker_for_topic
 from gui.monitor.qt_charts import QtLagWidget
 from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_records import QtRecordsView

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.model.masking import mask_record, masker_for_node
 from gui.monitor.logbook import (
     CONSOLE,
     DEAD_LETTER,
@@ -30,7 +31,6 @@ from gui.monitor.logbook import (
     dead_letter_entries,
     status_entry,
 )
-from gui.monitor.masking import mask_record, masker_for_node
 from gui.monitor.qt_records import FixedColumnsModel, monospace
 
 _ROOT = QModelIndex()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gui.monitor.masking import mask_records, masker_for_node
+from engine.model.masking import mask_records, masker_for_node
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
 

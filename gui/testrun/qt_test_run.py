@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model import fileformat
+from engine.model.masking import mask_trace
 from engine.runtime.testing.lineage import Trace
 from engine.runtime.testing.sample_records import (
     InputError,
@@ -47,7 +48,6 @@ from engine.runtime.testing.sample_records import (
 )
 from engine.runtime.testing.testcases import CasesError, case_from_trace, save_case
 from engine.runtime.testing.trace import run_trace
-from gui.monitor.masking import mask_trace
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.testrun.qt_follow import QtFollowedRecord

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from engine.cluster.topics.formats import Registry
 from engine.cluster.topics.reader import TopicReader
-from gui.monitor.masking import topology_rules
+from engine.model.masking import topology_rules
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.topics.qt_browser import QtTopicBrowser
 from gui.topics.qt_produce_dialog import QtProduceDialog, ask
@@ -169,6 +169,10 @@ class Topics(QObject):
             "This cannot be undone.",
         ):
             return
+        browser = self.browsers.get(topic)
+        if browser is not None:  # a consumer fetching a topic being deleted may not survive it
+            browser.runner.cancel()
+            browser.wait_for_scan(5)
         self._say(f"Deleting {topic}…")
         BackgroundCall(
             lambda: client.delete_topic(topic),

@@ -519,6 +519,18 @@ def test_trace_writes_the_file_given_with_o(capsys, tmp_path):
     ]
 
 
+def test_trace_shows_masked_values(capsys, tmp_path):
+    masked = json.loads(json.dumps(FILTER_MAP))
+    masked.setdefault("settings", {})["masking"] = [{"field": "email"}]
+    path = write(tmp_path, "t.json", masked)
+    value = {"amount": 20, "email": "someone@example.com"}
+    records = write(tmp_path, "r.jsonl", json.dumps(rec("a", value)) + "\n")
+    code, out, _ = run_cli(capsys, "trace", path, "--input", f"src={records}")
+    assert code == 0
+    assert "example.com" not in out
+    assert {r["value"]["email"] for r in json.loads(out)["records"]} == {"***"}
+
+
 # -- unusable files: exit 2, one sentence ----------------------------------------------
 
 

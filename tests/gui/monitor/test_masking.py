@@ -3,8 +3,8 @@ topic's records, and in the data preview. No Kafka."""
 
 from __future__ import annotations
 
+from engine.model.masking import mask_records, masker_for_node, masker_for_topic
 from engine.model.topology import Edge, Node, Topology
-from gui.monitor.masking import mask_records, masker_for_node, masker_for_topic
 from gui.monitor.qt_log import QtLogWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
