@@ -68,7 +68,7 @@ class QtPanelHeader(QWidget):
         fm_small = QFontMetrics(_font(8))
         view_w = fm_small.horizontalAdvance(view) + 14
         painter.setFont(_font(9.5, True))
-        painter.setPen(theme.NODE_TITLE_TEXT)
+        painter.setPen(theme.STRONG_TEXT)
         title_rect = QRectF(40, 0, self.width() - 40 - view_w - 10, self.height())
         painter.drawText(
             title_rect,
