@@ -135,16 +135,20 @@ class Appearance(QObject):
     """The user's theme choice and the system's scheme, kept applied to the application."""
 
     changed = Signal(str)  # the palette now shown: "light" or "dark"
+    _following: Appearance | None = None
 
     def __init__(self, app: QApplication, settings: QSettings, parent: QObject | None = None):
         super().__init__(parent)
         self.app = app
         self.settings = settings
         self.choice = theme_choice(settings)
-        hints = app.styleHints()
-        signal = getattr(hints, "colorSchemeChanged", None)
-        if signal is not None:
-            signal.connect(self._system_changed)
+        # One choice governs the application: the newest window's (the one the user sees).
+        if Appearance._following is not None:
+            Appearance._following._stop_following()
+        Appearance._following = self
+        self._signal = getattr(app.styleHints(), "colorSchemeChanged", None)
+        if self._signal is not None:
+            self._signal.connect(self._system_changed)
 
     def shown(self) -> theme.Theme:
         return resolve(self.choice, self.app)
@@ -164,6 +168,14 @@ class Appearance(QObject):
     def refresh_if_different(self) -> None:
         if self.shown() is not theme.current:
             self.refresh()
+
+    def _stop_following(self) -> None:
+        if self._signal is not None:
+            try:
+                self._signal.disconnect(self._system_changed)
+            except (RuntimeError, TypeError):
+                pass  # already gone with its window
+            self._signal = None
 
     def _system_changed(self, *_args) -> None:
         if self.choice == SYSTEM:

@@ -78,7 +78,7 @@ def test_both_palettes_name_the_same_colours():
 @pytest.mark.parametrize("palette", [theme.DARK, theme.LIGHT], ids=lambda p: p.name)
 def test_stylesheet_is_filled_from_the_palette(palette):
     qss = theme.stylesheet(palette)
-    assert "@" not in re.sub(r"/\*.*?\*/", "", qss, flags=re.S)
+    assert "@" not in re.sub(r"/\*.*?\*/", "", qss, flags=re.DOTALL)
     assert f"QMainWindow, QDockWidget {{ background: {palette.hex('window')};" in qss
     assert "chevron-down.svg" in qss
 
