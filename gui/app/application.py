@@ -18,9 +18,9 @@ from gui.style import icons
 
 def apply_theme(app: QApplication, choice: str | None = None) -> None:
     """Fusion in the chosen palette (the settings' View → Theme when not given), refined by
-    resources/style.qss (gui/style/appearance.py)."""
+    resources/style.qss (gui/app/appearance.py)."""
+    from gui.app import appearance
     from gui.app.settings import app_settings, theme_choice
-    from gui.style import appearance
 
     if choice is None:
         choice = theme_choice(app_settings())

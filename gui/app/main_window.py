@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
 
     def _add_theme_menu(self, view_menu) -> None:
         """View → Theme (System, Light, Dark), applied to the whole app as it changes."""
-        from gui.style.appearance import Appearance, theme_menu
+        from gui.app.appearance import Appearance, theme_menu
 
         self.appearance = Appearance(QApplication.instance(), self.settings, self)
         self.appearance.refresh_if_different()

@@ -290,7 +290,7 @@ def fill(template: str, chosen: Theme | None = None) -> str:
 
 def style_widget(widget, template: str) -> None:
     """Give ``widget`` its own stylesheet in palette colours (``@name@``), restyled when
-    the theme changes (gui/style/appearance.py)."""
+    the theme changes (gui/app/appearance.py)."""
     widget.setProperty(STYLE_PROPERTY, template)
     widget.setStyleSheet(fill(template))
 

@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
+from gui.app import appearance
 from gui.app.settings import theme_choice
-from gui.style import appearance, theme
+from gui.style import theme
 
 
 @pytest.fixture(autouse=True)
