@@ -10,6 +10,7 @@ whose own stylesheet names palette colours).
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsView
@@ -143,8 +144,9 @@ class Appearance(QObject):
         self.settings = settings
         self.choice = theme_choice(settings)
         # One choice governs the application: the newest window's (the one the user sees).
-        if Appearance._following is not None:
-            Appearance._following._stop_following()
+        previous = Appearance._following
+        if previous is not None and shiboken6.isValid(previous):
+            previous._stop_following()
         Appearance._following = self
         self._signal = getattr(app.styleHints(), "colorSchemeChanged", None)
         if self._signal is not None:
@@ -173,7 +175,7 @@ class Appearance(QObject):
         if self._signal is not None:
             try:
                 self._signal.disconnect(self._system_changed)
-            except (RuntimeError, TypeError):
+            except (RuntimeError, TypeError, SystemError):
                 pass  # already gone with its window
             self._signal = None
 
