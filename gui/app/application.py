@@ -10,52 +10,21 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import resources
 from gui.app.settings import APPLICATION, ORGANIZATION
 from gui.style import icons
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion with a dark palette, refined by resources/style.qss."""
-    app.setStyle("Fusion")
-    palette = QPalette()
-    colours = {
-        QPalette.ColorRole.Window: "#1f232b",
-        QPalette.ColorRole.WindowText: "#d7dbe3",
-        QPalette.ColorRole.Base: "#171a20",
-        QPalette.ColorRole.AlternateBase: "#1c2027",
-        QPalette.ColorRole.ToolTipBase: "#2a2f3a",
-        QPalette.ColorRole.ToolTipText: "#e6e9ef",
-        QPalette.ColorRole.Text: "#d7dbe3",
-        QPalette.ColorRole.Button: "#2a2f3a",
-        QPalette.ColorRole.ButtonText: "#d7dbe3",
-        QPalette.ColorRole.BrightText: "#ffffff",
-        QPalette.ColorRole.Highlight: "#3a7cc4",
-        QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.Link: "#7fb3f0",
-        QPalette.ColorRole.PlaceholderText: "#6c7483",
-        QPalette.ColorRole.Mid: "#2a2f3a",
-        QPalette.ColorRole.Dark: "#14161b",
-        QPalette.ColorRole.Light: "#3a404c",
-        QPalette.ColorRole.Midlight: "#30353f",
-        QPalette.ColorRole.Shadow: "#0d0f12",
-    }
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    for role in (
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.WindowText,
-        QPalette.ColorRole.ButtonText,
-    ):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6472"))
-    app.setPalette(palette)
-    qss = resources.path("style.qss")
-    if qss.exists():
-        icons_dir = resources.path("icons").as_posix()
-        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@ICONS@", icons_dir))
+def apply_theme(app: QApplication, choice: str | None = None) -> None:
+    """Fusion in the chosen palette (the settings' View → Theme when not given), refined by
+    resources/style.qss (gui/app/appearance.py)."""
+    from gui.app import appearance
+    from gui.app.settings import app_settings, theme_choice
+
+    if choice is None:
+        choice = theme_choice(app_settings())
+    appearance.apply(app, appearance.resolve(choice, app))
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:

@@ -293,6 +293,15 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)  # shortcuts work with the toolbar hidden
 
+    def _add_theme_menu(self, view_menu) -> None:
+        """View → Theme (System, Light, Dark), applied to the whole app as it changes."""
+        from gui.app.appearance import Appearance, theme_menu
+
+        self.appearance = Appearance(QApplication.instance(), self.settings, self)
+        self.appearance.refresh_if_different()
+        view_menu.addSeparator()
+        view_menu.addMenu(theme_menu(self.appearance, view_menu))
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -330,6 +339,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.central.toggle_action)
         m.addSeparator()
         m.addAction(self.act_reset_layout)
+        self._add_theme_menu(m)
         m = bar.addMenu("&Run")
         m.setObjectName("runMenu")
         self.run_menu = m

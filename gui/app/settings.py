@@ -1,4 +1,5 @@
-"""What the app remembers between runs (QSettings): window geometry and layout, recent files."""
+"""What the app remembers between runs (QSettings): window geometry and layout, recent files,
+the theme chosen in View → Theme."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from PySide6.QtCore import QSettings
 ORGANIZATION = "TopologyStudio"
 APPLICATION = "Topology Studio"
 MAX_RECENT = 10
+THEME_KEY = "view/theme"
+THEME_CHOICES = ("system", "light", "dark")
 
 
 def app_settings() -> QSettings:
@@ -37,3 +40,14 @@ def remove_recent_file(settings: QSettings, path: str) -> list[str]:
     files = [f for f in recent_files(settings) if f != path]
     settings.setValue("recent_files", files)
     return files
+
+
+def theme_choice(settings: QSettings) -> str:
+    """View → Theme: "system" (the default), "light" or "dark"."""
+    value = settings.value(THEME_KEY, "system")
+    return value if value in THEME_CHOICES else "system"
+
+
+def set_theme_choice(settings: QSettings, choice: str) -> None:
+    settings.setValue(THEME_KEY, choice)
+    settings.sync()

@@ -24,14 +24,16 @@ PAD_X = 7.0
 SEGMENT_GAP = 9.0
 PILL_PAD = 5.0
 
+# The badge is a dark pill in both themes, so it keeps the dark palette's colours.
 BADGE_BG = QColor(16, 18, 22, 225)
 BADGE_BORDER = QColor("#343a46")
 RATE_TEXT = QColor("#dfe4ec")
 LABEL_TEXT = QColor("#8b93a3")
 ZERO_TEXT = QColor("#6c7483")
-LATE = theme.WARNING
+BADGE_ERROR = theme.DARK.colour("error")
+LATE = theme.DARK.colour("warning")
 DIMMED_OPACITY = 0.55
-STATUS_COLOURS = {"OK": theme.OK, "WARN": theme.WARNING, "STALL": theme.ERROR}
+STATUS_COLOURS = {"OK": theme.DARK.colour("ok"), "WARN": LATE, "STALL": BADGE_ERROR}
 
 EDGE_FLOW = QColor("#6fa3dc")
 EDGE_IDLE_WIDTH = 2.0
@@ -103,7 +105,7 @@ class BadgeState:
                 out.append(("in", f"{format_rate(self.in_rate)}/s", RATE_TEXT))
             if self.show_out:
                 out.append(("out", f"{format_rate(self.out_rate)}/s", RATE_TEXT))
-        out.append(("err", format_count(self.errors), theme.ERROR if self.errors else ZERO_TEXT))
+        out.append(("err", format_count(self.errors), BADGE_ERROR if self.errors else ZERO_TEXT))
         if self.show_late:
             out.append(("late", format_count(self.late), LATE if self.late else ZERO_TEXT))
         return out
@@ -127,7 +129,7 @@ class BadgeState:
             counts.append(f"{self.out_count:,} out")
         errors = f"{self.errors:,} error{'s' if self.errors != 1 else ''}"
         counts.append(
-            f"<span style='color:{theme.ERROR.name()}'>{errors}</span>" if self.errors else errors
+            f"<span style='color:{BADGE_ERROR.name()}'>{errors}</span>" if self.errors else errors
         )
         if self.show_late:
             counts.append(f"{self.late:,} late (dropped: their window had closed)")
@@ -135,7 +137,7 @@ class BadgeState:
         if self.errors:
             lines.append("Failed records went to the dead-letter topic; see the Run log.")
         if self.status:
-            colour = STATUS_COLOURS.get(self.status, theme.NODE_MUTED_TEXT).name()
+            colour = STATUS_COLOURS.get(self.status, LABEL_TEXT).name()
             who = f"consumer group <b>{group}</b>" if group else "consumer group"
             lines.append(
                 f"<span style='color:{colour}'>●</span> {who}: {self.status}"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -33,7 +33,7 @@ from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from gui.dashboard.board import DashboardBoard, DashboardSpec, dashboard_specs
 from gui.dashboard.qt_panels import QtDashboardPanel, placeholder
-from gui.style import icons
+from gui.style import icons, theme
 
 ORDER_KEY = "dashboard/order/{}"
 REFRESH_MS = 250  # panels repaint at most this often, only those whose rows changed
@@ -160,9 +160,9 @@ class QtDashboardWidget(QWidget):
         self._dirty: set[str] = set()
 
         self.title = QLabel("Dashboard")
-        self.title.setStyleSheet("color: #c9ced8; font-weight: bold;")
+        theme.style_widget(self.title, "color: @bar_text@; font-weight: bold;")
         self.updated = QLabel("")
-        self.updated.setStyleSheet("color: #8b93a3;")
+        theme.style_widget(self.updated, "color: @subtitle@;")
         self.export_button = QToolButton()
         self.export_button.setText("Export PNG…")
         self.export_button.setToolTip("Save the dashboard as a PNG image")
@@ -184,7 +184,7 @@ class QtDashboardWidget(QWidget):
 
         self.canvas = QWidget()
         self.canvas.setObjectName("dashboardCanvas")
-        self.canvas.setStyleSheet("QWidget#dashboardCanvas { background: #14161b; }")
+        theme.style_widget(self.canvas, "QWidget#dashboardCanvas { background: @dashboard_bg@; }")
         self.grid = QGridLayout(self.canvas)
         self.grid.setContentsMargins(8, 8, 8, 8)
         self.grid.setSpacing(8)
@@ -359,7 +359,7 @@ class QtDashboardWindow(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Dashboard — {model.name()}")
         self.setWindowIcon(icons.app_icon())
-        self.setStyleSheet(f"background: {QColor('#14161b').name()};")
+        theme.style_widget(self, "background: @dashboard_bg@;")
         self.dashboard = QtDashboardWidget(model, settings, self, detached=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -20,7 +20,6 @@ from gui.dashboard.qt_views import (
     QtTableView,
     _font,
 )
-from gui.monitor import qt_style
 from gui.style import icons, theme
 
 PANEL_MIME = "application/x-topology-studio-dashboard-panel"
@@ -69,7 +68,7 @@ class QtPanelHeader(QWidget):
         fm_small = QFontMetrics(_font(8))
         view_w = fm_small.horizontalAdvance(view) + 14
         painter.setFont(_font(9.5, True))
-        painter.setPen(theme.NODE_TITLE_TEXT)
+        painter.setPen(theme.STRONG_TEXT)
         title_rect = QRectF(40, 0, self.width() - 40 - view_w - 10, self.height())
         painter.drawText(
             title_rect,
@@ -119,9 +118,10 @@ class QtDashboardPanel(QFrame):
     def __init__(self, spec: b.DashboardSpec, table: DashboardTable, parent=None):
         super().__init__(parent)
         self.setObjectName("dashboardPanel")
-        self.setStyleSheet(
-            f"QFrame#dashboardPanel {{ background: {qt_style.BACKGROUND};"
-            " border: 1px solid #2f3440; border-radius: 5px; }"
+        theme.style_widget(
+            self,
+            "QFrame#dashboardPanel { background: @chart_bg@;"
+            " border: 1px solid @row_border@; border-radius: 5px; }",
         )
         self.setAcceptDrops(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -177,5 +177,5 @@ def placeholder(text: str) -> QLabel:
     label = QLabel(text)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)
-    label.setStyleSheet("color: #8b93a3; padding: 24px;")
+    theme.style_widget(label, "color: @subtitle@; padding: 24px;")
     return label

@@ -30,10 +30,8 @@ from gui.dashboard import board as b
 from gui.monitor import qt_style
 from gui.monitor.qt_chart_legend import QtChartLegendWidget
 from gui.monitor.qt_time_chart import QtTimeChart, blend, compact, nice_top
+from gui.style import theme
 
-TEXT = QColor("#d7dbe3")
-MUTED = QColor("#8b93a3")
-FAINT = QColor("#2f3440")
 UP, DOWN = QColor("#57c28a"), QColor("#e05d5d")
 MAX_BARS = 12
 FEW_POINTS = 3
@@ -60,7 +58,7 @@ class QtDashboardView(QWidget):
         self.update()
 
     def _empty(self, painter: QPainter, text: str = "waiting for records…") -> None:
-        painter.setPen(MUTED)
+        painter.setPen(theme.NODE_MUTED_TEXT)
         painter.setFont(_font(9))
         painter.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, text)
 
@@ -100,7 +98,7 @@ class QtKpiView(QtDashboardView):
                 painter, QRectF(i * width, 0, width, self.height()).adjusted(10, 6, -10, -6), tile
             )
             if i:
-                painter.setPen(FAINT)
+                painter.setPen(theme.PANEL_BORDER)
                 painter.drawLine(QPointF(i * width, 10), QPointF(i * width, self.height() - 10))
         painter.end()
 
@@ -108,7 +106,7 @@ class QtKpiView(QtDashboardView):
         label = tile.field.replace("_", " ")
         if tile.window_start is not None:
             label += f"  ·  window {b.window_label(tile.window_start)}"
-        painter.setPen(MUTED)
+        painter.setPen(theme.NODE_MUTED_TEXT)
         painter.setFont(_font(8.5))
         painter.drawText(
             QRectF(rect.left(), rect.top(), rect.width(), 16),
@@ -124,7 +122,7 @@ class QtKpiView(QtDashboardView):
         number_h = QFontMetrics(font).height()
         number_rect = QRectF(rect.left(), rect.top() + 18, rect.width(), number_h)
         painter.setFont(font)
-        painter.setPen(TEXT if tile.value is not None else MUTED)
+        painter.setPen(theme.TEXT if tile.value is not None else theme.NODE_MUTED_TEXT)
         painter.drawText(
             number_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
         )
@@ -133,12 +131,12 @@ class QtKpiView(QtDashboardView):
         if change is not None:
             arrow = f"{b.format_change(change)}  "
             painter.setFont(_font(8.5, True))
-            painter.setPen(UP if change > 0 else DOWN if change < 0 else MUTED)
+            painter.setPen(UP if change > 0 else DOWN if change < 0 else theme.NODE_MUTED_TEXT)
             painter.drawText(
                 change_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, arrow
             )
             offset = QFontMetrics(_font(8.5, True)).horizontalAdvance(arrow)
-            painter.setPen(MUTED)
+            painter.setPen(theme.NODE_MUTED_TEXT)
             painter.setFont(_font(8.5))
             painter.drawText(
                 change_rect.adjusted(offset, 0, 0, 0),
@@ -210,7 +208,7 @@ class QtBarsView(QtDashboardView):
         if self.window_start is not None:
             caption += f"  ·  window {b.window_label(self.window_start)}"
         painter.setFont(_font(8.5))
-        painter.setPen(MUTED)
+        painter.setPen(theme.NODE_MUTED_TEXT)
         painter.drawText(
             QRectF(rect.left(), rect.top(), rect.width(), 16),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -230,7 +228,7 @@ class QtBarsView(QtDashboardView):
         bar_w = max(10.0, area.width() - label_w - value_w)
         for i, (key, value) in enumerate(shown):
             y = area.top() + i * row_h
-            painter.setPen(TEXT)
+            painter.setPen(theme.TEXT)
             painter.setFont(_font(8.5))
             painter.drawText(
                 QRectF(area.left(), y, label_w - 6, row_h),
@@ -239,15 +237,15 @@ class QtBarsView(QtDashboardView):
             )
             length = 0.0 if value is None or top <= 0 else max(0.0, value / top) * bar_w
             bar = QRectF(area.left() + label_w, y + row_h * 0.18, max(length, 1.0), row_h * 0.64)
-            painter.fillRect(bar, qt_style.colour(0) if value is not None else FAINT)
-            painter.setPen(TEXT if value is not None else MUTED)
+            painter.fillRect(bar, qt_style.colour(0) if value is not None else theme.PANEL_BORDER)
+            painter.setPen(theme.TEXT if value is not None else theme.NODE_MUTED_TEXT)
             painter.drawText(
                 QRectF(bar.right() + 4, y, value_w, row_h),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 b.format_value(value),
             )
         if more:
-            painter.setPen(MUTED)
+            painter.setPen(theme.NODE_MUTED_TEXT)
             painter.drawText(
                 QRectF(area.left() + label_w, area.top() + len(shown) * row_h, bar_w, row_h),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -363,11 +361,12 @@ class QtTableView(QtDashboardView):
         self.grid.setAlternatingRowColors(True)
         self.grid.horizontalHeader().setStretchLastSection(True)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.grid.setStyleSheet(
-            f"QTableWidget {{ background: {qt_style.BACKGROUND}; alternate-background-color:"
-            " #1b1e25; color: #d7dbe3; border: none; font-size: 8.5pt; }"
-            " QHeaderView::section { background: #1f232b; color: #9aa3b2; border: none;"
-            " padding: 2px 6px; }"
+        theme.style_widget(
+            self.grid,
+            "QTableWidget { background: @chart_bg@; alternate-background-color:"
+            " @chart_alt@; color: @text@; border: none; font-size: 8.5pt; }"
+            " QHeaderView::section { background: @window@; color: @muted_text@; border: none;"
+            " padding: 2px 6px; }",
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -4,7 +4,7 @@ Drag a type onto the canvas, or double-click it to add it in the middle of the v
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -55,16 +55,16 @@ class _TypeDelegate(QStyledItemDelegate):
             font.setCapitalization(QFont.Capitalization.AllUppercase)
             font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 1.0)
             painter.setFont(font)
-            painter.setPen(QColor("#9aa3b2"))
+            painter.setPen(theme.current.colour("muted_text"))
             painter.drawText(
                 rect.adjusted(16, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, index.data()
             )
             painter.restore()
             return
         if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(rect, QColor("#2f3542"))
+            painter.fillRect(rect, theme.current.colour("selection"))
         elif option.state & QStyle.StateFlag.State_MouseOver:
-            painter.fillRect(rect, QColor("#272c36"))
+            painter.fillRect(rect, theme.current.colour("row_hover"))
         spec = NODE_TYPES[type_name]
         painter.drawPixmap(
             rect.left() + 4,
@@ -74,7 +74,7 @@ class _TypeDelegate(QStyledItemDelegate):
         title_font = QFont(option.font)
         title_font.setBold(True)
         painter.setFont(title_font)
-        painter.setPen(QColor("#e6e9ef"))
+        painter.setPen(theme.current.colour("item_text"))
         text_rect = rect.adjusted(42, 5, -4, 0)
         painter.drawText(
             text_rect, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, spec.title
@@ -82,7 +82,7 @@ class _TypeDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() * 0.85)
         painter.setFont(small)
-        painter.setPen(QColor("#8b93a3"))
+        painter.setPen(theme.current.colour("subtitle"))
         desc = painter.fontMetrics().elidedText(
             spec.description, Qt.TextElideMode.ElideRight, text_rect.width()
         )

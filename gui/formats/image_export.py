@@ -67,9 +67,11 @@ def render_png(
     scene: QGraphicsScene,
     path: str | Path,
     scale: float = PNG_SCALE,
-    background: QColor = theme.CANVAS_BG,
+    background: QColor | None = None,
 ) -> QSize:
-    """The whole scene at ``scale`` on ``background``; returns the image's size in pixels."""
+    """The whole scene at ``scale`` on ``background`` (the canvas's, in the theme shown);
+    returns the image's size in pixels."""
+    background = background if background is not None else theme.CANVAS_BG
     source = _checked_rect(scene)
     size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
@@ -101,9 +103,11 @@ def render_svg(
     scene: QGraphicsScene,
     path: str | Path,
     title: str = "Topology",
-    background: QColor = theme.CANVAS_BG,
+    background: QColor | None = None,
 ) -> QSize:
-    """The whole scene as vectors, on ``background``; returns the drawing's size."""
+    """The whole scene as vectors, on ``background`` (the canvas's, in the theme shown);
+    returns the drawing's size."""
+    background = background if background is not None else theme.CANVAS_BG
     source = _checked_rect(scene)
     size = QSize(max(1, round(source.width())), max(1, round(source.height())))
     generator = QSvgGenerator()

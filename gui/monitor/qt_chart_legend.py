@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from gui.monitor import qt_style
 from gui.monitor.qt_time_chart import QtTimeChart, blend, compact
+from gui.style import theme
 
 LEGEND_SHARE, LEGEND_MIN, LEGEND_MAX = 0.3, 140, 220  # of the panel's width, in px
 
@@ -52,10 +52,11 @@ class QtChartLegendWidget(QTreeWidget):
         font = self.font()
         font.setPointSizeF(8.0)
         self.setFont(font)
-        self.setStyleSheet(
-            f"QTreeWidget {{ background: {qt_style.BACKGROUND}; color: #c9ced8;"
-            " border: none; border-left: 1px solid #2f3440; }"
-            " QTreeWidget::item { padding: 0px 2px; }"
+        theme.style_widget(
+            self,
+            "QTreeWidget { background: @chart_bg@; color: @bar_text@;"
+            " border: none; border-left: 1px solid @row_border@; }"
+            " QTreeWidget::item { padding: 0px 2px; }",
         )
         header = self.header()
         header.setStretchLastSection(False)
@@ -116,7 +117,7 @@ class QtChartLegendWidget(QTreeWidget):
     def _style(self, item: QTreeWidgetItem, name: str, visible: bool) -> None:
         colour = self._colours[name]
         item.setIcon(self.NAME, swatch(colour, visible))
-        text = QColor("#c9ced8") if visible else QColor("#5c6370")
+        text = theme.current.colour("bar_text" if visible else "legend_hidden")
         for column in (self.NAME, self.VALUE):
             item.setForeground(column, text)
 

@@ -23,6 +23,7 @@ from engine.model.status import RunStatus
 from gui.monitor import qt_style
 from gui.monitor.qt_chart_legend import LEGEND_MAX, LEGEND_MIN, LEGEND_SHARE, QtChartLegendWidget
 from gui.monitor.qt_time_chart import RANGES_S, REFRESH_MS, QtTimeChart
+from gui.style import theme
 
 
 class QtElidedLabel(QLabel):
@@ -213,7 +214,7 @@ class QtLagWidget(QtChartPanel):
         self.poller = poller
         self.unit = "records"
         self.group_label = QtElidedLabel()
-        self.group_label.setStyleSheet("color: #c9ced8;")
+        theme.style_widget(self.group_label, "color: @bar_text@;")
         self.badge = QtLagStatusBadge()
         self.records_button = QToolButton()
         self.records_button.setText("Records")

@@ -1,5 +1,5 @@
-"""Chart colours and pyqtgraph defaults, matching the app's dark theme (gui/app/application.py,
-resources/style.qss)."""
+"""Chart colours and pyqtgraph defaults, from the palette in use (gui/style/theme.py):
+``BACKGROUND``, ``FOREGROUND`` and ``AXIS`` are rebound by :func:`use_theme` when it changes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 
 from engine.model.status import RunStatus
+from gui.style import theme
 
 BACKGROUND = "#171a20"
 FOREGROUND = "#9aa3b2"
+AXIS = "#3a404c"
 GRID_ALPHA = 0.18
 # Distinct on a dark background, in an order where neighbours differ in hue and lightness.
 LINE_COLOURS = (
@@ -41,10 +43,21 @@ RUN_STATUS_COLOURS = {
 _configured = False
 
 
+def use_theme() -> None:
+    """Take the chart colours from the palette in use (for charts made from now on; the
+    theme's apply() restyles the ones already shown)."""
+    global BACKGROUND, FOREGROUND, AXIS
+    BACKGROUND = theme.current.hex("chart_bg")
+    FOREGROUND = theme.current.hex("chart_fg")
+    AXIS = theme.current.hex("scroll")
+    pg.setConfigOptions(background=BACKGROUND, foreground=FOREGROUND)
+
+
 def configure() -> None:
     global _configured
     if not _configured:
-        pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground=FOREGROUND)
+        pg.setConfigOptions(antialias=False)
+        use_theme()
         _configured = True
 
 

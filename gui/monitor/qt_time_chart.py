@@ -113,7 +113,7 @@ class QtTimeChart(pg.PlotWidget):
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setStyle(tickFont=qt_style.axis_font())
-            axis.setPen(pg.mkPen("#3a404c"))
+            axis.setPen(pg.mkPen(qt_style.AXIS))
             axis.setTextPen(pg.mkPen(qt_style.FOREGROUND))
             axis.setZValue(AXES_Z)
         item.getAxis("left").enableAutoSIPrefix(False)

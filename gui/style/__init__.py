@@ -1,1 +1,2 @@
-"""The look every part of the app shares: the canvas colours (``theme``) and the icons."""
+"""The look every part of the app shares: the light and dark palettes and the one shown
+(``theme``), and the icons."""

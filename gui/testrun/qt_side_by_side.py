@@ -40,18 +40,20 @@ from gui.testrun.rows import (
     node_rows,
 )
 
-ADDED = QColor(theme.OK)
-CHANGED = QColor(theme.WARNING)
-REMOVED = QColor(theme.ERROR)
-KIND_COLOURS = {
-    ERROR: QColor(theme.ERROR),
-    LATE: QColor(theme.WARNING),
-    FOLDED: QColor("#b48ef0"),
-    FILTERED: QColor(theme.NODE_MUTED_TEXT),
-    UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
-    WRITTEN: QColor(theme.OK),
-    PASSED: QColor(theme.NODE_BODY_TEXT),
-}
+
+def kind_colours() -> dict[str, QColor]:
+    """Each row kind's colour in the palette shown (read when painting)."""
+    return {
+        ERROR: QColor(theme.ERROR),
+        LATE: QColor(theme.WARNING),
+        FOLDED: QColor("#b48ef0" if theme.current.is_dark else "#7a3fc4"),
+        FILTERED: QColor(theme.NODE_MUTED_TEXT),
+        UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
+        WRITTEN: QColor(theme.OK),
+        PASSED: QColor(theme.NODE_BODY_TEXT),
+    }
+
+
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 IN_KEY, IN_VALUE, ARROW, OUT_KEY, OUT_VALUE = 1, 2, 3, 4, 5
 
@@ -114,7 +116,7 @@ class SideBySideModel(FixedColumnsModel):
                 return compact(row.output.value) if row.output is not None else row.outcome
         if role == Qt.ItemDataRole.ForegroundRole:
             if column in (ARROW, OUT_VALUE) and row.output is None:
-                return KIND_COLOURS.get(row.kind)
+                return kind_colours().get(row.kind)
             if column in (0, IN_KEY, IN_VALUE) and not row.first:
                 return QColor(theme.NODE_MUTED_TEXT)
         if (
@@ -124,7 +126,7 @@ class SideBySideModel(FixedColumnsModel):
             and row.input is not None
             and row.output.key != row.input.key
         ):
-            return _tint(CHANGED, 60)
+            return _tint(theme.WARNING, 60)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, ARROW):
             return int(
                 Qt.AlignmentFlag.AlignRight if column == 0 else Qt.AlignmentFlag.AlignCenter
@@ -181,15 +183,15 @@ class ChangedFieldsDelegate(QStyledItemDelegate):
                 width = metrics.horizontalAdvance(text)
             box = QRectF(x, rect.top() + 2, width, rect.height() - 4)
             if mark == "added" or mark == "changed" and column == OUT_VALUE:
-                painter.fillRect(box, _tint(ADDED if mark == "added" else CHANGED, 90))
+                painter.fillRect(box, _tint(theme.OK if mark == "added" else theme.WARNING, 90))
                 painter.setPen(QPen(normal))
             elif mark == "removed":
-                painter.setPen(QPen(REMOVED))
+                painter.setPen(QPen(theme.ERROR))
                 f = painter.font()
                 f.setStrikeOut(True)
                 painter.setFont(f)
             elif mark == "changed":
-                painter.setPen(QPen(CHANGED))
+                painter.setPen(QPen(theme.WARNING))
             else:
                 painter.setPen(QPen(normal))
             painter.drawText(
@@ -227,7 +229,11 @@ def field_table_html(row: Row | None) -> str:
     before = flat_fields(row.input.value)
     after = flat_fields(row.output.value) if row.output is not None else {}
     names = list(before) + [n for n in after if n not in before]
-    colours = {"added": ADDED.name(), "removed": REMOVED.name(), "changed": CHANGED.name()}
+    colours = {
+        "added": theme.OK.name(),
+        "removed": theme.ERROR.name(),
+        "changed": theme.WARNING.name(),
+    }
     lines = [
         "<table cellspacing='0' cellpadding='3' width='100%'>",
         (
@@ -265,7 +271,7 @@ def field_table_html(row: Row | None) -> str:
         )
     lines.append("</table>")
     if row.output is None:
-        colour = KIND_COLOURS.get(row.kind, QColor(theme.NODE_BODY_TEXT)).name()
+        colour = kind_colours().get(row.kind, QColor(theme.NODE_BODY_TEXT)).name()
         lines.append(f"<p style='color:{colour}'>{html.escape(row.outcome)}</p>")
     return "".join(lines)
 

@@ -8,7 +8,6 @@ import re
 
 from PySide6.QtCore import QRegularExpression, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QSyntaxHighlighter,
     QTextCharFormat,
@@ -27,6 +26,7 @@ from engine.model.expressions import (
     compile_expression,
 )
 from gui.designer.editors.widgets import mono_font, set_invalid
+from gui.style import theme
 
 # -- expressions ----------------------------------------------------------------------
 
@@ -37,10 +37,16 @@ class ExpressionHighlighter(QSyntaxHighlighter):
     def __init__(self, document, names: tuple[str, ...] = RECORD_NAMES):
         super().__init__(document)
         self.error_col: int | None = None
+        self.names = names
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """The rules' colours from the palette in use (again when the theme changes)."""
+        names = self.names
 
         def fmt(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
             f = QTextCharFormat()
-            f.setForeground(QColor(colour))
+            f.setForeground(theme.current.colour(colour))
             if bold:
                 f.setFontWeight(QFont.Weight.Bold)
             f.setFontItalic(italic)
@@ -48,19 +54,19 @@ class ExpressionHighlighter(QSyntaxHighlighter):
 
         words = lambda ws: r"\b(" + "|".join(ws) + r")\b"
         self.rules = [
-            (QRegularExpression(r"\b\d+(\.\d+)?\b"), fmt("#e5c07b")),
-            (QRegularExpression(words(self.KEYWORDS)), fmt("#c792ea", bold=True)),
-            (QRegularExpression(words(ALLOWED_FUNCTIONS)), fmt("#82aaff")),
-            (QRegularExpression(r"\.\s*([A-Za-z_]\w*)(?=\s*\()"), fmt("#dcdcaa")),
-            (QRegularExpression(words(names)), fmt("#7fc8f8", italic=True)),
+            (QRegularExpression(r"\b\d+(\.\d+)?\b"), fmt("syn_number")),
+            (QRegularExpression(words(self.KEYWORDS)), fmt("syn_keyword", bold=True)),
+            (QRegularExpression(words(ALLOWED_FUNCTIONS)), fmt("syn_function")),
+            (QRegularExpression(r"\.\s*([A-Za-z_]\w*)(?=\s*\()"), fmt("syn_method")),
+            (QRegularExpression(words(names)), fmt("syn_name", italic=True)),
             (
                 QRegularExpression(r"'[^'\\]*(\\.[^'\\]*)*'?|\"[^\"\\]*(\\.[^\"\\]*)*\"?"),
-                fmt("#a5d6a7"),
+                fmt("syn_string"),
             ),
         ]
         self.error_format = QTextCharFormat()
         self.error_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        self.error_format.setUnderlineColor(QColor("#e05d5d"))
+        self.error_format.setUnderlineColor(theme.ERROR)
 
     def set_error_col(self, col: int | None) -> None:
         if col != self.error_col:
@@ -122,6 +128,15 @@ class ExpressionEdit(QPlainTextEdit):
         self._fit_height()
 
     # -- field-name completions ----------------------------------------------------------
+
+    def apply_theme(self) -> None:
+        """Syntax colours from the palette in use (called when the theme changes)."""
+        self.highlighter.apply_theme()
+        blocked = self.blockSignals(True)
+        try:
+            self.highlighter.rehighlight()
+        finally:
+            self.blockSignals(blocked)
 
     def set_field_names(self, names) -> None:
         names = sorted(set(names), key=str.lower)

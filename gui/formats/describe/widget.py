@@ -31,23 +31,23 @@ from engine.code.describe import (
 from gui.formats.describe.items import KIND_COLOURS, REPARTITION, STORE_BORDER, TOPIC_BORDER, plural
 from gui.formats.describe.scene import DescribeScene, DescribeView
 from gui.formats.image_export import export_scene_dialog
-from gui.style import icons
+from gui.style import icons, theme
 
 # -- the window ---------------------------------------------------------------------------------
 
 _STYLE = """
-QWidget#describeHeader { background: #1a1d24; border-bottom: 1px solid #14161b; }
-QLabel#describeTitle { font-size: 13pt; font-weight: bold; color: #f1f3f6; }
-QLabel#readOnlyBadge { color: #e3a33b; border: 1px solid #6b5220; border-radius: 4px; padding: 1px 8px;
+QWidget#describeHeader { background: @bar@; border-bottom: 1px solid @border_dark@; }
+QLabel#describeTitle { font-size: 13pt; font-weight: bold; color: @title_text@; }
+QLabel#readOnlyBadge { color: @warning@; border: 1px solid @badge_border@; border-radius: 4px; padding: 1px 8px;
                        font-size: 7.5pt; font-weight: bold; letter-spacing: 1px; }
-QLabel#describeFacts { color: #aeb6c4; }
-QLabel#describeLegend { color: #8b93a3; font-size: 8pt; }
-QPushButton { background: #2a2f3a; color: #d7dbe3; border: 1px solid #353b47; border-radius: 4px; padding: 5px 12px; }
-QPushButton:hover { background: #323846; }
-QPushButton:disabled { color: #5d6472; }
-QPushButton#monitorButton { background: #2d5f96; border: 1px solid #3a7cc4; color: #ffffff; }
-QPushButton#monitorButton:hover { background: #3a7cc4; }
-QPushButton#monitorButton:disabled { background: #2a2f3a; border: 1px solid #353b47; color: #5d6472; }
+QLabel#describeFacts { color: @summary@; }
+QLabel#describeLegend { color: @subtitle@; font-size: 8pt; }
+QPushButton { background: @button@; color: @text@; border: 1px solid @menu_border@; border-radius: 4px; padding: 5px 12px; }
+QPushButton:hover { background: @button_hover@; }
+QPushButton:disabled { color: @disabled@; }
+QPushButton#monitorButton { background: @accent_button@; border: 1px solid @accent@; color: #ffffff; }
+QPushButton#monitorButton:hover { background: @accent@; }
+QPushButton#monitorButton:disabled { background: @button@; border: 1px solid @menu_border@; color: @disabled@; }
 """
 
 
@@ -89,7 +89,7 @@ class DescribeWidget(QWidget):
         self.setObjectName("describeWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowIcon(icons.app_icon())
-        self.setStyleSheet(_STYLE)
+        theme.style_widget(self, _STYLE)
         self.description = description
         self.application_id = application_id.strip()
         self.source_name = source_name
@@ -171,8 +171,9 @@ class DescribeWidget(QWidget):
         if d.global_stores:
             counts += f" · {plural(len(d.global_stores), 'global store')}"
         if self.application_id:
+            strong = theme.current.hex("title_text")
             app = (
-                f"Application id <b style='color:#f1f3f6'>{_html(self.application_id)}</b> "
+                f"Application id <b style='color:{strong}'>{_html(self.application_id)}</b> "
                 "<span style='color:#6c7483'>(consumer group)</span>"
             )
         else:

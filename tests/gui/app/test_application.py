@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QMenu
 
-import resources
+from gui.style import theme
 
 
 def brightest(image, top: int, bottom: int) -> float:
@@ -19,7 +19,7 @@ def brightest(image, top: int, bottom: int) -> float:
 def test_a_disabled_menu_item_looks_disabled(qtbot):
     menu = QMenu()
     qtbot.addWidget(menu)
-    menu.setStyleSheet(resources.path("style.qss").read_text(encoding="utf-8"))
+    menu.setStyleSheet(theme.stylesheet(theme.DARK))
     enabled, disabled = (
         QAction("Attach to Running Application…", menu),
         QAction("Attach to Running Application…", menu),
