@@ -172,6 +172,30 @@ class StreamsBuilder:
             ),
         )
 
+    def table(
+        self,
+        topic: str,
+        *,
+        name: str | None = None,
+        key_format: str | None = None,
+        value_format: str | None = None,
+        start: str | None = None,
+        timestamp: str | None = None,
+    ) -> KStream:
+        """A table_source node: ``topic`` read as a table, the latest value per key (a
+        null value deletes the key and is handed on as a tombstone)."""
+        return self._add(
+            "table_source",
+            name,
+            _params(
+                topic=topic,
+                key_format=key_format,
+                value_format=value_format,
+                start=start,
+                timestamp=timestamp,
+            ),
+        )
+
     def generator(
         self,
         topic: str,
@@ -252,6 +276,10 @@ class KStream:
 
     def merge(self, *others: KStream, name: str | None = None) -> KStream:
         return self.builder._add("merge", name, {}, [(s, "in") for s in (self, *others)])
+
+    def to_table(self, *, name: str | None = None) -> KStream:
+        """A to_table node: this stream read as a table, the latest value per key."""
+        return self._then("to_table", name, {})
 
     def group_by(self, expr: str | None = None, *, name: str | None = None) -> GroupedStream:
         return GroupedStream(self, expr, name)

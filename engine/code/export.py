@@ -266,6 +266,8 @@ def _aggregate(script: _Script, node: Node) -> Doc:
 
 WRITERS = {
     "kafka_source": _source("stream", "topic"),
+    "table_source": _source("table", "topic"),
+    "to_table": _unary("to_table", None),
     "generator_source": _source("generator", "topic"),
     "filter": _unary("filter", "expr"),
     "map": _unary("map", "expr"),

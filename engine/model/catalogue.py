@@ -140,6 +140,36 @@ _TYPES = (
         ),
     ),
     NodeType(
+        "table_source",
+        SOURCES,
+        "Table source",
+        "Reads a topic as a table: the latest value per key; a null value deletes the key.",
+        inputs=(),
+        params=(
+            ParamSpec("topic", "topic", required=True, help="The topic to read."),
+            ParamSpec(
+                "key_format", "enum", default="string", choices=KEY_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "value_format", "enum", default="json", choices=VALUE_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "start",
+                "enum",
+                default="earliest",
+                choices=("earliest", "latest"),
+                help="Where a new consumer group starts reading.",
+            ),
+            ParamSpec(
+                "timestamp",
+                "timestamp",
+                default="record",
+                help="'record' for the record's own timestamp, or an expression giving ms.",
+            ),
+        ),
+        stateful=True,
+    ),
+    NodeType(
         "generator_source",
         SOURCES,
         "Demo generator",
@@ -217,6 +247,13 @@ _TYPES = (
         "Merge",
         "Union of all its input streams.",
         many_inputs=True,
+    ),
+    NodeType(
+        "to_table",
+        TRANSFORMS,
+        "To table",
+        "Reads a stream as a table: the latest value per key; a null value deletes the key.",
+        stateful=True,
     ),
     NodeType(
         "aggregate",
@@ -385,6 +422,7 @@ NODE_TYPES: dict[str, NodeType] = {t.name: t for t in _TYPES}
 
 NEW_NODE_PARAMS: dict[str, dict] = {
     "kafka_source": {"topic": "input"},
+    "table_source": {"topic": "input"},
     "generator_source": {"topic": "orders", "profile": "orders", "rate": 50},
     "filter": {"expr": "True"},
     "map": {"expr": "value"},

@@ -4,7 +4,8 @@ The one place that names them (reference §7.2): the compiler creates and reads 
 Kafka run's state manager and changelog reader write and restore them, and the diff
 (``engine.model.state_verdicts``) tells which of them a change renames. Like Kafka Streams,
 an aggregate reads through ``<app>-<node>-repartition`` when it has a ``group_by`` or its
-input's key was changed upstream (by a ``rekey``), and a join reads both inputs through
+input's key was changed upstream (by a ``rekey``), a ``to_table`` when its input's key was
+changed, and a join reads both inputs through
 ``<app>-<node>-<port>-repartition`` when either input's key was changed; every stateful
 node keeps its state in the compacted ``<app>-<node>-changelog``.
 """
@@ -17,7 +18,7 @@ from engine.model.catalogue import NODE_TYPES
 from engine.model.graph_order import topological_order
 from engine.model.topology import Edge, Topology
 
-SOURCE_TYPES = ("kafka_source", "generator_source")
+SOURCE_TYPES = ("kafka_source", "generator_source", "table_source")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def key_changes(
     changed: dict[str, bool] = {}
     for node_id in order:
         node = topology.nodes[node_id]
-        if node.type in SOURCE_TYPES or node.type in ("aggregate", "join"):
+        if node.type in SOURCE_TYPES or node.type in ("aggregate", "join", "to_table"):
             changed[node_id] = False
         elif node.type == "rekey":
             changed[node_id] = True
@@ -72,6 +73,9 @@ def repartitions(topology: Topology, app_id: str, order: list[str]) -> dict[tupl
         node = topology.nodes[node_id]
         if node.type == "aggregate":
             if node.params.get("group_by") or any(changed[e.source] for e in into[node_id]):
+                out[(node_id, "in")] = repartition_topic(app_id, node_id)
+        elif node.type == "to_table":
+            if any(changed[e.source] for e in into[node_id]):
                 out[(node_id, "in")] = repartition_topic(app_id, node_id)
         elif node.type == "join":
             incoming = into[node_id]

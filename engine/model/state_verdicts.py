@@ -4,7 +4,8 @@ What a node keeps is the runtime's (engine/runtime/operators): an aggregate keep
 partition and group key, one entry per window (``k:``, ``w:`` or ``s:`` keys by window
 kind) holding the state of each aggregation *by its place in the list*, plus the stream
 time; a table join keeps the right side's latest value per key, a stream-stream join each
-side's records per key and time. All of it is in ``<app>-<node>-changelog``
+side's records per key and time, a ``table_source`` or ``to_table`` its table's latest value
+per key. All of it is in ``<app>-<node>-changelog``
 (``engine.model.internal_topics``), read back by whichever run uses that name.
 
 - ``kept``: the new topology reads the same changelog and means the same by it.
@@ -155,6 +156,15 @@ def _same_node(
         for port in ("left", "right"):
             if old_keys.input_key(o.id, port) != new_keys.input_key(n.id, port):
                 reset.append(f"the key of its {port} input changes upstream")
+    elif n.type == "table_source":
+        for param, default in (("topic", None), ("key_format", "string")):
+            if o.params.get(param, default) != n.params.get(param, default):
+                reset.append(
+                    f"its {param} changes from {_show(o.params.get(param, default))} to "
+                    f"{_show(n.params.get(param, default))}: the rows it keeps are another table's"
+                )
+    elif n.type == "to_table" and old_keys.input_key(o.id) != new_keys.input_key(n.id):
+        reset.append("the key of its input changes upstream")
     for setting in ("state_store", "state_dir"):
         if old.settings.get(setting) != new.settings.get(setting):
             notes.append(f"{setting} changes: the new store is restored from its changelog")

@@ -165,7 +165,7 @@ def compile_topology(
     for node_id in order:
         node = topology.nodes[node_id]
         if NODE_TYPES[node.type].stateful:
-            topics = set()
+            topics = {node.params["topic"]} if node.type in SOURCE_TYPES else set()
             for e in topology.incoming(node_id):
                 topic = repartitions.get((node_id, e.target_port))
                 topics |= {topic} if topic else _upstream_topics(topology, e.source, repartitions)

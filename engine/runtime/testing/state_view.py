@@ -1,8 +1,8 @@
-"""Browsing the state of aggregate and join nodes, read-only (reference §13).
+"""Browsing the state of aggregate, join and table nodes, read-only (reference §13).
 
 ``state_page(node, stores, query)`` reads the stores of one stateful node (a live run's,
 in the worker, or a test run's) and returns one page of rows: windows per key with their
-bounds and current values, open sessions, the table side of a stream-table join, the
+bounds and current values, open sessions, the table side of a stream-table join, a table's rows, the
 records a stream-stream join keeps. It only reads: store keys are listed (``items()``
 copies them), filtered by key and sorted from the key text alone, and only the entries of
 the page asked for are turned into rows, so a page of a large store costs little of the
@@ -23,7 +23,7 @@ from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
-STATEFUL_TYPES = ("aggregate", "join")
+STATEFUL_TYPES = ("aggregate", "join", "table_source", "to_table")
 
 
 def is_browsable(node: Node) -> bool:
@@ -45,6 +45,8 @@ def _key_text(key_json: str) -> str:
 
 def _layout(node: Node) -> tuple[str, list[str]]:
     """(kind, columns) of a node's rows."""
+    if node.type in ("table_source", "to_table"):
+        return "table", ["key", "value"]
     if node.type == "join":
         if node.params.get("window") in (None, ""):
             return "table", ["key", "value"]
@@ -202,7 +204,9 @@ def state_reply(topology, stores: dict, request: dict) -> dict:
     node = topology.nodes.get(request.get("node"))
     reply: dict = {"id": request.get("id"), "node": request.get("node")}
     if node is None or not is_browsable(node):
-        reply["error"] = f"'{request.get('node')}' is not an aggregate or join node of this run"
+        reply["error"] = (
+            f"'{request.get('node')}' is not an aggregate, join or table node of this run"
+        )
         return reply
     try:
         reply.update(

@@ -267,7 +267,7 @@ class TracingRun(LocalRun):
     def feed(self, node_id: str, record: InputRecord) -> None:
         node = self.topology.nodes[node_id]
         params = node.params
-        if node.type == "kafka_source":
+        if node.type in ("kafka_source", "table_source"):
             key_format = params.get("key_format", "string")
             value_format = params.get("value_format", "json")
         else:

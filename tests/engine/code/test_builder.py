@@ -299,6 +299,7 @@ def test_every_catalogue_type_is_reachable_from_the_builder():
     joined.to_console()
     joined.to_file("x.jsonl")
     joined.to_dashboard("Totals")
+    builder.table("t2").to_table().to("t3")
     topology = builder.build()
     assert {n.type for n in topology.nodes.values()} == set(NODE_TYPES)
     assert len(topology.nodes) == len(set(topology.nodes))

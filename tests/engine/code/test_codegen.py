@@ -148,6 +148,23 @@ def _join() -> list[Topology]:
     return [b.build()]
 
 
+def _table_source() -> list[Topology]:
+    b = StreamsBuilder("table-app")
+    b.table("customers", name="customers").to("out", name="out")
+    b.table("prices", name="prices", key_format="json", value_format="string", start="latest").to(
+        "p", name="p_out"
+    )
+    return [b.build()]
+
+
+def _to_table() -> list[Topology]:
+    b = StreamsBuilder("to-table-app")
+    b.stream("in", name="src").rekey("value['id']", name="by_id").to_table(name="latest").to(
+        "out", name="out"
+    )
+    return [b.build()]
+
+
 def _kafka_sink() -> list[Topology]:
     b = StreamsBuilder("sink-app")
     b.stream("in", name="src").to("out", name="out", key_format="bytes", value_format="string")
@@ -195,6 +212,8 @@ BY_TYPE = {
     "merge": _merge,
     "aggregate": _aggregate,
     "join": _join,
+    "table_source": _table_source,
+    "to_table": _to_table,
     "kafka_sink": _kafka_sink,
     "console_sink": _console_sink,
     "file_sink": _file_sink,

@@ -24,7 +24,7 @@ from tests.engine.kafka_util import consume_all, create_topic
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[3]
 T0 = 1_700_000_000_000
-SINKS = ["cheap", "big", "rest", "sold", "everything", "per-minute", "joined"]
+SINKS = ["cheap", "big", "rest", "sold", "everything", "per-minute", "joined", "carriers", "latest"]
 
 
 def every_node_type():
@@ -65,6 +65,11 @@ def every_node_type():
             name="shipped",
             window="1h",
         ).to("joined", name="joined_out")
+    )
+    carriers = b.table("shipments", name="carriers")
+    carriers.to("carriers", name="carriers_out")
+    valid.map("value['amount']", name="amounts").to_table(name="latest_amount").to(
+        "latest", name="latest_out"
     )
     return b.build()
 
