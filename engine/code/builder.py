@@ -374,6 +374,15 @@ class KStream:
             grace=grace,
         )
 
+    def table_join(
+        self, other: KStream, expr: str, *, name: str | None = None, mode: str | None = None
+    ) -> KStream:
+        """A table_join node: this table (left) joined with ``other`` (right) on the key,
+        emitting on changes of either side; ``mode`` inner, left or outer."""
+        return self.builder._add(
+            "table_join", name, _params(mode=mode, expr=expr), [(self, "left"), (other, "right")]
+        )
+
     def to(
         self,
         topic: str,

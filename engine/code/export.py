@@ -228,6 +228,12 @@ def _join(script: _Script, node: Node) -> Doc:
     return Call(f"{left}.join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
 
 
+def _table_join(script: _Script, node: Node) -> Doc:
+    left, right = script.stream(node, "left"), script.stream(node, "right")
+    expr = literal(script.required(node, "expr"))
+    return Call(f"{left}.table_join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
+
+
 def _aggregate(script: _Script, node: Node) -> Doc:
     params = node.params
     name = Entry("name=", literal(node.id))
@@ -278,6 +284,7 @@ WRITERS = {
     "merge": _merge,
     "aggregate": _aggregate,
     "join": _join,
+    "table_join": _table_join,
     "kafka_sink": _unary("to", "topic"),
     "console_sink": _unary("to_console", None),
     "file_sink": _unary("to_file", "path"),

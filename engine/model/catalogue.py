@@ -327,6 +327,25 @@ _TYPES = (
         stateful=True,
     ),
     NodeType(
+        "table_join",
+        JOINS,
+        "Table join",
+        "Joins two tables on their key, emitting on changes of either side.",
+        inputs=("left", "right"),
+        params=(
+            ParamSpec(
+                "mode",
+                "enum",
+                default="inner",
+                choices=("inner", "left", "outer"),
+                help="inner: keys on both sides; left: every left row; outer: every row of "
+                "either side, the missing side None.",
+            ),
+            ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
+        ),
+        stateful=True,
+    ),
+    NodeType(
         "kafka_sink",
         SINKS,
         "Kafka sink",
@@ -432,6 +451,7 @@ NEW_NODE_PARAMS: dict[str, dict] = {
     "branch": {"branches": [{"name": "yes", "expr": "True"}]},
     "aggregate": {"aggregations": [{"name": "count", "fn": "count"}]},
     "join": {"expr": "{**left, **(right or {})}", "mode": "inner"},
+    "table_join": {"expr": "{**(left or {}), **(right or {})}", "mode": "inner"},
     "kafka_sink": {"topic": "output"},
     "file_sink": {"path": "output.jsonl"},
     "dashboard_sink": {"title": "Dashboard", "view": "table"},

@@ -5,7 +5,7 @@ Kafka run's state manager and changelog reader write and restore them, and the d
 (``engine.model.state_verdicts``) tells which of them a change renames. Like Kafka Streams,
 an aggregate reads through ``<app>-<node>-repartition`` when it has a ``group_by`` or its
 input's key was changed upstream (by a ``rekey``), a ``to_table`` when its input's key was
-changed, and a join reads both inputs through
+changed, and a join or table_join reads both inputs through
 ``<app>-<node>-<port>-repartition`` when either input's key was changed; every stateful
 node keeps its state in the compacted ``<app>-<node>-changelog``.
 """
@@ -55,7 +55,12 @@ def key_changes(
     changed: dict[str, bool] = {}
     for node_id in order:
         node = topology.nodes[node_id]
-        if node.type in SOURCE_TYPES or node.type in ("aggregate", "join", "to_table"):
+        if node.type in SOURCE_TYPES or node.type in (
+            "aggregate",
+            "join",
+            "to_table",
+            "table_join",
+        ):
             changed[node_id] = False
         elif node.type == "rekey":
             changed[node_id] = True
@@ -77,7 +82,7 @@ def repartitions(topology: Topology, app_id: str, order: list[str]) -> dict[tupl
         elif node.type == "to_table":
             if any(changed[e.source] for e in into[node_id]):
                 out[(node_id, "in")] = repartition_topic(app_id, node_id)
-        elif node.type == "join":
+        elif node.type in ("join", "table_join"):
             incoming = into[node_id]
             # Both sides must hash the same key bytes to the same partition: when one side
             # goes through a repartition topic (keys as JSON), so does the other.

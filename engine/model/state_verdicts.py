@@ -5,7 +5,8 @@ partition and group key, one entry per window (``k:``, ``w:`` or ``s:`` keys by 
 kind) holding the state of each aggregation *by its place in the list*, plus the stream
 time; a table join keeps the right side's latest value per key, a stream-stream join each
 side's records per key and time, a ``table_source`` or ``to_table`` its table's latest value
-per key. All of it is in ``<app>-<node>-changelog``
+per key, a ``table_join`` both sides' rows (whatever its mode: the mode only decides what
+it emits). All of it is in ``<app>-<node>-changelog``
 (``engine.model.internal_topics``), read back by whichever run uses that name.
 
 - ``kept``: the new topology reads the same changelog and means the same by it.
@@ -156,6 +157,14 @@ def _same_node(
         for port in ("left", "right"):
             if old_keys.input_key(o.id, port) != new_keys.input_key(n.id, port):
                 reset.append(f"the key of its {port} input changes upstream")
+    elif n.type == "table_join":
+        if o.params.get("mode", "inner") != n.params.get("mode", "inner"):
+            notes.append(f"the mode changes to {n.params.get('mode', 'inner')}")
+        if o.params.get("expr") != n.params.get("expr"):
+            notes.append("its output expression changes")
+        for port in ("left", "right"):
+            if old_keys.input_key(o.id, port) != new_keys.input_key(n.id, port):
+                reset.append(f"the key of its {port} input changes upstream")
     elif n.type == "table_source":
         for param, default in (("topic", None), ("key_format", "string")):
             if o.params.get(param, default) != n.params.get(param, default):
@@ -265,7 +274,7 @@ class _KeyLineage:
             elif node.type == "aggregate":
                 group = node.params.get("group_by")
                 self.key[nid] = ("group", group) if group else ("group", self.input_key(nid))
-            elif node.type == "join":
+            elif node.type in ("join", "table_join"):
                 self.key[nid] = ("join", self.input_key(nid, "left"))
             else:
                 self.key[nid] = self.input_key(nid)

@@ -23,7 +23,7 @@ from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
-STATEFUL_TYPES = ("aggregate", "join", "table_source", "to_table")
+STATEFUL_TYPES = ("aggregate", "join", "table_source", "to_table", "table_join")
 
 
 def is_browsable(node: Node) -> bool:
@@ -47,6 +47,8 @@ def _layout(node: Node) -> tuple[str, list[str]]:
     """(kind, columns) of a node's rows."""
     if node.type in ("table_source", "to_table"):
         return "table", ["key", "value"]
+    if node.type == "table_join":
+        return "sides", ["side", "key", "timestamp", "value"]
     if node.type == "join":
         if node.params.get("window") in (None, ""):
             return "table", ["key", "value"]
@@ -66,6 +68,7 @@ _PREFIXES = {
     "sessions": ("s:",),
     "table": ("t:",),
     "buffers": ("L:", "R:"),
+    "sides": ("l:", "r:"),
 }
 
 
@@ -174,6 +177,8 @@ def _row(kind: str, key_text: str, extra: str, entry: Any, results) -> list:
         return [key_text, entry]
     if kind == "table":
         return [key_text, entry]
+    if kind == "sides":
+        return ["left" if extra == "l" else "right", key_text, entry.get("t"), entry.get("v")]
     if kind == "buffers":
         return [
             "left" if extra == "L" else "right",

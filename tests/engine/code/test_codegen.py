@@ -165,6 +165,16 @@ def _to_table() -> list[Topology]:
     return [b.build()]
 
 
+def _table_join() -> list[Topology]:
+    b = StreamsBuilder("table-join-app")
+    orders = b.table("orders", name="orders")
+    customers = b.table("customers", name="customers")
+    orders.table_join(customers, "[left, right]", name="both").to("b", name="b_out")
+    orders.table_join(customers, "left", name="maybe", mode="left").to("m", name="m_out")
+    orders.table_join(customers, "right", name="either", mode="outer").to_console(name="c")
+    return [b.build()]
+
+
 def _kafka_sink() -> list[Topology]:
     b = StreamsBuilder("sink-app")
     b.stream("in", name="src").to("out", name="out", key_format="bytes", value_format="string")
@@ -214,6 +224,7 @@ BY_TYPE = {
     "join": _join,
     "table_source": _table_source,
     "to_table": _to_table,
+    "table_join": _table_join,
     "kafka_sink": _kafka_sink,
     "console_sink": _console_sink,
     "file_sink": _file_sink,

@@ -367,7 +367,9 @@ def _tables() -> Topology:
 
     b = StreamsBuilder("tables")
     b.table("customers", name="customers").to("a", name="a")
-    b.stream("orders", name="orders").to_table(name="latest").to("b", name="b")
+    latest = b.stream("orders", name="orders").to_table(name="latest")
+    latest.to("b", name="b")
+    latest.table_join(b.table("customers", name="c2"), "left", name="both").to("j", name="j")
     return b.build()
 
 
@@ -378,7 +380,12 @@ def _tables() -> Topology:
         (lambda t: t.set_param("customers", "topic", "clients"), {"customers": RESET}),
         (lambda t: t.set_param("customers", "key_format", "json"), {"customers": RESET}),
         (lambda t: t.set_param("customers", "value_format", "string"), {}),
-        (lambda t: t.set_param("orders", "key_format", "json"), {"latest": RESET}),
+        (
+            lambda t: t.set_param("orders", "key_format", "json"),
+            {"latest": RESET, "both": RESET},
+        ),
+        (lambda t: t.set_param("both", "mode", "outer"), {}),
+        (lambda t: t.set_param("both", "expr", "right"), {}),
     ],
 )
 def test_verdicts_of_tables(change, expected):
@@ -386,4 +393,4 @@ def test_verdicts_of_tables(change, expected):
     new = old.copy()
     change(new)
     verdicts = {nid: v.verdict for nid, v in diff_topologies(old, new).state.items()}
-    assert verdicts == {**dict.fromkeys(("customers", "latest"), KEPT), **expected}
+    assert verdicts == {**dict.fromkeys(("customers", "latest", "c2", "both"), KEPT), **expected}

@@ -186,6 +186,23 @@ def test_a_tables_rows_in_a_test_run_with_tombstones_deleting_them():
     assert trace.outputs()["a"][-1] == {"key": "c1", "value": None}
 
 
+def test_both_sides_of_a_table_join():
+    b = StreamsBuilder("state-table-join")
+    left, right = b.table("l", name="left"), b.table("r", name="right")
+    left.table_join(right, "[left, right]", name="join", mode="outer").to("o", name="o")
+    topo = b.build()
+    trace = run_trace(
+        topo,
+        {
+            "left": [InputRecord(1, "a", 5), InputRecord(2, "b", 6)],
+            "right": [InputRecord(3, "b", 7), InputRecord(None, "b", 8)],
+        },
+    )
+    page = state_reply(topo, trace.stores, {"id": 1, "node": "join", "search": "", "page": 0})
+    assert page["columns"] == ["partition", "side", "key", "timestamp", "value"]
+    assert [r[1:] for r in page["rows"]] == [["left", "a", 5, 1], ["left", "b", 6, 2]]
+
+
 @pytest.mark.kafka
 def test_state_of_a_live_run_equals_the_aggregates_of_the_records_produced_so_far(
     bootstrap, unique
