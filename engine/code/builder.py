@@ -72,15 +72,19 @@ class SlidingWindow:
 class Aggregation:
     """One aggregation: ``Aggregation("revenue", "sum", "value['amount']")``; a reduce folds
     the values with ``expr`` over ``agg`` and ``value``, from ``init`` when given:
-    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``."""
+    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``; in a table aggregate
+    a reduce also says how a row's old value is taken back: ``subtract="agg - value"``."""
 
     name: str
     fn: str
     expr: str | None = None
     init: str | None = None
+    subtract: str | None = None
 
     def to_param(self) -> dict:
-        return _params(name=self.name, fn=self.fn, expr=self.expr, init=self.init)
+        return _params(
+            name=self.name, fn=self.fn, expr=self.expr, init=self.init, subtract=self.subtract
+        )
 
 
 @dataclass(frozen=True)
@@ -373,6 +377,18 @@ class KStream:
             after=after,
             grace=grace,
         )
+
+    def table_aggregate(
+        self,
+        aggregations: list[Aggregation | dict],
+        *,
+        group_by: str,
+        name: str | None = None,
+    ) -> KStream:
+        """A table_aggregate node: this table regrouped by ``group_by`` and aggregated, each
+        change retracting the row's old value before adding its new one."""
+        aggs = [a.to_param() if isinstance(a, Aggregation) else dict(a) for a in aggregations]
+        return self._then("table_aggregate", name, {"group_by": group_by, "aggregations": aggs})
 
     def table_join(
         self, other: KStream, expr: str, *, name: str | None = None, mode: str | None = None

@@ -281,6 +281,29 @@ _TYPES = (
         stateful=True,
     ),
     NodeType(
+        "table_aggregate",
+        AGGREGATES,
+        "Table aggregate",
+        "Regroups a table by a new key and aggregates it, retracting each row's old value "
+        "before adding its new one.",
+        params=(
+            ParamSpec(
+                "group_by",
+                "expr",
+                required=True,
+                label="Group by",
+                help="Expression for the group key, over the row's key and value.",
+            ),
+            ParamSpec(
+                "aggregations",
+                "aggregations",
+                required=True,
+                help="count, sum, avg, or reduce with expr (the adder) and subtract.",
+            ),
+        ),
+        stateful=True,
+    ),
+    NodeType(
         "join",
         JOINS,
         "Join",
@@ -450,6 +473,7 @@ NEW_NODE_PARAMS: dict[str, dict] = {
     "rekey": {"expr": "key"},
     "branch": {"branches": [{"name": "yes", "expr": "True"}]},
     "aggregate": {"aggregations": [{"name": "count", "fn": "count"}]},
+    "table_aggregate": {"group_by": "value", "aggregations": [{"name": "count", "fn": "count"}]},
     "join": {"expr": "{**left, **(right or {})}", "mode": "inner"},
     "table_join": {"expr": "{**(left or {}), **(right or {})}", "mode": "inner"},
     "kafka_sink": {"topic": "output"},

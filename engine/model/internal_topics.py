@@ -7,7 +7,10 @@ an aggregate reads through ``<app>-<node>-repartition`` when it has a ``group_by
 input's key was changed upstream (by a ``rekey``), a ``to_table`` when its input's key was
 changed, and a join or table_join reads both inputs through
 ``<app>-<node>-<port>-repartition`` when either input's key was changed; every stateful
-node keeps its state in the compacted ``<app>-<node>-changelog``.
+node keeps its state in the compacted ``<app>-<node>-changelog``. A ``table_aggregate`` always
+reads through its repartition topic (records carrying the old and new row, as Kafka Streams'
+KTableRepartitionMap writes them) and also keeps its input rows, before that topic, in
+``<app>-<node>.rows-changelog``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ def changelog_topic(app_id: str, node_id: str) -> str:
     return f"{app_id}-{node_id}-changelog"
 
 
+def rows_store(node_id: str) -> str:
+    """The store of a ``table_aggregate``'s input rows (before its repartition topic): its
+    changelog is ``<app>-<node>.rows-changelog`` (node ids have no dots, so no node's)."""
+    return f"{node_id}.rows"
+
+
 def incoming_edges(topology: Topology) -> dict[str, list[Edge]]:
     """{node: the edges into it}, in edge order: ``Topology.incoming`` for every node at
     the cost of one pass over the edges."""
@@ -60,6 +69,7 @@ def key_changes(
             "join",
             "to_table",
             "table_join",
+            "table_aggregate",
         ):
             changed[node_id] = False
         elif node.type == "rekey":
@@ -79,6 +89,8 @@ def repartitions(topology: Topology, app_id: str, order: list[str]) -> dict[tupl
         if node.type == "aggregate":
             if node.params.get("group_by") or any(changed[e.source] for e in into[node_id]):
                 out[(node_id, "in")] = repartition_topic(app_id, node_id)
+        elif node.type == "table_aggregate":
+            out[(node_id, "in")] = repartition_topic(app_id, node_id)
         elif node.type == "to_table":
             if any(changed[e.source] for e in into[node_id]):
                 out[(node_id, "in")] = repartition_topic(app_id, node_id)
@@ -107,6 +119,8 @@ def internal_topics_by_node(topology: Topology, app_id: str | None = None) -> di
     for (node_id, _port), topic in sorted(repartitions(topology, app_id, order).items()):
         topics.setdefault(node_id, []).append(topic)
     for node_id in order:
+        if topology.nodes[node_id].type == "table_aggregate":
+            topics.setdefault(node_id, []).append(changelog_topic(app_id, rows_store(node_id)))
         if NODE_TYPES[topology.nodes[node_id].type].stateful:
             topics.setdefault(node_id, []).append(changelog_topic(app_id, node_id))
     return topics

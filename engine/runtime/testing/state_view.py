@@ -23,7 +23,14 @@ from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
-STATEFUL_TYPES = ("aggregate", "join", "table_source", "to_table", "table_join")
+STATEFUL_TYPES = (
+    "aggregate",
+    "join",
+    "table_source",
+    "to_table",
+    "table_join",
+    "table_aggregate",
+)
 
 
 def is_browsable(node: Node) -> bool:
@@ -136,7 +143,7 @@ def state_page(
         skip = 0
         if len(chosen) >= page_size:
             break
-    results = _results_of(node) if node.type == "aggregate" else None
+    results = _results_of(node) if node.type in ("aggregate", "table_aggregate") else None
     out = [
         [partition, *_row(kind, _key_text(_key_json(kind, k)), k[0], entry, results)]
         for partition, k, entry in chosen

@@ -156,7 +156,9 @@ class TracingRun(LocalRun):
         store = self.stores.get(key)
         if store is None:
             store = self.stores[key] = TracedStore(
-                self.cursor, self.topology.nodes[node_id].type in ("join", "table_join")
+                self.cursor,
+                node_id in self.topology.nodes
+                and self.topology.nodes[node_id].type in ("join", "table_join"),
             )
         return store
 

@@ -301,6 +301,7 @@ def test_every_catalogue_type_is_reachable_from_the_builder():
     joined.to_dashboard("Totals")
     table = builder.table("t2").to_table()
     table.table_join(builder.table("t4"), "[left, right]", mode="outer").to("t3")
+    table.table_aggregate([Aggregation("n", "count")], group_by="value").to("t5")
     topology = builder.build()
     assert {n.type for n in topology.nodes.values()} == set(NODE_TYPES)
     assert len(topology.nodes) == len(set(topology.nodes))

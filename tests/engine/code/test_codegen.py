@@ -175,6 +175,27 @@ def _table_join() -> list[Topology]:
     return [b.build()]
 
 
+def _table_aggregate() -> list[Topology]:
+    b = StreamsBuilder("table-aggregate-app")
+    b.table("orders", name="orders").table_aggregate(
+        [
+            Aggregation("n", "count"),
+            Aggregation("revenue", "sum", "value['amount']"),
+            {"name": "mean", "fn": "avg", "expr": "value['amount']"},
+            Aggregation("ids", "reduce", "agg + [value['id']]", init="[]", subtract="agg[1:]"),
+            {
+                "name": "total",
+                "fn": "reduce",
+                "expr": "agg + value['a']",
+                "subtract": "agg - value['a']",
+            },
+        ],
+        group_by="value['category']",
+        name="per_category",
+    ).to("out", name="out")
+    return [b.build()]
+
+
 def _kafka_sink() -> list[Topology]:
     b = StreamsBuilder("sink-app")
     b.stream("in", name="src").to("out", name="out", key_format="bytes", value_format="string")
@@ -225,6 +246,7 @@ BY_TYPE = {
     "table_source": _table_source,
     "to_table": _to_table,
     "table_join": _table_join,
+    "table_aggregate": _table_aggregate,
     "kafka_sink": _kafka_sink,
     "console_sink": _console_sink,
     "file_sink": _file_sink,

@@ -84,6 +84,9 @@ def every_node_type():
     latest.table_join(carriers, "[left, right]", name="amount_and_carrier", mode="outer").to(
         "both", name="both_out"
     )
+    carriers.table_aggregate(
+        [Aggregation("customers", "count")], group_by="value['carrier']", name="per_carrier"
+    ).to("per-carrier", name="per_carrier_out")
     return b.build()
 
 

@@ -370,6 +370,7 @@ def _tables() -> Topology:
     latest = b.stream("orders", name="orders").to_table(name="latest")
     latest.to("b", name="b")
     latest.table_join(b.table("customers", name="c2"), "left", name="both").to("j", name="j")
+    latest.table_aggregate([{"name": "n", "fn": "count"}], group_by="value", name="g").to("g_out")
     return b.build()
 
 
@@ -382,10 +383,15 @@ def _tables() -> Topology:
         (lambda t: t.set_param("customers", "value_format", "string"), {}),
         (
             lambda t: t.set_param("orders", "key_format", "json"),
-            {"latest": RESET, "both": RESET},
+            {"latest": RESET, "both": RESET, "g": RESET},
         ),
         (lambda t: t.set_param("both", "mode", "outer"), {}),
         (lambda t: t.set_param("both", "expr", "right"), {}),
+        (lambda t: t.set_param("g", "group_by", "key"), {"g": RESET}),
+        (
+            lambda t: t.set_param("g", "aggregations", [{"name": "n", "fn": "sum", "expr": "1"}]),
+            {"g": INCOMPATIBLE},
+        ),
     ],
 )
 def test_verdicts_of_tables(change, expected):
@@ -393,4 +399,7 @@ def test_verdicts_of_tables(change, expected):
     new = old.copy()
     change(new)
     verdicts = {nid: v.verdict for nid, v in diff_topologies(old, new).state.items()}
-    assert verdicts == {**dict.fromkeys(("customers", "latest", "c2", "both"), KEPT), **expected}
+    assert verdicts == {
+        **dict.fromkeys(("customers", "latest", "c2", "both", "g"), KEPT),
+        **expected,
+    }

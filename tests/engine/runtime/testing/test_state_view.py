@@ -186,6 +186,25 @@ def test_a_tables_rows_in_a_test_run_with_tombstones_deleting_them():
     assert trace.outputs()["a"][-1] == {"key": "c1", "value": None}
 
 
+def test_a_table_aggregates_groups_after_a_row_moved_group():
+    b = StreamsBuilder("state-table-aggregate")
+    b.table("rows", name="rows").table_aggregate(
+        [{"name": "n", "fn": "count"}, {"name": "mean", "fn": "avg", "expr": "value['x']"}],
+        group_by="value['g']",
+        name="groups",
+    ).to("o", name="o")
+    topo = b.build()
+    rows = [
+        InputRecord({"g": "a", "x": 2}, "r1", 1),
+        InputRecord({"g": "a", "x": 4}, "r2", 2),
+        InputRecord({"g": "b", "x": 4}, "r1", 3),
+    ]
+    trace = run_trace(topo, {"rows": rows})
+    page = state_reply(topo, trace.stores, {"id": 1, "node": "groups", "search": "", "page": 0})
+    assert page["columns"] == ["partition", "key", "n", "mean", "last timestamp"]
+    assert [r[1:] for r in page["rows"]] == [["a", 1, 4.0, 3], ["b", 1, 4.0, 3]]
+
+
 def test_both_sides_of_a_table_join():
     b = StreamsBuilder("state-table-join")
     left, right = b.table("l", name="left"), b.table("r", name="right")
