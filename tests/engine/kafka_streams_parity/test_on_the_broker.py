@@ -106,3 +106,40 @@ def test_sliding_reduce_small_input_across_restarts(bootstrap, unique, tmp_path,
         23: {("5", 26), ("5+6", 30)},
         27: {("6", 30)},
     }
+
+
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+def test_table_count_across_restarts(bootstrap, unique, tmp_path, store):
+    """KTableAggregateTest.testCount on the broker, each input in a run of its own: the
+    input rows (kept before the repartition topic) and the counts come back from their
+    changelogs or from disk, so a row changing group is still taken out of its old one."""
+    src, out = f"colours-{unique}", f"colour-counts-{unique}"
+    create_topic(bootstrap, src)
+    b = StreamsBuilder(
+        f"table-count-{unique}", topic_partitions=1, state_store=store, state_dir=str(tmp_path)
+    )
+    table = b.table(src, name="table")
+    table.table_aggregate([Aggregation("count", "count")], group_by="value", name="agg").to(
+        out, name="out"
+    )
+    topology = b.build()
+    inputs = (("A", "green", 10), ("B", "green", 9), ("A", "blue", 12), ("C", "yellow", 15))
+    inputs += (("D", "green", 11),)
+    for key, value, ts in inputs:
+        produce_timed(bootstrap, src, [(key, value, ts)])
+        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
+            until_idle=1.5, max_seconds=60
+        )
+        assert result.status == "stopped", result.reason
+    got = [
+        (m.key().decode(), json.loads(m.value())["count"], m.timestamp()[1])
+        for m in consume_all(bootstrap, out, expect=6, timeout=30)
+    ]
+    assert got == [
+        ("green", 1, 10),
+        ("green", 2, 10),
+        ("green", 1, 12),
+        ("blue", 1, 12),
+        ("yellow", 1, 15),
+        ("green", 2, 12),
+    ]
