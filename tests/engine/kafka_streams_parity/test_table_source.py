@@ -107,3 +107,33 @@ def test_to_table_forwards_changes_and_tombstones(state, tmp_path):
         topic.pipeInput(key, value, ts)
     assert _keyed(d) == [("A", 1, 10), ("B", 2, 11), ("A", None, 14)]
     assert d.late_records() == 1
+
+
+def test_not_sending_old_value(state, tmp_path):
+    """KTableSourceTest.testNotSendingOldValue: each change comes out as its new value
+    ("A:(01<-null)" there), at the record's timestamp, out-of-order updates included."""
+    b = StreamsBuilder("ks-table-source")
+    b.table("topic1", name="table", key_format="string", value_format="string").to(
+        "out", name="out", key_format="string", value_format="string"
+    )
+    d = Driver(b.build(), state, tmp_path)
+    topic = d.input("topic1", key_format="string", value_format="string")
+
+    def processed():
+        return [
+            (m.key().decode(), None if m.value() is None else m.value().decode(), m.timestamp()[1])
+            for m in d.read()
+        ]
+
+    topic.pipeInput("A", "01", 10)
+    topic.pipeInput("B", "01", 20)
+    topic.pipeInput("C", "01", 15)
+    assert processed() == [("A", "01", 10), ("B", "01", 20), ("C", "01", 15)]
+    topic.pipeInput("A", "02", 8)
+    topic.pipeInput("B", "02", 22)
+    assert processed() == [("A", "02", 8), ("B", "02", 22)]
+    topic.pipeInput("A", "03", 12)
+    assert processed() == [("A", "03", 12)]
+    topic.pipeInput("A", None, 15)
+    topic.pipeInput("B", None, 20)
+    assert processed() == [("A", None, 15), ("B", None, 20)]
