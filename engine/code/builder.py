@@ -72,15 +72,19 @@ class SlidingWindow:
 class Aggregation:
     """One aggregation: ``Aggregation("revenue", "sum", "value['amount']")``; a reduce folds
     the values with ``expr`` over ``agg`` and ``value``, from ``init`` when given:
-    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``."""
+    ``Aggregation("joined", "reduce", "agg + '+' + value", init="'0'")``; in a table aggregate
+    a reduce also says how a row's old value is taken back: ``subtract="agg - value"``."""
 
     name: str
     fn: str
     expr: str | None = None
     init: str | None = None
+    subtract: str | None = None
 
     def to_param(self) -> dict:
-        return _params(name=self.name, fn=self.fn, expr=self.expr, init=self.init)
+        return _params(
+            name=self.name, fn=self.fn, expr=self.expr, init=self.init, subtract=self.subtract
+        )
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,30 @@ class StreamsBuilder:
             ),
         )
 
+    def table(
+        self,
+        topic: str,
+        *,
+        name: str | None = None,
+        key_format: str | None = None,
+        value_format: str | None = None,
+        start: str | None = None,
+        timestamp: str | None = None,
+    ) -> KStream:
+        """A table_source node: ``topic`` read as a table, the latest value per key (a
+        null value deletes the key and is handed on as a tombstone)."""
+        return self._add(
+            "table_source",
+            name,
+            _params(
+                topic=topic,
+                key_format=key_format,
+                value_format=value_format,
+                start=start,
+                timestamp=timestamp,
+            ),
+        )
+
     def generator(
         self,
         topic: str,
@@ -252,6 +280,10 @@ class KStream:
 
     def merge(self, *others: KStream, name: str | None = None) -> KStream:
         return self.builder._add("merge", name, {}, [(s, "in") for s in (self, *others)])
+
+    def to_table(self, *, name: str | None = None) -> KStream:
+        """A to_table node: this stream read as a table, the latest value per key."""
+        return self._then("to_table", name, {})
 
     def group_by(self, expr: str | None = None, *, name: str | None = None) -> GroupedStream:
         return GroupedStream(self, expr, name)
@@ -344,6 +376,27 @@ class KStream:
             before=before,
             after=after,
             grace=grace,
+        )
+
+    def table_aggregate(
+        self,
+        aggregations: list[Aggregation | dict],
+        *,
+        group_by: str,
+        name: str | None = None,
+    ) -> KStream:
+        """A table_aggregate node: this table regrouped by ``group_by`` and aggregated, each
+        change retracting the row's old value before adding its new one."""
+        aggs = [a.to_param() if isinstance(a, Aggregation) else dict(a) for a in aggregations]
+        return self._then("table_aggregate", name, {"group_by": group_by, "aggregations": aggs})
+
+    def table_join(
+        self, other: KStream, expr: str, *, name: str | None = None, mode: str | None = None
+    ) -> KStream:
+        """A table_join node: this table (left) joined with ``other`` (right) on the key,
+        emitting on changes of either side; ``mode`` inner, left or outer."""
+        return self.builder._add(
+            "table_join", name, _params(mode=mode, expr=expr), [(self, "left"), (other, "right")]
         )
 
     def to(

@@ -228,6 +228,31 @@ def _join(script: _Script, node: Node) -> Doc:
     return Call(f"{left}.join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
 
 
+AGGREGATION_FIELDS = ("name", "fn", "expr", "init", "subtract")
+
+
+def _aggregations_doc(script: _Script, aggregations) -> Doc:
+    if not isinstance(aggregations, list):
+        return literal(aggregations)
+    items = [_record_doc("Aggregation", a, AGGREGATION_FIELDS, 2) for a in aggregations]
+    if any(isinstance(i, Call) for i in items):
+        script.imports.add("Aggregation")
+    return Seq("[", "]", items)
+
+
+def _table_aggregate(script: _Script, node: Node) -> Doc:
+    aggs = _aggregations_doc(script, script.required(node, "aggregations"))
+    group_by = Entry("group_by=", literal(script.required(node, "group_by")))
+    rest = script.kwargs(node, skip=("aggregations", "group_by"))
+    return Call(f"{script.stream(node)}.table_aggregate", [aggs, group_by, *rest])
+
+
+def _table_join(script: _Script, node: Node) -> Doc:
+    left, right = script.stream(node, "left"), script.stream(node, "right")
+    expr = literal(script.required(node, "expr"))
+    return Call(f"{left}.table_join", [Atom(right), expr, *script.kwargs(node, skip=("expr",))])
+
+
 def _aggregate(script: _Script, node: Node) -> Doc:
     params = node.params
     name = Entry("name=", literal(node.id))
@@ -245,9 +270,7 @@ def _aggregate(script: _Script, node: Node) -> Doc:
         links.append(Call(".window", [wdoc]))
     aggregations = script.required(node, "aggregations")
     if isinstance(aggregations, list):
-        items = [
-            _record_doc("Aggregation", a, ("name", "fn", "expr", "init"), 2) for a in aggregations
-        ]
+        items = [_record_doc("Aggregation", a, AGGREGATION_FIELDS, 2) for a in aggregations]
         if any(isinstance(i, Call) for i in items):
             script.imports.add("Aggregation")
         aggs: Doc = Seq("[", "]", items)
@@ -266,6 +289,8 @@ def _aggregate(script: _Script, node: Node) -> Doc:
 
 WRITERS = {
     "kafka_source": _source("stream", "topic"),
+    "table_source": _source("table", "topic"),
+    "to_table": _unary("to_table", None),
     "generator_source": _source("generator", "topic"),
     "filter": _unary("filter", "expr"),
     "map": _unary("map", "expr"),
@@ -276,6 +301,8 @@ WRITERS = {
     "merge": _merge,
     "aggregate": _aggregate,
     "join": _join,
+    "table_join": _table_join,
+    "table_aggregate": _table_aggregate,
     "kafka_sink": _unary("to", "topic"),
     "console_sink": _unary("to_console", None),
     "file_sink": _unary("to_file", "path"),

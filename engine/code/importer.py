@@ -436,7 +436,7 @@ class _Reader(ScriptChecks):
                     "SessionWindow(...), SlidingWindow(...) or a dict such as "
                     '{"type": "tumbling", "size": "1m"}',
                 )
-        if label == "aggregate":
+        if label in ("aggregate", "table_aggregate"):
             aggs = args[0] if args else kwargs.get("aggregations")
             if not isinstance(aggs, list) or not all(
                 isinstance(a, (dict, api.Aggregation)) for a in aggs

@@ -19,11 +19,11 @@ CONSTRUCTORS: dict[str, Any] = {
     "SessionWindow": api.SessionWindow,
     "SlidingWindow": api.SlidingWindow,
 }
-BUILDER_METHODS = frozenset({"stream", "generator", "layout", "build"})
+BUILDER_METHODS = frozenset({"stream", "table", "generator", "layout", "build"})
 STREAM_METHODS = frozenset({
     "filter", "map", "set_fields", "flat_map", "rekey", "select_key", "branch", "merge",
     "group_by", "group_by_key", "aggregate", "join", "left_join", "outer_join", "to", "to_console",
-    "to_file", "to_dashboard",
+    "to_file", "to_dashboard", "to_table", "table_join", "table_aggregate",
 })  # fmt: skip
 GROUPED_METHODS = frozenset({"window", "windowed_by", "aggregate", "count"})
 # The public facade first; the engine's own names are those of scripts exported before it.

@@ -18,7 +18,7 @@ from engine.model.durations import DurationError, format_duration, parse_duratio
 from engine.model.problems import Problem
 
 DEFAULT_FOR = "30s"
-SOURCE_TYPES = ("kafka_source", "generator_source")
+SOURCE_TYPES = ("kafka_source", "generator_source", "table_source")
 
 
 @dataclass(frozen=True)

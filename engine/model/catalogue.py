@@ -140,6 +140,36 @@ _TYPES = (
         ),
     ),
     NodeType(
+        "table_source",
+        SOURCES,
+        "Table source",
+        "Reads a topic as a table: the latest value per key; a null value deletes the key.",
+        inputs=(),
+        params=(
+            ParamSpec("topic", "topic", required=True, help="The topic to read."),
+            ParamSpec(
+                "key_format", "enum", default="string", choices=KEY_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "value_format", "enum", default="json", choices=VALUE_FORMATS, help=_FORMAT_HELP
+            ),
+            ParamSpec(
+                "start",
+                "enum",
+                default="earliest",
+                choices=("earliest", "latest"),
+                help="Where a new consumer group starts reading.",
+            ),
+            ParamSpec(
+                "timestamp",
+                "timestamp",
+                default="record",
+                help="'record' for the record's own timestamp, or an expression giving ms.",
+            ),
+        ),
+        stateful=True,
+    ),
+    NodeType(
         "generator_source",
         SOURCES,
         "Demo generator",
@@ -219,6 +249,13 @@ _TYPES = (
         many_inputs=True,
     ),
     NodeType(
+        "to_table",
+        TRANSFORMS,
+        "To table",
+        "Reads a stream as a table: the latest value per key; a null value deletes the key.",
+        stateful=True,
+    ),
+    NodeType(
         "aggregate",
         AGGREGATES,
         "Aggregate",
@@ -239,6 +276,29 @@ _TYPES = (
                 default="update",
                 choices=("update", "final"),
                 help="update: on every change; final: once, when the window closes.",
+            ),
+        ),
+        stateful=True,
+    ),
+    NodeType(
+        "table_aggregate",
+        AGGREGATES,
+        "Table aggregate",
+        "Regroups a table by a new key and aggregates it, retracting each row's old value "
+        "before adding its new one.",
+        params=(
+            ParamSpec(
+                "group_by",
+                "expr",
+                required=True,
+                label="Group by",
+                help="Expression for the group key, over the row's key and value.",
+            ),
+            ParamSpec(
+                "aggregations",
+                "aggregations",
+                required=True,
+                help="count, sum, avg, or reduce with expr (the adder) and subtract.",
             ),
         ),
         stateful=True,
@@ -284,6 +344,25 @@ _TYPES = (
                 default=None,
                 help="Stream-stream joins: how long after its window a late record may "
                 "still join (0 when empty).",
+            ),
+            ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
+        ),
+        stateful=True,
+    ),
+    NodeType(
+        "table_join",
+        JOINS,
+        "Table join",
+        "Joins two tables on their key, emitting on changes of either side.",
+        inputs=("left", "right"),
+        params=(
+            ParamSpec(
+                "mode",
+                "enum",
+                default="inner",
+                choices=("inner", "left", "outer"),
+                help="inner: keys on both sides; left: every left row; outer: every row of "
+                "either side, the missing side None.",
             ),
             ParamSpec("expr", "expr", required=True, names=JOIN_NAMES, label="Output value"),
         ),
@@ -385,6 +464,7 @@ NODE_TYPES: dict[str, NodeType] = {t.name: t for t in _TYPES}
 
 NEW_NODE_PARAMS: dict[str, dict] = {
     "kafka_source": {"topic": "input"},
+    "table_source": {"topic": "input"},
     "generator_source": {"topic": "orders", "profile": "orders", "rate": 50},
     "filter": {"expr": "True"},
     "map": {"expr": "value"},
@@ -393,7 +473,9 @@ NEW_NODE_PARAMS: dict[str, dict] = {
     "rekey": {"expr": "key"},
     "branch": {"branches": [{"name": "yes", "expr": "True"}]},
     "aggregate": {"aggregations": [{"name": "count", "fn": "count"}]},
+    "table_aggregate": {"group_by": "value", "aggregations": [{"name": "count", "fn": "count"}]},
     "join": {"expr": "{**left, **(right or {})}", "mode": "inner"},
+    "table_join": {"expr": "{**(left or {}), **(right or {})}", "mode": "inner"},
     "kafka_sink": {"topic": "output"},
     "file_sink": {"path": "output.jsonl"},
     "dashboard_sink": {"title": "Dashboard", "view": "table"},

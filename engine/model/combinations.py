@@ -2,7 +2,8 @@
 features that follow Kafka Streams: a join's ``outer`` mode and ``before``/``after`` need a
 window (only a stream-stream join has them); a ``reduce`` with an ``init`` cannot merge
 sessions (Kafka Streams asks for a merger there); a reduce's ``init`` must give a value its
-state can keep. ``validation`` calls them for each node."""
+state can keep; a table aggregate's aggregations must be ones it can take back (Kafka Streams'
+subtractor). ``validation`` calls them for each node."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def combination_problems(node_id: str, type_name: str, params: dict) -> list[Pro
                 )
     window = params.get("window")
     aggs = params.get("aggregations")
+    if isinstance(aggs, list):
+        problems += _subtractors(node_id, type_name, aggs)
     if (
         type_name == "aggregate"
         and isinstance(window, dict)
@@ -52,6 +55,34 @@ def combination_problems(node_id: str, type_name: str, params: dict) -> list[Pro
                         param="aggregations",
                     )
                 )
+    return problems
+
+
+TABLE_FUNCTIONS = ("count", "sum", "avg", "reduce")
+
+
+def _subtractors(node_id: str, type_name: str, aggs: list) -> list[Problem]:
+    """A table aggregate takes back what a row added: only aggregations that can be undone
+    (count, sum, avg, a reduce with a subtract); a stream aggregate never takes back."""
+    problems = []
+    for agg in aggs:
+        if not isinstance(agg, dict):
+            continue
+        name, fn = agg.get("name"), agg.get("fn")
+        message = None
+        if type_name == "table_aggregate" and fn not in TABLE_FUNCTIONS:
+            message = (
+                f"a table aggregate must take back a row's old value: {fn} cannot be undone; "
+                f"use {', '.join(TABLE_FUNCTIONS)}"
+            )
+        elif type_name == "table_aggregate" and fn == "reduce" and "subtract" not in agg:
+            message = "a reduce in a table aggregate needs a subtract (how a row's old value is taken back)"
+        elif type_name == "aggregate" and "subtract" in agg:
+            message = "only a table aggregate takes back values: drop the subtract"
+        if message:
+            problems.append(
+                Problem(node_id, f"aggregations '{name}': {message}", param="aggregations")
+            )
     return problems
 
 

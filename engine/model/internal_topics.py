@@ -4,9 +4,13 @@ The one place that names them (reference §7.2): the compiler creates and reads 
 Kafka run's state manager and changelog reader write and restore them, and the diff
 (``engine.model.state_verdicts``) tells which of them a change renames. Like Kafka Streams,
 an aggregate reads through ``<app>-<node>-repartition`` when it has a ``group_by`` or its
-input's key was changed upstream (by a ``rekey``), and a join reads both inputs through
+input's key was changed upstream (by a ``rekey``), a ``to_table`` when its input's key was
+changed, and a join or table_join reads both inputs through
 ``<app>-<node>-<port>-repartition`` when either input's key was changed; every stateful
-node keeps its state in the compacted ``<app>-<node>-changelog``.
+node keeps its state in the compacted ``<app>-<node>-changelog``. A ``table_aggregate`` always
+reads through its repartition topic (records carrying the old and new row, as Kafka Streams'
+KTableRepartitionMap writes them) and also keeps its input rows, before that topic, in
+``<app>-<node>.rows-changelog``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from engine.model.catalogue import NODE_TYPES
 from engine.model.graph_order import topological_order
 from engine.model.topology import Edge, Topology
 
-SOURCE_TYPES = ("kafka_source", "generator_source")
+SOURCE_TYPES = ("kafka_source", "generator_source", "table_source")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ def repartition_topic(app_id: str, node_id: str, port: str | None = None) -> str
 
 def changelog_topic(app_id: str, node_id: str) -> str:
     return f"{app_id}-{node_id}-changelog"
+
+
+def rows_store(node_id: str) -> str:
+    """The store of a ``table_aggregate``'s input rows (before its repartition topic): its
+    changelog is ``<app>-<node>.rows-changelog`` (node ids have no dots, so no node's)."""
+    return f"{node_id}.rows"
 
 
 def incoming_edges(topology: Topology) -> dict[str, list[Edge]]:
@@ -54,7 +64,13 @@ def key_changes(
     changed: dict[str, bool] = {}
     for node_id in order:
         node = topology.nodes[node_id]
-        if node.type in SOURCE_TYPES or node.type in ("aggregate", "join"):
+        if node.type in SOURCE_TYPES or node.type in (
+            "aggregate",
+            "join",
+            "to_table",
+            "table_join",
+            "table_aggregate",
+        ):
             changed[node_id] = False
         elif node.type == "rekey":
             changed[node_id] = True
@@ -73,7 +89,12 @@ def repartitions(topology: Topology, app_id: str, order: list[str]) -> dict[tupl
         if node.type == "aggregate":
             if node.params.get("group_by") or any(changed[e.source] for e in into[node_id]):
                 out[(node_id, "in")] = repartition_topic(app_id, node_id)
-        elif node.type == "join":
+        elif node.type == "table_aggregate":
+            out[(node_id, "in")] = repartition_topic(app_id, node_id)
+        elif node.type == "to_table":
+            if any(changed[e.source] for e in into[node_id]):
+                out[(node_id, "in")] = repartition_topic(app_id, node_id)
+        elif node.type in ("join", "table_join"):
             incoming = into[node_id]
             # Both sides must hash the same key bytes to the same partition: when one side
             # goes through a repartition topic (keys as JSON), so does the other.
@@ -98,6 +119,8 @@ def internal_topics_by_node(topology: Topology, app_id: str | None = None) -> di
     for (node_id, _port), topic in sorted(repartitions(topology, app_id, order).items()):
         topics.setdefault(node_id, []).append(topic)
     for node_id in order:
+        if topology.nodes[node_id].type == "table_aggregate":
+            topics.setdefault(node_id, []).append(changelog_topic(app_id, rows_store(node_id)))
         if NODE_TYPES[topology.nodes[node_id].type].stateful:
             topics.setdefault(node_id, []).append(changelog_topic(app_id, node_id))
     return topics

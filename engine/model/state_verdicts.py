@@ -4,7 +4,10 @@ What a node keeps is the runtime's (engine/runtime/operators): an aggregate keep
 partition and group key, one entry per window (``k:``, ``w:`` or ``s:`` keys by window
 kind) holding the state of each aggregation *by its place in the list*, plus the stream
 time; a table join keeps the right side's latest value per key, a stream-stream join each
-side's records per key and time. All of it is in ``<app>-<node>-changelog``
+side's records per key and time, a ``table_source`` or ``to_table`` its table's latest value
+per key, a ``table_aggregate`` its groups as an unwindowed aggregate's and its input rows (in
+``<app>-<node>.rows-changelog``), a ``table_join`` both sides' rows (whatever its mode: the mode only decides what
+it emits). All of it is in ``<app>-<node>-changelog``
 (``engine.model.internal_topics``), read back by whichever run uses that name.
 
 - ``kept``: the new topology reads the same changelog and means the same by it.
@@ -155,6 +158,34 @@ def _same_node(
         for port in ("left", "right"):
             if old_keys.input_key(o.id, port) != new_keys.input_key(n.id, port):
                 reset.append(f"the key of its {port} input changes upstream")
+    elif n.type == "table_aggregate":
+        if o.params.get("group_by") != n.params.get("group_by"):
+            reset.append(
+                f"group_by changes from {_show(o.params.get('group_by'))} to "
+                f"{_show(n.params.get('group_by'))}: the rows are in other groups"
+            )
+        _aggregations(
+            o.params.get("aggregations"), n.params.get("aggregations"), reset, broken, notes
+        )
+        if old_keys.input_key(o.id) != new_keys.input_key(n.id):
+            reset.append("the key of its input rows changes upstream")
+    elif n.type == "table_join":
+        if o.params.get("mode", "inner") != n.params.get("mode", "inner"):
+            notes.append(f"the mode changes to {n.params.get('mode', 'inner')}")
+        if o.params.get("expr") != n.params.get("expr"):
+            notes.append("its output expression changes")
+        for port in ("left", "right"):
+            if old_keys.input_key(o.id, port) != new_keys.input_key(n.id, port):
+                reset.append(f"the key of its {port} input changes upstream")
+    elif n.type == "table_source":
+        for param, default in (("topic", None), ("key_format", "string")):
+            if o.params.get(param, default) != n.params.get(param, default):
+                reset.append(
+                    f"its {param} changes from {_show(o.params.get(param, default))} to "
+                    f"{_show(n.params.get(param, default))}: the rows it keeps are another table's"
+                )
+    elif n.type == "to_table" and old_keys.input_key(o.id) != new_keys.input_key(n.id):
+        reset.append("the key of its input changes upstream")
     for setting in ("state_store", "state_dir"):
         if old.settings.get(setting) != new.settings.get(setting):
             notes.append(f"{setting} changes: the new store is restored from its changelog")
@@ -252,10 +283,10 @@ class _KeyLineage:
                 self.key[nid] = ("source", node.params.get("key_format", "string"))
             elif node.type == "rekey":
                 self.key[nid] = ("rekey", node.params.get("expr"), self.input_key(nid))
-            elif node.type == "aggregate":
+            elif node.type in ("aggregate", "table_aggregate"):
                 group = node.params.get("group_by")
                 self.key[nid] = ("group", group) if group else ("group", self.input_key(nid))
-            elif node.type == "join":
+            elif node.type in ("join", "table_join"):
                 self.key[nid] = ("join", self.input_key(nid, "left"))
             else:
                 self.key[nid] = self.input_key(nid)

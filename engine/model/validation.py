@@ -334,8 +334,11 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
         return "must list at least one aggregation with a name and a fn"
     seen = set()
     for i, agg in enumerate(value, 1):
-        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr", "init"}:
-            return f"aggregation {i} must be an object with 'name', 'fn', 'expr' (and 'init')"
+        if not isinstance(agg, dict) or set(agg) - {"name", "fn", "expr", "init", "subtract"}:
+            return (
+                f"aggregation {i} must be an object with 'name', 'fn', 'expr' (and 'init', "
+                "'subtract')"
+            )
         name = agg.get("name")
         if not isinstance(name, str) or not name:
             return f"aggregation {i} has no name"
@@ -357,6 +360,11 @@ def _aggregations_message(value: Any, spec: ParamSpec) -> str | None:
             message = message or init_message(agg["init"])
             if message:
                 return f"'{name}': init {message}"
+        if "subtract" in agg:
+            message = "only a reduce takes a subtract" if fn != "reduce" else None
+            message = message or _expr_message(agg["subtract"], REDUCE_NAMES)
+            if message:
+                return f"'{name}': subtract {message}" if fn == "reduce" else f"'{name}': {message}"
         if expr is None:
             if fn != "count":
                 return f"'{name}': {fn} needs an expr"

@@ -21,7 +21,12 @@ from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
 from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
-from engine.model.internal_topics import SOURCE_TYPES, InternalTopic, changelog_topic
+from engine.model.internal_topics import (
+    SOURCE_TYPES,
+    InternalTopic,
+    changelog_topic,
+    rows_store,
+)
 from engine.model.internal_topics import repartitions as plan_repartitions
 from engine.model.topology import Node, Topology
 from engine.runtime.context import RunContext
@@ -121,6 +126,8 @@ def compile_topology(
                 child = _repartition_writer(
                     ctx, target.id, topic, group_by, _huge(topology, bounds, e.source, target.id)
                 )
+                if target.type == "table_aggregate":  # old and new rows, keyed by their group
+                    child = operator("table_aggregate").regroup(target, ctx, child)
             else:
                 child = inputs_of[e.target][e.target_port]
             children.setdefault(e.source_port, []).append(child)
@@ -165,11 +172,24 @@ def compile_topology(
     for node_id in order:
         node = topology.nodes[node_id]
         if NODE_TYPES[node.type].stateful:
-            topics = set()
+            topics = {node.params["topic"]} if node.type in SOURCE_TYPES else set()
             for e in topology.incoming(node_id):
                 topic = repartitions.get((node_id, e.target_port))
                 topics |= {topic} if topic else _upstream_topics(topology, e.source, repartitions)
             store_topics[node_id] = topics
+            if node.type == "table_aggregate":  # its input rows, before the repartition topic
+                upstream = set()
+                for e in topology.incoming(node_id):
+                    upstream |= _upstream_topics(topology, e.source, repartitions)
+                store_topics[rows_store(node_id)] = upstream
+                internal.append(
+                    InternalTopic(
+                        changelog_topic(app_id, rows_store(node_id)),
+                        "changelog",
+                        node_id,
+                        tuple(sorted(upstream)),
+                    )
+                )
             internal.append(
                 InternalTopic(
                     changelog_topic(app_id, node_id), "changelog", node_id, tuple(sorted(topics))

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.model.catalogue import NODE_TYPES
 from engine.runtime.testing.lineage import Trace, TraceRecord, Visit
 from gui.style.display import tidy
 
@@ -49,7 +50,8 @@ def outcome_kind(trace: Trace, visit: Visit) -> str:
     if visit.outputs:
         return PASSED
     node = trace.topology.nodes[visit.node]
-    return FOLDED if node.type in ("aggregate", "join") else FILTERED
+    spec = NODE_TYPES.get(node.type)
+    return FOLDED if spec is not None and spec.stateful else FILTERED
 
 
 def node_rows(trace: Trace, node_id: str) -> list[Row]:

@@ -1,8 +1,8 @@
-"""Browsing the state of aggregate and join nodes, read-only (reference §13).
+"""Browsing the state of aggregate, join and table nodes, read-only (reference §13).
 
 ``state_page(node, stores, query)`` reads the stores of one stateful node (a live run's,
 in the worker, or a test run's) and returns one page of rows: windows per key with their
-bounds and current values, open sessions, the table side of a stream-table join, the
+bounds and current values, open sessions, the table side of a stream-table join, a table's rows, the
 records a stream-stream join keeps. It only reads: store keys are listed (``items()``
 copies them), filtered by key and sorted from the key text alone, and only the entries of
 the page asked for are turned into rows, so a page of a large store costs little of the
@@ -23,7 +23,14 @@ from engine.model.topology import Node
 from engine.runtime.operators.aggregations import STREAM_TIME, Aggregations
 
 MAX_PAGE_SIZE = 1000
-STATEFUL_TYPES = ("aggregate", "join")
+STATEFUL_TYPES = (
+    "aggregate",
+    "join",
+    "table_source",
+    "to_table",
+    "table_join",
+    "table_aggregate",
+)
 
 
 def is_browsable(node: Node) -> bool:
@@ -45,6 +52,10 @@ def _key_text(key_json: str) -> str:
 
 def _layout(node: Node) -> tuple[str, list[str]]:
     """(kind, columns) of a node's rows."""
+    if node.type in ("table_source", "to_table"):
+        return "table", ["key", "value"]
+    if node.type == "table_join":
+        return "sides", ["side", "key", "timestamp", "value"]
     if node.type == "join":
         if node.params.get("window") in (None, ""):
             return "table", ["key", "value"]
@@ -64,6 +75,7 @@ _PREFIXES = {
     "sessions": ("s:",),
     "table": ("t:",),
     "buffers": ("L:", "R:"),
+    "sides": ("l:", "r:"),
 }
 
 
@@ -131,7 +143,7 @@ def state_page(
         skip = 0
         if len(chosen) >= page_size:
             break
-    results = _results_of(node) if node.type == "aggregate" else None
+    results = _results_of(node) if node.type in ("aggregate", "table_aggregate") else None
     out = [
         [partition, *_row(kind, _key_text(_key_json(kind, k)), k[0], entry, results)]
         for partition, k, entry in chosen
@@ -172,6 +184,8 @@ def _row(kind: str, key_text: str, extra: str, entry: Any, results) -> list:
         return [key_text, entry]
     if kind == "table":
         return [key_text, entry]
+    if kind == "sides":
+        return ["left" if extra == "l" else "right", key_text, entry.get("t"), entry.get("v")]
     if kind == "buffers":
         return [
             "left" if extra == "L" else "right",
@@ -202,7 +216,9 @@ def state_reply(topology, stores: dict, request: dict) -> dict:
     node = topology.nodes.get(request.get("node"))
     reply: dict = {"id": request.get("id"), "node": request.get("node")}
     if node is None or not is_browsable(node):
-        reply["error"] = f"'{request.get('node')}' is not an aggregate or join node of this run"
+        reply["error"] = (
+            f"'{request.get('node')}' is not an aggregate, join or table node of this run"
+        )
         return reply
     try:
         reply.update(

@@ -106,8 +106,9 @@ class TracedStore(MemoryStore):
                 visit.writes = []
             visit.writes.append(key)
             # A join's buffered record keeps its writer when its "matched" flag changes;
-            # a table row is written anew by each right record.
-            if self._join and (key[0] == "t" or key not in self._writers):
+            # a table row (t: of a stream-table join, l: and r: of a table join) is written
+            # anew by each record of its side.
+            if self._join and (key[0] in "tlr" or key not in self._writers):
                 self._writers[key] = visit.input
 
     def delete(self, key: str) -> None:
@@ -155,7 +156,9 @@ class TracingRun(LocalRun):
         store = self.stores.get(key)
         if store is None:
             store = self.stores[key] = TracedStore(
-                self.cursor, self.topology.nodes[node_id].type == "join"
+                self.cursor,
+                node_id in self.topology.nodes
+                and self.topology.nodes[node_id].type in ("join", "table_join"),
             )
         return store
 
@@ -201,7 +204,13 @@ class TracingRun(LocalRun):
         cursor, records, next_n = self.cursor, self.trace_records, self._next
         carried = self._carried
         node = self.topology.nodes[node_id]
-        join_parents = _join_parents(node, records) if node.type == "join" else None
+        join_parents = (
+            _join_parents(node, records)
+            if node.type == "join"
+            else _table_join_parents
+            if node.type == "table_join"
+            else None
+        )
 
         def emitted(record) -> None:
             visit = cursor.visit
@@ -267,7 +276,7 @@ class TracingRun(LocalRun):
     def feed(self, node_id: str, record: InputRecord) -> None:
         node = self.topology.nodes[node_id]
         params = node.params
-        if node.type == "kafka_source":
+        if node.type in ("kafka_source", "table_source"):
             key_format = params.get("key_format", "string")
             value_format = params.get("value_format", "json")
         else:
@@ -301,6 +310,16 @@ def _encode(value: Any, fmt: str) -> bytes | None:
         return ENCODERS[in_process_format(fmt)](value)
     except SerdeError:
         return to_json_text(value).encode("utf-8")
+
+
+def _table_join_parents(visit: Visit, record) -> tuple:
+    """A table join output's parents: its input and the writer of the other side's row."""
+    own = _parents(visit.input)
+    other = "r:" if visit.port == "left" else "l:"
+    for key, writer, _value in visit.reads or ():
+        if key.startswith(other) and writer is not None:
+            return own + (writer,)
+    return own
 
 
 def _join_parents(node, records: list[TraceRecord]):

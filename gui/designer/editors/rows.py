@@ -57,6 +57,7 @@ class _Row(QFrame):
             self.expr.setPlaceholderText("value to aggregate (count needs none)")
         grid.addWidget(self.expr, 1, 0, 1, col + 1)
         self.init: ExpressionEdit | None = None
+        self.subtract: ExpressionEdit | None = None
         if owner.kind == "aggregations":
             self.init = ExpressionEdit(INIT_NAMES, self)
             self.init.setObjectName("init")
@@ -65,6 +66,15 @@ class _Row(QFrame):
             grid.addWidget(self.init, 2, 0, 1, col + 1)
             self.init.text_edited.connect(owner.emit_rows)
             self.init.finished.connect(owner.end_gesture)
+            self.subtract = ExpressionEdit(REDUCE_NAMES, self)
+            self.subtract.setObjectName("subtract")
+            self.subtract.setPlaceholderText(
+                "subtract: how a table aggregate takes a row's old value back (agg, value)"
+            )
+            self.subtract.setVisible(False)
+            grid.addWidget(self.subtract, 3, 0, 1, col + 1)
+            self.subtract.text_edited.connect(owner.emit_rows)
+            self.subtract.finished.connect(owner.end_gesture)
         self.name.textEdited.connect(owner.emit_rows)
         self.name.editingFinished.connect(owner.end_gesture)
         self.expr.text_edited.connect(owner.emit_rows)
@@ -100,6 +110,8 @@ class _Row(QFrame):
             self.expr.check()
         if self.init is not None:
             self.init.setVisible(reduce)
+        if self.subtract is not None:
+            self.subtract.setVisible(reduce)
 
     def entry(self):
         name, expr = self.name.text(), self.expr.text()
@@ -112,9 +124,13 @@ class _Row(QFrame):
             entry["expr"] = expr
         if self.init is not None and entry["fn"] == "reduce" and self.init.text().strip():
             entry["init"] = self.init.text()
+        if self.subtract is not None and entry["fn"] == "reduce" and self.subtract.text().strip():
+            entry["subtract"] = self.subtract.text()
         return entry
 
-    def show_entry(self, name: str, expr: str, fn: str | None = None, init: str = "") -> None:
+    def show_entry(
+        self, name: str, expr: str, fn: str | None = None, init: str = "", subtract: str = ""
+    ) -> None:
         self.name.setText(name)
         if self.fn is not None and fn is not None:
             self.fn.blockSignals(True)
@@ -128,6 +144,8 @@ class _Row(QFrame):
             self._show_fn(fn)
         if self.init is not None:
             self.init.set_text(init)
+        if self.subtract is not None:
+            self.subtract.set_text(subtract)
         self.expr.set_text(expr)
 
 
@@ -213,7 +231,9 @@ class RowsParamEditor(ParamEditor):
 
     def _show(self, value) -> None:
         if self.kind == "fields":
-            items = [(k, v, None, "") for k, v in value.items()] if isinstance(value, dict) else []
+            items = (
+                [(k, v, None, "", "") for k, v in value.items()] if isinstance(value, dict) else []
+            )
         else:
             items = (
                 [
@@ -222,6 +242,7 @@ class RowsParamEditor(ParamEditor):
                         str(e.get("expr", "") or ""),
                         e.get("fn"),
                         str(e.get("init", "") or ""),
+                        str(e.get("subtract", "") or ""),
                     )
                     for e in value
                     if isinstance(e, dict)
@@ -235,12 +256,12 @@ class RowsParamEditor(ParamEditor):
             row.deleteLater()
         while len(self.rows) < len(items):
             self._new_row()
-        for row, (name, expr, fn, init) in zip(self.rows, items):
-            if row.entry() != _entry(self.kind, name, expr, fn, init):
-                row.show_entry(name, str(expr), fn, init)
+        for row, (name, expr, fn, init, subtract) in zip(self.rows, items):
+            if row.entry() != _entry(self.kind, name, expr, fn, init, subtract):
+                row.show_entry(name, str(expr), fn, init, subtract)
 
 
-def _entry(kind, name, expr, fn, init=""):
+def _entry(kind, name, expr, fn, init="", subtract=""):
     if kind == "fields":
         return name, expr
     if kind == "branches":
@@ -250,4 +271,6 @@ def _entry(kind, name, expr, fn, init=""):
         entry["expr"] = expr
     if fn == "reduce" and init:
         entry["init"] = init
+    if fn == "reduce" and subtract:
+        entry["subtract"] = subtract
     return entry

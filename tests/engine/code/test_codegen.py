@@ -148,6 +148,54 @@ def _join() -> list[Topology]:
     return [b.build()]
 
 
+def _table_source() -> list[Topology]:
+    b = StreamsBuilder("table-app")
+    b.table("customers", name="customers").to("out", name="out")
+    b.table("prices", name="prices", key_format="json", value_format="string", start="latest").to(
+        "p", name="p_out"
+    )
+    return [b.build()]
+
+
+def _to_table() -> list[Topology]:
+    b = StreamsBuilder("to-table-app")
+    b.stream("in", name="src").rekey("value['id']", name="by_id").to_table(name="latest").to(
+        "out", name="out"
+    )
+    return [b.build()]
+
+
+def _table_join() -> list[Topology]:
+    b = StreamsBuilder("table-join-app")
+    orders = b.table("orders", name="orders")
+    customers = b.table("customers", name="customers")
+    orders.table_join(customers, "[left, right]", name="both").to("b", name="b_out")
+    orders.table_join(customers, "left", name="maybe", mode="left").to("m", name="m_out")
+    orders.table_join(customers, "right", name="either", mode="outer").to_console(name="c")
+    return [b.build()]
+
+
+def _table_aggregate() -> list[Topology]:
+    b = StreamsBuilder("table-aggregate-app")
+    b.table("orders", name="orders").table_aggregate(
+        [
+            Aggregation("n", "count"),
+            Aggregation("revenue", "sum", "value['amount']"),
+            {"name": "mean", "fn": "avg", "expr": "value['amount']"},
+            Aggregation("ids", "reduce", "agg + [value['id']]", init="[]", subtract="agg[1:]"),
+            {
+                "name": "total",
+                "fn": "reduce",
+                "expr": "agg + value['a']",
+                "subtract": "agg - value['a']",
+            },
+        ],
+        group_by="value['category']",
+        name="per_category",
+    ).to("out", name="out")
+    return [b.build()]
+
+
 def _kafka_sink() -> list[Topology]:
     b = StreamsBuilder("sink-app")
     b.stream("in", name="src").to("out", name="out", key_format="bytes", value_format="string")
@@ -195,6 +243,10 @@ BY_TYPE = {
     "merge": _merge,
     "aggregate": _aggregate,
     "join": _join,
+    "table_source": _table_source,
+    "to_table": _to_table,
+    "table_join": _table_join,
+    "table_aggregate": _table_aggregate,
     "kafka_sink": _kafka_sink,
     "console_sink": _console_sink,
     "file_sink": _file_sink,

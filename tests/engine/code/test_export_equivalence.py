@@ -24,7 +24,18 @@ from tests.engine.kafka_util import consume_all, create_topic
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[3]
 T0 = 1_700_000_000_000
-SINKS = ["cheap", "big", "rest", "sold", "everything", "per-minute", "joined"]
+SINKS = [
+    "cheap",
+    "big",
+    "rest",
+    "sold",
+    "everything",
+    "per-minute",
+    "joined",
+    "carriers",
+    "latest",
+    "both",
+]
 
 
 def every_node_type():
@@ -66,6 +77,16 @@ def every_node_type():
             window="1h",
         ).to("joined", name="joined_out")
     )
+    carriers = b.table("shipments", name="carriers")
+    carriers.to("carriers", name="carriers_out")
+    latest = valid.map("value['amount']", name="amounts").to_table(name="latest_amount")
+    latest.to("latest", name="latest_out")
+    latest.table_join(carriers, "[left, right]", name="amount_and_carrier", mode="outer").to(
+        "both", name="both_out"
+    )
+    carriers.table_aggregate(
+        [Aggregation("customers", "count")], group_by="value['carrier']", name="per_carrier"
+    ).to("per-carrier", name="per_carrier_out")
     return b.build()
 
 

@@ -260,3 +260,22 @@ def find_sessions(driver: Driver, key: str, node_id: str = "agg") -> list[tuple]
         for k, v in store_items(driver, node_id).items()
         if k.startswith(prefix)
     )
+
+
+# MockValueJoiner.TOSTRING_JOINER where either side may be missing (outer table joins)
+BOTH_SIDES_JOINER = (
+    "(str(left) if left is not None else 'null') + '+' + "
+    "(str(right) if right is not None else 'null')"
+)
+
+
+def table_table_join(mode: str = "inner") -> Topology:
+    """KTable (topic1) joined with a KTable (topic2), TOSTRING_JOINER, toStream() to out.
+    Integer keys (JSON), String values, as the tests' serdes."""
+    b = StreamsBuilder("ks-table-table-join")
+    left = b.table("topic1", name="left", key_format="json", value_format="string")
+    right = b.table("topic2", name="right", key_format="json", value_format="string")
+    left.table_join(right, BOTH_SIDES_JOINER, name="join", mode=mode).to(
+        "out", name="out", key_format="json", value_format="string"
+    )
+    return b.build()

@@ -106,3 +106,78 @@ def test_sliding_reduce_small_input_across_restarts(bootstrap, unique, tmp_path,
         23: {("5", 26), ("5+6", 30)},
         27: {("6", 30)},
     }
+
+
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+def test_table_count_across_restarts(bootstrap, unique, tmp_path, store):
+    """KTableAggregateTest.testCount on the broker, each input in a run of its own: the
+    input rows (kept before the repartition topic) and the counts come back from their
+    changelogs or from disk, so a row changing group is still taken out of its old one."""
+    src, out = f"colours-{unique}", f"colour-counts-{unique}"
+    create_topic(bootstrap, src)
+    b = StreamsBuilder(
+        f"table-count-{unique}", topic_partitions=1, state_store=store, state_dir=str(tmp_path)
+    )
+    table = b.table(src, name="table")
+    table.table_aggregate([Aggregation("count", "count")], group_by="value", name="agg").to(
+        out, name="out"
+    )
+    topology = b.build()
+    inputs = (("A", "green", 10), ("B", "green", 9), ("A", "blue", 12), ("C", "yellow", 15))
+    inputs += (("D", "green", 11),)
+    for key, value, ts in inputs:
+        produce_timed(bootstrap, src, [(key, value, ts)])
+        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
+            until_idle=1.5, max_seconds=60
+        )
+        assert result.status == "stopped", result.reason
+    got = [
+        (m.key().decode(), json.loads(m.value())["count"], m.timestamp()[1])
+        for m in consume_all(bootstrap, out, expect=6, timeout=30)
+    ]
+    assert got == [
+        ("green", 1, 10),
+        ("green", 2, 10),
+        ("green", 1, 12),
+        ("blue", 1, 12),
+        ("yellow", 1, 15),
+        ("green", 2, 12),
+    ]
+
+
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+def test_table_outer_join_across_restarts(bootstrap, unique, tmp_path, store):
+    """KTableKTableOuterJoinTest.testJoin's rows for key 0 on the broker, each input in a run
+    of its own: both sides' rows come back from the changelog or from disk, and the
+    deletions travel as Kafka tombstones."""
+    left_topic, right_topic, out = f"left-{unique}", f"right-{unique}", f"joined-{unique}"
+    create_topic(bootstrap, left_topic)
+    create_topic(bootstrap, right_topic)
+    b = StreamsBuilder(
+        f"table-join-{unique}", topic_partitions=1, state_store=store, state_dir=str(tmp_path)
+    )
+    left = b.table(left_topic, name="left")
+    right = b.table(right_topic, name="right")
+    joiner = "(left or 'null') + '+' + (right or 'null')"
+    left.table_join(right, joiner, name="join", mode="outer").to(out, name="out")
+    topology = b.build()
+    from confluent_kafka import Producer
+
+    for topic, value, ts in (
+        (left_topic, "X0", 5),
+        (right_topic, "Y0", 1),  # (the test's 0: a producer's timestamp 0 means now)
+        (right_topic, None, 5),
+        (left_topic, None, 2),
+    ):
+        producer = Producer({"bootstrap.servers": bootstrap})
+        producer.produce(topic, None if value is None else json.dumps(value), "0", timestamp=ts)
+        assert producer.flush(20) == 0
+        result = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)).run(
+            until_idle=1.5, max_seconds=60
+        )
+        assert result.status == "stopped", result.reason
+    got = [
+        (m.key().decode(), None if m.value() is None else json.loads(m.value()), m.timestamp()[1])
+        for m in consume_all(bootstrap, out, expect=4, timeout=30)
+    ]
+    assert got == [("0", "X0+null", 5), ("0", "X0+Y0", 5), ("0", "X0+null", 5), ("0", None, 2)]

@@ -360,3 +360,46 @@ def test_a_new_init_of_a_reduce_keeps_the_state_and_says_it_folds_anew():
     verdict = diff_topologies(old, new).state["revenue"]
     assert verdict.verdict == KEPT
     assert "the aggregation 'names' folds a new expression" in verdict.reason
+
+
+def _tables() -> Topology:
+    from engine.code.builder import StreamsBuilder
+
+    b = StreamsBuilder("tables")
+    b.table("customers", name="customers").to("a", name="a")
+    latest = b.stream("orders", name="orders").to_table(name="latest")
+    latest.to("b", name="b")
+    latest.table_join(b.table("customers", name="c2"), "left", name="both").to("j", name="j")
+    latest.table_aggregate([{"name": "n", "fn": "count"}], group_by="value", name="g").to("g_out")
+    return b.build()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda t: None, {}),
+        (lambda t: t.set_param("customers", "topic", "clients"), {"customers": RESET}),
+        (lambda t: t.set_param("customers", "key_format", "json"), {"customers": RESET}),
+        (lambda t: t.set_param("customers", "value_format", "string"), {}),
+        (
+            lambda t: t.set_param("orders", "key_format", "json"),
+            {"latest": RESET, "both": RESET, "g": RESET},
+        ),
+        (lambda t: t.set_param("both", "mode", "outer"), {}),
+        (lambda t: t.set_param("both", "expr", "right"), {}),
+        (lambda t: t.set_param("g", "group_by", "key"), {"g": RESET}),
+        (
+            lambda t: t.set_param("g", "aggregations", [{"name": "n", "fn": "sum", "expr": "1"}]),
+            {"g": INCOMPATIBLE},
+        ),
+    ],
+)
+def test_verdicts_of_tables(change, expected):
+    old = _tables()
+    new = old.copy()
+    change(new)
+    verdicts = {nid: v.verdict for nid, v in diff_topologies(old, new).state.items()}
+    assert verdicts == {
+        **dict.fromkeys(("customers", "latest", "c2", "both", "g"), KEPT),
+        **expected,
+    }

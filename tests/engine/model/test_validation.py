@@ -336,7 +336,7 @@ def test_emit_final_needs_a_window(window):
         ([{"fn": "count"}], "aggregation 1 has no name"),
         (
             [{"name": "n", "fn": "count"}, "count"],
-            "aggregation 2 must be an object with 'name', 'fn', 'expr' (and 'init')",
+            "aggregation 2 must be an object with 'name', 'fn', 'expr' (and 'init', 'subtract')",
         ),
         ([{"name": "r", "fn": "reduce"}], "'r': reduce needs an expr"),
         (
@@ -808,3 +808,52 @@ def test_outer_mode_and_asymmetric_windows_need_a_stream_stream_join(params, par
     assert p.param == param
     t.set_param("j", "window", "5m")
     assert errors(validate(t)) == []
+
+
+@pytest.mark.parametrize(
+    "node_type, aggregation, phrase",
+    [
+        ("table_aggregate", {"name": "m", "fn": "max", "expr": "value"}, "max cannot be undone"),
+        (
+            "table_aggregate",
+            {"name": "r", "fn": "reduce", "expr": "agg + value"},
+            "a reduce in a table aggregate needs a subtract",
+        ),
+        (
+            "table_aggregate",
+            {"name": "s", "fn": "sum", "expr": "value", "subtract": "agg - value"},
+            "only a reduce takes a subtract",
+        ),
+        (
+            "table_aggregate",
+            {"name": "r", "fn": "reduce", "expr": "agg + value", "subtract": "agg - nope"},
+            "subtract unknown name",
+        ),
+        (
+            "aggregate",
+            {"name": "r", "fn": "reduce", "expr": "agg + value", "subtract": "agg - value"},
+            "only a table aggregate takes back values",
+        ),
+    ],
+)
+def test_what_a_table_aggregate_can_take_back(node_type, aggregation, phrase):
+    params = {"aggregations": [aggregation]}
+    if node_type == "table_aggregate":
+        params["group_by"] = "value"
+    node = {"id": "agg", "type": node_type, "params": params}
+    assert_problem(problems_of(chain(node)), "agg", phrase)
+
+
+def test_a_table_aggregate_with_what_it_can_take_back_is_valid():
+    aggregations = [
+        {"name": "n", "fn": "count"},
+        {"name": "s", "fn": "sum", "expr": "value['x']"},
+        {"name": "a", "fn": "avg", "expr": "value['x']"},
+        {"name": "r", "fn": "reduce", "expr": "agg + value", "subtract": "agg - value"},
+    ]
+    node = {
+        "id": "agg",
+        "type": "table_aggregate",
+        "params": {"group_by": "value['g']", "aggregations": aggregations},
+    }
+    assert not errors(problems_of(chain(node)))

@@ -414,3 +414,25 @@ def test_alert_rules_edited_during_a_run_say_they_apply_from_the_next(doc, inspe
     assert editor(inspector, "alerts").next_run.isVisibleTo(inspector)
     inspector.set_run_active(False)
     assert not editor(inspector, "alerts").next_run.isVisibleTo(inspector)
+
+
+def test_a_table_aggregates_reduce_keeps_its_subtract(doc, inspector, qtbot):
+    node_id = doc.add_node("table_aggregate", (0, 0))
+    inspector.show_nodes([node_id])
+    assert editor(inspector, "group_by") is not None
+    aggs = editor(inspector, "aggregations")
+    row = aggs.add_row()
+    assert not row.subtract.isVisibleTo(row)
+    row.fn.setCurrentText("reduce")
+    assert row.subtract.isVisibleTo(row)
+    row.expr.setFocus()
+    qtbot.keyClicks(row.expr, "agg + value")
+    row.subtract.setFocus()
+    qtbot.keyClicks(row.subtract, "agg - value")
+    assert row.subtract.error is None  # agg and value are its names
+    entry = doc.topology.nodes[node_id].params["aggregations"][-1]
+    assert entry["subtract"] == "agg - value" and entry["expr"] == "agg + value"
+    inspector.show_nodes([])  # shown again from the model: the subtract is kept
+    inspector.show_nodes([node_id])
+    row = editor(inspector, "aggregations").rows[-1]
+    assert row.subtract.text() == "agg - value"

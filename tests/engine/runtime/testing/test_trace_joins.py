@@ -43,3 +43,29 @@ def test_an_unmatched_right_record_is_its_own_parent_when_its_window_closes():
     joins = [r for r in trace.records if r.node == "join"]
     right = next(r for r in trace.records if r.node == "right")
     assert [(j.value, j.parents) for j in joins] == [([None, "b"], (right.n,))]
+
+
+def test_a_table_joins_output_names_its_input_and_the_other_sides_row():
+    b = StreamsBuilder("tables")
+    left = b.table("l", name="left")
+    right = b.table("r", name="right")
+    left.table_join(right, "[left, right]", name="join", mode="outer").to("out", name="out")
+    trace = run_trace(
+        b.build(),
+        {
+            "left": [InputRecord("A", key="k", timestamp=1000)],
+            "right": [
+                InputRecord("b", key="k", timestamp=1050),
+                InputRecord("c", key="k", timestamp=1100),
+            ],
+        },
+    )
+    by_node = {}
+    for r in trace.records:
+        by_node.setdefault(r.node, []).append(r)
+    lefts, rights = by_node["left"], by_node["right"]
+    assert [(j.value, set(j.parents)) for j in by_node["join"]] == [
+        (["A", None], {lefts[0].n}),
+        (["A", "b"], {rights[0].n, lefts[0].n}),
+        (["A", "c"], {rights[1].n, lefts[0].n}),
+    ]
