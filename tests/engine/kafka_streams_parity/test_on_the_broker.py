@@ -147,9 +147,11 @@ def test_table_count_across_restarts(bootstrap, unique, tmp_path, store):
 
 @pytest.mark.parametrize("store", ["memory", "rocksdb"])
 def test_table_outer_join_across_restarts(bootstrap, unique, tmp_path, store):
-    """KTableKTableOuterJoinTest.testJoin's rows for key 0 on the broker, each input in a run
-    of its own: both sides' rows come back from the changelog or from disk, and the
-    deletions travel as Kafka tombstones."""
+    """KTableKTableOuterJoinTest.testJoin's cases for key 0, shortened, on the broker, each
+    input in a run of its own: a left row alone, joined by a right row, the right row
+    deleted, the left row deleted (Y0 at 1 and the deletion at 2, not 0: a producer's
+    timestamp 0 means now). Both sides' rows come back from the changelog or from disk, and
+    the deletions travel as Kafka tombstones."""
     left_topic, right_topic, out = f"left-{unique}", f"right-{unique}", f"joined-{unique}"
     create_topic(bootstrap, left_topic)
     create_topic(bootstrap, right_topic)

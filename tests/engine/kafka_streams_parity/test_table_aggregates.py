@@ -69,10 +69,41 @@ def test_agg_basic(state, tmp_path):
     ]
 
 
+def test_agg_repartition(state, tmp_path):
+    """KTableAggregateTest.testAggRepartition: grouped by the row's value, except the row
+    "null" (mapped to a null group key) and the row "NULL" (mapped to no pair), which both
+    drop out; a row changing group is retracted from its old group, then added to the new
+    one, each at the later of the group's timestamp and the record's."""
+    group_by = "None if key in ('null', 'NULL') else value"
+    d = Driver(_topology(group_by, ADDER), state, tmp_path)
+    topic = d.input("topic1", key_format="string", value_format="string")
+    for key, value, ts in (
+        ("A", "1", 10),
+        ("A", None, 15),
+        ("A", "1", 12),
+        ("B", "2", 20),
+        ("null", "3", 25),
+        ("B", "4", 23),
+        ("NULL", "5", 24),
+        ("B", "7", 22),
+    ):
+        topic.pipeInput(key, value, ts)
+    assert _processed(d, "agg") == [
+        ("1", "0+1", 10),
+        ("1", "0+1-1", 15),
+        ("1", "0+1-1+1", 15),
+        ("2", "0+2", 20),
+        ("2", "0+2-2", 23),
+        ("4", "0+4", 23),
+        ("4", "0+4-4", 23),
+        ("7", "0+7", 22),
+    ]
+
+
 def test_agg_of_a_table_with_deletions_moves_rows_between_groups(state, tmp_path):
-    """Rows moving between groups and deleted, with testAggBasic's adder and remover (the
-    engine's own case, not a port): a row moving group is retracted from its old group
-    before it is added to the new one."""
+    """Not a port: testAggRepartition's inputs grouped by the key's first character instead
+    (the engine's own case, with testAggBasic's adder and remover): rows deleted and
+    re-added, and the rows "null" and "NULL" kept as groups."""
     group_by = "'NULL' if key == 'null' else key[0]"
     d = Driver(_topology(group_by, ADDER), state, tmp_path)
     topic = d.input("topic1", key_format="string", value_format="string")
@@ -100,7 +131,8 @@ def test_agg_of_a_table_with_deletions_moves_rows_between_groups(state, tmp_path
 
 
 def test_count(state, tmp_path):
-    """KTableAggregateTest.testCount"""
+    """KTableAggregateTest.testCount (and testCountWithInternalStore, the same inputs and
+    expected outputs)"""
     d = Driver(_topology("value", Aggregation("count", "count")), state, tmp_path)
     topic = d.input("topic1", key_format="string", value_format="string")
     for key, value, ts in (
@@ -193,13 +225,15 @@ def _reduce_topology():
 
 
 def test_should_reduce(state, tmp_path):
-    """KGroupedTableImplTest.shouldReduce"""
+    """KGroupedTableImplTest.shouldReduce (shouldReduceWithInternalStoreName and
+    shouldReduceAndMaterializeResults feed the same inputs through assertReduced and expect
+    the same latest value and timestamp per key)."""
     _assert_reduced(Driver(_reduce_topology(), state, tmp_path))
 
 
 def test_should_sum_exactly_when_rows_change_group(state, tmp_path):
-    """KGroupedTableImplTest.shouldReduceAndMaterializeResults's inputs, summed (the
-    subtractor of a sum and an average): a row changing group leaves its old group."""
+    """Not a port (the engine's own case): sum and avg, whose subtractors are built in, over
+    rows that change group and are deleted: a row changing group leaves its old group."""
     b = StreamsBuilder("ks-table-sum")
     table = b.table("topic1", name="table", key_format="string", value_format="json")
     table.table_aggregate(

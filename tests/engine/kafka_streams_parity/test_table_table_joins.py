@@ -2,7 +2,13 @@
 KTableKTableOuterJoinTest, ported: two tables of Integer keys and String values joined with
 MockValueJoiner.TOSTRING_JOINER, the results read from the joined table's stream. The inputs
 are fed in the same order with the same timestamps; the expected outputs are the tests'
-assertOutputKeyValueTimestamp lines, (key, value, timestamp), a None value a tombstone."""
+assertOutputKeyValueTimestamp lines, (key, value, timestamp), a None value a tombstone.
+
+testJoin's outputs are also those of each class's testNotSendingOldValue(s) (and the inner
+join's testQueryableJoin and testQueryableNotSendingOldValues), which feed the same inputs
+and expect Change(new, null): the same new values at the same timestamps. The classes'
+testSendingOldValue(s) are not ported: tables hand on new values only, never old values
+(README's differences from Kafka Streams)."""
 
 from __future__ import annotations
 
@@ -117,8 +123,10 @@ def test_outer_join(state, tmp_path):
 
 
 def test_outer_join_right_rows_alone(state, tmp_path):
-    """KTableKTableOuterJoinTest.testJoin's symmetry, from the right: a right row without a
-    left one comes out with left null, and its deletion as a tombstone."""
+    """Not a port: KTableKTableOuterJoinTest.testJoin's symmetry, from the right (the
+    engine's own case): a right row without a left one comes out with left null, its
+    deletion as a tombstone, and deleting an absent row gives nothing (as Kafka Streams'
+    KTableKTableOuterJoin returns when both sides and the change are null)."""
     t = JoinTest("outer", state, tmp_path)
     t.topic2.pipeInput(5, "Y5", 3)
     t.topic2.pipeInput(5, None, 4)
@@ -136,7 +144,9 @@ def _skipped_null_key(mode, state, tmp_path):
 
 def test_inner_should_log_and_meter_skipped_records_due_to_null_left_key(state, tmp_path):
     """KTableKTableInnerJoinTest.shouldLogAndMeterSkippedRecordsDueToNullLeftKey: the record
-    is dropped and counted (by the table it enters first, before the join)."""
+    is dropped and counted (by the table it enters first, before the join). The Java test
+    hands a null-keyed change straight to the join processor and checks its log line; the
+    engine's join never sees one, so the drop is checked where it happens."""
     _skipped_null_key("inner", state, tmp_path)
 
 
