@@ -153,6 +153,17 @@ def test_count(state, tmp_path):
     ]
 
 
+def test_should_not_send_transient_state_if_not_upgrading(state, tmp_path):
+    """KTableAggregateTest.testShouldNotSendTransientStateIfNotUpgrading: grouped by its own
+    key (the group does not change), a row's update is one retraction-and-addition, so no
+    transient count of 0 comes out (KIP-904)."""
+    d = Driver(_topology("key", Aggregation("count", "count")), state, tmp_path)
+    topic = d.input("topic1", key_format="string", value_format="string")
+    topic.pipeInput("1", "", 8)
+    topic.pipeInput("1", "", 9)
+    assert _processed(d, "count") == [("1", 1, 8), ("1", 1, 9)]
+
+
 def test_remove_old_before_add_new(state, tmp_path):
     """KTableAggregateTest.testRemoveOldBeforeAddNew: grouped by the key's first character,
     the value mapped to its second; the remover deletes the value from the text."""
