@@ -1,4 +1,4 @@
-"""The Topic Browser window (SPEC §15, gui/topics): the time until the first records are on
+"""The Topic Browser window (reference §9.12, gui/topics): the time until the first records are on
 screen, and how late the window's event loop runs while a filtered scan reads the topic.
 
     python bench/bench_topic_browser.py                    # 1,000,000 records of ~200 B

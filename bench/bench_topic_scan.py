@@ -1,4 +1,4 @@
-"""Topic scans (SPEC §15, engine/cluster/topics): the time to the first page and the rate of
+"""Topic scans (reference §9.12, engine/cluster/topics): the time to the first page and the rate of
 a filtered scan over a whole topic, against a raw confluent-kafka loop on the same topic.
 
     python bench/bench_topic_scan.py                       # 1,000,000 records of ~200 B

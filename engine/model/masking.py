@@ -1,4 +1,4 @@
-"""Masking rules (reference §3, SPEC §15): ``settings.masking`` and the one function that
+"""Masking rules (reference §3, §9.12.3): ``settings.masking`` and the one function that
 hides what they match in a decoded record.
 
 A rule is ``{"field": NAME_OR_GLOB, "topic": GLOB}`` (``topic`` optional: every topic).

@@ -114,7 +114,7 @@ class QtDashboardBoard(QObject):
         self.rowsChanged.emit(self.board.apply(self._masked(changes)))
 
     def _masked(self, changes: dict) -> dict:
-        """Row values masked by the topology's masking rules (SPEC §15); keys are the rows'
+        """Row values masked by the topology's masking rules (reference §9.12); keys are the rows'
         identities and stay."""
         if not topology_rules(self.topology):
             return changes

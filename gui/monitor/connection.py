@@ -1,6 +1,6 @@
 """Connection profiles: where a run goes — the local sandbox broker, or the user's own
 cluster with optional SASL and TLS — and how that maps onto librdkafka settings; and the
-schema registry its schema formats use (SPEC §14): the sandbox's when none is named, else
+schema registry its schema formats use (reference §7.6): the sandbox's when none is named, else
 a URL with optional basic auth (``user:password``, either may be ``${NAME}``) and CA file.
 
 Qt-free. Persistence (QSettings) and the dialog live in ``qt_connection_dialog``.

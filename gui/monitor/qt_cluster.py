@@ -365,7 +365,7 @@ class QtClusterWidget(QWidget):
             return
         for record in records:
             record.setdefault("topic", topic)
-        masker = masker_for_topic(self.controller.topology_provider(), topic)  # SPEC §15
+        masker = masker_for_topic(self.controller.topology_provider(), topic)  # reference §9.12
         self.samples.set_records(mask_records(masker, records))
         self.sample_title.setText(
             f"<b>{topic}</b> — latest {len(records)} records, newest first"

@@ -1,6 +1,6 @@
 """Choosing where runs go: the connection dialog, and the profile kept in QSettings.
 
-The brokers, and beside them the schema registry (SPEC §14: empty is the sandbox's), each
+The brokers, and beside them the schema registry (reference §7.6: empty is the sandbox's), each
 with a Test button. The password is never written to disk: it is kept for the session
 only, and so is a registry's user info that holds a password rather than ``${NAME}``s.
 """

@@ -186,7 +186,7 @@ class QtLogWidget(QWidget):
         self._append(console_entries(lines))
 
     def _on_dead_letters(self, items: list) -> None:
-        topology = self.controller.topology_provider()  # masked as shown (SPEC §15)
+        topology = self.controller.topology_provider()  # masked as shown (reference §9.12)
         masked = [
             mask_record(masker_for_node(topology, str(item.get("node") or "")), item)
             for item in items

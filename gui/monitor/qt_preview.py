@@ -1,5 +1,5 @@
 """The data preview dock: the latest records that passed the selected node, live; for a
-source in a schema format (SPEC §14) the values decoded, and a header naming the schema
+source in a schema format (reference §7.6) the values decoded, and a header naming the schema
 they were written with: format, subject, version and schema id."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class QtPreviewWidget(QWidget):
         if node_id != self.controller.preview_node:
             return
         self._count = len(records)
-        masker = masker_for_node(self.controller.topology_provider(), node_id)  # SPEC §15
+        masker = masker_for_node(self.controller.topology_provider(), node_id)  # reference §9.12
         self.records.set_records(mask_records(masker, records))
         self._update_title()
         ids = (

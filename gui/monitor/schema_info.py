@@ -1,4 +1,4 @@
-"""What the app shows of the schema formats (SPEC §14), Qt-free: which schema the records
+"""What the app shows of the schema formats (reference §7.6), Qt-free: which schema the records
 on screen were written with (format, subject, version, schema id), for the data preview's
 header, and a sampled topic's values decoded with the registry, for the cluster view.
 

@@ -316,7 +316,7 @@ class QtTestRun(QWidget):
             trace = run_trace(copy, samples)
             elapsed = time.perf_counter() - started
             expect = trace.outputs()  # a saved case expects the real values, not the masked
-            mask_trace(trace, copy)  # what is shown is masked (SPEC §15)
+            mask_trace(trace, copy)  # what is shown is masked (reference §9.12)
             return trace, elapsed, expect
 
         def failed(exc: BaseException) -> None:

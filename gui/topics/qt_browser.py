@@ -1,4 +1,4 @@
-"""The Topic Browser (SPEC §15): any topic's partitions with their low and high offsets,
+"""The Topic Browser (reference §9.12): any topic's partitions with their low and high offsets,
 seek by offset or time (one partition or all), a filter in the engine's safe expression
 language that searches as you type over a bounded scan (progress, Cancel), a table with
 columns to pick, a record opened whole, export of the matches (NDJSON or CSV), produce a

@@ -1,4 +1,4 @@
-"""Produce to a topic from the app (SPEC §15): a new record, or the selected records of the
+"""Produce to a topic from the app (reference §9.12): a new record, or the selected records of the
 Topic Browser again with edits. The records are NDJSON lines, the lines a scan exports and
 ``topology-studio topic produce`` reads; every line is checked before anything is sent, the
 user confirms, and the sending runs off the GUI thread. A re-produced record keeps its key,

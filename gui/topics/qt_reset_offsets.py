@@ -1,4 +1,4 @@
-"""Reset Offsets on any consumer group (SPEC §15): to earliest, latest, a time or an
+"""Reset Offsets on any consumer group (reference §9.12): to earliest, latest, a time or an
 offset, for one topic or every topic the group has committed to. Preview first: per
 partition the committed offset, the new one and the records the group would read again or
 skip. Apply is refused, with the sentence, while the group is active; it asks before

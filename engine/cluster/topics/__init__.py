@@ -1,4 +1,4 @@
-"""The data itself (SPEC §15): reading a topic from a position with a filter, producing
+"""The data itself (reference §9.12): reading a topic from a position with a filter, producing
 records back, and resetting a consumer group's offsets with a preview. Qt-free, for the
 command line (``topology-studio topic`` / ``offsets``) and the app's Topic Browser alike.
 

@@ -1,4 +1,4 @@
-"""Record bytes to shown values and back, for reading and producing topics (SPEC §15).
+"""Record bytes to shown values and back, for reading and producing topics (reference §9.12).
 
 Formats: ``string``, ``json``, ``bytes`` (shown as base64 text), the schema formats
 ``avro``, ``protobuf`` and ``json_schema`` (the Confluent wire format, read and written

@@ -1,4 +1,4 @@
-"""Resetting a consumer group's committed offsets (SPEC §15), with a preview.
+"""Resetting a consumer group's committed offsets (reference §9.12), with a preview.
 
 ``plan`` works out, per partition, the committed offset now and the new one (earliest,
 latest, an offset clamped into the log, or the first record at or after a time) and so the

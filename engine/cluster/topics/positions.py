@@ -1,7 +1,7 @@
 """Where a scan or an offset reset starts: ``earliest``, ``latest``, an offset or a time.
 
 A time is ISO 8601 (``2026-12-06T10:00:00Z``; no zone is UTC) or epoch milliseconds; a
-number of 13 digits is epoch ms, a shorter one an offset (SPEC §15).
+number of 13 digits is epoch ms, a shorter one an offset (reference §9.12).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Producing records given as NDJSON lines, the lines a scan writes (SPEC §15):
+"""Producing records given as NDJSON lines, the lines a scan writes (reference §9.12):
 ``{"topic", "partition", "offset", "timestamp", "key", "value", "headers", "key_format",
 "value_format"}``, every field optional but ``value``.
 

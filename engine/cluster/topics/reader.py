@@ -1,5 +1,5 @@
 """Scanning a topic: from a start position to the end offsets taken when the scan starts,
-across partitions, decoding, masking and filtering each record (SPEC §15).
+across partitions, decoding, masking and filtering each record (reference §9.12).
 
     scan = TopicScan(reader, ScanRequest("orders", parse_start("earliest"), filter="..."))
     for page in scan.pages():        # lists of records as soon as they are read

@@ -1,4 +1,4 @@
-"""The editors of the schema formats (SPEC §14): a sink's (or demo generator's)
+"""The editors of the schema formats (reference §7.6): a sink's (or demo generator's)
 ``value_schema`` / ``key_schema``, and ``settings.schema_registry``.
 
 A schema param is compact in the inspector: one line with the subject or the file it names,

@@ -1,4 +1,4 @@
-"""Masking in dashboards' tables (SPEC §15): row values a dashboard receives are masked by
+"""Masking in dashboards' tables (reference §9.12): row values a dashboard receives are masked by
 the topology's rules for the topics upstream; the rows' keys stay their identities."""
 
 from __future__ import annotations

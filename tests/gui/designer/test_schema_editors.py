@@ -1,4 +1,4 @@
-"""The schema editors in the inspector (SPEC §14): a schema param names a subject picked
+"""The schema editors in the inspector (reference §7.6): a schema param names a subject picked
 from the registry's list, a file beside the topology (stored relative), or schema text
 edited in a dialog that validates as you type; settings.schema_registry as two fields."""
 

@@ -1,4 +1,4 @@
-"""Run → Connection's schema registry (SPEC §14): URL, user info and CA file beside the
+"""Run → Connection's schema registry (reference §7.6): URL, user info and CA file beside the
 brokers, its Test button against the real sandbox registry, what is remembered, and what
 a run is given."""
 

@@ -1,4 +1,4 @@
-"""Masking in the app (SPEC §15): the rules of the open topology applied to a node's or a
+"""Masking in the app (reference §9.12): the rules of the open topology applied to a node's or a
 topic's records, and in the data preview. No Kafka."""
 
 from __future__ import annotations

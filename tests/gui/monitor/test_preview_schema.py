@@ -1,4 +1,4 @@
-"""The data preview's schema header (SPEC §14), without a broker: records a worker would
+"""The data preview's schema header (reference §7.6), without a broker: records a worker would
 send, and a registry's look-ups as a stand-in where none is reached."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Masking in a test run (SPEC §15): the traced records the panel shows are masked by the
+"""Masking in a test run (reference §9.12): the traced records the panel shows are masked by the
 topology's rules; a saved test case keeps the real values, so the command line passes it."""
 
 from __future__ import annotations

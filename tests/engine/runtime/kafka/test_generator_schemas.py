@@ -1,4 +1,4 @@
-"""A demo generator in a schema format (the demo's Avro orders, SPEC §14) on the real local
+"""A demo generator in a schema format (the demo's Avro orders, reference §7.6) on the real local
 broker and the sandbox's registry: it writes in the wire format with its node's schema,
 confluent-kafka's own deserializer reads the topic, and its source reads it back."""
 
