@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import IO, Any
+from typing import IO
 
 from engine.code.runner import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, cannot_write
 
@@ -136,24 +136,13 @@ def _source_formats(topology, topic: str) -> dict[str, str]:
 
 def _registry(args, topology):
     """The schema registry as ``run`` finds it: --schema-registry, else the --topology's
-    ``settings.schema_registry``, else ``SCHEMA_REGISTRY_URL``; None when none is named."""
-    from engine.cluster.topics.formats import Registry
+    ``settings.schema_registry`` (with its credentials), else ``SCHEMA_REGISTRY_URL``; None when
+    none is named."""
+    from engine.cluster.topics.formats import registry_for
 
-    url = args.schema_registry
-    config: dict[str, Any] = {}
-    settings = topology.settings.get("schema_registry") if topology is not None else None
-    if not url and isinstance(settings, dict) and isinstance(settings.get("url"), str):
-        url = os.path.expandvars(settings["url"])
-        auth = settings.get("basic_auth_user_info")
-        if isinstance(auth, str) and auth:
-            config["basic.auth.user.info"] = os.path.expandvars(auth)
-    url = url or os.environ.get("SCHEMA_REGISTRY_URL")
-    if not url:
-        return None
-    try:
-        return Registry(url, config)
-    except Exception as exc:  # noqa: BLE001 - the client refuses a bad URL with many kinds
-        raise ValueError(f"the schema registry address {url!r} cannot be used: {exc}") from None
+    if args.schema_registry:
+        return registry_for(args.schema_registry)
+    return registry_for(None, topology.settings.get("schema_registry") if topology else None)
 
 
 # -- topic read ---------------------------------------------------------------------------

@@ -4,14 +4,13 @@ the Run → Connection cluster and the open topology's masking rules."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QWidget
 
-from engine.cluster.topics.formats import Registry
+from engine.cluster.topics.formats import Registry, registry_for
 from engine.cluster.topics.reader import TopicReader
 from engine.model.masking import topology_rules
 from gui.monitor.qt_tasks import BackgroundCall
@@ -60,20 +59,9 @@ class Topics(QObject):
         encode records in the wire format; None when there is none."""
         topology = self.controller.topology_provider()
         settings = self.controller.run_topology(topology).settings if topology is not None else {}
-        setting = settings.get("schema_registry")
-        setting = setting if isinstance(setting, dict) else {}
-        url = self.controller.registry_url() or setting.get("url")
-        url = url or os.environ.get("SCHEMA_REGISTRY_URL")
-        if not isinstance(url, str) or not url:
-            return None
-        config: dict[str, str] = {}
-        if isinstance(setting.get("basic_auth_user_info"), str):
-            config["basic.auth.user.info"] = os.path.expandvars(setting["basic_auth_user_info"])
-        if isinstance(setting.get("ca_location"), str):
-            config["ssl.ca.location"] = setting["ca_location"]
         try:
-            return Registry(os.path.expandvars(url), config)
-        except Exception:  # noqa: BLE001 - a URL the client refuses: records stay undecoded
+            return registry_for(self.controller.registry_url(), settings.get("schema_registry"))
+        except ValueError:  # an address the client refuses: records stay undecoded
             return None
 
     def _say(self, text: str) -> None:

@@ -18,6 +18,7 @@ import base64
 import datetime
 import decimal
 import io
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -91,6 +92,29 @@ def _failing(exc: BaseException) -> Callable:
         raise exc
 
     return fail
+
+
+def registry_for(url: str | None, setting: Any = None) -> Registry | None:
+    """The registry at ``url``, else at ``setting``'s (a topology's ``settings.schema_registry``),
+    else ``$SCHEMA_REGISTRY_URL``; with the setting's user info and CA file (``${NAME}`` read
+    from the environment). None when none is named; ValueError with a sentence for an address
+    the client refuses."""
+    setting = setting if isinstance(setting, dict) else {}
+    if not url and isinstance(setting.get("url"), str):
+        url = os.path.expandvars(setting["url"])
+    url = url or os.environ.get("SCHEMA_REGISTRY_URL")
+    if not url:
+        return None
+    config: dict[str, str] = {}
+    auth = setting.get("basic_auth_user_info")
+    if isinstance(auth, str) and auth:
+        config["basic.auth.user.info"] = os.path.expandvars(auth)
+    if isinstance(setting.get("ca_location"), str) and setting["ca_location"]:
+        config["ssl.ca.location"] = setting["ca_location"]
+    try:
+        return Registry(url, config)
+    except Exception as exc:  # noqa: BLE001 - the client refuses a bad URL with many kinds
+        raise ValueError(f"the schema registry address {url!r} cannot be used: {exc}") from None
 
 
 class Registry:
