@@ -164,17 +164,7 @@ class StreamsBuilder:
         timestamp: str | None = None,
     ) -> KStream:
         """A kafka_source node reading ``topic``."""
-        return self._add(
-            "kafka_source",
-            name,
-            _params(
-                topic=topic,
-                key_format=key_format,
-                value_format=value_format,
-                start=start,
-                timestamp=timestamp,
-            ),
-        )
+        return self._source("kafka_source", topic, name, key_format, value_format, start, timestamp)
 
     def table(
         self,
@@ -188,8 +178,13 @@ class StreamsBuilder:
     ) -> KStream:
         """A table_source node: ``topic`` read as a table, the latest value per key (a
         null value deletes the key and is handed on as a tombstone)."""
+        return self._source("table_source", topic, name, key_format, value_format, start, timestamp)
+
+    def _source(self, type_name: str, topic: str, name, key_format, value_format, start, timestamp):
+        """A source node of ``type_name`` reading ``topic`` (kafka_source and table_source
+        take the same params)."""
         return self._add(
-            "table_source",
+            type_name,
             name,
             _params(
                 topic=topic,
