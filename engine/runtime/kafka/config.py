@@ -47,3 +47,6 @@ class RunConfig:
     # caller names one (run --schema-registry, the sandbox's); else settings.schema_registry,
     # else $SCHEMA_REGISTRY_URL.
     schema_registry_url: str | None = None
+    # Keep each store locally at a clean stop, so the next run reads only the changelog
+    # records written since (engine.runtime.kafka.local_checkpoints): the app's runs.
+    local_checkpoints: bool = False

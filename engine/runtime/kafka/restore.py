@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from engine.model.internal_topics import changelog_topic
 from engine.runtime import state
 from engine.runtime.kafka import checkpoints, clients
 from engine.runtime.kafka.errors import RunFailedError
+from engine.runtime.kafka.local_checkpoints import LocalCheckpoint, LocalCheckpoints
 from engine.runtime.kafka.state_manager import StateManager
 from engine.runtime.serde import DECODERS
 
@@ -43,10 +44,14 @@ class ChangelogReader:
         stores: StateManager,
         reader_config: dict,
         on_progress: Callable[[dict], None] | None = None,
+        local: LocalCheckpoints | None = None,
     ):
+        """``local``: the stores' local checkpoints (the app's runs), which spare reading the
+        changelogs up to them (``local_checkpoints``)."""
         self.stores = stores
         self.reader_config = reader_config
         self.on_progress = on_progress
+        self.local = local
         self.restored = 0
         self.progress = {
             "active": False,
@@ -54,6 +59,7 @@ class ChangelogReader:
             "partitions_done": 0,
             "records": 0,
             "records_total": 0,
+            "local": 0,  # partitions started from a local checkpoint
         }
 
     def restore(self, partitions: list[TopicPartition], kept=()) -> None:
@@ -78,27 +84,38 @@ class ChangelogReader:
                 self._range(reader, changelog_topic(stores.application_id, node_id), partition)
                 for node_id, partition in wanted
             ]
+            saved = [self._saved(n, p, low, end) for (n, p), (low, end) in zip(wanted, ranges)]
             progress = self.progress = {
                 "active": True,
                 "partitions": len(wanted),
                 "partitions_done": 0,
                 "records": 0,
-                "records_total": sum(end - low for low, end in ranges),
+                "records_total": sum(
+                    end - (low if cp is None else cp.offset)
+                    for (low, end), cp in zip(ranges, saved)
+                ),
+                "local": 0,
             }
             self._tell()
             found = {}
-            for (node_id, partition), (low, end) in zip(wanted, ranges):
-                entries = read_changelog(
-                    reader,
-                    changelog_topic(stores.application_id, node_id),
-                    partition,
-                    low,
-                    end,
-                    self._read,
-                )
+            for (node_id, partition), (low, end), cp in zip(wanted, ranges, saved):
+                topic = changelog_topic(stores.application_id, node_id)
+                entries = None
+                if cp is not None:
+                    entries = read_changelog(reader, topic, partition, cp.offset, end, self._read)
+                    if entries[:1] == [(None, cp.offsets)]:  # still the checkpoint it saved
+                        progress["local"] += 1
+                        self.restored -= len(cp.items)  # counted below; not read
+                        entries[:0] = cp.items
+                    else:
+                        entries = None
+                if entries is None:
+                    entries = read_changelog(reader, topic, partition, low, end, self._read)
                 done, tail, offsets = checkpoints.split(entries)
                 stores.open(node_id, partition, done)
                 self.restored += len(done)
+                if offsets is not None and not tail:  # the changelog ends with a checkpoint
+                    stores.produced[(node_id, partition)] = offsets
                 if offsets is not None:
                     found[(node_id, partition)] = (tail, offsets)
                 progress["partitions_done"] += 1
@@ -130,6 +147,12 @@ class ChangelogReader:
             for topic, offset in offsets.items():
                 if (topic, partition) in assigned and (topic, partition) not in kept:
                     self.stores.skips.add(topic, partition, offset)
+
+    def _saved(self, node_id: str, partition: int, low: int, end: int) -> LocalCheckpoint | None:
+        """The store's local checkpoint (taken: see ``local_checkpoints``) when its record is
+        still within the changelog."""
+        cp = self.local.take(node_id, partition) if self.local is not None else None
+        return cp if cp is not None and low <= cp.offset < end else None
 
     @staticmethod
     def _range(reader, topic: str, partition: int) -> tuple[int, int]:
@@ -164,7 +187,7 @@ def read_changelog(
     if end <= low:
         return []
     tp = TopicPartition(topic, partition)
-    reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+    reader.assign([TopicPartition(topic, partition, low)])
     entries: list[tuple[str | None, Any]] = []  # a checkpoint's key is None
     position = low
     moved = time.monotonic()
@@ -220,7 +243,9 @@ class RestoreStatus:
 
 def restore_reason(progress: dict) -> str:
     """The run's status reason while restoring."""
+    local = progress.get("local", 0)
     return (
         f"restoring state: {progress['partitions_done']} of {progress['partitions']} "
-        f"partitions, {progress['records']:,} of ~{progress['records_total']:,} records"
+        f"partitions{f' ({local} from local checkpoints)' if local else ''}, "
+        f"{progress['records']:,} of ~{progress['records_total']:,} records"
     )

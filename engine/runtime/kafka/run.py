@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicPartition
 
 from engine.model.durations import parse_duration
 from engine.model.status import RunStatus
@@ -49,6 +49,7 @@ from engine.runtime.kafka.flow import FlowControl
 from engine.runtime.kafka.generators import GeneratorPool
 from engine.runtime.kafka.idle import IdleClock, IdleWatch, unread
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
+from engine.runtime.kafka.local_checkpoints import LocalCheckpoints
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
@@ -156,6 +157,17 @@ class KafkaRun(RunReadout):
             base,
             dead_letter=self.collector.dead_letter,
         )
+        # The app's runs keep their stores locally at a clean stop (local_checkpoints); not
+        # under exactly_once, where each changelog ends with a transaction marker.
+        self.local = (
+            LocalCheckpoints(
+                settings.get("state_dir"),
+                app_id,
+                lambda: f"{self.topics.cluster_id}@{config.bootstrap}",
+            )
+            if config.local_checkpoints and self.guarantee != "exactly_once"
+            else None
+        )
         self.files = OpenFiles()
         self.committer = Committer(
             self.state,
@@ -180,7 +192,7 @@ class KafkaRun(RunReadout):
             listening=lambda: config.on_metrics is not None or bool(config.observers),
         )
         self.changelogs = ChangelogReader(
-            self.stores, base, RestoreStatus(self.state, self.run_metrics.tick)
+            self.stores, base, RestoreStatus(self.state, self.run_metrics.tick), self.local
         )
         self.idle = IdleClock()
         self.slot: InstanceSlot | None = None  # exactly_once: the slot behind the transactional id
@@ -367,6 +379,14 @@ class KafkaRun(RunReadout):
         self.stores.flush()
         self.files.flush()
 
+    def _end_offset(self, topic: str, partition: int) -> int | None:
+        try:
+            return clients.attached(self.clients.consumer).get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=5
+            )[1]
+        except KafkaException:
+            return None
+
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
         try:
@@ -385,6 +405,8 @@ class KafkaRun(RunReadout):
                 self.committer.commit(final=True)
             except (RunFailedError, KafkaException) as exc:
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
+            if failure is None and self.local is not None:
+                self.stores.save_local(self.local, self._end_offset)
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
         assignment = self.assignment

@@ -19,6 +19,7 @@ from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.internal_topics import changelog_topic
 from engine.runtime import state
 from engine.runtime.kafka import checkpoints
+from engine.runtime.kafka.local_checkpoints import LocalCheckpoints
 from engine.runtime.operators.base import Record
 from engine.runtime.serde import (
     ENCODERS,
@@ -70,6 +71,11 @@ class StateManager:
         self.encode = _json
         self.fast = True
         self.dead_letter = dead_letter
+        # For local checkpoints (``save_local``): the latest checkpoint written for each
+        # store, and the changelog partitions written since their latest checkpoint.
+        self.produced: dict[tuple[str, int], dict[str, int]] = {}
+        self.dirty: set[tuple[str, int]] = set()
+        self.diverged: set[tuple[str, int]] = set()  # a change the changelog could not hold
 
     def store(self, node_id: str, partition: int):
         store = self.stores.get((node_id, partition))
@@ -105,6 +111,7 @@ class StateManager:
         for (topic, partition), changes in self.pending.items():
             if not changes:
                 continue
+            self.dirty.add((topic, partition))
             for key, value in changes.items():
                 raw = key.encode("utf-8")
                 if value is None:
@@ -118,11 +125,12 @@ class StateManager:
                         try:
                             data = encode(value)
                         except Exception as exc:  # noqa: BLE001
-                            self._not_logged(topic, key, exc)
+                            self._not_logged(topic, partition, key, exc)
                             continue
                     if data is not None and len(data) + len(raw) > max_bytes:
                         self._not_logged(
                             topic,
+                            partition,
                             key,
                             OutputTooLargeError(
                                 f"the encoded state is {len(data) + len(raw):,} bytes, more than "
@@ -133,9 +141,11 @@ class StateManager:
                 produce(topic, raw, data, None, partition, None)
             changes.clear()
 
-    def _not_logged(self, topic: str, key: str, exc: Exception) -> None:
+    def _not_logged(self, topic: str, partition: int, key: str, exc: Exception) -> None:
         """A state change that cannot be a changelog record goes to the dead-letter topic
-        (its key, the reason, the node); the changelog keeps the key's previous value."""
+        (its key, the reason, the node); the changelog keeps the key's previous value (and
+        the store no local checkpoint, which would hold the new one)."""
+        self.diverged.add((topic, partition))
         node_id = topic[len(self.application_id) + 1 : -len("-changelog")]
         kind = type(exc) if isinstance(exc, SerdeError) else SerdeError
         error = kind(
@@ -175,15 +185,38 @@ class StateManager:
         for node_id, partition in self.stores:
             offsets = at.get(partition)
             if offsets:
+                topic = changelog_topic(self.application_id, node_id)
+                self.produced[(node_id, partition)] = offsets
                 self.produce(
-                    changelog_topic(self.application_id, node_id),
+                    topic,
                     checkpoints.CHECKPOINT_KEY,
                     checkpoints.encode(offsets),
                     None,
                     partition,
                     None,
                 )
+                self.dirty.discard((topic, partition))
                 n += 1
+        return n
+
+    def save_local(
+        self, local: LocalCheckpoints, end_offset: Callable[[str, int], int | None]
+    ) -> int:
+        """Writes the local checkpoint of each open store whose changelog ends with its latest
+        checkpoint (``local_checkpoints``: the record just below the changelog's
+        ``end_offset``, which a restore checks before using the file); removes the file of
+        any other. Call after the final commit has been acknowledged. Returns how many."""
+        n = 0
+        for (node_id, partition), store in self.stores.items():
+            topic = changelog_topic(self.application_id, node_id)
+            offsets = self.produced.get((node_id, partition))
+            end = None
+            if offsets and (topic, partition) not in self.dirty | self.diverged:
+                end = end_offset(topic, partition)
+            if end and local.save(node_id, partition, end - 1, offsets or {}, store.items()):
+                n += 1
+            else:
+                local.forget(node_id, partition)
         return n
 
     def wanted(self, partitions: list[TopicPartition]) -> set[tuple[str, int]]:

@@ -278,6 +278,7 @@ def worker_main(topology_text: str, options: dict, conn) -> None:
             observers=[RunPublisher()],
             dashboards=dashboards,
             schema_registry_url=options.get("schema_registry_url"),
+            local_checkpoints=True,
         ),
     )
 
