@@ -85,6 +85,7 @@ class ChangelogReader:
                 for node_id, partition in wanted
             ]
             saved = [self._saved(n, p, low, end) for (n, p), (low, end) in zip(wanted, ranges)]
+            topics = [changelog_topic(stores.application_id, node_id) for node_id, _ in wanted]
             progress = self.progress = {
                 "active": True,
                 "partitions": len(wanted),
@@ -97,21 +98,29 @@ class ChangelogReader:
                 "local": 0,
             }
             self._tell()
+            # Every partition at once (one round trip, not one per partition): first from the
+            # local checkpoints, then whole where a checkpoint is no longer there.
+            spans = {
+                (t, p): (low if cp is None else cp.offset, end)
+                for t, (_, p), (low, end), cp in zip(topics, wanted, ranges, saved)
+            }
+            read = read_changelogs(reader, spans, self._read)
+            again = {}
+            for t, (_, p), (low, end), cp in zip(topics, wanted, ranges, saved):
+                if cp is None:
+                    continue
+                entries = read[(t, p)]
+                if entries[:1] == [(None, cp.offsets)]:  # still the checkpoint it saved
+                    progress["local"] += 1
+                    self.restored -= len(cp.items)  # counted below; not read
+                    entries[:0] = cp.items
+                else:
+                    again[(t, p)] = (low, end)
+            if again:
+                read.update(read_changelogs(reader, again, self._read))
             found = {}
-            for (node_id, partition), (low, end), cp in zip(wanted, ranges, saved):
-                topic = changelog_topic(stores.application_id, node_id)
-                entries = None
-                if cp is not None:
-                    entries = read_changelog(reader, topic, partition, cp.offset, end, self._read)
-                    if entries[:1] == [(None, cp.offsets)]:  # still the checkpoint it saved
-                        progress["local"] += 1
-                        self.restored -= len(cp.items)  # counted below; not read
-                        entries[:0] = cp.items
-                    else:
-                        entries = None
-                if entries is None:
-                    entries = read_changelog(reader, topic, partition, low, end, self._read)
-                done, tail, offsets = checkpoints.split(entries)
+            for t, (node_id, partition) in zip(topics, wanted):
+                done, tail, offsets = checkpoints.split(read[(t, partition)])
                 stores.open(node_id, partition, done)
                 self.restored += len(done)
                 if offsets is not None and not tail:  # the changelog ends with a checkpoint
@@ -119,7 +128,7 @@ class ChangelogReader:
                 if offsets is not None:
                     found[(node_id, partition)] = (tail, offsets)
                 progress["partitions_done"] += 1
-                self._tell()
+            self._tell()
             self._after_checkpoints(found, partitions, kept)
             progress["active"] = False
             self._tell()
@@ -173,50 +182,57 @@ class ChangelogReader:
             self.on_progress(self.progress)
 
 
-def read_changelog(
+def read_changelogs(
     reader,
-    topic: str,
-    partition: int,
-    low: int,
-    end: int,
+    spans: dict[tuple[str, int], tuple[int, int]],
     on_read: Callable[[int], None] = lambda n: None,
     stall_s: float = RESTORE_STALL_S,
-) -> list[tuple[str | None, Any]]:
-    """The entries of one changelog partition from ``low`` until the reader's position
-    reaches ``end``. Raises RunFailedError when the position stops moving for ``stall_s``."""
-    if end <= low:
-        return []
-    tp = TopicPartition(topic, partition)
-    reader.assign([TopicPartition(topic, partition, low)])
-    entries: list[tuple[str | None, Any]] = []  # a checkpoint's key is None
-    position = low
+) -> dict[tuple[str, int], list[tuple[str | None, Any]]]:
+    """The entries of changelog partitions, read together: each ``(topic, partition)`` of
+    ``spans`` from its start offset until the reader's position reaches its end offset.
+    Raises RunFailedError when no position moves for ``stall_s``."""
+    read: dict[tuple[str, int], list[tuple[str | None, Any]]] = {tp: [] for tp in spans}
+    todo = {tp: span for tp, span in spans.items() if span[1] > span[0]}
+    if not todo:
+        return read
+    at = {tp: start for tp, (start, _) in todo.items()}
+    reader.assign([TopicPartition(t, p, start) for (t, p), start in at.items()])
     moved = time.monotonic()
-    while position < end:
+    while todo:
         msgs = reader.consume(1000, timeout=0.2)
         for msg in msgs:
             if msg.error():
                 continue
+            tp = (msg.topic(), msg.partition())
+            if tp not in todo or msg.offset() >= todo[tp][1]:
+                continue  # written after the restore began: the run reads it as input
             key, value = msg.key(), msg.value()
             if key == checkpoints.CHECKPOINT_KEY:  # (None, offsets): see checkpoints.split
-                entries.append((None, checkpoints.decode(value)))
-                continue
-            entries.append((key.decode("utf-8"), None if value is None else _unjson(value)))
+                read[tp].append((None, checkpoints.decode(value)))
+            else:
+                read[tp].append((key.decode("utf-8"), None if value is None else _unjson(value)))
         if msgs:
             on_read(len(msgs))
         try:
-            now_at = reader.position([tp])[0].offset
+            positions = reader.position([TopicPartition(t, p) for t, p in todo])
         except KafkaException:
-            now_at = -1
-        if now_at > position:
-            position, moved = now_at, time.monotonic()
-        elif time.monotonic() - moved > stall_s:
+            positions = []
+        for position in positions:
+            tp = (position.topic, position.partition)
+            if position.offset > at[tp]:
+                at[tp], moved = position.offset, time.monotonic()
+            if at[tp] >= todo[tp][1]:
+                del todo[tp]
+        if todo and time.monotonic() - moved > stall_s:
             reader.unassign()
+            (topic, partition), (_, end) = next(iter(todo.items()))
             raise RunFailedError(
                 f"restoring state from '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
-                f"at offset {position} of {end}; check that the brokers are up, then run again"
+                f"at offset {at[(topic, partition)]} of {end}; check that the brokers are up, "
+                "then run again"
             )
     reader.unassign()
-    return entries
+    return read
 
 
 class RestoreStatus:

@@ -127,25 +127,29 @@ class Reader:
     """The restore's changelog reader."""
 
     def __init__(self, cluster):
-        self.cluster, self.tp, self.at = cluster, None, 0
+        self.cluster, self.at = cluster, {}
 
     def get_watermark_offsets(self, tp, timeout=0):
         return 0, len(self.cluster.logs[(tp.topic, tp.partition)])
 
     def assign(self, tps):
-        self.tp, self.at = (tps[0].topic, tps[0].partition), max(tps[0].offset, 0)
+        self.at = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in tps}
 
     def consume(self, n, timeout=0):
-        log = self.cluster.logs[self.tp][self.at : self.at + n]
-        msgs = [Msg(self.tp[0], self.tp[1], self.at + i, k, v) for i, (k, v) in enumerate(log)]
-        self.at += len(log)
+        msgs = []
+        for (topic, partition), at in self.at.items():
+            log = self.cluster.logs[(topic, partition)][at : at + n - len(msgs)]
+            msgs += [Msg(topic, partition, at + i, k, v) for i, (k, v) in enumerate(log)]
+            self.at[(topic, partition)] = at + len(log)
         return msgs
 
     def position(self, tps):
-        return [TopicPartition(self.tp[0], self.tp[1], self.at)]
+        return [
+            TopicPartition(tp.topic, tp.partition, self.at[(tp.topic, tp.partition)]) for tp in tps
+        ]
 
     def unassign(self):
-        pass
+        self.at = {}
 
     def close(self):
         pass
