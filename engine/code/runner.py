@@ -56,7 +56,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--sandbox", action="store_true", help="start and use the local sandbox broker"
     )
     parser.add_argument(
-        "--group-id", metavar="ID", help="consumer group (default: the topology name)"
+        "--application-id",
+        "--group-id",
+        dest="group_id",
+        metavar="ID",
+        help="the application id: its consumer group and the prefix of its internal topics "
+        "(default: the topology name; --group-id is the same option)",
     )
     parser.add_argument(
         "--until-idle",

@@ -286,3 +286,42 @@ def test_a_broker_that_exits_at_start_is_reported_at_once(monkeypatch):
     ):
         broker.SandboxBroker().start()
     assert time.monotonic() - started < broker.READY_TIMEOUT_S / 2  # not after the whole wait
+
+
+@pytest.mark.parametrize("option", ["--application-id", "--group-id"])
+def test_the_application_id_names_the_group_and_the_internal_topics(
+    bootstrap, unique, tmp_path, option
+):
+    """Kafka Streams' application.id: one option (two spellings), and its help says so."""
+    from confluent_kafka.admin import AdminClient
+
+    src, app = f"in-{unique}", f"app-{unique}"
+    create_topic(bootstrap, src)
+    produce(bootstrap, src, [(f"k{i}", {"k": i % 3}) for i in range(30)])
+    b = StreamsBuilder(f"named-{unique}")
+    b.stream(src, name="src").group_by("value['k']", name="counts").count().to(
+        f"out-{unique}", name="out"
+    )
+    path = write(b.build(), tmp_path)
+    done = subprocess.run(
+        cli("run", str(path), "--bootstrap", bootstrap, option, app, "--until-idle", "2"),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topics = set(admin.list_topics(timeout=10).topics)
+    assert {f"{app}-counts-repartition", f"{app}-counts-changelog"} <= topics
+    assert not any(t.startswith(f"named-{unique}-") for t in topics)
+    groups = {g.group_id for g in admin.list_consumer_groups().result(timeout=10).valid}
+    assert app in groups
+    usage = subprocess.run(
+        cli("run", "--help"), cwd=ROOT, env=env(), capture_output=True, text=True
+    )
+    assert "--application-id ID, --group-id ID" in usage.stdout
+    assert "the application id: its consumer group and the prefix of its internal topics" in (
+        " ".join(usage.stdout.split())
+    )
