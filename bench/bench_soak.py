@@ -8,7 +8,7 @@ The app's path: a sandbox broker started as the app starts it (``SandboxBroker(b
 with its schema registry, whose address every run is given: the demo's orders are Avro), the
 demo (resources/demo/ecommerce.topology.json) with every generator's ``rate`` multiplied by
 ``--rate-scale``, run by a ``RunSupervisor`` with the app's options (metrics twice a second,
-a 50-record preview, no group id: the topology's name), stopped with ``stop()`` (flush and
+samples of 50 records, no group id: the topology's name), stopped with ``stop()`` (flush and
 commit) every ``--cycle`` minutes and started again at once, for ``--minutes`` in all. The
 broker keeps everything the runs wrote; every re-run restores the aggregates' state from
 their changelogs before its first record.
@@ -23,8 +23,10 @@ Measured:
   rows (the worker's ``dashboards`` events, which is when the app draws them), and until the
   aggregates' first records counted in a ``metrics`` event; the restore (first to last status
   whose reason starts with "restoring state", and the changelog records read, from the
-  metrics' ``restore``); the broker's RSS when the run starts and just before it stops; the
-  broker's and the worker's CPU over the cycle (start to stopped), as % of one core.
+  metrics' ``restore``); the group's lag when it stops (did the run keep up); the broker's
+  RSS when the run starts and just before it stops; the broker's and the worker's CPU over
+  the cycle (start to stopped), as % of one core, and the broker's per 1,000 records
+  generated.
 
 The model, for 8 hours at the demo's own rates (``rate-scale`` times fewer records a second):
 
@@ -36,7 +38,8 @@ The model, for 8 hours at the demo's own rates (``rate-scale`` times fewer recor
 - CPU: what Tansu spends grows with the rate and with what it holds. Per cycle, CPU % is
   fitted linearly against time; at 8 h / scale (the same data held) its part above the idle
   broker's is divided by the scale (records a second), the idle part kept:
-  idle + (fit(8 h / scale) - idle) / scale. The measured 10x figures are printed beside it.
+  idle + (fit(8 h / scale) - idle) / scale; a falling trend is not extrapolated (the mean
+  is taken instead). The measured 10x figures are printed beside it.
 - re-runs: what a restore reads grows with what was written, so the time to numbers of the
   re-runs (and the records they restored) is fitted linearly against the minutes run before
   each, and read at 8 h / scale.
