@@ -312,12 +312,17 @@ def model(cycles: list[Cycle], samples, t0: float, idle_pct: float, scale: float
         [(c.minutes_before / 60, c.numbers_s) for c in reruns if c.numbers_s is not None]
     )
     restored_line = fit([(c.minutes_before / 60, float(c.restored)) for c in reruns])
+    # A falling trend is not extrapolated (no re-run gets faster than the slowest measured).
     numbers_model = (
-        numbers_line[0] + numbers_line[1] * horizon_h
+        max(numbers_line[0] + numbers_line[1] * horizon_h, worst or 0.0)
         if numbers_line
         else (worst if worst is not None else None)
     )
-    restored_model = restored_line[0] + restored_line[1] * horizon_h if restored_line else None
+    restored_model = (
+        max(restored_line[0] + restored_line[1] * horizon_h, max(c.restored for c in reruns))
+        if restored_line
+        else None
+    )
     measured_ok = bool(reruns) and worst is not None and worst <= TARGET_NUMBERS_S
     model_ok = numbers_model is not None and numbers_model <= TARGET_NUMBERS_S
     out["reruns"] = {
