@@ -308,7 +308,7 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
         fn=fn,
         used_names=frozenset(checker.used),
         budgeted=guard.guarded,
-        references=checker.references,
+        references=checker.references * guard.reference_factor,
     )
 
 

@@ -52,7 +52,19 @@ _BUILDING_METHODS = frozenset(
 _PARTS_METHODS = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
 # Calls whose cost does not grow with their arguments (their results are small).
 _FREE_CALLS = frozenset({"len", "int", "float", "bool", "abs"})
+# Calls that spend nothing from the budget (``round`` refuses absurd digits, nothing more).
+_UNCHARGED_CALLS = _FREE_CALLS | {"round"}
+# A top-level comprehension over a literal of at most this many scalar constants is not
+# charged per loop: it runs that many times per evaluation at most.
+MAX_LITERAL_LOOP = 64
 _SCALAR_CONSTANTS = (str, int, float, bool, type(None), bytes)
+
+
+def _float_constant(node: ast.AST) -> bool:
+    """A float literal, signed or not: multiplying or adding it never builds a sequence."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is float
 
 
 def _scalar_constant(node: ast.AST) -> bool:
@@ -76,6 +88,11 @@ class Guard(ast.NodeTransformer):
         # Comprehension variables that can only hold a scalar constant (``for k in ('a',
         # 'b')``): hashing, comparing or formatting them costs nothing, as for a constant.
         self.scalars: frozenset[str] = frozenset()
+        self.depth = 0  # comprehensions around the node being visited
+        self.single = False  # the innermost of them has one generator
+        # How many times the references to the inputs may be repeated in the result: the
+        # length of each literal loop left uncharged (see ``visit_comprehension``).
+        self.reference_factor = 1
 
     def _scalar(self, node: ast.AST) -> bool:
         return _scalar_constant(node) or (isinstance(node, ast.Name) and node.id in self.scalars)
@@ -93,14 +110,17 @@ class Guard(ast.NodeTransformer):
             call = self._call(_GUARDED_METHODS[func.attr], [func.value, *node.args], node)
             call.keywords = node.keywords
             return call
-        if not (isinstance(func, ast.Name) and func.id in _FREE_CALLS):
-            self.guarded = True  # str(), sorted(), split() ...: charged or building
+        if isinstance(func, ast.Name) and func.id not in _UNCHARGED_CALLS:
+            self.guarded = True  # str(), sorted(), sum() ...: charged
         if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
             node.args[0] = self._key(node.args[0])
+        if isinstance(func, ast.Attribute) and self._scalar(func.value):
+            return node  # a method of a scalar constant ('eu'.upper()) builds little
         if isinstance(func, ast.Attribute) and func.attr in _PARTS_METHODS:
             return self._call("_ts_built_parts", [node], node)
         if isinstance(func, ast.Attribute) and func.attr in _BUILDING_METHODS:
             return self._call("_ts_built", [node], node)
+        # other methods (startswith, find, get, items ...) neither charge nor build
         return node
 
     def visit_JoinedStr(self, node: ast.JoinedStr):
@@ -117,6 +137,10 @@ class Guard(ast.NodeTransformer):
         guard = _GUARDED_OPS.get(type(node.op))
         if guard is None:
             return node
+        if isinstance(node.op, (ast.Mult, ast.Add)) and (
+            _float_constant(node.left) or _float_constant(node.right)
+        ):
+            return node  # a number, or a TypeError: what the guard would do (``_safe_mul``)
         return self._call(guard, [node.left, node.right], node)
 
     def visit_Compare(self, node: ast.Compare):
@@ -167,6 +191,9 @@ class Guard(ast.NodeTransformer):
         # outer meaning there (a context name may hold anything)
         others |= {n.id for n in ast.walk(node.generators[0].iter) if isinstance(n, ast.Name)}
         self.scalars = frozenset(scalars - others)
+        outer_single = self.single
+        self.depth += 1
+        self.single = len(node.generators) == 1
         try:
             self.generic_visit(node)
             if isinstance(node, ast.DictComp):
@@ -175,6 +202,8 @@ class Guard(ast.NodeTransformer):
                 node.elt = self._key(node.elt)
         finally:
             self.scalars = outer
+            self.depth -= 1
+            self.single = outer_single
         return node
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
@@ -194,6 +223,19 @@ class Guard(ast.NodeTransformer):
 
     def visit_comprehension(self, node: ast.comprehension):
         self.generic_visit(node)
+        literal = node.iter
+        if (
+            self.depth == 1
+            and self.single
+            and isinstance(literal, (ast.List, ast.Tuple))
+            and len(literal.elts) <= MAX_LITERAL_LOOP
+            and _scalar_constant(literal)
+        ):
+            # The only loop of a comprehension in no other: at most MAX_LITERAL_LOOP turns
+            # per evaluation, whatever the record; its result holds the inputs at most that
+            # many times over (``reference_factor``, for the bounds of engine.model.bounds).
+            self.reference_factor *= max(1, len(literal.elts))
+            return node
         node.iter = self._call("_ts_loop", [node.iter], node.iter)
         return node
 
