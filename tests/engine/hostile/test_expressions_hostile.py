@@ -204,3 +204,56 @@ def test_big_integers_built_in_a_loop_are_charged():
     with pytest.raises(BudgetExceededError):
         expr("k" * 200_000, 2**2000, 0, {})
     assert expr("k" * 1000, 2**2000, 0, {}) == 1000
+
+
+# % formatting that writes one argument many times: the mapping or tuple is small, the text
+# written from it is not (reference §15.2: each value counted as often as it is referenced)
+REPEATED_FIELDS = [
+    ("'%(s)s' * 400 % value", {"s": "x" * 100_000}),  # 40,000,000 characters from 100,000
+    ("b'%(s)s' * 400 % value", {b"s": b"x" * 100_000}),
+    ("('%(s)s' * 400) % {'s': value}", "x" * 100_000),
+    ("'%(s)s' * 20 % value", {"s": "x" * 60_000}),  # 1,200,000 characters: over the limit
+    ("'%s' * 400 % ((value,) * 400)", "x" * 3_000),  # a tuple of one field repeated
+    ("'%(s)r' * 3 % value", {"s": "\x00" * 300_000}),  # repr: four characters for one
+    ("value % ((1e300,) * 2000)", "%.999f" * 2000),  # widths and precisions add up
+]
+
+
+@pytest.mark.parametrize(("source", "value"), REPEATED_FIELDS, ids=[c[0] for c in REPEATED_FIELDS])
+def test_repeated_format_fields_are_refused_before_the_text_is_built(source, value):
+    import tracemalloc
+
+    expr = compile_expression(source)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExpressionLimitError, match=r"longer than 1,000,000 characters"):
+            expr(None, value, 0, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 1024 * 1024, f"{peak / 2**20:.0f} MB built before the text was refused"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["'{0}{0}{0}'.format(value)", "('{s}' * 400).format(**value)", "'{s}'.format_map(value)"],
+)
+def test_str_format_is_not_in_the_language(source):
+    # str.format can write one argument any number of times; % and f-strings are guarded
+    with pytest.raises(ExpressionError, match="is not allowed"):
+        compile_expression(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "expected"),
+    [
+        ("'%(s)s' * 10 % value", {"s": "x" * 90_000}, "x" * 900_000),
+        ("'%s-%s' % (value['a'], value['b'])", {"a": 1, "b": "x"}, "1-x"),
+        ("'%(a)s/%(a)s/%(b)05.1f' % value", {"a": "p", "b": 2.25}, "p/p/002.2"),
+        ("b'%(k)s=%(k)s' % value", {b"k": b"v"}, b"v=v"),
+        ("'%s' % value", [1, [2]], "[1, [2]]"),
+        ("'100%%: %d' % value", 7, "100%: 7"),
+    ],
+)
+def test_repeated_format_fields_within_the_limit_still_format(source, value, expected):
+    assert compile_expression(source)(None, value, 0, {}) == expected

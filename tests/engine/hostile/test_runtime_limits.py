@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
-from engine.model.expressions import BudgetExceededError
+from engine.model.expressions import BudgetExceededError, ExpressionLimitError
 from engine.model.topology import Edge, Node, Topology
 from engine.runtime import serde
 from engine.runtime.local import LocalRun
@@ -198,3 +198,13 @@ def test_an_aliased_monster_is_refused_before_the_repartition_encodes_it(monkeyp
     assert type(dead.error) is OutputTooLargeError
     assert encoded == [], "orjson must never see it (it aborts when an allocation fails)"
     run.dead_letters.clear()
+
+
+def test_a_format_writing_a_field_many_times_is_dead_lettered_where_it_is_built():
+    run = LocalRun(_pipeline(("map", {"expr": "'%(s)s' * 400 % value"})))
+    run.send("in", {"s": "x" * 100_000})  # 40,000,000 characters from one 100,000
+    run.send("in", {"s": "ab"})
+    assert run.values("out") == ["ab" * 400]
+    [dead] = run.dead_letters
+    assert dead.node_id == "t0" and isinstance(dead.error, ExpressionLimitError)
+    assert "longer than 1,000,000 characters" in str(dead.error)
