@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from engine.model import guard_rewrite, guards
+from engine.model.guard_format import FORMAT_GUARDS, check_width
 from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
     FUNCTIONS,
-    GUARDS,
     MAX_FORMAT_WIDTH,
     MAX_INT_BITS,
     MAX_POW_EXPONENT,
@@ -30,8 +30,10 @@ from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong
     MAX_STEPS,
     BudgetExceededError,
     ExpressionLimitError,
-    check_width,
 )
+from engine.model.guards import GUARDS as _BASE_GUARDS
+
+GUARDS = {**_BASE_GUARDS, **FORMAT_GUARDS}  # the names the rewritten tree calls
 
 RECORD_NAMES: tuple[str, ...] = ("key", "value", "timestamp", "headers")
 JOIN_NAMES: tuple[str, ...] = ("key", "left", "right")

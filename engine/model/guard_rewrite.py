@@ -218,7 +218,7 @@ class Guard(ast.NodeTransformer):
     def visit_FormattedValue(self, node: ast.FormattedValue):
         # the format spec is a small constant (checked) and must stay a JoinedStr
         value = self.visit(node.value)
-        node.value = value if self._scalar(value) else self._call("_ts_sized", [value], value)
+        node.value = value if self._scalar(value) else self._call("_ts_piece", [value], value)
         return node
 
     def visit_comprehension(self, node: ast.comprehension):

@@ -131,6 +131,20 @@ def _sized(value):
     return value
 
 
+def _piece(value):
+    """A value an f-string writes: text pays for its characters before the f-string is
+    built (``f"{v}{v}..."`` cannot build many times its field first), a container its size."""
+    t = type(value)
+    if t is str:
+        used = _used[0] + len(value) // CHARS_PER_STEP  # charge(...), without a call
+        _used[0] = used
+        if used > MAX_STEPS:
+            raise _over()
+    elif t in _CONTAINERS:
+        charge(size_of(value, MAX_STEPS - _used[0] + 1))
+    return value
+
+
 _FLAT = frozenset({int, float, bool, type(None), str})
 
 
@@ -155,6 +169,10 @@ def _built(value):
     size, so building copies in a loop is bounded like the loop itself."""
     t = type(value)
     if t is str or t is bytes:
+        if len(value) > MAX_SEQUENCE_LENGTH:
+            raise ExpressionLimitError(
+                f"the text would be longer than {MAX_SEQUENCE_LENGTH:,} characters"
+            )
         steps = len(value) // CHARS_PER_STEP
     elif t in _CONTAINERS:
         steps = (
@@ -293,115 +311,6 @@ def _safe_lshift(a, b):
     return result
 
 
-def printf_fields(text: str):
-    """(mapping key or None, width/precision part) of each conversion of a %-format, parsed
-    as CPython does: a key may hold nested parentheses, so ``%(a(b)c)9999s`` has width 9999."""
-    i, n = 0, len(text)
-    while True:
-        i = text.find("%", i)
-        if i < 0 or i + 1 >= n:
-            return
-        i += 1
-        if text[i] == "%":
-            i += 1
-            continue
-        key = None
-        if text[i] == "(":
-            depth, i = 1, i + 1
-            start = i
-            while i < n and depth:
-                depth += {"(": 1, ")": -1}.get(text[i], 0)
-                i += 1
-            key = text[start : i - 1]
-        start = i
-        while i < n and text[i] in "-+ #0123456789.*hlL":
-            i += 1
-        yield key, text[start:i]
-
-
-def check_width(spec: str, what: str) -> None:
-    if "*" in spec or any(
-        len(d) > 4 or int(d) > MAX_FORMAT_WIDTH
-        for d in "".join(c if c.isdigit() else " " for c in spec).split()
-    ):
-        raise ExpressionLimitError(
-            f"{what}: widths and precisions must be at most {MAX_FORMAT_WIDTH}"
-        )
-
-
-def _printf_plan(text: str, raw: bool) -> tuple[tuple[str | bytes | None, ...], int]:
-    """A %-format's conversions (their mapping keys, None where there is none; bytes keys
-    for a bytes format) and the characters its widths and precisions can add, checked."""
-    keys: list[str | bytes | None] = []
-    extra = 0
-    for key, spec in printf_fields(text):
-        check_width(spec, "% formatting")
-        keys.append(key.encode("latin-1") if raw and key is not None else key)
-        extra += sum(int(d) for d in "".join(c if c.isdigit() else " " for c in spec).split())
-    return tuple(keys), extra
-
-
-_printf_plan_cached = functools.lru_cache(maxsize=256)(_printf_plan)  # formats in expressions
-_SHORT_FORMAT = 4000  # formats as long as an expression are kept; longer ones parsed each time
-_FLOAT_TEXT = 330  # '%f' of the largest float: 309 digits, a sign and a point
-
-
-def _text_length(value) -> int:
-    """About how many characters formatting ``value`` writes (containers: charged, and
-    measured once written)."""
-    t = type(value)
-    if t is str:
-        return len(value)
-    if t is bytes:  # written as b'...'
-        return len(value) + 3
-    if t is int:
-        return value.bit_length() // 3 + 2
-    if t is float:
-        return _FLOAT_TEXT
-    if t in _CONTAINERS:
-        charge(size_of(value, MAX_STEPS - _used[0] + 1))
-    return 0
-
-
-def _too_long_text() -> ExpressionLimitError:
-    n = MAX_SEQUENCE_LENGTH
-    return ExpressionLimitError(f"the formatted text would be longer than {n:,} characters")
-
-
-def _safe_mod(a, b):
-    """% formatting: every conversion pays for the value it writes, each time it writes it
-    (``'%(s)s' * 400 % value`` writes ``value['s']`` 400 times), and text longer than
-    ``MAX_SEQUENCE_LENGTH`` is refused before it is built."""
-    ta = type(a)
-    if ta is not str and ta is not bytes:
-        return a % b
-    text = a.decode("latin-1") if ta is bytes else a
-    plan = _printf_plan_cached if len(text) <= _SHORT_FORMAT else _printf_plan
-    keys, extra = plan(text, ta is bytes)
-    total = len(a) + extra
-    tb = type(b)
-    if tb is tuple:
-        for item in b:
-            total += _text_length(item)
-    elif tb is dict and any(k is not None for k in keys):
-        get = b.get
-        for k in keys:
-            total += _text_length(b if k is None else get(k))
-    else:  # one value, written by each conversion (Python refuses more than one)
-        total += len(keys) * _text_length(b)
-    if total > MAX_SEQUENCE_LENGTH:
-        raise _too_long_text()
-    result = a % b
-    n = len(result)
-    if n > MAX_SEQUENCE_LENGTH:  # repr of text or of a container: up to ten times as long
-        raise _too_long_text()
-    used = _used[0] + n // CHARS_PER_STEP  # charge(...), without a call
-    _used[0] = used
-    if used > MAX_STEPS:
-        raise _over()
-    return result
-
-
 # -- methods and functions -----------------------------------------------------------------
 
 
@@ -532,9 +441,9 @@ FUNCTIONS = {
 
 GUARDS = {
     "_ts_pow": _safe_pow, "_ts_mul": _safe_mul, "_ts_lshift": _safe_lshift, "_ts_add": _safe_add,
-    "_ts_mod": _safe_mod, "_ts_join": _safe_join, "_ts_replace": _safe_replace,
+    "_ts_join": _safe_join, "_ts_replace": _safe_replace,
     "_ts_zfill": _safe_zfill, "_ts_decode": _safe_decode, "_ts_index": _safe_scan("index"),
-    "_ts_count": _safe_scan("count"), "_ts_loop": _loop, "_ts_sized": _sized,
+    "_ts_count": _safe_scan("count"), "_ts_loop": _loop, "_ts_sized": _sized, "_ts_piece": _piece,
     "_ts_result": _result, "_ts_reset": _reset_fast, "_ts_built": _built,
     "_ts_built_parts": _built_parts,
 }  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
@@ -117,3 +117,18 @@ def consumer_config(
     if read_committed:
         config["isolation.level"] = "read_committed"
     return config
+
+
+def end_offsets(consumer) -> Callable[[str, int], int | None]:
+    """``end(topic, partition)``: the partition's end offset as ``consumer`` reads it from the
+    brokers now, or None when they do not answer."""
+
+    def end(topic: str, partition: int) -> int | None:
+        try:
+            return attached(consumer).get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=5
+            )[1]
+        except KafkaException:
+            return None
+
+    return end

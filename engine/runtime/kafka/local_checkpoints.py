@@ -52,6 +52,16 @@ class LocalCheckpoints:
         self.root = os.path.join(state_dir or default_state_dir(), application_id)
         self.cluster = cluster
 
+    @classmethod
+    def of_run(
+        cls, config, guarantee: str, state_dir: str | None, application_id: str, topics
+    ) -> LocalCheckpoints | None:
+        """A run's (its ``RunConfig.local_checkpoints``), or None: not asked for, or under
+        exactly_once, where each changelog ends with a transaction marker."""
+        if not config.local_checkpoints or guarantee == "exactly_once":
+            return None
+        return cls(state_dir, application_id, lambda: f"{topics.cluster_id}@{config.bootstrap}")
+
     def path(self, node_id: str, partition: int) -> str:
         return os.path.join(self.root, node_id, f"{partition}{SUFFIX}")
 

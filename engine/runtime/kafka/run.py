@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 
 from engine.model.durations import parse_duration
 from engine.model.status import RunStatus
@@ -122,7 +122,28 @@ class RunReadout:
         return self.topics.check_reachable(timeout)
 
 
-class KafkaRun(RunReadout):
+class RunOutputs:
+    """What a run tells its caller as it goes: console lines, metrics reports, and its
+    observers (``RunConfig``'s callbacks)."""
+
+    config: RunConfig
+
+    def console(self, node_id: str, text: str) -> None:
+        if self.config.console is not None:
+            self.config.console(node_id, text)
+        else:
+            print(f"[{node_id}] {text}", flush=False)
+
+    def _report(self, snapshot: dict) -> None:
+        if self.config.on_metrics is not None:
+            self.config.on_metrics(snapshot)
+        self._notify("on_tick", snapshot)
+
+    def _notify(self, event: str, arg) -> None:
+        notify(self.config.observers, event, arg, self.console)
+
+
+class KafkaRun(RunReadout, RunOutputs):
     """One instance of a topology running against a cluster.
 
     ``run()`` blocks until stopped (``stop()`` from any thread or a signal handler),
@@ -157,16 +178,9 @@ class KafkaRun(RunReadout):
             base,
             dead_letter=self.collector.dead_letter,
         )
-        # The app's runs keep their stores locally at a clean stop (local_checkpoints); not
-        # under exactly_once, where each changelog ends with a transaction marker.
-        self.local = (
-            LocalCheckpoints(
-                settings.get("state_dir"),
-                app_id,
-                lambda: f"{self.topics.cluster_id}@{config.bootstrap}",
-            )
-            if config.local_checkpoints and self.guarantee != "exactly_once"
-            else None
+        # The app's runs keep their stores locally at a clean stop (local_checkpoints).
+        self.local = LocalCheckpoints.of_run(
+            config, self.guarantee, settings.get("state_dir"), app_id, self.topics
         )
         self.files = OpenFiles()
         self.committer = Committer(
@@ -221,12 +235,6 @@ class KafkaRun(RunReadout):
             max_message_bytes=message_max_bytes(self.config.client_config),
             schemas=connect_registry(self.topology, self.config.schema_registry_url, self.state),
         )
-
-    def console(self, node_id: str, text: str) -> None:
-        if self.config.console is not None:
-            self.config.console(node_id, text)
-        else:
-            print(f"[{node_id}] {text}", flush=False)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -379,14 +387,6 @@ class KafkaRun(RunReadout):
         self.stores.flush()
         self.files.flush()
 
-    def _end_offset(self, topic: str, partition: int) -> int | None:
-        try:
-            return clients.attached(self.clients.consumer).get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=5
-            )[1]
-        except KafkaException:
-            return None
-
     def _send_again(self) -> None:
         """Re-create missing topics, then send the records that found none."""
         try:
@@ -406,7 +406,7 @@ class KafkaRun(RunReadout):
             except (RunFailedError, KafkaException) as exc:
                 failure = str(exc.args[0].str() if isinstance(exc, KafkaException) else exc)
             if failure is None and self.local is not None:
-                self.stores.save_local(self.local, self._end_offset)
+                self.stores.save_local(self.local, clients.end_offsets(self.clients.consumer))
         elif self.guarantee == "exactly_once":
             self.committer.abort(10)
         assignment = self.assignment
@@ -435,14 +435,6 @@ class KafkaRun(RunReadout):
         run_clients.consumer = run_clients.producer = None
         if self.slot is not None:
             self.slot.release()
-
-    def _report(self, snapshot: dict) -> None:
-        if self.config.on_metrics is not None:
-            self.config.on_metrics(snapshot)
-        self._notify("on_tick", snapshot)
-
-    def _notify(self, event: str, arg) -> None:
-        notify(self.config.observers, event, arg, self.console)
 
 
 def _close_producer(producer) -> None:

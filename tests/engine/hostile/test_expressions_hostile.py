@@ -257,3 +257,34 @@ def test_str_format_is_not_in_the_language(source):
 )
 def test_repeated_format_fields_within_the_limit_still_format(source, value, expected):
     assert compile_expression(source)(None, value, 0, {}) == expected
+
+
+REPEATED_PIECES = [
+    # an f-string writing one field many times pays for each piece before it is built
+    ('f"' + "{value['s']}" * 300 + '"', {"s": "x" * 900_000}, BudgetExceededError, None),
+    # ... and what it builds is held to the limit, as other text
+    ("f\"{value['s']}{value['s']}\"", {"s": "x" * 900_000}, ExpressionLimitError, "1,000,000"),
+    ("value['s'].upper()", {"s": "ß" * 600_000}, ExpressionLimitError, "1,000,000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "error", "words"), REPEATED_PIECES, ids=[c[0][:40] for c in REPEATED_PIECES]
+)
+def test_text_written_many_times_is_refused_before_it_is_built(source, value, error, words):
+    import tracemalloc
+
+    expr = compile_expression(source)
+    tracemalloc.start()
+    try:
+        with pytest.raises(error, match=words):
+            expr(None, value, 0, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024 * 1024, f"{peak / 2**20:.0f} MB built before the text was refused"
+
+
+def test_an_f_string_within_the_limit_is_what_python_writes():
+    expr = compile_expression("f\"{value['a']}/{value['b']!r}/{value['c']:>5}\"")
+    assert expr(None, {"a": "x" * 400_000, "b": [1], "c": 2}, 0, {}) == "x" * 400_000 + "/[1]/    2"
