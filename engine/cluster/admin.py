@@ -26,6 +26,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
+from engine.cluster import rotation
 from engine.cluster.kafka_log import with_logger
 
 INTERNAL_PREFIXES = ("__", "_schemas")  # the schema registry's topic is internal too
@@ -224,6 +225,7 @@ class ClusterClient:
             fresh = wanted - self._probe_assignment
             if fresh:
                 # New partitions: the probe needs a first fetch from each before it knows.
+                rotation.follow({t for t, _ in fresh} - {t for t, _ in self._probe_assignment})
                 self._probe_assignment |= wanted
                 self._probe.assign(
                     [TopicPartition(t, p, OFFSET_END) for t, p in sorted(self._probe_assignment)]
@@ -355,6 +357,8 @@ class ClusterClient:
             if self._probe is not None:
                 self._probe.close()
                 self._probe = None
+                rotation.unfollow({t for t, _ in self._probe_assignment})
+                self._probe_assignment = set()
             self._admin = None
 
 

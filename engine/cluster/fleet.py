@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
@@ -432,6 +433,7 @@ class FleetReader:
         self._consumer: Consumer | None = None
         self._assigned: list[TopicPartition] = []
         self._errors: list[KafkaError] = []
+        self._following = False  # told engine.cluster.rotation it reads the topic
 
     @property
     def found(self) -> bool:
@@ -454,6 +456,9 @@ class FleetReader:
             self._assigned.append(
                 TopicPartition(self.topic, p, _tail_start(consumer, tp, self.tail, timeout))
             )
+        if not self._following:
+            rotation.follow([self.topic])
+            self._following = True
         consumer.assign(self._assigned)
         events: list[FleetEvent] = []
         now = time.time() * 1000
@@ -494,6 +499,9 @@ class FleetReader:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        if self._following:
+            rotation.unfollow([self.topic])
+            self._following = False
 
 
 def read_topology(
