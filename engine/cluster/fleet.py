@@ -443,6 +443,9 @@ class FleetReader:
     def catch_up(self, timeout: float = 8.0) -> list[FleetEvent]:
         """Reads the topic's recent tail. Raises ConnectionProblem when the cluster
         cannot be reached; a missing topic leaves the fleet empty (see ``found``)."""
+        if not self._following:  # before its consumer meets the topic at all
+            rotation.follow([self.topic])
+            self._following = True
         if self._consumer is None:
             self._consumer, self._errors = _consumer(self.bootstrap, self.client_config)
         consumer = self._consumer
@@ -456,9 +459,6 @@ class FleetReader:
             self._assigned.append(
                 TopicPartition(self.topic, p, _tail_start(consumer, tp, self.tail, timeout))
             )
-        if not self._following:
-            rotation.follow([self.topic])
-            self._following = True
         consumer.assign(self._assigned)
         events: list[FleetEvent] = []
         now = time.time() * 1000

@@ -156,7 +156,18 @@ def recreate(
 ) -> None:
     """Delete ``topic`` and create it again, empty, with ``partitions`` and ``config``;
     checked afterwards, and done again when something else created it meanwhile (the
-    sandbox creates a missing topic, with its defaults, for a producer that asks for it)."""
+    sandbox creates a missing topic, with its defaults, for a producer that asks for it).
+    Refused (RotationError, before deleting) when a reader of this process follows the
+    topic; readers that start following meanwhile wait until it is there again."""
+    with _followed_lock:
+        if topic in _followed:
+            raise RotationError(f"this app is following '{topic}'")
+        _recreate(admin, topic, partitions, config, timeout)
+
+
+def _recreate(
+    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float
+) -> None:
     for attempt in range(CREATE_ATTEMPTS):
         _delete(admin, topic, timeout)
         try:

@@ -113,14 +113,8 @@ class SandboxKeeper:
             for n in topology.nodes.values()
             if n.type in SOURCE_TYPES
         }
-        busy = {t for t in kinds if t in rotation.followed()}
-        kinds = {t: k for t, k in kinds.items() if t not in busy}
-        notes = [
-            f"sandbox: {t} was not bounded: this app is following it (it will be at a later run)"
-            for t in sorted(busy)
-        ]
         try:
-            return notes + self._bound(admin, app, kinds, partitions, starts)
+            return self._bound(admin, app, kinds, partitions, starts)
         except (ConnectionProblem, KafkaException) as exc:
             return [f"sandbox: the topics of {app} were not bounded: {exc}"]
 
@@ -128,8 +122,8 @@ class SandboxKeeper:
 
     def _bound(self, admin, app, kinds, partitions, starts) -> list[str]:
         tps = [(t, p) for t in kinds for p in range(partitions[t])]
-        # Closed before any topic is deleted: a consumer that has fetched from a topic the
-        # sandbox deletes crashes (see ``rotation.followed``).
+        # Its readers are closed before any topic is deleted: a consumer that has fetched
+        # from a topic the sandbox deletes crashes (see ``rotation.follow``).
         low, high = self._ends(tps)
         client = ClusterClient(self.bootstrap, self.config)
         try:
@@ -140,6 +134,13 @@ class SandboxKeeper:
             return [f"sandbox: the sizes of the topics of {app} are not known; none was bounded"]
         size = {t: sum(high[(t, p)] - low[(t, p)] for p in range(partitions[t])) for t in kinds}
         notes: list[str] = []
+        for topic in sorted(rotation.followed() & set(kinds)):
+            if size[topic] > self.limit:
+                notes.append(
+                    f"sandbox: {topic} holds {size[topic]:,} records but was not bounded: "
+                    "this app is showing it (it will be at a later run)"
+                )
+            del kinds[topic]
         plans: dict[str, dict[int, int]] = {}  # topic -> partition -> first offset kept
         for topic, kind in kinds.items():
             if kind == CHANGELOG or size[topic] <= self.limit:

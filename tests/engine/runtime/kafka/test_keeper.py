@@ -313,3 +313,25 @@ def test_compact_keeps_last_values_the_last_checkpoint_then_the_tail():
     ]
     assert [(r.key, r.value) for r in out[1]] == [(b"e", b"1")]
     assert compact(records, {})[1] is False
+
+
+def test_a_topic_a_reader_of_this_process_follows_is_left_as_it_is(bootstrap, unique):
+    """Deleting a topic under a consumer that fetched from it crashes the process."""
+    app, src, out = f"shown-{unique}", f"src-{unique}", f"out-{unique}"
+    create(bootstrap, src)
+    create(bootstrap, out)
+    write(bootstrap, out, 100)
+    client = ClusterClient(bootstrap)  # as the app's lag chart
+    try:
+        assert client.high_watermarks([(out, 0)], wait=5) == {(out, 0): 100}
+        notes = SandboxKeeper(bootstrap, limit=200, keep=20).bound(copy_topology(app, src, out))
+        assert notes == [
+            f"sandbox: {out} holds 300 records but was not bounded: this app is showing it "
+            "(it will be at a later run)"
+        ]
+        assert ends(bootstrap, out) == [100, 100, 100]
+        assert client.high_watermarks([(out, 0)], wait=1) == {(out, 0): 100}  # still alive
+    finally:
+        client.close()
+    notes = SandboxKeeper(bootstrap, limit=200, keep=20).bound(copy_topology(app, src, out))
+    assert notes == [f"sandbox: kept the last 60 records of {out} (300 before)"]
