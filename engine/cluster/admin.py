@@ -267,6 +267,7 @@ class ClusterClient:
         """The latest ``count`` records of ``topic`` (or fewer), newest last. ``decode_key`` /
         ``decode_value``: the topic's own decoders (e.g. a schema-registry format's, from
         ``engine.runtime.schemas``); what they refuse is shown as JSON or text."""
+        rotation.follow([topic])  # not rotated under this consumer (engine.cluster.rotation)
         consumer = Consumer(
             {
                 **self.config,
@@ -312,6 +313,7 @@ class ClusterClient:
             return records[-count:]
         finally:
             consumer.close()
+            rotation.unfollow([topic])
 
     def field_names(self, topic: str, count: int = 20) -> list[str]:
         """Field names seen in JSON object values of ``topic``: completions for expressions."""

@@ -10,10 +10,14 @@ and changelog checkpoints. ``engine.cluster.keeper`` decides what is kept.
 from __future__ import annotations
 
 import bisect
+import os
+import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import (
@@ -26,8 +30,23 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
-_followed: dict[str, int] = {}  # topic -> long-lived readers of this process
-_followed_lock = threading.Lock()
+fcntl: Any
+try:
+    import fcntl
+except ImportError:  # not POSIX: only this process's readers are known
+    fcntl = None
+
+# Readers of a topic hold a shared lock on LOCK_DIR/<topic>.lock (see ``follow``).
+LOCK_DIR = (
+    Path(tempfile.gettempdir())
+    / f"topology-studio-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    / "reading"
+)
+_SHARED = getattr(fcntl, "LOCK_SH", 0)
+_EXCLUSIVE = getattr(fcntl, "LOCK_EX", 0)
+_NOW = getattr(fcntl, "LOCK_NB", 0)
+_held: dict[str, tuple[int, int | None]] = {}  # topic -> (readers here, the locked file)
+_lock = threading.Lock()
 
 STALL_S = 10.0  # a read whose position does not move for this long gives up (nothing is lost)
 CREATE_ATTEMPTS = 6
@@ -62,32 +81,94 @@ class Rotated:
 
 
 def follow(topics: Iterable[str]) -> None:
-    """A long-lived consumer of this process reads ``topics`` (by assignment) from now on.
+    """A consumer of this process reads ``topics`` by assignment from now on.
 
-    A consumer that has fetched from a topic crashes the whole process when the sandbox
-    deletes that topic under it (the client library meets a fetch answer without a topic
-    name), and stays at risk until it is closed. So the keeper never rotates a topic a
-    reader of its own process follows; readers say ``follow`` when they assign and
-    ``unfollow`` when they close."""
-    with _followed_lock:
-        for topic in topics:
-            _followed[topic] = _followed.get(topic, 0) + 1
+    A consumer that has fetched from a topic crashes its whole process when the sandbox
+    deletes that topic (the client library meets a fetch answer without a topic name), and
+    stays at risk until it is closed. So readers ``follow`` a topic before their consumer
+    meets it and ``unfollow`` it once closed, and a topic is rotated only while no reader
+    of any process on this machine follows it: each followed topic holds a shared lock on
+    a file named after it (``LOCK_DIR``), which a rotation takes exclusively. A reader that
+    starts following during a rotation waits until the topic is there again."""
+    for topic in topics:
+        with _lock:
+            held = _held.get(topic)
+            if held is not None:
+                _held[topic] = (held[0] + 1, held[1])
+                continue
+        fd = _open(topic)
+        if fd is not None:
+            _flock(fd, _SHARED)  # waits while the topic is being rotated
+        with _lock:
+            held = _held.get(topic)
+            if held is not None:  # another thread came first
+                _held[topic] = (held[0] + 1, held[1])
+                if fd is not None:
+                    os.close(fd)
+            else:
+                _held[topic] = (1, fd)
 
 
 def unfollow(topics: Iterable[str]) -> None:
-    with _followed_lock:
-        for topic in topics:
-            left = _followed.get(topic, 0) - 1
-            if left > 0:
-                _followed[topic] = left
-            else:
-                _followed.pop(topic, None)
+    for topic in topics:
+        with _lock:
+            held = _held.get(topic)
+            if held is None:
+                continue
+            if held[0] > 1:
+                _held[topic] = (held[0] - 1, held[1])
+                continue
+            del _held[topic]
+        if held[1] is not None:
+            os.close(held[1])
 
 
-def followed() -> set[str]:
-    """The topics long-lived readers of this process follow now."""
-    with _followed_lock:
-        return set(_followed)
+def followed(topic: str) -> bool:
+    """Whether a reader of any process on this machine follows ``topic`` now."""
+    with _lock:
+        if topic in _held:
+            return True
+    fd = _open(topic)
+    if fd is None:
+        return False
+    try:
+        return not _flock(fd, _EXCLUSIVE | _NOW)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _unfollowed(topic: str) -> Iterator[None]:
+    """Holds ``topic`` against readers while it is deleted and created again."""
+    with _lock:
+        if topic in _held:
+            raise RotationError(f"this app is reading '{topic}'")
+    fd = _open(topic)
+    try:
+        if fd is not None and not _flock(fd, _EXCLUSIVE | _NOW):
+            raise RotationError(f"'{topic}' is being read")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _open(topic: str) -> int | None:
+    if fcntl is None:
+        return None
+    try:
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        return os.open(LOCK_DIR / f"{topic}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+
+
+def _flock(fd: int, how: int) -> bool:
+    try:
+        fcntl.flock(fd, how)
+    except OSError:
+        return False
+    return True
 
 
 def read_range(
@@ -159,9 +240,7 @@ def recreate(
     sandbox creates a missing topic, with its defaults, for a producer that asks for it).
     Refused (RotationError, before deleting) when a reader of this process follows the
     topic; readers that start following meanwhile wait until it is there again."""
-    with _followed_lock:
-        if topic in _followed:
-            raise RotationError(f"this app is following '{topic}'")
+    with _unfollowed(topic):
         _recreate(admin, topic, partitions, config, timeout)
 
 

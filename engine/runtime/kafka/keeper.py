@@ -134,7 +134,7 @@ class SandboxKeeper:
             return [f"sandbox: the sizes of the topics of {app} are not known; none was bounded"]
         size = {t: sum(high[(t, p)] - low[(t, p)] for p in range(partitions[t])) for t in kinds}
         notes: list[str] = []
-        for topic in sorted(rotation.followed() & set(kinds)):
+        for topic in sorted(t for t in kinds if rotation.followed(t)):
             if size[topic] > self.limit:
                 notes.append(
                     f"sandbox: {topic} holds {size[topic]:,} records but was not bounded: "
@@ -257,41 +257,7 @@ class SandboxKeeper:
     # -- looking ----------------------------------------------------------------------
 
     def _ends(self, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
-        """The first and end offsets of ``tps``. The sandbox answers an offset query for
-        the end with a number at or below it (the start of the last batch, 0 only when
-        the partition is empty), so the end is where a read from there meets the end of
-        the partition."""
-        probe = Consumer(
-            {
-                **self.config,
-                "group.id": "topology-studio-keeper-probe",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-            }
-        )
-        try:
-            told = {
-                (t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=10)
-                for t, p in tps
-            }
-            low = {tp: first for tp, (first, _) in told.items()}
-            high = {tp: last for tp, (first, last) in told.items() if last <= first}
-            filled = [tp for tp in tps if tp not in high]
-            if filled:
-                probe.assign(
-                    [TopicPartition(t, p, max(low[(t, p)], told[(t, p)][1] - 1)) for t, p in filled]
-                )
-                deadline = time.monotonic() + 10 + len(filled) * 0.05
-                while len(high) < len(tps) and time.monotonic() < deadline:
-                    for msg in probe.consume(10_000, timeout=0.2):
-                        err = msg.error()
-                        if err is not None and err.code() == KafkaError._PARTITION_EOF:
-                            high[(str(msg.topic()), int(msg.partition() or 0))] = int(
-                                msg.offset() or 0
-                            )
-            return low, high
-        finally:
-            probe.close()
+        return partition_ends(self.config, tps)
 
     @staticmethod
     def _running(admin: AdminClient, group: str) -> bool:
@@ -303,6 +269,49 @@ class SandboxKeeper:
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             return not (isinstance(err, KafkaError) and err.code() == KafkaError.GROUP_ID_NOT_FOUND)
+
+
+def partition_ends(config: dict, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
+    """The first and end offsets of ``tps``. The sandbox answers an offset query for the end
+    with a number at or below it (the start of the last batch, 0 only when the partition is
+    empty), so the end is what the answer to a read from there tells (exact at that moment;
+    a topic being written has grown since)."""
+    topics = sorted({t for t, _ in tps})
+    rotation.follow(topics)
+    probe = Consumer(
+        {
+            **config,
+            "group.id": "topology-studio-keeper-probe",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        told = {
+            (t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=10) for t, p in tps
+        }
+        low = {tp: first for tp, (first, _) in told.items()}
+        high = {tp: last for tp, (first, last) in told.items() if last <= first}
+        filled = [tp for tp in tps if tp not in high]
+        if filled:
+            probe.assign(
+                [TopicPartition(t, p, max(low[(t, p)], told[(t, p)][1] - 1)) for t, p in filled]
+            )
+            deadline = time.monotonic() + 10 + len(filled) * 0.05
+            while len(high) < len(tps) and time.monotonic() < deadline:
+                for msg in probe.consume(10_000, timeout=0.2):
+                    tp = (str(msg.topic()), int(msg.partition() or 0))
+                    err = msg.error()
+                    if err is None:  # the fetch that brought it told the end then
+                        _first, end = probe.get_watermark_offsets(TopicPartition(*tp), cached=True)
+                        if end is not None and end > int(msg.offset() or 0):
+                            high.setdefault(tp, end)
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        high.setdefault(tp, int(msg.offset() or 0))
+        return low, high
+    finally:
+        probe.close()
+        rotation.unfollow(topics)
 
 
 def compact(records: Kept, rotated: dict[str, Rotated]) -> tuple[Kept, bool]:

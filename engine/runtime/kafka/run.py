@@ -49,6 +49,7 @@ from engine.runtime.kafka.flow import FlowControl
 from engine.runtime.kafka.generators import GeneratorPool
 from engine.runtime.kafka.idle import IdleClock, IdleWatch, unread
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
+from engine.runtime.kafka.live_keeper import LiveKeeper
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp
@@ -125,8 +126,7 @@ class KafkaRun(RunReadout):
     """One instance of a topology running against a cluster.
 
     ``run()`` blocks until stopped (``stop()`` from any thread or a signal handler),
-    idle, or timed out; metrics are readable at any time with ``snapshot()``.
-    """
+    idle, or timed out; metrics are readable at any time with ``snapshot()``."""
 
     def __init__(self, topology: Topology, config: RunConfig):
         self.topology = topology
@@ -222,6 +222,7 @@ class KafkaRun(RunReadout):
         state, committer, connection = self.state, self.committer, self.connection
         flow = FlowControl()
         compiled, producer, consumer = self._prepare()
+        LiveKeeper.start(self, compiled)  # bounds the sandbox's written topics after commits
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
         self.assignment = assignment = AssignmentHandler(
