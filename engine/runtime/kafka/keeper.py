@@ -177,6 +177,7 @@ class SandboxKeeper:
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
                 "isolation.level": "read_committed",
+                "fetch.wait.max.ms": 10,  # the end of a partition: answered at once
             }
         )
         kept: dict[str, Kept] = {}
@@ -284,6 +285,7 @@ def partition_ends(config: dict, tps: list[tuple[str, int]]) -> tuple[dict, dict
             "group.id": "topology-studio-keeper-probe",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
         }
     )
     try:

@@ -59,6 +59,7 @@ class LiveKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._told: set[str] = set()
+        self._said: list[str] = []  # sentences waiting for the run's thread
 
     @classmethod
     def start(cls, run: Any, compiled: Any) -> LiveKeeper:
@@ -93,6 +94,8 @@ class LiveKeeper:
 
     def after_commit(self) -> None:
         """Called by the run's loop after each commit: rotates the topics found too full."""
+        while self._said:  # what the keeper's thread found, told from the run's thread
+            self.run.console("run", self._said.pop(0))
         if not self.due or self.run.state.stopping or not self._busy.acquire(blocking=False):
             return
         try:
@@ -130,6 +133,7 @@ class LiveKeeper:
                     **config,
                     "group.id": f"{self.run.application_id}-keeper",
                     "enable.auto.commit": False,
+                    "fetch.wait.max.ms": 10,
                 }
             )
             try:
@@ -147,6 +151,9 @@ class LiveKeeper:
         except (RotationError, KafkaException) as exc:
             self._say_once(topic, f"sandbox: {topic} was not bounded: {exc}")
             return
+        except Exception as exc:  # noqa: BLE001 - bounding never fails the run
+            self._say_once(topic, f"sandbox: {topic} was not bounded: {type(exc).__name__}: {exc}")
+            return
         self.rotations += 1
         after = sum(len(r) for r in kept.values())
         self.run.console(
@@ -162,6 +169,8 @@ class LiveKeeper:
                     self._measure()
             except (KafkaException, ConnectionProblem, RuntimeError):
                 continue  # the broker is away: the run says so; measured again later
+            except Exception as exc:  # noqa: BLE001 - bounding never fails the run
+                self._say_once("measure", f"sandbox: written topics not measured: {exc}")
 
     def _measure(self) -> None:
         config = self._config()
@@ -196,6 +205,10 @@ class LiveKeeper:
         )
 
     def _say_once(self, key: str, text: str) -> None:
+        """Told on the console once (the console is the run's: from its thread only)."""
         if key not in self._told:
             self._told.add(key)
-            self.run.console("run", text)
+            if threading.current_thread() is self._thread:
+                self._said.append(text)
+            else:
+                self.run.console("run", text)
