@@ -26,6 +26,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
+from engine.cluster import rotation
 from engine.cluster.kafka_log import with_logger
 
 INTERNAL_PREFIXES = ("__", "_schemas")  # the schema registry's topic is internal too
@@ -224,6 +225,7 @@ class ClusterClient:
             fresh = wanted - self._probe_assignment
             if fresh:
                 # New partitions: the probe needs a first fetch from each before it knows.
+                rotation.follow({t for t, _ in fresh} - {t for t, _ in self._probe_assignment})
                 self._probe_assignment |= wanted
                 self._probe.assign(
                     [TopicPartition(t, p, OFFSET_END) for t, p in sorted(self._probe_assignment)]
@@ -265,6 +267,7 @@ class ClusterClient:
         """The latest ``count`` records of ``topic`` (or fewer), newest last. ``decode_key`` /
         ``decode_value``: the topic's own decoders (e.g. a schema-registry format's, from
         ``engine.runtime.schemas``); what they refuse is shown as JSON or text."""
+        rotation.follow([topic])  # not rotated under this consumer (engine.cluster.rotation)
         consumer = Consumer(
             {
                 **self.config,
@@ -310,6 +313,7 @@ class ClusterClient:
             return records[-count:]
         finally:
             consumer.close()
+            rotation.unfollow([topic])
 
     def field_names(self, topic: str, count: int = 20) -> list[str]:
         """Field names seen in JSON object values of ``topic``: completions for expressions."""
@@ -355,6 +359,8 @@ class ClusterClient:
             if self._probe is not None:
                 self._probe.close()
                 self._probe = None
+                rotation.unfollow({t for t, _ in self._probe_assignment})
+                self._probe_assignment = set()
             self._admin = None
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.kafka_log import with_logger
 from engine.model import fileformat
@@ -432,6 +433,7 @@ class FleetReader:
         self._consumer: Consumer | None = None
         self._assigned: list[TopicPartition] = []
         self._errors: list[KafkaError] = []
+        self._following = False  # told engine.cluster.rotation it reads the topic
 
     @property
     def found(self) -> bool:
@@ -441,6 +443,9 @@ class FleetReader:
     def catch_up(self, timeout: float = 8.0) -> list[FleetEvent]:
         """Reads the topic's recent tail. Raises ConnectionProblem when the cluster
         cannot be reached; a missing topic leaves the fleet empty (see ``found``)."""
+        if not self._following:  # before its consumer meets the topic at all
+            rotation.follow([self.topic])
+            self._following = True
         if self._consumer is None:
             self._consumer, self._errors = _consumer(self.bootstrap, self.client_config)
         consumer = self._consumer
@@ -494,6 +499,9 @@ class FleetReader:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        if self._following:
+            rotation.unfollow([self.topic])
+            self._following = False
 
 
 def read_topology(

@@ -23,6 +23,7 @@ from engine.cluster.broker import BrokerError, SandboxBroker
 from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
+from engine.runtime.kafka.keeper import DEFAULT_LIMIT, SandboxKeeper
 from engine.runtime.schemas import RegistryConfig, resolve_registry
 from engine.runtime.worker.instances import InstanceGroup
 from engine.runtime.worker.protocol import WorkerEvent
@@ -86,6 +87,7 @@ class RunController(QObject):
         self.group_id = ""
         self.preview_node: str | None = None
         self.instances = 1  # worker processes per run (1-16)
+        self.keeper_limit = DEFAULT_LIMIT  # records a sandbox topic holds before a run bounds it
         self.throughput = SeriesSet()  # records/s out per node, epoch seconds on x
         self.last_snapshot: dict | None = None
         self.lag = GroupLagHistory()
@@ -98,6 +100,7 @@ class RunController(QObject):
         self._client: ClusterClient | None = None
         self._registry: tuple[RegistryConfig, RegistryLookup] | None = None
         self._client_lock = threading.Lock()
+        self._keeping = False  # the sandbox keeper runs (engine.runtime.kafka.keeper)
         self._tasks: list[BackgroundCall] = []
         self._shut = False
         self._eventArrived.connect(self._on_event_arrived, Qt.ConnectionType.QueuedConnection)
@@ -200,6 +203,8 @@ class RunController(QObject):
         if not bootstrap:
             return None
         with self._client_lock:
+            if self._keeping:
+                return None  # the sandbox keeper is rotating topics (see _prepare)
             if self._client is None or self._client.bootstrap != bootstrap:
                 old, self._client = self._client, ClusterClient(bootstrap, self.client_config())
                 if old is not None:
@@ -255,8 +260,8 @@ class RunController(QObject):
         )
         self._set_status(STARTING, f"connecting to {self.profile.describe()}{waiting}")
         self._background(
-            self.ensure_bootstrap,
-            lambda b: self._launch(serial, topology, b),
+            lambda: self._prepare(topology),
+            lambda prepared: self._launch(serial, topology, *prepared),
             lambda exc: (
                 serial == self._serial
                 and self._set_status(FAILED, f"cannot start the sandbox broker: {exc}")
@@ -265,7 +270,33 @@ class RunController(QObject):
         )
         return True
 
-    def _launch(self, serial: int, topology: Topology, bootstrap: str) -> None:
+    def _prepare(self, topology: Topology) -> tuple[str, list[str]]:
+        """Blocking (off the GUI thread): the address, starting the sandbox if needed; on the
+        sandbox, the topology's topics bounded first (reference §16), with what was done."""
+        bootstrap = self.ensure_bootstrap()
+        if not self.profile.uses_sandbox:
+            return bootstrap, []
+        with self._client_lock:
+            # The shared client's probe must not follow a topic the keeper deletes (it
+            # would crash the app); no new client until the keeper is done.
+            self._keeping = True
+            old, self._client = self._client, None
+        try:
+            if old is not None:
+                old.close()
+            keeper = SandboxKeeper(bootstrap, self.client_config(), limit=self.keeper_limit)
+            return bootstrap, keeper.bound(self.run_topology(topology), topology.name)
+        except Exception as exc:  # noqa: BLE001 - the run starts all the same
+            return bootstrap, [f"sandbox: the topics were not bounded: {exc}"]
+        finally:
+            with self._client_lock:
+                self._keeping = False
+
+    def _launch(
+        self, serial: int, topology: Topology, bootstrap: str, notes: list[str] | None = None
+    ) -> None:
+        for note in notes or []:
+            self.message.emit("status", note)
         if serial != self._serial or self.status != STARTING or self._shut:
             return
         self.bootstrapChanged.emit(bootstrap)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.cluster import rotation
 from engine.cluster.topics.output import RecordWriter
 from engine.cluster.topics.positions import (
     EARLIEST,
@@ -75,12 +76,14 @@ COLUMN_WIDTHS = {
 
 def partition_bounds(reader: TopicReader, topic: str) -> dict[int, tuple[int, int]]:
     """(low, high) offsets per partition of ``topic``; ScanError when there is none."""
+    rotation.follow([topic])  # not rotated under this consumer (engine.cluster.rotation)
     consumer = reader.consumer()
     try:
         partitions = reader.partitions_of(consumer, topic)
         return end_offsets(consumer, topic, partitions)
     finally:
         consumer.close()
+        rotation.unfollow([topic])
 
 
 class QtTopicBrowser(QWidget):

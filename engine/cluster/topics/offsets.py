@@ -25,6 +25,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
+from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.topics.positions import Start, StartKind
 from engine.cluster.topics.reader import TopicReader, end_offsets, offsets_for_time
@@ -125,6 +126,7 @@ class OffsetResetter:
         state, members = self.describe(group)
         committed = self.committed(group)
         consumer = self.reader.consumer()
+        followed: list[str] = []  # not rotated under this consumer (engine.cluster.rotation)
         try:
             if topic is not None:
                 partitions = [(topic, p) for p in self.reader.partitions_of(consumer, topic)]
@@ -138,12 +140,15 @@ class OffsetResetter:
             topics = sorted({t for t, _ in partitions})
             news: dict[tuple[str, int], int] = {}
             for name in topics:
+                rotation.follow([name])
+                followed.append(name)
                 numbers = [p for t, p in partitions if t == name]
                 news.update(
                     {(name, p): o for p, o in self._new(consumer, name, numbers, to).items()}
                 )
         finally:
             consumer.close()
+            rotation.unfollow(followed)
         plan = ResetPlan(
             group,
             state,

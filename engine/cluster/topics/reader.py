@@ -36,6 +36,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.kafka_log import with_logger
 from engine.cluster.topics.formats import PartDecoder, Registry, b64
@@ -246,12 +247,15 @@ class TopicScan:
     def pages(self) -> Iterator[list[dict]]:
         """Lists of matching records, as they are read; stops at the end, the limit or a
         cancel. Raises ScanError or ConnectionProblem with a sentence."""
+        topic = [self.request.topic]
+        rotation.follow(topic)  # not rotated under this consumer (see engine.cluster.rotation)
         consumer = self.reader.consumer()
         try:
             self._plan(consumer)
             yield from self._read(consumer)
         finally:
             consumer.close()
+            rotation.unfollow(topic)
             self.progress.done = True
             self._say_afterwards()
             self._report()

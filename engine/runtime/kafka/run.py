@@ -49,6 +49,7 @@ from engine.runtime.kafka.flow import FlowControl
 from engine.runtime.kafka.generators import GeneratorPool
 from engine.runtime.kafka.idle import IdleClock, IdleWatch, unread
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
+from engine.runtime.kafka.live_keeper import LiveKeeper
 from engine.runtime.kafka.local_checkpoints import LocalCheckpoints
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
@@ -147,8 +148,7 @@ class KafkaRun(RunReadout, RunOutputs):
     """One instance of a topology running against a cluster.
 
     ``run()`` blocks until stopped (``stop()`` from any thread or a signal handler),
-    idle, or timed out; metrics are readable at any time with ``snapshot()``.
-    """
+    idle, or timed out; metrics are readable at any time with ``snapshot()``."""
 
     def __init__(self, topology: Topology, config: RunConfig):
         self.topology = topology
@@ -242,6 +242,7 @@ class KafkaRun(RunReadout, RunOutputs):
         state, committer, connection = self.state, self.committer, self.connection
         flow = FlowControl()
         compiled, producer, consumer = self._prepare()
+        LiveKeeper.start(self, compiled)  # bounds the sandbox's written topics after commits
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
         self.assignment = assignment = AssignmentHandler(

@@ -1,0 +1,367 @@
+"""Rotating a topic on a broker that cannot delete records (the sandbox, reference §16).
+
+A rotation reads the records to keep, deletes the topic, creates it again with the same
+partition count and configuration, and writes the kept records back to the same
+partitions in the same order (key, value, headers and timestamp). Offsets start again at
+0: ``new_offset`` translates an old offset into the new numbering, for committed offsets
+and changelog checkpoints. ``engine.cluster.keeper`` decides what is kept.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+
+fcntl: Any
+try:
+    import fcntl
+except ImportError:  # not POSIX: only this process's readers are known
+    fcntl = None
+
+# Readers of a topic hold a shared lock on LOCK_DIR/<topic>.lock (see ``follow``).
+LOCK_DIR = (
+    Path(tempfile.gettempdir())
+    / f"topology-studio-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    / "reading"
+)
+_SHARED = getattr(fcntl, "LOCK_SH", 0)
+_EXCLUSIVE = getattr(fcntl, "LOCK_EX", 0)
+_NOW = getattr(fcntl, "LOCK_NB", 0)
+_held: dict[str, tuple[int, int | None]] = {}  # topic -> (readers here, the locked file)
+_lock = threading.Lock()
+
+STALL_S = 10.0  # a read whose position does not move for this long gives up (nothing is lost)
+CREATE_ATTEMPTS = 6
+
+
+class RotationError(RuntimeError):
+    """A topic could not be rotated; said in a sentence. Raised before the topic is deleted
+    unless the message says otherwise."""
+
+
+@dataclass(frozen=True)
+class Record:
+    offset: int  # in the topic as it was
+    key: bytes | None
+    value: bytes | None
+    headers: Any
+    timestamp: int | None
+
+
+@dataclass
+class Rotated:
+    """What a rotation kept: per partition, the old offsets of the records kept, in order
+    (their new offsets are their indexes)."""
+
+    topic: str
+    kept: dict[int, list[int]] = field(default_factory=dict)
+
+    def new_offset(self, partition: int, old: int) -> int:
+        """The new offset of the first record at or after ``old``: the translation of a
+        committed offset or a checkpoint (the next record to read)."""
+        return bisect.bisect_left(self.kept.get(partition, []), old)
+
+
+def follow(topics: Iterable[str]) -> None:
+    """A consumer of this process reads ``topics`` by assignment from now on.
+
+    A consumer that has fetched from a topic crashes its whole process when the sandbox
+    deletes that topic (the client library meets a fetch answer without a topic name), and
+    stays at risk until it is closed. So readers ``follow`` a topic before their consumer
+    meets it and ``unfollow`` it once closed, and a topic is rotated only while no reader
+    of any process on this machine follows it: each followed topic holds a shared lock on
+    a file named after it (``LOCK_DIR``), which a rotation takes exclusively. A reader that
+    starts following during a rotation waits until the topic is there again."""
+    for topic in topics:
+        with _lock:
+            held = _held.get(topic)
+            if held is not None:
+                _held[topic] = (held[0] + 1, held[1])
+                continue
+        fd = _open(topic)
+        if fd is not None:
+            _flock(fd, _SHARED)  # waits while the topic is being rotated
+        with _lock:
+            held = _held.get(topic)
+            if held is not None:  # another thread came first
+                _held[topic] = (held[0] + 1, held[1])
+                if fd is not None:
+                    os.close(fd)
+            else:
+                _held[topic] = (1, fd)
+
+
+def unfollow(topics: Iterable[str]) -> None:
+    for topic in topics:
+        with _lock:
+            held = _held.get(topic)
+            if held is None:
+                continue
+            if held[0] > 1:
+                _held[topic] = (held[0] - 1, held[1])
+                continue
+            del _held[topic]
+        if held[1] is not None:
+            os.close(held[1])
+
+
+def followed(topic: str) -> bool:
+    """Whether a reader of any process on this machine follows ``topic`` now."""
+    with _lock:
+        if topic in _held:
+            return True
+    fd = _open(topic)
+    if fd is None:
+        return False
+    try:
+        return not _flock(fd, _EXCLUSIVE | _NOW)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _unfollowed(topic: str) -> Iterator[None]:
+    """Holds ``topic`` against readers while it is deleted and created again."""
+    with _lock:
+        if topic in _held:
+            raise RotationError(f"this app is reading '{topic}'")
+    fd = _open(topic)
+    try:
+        if fd is not None and not _flock(fd, _EXCLUSIVE | _NOW):
+            raise RotationError(f"'{topic}' is being read")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _open(topic: str) -> int | None:
+    if fcntl is None:
+        return None
+    try:
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        return os.open(LOCK_DIR / f"{topic}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+
+
+def _flock(fd: int, how: int) -> bool:
+    try:
+        fcntl.flock(fd, how)
+    except OSError:
+        return False
+    return True
+
+
+def read_range(
+    consumer: Consumer, topic: str, partition: int, start: int, end: int, stall_s: float = STALL_S
+) -> list[Record]:
+    """The records of one partition from ``start`` until the consumer's position reaches
+    ``end`` (it moves past transaction markers, which are never received). Raises
+    RotationError when the position stops moving for ``stall_s``."""
+    if end <= start:
+        return []
+    tp = TopicPartition(topic, partition)
+    consumer.assign([TopicPartition(topic, partition, start)])
+    records: list[Record] = []
+    position, moved = start, time.monotonic()
+    try:
+        while position < end:
+            for msg in consumer.consume(1000, timeout=0.2):
+                offset = msg.offset()
+                if msg.error() or offset is None or offset >= end:
+                    continue
+                kind, ts = msg.timestamp()
+                records.append(
+                    Record(
+                        offset,
+                        msg.key(),
+                        msg.value(),
+                        msg.headers(),
+                        None if kind == TIMESTAMP_NOT_AVAILABLE else ts,
+                    )
+                )
+            try:
+                now_at = consumer.position([tp])[0].offset
+            except KafkaException:
+                now_at = -1
+            if now_at > position:
+                position, moved = now_at, time.monotonic()
+            elif time.monotonic() - moved > stall_s:
+                raise RotationError(
+                    f"reading '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
+                    f"at offset {position} of {end}"
+                )
+    finally:
+        consumer.unassign()
+    return records
+
+
+def topic_config(admin: AdminClient, topic: str, timeout: float = 15.0) -> dict[str, str]:
+    """The settings to create ``topic`` again with (the sandbox describes the ones it was
+    created with); read-only entries left out."""
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    try:
+        entries = admin.describe_configs([resource], request_timeout=timeout)[resource].result(
+            timeout=timeout + 2
+        )
+    except KafkaException as exc:
+        raise RotationError(f"cannot read the settings of '{topic}': {_reason(exc)}") from None
+    return {
+        name: str(entry.value)
+        for name, entry in entries.items()
+        if entry.value is not None and not entry.is_read_only
+    }
+
+
+def recreate(
+    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float = 15.0
+) -> None:
+    """Delete ``topic`` and create it again, empty, with ``partitions`` and ``config``;
+    checked afterwards, and done again when something else created it meanwhile (the
+    sandbox creates a missing topic, with its defaults, for a producer that asks for it).
+    Refused (RotationError, before deleting) when a reader of this process follows the
+    topic; readers that start following meanwhile wait until it is there again."""
+    with _unfollowed(topic):
+        _recreate(admin, topic, partitions, config, timeout)
+
+
+def _recreate(
+    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float
+) -> None:
+    for attempt in range(CREATE_ATTEMPTS):
+        _delete(admin, topic, timeout)
+        try:
+            admin.create_topics(
+                [NewTopic(topic, num_partitions=partitions, replication_factor=-1, config=config)],
+                operation_timeout=timeout,
+            )[topic].result(timeout=timeout + 2)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if not (isinstance(err, KafkaError) and err.code() == KafkaError.TOPIC_ALREADY_EXISTS):
+                raise RotationError(
+                    f"'{topic}' was deleted but could not be created again: {_reason(exc)}"
+                ) from None
+        if _as_wanted(admin, topic, partitions, config, timeout):
+            return
+        time.sleep(0.1 * (attempt + 1))
+    raise RotationError(
+        f"'{topic}' was deleted but could not be created again with {partitions} partitions"
+    )
+
+
+def _delete(admin: AdminClient, topic: str, timeout: float) -> None:
+    try:
+        admin.delete_topics([topic], operation_timeout=timeout)[topic].result(timeout=timeout + 2)
+    except KafkaException as exc:
+        err = exc.args[0] if exc.args else None
+        if not (isinstance(err, KafkaError) and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
+            raise RotationError(f"cannot delete '{topic}': {_reason(exc)}") from None
+    deadline = time.monotonic() + timeout
+    while topic in admin.list_topics(timeout=timeout).topics and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _as_wanted(
+    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        meta = admin.list_topics(topic=topic, timeout=timeout).topics.get(topic)
+        if meta is not None and not meta.error:
+            if len(meta.partitions) != partitions:
+                return False
+            try:
+                now = topic_config(admin, topic, timeout)
+            except RotationError:
+                return False
+            return all(now.get(name) == value for name, value in config.items())
+        time.sleep(0.05)
+    return False
+
+
+def write(producer_config: dict, topic: str, records: dict[int, list[Record]]) -> None:
+    """Write ``records`` to their partitions of ``topic``, in order (one request in flight
+    per connection, so retries keep the order). Raises RotationError when some were not
+    acknowledged."""
+    if not any(records.values()):
+        return
+    producer = Producer(
+        {
+            **producer_config,
+            "acks": "all",
+            "enable.idempotence": False,
+            "max.in.flight.requests.per.connection": 1,
+            "linger.ms": 5,
+        }
+    )
+    failed: list[str] = []
+
+    def delivered(err, _msg) -> None:
+        if err is not None:
+            failed.append(err.str())
+
+    for partition, recs in sorted(records.items()):
+        for r in recs:
+            while True:
+                try:
+                    producer.produce(
+                        topic,
+                        value=r.value,
+                        key=r.key,
+                        partition=partition,
+                        headers=r.headers or None,
+                        timestamp=r.timestamp or 0,
+                        on_delivery=delivered,
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            producer.poll(0)
+    left = producer.flush(60)
+    if left or failed:
+        reason = failed[0] if failed else f"{left} records were not acknowledged"
+        raise RotationError(
+            f"'{topic}' was emptied but its kept records could not all be written back: {reason}"
+        )
+
+
+def commit(consumer_config: dict, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    """Commit ``offsets`` for ``group`` (which has no members)."""
+    if not offsets:
+        return
+    consumer = Consumer({**consumer_config, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(
+            offsets=[TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())],
+            asynchronous=False,
+        )
+    except KafkaException as exc:
+        raise RotationError(
+            f"cannot commit the offsets of group '{group}': {_reason(exc)}"
+        ) from None
+    finally:
+        consumer.close()
+
+
+def _reason(exc: KafkaException) -> str:
+    err = exc.args[0] if exc.args else None
+    return err.str() if isinstance(err, KafkaError) else str(exc)

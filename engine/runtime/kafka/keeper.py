@@ -1,0 +1,352 @@
+"""The sandbox keeper: keeps the sandbox broker's topics of a topology bounded (reference §16).
+
+The sandbox broker keeps every record in memory and cannot delete records (no retention,
+no compaction), and its work per fetch grows with the log. Before a run of a topology
+starts on the sandbox, ``SandboxKeeper.bound`` rotates each topic of the run that holds
+more than ``limit`` records (summed over its partitions): it reads what is kept, deletes
+the topic, creates it again with the same partitions and settings, and writes the kept
+records back (``engine.cluster.rotation``).
+
+- Changelogs are compacted: the last value of each key (none for a key whose last value is
+  a tombstone), then the partition's last checkpoint, then what followed that checkpoint as
+  it was, so a restore gives the same stores and skips the same input records
+  (``engine.runtime.kafka.checkpoints``).
+- Topics the application reads (sources, repartition topics) keep every record its group
+  has not read yet and the last ``keep`` records of each partition; the group's committed
+  offsets, and the changelogs' checkpoints, are translated to the new offsets.
+- Other topics (sinks, the dead-letter topic, the metrics topic) keep the last ``keep``
+  records of each partition.
+
+Any consumer group that has committed offsets on a topic keeps its unread records too and
+gets its offsets translated; a topic another running group reads is left as it is. Nothing
+is done on another cluster than the sandbox (its cluster id), nor while an instance of the
+application runs (its group has members). The schema registry's ``_schemas`` and the
+fleet's ``<app>-topology`` are never touched.
+"""
+
+from __future__ import annotations
+
+import time
+
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from engine.cluster import rotation
+from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.cluster.broker import SANDBOX_CLUSTER_ID
+from engine.cluster.fleet import metrics_topic, topology_topic
+from engine.cluster.kafka_log import with_logger
+from engine.cluster.rotation import Record, Rotated, RotationError
+from engine.model.internal_topics import SOURCE_TYPES, internal_topics_by_node
+from engine.model.topology import Topology
+from engine.runtime.kafka import checkpoints
+
+DEFAULT_LIMIT = 50_000  # records in a topic (all partitions) before it is bounded
+KEEP_SHARE = 10  # a bounded topic keeps limit / KEEP_SHARE records per partition (5,000)
+IDLE_GROUP = (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD)
+CHANGELOG, INPUT, OUTPUT = "changelog", "input", "output"
+
+Kept = dict[int, list[Record]]  # partition -> records kept, in order
+
+
+def topic_kinds(topology: Topology, application_id: str | None = None) -> dict[str, str]:
+    """The topics a run of ``topology`` reads and writes: name -> CHANGELOG, INPUT (the
+    application reads it) or OUTPUT (it only writes it)."""
+    app = application_id or topology.name
+    kinds: dict[str, str] = {}
+    for node in topology.nodes.values():
+        if node.type == "kafka_sink" and node.params.get("topic"):
+            kinds.setdefault(str(node.params["topic"]), OUTPUT)
+    kinds[topology.settings.get("dead_letter_topic") or f"{topology.name}.dlq"] = OUTPUT
+    kinds[metrics_topic(app)] = OUTPUT
+    for node in topology.nodes.values():
+        if node.type in SOURCE_TYPES and node.params.get("topic"):
+            kinds[str(node.params["topic"])] = INPUT
+    for topics in internal_topics_by_node(topology, app).values():
+        for name in topics:
+            kinds[name] = CHANGELOG if name.endswith("-changelog") else INPUT
+    for never in ("_schemas", topology_topic(app)):
+        kinds.pop(never, None)
+    return {name: kind for name, kind in kinds.items() if not name.startswith("__")}
+
+
+class SandboxKeeper:
+    """Bounds a topology's topics on the sandbox broker at ``bootstrap``. ``limit``: the
+    records (all partitions) above which a topic is bounded; ``keep``: the records each
+    partition keeps then (default ``limit // KEEP_SHARE``)."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        client_config: dict | None = None,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        keep: int | None = None,
+        stall_s: float = rotation.STALL_S,
+    ):
+        if limit < 1:
+            raise ValueError(f"the limit must be at least 1 record, not {limit}")
+        self.bootstrap = bootstrap
+        self.config = with_logger({"bootstrap.servers": bootstrap, **(client_config or {})})
+        self.limit = limit
+        self.keep = max(1, limit // KEEP_SHARE) if keep is None else max(0, keep)
+        self.stall_s = stall_s
+
+    def bound(self, topology: Topology, application_id: str | None = None) -> list[str]:
+        """Bound the topics of a run of ``topology`` that hold more than the limit; returns
+        what was done, as sentences for the run log (none when nothing was)."""
+        app = application_id or topology.name
+        admin = AdminClient(self.config)
+        try:
+            meta = admin.list_topics(timeout=10)
+        except KafkaException:
+            return []  # the run says that the cluster cannot be reached
+        cluster: str | None = meta.cluster_id
+        if cluster != SANDBOX_CLUSTER_ID:
+            return []
+        if self._running(admin, app):
+            return [f"sandbox: {app} is running, so its topics were not bounded"]
+        kinds = {t: k for t, k in topic_kinds(topology, app).items() if t in meta.topics}
+        partitions = {t: len(meta.topics[t].partitions) for t in kinds}
+        starts = {
+            str(n.params.get("topic")): n.params.get("start", "earliest")
+            for n in topology.nodes.values()
+            if n.type in SOURCE_TYPES
+        }
+        try:
+            return self._bound(admin, app, kinds, partitions, starts)
+        except (ConnectionProblem, KafkaException) as exc:
+            return [f"sandbox: the topics of {app} were not bounded: {exc}"]
+
+    # -- the plan ----------------------------------------------------------------------
+
+    def _bound(self, admin, app, kinds, partitions, starts) -> list[str]:
+        tps = [(t, p) for t in kinds for p in range(partitions[t])]
+        # Its readers are closed before any topic is deleted: a consumer that has fetched
+        # from a topic the sandbox deletes crashes (see ``rotation.follow``).
+        low, high = self._ends(tps)
+        client = ClusterClient(self.bootstrap, self.config)
+        try:
+            commits = {g: client.committed(g) for g in client.groups()}
+        finally:
+            client.close()
+        if len(high) < len(tps):
+            return [f"sandbox: the sizes of the topics of {app} are not known; none was bounded"]
+        size = {t: sum(high[(t, p)] - low[(t, p)] for p in range(partitions[t])) for t in kinds}
+        notes: list[str] = []
+        for topic in sorted(t for t in kinds if rotation.followed(t)):
+            if size[topic] > self.limit:
+                notes.append(
+                    f"sandbox: {topic} holds {size[topic]:,} records but was not bounded: "
+                    "this app is showing it (it will be at a later run)"
+                )
+            del kinds[topic]
+        plans: dict[str, dict[int, int]] = {}  # topic -> partition -> first offset kept
+        for topic, kind in kinds.items():
+            if kind == CHANGELOG or size[topic] <= self.limit:
+                continue
+            readers = [g for g, c in commits.items() if any(t == topic for t, _ in c)]
+            busy = [g for g in readers if g != app and self._running(admin, g)]
+            if busy:
+                notes.append(
+                    f"sandbox: {topic} holds {size[topic]:,} records but was not bounded: "
+                    f"group {busy[0]} is reading it"
+                )
+                continue
+            first = {}
+            for p in range(partitions[topic]):
+                floors = [commits[g][(topic, p)] for g in readers if (topic, p) in commits[g]]
+                if kind == INPUT and (topic, p) not in commits.get(app, {}):
+                    # never read by the application: all unread (unless it starts at the end)
+                    floors.append(high[(topic, p)] if starts.get(topic) == "latest" else 0)
+                first[p] = max(low[(topic, p)], min([high[(topic, p)] - self.keep, *floors]))
+            kept = sum(high[(topic, p)] - first[p] for p in first)
+            if size[topic] - kept >= max(1, size[topic] // 10):
+                plans[topic] = first
+        if not plans and all(size[t] <= self.limit for t, k in kinds.items() if k == CHANGELOG):
+            return notes
+        return notes + self._rotate(admin, app, kinds, partitions, high, size, commits, plans)
+
+    def _rotate(self, admin, app, kinds, partitions, high, size, commits, plans) -> list[str]:
+        """Reads everything kept first (a read that fails changes nothing), then rotates."""
+        notes: list[str] = []
+        reader = Consumer(
+            {
+                **self.config,
+                "group.id": f"{app}-keeper",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+                "isolation.level": "read_committed",
+                "fetch.wait.max.ms": 10,  # the end of a partition: answered at once
+            }
+        )
+        kept: dict[str, Kept] = {}
+        try:
+            for topic, first in plans.items():
+                kept[topic] = {
+                    p: rotation.read_range(reader, topic, p, s, high[(topic, p)], self.stall_s)
+                    for p, s in first.items()
+                }
+            inputs_rotated = any(kinds[t] == INPUT for t in plans)
+            logs = {
+                t: {
+                    p: rotation.read_range(reader, t, p, 0, high[(t, p)], self.stall_s)
+                    for p in range(partitions[t])
+                }
+                for t, k in kinds.items()
+                if k == CHANGELOG and (size[t] > self.limit or inputs_rotated)
+            }
+        except RotationError as exc:
+            return [f"sandbox: the topics of {app} were not bounded: {exc}"]
+        finally:
+            reader.close()
+        rotated: dict[str, Rotated] = {}
+        for topic, records in kept.items():
+            try:
+                rotated[topic] = self._rewrite(admin, topic, partitions[topic], records)
+            except RotationError as exc:
+                notes.append(f"sandbox: {topic} was not bounded: {exc}")
+                continue
+            for group, offsets in commits.items():
+                moved = {
+                    (t, p): rotated[topic].new_offset(p, o)
+                    for (t, p), o in offsets.items()
+                    if t == topic
+                }
+                try:
+                    rotation.commit(self.config, group, moved)
+                except RotationError as exc:
+                    notes.append(f"sandbox: {exc}")
+            notes.append(self._told(topic, kinds[topic], size[topic], records, commits.get(app)))
+        for topic, records in logs.items():
+            compacted, translated = compact(records, rotated)
+            after = sum(len(r) for r in compacted.values())
+            if not translated and (
+                size[topic] <= self.limit or size[topic] - after < size[topic] // 10
+            ):
+                continue
+            try:
+                self._rewrite(admin, topic, partitions[topic], compacted)
+            except RotationError as exc:
+                notes.append(f"sandbox: {topic} was not compacted: {exc}")
+                continue
+            notes.append(
+                f"sandbox: compacted {topic} to {after:,} records ({size[topic]:,} before)"
+            )
+        return notes
+
+    def _rewrite(self, admin, topic: str, partitions: int, records: Kept) -> Rotated:
+        config = rotation.topic_config(admin, topic)
+        rotation.recreate(admin, topic, partitions, config)
+        rotation.write(self.config, topic, records)
+        return Rotated(topic, {p: [r.offset for r in recs] for p, recs in records.items()})
+
+    def _told(self, topic: str, kind: str, before: int, records: Kept, app_commits) -> str:
+        after = sum(len(r) for r in records.values())
+        unread = 0
+        if kind == INPUT and app_commits is not None:
+            for p, recs in records.items():
+                done = app_commits.get((topic, p))
+                unread += sum(1 for r in recs if done is None or r.offset >= done)
+        if unread > after - unread:
+            return (
+                f"sandbox: kept {after:,} records of {topic}, {unread:,} of them not read yet "
+                f"({before:,} before)"
+            )
+        return f"sandbox: kept the last {after:,} records of {topic} ({before:,} before)"
+
+    # -- looking ----------------------------------------------------------------------
+
+    def _ends(self, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
+        return partition_ends(self.config, tps)
+
+    @staticmethod
+    def _running(admin: AdminClient, group: str) -> bool:
+        """Whether ``group`` has members (the sandbox tells only the group's state; one
+        that cannot be told is taken as running)."""
+        try:
+            found = admin.describe_consumer_groups([group], request_timeout=10)[group]
+            return found.result(timeout=12).state not in IDLE_GROUP
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            return not (isinstance(err, KafkaError) and err.code() == KafkaError.GROUP_ID_NOT_FOUND)
+
+
+def partition_ends(config: dict, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
+    """The first and end offsets of ``tps``. The sandbox answers an offset query for the end
+    with a number at or below it (the start of the last batch, 0 only when the partition is
+    empty), so the end is what the answer to a read from there tells (exact at that moment;
+    a topic being written has grown since)."""
+    topics = sorted({t for t, _ in tps})
+    rotation.follow(topics)
+    probe = Consumer(
+        {
+            **config,
+            "group.id": "topology-studio-keeper-probe",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    try:
+        told = {
+            (t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=10) for t, p in tps
+        }
+        low = {tp: first for tp, (first, _) in told.items()}
+        high = {tp: last for tp, (first, last) in told.items() if last <= first}
+        filled = [tp for tp in tps if tp not in high]
+        if filled:
+            probe.assign(
+                [TopicPartition(t, p, max(low[(t, p)], told[(t, p)][1] - 1)) for t, p in filled]
+            )
+            deadline = time.monotonic() + 10 + len(filled) * 0.05
+            while len(high) < len(tps) and time.monotonic() < deadline:
+                for msg in probe.consume(10_000, timeout=0.2):
+                    tp = (str(msg.topic()), int(msg.partition() or 0))
+                    err = msg.error()
+                    if err is None:  # the fetch that brought it told the end then
+                        _first, end = probe.get_watermark_offsets(TopicPartition(*tp), cached=True)
+                        if end is not None and end > int(msg.offset() or 0):
+                            high.setdefault(tp, end)
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        high.setdefault(tp, int(msg.offset() or 0))
+        return low, high
+    finally:
+        probe.close()
+        rotation.unfollow(topics)
+
+
+def compact(records: Kept, rotated: dict[str, Rotated]) -> tuple[Kept, bool]:
+    """A changelog's records compacted, per partition: the last record of each key written
+    before the last checkpoint (none for a tombstone), that checkpoint (its offsets
+    translated for the ``rotated`` topics), then the records after it as they were. Returns
+    them and whether a checkpoint was translated."""
+    out: Kept = {}
+    translated = False
+    for p, recs in records.items():
+        last = max(
+            (i for i, r in enumerate(recs) if r.key == checkpoints.CHECKPOINT_KEY), default=-1
+        )
+        head = recs[:last] if last >= 0 else recs
+        latest: dict[bytes | None, Record] = {}
+        for r in head:
+            if r.key == checkpoints.CHECKPOINT_KEY:
+                continue
+            latest.pop(r.key, None)  # kept in the order of each key's last change
+            latest[r.key] = r
+        kept = [r for r in latest.values() if r.value is not None]
+        if last >= 0:
+            mark = recs[last]
+            offsets = checkpoints.decode(mark.value)
+            moved = {
+                t: rotated[t].new_offset(p, o) if t in rotated else o for t, o in offsets.items()
+            }
+            if moved != offsets:
+                translated = True
+                mark = Record(
+                    mark.offset, mark.key, checkpoints.encode(moved), mark.headers, mark.timestamp
+                )
+            kept.append(mark)
+            kept.extend(recs[last + 1 :])
+        out[p] = kept
+    return out, translated

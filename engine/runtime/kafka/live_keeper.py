@@ -1,0 +1,214 @@
+"""Bounding the sandbox's topics while a run goes on (reference §16): the topics the run
+only writes.
+
+A run on the sandbox broker that lasts hours fills its sinks and dead-letter topic without
+end (the broker has no retention). ``LiveKeeper`` measures them every ``LIVE_CHECK_S`` in a
+thread of its own, off the run's loop; when one holds more than ``LIVE_LIMIT`` records, the
+run's loop rotates it right after its next commit (``after_commit``): every record produced
+so far is acknowledged then and the loop produces nothing while the topic is read, deleted,
+created again with the same partitions and settings, and given back the last ``LIVE_KEEP``
+records of each partition. So no record is in flight to the deleted topic, and the tail
+kept is exact. It pauses the run for about as long as writing the tail back takes.
+
+Only what is safe is rotated:
+
+- at-least-once runs (an exactly-once run's producer may hold an open transaction);
+- a run that holds every partition of its inputs (another instance of the application
+  would go on writing the topic while it is read and deleted);
+- topics the application never reads (not its sources or repartition topics, not its
+  changelogs), that no other consumer group has committed offsets on (their offsets
+  would point past the new end), and that no reader on this machine follows
+  (``engine.cluster.rotation.follow``: a consumer that has fetched from a deleted topic
+  crashes its process). The metrics topic is never rotated while the run goes on: the
+  app's Instances panel follows it all along (the keeper bounds it before the next run).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from engine.cluster import rotation
+from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.cluster.broker import SANDBOX_CLUSTER_ID
+from engine.cluster.fleet import metrics_topic, topology_topic
+from engine.cluster.kafka_log import with_logger
+from engine.cluster.rotation import RotationError
+from engine.runtime.kafka.keeper import DEFAULT_LIMIT, KEEP_SHARE, partition_ends
+
+LIVE_CHECK_S = 30.0  # how often the written topics are measured
+LIVE_LIMIT = DEFAULT_LIMIT  # records (all partitions) above which a written topic is rotated
+LIVE_KEEP = DEFAULT_LIMIT // KEEP_SHARE  # records each partition keeps then
+
+
+class LiveKeeper:
+    """The run's collaborator that keeps the topics it only writes bounded on the sandbox.
+    ``start(run, compiled)`` returns one that does nothing elsewhere."""
+
+    def __init__(self, run: Any = None, topics: list[str] | None = None) -> None:
+        self.run = run
+        self.topics = topics or []
+        self.limit, self.keep, self.check_s = LIVE_LIMIT, LIVE_KEEP, LIVE_CHECK_S
+        self.rotations = 0
+        self.due: dict[str, int] = {}  # topic -> records, measured over the limit
+        self._inputs = 0  # partitions of the run's inputs (to tell it holds them all)
+        self._busy = threading.Lock()  # the measuring consumer is open
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._told: set[str] = set()
+        self._said: list[str] = []  # sentences waiting for the run's thread
+
+    @classmethod
+    def start(cls, run: Any, compiled: Any) -> LiveKeeper:
+        written = set(compiled.output_topics) | {run.dead_letter_topic}
+        app = run.application_id
+        never = set(compiled.entries) | {t.name for t in compiled.internal_topics}
+        never |= {metrics_topic(app), topology_topic(app), "_schemas"}
+        topics = sorted(t for t in written - never if not t.startswith("__"))
+        if run.topics.cluster_id != SANDBOX_CLUSTER_ID or run.guarantee != "at_least_once":
+            return cls()
+        keeper = cls(run, topics)
+        if topics:
+            committed = run.committer.on_committed  # the run's loop, after each commit
+
+            def on_committed() -> None:
+                committed()
+                keeper.after_commit()
+
+            run.committer.on_committed = on_committed
+            keeper._thread = threading.Thread(
+                target=keeper._watch, name="sandbox-keeper", daemon=True
+            )
+            keeper._thread.start()
+        return keeper
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    # -- the run's thread ---------------------------------------------------------------
+
+    def after_commit(self) -> None:
+        """Called by the run's loop after each commit: rotates the topics found too full."""
+        while self._said:  # what the keeper's thread found, told from the run's thread
+            self.run.console("run", self._said.pop(0))
+        if not self.due or self.run.state.stopping or not self._busy.acquire(blocking=False):
+            return
+        try:
+            due, self.due = self.due, {}
+            clients = self.run.clients
+            if len(clients.producer) or self.run.collector.resend:
+                self.due = due  # not everything acknowledged: after the next commit
+                return
+            if len(clients.consumer.assignment()) < self._inputs:
+                self._say_once(
+                    "instances",
+                    "sandbox: the topics this run writes are not bounded while other "
+                    "instances of the application run",
+                )
+                return
+            for topic, size in due.items():
+                self._rotate(topic, size)
+        finally:
+            self._busy.release()
+
+    def _rotate(self, topic: str, size: int) -> None:
+        config = self._config()
+        admin = AdminClient(config)
+        try:
+            meta = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error:
+                return
+            partitions = len(meta.partitions)
+            tps = [(topic, p) for p in range(partitions)]
+            low, high = partition_ends(config, tps)
+            if len(high) < len(tps):
+                return
+            reader = Consumer(
+                {
+                    **config,
+                    "group.id": f"{self.run.application_id}-keeper",
+                    "enable.auto.commit": False,
+                    "fetch.wait.max.ms": 10,
+                }
+            )
+            try:
+                kept = {
+                    p: rotation.read_range(
+                        reader, topic, p, max(low[tps[p]], high[tps[p]] - self.keep), high[tps[p]]
+                    )
+                    for p in range(partitions)
+                }
+            finally:
+                reader.close()
+            settings = rotation.topic_config(admin, topic)
+            rotation.recreate(admin, topic, partitions, settings)
+            rotation.write(config, topic, kept)
+        except (RotationError, KafkaException) as exc:
+            self._say_once(topic, f"sandbox: {topic} was not bounded: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - bounding never fails the run
+            self._say_once(topic, f"sandbox: {topic} was not bounded: {type(exc).__name__}: {exc}")
+            return
+        self.rotations += 1
+        after = sum(len(r) for r in kept.values())
+        self.run.console(
+            "run", f"sandbox: kept the last {after:,} records of {topic} ({size:,} before)"
+        )
+
+    # -- the keeper's thread ------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.check_s) and not self.run.state.stopping:
+            try:
+                with self._busy:
+                    self._measure()
+            except (KafkaException, ConnectionProblem, RuntimeError):
+                continue  # the broker is away: the run says so; measured again later
+            except Exception as exc:  # noqa: BLE001 - bounding never fails the run
+                self._say_once("measure", f"sandbox: written topics not measured: {exc}")
+
+    def _measure(self) -> None:
+        config = self._config()
+        admin = AdminClient(config)
+        meta = admin.list_topics(timeout=10).topics
+        present = [t for t in self.topics if t in meta and not meta[t].error]
+        inputs = [t for t in self.run.compiled.entries if t in meta]
+        self._inputs = sum(len(meta[t].partitions) for t in inputs)
+        tps = [(t, p) for t in present for p in range(len(meta[t].partitions))]
+        if not tps:
+            return
+        low, high = partition_ends(config, tps)
+        sizes = dict.fromkeys(present, 0)
+        for t, p in tps:
+            sizes[t] += high.get((t, p), low[(t, p)]) - low[(t, p)]
+        over = {t: n for t, n in sizes.items() if n > self.limit}
+        if not over:
+            return
+        client = ClusterClient(self.run.config.bootstrap, self.run.config.client_config)
+        try:
+            groups = [g for g in client.groups() if g != self.run.application_id]
+            read = {t for g in groups for t, _ in client.committed(g)}
+        finally:
+            client.close()
+        for topic in sorted(read & set(over)):
+            self._say_once(topic, f"sandbox: {topic} is not bounded: another group reads it")
+        self.due = {t: n for t, n in over.items() if t not in read and not rotation.followed(t)}
+
+    def _config(self) -> dict:
+        return with_logger(
+            {"bootstrap.servers": self.run.config.bootstrap, **self.run.config.client_config}
+        )
+
+    def _say_once(self, key: str, text: str) -> None:
+        """Told on the console once (the console is the run's: from its thread only)."""
+        if key not in self._told:
+            self._told.add(key)
+            if threading.current_thread() is self._thread:
+                self._said.append(text)
+            else:
+                self.run.console("run", text)
