@@ -139,6 +139,7 @@ class Cycle:
     restore_started_s: float | None = None
     restore_s: float | None = None
     restored: int = 0  # changelog records read by the restore
+    keeper_s: float | None = None  # the sandbox keeper bounding the topics, before start()
     generated: int = 0  # records the generators wrote
     unread: int | None = None  # the group's lag in the last metrics before the stop
     rss_start_mb: float | None = None
@@ -420,6 +421,7 @@ def nodes_of(topology, kind: str) -> set[str]:
 
 def soak(args, cycles: list[Cycle], state: dict) -> None:
     from engine.cluster.broker import SandboxBroker
+    from engine.runtime.kafka.keeper import SandboxKeeper
     from engine.runtime.worker.supervisor import RunSupervisor
 
     topology = demo_topology(Path(args.topology), args.rate_scale)
@@ -462,6 +464,12 @@ def soak(args, cycles: list[Cycle], state: dict) -> None:
         if index == 1:
             state["t0"] = cycle.started
         state["sup"] = sup
+        # As the app's Run does (RunController): the topology's sandbox topics bounded
+        # first (reference §16); the wait is part of the time to numbers.
+        bounded = SandboxKeeper(broker.bootstrap).bound(topology, topology.name)
+        cycle.keeper_s = time.monotonic() - cycle.started
+        for line in bounded:
+            print(f"  {line}", flush=True)
         sup.start()
         end = cycle.started + args.cycle * 60
         while time.monotonic() < end and not watch.finished.is_set():
@@ -483,8 +491,8 @@ def soak(args, cycles: list[Cycle], state: dict) -> None:
         if watch.finished.is_set() and not cycle.failed and time.monotonic() < end - 1:
             cycle.failed = "the run ended by itself"
         print(
-            f"run {index}/{count}: numbers after {show(cycle.numbers_s, '.2f', 'never')} s, "
-            f"restored {cycle.restored:,} records in {show(cycle.restore_s, '.2f')} s, "
+            f"run {index}/{count}: numbers after {show(cycle.numbers_s, '.2f', 'never')} s "
+            f"(keeper {show(cycle.keeper_s, '.2f')} s), restored {cycle.restored:,} records in {show(cycle.restore_s, '.2f')} s, "
             f"RSS {show(cycle.rss_start_mb, '.0f')} -> {show(cycle.rss_end_mb, '.0f')} MB, "
             f"broker {show(cycle.broker_cpu_pct)} % of a core"
             + (f"; FAILED: {cycle.failed}" if cycle.failed else ""),

@@ -175,22 +175,34 @@ def read_range(
     consumer: Consumer, topic: str, partition: int, start: int, end: int, stall_s: float = STALL_S
 ) -> list[Record]:
     """The records of one partition from ``start`` until the consumer's position reaches
-    ``end`` (it moves past transaction markers, which are never received). Raises
-    RotationError when the position stops moving for ``stall_s``."""
-    if end <= start:
-        return []
-    tp = TopicPartition(topic, partition)
-    consumer.assign([TopicPartition(topic, partition, start)])
-    records: list[Record] = []
-    position, moved = start, time.monotonic()
+    ``end`` (``read_ranges`` of one)."""
+    return read_ranges(consumer, {(topic, partition): (start, end)}, stall_s)[(topic, partition)]
+
+
+def read_ranges(
+    consumer: Consumer,
+    spans: dict[tuple[str, int], tuple[int, int]],
+    stall_s: float = STALL_S,
+) -> dict[tuple[str, int], list[Record]]:
+    """The records of each ``(topic, partition)`` from its start offset until the consumer's
+    position reaches its end (it moves past transaction markers, which are never received),
+    every partition read at once (one round trip, not one per partition). Raises
+    RotationError when no position moves for ``stall_s``."""
+    read: dict[tuple[str, int], list[Record]] = {tp: [] for tp in spans}
+    todo = {tp: span for tp, span in spans.items() if span[1] > span[0]}
+    if not todo:
+        return read
+    at = {tp: start for tp, (start, _) in todo.items()}
+    consumer.assign([TopicPartition(t, p, start) for (t, p), start in at.items()])
+    moved = time.monotonic()
     try:
-        while position < end:
+        while todo:
             for msg in consumer.consume(1000, timeout=0.2):
-                offset = msg.offset()
-                if msg.error() or offset is None or offset >= end:
+                tp, offset = (msg.topic(), msg.partition()), msg.offset()
+                if msg.error() or offset is None or tp not in todo or offset >= todo[tp][1]:
                     continue
                 kind, ts = msg.timestamp()
-                records.append(
+                read[tp].append(
                     Record(
                         offset,
                         msg.key(),
@@ -200,19 +212,24 @@ def read_range(
                     )
                 )
             try:
-                now_at = consumer.position([tp])[0].offset
+                positions = consumer.position([TopicPartition(t, p) for t, p in todo])
             except KafkaException:
-                now_at = -1
-            if now_at > position:
-                position, moved = now_at, time.monotonic()
-            elif time.monotonic() - moved > stall_s:
+                positions = []
+            for position in positions:
+                tp = (position.topic, position.partition)
+                if position.offset > at[tp]:
+                    at[tp], moved = position.offset, time.monotonic()
+                if at[tp] >= todo[tp][1]:
+                    del todo[tp]
+            if todo and time.monotonic() - moved > stall_s:
+                (topic, partition), (_, end) = next(iter(todo.items()))
                 raise RotationError(
                     f"reading '{topic}' [{partition}] made no progress for {stall_s:.0f} s "
-                    f"at offset {position} of {end}"
+                    f"at offset {at[(topic, partition)]} of {end}"
                 )
     finally:
         consumer.unassign()
-    return records
+    return read
 
 
 def topic_config(admin: AdminClient, topic: str, timeout: float = 15.0) -> dict[str, str]:

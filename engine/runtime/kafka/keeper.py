@@ -182,20 +182,20 @@ class SandboxKeeper:
         )
         kept: dict[str, Kept] = {}
         try:
-            for topic, first in plans.items():
-                kept[topic] = {
-                    p: rotation.read_range(reader, topic, p, s, high[(topic, p)], self.stall_s)
-                    for p, s in first.items()
-                }
             inputs_rotated = any(kinds[t] == INPUT for t in plans)
-            logs = {
-                t: {
-                    p: rotation.read_range(reader, t, p, 0, high[(t, p)], self.stall_s)
-                    for p in range(partitions[t])
-                }
+            compacting = [
+                t
                 for t, k in kinds.items()
                 if k == CHANGELOG and (size[t] > self.limit or inputs_rotated)
+            ]
+            spans = {
+                (t, p): (s, high[(t, p)]) for t, first in plans.items() for p, s in first.items()
             }
+            spans |= {(t, p): (0, high[(t, p)]) for t in compacting for p in range(partitions[t])}
+            read = rotation.read_ranges(reader, spans, self.stall_s)  # all at once
+            for topic, first in plans.items():
+                kept[topic] = {p: read[(topic, p)] for p in first}
+            logs = {t: {p: read[(t, p)] for p in range(partitions[t])} for t in compacting}
         except RotationError as exc:
             return [f"sandbox: the topics of {app} were not bounded: {exc}"]
         finally:

@@ -19,7 +19,7 @@ from engine.code.builder import Aggregation, StreamsBuilder
 from engine.runtime import state
 from engine.runtime.kafka import checkpoints, keeper
 from engine.runtime.kafka.keeper import SandboxKeeper, compact, topic_kinds
-from engine.runtime.kafka.restore import read_changelog
+from engine.runtime.kafka.restore import read_changelogs
 from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all
 
@@ -222,7 +222,7 @@ def restored(bootstrap, topic, partitions=3):
     out = []
     for p in range(partitions):
         end = ends(bootstrap, topic)[p]
-        entries = read_changelog(reader, topic, p, 0, end)
+        entries = read_changelogs(reader, {(topic, p): (0, end)})[(topic, p)]
         done, tail, offsets = checkpoints.split(entries)
         store = state.MemoryStore()
         state.restore(store, done)
