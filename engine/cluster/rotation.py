@@ -185,7 +185,8 @@ def read_range(
     position, moved = start, time.monotonic()
     try:
         while position < end:
-            for msg in consumer.consume(1000, timeout=0.2):
+            # no more than are left: consume() waits its whole timeout for a fuller batch
+            for msg in consumer.consume(max(1, min(1000, end - position)), timeout=0.2):
                 offset = msg.offset()
                 if msg.error() or offset is None or offset >= end:
                     continue
