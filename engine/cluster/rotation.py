@@ -197,7 +197,9 @@ def read_ranges(
     moved = time.monotonic()
     try:
         while todo:
-            for msg in consumer.consume(1000, timeout=0.2):
+            # no more than are left: consume() waits its whole timeout for a fuller batch
+            left = sum(e - at[tp] for tp, (_, e) in todo.items())
+            for msg in consumer.consume(max(1, min(1000, left)), timeout=0.2):
                 tp, offset = (msg.topic(), msg.partition()), msg.offset()
                 if msg.error() or offset is None or tp not in todo or offset >= todo[tp][1]:
                     continue

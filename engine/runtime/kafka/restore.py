@@ -199,7 +199,9 @@ def read_changelogs(
     reader.assign([TopicPartition(t, p, start) for (t, p), start in at.items()])
     moved = time.monotonic()
     while todo:
-        msgs = reader.consume(1000, timeout=0.2)
+        # no more than are left: consume() waits its whole timeout for a fuller batch
+        left = sum(end - at[tp] for tp, (_, end) in todo.items())
+        msgs = reader.consume(max(1, min(1000, left)), timeout=0.2)
         for msg in msgs:
             if msg.error():
                 continue
