@@ -28,7 +28,7 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec, ResourceType
 
 fcntl: Any
 try:
@@ -171,11 +171,78 @@ def _flock(fd: int, how: int) -> bool:
     return True
 
 
+def ends(
+    admin: AdminClient,
+    tps: Iterable[tuple[str, int]],
+    config: dict | None = None,
+    timeout: float = 10.0,
+    fetch_s: float = 3.0,
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """The first and end offsets of ``tps`` (partitions that could not be told are left
+    out), asked in one request each. The sandbox answers the end with a number at or below
+    it (the start of the partition's last batch + 1; 0 only when it is empty); given the
+    client ``config``, the ends are then taken from one fetch of each partition's last batch
+    (exact), for ``fetch_s`` at most: a partition whose fetch did not answer by then keeps
+    the lower bound. ``read_ranges`` reads on to the end its fetches tell either way."""
+    tps = list(tps)
+    low: dict[tuple[str, int], int] = {}
+    high: dict[tuple[str, int], int] = {}
+    if not tps:
+        return low, high
+    for spec, into in ((OffsetSpec.earliest(), low), (OffsetSpec.latest(), high)):
+        asked = admin.list_offsets(
+            {TopicPartition(t, p): spec for t, p in tps}, request_timeout=timeout
+        )
+        for tp, future in asked.items():
+            try:
+                into[(tp.topic, tp.partition)] = future.result(timeout=timeout + 2).offset
+            except KafkaException:
+                continue
+    both = set(low) & set(high)
+    low = {tp: low[tp] for tp in both}
+    high = {tp: max(low[tp], high[tp]) for tp in both}
+    filled = [tp for tp in both if high[tp] > low[tp]]
+    if config is not None and filled:
+        high |= _fetched_ends(config, {tp: high[tp] - 1 for tp in filled}, fetch_s)
+    return low, high
+
+
+def _fetched_ends(
+    config: dict, starts: dict[tuple[str, int], int], within_s: float
+) -> dict[tuple[str, int], int]:
+    """The end each partition's fetch from ``starts`` tells (the high watermark of the
+    answer), for the partitions answered within ``within_s``."""
+    topics = sorted({t for t, _ in starts})
+    follow(topics)
+    probe = Consumer(
+        {
+            **config,
+            "group.id": "topology-studio-ends",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+            "max.partition.fetch.bytes": 1,  # the batch at the offset asked, no more
+        }
+    )
+    told: dict[tuple[str, int], int] = {}
+    try:
+        probe.assign([TopicPartition(t, p, o) for (t, p), o in starts.items()])
+        deadline = time.monotonic() + within_s
+        while len(told) < len(starts) and time.monotonic() < deadline:
+            probe.consume(10_000, timeout=0.05)
+            for (t, p), start in starts.items():
+                end = probe.get_watermark_offsets(TopicPartition(t, p), cached=True)[1]
+                if end is not None and end >= 0:
+                    told[(t, p)] = max(end, start + 1)
+    finally:
+        probe.close()
+        unfollow(topics)
+    return told
+
+
 def read_range(
     consumer: Consumer, topic: str, partition: int, start: int, end: int, stall_s: float = STALL_S
 ) -> list[Record]:
-    """The records of one partition from ``start`` until the consumer's position reaches
-    ``end`` (``read_ranges`` of one)."""
+    """The records of one partition from ``start`` to its end (``read_ranges`` of one)."""
     return read_ranges(consumer, {(topic, partition): (start, end)}, stall_s)[(topic, partition)]
 
 
@@ -184,24 +251,26 @@ def read_ranges(
     spans: dict[tuple[str, int], tuple[int, int]],
     stall_s: float = STALL_S,
 ) -> dict[tuple[str, int], list[Record]]:
-    """The records of each ``(topic, partition)`` from its start offset until the consumer's
-    position reaches its end (it moves past transaction markers, which are never received),
-    every partition read at once (one round trip, not one per partition). Raises
-    RotationError when no position moves for ``stall_s``."""
+    """The records of each ``(topic, partition)`` of ``spans`` from its start offset to the
+    end: at least to its end offset, and on to the end the fetches tell (exact where an
+    offset query's may not be: see ``ends``), every partition read at once (one round trip,
+    not one per partition). The position moves past transaction markers, which are never
+    received. Raises RotationError when no position moves for ``stall_s``."""
     read: dict[tuple[str, int], list[Record]] = {tp: [] for tp in spans}
-    todo = {tp: span for tp, span in spans.items() if span[1] > span[0]}
-    if not todo:
+    if not spans:
         return read
+    todo = dict(spans)
     at = {tp: start for tp, (start, _) in todo.items()}
     consumer.assign([TopicPartition(t, p, start) for (t, p), start in at.items()])
     moved = time.monotonic()
     try:
         while todo:
-            # no more than are left: consume() waits its whole timeout for a fuller batch
+            # no more than are known to be left: consume() waits its whole timeout for a
+            # fuller batch
             left = sum(e - at[tp] for tp, (_, e) in todo.items())
-            for msg in consumer.consume(max(1, min(1000, left)), timeout=0.2):
+            for msg in consumer.consume(max(1, min(10_000, left)), timeout=0.2):
                 tp, offset = (msg.topic(), msg.partition()), msg.offset()
-                if msg.error() or offset is None or tp not in todo or offset >= todo[tp][1]:
+                if msg.error() or offset is None or tp not in todo:
                     continue
                 kind, ts = msg.timestamp()
                 read[tp].append(
@@ -221,6 +290,11 @@ def read_ranges(
                 tp = (position.topic, position.partition)
                 if position.offset > at[tp]:
                     at[tp], moved = position.offset, time.monotonic()
+                told = consumer.get_watermark_offsets(TopicPartition(*tp), cached=True)[1]
+                if told is None or told < 0:
+                    continue  # no fetch answered yet
+                start, end = todo[tp]
+                todo[tp] = (start, max(end, told))
                 if at[tp] >= todo[tp][1]:
                     del todo[tp]
             if todo and time.monotonic() - moved > stall_s:

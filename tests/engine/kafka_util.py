@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
@@ -91,3 +91,42 @@ def pairs(messages) -> list:
         )
         for m in messages
     ]
+
+
+def exact_ends(bootstrap: str, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
+    """The first and end offsets of ``tps``, exact: the sandbox answers an offset query for
+    the end with the start of the last batch + 1, so the end is what a fetch from there
+    tells."""
+    probe = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tests-exact-ends",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    try:
+        told = {
+            (t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=10) for t, p in tps
+        }
+        low = {tp: first for tp, (first, _) in told.items()}
+        high = {tp: last for tp, (first, last) in told.items() if last <= first}
+        filled = [tp for tp in tps if tp not in high]
+        if filled:
+            probe.assign(
+                [TopicPartition(t, p, max(low[(t, p)], told[(t, p)][1] - 1)) for t, p in filled]
+            )
+            deadline = time.monotonic() + 20
+            while len(high) < len(tps) and time.monotonic() < deadline:
+                for msg in probe.consume(10_000, timeout=0.2):
+                    tp = (str(msg.topic()), int(msg.partition() or 0))
+                    if msg.error() is None:
+                        _first, end = probe.get_watermark_offsets(TopicPartition(*tp), cached=True)
+                        if end is not None and end > int(msg.offset() or 0):
+                            high.setdefault(tp, end)
+                    elif msg.error().code() == KafkaError._PARTITION_EOF:
+                        high.setdefault(tp, int(msg.offset() or 0))
+        return low, high
+    finally:
+        probe.close()

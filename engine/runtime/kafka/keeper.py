@@ -26,9 +26,7 @@ fleet's ``<app>-topology`` are never touched.
 
 from __future__ import annotations
 
-import time
-
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
@@ -124,7 +122,7 @@ class SandboxKeeper:
         tps = [(t, p) for t in kinds for p in range(partitions[t])]
         # Its readers are closed before any topic is deleted: a consumer that has fetched
         # from a topic the sandbox deletes crashes (see ``rotation.follow``).
-        low, high = self._ends(tps)
+        low, high = rotation.ends(admin, tps, self.config)
         client = ClusterClient(self.bootstrap, self.config)
         try:
             commits = {g: client.committed(g) for g in client.groups()}
@@ -165,10 +163,13 @@ class SandboxKeeper:
                 plans[topic] = first
         if not plans and all(size[t] <= self.limit for t, k in kinds.items() if k == CHANGELOG):
             return notes
-        return notes + self._rotate(admin, app, kinds, partitions, high, size, commits, plans)
+        return notes + self._rotate(
+            admin, app, kinds, partitions, (low, high), size, commits, plans
+        )
 
-    def _rotate(self, admin, app, kinds, partitions, high, size, commits, plans) -> list[str]:
+    def _rotate(self, admin, app, kinds, partitions, ends, size, commits, plans) -> list[str]:
         """Reads everything kept first (a read that fails changes nothing), then rotates."""
+        low, high = ends
         notes: list[str] = []
         reader = Consumer(
             {
@@ -181,21 +182,43 @@ class SandboxKeeper:
             }
         )
         kept: dict[str, Kept] = {}
+        inputs_rotated = any(kinds[t] == INPUT for t in plans)
+        changelogs = [t for t, k in kinds.items() if k == CHANGELOG]
+        # A changelog over the limit is compacted, read whole. Another only needs its
+        # checkpoints translated when inputs are rotated: where a partition ends with its
+        # checkpoint (a clean stop), a translated one is appended, so only the last batch is
+        # read; otherwise it is compacted too.
+        compacting = [t for t in changelogs if size[t] > self.limit]
+        marking = [t for t in changelogs if inputs_rotated and t not in compacting]
+        spans = {(t, p): (s, high[(t, p)]) for t, first in plans.items() for p, s in first.items()}
+        spans |= {
+            (t, p): (low[(t, p)], high[(t, p)]) for t in compacting for p in range(partitions[t])
+        }
+        spans |= {
+            (t, p): (max(low[(t, p)], high[(t, p)] - 1), high[(t, p)])
+            for t in marking
+            for p in range(partitions[t])
+        }
         try:
-            inputs_rotated = any(kinds[t] == INPUT for t in plans)
-            compacting = [
-                t
-                for t, k in kinds.items()
-                if k == CHANGELOG and (size[t] > self.limit or inputs_rotated)
-            ]
-            spans = {
-                (t, p): (s, high[(t, p)]) for t, first in plans.items() for p, s in first.items()
-            }
-            spans |= {(t, p): (0, high[(t, p)]) for t in compacting for p in range(partitions[t])}
             read = rotation.read_ranges(reader, spans, self.stall_s)  # all at once
             for topic, first in plans.items():
                 kept[topic] = {p: read[(topic, p)] for p in first}
-            logs = {t: {p: read[(t, p)] for p in range(partitions[t])} for t in compacting}
+            ended = {
+                t for t in marking if all(_ends_marked(read[(t, p)]) for p in range(partitions[t]))
+            }
+            again = [t for t in marking if t not in ended]
+            if again:
+                read |= rotation.read_ranges(
+                    reader,
+                    {
+                        (t, p): (low[(t, p)], high[(t, p)])
+                        for t in again
+                        for p in range(partitions[t])
+                    },
+                    self.stall_s,
+                )
+            logs = {t: {p: read[(t, p)] for p in range(partitions[t])} for t in compacting + again}
+            marks = {t: {p: read[(t, p)][-1:] for p in range(partitions[t])} for t in ended}
         except RotationError as exc:
             return [f"sandbox: the topics of {app} were not bounded: {exc}"]
         finally:
@@ -233,6 +256,14 @@ class SandboxKeeper:
             notes.append(
                 f"sandbox: compacted {topic} to {after:,} records ({size[topic]:,} before)"
             )
+        for topic, last in marks.items():
+            moved, translated = compact(last, rotated)
+            if not translated:
+                continue
+            try:  # the last checkpoint again, translated: the newest is the one a restore uses
+                rotation.write(self.config, topic, {p: r for p, r in moved.items() if r})
+            except RotationError as exc:
+                notes.append(f"sandbox: the checkpoints of {topic} were not translated: {exc}")
         return notes
 
     def _rewrite(self, admin, topic: str, partitions: int, records: Kept) -> Rotated:
@@ -257,9 +288,6 @@ class SandboxKeeper:
 
     # -- looking ----------------------------------------------------------------------
 
-    def _ends(self, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
-        return partition_ends(self.config, tps)
-
     @staticmethod
     def _running(admin: AdminClient, group: str) -> bool:
         """Whether ``group`` has members (the sandbox tells only the group's state; one
@@ -272,48 +300,10 @@ class SandboxKeeper:
             return not (isinstance(err, KafkaError) and err.code() == KafkaError.GROUP_ID_NOT_FOUND)
 
 
-def partition_ends(config: dict, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
-    """The first and end offsets of ``tps``. The sandbox answers an offset query for the end
-    with a number at or below it (the start of the last batch, 0 only when the partition is
-    empty), so the end is what the answer to a read from there tells (exact at that moment;
-    a topic being written has grown since)."""
-    topics = sorted({t for t, _ in tps})
-    rotation.follow(topics)
-    probe = Consumer(
-        {
-            **config,
-            "group.id": "topology-studio-keeper-probe",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 10,
-        }
-    )
-    try:
-        told = {
-            (t, p): probe.get_watermark_offsets(TopicPartition(t, p), timeout=10) for t, p in tps
-        }
-        low = {tp: first for tp, (first, _) in told.items()}
-        high = {tp: last for tp, (first, last) in told.items() if last <= first}
-        filled = [tp for tp in tps if tp not in high]
-        if filled:
-            probe.assign(
-                [TopicPartition(t, p, max(low[(t, p)], told[(t, p)][1] - 1)) for t, p in filled]
-            )
-            deadline = time.monotonic() + 10 + len(filled) * 0.05
-            while len(high) < len(tps) and time.monotonic() < deadline:
-                for msg in probe.consume(10_000, timeout=0.2):
-                    tp = (str(msg.topic()), int(msg.partition() or 0))
-                    err = msg.error()
-                    if err is None:  # the fetch that brought it told the end then
-                        _first, end = probe.get_watermark_offsets(TopicPartition(*tp), cached=True)
-                        if end is not None and end > int(msg.offset() or 0):
-                            high.setdefault(tp, end)
-                    elif err.code() == KafkaError._PARTITION_EOF:
-                        high.setdefault(tp, int(msg.offset() or 0))
-        return low, high
-    finally:
-        probe.close()
-        rotation.unfollow(topics)
+def _ends_marked(records: list[Record]) -> bool:
+    """Whether a changelog partition read from its last batch ends with a checkpoint (or
+    is empty: nothing to translate)."""
+    return not records or records[-1].key == checkpoints.CHECKPOINT_KEY
 
 
 def compact(records: Kept, rotated: dict[str, Rotated]) -> tuple[Kept, bool]:

@@ -37,7 +37,7 @@ from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.fleet import metrics_topic, topology_topic
 from engine.cluster.kafka_log import with_logger
 from engine.cluster.rotation import RotationError
-from engine.runtime.kafka.keeper import DEFAULT_LIMIT, KEEP_SHARE, partition_ends
+from engine.runtime.kafka.keeper import DEFAULT_LIMIT, KEEP_SHARE
 
 LIVE_CHECK_S = 30.0  # how often the written topics are measured
 LIVE_LIMIT = DEFAULT_LIMIT  # records (all partitions) above which a written topic is rotated
@@ -125,7 +125,7 @@ class LiveKeeper:
                 return
             partitions = len(meta.partitions)
             tps = [(topic, p) for p in range(partitions)]
-            low, high = partition_ends(config, tps)
+            low, high = rotation.ends(admin, tps, config)
             if len(high) < len(tps):
                 return
             reader = Consumer(
@@ -182,7 +182,7 @@ class LiveKeeper:
         tps = [(t, p) for t in present for p in range(len(meta[t].partitions))]
         if not tps:
             return
-        low, high = partition_ends(config, tps)
+        low, high = rotation.ends(admin, tps, config)
         sizes = dict.fromkeys(present, 0)
         for t, p in tps:
             sizes[t] += high.get((t, p), low[(t, p)]) - low[(t, p)]

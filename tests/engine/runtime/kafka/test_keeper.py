@@ -21,7 +21,7 @@ from engine.runtime.kafka import checkpoints, keeper
 from engine.runtime.kafka.keeper import SandboxKeeper, compact, topic_kinds
 from engine.runtime.kafka.restore import read_changelogs
 from engine.runtime.kafka.run import KafkaRun, RunConfig
-from tests.engine.kafka_util import consume_all
+from tests.engine.kafka_util import consume_all, exact_ends
 
 pytestmark = pytest.mark.kafka
 
@@ -50,7 +50,7 @@ def write(bootstrap, topic, per_partition, partitions=3, start=0, headers=True):
 def ends(bootstrap, topic):
     meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic).topics[topic]
     tps = [(topic, p) for p in range(len(meta.partitions))]
-    _low, high = SandboxKeeper(bootstrap)._ends(tps)
+    _low, high = exact_ends(bootstrap, tps)
     return [high[tp] for tp in tps]
 
 
@@ -234,31 +234,48 @@ def restored(bootstrap, topic, partitions=3):
     return out
 
 
-def test_changelogs_are_compacted_and_restore_the_same_state(bootstrap, unique):
+def counted(bootstrap, unique):
+    """Six runs of counting_topology over 600 records, then 100 more unread."""
     app, src, out = f"count-{unique}", f"src-{unique}", f"out-{unique}"
-    changelog = f"{app}-agg-changelog"
     create(bootstrap, src)
     topology = counting_topology(app, src, out)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
     sent = []
-    for batch in range(6):  # several commits: many changelog entries per key
-        for i in range(batch * 100, batch * 100 + 100):
+
+    def send(first, last):
+        for i in range(first, last):
             value = {"k": f"g{i % 13}", "i": i}
             sent.append(value)
             producer.produce(src, json.dumps(value), str(i), partition=i % 3)
         producer.flush(10)
+
+    for batch in range(6):  # several commits: many changelog entries per key
+        send(batch * 100, batch * 100 + 100)
         run(topology, bootstrap)
-    before = restored(bootstrap, changelog)
+    before = restored(bootstrap, f"{app}-agg-changelog")
+    send(600, 700)  # more to read
+    return topology, f"{app}-agg-changelog", src, out, sent, before
+
+
+def totals_are_exact(bootstrap, out, sent):
+    last = {}
+    for m in consume_all(bootstrap, out, quiet=1.5):
+        v = json.loads(m.value())
+        last[v["key"]] = (v["n"], v["total"])
+    want = defaultdict(lambda: [0, 0])
+    for v in sent:
+        want[v["k"]][0] += 1
+        want[v["k"]][1] += v["i"]
+    assert last == {k: tuple(v) for k, v in want.items()}
+
+
+def test_changelogs_are_compacted_and_restore_the_same_state(bootstrap, unique):
+    topology, changelog, src, out, sent, before = counted(bootstrap, unique)
     size = sum(ends(bootstrap, changelog))
     assert size > 60
 
-    # more to read, then the keeper: the source and the repartition topic are rotated,
-    # the changelog compacted with its checkpoints translated
-    for i in range(600, 700):
-        value = {"k": f"g{i % 13}", "i": i}
-        sent.append(value)
-        producer.produce(src, json.dumps(value), str(i), partition=i % 3)
-    producer.flush(10)
+    # the keeper: the source and the repartition topic are rotated, the changelog
+    # compacted with its checkpoints translated
     notes = SandboxKeeper(bootstrap, limit=60, keep=5).bound(topology)
     assert any(n.startswith(f"sandbox: compacted {changelog} to ") for n in notes), notes
     assert any(f" of {src}, " in n for n in notes), notes
@@ -270,15 +287,31 @@ def test_changelogs_are_compacted_and_restore_the_same_state(bootstrap, unique):
         assert set(after[p][1]) == set(before[p][1])
 
     run(topology, bootstrap)  # restores the compacted state and reads the unread 100
-    last = {}
-    for m in consume_all(bootstrap, out, quiet=1.5):
-        v = json.loads(m.value())
-        last[v["key"]] = (v["n"], v["total"])
-    want = defaultdict(lambda: [0, 0])
-    for v in sent:
-        want[v["k"]][0] += 1
-        want[v["k"]][1] += v["i"]
-    assert last == {k: tuple(v) for k, v in want.items()}
+    totals_are_exact(bootstrap, out, sent)
+
+
+def test_a_changelog_under_the_limit_gets_its_checkpoints_translated_at_its_end(bootstrap, unique):
+    topology, changelog, src, out, sent, before = counted(bootstrap, unique)
+    size = ends(bootstrap, changelog)
+    old = by_partition(bootstrap, changelog)
+    assert 60 < sum(size) < 600, size  # the source (700) and repartition topic are over it
+
+    notes = SandboxKeeper(bootstrap, limit=sum(size), keep=5).bound(topology)
+    assert any(f" of {src}, " in n for n in notes), notes
+    assert not any(changelog in n for n in notes), notes
+    # nothing read whole, nothing rewritten: one checkpoint appended to each partition,
+    # naming the rotated topics' new offsets
+    assert ends(bootstrap, changelog) == [n + 1 for n in size]
+    new = by_partition(bootstrap, changelog)
+    after = restored(bootstrap, changelog)
+    for p in range(3):
+        assert [(m.key(), m.value()) for m in new[p][:-1]] == [(m.key(), m.value()) for m in old[p]]
+        assert new[p][-1].key() == checkpoints.CHECKPOINT_KEY
+        assert after[p][0] == before[p][0] and after[p][2] == before[p][2]
+        assert set(after[p][1]) == set(before[p][1]) and after[p][1] != before[p][1]
+
+    run(topology, bootstrap)  # restores from the translated checkpoint: the unread 100 once
+    totals_are_exact(bootstrap, out, sent)
 
 
 def rec(offset, key, value):

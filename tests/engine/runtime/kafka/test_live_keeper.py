@@ -13,9 +13,8 @@ from confluent_kafka import Producer
 
 from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka import live_keeper
-from engine.runtime.kafka.keeper import partition_ends
 from engine.runtime.kafka.run import KafkaRun, RunConfig
-from tests.engine.kafka_util import consume_all
+from tests.engine.kafka_util import consume_all, exact_ends
 from tests.engine.runtime.kafka.test_keeper import create, ends
 
 pytestmark = pytest.mark.kafka
@@ -77,7 +76,7 @@ def run_while_fed(topology, bootstrap, src, seconds, console):
 
 def size(bootstrap, topic):
     """Records in ``topic`` now (a partition being rotated this moment counts 0)."""
-    _low, high = partition_ends({"bootstrap.servers": bootstrap}, [(topic, 0)])
+    _low, high = exact_ends(bootstrap, [(topic, 0)])
     return high.get((topic, 0), 0)
 
 
