@@ -257,11 +257,11 @@ class SandboxKeeper:
                 f"sandbox: compacted {topic} to {after:,} records ({size[topic]:,} before)"
             )
         for topic, last in marks.items():
-            moved, translated = compact(last, rotated)
+            checkpoint, translated = compact(last, rotated)
             if not translated:
                 continue
             try:  # the last checkpoint again, translated: the newest is the one a restore uses
-                rotation.write(self.config, topic, {p: r for p, r in moved.items() if r})
+                rotation.write(self.config, topic, {p: r for p, r in checkpoint.items() if r})
             except RotationError as exc:
                 notes.append(f"sandbox: the checkpoints of {topic} were not translated: {exc}")
         return notes
