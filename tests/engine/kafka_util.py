@@ -8,6 +8,8 @@ import time
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from engine.cluster.rotation import follow, unfollow
+
 
 def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -50,8 +52,18 @@ def consume_all(
     """Every message of ``topic`` from the beginning (messages, with error()-free entries).
 
     Reads until ``expect`` messages arrived (then a short quiet period to catch extras),
-    or until nothing new arrives for ``quiet`` seconds after the topic's end.
+    or until nothing new arrives for ``quiet`` seconds after the topic's end. The topic is
+    followed meanwhile (``engine.cluster.rotation.follow``): no keeper of this process
+    deletes it under the consumer.
     """
+    follow([topic])
+    try:
+        return _consume_all(bootstrap, topic, expect=expect, timeout=timeout, quiet=quiet)
+    finally:
+        unfollow([topic])
+
+
+def _consume_all(bootstrap: str, topic: str, *, expect, timeout: float, quiet: float):
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -96,7 +108,16 @@ def pairs(messages) -> list:
 def exact_ends(bootstrap: str, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
     """The first and end offsets of ``tps``, exact: the sandbox answers an offset query for
     the end with the start of the last batch + 1, so the end is what a fetch from there
-    tells."""
+    tells. The topics are followed meanwhile, as ``consume_all``'s."""
+    topics = sorted({t for t, _ in tps})
+    follow(topics)
+    try:
+        return _exact_ends(bootstrap, tps)
+    finally:
+        unfollow(topics)
+
+
+def _exact_ends(bootstrap: str, tps: list[tuple[str, int]]) -> tuple[dict, dict]:
     probe = Consumer(
         {
             "bootstrap.servers": bootstrap,
