@@ -10,9 +10,18 @@ created again with the same partitions and settings, and given back the last ``L
 records of each partition. So no record is in flight to the deleted topic, and the tail
 kept is exact. It pauses the run for about as long as writing the tail back takes.
 
+The run's changelogs are compacted the same way, from the stores themselves: right after
+a commit each changelog partition is exactly its store (every change written, then a
+checkpoint), so a changelog over the limit is created again holding each store's entries
+and its latest checkpoint (``StateManager.logged``), nothing read. A re-run then restores
+what the stores hold, not every change since the first run, and the keeper before it
+reads no changelog whole.
+
 Only what is safe is rotated:
 
-- at-least-once runs (an exactly-once run's producer may hold an open transaction);
+- at-least-once runs without the idempotent producer (an exactly-once run's producer may
+  hold an open transaction; an idempotent one numbers its records per partition, and a
+  partition created again expects them from the start);
 - a run that holds every partition of its inputs (another instance of the application
   would go on writing the topic while it is read and deleted);
 - topics the application never reads (not its sources or repartition topics, not its
@@ -21,11 +30,14 @@ Only what is safe is rotated:
   (``engine.cluster.rotation.follow``: a consumer that has fetched from a deleted topic
   crashes its process). The metrics topic is never rotated while the run goes on: the
   app's Instances panel follows it all along (the keeper bounds it before the next run).
+  A changelog is compacted only when every partition's store is open in this run and
+  written as it is (none left out by a change no changelog record can hold).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException
@@ -36,7 +48,8 @@ from engine.cluster.admin import ClusterClient, ConnectionProblem
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.fleet import metrics_topic, topology_topic
 from engine.cluster.kafka_log import with_logger
-from engine.cluster.rotation import RotationError
+from engine.cluster.rotation import Record, RotationError
+from engine.model.internal_topics import changelog_topic
 from engine.runtime.kafka.keeper import DEFAULT_LIMIT, KEEP_SHARE
 
 LIVE_CHECK_S = 30.0  # how often the written topics are measured
@@ -48,9 +61,15 @@ class LiveKeeper:
     """The run's collaborator that keeps the topics it only writes bounded on the sandbox.
     ``start(run, compiled)`` returns one that does nothing elsewhere."""
 
-    def __init__(self, run: Any = None, topics: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        run: Any = None,
+        topics: list[str] | None = None,
+        changelogs: dict[str, str] | None = None,
+    ) -> None:
         self.run = run
         self.topics = topics or []
+        self.changelogs = changelogs or {}  # changelog topic -> its store's node
         self.limit, self.keep, self.check_s = LIVE_LIMIT, LIVE_KEEP, LIVE_CHECK_S
         self.rotations = 0
         self.due: dict[str, int] = {}  # topic -> records, measured over the limit
@@ -68,10 +87,15 @@ class LiveKeeper:
         never = set(compiled.entries) | {t.name for t in compiled.internal_topics}
         never |= {metrics_topic(app), topology_topic(app), "_schemas"}
         topics = sorted(t for t in written - never if not t.startswith("__"))
-        if run.topics.cluster_id != SANDBOX_CLUSTER_ID or run.guarantee != "at_least_once":
+        changelogs = {changelog_topic(app, n): n for n in run.stores.store_topics}
+        if (
+            run.topics.cluster_id != SANDBOX_CLUSTER_ID
+            or run.guarantee != "at_least_once"
+            or run.config.idempotence
+        ):
             return cls()
-        keeper = cls(run, topics)
-        if topics:
+        keeper = cls(run, topics, changelogs)
+        if topics or changelogs:
             committed = run.committer.on_committed  # the run's loop, after each commit
 
             def on_committed() -> None:
@@ -112,7 +136,10 @@ class LiveKeeper:
                 )
                 return
             for topic, size in due.items():
-                self._rotate(topic, size)
+                if topic in self.changelogs:
+                    self._compact(topic, size)
+                else:
+                    self._rotate(topic, size)
         finally:
             self._busy.release()
 
@@ -160,6 +187,43 @@ class LiveKeeper:
             "run", f"sandbox: kept the last {after:,} records of {topic} ({size:,} before)"
         )
 
+    def _compact(self, topic: str, size: int) -> None:
+        """The changelog ``topic`` created again holding what its stores hold now."""
+        node = self.changelogs[topic]
+        config = self._config()
+        admin = AdminClient(config)
+        try:
+            meta = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error:
+                return
+            logged = {p: self.run.stores.logged(node, p) for p in range(len(meta.partitions))}
+            if any(entries is None for entries in logged.values()):
+                return  # measured again; compacted after a later commit
+            now = int(time.time() * 1000)
+            kept = {
+                p: [Record(i, k, v, None, now) for i, (k, v) in enumerate(entries or [])]
+                for p, entries in logged.items()
+            }
+            settings = rotation.topic_config(admin, topic)
+            rotation.recreate(admin, topic, len(kept), settings)
+        except (RotationError, KafkaException) as exc:
+            self._say_once(topic, f"sandbox: {topic} was not compacted: {exc}")
+            return
+        try:
+            rotation.write(config, topic, kept)
+        except (RotationError, KafkaException) as exc:
+            # The stores' entries go again with the next commit, before its checkpoints.
+            for p in kept:
+                store = self.run.stores.store(node, p)
+                self.run.stores.pending[(topic, p)].update(store.items())
+            self._say_once(topic, f"sandbox: {topic} is written again at the next commit: {exc}")
+            return
+        self.rotations += 1
+        after = sum(len(r) for r in kept.values())
+        self.run.console(
+            "run", f"sandbox: compacted {topic} to {after:,} records ({size:,} before)"
+        )
+
     # -- the keeper's thread ------------------------------------------------------------
 
     def _watch(self) -> None:
@@ -176,7 +240,7 @@ class LiveKeeper:
         config = self._config()
         admin = AdminClient(config)
         meta = admin.list_topics(timeout=10).topics
-        present = [t for t in self.topics if t in meta and not meta[t].error]
+        present = [t for t in [*self.topics, *self.changelogs] if t in meta and not meta[t].error]
         inputs = [t for t in self.run.compiled.entries if t in meta]
         self._inputs = sum(len(meta[t].partitions) for t in inputs)
         tps = [(t, p) for t in present for p in range(len(meta[t].partitions))]
@@ -187,7 +251,11 @@ class LiveKeeper:
         for t, p in tps:
             sizes[t] += high.get((t, p), low[(t, p)]) - low[(t, p)]
         over = {t: n for t, n in sizes.items() if n > self.limit}
+        logs = {t: n for t, n in over.items() if t in self.changelogs}
+        over = {t: n for t, n in over.items() if t not in logs}
+        due = {t: n for t, n in logs.items() if not rotation.followed(t)}
         if not over:
+            self.due = due
             return
         client = ClusterClient(self.run.config.bootstrap, self.run.config.client_config)
         try:
@@ -197,7 +265,8 @@ class LiveKeeper:
             client.close()
         for topic in sorted(read & set(over)):
             self._say_once(topic, f"sandbox: {topic} is not bounded: another group reads it")
-        self.due = {t: n for t, n in over.items() if t not in read and not rotation.followed(t)}
+        due |= {t: n for t, n in over.items() if t not in read and not rotation.followed(t)}
+        self.due = due
 
     def _config(self) -> dict:
         return with_logger(

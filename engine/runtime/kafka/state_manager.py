@@ -141,6 +141,37 @@ class StateManager:
                 produce(topic, raw, data, None, partition, None)
             changes.clear()
 
+    def logged(self, node_id: str, partition: int) -> list[tuple[bytes, bytes | None]] | None:
+        """The changelog records that give the store of ``node_id`` for ``partition`` as it is,
+        as ``flush`` encodes them, then its latest checkpoint: what the changelog partition
+        compacted holds, after a commit. None when the changelog is not the store now (the
+        store is not open here, has changes written since its checkpoint or not written at
+        all, or has no checkpoint) or a value cannot be encoded."""
+        topic = changelog_topic(self.application_id, node_id)
+        store = self.stores.get((node_id, partition))
+        offsets = self.produced.get((node_id, partition))
+        changes = self.pending.get((topic, partition))
+        if store is None or offsets is None or changes:
+            return None
+        if (topic, partition) in self.dirty or (topic, partition) in self.diverged:
+            return None
+        out: list[tuple[bytes, bytes | None]] = []
+        encode, fast, max_bytes = self.encode, self.fast, self.max_bytes
+        for key, value in store.items():
+            raw = key.encode("utf-8")
+            try:
+                data = _dumps(value, option=_options) if fast else encode(value)
+            except Exception:  # noqa: BLE001
+                try:
+                    data = encode(value)
+                except Exception:  # noqa: BLE001
+                    return None
+            if data is None or len(data) + len(raw) > max_bytes:
+                return None
+            out.append((raw, data))
+        out.append((checkpoints.CHECKPOINT_KEY, checkpoints.encode(offsets)))
+        return out
+
     def _not_logged(self, topic: str, partition: int, key: str, exc: Exception) -> None:
         """A state change that cannot be a changelog record goes to the dead-letter topic
         (its key, the reason, the node); the changelog keeps the key's previous value (and

@@ -15,7 +15,7 @@ from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka import live_keeper
 from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all, exact_ends
-from tests.engine.runtime.kafka.test_keeper import create, ends
+from tests.engine.runtime.kafka.test_keeper import counting_topology, create, ends, run
 
 pytestmark = pytest.mark.kafka
 
@@ -33,7 +33,7 @@ def feed(bootstrap, topic, stop: threading.Event, written: list[int], rate=400):
         for _ in range(rate // 20):
             while True:
                 try:
-                    producer.produce(topic, json.dumps({"i": i}), str(i))
+                    producer.produce(topic, json.dumps({"i": i, "k": group(i)}), str(i))
                     break
                 except BufferError:
                     producer.poll(0.1)
@@ -42,6 +42,12 @@ def feed(bootstrap, topic, stop: threading.Event, written: list[int], rate=400):
         time.sleep(0.05)
     assert producer.flush(20) == 0
     written.append(i)
+
+
+def group(i: int) -> str:
+    """The group of input ``i``: each takes 100 inputs in a row, then never changes again
+    (so only the changelog holds it, not the changes a later commit writes)."""
+    return f"g{i // 100}"
 
 
 def run_while_fed(topology, bootstrap, src, seconds, console):
@@ -139,3 +145,41 @@ def test_topics_the_run_reads_or_other_groups_read_are_not_rotated(bootstrap, un
     assert not any(t.startswith("sandbox: kept") for t in said)
     assert ends(bootstrap, src) == [total]  # the source is never rotated while running
     assert ends(bootstrap, out) == [total]
+
+
+def test_a_changelog_past_the_limit_is_compacted_from_its_stores_while_the_run_goes_on(
+    bootstrap, unique, small, monkeypatch
+):
+    monkeypatch.setattr(live_keeper, "LIVE_LIMIT", 100)
+    app, src, out = f"logs-{unique}", f"src-{unique}", f"out-{unique}"
+    changelog = f"{app}-agg-changelog"
+    create(bootstrap, src, partitions=1)
+    topology = counting_topology(app, src, out)
+    said = []
+    result, total, _sizes = run_while_fed(
+        topology, bootstrap, src, 12, lambda node, text: said.append(text)
+    )
+    assert result.status == "stopped", result.reason
+    compactions = [t for t in said if t.startswith(f"sandbox: compacted {changelog} to ")]
+    assert len(compactions) >= 2, said
+    # each group once, and each partition's checkpoint
+    groups = total // 100 + 1
+    assert all(int(t.split(" to ")[1].split()[0]) <= groups + 3 for t in compactions), compactions
+    assert sum(ends(bootstrap, changelog)) < 300  # ~25 records a second without it
+
+    # a second run restores the compacted changelog (no local checkpoint): one more record
+    # for each of the first 13 groups, which no commit has written since run 1's first seconds
+    assert total > 1_300
+    producer = Producer({"bootstrap.servers": bootstrap})
+    extra = {f"g{j}": total + j for j in range(13)}
+    for key, i in extra.items():
+        producer.produce(src, json.dumps({"i": i, "k": key}), str(i))
+    assert producer.flush(10) == 0
+    run(topology, bootstrap)
+    last = {}
+    for m in consume_all(bootstrap, out, quiet=1.5):
+        v = json.loads(m.value())
+        last[v["key"]] = (v["n"], v["total"])
+    for key, i in extra.items():
+        j = int(key[1:])
+        assert last[key] == (101, sum(range(j * 100, j * 100 + 100)) + i), key
