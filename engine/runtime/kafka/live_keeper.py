@@ -205,18 +205,18 @@ class LiveKeeper:
                 for p, entries in logged.items()
             }
             settings = rotation.topic_config(admin, topic)
-            rotation.recreate(admin, topic, len(kept), settings)
         except (RotationError, KafkaException) as exc:
             self._say_once(topic, f"sandbox: {topic} was not compacted: {exc}")
             return
         try:
+            rotation.recreate(admin, topic, len(kept), settings)
             rotation.write(config, topic, kept)
         except (RotationError, KafkaException) as exc:
-            # The stores' entries go again with the next commit, before its checkpoints.
+            # Emptied or not, the changelog gets every entry of the stores again with the next
+            # commit, before its checkpoints: nothing of the state is lost to a restore.
             for p in kept:
-                store = self.run.stores.store(node, p)
-                self.run.stores.pending[(topic, p)].update(store.items())
-            self._say_once(topic, f"sandbox: {topic} is written again at the next commit: {exc}")
+                self.run.stores.pending[(topic, p)].update(self.run.stores.store(node, p).items())
+            self._say_once(topic, f"sandbox: {topic} was not compacted: {exc}")
             return
         self.rotations += 1
         after = sum(len(r) for r in kept.values())

@@ -11,6 +11,8 @@ import time
 import pytest
 from confluent_kafka import Producer
 
+from engine.cluster import rotation
+from engine.cluster.rotation import RotationError
 from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka import live_keeper
 from engine.runtime.kafka.run import KafkaRun, RunConfig
@@ -147,12 +149,22 @@ def test_topics_the_run_reads_or_other_groups_read_are_not_rotated(bootstrap, un
     assert ends(bootstrap, out) == [total]
 
 
+@pytest.mark.parametrize("write_fails", [False, True], ids=["compacted", "write-fails"])
 def test_a_changelog_past_the_limit_is_compacted_from_its_stores_while_the_run_goes_on(
-    bootstrap, unique, small, monkeypatch
+    bootstrap, unique, small, monkeypatch, write_fails
 ):
     monkeypatch.setattr(live_keeper, "LIVE_LIMIT", 100)
     app, src, out = f"logs-{unique}", f"src-{unique}", f"out-{unique}"
     changelog = f"{app}-agg-changelog"
+    if write_fails:  # the changelog emptied, its stores not written back: the next commit does
+        written = rotation.write
+
+        def write(config, topic, records):
+            if topic == changelog:
+                raise RotationError(f"'{topic}' was emptied but not written back")
+            return written(config, topic, records)
+
+        monkeypatch.setattr(live_keeper.rotation, "write", write)
     create(bootstrap, src, partitions=1)
     topology = counting_topology(app, src, out)
     said = []
@@ -160,12 +172,18 @@ def test_a_changelog_past_the_limit_is_compacted_from_its_stores_while_the_run_g
         topology, bootstrap, src, 12, lambda node, text: said.append(text)
     )
     assert result.status == "stopped", result.reason
-    compactions = [t for t in said if t.startswith(f"sandbox: compacted {changelog} to ")]
-    assert len(compactions) >= 2, said
-    # each group once, and each partition's checkpoint
-    groups = total // 100 + 1
-    assert all(int(t.split(" to ")[1].split()[0]) <= groups + 3 for t in compactions), compactions
-    assert sum(ends(bootstrap, changelog)) < 300  # ~25 records a second without it
+    if write_fails:
+        assert f"sandbox: {changelog} was not compacted: '{changelog}' was emptied but " in (
+            "".join(said)
+        )
+        monkeypatch.undo()
+    else:
+        compactions = [t for t in said if t.startswith(f"sandbox: compacted {changelog} to ")]
+        assert len(compactions) >= 2, said
+        # each group once, and each partition's checkpoint
+        groups = total // 100 + 1
+        assert all(int(t.split(" to ")[1].split()[0]) <= groups + 3 for t in compactions)
+        assert sum(ends(bootstrap, changelog)) < 300  # ~25 records a second without it
 
     # a second run restores the compacted changelog (no local checkpoint): one more record
     # for each of the first 13 groups, which no commit has written since run 1's first seconds
