@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,13 @@ from typing import Any
 from confluent_kafka import (
     TIMESTAMP_NOT_AVAILABLE,
     Consumer,
-    KafkaError,
     KafkaException,
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec, ResourceType
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from engine.cluster import topic_admin
 
 fcntl: Any
 try:
@@ -49,7 +50,6 @@ _held: dict[str, tuple[int, int | None]] = {}  # topic -> (readers here, the loc
 _lock = threading.Lock()
 
 STALL_S = 10.0  # a read whose position does not move for this long gives up (nothing is lost)
-CREATE_ATTEMPTS = 6
 
 
 class RotationError(RuntimeError):
@@ -309,94 +309,65 @@ def read_ranges(
 
 
 def topic_config(admin: AdminClient, topic: str, timeout: float = 15.0) -> dict[str, str]:
-    """The settings to create ``topic`` again with (the sandbox describes the ones it was
-    created with); read-only entries left out."""
-    resource = ConfigResource(ResourceType.TOPIC, topic)
-    try:
-        entries = admin.describe_configs([resource], request_timeout=timeout)[resource].result(
-            timeout=timeout + 2
-        )
-    except KafkaException as exc:
-        raise RotationError(f"cannot read the settings of '{topic}': {_reason(exc)}") from None
-    return {
-        name: str(entry.value)
-        for name, entry in entries.items()
-        if entry.value is not None and not entry.is_read_only
-    }
+    """The settings to create ``topic`` again with (``topic_admin.topic_configs`` of one)."""
+    found, failed = topic_admin.topic_configs(admin, [topic], timeout)
+    if topic in failed:
+        raise RotationError(failed[topic])
+    return found.get(topic, {})
+
+
+def rotate(
+    admin: AdminClient,
+    producer_config: dict,
+    kept: dict[str, dict[int, list[Record]]],
+    partitions: dict[str, int],
+    timeout: float = 15.0,
+) -> dict[str, str]:
+    """Rotates each topic of ``kept``: deleted, created again with its ``partitions`` and
+    settings, and given back its records (``write``), each step one request for all of them.
+    A topic a reader follows is not touched (readers that start following meanwhile wait
+    until it is there again). Returns the topics not rotated, each with why (a sentence
+    that says when the topic was emptied)."""
+    settings, failed = topic_admin.topic_configs(admin, list(kept), timeout)
+    held: dict[str, topic_admin.Spec] = {}
+    with ExitStack() as stack:
+        for topic in settings:
+            try:
+                stack.enter_context(_unfollowed(topic))
+            except RotationError as exc:
+                failed[topic] = str(exc)
+                continue
+            held[topic] = (partitions[topic], settings[topic])
+        failed |= topic_admin.recreate(admin, held, timeout)
+    failed |= write_all(producer_config, {t: kept[t] for t in held if t not in failed})
+    return failed
 
 
 def recreate(
     admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float = 15.0
 ) -> None:
-    """Delete ``topic`` and create it again, empty, with ``partitions`` and ``config``;
-    checked afterwards, and done again when something else created it meanwhile (the
-    sandbox creates a missing topic, with its defaults, for a producer that asks for it).
-    Refused (RotationError, before deleting) when a reader of this process follows the
-    topic; readers that start following meanwhile wait until it is there again."""
+    """Delete ``topic`` and create it again, empty, with ``partitions`` and ``config``
+    (``topic_admin.recreate`` of one). Refused (RotationError, before deleting) when a
+    reader of this process follows the topic."""
     with _unfollowed(topic):
-        _recreate(admin, topic, partitions, config, timeout)
-
-
-def _recreate(
-    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float
-) -> None:
-    for attempt in range(CREATE_ATTEMPTS):
-        _delete(admin, topic, timeout)
-        try:
-            admin.create_topics(
-                [NewTopic(topic, num_partitions=partitions, replication_factor=-1, config=config)],
-                operation_timeout=timeout,
-            )[topic].result(timeout=timeout + 2)
-        except KafkaException as exc:
-            err = exc.args[0] if exc.args else None
-            if not (isinstance(err, KafkaError) and err.code() == KafkaError.TOPIC_ALREADY_EXISTS):
-                raise RotationError(
-                    f"'{topic}' was deleted but could not be created again: {_reason(exc)}"
-                ) from None
-        if _as_wanted(admin, topic, partitions, config, timeout):
-            return
-        time.sleep(0.1 * (attempt + 1))
-    raise RotationError(
-        f"'{topic}' was deleted but could not be created again with {partitions} partitions"
-    )
-
-
-def _delete(admin: AdminClient, topic: str, timeout: float) -> None:
-    try:
-        admin.delete_topics([topic], operation_timeout=timeout)[topic].result(timeout=timeout + 2)
-    except KafkaException as exc:
-        err = exc.args[0] if exc.args else None
-        if not (isinstance(err, KafkaError) and err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
-            raise RotationError(f"cannot delete '{topic}': {_reason(exc)}") from None
-    deadline = time.monotonic() + timeout
-    while topic in admin.list_topics(timeout=timeout).topics and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _as_wanted(
-    admin: AdminClient, topic: str, partitions: int, config: dict[str, str], timeout: float
-) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        meta = admin.list_topics(topic=topic, timeout=timeout).topics.get(topic)
-        if meta is not None and not meta.error:
-            if len(meta.partitions) != partitions:
-                return False
-            try:
-                now = topic_config(admin, topic, timeout)
-            except RotationError:
-                return False
-            return all(now.get(name) == value for name, value in config.items())
-        time.sleep(0.05)
-    return False
+        failed = topic_admin.recreate(admin, {topic: (partitions, config)}, timeout)
+    if topic in failed:
+        raise RotationError(failed[topic])
 
 
 def write(producer_config: dict, topic: str, records: dict[int, list[Record]]) -> None:
-    """Write ``records`` to their partitions of ``topic``, in order (one request in flight
-    per connection, so retries keep the order). Raises RotationError when some were not
-    acknowledged."""
-    if not any(records.values()):
-        return
+    """``write_all`` of one topic; raises RotationError when some were not acknowledged."""
+    failed = write_all(producer_config, {topic: records})
+    if topic in failed:
+        raise RotationError(failed[topic])
+
+
+def write_all(producer_config: dict, topics: dict[str, dict[int, list[Record]]]) -> dict[str, str]:
+    """Writes each topic's records to their partitions, in order (one request in flight per
+    connection, so retries keep the order), with one producer. Returns the topics some of
+    whose records were not acknowledged, with why."""
+    if not any(any(records.values()) for records in topics.values()):
+        return {}
     producer = Producer(
         {
             **producer_config,
@@ -406,35 +377,38 @@ def write(producer_config: dict, topic: str, records: dict[int, list[Record]]) -
             "linger.ms": 5,
         }
     )
-    failed: list[str] = []
+    failed: dict[str, str] = {}
 
-    def delivered(err, _msg) -> None:
+    def delivered(err, msg) -> None:
         if err is not None:
-            failed.append(err.str())
+            failed.setdefault(str(msg.topic()), err.str())
 
-    for partition, recs in sorted(records.items()):
-        for r in recs:
-            while True:
-                try:
-                    producer.produce(
-                        topic,
-                        value=r.value,
-                        key=r.key,
-                        partition=partition,
-                        headers=r.headers or None,
-                        timestamp=r.timestamp or 0,
-                        on_delivery=delivered,
-                    )
-                    break
-                except BufferError:
-                    producer.poll(0.1)
-            producer.poll(0)
+    for topic, records in topics.items():
+        for partition, recs in sorted(records.items()):
+            for r in recs:
+                while True:
+                    try:
+                        producer.produce(
+                            topic,
+                            value=r.value,
+                            key=r.key,
+                            partition=partition,
+                            headers=r.headers or None,
+                            timestamp=r.timestamp or 0,
+                            on_delivery=delivered,
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.1)
+                producer.poll(0)
     left = producer.flush(60)
-    if left or failed:
-        reason = failed[0] if failed else f"{left} records were not acknowledged"
-        raise RotationError(
-            f"'{topic}' was emptied but its kept records could not all be written back: {reason}"
-        )
+    if left:
+        for topic in topics:
+            failed.setdefault(topic, f"{left} records were not acknowledged")
+    return {
+        topic: f"'{topic}' was emptied but its kept records could not all be written back: {why}"
+        for topic, why in failed.items()
+    }
 
 
 def commit(consumer_config: dict, group: str, offsets: dict[tuple[str, int], int]) -> None:
@@ -455,6 +429,4 @@ def commit(consumer_config: dict, group: str, offsets: dict[tuple[str, int], int
         consumer.close()
 
 
-def _reason(exc: KafkaException) -> str:
-    err = exc.args[0] if exc.args else None
-    return err.str() if isinstance(err, KafkaError) else str(exc)
+_reason = topic_admin.reason

@@ -223,54 +223,51 @@ class SandboxKeeper:
             return [f"sandbox: the topics of {app} were not bounded: {exc}"]
         finally:
             reader.close()
-        rotated: dict[str, Rotated] = {}
-        for topic, records in kept.items():
+        # Each step below is one request for all the topics concerned (rotation.rotate).
+        failed = rotation.rotate(admin, self.config, kept, partitions)
+        notes += [f"sandbox: {t} was not bounded: {why}" for t, why in failed.items()]
+        rotated = {
+            t: Rotated(t, {p: [r.offset for r in recs] for p, recs in records.items()})
+            for t, records in kept.items()
+            if t not in failed
+        }
+        for group, offsets in commits.items():
+            moved = {
+                (t, p): rotated[t].new_offset(p, o) for (t, p), o in offsets.items() if t in rotated
+            }
             try:
-                rotated[topic] = self._rewrite(admin, topic, partitions[topic], records)
+                rotation.commit(self.config, group, moved)
             except RotationError as exc:
-                notes.append(f"sandbox: {topic} was not bounded: {exc}")
-                continue
-            for group, offsets in commits.items():
-                moved = {
-                    (t, p): rotated[topic].new_offset(p, o)
-                    for (t, p), o in offsets.items()
-                    if t == topic
-                }
-                try:
-                    rotation.commit(self.config, group, moved)
-                except RotationError as exc:
-                    notes.append(f"sandbox: {exc}")
-            notes.append(self._told(topic, kinds[topic], size[topic], records, commits.get(app)))
+                notes.append(f"sandbox: {exc}")
+        for topic in rotated:
+            notes.append(
+                self._told(topic, kinds[topic], size[topic], kept[topic], commits.get(app))
+            )
+        compacted: dict[str, Kept] = {}
         for topic, records in logs.items():
-            compacted, translated = compact(records, rotated)
-            after = sum(len(r) for r in compacted.values())
+            compacted[topic], translated = compact(records, rotated)
+            after = sum(len(r) for r in compacted[topic].values())
             if not translated and (
                 size[topic] <= self.limit or size[topic] - after < size[topic] // 10
             ):
+                del compacted[topic]
+        failed = rotation.rotate(admin, self.config, compacted, partitions)
+        for topic, records in compacted.items():
+            if topic in failed:
+                notes.append(f"sandbox: {topic} was not compacted: {failed[topic]}")
                 continue
-            try:
-                self._rewrite(admin, topic, partitions[topic], compacted)
-            except RotationError as exc:
-                notes.append(f"sandbox: {topic} was not compacted: {exc}")
-                continue
+            after = sum(len(r) for r in records.values())
             notes.append(
                 f"sandbox: compacted {topic} to {after:,} records ({size[topic]:,} before)"
             )
+        appended = {}  # the last checkpoint again, translated: the newest is the one used
         for topic, last in marks.items():
             checkpoint, translated = compact(last, rotated)
-            if not translated:
-                continue
-            try:  # the last checkpoint again, translated: the newest is the one a restore uses
-                rotation.write(self.config, topic, {p: r for p, r in checkpoint.items() if r})
-            except RotationError as exc:
-                notes.append(f"sandbox: the checkpoints of {topic} were not translated: {exc}")
+            if translated:
+                appended[topic] = {p: r for p, r in checkpoint.items() if r}
+        for topic, why in rotation.write_all(self.config, appended).items():
+            notes.append(f"sandbox: the checkpoints of {topic} were not translated: {why}")
         return notes
-
-    def _rewrite(self, admin, topic: str, partitions: int, records: Kept) -> Rotated:
-        config = rotation.topic_config(admin, topic)
-        rotation.recreate(admin, topic, partitions, config)
-        rotation.write(self.config, topic, records)
-        return Rotated(topic, {p: [r.offset for r in recs] for p, recs in records.items()})
 
     def _told(self, topic: str, kind: str, before: int, records: Kept, app_commits) -> str:
         after = sum(len(r) for r in records.values())

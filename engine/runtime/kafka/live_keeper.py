@@ -172,9 +172,9 @@ class LiveKeeper:
                 }
             finally:
                 reader.close()
-            settings = rotation.topic_config(admin, topic)
-            rotation.recreate(admin, topic, partitions, settings)
-            rotation.write(config, topic, kept)
+            failed = rotation.rotate(admin, config, {topic: kept}, {topic: partitions})
+            if failed:
+                raise RotationError(failed[topic])
         except (RotationError, KafkaException) as exc:
             self._say_once(topic, f"sandbox: {topic} was not bounded: {exc}")
             return
@@ -204,13 +204,13 @@ class LiveKeeper:
                 p: [Record(i, k, v, None, now) for i, (k, v) in enumerate(entries or [])]
                 for p, entries in logged.items()
             }
-            settings = rotation.topic_config(admin, topic)
-        except (RotationError, KafkaException) as exc:
+        except KafkaException as exc:
             self._say_once(topic, f"sandbox: {topic} was not compacted: {exc}")
             return
         try:
-            rotation.recreate(admin, topic, len(kept), settings)
-            rotation.write(config, topic, kept)
+            failed = rotation.rotate(admin, config, {topic: kept}, {topic: len(kept)})
+            if failed:
+                raise RotationError(failed[topic])
         except (RotationError, KafkaException) as exc:
             # Emptied or not, the changelog gets every entry of the stores again with the next
             # commit, before its checkpoints: nothing of the state is lost to a restore.

@@ -47,3 +47,50 @@ def test_a_topic_followed_here_or_by_another_process_is_not_rotated():
     assert not rotation.followed(topic)  # its lock went with it
     with rotation._unfollowed(topic):
         pass
+
+
+@pytest.mark.kafka
+def test_topics_are_rotated_together_and_a_followed_one_is_left_as_it_is(bootstrap):
+    from confluent_kafka.admin import AdminClient
+
+    from tests.engine.kafka_util import consume_all, exact_ends
+    from tests.engine.runtime.kafka.test_keeper import create, write
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [f"together-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    for i, name in enumerate(names):
+        create(bootstrap, name, partitions=2, config={"retention.ms": str(3_600_000 + i)})
+        write(bootstrap, name, 10, partitions=2)
+    reader = consumer(bootstrap)
+    try:  # closed before any topic is deleted (see rotation.follow)
+        read = {
+            name: {p: rotation.read_range(reader, name, p, 7, 10) for p in range(2)}
+            for name in names
+        }
+    finally:
+        reader.close()
+    rotation.follow([names[2]])
+    try:
+        failed = rotation.rotate(
+            admin, {"bootstrap.servers": bootstrap}, read, dict.fromkeys(names, 2)
+        )
+    finally:
+        rotation.unfollow([names[2]])
+    assert set(failed) == {names[2]} and "is reading" in failed[names[2]]
+    for i, name in enumerate(names[:2]):
+        assert rotation.topic_config(admin, name) == {"retention.ms": str(3_600_000 + i)}
+        kept = consume_all(bootstrap, name, quiet=1.0)
+        assert sorted((m.partition(), m.offset(), m.value()) for m in kept) == sorted(
+            (p, r_i, r.value) for p, recs in read[name].items() for r_i, r in enumerate(recs)
+        )
+        assert all(m.headers() for m in kept)  # headers written back
+    assert exact_ends(bootstrap, [(names[2], 0), (names[2], 1)])[1] == {
+        (names[2], 0): 10,
+        (names[2], 1): 10,
+    }
+
+
+def consumer(bootstrap):
+    from confluent_kafka import Consumer
+
+    return Consumer({"bootstrap.servers": bootstrap, "group.id": "rotation-tests"})

@@ -12,7 +12,6 @@ import pytest
 from confluent_kafka import Producer
 
 from engine.cluster import rotation
-from engine.cluster.rotation import RotationError
 from engine.code.builder import StreamsBuilder
 from engine.runtime.kafka import live_keeper
 from engine.runtime.kafka.run import KafkaRun, RunConfig
@@ -157,14 +156,14 @@ def test_a_changelog_past_the_limit_is_compacted_from_its_stores_while_the_run_g
     app, src, out = f"logs-{unique}", f"src-{unique}", f"out-{unique}"
     changelog = f"{app}-agg-changelog"
     if write_fails:  # the changelog emptied, its stores not written back: the next commit does
-        written = rotation.write
+        written = rotation.write_all
 
-        def write(config, topic, records):
-            if topic == changelog:
-                raise RotationError(f"'{topic}' was emptied but not written back")
-            return written(config, topic, records)
+        def write_all(config, topics):
+            if changelog in topics:
+                return {changelog: f"'{changelog}' was emptied but not written back"}
+            return written(config, topics)
 
-        monkeypatch.setattr(live_keeper.rotation, "write", write)
+        monkeypatch.setattr(rotation, "write_all", write_all)
     create(bootstrap, src, partitions=1)
     topology = counting_topology(app, src, out)
     said = []
