@@ -140,6 +140,7 @@ class Cycle:
     restore_s: float | None = None
     restored: int = 0  # changelog records read by the restore
     keeper_s: float | None = None  # the sandbox keeper bounding the topics, before start()
+    keeper_phases: dict = field(default_factory=dict)  # step -> seconds, within keeper_s
     generated: int = 0  # records the generators wrote
     unread: int | None = None  # the group's lag in the last metrics before the stop
     rss_start_mb: float | None = None
@@ -405,6 +406,32 @@ def report(cycles: list[Cycle], figures: dict, scale: float) -> None:
 # -- the soak ---------------------------------------------------------------------
 
 
+def time_keeper_steps() -> dict[str, float]:
+    """Times the sandbox keeper's steps (reads, ends, rotations, commits) as they are called;
+    returns the dict they are added to (cleared by the caller before each keeper)."""
+    from engine.cluster import rotation, topic_admin
+
+    spent: dict[str, float] = {}
+
+    def timed(module, name: str) -> None:
+        inner = getattr(module, name)
+
+        def step(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+
+        setattr(module, name, step)
+
+    for name in ("ends", "_fetched_ends", "read_ranges", "rotate", "write_all", "commit"):
+        timed(rotation, name)
+    for name in ("topic_configs", "_delete", "_as_wanted"):
+        timed(topic_admin, name)
+    return spent
+
+
 def demo_topology(path: Path, scale: float):
     from engine.model import fileformat
 
@@ -447,6 +474,7 @@ def soak(args, cycles: list[Cycle], state: dict) -> None:
 
     count = max(1, round(args.minutes / args.cycle))
     run_minutes = 0.0
+    steps = time_keeper_steps()
     for index in range(1, count + 1):
         cycle = Cycle(index, minutes_before=round(run_minutes, 3))
         cycles.append(cycle)
@@ -466,10 +494,20 @@ def soak(args, cycles: list[Cycle], state: dict) -> None:
         state["sup"] = sup
         # As the app's Run does (RunController): the topology's sandbox topics bounded
         # first (reference §16); the wait is part of the time to numbers.
+        steps.clear()
         bounded = SandboxKeeper(broker.bootstrap).bound(topology, topology.name)
         cycle.keeper_s = time.monotonic() - cycle.started
+        cycle.keeper_phases = {k: round(v, 2) for k, v in steps.items()}
         for line in bounded:
             print(f"  {line}", flush=True)
+        if steps:
+            print(
+                "  keeper steps: "
+                + ", ".join(
+                    f"{k} {v:.2f} s" for k, v in sorted(steps.items(), key=lambda i: -i[1])
+                ),
+                flush=True,
+            )
         sup.start()
         end = cycle.started + args.cycle * 60
         while time.monotonic() < end and not watch.finished.is_set():
