@@ -147,10 +147,9 @@ class LiveKeeper:
         config = self._config()
         admin = AdminClient(config)
         try:
-            meta = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error:
+            partitions = _partitions(admin, topic)
+            if not partitions:
                 return
-            partitions = len(meta.partitions)
             tps = [(topic, p) for p in range(partitions)]
             low, high = rotation.ends(admin, tps, config)
             if len(high) < len(tps):
@@ -172,9 +171,7 @@ class LiveKeeper:
                 }
             finally:
                 reader.close()
-            failed = rotation.rotate(admin, config, {topic: kept}, {topic: partitions})
-            if failed:
-                raise RotationError(failed[topic])
+            _rotate_one(admin, config, topic, kept)
         except (RotationError, KafkaException) as exc:
             self._say_once(topic, f"sandbox: {topic} was not bounded: {exc}")
             return
@@ -193,10 +190,10 @@ class LiveKeeper:
         config = self._config()
         admin = AdminClient(config)
         try:
-            meta = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error:
+            partitions = _partitions(admin, topic)
+            if not partitions:
                 return
-            logged = {p: self.run.stores.logged(node, p) for p in range(len(meta.partitions))}
+            logged = {p: self.run.stores.logged(node, p) for p in range(partitions)}
             if any(entries is None for entries in logged.values()):
                 return  # measured again; compacted after a later commit
             now = int(time.time() * 1000)
@@ -208,9 +205,7 @@ class LiveKeeper:
             self._say_once(topic, f"sandbox: {topic} was not compacted: {exc}")
             return
         try:
-            failed = rotation.rotate(admin, config, {topic: kept}, {topic: len(kept)})
-            if failed:
-                raise RotationError(failed[topic])
+            _rotate_one(admin, config, topic, kept)
         except (RotationError, KafkaException) as exc:
             # Emptied or not, the changelog gets every entry of the stores again with the next
             # commit, before its checkpoints: nothing of the state is lost to a restore.
@@ -281,3 +276,18 @@ class LiveKeeper:
                 self._said.append(text)
             else:
                 self.run.console("run", text)
+
+
+def _partitions(admin: AdminClient, topic: str) -> int:
+    """The partitions of ``topic`` (0 when it is not there)."""
+    meta = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
+    return 0 if meta is None or meta.error else len(meta.partitions)
+
+
+def _rotate_one(
+    admin: AdminClient, config: dict, topic: str, kept: dict[int, list[Record]]
+) -> None:
+    """``rotation.rotate`` of one topic; raises RotationError when it was not rotated."""
+    failed = rotation.rotate(admin, config, {topic: kept}, {topic: len(kept)})
+    if failed:
+        raise RotationError(failed[topic])
