@@ -6,7 +6,6 @@ run of the demo topology; the ``kafka`` one runs a small topology on a real brok
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import time
 
@@ -272,7 +271,10 @@ def test_a_run_fills_the_dashboard_at_most_twice_a_second(
     final = win.dashboard.model.table("kpi").latest()[2]["orders"]
     assert final >= first and kpi.texts()[0][1] == f"{final:,}"  # the last values stay after Stop
     # Thousands of records a second, yet at most two dashboard messages a second.
-    gaps = [b - a for a, b in itertools.pairwise(arrivals[:-1])]  # the final flush may come sooner
-    assert len(arrivals) >= 4 and min(gaps) >= 0.45, gaps
+    # Counted over the whole run, not gap by gap: under load the GUI thread may take two
+    # messages sent 0.5 s apart in one go. The final flush at Stop may come sooner.
+    sent = arrivals[:-1]
+    span = sent[-1] - sent[0]
+    assert len(sent) >= 4 and len(sent) - 1 <= 2 * span + 2, (len(sent), span)
     assert multiprocessing.active_children() == []
     win.close()

@@ -1,12 +1,11 @@
 """Run → Test Run: the app's test run gives what ``topology-studio test`` gives (one driver),
 shows a node's records in and out side by side, follows a record through the graph, saves
 a test case the command line passes, shows the test's counts on the canvas, browses the
-state it left, and stays quick with 10,000 records."""
+state it left, and shows all of 10,000 records (bench/bench_test_run.py times it)."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -267,28 +266,27 @@ def test_in_the_window_counts_on_the_canvas_and_the_followed_path(qtbot, window)
     assert {r[1] for r in state.model.rows} == {expected["rows"][0][1]}
 
 
-def test_ten_thousand_records_of_the_demo_run_fast_and_stay_responsive(qtbot):
+def test_ten_thousand_records_of_the_demo_are_traced_and_every_row_can_be_shown(qtbot):
+    # How fast this is (2 s for the run, 0.5 s to show and scroll a node) is measured by
+    # bench/bench_test_run.py, not asserted here: wall time under the suite's load is noise.
     topology = fileformat.read(DEMO)[0]
     widget = make(qtbot, topology)
     widget.show()
     samples = generated(topology, 5000, 1_800_000_000_000)
-    started = time.perf_counter()
     trace = run(qtbot, widget, samples)
-    assert widget.elapsed_s < 2.0, f"a test run of 10,000 records took {widget.elapsed_s:.2f} s"
     assert sum(len(v) for v in trace.inputs.values()) == 10_000
-    assert time.perf_counter() - started < 10
+    assert widget.elapsed_s > 0 and "10,000 records in" in widget.status.text()
     for node_id in ("orders", "sessions", "items"):
-        t0 = time.perf_counter()
         widget.show_node(node_id)
         table = widget.side_by_side.table
         table.scrollToBottom()
         table.viewport().grab()
+        assert table.rowAt(1) > 4000  # the last rows are on screen
         table.scrollToTop()
         table.selectRow(5)
         table.viewport().grab()
-        spent = time.perf_counter() - t0
+        assert table.rowAt(1) == 0 and table.selectionModel().isRowSelected(5)
         assert widget.side_by_side.model.rowCount() >= 5000
-        assert spent < 0.5, f"{node_id}: {spent:.2f} s to show and scroll"
 
 
 def test_samples_from_a_jsonl_file_go_to_the_source_chosen(qtbot, tmp_path):
