@@ -26,7 +26,7 @@ fleet's ``<app>-topology`` are never touched.
 
 from __future__ import annotations
 
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException
+from confluent_kafka import ConsumerGroupState, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
@@ -171,16 +171,7 @@ class SandboxKeeper:
         """Reads everything kept first (a read that fails changes nothing), then rotates."""
         low, high = ends
         notes: list[str] = []
-        reader = Consumer(
-            {
-                **self.config,
-                "group.id": f"{app}-keeper",
-                "enable.auto.commit": False,
-                "enable.partition.eof": False,
-                "isolation.level": "read_committed",
-                "fetch.wait.max.ms": 10,  # the end of a partition: answered at once
-            }
-        )
+        reader = rotation.reader(self.config, f"{app}-keeper")
         kept: dict[str, Kept] = {}
         inputs_rotated = any(kinds[t] == INPUT for t in plans)
         changelogs = [t for t, k in kinds.items() if k == CHANGELOG]

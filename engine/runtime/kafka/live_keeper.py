@@ -40,7 +40,7 @@ import threading
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
@@ -154,14 +154,7 @@ class LiveKeeper:
             low, high = rotation.ends(admin, tps, config)
             if len(high) < len(tps):
                 return
-            reader = Consumer(
-                {
-                    **config,
-                    "group.id": f"{self.run.application_id}-keeper",
-                    "enable.auto.commit": False,
-                    "fetch.wait.max.ms": 10,
-                }
-            )
+            reader = rotation.reader(config, f"{self.run.application_id}-keeper")
             try:
                 kept = {
                     p: rotation.read_range(

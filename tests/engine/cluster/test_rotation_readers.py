@@ -94,3 +94,36 @@ def consumer(bootstrap):
     from confluent_kafka import Consumer
 
     return Consumer({"bootstrap.servers": bootstrap, "group.id": "rotation-tests"})
+
+
+@pytest.mark.kafka
+def test_a_topic_written_a_record_a_batch_is_read_deep_into_its_partitions(bootstrap):
+    # The sandbox answers a fetch empty while finding the batch at the offset asked takes
+    # longer than the fetch may wait: with 10 ms, this read made no progress at all.
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    config = {"bootstrap.servers": bootstrap}
+    topic = f"batch-each-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient(config)
+    admin.create_topics([NewTopic(topic, 2, 1)])[topic].result(15)
+    producer = Producer(
+        {**config, "linger.ms": 1000, "batch.num.messages": 1, "acks": "all"}
+    )  # a record a batch, as a slow producer writes
+    for i in range(16_000):
+        for p in (0, 1):
+            producer.produce(topic, str(i).encode(), None, p)
+        if i % 1000 == 0:
+            producer.poll(0)
+    assert producer.flush(60) == 0
+    tps = [(topic, 0), (topic, 1)]
+    low, high = rotation.ends(admin, tps, config)
+    assert low == {tp: 0 for tp in tps} and high == {tp: 16_000 for tp in tps}
+    reader = rotation.reader(config, f"reader-{topic}")
+    try:
+        read = rotation.read_ranges(reader, {tp: (15_000, 16_000) for tp in tps}, stall_s=5)
+    finally:
+        reader.close()
+    for tp in tps:
+        assert [r.offset for r in read[tp]] == list(range(15_000, 16_000))
+        assert read[tp][-1].value == b"15999"
