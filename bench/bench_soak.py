@@ -9,7 +9,10 @@ with its schema registry, whose address every run is given: the demo's orders ar
 demo (resources/demo/ecommerce.topology.json) with every generator's ``rate`` multiplied by
 ``--rate-scale``, run by a ``RunSupervisor`` with the app's options (metrics twice a second,
 samples of 50 records, no group id: the topology's name), stopped with ``stop()`` (flush and
-commit) every ``--cycle`` minutes and started again at once, for ``--minutes`` in all. The
+commit) every ``--cycle`` minutes and started again at once, for ``--minutes`` in all; as
+the app does, the sandbox keeper bounds the topology's topics before each start (counted in
+the time to numbers) and as soon as each run stops (not counted: the app does it while the
+results are looked at). The
 broker keeps everything the runs wrote; every re-run restores the aggregates' state from
 their changelogs before its first record.
 
@@ -141,6 +144,7 @@ class Cycle:
     restored: int = 0  # changelog records read by the restore
     keeper_s: float | None = None  # the sandbox keeper bounding the topics, before start()
     keeper_phases: dict = field(default_factory=dict)  # step -> seconds, within keeper_s
+    keeper_after_s: float | None = None  # the keeper again as soon as the run stopped
     generated: int = 0  # records the generators wrote
     unread: int | None = None  # the group's lag in the last metrics before the stop
     rss_start_mb: float | None = None
@@ -528,9 +532,17 @@ def soak(args, cycles: list[Cycle], state: dict) -> None:
             cycle.worker_cpu_pct = round(100 * w1 / (t_w - cycle.started), 1)  # a new process
         if watch.finished.is_set() and not cycle.failed and time.monotonic() < end - 1:
             cycle.failed = "the run ended by itself"
+        # As the app does (RunController): the topics bounded again as soon as the run
+        # stops, while its results are looked at; not part of the next run's wait.
+        steps.clear()
+        t_k = time.monotonic()
+        bounded = SandboxKeeper(broker.bootstrap).bound(topology, topology.name)
+        cycle.keeper_after_s = round(time.monotonic() - t_k, 2)
+        for line in bounded:
+            print(f"  after the stop: {line}", flush=True)
         print(
             f"run {index}/{count}: numbers after {show(cycle.numbers_s, '.2f', 'never')} s "
-            f"(keeper {show(cycle.keeper_s, '.2f')} s), restored {cycle.restored:,} records in {show(cycle.restore_s, '.2f')} s, "
+            f"(keeper {show(cycle.keeper_s, '.2f')} s; {show(cycle.keeper_after_s, '.2f')} s after the stop), restored {cycle.restored:,} records in {show(cycle.restore_s, '.2f')} s, "
             f"RSS {show(cycle.rss_start_mb, '.0f')} -> {show(cycle.rss_end_mb, '.0f')} MB, "
             f"broker {show(cycle.broker_cpu_pct)} % of a core"
             + (f"; FAILED: {cycle.failed}" if cycle.failed else ""),

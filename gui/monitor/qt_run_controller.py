@@ -101,6 +101,10 @@ class RunController(QObject):
         self._registry: tuple[RegistryConfig, RegistryLookup] | None = None
         self._client_lock = threading.Lock()
         self._keeping = False  # the sandbox keeper runs (engine.runtime.kafka.keeper)
+        # One keeper at a time: after a run on the sandbox stops, its topics are bounded at
+        # once, while its results are looked at, and a Run meanwhile waits for that.
+        self._keeper_lock = threading.Lock()
+        self._ran: tuple[str, Topology] | None = None  # (bootstrap, topology) of the last run
         self._tasks: list[BackgroundCall] = []
         self._shut = False
         self._eventArrived.connect(self._on_event_arrived, Qt.ConnectionType.QueuedConnection)
@@ -276,21 +280,28 @@ class RunController(QObject):
         bootstrap = self.ensure_bootstrap()
         if not self.profile.uses_sandbox:
             return bootstrap, []
-        with self._client_lock:
-            # The shared client's probe must not follow a topic the keeper deletes (it
-            # would crash the app); no new client until the keeper is done.
-            self._keeping = True
-            old, self._client = self._client, None
-        try:
-            if old is not None:
-                old.close()
-            keeper = SandboxKeeper(bootstrap, self.client_config(), limit=self.keeper_limit)
-            return bootstrap, keeper.bound(self.run_topology(topology), topology.name)
-        except Exception as exc:  # noqa: BLE001 - the run starts all the same
-            return bootstrap, [f"sandbox: the topics were not bounded: {exc}"]
-        finally:
+        return bootstrap, self._bound(bootstrap, self.run_topology(topology))
+
+    def _bound(self, bootstrap: str, topology: Topology) -> list[str]:
+        """Blocking: the sandbox keeper over ``topology``'s topics; what it did, as sentences
+        for the run log. Done before a run starts, and again as soon as one stops, so that
+        the next Run seldom finds anything to bound."""
+        with self._keeper_lock:
             with self._client_lock:
-                self._keeping = False
+                # The shared client's probe must not follow a topic the keeper deletes (it
+                # would crash the app); no new client until the keeper is done.
+                self._keeping = True
+                old, self._client = self._client, None
+            try:
+                if old is not None:
+                    old.close()
+                keeper = SandboxKeeper(bootstrap, self.client_config(), limit=self.keeper_limit)
+                return keeper.bound(topology, topology.name)
+            except Exception as exc:  # noqa: BLE001 - the run starts all the same
+                return [f"sandbox: the topics were not bounded: {exc}"]
+            finally:
+                with self._client_lock:
+                    self._keeping = False
 
     def _launch(
         self, serial: int, topology: Topology, bootstrap: str, notes: list[str] | None = None
@@ -311,6 +322,7 @@ class RunController(QObject):
             "schema_registry_url": self.registry_url(),
         }
         topology = self.run_topology(topology)
+        self._ran = (bootstrap, topology) if self.profile.uses_sandbox else None
         if (
             self.instances > 1
         ):  # worker processes in one consumer group (engine.runtime.worker.instances)
@@ -433,6 +445,13 @@ class RunController(QObject):
         if self.status not in (STOPPED, FAILED):
             self._set_status(STOPPED, "")
         self.runFinished.emit(final_metrics)
+        ran, self._ran = self._ran, None
+        if ran is not None and not self._shut:
+            self._background(
+                lambda: self._bound(*ran),
+                lambda notes: [self.message.emit("status", note) for note in notes],
+                name="sandbox-keeper",
+            )
 
     def _on_metrics(self, snapshot: dict) -> None:
         self.last_snapshot = snapshot

@@ -369,7 +369,9 @@ class KafkaRun(RunReadout, RunOutputs):
                 clients.consumer_config(
                     self._base,
                     group_id=self.application_id,
-                    session_timeout_ms=self.config.session_timeout_ms,
+                    session_timeout_ms=clients.session_timeout(
+                        self.config.session_timeout_ms, self.topics.cluster_id
+                    ),
                     on_error=self.connection.on_client_error,
                     read_committed=exactly_once,
                 )

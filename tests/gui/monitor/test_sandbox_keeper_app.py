@@ -1,5 +1,6 @@
-"""The app bounds the sandbox's topics of a topology before its run starts (reference §16)
-and says so in the run log, without crashing its own readers of those topics."""
+"""The app bounds the sandbox's topics of a topology before its run starts and as soon as
+it stops (reference §16), and says so in the run log, without crashing its own readers of
+those topics."""
 
 from __future__ import annotations
 
@@ -43,6 +44,20 @@ def test_a_run_on_the_sandbox_bounds_its_topics_first_and_says_so(qtbot, unique)
         qtbot.waitUntil(lambda: "running" in statuses, timeout=30_000)
         assert ("status", f"sandbox: kept the last 10 records of {out} (300 before)") in said
         assert ends(bootstrap, out) == [10]
+        # and bounds them again as soon as the run stops, so the next Run need not wait
+        for i in range(300):
+            producer.produce(src, json.dumps({"i": i}), str(i))
+        assert producer.flush(20) == 0
+        qtbot.waitUntil(lambda: ends(bootstrap, out) == [310], timeout=30_000)
+        c.stop()
+        qtbot.waitUntil(lambda: statuses[-1] == "stopped", timeout=30_000)
+        after = f"sandbox: kept the last 10 records of {out} (310 before)"
+        qtbot.waitUntil(lambda: ("status", after) in said, timeout=30_000)
+        assert ends(bootstrap, out) == [10]
+        said.clear()
+        assert c.run()  # nothing left to bound
+        qtbot.waitUntil(lambda: statuses[-1] == "running", timeout=30_000)
+        assert not [text for _kind, text in said if "kept the last" in text]
         c.stop()
         qtbot.waitUntil(lambda: statuses[-1] == "stopped", timeout=30_000)
     finally:

@@ -250,3 +250,33 @@ def test_a_restarted_exactly_once_run_fences_its_killed_predecessor(bootstrap, u
     assert run.slot is not None and run.slot.number == 0
     seen = {json.loads(v)["i"] for v in _read_committed(bootstrap, out, 5)}
     assert set(range(100)) <= seen, "read_committed readers are still blocked by the killed run"
+
+
+def test_a_run_on_the_sandbox_joins_its_group_with_a_short_session(bootstrap, monkeypatch):
+    # The sandbox has a new or re-formed group wait about half the session timeout: every
+    # Run waited 3 s with 6 s; 2 s with 3 s. A real cluster keeps Kafka's 6 s.
+    from engine.runtime.kafka import clients
+
+    asked: list[int] = []
+    made = clients.consumer_config
+
+    def consumer_config(base, **kwargs):
+        asked.append(kwargs["session_timeout_ms"])
+        return made(base, **kwargs)
+
+    monkeypatch.setattr(clients, "consumer_config", consumer_config)
+    unique = uuid.uuid4().hex[:8]
+    src, out = f"src-{unique}", f"out-{unique}"
+    create_topic(bootstrap, src, 1)
+    topology = copy_topology(f"session-{unique}", src, out)
+    assert KafkaRun(topology, RunConfig(bootstrap=bootstrap)).run(until_idle=0.5).status == (
+        "stopped"
+    )
+    assert (
+        KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=7000))
+        .run(until_idle=0.5)
+        .status
+        == "stopped"
+    )
+    assert asked == [3000, 7000]
+    assert clients.session_timeout(None, "a-real-cluster") == 6000
