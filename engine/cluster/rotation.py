@@ -50,13 +50,10 @@ _held: dict[str, tuple[int, int | None]] = {}  # topic -> (readers here, the loc
 _lock = threading.Lock()
 
 STALL_S = 10.0  # a read whose position does not move for this long gives up (nothing is lost)
-# How long a fetch of the readers here may wait. The sandbox answers a fetch empty when
-# finding the batch at the offset asked takes longer than that (it looks through the
-# partition's batches from its start): with topics written a record a batch, a 10 ms wait
-# read 3,000 records from 3 partitions of 12,000 batches in 76 s and made no progress at
-# all from 2 of 16,000; 100 ms (as the run's consumer waits) read 45,000 records from 9
-# partitions of 20,000 batches in 2.3 s. Longer would only make a read that reaches the
-# end of a topic being written wait longer there.
+# How long a fetch of the readers here may wait. The sandbox answers a fetch empty while
+# finding the batch at the offset asked takes longer (it looks through the partition's
+# batches from its start): with a topic written a record a batch, 10 ms made no progress
+# at 16,000 batches a partition; 100 ms, as the run's consumer waits, reads them at once.
 READ_WAIT_MS = 100
 
 
@@ -260,13 +257,6 @@ def reader(config: dict, group: str) -> Consumer:
             "fetch.wait.max.ms": READ_WAIT_MS,
         }
     )
-
-
-def read_range(
-    consumer: Consumer, topic: str, partition: int, start: int, end: int, stall_s: float = STALL_S
-) -> list[Record]:
-    """The records of one partition from ``start`` to its end (``read_ranges`` of one)."""
-    return read_ranges(consumer, {(topic, partition): (start, end)}, stall_s)[(topic, partition)]
 
 
 def read_ranges(

@@ -156,12 +156,9 @@ class LiveKeeper:
                 return
             reader = rotation.reader(config, f"{self.run.application_id}-keeper")
             try:
-                kept = {
-                    p: rotation.read_range(
-                        reader, topic, p, max(low[tps[p]], high[tps[p]] - self.keep), high[tps[p]]
-                    )
-                    for p in range(partitions)
-                }
+                spans = {tp: (max(low[tp], high[tp] - self.keep), high[tp]) for tp in tps}
+                read = rotation.read_ranges(reader, spans)  # every partition at once
+                kept = {p: read[(topic, p)] for p in range(partitions)}
             finally:
                 reader.close()
             _rotate_one(admin, config, topic, kept)

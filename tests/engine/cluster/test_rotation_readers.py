@@ -64,7 +64,12 @@ def test_topics_are_rotated_together_and_a_followed_one_is_left_as_it_is(bootstr
     reader = consumer(bootstrap)
     try:  # closed before any topic is deleted (see rotation.follow)
         read = {
-            name: {p: rotation.read_range(reader, name, p, 7, 10) for p in range(2)}
+            name: {
+                p: recs
+                for (_, p), recs in rotation.read_ranges(
+                    reader, {(name, p): (7, 10) for p in range(2)}
+                ).items()
+            }
             for name in names
         }
     finally:
