@@ -166,6 +166,16 @@ class ChangeloggingStore:
         self.inner.close()
 
 
+def writers(store) -> tuple[Callable[[str, Any], None], Callable[[str, Any], None] | None]:
+    """``(put, log)`` that write a value (never None) to ``store`` as ``store.put`` does:
+    ``put(key, value)``, then ``log(key, value)`` when log is not None. For a
+    ``ChangeloggingStore`` over a memory store they are two C calls (its dict's and its
+    changes' ``__setitem__``), for any other store its own ``put`` and no log."""
+    if type(store) is ChangeloggingStore:
+        return store._put, store.log
+    return store.put, None
+
+
 def restore(store, entries: Iterable[tuple[str, Any]]) -> int:
     """Applies changelog entries ``(key, value or None)`` in order, without logging them;
     returns how many were applied."""

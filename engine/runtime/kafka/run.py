@@ -35,6 +35,7 @@ from engine.runtime.context import RunContext
 from engine.runtime.dashboard import DashboardSet
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.assignment import AssignmentHandler
+from engine.runtime.kafka.collection import collecting_less
 from engine.runtime.kafka.collector import RecordCollector
 from engine.runtime.kafka.committer import Committer
 from engine.runtime.kafka.config import RunConfig, RunResult
@@ -53,7 +54,7 @@ from engine.runtime.kafka.live_keeper import LiveKeeper
 from engine.runtime.kafka.local_checkpoints import LocalCheckpoints
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
-from engine.runtime.kafka.ordering import by_timestamp
+from engine.runtime.kafka.ordering import by_timestamp, dispatcher
 from engine.runtime.kafka.registry import connect_registry
 from engine.runtime.kafka.restore import ChangelogReader, RestoreStatus
 from engine.runtime.kafka.samples import Samples
@@ -264,7 +265,7 @@ class KafkaRun(RunReadout, RunOutputs):
         )
         state.set(RunStatus.RUNNING)
         self._notify("on_start", self)
-        entries = compiled.entries
+        dispatch = dispatcher(compiled.entries, connection.on_consume_error)
         # Joins see their inputs in timestamp order (within each batch).
         time_ordered = any(n.type == "join" for n in self.topology.nodes.values())
         started = self.run_metrics.started
@@ -282,40 +283,37 @@ class KafkaRun(RunReadout, RunOutputs):
         )
         failure: str | None = None
         try:
-            while not state.stopping:
-                msgs = consumer.consume(BATCH_SIZE, timeout=0.1)
-                now = time.monotonic()
-                if msgs:
-                    self.idle.input(now)
-                    if pace is not None:
-                        pace(len(msgs))
-                    if time_ordered:
-                        msgs = by_timestamp(msgs)
-                    for msg in msgs:
-                        if msg.error() is None:
-                            entries[msg.topic()](msg)
-                        else:
-                            connection.on_consume_error(msg.error())
-                    producer.poll(0)
-                    connection.connected()
-                else:
-                    producer.poll(0)
-                flow.throttle(consumer, len(producer), committer.behind)
-                if now >= next_probe and connection.check(
-                    now, self.idle.last_input, self.topics, compiled
-                ):
-                    next_probe = now + 1.0
-                if self.collector.resend and now >= next_probe:
-                    next_probe = now + 1.0
-                    self._send_again()
-                if now >= next_commit or committer.behind:  # behind: at once when acknowledged
-                    committer.commit()
-                    next_commit = now + self.commit_interval_s
-                self.run_metrics.tick()
-                if now >= deadline:
-                    break
-                if until_idle is not None and idle.done(now, until_idle):
-                    break
+            with collecting_less():  # (collection.py)
+                while not state.stopping:
+                    msgs = consumer.consume(BATCH_SIZE, timeout=0.1)
+                    now = time.monotonic()
+                    if msgs:
+                        self.idle.input(now)
+                        if pace is not None:
+                            pace(len(msgs))
+                        if time_ordered:
+                            msgs = by_timestamp(msgs)
+                        dispatch(msgs)
+                        producer.poll(0)
+                        connection.connected()
+                    else:
+                        producer.poll(0)
+                    flow.throttle(consumer, len(producer), committer.behind)
+                    if now >= next_probe and connection.check(
+                        now, self.idle.last_input, self.topics, compiled
+                    ):
+                        next_probe = now + 1.0
+                    if self.collector.resend and now >= next_probe:
+                        next_probe = now + 1.0
+                        self._send_again()
+                    if now >= next_commit or committer.behind:  # behind: at once when acknowledged
+                        committer.commit()
+                        next_commit = now + self.commit_interval_s
+                    self.run_metrics.tick()
+                    if now >= deadline:
+                        break
+                    if until_idle is not None and idle.done(now, until_idle):
+                        break
         except RunFailedError as exc:
             failure = str(exc)
         except KafkaException as exc:

@@ -42,6 +42,7 @@ from engine.runtime.operators.aggregations import (  # STREAM_TIME, state_key: r
     state_key,
 )
 from engine.runtime.operators.base import Record, key_to_text, only_child, parts_of, taking_parts
+from engine.runtime.state import writers
 from engine.runtime.windows import NO_TIME, WindowSpec
 
 
@@ -106,10 +107,13 @@ class _Partition:
     """What a time-windowed aggregate keeps in memory for one partition: a cache of the
     stream time and the heap of close times, rebuilt from the store."""
 
-    __slots__ = ("heap", "store", "stream_time")
+    __slots__ = ("heap", "log", "put", "store", "stream_time")
 
     def __init__(self, store, close_time):
         self.store = store
+        # put(key, entry), then log(key, entry) when not None: a changelogging store's two
+        # C calls (state.writers), without a Python call between
+        self.put, self.log = writers(store)
         self.stream_time = store.get(STREAM_TIME, NO_TIME)
         # (close time, store key) of every window in the store
         self.heap = [(close_time(v["e"]), k) for k, v in store.items() if k.startswith("w:")]
@@ -266,7 +270,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         if part is None or part.store is not store:
             part = partitions[partition] = _Partition(store, close_time)
         previous = part.stream_time
-        stream_time = max(previous, ts)
+        stream_time = ts if ts > previous else previous  # noqa: FURB136 - no call a record
         entry = None
         try:
             start = ts - ts % size
@@ -288,7 +292,7 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
                         "k": key,
                         "s": start,
                         "e": end,
-                        "t": max(t, ts),
+                        "t": ts if ts > t else t,  # noqa: FURB136
                         "a": fold(old["a"], key, value, ts, headers),
                     }
             else:  # late: its values are still evaluated (a failing expression dead-letters it)
@@ -306,11 +310,22 @@ def _tumbling(node_id, ctx, aggs, spec: WindowSpec, final: bool, child):
         if entry is None:
             metrics.late += 1
         else:
-            store.put(skey, entry)
+            part.put(skey, entry)
+            if part.log is not None:
+                part.log(skey, entry)
             if old is None:
                 heappush(heap, (close_time(end), skey))
-            if not final:
-                emit(entry, headers, partition, origin)
+            if not final:  # emit(), without its call
+                metrics.out += 1
+                out_key = key if type(key) is str else key_to_text(key)
+                if child_parts is not None:
+                    child_parts(
+                        out_key, output(entry, True), entry["t"], headers, partition, origin
+                    )
+                else:
+                    child(
+                        Record(out_key, output(entry, True), entry["t"], headers, partition, origin)
+                    )
         if heap and heap[0][0] <= stream_time:
             for entry in part.close_due(stream_time):
                 if final:
