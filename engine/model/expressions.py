@@ -102,6 +102,8 @@ class Expression:
     # What Python warns of the text (``"is" with a literal``, ``invalid decimal literal``):
     # valid, but likely not what was meant. Validation shows them; nothing prints them.
     python_warnings: tuple[str, ...] = ()
+    # The lambda's body as compiled (guards in), for ``compile_together``.
+    body: ast.expr | None = field(default=None, repr=False, compare=False)
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -311,7 +313,32 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
         used_names=frozenset(checker.used),
         budgeted=guard.guarded,
         references=checker.references * guard.reference_factor,
+        body=body,
     )
+
+
+def compile_together(expressions: list[Expression]) -> Callable[..., tuple]:
+    """One function of the expressions' names returning their values as a tuple: each
+    evaluated as its own ``fn`` evaluates it, left to right, a guarded one with its own
+    budget (it resets the budget first); the first that raises ends the call. The bodies
+    are the expressions' own, checked and guarded, in the same globals: a set_fields node
+    computes its fields in one call rather than one each. Expressions share no names
+    (assignment expressions and lambdas are refused), so one cannot see another's."""
+    names = expressions[0].names
+    bodies = [e.body for e in expressions if e.body is not None and e.names == names]
+    if len(bodies) != len(expressions):
+        raise ValueError("expressions compiled together take the same names")
+    args = ast.arguments(
+        posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+    )  # fmt: skip
+    values = ast.Tuple(elts=bodies, ctx=ast.Load())
+    lam = ast.Expression(body=ast.Lambda(args=args, body=values))
+    ast.fix_missing_locations(lam)
+    with warnings.catch_warnings():  # said once, when each expression was compiled
+        warnings.simplefilter("ignore")
+        code = compile(lam, "<expressions>", "eval")
+    return eval(code, dict(_GLOBALS))
 
 
 def _evaluate_constants(node: ast.AST) -> None:

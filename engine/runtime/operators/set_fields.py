@@ -5,7 +5,7 @@ per-record step is declared once (``step``) and run by ``chain.compose``: alone 
 fused with its neighbours (``engine.runtime.fusion``).
 """
 
-from engine.model.expressions import compile_expression
+from engine.model.expressions import compile_expression, compile_together
 from engine.runtime.operators.base import only_child
 from engine.runtime.operators.chain import Step, compose
 
@@ -23,9 +23,18 @@ def step(node, name: str, env: dict) -> Step:
         "    raise NotAnObjectError(NOT_AN_OBJECT + type(value).__name__)",
         "out = dict(value)",
     ]
-    for j, (field, expr) in enumerate(node.params["fields"].items()):
-        env[f"{name}_{j}"], env[f"{name}_n{j}"] = compile_expression(expr).fn, field
-        lines.append(f"out[{name}_n{j}] = {name}_{j}(key, value, ts, headers)")
+    fields = node.params["fields"]
+    targets = []
+    for j, field in enumerate(fields):
+        env[f"{name}_n{j}"] = field
+        targets.append(f"out[{name}_n{j}]")
+    compiled = [compile_expression(expr) for expr in fields.values()]
+    if len(compiled) == 1:
+        env[f"{name}_0"] = compiled[0].fn
+        lines.append(f"out[{name}_n0] = {name}_0(key, value, ts, headers)")
+    elif compiled:  # every field in one call (expressions.compile_together), in order
+        env[f"{name}_all"] = compile_together(compiled)
+        lines.append(f"{', '.join(targets)} = {name}_all(key, value, ts, headers)")
     lines.append("value = out")
     return Step(tuple(lines))
 
