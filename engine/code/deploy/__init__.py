@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.code.deploy import platforms
-from engine.code.deploy.lock import make_lock
 from engine.code.deploy.names import DeployNames, dns_label
 from engine.code.deploy.readme import readme
 from engine.code.deploy.yaml_text import dump
@@ -148,6 +147,8 @@ def write_bundle(
     names = DeployNames.of(topology.name)
     rocksdb = topology.settings.get("state_store") == "rocksdb"
     with tempfile.TemporaryDirectory(prefix="topology-studio-deploy-") as work:
+        from engine.code.deploy.lock import make_lock  # (packaging and pip: when writing)
+
         lock = make_lock(Path(work), rocksdb=rocksdb, wheel=wheel)
         wheel_name = f"wheels/{lock.wheel.name}" if lock.wheel is not None else None
         texts = _platform_files(topology, target, instances, names, wheel_name)

@@ -23,7 +23,7 @@ from engine.runtime.schemas.checks import (
     parse_message,
     registered_message_class,
 )
-from engine.runtime.schemas.values import SchemaValueError, message_data, plain, to_avro
+from engine.runtime.schemas.values import SchemaValueError, plain, to_avro
 from engine.runtime.serde import SerdeError
 
 Decoder = Callable[[bytes], Any]
@@ -140,6 +140,8 @@ def decoder(fmt: str, client, topic: str, part: str) -> Decoder:
         read = JSONDeserializer(None, schema_registry_client=client, conf=conf)
         title, convert = "JSON Schema", plain
     else:
+        from engine.runtime.schemas.protobuf_values import message_data
+
         read = _ProtobufReader(client, conf)
         title, convert = "Protobuf", message_data
 

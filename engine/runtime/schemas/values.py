@@ -11,7 +11,8 @@ Going out, ``to_avro`` turns such data back into what fastavro writes, guided by
 (base64 text to bytes, text to Decimal, dates and times from ISO text, milliseconds to
 microseconds where the schema counts those). Protobuf messages go out through protobuf's
 own ``json_format.ParseDict``, which reads this form (int64 as numbers or text, bytes as
-base64, enums by name).
+base64, enums by name); they come in through ``protobuf_values.message_data``, a module of
+its own so that a run without Protobuf never imports protobuf.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ import datetime
 import decimal
 import uuid
 from typing import Any
-
-from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
 
 _PLAIN = (str, int, float, bool, type(None))
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -178,41 +176,3 @@ def _iso(kind, text: str, path: str, what: str):
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
-
-
-# -- Protobuf, coming in --------------------------------------------------------------------
-
-
-def message_data(msg) -> dict:
-    """A Protobuf message as plain data: every field by its name in the schema (a field
-    with presence only when set), int64 as numbers, bytes as base64, enums by name;
-    Google's well-known types (Timestamp, Duration, Struct, wrappers...) in their JSON form."""
-    out = {}
-    for fd in msg.DESCRIPTOR.fields:
-        if fd.has_presence and not msg.HasField(fd.name):
-            continue
-        out[fd.name] = _field_value(fd, getattr(msg, fd.name))
-    return out
-
-
-def _field_value(fd: FieldDescriptor, value: Any) -> Any:
-    message_type = fd.message_type
-    if message_type is not None and message_type.GetOptions().map_entry:
-        value_fd = message_type.fields_by_name["value"]
-        return {k: _single(value_fd, v) for k, v in value.items()}
-    if fd.is_repeated:
-        return [_single(fd, v) for v in value]
-    return _single(fd, value)
-
-
-def _single(fd: FieldDescriptor, value: Any) -> Any:
-    if fd.type == FieldDescriptor.TYPE_MESSAGE:
-        if fd.message_type.full_name.startswith("google.protobuf."):
-            return json_format.MessageToDict(value, preserving_proto_field_name=True)
-        return message_data(value)
-    if fd.type == FieldDescriptor.TYPE_ENUM:
-        symbol = fd.enum_type.values_by_number.get(value)
-        return symbol.name if symbol is not None else value
-    if fd.type == FieldDescriptor.TYPE_BYTES:
-        return base64.b64encode(value).decode("ascii")
-    return value

@@ -10,8 +10,6 @@ import json
 import queue
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
 TIMEOUT_S = 5.0
@@ -69,6 +67,9 @@ class WebhookSender:
             self._post(event)
 
     def _post(self, event: dict) -> bool:
+        import urllib.error  # here: a run without webhooks never loads http and email
+        import urllib.request
+
         body = json.dumps(event).encode("utf-8")
         problem = ""
         for attempt in range(self.retries + 1):

@@ -325,3 +325,23 @@ def test_the_application_id_names_the_group_and_the_internal_topics(
     assert "the application id: its consumer group and the prefix of its internal topics" in (
         " ".join(usage.stdout.split())
     )
+
+
+def test_a_run_loads_only_what_it_uses():
+    """`topology-studio run` starts without the libraries of what it does not do: deploy
+    bundles (packaging, zip files), Protobuf (only a run reading it), alert webhooks (http,
+    email): each cost the start of every run a noticeable share of its CPU."""
+    code = (
+        "import sys\n"
+        "from engine.cli import build_parser\n"
+        "build_parser()\n"
+        "import engine.code.runner, engine.runtime.kafka.run\n"
+        "import engine.runtime.watch.alert_observer, engine.runtime.watch.publisher\n"
+        "heavy = ('google.protobuf', 'packaging.requirements', 'zipfile', 'http.client',\n"
+        "         'urllib.request', 'email.parser', 'PySide6')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""
