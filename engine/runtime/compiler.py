@@ -240,15 +240,30 @@ def _sampling(
 def _sample_outputs(topology: Topology, node: Node, ports, children, preview: Preview) -> None:
     """The preview of what leaves ``node``: a chain that is the only child of a port and has
     no other input samples what enters it into ``node``'s ring; any other port samples
-    through ``_sampling``."""
+    through ``_sampling``. Where the port's only child samples what enters it (a sink), one
+    countdown samples for both rings and calls what it wraps: one call a record, not two
+    (the child's own sampling stays for its other inputs)."""
     ring = preview.ring(node.id)
     for port in ports:
         kids = children.get(port, [])
         head = getattr(kids[0], "head", None) if len(kids) == 1 else None
+        inner = getattr(kids[0], "inner", None) if len(kids) == 1 else None
         if head is not None and len(topology.incoming(head)) == 1:
             kids[0].entering.append(ring)
+        elif inner is not None:
+            children[port] = [_sampling(inner, _both(ring, kids[0].ring), preview.sampler())]
         else:
             children[port] = [_sampling(fanout(kids), ring, preview.sampler())]
+
+
+def _both(first: Callable[[Record], None], second: Callable[[Record], None]):
+    """A ring that appends each sample to two."""
+
+    def append(record: Record) -> None:
+        first(record)
+        second(record)
+
+    return append
 
 
 def _fused(

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 from engine.code.builder import StreamsBuilder
 from engine.model.topology import Edge
-from engine.runtime.compiler import compile_topology
+from engine.runtime.compiler import _sample_outputs, _sampling, compile_topology
 from engine.runtime.fusion import ChainMetrics
 from engine.runtime.kafka.samples import Samples
 from engine.runtime.local import LocalRun
+from engine.runtime.operators.base import Record
 
 
 def _topology():
@@ -148,3 +149,35 @@ def test_a_sink_fed_by_a_chain_and_by_a_source_shows_what_entered_it_from_both()
     assert entered == [0, 0, -1, 20, -2, -3, 40, -4, -5]
     assert fused.of("sink") == plain.of("sink")
     assert fused.of("times") == plain.of("times") and fused.of("other") == plain.of("other")
+
+
+def test_a_node_feeding_a_sink_samples_for_both_with_one_call_a_record():
+    """An aggregate (no chain) into a sink: one countdown samples the aggregate's output and
+    the sink's input, and calls the sink itself, not the sink's own sampling wrapper."""
+    b = StreamsBuilder("agg-sink", topic_partitions=1)
+    b.stream("in", name="src").group_by("value['g']").aggregate(
+        [{"name": "n", "fn": "count"}], name="agg"
+    ).to("out", name="sink")
+    topology = b.build()
+    samples, entered = Samples(5), []
+    sink = _sampling(entered.append, samples.ring("sink"), samples.sampler())
+    [edge] = topology.outgoing("agg")
+    children = {edge.source_port: [sink]}
+    _sample_outputs(topology, topology.nodes["agg"], [edge.source_port], children, samples)
+    [wrapper] = children[edge.source_port]
+    assert wrapper.inner == entered.append  # the sink itself: one call a record
+    samples.pace(1)
+    wrapper(Record("k", {"n": 1}, 5, {}))
+    assert len(entered) == 1
+    assert samples.of("agg") == samples.of("sink") != []
+
+    run, samples = LocalRun(topology), Samples(5)  # and in a run, both show the same records
+    run.metrics.clear()
+    run.compiled = compile_topology(
+        run.topology, run.context(), run.application_id, preview=samples
+    )
+    for n in range(4):
+        run.send("in", {"g": "a" if n % 2 else "b"}, key=str(n))
+    assert [s["value"]["n"] for s in samples.of("agg")] == [1, 1, 2, 2]
+    assert samples.of("sink") == samples.of("agg")
+    assert len(run.records("out")) == 4
