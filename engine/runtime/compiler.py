@@ -234,6 +234,7 @@ def _sampling(
 
         process.parts = parts  # type: ignore[attr-defined]
     process.ring, process.inner = ring, executor  # type: ignore[attr-defined]
+    process.sampler = sampler  # type: ignore[attr-defined]  # (a source counts down itself)
     return process
 
 

@@ -31,6 +31,12 @@ def get_executor(node, ctx, children):
     ts_param = params.get("timestamp", "record")
     ts_fn = None if ts_param in (None, "record") else compile_expression(ts_param).fn
     child = only_child(children)
+    # The preview's sampling of what leaves the source (compiler._sampling sets sampler,
+    # ring and inner), done here: one call a record less. None when the run has no preview
+    # or a chain samples instead.
+    sampler = getattr(child, "sampler", None)
+    if sampler is not None:
+        ring, child = getattr(child, "ring"), getattr(child, "inner")  # noqa: B009
     parts = parts_of(child)  # a fused chain or a sink takes the parts, no Record (base.py)
     metrics = ctx.metrics[node.id]
     node_id = node.id
@@ -72,6 +78,11 @@ def get_executor(node, ctx, children):
             )
             return
         metrics.out += 1
+        if sampler is not None:
+            sampler.left -= 1
+            if sampler.left <= 0:
+                sampler.left = sampler.every
+                ring(Record(key, value, timestamp, headers, msg.partition(), msg))
         if parts is not None:
             parts(
                 key, value, timestamp, headers, msg.partition(), msg, raw if json_values else None
