@@ -9,11 +9,12 @@ from engine.runtime.kafka.collection import YOUNG, collecting_less
 
 def test_a_run_collects_less_and_puts_the_process_setting_back():
     before = gc.get_threshold()
+    frozen = gc.get_freeze_count()  # (what the process itself froze, if it did)
     gc.set_threshold(700, 10, 10)
     try:
         with collecting_less():
             assert gc.get_threshold() == (YOUNG, 10, 10)
-            assert gc.get_freeze_count() == 0  # nothing hidden from the collector
+            assert gc.get_freeze_count() == frozen  # nothing more hidden from the collector
             garbage = []
             garbage.append(garbage)  # a cycle made during the run
             del garbage
