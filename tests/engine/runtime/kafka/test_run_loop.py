@@ -5,6 +5,7 @@ import gc
 import threading
 
 from engine.runtime.kafka.collection import YOUNG, collecting_less
+from tests.engine.runtime.kafka.test_checkpoints import Msg
 
 
 def test_a_run_collects_less_and_puts_the_process_setting_back():
@@ -63,18 +64,12 @@ def test_a_process_that_switched_collection_off_or_changed_it_keeps_its_choice()
         gc.set_threshold(*before)
 
 
-class _Msg:
+class _Msg(Msg):
+    """A consumed message (test_checkpoints.Msg) that may be an error."""
+
     def __init__(self, topic, offset, partition=0, error=None):
-        self._topic, self._offset, self._partition, self._error = topic, offset, partition, error
-
-    def topic(self):
-        return self._topic
-
-    def offset(self):
-        return self._offset
-
-    def partition(self):
-        return self._partition
+        super().__init__(topic, partition, offset, None, None)
+        self._error = error
 
     def error(self):
         return self._error
