@@ -9,7 +9,7 @@ the brokers are asked whether anything is left to read (``Idleness.confirm``).""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
 from confluent_kafka import KafkaException, TopicPartition
@@ -62,17 +62,33 @@ class IdleWatch:
 def unread(
     consumer,
     committed: dict[tuple[str, int], int],
+    topics: Iterable[str] = (),
     latest_topics: AbstractSet[str] = frozenset(),
     timeout: float = 2.0,
 ) -> int | None:
-    """Records the brokers hold beyond the consumer's positions in its assigned partitions,
-    asked of the brokers themselves (not the cached watermarks); None when they do not
-    answer within ``timeout``. A partition not read yet counts from its committed offset,
-    or from its start (sources read from ``latest`` with no committed offset: nothing)."""
+    """Records the brokers hold beyond the group's positions in every partition of
+    ``topics``, asked of the brokers themselves (not the cached watermarks); None when they
+    do not answer within ``timeout``.
+
+    A partition assigned to the run counts from the consumer's position, or its committed
+    offset before it has read any. A partition the run does not hold now counts from the
+    group's committed offset: another instance reads it, or nobody does yet (a member the
+    brokers have not yet dropped after a pause can hold partitions for a session timeout,
+    and a run that stopped then left them unread). With no committed offset a partition
+    counts from its start, except in sources read from ``latest``: nothing."""
     try:
         assignment = consumer.assignment()
         positions = consumer.position(assignment) if assignment else []
-    except (KafkaException, RuntimeError):
+        held = {(tp.topic, tp.partition) for tp in positions}
+        others = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in _partitions(consumer, topic, timeout)
+            if (topic, partition) not in held
+        ]
+        if others:
+            positions = [*positions, *consumer.committed(others, timeout=timeout)]
+    except (KafkaException, RuntimeError, LookupError):
         return None
     total = 0
     for tp in positions:
@@ -92,3 +108,12 @@ def unread(
         if at is not None and high > at:
             total += high - at
     return total
+
+
+def _partitions(consumer, topic: str, timeout: float) -> list[int]:
+    """The partition numbers of ``topic`` as the brokers know them (LookupError if they
+    do not know it)."""
+    metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
+    if metadata.error is not None:
+        raise LookupError(topic)
+    return sorted(metadata.partitions)

@@ -278,7 +278,9 @@ class KafkaRun(RunReadout, RunOutputs):
             self.idle,
             lambda: not connection.disconnected and not committer.behind,
             lambda: (
-                unread(consumer, committer.committed, latest) if self.generators.done() else None
+                unread(consumer, committer.committed, compiled.topics, latest)
+                if self.generators.done()
+                else None
             ),
         )
         failure: str | None = None

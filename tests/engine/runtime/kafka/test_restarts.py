@@ -185,6 +185,54 @@ class _StopAtFirstRecord(RunObserver):
             entries[topic] = first
 
 
+def test_until_idle_waits_for_partitions_another_member_holds(bootstrap, unique):
+    """A member the brokers have not dropped yet (after a pause, for a session timeout) can
+    hold some of the input's partitions: a run with ``--until-idle`` that has read its own
+    must not stop while those are unread, and reads them once they come to it."""
+    src, out, total = f"in-{unique}", f"out-{unique}", 400
+    create_topic(bootstrap, src, partitions=2)
+    write_slowly(bootstrap, src, total, batch=total, pause_s=0)
+    run = KafkaRun(
+        copy_topology(f"held-{unique}", src, out),
+        RunConfig(bootstrap=bootstrap, session_timeout_ms=6000),
+    )
+    holder = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": run.application_id,
+            "partition.assignment.strategy": "range",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,  # reads, commits nothing: the group has not read it
+            "session.timeout.ms": 6000,
+        }
+    )
+    try:
+        holder.subscribe([src])
+        deadline = time.monotonic() + 30
+        while not holder.assignment() and time.monotonic() < deadline:
+            holder.consume(100, timeout=0.1)
+        assert len(holder.assignment()) == 2
+        thread, result = start(run, until_idle=1.0, max_seconds=90)
+        shared = time.monotonic() + 30
+        while len(holder.assignment()) != 1 and time.monotonic() < shared:
+            holder.consume(100, timeout=0.1)  # takes part in the rebalance, discards what it reads
+        assert len(holder.assignment()) == 1, "the run must have joined the group"
+        until = (
+            time.monotonic() + 4
+        )  # several times --until-idle with the run holding one partition
+        while time.monotonic() < until:
+            holder.consume(100, timeout=0.1)
+        assert thread.is_alive(), f"stopped with a partition held by another member: {result}"
+    finally:
+        holder.close()  # leaves the group: both partitions go to the run
+    thread.join(60)
+    r = result["r"]
+    assert r.status == "stopped", r.reason
+    assert r.metrics["nodes"]["src"]["in"] == total
+    assert sum(r.metrics["lag"][src].values()) == 0
+    assert len(consume_all(bootstrap, out, expect=total)) == total
+
+
 def test_a_run_stopped_with_input_unread_says_so(bootstrap, unique):
     src, out, total = f"in-{unique}", f"out-{unique}", 20_000
     create_topic(bootstrap, src, partitions=1)
