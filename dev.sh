@@ -86,7 +86,10 @@ case "${1:-}" in
         install_debs $QT_DEBS $SCREEN_DEBS binutils xdotool
         install_python
         lint
-        QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
+        # Most tests wait on a broker or a subprocess rather than compute: several processes
+        # (TEST_WORKERS, default 4; "-n 0" runs in this one), each file's tests in one of them.
+        QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q \
+            -n "${TEST_WORKERS:-4}" --dist loadfile "$@"
         ;;
     lint)
         install_python

@@ -32,3 +32,11 @@ def bootstrap(broker) -> str:
 def unique():
     """A unique suffix for topic and group names, so tests never see each other's data."""
     return uuid.uuid4().hex[:8]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The files holding tests marked slow come first (each keeps its own order): with the
+    suite spread over processes (./dev.sh test), the longest work starts at once rather than
+    last, when the other processes have nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
