@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-from engine.model import guard_rewrite, guards
+from engine.model import guard_rewrite, guards, small_records
 from engine.model.guard_format import FORMAT_GUARDS, check_width
 from engine.model.guards import (  # noqa: F401 - re-exported: the limits belong to the language
     FUNCTIONS,
@@ -104,6 +104,11 @@ class Expression:
     python_warnings: tuple[str, ...] = ()
     # The lambda's body as compiled (guards in), for ``compile_together``.
     body: ast.expr | None = field(default=None, repr=False, compare=False)
+    # ``fn`` without its guards, exact for a value read unchanged from JSON text of at most
+    # ``small_limit`` bytes (engine.model.small_records); None and 0 when there is no such.
+    small_fn: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    small_limit: int = 0
+    plain: ast.expr | None = field(default=None, repr=False, compare=False)  # its body
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -296,25 +301,41 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     # Constant sub-expressions are evaluated now, so ``9**9**9`` is refused when the
     # topology is validated rather than when the first record arrives.
     _evaluate_constants(guarded.body)
+    references = checker.references * guard.reference_factor
+    small = small_records.limit(guarded.body, references, len(source)) if guard.guarded else 0
     body = guard_rewrite.budgeted(guarded.body, guard, container)
+    # The text as checked, parsed again: its tree was rewritten in place.
+    plain = ast.parse(source.strip(), mode="eval").body if small else None
+    return Expression(
+        source=source,
+        names=names,
+        fn=_function(names, body, "<expression>"),
+        used_names=frozenset(checker.used),
+        budgeted=guard.guarded,
+        references=references,
+        body=body,
+        small_fn=_function(names, plain, "<expression>") if plain is not None else None,
+        small_limit=small,
+        plain=plain,
+    )
 
+
+def _function(
+    names: tuple[str, ...], body: ast.expr, filename: str, quiet: bool = False
+) -> Callable[..., Any]:
+    """A lambda of ``names`` returning ``body``, in the expressions' restricted globals.
+    ``quiet``: Python's warnings of the text were said when it was compiled alone."""
     args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
     )  # fmt: skip
     lam = ast.Expression(body=ast.Lambda(args=args, body=body))
     ast.fix_missing_locations(lam)
-    code = compile(lam, "<expression>", "eval")
-    fn = eval(code, dict(_GLOBALS))
-    return Expression(
-        source=source,
-        names=names,
-        fn=fn,
-        used_names=frozenset(checker.used),
-        budgeted=guard.guarded,
-        references=checker.references * guard.reference_factor,
-        body=body,
-    )
+    if not quiet:
+        return eval(compile(lam, filename, "eval"), dict(_GLOBALS))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return eval(compile(lam, filename, "eval"), dict(_GLOBALS))
 
 
 def compile_together(expressions: list[Expression]) -> Callable[..., tuple]:
@@ -328,17 +349,29 @@ def compile_together(expressions: list[Expression]) -> Callable[..., tuple]:
     bodies = [e.body for e in expressions if e.body is not None and e.names == names]
     if len(bodies) != len(expressions):
         raise ValueError("expressions compiled together take the same names")
-    args = ast.arguments(
-        posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-    )  # fmt: skip
-    values = ast.Tuple(elts=bodies, ctx=ast.Load())
-    lam = ast.Expression(body=ast.Lambda(args=args, body=values))
-    ast.fix_missing_locations(lam)
-    with warnings.catch_warnings():  # said once, when each expression was compiled
-        warnings.simplefilter("ignore")
-        code = compile(lam, "<expressions>", "eval")
-    return eval(code, dict(_GLOBALS))
+    return _function(names, ast.Tuple(elts=bodies, ctx=ast.Load()), "<expressions>", quiet=True)
+
+
+def small_together(expressions: list[Expression]) -> tuple[Callable[..., tuple], int] | None:
+    """``compile_together`` without the guards, and the longest JSON text (bytes) for which
+    it is exact (``Expression.small_limit``, the least of the expressions'); None unless
+    every guarded expression has such a version."""
+    bodies, limits = [], []
+    for e in expressions:
+        if e.budgeted:
+            if e.plain is None:
+                return None
+            bodies.append(e.plain)
+            limits.append(e.small_limit)
+        elif e.body is not None:
+            bodies.append(e.body)
+        else:
+            return None
+    if not limits:
+        return None
+    names = expressions[0].names
+    together = _function(names, ast.Tuple(elts=bodies, ctx=ast.Load()), "<expressions>", True)
+    return together, min(limits)
 
 
 def _evaluate_constants(node: ast.AST) -> None:

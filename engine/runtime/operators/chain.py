@@ -35,15 +35,22 @@ from typing import Any, NamedTuple
 from engine.model.expressions import compile_expression
 from engine.runtime.operators.base import Executor, Record
 
+# In a step's ``on_json`` lines: the JSON text the record's value was read from, or None.
+JSON_TEXT = "JSON_TEXT"
+
 
 class Step(NamedTuple):
     """One node's per-record step: ``lines`` run inside the node's ``try`` (an exception
     dead-letters the record); when ``drop`` (an expression over the locals) is true
-    afterwards, the record is dropped; ``changes``: whether it may change the record."""
+    afterwards, the record is dropped; ``changes``: whether it may change the record.
+    ``on_json``: lines to run instead while the value is still the one a source read from
+    JSON text (no step before changed it), which they name ``JSON_TEXT`` (None when the
+    source read no JSON)."""
 
     lines: tuple[str, ...]
     drop: str | None = None
     changes: bool = True
+    on_json: tuple[str, ...] | None = None
 
 
 StepFn = Callable[[Any, str, dict], Step]
@@ -135,7 +142,10 @@ def _body(steps: list[Step], kind: str, tail_parts: bool, sampled: bool) -> list
     changed = False
     for i, step in enumerate(steps):
         entering = changed_record if changed else unchanged
-        out += ["    try:", *(f"        {line}" for line in step.lines)]
+        lines = step.lines
+        if step.on_json is not None and not changed:
+            lines = tuple(line.replace(JSON_TEXT, json) for line in step.on_json)
+        out += ["    try:", *(f"        {line}" for line in lines)]
         out += [
             "    except Exception as exc:  # noqa: BLE001",
             f"        m{i}.errors += 1",
@@ -234,7 +244,21 @@ def expression_step(target: str, drop: str | None = None) -> StepFn:
     """The step of a node whose ``expr`` parameter gives ``target`` (a local)."""
 
     def step(node, name: str, env: dict) -> Step:
-        env[name] = compile_expression(node.params["expr"]).fn
-        return Step((f"{target} = {name}(key, value, ts, headers)",), drop, changes=drop is None)
+        expression = compile_expression(node.params["expr"])
+        env[name] = expression.fn
+        line = f"{target} = {name}(key, value, ts, headers)"
+        on_json = None
+        if expression.small_fn is not None:
+            env[f"{name}_small"] = expression.small_fn
+            on_json = (small_call(target, name, expression.small_limit),)
+        return Step((line,), drop, changes=drop is None, on_json=on_json)
 
     return step
+
+
+def small_call(target: str, name: str, limit: int) -> str:
+    """``target = name(...)``, by ``name_small`` (the expression without its guards: exact
+    for a value read from JSON text of at most ``limit`` bytes, engine.model.small_records)
+    when the record's is that short."""
+    fn = f"({name}_small if {JSON_TEXT} is not None and len({JSON_TEXT}) <= {limit} else {name})"
+    return f"{target} = {fn}(key, value, ts, headers)"

@@ -5,9 +5,9 @@ per-record step is declared once (``step``) and run by ``chain.compose``: alone 
 fused with its neighbours (``engine.runtime.fusion``).
 """
 
-from engine.model.expressions import compile_expression, compile_together
+from engine.model.expressions import compile_expression, compile_together, small_together
 from engine.runtime.operators.base import only_child
-from engine.runtime.operators.chain import Step, compose
+from engine.runtime.operators.chain import Step, compose, small_call
 
 NOT_AN_OBJECT = "set_fields needs a JSON object value, got "
 
@@ -29,14 +29,22 @@ def step(node, name: str, env: dict) -> Step:
         env[f"{name}_n{j}"] = field
         targets.append(f"out[{name}_n{j}]")
     compiled = [compile_expression(expr) for expr in fields.values()]
+    if not compiled:
+        return Step((*lines, "value = out"))
     if len(compiled) == 1:
-        env[f"{name}_0"] = compiled[0].fn
-        lines.append(f"out[{name}_n0] = {name}_0(key, value, ts, headers)")
-    elif compiled:  # every field in one call (expressions.compile_together), in order
-        env[f"{name}_all"] = compile_together(compiled)
-        lines.append(f"{', '.join(targets)} = {name}_all(key, value, ts, headers)")
-    lines.append("value = out")
-    return Step(tuple(lines))
+        call, target = f"{name}_0", f"out[{name}_n0]"
+        env[call] = compiled[0].fn
+        small = (compiled[0].small_fn, compiled[0].small_limit) if compiled[0].small_fn else None
+    else:  # every field in one call (expressions.compile_together), in order
+        call, target = f"{name}_all", ", ".join(targets)
+        env[call] = compile_together(compiled)
+        small = small_together(compiled)
+    on_json = None
+    if small is not None:  # (chain.small_call: the fields without their guards, where exact)
+        env[f"{call}_small"] = small[0]
+        on_json = (*lines, small_call(target, call, small[1]), "value = out")
+    lines += [f"{target} = {call}(key, value, ts, headers)", "value = out"]
+    return Step(tuple(lines), on_json=on_json)
 
 
 def get_executor(node, ctx, children):

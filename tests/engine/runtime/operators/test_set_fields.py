@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.model import guards
 from engine.model.expressions import (
     BudgetExceededError,
+    ExpressionLimitError,
     compile_expression,
     compile_together,
 )
@@ -59,3 +61,32 @@ def test_expressions_together_return_what_each_returns_alone():
     assert together(*args) == tuple(e.fn(*args) for e in expressions)
     with pytest.raises(ValueError, match="same names"):
         compile_together([expressions[0], compile_expression("left", ("key", "left", "right"))])
+
+
+def test_a_short_json_record_pays_no_guard_and_a_long_or_changed_one_still_does():
+    """Fields bounded by the record (engine.model.small_records) are computed without their
+    guards when the value is still the one read from JSON text that short; a longer record,
+    or a value a node before changed, pays as before, and a guard still fires."""
+    fields = {"u": "value['s'].upper()", "p": "value['s'].split('-')[0]", "f": "f\"{value['s']}!\""}
+    run = _set_fields(fields)
+    guards._used[0] = 12_345  # what the guards would reset
+    run.send("in", {"s": "ab-c"})
+    assert run.values("out") == [{"s": "ab-c", "u": "AB-C", "p": "ab", "f": "ab-c!"}]
+    assert guards._used[0] == 12_345, "a short record must not reach the guards"
+    run.send("in", {"s": "é" * 1_000_001})  # longer than the limit: upper() is refused
+    [dead] = run.dead_letters
+    assert isinstance(dead.error, ExpressionLimitError)
+    assert "longer than 1,000,000 characters" in str(dead.error)
+
+    changed = Topology("changed")  # a map before: the value is no longer the JSON text's
+    changed.add_node(Node("src", "kafka_source", {"topic": "in"}))
+    changed.add_node(Node("m", "map", {"expr": "{'s': value['s']}"}))
+    changed.add_node(Node("set", "set_fields", {"fields": fields}))
+    changed.add_node(Node("out", "kafka_sink", {"topic": "out"}))
+    for a, b in (("src", "m"), ("m", "set"), ("set", "out")):
+        changed.add_edge(Edge(a, b))
+    after_map = LocalRun(changed)
+    guards._used[0] = 12_345
+    after_map.send("in", {"s": "ab-c"})
+    assert after_map.values("out") == [{"s": "ab-c", "u": "AB-C", "p": "ab", "f": "ab-c!"}]
+    assert guards._used[0] != 12_345, "a value a node changed must pay for its fields"
