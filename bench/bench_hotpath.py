@@ -40,25 +40,8 @@ FLUSH_EVERY = 60_000  # about one commit interval of input at the engine's rate
 
 
 def topology_of(job: str, app: str, source: str, sink: str):
-    from engine.code.builder import StreamsBuilder, TumblingWindow
-
-    b = StreamsBuilder(app, topic_partitions=be.PARTITIONS, commit_interval="1s")
-    if job == "windowed":
-        (
-            b.stream(source, name="orders")
-            .group_by(be.WINDOW_GROUP_BY)
-            .window(TumblingWindow("1m", grace=be.GRACE))
-            .aggregate(be.WINDOW_AGGREGATIONS, emit="update", name="revenue")
-            .to(sink, name="out")
-        )
-    else:
-        (
-            b.stream(source, name="orders")
-            .filter(be.FILTER_EXPR, name="paid")
-            .map(be.MAP_EXPR, name="slim")
-            .to(sink, name="out")
-        )
-    return b.build()
+    """The job's topology, as bench_engine.py runs it."""
+    return be.build_topology(job, app, source, sink)
 
 
 def prepared(topology, bootstrap: str, app: str) -> KafkaRun:

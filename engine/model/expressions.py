@@ -302,7 +302,11 @@ def _compile_checked(source: str, tree: ast.Expression, names: tuple[str, ...]) 
     # topology is validated rather than when the first record arrives.
     _evaluate_constants(guarded.body)
     references = checker.references * guard.reference_factor
-    small = small_records.limit(guarded.body, references, len(source)) if guard.guarded else 0
+    small = (
+        small_records.limit(guarded.body, references, len(source), container)
+        if guard.guarded
+        else 0
+    )
     body = guard_rewrite.budgeted(guarded.body, guard, container)
     # The text as checked, parsed again: its tree was rewritten in place.
     plain = ast.parse(source.strip(), mode="eval").body if small else None

@@ -27,6 +27,10 @@ from engine.model.guards import MAX_FORMAT_WIDTH, MAX_SEQUENCE_LENGTH, MAX_STEPS
 MAX_LIMIT = 1 << 16  # no more is needed for the fast case, and the bounds stay far from the limits
 MIN_LIMIT = 256  # below this, no record is worth a second version of the expression
 INT_LIMIT = 1024  # with a repetition: a JSON integer of 1024 digits stays within MAX_INT_BITS
+# With a guard that walks a structure (``guards.size_of``, in Python frames): JSON text of
+# 512 bytes nests 256 levels at most, far from the recursion limit, where the walk would
+# fail ("nested too deeply") and the same operation without it would not, or otherwise.
+DEEP_LIMIT = 512
 MAX_REPEAT = 64  # the largest constant a field may be repeated by
 CHARS_PER_BYTE = 10  # a field formatted (repr, floats, separators) per byte of JSON, at most
 FORMATTED = 3 * MAX_FORMAT_WIDTH  # what a format spec (width, precision, grouping) adds
@@ -122,6 +126,25 @@ def _size(node: ast.AST) -> tuple[int, int] | None:
     return None
 
 
+def _may_be_container(node: ast.AST) -> bool:
+    """Whether a value may be a list, tuple, set or dict, which a guard walks."""
+    if _constant(node) or isinstance(node, ast.JoinedStr):
+        return False
+    if _guard(node, "_ts_built"):
+        arg = node.args[0]  # type: ignore[attr-defined]
+        return not (isinstance(arg, ast.JoinedStr) or _method_of(arg, _TEXT_METHODS) is not None)
+    return True
+
+
+def _walks(call: ast.Call) -> bool:
+    """Whether a guard may walk a structure: an operand written, compared or hashed that may
+    be one, a repeated list."""
+    name = call.func.id  # type: ignore[attr-defined]
+    if name in ("_ts_piece", "_ts_sized"):
+        return _may_be_container(call.args[0])
+    return name == "_ts_mul"
+
+
 def _formatted(node: ast.JoinedStr) -> tuple[int, int] | None:
     """An f-string of bounded values and constants: ten characters per unit of a value
     formatted, and what a format spec adds."""
@@ -172,13 +195,15 @@ def _bound(call: ast.Call) -> tuple[int, int] | None:
     return None
 
 
-def limit(body: ast.expr, references: int, source_length: int) -> int:
+def limit(body: ast.expr, references: int, source_length: int, container: bool) -> int:
     """The largest JSON text, in bytes, whose unchanged value the guarded ``body`` (the
     rewritten tree, before ``guard_rewrite.budgeted``) evaluates without any guard firing;
     0 when there is none worth having. ``references``: how often the expression refers to
-    its inputs (``Expression.references``), which bounds the size of what it returns."""
+    its inputs (``Expression.references``), which bounds the size of what it returns;
+    ``container``: whether that may be a structure, which ``_ts_result`` pays for."""
     bounds: list[tuple[int, int]] = []
-    repeats = result = False
+    repeats = False
+    result = walks = container
     for node in ast.walk(body):
         if isinstance(node, _LOOPS) and any(_guard(n) for n in ast.walk(node)):
             return 0  # a loop multiplies what each turn builds
@@ -189,9 +214,7 @@ def limit(body: ast.expr, references: int, source_length: int) -> int:
             if name not in _UNCHARGED_CALLS:
                 return 0  # str(), sorted(), sum() ... charge the budget themselves
             continue
-        if name == "_ts_result":
-            result = True
-            continue
+        walks = walks or _walks(node)
         bound = _bound(node)
         if bound is None:
             return 0
@@ -200,7 +223,11 @@ def limit(body: ast.expr, references: int, source_length: int) -> int:
     a, b = sum(x for x, _ in bounds), sum(y for _, y in bounds)
     if result:  # what it returns: what it built, and the inputs as often as it names them
         a, b = 2 * a + references, 2 * b + source_length
-    candidates = [MAX_LIMIT, INT_LIMIT if repeats else MAX_LIMIT]
+    candidates = [
+        MAX_LIMIT,
+        INT_LIMIT if repeats else MAX_LIMIT,
+        DEEP_LIMIT if walks else MAX_LIMIT,
+    ]
     if a:
         candidates.append((MAX_STEPS - b) // a)
     elif b > MAX_STEPS:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.model import guards
 from engine.model.expressions import compile_expression, small_together
-from engine.model.small_records import MAX_LIMIT
+from engine.model.small_records import DEEP_LIMIT, MAX_LIMIT
 
 BOUNDED = [
     "value['customer'].upper()",
@@ -145,3 +145,20 @@ def test_fields_together_take_the_least_limit_and_need_every_guarded_one_bounded
     assert together("k", value, 0, {}) == tuple(e.fn("k", value, 0, {}) for e in bounded)
     assert small_together([*bounded, compile_expression("str(value)")]) is None
     assert small_together([compile_expression("value['n'] > 1")]) is None
+
+
+@pytest.mark.parametrize(
+    "source", [s for s in BOUNDED if compile_expression(s).small_limit <= DEEP_LIMIT]
+)
+def test_a_value_nested_as_deep_as_the_limit_allows_gives_the_same(source):
+    """Guards walk structures in Python frames and would fail deep down ("nested too
+    deeply") where the operation alone would not: a guard that may walk one keeps the limit
+    to what nests far from the recursion limit."""
+    expression = compile_expression(source)
+    deep: list = []
+    for _ in range(DEEP_LIMIT // 2 - 8):
+        deep = [deep]
+    for field in ("a", "b", "s", "customer", "amount", "l"):
+        value = {field: deep}
+        assert len(orjson.dumps(value)) <= expression.small_limit
+        assert _outcome(expression.small_fn, value) == _outcome(expression.fn, value), source
