@@ -11,7 +11,8 @@ the run's producer is real and writes to the sandbox broker, but librdkafka's ow
 threads are not counted. The windowed job's second stage (repartition topic →
 aggregate → sink) is fed the repartition topic of a first, real run.
 
-    python bench/bench_hotpath.py [--jobs stateless,windowed] [--records 200000] [--repeats 5]
+    python bench/bench_hotpath.py [--jobs stateless,arith,strings,lists,windowed] [--records 200000]
+                                   [--repeats 5]
 
 Prints the best and the median of the repeats, in microseconds per input record.
 """
