@@ -39,7 +39,9 @@ def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, gua
     create_topic(bootstrap, src, partitions=3)
     records = make_records(N)
     path = write_topology(fault_topology(name, src, guarantee), tmp_path)
-    feeder = Feeder(bootstrap, src, records, seconds=6)
+    # Over 15 s: the kill must land mid-stream even when the run and the reads of its output
+    # are slow (the suite runs in several processes on the same cores).
+    feeder = Feeder(bootstrap, src, records, seconds=15)
     first = RunProcess(path, bootstrap, log=tmp_path / "first.log")
     try:
         feeder.start()

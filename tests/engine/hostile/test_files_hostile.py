@@ -136,12 +136,12 @@ HOSTILE_FILES = {
 @pytest.mark.parametrize("name", list(HOSTILE_FILES))
 def test_hostile_file_is_a_sentence(name):
     text, expected = HOSTILE_FILES[name]
-    start = time.monotonic()
+    start = time.thread_time()
     topology, problems = fileformat.loads(text)
     if not problems:
         problems = validate(topology)
     messages = [str(p) for p in errors(problems)]
-    assert time.monotonic() - start < 5
+    assert time.thread_time() - start < 5
     assert messages, "a hostile file must be refused"
     for message in messages:
         message.encode("utf-8")  # printable: no lone surrogate reaches a terminal
@@ -186,20 +186,20 @@ def test_validation_is_linear_in_the_edges():
     ]
     chain_edges = [{"from": "s" if i == 0 else f"f{i - 1}", "to": f"f{i}"} for i in range(n)]
     for text in (_file(nodes, edges), _file(chain, chain_edges)):
-        start = time.monotonic()
+        start = time.thread_time()
         topology, problems = fileformat.loads(text)
         problems += validate(topology)
         assert not errors(problems)
-        assert time.monotonic() - start < 3  # 49 s before: quadratic in the edges
+        assert time.thread_time() - start < 3  # 49 s before: quadratic in the edges
 
 
 def test_duplicate_edges_in_a_large_file_are_found_in_linear_time():
     n = 20_000
     nodes = [_source(f"s{i}") for i in range(n)] + [{"id": "m", "type": "merge"}]
     edges = [{"from": f"s{i}", "to": "m"} for i in range(n)] * 2
-    start = time.monotonic()
+    start = time.thread_time()
     _, problems = fileformat.loads(_file(nodes, edges))
-    assert time.monotonic() - start < 3
+    assert time.thread_time() - start < 3
     assert sum("listed twice" in p.message for p in problems) == n
 
 
@@ -256,10 +256,10 @@ def test_import_refuses_lone_surrogates_with_the_line():
     ],
 )
 def test_hostile_scripts_are_refused_with_a_sentence(source):
-    start = time.monotonic()
+    start = time.thread_time()
     with pytest.raises(ImportScriptError) as info:
         import_script(source)
-    assert time.monotonic() - start < 5
+    assert time.thread_time() - start < 5
     assert info.value.message and "Traceback" not in str(info.value)
 
 
@@ -269,11 +269,12 @@ def test_validation_of_megabytes_of_expressions_is_bounded_in_time():
         {"id": f"m{i}", "type": "map", "params": {"expr": f"{big},{i}]"}} for i in range(2500)
     ]
     edges = [{"from": "s" if i == 0 else f"m{i - 1}", "to": f"m{i}"} for i in range(2500)]
-    start = time.monotonic()
+    start = time.thread_time()
     topology, problems = fileformat.loads(_file(nodes, edges))
     problems += validate(topology)
-    # ~4 s on 2 cores, 9 s once under heavy load; unbounded it is 2,500 x 13 ms = 32 s
-    assert time.monotonic() - start < 16
+    # CPU time of this thread (the suite runs in several processes): ~4 s; unbounded it is
+    # 2,500 x 13 ms = 32 s
+    assert time.thread_time() - start < 16
     assert any("more than 1,000,000 characters in all" in p.message for p in problems)
 
 

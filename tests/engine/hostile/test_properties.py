@@ -135,7 +135,7 @@ def _sentences(problems) -> None:
 @SETTINGS
 @given(_topology)
 def test_loading_and_validating_any_structure_gives_sentences(data):
-    start = time.monotonic()
+    start = time.thread_time()
     try:
         text = json.dumps(data)
     except (ValueError, TypeError):
@@ -144,7 +144,7 @@ def test_loading_and_validating_any_structure_gives_sentences(data):
     _sentences(problems)
     if not problems:
         _sentences(validate(topology))
-    assert time.monotonic() - start < 2
+    assert time.thread_time() - start < 2
 
 
 @SETTINGS
@@ -228,7 +228,7 @@ _tokens = st.sampled_from(
 @SETTINGS
 @given(st.lists(_tokens, max_size=25).map("".join) | st.text(max_size=60))
 def test_the_expression_checker_answers_with_a_sentence(source):
-    start = time.monotonic()
+    start = time.thread_time()
     try:
         expr = compile_expression(source)
     except ExpressionError as exc:
@@ -241,7 +241,7 @@ def test_the_expression_checker_answers_with_a_sentence(source):
             assert str(exc)
         except Exception:  # noqa: BLE001, S110 - a record whose expression raises is dead-lettered
             pass
-    assert time.monotonic() - start < 2
+    assert time.thread_time() - start < 2
 
 
 _script_lines = st.sampled_from(
@@ -272,10 +272,10 @@ _script_lines = st.sampled_from(
 @SETTINGS
 @given(st.lists(_script_lines, max_size=8).map("\n".join) | st.text(max_size=80))
 def test_import_answers_with_a_sentence(source):
-    start = time.monotonic()
+    start = time.thread_time()
     try:
         import_script(source)
     except ImportScriptError as exc:
         assert exc.message
         str(exc).encode("utf-8")
-    assert time.monotonic() - start < 2
+    assert time.thread_time() - start < 2

@@ -507,10 +507,10 @@ def test_column_counts_from_the_first_non_blank_character():
 def test_validation_never_runs_loops():
     import time
 
-    start = time.monotonic()
+    start = time.thread_time()
     # nothing here names a variable, yet compiling it must not iterate 10**12 times
     with pytest.raises(ExpressionError):
         compile_expression("[1 for [] in [[]]*10**6 for [] in [[]]*10**6 if 0][:1] + [1]")
     expr = compile_expression("[1 for a in [[]]*10**6 for b in [[]]*10**6 if 0][:1] + [1]")
-    assert time.monotonic() - start < 1
+    assert time.thread_time() - start < 1
     assert isinstance(expr.fn, types.FunctionType)
