@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ast
 
+from engine.model.guard_rewrite import _PARTS_METHODS, _UNCHARGED_CALLS
+from engine.model.guard_rewrite import _SCALAR_CONSTANTS as _SCALARS
 from engine.model.guards import MAX_FORMAT_WIDTH, MAX_SEQUENCE_LENGTH, MAX_STEPS
 
 MAX_LIMIT = 1 << 16  # no more is needed for the fast case, and the bounds stay far from the limits
@@ -43,9 +45,6 @@ _TEXT_METHODS = frozenset(
         "removeprefix", "removesuffix", "hex",
     }
 )  # fmt: skip
-_PARTS_METHODS = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
-_UNCHARGED_CALLS = frozenset({"len", "int", "float", "bool", "abs", "round"})
-_SCALARS = (str, int, float, bool, type(None), bytes)
 _LOOPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
