@@ -86,13 +86,12 @@ case "${1:-}" in
         install_debs $QT_DEBS $SCREEN_DEBS binutils xdotool
         install_python
         lint
-        # Most tests wait on a broker or a subprocess rather than compute: TEST_WORKERS=4 runs
-        # the suite in 4 processes (each file's tests in one of them), a third of the time.
-        # One process by default until the app survives a broker that comes and goes under
-        # that load (librdkafka aborts in its group-offsets request, see README.md). A process that
-        # dies ends the run, naming its test (pytest-xdist 3.8 can otherwise wait for ever).
+        # Most tests wait on a broker or a subprocess rather than compute: 4 processes (each
+        # file's tests in one of them) run the suite in a third of the time; TEST_WORKERS=0 runs
+        # it in this one. A process that dies ends the run, naming its test (pytest-xdist 3.8
+        # can otherwise wait for ever).
         QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q \
-            -n "${TEST_WORKERS:-0}" --dist loadfile --max-worker-restart 0 "$@"
+            -n "${TEST_WORKERS:-4}" --dist loadfile --max-worker-restart 0 "$@"
         ;;
     lint)
         install_python

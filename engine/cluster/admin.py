@@ -19,7 +19,6 @@ from typing import Any
 from confluent_kafka import (
     OFFSET_END,
     Consumer,
-    ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
     TopicPartition,
@@ -27,9 +26,8 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
+from engine.cluster.commits import INTERNAL_PREFIXES, CommittedOffsets
 from engine.cluster.kafka_log import with_logger
-
-INTERNAL_PREFIXES = ("__", "_schemas")  # the schema registry's topic is internal too
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,7 @@ class ClusterClient:
         self._admin: AdminClient | None = None
         self._probe: Consumer | None = None
         self._probe_assignment: set[tuple[str, int]] = set()
+        self._commits = CommittedOffsets(self.config)
         self._lock = threading.RLock()
 
     def _on_error(self, err: KafkaError) -> None:
@@ -190,20 +189,12 @@ class ClusterClient:
         return sorted(g.group_id for g in result.valid)
 
     def committed(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
-        """Committed offsets of ``group`` per (topic, partition)."""
+        """Committed offsets of ``group`` per (topic, partition) (see engine.cluster.commits)."""
         with self._lock:
-            futures = self.admin.list_consumer_group_offsets(
-                [ConsumerGroupTopicPartitions(group)], request_timeout=timeout
-            )
             try:
-                result = futures[group].result(timeout=timeout + 2)
+                return self._commits.read(group, timeout)
             except KafkaException as exc:
                 raise ConnectionProblem(explain(exc.args[0], self.bootstrap)) from None
-        return {
-            (tp.topic, tp.partition): tp.offset
-            for tp in result.topic_partitions
-            if tp.offset >= 0 and not tp.error
-        }
 
     def high_watermarks(
         self, partitions: list[tuple[str, int]], wait: float = 0.5
@@ -361,6 +352,7 @@ class ClusterClient:
                 self._probe = None
                 rotation.unfollow({t for t, _ in self._probe_assignment})
                 self._probe_assignment = set()
+            self._commits.close()
             self._admin = None
 
 

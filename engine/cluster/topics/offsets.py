@@ -27,6 +27,7 @@ from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
+from engine.cluster.commits import CommittedOffsets
 from engine.cluster.topics.positions import Start, StartKind
 from engine.cluster.topics.reader import TopicReader, end_offsets, offsets_for_time
 
@@ -111,15 +112,13 @@ class OffsetResetter:
         return state, len(found.members or [])
 
     def committed(self, group: str) -> dict[tuple[str, int], int]:
-        futures = self.admin.list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group)], request_timeout=10
-        )
-        result = self._result(futures[group])
-        return {
-            (tp.topic, tp.partition): tp.offset
-            for tp in result.topic_partitions
-            if tp.offset >= 0 and not tp.error
-        }
+        offsets = CommittedOffsets(dict(self.reader.config))
+        try:
+            return offsets.read(group)
+        except KafkaException as exc:
+            raise ConnectionProblem(explain(exc.args[0], self.reader.bootstrap)) from None
+        finally:
+            offsets.close()
 
     def plan(self, group: str, to: Start, topic: str | None = None) -> ResetPlan:
         self._first_at_start.clear()
