@@ -26,7 +26,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
-from engine.cluster.commits import INTERNAL_PREFIXES, CommittedOffsets
+from engine.cluster.groups import INTERNAL_PREFIXES, CommittedOffsets, with_own_admin
 from engine.cluster.kafka_log import with_logger
 
 
@@ -189,7 +189,7 @@ class ClusterClient:
         return sorted(g.group_id for g in result.valid)
 
     def committed(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
-        """Committed offsets of ``group`` per (topic, partition) (see engine.cluster.commits)."""
+        """Committed offsets of ``group`` per (topic, partition) (see engine.cluster.groups)."""
         with self._lock:
             try:
                 return self._commits.read(group, timeout)
@@ -334,15 +334,17 @@ class ClusterClient:
                         future.result(timeout=timeout + 2)
                     except KafkaException as exc:
                         problems.append(f"topic {name}: {exc.args[0].str()}")
-            for name, future in self.admin.delete_consumer_groups(
-                [application_id], request_timeout=timeout
-            ).items():
-                try:
-                    future.result(timeout=timeout + 2)
-                except KafkaException as exc:
-                    err = exc.args[0]
-                    if err.code() != KafkaError.GROUP_ID_NOT_FOUND:
-                        problems.append(f"consumer group {name}: {err.str()}")
+
+        def delete_group(admin: AdminClient) -> None:  # a coordinator request: groups.py
+            future = admin.delete_consumer_groups([application_id], request_timeout=timeout)
+            future[application_id].result(timeout=timeout + 2)
+
+        try:
+            with_own_admin(self.config, delete_group)
+        except KafkaException as exc:
+            err = exc.args[0]
+            if err.code() != KafkaError.GROUP_ID_NOT_FOUND:
+                problems.append(f"consumer group {application_id}: {err.str()}")
         return problems
 
     def close(self) -> None:

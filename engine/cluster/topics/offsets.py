@@ -23,11 +23,11 @@ from confluent_kafka import (
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConsumerGroupDescription
 
 from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
-from engine.cluster.commits import CommittedOffsets
+from engine.cluster.groups import CommittedOffsets, with_own_admin
 from engine.cluster.topics.positions import Start, StartKind
 from engine.cluster.topics.reader import TopicReader, end_offsets, offsets_for_time
 
@@ -88,21 +88,20 @@ class OffsetResetter:
 
     def __init__(self, reader: TopicReader):
         self.reader = reader
-        self.admin = AdminClient(dict(reader.config))
         self._bounds: dict[tuple[str, int], tuple[int, int]] = {}
         self._first_at_start: dict[tuple[str, int], int] = {}  # timestamps of first records
 
-    def _result(self, future, timeout: float = 15.0):
-        try:
-            return future.result(timeout=timeout)
-        except KafkaException as exc:
-            raise ConnectionProblem(explain(exc.args[0], self.reader.bootstrap)) from None
-
     def describe(self, group: str) -> tuple[str, int]:
-        """(state name, number of members) of ``group``."""
-        futures = self.admin.describe_consumer_groups([group], request_timeout=10)
+        """(state name, number of members) of ``group``, asked on an admin client of its own
+        (engine.cluster.groups)."""
+
+        def work(admin: AdminClient) -> ConsumerGroupDescription:
+            return admin.describe_consumer_groups([group], request_timeout=10)[group].result(
+                timeout=15
+            )
+
         try:
-            found = futures[group].result(timeout=15)
+            found = with_own_admin(dict(self.reader.config), work)
         except KafkaException as exc:
             err = exc.args[0]
             if "GROUP_ID_NOT_FOUND" in err.name() or "not found" in err.str().lower():
@@ -222,14 +221,20 @@ class OffsetResetter:
         request = ConsumerGroupTopicPartitions(
             plan.group, [TopicPartition(r.topic, r.partition, r.new) for r in plan.partitions]
         )
-        futures = self.admin.alter_consumer_group_offsets([request], request_timeout=15)
-        result = self._result(futures[plan.group])
-        refused = [tp for tp in result.topic_partitions if tp.error]
-        if refused:
-            tp = refused[0]
-            raise ResetError(
-                f"the broker refused the reset of {tp.topic} [{tp.partition}]: {tp.error.str()}"
-            )
+
+        def work(admin: AdminClient) -> ConsumerGroupTopicPartitions:
+            futures = admin.alter_consumer_group_offsets([request], request_timeout=15)
+            return futures[plan.group].result(timeout=17)
+
+        try:
+            result = with_own_admin(dict(self.reader.config), work)
+        except KafkaException as exc:
+            raise ConnectionProblem(explain(exc.args[0], self.reader.bootstrap)) from None
+        for tp in result.topic_partitions or []:
+            if tp.error is not None:
+                raise ResetError(
+                    f"the broker refused the reset of {tp.topic} [{tp.partition}]: {tp.error.str()}"
+                )
 
 
 def first_at_or_after(

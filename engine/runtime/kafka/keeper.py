@@ -30,9 +30,10 @@ from confluent_kafka import ConsumerGroupState, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
-from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.cluster.admin import ConnectionProblem
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.fleet import metrics_topic, topology_topic
+from engine.cluster.groups import every_group, with_own_admin
 from engine.cluster.kafka_log import with_logger
 from engine.cluster.rotation import Record, Rotated, RotationError
 from engine.model.internal_topics import SOURCE_TYPES, internal_topics_by_node
@@ -102,7 +103,7 @@ class SandboxKeeper:
         cluster: str | None = meta.cluster_id
         if cluster != SANDBOX_CLUSTER_ID:
             return []
-        if self._running(admin, app):
+        if self._running(app):
             return [f"sandbox: {app} is running, so its topics were not bounded"]
         kinds = {t: k for t, k in topic_kinds(topology, app).items() if t in meta.topics}
         partitions = {t: len(meta.topics[t].partitions) for t in kinds}
@@ -123,11 +124,7 @@ class SandboxKeeper:
         # Its readers are closed before any topic is deleted: a consumer that has fetched
         # from a topic the sandbox deletes crashes (see ``rotation.follow``).
         low, high = rotation.ends(admin, tps, self.config)
-        client = ClusterClient(self.bootstrap, self.config)
-        try:
-            commits = {g: client.committed(g) for g in client.groups()}
-        finally:
-            client.close()
+        commits = every_group(self.config)
         if len(high) < len(tps):
             return [f"sandbox: the sizes of the topics of {app} are not known; none was bounded"]
         size = {t: sum(high[(t, p)] - low[(t, p)] for p in range(partitions[t])) for t in kinds}
@@ -144,7 +141,7 @@ class SandboxKeeper:
             if kind == CHANGELOG or size[topic] <= self.limit:
                 continue
             readers = [g for g, c in commits.items() if any(t == topic for t, _ in c)]
-            busy = [g for g in readers if g != app and self._running(admin, g)]
+            busy = [g for g in readers if g != app and self._running(g)]
             if busy:
                 notes.append(
                     f"sandbox: {topic} holds {size[topic]:,} records but was not bounded: "
@@ -276,13 +273,17 @@ class SandboxKeeper:
 
     # -- looking ----------------------------------------------------------------------
 
-    @staticmethod
-    def _running(admin: AdminClient, group: str) -> bool:
+    def _running(self, group: str) -> bool:
         """Whether ``group`` has members (the sandbox tells only the group's state; one
-        that cannot be told is taken as running)."""
-        try:
+        that cannot be told is taken as running). Asked on an admin client of its own
+        (engine.cluster.groups)."""
+
+        def state(admin: AdminClient) -> ConsumerGroupState:
             found = admin.describe_consumer_groups([group], request_timeout=10)[group]
-            return found.result(timeout=12).state not in IDLE_GROUP
+            return found.result(timeout=12).state
+
+        try:
+            return with_own_admin(self.config, state) not in IDLE_GROUP
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             return not (isinstance(err, KafkaError) and err.code() == KafkaError.GROUP_ID_NOT_FOUND)

@@ -44,9 +44,10 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
-from engine.cluster.admin import ClusterClient, ConnectionProblem
+from engine.cluster.admin import ConnectionProblem
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.fleet import metrics_topic, topology_topic
+from engine.cluster.groups import every_group
 from engine.cluster.kafka_log import with_logger
 from engine.cluster.rotation import Record, RotationError
 from engine.model.internal_topics import changelog_topic
@@ -242,12 +243,12 @@ class LiveKeeper:
         if not over:
             self.due = due
             return
-        client = ClusterClient(self.run.config.bootstrap, self.run.config.client_config)
-        try:
-            groups = [g for g in client.groups() if g != self.run.application_id]
-            read = {t for g in groups for t, _ in client.committed(g)}
-        finally:
-            client.close()
+        read = {
+            t
+            for group, commits in every_group(config).items()
+            if group != self.run.application_id
+            for t, _ in commits
+        }
         for topic in sorted(read & set(over)):
             self._say_once(topic, f"sandbox: {topic} is not bounded: another group reads it")
         due |= {t: n for t, n in over.items() if t not in read and not rotation.followed(t)}
