@@ -21,6 +21,7 @@ seconds. So:
 - ``with_own_admin(config, work)`` does one piece of work on an admin client made for it
   and destroyed right after, before a coordinator that comes back can meet a request of it
   that timed out.
+- ``describe_group(config, group)``: a group's state and members, through such a client.
 - ``every_group(config)``: every group's committed offsets at once (the sandbox keepers),
   through such a client, all groups' requests in flight together.
 """
@@ -40,7 +41,7 @@ from confluent_kafka import (
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConsumerGroupDescription
 
 INTERNAL_PREFIXES = ("__", "_schemas")  # the schema registry's topic is internal too
 FULL_LOOK_S = 30.0
@@ -125,6 +126,18 @@ def with_own_admin(config: dict, work: Callable[[AdminClient], T]) -> T:
     if error is not None:
         raise KafkaException(error)
     return result
+
+
+def describe_group(config: dict, group: str, timeout: float = 10.0) -> ConsumerGroupDescription:
+    """``group``'s description (state, members), asked on an admin client of its own;
+    ``KafkaException`` as the broker answers (GROUP_ID_NOT_FOUND for a group it does not
+    know) or when it does not."""
+
+    def work(admin: AdminClient) -> ConsumerGroupDescription:
+        future = admin.describe_consumer_groups([group], request_timeout=timeout)[group]
+        return future.result(timeout=timeout + 2)
+
+    return with_own_admin(config, work)
 
 
 def every_group(config: dict, timeout: float = 10.0) -> dict[str, dict[tuple[str, int], int]]:

@@ -23,11 +23,11 @@ from confluent_kafka import (
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, ConsumerGroupDescription
+from confluent_kafka.admin import AdminClient
 
 from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
-from engine.cluster.groups import CommittedOffsets, with_own_admin
+from engine.cluster.groups import CommittedOffsets, describe_group, with_own_admin
 from engine.cluster.topics.positions import Start, StartKind
 from engine.cluster.topics.reader import TopicReader, end_offsets, offsets_for_time
 
@@ -92,16 +92,9 @@ class OffsetResetter:
         self._first_at_start: dict[tuple[str, int], int] = {}  # timestamps of first records
 
     def describe(self, group: str) -> tuple[str, int]:
-        """(state name, number of members) of ``group``, asked on an admin client of its own
-        (engine.cluster.groups)."""
-
-        def work(admin: AdminClient) -> ConsumerGroupDescription:
-            return admin.describe_consumer_groups([group], request_timeout=10)[group].result(
-                timeout=15
-            )
-
+        """(state name, number of members) of ``group``."""
         try:
-            found = with_own_admin(dict(self.reader.config), work)
+            found = describe_group(dict(self.reader.config), group)
         except KafkaException as exc:
             err = exc.args[0]
             if "GROUP_ID_NOT_FOUND" in err.name() or "not found" in err.str().lower():

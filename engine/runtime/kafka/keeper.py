@@ -33,7 +33,7 @@ from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem
 from engine.cluster.broker import SANDBOX_CLUSTER_ID
 from engine.cluster.fleet import metrics_topic, topology_topic
-from engine.cluster.groups import every_group, with_own_admin
+from engine.cluster.groups import describe_group, every_group
 from engine.cluster.kafka_log import with_logger
 from engine.cluster.rotation import Record, Rotated, RotationError
 from engine.model.internal_topics import SOURCE_TYPES, internal_topics_by_node
@@ -275,15 +275,9 @@ class SandboxKeeper:
 
     def _running(self, group: str) -> bool:
         """Whether ``group`` has members (the sandbox tells only the group's state; one
-        that cannot be told is taken as running). Asked on an admin client of its own
-        (engine.cluster.groups)."""
-
-        def state(admin: AdminClient) -> ConsumerGroupState:
-            found = admin.describe_consumer_groups([group], request_timeout=10)[group]
-            return found.result(timeout=12).state
-
+        that cannot be told is taken as running)."""
         try:
-            return with_own_admin(self.config, state) not in IDLE_GROUP
+            return describe_group(self.config, group).state not in IDLE_GROUP
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             return not (isinstance(err, KafkaError) and err.code() == KafkaError.GROUP_ID_NOT_FOUND)

@@ -71,15 +71,15 @@ def test_every_group_at_once_with_a_group_that_committed_nothing(bootstrap, uniq
     _commit(bootstrap, f"e2-{unique}", {(b, 0): 5})
     idle = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e3-{unique}", "log_level": 0})
     idle.subscribe([b])  # a group with a member and no commit
+    client = ClusterClient(bootstrap)
     try:
         deadline = time.monotonic() + 20
-        while (
-            time.monotonic() < deadline and f"e3-{unique}" not in ClusterClient(bootstrap).groups()
-        ):
+        while time.monotonic() < deadline and f"e3-{unique}" not in client.groups():
             idle.poll(0.2)
         found = groups.every_group({"bootstrap.servers": bootstrap, "log_level": 0})
     finally:
         idle.close()
+        client.close()
     assert found[f"e1-{unique}"] == {(a, 0): 3, (a, 1): 0}
     assert found[f"e2-{unique}"] == {(b, 0): 5}
     assert found.get(f"e3-{unique}", {}) == {}
