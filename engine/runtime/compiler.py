@@ -13,6 +13,7 @@ partition, on one instance. Which internal topics there are, and their names, is
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ from engine.model.internal_topics import repartitions as plan_repartitions
 from engine.model.topology import Node, Topology
 from engine.runtime.context import RunContext
 from engine.runtime.fusion import FUSABLE, fuse
+from engine.runtime.handoff import partition_of
 from engine.runtime.operators.base import (
     EMPTY_HEADERS,
     Record,
@@ -123,8 +125,19 @@ def compile_topology(
             if topic is not None:
                 target = topology.nodes[e.target]
                 group_by = target.params.get("group_by") if target.type == "aggregate" else None
+                # An aggregate may be handed its records in-process (engine.runtime.handoff).
+                local = (
+                    inputs_of[e.target][e.target_port]
+                    if target.type == "aggregate" and ctx.handoff is not None
+                    else None
+                )
                 child = _repartition_writer(
-                    ctx, target.id, topic, group_by, _huge(topology, bounds, e.source, target.id)
+                    ctx,
+                    target.id,
+                    topic,
+                    group_by,
+                    _huge(topology, bounds, e.source, target.id),
+                    local,
                 )
                 if target.type == "table_aggregate":  # old and new rows, keyed by their group
                     child = operator("table_aggregate").regroup(target, ctx, child)
@@ -325,22 +338,48 @@ def _huge(topology: Topology, bounds: dict[str, int], source: str, target: str) 
 
 
 def _repartition_writer(
-    ctx, node_id: str, topic: str, group_by: str | None, huge: bool = False
+    ctx,
+    node_id: str,
+    topic: str,
+    group_by: str | None,
+    huge: bool = False,
+    local: Callable[[Record], None] | None = None,
 ) -> Callable[[Record], None]:
     """Writes records keyed by their group key to the repartition topic (keys as JSON,
     so their type survives the trip). A record larger than ``message.max.bytes`` once
     encoded is dead-lettered, as sinks do; where the topology could build a huge value,
-    it is measured before encoding (orjson aborts the process when an allocation fails)."""
+    it is measured before encoding (orjson aborts the process when an allocation fails).
+
+    ``local``: the reader's target (an aggregate), handed each record in-process while the
+    run's route for ``topic`` is local (``engine.runtime.handoff``): as the reader would
+    have decoded it, at the partition the producer would have chosen."""
     fn = compile_expression(group_by).fn if group_by else None
     produce, send = ctx.produce, sender(ctx)
     metrics = ctx.metrics[node_id]
     max_bytes = ctx.max_message_bytes
     encode = measured(_encode_json, max_bytes) if huge else _encode_json
     fast = not huge
+    route = hand = None
+    if local is not None:
+        route, hand = ctx.handoff.route(topic), _handing(local)
 
     def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
         try:
             group = fn(key, value, timestamp, headers) if fn else key
+            if (
+                route is not None
+                and route.local
+                and json is not None
+                and type(group) is str
+                and len(json) + 6 * len(group) + 2 <= max_bytes
+            ):
+                # The value as read, unchanged: what the reader would decode. Only the key's
+                # partition is needed (remembered per key); the size bounds the topic's record.
+                p = route.texts.get(group)
+                if p is None:
+                    p = route.text_partition(group, _dumps(group, option=_options))
+                hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
+                return
             try:  # one C call where it can; _encode_json decides what it refuses (and None)
                 if not fast:
                     raise TypeError
@@ -358,6 +397,13 @@ def _repartition_writer(
             metrics.errors += 1
             ctx.dead_letter(Record(key, value, timestamp, headers, partition, origin), node_id, exc)
             return
+        if route is not None and route.local:
+            # As the reader decodes: the key and value from their JSON.
+            group = _loads(key_bytes) if key_bytes is not None else None
+            value = _loads(value_bytes) if value_bytes is not None else None
+            p = partition_of(key_bytes, route.count)
+            hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
+            return
         raw_headers = headers_list(headers) if headers else None
         try:
             send(topic, value_bytes, key_bytes, -1, None, None, timestamp or 0, raw_headers)
@@ -365,6 +411,23 @@ def _repartition_writer(
             produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
 
     return taking_parts(parts)
+
+
+def _handing(target: Callable[[Record], None]) -> Callable[..., None]:
+    """Hands a record to ``target`` as the repartition reader would give it: its headers
+    through Kafka's (text where UTF-8), a missing timestamp as the broker's (now), and
+    ``origin`` the record the run read (a dead letter names it)."""
+    parts = parts_of(target)
+
+    def hand(group, value, timestamp, headers, partition, origin) -> None:
+        headers = headers_dict(headers_list(headers)) if headers else EMPTY_HEADERS
+        timestamp = timestamp or int(time.time() * 1000)
+        if parts is not None:
+            parts(group, value, timestamp, headers, partition, origin)
+        else:
+            target(Record(group, value, timestamp, headers, partition, origin))
+
+    return hand
 
 
 def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:

@@ -24,6 +24,7 @@ from engine.runtime.serde import MESSAGE_MAX_BYTES
 
 if TYPE_CHECKING:
     from engine.model.topology import Topology
+    from engine.runtime.handoff import Handoff
     from engine.runtime.operators.base import KeyValueStore, NodeMetrics, Record
 
 __all__ = ["RunContext"]
@@ -53,6 +54,8 @@ class RunContext:
     - ``schemas``: the schema-registry formats (``engine.runtime.schemas.SchemaFormats``):
       sources' decoders and sinks' encoders of avro, protobuf and json_schema; in-process
       (no registry: values given decoded, sinks' schemas checked here) where the run has none.
+    - ``handoff``: the routes by which repartitioned records reach their aggregate in-process
+      (``engine.runtime.handoff.Handoff``), or None where they always go through the topic.
     """
 
     __slots__ = (
@@ -61,6 +64,7 @@ class RunContext:
         "console",
         "dashboards",
         "dead_letter",
+        "handoff",
         "kafka_produce",
         "max_message_bytes",
         "metrics",
@@ -87,6 +91,7 @@ class RunContext:
         topology: Topology | None = None,
         max_message_bytes: int = MESSAGE_MAX_BYTES,
         schemas: SchemaFormats | None = None,
+        handoff: Handoff | None = None,
     ):
         self.application_id = application_id
         self.metrics = metrics
@@ -101,3 +106,4 @@ class RunContext:
         self.topology = topology
         self.max_message_bytes = max_message_bytes
         self.schemas = schemas if schemas is not None else SchemaFormats()
+        self.handoff = handoff

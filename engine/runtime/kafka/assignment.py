@@ -45,6 +45,7 @@ class AssignmentHandler:
         keep_progress: bool = True,
         acknowledged: Callable[[], bool] = lambda: False,
         on_assigned: Callable[[object, list], None] = lambda consumer, tps: None,
+        on_rebalance: Callable[[], None] | None = None,
     ):
         self.state = state
         self.committer = committer
@@ -56,11 +57,15 @@ class AssignmentHandler:
         self.keep_progress = keep_progress
         self.acknowledged = acknowledged
         self.on_assigned = on_assigned
+        # First thing in every callback: repartitioned records go through their topics
+        # again (engine.runtime.kafka.local_routes).
+        self.on_rebalance = on_rebalance or (lambda: None)
         # Lost partitions: (position when lost, offset committed then or None).
         self.orphans: dict[tuple[str, int], tuple[int, int | None]] = {}
         self.kept = 0  # records not read again thanks to kept progress
 
     def on_assign(self, consumer, partitions: list[TopicPartition]) -> None:
+        self.on_rebalance()
         self.idle.assigned = False
         try:
             committed = consumer.committed(partitions, timeout=10)
@@ -89,6 +94,7 @@ class AssignmentHandler:
         self.idle.input(time.monotonic())  # restoring was not idleness
 
     def on_revoke(self, consumer, partitions: list[TopicPartition]) -> None:
+        self.on_rebalance()
         try:
             if self.state.stopping:  # shutting down: the final commit already waited
                 self.committer.commit(final=True)
@@ -102,6 +108,7 @@ class AssignmentHandler:
         """The group moved on without us (e.g. the brokers were away longer than the
         session timeout): the partitions are gone, so nothing can be committed for them.
         Their stores are dropped; whoever gets them restores them from the changelog."""
+        self.on_rebalance()
         self.lost |= {(tp.topic, tp.partition) for tp in partitions}
         if self.keep_progress:
             try:

@@ -34,7 +34,9 @@ class Committer:
         runs between flush attempts (metrics keep flowing while the brokers are away);
         ``resend`` tries once more to send records whose topic went missing, on the final
         commit; ``on_committed`` is told that the brokers answered; ``checkpoint(positions)``
-        writes the stores' checkpoints and returns how many (the StateManager's). The producer and
+        writes the stores' checkpoints and returns how many (the StateManager's); ``fill(positions)``
+        completes the consumer's positions with the run's own where it has none (partitions whose
+        records reach their stores in-process: ``local_routes``). The producer and
     consumer are read from ``clients`` when needed (opened by the run before its loop)."""
 
     def __init__(
@@ -49,6 +51,7 @@ class Committer:
         resend: Callable[[], None] = lambda: None,
         on_committed: Callable[[], None] = lambda: None,
         checkpoint: Callable[[list[TopicPartition]], int] = lambda positions: 0,
+        fill: Callable[[list[TopicPartition]], list[TopicPartition]] = lambda positions: positions,
     ):
         self.state = state
         self.collector = collector
@@ -58,6 +61,7 @@ class Committer:
         self.resend = resend
         self.on_committed = on_committed
         self.checkpoint = checkpoint
+        self.fill = fill
         self.clients = clients
         self.committed: dict[tuple[str, int], int] = {}
         self.in_transaction = False
@@ -80,7 +84,7 @@ class Committer:
 
     def every_position(self) -> list[TopicPartition]:
         try:
-            return self.consumer.position(self.consumer.assignment())
+            return self.fill(self.consumer.position(self.consumer.assignment()))
         except KafkaException:
             return []
 

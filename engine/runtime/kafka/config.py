@@ -51,3 +51,7 @@ class RunConfig:
     # Keep each store locally at a clean stop, so the next run reads only the changelog
     # records written since (engine.runtime.kafka.local_checkpoints): the app's runs.
     local_checkpoints: bool = False
+    # Hand repartitioned records to their aggregates in-process while this instance holds
+    # every partition (engine.runtime.handoff, engine.runtime.kafka.local_routes); False:
+    # every record goes through its repartition topic, as when the work is shared.
+    hand_over: bool = True

@@ -33,6 +33,7 @@ from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
 from engine.runtime.context import RunContext
 from engine.runtime.dashboard import DashboardSet
+from engine.runtime.handoff import Handoff
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.assignment import AssignmentHandler
 from engine.runtime.kafka.collection import collecting_less
@@ -52,6 +53,7 @@ from engine.runtime.kafka.idle import IdleClock, IdleWatch, unread
 from engine.runtime.kafka.lifecycle import STOP_GRACE_S, RunState
 from engine.runtime.kafka.live_keeper import LiveKeeper
 from engine.runtime.kafka.local_checkpoints import LocalCheckpoints
+from engine.runtime.kafka.local_routes import LocalRoutes
 from engine.runtime.kafka.metrics import RunMetrics, unread_note
 from engine.runtime.kafka.observers import RunObserver, notify
 from engine.runtime.kafka.ordering import by_timestamp, dispatcher
@@ -184,6 +186,9 @@ class KafkaRun(RunReadout, RunOutputs):
             config, self.guarantee, settings.get("state_dir"), app_id, self.topics
         )
         self.files = OpenFiles()
+        # Repartitioned records handed to their aggregates in-process while the run holds
+        # every partition (engine.runtime.handoff; at-least-once only: local_routes).
+        self.handoff = Handoff() if config.hand_over and self.guarantee != "exactly_once" else None
         self.committer = Committer(
             self.state,
             run_clients,
@@ -194,7 +199,9 @@ class KafkaRun(RunReadout, RunOutputs):
             resend=self._send_again,
             on_committed=self.connection.connected,
             checkpoint=self.stores.checkpoint,
+            fill=lambda positions: self.routes.fill(positions),
         )
+        self.routes = LocalRoutes(self.handoff or Handoff(), self.committer.committed)
         self.run_metrics = RunMetrics(
             self.metrics,
             self.state,
@@ -235,6 +242,7 @@ class KafkaRun(RunReadout, RunOutputs):
             topology=self.topology,
             max_message_bytes=message_max_bytes(self.config.client_config),
             schemas=connect_registry(self.topology, self.config.schema_registry_url, self.state),
+            handoff=self.handoff,
         )
 
     # -- the loop ----------------------------------------------------------------
@@ -246,6 +254,9 @@ class KafkaRun(RunReadout, RunOutputs):
         LiveKeeper.start(self, compiled)  # bounds the sandbox's written topics after commits
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
+        routes = self.routes if self.handoff is not None and self.handoff.routes else None
+        if routes is not None:
+            routes.topics = compiled.topics
         self.assignment = assignment = AssignmentHandler(
             state,
             committer,
@@ -256,6 +267,7 @@ class KafkaRun(RunReadout, RunOutputs):
             keep_progress=self.guarantee != "exactly_once",
             acknowledged=committer.acknowledged,
             on_assigned=flow.on_assigned,
+            on_rebalance=routes.leave if routes is not None else None,
         )
         consumer.subscribe(
             compiled.topics,
@@ -300,7 +312,9 @@ class KafkaRun(RunReadout, RunOutputs):
                         connection.connected()
                     else:
                         producer.poll(0)
-                    flow.throttle(consumer, len(producer), committer.behind)
+                    # (a drain of the repartition topics holds every other partition)
+                    if routes is None or not routes.turn(consumer, producer, now, flow.paused):
+                        flow.throttle(consumer, len(producer), committer.behind)
                     if now >= next_probe and connection.check(
                         now, self.idle.last_input, self.topics, compiled
                     ):

@@ -76,7 +76,9 @@ def copy_topology(name, src, out, **settings):
 
 
 def run(topology, bootstrap):
-    r = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000))
+    """A run that sends every record through its repartition topics, as when instances share
+    the work (alone, it would hand them over: test_local_routes.py): the keeper bounds them."""
+    r = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000, hand_over=False))
     result = r.run(until_idle=2.0, max_seconds=90)
     assert result.status == "stopped", result.reason
     return result

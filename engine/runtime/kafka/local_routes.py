@@ -1,0 +1,181 @@
+"""When repartitioned records may reach their aggregate in-process (``engine.runtime.handoff``).
+
+The routes become local only when
+
+- the run holds every partition of every topic it reads: it is its consumer group's only
+  member, so no other instance writes to the repartition topics or reads from them;
+- every record ever written to the repartition topics has been read and processed, so
+  nothing written before, by this run, an earlier one or another instance, is overtaken by
+  a record handed over in-process. While records flow that is never so at a given moment
+  (what was written a moment ago is still on its way back), so the run *drains* them: it pauses every partition but the repartition topics', goes on reading
+  those, and when its positions reach their partitions' end offsets (asked of the broker
+  after a flush: every record written has been acknowledged) the routes become local and
+  the paused partitions resume. An aggregate read from one repartition topic may write
+  to another; the end offsets are asked again until nothing new was written. A drain
+  that has not finished within DRAIN_S resumes the partitions and tries again later.
+
+They stop being local at any rebalance, in the consumer's callbacks, before the next
+record is read: the records are then written to the topics again, and whichever instance
+gets a partition finds every record before its position processed. Only at-least-once
+runs hand records over; exactly-once runs keep each record's trip through the topic in
+their transactions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from engine.runtime.handoff import Handoff
+
+CHECK_EVERY_S = 5.0  # after a try, before the next
+DRAIN_S = 2.0  # the longest the other partitions stay paused for a drain
+COUNTS_FOR_S = 30.0  # the topics' partition counts are asked again after this
+
+
+class LocalRoutes:
+    """Decides when the run's ``Handoff`` routes are local: ``turn`` after each batch
+    (``check`` whether a drain may start, at most every CHECK_EVERY_S; ``step`` while
+    ``draining``), ``leave`` at any rebalance, ``fill`` the positions the committer reads.
+    ``topics`` are the topics the run reads (every partition of each must be held), set once
+    compiled; ``committed`` the offsets last committed per (topic, partition) (the
+    committer's), for partitions the consumer has not read from yet."""
+
+    def __init__(self, handoff: Handoff, committed: dict[tuple[str, int], int]):
+        self.handoff = handoff
+        self.topics: list[str] = []  # set when the topology is compiled
+        self.committed = committed
+        self.next_check = 0.0
+        self.counts: dict[str, int] = {}
+        self.counts_until = 0.0
+        self.draining = False
+        self.drain_until = 0.0
+        self.paused: list[TopicPartition] = []
+        self.ends: dict[tuple[str, int], int] | None = None  # end offsets to read up to
+        self.reached: dict[tuple[str, int], int] = {}  # where the last drain read them to
+
+    def leave(self, *_args) -> None:
+        """A rebalance: the records go through the topics again (a drain under way ends:
+        the partitions it paused are the consumer's no more)."""
+        self.handoff.leave()
+        self.draining, self.paused, self.ends = False, [], None
+        self.next_check = 0.0  # the next commit may try
+
+    def turn(self, consumer, producer, now: float, flow_paused: bool) -> bool:
+        """Every loop turn, after the batch: a step of the drain under way, or a check
+        when one is due and the run reads at all (``flow_paused``: the run's flow control
+        holds every partition). True while draining: the flow control then waits."""
+        if self.draining:
+            self.step(consumer, producer, now)
+            return True
+        if now >= self.next_check and not flow_paused and not self.handoff.local:
+            self.check(consumer, now)
+        return self.draining
+
+    def check(self, consumer, now: float) -> None:
+        """Starts a drain when the run holds every partition (module docstring)."""
+        if self.handoff.local or self.draining or not self.handoff.routes:
+            return
+        try:
+            assignment = consumer.assignment()
+            if not assignment:  # not yet, or between rebalances
+                return
+            self.next_check = now + CHECK_EVERY_S
+            counts = self._counts(consumer, now)
+            if counts is None or not self._holds_all(assignment, counts):
+                return
+            self.paused = [tp for tp in assignment if tp.topic not in self.handoff.routes]
+            consumer.pause(self.paused)
+        except KafkaException:
+            return
+        self.draining, self.ends, self.drain_until = True, None, now + DRAIN_S
+
+    def step(self, consumer, producer, now: float) -> None:
+        """While draining, after each batch: once the repartition topics are read up to the
+        end offsets last asked (at first: none asked yet), flush, ask them again, and make
+        the routes local if nothing was written since; else wait, or give up at DRAIN_S."""
+        try:
+            positions = self._positions(consumer)
+            read_up = self.ends is None or _reached(positions, self.ends)
+            if read_up and producer.flush(DRAIN_S) == 0:
+                self.ends = self._ends(consumer)
+                if _reached(positions, self.ends):
+                    self.reached = positions
+                    self.handoff.enter({topic: self.counts[topic] for topic in self.handoff.routes})
+                    self._resume(consumer)
+                    return
+        except KafkaException:
+            self._resume(consumer)
+            return
+        if now >= self.drain_until:
+            self._resume(consumer)
+
+    def _resume(self, consumer) -> None:
+        try:
+            consumer.resume(self.paused)
+        except KafkaException:
+            pass
+        self.draining, self.paused, self.ends = False, [], None
+
+    def _counts(self, consumer, now: float) -> dict[str, int] | None:
+        if now >= self.counts_until or any(t not in self.counts for t in self.topics):
+            metadata = consumer.list_topics(timeout=5).topics
+            self.counts = {
+                t: len(metadata[t].partitions)
+                for t in self.topics
+                if t in metadata and metadata[t].error is None
+            }
+            self.counts_until = now + COUNTS_FOR_S
+        if any(t not in self.counts for t in [*self.topics, *self.handoff.routes]):
+            return None
+        return self.counts
+
+    def _holds_all(self, assignment: list[TopicPartition], counts: dict[str, int]) -> bool:
+        held = Counter(tp.topic for tp in assignment)
+        return all(held[t] == counts[t] for t in self.topics)
+
+    def _partitions(self) -> list[TopicPartition]:
+        return [
+            TopicPartition(topic, p)
+            for topic in self.handoff.routes
+            for p in range(self.counts[topic])
+        ]
+
+    def _positions(self, consumer) -> dict[tuple[str, int], int]:
+        """Where the run is in each repartition partition: its position, else (it has read
+        nothing there yet) the offset last committed, else where it would start reading (the
+        first offset the partition holds: sources of repartition topics start at the
+        earliest)."""
+        out = {}
+        for tp in consumer.position(self._partitions()):
+            key = (tp.topic, tp.partition)
+            if tp.offset >= 0:
+                out[key] = tp.offset
+            elif key in self.committed:
+                out[key] = self.committed[key]
+            else:
+                out[key] = consumer.get_watermark_offsets(tp, timeout=5, cached=False)[0]
+        return out
+
+    def _ends(self, consumer) -> dict[tuple[str, int], int]:
+        """Each repartition partition's end offset, asked of the broker."""
+        return {
+            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=5, cached=False)[1]
+            for tp in self._partitions()
+        }
+
+    def fill(self, positions: list[TopicPartition]) -> list[TopicPartition]:
+        """The consumer's ``positions`` with those it has none of in the repartition topics
+        (nothing read there since the routes became local) set to where the drain read them
+        to: what the stores have applied, for their checkpoints and the commit."""
+        if self.handoff.local:
+            at = self.reached
+            for tp in positions:
+                if tp.offset < 0 and (tp.topic, tp.partition) in at:
+                    tp.offset = at[(tp.topic, tp.partition)]
+        return positions
+
+
+def _reached(positions: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> bool:
+    return all(positions[tp] >= end for tp, end in ends.items())

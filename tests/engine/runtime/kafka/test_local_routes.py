@@ -1,0 +1,218 @@
+"""Repartitioned records handed to their aggregate in-process while a run holds every
+partition (engine.runtime.handoff, engine.runtime.kafka.local_routes): the same outputs as
+through the topic, the topic's backlog first, back to the topic when the group grows."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+from confluent_kafka import Producer
+
+from engine.code.builder import Aggregation, StreamsBuilder
+from engine.runtime.handoff import murmur2, partition_of
+from engine.runtime.kafka.run import KafkaRun, RunConfig
+from tests.engine.kafka_util import consume_all, create_topic
+
+
+def signed(h: int) -> int:
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def test_murmur2_is_kafkas():
+    # The cases of Kafka's UtilsTest.testMurmur2 (clients/src/test/.../UtilsTest.java).
+    cases = {
+        b"21": -973932308,
+        b"foobar": -790332482,
+        b"a-little-bit-long-string": -985981536,
+        b"a-little-bit-longer-string": -1486304829,
+        b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+        b"abc": 479470107,
+    }
+    assert {k: signed(murmur2(k)) for k in cases} == cases
+
+
+pytestmark_kafka = pytest.mark.kafka
+
+
+@pytestmark_kafka
+def test_partition_of_is_the_producers_choice(bootstrap, unique):
+    """Every key length (each tail of the hash), text and numbers as the repartition writer
+    encodes them: the partition librdkafka's murmur2_random partitioner picks."""
+    topic = f"parts-{unique}"
+    create_topic(bootstrap, topic, partitions=7)
+    keys = [json.dumps(k).encode() for k in ["", "a", "ab", "abc", "abcd", "é", "日本語", 0, -1]]
+    keys += [json.dumps(f"customer-{i}").encode() for i in range(300)]
+    keys += [json.dumps(i * 7919).encode() for i in range(100)]
+    chosen = {}
+
+    def delivered(err, msg):
+        assert err is None
+        chosen[msg.key()] = msg.partition()
+
+    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+    for key in keys:
+        producer.produce(topic, b"{}", key, on_delivery=delivered)
+    assert producer.flush(20) == 0
+    assert chosen == {key: partition_of(key, 7) for key in keys}
+
+
+def topology(name, src, out, *, partitions=3):
+    b = StreamsBuilder(name, topic_partitions=partitions)
+    (
+        b.stream(src, name="orders")
+        .group_by("value['category']", name="totals")
+        .aggregate(
+            [
+                Aggregation("revenue", "sum", "value['amount']"),
+                Aggregation("orders", "count"),
+                Aggregation("last", "last", "value['order']"),
+            ]
+        )
+        .to(out, name="out")
+    )
+    return b.build()
+
+
+def produce_orders(bootstrap, topic, first, last, *, partitions=1):
+    producer = Producer({"bootstrap.servers": bootstrap})
+    cats = ["books", "toys", "home", "garden", "food"]
+    for i in range(first, last):
+        value = {"category": cats[(i * 7) % 5], "amount": (i * 37) % 100 + 1, "order": i}
+        producer.produce(topic, json.dumps(value), f"c{i % 11}", partition=i % partitions)
+    assert producer.flush(20) == 0
+
+
+def outputs(bootstrap, topic):
+    """Each key's outputs, in order."""
+    by_key = defaultdict(list)
+    for m in consume_all(bootstrap, topic, timeout=30, quiet=1.5):
+        value = json.loads(m.value())
+        by_key[value["key"]].append((value["revenue"], value["orders"], value["last"]))
+    return dict(by_key)
+
+
+def run(topology, bootstrap, **config):
+    r = KafkaRun(topology, RunConfig(bootstrap=bootstrap, session_timeout_ms=2000, **config))
+    result = r.run(until_idle=2.0, max_seconds=90)
+    assert result.status == "stopped", result.reason
+    return r, result
+
+
+@pytestmark_kafka
+def test_handed_over_gives_what_the_topic_gives(bootstrap, unique):
+    """Alone in its group, a run hands the records over and writes (almost) nothing to the
+    repartition topic; every key's outputs are those of a run that sends every record
+    through the topic, in the same order (a one-partition source: one order of input)."""
+    src = f"orders-{unique}"
+    create_topic(bootstrap, src)
+    produce_orders(bootstrap, src, 0, 3_000)
+
+    via_topic = f"topic-{unique}"
+    r, _ = run(topology(via_topic, src, f"{via_topic}-out"), bootstrap, hand_over=False)
+    assert r.handoff is None
+    assert len(consume_all(bootstrap, f"{via_topic}-totals-repartition", expect=3_000)) == 3_000
+
+    handed = f"handed-{unique}"
+    r, result = run(topology(handed, src, f"{handed}-out"), bootstrap)
+    assert r.handoff is not None and r.handoff.entered == 1
+    assert len(consume_all(bootstrap, f"{handed}-totals-repartition", timeout=5)) < 3_000
+    assert result.metrics["nodes"]["totals"]["in"] == 3_000
+    expected = outputs(bootstrap, f"{via_topic}-out")
+    assert sum(len(v) for v in expected.values()) == 3_000
+    assert outputs(bootstrap, f"{handed}-out") == expected
+    # the stores' partitions are the topic's: a run through the topic restores them exactly
+    produce_orders(bootstrap, src, 3_000, 3_100)
+    run(topology(handed, src, f"{handed}-out"), bootstrap, hand_over=False)
+    run(topology(via_topic, src, f"{via_topic}-out"), bootstrap, hand_over=False)
+    assert outputs(bootstrap, f"{handed}-out") == outputs(bootstrap, f"{via_topic}-out")
+
+
+@pytestmark_kafka
+def test_the_topics_backlog_comes_first(bootstrap, unique):
+    """Records an earlier instance left in the repartition topic are read before any record
+    is handed over: ``last`` is the source's record, not the backlog's."""
+    src, name = f"orders-{unique}", f"backlog-{unique}"
+    create_topic(bootstrap, src)
+    repartition = f"{name}-totals-repartition"
+    create_topic(bootstrap, repartition, partitions=3)
+    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+    for i in range(2_000):  # as the writer writes them: keys and values as JSON
+        value = {"category": "books", "amount": 1, "order": -1 - i}
+        producer.produce(repartition, json.dumps(value), json.dumps("books"))
+    assert producer.flush(20) == 0
+    produce_orders(bootstrap, src, 0, 500)
+
+    r, _ = run(topology(name, src, f"{name}-out"), bootstrap)
+    assert r.handoff.entered == 1
+    books = outputs(bootstrap, f"{name}-out")["books"]
+    handed = [order for order in range(500) if (order * 7) % 5 == 0]
+    assert books[-1] == (
+        2_000 + sum((i * 37) % 100 + 1 for i in handed),
+        2_000 + len(handed),
+        handed[-1],
+    )
+    assert [last for _, _, last in books[:2_000]] == [-1 - i for i in range(2_000)]
+
+
+@pytestmark_kafka
+def test_a_second_instance_sends_the_records_through_the_topic_again(bootstrap, unique):
+    """A run alone hands records over; once a second instance joins, both write to the
+    repartition topic and read their partitions of it, and the totals stay exact."""
+    src, name = f"orders-{unique}", f"grow-{unique}"
+    create_topic(bootstrap, src, partitions=4)
+    out = f"{name}-out"
+    make = lambda: KafkaRun(
+        topology(name, src, out, partitions=4),
+        RunConfig(bootstrap=bootstrap, session_timeout_ms=2000),
+    )
+    first, second = make(), make()
+    results = {}
+    threading.Thread(
+        target=lambda: results.update(first=first.run(max_seconds=60)), daemon=True
+    ).start()
+    produce_orders(bootstrap, src, 0, 1_000, partitions=4)
+    deadline = time.monotonic() + 30
+    while not first.handoff.local and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first.handoff.local
+    repartition = f"{name}-totals-repartition"
+    before = len(consume_all(bootstrap, repartition, timeout=5))
+
+    threading.Thread(
+        target=lambda: results.update(second=second.run(max_seconds=60)), daemon=True
+    ).start()
+    deadline = time.monotonic() + 30
+    while not (second.assignment and second.assignment.idle.assigned) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert not first.handoff.local and not second.handoff.local
+    produce_orders(bootstrap, src, 1_000, 3_000, partitions=4)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = first.metrics["totals"].in_ + second.metrics["totals"].in_
+        if done >= 3_000:
+            break
+        time.sleep(0.1)
+    first.stop()
+    second.stop()
+    while len(results) < 2 and time.monotonic() < deadline + 30:
+        time.sleep(0.1)
+    assert {k: r.status for k, r in results.items()} == {"first": "stopped", "second": "stopped"}
+    assert len(consume_all(bootstrap, repartition, expect=before + 2_000)) >= before + 2_000
+    assert second.metrics["totals"].in_ > 0
+
+    expected = defaultdict(lambda: [0, 0])
+    for i in range(3_000):
+        cell = expected[["books", "toys", "home", "garden", "food"][(i * 7) % 5]]
+        cell[0] += (i * 37) % 100 + 1
+        cell[1] += 1
+    last = {}
+    for key, values in outputs(bootstrap, out).items():
+        last[key] = max(values, key=lambda v: v[1])[:2]
+    assert last == {k: tuple(v) for k, v in expected.items()}
