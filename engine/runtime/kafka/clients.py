@@ -23,6 +23,7 @@ __all__ = [
     "RunClients",
     "attached",
     "base_config",
+    "close_producer",
     "consumer_config",
     "idempotence",
     "producer_config",
@@ -41,6 +42,30 @@ class RunClients:
     def __init__(self) -> None:
         self.producer: Producer | None = None
         self.consumer: Consumer | None = None
+
+    def close(self, grace_left: Callable[[], float], meanwhile: tuple[Callable, ...] = ()) -> None:
+        """After the run: the consumer closed (it leaves its group), the producer flushed for
+        what is left of the grace, ``meanwhile`` called (the run's files and stores closed),
+        then the producer ended (``close_producer``); both are None again."""
+        try:
+            attached(self.consumer).close()
+        except (KafkaException, RuntimeError):
+            pass
+        producer = attached(self.producer)
+        producer.flush(grace_left())
+        for step in meanwhile:
+            step()
+        close_producer(producer)
+        self.consumer = self.producer = None
+
+
+def close_producer(producer) -> None:
+    """Ends the producer's threads and connections now: the compiled operators hold its own
+    produce(), so it is not garbage while the run is. What is still unacknowledged is not
+    waited for. confluent-kafka before 2.13 has no close(): there they end when it is."""
+    if hasattr(producer, "close"):
+        producer.purge()
+        producer.close()
 
 
 Client = TypeVar("Client")

@@ -12,7 +12,9 @@ The routes become local only when
   after a flush: every record written has been acknowledged) the routes become local and
   the paused partitions resume. An aggregate read from one repartition topic may write
   to another; the end offsets are asked again until nothing new was written. A drain
-  that has not finished within DRAIN_S resumes the partitions and tries again later.
+  starts only when what is left to read there looks small (DRAIN_AT_MOST records, by the
+  offsets of the latest fetches); one that has not finished within DRAIN_S resumes the
+  partitions, and the run tries again CHECK_EVERY_S later.
 
 They stop being local at any rebalance, in the consumer's callbacks, before the next
 record is read: the records are then written to the topics again, and whichever instance
@@ -30,22 +32,26 @@ from confluent_kafka import KafkaException, TopicPartition
 from engine.runtime.handoff import Handoff
 
 CHECK_EVERY_S = 5.0  # after a try, before the next
-DRAIN_S = 2.0  # the longest the other partitions stay paused for a drain
+DRAIN_S = 3.0  # the longest the other partitions stay paused for a drain
+DRAIN_AT_MOST = 50_000  # records left in the repartition topics for a drain to start
 COUNTS_FOR_S = 30.0  # the topics' partition counts are asked again after this
+ASK_S = 1.0  # the longest the loop waits for the broker's answer to a question here
 
 
 class LocalRoutes:
     """Decides when the run's ``Handoff`` routes are local: ``turn`` after each batch
     (``check`` whether a drain may start, at most every CHECK_EVERY_S; ``step`` while
     ``draining``), ``leave`` at any rebalance, ``fill`` the positions the committer reads.
-    ``topics`` are the topics the run reads (every partition of each must be held), set once
-    compiled; ``committed`` the offsets last committed per (topic, partition) (the
-    committer's), for partitions the consumer has not read from yet."""
+    ``handoff`` is what the compiler gives the writers (None: ``enabled`` is False, every
+    record goes through its topic). ``attach`` gives it the topics the run reads (every
+    partition of each must be held) and the committer's offsets, for partitions the consumer
+    has not read from yet."""
 
-    def __init__(self, handoff: Handoff, committed: dict[tuple[str, int], int]):
-        self.handoff = handoff
-        self.topics: list[str] = []  # set when the topology is compiled
-        self.committed = committed
+    def __init__(self, enabled: bool = True):
+        self._handoff = Handoff()
+        self.handoff = self._handoff if enabled else None
+        self.topics: list[str] = []
+        self.committed: dict[tuple[str, int], int] = {}
         self.next_check = 0.0
         self.counts: dict[str, int] = {}
         self.counts_until = 0.0
@@ -55,12 +61,22 @@ class LocalRoutes:
         self.ends: dict[tuple[str, int], int] | None = None  # end offsets to read up to
         self.reached: dict[tuple[str, int], int] = {}  # where the last drain read them to
 
+    def attach(
+        self, topics: list[str], committed: dict[tuple[str, int], int]
+    ) -> LocalRoutes | None:
+        """Once compiled. None when no writer asked for a route (or handing over is off):
+        there is nothing to decide."""
+        if self.handoff is None or not self.handoff.routes:
+            return None
+        self.topics, self.committed = list(topics), committed
+        return self
+
     def leave(self, *_args) -> None:
         """A rebalance: the records go through the topics again (a drain under way ends:
         the partitions it paused are the consumer's no more)."""
-        self.handoff.leave()
+        self._handoff.leave()
         self.draining, self.paused, self.ends = False, [], None
-        self.next_check = 0.0  # the next commit may try
+        self.next_check = 0.0  # the next turn may try
 
     def turn(self, consumer, producer, now: float, flow_paused: bool) -> bool:
         """Every loop turn, after the batch: a step of the drain under way, or a check
@@ -69,13 +85,15 @@ class LocalRoutes:
         if self.draining:
             self.step(consumer, producer, now)
             return True
-        if now >= self.next_check and not flow_paused and not self.handoff.local:
+        if now >= self.next_check and not flow_paused and not self._handoff.local:
             self.check(consumer, now)
         return self.draining
 
     def check(self, consumer, now: float) -> None:
-        """Starts a drain when the run holds every partition (module docstring)."""
-        if self.handoff.local or self.draining or not self.handoff.routes:
+        """Starts a drain when the run holds every partition and little is left to read in
+        the repartition topics (module docstring)."""
+        routes = self._handoff.routes
+        if self._handoff.local or self.draining or not routes:
             return
         try:
             assignment = consumer.assignment()
@@ -85,7 +103,9 @@ class LocalRoutes:
             counts = self._counts(consumer, now)
             if counts is None or not self._holds_all(assignment, counts):
                 return
-            self.paused = [tp for tp in assignment if tp.topic not in self.handoff.routes]
+            if self._left(consumer) > DRAIN_AT_MOST:
+                return
+            self.paused = [tp for tp in assignment if tp.topic not in routes]
             consumer.pause(self.paused)
         except KafkaException:
             return
@@ -98,11 +118,11 @@ class LocalRoutes:
         try:
             positions = self._positions(consumer)
             read_up = self.ends is None or _reached(positions, self.ends)
-            if read_up and producer.flush(DRAIN_S) == 0:
+            if read_up and producer.flush(0.1) == 0:
                 self.ends = self._ends(consumer)
                 if _reached(positions, self.ends):
                     self.reached = positions
-                    self.handoff.enter({topic: self.counts[topic] for topic in self.handoff.routes})
+                    self._handoff.enter({t: self.counts[t] for t in self._handoff.routes})
                     self._resume(consumer)
                     return
         except KafkaException:
@@ -110,6 +130,17 @@ class LocalRoutes:
             return
         if now >= self.drain_until:
             self._resume(consumer)
+
+    def fill(self, positions: list[TopicPartition]) -> list[TopicPartition]:
+        """The consumer's ``positions`` with those it has none of in the repartition topics
+        (nothing read there since the routes became local) set to where the drain read them
+        to: what the stores have applied, for their checkpoints and the commit."""
+        if self._handoff.local:
+            at = self.reached
+            for tp in positions:
+                if tp.offset < 0 and (tp.topic, tp.partition) in at:
+                    tp.offset = at[(tp.topic, tp.partition)]
+        return positions
 
     def _resume(self, consumer) -> None:
         try:
@@ -120,14 +151,14 @@ class LocalRoutes:
 
     def _counts(self, consumer, now: float) -> dict[str, int] | None:
         if now >= self.counts_until or any(t not in self.counts for t in self.topics):
-            metadata = consumer.list_topics(timeout=5).topics
+            metadata = consumer.list_topics(timeout=ASK_S).topics
             self.counts = {
                 t: len(metadata[t].partitions)
                 for t in self.topics
                 if t in metadata and metadata[t].error is None
             }
             self.counts_until = now + COUNTS_FOR_S
-        if any(t not in self.counts for t in [*self.topics, *self.handoff.routes]):
+        if any(t not in self.counts for t in [*self.topics, *self._handoff.routes]):
             return None
         return self.counts
 
@@ -138,9 +169,22 @@ class LocalRoutes:
     def _partitions(self) -> list[TopicPartition]:
         return [
             TopicPartition(topic, p)
-            for topic in self.handoff.routes
+            for topic in self._handoff.routes
             for p in range(self.counts[topic])
         ]
+
+    def _left(self, consumer) -> int:
+        """About how many records are left to read in the repartition topics, by the end
+        offsets of the latest fetches (0 where none was made)."""
+        left = 0
+        for tp in consumer.position(self._partitions()):
+            try:
+                high = consumer.get_watermark_offsets(tp, cached=True)[1]
+            except KafkaException:
+                continue
+            if tp.offset >= 0 and high > tp.offset:
+                left += high - tp.offset
+        return left
 
     def _positions(self, consumer) -> dict[tuple[str, int], int]:
         """Where the run is in each repartition partition: its position, else (it has read
@@ -155,26 +199,17 @@ class LocalRoutes:
             elif key in self.committed:
                 out[key] = self.committed[key]
             else:
-                out[key] = consumer.get_watermark_offsets(tp, timeout=5, cached=False)[0]
+                out[key] = consumer.get_watermark_offsets(tp, timeout=ASK_S, cached=False)[0]
         return out
 
     def _ends(self, consumer) -> dict[tuple[str, int], int]:
         """Each repartition partition's end offset, asked of the broker."""
         return {
-            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=5, cached=False)[1]
+            (tp.topic, tp.partition): consumer.get_watermark_offsets(
+                tp, timeout=ASK_S, cached=False
+            )[1]
             for tp in self._partitions()
         }
-
-    def fill(self, positions: list[TopicPartition]) -> list[TopicPartition]:
-        """The consumer's ``positions`` with those it has none of in the repartition topics
-        (nothing read there since the routes became local) set to where the drain read them
-        to: what the stores have applied, for their checkpoints and the commit."""
-        if self.handoff.local:
-            at = self.reached
-            for tp in positions:
-                if tp.offset < 0 and (tp.topic, tp.partition) in at:
-                    tp.offset = at[(tp.topic, tp.partition)]
-        return positions
 
 
 def _reached(positions: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> bool:

@@ -33,7 +33,6 @@ from engine.model.topology import Topology
 from engine.runtime.compiler import CompiledTopology, compile_topology
 from engine.runtime.context import RunContext
 from engine.runtime.dashboard import DashboardSet
-from engine.runtime.handoff import Handoff
 from engine.runtime.kafka import clients
 from engine.runtime.kafka.assignment import AssignmentHandler
 from engine.runtime.kafka.collection import collecting_less
@@ -87,6 +86,7 @@ class RunReadout:
 
     state: RunState
     topics: TopicManager
+    routes: LocalRoutes
     changelogs: ChangelogReader
     previews: Samples
     run_metrics: RunMetrics
@@ -96,6 +96,7 @@ class RunReadout:
     reason = property(lambda self: self.state.reason)
     cluster_id = property(lambda self: self.topics.cluster_id)
     restored = property(lambda self: self.changelogs.restored)  # changelog entries replayed
+    handoff = property(lambda self: self.routes.handoff)  # None: every record through the topics
 
     def samples(self, node_id: str) -> list[dict]:
         """The latest records that passed ``node_id`` (oldest first), as plain data."""
@@ -186,9 +187,8 @@ class KafkaRun(RunReadout, RunOutputs):
             config, self.guarantee, settings.get("state_dir"), app_id, self.topics
         )
         self.files = OpenFiles()
-        # Repartitioned records handed to their aggregates in-process while the run holds
-        # every partition (engine.runtime.handoff; at-least-once only: local_routes).
-        self.handoff = Handoff() if config.hand_over and self.guarantee != "exactly_once" else None
+        # Repartitioned records handed to their aggregates in-process (at least once only)
+        self.routes = LocalRoutes(config.hand_over and self.guarantee != "exactly_once")
         self.committer = Committer(
             self.state,
             run_clients,
@@ -199,9 +199,8 @@ class KafkaRun(RunReadout, RunOutputs):
             resend=self._send_again,
             on_committed=self.connection.connected,
             checkpoint=self.stores.checkpoint,
-            fill=lambda positions: self.routes.fill(positions),
+            fill=self.routes.fill,
         )
-        self.routes = LocalRoutes(self.handoff or Handoff(), self.committer.committed)
         self.run_metrics = RunMetrics(
             self.metrics,
             self.state,
@@ -242,7 +241,7 @@ class KafkaRun(RunReadout, RunOutputs):
             topology=self.topology,
             max_message_bytes=message_max_bytes(self.config.client_config),
             schemas=connect_registry(self.topology, self.config.schema_registry_url, self.state),
-            handoff=self.handoff,
+            handoff=self.routes.handoff,
         )
 
     # -- the loop ----------------------------------------------------------------
@@ -254,9 +253,7 @@ class KafkaRun(RunReadout, RunOutputs):
         LiveKeeper.start(self, compiled)  # bounds the sandbox's written topics after commits
         self.generators.start(compiled.generators)
         latest = {t for t, start in compiled.source_starts.items() if start == "latest"}
-        routes = self.routes if self.handoff is not None and self.handoff.routes else None
-        if routes is not None:
-            routes.topics = compiled.topics
+        routes = self.routes.attach(compiled.topics, committer.committed)  # None: no routes
         self.assignment = assignment = AssignmentHandler(
             state,
             committer,
@@ -391,7 +388,7 @@ class KafkaRun(RunReadout, RunOutputs):
                 )
             )
         except BaseException:
-            _close_producer(producer)
+            clients.close_producer(producer)
             self.clients.producer = None
             if self.slot is not None:
                 self.slot.release()
@@ -439,25 +436,6 @@ class KafkaRun(RunReadout, RunOutputs):
 
     def _close(self) -> None:
         self.generators.close(self.state.grace_left)
-        run_clients = self.clients
-        try:
-            clients.attached(run_clients.consumer).close()
-        except (KafkaException, RuntimeError):
-            pass
-        producer = clients.attached(run_clients.producer)
-        producer.flush(self.state.grace_left())
-        self.files.close()
-        self.stores.close()
-        _close_producer(producer)
-        run_clients.consumer = run_clients.producer = None
+        self.clients.close(self.state.grace_left, (self.files.close, self.stores.close))
         if self.slot is not None:
             self.slot.release()
-
-
-def _close_producer(producer) -> None:
-    """Ends the producer's threads and connections now: the compiled operators hold its own
-    produce(), so it is not garbage while the run is. What is still unacknowledged is not
-    waited for. confluent-kafka before 2.13 has no close(): there they end when it is."""
-    if hasattr(producer, "close"):
-        producer.purge()
-        producer.close()

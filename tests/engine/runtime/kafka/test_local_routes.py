@@ -216,3 +216,39 @@ def test_a_second_instance_sends_the_records_through_the_topic_again(bootstrap, 
     for key, values in outputs(bootstrap, out).items():
         last[key] = max(values, key=lambda v: v[1])[:2]
     assert last == {k: tuple(v) for k, v in expected.items()}
+
+
+@pytestmark_kafka
+def test_a_record_the_aggregate_refuses_is_dead_lettered_as_read(bootstrap, unique):
+    """Handed over, a record the aggregate cannot take goes to the dead-letter topic with
+    the bytes and place of the message the run read (reference §8.2)."""
+    src, name = f"orders-{unique}", f"refused-{unique}"
+    create_topic(bootstrap, src)
+    r = KafkaRun(
+        topology(name, src, f"{name}-out"), RunConfig(bootstrap=bootstrap, session_timeout_ms=2000)
+    )
+    results = []
+    threading.Thread(target=lambda: results.append(r.run(max_seconds=60)), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not r.handoff.local and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert r.handoff.local  # before any record: the topic is empty, the drain immediate
+    produce_orders(bootstrap, src, 0, 50)
+    bad = json.dumps({"category": "books", "amount": "lots", "order": 50})
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(src, bad, "c50")
+    assert producer.flush(20) == 0
+    produce_orders(bootstrap, src, 51, 100)
+    while r.metrics["totals"].in_ < 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r.stop()
+    while not results and time.monotonic() < deadline + 30:
+        time.sleep(0.05)
+    assert results[0].status == "stopped", results[0].reason
+    assert r.metrics["totals"].errors == 1
+    assert consume_all(bootstrap, f"{name}-totals-repartition", timeout=3) == []
+    [dead] = consume_all(bootstrap, f"{name}.dlq", expect=1)
+    headers = dict(dead.headers())
+    assert (dead.key(), dead.value()) == (b"c50", bad.encode())
+    assert headers["ts.node"] == b"totals"
+    assert (headers["ts.source.topic"], headers["ts.source.offset"]) == (src.encode(), b"50")
