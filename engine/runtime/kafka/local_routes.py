@@ -8,10 +8,10 @@ The routes become local only when
   nothing written before, by this run, an earlier one or another instance, is overtaken by
   a record handed over in-process. While records flow that is never so at a given moment
   (what was written a moment ago is still on its way back), so the run *drains* them: it pauses every partition but the repartition topics', goes on reading
-  those, and when its positions reach their partitions' end offsets (asked of the broker
-  after a flush: every record written has been acknowledged) the routes become local and
+  those, and when its positions reach their partitions' end offsets (as fetches made after a
+  flush report them: every record written has been acknowledged) the routes become local and
   the paused partitions resume. An aggregate read from one repartition topic may write
-  to another; the end offsets are asked again until nothing new was written. A drain
+  to another: the positions must stand still from the flush to the end. A drain
   starts only when what is left to read there looks small (DRAIN_AT_MOST records, by the
   offsets of the latest fetches); one that has not finished within DRAIN_S resumes the
   partitions, and the run tries again CHECK_EVERY_S later.
@@ -35,7 +35,8 @@ CHECK_EVERY_S = 5.0  # after a try, before the next
 DRAIN_S = 3.0  # the longest the other partitions stay paused for a drain
 DRAIN_AT_MOST = 50_000  # records left in the repartition topics for a drain to start
 COUNTS_FOR_S = 30.0  # the topics' partition counts are asked again after this
-ASK_S = 1.0  # the longest the loop waits for the broker's answer to a question here
+ASK_S = 1.0  # the longest the loop waits for the broker's metadata
+FRESH_S = 0.35  # fetches made in this time after a flush report every record it waited for
 
 
 class LocalRoutes:
@@ -58,7 +59,8 @@ class LocalRoutes:
         self.draining = False
         self.drain_until = 0.0
         self.paused: list[TopicPartition] = []
-        self.ends: dict[tuple[str, int], int] | None = None  # end offsets to read up to
+        self.last: dict[tuple[str, int], int] = {}  # positions at the last step
+        self.settled: float | None = None  # flushed with the positions at rest: when to look
         self.reached: dict[tuple[str, int], int] = {}  # where the last drain read them to
 
     def attach(
@@ -75,7 +77,7 @@ class LocalRoutes:
         """A rebalance: the records go through the topics again (a drain under way ends:
         the partitions it paused are the consumer's no more)."""
         self._handoff.leave()
-        self.draining, self.paused, self.ends = False, [], None
+        self.draining, self.paused, self.settled = False, [], None
         self.next_check = 0.0  # the next turn may try
 
     def turn(self, consumer, producer, now: float, flow_paused: bool) -> bool:
@@ -84,7 +86,7 @@ class LocalRoutes:
         holds every partition). True while draining: the flow control then waits."""
         if self.draining:
             self.step(consumer, producer, now)
-            return True
+            return self.draining
         if now >= self.next_check and not flow_paused and not self._handoff.local:
             self.check(consumer, now)
         return self.draining
@@ -109,22 +111,25 @@ class LocalRoutes:
             consumer.pause(self.paused)
         except KafkaException:
             return
-        self.draining, self.ends, self.drain_until = True, None, now + DRAIN_S
+        self.draining, self.settled, self.drain_until = True, None, now + DRAIN_S
 
     def step(self, consumer, producer, now: float) -> None:
-        """While draining, after each batch: once the repartition topics are read up to the
-        end offsets last asked (at first: none asked yet), flush, ask them again, and make
-        the routes local if nothing was written since; else wait, or give up at DRAIN_S."""
+        """While draining, after each batch. Once the positions in the repartition topics stop
+        moving (records read may have written to another repartition topic), flush: every
+        record written is acknowledged, and no new one can be written while they stand
+        still. Fetches made FRESH_S after that report end offsets that count them all; when
+        the positions, still unmoved, have reached those, the routes become local. Else
+        wait, or give up at DRAIN_S."""
         try:
             positions = self._positions(consumer)
-            read_up = self.ends is None or _reached(positions, self.ends)
-            if read_up and producer.flush(0.1) == 0:
-                self.ends = self._ends(consumer)
-                if _reached(positions, self.ends):
-                    self.reached = positions
-                    self._handoff.enter({t: self.counts[t] for t in self._handoff.routes})
-                    self._resume(consumer)
-                    return
+            if positions != self.last or self.settled is None:
+                self.last = positions
+                self.settled = now + FRESH_S if producer.flush(0.1) == 0 else None
+            elif now >= self.settled and _reached(positions, self._fetched_ends(consumer)):
+                self.reached = positions
+                self._handoff.enter({t: self.counts[t] for t in self._handoff.routes})
+                self._resume(consumer)
+                return
         except KafkaException:
             self._resume(consumer)
             return
@@ -147,7 +152,7 @@ class LocalRoutes:
             consumer.resume(self.paused)
         except KafkaException:
             pass
-        self.draining, self.paused, self.ends = False, [], None
+        self.draining, self.paused, self.settled = False, [], None
 
     def _counts(self, consumer, now: float) -> dict[str, int] | None:
         if now >= self.counts_until or any(t not in self.counts for t in self.topics):
@@ -188,9 +193,8 @@ class LocalRoutes:
 
     def _positions(self, consumer) -> dict[tuple[str, int], int]:
         """Where the run is in each repartition partition: its position, else (it has read
-        nothing there yet) the offset last committed, else where it would start reading (the
-        first offset the partition holds: sources of repartition topics start at the
-        earliest)."""
+        nothing there yet) the offset last committed, else where it starts reading (the
+        first offset the partition holds, as the latest fetch told; -1 before any)."""
         out = {}
         for tp in consumer.position(self._partitions()):
             key = (tp.topic, tp.partition)
@@ -199,17 +203,19 @@ class LocalRoutes:
             elif key in self.committed:
                 out[key] = self.committed[key]
             else:
-                out[key] = consumer.get_watermark_offsets(tp, timeout=ASK_S, cached=False)[0]
+                low = consumer.get_watermark_offsets(tp, cached=True)[0]
+                out[key] = low if low is not None and low >= 0 else -1
         return out
 
-    def _ends(self, consumer) -> dict[tuple[str, int], int]:
-        """Each repartition partition's end offset, asked of the broker."""
-        return {
-            (tp.topic, tp.partition): consumer.get_watermark_offsets(
-                tp, timeout=ASK_S, cached=False
-            )[1]
-            for tp in self._partitions()
-        }
+    def _fetched_ends(self, consumer) -> dict[tuple[str, int], int]:
+        """Each repartition partition's end offset as the latest fetch response told it (the
+        sandbox's answers to offset queries can lag behind it; fetch responses are exact):
+        no answer yet is an end not reached."""
+        ends = {}
+        for tp in self._partitions():
+            high = consumer.get_watermark_offsets(tp, cached=True)[1]
+            ends[(tp.topic, tp.partition)] = high if high is not None and high >= 0 else 1 << 62
+        return ends
 
 
 def _reached(positions: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> bool:

@@ -8,12 +8,14 @@ import json
 import threading
 import time
 from collections import defaultdict
+from types import SimpleNamespace
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Producer, TopicPartition
 
 from engine.code.builder import Aggregation, StreamsBuilder
 from engine.runtime.handoff import murmur2, partition_of
+from engine.runtime.kafka.local_routes import LocalRoutes
 from engine.runtime.kafka.run import KafkaRun, RunConfig
 from tests.engine.kafka_util import consume_all, create_topic
 
@@ -36,6 +38,151 @@ def test_murmur2_is_kafkas():
 
 
 pytestmark_kafka = pytest.mark.kafka
+
+
+class FakeConsumer:
+    """What LocalRoutes asks of a consumer: the assignment, metadata, positions, the end
+    offsets of the latest fetches, pause and resume."""
+
+    def __init__(self, counts, held=None):
+        self.counts = counts
+        self.held = (
+            held if held is not None else [(t, p) for t, n in counts.items() for p in range(n)]
+        )
+        self.positions: dict[tuple[str, int], int] = {}
+        self.fetched: dict[tuple[str, int], tuple[int, int]] = {}
+        self.paused: set[tuple[str, int]] = set()
+
+    def assignment(self):
+        return [TopicPartition(t, p) for t, p in self.held]
+
+    def list_topics(self, timeout):
+        topics = {
+            t: SimpleNamespace(partitions=dict.fromkeys(range(n)), error=None)
+            for t, n in self.counts.items()
+        }
+        return SimpleNamespace(topics=topics)
+
+    def position(self, tps):
+        return [
+            TopicPartition(
+                tp.topic, tp.partition, self.positions.get((tp.topic, tp.partition), -1001)
+            )
+            for tp in tps
+        ]
+
+    def get_watermark_offsets(self, tp, timeout=None, cached=False):
+        assert cached, "the sandbox answers offset queries below the end: fetches tell it"
+        return self.fetched.get((tp.topic, tp.partition), (-1001, -1001))
+
+    def pause(self, tps):
+        self.paused |= {(tp.topic, tp.partition) for tp in tps}
+
+    def resume(self, tps):
+        self.paused -= {(tp.topic, tp.partition) for tp in tps}
+
+
+class FakeProducer:
+    def __init__(self):
+        self.unacknowledged = 0
+
+    def flush(self, timeout):
+        return self.unacknowledged
+
+
+def drain_setup(**held):
+    routes = LocalRoutes()
+    routes.handoff.route("app-agg-repartition")
+    consumer = FakeConsumer({"orders": 2, "app-agg-repartition": 2}, **held)
+    attached = routes.attach(["orders", "app-agg-repartition"], {})
+    assert attached is routes
+    return routes, consumer, FakeProducer()
+
+
+def test_no_routes_nothing_to_decide():
+    assert LocalRoutes().attach(["orders"], {}) is None
+    off = LocalRoutes(enabled=False)
+    assert off.handoff is None and off.attach(["orders"], {}) is None
+
+
+def test_a_drain_waits_for_the_topic_read_to_its_end_and_at_rest():
+    routes, consumer, producer = drain_setup()
+    r = "app-agg-repartition"
+    consumer.positions = {(r, 0): 40, (r, 1): 10}
+    consumer.fetched = {(r, 0): (0, 50), (r, 1): (0, 10)}
+    assert routes.turn(consumer, producer, 0.0, flow_paused=False)  # holds all: drains
+    assert consumer.paused == {("orders", 0), ("orders", 1)}  # the sources wait
+    assert not routes.handoff.local
+    routes.turn(consumer, producer, 0.1, False)  # first look: flushed, at rest from now
+    routes.turn(consumer, producer, 0.6, False)  # settled, but 40 < 50: not read up
+    assert not routes.handoff.local
+    consumer.positions[(r, 0)] = 50  # the rest read: it moved, so a new flush and wait
+    routes.turn(consumer, producer, 0.7, False)
+    routes.turn(consumer, producer, 0.8, False)
+    assert not routes.handoff.local  # fetches since the flush have not had time to tell
+    assert not routes.turn(consumer, producer, 1.1, False)
+    assert routes.handoff.local and routes.handoff.entered == 1
+    assert consumer.paused == set()
+    # the committer's positions: those the consumer has none of are where the drain read to
+    positions = [
+        TopicPartition(r, 0, -1001),
+        TopicPartition(r, 1, 12),
+        TopicPartition("orders", 0, -1001),
+    ]
+    assert [tp.offset for tp in routes.fill(positions)] == [50, 12, -1001]
+    routes.leave()
+    assert not routes.handoff.local
+
+
+def test_records_unacknowledged_hold_the_drain_until_it_gives_up():
+    routes, consumer, producer = drain_setup()
+    r = "app-agg-repartition"
+    consumer.positions = {(r, 0): 5, (r, 1): 5}
+    consumer.fetched = {(r, 0): (0, 5), (r, 1): (0, 5)}
+    producer.unacknowledged = 3
+    routes.turn(consumer, producer, 0.0, False)
+    for now in (0.5, 1.0, 2.0):
+        assert routes.turn(consumer, producer, now, False)
+    assert not routes.handoff.local
+    assert not routes.turn(consumer, producer, 3.1, False)  # DRAIN_S: the sources read again
+    assert consumer.paused == set() and not routes.draining
+    producer.unacknowledged = 0
+    assert not routes.turn(consumer, producer, 4.0, False)  # CHECK_EVERY_S not yet passed
+    assert routes.turn(consumer, producer, 5.1, False)
+
+
+def test_no_drain_while_the_group_shares_the_work_or_much_is_left():
+    routes, consumer, producer = drain_setup(held=[("orders", 0), ("app-agg-repartition", 0)])
+    assert not routes.turn(consumer, producer, 0.0, False)
+    assert consumer.paused == set()
+    routes, consumer, producer = drain_setup()
+    r = "app-agg-repartition"
+    consumer.positions = {(r, 0): 0, (r, 1): 0}
+    consumer.fetched = {(r, 0): (0, 60_000), (r, 1): (0, 0)}
+    assert not routes.turn(consumer, producer, 0.0, False)  # the topic's backlog first
+    routes, consumer, producer = drain_setup()
+    assert not routes.turn(consumer, producer, 0.0, flow_paused=True)
+
+
+def test_a_rebalance_ends_a_drain():
+    routes, consumer, producer = drain_setup()
+    assert routes.turn(consumer, producer, 0.0, False)
+    routes.leave()
+    assert not routes.draining and not routes.handoff.local
+    assert routes.next_check == 0.0  # the new assignment may try at once
+
+
+def test_an_empty_topic_never_fetched_waits_for_a_fetch():
+    routes, consumer, producer = drain_setup()
+    r = "app-agg-repartition"
+    routes.turn(consumer, producer, 0.0, False)
+    routes.turn(consumer, producer, 0.1, False)
+    routes.turn(consumer, producer, 0.5, False)
+    assert not routes.handoff.local  # no fetch answered yet: the end is unknown
+    consumer.fetched = {(r, 0): (0, 0), (r, 1): (7, 7)}  # empty, and emptied
+    routes.turn(consumer, producer, 0.6, False)  # positions moved (from unknown): again
+    routes.turn(consumer, producer, 1.0, False)
+    assert routes.handoff.local
 
 
 @pytestmark_kafka
@@ -131,6 +278,9 @@ def test_handed_over_gives_what_the_topic_gives(bootstrap, unique):
     assert outputs(bootstrap, f"{handed}-out") == outputs(bootstrap, f"{via_topic}-out")
 
 
+BACKLOG = 20_000  # more than a fetch brings: read over many batches
+
+
 @pytestmark_kafka
 def test_the_topics_backlog_comes_first(bootstrap, unique):
     """Records an earlier instance left in the repartition topic are read before any record
@@ -140,7 +290,7 @@ def test_the_topics_backlog_comes_first(bootstrap, unique):
     repartition = f"{name}-totals-repartition"
     create_topic(bootstrap, repartition, partitions=3)
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
-    for i in range(2_000):  # as the writer writes them: keys and values as JSON
+    for i in range(BACKLOG):  # as the writer writes them: keys and values as JSON
         value = {"category": "books", "amount": 1, "order": -1 - i}
         producer.produce(repartition, json.dumps(value), json.dumps("books"))
     assert producer.flush(20) == 0
@@ -151,11 +301,11 @@ def test_the_topics_backlog_comes_first(bootstrap, unique):
     books = outputs(bootstrap, f"{name}-out")["books"]
     handed = [order for order in range(500) if (order * 7) % 5 == 0]
     assert books[-1] == (
-        2_000 + sum((i * 37) % 100 + 1 for i in handed),
-        2_000 + len(handed),
+        BACKLOG + sum((i * 37) % 100 + 1 for i in handed),
+        BACKLOG + len(handed),
         handed[-1],
     )
-    assert [last for _, _, last in books[:2_000]] == [-1 - i for i in range(2_000)]
+    assert [last for _, _, last in books[:BACKLOG]] == [-1 - i for i in range(BACKLOG)]
 
 
 @pytestmark_kafka
