@@ -17,7 +17,8 @@ strings     keep status == 'paid' -> set_fields: upper(), split()[0], an f-strin
 lists       keep status == 'paid' -> map a comprehension over a literal list -> set_fields:
             round(amount * 0.8, 2), a comprehension over a literal tuple
 windowed    group by customer, tumbling 1 minute windows, sum of the amount and count,
-            an update emitted per record
+            an update emitted per record (the engine's run, alone in its group, hands the
+            records to the aggregate in-process once its repartition topic is drained)
 
 Systems:
     raw         a hand-written confluent-kafka loop (consume(1000) batches, stdlib json)
