@@ -359,9 +359,9 @@ def _repartition_writer(
     max_bytes = ctx.max_message_bytes
     encode = measured(_encode_json, max_bytes) if huge else _encode_json
     fast = not huge
-    route = hand = None
+    route = hand = local_parts = None
     if local is not None:
-        route, hand = ctx.handoff.route(topic), _handing(local)
+        route, hand, local_parts = ctx.handoff.route(topic), _handing(local), parts_of(local)
 
     def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
         try:
@@ -378,7 +378,10 @@ def _repartition_writer(
                 p = route.texts.get(group)
                 if p is None:
                     p = route.text_partition(group, _dumps(group, option=_options))
-                hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
+                if local_parts is not None and timestamp and not headers:
+                    local_parts(group, value, timestamp, EMPTY_HEADERS, p, origin)  # hand() as is
+                else:
+                    hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
                 return
             try:  # one C call where it can; _encode_json decides what it refuses (and None)
                 if not fast:
