@@ -402,3 +402,49 @@ def test_a_record_the_aggregate_refuses_is_dead_lettered_as_read(bootstrap, uniq
     assert (dead.key(), dead.value()) == (b"c50", bad.encode())
     assert headers["ts.node"] == b"totals"
     assert (headers["ts.source.topic"], headers["ts.source.offset"]) == (src.encode(), b"50")
+
+
+@pytestmark_kafka
+def test_headers_and_timestamps_arrive_as_through_the_topic(bootstrap, unique):
+    """Headers as Kafka carries them (text where UTF-8, bytes else) and timestamps: the
+    aggregate sees a handed-over record as it would have read it from the topic."""
+    src = f"orders-{unique}"
+    create_topic(bootstrap, src)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for i in range(200):
+        value = json.dumps({"category": ["a", "b"][i % 2], "amount": i})
+        headers = [("h", f"v{i}".encode()), ("raw", b"\xff\xfe")] if i % 3 else None
+        producer.produce(src, value, f"c{i}", headers=headers, timestamp=1_700_000_000_000 + i)
+    assert producer.flush(20) == 0
+
+    def headed(name):
+        b = StreamsBuilder(name)
+        (
+            b.stream(src, name="orders")
+            .group_by("value['category']", name="totals")
+            .aggregate(
+                [
+                    Aggregation("h", "last", "headers.get('h', '-')"),
+                    Aggregation("raw", "last", "str(headers.get('raw'))"),
+                    Aggregation("ts", "max", "timestamp"),
+                ]
+            )
+            .to(f"{name}-out", name="out")
+        )
+        return b.build()
+
+    def seen(name):
+        return [
+            (m.key(), m.value(), m.timestamp()[1])
+            for m in consume_all(bootstrap, f"{name}-out", expect=200)
+        ]
+
+    r, _ = run(headed(f"t-{unique}"), bootstrap, hand_over=False)
+    r2, _ = run(headed(f"h-{unique}"), bootstrap)
+    assert r2.handoff.entered == 1
+    through_topic = seen(f"t-{unique}")
+    assert len(through_topic) == 200
+    last = json.loads(max(through_topic, key=lambda m: json.loads(m[1])["ts"])[1])
+    assert (last["h"], last["raw"], last["ts"]) == ("v199", "b'\\xff\\xfe'", 1_700_000_000_199)
+    assert sorted(seen(f"h-{unique}")) == sorted(through_topic)
+    assert len(consume_all(bootstrap, f"h-{unique}-totals-repartition", timeout=3)) < 200
