@@ -18,11 +18,13 @@ from tests.engine.faults.harness import (
     Feeder,
     RunProcess,
     copy_ids,
+    expected_totals,
     fault_topology,
     figures,
     final_totals,
     make_records,
     produce,
+    read_topic,
     wait_for,
     write_topology,
 )
@@ -81,6 +83,61 @@ def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, gua
     assert out_at_kill < N, "the kill must land mid-stream"
     if guarantee == "at_least_once":  # changelog checkpoints: no window counts a record twice
         assert row["exact_totals"], row
+
+
+def test_worker_killed_while_handing_over_and_restarted(bootstrap, unique, tmp_path):
+    """Grouped through a repartition topic, a run alone hands the records over in-process
+    (reference §7.3); killed mid-stream, the next run restores the stores from their
+    changelogs and checkpoints and loses nothing. Exactness is the topic path's: a kill
+    between the checkpoints and the offset commit would count that interval again."""
+    name = f"kill-handed-{unique}"
+    src = f"{name}-in"
+    create_topic(bootstrap, src, partitions=3)
+    records = make_records(N)
+    path = write_topology(fault_topology(name, src, regroup=True), tmp_path)
+    feeder = Feeder(bootstrap, src, records, seconds=15)
+    first = RunProcess(path, bootstrap, log=tmp_path / "first.log")
+    try:
+        feeder.start()
+        wait_for(
+            lambda: len(copy_ids(bootstrap, name, timeout=2)) >= 3_500, 90, "the first outputs"
+        )
+        first.kill()
+        out_at_kill = len(copy_ids(bootstrap, name, timeout=2))
+        feeder.join(60)
+        second = RunProcess(
+            path,
+            bootstrap,
+            "--until-idle",
+            "3",
+            "--max-seconds",
+            "150",
+            log=tmp_path / "second.log",
+        )
+        code = second.wait(180)
+    finally:
+        first.close()
+    ids = copy_ids(bootstrap, name, expect=N)
+    totals = final_totals(bootstrap, name)
+    row = figures(
+        "worker SIGKILLed while handing records over, restarted (at_least_once)",
+        records,
+        ids,
+        totals,
+        out_at_kill=out_at_kill,
+        exit=code,
+    )
+    assert code == 0, second.stderr()
+    assert row["lost"] == 0, row
+    assert out_at_kill < N, "the kill must land mid-stream"
+    expected = expected_totals(records)
+    short = {
+        cell: (totals.get(cell), want)
+        for cell, want in expected.items()
+        if not (totals.get(cell, (0, 0))[0] >= want[0] and totals.get(cell, (0, 0))[1] >= want[1])
+    }
+    assert not short, f"windows that lost records: {list(short.items())[:5]}"
+    assert len(read_topic(bootstrap, f"{name}-totals-repartition", quiet=1.0)) < N  # handed over
 
 
 def test_broker_paused_20s_mid_run(unique, tmp_path):
