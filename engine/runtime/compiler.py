@@ -364,6 +364,7 @@ def _repartition_writer(
         route, hand, local_parts = ctx.handoff.route(topic), _handing(local), parts_of(local)
 
     def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
+        p = -1  # the partition a record handed over goes to, once known
         try:
             group = fn(key, value, timestamp, headers) if fn else key
             if (
@@ -375,30 +376,36 @@ def _repartition_writer(
             ):
                 # The value as read, unchanged: what the reader would decode. Only the key's
                 # partition is needed (remembered per key); the size bounds the topic's record.
-                p = route.texts.get(group)
-                if p is None:
+                p = route.texts.get(group, -1)
+                if p < 0:
                     p = route.text_partition(group, _dumps(group, option=_options))
-                if local_parts is not None and timestamp and not headers:
-                    local_parts(group, value, timestamp, EMPTY_HEADERS, p, origin)  # hand() as is
-                else:
-                    hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
-                return
-            try:  # one C call where it can; _encode_json decides what it refuses (and None)
-                if not fast:
-                    raise TypeError
-                key_bytes = _encode_json(group) if group is None else _dumps(group, option=_options)
-                value_bytes = (
-                    _encode_json(value) if value is None else json or _dumps(value, option=_options)
-                )
-            except Exception:  # noqa: BLE001
-                key_bytes = encode(group)
-                value_bytes = encode(value)
-            if len(key_bytes or b"") + len(value_bytes or b"") > max_bytes:
-                raise too_large(key_bytes, value_bytes, max_bytes)
+            else:  # the record as the topic holds it: key and value as JSON
+                try:  # one C call where it can; _encode_json decides what it refuses (and None)
+                    if not fast:
+                        raise TypeError
+                    key_bytes = (
+                        _encode_json(group) if group is None else _dumps(group, option=_options)
+                    )
+                    value_bytes = (
+                        _encode_json(value)
+                        if value is None
+                        else json or _dumps(value, option=_options)
+                    )
+                except Exception:  # noqa: BLE001
+                    key_bytes = encode(group)
+                    value_bytes = encode(value)
+                if len(key_bytes or b"") + len(value_bytes or b"") > max_bytes:
+                    raise too_large(key_bytes, value_bytes, max_bytes)
         except Exception as exc:  # noqa: BLE001
             metrics.in_ += 1
             metrics.errors += 1
             ctx.dead_letter(Record(key, value, timestamp, headers, partition, origin), node_id, exc)
+            return
+        if p >= 0:
+            if local_parts is not None and timestamp and not headers:
+                local_parts(group, value, timestamp, EMPTY_HEADERS, p, origin)  # hand() as is
+            else:
+                hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
             return
         if route is not None and route.local:
             # As the reader decodes: the key and value from their JSON.
