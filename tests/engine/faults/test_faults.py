@@ -34,13 +34,14 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 N = 20_000
 
 
-@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
-def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, guarantee):
-    name = f"kill-{guarantee.split('_')[0]}-{unique}"
+def kill_mid_stream_and_restart(bootstrap, name, topology, tmp_path, fault: str):
+    """Feeds N records over 15 s into ``topology`` (named ``name``, reading ``<name>-in``) run
+    by ``topology-studio run``, SIGKILLs the run mid-stream, runs it again until idle and
+    returns its figures (``figures``) with the final totals and the second run."""
     src = f"{name}-in"
     create_topic(bootstrap, src, partitions=3)
     records = make_records(N)
-    path = write_topology(fault_topology(name, src, guarantee), tmp_path)
+    path = write_topology(topology, tmp_path)
     # Over 15 s: the kill must land mid-stream even when the run and the reads of its output
     # are slow (the suite runs in several processes on the same cores).
     feeder = Feeder(bootstrap, src, records, seconds=15)
@@ -69,11 +70,12 @@ def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, gua
     finally:
         first.close()
     ids = copy_ids(bootstrap, name, expect=N)
+    totals = final_totals(bootstrap, name)
     row = figures(
-        f"worker SIGKILLed mid-window, restarted ({guarantee})",
+        fault,
         records,
         ids,
-        final_totals(bootstrap, name),
+        totals,
         out_at_kill=out_at_kill,
         restart_s=round(restart_s, 1),
         exit=code,
@@ -81,6 +83,19 @@ def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, gua
     assert code == 0, second.stderr()
     assert row["lost"] == 0, row
     assert out_at_kill < N, "the kill must land mid-stream"
+    return row, records, totals
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_worker_killed_mid_window_and_restarted(bootstrap, unique, tmp_path, guarantee):
+    name = f"kill-{guarantee.split('_')[0]}-{unique}"
+    row, _, _ = kill_mid_stream_and_restart(
+        bootstrap,
+        name,
+        fault_topology(name, f"{name}-in", guarantee),
+        tmp_path,
+        f"worker SIGKILLed mid-window, restarted ({guarantee})",
+    )
     if guarantee == "at_least_once":  # changelog checkpoints: no window counts a record twice
         assert row["exact_totals"], row
 
@@ -91,49 +106,16 @@ def test_worker_killed_while_handing_over_and_restarted(bootstrap, unique, tmp_p
     changelogs and checkpoints and loses nothing. Exactness is the topic path's: a kill
     between the checkpoints and the offset commit would count that interval again."""
     name = f"kill-handed-{unique}"
-    src = f"{name}-in"
-    create_topic(bootstrap, src, partitions=3)
-    records = make_records(N)
-    path = write_topology(fault_topology(name, src, regroup=True), tmp_path)
-    feeder = Feeder(bootstrap, src, records, seconds=15)
-    first = RunProcess(path, bootstrap, log=tmp_path / "first.log")
-    try:
-        feeder.start()
-        wait_for(
-            lambda: len(copy_ids(bootstrap, name, timeout=2)) >= 3_500, 90, "the first outputs"
-        )
-        first.kill()
-        out_at_kill = len(copy_ids(bootstrap, name, timeout=2))
-        feeder.join(60)
-        second = RunProcess(
-            path,
-            bootstrap,
-            "--until-idle",
-            "3",
-            "--max-seconds",
-            "150",
-            log=tmp_path / "second.log",
-        )
-        code = second.wait(180)
-    finally:
-        first.close()
-    ids = copy_ids(bootstrap, name, expect=N)
-    totals = final_totals(bootstrap, name)
-    row = figures(
+    _, records, totals = kill_mid_stream_and_restart(
+        bootstrap,
+        name,
+        fault_topology(name, f"{name}-in", regroup=True),
+        tmp_path,
         "worker SIGKILLed while handing records over, restarted (at_least_once)",
-        records,
-        ids,
-        totals,
-        out_at_kill=out_at_kill,
-        exit=code,
     )
-    assert code == 0, second.stderr()
-    assert row["lost"] == 0, row
-    assert out_at_kill < N, "the kill must land mid-stream"
-    expected = expected_totals(records)
     short = {
         cell: (totals.get(cell), want)
-        for cell, want in expected.items()
+        for cell, want in expected_totals(records).items()
         if not (totals.get(cell, (0, 0))[0] >= want[0] and totals.get(cell, (0, 0))[1] >= want[1])
     }
     assert not short, f"windows that lost records: {list(short.items())[:5]}"
