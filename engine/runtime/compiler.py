@@ -13,14 +13,12 @@ partition, on one instance. Which internal topics there are, and their names, is
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.model.bounds import SAFE_STEPS, value_bounds
 from engine.model.catalogue import NODE_TYPES
-from engine.model.expressions import compile_expression, headers_dict
 from engine.model.graph_order import topological_order
 from engine.model.internal_topics import (
     SOURCE_TYPES,
@@ -32,26 +30,13 @@ from engine.model.internal_topics import repartitions as plan_repartitions
 from engine.model.topology import Node, Topology
 from engine.runtime.context import RunContext
 from engine.runtime.fusion import FUSABLE, fuse
-from engine.runtime.handoff import partition_of
 from engine.runtime.operators.base import (
-    EMPTY_HEADERS,
     Record,
     fanout,
     parts_of,
-    sender,
-    taking_parts,
 )
 from engine.runtime.operators.chain import Sampler
-from engine.runtime.serde import (
-    DECODERS,
-    ENCODERS,
-    FAST_DECODERS,
-    JSON_DUMPS,
-    JSON_OPTIONS,
-    headers_list,
-    measured,
-    too_large,
-)
+from engine.runtime.repartition.topic import repartition_reader, repartition_writer
 
 
 @dataclass
@@ -125,13 +110,13 @@ def compile_topology(
             if topic is not None:
                 target = topology.nodes[e.target]
                 group_by = target.params.get("group_by") if target.type == "aggregate" else None
-                # An aggregate may be handed its records in-process (engine.runtime.handoff).
+                # An aggregate may be handed its records in-process (engine.runtime.repartition).
                 local = (
                     inputs_of[e.target][e.target_port]
                     if target.type == "aggregate" and ctx.handoff is not None
                     else None
                 )
-                child = _repartition_writer(
+                child = repartition_writer(
                     ctx,
                     target.id,
                     topic,
@@ -179,7 +164,7 @@ def compile_topology(
             topic = repartitions.get((node_id, port))
             if topic is not None:
                 internal.append(InternalTopic(topic, "repartition", node_id))
-                entries.setdefault(topic, []).append(_repartition_reader(inputs_of[node_id][port]))
+                entries.setdefault(topic, []).append(repartition_reader(inputs_of[node_id][port]))
 
     store_topics: dict[str, set[str]] = {}
     for node_id in order:
@@ -324,152 +309,9 @@ def _upstream_topics(topology: Topology, node_id: str, repartitions) -> set[str]
     return found
 
 
-_encode_json = ENCODERS["json"]
-_decode_json = DECODERS["json"]
-_dumps, _options, _loads = JSON_DUMPS, JSON_OPTIONS, FAST_DECODERS["json"]
-
-
 def _huge(topology: Topology, bounds: dict[str, int], source: str, target: str) -> bool:
     """Whether records from ``source`` (keyed by ``target``'s group key) could be huge
     structures of aliased parts (engine.model.bounds): then they are measured before encoding."""
     if not bounds:
         bounds.update(value_bounds(topology))
     return max(bounds.get(source, 1 << 62), bounds.get(target, 1 << 62)) > SAFE_STEPS
-
-
-def _repartition_writer(
-    ctx,
-    node_id: str,
-    topic: str,
-    group_by: str | None,
-    huge: bool = False,
-    local: Callable[[Record], None] | None = None,
-) -> Callable[[Record], None]:
-    """Writes records keyed by their group key to the repartition topic (keys as JSON,
-    so their type survives the trip). A record larger than ``message.max.bytes`` once
-    encoded is dead-lettered, as sinks do; where the topology could build a huge value,
-    it is measured before encoding (orjson aborts the process when an allocation fails).
-
-    ``local``: the reader's target (an aggregate), handed each record in-process while the
-    run's route for ``topic`` is local (``engine.runtime.handoff``): as the reader would
-    have decoded it, at the partition the producer would have chosen."""
-    fn = compile_expression(group_by).fn if group_by else None
-    produce, send = ctx.produce, sender(ctx)
-    metrics = ctx.metrics[node_id]
-    max_bytes = ctx.max_message_bytes
-    encode = measured(_encode_json, max_bytes) if huge else _encode_json
-    fast = not huge
-    route = hand = local_parts = None
-    if local is not None:
-        route, hand, local_parts = ctx.handoff.route(topic), _handing(local), parts_of(local)
-
-    def parts(key, value, timestamp, headers, partition=0, origin=None, json=None) -> None:
-        p = -1  # the partition a record handed over goes to, once known
-        try:
-            group = fn(key, value, timestamp, headers) if fn else key
-            if (
-                route is not None
-                and route.local
-                and json is not None
-                and type(group) is str
-                and len(json) + 6 * len(group) + 2 <= max_bytes
-            ):
-                # The value as read, unchanged: what the reader would decode. Only the key's
-                # partition is needed (remembered per key); the size bounds the topic's record.
-                p = route.texts.get(group, -1)
-                if p < 0:
-                    p = route.text_partition(group, _dumps(group, option=_options))
-            else:  # the record as the topic holds it: key and value as JSON
-                try:  # one C call where it can; _encode_json decides what it refuses (and None)
-                    if not fast:
-                        raise TypeError
-                    key_bytes = (
-                        _encode_json(group) if group is None else _dumps(group, option=_options)
-                    )
-                    value_bytes = (
-                        _encode_json(value)
-                        if value is None
-                        else json or _dumps(value, option=_options)
-                    )
-                except Exception:  # noqa: BLE001
-                    key_bytes = encode(group)
-                    value_bytes = encode(value)
-                if len(key_bytes or b"") + len(value_bytes or b"") > max_bytes:
-                    raise too_large(key_bytes, value_bytes, max_bytes)
-        except Exception as exc:  # noqa: BLE001
-            metrics.in_ += 1
-            metrics.errors += 1
-            ctx.dead_letter(Record(key, value, timestamp, headers, partition, origin), node_id, exc)
-            return
-        if p >= 0:
-            if local_parts is not None and timestamp and not headers:
-                local_parts(group, value, timestamp, EMPTY_HEADERS, p, origin)  # hand() as is
-            else:
-                hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
-            return
-        if route is not None and route.local:
-            # As the reader decodes: the key and value from their JSON.
-            group = _loads(key_bytes) if key_bytes is not None else None
-            value = _loads(value_bytes) if value_bytes is not None else None
-            p = partition_of(key_bytes, route.count)
-            hand(group, value, timestamp, headers, p, origin)  # type: ignore[misc]
-            return
-        raw_headers = headers_list(headers) if headers else None
-        try:
-            send(topic, value_bytes, key_bytes, -1, None, None, timestamp or 0, raw_headers)
-        except BufferError:  # the producer's queue is full: produce() waits for room
-            produce(topic, key_bytes, value_bytes, raw_headers, None, timestamp)
-
-    return taking_parts(parts)
-
-
-def _handing(target: Callable[[Record], None]) -> Callable[..., None]:
-    """Hands a record to ``target`` as the repartition reader would give it: its headers
-    through Kafka's (text where UTF-8), a missing timestamp as the broker's (now), and
-    ``origin`` the record the run read (a dead letter names it)."""
-    parts = parts_of(target)
-
-    def hand(group, value, timestamp, headers, partition, origin) -> None:
-        headers = headers_dict(headers_list(headers)) if headers else EMPTY_HEADERS
-        timestamp = timestamp or int(time.time() * 1000)
-        if parts is not None:
-            parts(group, value, timestamp, headers, partition, origin)
-        else:
-            target(Record(group, value, timestamp, headers, partition, origin))
-
-    return hand
-
-
-def _repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None]:
-    parts = parts_of(target)  # no Record where the target takes the parts
-
-    def read(msg) -> None:
-        raw = msg.headers()
-        key, value = msg.key(), msg.value()
-        try:  # one C call where it can; _decode_json decides what it refuses (and None)
-            key = _loads(key) if key is not None else None
-            value = _loads(value) if value is not None else None
-        except Exception:  # noqa: BLE001
-            key, value = _decode_json(msg.key()), _decode_json(msg.value())
-        if parts is not None:
-            parts(
-                key,
-                value,
-                msg.timestamp()[1],
-                headers_dict(raw) if raw else EMPTY_HEADERS,
-                msg.partition(),
-                msg,
-            )
-        else:
-            target(
-                Record(
-                    key,
-                    value,
-                    msg.timestamp()[1],
-                    headers_dict(raw) if raw else EMPTY_HEADERS,
-                    msg.partition(),
-                    msg,
-                )
-            )
-
-    return read

@@ -24,8 +24,8 @@ from engine.runtime.serde import MESSAGE_MAX_BYTES
 
 if TYPE_CHECKING:
     from engine.model.topology import Topology
-    from engine.runtime.handoff import Handoff
     from engine.runtime.operators.base import KeyValueStore, NodeMetrics, Record
+    from engine.runtime.repartition.handoff import Handoff
 
 __all__ = ["RunContext"]
 
@@ -55,7 +55,7 @@ class RunContext:
       sources' decoders and sinks' encoders of avro, protobuf and json_schema; in-process
       (no registry: values given decoded, sinks' schemas checked here) where the run has none.
     - ``handoff``: the routes by which repartitioned records reach their aggregate in-process
-      (``engine.runtime.handoff.Handoff``), or None where they always go through the topic.
+      (``engine.runtime.repartition.handoff.Handoff``), or None where they always go through the topic.
     """
 
     __slots__ = (

@@ -52,6 +52,6 @@ class RunConfig:
     # records written since (engine.runtime.kafka.local_checkpoints): the app's runs.
     local_checkpoints: bool = False
     # Hand repartitioned records to their aggregates in-process while this instance holds
-    # every partition (engine.runtime.handoff, engine.runtime.kafka.local_routes); False:
+    # every partition (engine.runtime.repartition.handoff, engine.runtime.kafka.local_routes); False:
     # every record goes through its repartition topic, as when the work is shared.
     hand_over: bool = True

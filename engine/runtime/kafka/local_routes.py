@@ -1,4 +1,4 @@
-"""When repartitioned records may reach their aggregate in-process (``engine.runtime.handoff``).
+"""When repartitioned records may reach their aggregate in-process (``engine.runtime.repartition.handoff``).
 
 The routes become local only when
 
@@ -29,7 +29,7 @@ from collections import Counter
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from engine.runtime.handoff import Handoff
+from engine.runtime.repartition.handoff import Handoff
 
 CHECK_EVERY_S = 5.0  # after a try, before the next
 DRAIN_S = 3.0  # the longest the other partitions stay paused for a drain

@@ -1,6 +1,7 @@
 """Repartitioned records handed to their aggregate in-process while a run holds every
-partition (engine.runtime.handoff, engine.runtime.kafka.local_routes): the same outputs as
-through the topic, the topic's backlog first, back to the topic when the group grows."""
+partition (engine.runtime.repartition.handoff, engine.runtime.kafka.local_routes): the same
+outputs as through the topic, the topic's backlog first, back to the topic when the group
+grows."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 from confluent_kafka import Producer, TopicPartition
 
 from engine.code.builder import Aggregation, StreamsBuilder
-from engine.runtime.handoff import murmur2, partition_of
 from engine.runtime.kafka.local_routes import LocalRoutes
 from engine.runtime.kafka.run import KafkaRun, RunConfig
+from engine.runtime.repartition.handoff import murmur2, partition_of
 from tests.engine.kafka_util import consume_all, create_topic
 
 

@@ -10,7 +10,7 @@ it in (the producer's murmur2 partitioner, ``partition_of``), in the order it wo
 have read it back: the same stores, changelogs, checkpoints and outputs.
 
 When a route may be local is the Kafka run's decision (``engine.runtime.kafka.local_routes``);
-this module is what the repartition writers read per record.
+this module is what the repartition writers (``topic``) read per record.
 """
 
 from __future__ import annotations
@@ -97,7 +97,6 @@ class Handoff:
         for topic, route in self.routes.items():
             route.count = counts[topic]
             route.texts.clear()
-        for route in self.routes.values():
             route.local = True
         self.local = True
         self.entered += 1
