@@ -187,10 +187,10 @@ def test_an_aliased_monster_is_refused_before_the_repartition_encodes_it(monkeyp
         encoded.extend([1] if isinstance(value, list) else [])  # (the key is a str)
         return real(value, **kw)
 
-    from engine.runtime import compiler
+    from engine.runtime.repartition import topic
 
     monkeypatch.setattr(serde, "_orjson_dumps", dumps)
-    monkeypatch.setattr(compiler, "_dumps", dumps)
+    monkeypatch.setattr(topic, "_dumps", dumps)
     eight = "[value, value, value, value, value, value, value, value]"
     run = LocalRun(_grouped(*[("map", {"expr": eight})] * 10))
     run.send_raw("in", None, b"[" + b",".join([b"0"] * 100) + b"]")
