@@ -26,6 +26,7 @@ their transactions.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -46,10 +47,12 @@ class LocalRoutes:
     ``handoff`` is what the compiler gives the writers (None: ``enabled`` is False, every
     record goes through its topic). ``attach`` gives it the topics the run reads (every
     partition of each must be held) and the committer's offsets, for partitions the consumer
-    has not read from yet."""
+    has not read from yet. ``say`` tells the run's console when the routes become local
+    and when they stop being so."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, say: Callable[[str], None] | None = None):
         self._handoff = Handoff()
+        self.say = say
         self.handoff = self._handoff if enabled else None
         self.topics: list[str] = []
         self.committed: dict[tuple[str, int], int] = {}
@@ -76,6 +79,8 @@ class LocalRoutes:
     def leave(self, *_args) -> None:
         """A rebalance: the records go through the topics again (a drain under way ends:
         the partitions it paused are the consumer's no more)."""
+        if self._handoff.local:
+            self._tell(f"records written to {self._names()} again (the group's partitions move)")
         self._handoff.leave()
         self.draining, self.paused, self.settled = False, [], None
         self.next_check = 0.0  # the next turn may try
@@ -129,6 +134,10 @@ class LocalRoutes:
                 self.reached = positions
                 self._handoff.enter({t: self.counts[t] for t in self._handoff.routes})
                 self._resume(consumer)
+                self._tell(
+                    "records handed to the aggregates in-process while this run holds every "
+                    f"partition ({self._names()} read to its end)"
+                )
                 return
         except KafkaException:
             self._resume(consumer)
@@ -146,6 +155,13 @@ class LocalRoutes:
                 if tp.offset < 0 and (tp.topic, tp.partition) in at:
                     tp.offset = at[(tp.topic, tp.partition)]
         return positions
+
+    def _tell(self, text: str) -> None:
+        if self.say is not None:
+            self.say(f"repartition: {text}")
+
+    def _names(self) -> str:
+        return ", ".join(sorted(self._handoff.routes))
 
     def _resume(self, consumer) -> None:
         try:

@@ -188,7 +188,10 @@ class KafkaRun(RunReadout, RunOutputs):
         )
         self.files = OpenFiles()
         # Repartitioned records handed to their aggregates in-process (at least once only)
-        self.routes = LocalRoutes(config.hand_over and self.guarantee != "exactly_once")
+        self.routes = LocalRoutes(
+            config.hand_over and self.guarantee != "exactly_once",
+            say=lambda text: None if self.state.stopping else self.console("run", text),
+        )
         self.committer = Committer(
             self.state,
             run_clients,

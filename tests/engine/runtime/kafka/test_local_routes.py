@@ -91,8 +91,8 @@ class FakeProducer:
         return self.unacknowledged
 
 
-def drain_setup(**held):
-    routes = LocalRoutes()
+def drain_setup(said=None, **held):
+    routes = LocalRoutes(say=said.append if said is not None else None)
     routes.handoff.route("app-agg-repartition")
     consumer = FakeConsumer({"orders": 2, "app-agg-repartition": 2}, **held)
     attached = routes.attach(["orders", "app-agg-repartition"], {})
@@ -107,7 +107,8 @@ def test_no_routes_nothing_to_decide():
 
 
 def test_a_drain_waits_for_the_topic_read_to_its_end_and_at_rest():
-    routes, consumer, producer = drain_setup()
+    said: list[str] = []
+    routes, consumer, producer = drain_setup(said)
     r = "app-agg-repartition"
     consumer.positions = {(r, 0): 40, (r, 1): 10}
     consumer.fetched = {(r, 0): (0, 50), (r, 1): (0, 10)}
@@ -121,9 +122,14 @@ def test_a_drain_waits_for_the_topic_read_to_its_end_and_at_rest():
     routes.turn(consumer, producer, 0.7, False)
     routes.turn(consumer, producer, 0.8, False)
     assert not routes.handoff.local  # fetches since the flush have not had time to tell
+    assert said == []
     assert not routes.turn(consumer, producer, 1.1, False)
     assert routes.handoff.local and routes.handoff.entered == 1
     assert consumer.paused == set()
+    assert said == [
+        "repartition: records handed to the aggregates in-process while this run holds every "
+        "partition (app-agg-repartition read to its end)"
+    ]
     # the committer's positions: those the consumer has none of are where the drain read to
     positions = [
         TopicPartition(r, 0, -1001),
@@ -133,6 +139,11 @@ def test_a_drain_waits_for_the_topic_read_to_its_end_and_at_rest():
     assert [tp.offset for tp in routes.fill(positions)] == [50, 12, -1001]
     routes.leave()
     assert not routes.handoff.local
+    assert said[1:] == [
+        "repartition: records written to app-agg-repartition again (the group's partitions move)"
+    ]
+    routes.leave()  # a rebalance while the records go through the topic: nothing to tell
+    assert len(said) == 2
 
 
 def test_records_unacknowledged_hold_the_drain_until_it_gives_up():
@@ -166,9 +177,11 @@ def test_no_drain_while_the_group_shares_the_work_or_much_is_left():
 
 
 def test_a_rebalance_ends_a_drain():
-    routes, consumer, producer = drain_setup()
+    said: list[str] = []
+    routes, consumer, producer = drain_setup(said)
     assert routes.turn(consumer, producer, 0.0, False)
     routes.leave()
+    assert said == []  # never local: nothing changed for the records
     assert not routes.draining and not routes.handoff.local
     assert routes.next_check == 0.0  # the new assignment may try at once
 
@@ -265,8 +278,22 @@ def test_handed_over_gives_what_the_topic_gives(bootstrap, unique):
     assert len(consume_all(bootstrap, f"{via_topic}-totals-repartition", expect=3_000)) == 3_000
 
     handed = f"handed-{unique}"
-    r, result = run(topology(handed, src, f"{handed}-out"), bootstrap)
+    lines: list[tuple[str, str]] = []
+    r, result = run(
+        topology(handed, src, f"{handed}-out"),
+        bootstrap,
+        console=lambda node, text: lines.append((node, text)),
+    )
     assert r.handoff is not None and r.handoff.entered == 1
+    # the console says so once; a clean stop is not a rebalance to tell of
+    told = [(node, text) for node, text in lines if text.startswith("repartition:")]
+    assert told == [
+        (
+            "run",
+            "repartition: records handed to the aggregates in-process while this run holds "
+            f"every partition ({handed}-totals-repartition read to its end)",
+        )
+    ]
     assert len(consume_all(bootstrap, f"{handed}-totals-repartition", timeout=5)) < 3_000
     assert result.metrics["nodes"]["totals"]["in"] == 3_000
     expected = outputs(bootstrap, f"{via_topic}-out")
@@ -316,9 +343,14 @@ def test_a_second_instance_sends_the_records_through_the_topic_again(bootstrap, 
     src, name = f"orders-{unique}", f"grow-{unique}"
     create_topic(bootstrap, src, partitions=4)
     out = f"{name}-out"
+    lines: list[str] = []
     make = lambda: KafkaRun(
         topology(name, src, out, partitions=4),
-        RunConfig(bootstrap=bootstrap, session_timeout_ms=2000),
+        RunConfig(
+            bootstrap=bootstrap,
+            session_timeout_ms=2000,
+            console=lambda _node, text: lines.append(text),
+        ),
     )
     first, second = make(), make()
     results = {}
@@ -343,6 +375,10 @@ def test_a_second_instance_sends_the_records_through_the_topic_again(bootstrap, 
         time.sleep(0.05)
     time.sleep(1.0)
     assert not first.handoff.local and not second.handoff.local
+    assert (
+        f"repartition: records written to {name}-totals-repartition again (the group's "
+        "partitions move)" in lines
+    )
     produce_orders(bootstrap, src, 1_000, 3_000, partitions=4)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
