@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -38,12 +38,9 @@ from gui.app.document_files import FILE_FILTER
 from gui.app.settings import APPLICATION
 from gui.canvas.diff_overlay import DiffOverlay
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
-VERDICT_COLOURS = {
-    Verdict.KEPT: QColor("#57c28a"),
-    Verdict.RESET: QColor("#e3a33b"),
-    Verdict.INCOMPATIBLE: QColor("#e05d5d"),
-}
+VERDICT_COLOURS = {Verdict.KEPT: "ok", Verdict.RESET: "warning", Verdict.INCOMPATIBLE: "error"}
 GIT_TIMEOUT_S = 10
 
 
@@ -129,9 +126,9 @@ class ChangesPanel(QWidget):
         self._rows = [(v.node_id, str(v.verdict), v.reason, ", ".join(v.topics)) for v in ordered]
         paragraphs = []
         for v in ordered:
-            colour = VERDICT_COLOURS[v.verdict].name()
+            colour = theme.current.hex(VERDICT_COLOURS[v.verdict])
             topics = (
-                f"<br><span style='color:#8b93a3'>topics: {escape(', '.join(v.topics))}</span>"
+                f"<br><span style='color:{theme.MUTED_TEXT.name()}'>topics: {escape(', '.join(v.topics))}</span>"
                 if v.topics
                 else ""
             )

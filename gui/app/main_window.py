@@ -44,7 +44,7 @@ from gui.fleet.qt_fleet_monitor import install as install_fleet
 from gui.monitor.qt_alerts import install_alerts
 from gui.monitor.qt_run_controller import ACTIVE_STATES
 from gui.monitor.qt_run_monitor import RunMonitor
-from gui.style import icons
+from gui.style import icons, theme
 from gui.testrun.qt_test_run import install as install_test_run
 from gui.topics.install import install as install_topics
 
@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.modified)
 
     def set_broker_status(self, text: str, ok: bool | None = None) -> None:
-        colour = {True: "#57c28a", False: "#e05d5d", None: "#8b93a3"}[ok]
+        colour = {True: theme.OK, False: theme.ERROR, None: theme.MUTED_TEXT}[ok].name()
         self.broker_label.setText(f"<span style='color:{colour}'>●</span> {text}")
         self.broker_label.setToolTip(text)
 
@@ -580,16 +580,16 @@ class MainWindow(QMainWindow):
         errors = sum(1 for p in problems if p.is_error)
         warnings = len(problems) - errors
         if not problems:
-            self.problems_label.setText("<span style='color:#57c28a'>✔ valid</span>")
+            self.problems_label.setText(f"<span style='color:{theme.OK.name()}'>✔ valid</span>")
         else:
             text = []
             if errors:
                 text.append(
-                    f"<span style='color:#e05d5d'>{errors} error{'s' if errors != 1 else ''}</span>"
+                    f"<span style='color:{theme.ERROR.name()}'>{errors} error{'s' if errors != 1 else ''}</span>"
                 )
             if warnings:
                 text.append(
-                    f"<span style='color:#e3a33b'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+                    f"<span style='color:{theme.WARNING.name()}'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
                 )
             self.problems_label.setText(" · ".join(text))
 

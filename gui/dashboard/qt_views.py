@@ -32,7 +32,6 @@ from gui.monitor.qt_chart_legend import QtChartLegendWidget
 from gui.monitor.qt_time_chart import QtTimeChart, blend, compact, nice_top
 from gui.style import theme
 
-UP, DOWN = QColor("#57c28a"), QColor("#e05d5d")
 MAX_BARS = 12
 FEW_POINTS = 3
 
@@ -131,7 +130,9 @@ class QtKpiView(QtDashboardView):
         if change is not None:
             arrow = f"{b.format_change(change)}  "
             painter.setFont(_font(8.5, True))
-            painter.setPen(UP if change > 0 else DOWN if change < 0 else theme.NODE_MUTED_TEXT)
+            painter.setPen(
+                theme.OK if change > 0 else theme.ERROR if change < 0 else theme.NODE_MUTED_TEXT
+            )
             painter.drawText(
                 change_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, arrow
             )

@@ -421,7 +421,7 @@ class InspectorWidget(QScrollArea):
             "Select a node to edit it. These settings apply to the whole topology.",
         )
         self._problems_box(layout)
-        name_label = QLabel("Name <span style='color:#e05d5d'>*</span>")
+        name_label = QLabel(f"Name <span style='color:{theme.ERROR.name()}'>*</span>")
         name_label.setObjectName("fieldLabel")
         layout.addWidget(name_label)
         self.name_edit = QLineEdit(t.name)

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout
 
 from engine.model.diff import TopologyDiff, Verdict
+from gui.style import theme
 
 VERDICT_WORDS = {
     Verdict.KEPT: "state kept",
@@ -73,8 +74,8 @@ class ParamChangesBox(QFrame):
             for label in (was, now):
                 label.setWordWrap(True)
                 label.setObjectName("mono")
-            was.setStyleSheet("color: #e0807d")
-            now.setStyleSheet("color: #6fd39c")
+            theme.style_widget(was, "color: @error@;")
+            theme.style_widget(now, "color: @ok@;")
             grid.addWidget(was, row, 1)
             grid.addWidget(now, row, 2)
             self.value_labels.append((was, now))

@@ -59,7 +59,7 @@ class ValidationPanel(QWidget):
             item.setData(PROBLEM_ROLE, p)
             item.setToolTip(str(p))
             if p.node_id is None:
-                item.setForeground(QBrush(QColor("#c9ced8")))
+                item.setForeground(QBrush(theme.TEXT))
             self.list.addItem(item)
         errors = sum(1 for p in shown if p.is_error)
         warnings = len(shown) - errors

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,18 +24,19 @@ from PySide6.QtWidgets import (
 )
 
 from engine.model.status import ENDED, RunStatus
+from gui.style import theme
 
 INSTANCE_ROLE = Qt.ItemDataRole.UserRole  # on the first column: the row's instance id
 PID_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Instance", "Host", "PID", "Status", "Partitions", "In/s", "Out/s", "Last seen")
-STATUS_COLOURS = {
-    RunStatus.RUNNING: "#4caf50",
-    RunStatus.STARTING: "#9aa3b2",
-    RunStatus.DISCONNECTED: "#e0a030",
-    RunStatus.STOPPING: "#9aa3b2",
-    RunStatus.STOPPED: "#7a8290",
-    RunStatus.FAILED: "#e05252",
-    "lost": "#e05252",
+STATUS_COLOURS = {  # the palette's names (gui/style/theme.py)
+    RunStatus.RUNNING: "ok",
+    RunStatus.STARTING: "muted_text",
+    RunStatus.DISCONNECTED: "warning",
+    RunStatus.STOPPING: "muted_text",
+    RunStatus.STOPPED: "muted_text",
+    RunStatus.FAILED: "error",
+    "lost": "error",
 }
 
 
@@ -181,7 +181,9 @@ class QtInstancesWidget(QWidget):
                     item.setData(INSTANCE_ROLE, inst["instance"])
                     item.setData(PID_ROLE, inst["pid"])
                     item.setToolTip("started by this app" if inst["pid"] in self.own_pids else "")
-            self.table.item(row, 3).setForeground(QColor(STATUS_COLOURS.get(status, "#9aa3b2")))
+            self.table.item(row, 3).setForeground(
+                theme.current.colour(STATUS_COLOURS.get(status, "muted_text"))
+            )
         if selected is not None and selected not in self.order:
             self.table.clearSelection()
         self._update_button()

@@ -41,6 +41,7 @@ from engine.code.deploy import (
 )
 from engine.model.topology import Topology
 from engine.model.validation import errors, validate
+from gui.style import theme
 
 TARGETS = {
     "kubernetes": "Kubernetes (StatefulSet, container image)",
@@ -209,7 +210,7 @@ class DeployDialog(QDialog):
             QApplication.restoreOverrideCursor()
 
     def _fail(self, sentence: str) -> None:
-        self.message.setStyleSheet("color: #c0392b;")
+        theme.style_widget(self.message, "color: @error@;")
         self.message.setText(_escape(sentence))
 
 

@@ -205,7 +205,7 @@ class AlertTableModel(FixedColumnsModel):
             if column == 0:
                 return theme.ERROR if t.state == FIRING else theme.OK
             if not self.is_live(index.row()):
-                return QColor("#8b93a3")
+                return theme.MUTED_TEXT
         if role == Qt.ItemDataRole.BackgroundRole and self.is_live(index.row()):
             return QColor(224, 93, 93, 38)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -314,22 +314,22 @@ class QtAlertsWidget(QWidget):
             names = ", ".join(sorted(self.model.firing))
             text = (
                 f"<span style='color:{theme.ERROR.name()}; font-weight:bold'>● {n} firing</span> "
-                f"<span style='color:#c9ced8'>{names}</span>"
+                f"<span style='color:{theme.TEXT.name()}'>{names}</span>"
             )
         elif rules is None:
             text = (
-                "<span style='color:#8b93a3'>Alerts are evaluated while a run is watched. Edit the "
+                f"<span style='color:{theme.MUTED_TEXT.name()}'>Alerts are evaluated while a run is watched. Edit the "
                 "rules in the inspector with nothing selected.</span>"
             )
         elif rules == 0:
             text = (
-                "<span style='color:#8b93a3'>This topology has no alert rules; add some in the "
+                f"<span style='color:{theme.MUTED_TEXT.name()}'>This topology has no alert rules; add some in the "
                 "inspector with nothing selected.</span>"
             )
         else:
             text = (
                 f"<span style='color:{theme.OK.name()}'>✔ nothing firing</span> "
-                f"<span style='color:#8b93a3'>({rules} rule{'s' if rules != 1 else ''} watched)</span>"
+                f"<span style='color:{theme.MUTED_TEXT.name()}'>({rules} rule{'s' if rules != 1 else ''} watched)</span>"
             )
         self.summary.setText(text)
         self.summary.setToolTip(", ".join(sorted(self.model.firing)) if n else "")

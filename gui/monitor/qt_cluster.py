@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +31,7 @@ from gui.monitor.qt_lag_poller import GroupLagPoller
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.monitor.schema_info import sample_topic
+from gui.style import theme
 
 TOPIC, GROUP = 1, 2
 _KIND_ROLE = Qt.ItemDataRole.UserRole
@@ -144,7 +144,7 @@ class QtClusterWidget(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.state_label = QLabel()
         self.state_label.setWordWrap(True)
-        self.state_label.setStyleSheet("color: #9aa3b2;")
+        theme.style_widget(self.state_label, "color: @muted_text@;")
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -165,9 +165,9 @@ class QtClusterWidget(QWidget):
         )
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("color: #7b8494; padding: 20px;")
+        theme.style_widget(self.hint, "color: @muted_text@; padding: 20px;")
         self.sample_title = QLabel()
-        self.sample_title.setStyleSheet("padding: 4px 8px; color: #c9ced8;")
+        theme.style_widget(self.sample_title, "padding: 4px 8px; color: @bar_text@;")
         self.samples = QtRecordsView()
         sample_page = QWidget()
         sample_layout = QVBoxLayout(sample_page)
@@ -252,10 +252,10 @@ class QtClusterWidget(QWidget):
                     column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                 )
             if topic.in_sync < topic.replicas:
-                item.setForeground(3, QColor("#e0a43d"))
+                item.setForeground(3, theme.WARNING)
                 item.setToolTip(3, "Some replicas are not in sync with their leaders")
             if topic.internal:
-                item.setForeground(0, QColor("#6c7483"))
+                item.setForeground(0, theme.MUTED_TEXT)
             self.topics_root.addChild(item)
         for group in groups:
             item = QTreeWidgetItem([group, ""])
@@ -369,7 +369,11 @@ class QtClusterWidget(QWidget):
         self.samples.set_records(mask_records(masker, records))
         self.sample_title.setText(
             f"<b>{topic}</b> — latest {len(records)} records, newest first"
-            + (f"<br><span style='color:#8fb3e0'>{html.escape(schema)}</span>" if schema else "")
+            + (
+                f"<br><span style='color:{theme.current.hex('link')}'>{html.escape(schema)}</span>"
+                if schema
+                else ""
+            )
             if records
             else f"<b>{topic}</b> — no records"
         )

@@ -32,6 +32,7 @@ from engine.cluster.admin import ClusterClient, ConnectionProblem
 from engine.runtime.schemas import RegistryConfigError, SchemaFormats, resolve_registry
 from gui.monitor.connection import CLUSTER, SANDBOX, SASL_MECHANISMS, ConnectionProfile
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
 SETTINGS_GROUP = "connection"
 
@@ -377,8 +378,8 @@ class QtConnectionDialog(QDialog):
 
 
 def _show(label: QLabel, text: str, ok: bool | None) -> None:
-    colour = {True: "#57c28a", False: "#ef8585", None: "#9aa3b2"}[ok]
-    label.setStyleSheet(f"color: {colour};")
+    colour = {True: "ok", False: "error", None: "muted_text"}[ok]
+    theme.style_widget(label, f"color: @{colour}@;")
     label.setText(text)
 
 

@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -32,10 +31,12 @@ from gui.monitor.logbook import (
     status_entry,
 )
 from gui.monitor.qt_records import FixedColumnsModel, monospace
+from gui.style import theme
 
 _ROOT = QModelIndex()
 COLUMNS = ("Time", "Kind", "Node", "Message")
-KIND_COLOURS = {CONSOLE: "#c9ced8", STATUS: "#7fb3f0", ERROR: "#ef8585", DEAD_LETTER: "#e3a33b"}
+# The palette's names (gui/style/theme.py): readable on the light and the dark one.
+KIND_COLOURS = {CONSOLE: "text", STATUS: "link", ERROR: "problem", DEAD_LETTER: "warning"}
 
 
 class LogTableModel(FixedColumnsModel):
@@ -85,7 +86,7 @@ class LogTableModel(FixedColumnsModel):
                 return entry.source
             return entry.text
         if role == Qt.ItemDataRole.ForegroundRole and column in (1, 3):
-            return QColor(KIND_COLOURS.get(entry.kind, "#c9ced8"))
+            return theme.current.colour(KIND_COLOURS.get(entry.kind, "text"))
         if role == Qt.ItemDataRole.ToolTipRole:
             return entry.text + ("\n\n" + entry.detail if entry.detail else "")
         if role == Qt.ItemDataRole.UserRole:

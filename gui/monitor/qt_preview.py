@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from engine.model.masking import mask_records, masker_for_node
 from gui.monitor.qt_records import QtRecordsView
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
 
 class QtPreviewWidget(QWidget):
@@ -19,10 +20,10 @@ class QtPreviewWidget(QWidget):
         self.controller = controller
         self.title = QLabel()
         self.title.setObjectName("previewTitle")
-        self.title.setStyleSheet("padding: 4px 8px; color: #c9ced8;")
+        theme.style_widget(self.title, "padding: 4px 8px; color: @bar_text@;")
         self.schema = QLabel()
         self.schema.setObjectName("previewSchema")
-        self.schema.setStyleSheet("padding: 0 8px 4px 8px; color: #8fb3e0;")
+        theme.style_widget(self.schema, "padding: 0 8px 4px 8px; color: @link@;")
         self.schema.hide()
         self.records = QtRecordsView()
         layout = QVBoxLayout(self)

@@ -29,6 +29,7 @@ from gui.monitor.qt_connection_dialog import QtConnectionDialog, load_profile, s
 from gui.monitor.qt_log import QtLogWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import ACTIVE_STATES, RunController
+from gui.style import theme
 
 
 def attached_reason(application_id: str, live: int | None) -> str:
@@ -66,10 +67,10 @@ class QtRunStatusLabel(QLabel):
         status, reason = self._status, self._reason
         if self._attached is not None and status not in ACTIVE_STATES:
             status, reason = "attached", attached_reason(*self._attached)
-        colour = qt_style.RUN_STATUS_COLOURS.get(status, "#9aa3b2")
+        colour = qt_style.RUN_STATUS_COLOURS.get(status, theme.MUTED_TEXT.name())
         text = f"<span style='color:{colour}; font-weight:bold'>● {status}</span>"
         if reason:
-            text += f" <span style='color:#9aa3b2'>{reason}</span>"
+            text += f" <span style='color:{theme.MUTED_TEXT.name()}'>{reason}</span>"
         self.setText(text)
         self.setToolTip(reason)
 

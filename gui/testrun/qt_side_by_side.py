@@ -360,9 +360,9 @@ class QtSideBySide(QSplitter):
         self.title.setText(
             f"<b>{html.escape(node_id)}</b> — "
             + " · ".join(parts)
-            + " · <span style='color:#57c28a'>added</span>"
-            " <span style='color:#e3a33b'>changed</span>"
-            " <span style='color:#e05d5d'>removed</span>"
+            + f" · <span style='color:{theme.OK.name()}'>added</span>"
+            f" <span style='color:{theme.WARNING.name()}'>changed</span>"
+            f" <span style='color:{theme.ERROR.name()}'>removed</span>"
         )
         self.detail.clear()
 

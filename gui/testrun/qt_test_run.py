@@ -50,6 +50,7 @@ from engine.runtime.testing.testcases import CasesError, case_from_trace, save_c
 from engine.runtime.testing.trace import run_trace
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 from gui.testrun.qt_follow import QtFollowedRecord
 from gui.testrun.qt_path_marks import mark_path
 from gui.testrun.qt_side_by_side import QtSideBySide
@@ -204,7 +205,7 @@ class QtTestRun(QWidget):
                 self.editor.toPlainText(), f"samples of {self._editing}"
             )
         except InputError as exc:
-            self.status.setText(f"<span style='color:#e05d5d'>{exc}</span>")
+            self.status.setText(f"<span style='color:{theme.ERROR.name()}'>{exc}</span>")
             return False
         self._edited = False
         return True
@@ -238,7 +239,7 @@ class QtTestRun(QWidget):
             try:
                 records = read_jsonl(path)
             except InputError as exc:
-                self.status.setText(f"<span style='color:#e05d5d'>{exc}</span>")
+                self.status.setText(f"<span style='color:{theme.ERROR.name()}'>{exc}</span>")
                 return
             self.set_samples({**self.samples, target: records})
             self.status.setText(f"{len(records):,} records from {Path(path).name} for {target}.")
@@ -302,7 +303,7 @@ class QtTestRun(QWidget):
         bad = errors(validate(topology))
         if bad:
             self.status.setText(
-                f"<span style='color:#e05d5d'>Fix the topology first: {bad[0]}</span>"
+                f"<span style='color:{theme.ERROR.name()}'>Fix the topology first: {bad[0]}</span>"
             )
             return
         copy = fileformat.loads(fileformat.dumps(topology))[0]  # the document may change meanwhile
@@ -321,7 +322,9 @@ class QtTestRun(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.run_button.setEnabled(True)
-            self.status.setText(f"<span style='color:#e05d5d'>The test run failed: {exc}</span>")
+            self.status.setText(
+                f"<span style='color:{theme.ERROR.name()}'>The test run failed: {exc}</span>"
+            )
 
         self._call = BackgroundCall(work, self._on_traced, failed, name="test-run").start()
 
@@ -332,7 +335,7 @@ class QtTestRun(QWidget):
         self.save_button.setEnabled(True)
         inputs = sum(len(r) for r in trace.inputs.values())
         dead = (
-            f" · <span style='color:#e05d5d'>{trace.dead_letters:,} dead letters</span>"
+            f" · <span style='color:{theme.ERROR.name()}'>{trace.dead_letters:,} dead letters</span>"
             if trace.dead_letters
             else ""
         )

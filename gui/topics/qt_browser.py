@@ -56,6 +56,7 @@ from engine.cluster.topics.reader import (
     end_offsets,
 )
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 from gui.topics.qt_record_panel import QtRecordPanel
 from gui.topics.qt_scan import ScanRunner
 from gui.topics.records_model import ALL_COLUMNS, RecordsTableModel
@@ -173,7 +174,7 @@ class QtTopicBrowser(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.filter_error = QLabel()
         self.filter_error.setWordWrap(True)
-        self.filter_error.setStyleSheet("color: #e05d5d;")
+        theme.style_widget(self.filter_error, "color: @error@;")
         self.filter_error.hide()
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
@@ -185,7 +186,7 @@ class QtTopicBrowser(QWidget):
         self.progress_bar.setTextVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #9aa3b2;")
+        theme.style_widget(self.status, "color: @muted_text@;")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)

@@ -32,6 +32,7 @@ from engine.cluster.topics.producer import (
 from engine.model.masking import MASK
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
 NEW_RECORD = '{"key": null, "value": {}, "headers": {}}'
 KEPT = ("key", "value", "headers", "key_format", "value_format")
@@ -89,11 +90,11 @@ class QtProduceDialog(QDialog):
         self.masked_note = QLabel(
             f"Some values are masked: {MASK} is written as it stands unless you edit it."
         )
-        self.masked_note.setStyleSheet("color: #e0a43d;")
+        theme.style_widget(self.masked_note, "color: @warning@;")
         self.masked_note.setVisible(MASK in self.editor.toPlainText())
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #e05d5d;")
+        theme.style_widget(self.message, "color: @error@;")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -136,7 +137,7 @@ class QtProduceDialog(QDialog):
         ):
             self.message.setText("Nothing was written.")
             return
-        self.message.setStyleSheet("color: #9aa3b2;")
+        theme.style_widget(self.message, "color: @muted_text@;")
         self.message.setText("Writing…")
         self.buttons.setEnabled(False)
         producer = TopicProducer(self.bootstrap, self.topic, self.client_config)
@@ -151,7 +152,7 @@ class QtProduceDialog(QDialog):
         self.result_ = result
         self.buttons.setEnabled(True)
         if result.failed:
-            self.message.setStyleSheet("color: #e05d5d;")
+            theme.style_widget(self.message, "color: @error@;")
             self.message.setText(
                 f"{result.sent} written; not written: " + "; ".join(result.failed[:5])
             )
@@ -160,6 +161,6 @@ class QtProduceDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        self.message.setStyleSheet("color: #e05d5d;")
+        theme.style_widget(self.message, "color: @error@;")
         text = str(exc) if isinstance(exc, ConnectionProblem) else f"{exc}"
         self.message.setText(f"Nothing was written: {text}.")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, 
 
 from engine.cluster.topics.positions import format_time
 from gui.monitor.qt_records import monospace, pretty
+from gui.style import theme
 
 TRUNCATE_AT = 900 * 1024  # characters of a value shown before "Show all"
 
@@ -41,7 +42,7 @@ class QtRecordPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel("Select a record to see it whole.")
         self.title.setWordWrap(True)
-        self.title.setStyleSheet("padding: 4px 6px; color: #c9ced8;")
+        theme.style_widget(self.title, "padding: 4px 6px; color: @bar_text@;")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(monospace())

@@ -34,6 +34,7 @@ from engine.cluster.topics.positions import (
 )
 from engine.cluster.topics.reader import TopicReader
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 from gui.topics.qt_produce_dialog import ask
 
 TO_CHOICES = ("Earliest", "Latest", "Time", "Offset")
@@ -129,7 +130,7 @@ class QtResetOffsetsDialog(QDialog):
         )
 
     def _say(self, text: str, bad: bool = False) -> None:
-        self.message.setStyleSheet("color: #e05d5d;" if bad else "")
+        theme.style_widget(self.message, "color: @error@;" if bad else "")
         self.message.setText(text)
 
     def resetter(self) -> OffsetResetter:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from engine.cluster.admin import ClusterClient
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
 
 def parse_configs(text: str) -> dict[str, str]:
@@ -51,7 +52,7 @@ class QtCreateTopicDialog(QDialog):
         self.configs_edit.setPlaceholderText("name=value a line, e.g.\nretention.ms=604800000")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #e05d5d;")
+        theme.style_widget(self.message, "color: @error@;")
         form = QFormLayout()
         form.addRow("Name", self.name_edit)
         form.addRow("Partitions", self.partitions_spin)

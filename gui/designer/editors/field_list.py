@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, Q
 
 from engine.model.catalogue import ParamSpec
 from gui.designer.editors.base import ParamEditor
+from gui.style import theme
 
 ROW_HEIGHT = 20
 MAX_ROWS_SHOWN = 8
@@ -23,10 +24,11 @@ class FieldListParamEditor(ParamEditor):
         self.list.setObjectName("fieldList")
         self.list.setUniformItemSizes(True)
         self.list.setToolTip("Check the fields to show, in the order they should appear")
-        self.list.setStyleSheet(
-            "QListWidget::indicator { width: 12px; height: 12px; border: 1px solid #5d6472;"
-            " border-radius: 2px; background: #15181d; }"
-            " QListWidget::indicator:checked { background: #3a7cc4; border-color: #3a7cc4; }"
+        theme.style_widget(
+            self.list,
+            "QListWidget::indicator { width: 12px; height: 12px; border: 1px solid @port_fill@;"
+            " border-radius: 2px; background: @input@; }"
+            " QListWidget::indicator:checked { background: @accent@; border-color: @accent@; }",
         )
         self.add_edit = QLineEdit(self)
         self.add_edit.setObjectName("addField")

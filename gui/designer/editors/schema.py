@@ -44,6 +44,7 @@ from engine.model.schemas import (
 from gui.designer.editors.base import ParamEditor
 from gui.designer.editors.widgets import hbox, mono_font, set_invalid
 from gui.monitor.qt_tasks import BackgroundCall
+from gui.style import theme
 
 CHECK_DELAY_MS = 250
 
@@ -329,10 +330,10 @@ class SchemaTextDialog(QDialog):
         problem = self.problem()
         if problem is None:
             self.status.setText(f"✔ a valid {FORMAT_TITLES[self.fmt]} schema")
-            self.status.setStyleSheet("color: #57c28a;")
+            theme.style_widget(self.status, "color: @ok@;")
         else:
             self.status.setText(f"✘ {problem}")
-            self.status.setStyleSheet("color: #ef8585;")
+            theme.style_widget(self.status, "color: @error@;")
         set_invalid(self.editor, problem is not None)
 
 

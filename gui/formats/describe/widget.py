@@ -45,7 +45,7 @@ QLabel#describeLegend { color: @subtitle@; font-size: 8pt; }
 QPushButton { background: @button@; color: @text@; border: 1px solid @menu_border@; border-radius: 4px; padding: 5px 12px; }
 QPushButton:hover { background: @button_hover@; }
 QPushButton:disabled { color: @disabled@; }
-QPushButton#monitorButton { background: @accent_button@; border: 1px solid @accent@; color: #ffffff; }
+QPushButton#monitorButton { background: @accent_button@; border: 1px solid @accent@; color: @accent_text@; }
 QPushButton#monitorButton:hover { background: @accent@; }
 QPushButton#monitorButton:disabled { background: @button@; border: 1px solid @menu_border@; color: @disabled@; }
 """
@@ -174,12 +174,12 @@ class DescribeWidget(QWidget):
             strong = theme.current.hex("title_text")
             app = (
                 f"Application id <b style='color:{strong}'>{_html(self.application_id)}</b> "
-                "<span style='color:#6c7483'>(consumer group)</span>"
+                f"<span style='color:{theme.MUTED_TEXT.name()}'>(consumer group)</span>"
             )
         else:
             app = (
-                "Application id <span style='color:#e3a33b'>not given</span> "
-                "<span style='color:#6c7483'>— describe() does not print it</span>"
+                f"Application id <span style='color:{theme.WARNING.name()}'>not given</span> "
+                f"<span style='color:{theme.MUTED_TEXT.name()}'>— describe() does not print it</span>"
             )
         reads = (
             ", ".join(_html(x) for x in self.input_topics + [f"/{p}/" for p in t.patterns]) or "—"
@@ -187,7 +187,7 @@ class DescribeWidget(QWidget):
         writes = ", ".join(_html(x) for x in t.outputs) or "—"
         return (
             f"{app}&nbsp;&nbsp;·&nbsp;&nbsp;Reads <b>{reads}</b>&nbsp;&nbsp;·&nbsp;&nbsp;"
-            f"Writes <b>{writes}</b><br><span style='color:#7b8494'>{counts}</span>"
+            f"Writes <b>{writes}</b><br><span style='color:{theme.MUTED_TEXT.name()}'>{counts}</span>"
         )
 
     def _on_monitor_clicked(self) -> None:

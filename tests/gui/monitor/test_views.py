@@ -3,9 +3,12 @@ worker would send them), assert on the view. No Kafka."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from gui.monitor.logbook import DEAD_LETTER
@@ -14,6 +17,7 @@ from gui.monitor.qt_log import QtLogWidget
 from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
 from gui.monitor.qt_run_monitor import QtRunStatusLabel, RunMonitor
+from gui.style import theme
 
 
 @pytest.fixture
@@ -224,6 +228,66 @@ def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
     log.kind_buttons["console"].setChecked(True)
     log.search.setText("record 7")
     assert log.visible_texts() == [f"record {i}" for i in range(70, 80)]
+
+
+def _contrast(a, b) -> float:
+    """WCAG's contrast ratio of two QColors."""
+
+    def luminance(c) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_log_lines_are_readable_in_either_palette(qtbot, controller, palette):
+    """Every kind of line is written in a colour of the palette in use, readable on its
+    background (the light palette's background once showed pale grey console lines)."""
+    chosen = theme.THEMES[palette]
+    theme.use(chosen)
+    try:
+        log = QtLogWidget(controller)
+        qtbot.addWidget(log)
+        controller.handle_event("console", [("run", "repartition: records handed over")])
+        controller.message.emit("error", "sandbox broker: it went away")
+        controller.handle_event("status", ["running", ""])
+        controller.handle_event(
+            "dead_letter",
+            [{"node": "parse", "error": "not JSON", "topic": "in", "partition": 0, "offset": 3}],
+        )
+        model = log.model
+        kinds = {}
+        for row in range(model.rowCount()):
+            kind = model.data(model.index(row, 1))
+            kinds[kind] = model.data(model.index(row, 3), Qt.ItemDataRole.ForegroundRole)
+        assert set(kinds) == {"console", "error", "status", "dead letter"}
+        for kind, colour in kinds.items():
+            assert _contrast(colour, chosen.colour("base")) >= 4.5, (palette, kind, colour.name())
+    finally:
+        theme.use(theme.DARK)
+
+
+GUI = Path(__file__).resolve().parents[3] / "gui"
+
+
+def test_widgets_own_stylesheets_take_their_text_colours_from_the_palette():
+    """A label's colour fixed in its own stylesheet is right in one palette only: the
+    widgets name palette colours (theme.style_widget, restyled when the theme changes).
+    A colour fixed together with its own background (a status chip) is the exception."""
+    fixed = []
+    for path in sorted(GUI.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"setStyleSheet\(\s*f?\"([^\"]*)\"", text):
+            sheet = match.group(1)
+            if re.search(r"(?<!-)color:\s*#[0-9a-fA-F]{3,8}", sheet) and "background" not in sheet:
+                fixed.append(f"{path.relative_to(GUI.parent)}: {sheet[:60]}")
+    assert not fixed, fixed
 
 
 def test_preview_shows_the_selected_nodes_records(qtbot, controller):
