@@ -14,6 +14,7 @@ import html
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QSplitter,
@@ -118,8 +119,15 @@ class QtClusterWidget(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Name", "Partitions", "Replicas", "In sync"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 170)
+        # The name takes the width the counts leave; a long one keeps its end: an
+        # application's internal topics share its id as a long prefix and differ after it
+        # (<application>-<node>-repartition, -changelog), and so do versioned names.
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideLeft)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             self.tree.setColumnWidth(column, 66)
         self.topics_root = QTreeWidgetItem(["Topics", ""])
         self.groups_root = QTreeWidgetItem(["Consumer groups", ""])
@@ -183,7 +191,8 @@ class QtClusterWidget(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.pages)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)  # a wider panel gives the names room too
+        splitter.setStretchFactor(1, 2)
         splitter.setSizes([390, 610])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -247,6 +256,7 @@ class QtClusterWidget(QWidget):
             )
             item.setData(0, _KIND_ROLE, TOPIC)
             item.setData(0, _NAME_ROLE, topic.name)
+            item.setToolTip(0, topic.name)
             for column in (1, 2, 3):
                 item.setTextAlignment(
                     column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -261,6 +271,7 @@ class QtClusterWidget(QWidget):
             item = QTreeWidgetItem([group, ""])
             item.setData(0, _KIND_ROLE, GROUP)
             item.setData(0, _NAME_ROLE, group)
+            item.setToolTip(0, group)
             self.groups_root.addChild(item)
         # The counts go beside the names: the second column is each topic's partitions.
         self.topics_root.setText(0, f"Topics ({len(topics)})")

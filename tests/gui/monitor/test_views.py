@@ -534,3 +534,26 @@ def test_the_cluster_views_partitions_column_holds_partitions_only(qtbot, contro
     assert view.topics_root.text(1) == "" and view.groups_root.text(1) == ""
     assert view.topics_root.text(0) == "Topics (2)"
     assert view.groups_root.text(0) == "Consumer groups (1)"
+
+
+def test_the_cluster_views_long_names_keep_their_end(qtbot, controller):
+    """An application's internal topics differ after a long shared prefix: a name too
+    long for its column is elided at its start, the column takes the width the counts
+    leave, and the whole name is the item's tooltip."""
+    from engine.cluster.admin import TopicInfo
+    from gui.monitor.qt_cluster import QtClusterWidget
+
+    view = QtClusterWidget(controller)
+    qtbot.addWidget(view)
+    names = [f"ecommerce-dashboard-{n}-repartition" for n in ("revenue", "items_per_minute")]
+    view._on_listed(([TopicInfo(n, 3, True) for n in names], ["ecommerce-dashboard"]))
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.tree.textElideMode() == Qt.TextElideMode.ElideLeft
+    assert [view.topics_root.child(i).toolTip(0) for i in range(2)] == names
+    assert view.groups_root.child(0).toolTip(0) == "ecommerce-dashboard"
+    narrow = view.tree.columnWidth(0)
+    view.resize(1200, 300)
+    qtbot.waitUntil(lambda: view.tree.columnWidth(0) > narrow)
+    assert [view.tree.columnWidth(c) for c in (1, 2, 3)] == [66, 66, 66]
