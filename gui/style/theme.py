@@ -141,7 +141,23 @@ _DARK = {
     "syn_string": "#a5d6a7",
     "dashboard_bg": "#14161b",
     "legend_hidden": "#5c6370",
+    # the read-only diagram of a Kafka Streams topology (gui/formats/describe)
+    "describe_frame": "#1c1f26",
+    "describe_frame_border": "#2e333d",
+    "describe_frame_title": "#8b93a3",
+    "describe_frame_note": "#6c7483",
+    "describe_topic": "#232833",
+    "describe_topic_border": "#5a6477",
+    "describe_topic_text": "#d7dbe3",
+    "describe_repartition": "#e3a33b",
+    "describe_repartition_fill": "#30291b",
+    "describe_repartition_text": "#f3d9a8",
+    "describe_store": "#9d86e0",
+    "describe_store_fill": "#272336",
+    "describe_store_top": "#342e4a",
+    "describe_store_text": "#ddd5f7",
 }
+
 
 _LIGHT = {
     "canvas_bg": "#f3f4f7",
@@ -228,6 +244,21 @@ _LIGHT = {
     "syn_string": "#2c7a33",
     "dashboard_bg": "#e4e7ec",
     "legend_hidden": "#a4abb6",
+    # the read-only diagram of a Kafka Streams topology (gui/formats/describe)
+    "describe_frame": "#e6e9ee",
+    "describe_frame_border": "#c3c8d2",
+    "describe_frame_title": "#4f5766",
+    "describe_frame_note": "#5c6472",
+    "describe_topic": "#ffffff",
+    "describe_topic_border": "#7d8697",
+    "describe_topic_text": "#1f232b",
+    "describe_repartition": "#a8660f",
+    "describe_repartition_fill": "#fbf1de",
+    "describe_repartition_text": "#5e3a06",
+    "describe_store": "#6d4fc2",
+    "describe_store_fill": "#f3effc",
+    "describe_store_top": "#e5ddf8",
+    "describe_store_text": "#3a2a70",
 }
 
 

@@ -40,16 +40,13 @@ KIND_COLOURS = {
     PROCESSOR: theme.CATEGORY_COLOURS["Transforms"],
     SINK: theme.CATEGORY_COLOURS["Sinks"],
 }
-TOPIC_FILL, TOPIC_BORDER, TOPIC_TEXT = QColor("#232833"), QColor("#5a6477"), QColor("#d7dbe3")
-REPARTITION = QColor("#e3a33b")
-REPARTITION_FILL, REPARTITION_TEXT = QColor("#30291b"), QColor("#f3d9a8")
-STORE_BORDER, STORE_FILL, STORE_TOP, STORE_TEXT = (
-    QColor("#9d86e0"),
-    QColor("#272336"),
-    QColor("#342e4a"),
-    QColor("#ddd5f7"),
-)
-FRAME_FILL, FRAME_BORDER, FRAME_TITLE = QColor("#1c1f26"), QColor("#2e333d"), QColor("#8b93a3")
+
+
+def colour(name: str) -> QColor:
+    """A colour of the diagram (``describe_<name>`` in the palette in use), read at paint
+    time so that the diagram follows the theme."""
+    return theme.current.colour(f"describe_{name}")
+
 
 # The glyph of a processor, from the operator in its generated name.
 _GLYPHS = (
@@ -264,19 +261,19 @@ class TopicItem(BoxItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         rect = self.rect()
         r = self.height / 2
-        border = REPARTITION if self.repartition else TOPIC_BORDER
+        border = colour("repartition" if self.repartition else "topic_border")
         pen = QPen(border, 1.4 if self.repartition else 1.1)
         if self.kind in ("topic_pattern", "dynamic_topic"):
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(REPARTITION_FILL if self.repartition else TOPIC_FILL)
+        painter.setBrush(colour("repartition_fill" if self.repartition else "topic"))
         painter.drawRoundedRect(rect, r, r)
         # A log of three records: what a topic is.
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(border)
         for i in range(3):
             painter.drawRoundedRect(QRectF(11 + i * 5, 9, 3.2, self.height - 18), 1.2, 1.2)
-        painter.setPen(REPARTITION_TEXT if self.repartition else TOPIC_TEXT)
+        painter.setPen(colour("repartition_text" if self.repartition else "topic_text"))
         painter.setFont(_Fonts.topic)
         if self.kind == "dynamic_topic":
             italic = QFont(_Fonts.topic)
@@ -289,7 +286,7 @@ class TopicItem(BoxItem):
         )
         if self.repartition:
             painter.setFont(_Fonts.caps)
-            painter.setPen(REPARTITION)
+            painter.setPen(colour("repartition"))
             painter.drawText(
                 QRectF(r - 2, -15, self.width, 13),
                 Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
@@ -323,23 +320,23 @@ class StoreItem(BoxItem):
         body.lineTo(w, lip)
         body.arcTo(QRectF(0, 0, w, 2 * lip), 0, -180)
         body.closeSubpath()
-        pen = QPen(STORE_BORDER, 1.2)
+        pen = QPen(colour("store"), 1.2)
         if self.is_global:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(STORE_FILL)
+        painter.setBrush(colour("store_fill"))
         painter.drawPath(body)
-        painter.setBrush(STORE_TOP)
+        painter.setBrush(colour("store_top"))
         painter.drawEllipse(QRectF(0, 0, w, 2 * lip))
         painter.setFont(_Fonts.caps)
-        painter.setPen(STORE_BORDER)
+        painter.setPen(colour("store"))
         painter.drawText(
             QRectF(0, 2 * lip + 1, w, 12),
             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
             self._caption,
         )
         painter.setFont(_Fonts.small)
-        painter.setPen(STORE_TEXT)
+        painter.setPen(colour("store_text"))
         painter.drawText(
             QRectF(10, 2 * lip + 12, w - 20, h - 2 * lip - 14),
             Qt.AlignmentFlag.AlignCenter,
@@ -363,22 +360,22 @@ class FrameItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pen = QPen(FRAME_BORDER, 1.2)
+        pen = QPen(colour("frame_border"), 1.2)
         if self.is_global:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(FRAME_FILL)
+        painter.setBrush(colour("frame"))
         painter.drawRoundedRect(self.frame, 10, 10)
         header = QRectF(
             self.frame.left() + 14, self.frame.top(), self.frame.width() - 28, FRAME_HEADER
         )
         painter.setFont(_Fonts.frame)
-        painter.setPen(FRAME_TITLE)
+        painter.setPen(colour("frame_title"))
         painter.drawText(
             header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.title
         )
         painter.setFont(_Fonts.small)
-        painter.setPen(QColor("#6c7483"))
+        painter.setPen(colour("frame_note"))
         painter.drawText(
             header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.detail
         )
@@ -456,21 +453,24 @@ class LinkItem(QGraphicsPathItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.kind == "store":
-            colour = QColor(STORE_BORDER)
-            colour.setAlpha(255 if self.emphasis else 170)
-            pen = QPen(colour, 1.6, Qt.PenStyle.DotLine)
+            ink = colour("store")
+            ink.setAlpha(255 if self.emphasis else 170)
+            pen = QPen(ink, 1.6, Qt.PenStyle.DotLine)
         else:
-            colour = QColor(theme.EDGE).lighter(145) if self.emphasis else theme.EDGE
+            # emphasis stands out from the background: lighter on the dark one, darker on the light
+            lifted = QColor.lighter if theme.current.is_dark else QColor.darker
+            ink = lifted(QColor(theme.EDGE), 145) if self.emphasis else theme.EDGE
             if self.source.kind == "repartition_topic" or self.target.kind == "repartition_topic":
-                colour = QColor(REPARTITION) if self.emphasis else QColor(REPARTITION).darker(135)
-            pen = QPen(colour, 2.6 if self.emphasis else 1.8)
+                ink = colour("repartition")
+                ink = ink if self.emphasis else ink.darker(135)
+            pen = QPen(ink, 2.6 if self.emphasis else 1.8)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         if not self._arrow.isEmpty():
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
+            painter.setBrush(ink)
             painter.drawPolygon(self._arrow)
 
 

@@ -28,7 +28,7 @@ from engine.code.describe import (
     application_topics,
     consumer_group_hint,
 )
-from gui.formats.describe.items import KIND_COLOURS, REPARTITION, STORE_BORDER, TOPIC_BORDER, plural
+from gui.formats.describe.items import KIND_COLOURS, colour, plural
 from gui.formats.describe.scene import DescribeScene, DescribeView
 from gui.formats.image_export import export_scene_dialog
 from gui.style import icons, theme
@@ -61,9 +61,9 @@ def _legend() -> str:
             chip(KIND_COLOURS[SOURCE], "source"),
             chip(KIND_COLOURS[PROCESSOR], "processor"),
             chip(KIND_COLOURS[SINK], "sink"),
-            chip(TOPIC_BORDER.lighter(130), "topic", "●"),
-            chip(REPARTITION, "repartition topic", "●"),
-            chip(STORE_BORDER, "state store", "●"),
+            chip(colour("topic_border"), "topic", "●"),
+            chip(colour("repartition"), "repartition topic", "●"),
+            chip(colour("store"), "state store", "●"),
         ]
     )
 

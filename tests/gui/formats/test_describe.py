@@ -22,6 +22,7 @@ from engine.code.describe import (
 from gui.formats.describe.dialog import DescribeDialog
 from gui.formats.describe.items import LinkItem, StreamsNodeItem
 from gui.formats.describe.widget import DescribeWidget
+from gui.style import theme
 from tests.gui.conftest import drag_mouse
 
 DATA = Path(__file__).resolve().parents[2] / "engine" / "data"
@@ -206,3 +207,37 @@ def test_generated_names_get_short_titles_and_glyphs(window):
         "KTABLE-SUPPRESS-STATE-STORE-0000000007",
         "user-id-aggregation",
     }
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_the_diagram_is_painted_in_the_palette_in_use(window, palette):
+    """Frames, topics and stores take the palette's colours (the diagram was drawn in the
+    dark palette's on a light canvas)."""
+    chosen = theme.THEMES[palette]
+    theme.use(chosen)
+    try:
+        desc = parse_description(WINDOWED.read_text())
+        widget = window.file_actions.show_description(desc, "shop-app", WINDOWED.name)
+        widget.resize(1400, 800)
+        widget.show()
+        QApplication.processEvents()
+        view, scene = widget.view, widget.scene
+        frame = next(iter(scene.frames.values())).frame
+        view.centerOn(frame.center())
+        QApplication.processEvents()
+        image = view.viewport().grab().toImage()
+        ratio = image.devicePixelRatio()
+
+        def pixel(scene_point: QPointF) -> str:
+            point = view.mapFromScene(scene_point)
+            return image.pixelColor(int(point.x() * ratio), int(point.y() * ratio)).name()
+
+        # just inside the frame's top left corner, clear of its title and nodes
+        inside = QPointF(frame.left() + 6, frame.top() + frame.height() / 2)
+        assert pixel(inside) == chosen.hex("describe_frame")
+        topic = next(i for i in scene.topic_items() if i.kind == "topic")
+        at = topic.mapToScene(QPointF(topic.width - 8, topic.height / 2))
+        assert pixel(at) == chosen.hex("describe_topic")
+        widget.close()
+    finally:
+        theme.use(theme.DARK)
