@@ -141,6 +141,7 @@ _DARK = {
     "syn_string": "#a5d6a7",
     "dashboard_bg": "#14161b",
     "legend_hidden": "#5c6370",
+    "folded": "#b48ef0",  # a record folded into an aggregate's state (test runs)
     # the read-only diagram of a Kafka Streams topology (gui/formats/describe)
     "describe_frame": "#1c1f26",
     "describe_frame_border": "#2e333d",
@@ -244,6 +245,7 @@ _LIGHT = {
     "syn_string": "#2c7a33",
     "dashboard_bg": "#e4e7ec",
     "legend_hidden": "#a4abb6",
+    "folded": "#7a3fc4",  # a record folded into an aggregate's state (test runs)
     # the read-only diagram of a Kafka Streams topology (gui/formats/describe)
     "describe_frame": "#e6e9ee",
     "describe_frame_border": "#c3c8d2",

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 
 from gui.monitor.qt_records import monospace
 from gui.style import theme
-from gui.testrun.qt_path_marks import COLOURS
+from gui.testrun.qt_path_marks import outcome_colour
 from gui.testrun.rows import PASSED, Followed, FollowNode
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -61,7 +61,9 @@ class QtFollowedRecord(QWidget):
 
     def _item(self, node: FollowNode, chosen: int | None) -> QTreeWidgetItem:
         item = QTreeWidgetItem([node.text])
-        colour = COLOURS.get(node.kind) if node.kind != PASSED or node.visit is not None else None
+        colour = (
+            outcome_colour(node.kind) if node.kind != PASSED or node.visit is not None else None
+        )
         if node.record is None and node.visit is None:
             colour = QColor(theme.NODE_MUTED_TEXT)
         if colour is not None:

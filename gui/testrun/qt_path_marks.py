@@ -16,16 +16,27 @@ from gui.canvas.geometry import NODE_WIDTH
 from gui.style import theme
 from gui.testrun.rows import ERROR, FILTERED, FOLDED, LATE, PASSED, UNWRITTEN, WRITTEN
 
-ACCENT = QColor("#7fc8f8")
-COLOURS = {
-    PASSED: ACCENT,
-    WRITTEN: QColor(theme.OK),
-    FOLDED: QColor("#b48ef0"),
-    FILTERED: QColor(theme.NODE_MUTED_TEXT),
-    UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
-    ERROR: QColor(theme.ERROR),
-    LATE: QColor(theme.WARNING),
+# Each outcome's colour: a name of the palette in use, read when painting.
+OUTCOME_COLOURS = {
+    PASSED: "link",  # the accent of the path
+    WRITTEN: "ok",
+    FOLDED: "folded",
+    FILTERED: "node_muted_text",
+    UNWRITTEN: "node_muted_text",
+    ERROR: "error",
+    LATE: "warning",
 }
+
+
+def outcome_colour(kind: str) -> QColor:
+    return theme.current.colour(OUTCOME_COLOURS.get(kind, OUTCOME_COLOURS[PASSED]))
+
+
+def text_on(fill: QColor) -> QColor:
+    """Text readable on ``fill``: dark on a light colour, white on a dark one."""
+    return QColor("#111418") if fill.lightness() > 140 else QColor("#ffffff")
+
+
 RING = 4.0
 PILL_HEIGHT = 16.0
 
@@ -65,7 +76,7 @@ class PathMarkItem(QGraphicsItem):
         return self._ring().united(self._pill()).adjusted(-4, -4, 4, 4)
 
     def paint(self, painter, option, widget=None) -> None:
-        colour = COLOURS.get(self.kind, ACCENT)
+        colour = outcome_colour(self.kind)
         painter.setRenderHint(painter.RenderHint.Antialiasing, True)
         glow = QColor(colour)
         glow.setAlpha(80)
@@ -78,7 +89,7 @@ class PathMarkItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(pill, PILL_HEIGHT / 2, PILL_HEIGHT / 2)
-        painter.setPen(QColor("#111418"))
+        painter.setPen(text_on(colour))
         painter.setFont(self._font)
         text = QFontMetricsF(self._font).elidedText(
             self.text, Qt.TextElideMode.ElideRight, pill.width() - 12
@@ -91,7 +102,7 @@ class PathEdgeItem(QGraphicsPathItem):
 
     def __init__(self, edge_item):
         super().__init__(edge_item.path())
-        pen = QPen(ACCENT, 3.2)
+        pen = QPen(outcome_colour(PASSED), 3.2)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         self.setPen(pen)
         self.setZValue(-0.5)

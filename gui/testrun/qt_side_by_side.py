@@ -46,7 +46,7 @@ def kind_colours() -> dict[str, QColor]:
     return {
         ERROR: QColor(theme.ERROR),
         LATE: QColor(theme.WARNING),
-        FOLDED: QColor("#b48ef0" if theme.current.is_dark else "#7a3fc4"),
+        FOLDED: theme.current.colour("folded"),
         FILTERED: QColor(theme.NODE_MUTED_TEXT),
         UNWRITTEN: QColor(theme.NODE_MUTED_TEXT),
         WRITTEN: QColor(theme.OK),

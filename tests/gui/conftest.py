@@ -73,3 +73,18 @@ def drag_mouse(view, start: QPointF, end: QPointF, steps: int = 4) -> None:
         p = start + (end - start) * (i / steps)
         send_mouse(view, QEvent.Type.MouseMove, p, buttons=Qt.MouseButton.LeftButton)
     send_mouse(view, QEvent.Type.MouseButtonRelease, end)
+
+
+def contrast(a, b) -> float:
+    """WCAG's contrast ratio of two QColors (4.5 for text, 3 for other marks)."""
+
+    def luminance(c) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)

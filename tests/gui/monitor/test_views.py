@@ -18,6 +18,7 @@ from gui.monitor.qt_preview import QtPreviewWidget
 from gui.monitor.qt_run_controller import RunController
 from gui.monitor.qt_run_monitor import QtRunStatusLabel, RunMonitor
 from gui.style import theme
+from tests.gui.conftest import contrast
 
 
 @pytest.fixture
@@ -230,21 +231,6 @@ def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
     assert log.visible_texts() == [f"record {i}" for i in range(70, 80)]
 
 
-def _contrast(a, b) -> float:
-    """WCAG's contrast ratio of two QColors."""
-
-    def luminance(c) -> float:
-        def channel(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        return (
-            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
-        )
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 @pytest.mark.parametrize("palette", ["light", "dark"])
 def test_log_lines_are_readable_in_either_palette(qtbot, controller, palette):
     """Every kind of line is written in a colour of the palette in use, readable on its
@@ -268,7 +254,7 @@ def test_log_lines_are_readable_in_either_palette(qtbot, controller, palette):
             kinds[kind] = model.data(model.index(row, 3), Qt.ItemDataRole.ForegroundRole)
         assert set(kinds) == {"console", "error", "status", "dead letter"}
         for kind, colour in kinds.items():
-            assert _contrast(colour, chosen.colour("base")) >= 4.5, (palette, kind, colour.name())
+            assert contrast(colour, chosen.colour("base")) >= 4.5, (palette, kind, colour.name())
     finally:
         theme.use(theme.DARK)
 

@@ -15,11 +15,13 @@ from engine.model import fileformat
 from engine.runtime.testing.sample_records import InputRecord, generated
 from engine.runtime.testing.state_view import state_page, stores_of
 from engine.runtime.testing.testcases import load_cases, run_case
-from gui.testrun.qt_path_marks import marked_path
+from gui.style import theme
+from gui.testrun.qt_path_marks import OUTCOME_COLOURS, marked_path, outcome_colour, text_on
 from gui.testrun.qt_side_by_side import ARROW, OUT_KEY, OUT_VALUE
 from gui.testrun.qt_test_run import QtTestRun
 from gui.testrun.rows import changed_fields
 from tests.engine.cli.test_cli_testing import LINEAGE, STREAM_JOIN, TABLE_JOIN, WINDOWED, rec
+from tests.gui.conftest import contrast
 
 DEMO = "resources/demo/ecommerce.topology.json"
 
@@ -306,3 +308,19 @@ def test_samples_from_a_jsonl_file_go_to_the_source_chosen(qtbot, tmp_path):
     path.write_text('{"key": "c1", "valu": 1}\n')
     widget.load_samples(FILE, str(path))
     assert "unknown field 'valu'" in widget.status.text()
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_a_followed_records_marks_read_in_either_palette(palette):
+    """The ring, the edges and the pill of every outcome stand out from the canvas, and
+    the pill's words from the pill, in the palette in use."""
+    chosen = theme.THEMES[palette]
+    theme.use(chosen)
+    try:
+        for kind in OUTCOME_COLOURS:
+            fill = outcome_colour(kind)
+            assert fill.name() == chosen.hex(OUTCOME_COLOURS[kind])
+            assert contrast(fill, chosen.colour("canvas_bg")) >= 3.0, (kind, fill.name())
+            assert contrast(text_on(fill), fill) >= 4.5, (kind, fill.name())
+    finally:
+        theme.use(theme.DARK)
