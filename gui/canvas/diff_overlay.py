@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
+from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from engine.model.catalogue import NODE_TYPES
@@ -26,9 +26,8 @@ from gui.style import theme
 if TYPE_CHECKING:
     from gui.canvas.qt_scene import TopologyScene
 
-ADDED = QColor("#57c28a")
-CHANGED = QColor("#e3a33b")
-REMOVED = QColor("#e05d5d")
+# What changed, as the palette's names (gui/style/theme.py): read when painting.
+ADDED, CHANGED, REMOVED = "ok", "warning", "error"
 GHOST_OPACITY = 0.45
 RADIUS = 7.0
 
@@ -36,29 +35,31 @@ RADIUS = 7.0
 class NodeMarkItem(QGraphicsPathItem):
     """An outline around a node item (its child) and a word above it: added or changed."""
 
-    def __init__(self, node_item: QGraphicsItem, colour: QColor, word: str, height: float):
+    def __init__(self, node_item: QGraphicsItem, colour: str, word: str, height: float):
         super().__init__(node_item)
-        self.word, self.colour = word, colour
+        self.word, self.colour = word, colour  # colour: ADDED or CHANGED
         path = QPainterPath()
         path.addRoundedRect(QRectF(-5, -5, NODE_WIDTH + 10, height + 10), RADIUS + 4, RADIUS + 4)
         self.setPath(path)
-        self.setPen(QPen(colour, 2.6))
         self.setZValue(-0.5)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def paint(self, painter, option, widget=None) -> None:
-        super().paint(painter, option, widget)
+        ink = theme.current.colour(self.colour)
+        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(ink, 2.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
         font = QFont()
         font.setPointSizeF(7.5)
         font.setBold(True)
         painter.setFont(font)
-        painter.setPen(self.colour)
         painter.drawText(
             QRectF(0, -22, NODE_WIDTH, 16), Qt.AlignmentFlag.AlignRight, self.word.upper()
         )
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(0, -24, 0, 0)
+        return super().boundingRect().adjusted(-2, -24, 2, 2)  # the pen's width, the word
 
 
 class GhostNodeItem(QGraphicsItem):
@@ -105,13 +106,14 @@ class GhostNodeItem(QGraphicsItem):
         font.setStrikeOut(False)
         font.setPointSizeF(7.5)
         painter.setFont(font)
-        painter.setPen(REMOVED)
+        removed = theme.current.colour(REMOVED)
+        painter.setPen(removed)
         painter.drawText(QRectF(0, -22, NODE_WIDTH, 16), Qt.AlignmentFlag.AlignRight, "REMOVED")
         painter.setPen(theme.NODE_MUTED_TEXT)
         painter.drawText(
             rect.adjusted(10, HEADER_HEIGHT, -10, 0), Qt.AlignmentFlag.AlignCenter, self.title
         )
-        pen = QPen(REMOVED, 1.6, Qt.PenStyle.DashLine)
+        pen = QPen(removed, 1.6, Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
@@ -120,17 +122,17 @@ class GhostNodeItem(QGraphicsItem):
 class EdgeMarkItem(QGraphicsPathItem):
     """An edge added (a green halo under the edge) or removed (a dashed ghost)."""
 
-    def __init__(self, start: QPointF, end: QPointF, colour: QColor, removed: bool):
+    def __init__(self, start: QPointF, end: QPointF, colour: str, removed: bool):
         super().__init__(bezier(start, end))
-        pen = QPen(colour, 2.2 if removed else 7.0)
+        ink = theme.current.colour(colour)  # ADDED or REMOVED in the palette shown
+        pen = QPen(ink, 2.2 if removed else 7.0)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         if removed:
             pen.setStyle(Qt.PenStyle.DashLine)
             self.setOpacity(0.7)
         else:
-            c = QColor(colour)
-            c.setAlpha(110)
-            pen.setColor(c)
+            ink.setAlpha(110)
+            pen.setColor(ink)
         self.setPen(pen)
         self.setZValue(-3)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)

@@ -4,11 +4,16 @@ nothing of the scene's own."""
 
 from __future__ import annotations
 
+import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
+
 from engine.model.diff import diff_topologies
 from engine.model.topology import Edge, Node, Topology
 from gui.canvas.diff_overlay import ADDED, CHANGED, DiffOverlay, EdgeMarkItem, GhostNodeItem
 from gui.canvas.node_item import NodeItem
 from gui.canvas.qt_scene import TopologyScene
+from gui.style import theme
 
 
 def _old() -> Topology:
@@ -54,3 +59,37 @@ def test_clear_survives_the_scene_deleting_a_marked_node(qtbot):
     new.remove_node("keep")  # the scene drops the node item and its outline with it
     overlay.clear()
     assert not overlay.marks
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_marks_are_painted_in_the_palette_in_use(qtbot, palette):
+    """The outline and word of a changed node, and a ghost's, in the palette shown (the
+    dark palette's amber was 2:1 on the light canvas)."""
+    chosen = theme.THEMES[palette]
+    theme.use(chosen)
+    try:
+        old = _old()
+        new = old.copy()
+        new.remove_node("gone")
+        new.set_param("keep", "expr", "False")
+        scene = TopologyScene(new)
+        overlay = DiffOverlay(scene)
+        overlay.show(diff_topologies(old, new))
+        area = (
+            overlay.marks["keep"]
+            .sceneBoundingRect()
+            .united(overlay.ghosts["gone"].sceneBoundingRect())
+        )
+        image = QImage(area.size().toSize(), QImage.Format.Format_ARGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        scene.render(painter, QRectF(image.rect()), area)
+        painter.end()
+        colours = {
+            image.pixelColor(x, y).name()
+            for x in range(image.width())
+            for y in range(image.height())
+        }
+        assert {chosen.hex("warning"), chosen.hex("error")} <= colours
+    finally:
+        theme.use(theme.DARK)
