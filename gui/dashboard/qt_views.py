@@ -289,6 +289,9 @@ class QtWindowLineChart(QtTimeChart):
         self.lineAdded.emit(name, colour)
         return curve
 
+    def _recoloured(self, name: str, colour: QColor) -> None:
+        self.curves[name].setSymbolBrush(QBrush(colour))
+
     def set_lines(self, data: dict[str, tuple[list[float], list[float]]]) -> None:
         self.data = data
         for name in list(self.curves):

@@ -69,6 +69,7 @@ class QtChartLegendWidget(QTreeWidget):
             "Click a line to hide or show it; hover to pick it out; right-click for more"
         )
         chart.lineAdded.connect(self._on_line_added)
+        chart.lineRecoloured.connect(self._on_line_recoloured)
         chart.linesCleared.connect(self._on_lines_cleared)
         chart.lineVisibilityChanged.connect(self._on_line_visibility_changed)
         chart.valuesChanged.connect(self._on_values_changed)
@@ -95,6 +96,12 @@ class QtChartLegendWidget(QTreeWidget):
         self._colours[name] = colour
         self._style(item, name, self.chart.is_line_visible(name))
         self.addTopLevelItem(item)
+
+    def _on_line_recoloured(self, name: str, colour: QColor) -> None:
+        item = self.rows.get(name)
+        if item is not None:
+            self._colours[name] = colour
+            self._style(item, name, self.chart.is_line_visible(name))
 
     def _on_lines_cleared(self) -> None:
         self.clear()

@@ -13,7 +13,9 @@ BACKGROUND = "#171a20"
 FOREGROUND = "#9aa3b2"
 AXIS = "#3a404c"
 GRID_ALPHA = 0.18
-# Distinct on a dark background, in an order where neighbours differ in hue and lightness.
+# Chart lines, distinct on the chart's background, in an order where neighbours differ in
+# hue and lightness: the dark palette's (at least 5:1 on its background) and the light
+# one's (at least 4:1 on white; the dark set is 1.6-3:1 there).
 LINE_COLOURS = (
     "#4e9af1",
     "#f2b544",
@@ -27,6 +29,20 @@ LINE_COLOURS = (
     "#8fa6c4",
     "#6fdc9f",
     "#d9a3ff",
+)
+LIGHT_LINE_COLOURS = (
+    "#2f6fb8",
+    "#b26b00",
+    "#23834f",
+    "#c33b3b",
+    "#7a3fc4",
+    "#0f7f86",
+    "#b8407f",
+    "#707d12",
+    "#c25a1c",
+    "#52667f",
+    "#3d8f2a",
+    "#8a5a2b",
 )
 STATUS_COLOURS = {"OK": "#57c28a", "WARN": "#e3a33b", "STALL": "#e05d5d"}
 RUN_STATUS_COLOURS = {
@@ -62,7 +78,9 @@ def configure() -> None:
 
 
 def colour(index: int) -> QColor:
-    return QColor(LINE_COLOURS[index % len(LINE_COLOURS)])
+    """The ``index``-th chart line's colour in the palette in use."""
+    colours = LINE_COLOURS if theme.current.is_dark else LIGHT_LINE_COLOURS
+    return QColor(colours[index % len(colours)])
 
 
 def axis_font() -> QFont:

@@ -83,6 +83,7 @@ class QtTimeChart(pg.PlotWidget):
     (QtChartLegendWidget) follows the signals."""
 
     lineAdded = Signal(str, QColor)
+    lineRecoloured = Signal(str, QColor)  # the palette changed (``apply_theme``)
     linesCleared = Signal()
     lineVisibilityChanged = Signal(str, bool)
     valuesChanged = Signal(dict)  # {name: latest value} of the lines that moved, once a refresh
@@ -172,6 +173,21 @@ class QtTimeChart(pg.PlotWidget):
                 curve.setVisible(False)
         self._set_y_top(nice_top(max(self._tops.values(), default=0.0)))
         self.lineVisibilityChanged.emit(name, visible)
+
+    def apply_theme(self) -> None:
+        """Each line in its colour of the palette now in use (gui/app/appearance.py calls
+        it when the theme changes)."""
+        highlighted, self._highlighted = self._highlighted, None
+        for index, (name, pen) in enumerate(self._pens.items()):
+            colour = qt_style.colour(index)
+            pen.setColor(colour)
+            self.curves[name].setPen(pen)
+            self._recoloured(name, colour)
+            self.lineRecoloured.emit(name, colour)
+        self.highlight_line(highlighted)
+
+    def _recoloured(self, name: str, colour: QColor) -> None:
+        """What a subclass paints in a line's colour besides its pen."""
 
     def highlight_line(self, name: str | None) -> None:
         """Pick out one line (thicker, on top, the others dimmed), or none."""

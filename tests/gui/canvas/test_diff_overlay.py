@@ -65,7 +65,7 @@ def test_clear_survives_the_scene_deleting_a_marked_node(qtbot):
 def test_marks_are_painted_in_the_palette_in_use(qtbot, palette):
     """The outline and word of a changed node, and a ghost's, in the palette shown (the
     dark palette's amber was 2:1 on the light canvas)."""
-    chosen = theme.THEMES[palette]
+    chosen, before = theme.THEMES[palette], theme.current
     theme.use(chosen)
     try:
         old = _old()
@@ -92,4 +92,4 @@ def test_marks_are_painted_in_the_palette_in_use(qtbot, palette):
         }
         assert {chosen.hex("warning"), chosen.hex("error")} <= colours
     finally:
-        theme.use(theme.DARK)
+        theme.use(before)

@@ -213,7 +213,7 @@ def test_generated_names_get_short_titles_and_glyphs(window):
 def test_the_diagram_is_painted_in_the_palette_in_use(window, palette):
     """Frames, topics and stores take the palette's colours (the diagram was drawn in the
     dark palette's on a light canvas)."""
-    chosen = theme.THEMES[palette]
+    chosen, before = theme.THEMES[palette], theme.current
     theme.use(chosen)
     try:
         desc = parse_description(WINDOWED.read_text())
@@ -240,4 +240,4 @@ def test_the_diagram_is_painted_in_the_palette_in_use(window, palette):
         assert pixel(at) == chosen.hex("describe_topic")
         widget.close()
     finally:
-        theme.use(theme.DARK)
+        theme.use(before)

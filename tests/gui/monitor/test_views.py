@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMainWindow
 
 from gui.monitor.logbook import DEAD_LETTER
@@ -66,6 +67,40 @@ def test_metrics_reach_node_metrics_and_the_throughput_chart(qtbot, controller):
     assert list(chart.chart.visible_data()["src"][1]) == [100.0, 300.0]
     assert list(chart.chart.visible_data()["sink"][1]) == [50.0, 150.0]
     assert set(chart.legend.names()) == {"src", "sink"}
+
+
+def test_chart_lines_and_legend_take_the_palettes_line_colours(qtbot, controller):
+    """Lines drawn in the dark palette's colours are recoloured, legend swatches with
+    them, when the light one is chosen (those colours are 1.6-3:1 on white)."""
+    from gui.monitor import qt_style
+
+    before = theme.current
+    theme.use(theme.DARK)
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    chart.show()
+    controller.handle_event("metrics", snapshot(100.0))
+    time.sleep(0.01)
+    controller.handle_event("metrics", snapshot(300.0))
+    qtbot.waitUntil(lambda: len(chart.chart.curves) == 2)
+    names = list(chart.chart.curves)
+
+    def colours() -> tuple[list[str], list[str]]:
+        pens = [chart.chart.curves[n].opts["pen"].color().name() for n in names]
+        return pens, [chart.legend._colours[n].name() for n in names]
+
+    assert colours() == (list(qt_style.LINE_COLOURS[:2]),) * 2
+    try:
+        theme.use(theme.LIGHT)
+        chart.chart.apply_theme()
+        assert colours() == (list(qt_style.LIGHT_LINE_COLOURS[:2]),) * 2
+        for colour in qt_style.LIGHT_LINE_COLOURS:
+            assert contrast(QColor(colour), theme.LIGHT.colour("chart_bg")) >= 4.0, colour
+        theme.use(theme.DARK)
+        chart.chart.apply_theme()
+        assert colours() == (list(qt_style.LINE_COLOURS[:2]),) * 2
+    finally:
+        theme.use(before)
 
 
 def test_legend_lists_new_lines_beside_the_plot_and_toggles_and_picks_them_out(qtbot, controller):
@@ -235,7 +270,7 @@ def test_log_filters_by_kind_and_stays_bounded(qtbot, controller):
 def test_log_lines_are_readable_in_either_palette(qtbot, controller, palette):
     """Every kind of line is written in a colour of the palette in use, readable on its
     background (the light palette's background once showed pale grey console lines)."""
-    chosen = theme.THEMES[palette]
+    chosen, before = theme.THEMES[palette], theme.current
     theme.use(chosen)
     try:
         log = QtLogWidget(controller)
@@ -256,7 +291,7 @@ def test_log_lines_are_readable_in_either_palette(qtbot, controller, palette):
         for kind, colour in kinds.items():
             assert contrast(colour, chosen.colour("base")) >= 4.5, (palette, kind, colour.name())
     finally:
-        theme.use(theme.DARK)
+        theme.use(before)
 
 
 GUI = Path(__file__).resolve().parents[3] / "gui"

@@ -314,7 +314,7 @@ def test_samples_from_a_jsonl_file_go_to_the_source_chosen(qtbot, tmp_path):
 def test_a_followed_records_marks_read_in_either_palette(palette):
     """The ring, the edges and the pill of every outcome stand out from the canvas, and
     the pill's words from the pill, in the palette in use."""
-    chosen = theme.THEMES[palette]
+    chosen, before = theme.THEMES[palette], theme.current
     theme.use(chosen)
     try:
         for kind in OUTCOME_COLOURS:
@@ -323,4 +323,4 @@ def test_a_followed_records_marks_read_in_either_palette(palette):
             assert contrast(fill, chosen.colour("canvas_bg")) >= 3.0, (kind, fill.name())
             assert contrast(text_on(fill), fill) >= 4.5, (kind, fill.name())
     finally:
-        theme.use(theme.DARK)
+        theme.use(before)
