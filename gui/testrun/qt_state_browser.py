@@ -146,7 +146,7 @@ class QtStateBrowser(QWidget):
     def fill_nodes(self, select: str | None = None) -> None:
         topology = self.topology_provider()
         ids = [n.id for n in topology.nodes.values() if is_browsable(n)] if topology else []
-        current = select or self.node_box.currentText()
+        current = select if select in ids else self.node_box.currentText()
         self.node_box.blockSignals(True)
         self.node_box.clear()
         self.node_box.addItems(ids)
@@ -165,6 +165,16 @@ class QtStateBrowser(QWidget):
         else:
             self.node_box.setCurrentText(node_id)
         return True
+
+    def show_current(self, select: str | None = None) -> None:
+        """Shown again: ``select``'s state when it has any, else the chosen node's; asked
+        for unless that page is already shown or on its way."""
+        before = self.node_box.currentText()
+        self.fill_nodes(select)
+        if self.node_box.currentText() != before or (
+            self.model.rowCount() == 0 and self._pending is None
+        ):
+            self.refresh(first_page=True)
 
     def go(self, step: int) -> None:
         self.page = max(0, self.page + step)

@@ -478,6 +478,13 @@ def install(window) -> TestRun:
             state.fill_nodes()
             state.refresh(first_page=True)
 
+    def on_state_shown(visible: bool) -> None:
+        # Shown any way (View → State, a tab): the chosen node's state, not an empty page.
+        if visible:
+            state.show_current(selected())
+
+    state_dock.visibilityChanged.connect(on_state_shown)
+
     def on_selection() -> None:
         node_id = selected()
         if node_id is None:

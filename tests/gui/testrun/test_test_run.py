@@ -324,3 +324,38 @@ def test_a_followed_records_marks_read_in_either_palette(palette):
             assert contrast(text_on(fill), fill) >= 4.5, (kind, fill.name())
     finally:
         theme.use(before)
+
+
+def test_the_state_dock_shown_from_the_view_menu_shows_the_chosen_nodes_state(qtbot, window):
+    """Opened any way (View → State), the dock shows the state of the node chosen (the
+    selected one when it has state), not an empty page asking for a choice."""
+    test = window.test_run
+    test.widget.count.setValue(50)
+    test.action.trigger()
+    qtbot.waitUntil(lambda: test.widget.trace is not None, timeout=30_000)
+    assert test.state_dock.isHidden()
+    window.select_node("paid")  # a filter: no state; the browser keeps its own choice
+    test.state_dock.toggleViewAction().trigger()
+    test.state_dock.raise_()  # its tab brought to the front
+    state = test.state
+    qtbot.waitUntil(lambda: state.model.rowCount() > 0, timeout=5000)
+    chosen = state.node_box.currentText()
+    assert chosen
+    expected = state_page(
+        test.widget.trace.topology.nodes[chosen], stores_of(test.widget.trace.stores, chosen)
+    )
+    assert state.model.rows == expected["rows"]
+    test.state_dock.toggleViewAction().trigger()  # hidden, then shown with a node selected
+    other = next(
+        state.node_box.itemText(i)
+        for i in range(state.node_box.count())
+        if state.node_box.itemText(i) != chosen
+    )
+    window.select_node(other)
+    test.state_dock.toggleViewAction().trigger()
+    test.state_dock.raise_()
+    qtbot.waitUntil(lambda: state.node_box.currentText() == other, timeout=5000)
+    expected = state_page(
+        test.widget.trace.topology.nodes[other], stores_of(test.widget.trace.stores, other)
+    )
+    qtbot.waitUntil(lambda: state.model.rows == expected["rows"], timeout=5000)
