@@ -13,6 +13,7 @@ the grid most of a chart's repaint.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -125,6 +126,10 @@ class QtTimeChart(pg.PlotWidget):
         self.setMinimumHeight(120)
         self.setMinimumWidth(160)
         self._set_y_top(1.0)
+        # Before any point, the window ending now: clock times on the axis, as once points
+        # come (pyqtgraph's default range, 0 to 1, reads "00.250" on a time axis).
+        now = time.time()
+        self.setXRange(now - self.window_s, now, padding=0)
 
     def set_series(self, series: SeriesSet) -> None:
         self.series = series

@@ -578,3 +578,13 @@ def test_the_cluster_views_long_names_keep_their_end(qtbot, controller):
     view.resize(1200, 300)
     qtbot.waitUntil(lambda: view.tree.columnWidth(0) > narrow)
     assert [view.tree.columnWidth(c) for c in (1, 2, 3)] == [66, 66, 66]
+
+
+def test_an_empty_chart_shows_the_last_minute_in_clock_time(qtbot, controller):
+    """Before the first point the time axis spans the window ending now, as it will with
+    points (not pyqtgraph's 0 to 1 seconds after the epoch)."""
+    chart = QtThroughputWidget(controller)
+    qtbot.addWidget(chart)
+    (low, high), _ = chart.chart.getPlotItem().getViewBox().viewRange()
+    assert abs(high - time.time()) < 5
+    assert high - low == pytest.approx(chart.chart.window_s)
