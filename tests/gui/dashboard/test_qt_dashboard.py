@@ -260,7 +260,8 @@ def test_a_run_fills_the_dashboard_at_most_twice_a_second(
     qtbot.waitUntil(lambda: c.status == "running", timeout=30_000)
     kpi = win.dashboard.panels["kpi"].view
     qtbot.waitUntil(lambda: bool(kpi.tiles) and (kpi.tiles[0].value or 0) > 100, timeout=30_000)
-    qtbot.wait(3000)
+    # Enough messages to count their rate by (a fixed wait saw one under a loaded suite).
+    qtbot.waitUntil(lambda: len(arrivals) >= 6, timeout=30_000)
     latest = win.dashboard.panels["latest"]
     assert 0 < len(latest.table) <= 50
     first = win.dashboard.model.table("kpi").latest()[2]["orders"]
