@@ -150,25 +150,11 @@ def repartition_reader(target: Callable[[Record], None]) -> Callable[[Any], None
             value = _loads(value) if value is not None else None
         except Exception:  # noqa: BLE001
             key, value = _decode_json(msg.key()), _decode_json(msg.value())
+        timestamp = msg.timestamp()[1]
+        headers = headers_dict(raw) if raw else EMPTY_HEADERS
         if parts is not None:
-            parts(
-                key,
-                value,
-                msg.timestamp()[1],
-                headers_dict(raw) if raw else EMPTY_HEADERS,
-                msg.partition(),
-                msg,
-            )
+            parts(key, value, timestamp, headers, msg.partition(), msg)
         else:
-            target(
-                Record(
-                    key,
-                    value,
-                    msg.timestamp()[1],
-                    headers_dict(raw) if raw else EMPTY_HEADERS,
-                    msg.partition(),
-                    msg,
-                )
-            )
+            target(Record(key, value, timestamp, headers, msg.partition(), msg))
 
     return read
