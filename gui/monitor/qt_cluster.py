@@ -248,31 +248,28 @@ class QtClusterWidget(QWidget):
         current = self.tree.currentItem()
         keep = (current.data(0, _KIND_ROLE), current.data(0, _NAME_ROLE)) if current else None
         self.tree.blockSignals(True)
-        for root in (self.topics_root, self.groups_root):
-            root.takeChildren()
+        # The rows are updated in place: a topic or group still there keeps its item (and
+        # with it a selection, a hover or a menu opened on it); only the gone are dropped.
+        topic_items = self._reused(self.topics_root)
+        group_items = self._reused(self.groups_root)
         for topic in topics:
-            item = QTreeWidgetItem(
-                [topic.name, str(topic.partitions), str(topic.replicas), str(topic.in_sync)]
-            )
-            item.setData(0, _KIND_ROLE, TOPIC)
-            item.setData(0, _NAME_ROLE, topic.name)
-            item.setToolTip(0, topic.name)
-            for column in (1, 2, 3):
+            item = topic_items.pop(topic.name, None) or self._new_item(TOPIC, topic.name)
+            for column, count in enumerate((topic.partitions, topic.replicas, topic.in_sync), 1):
+                item.setText(column, str(count))
                 item.setTextAlignment(
                     column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                 )
-            if topic.in_sync < topic.replicas:
-                item.setForeground(3, theme.WARNING)
-                item.setToolTip(3, "Some replicas are not in sync with their leaders")
-            if topic.internal:
-                item.setForeground(0, theme.MUTED_TEXT)
+            lagging = topic.in_sync < topic.replicas
+            item.setData(3, Qt.ItemDataRole.ForegroundRole, theme.WARNING if lagging else None)
+            item.setToolTip(
+                3, "Some replicas are not in sync with their leaders" if lagging else ""
+            )
+            item.setData(
+                0, Qt.ItemDataRole.ForegroundRole, theme.MUTED_TEXT if topic.internal else None
+            )
             self.topics_root.addChild(item)
         for group in groups:
-            item = QTreeWidgetItem([group, ""])
-            item.setData(0, _KIND_ROLE, GROUP)
-            item.setData(0, _NAME_ROLE, group)
-            item.setToolTip(0, group)
-            self.groups_root.addChild(item)
+            self.groups_root.addChild(group_items.pop(group, None) or self._new_item(GROUP, group))
         # The counts go beside the names: the second column is each topic's partitions.
         self.topics_root.setText(0, f"Topics ({len(topics)})")
         self.groups_root.setText(0, f"Consumer groups ({len(groups)})")
@@ -293,6 +290,19 @@ class QtClusterWidget(QWidget):
     def _on_list_failed(self, exc: BaseException) -> None:
         self._refresh_again = False
         self.state_label.setText(f"Cannot read the cluster: {exc}")
+
+    @staticmethod
+    def _reused(root: QTreeWidgetItem) -> dict[str, QTreeWidgetItem]:
+        """The root's rows by name, taken off it to be put back in the listing's order."""
+        return {item.data(0, _NAME_ROLE): item for item in root.takeChildren()}
+
+    @staticmethod
+    def _new_item(kind: int, name: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([name, ""])
+        item.setData(0, _KIND_ROLE, kind)
+        item.setData(0, _NAME_ROLE, name)
+        item.setToolTip(0, name)
+        return item
 
     def _find(self, kind: int, name: str) -> QTreeWidgetItem | None:
         root = self.topics_root if kind == TOPIC else self.groups_root

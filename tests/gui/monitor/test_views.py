@@ -557,6 +557,32 @@ def test_the_cluster_views_partitions_column_holds_partitions_only(qtbot, contro
     assert view.groups_root.text(0) == "Consumer groups (1)"
 
 
+def test_the_cluster_view_updates_its_rows_in_place(qtbot, controller):
+    """A listing keeps the rows of the topics and groups still there (the selection, a menu
+    opened on one, a hover stay on their row), updates their counts and colours, adds the
+    new and drops the gone, in the listing's order."""
+    from engine.cluster.admin import TopicInfo
+    from gui.monitor.qt_cluster import GROUP, TOPIC, QtClusterWidget
+
+    view = QtClusterWidget(controller)
+    qtbot.addWidget(view)
+    view._on_listed(([TopicInfo("orders", 3, False), TopicInfo("clicks", 1, False)], ["shop"]))
+    orders, shop = view._find(TOPIC, "orders"), view._find(GROUP, "shop")
+    view.tree.setCurrentItem(orders)
+    lagging = TopicInfo("orders", 6, False, replicas=3, in_sync=2)
+    view._on_listed(([TopicInfo("audit", 1, True), lagging], ["shop", "ops"]))
+    assert view._find(TOPIC, "orders") is orders and view._find(GROUP, "shop") is shop
+    assert view.tree.currentItem() is orders
+    assert [view.topics_root.child(i).text(0) for i in range(2)] == ["audit", "orders"]
+    assert view._find(TOPIC, "clicks") is None
+    assert [orders.text(c) for c in (1, 2, 3)] == ["6", "3", "2"]
+    assert orders.foreground(3).color() == theme.WARNING and orders.toolTip(3)
+    assert view._find(TOPIC, "audit").foreground(0).color() == theme.MUTED_TEXT
+    view._on_listed(([TopicInfo("orders", 6, False, replicas=3, in_sync=3)], ["shop"]))
+    assert not orders.data(3, Qt.ItemDataRole.ForegroundRole) and not orders.toolTip(3)
+    assert view.groups_root.childCount() == 1 and view.groups_root.child(0) is shop
+
+
 def test_the_cluster_views_long_names_keep_their_end(qtbot, controller):
     """An application's internal topics differ after a long shared prefix: a name too
     long for its column is elided at its start, the column takes the width the counts
