@@ -31,7 +31,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from engine.cluster.broker import SandboxBroker
-from engine.cluster.fleet import FleetReader
+from engine.cluster.fleet_reader import FleetReader
 from engine.code.builder import StreamsBuilder
 from engine.model import fileformat
 

@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from engine.cluster.admin import ConnectionProblem
-    from engine.cluster.fleet import FleetReader
+    from engine.cluster.fleet_reader import FleetReader
 
     bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "localhost:9092"
     reader = FleetReader(bootstrap, args.application_id)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cluster.fleet import FleetReader, read_topology
+from engine.cluster.fleet_reader import FleetReader, read_topology
 from engine.model import fileformat
 from engine.model.diff import TopologyDiff, Verdict, diff_topologies
 from engine.model.topology import Topology

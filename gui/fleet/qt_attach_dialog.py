@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.cluster.fleet import Application, applications
+from engine.cluster.fleet_reader import Application, applications
 from gui.monitor.qt_tasks import run_in_background
 
 

@@ -26,7 +26,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QSpinBox, QWidget
 
-from engine.cluster.fleet import read_topology, topology_sha256
+from engine.cluster.fleet import topology_sha256
+from engine.cluster.fleet_reader import read_topology
 from engine.model.status import RunStatus
 from engine.model.topology import Topology
 from engine.runtime.worker.instances import MAX_INSTANCES, InstanceGroup

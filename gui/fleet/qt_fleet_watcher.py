@@ -1,7 +1,7 @@
 """Following an application's published run state from a background thread.
 
 ``QtFleetWatcher.watch(bootstrap, config, app_id)`` reads the application's metrics
-topic (``engine.cluster.fleet.FleetReader``) once a second in a daemon thread and hands
+topic (``engine.cluster.fleet_reader.FleetReader``) once a second in a daemon thread and hands
 what it found to the GUI thread through queued signals: ``updated`` with the fleet's
 summary (plus per-instance rates) and ``eventsArrived`` with sentences about instances
 joining, leaving or going silent. ``stop()`` returns at once; the thread ends within a
@@ -16,7 +16,7 @@ import time
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from engine.cluster.admin import ConnectionProblem
-from engine.cluster.fleet import FleetReader
+from engine.cluster.fleet_reader import FleetReader
 
 POLL_S = 1.0
 

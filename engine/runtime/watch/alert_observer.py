@@ -24,7 +24,7 @@ from engine.runtime.watch.webhook import WebhookSender
 
 if TYPE_CHECKING:  # made on first use: a run without lag or fleet rules never loads them
     from engine.cluster.admin import ClusterClient
-    from engine.cluster.fleet import FleetReader
+    from engine.cluster.fleet_reader import FleetReader
 
 EVALUATE_EVERY_S = 1.0
 LAG_EVERY_S = 2.0
@@ -199,7 +199,7 @@ class AlertObserver(RunObserver):
         return self._client.group_lag(self.application_id)
 
     def _cluster_fleet(self) -> list[dict]:
-        from engine.cluster.fleet import FleetReader
+        from engine.cluster.fleet_reader import FleetReader
 
         if self._fleet is None:
             self._fleet = FleetReader(self._bootstrap, self.application_id, self._client_config)

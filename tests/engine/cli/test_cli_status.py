@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cluster.fleet import FORMAT, metrics_topic, read_topology, topology_sha256
+from engine.cluster.fleet import FORMAT, metrics_topic, topology_sha256
+from engine.cluster.fleet_reader import read_topology
 from engine.code.builder import StreamsBuilder
 from engine.model import fileformat
 from tests.engine.kafka_util import consume_all, create_topic, produce

@@ -7,7 +7,8 @@ import time
 
 from confluent_kafka import TopicPartition
 
-from engine.cluster.fleet import FORMAT, Fleet, _read_to_end, topology_sha256
+from engine.cluster.fleet import FORMAT, Fleet, topology_sha256
+from engine.cluster.fleet_reader import _read_to_end
 from engine.code.builder import StreamsBuilder
 from engine.model import fileformat
 
