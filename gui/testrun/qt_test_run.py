@@ -470,9 +470,15 @@ def install(window) -> TestRun:
         widget.show_node(selected())
         widget.run_test()
 
+    opening: list[bool] = []  # while Browse State shows the dock: it asks for the page itself
+
     def open_state() -> None:
-        state_dock.show()
-        state_dock.raise_()
+        opening.append(True)
+        try:
+            state_dock.show()
+            state_dock.raise_()
+        finally:
+            opening.clear()
         node_id = selected()
         if not (node_id and state.open_node(node_id)):
             state.fill_nodes()
@@ -480,7 +486,7 @@ def install(window) -> TestRun:
 
     def on_state_shown(visible: bool) -> None:
         # Shown any way (View → State, a tab): the chosen node's state, not an empty page.
-        if visible:
+        if visible and not opening:
             state.show_current(selected())
 
     state_dock.visibilityChanged.connect(on_state_shown)

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from engine.cli import main as cli
 from engine.model import fileformat
@@ -359,3 +360,26 @@ def test_the_state_dock_shown_from_the_view_menu_shows_the_chosen_nodes_state(qt
         test.widget.trace.topology.nodes[other], stores_of(test.widget.trace.stores, other)
     )
     qtbot.waitUntil(lambda: state.model.rows == expected["rows"], timeout=5000)
+
+
+def test_browse_state_on_a_hidden_dock_asks_for_the_page_once(qtbot, window):
+    """Run → Browse State shows the dock and asks for the selected node's page: once (the
+    dock's showing asked for it as well, a second read of a live run's state)."""
+    test = window.test_run
+    test.widget.count.setValue(50)
+    test.action.trigger()
+    qtbot.waitUntil(lambda: test.widget.trace is not None, timeout=30_000)
+    state = test.state
+    assert test.state_dock.isHidden()
+    asked = []
+    request = state.request
+    state.request = lambda: asked.append(request()) or asked[-1]
+    window.select_node("revenue")
+    browse = window.findChild(QAction, "browse_state")
+    browse.trigger()
+    qtbot.waitUntil(lambda: state.model.rowCount() > 0, timeout=5000)
+    qtbot.wait(200)
+    assert [a["node"] for a in asked] == ["revenue"]
+    browse.trigger()  # asked again on purpose: the page read anew
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=5000)
+    assert asked[1]["node"] == "revenue"
