@@ -2,7 +2,9 @@
 Topic Browser again with edits. The records are NDJSON lines, the lines a scan exports and
 ``topology-studio topic produce`` reads; every line is checked before anything is sent, the
 user confirms, and the sending runs off the GUI thread. A re-produced record keeps its key,
-value, headers and formats; the broker gives it a new offset and time."""
+value, headers and formats; the broker gives it a new offset and time. A new record on a topic
+whose values have a registered schema starts from that schema (``engine.runtime.schemas.
+examples``): its fields, and the format that writes what the topic's consumers read."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from engine.cluster.topics.producer import (
     read_lines,
 )
 from engine.model.masking import MASK
+from engine.runtime.schemas.examples import example_line
 from gui.monitor.qt_records import monospace
 from gui.monitor.qt_tasks import BackgroundCall
 from gui.style import theme
@@ -92,6 +95,10 @@ class QtProduceDialog(QDialog):
         )
         theme.style_widget(self.masked_note, "color: @warning@;")
         self.masked_note.setVisible(MASK in self.editor.toPlainText())
+        self.schema_note = QLabel()  # where the new record's template came from
+        self.schema_note.setWordWrap(True)
+        theme.style_widget(self.schema_note, "color: @muted_text@;")
+        self.schema_note.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
         theme.style_widget(self.message, "color: @error@;")
@@ -104,10 +111,40 @@ class QtProduceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.editor, 1)
+        layout.addWidget(self.schema_note)
         layout.addWidget(self.masked_note)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self.resize(640, 360)
+        self._template_call: BackgroundCall | None = None
+        if not records and registry is not None:
+            self._template_call = BackgroundCall(
+                lambda: example_line(registry, topic),
+                self._on_template,
+                self._on_template_failed,
+                name="produce-template",
+            ).start()
+
+    def _on_template(self, made) -> None:
+        if made is None:  # no schema registered for the topic: JSON or text, as typed
+            return
+        line, examples = made
+        if self.editor.toPlainText().strip() == NEW_RECORD:  # not typed over meanwhile
+            self.editor.setPlainText(ndjson_line(line))
+        self.schema_note.setText(
+            "A record of the topic's registered schema ("
+            + "; ".join(e.describe() for e in examples)
+            + "): fill in its fields. A line without a format is written as JSON or text."
+        )
+        self.schema_note.show()
+
+    def _on_template_failed(self, exc: BaseException) -> None:
+        url = getattr(self.registry, "url", "")
+        self.schema_note.setText(
+            f"The schema registry at {url} did not answer ({str(exc)[:120] or type(exc).__name__}): "
+            "a line without a format is written as JSON or text."
+        )
+        self.schema_note.show()
 
     def outgoing(self) -> list[Outgoing] | None:
         """The records typed, or None with the problems shown (nothing is sent)."""

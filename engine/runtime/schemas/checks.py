@@ -38,7 +38,7 @@ def registered_message_class(client, schema, indexes: list[int]):
     _init_pool(pool)
     _resolve_named_schema(schema, client, pool)
     try:
-        base64.standard_b64decode(schema.schema_str.encode("ascii"))
+        base64.b64decode(schema.schema_str.encode("ascii"), validate=True)  # .proto text: raises
         file_proto = _str_to_proto("default", schema.schema_str)
         pool.Add(file_proto)
     except (binascii.Error, ValueError, UnicodeEncodeError):

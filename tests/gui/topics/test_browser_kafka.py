@@ -399,5 +399,50 @@ def test_an_avro_topic_is_browsed_decoded_through_the_registry(qtbot, app, boots
         browser = open_browser(qtbot, app, topic, 4)
         assert sorted(r["value"]["n"] for r in browser.model.records) == [0, 1, 2, 3]
         assert {r["value"]["item"] for r in browser.model.records} == {"i0", "i1", "i2", "i3"}
+        # A new record starts from the registered schema, in its format: what is typed
+        # into its fields goes out in Avro, and the browser reads it back decoded.
+        dialog = app.produce(topic, [])
+        qtbot.waitUntil(lambda: "avro" in dialog.editor.toPlainText(), timeout=20_000)
+        line = json.loads(dialog.editor.toPlainText())
+        assert line == {
+            "key": None,
+            "value": {"n": 0, "item": ""},
+            "headers": {},
+            "value_format": "avro",
+        }
+        assert f"Avro, subject {topic}-value version 1" in dialog.schema_note.text()
+        line["value"] = {"n": 9, "item": "typed"}
+        dialog.editor.setPlainText(json.dumps(line))
+        with qtbot.waitSignal(dialog.accepted, timeout=20_000):
+            dialog.produce()
+        qtbot.waitUntil(
+            lambda: browser.model.rowCount() == 5 and not browser.scanning, timeout=20_000
+        )
+        typed = [r for r in browser.model.records if r["value"]["n"] == 9]
+        assert typed and typed[0]["value"] == {"n": 9, "item": "typed"}
+        assert typed[0]["value_format"] == "avro"
     finally:
         server.stop()
+
+
+def test_a_new_record_on_a_topic_without_a_schema_stays_as_typed(qtbot, app, bootstrap, unique):
+    """No subject for the topic: the plain template, no note; the registry not answering:
+    the plain template and a note saying so."""
+    from engine.cluster.registry import SchemaRegistryServer
+    from gui.topics.qt_produce_dialog import NEW_RECORD
+
+    topic = f"plain-{unique}"
+    create_topic(bootstrap, topic, 1)
+    server = SchemaRegistryServer(bootstrap).start()
+    try:
+        app.topology.settings["schema_registry"] = {"url": server.url}
+        dialog = app.produce(topic, [])
+        qtbot.waitUntil(lambda: not dialog._template_call.running(), timeout=20_000)
+        qtbot.wait(300)  # its answer handed to the dialog
+        assert dialog.editor.toPlainText() == NEW_RECORD and dialog.schema_note.isHidden()
+    finally:
+        server.stop()
+    dialog = app.produce(topic, [])  # the registry has stopped
+    qtbot.waitUntil(lambda: not dialog.schema_note.isHidden(), timeout=30_000)
+    assert "did not answer" in dialog.schema_note.text()
+    assert dialog.editor.toPlainText() == NEW_RECORD
