@@ -8,22 +8,23 @@ schema the registry has under that id, else JSON, else UTF-8 text, else bytes.
 
 Decoding never raises: what a format refuses is shown by the next one that takes it
 (at worst as bytes), and ``Decoded.fmt`` says which one did, so ``produce`` can write it
-back the same way. Values come out as plain JSON-like data (Avro records and Protobuf
-messages as dicts, bytes as base64 text, decimals and times as text).
+back the same way. Values come out as the plain JSON-like data nodes see
+(``engine.model.schema_values``: Avro records and Protobuf messages as dicts, bytes as base64
+text, timestamps as epoch milliseconds, decimals, dates and times as text), so a filter reads
+a record in the browser as an expression reads it in a topology.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime
-import decimal
 import io
 import os
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+
+from engine.model.schema_values import named_types, plain, to_avro
 
 PLAIN_FORMATS = ("string", "json", "bytes")
 SCHEMA_FORMATS = ("avro", "protobuf", "json_schema")
@@ -37,23 +38,6 @@ class FormatError(ValueError):
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def plain(value: Any) -> Any:
-    """Deserialized data as JSON-friendly data (bytes as base64, decimals and times as text)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, (bytes, bytearray)):
-        return b64(bytes(value))
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
 
 
 _JSON_STARTS = frozenset(b'{["-0123456789tfn \t\r\n')
@@ -192,9 +176,9 @@ class _ProtobufReader:
             read = self.readers[indexes] = ProtobufDeserializer(
                 message_class, self.conf, self.serialized
             )
-        from google.protobuf.json_format import MessageToDict
+        from engine.model.protobuf_values import message_data
 
-        return plain(MessageToDict(read(data, ctx), preserving_proto_field_name=True))
+        return message_data(read(data, ctx))
 
 
 def _no_subject(ctx, record_name):
@@ -390,9 +374,10 @@ class SchemaEncoder:
             from confluent_kafka.schema_registry.avro import AvroSerializer
 
             parsed = _avro_json(schema.schema_str)
+            named = named_types(parsed)
 
             def to_dict(value, _ctx):
-                return to_avro(value, parsed, {})
+                return to_avro(value, parsed, named)
 
             write = AvroSerializer(client, schema, to_dict=to_dict, conf=conf)
         elif fmt == "json_schema":
@@ -435,60 +420,3 @@ def _avro_json(text: str | None) -> Any:
         return json.loads(text or '"null"')
     except ValueError:
         return text  # a bare type name such as "string"
-
-
-_LOGICAL_BACK: dict[str, Callable[[str], Any]] = {
-    "decimal": decimal.Decimal,
-    "date": datetime.date.fromisoformat,
-    "time-millis": datetime.time.fromisoformat,
-    "time-micros": datetime.time.fromisoformat,
-    "timestamp-millis": datetime.datetime.fromisoformat,
-    "timestamp-micros": datetime.datetime.fromisoformat,
-    "local-timestamp-millis": datetime.datetime.fromisoformat,
-    "local-timestamp-micros": datetime.datetime.fromisoformat,
-}
-
-
-def to_avro(value: Any, schema: Any, named: dict[str, Any]) -> Any:
-    """What ``plain`` made of Avro data, back to the types Avro's writer wants: base64 text
-    to bytes, decimals and times from their text, guided by the schema."""
-    if isinstance(schema, list):  # a union: the first branch the value fits
-        for branch in schema:
-            if branch == "null" and value is None:
-                return None
-        for branch in schema:
-            if branch != "null" and value is not None:
-                try:
-                    return to_avro(value, branch, named)
-                except (ValueError, TypeError):
-                    continue
-        return value
-    if isinstance(schema, str):
-        found = named.get(schema)
-        if found is not None:
-            return to_avro(value, found, named)
-        if schema == "bytes" and isinstance(value, str):
-            return base64.b64decode(value, validate=True)
-        return value
-    if not isinstance(schema, dict):
-        return value
-    kind = schema.get("type")
-    if "name" in schema and kind in ("record", "enum", "fixed"):
-        named[schema["name"]] = schema
-        if "namespace" in schema:
-            named[f"{schema['namespace']}.{schema['name']}"] = schema
-    logical = schema.get("logicalType")
-    if logical in _LOGICAL_BACK and isinstance(value, str):
-        return _LOGICAL_BACK[logical](value)
-    if kind == "record" and isinstance(value, dict):
-        fields = {f["name"]: f["type"] for f in schema.get("fields", []) if isinstance(f, dict)}
-        return {k: to_avro(v, fields[k], named) if k in fields else v for k, v in value.items()}
-    if kind == "array" and isinstance(value, list):
-        return [to_avro(v, schema.get("items"), named) for v in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: to_avro(v, schema.get("values"), named) for k, v in value.items()}
-    if kind in ("bytes", "fixed") and isinstance(value, str):
-        return base64.b64decode(value, validate=True)
-    if isinstance(kind, (str, list, dict)) and kind not in ("record", "array", "map", "enum"):
-        return to_avro(value, kind, named)
-    return value

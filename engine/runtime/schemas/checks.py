@@ -14,6 +14,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from engine.model.schema_values import SchemaValueError, branch_kind, fits, to_avro
 from engine.model.schemas import (
     CompiledProto,
     SchemaRef,
@@ -21,7 +22,6 @@ from engine.model.schemas import (
     parse_avro,
     parse_json_schema,
 )
-from engine.runtime.schemas.values import SchemaValueError, branch_kind, fits, to_avro
 from engine.runtime.serde import SerdeError
 
 

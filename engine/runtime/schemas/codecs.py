@@ -16,6 +16,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from engine.model.schema_values import SchemaValueError, plain, to_avro
 from engine.model.schemas import SchemaRef, SchemaTextError
 from engine.runtime.schemas.checks import (
     Checker,
@@ -23,7 +24,6 @@ from engine.runtime.schemas.checks import (
     parse_message,
     registered_message_class,
 )
-from engine.runtime.schemas.values import SchemaValueError, plain, to_avro
 from engine.runtime.serde import SerdeError
 
 Decoder = Callable[[bytes], Any]
@@ -140,7 +140,7 @@ def decoder(fmt: str, client, topic: str, part: str) -> Decoder:
         read = JSONDeserializer(None, schema_registry_client=client, conf=conf)
         title, convert = "JSON Schema", plain
     else:
-        from engine.runtime.schemas.protobuf_values import message_data
+        from engine.model.protobuf_values import message_data
 
         read = _ProtobufReader(client, conf)
         title, convert = "Protobuf", message_data

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from engine.cluster.topics.formats import FormatError, PartDecoder, encode_plain, plain
+from engine.cluster.topics.formats import FormatError, PartDecoder, encode_plain
+from engine.model.schema_values import named_types, plain, to_avro
 
 
 def test_detection_json_then_text_then_bytes():
@@ -51,15 +52,27 @@ def test_plain_data_from_deserializers():
     import datetime
     import decimal
 
-    data = {"b": b"\x01", "d": decimal.Decimal("1.50"), "t": datetime.date(2025, 1, 2), "l": (1,)}
-    assert plain(data) == {"b": "AQ==", "d": "1.50", "t": "2025-01-02", "l": [1]}
+    moment = datetime.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC)
+    data = {
+        "b": b"\x01",
+        "d": decimal.Decimal("1.50"),
+        "t": datetime.date(2025, 1, 2),
+        "l": (1,),
+        "at": moment,
+    }
+    # One form with the engine's nodes: a timestamp is epoch milliseconds, as a record's own
+    assert plain(data) == {
+        "b": "AQ==",
+        "d": "1.50",
+        "t": "2025-01-02",
+        "l": [1],
+        "at": 1735787045678,
+    }
 
 
 def test_shown_avro_data_goes_back_to_avros_types():
     import datetime
     import decimal
-
-    from engine.cluster.topics.formats import to_avro
 
     schema = {
         "type": "record",
@@ -73,13 +86,25 @@ def test_shown_avro_data_goes_back_to_avros_types():
             {"name": "day", "type": {"type": "int", "logicalType": "date"}},
             {"name": "opt", "type": ["null", "bytes"]},
             {"name": "kids", "type": {"type": "array", "items": "R"}},
+            {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+            {"name": "was", "type": {"type": "long", "logicalType": "timestamp-millis"}},
         ],
     }
-    shown = {"b": "AQ==", "d": "1.50", "day": "2025-01-02", "opt": "Ag==", "kids": [{"b": "Aw=="}]}
-    assert to_avro(shown, schema, {}) == {
+    shown = {
+        "b": "AQ==",
+        "d": "1.50",
+        "day": "2025-01-02",
+        "opt": "Ag==",
+        "kids": [{"b": "Aw=="}],
+        "at": 1735787045678,
+        "was": "2025-01-02T03:04:05.678+00:00",  # as exports before the one form wrote it
+    }
+    assert to_avro(shown, schema, named_types(schema)) == {
         "b": b"\x01",
         "d": decimal.Decimal("1.50"),
         "day": datetime.date(2025, 1, 2),
         "opt": b"\x02",
         "kids": [{"b": b"\x03"}],
+        "at": 1735787045678,
+        "was": datetime.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC),
     }

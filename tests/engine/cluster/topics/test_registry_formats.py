@@ -95,6 +95,54 @@ def test_avro_is_detected_decoded_and_produced_back(bootstrap, registry_url, uni
         read_lines(['{"value": {"id": 1}, "value_format": "avro"}'], lacking, "in")
 
 
+def test_a_read_record_is_what_a_topologys_source_hands_its_nodes(bootstrap, registry_url, unique):
+    """One plain form: ``topic read`` and the browser show a timestamp as the epoch
+    milliseconds an expression in a topology sees (not ISO text), so one filter reads both;
+    and a record read is produced back unchanged."""
+    from engine.runtime.schemas.codecs import decoder
+
+    schema = json.dumps(
+        {
+            "type": "record",
+            "name": "Stamped",
+            "fields": [
+                {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+                {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+                {
+                    "name": "price",
+                    "type": {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2},
+                },
+            ],
+        }
+    )
+    topic = f"stamped-{unique}"
+    create_topic(bootstrap, topic)
+    client = SchemaRegistryClient({"url": registry_url})
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    import datetime
+    import decimal
+
+    moment = datetime.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC)
+    data = AvroSerializer(client, schema)(
+        {"at": moment, "day": moment.date(), "price": decimal.Decimal("12.50")}, ctx
+    )
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(topic, data)
+    producer.flush(30)
+    [record] = scan(bootstrap, topic, registry_url).records()
+    nodes_see = decoder("avro", client, topic, "value")(data)
+    assert (
+        record["value"] == nodes_see == {"at": 1735787045678, "day": "2025-01-02", "price": "12.50"}
+    )
+    assert scan(bootstrap, topic, registry_url, filter="value['at'] > 1735787045000").records()
+    out = io.StringIO()
+    RecordWriter(out).write([record])
+    encoder = RecordEncoder(topic, registry=Registry(registry_url))
+    TopicProducer(bootstrap, topic).send(read_lines(io.StringIO(out.getvalue()), encoder, "in"))
+    again = scan(bootstrap, topic, registry_url).records()
+    assert [r["value"] for r in again] == [record["value"]] * 2
+
+
 def test_json_schema_is_detected_and_produced_back(bootstrap, registry_url, unique):
     from confluent_kafka.schema_registry.json_schema import JSONSerializer
 

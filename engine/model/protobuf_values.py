@@ -1,5 +1,5 @@
-"""Protobuf messages as plain data (reference §7.6), as ``values`` says of every format:
-apart from ``values`` so that only a run that reads Protobuf imports protobuf."""
+"""Protobuf messages as plain data (reference §7.6), as ``schema_values`` says of every
+format: apart from it so that only what reads Protobuf imports protobuf."""
 
 from __future__ import annotations
 

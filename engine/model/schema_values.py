@@ -1,7 +1,8 @@
 """Decoded values as plain JSON-like data, and back (reference §7.6).
 
 What the schema-registry deserializers give (fastavro's Python types, Protobuf messages)
-becomes what nodes, previews, traces and internal topics handle: dicts with the schema's
+becomes what nodes, previews, traces, internal topics, the Topic Browser, ``topic read`` and
+its exports handle, one form everywhere: dicts with the schema's
 field names, bytes as base64 text, enums as their symbols. Avro's logical types take one
 JSON-friendly form each: timestamps (timestamp-millis/-micros, local-timestamp-*) are epoch
 milliseconds, as the engine's own ``timestamp``; dates and times are ISO 8601 text
@@ -9,10 +10,12 @@ milliseconds, as the engine's own ``timestamp``; dates and times are ISO 8601 te
 
 Going out, ``to_avro`` turns such data back into what fastavro writes, guided by the schema
 (base64 text to bytes, text to Decimal, dates and times from ISO text, milliseconds to
-microseconds where the schema counts those). Protobuf messages go out through protobuf's
+microseconds where the schema counts those; a timestamp given as ISO 8601 text, as older
+exports wrote it, is read too). Protobuf messages go out through protobuf's
 own ``json_format.ParseDict``, which reads this form (int64 as numbers or text, bytes as
 base64, enums by name); they come in through ``protobuf_values.message_data``, a module of
-its own so that a run without Protobuf never imports protobuf.
+its own so that a run without Protobuf never imports protobuf. ``named_types`` collects a
+schema's named types for ``to_avro`` when the caller has only the schema's JSON.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ def plain(value: Any) -> Any:
 # -- Avro, going out ----------------------------------------------------------------------
 
 _MICROS = ("timestamp-micros", "local-timestamp-micros")
+_TIMESTAMPS = ("timestamp-millis", "local-timestamp-millis", *_MICROS)
 
 
 def to_avro(value: Any, schema: Any, named: dict, path: str = "") -> Any:
@@ -116,9 +120,38 @@ def to_avro(value: Any, schema: Any, named: dict, path: str = "") -> Any:
         return _iso(datetime.time, value, path, "a time (HH:MM:SS)")
     if logical in _MICROS and isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value * 1000)  # the engine counts milliseconds, the schema microseconds
+    if logical in _TIMESTAMPS and isinstance(value, str):
+        moment = _iso(datetime.datetime, value, path, "epoch milliseconds or an ISO 8601 time")
+        if logical.startswith("local-"):
+            return moment.replace(tzinfo=None)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
     if kind in ("bytes", "fixed") and isinstance(value, str):
         return _unbase64(value, path)
     return value
+
+
+def named_types(schema: Any, named: dict | None = None) -> dict:
+    """The named types (records, enums, fixed) defined anywhere in ``schema`` (Avro's JSON),
+    by name and by full name: what ``to_avro`` resolves a type given by its name with."""
+    named = {} if named is None else named
+    if isinstance(schema, list):
+        for branch in schema:
+            named_types(branch, named)
+    elif isinstance(schema, dict):
+        name = schema.get("name")
+        if schema.get("type") in ("record", "error", "enum", "fixed") and isinstance(name, str):
+            named.setdefault(name, schema)
+            if schema.get("namespace") and "." not in name:
+                named.setdefault(f"{schema['namespace']}.{name}", schema)
+        for f in schema.get("fields", ()):
+            if isinstance(f, dict):
+                named_types(f.get("type"), named)
+        for inner in ("items", "values"):
+            if inner in schema:
+                named_types(schema[inner], named)
+        if isinstance(schema.get("type"), (dict, list)):
+            named_types(schema["type"], named)
+    return named
 
 
 def _union(value: Any, branches: list, named: dict, path: str) -> Any:
