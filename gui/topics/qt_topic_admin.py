@@ -106,6 +106,7 @@ class QtTopicConfigDialog(QDialog):
     def __init__(self, client: ClusterClient, topic: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(f"Config of {topic}")
+        self.topic = topic
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Name", "Value"])
         self.table.verticalHeader().setVisible(False)
@@ -136,7 +137,12 @@ class QtTopicConfigDialog(QDialog):
                 font.setBold(True)
                 item.setFont(font)
             self.table.setItem(row, 1, item)
-        self.message.setText(f"{len(configs)} settings (set on the topic: bold).")
+        if configs:
+            self.message.setText(f"{len(configs)} settings (set on the topic: bold).")
+        else:  # some brokers list only what was set on the topic
+            self.message.setText(
+                f"The broker lists no settings of {self.topic}: it uses the broker's defaults."
+            )
 
     def _on_failed(self, exc: BaseException) -> None:
         text = str(exc)

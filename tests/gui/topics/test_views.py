@@ -12,7 +12,7 @@ from engine.cluster.topics.positions import PositionError, StartKind
 from gui.topics.qt_browser import QtTopicBrowser
 from gui.topics.qt_record_panel import TRUNCATE_AT, QtRecordPanel, hex_dump
 from gui.topics.qt_reset_offsets import reset_position
-from gui.topics.qt_topic_admin import parse_configs
+from gui.topics.qt_topic_admin import QtTopicConfigDialog, parse_configs
 from gui.topics.records_model import RecordsTableModel
 
 
@@ -98,3 +98,31 @@ def test_topic_configs_are_name_value_lines():
     }
     with pytest.raises(ValueError, match="line 1 is not name=value"):
         parse_configs("retention.ms")
+
+
+class _Configs:
+    def __init__(self, configs):
+        self.configs = configs
+
+    def topic_config(self, _topic):
+        return self.configs
+
+
+@pytest.mark.parametrize(
+    ("configs", "said"),
+    [
+        ({"retention.ms": ("60000", False), "cleanup.policy": ("delete", True)}, "2 settings"),
+        ({}, "The broker lists no settings of orders: it uses the broker's defaults."),
+    ],
+)
+def test_the_config_dialog_says_what_the_broker_listed(qtbot, configs, said):
+    dialog = QtTopicConfigDialog(_Configs(configs), "orders")
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.message.text().startswith(said[:10]), timeout=5000)
+    assert said in dialog.message.text()
+    assert dialog.table.rowCount() == len(configs)
+    if configs:
+        bold = {
+            dialog.table.item(r, 0).text(): dialog.table.item(r, 1).font().bold() for r in range(2)
+        }
+        assert bold == {"retention.ms": True, "cleanup.policy": False}
