@@ -1,15 +1,18 @@
 """A record to start from for a topic whose values have a registered schema (reference §9.12):
 the latest schema under ``<topic>-value`` (and ``<topic>-key``), as Confluent's topic name
 strategy names them, turned into a value it accepts, in the plain form the app shows and
-produces (``values``): each field its default when the schema gives one, else the first
-symbol of an enum, the first branch of a union, an empty text, list or map, zero, false.
+produces (``engine.model.schema_values``): each field its default when the schema gives one,
+else the first symbol of an enum, the first branch of a union, an empty text, list or map,
+zero, false; a timestamp or date is now, so the record falls in the windows open now.
 What the Produce dialog shows for a new record, so that a record typed for an Avro topic
 goes out in Avro with its schema, not as JSON its consumers cannot read.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,12 +162,18 @@ def _avro_logical(logical: str, schema: dict) -> Any:
         scale = schema.get("scale", 0)
         return "0." + "0" * scale if scale else "0"
     if logical == "date":
-        return "1970-01-01"
+        return _today()
     if logical in ("time-millis", "time-micros"):
         return "00:00:00"
     if logical == "uuid":
         return "00000000-0000-0000-0000-000000000000"
-    return 0  # timestamps: epoch milliseconds, as the engine counts them
+    if "timestamp" in logical:
+        return int(time.time() * 1000)  # epoch milliseconds, as the engine counts them
+    return 0
+
+
+def _today() -> str:
+    return datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
 # -- JSON Schema ------------------------------------------------------------------------
@@ -202,9 +211,10 @@ def json_schema_example(schema: Any, root: Any = None, depth: int = 0) -> Any:
             return {}
         return {name: json_schema_example(sub, root, depth + 1) for name, sub in properties.items()}
     if kind == "string":
-        return {"date-time": "1970-01-01T00:00:00Z", "date": "1970-01-01"}.get(
-            str(schema.get("format")), ""
-        )
+        form = schema.get("format")
+        if form == "date-time":
+            return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        return _today() if form == "date" else ""
     return _JSON_ZERO.get(kind) if isinstance(kind, str) else None
 
 
@@ -228,8 +238,10 @@ def protobuf_example(descriptor, depth: int = 0) -> dict:
             if message_type.full_name.startswith("google.protobuf."):
                 from google.protobuf.message_factory import GetMessageClass
 
-                empty = GetMessageClass(message_type)()
-                out[fd.name] = json_format.MessageToDict(empty, preserving_proto_field_name=True)
+                made = GetMessageClass(message_type)()
+                if message_type.full_name == "google.protobuf.Timestamp":
+                    made.GetCurrentTime()
+                out[fd.name] = json_format.MessageToDict(made, preserving_proto_field_name=True)
             elif depth < MAX_DEPTH:
                 out[fd.name] = protobuf_example(message_type, depth + 1)
         elif fd.type == FieldDescriptor.TYPE_ENUM:
