@@ -51,6 +51,7 @@ class Topics(QObject):
             self.controller.client_config(),
             masking=topology_rules(self.controller.topology_provider()),
             registry=self.registry(),
+            registry_hint="choose the schema registry in Run → Connection",
         )
 
     def registry(self) -> Registry | None:

@@ -235,6 +235,15 @@ class PartDecoder:
         self.part = part
         self.registry = registry
         self.problems: dict[str, int] = {}  # why records fell back, with how many
+        self.wire_without_registry = 0  # auto, no registry: records in the wire format
+        self.first_schema_id: int | None = None
+
+    def _unregistered(self, data: bytes) -> None:
+        """A record in the wire format with no registry to read it: counted, with the
+        first schema id, so the reader can say what would decode it."""
+        self.wire_without_registry += 1
+        if self.first_schema_id is None:
+            self.first_schema_id = int.from_bytes(data[1:5], "big")
 
     def _noted(self, reason: str) -> None:
         self.problems[reason] = self.problems.get(reason, 0) + 1
@@ -244,6 +253,8 @@ class PartDecoder:
             return None, None
         fmt = self.fmt
         if fmt == "auto" and (self.registry is None or not data or data[0] != 0):
+            if self.registry is None and len(data) >= 5 and data[0] == 0:
+                self._unregistered(data)
             return self._detect(data)  # the common case, first and short
         if fmt in SCHEMA_FORMATS or (
             fmt == "auto" and len(data) >= 5 and data[0] == 0 and self.registry is not None

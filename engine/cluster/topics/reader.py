@@ -48,6 +48,9 @@ FILTER_NAMES = ("key", "value", "timestamp", "headers", "partition", "offset")
 PAGE_SIZE = 500  # records a consume call asks for: the first page comes after one fetch
 
 
+REGISTRY_HINT = "name the registry with --schema-registry URL or SCHEMA_REGISTRY_URL"
+
+
 class ScanError(RuntimeError):
     """A scan that cannot be done (no such topic or partition, a bad filter): a sentence."""
 
@@ -116,8 +119,10 @@ class TopicReader:
         client_config: dict | None = None,
         registry: Registry | None = None,
         masking: list[MaskRule] | None = None,
+        registry_hint: str = REGISTRY_HINT,
     ):
         self.bootstrap = bootstrap
+        self.registry_hint = registry_hint  # how a user names a registry, said when one is missing
         self.config = with_logger({"bootstrap.servers": bootstrap, **(client_config or {})})
         self.registry = registry
         self.masking = list(masking or [])
@@ -408,6 +413,14 @@ class TopicScan:
                 self.notices.append(
                     f"{n} {decoder.part}{'s' * (n != 1)} could not be read {read_as} "
                     f"({reason}) and {'are' if n != 1 else 'is'} shown as detected"
+                )
+            n = decoder.wire_without_registry
+            if n:
+                self.notices.append(
+                    f"{n} {decoder.part}{'s' * (n != 1)} read {'are' if n != 1 else 'is'} in "
+                    f"the schema registry's wire format (schema id {decoder.first_schema_id}) "
+                    "and shown undecoded: "
+                    f"{self.reader.registry_hint}"
                 )
         start = self.request.start
         if start.kind is StartKind.TIME and not self.cancelled:

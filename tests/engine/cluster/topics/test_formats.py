@@ -34,6 +34,15 @@ def test_a_given_format_that_refuses_a_record_falls_back_and_counts_it():
     assert "needs a schema registry" in next(iter(avro.problems))
 
 
+def test_wire_format_records_without_a_registry_are_counted_with_their_schema_id():
+    decode = PartDecoder("auto", "t", "value")
+    decode(b"\x00\x00\x00\x00\x07\x02a")
+    decode(b"\x00\x00\x00\x00\x09\x02b")
+    decode(b'{"a": 1}')
+    decode(b"\x00\x01")  # too short for a schema id: not counted
+    assert (decode.wire_without_registry, decode.first_schema_id) == (2, 7)
+
+
 def test_unknown_format_is_a_sentence():
     with pytest.raises(FormatError, match="unknown format 'xml'"):
         PartDecoder("xml", "t", "value")

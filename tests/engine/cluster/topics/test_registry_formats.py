@@ -71,8 +71,18 @@ def test_avro_is_detected_decoded_and_produced_back(bootstrap, registry_url, uni
     assert len(scan(bootstrap, topic, registry_url, filter="value['id'] >= 1").records()) == 2
 
     # Without a registry the same records are not decoded, and the scan says nothing false.
-    blind = scan(bootstrap, topic, None).records()
+    blind_scan = scan(bootstrap, topic, None)
+    blind = blind_scan.records()
     assert blind[0]["value_format"] in ("bytes", "string")
+    # ... and says what would decode them.
+    [said] = [n for n in blind_scan.notices if "wire format" in n]
+    assert said.startswith("3 values read are in the schema registry's wire format (schema id ")
+    assert said.endswith(
+        "shown undecoded: name the registry with --schema-registry URL or SCHEMA_REGISTRY_URL"
+    )
+    seeing = scan(bootstrap, topic, registry_url)
+    seeing.records()
+    assert not [n for n in seeing.notices if "wire format" in n]
 
     # Produced back as Avro with the registered schema of the source's subject.
     target = f"avro-copy-{unique}"
