@@ -395,8 +395,20 @@ def test_an_avro_topic_is_browsed_decoded_through_the_registry(qtbot, app, boots
             )
             producer.produce(topic, value=value)
         producer.flush(10)
-        app.topology.settings["schema_registry"] = {"url": server.url}
+        # No registry named: shown undecoded, and the browser says where to name one.
         browser = open_browser(qtbot, app, topic, 4)
+        assert "4 values read are in the schema registry's wire format" in browser.status.text()
+        assert "choose the schema registry in Run → Connection" in browser.status.text()
+        app.topology.settings["schema_registry"] = {"url": server.url}
+        browser.load()
+        qtbot.waitUntil(
+            lambda: (
+                not browser.scanning
+                and [r["value_format"] for r in browser.model.records] == ["avro"] * 4
+            ),
+            timeout=20_000,
+        )
+        assert "wire format" not in browser.status.text()
         assert sorted(r["value"]["n"] for r in browser.model.records) == [0, 1, 2, 3]
         assert {r["value"]["item"] for r in browser.model.records} == {"i0", "i1", "i2", "i3"}
         # A new record starts from the registered schema, in its format: what is typed
