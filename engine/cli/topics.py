@@ -307,6 +307,8 @@ def cmd_produce(args) -> int:
     except FormatError as exc:
         _say(f"topology-studio topic produce: {exc}")
         return EXIT_USAGE
+    if encoder.guessed["value"] and registry is not None:
+        _warn_unformatted(registry, args.topic, encoder.guessed["value"])
     result = producer.send(records)
     for problem in result.failed[:20]:
         _say(f"{source}: {problem}")
@@ -316,8 +318,29 @@ def cmd_produce(args) -> int:
             f"{len(records) - result.sent} were not written"
         )
         return EXIT_FAILED
-    _say(f"wrote {result.sent} records to {args.topic}")
+    _say(f"wrote {result.sent} record{'s' * (result.sent != 1)} to {args.topic}")
     return EXIT_OK
+
+
+def _warn_unformatted(registry, topic: str, n: int) -> None:
+    """Values about to be written as JSON or text to a topic whose values have a registered
+    schema: its consumers most likely read the wire format; said, not refused."""
+    from engine.runtime.schemas.examples import example_of
+
+    try:
+        registered = example_of(registry, topic, "value")
+    except Exception:  # noqa: BLE001 - a registry that does not answer: nothing to say
+        return
+    if registered is None:
+        return
+    fmt = registered.format
+    _say(
+        f"note: {n} value{'s' * (n != 1)} name{'s' * (n == 1)} no format and "
+        f"{'are' if n != 1 else 'is'} written as JSON or text, but {topic} has a registered "
+        f"schema ({registered.describe()}): its consumers may not read "
+        f'{"them" if n != 1 else "it"}; write "value_format": "{fmt}" in the line, '
+        f"or --value-format {fmt}"
+    )
 
 
 # -- offsets ------------------------------------------------------------------------------

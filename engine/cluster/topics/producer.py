@@ -104,6 +104,7 @@ class RecordEncoder:
                 raise FormatError(f"unknown format {fmt!r}; formats are {', '.join(WRITE_FORMATS)}")
         self.topic = topic
         self.formats = {"key": key_format, "value": value_format}
+        self.guessed = {"key": 0, "value": 0}  # written as text or JSON, no format named
         self.registry = registry
         self.schemas = {
             "key": SchemaEncoder(registry, topic, "key", key_schema) if registry else None,
@@ -116,6 +117,7 @@ class RecordEncoder:
             return None
         if fmt == "auto":
             fmt = "string" if isinstance(value, str) else "json"
+            self.guessed[part] += 1
         if fmt in SCHEMA_FORMATS:
             encoder = self.schemas[part]
             if encoder is None:

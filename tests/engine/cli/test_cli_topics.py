@@ -201,3 +201,43 @@ def test_offsets_refuses_while_a_consumer_is_in_the_group(capsys, bootstrap, ord
         assert f"group {group} (stable)" in out
     finally:
         consumer.close()
+
+
+def test_produce_of_unformatted_values_to_a_topic_with_a_schema_says_so(
+    capsys, tmp_path, bootstrap, unique
+):
+    """A value with no format goes out as JSON; to a topic whose values have a registered
+    schema that is most likely a mistake, said with the line that writes the schema's
+    format (the record is still written: produce never guesses a format)."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    from engine.cluster.registry import SchemaRegistryServer
+
+    topic = f"typed-{unique}"
+    create_topic(bootstrap, topic)
+    server = SchemaRegistryServer(bootstrap).start()
+    try:
+        schema = '{"type": "record", "name": "R", "fields": [{"name": "n", "type": "int"}]}'
+        SchemaRegistryClient({"url": server.url}).register_schema(
+            f"{topic}-value", Schema(schema, "AVRO")
+        )
+        lines = tmp_path / "in.ndjson"
+        lines.write_text('{"value": {"n": 1}}\n')
+        common = ["--bootstrap", bootstrap, "--schema-registry", server.url]
+        code, _, err = run(capsys, "topic", "produce", topic, "-i", str(lines), *common)
+        assert code == 0 and f"wrote 1 record to {topic}" in err
+        assert (
+            f"note: 1 value names no format and is written as JSON or text, but {topic} has a "
+            f"registered schema (Avro, subject {topic}-value version 1)"
+        ) in err
+        assert 'write "value_format": "avro" in the line, or --value-format avro' in err
+        lines.write_text('{"value": {"n": 2}, "value_format": "avro"}\n')
+        code, _, err = run(capsys, "topic", "produce", topic, "-i", str(lines), *common)
+        assert code == 0 and "note:" not in err
+        code, out, _ = run(capsys, "topic", "read", topic, *common)
+        assert [(r["value_format"], r["value"]) for r in map(json.loads, out.splitlines())] == [
+            ("json", {"n": 1}),
+            ("avro", {"n": 2}),
+        ]
+    finally:
+        server.stop()
