@@ -127,6 +127,7 @@ class DeployDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.files, 1)
+        layout.addStretch()  # the inputs stay at the top while the file list is hidden
         layout.addWidget(self.buttons)
         self.target.currentIndexChanged.connect(self._on_target_changed)
         self._on_target_changed()
