@@ -29,7 +29,8 @@ from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.groups import CommittedOffsets, describe_group, with_own_admin
 from engine.cluster.topics.positions import Start, StartKind
-from engine.cluster.topics.reader import TopicReader, end_offsets, offsets_for_time
+from engine.cluster.topics.reader import TopicReader
+from engine.cluster.topics.watermarks import end_offsets, offsets_for_time
 
 ACTIVE_STATES = frozenset(
     {

@@ -11,7 +11,7 @@ when cancelled (``cancel()`` from any thread). Its first page comes after the fi
 so a window can show records while the rest is scanned; ``on_progress`` is told the records
 scanned of how many after every fetch.
 
-End offsets are the high watermarks carried by fetch responses, read by a first fetch of
+End offsets (``watermarks``) are the high watermarks carried by fetch responses, read by a first fetch of
 each partition's last record: exact on every Kafka-compatible broker (some answer offset
 queries for "latest" with the start of the last batch). A time is looked up with
 offsets_for_times; since a broker may answer that with an earlier offset than asked (the
@@ -39,8 +39,10 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from engine.cluster import rotation
 from engine.cluster.admin import ConnectionProblem, explain
 from engine.cluster.kafka_log import with_logger
+from engine.cluster.topics import scan_notices
 from engine.cluster.topics.formats import PartDecoder, Registry, b64
-from engine.cluster.topics.positions import Start, StartKind, format_time
+from engine.cluster.topics.positions import Start, StartKind
+from engine.cluster.topics.watermarks import end_offsets, offsets_for_time
 from engine.model.expressions import ExpressionError, compile_expression
 from engine.model.masking import Masker, MaskRule
 
@@ -173,7 +175,7 @@ class TopicScan:
         self.progress = ScanProgress()
         self.notices: list[str] = []
         self.filter_failures = 0
-        self._first_failure: str | None = None
+        self.first_failure: str | None = None
         self._cancel = threading.Event()
         self._filter = compile_filter(request.filter)
         if request.limit is not None and request.limit < 1:
@@ -262,7 +264,7 @@ class TopicScan:
             consumer.close()
             rotation.unfollow(topic)
             self.progress.done = True
-            self._say_afterwards()
+            self.notices += scan_notices.afterwards(self)
             self._report()
 
     def records(self) -> list[dict]:
@@ -361,11 +363,11 @@ class TopicScan:
 
     def _filter_failed(self, partition: int, offset: int, exc: Exception) -> None:
         self.filter_failures += 1
-        if self._first_failure is None:
+        if self.first_failure is None:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, KeyError):
                 reason = f"no field {exc}"
-            self._first_failure = f"partition {partition} offset {offset}: {reason}"
+            self.first_failure = f"partition {partition} offset {offset}: {reason}"
 
     def _on_error(self, err: KafkaError) -> None:
         if err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError.UNKNOWN_TOPIC_ID):
@@ -398,96 +400,3 @@ class TopicScan:
     def _report(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-    def _say_afterwards(self) -> None:
-        if self.filter_failures:
-            n = self.filter_failures
-            self.notices.append(
-                f"the filter failed on {n} record{'s' * (n != 1)}, which do not match "
-                f"(first: {self._first_failure})"
-            )
-        for decoder in (self.key_decoder, self.value_decoder):
-            what = "in the schema registry's wire format" if decoder.fmt == "auto" else ""
-            for reason, n in decoder.problems.items():
-                read_as = what or f"as {decoder.fmt}"
-                self.notices.append(
-                    f"{n} {decoder.part}{'s' * (n != 1)} could not be read {read_as} "
-                    f"({reason}) and {'are' if n != 1 else 'is'} shown as detected"
-                )
-            n = decoder.wire_without_registry
-            if n:
-                self.notices.append(
-                    f"{n} {decoder.part}{'s' * (n != 1)} read {'are' if n != 1 else 'is'} in "
-                    f"the schema registry's wire format (schema id {decoder.first_schema_id}) "
-                    "and shown undecoded: "
-                    f"{self.reader.registry_hint}"
-                )
-        start = self.request.start
-        if start.kind is StartKind.TIME and not self.cancelled:
-            self._say_about_time(start.value)
-
-    def _say_about_time(self, when: int) -> None:
-        parts = list(self.partitions.values())
-        nothing_after = all(p.start >= p.end or p.time_gate is not None for p in parts)
-        complete = self.request.limit is None or self.progress.matched < self.request.limit
-        if nothing_after and complete:
-            self.notices.append(
-                f"no record of '{self.request.topic}' is at or after {format_time(when)}: "
-                "the time is after its end, nothing to read"
-            )
-            return
-        firsts = [p.first_timestamp for p in parts if p.start == p.low and p.end > p.low]
-        if (
-            firsts
-            and len(firsts) == len([p for p in parts if p.end > p.low])
-            and all(ts is not None and ts > when for ts in firsts)
-        ):
-            oldest = min(ts for ts in firsts if ts is not None)
-            self.notices.append(
-                f"{format_time(when)} is before the first record of "
-                f"'{self.request.topic}' ({format_time(oldest)}): read from its start"
-            )
-
-
-def end_offsets(
-    consumer: Consumer, topic: str, partitions: list[int]
-) -> dict[int, tuple[int, int]]:
-    """(low, end) of each partition: the end is the high watermark of a fetch response
-    (see the module docstring), found by fetching each partition's last record."""
-    listed: dict[int, tuple[int, int]] = {}
-    for p in partitions:
-        try:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-        except KafkaException as exc:
-            raise ConnectionProblem(explain(exc.args[0] if exc.args else None, "the cluster"))
-        listed[p] = (low, high)
-    probe = [p for p, (low, high) in listed.items() if high > low]
-    if not probe:
-        return listed
-    consumer.assign([TopicPartition(topic, p, max(listed[p][0], listed[p][1] - 1)) for p in probe])
-    found: dict[int, tuple[int, int]] = dict(listed)
-    pending = set(probe)
-    deadline = time.monotonic() + 5.0
-    while pending and time.monotonic() < deadline:
-        consumer.consume(1000, timeout=0.1)
-        for p in list(pending):
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
-            if high is not None and high >= listed[p][1]:
-                found[p] = (listed[p][0], high)
-                pending.discard(p)
-    consumer.unassign()
-    return found
-
-
-def offsets_for_time(
-    consumer: Consumer, topic: str, partitions: list[int], when: int
-) -> dict[int, int]:
-    """The broker's first offset at or after ``when`` per partition (-1: none). A broker
-    that cannot answer gives the start: the scan then skips by record timestamps."""
-    try:
-        found = consumer.offsets_for_times(
-            [TopicPartition(topic, p, when) for p in partitions], timeout=10
-        )
-    except KafkaException:
-        return {p: 0 for p in partitions}
-    return {tp.partition: (tp.offset if tp.error is None else 0) for tp in found}
