@@ -56,10 +56,23 @@ class ParamSpec:
     help: str = ""
     names: tuple[str, ...] = RECORD_NAMES  # context names of expression params
     minimum: float | None = None
+    # When the param means anything: (other param, its values) pairs, any one enough; ()
+    # always. The inspector shows the param then, or whenever it holds a value.
+    applies_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def title(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
+
+    def applies(self, params: dict, specs: tuple[ParamSpec, ...]) -> bool:
+        """Whether this param means anything beside ``params`` (a node's, defaults from
+        ``specs``), or holds a value of its own."""
+        if not self.applies_when or params.get(self.name) not in (None, ""):
+            return True
+        defaults = {s.name: s.default for s in specs}
+        return any(
+            params.get(other, defaults.get(other)) in values for other, values in self.applies_when
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,8 @@ def _branch_ports(params: dict) -> tuple[str, ...]:
 
 KEY_FORMATS = ("string", "json", "bytes", *SCHEMA_FORMATS)
 VALUE_FORMATS = ("json", "string", "bytes", *SCHEMA_FORMATS)
+_WITH_VALUE_SCHEMA = (("value_format", SCHEMA_FORMATS),)  # a schema param's applies_when
+_WITH_KEY_SCHEMA = (("key_format", SCHEMA_FORMATS),)
 _FORMAT_HELP = (
     "avro, protobuf and json_schema: the Confluent wire format, with the schema registry of "
     "settings.schema_registry (or run --schema-registry, $SCHEMA_REGISTRY_URL, the sandbox's)."
@@ -195,6 +210,7 @@ _TYPES = (
                 "schema",
                 help="The schema events are written with (avro, protobuf, json_schema): its "
                 "text, a file beside the topology, or subject:<name>[:<version>].",
+                applies_when=_WITH_VALUE_SCHEMA,
             ),
         ),
     ),
@@ -388,11 +404,13 @@ _TYPES = (
                 help="The schema values are written with (avro, protobuf, json_schema): its "
                 "text, a file beside the topology (.avsc, .proto, .json), or "
                 "subject:<name>[:<version>] for one already registered.",
+                applies_when=_WITH_VALUE_SCHEMA,
             ),
             ParamSpec(
                 "key_schema",
                 "schema",
                 help="The schema keys are written with, as value_schema.",
+                applies_when=_WITH_KEY_SCHEMA,
             ),
             ParamSpec(
                 "subject_strategy",
@@ -401,6 +419,7 @@ _TYPES = (
                 choices=SUBJECT_STRATEGIES,
                 help="The subject a schema is registered under: topic (<topic>-value), "
                 "record (the record's name), topic_record (<topic>-<record name>).",
+                applies_when=_WITH_VALUE_SCHEMA + _WITH_KEY_SCHEMA,
             ),
         ),
     ),

@@ -138,6 +138,7 @@ class _Field(QWidget):
             help_label.setWordWrap(True)
             layout.addWidget(help_label)
         self.editor = editor
+        self.spec = spec
 
     def set_problem(self, message: str | None, warning: bool = False) -> None:
         """Show the param's problem under it: red for an error, amber for a warning."""
@@ -394,9 +395,21 @@ class InspectorWidget(QScrollArea):
             note.setObjectName("help")
             layout.addWidget(note)
         layout.addStretch(1)
+        self._show_applicable()
         self._install_page()
         self.refresh_field_names()
         self._on_problems_changed(self.document.problems)
+
+    def _show_applicable(self) -> None:
+        """Hides the params that mean nothing beside the others (a schema where the format
+        is JSON), unless they hold a value."""
+        if self.node_id is None:
+            return
+        node = self.topology.node(self.node_id)
+        spec = NODE_TYPES.get(node.type)
+        params = node.params if isinstance(node.params, dict) else {}
+        for field in self.fields.values():
+            field.setVisible(spec is None or field.spec.applies(params, spec.params))
 
     def _build_multi_page(self, node_ids: list[str]) -> None:
         layout = self._new_page()
@@ -502,6 +515,7 @@ class InspectorWidget(QScrollArea):
             value = params.get(name) if isinstance(params, dict) else None
             if field.editor.value() != value:
                 field.editor.set_value(value)
+        self._show_applicable()
 
     def _on_node_renamed(self, old: str, new: str) -> None:
         if old in self.node_ids:

@@ -164,3 +164,25 @@ def test_json_schema_patterns_that_backtrack_exponentially_are_refused():
     assert "pattern '^(a+)+$' repeats a repeated part" in message
     fine = json.dumps({"type": "string", "pattern": "^([a-z]+\\.)+[a-z]+$"})
     assert messages(sink_topology("json_schema", fine)) == []
+
+
+def test_a_schema_param_applies_where_a_format_takes_a_schema_or_it_holds_one():
+    from engine.model.catalogue import NODE_TYPES
+
+    sink = NODE_TYPES["kafka_sink"]
+    specs = {p.name: p for p in sink.params}
+
+    def applies(name, params):
+        return specs[name].applies(params, sink.params)
+
+    assert not applies("value_schema", {})  # value_format's default is json
+    assert applies("value_schema", {"value_format": "protobuf"})
+    assert not applies("key_schema", {"value_format": "avro"})
+    assert applies("subject_strategy", {"key_format": "json_schema"})
+    assert applies("value_schema", {"value_format": "json", "value_schema": "subject:x"})
+    assert applies("topic", {})  # no condition: always
+    # Every condition names a param of the same node type.
+    for node_type in NODE_TYPES.values():
+        names = {p.name for p in node_type.params}
+        for param in node_type.params:
+            assert all(other in names for other, _ in param.applies_when), param.name

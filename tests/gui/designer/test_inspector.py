@@ -436,3 +436,29 @@ def test_a_table_aggregates_reduce_keeps_its_subtract(doc, inspector, qtbot):
     inspector.show_nodes([node_id])
     row = editor(inspector, "aggregations").rows[-1]
     assert row.subtract.text() == "agg - value"
+
+
+def test_schema_params_show_when_a_format_takes_a_schema(doc, inspector):
+    """A sink writing JSON shows no schema fields; choosing Avro for its values shows the
+    value schema and the subject strategy (not the key schema); a schema given stays shown
+    whatever the format, so nothing set is ever hidden."""
+    node_id = doc.add_node("kafka_sink", (0, 0))
+    inspector.show_nodes([node_id])
+    shown = lambda: {  # noqa: E731
+        name for name, field in inspector.fields.items() if not field.isHidden()
+    }
+    assert shown() == {"topic", "key_format", "value_format"}
+    editor(inspector, "value_format").set_value("avro")
+    editor(inspector, "value_format").edited.emit("avro")
+    assert shown() == {"topic", "key_format", "value_format", "value_schema", "subject_strategy"}
+    doc.set_param(node_id, "key_format", "protobuf")
+    assert {"key_schema", "value_schema", "subject_strategy"} <= shown()
+    doc.set_param(node_id, "key_format", "string")
+    doc.set_param(node_id, "value_schema", "subject:orders-value")
+    doc.set_param(node_id, "value_format", "json")
+    assert shown() == {"topic", "key_format", "value_format", "value_schema"}
+    doc.undo_stack.undo()  # back to avro: the strategy comes back
+    assert "subject_strategy" in shown()
+    generator = doc.add_node("generator_source", (0, 200))
+    inspector.show_nodes([generator])
+    assert "value_schema" not in shown() and "value_format" in shown()
