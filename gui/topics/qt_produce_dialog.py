@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cluster.admin import ConnectionProblem
-from engine.cluster.topics.formats import FormatError, Registry
+from engine.cluster.topics.formats import FormatError, Registry, registry_unreachable
 from engine.cluster.topics.output import ndjson_line
 from engine.cluster.topics.producer import (
     Outgoing,
@@ -140,10 +140,15 @@ class QtProduceDialog(QDialog):
 
     def _on_template_failed(self, exc: BaseException) -> None:
         url = getattr(self.registry, "url", "")
-        self.schema_note.setText(
-            f"The schema registry at {url} did not answer ({str(exc)[:120] or type(exc).__name__}): "
-            "a line without a format is written as JSON or text."
-        )
+        if registry_unreachable(exc):
+            why = f"The schema registry at {url} does not answer"
+        else:  # e.g. refused: a 401, a schema it cannot read
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            why = (
+                f"The schema registry at {url} gave no schema of {self.topic} "
+                f"({reason or type(exc).__name__})"
+            )
+        self.schema_note.setText(f"{why}: a line without a format is written as JSON or text.")
         self.schema_note.show()
 
     def outgoing(self) -> list[Outgoing] | None:

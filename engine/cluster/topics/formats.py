@@ -63,7 +63,8 @@ class RegistryUnavailableError(RuntimeError):
     """The schema registry does not answer."""
 
 
-def _unreachable(exc: BaseException) -> bool:
+def registry_unreachable(exc: BaseException) -> bool:
+    """Whether the schema registry client raised because the registry does not answer."""
     from confluent_kafka.schema_registry.error import SchemaRegistryError
 
     if isinstance(exc, SchemaRegistryError):
@@ -127,7 +128,7 @@ class Registry:
             try:
                 found = self._reader(schema_id)
             except Exception as exc:  # noqa: BLE001 - the client raises many kinds
-                if _unreachable(exc):
+                if registry_unreachable(exc):
                     self.problem = f"the schema registry at {self.url} does not answer"
                     raise RegistryUnavailableError(self.problem) from None
                 found = ("", _failing(exc))  # e.g. schema id not found: once per id

@@ -456,5 +456,5 @@ def test_a_new_record_on_a_topic_without_a_schema_stays_as_typed(qtbot, app, boo
         server.stop()
     dialog = app.produce(topic, [])  # the registry has stopped
     qtbot.waitUntil(lambda: not dialog.schema_note.isHidden(), timeout=30_000)
-    assert "did not answer" in dialog.schema_note.text()
+    assert f"The schema registry at {server.url} does not answer" in dialog.schema_note.text()
     assert dialog.editor.toPlainText() == NEW_RECORD

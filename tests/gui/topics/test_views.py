@@ -126,3 +126,28 @@ def test_the_config_dialog_says_what_the_broker_listed(qtbot, configs, said):
             dialog.table.item(r, 0).text(): dialog.table.item(r, 1).font().bold() for r in range(2)
         }
         assert bold == {"retention.ms": True, "cleanup.policy": False}
+
+
+def test_a_registry_refusing_the_schema_is_said_under_the_new_record(qtbot):
+    """The registry answers, but not with a schema (here 401): said as such, the line
+    left as it was."""
+    from types import SimpleNamespace
+
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    from gui.topics.qt_produce_dialog import NEW_RECORD, QtProduceDialog
+
+    def refuse(*_args):
+        raise SchemaRegistryError(401, 40101, "Unauthorized")
+
+    client = SimpleNamespace(get_latest_version=refuse)
+    registry = SimpleNamespace(client=client, serialized=client, url="http://registry:8081")
+    dialog = QtProduceDialog("orders", "127.0.0.1:1", registry=registry)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.schema_note.isHidden(), timeout=5000)
+    assert dialog.schema_note.text() == (
+        "The schema registry at http://registry:8081 gave no schema of orders (Unauthorized "
+        "(HTTP status code 401, SR code 40101)): a line without a format is written as JSON "
+        "or text."
+    )
+    assert dialog.editor.toPlainText() == NEW_RECORD
