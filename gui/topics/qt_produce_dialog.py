@@ -139,7 +139,7 @@ class QtProduceDialog(QDialog):
         self.schema_note.show()
 
     def _on_template_failed(self, exc: BaseException) -> None:
-        url = getattr(self.registry, "url", "")
+        url = self.registry.url if self.registry is not None else ""
         if registry_unreachable(exc):
             why = f"The schema registry at {url} does not answer"
         else:  # e.g. refused: a 401, a schema it cannot read
