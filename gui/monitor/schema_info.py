@@ -9,21 +9,10 @@ changes); its methods block, so the app calls them off the GUI thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from engine.model.schemas import FORMAT_TITLES
+from engine.cluster.topics.schema_names import FORMAT_OF_TYPE, SchemaInfo, describe, schema_info
 from engine.runtime.kafka.samples import wire_schema_id
-
-FORMAT_OF_TYPE = {"AVRO": "avro", "PROTOBUF": "protobuf", "JSON": "json_schema"}
-
-
-@dataclass(frozen=True)
-class SchemaInfo:
-    schema_id: int
-    format: str  # avro, protobuf, json_schema
-    subject: str = ""  # "" when no subject holds it any more
-    version: int | None = None
 
 
 class RegistryLookup:
@@ -37,19 +26,8 @@ class RegistryLookup:
         """The schema ``schema_id`` is: its format, and the subject and version it is
         registered under (``<topic>-value`` when it is there, else the first)."""
         found = self._infos.get(schema_id)
-        if found is not None:
-            return found
-        schema = self.client.get_schema(schema_id)
-        fmt = FORMAT_OF_TYPE.get(schema.schema_type or "AVRO", "avro")
-        subject, version = "", None
-        try:
-            versions = list(self.client.get_schema_versions(schema_id))
-        except Exception:  # noqa: BLE001 - a registry without the endpoint: no subject shown
-            versions = []
-        preferred = [v for v in versions if v.subject == f"{topic}-value"] or versions
-        if preferred:
-            subject, version = preferred[0].subject, preferred[0].version
-        found = self._infos[schema_id] = SchemaInfo(schema_id, fmt, subject, version)
+        if found is None:
+            found = self._infos[schema_id] = schema_info(self.client, schema_id, topic)
         return found
 
     def header(self, schema_ids: Iterable[int], topic: str = "") -> str:
@@ -96,20 +74,6 @@ class RegistryLookup:
             return made(data)
 
         return decode
-
-
-def describe(infos: list[SchemaInfo]) -> str:
-    formats = sorted({FORMAT_TITLES.get(i.format, i.format) for i in infos})
-    subjects = sorted({i.subject for i in infos if i.subject})
-    versions = sorted({i.version for i in infos if i.version is not None})
-    ids = [str(i.schema_id) for i in infos]
-    parts = [" / ".join(formats)]
-    if subjects:
-        parts.append(f"subject {', '.join(subjects)}")
-    if versions:
-        parts.append(f"version{'s' if len(versions) > 1 else ''} {', '.join(map(str, versions))}")
-    parts.append(f"schema id{'s' if len(ids) > 1 else ''} {', '.join(ids)}")
-    return " · ".join(parts)
 
 
 def sample_topic(client, lookup: RegistryLookup | None, topic: str, count: int = 50):

@@ -237,6 +237,7 @@ class PartDecoder:
         self.registry = registry
         self.problems: dict[str, int] = {}  # why records fell back, with how many
         self.wire_without_registry = 0  # auto, no registry: records in the wire format
+        self.schema_ids: set[int] = set()  # of the records the registry decoded
         self.first_schema_id: int | None = None
 
     def _unregistered(self, data: bytes) -> None:
@@ -264,9 +265,12 @@ class PartDecoder:
                 self._noted(f"{fmt} needs a schema registry (--schema-registry URL)")
             else:
                 try:
-                    return self.registry.decode(data, self.topic, self.part)
+                    decoded = self.registry.decode(data, self.topic, self.part)
                 except Exception as exc:  # noqa: BLE001 - the libraries raise many kinds
                     self._noted(_reason(exc, data))
+                else:
+                    self.schema_ids.add(int.from_bytes(data[1:5], "big"))
+                    return decoded
             return self._detect(data)
         if fmt == "json":
             ok, value = _json_or_none(data)

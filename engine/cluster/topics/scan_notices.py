@@ -1,11 +1,13 @@
 """What a topic scan says once it has ended (``TopicScan.notices``, printed by ``topic read``
 and shown under the Topic Browser's table): the records its filter failed on, those its
-formats could not read, wire-format records read with no schema registry named, and a start
-time after the topic's end or before its first record."""
+formats could not read, the registered schemas the records read were written with,
+wire-format records read with no schema registry named, and a start time after the topic's
+end or before its first record."""
 
 from __future__ import annotations
 
 from engine.cluster.topics.positions import StartKind, format_time
+from engine.cluster.topics.schema_names import describe_ids
 
 
 def afterwards(scan) -> list[str]:
@@ -25,6 +27,10 @@ def afterwards(scan) -> list[str]:
                 f"{n} {decoder.part}{'s' * (n != 1)} could not be read {read_as} "
                 f"({reason}) and {'are' if n != 1 else 'is'} shown as detected"
             )
+        if decoder.schema_ids and scan.reader.registry is not None:
+            client = scan.reader.registry.client
+            named = describe_ids(client, decoder.schema_ids, scan.request.topic)
+            notices.append(f"{decoder.part}s in {named}")
         n = decoder.wire_without_registry
         if n:
             notices.append(

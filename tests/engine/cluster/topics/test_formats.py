@@ -117,3 +117,27 @@ def test_shown_avro_data_goes_back_to_avros_types():
         "at": 1735787045678,
         "was": datetime.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC),
     }
+
+
+def test_schemas_are_named_by_format_subject_version_and_id():
+    from types import SimpleNamespace
+
+    from engine.cluster.topics.schema_names import describe_ids
+
+    versions = {1: [SimpleNamespace(subject="orders-value", version=1)], 4: []}
+    client = SimpleNamespace(
+        get_schema=lambda i: SimpleNamespace(schema_type="PROTOBUF" if i == 4 else None),
+        get_schema_versions=lambda i: versions[i],
+    )
+    assert (
+        describe_ids(client, [1], "orders")
+        == "Avro · subject orders-value · version 1 · schema id 1"
+    )
+    assert describe_ids(client, {4, 1}, "orders") == (
+        "Avro / Protobuf · subject orders-value · version 1 · schema ids 1, 4"
+    )
+
+    def down(_i):
+        raise ConnectionError("refused")
+
+    assert describe_ids(SimpleNamespace(get_schema=down), [3, 1]) == "schema ids 1, 3"

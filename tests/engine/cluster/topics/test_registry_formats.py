@@ -61,7 +61,11 @@ def test_avro_is_detected_decoded_and_produced_back(bootstrap, registry_url, uni
     producer.produce(topic, b'{"not": "avro"}', b"plain")
     producer.flush(30)
 
-    records = scan(bootstrap, topic, registry_url).records()
+    decoded = scan(bootstrap, topic, registry_url)
+    records = decoded.records()
+    # ... and the scan names the schema they were written with.
+    [named] = [n for n in decoded.notices if n.startswith("values in ")]
+    assert named.startswith(f"values in Avro · subject {topic}-value · version 1 · schema id ")
     assert [(r["value_format"], r["value"]) for r in records] == [
         ("avro", {"id": 0, "email": "u0@x", "payload": "AP8="}),
         ("avro", {"id": 1, "email": "u1@x", "payload": "Af8="}),
