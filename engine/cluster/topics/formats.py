@@ -17,13 +17,13 @@ a record in the browser as an expression reads it in a topology.
 from __future__ import annotations
 
 import base64
-import io
 import os
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from engine.cluster.schema_classes import ProtobufReader, registered_message_class
 from engine.model.schema_values import named_types, plain, to_avro
 
 PLAIN_FORMATS = ("string", "json", "bytes")
@@ -150,36 +150,10 @@ class Registry:
 
             js = JSONDeserializer(None, schema_registry_client=self.client, conf=conf)
             return fmt, lambda data, ctx: plain(js(data, ctx))
-        return fmt, _ProtobufReader(self.serialized, schema_id, conf)
+        from engine.model.protobuf_values import message_data  # protobuf only where it is met
 
-
-class _ProtobufReader:
-    """confluent-kafka's ProtobufDeserializer wants the message type up front: one is built
-    from the writer's registered schema per message index (after the schema id) and kept."""
-
-    def __init__(self, serialized, schema_id: int, conf: dict):
-        self.serialized = serialized
-        self.schema_id = schema_id
-        self.conf = conf
-        self.readers: dict[tuple[int, ...], Callable] = {}
-
-    def __call__(self, data: bytes, ctx) -> Any:
-        from confluent_kafka.schema_registry.serde import SchemaId
-
-        sid = SchemaId("PROTOBUF")
-        sid.from_bytes(io.BytesIO(data))
-        indexes = tuple(sid.message_indexes or ())
-        read = self.readers.get(indexes)
-        if read is None:
-            from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
-
-            message_class = protobuf_class(self.serialized, self.schema_id, list(indexes) or [0])
-            read = self.readers[indexes] = ProtobufDeserializer(
-                message_class, self.conf, self.serialized
-            )
-        from engine.model.protobuf_values import message_data
-
-        return message_data(read(data, ctx))
+        read = ProtobufReader(self.serialized, conf)
+        return fmt, lambda data, ctx: message_data(read(data, ctx))
 
 
 def _no_subject(ctx, record_name):
@@ -191,27 +165,6 @@ def _context(topic: str, part: str):
     from confluent_kafka.serialization import MessageField, SerializationContext
 
     return SerializationContext(topic, MessageField.KEY if part == "key" else MessageField.VALUE)
-
-
-def protobuf_class(client, schema_id: int, indexes: list[int]):
-    """The message class of a registered Protobuf schema (no generated code needed)."""
-    from confluent_kafka.schema_registry._sync.protobuf import _resolve_named_schema
-    from confluent_kafka.schema_registry.common.protobuf import _init_pool, _str_to_proto
-    from google.protobuf.descriptor_pool import DescriptorPool
-    from google.protobuf.message_factory import GetMessageClass
-
-    schema = client.get_schema(schema_id, fmt="serialized")
-    pool = DescriptorPool()
-    _init_pool(pool)
-    _resolve_named_schema(schema, client, pool)
-    fd_proto = _str_to_proto("default", schema.schema_str)
-    pool.Add(fd_proto)
-    desc: Any = pool.FindFileByName(fd_proto.name)
-    types = desc.message_types_by_name
-    for index in indexes:
-        desc = list(types.values())[index]
-        types = desc.nested_types_by_name
-    return GetMessageClass(desc)
 
 
 class Decoded:
@@ -405,7 +358,10 @@ class SchemaEncoder:
             from google.protobuf.json_format import ParseDict
 
             registered = client.get_latest_version(subject)
-            message_class = protobuf_class(self.registry.serialized, registered.schema_id or 0, [0])
+            serialized = self.registry.serialized
+            message_class = registered_message_class(
+                serialized, serialized.get_schema(registered.schema_id or 0, fmt="serialized"), [0]
+            )
             serialize = ProtobufSerializer(
                 message_class, self.registry.serialized, {**conf, "use.deprecated.format": False}
             )

@@ -4,16 +4,16 @@ Test runs, traces and previews have no registry: a sink checks each plain value 
 schema here (fastavro's validation for Avro, jsonschema for JSON Schema, protobuf's
 ``json_format.ParseDict`` for Protobuf) and a value the schema refuses becomes the same
 sentence as on a cluster: ``field 'amount': expected double, got 'abc'``. Protobuf message
-classes are built here from a registered schema or from ``.proto`` text compiled by protoc.
+classes are built from ``.proto`` text compiled by protoc here, from a registered schema in
+``engine.cluster.schema_classes``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
+from engine.cluster.schema_classes import add_files, registered_message_class
 from engine.model.schema_values import SchemaValueError, branch_kind, fits, to_avro
 from engine.model.schemas import (
     CompiledProto,
@@ -25,49 +25,6 @@ from engine.model.schemas import (
 from engine.runtime.serde import SerdeError
 
 
-def registered_message_class(client, schema, indexes: list[int]):
-    """The message class that ``indexes`` names in a registered Protobuf schema (the
-    serialized descriptor registries return for ``format=serialized``; .proto text from a
-    registry that gives text instead is compiled with protoc)."""
-    from confluent_kafka.schema_registry._sync.protobuf import _resolve_named_schema
-    from confluent_kafka.schema_registry.common.protobuf import _init_pool, _str_to_proto
-    from google.protobuf.descriptor_pool import DescriptorPool
-    from google.protobuf.message_factory import GetMessageClass
-
-    pool = DescriptorPool()
-    _init_pool(pool)
-    _resolve_named_schema(schema, client, pool)
-    try:
-        base64.b64decode(schema.schema_str.encode("ascii"), validate=True)  # .proto text: raises
-        file_proto = _str_to_proto("default", schema.schema_str)
-        pool.Add(file_proto)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        from google.protobuf import descriptor_pb2
-
-        compiled = compile_proto(schema.schema_str)
-        file_proto = descriptor_pb2.FileDescriptorProto.FromString(compiled.files[-1])
-        _add_files(pool, compiled)
-    desc = file_proto.message_type[indexes[0]]
-    name = desc.name
-    for i in indexes[1:]:
-        desc = desc.nested_type[i]
-        name = f"{name}.{desc.name}"
-    full = f"{file_proto.package}.{name}" if file_proto.package else name
-    return GetMessageClass(pool.FindMessageTypeByName(full))
-
-
-def _add_files(pool, compiled: CompiledProto) -> None:
-    from google.protobuf import descriptor_pb2
-
-    for raw in compiled.files:
-        file_proto = descriptor_pb2.FileDescriptorProto.FromString(raw)
-        try:
-            pool.FindFileByName(file_proto.name)
-            continue  # Google's well-known types, already there
-        except KeyError:
-            pool.Add(file_proto)
-
-
 def compiled_message_class(compiled: CompiledProto):
     """The class of the first message of a ``.proto`` compiled by protoc."""
     from confluent_kafka.schema_registry.common.protobuf import _init_pool
@@ -76,7 +33,7 @@ def compiled_message_class(compiled: CompiledProto):
 
     pool = DescriptorPool()
     _init_pool(pool)
-    _add_files(pool, compiled)
+    add_files(pool, compiled)
     return GetMessageClass(pool.FindMessageTypeByName(compiled.message))
 
 

@@ -16,13 +16,13 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from engine.cluster.schema_classes import ProtobufReader
 from engine.model.schema_values import SchemaValueError, plain, to_avro
 from engine.model.schemas import SchemaRef, SchemaTextError
 from engine.runtime.schemas.checks import (
     Checker,
     checker,
     parse_message,
-    registered_message_class,
 )
 from engine.runtime.serde import SerdeError
 
@@ -142,7 +142,7 @@ def decoder(fmt: str, client, topic: str, part: str) -> Decoder:
     else:
         from engine.model.protobuf_values import message_data
 
-        read = _ProtobufReader(client, conf)
+        read = ProtobufReader(client, conf)
         title, convert = "Protobuf", message_data
 
     def decode(data: bytes) -> Any:
@@ -157,31 +157,6 @@ def decoder(fmt: str, client, topic: str, part: str) -> Decoder:
             raise _decode_error(exc, data, title) from None
 
     return decode
-
-
-class _ProtobufReader:
-    """confluent-kafka's ProtobufDeserializer wants the message type up front: one is built
-    from the writer's registered schema per (schema id, message index) and kept."""
-
-    def __init__(self, client, conf: dict):
-        self.client = client
-        self.conf = conf
-        self.readers: dict[tuple, Any] = {}
-
-    def __call__(self, data: bytes, ctx) -> Any:
-        from confluent_kafka.schema_registry.serde import SchemaId
-
-        sid = SchemaId("PROTOBUF")
-        sid.from_bytes(io.BytesIO(data))
-        key = (sid.id, tuple(sid.message_indexes or ()))
-        read = self.readers.get(key)
-        if read is None:
-            from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
-
-            schema = self.client.get_schema(sid.id, fmt="serialized")
-            message_class = registered_message_class(self.client, schema, list(key[1]) or [0])
-            read = self.readers[key] = ProtobufDeserializer(message_class, self.conf, self.client)
-        return read(data, ctx)
 
 
 # -- sinks ------------------------------------------------------------------------------

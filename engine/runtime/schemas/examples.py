@@ -84,7 +84,7 @@ def example_of(registry, topic: str, part: str) -> Example | None:
         raise
     fmt = _FORMAT_OF_TYPE.get(latest.schema.schema_type or "AVRO", "avro")
     if fmt == "protobuf":
-        from engine.runtime.schemas.checks import registered_message_class
+        from engine.cluster.schema_classes import registered_message_class
 
         serialized = registry.serialized.get_latest_version(subject, "serialized")
         message = registered_message_class(registry.serialized, serialized.schema, [0])

@@ -27,7 +27,7 @@ def registered_fields(client, topic: str, fmt: str, part: str = "value") -> list
         raise
     schema = found.schema
     if fmt == "protobuf":
-        from engine.runtime.schemas.checks import registered_message_class
+        from engine.cluster.schema_classes import registered_message_class
 
         names = [f.name for f in registered_message_class(client, schema, [0]).DESCRIPTOR.fields]
     else:
