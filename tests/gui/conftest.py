@@ -18,6 +18,10 @@ def _isolated_settings(tmp_path, monkeypatch, qapp):
     )
     monkeypatch.setattr("gui.app.recovery.default_directory", lambda: tmp_path / "recovery")
     yield
+    # Delete what the test closed (pytest-qt closes its widgets and asks deleteLater, which
+    # only an event loop carries out): a worker keeps no test's windows alive for the next,
+    # whose every restyle and allWidgets() would walk them all.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     # Collect each test's Qt wrappers while the application is alive, not all at once at exit.
     gc.collect()
 
