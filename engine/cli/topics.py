@@ -325,19 +325,20 @@ def cmd_produce(args) -> int:
 def _warn_unformatted(registry, topic: str, n: int) -> None:
     """Values about to be written as JSON or text to a topic whose values have a registered
     schema: its consumers most likely read the wire format; said, not refused."""
-    from engine.runtime.schemas.examples import example_of
+    from engine.runtime.schemas.examples import describe_registered, latest_registered
 
-    try:
-        registered = example_of(registry, topic, "value")
+    try:  # the subject's latest version alone: no example is built to say this
+        registered = latest_registered(registry, topic, "value")
     except Exception:  # noqa: BLE001 - a registry that does not answer: nothing to say
         return
     if registered is None:
         return
-    fmt = registered.format
+    latest, fmt = registered
+    schema = describe_registered(fmt, f"{topic}-value", latest.version)
     _say(
         f"note: {n} value{'s' * (n != 1)} name{'s' * (n == 1)} no format and "
         f"{'are' if n != 1 else 'is'} written as JSON or text, but {topic} has a registered "
-        f"schema ({registered.describe()}): its consumers may not read "
+        f"schema ({schema}): its consumers may not read "
         f'{"them" if n != 1 else "it"}; write "value_format": "{fmt}" in the line, '
         f"or --value-format {fmt}"
     )

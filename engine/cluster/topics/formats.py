@@ -24,12 +24,12 @@ from typing import Any
 import orjson
 
 from engine.cluster.schema_classes import ProtobufReader, registered_message_class
+from engine.cluster.topics.schema_names import FORMAT_OF_TYPE
 from engine.model.schema_values import named_types, plain, to_avro
 
 PLAIN_FORMATS = ("string", "json", "bytes")
 SCHEMA_FORMATS = ("avro", "protobuf", "json_schema")
 FORMATS = ("auto", *PLAIN_FORMATS, *SCHEMA_FORMATS)
-_REGISTRY_TYPES = {"AVRO": "avro", "PROTOBUF": "protobuf", "JSON": "json_schema"}
 
 
 class FormatError(ValueError):
@@ -138,7 +138,7 @@ class Registry:
 
     def _reader(self, schema_id: int) -> tuple[str, Callable]:
         schema = self.client.get_schema(schema_id)
-        fmt = _REGISTRY_TYPES.get((schema.schema_type or "AVRO").upper(), "avro")
+        fmt = FORMAT_OF_TYPE.get((schema.schema_type or "AVRO").upper(), "avro")
         conf = {"subject.name.strategy": _no_subject}
         if fmt == "avro":
             from confluent_kafka.schema_registry.avro import AvroDeserializer

@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from engine.cluster.topics.schema_names import FORMAT_OF_TYPE
+from engine.model.schema_values import named_types
 from engine.model.schemas import FORMAT_TITLES
 
 MAX_DEPTH = 8  # a recursive schema (a tree of records) stops here, with null or empty
-_FORMAT_OF_TYPE = {"AVRO": "avro", "PROTOBUF": "protobuf", "JSON": "json_schema"}
 _AVRO_ZERO = {
     "null": None,
     "boolean": False,
@@ -50,8 +51,12 @@ class Example:
     version: int
 
     def describe(self) -> str:
-        title = FORMAT_TITLES.get(self.format, self.format)
-        return f"{title}, subject {self.subject} version {self.version}"
+        return describe_registered(self.format, self.subject, self.version)
+
+
+def describe_registered(fmt: str, subject: str, version: int) -> str:
+    """``Avro, subject orders-value version 1``."""
+    return f"{FORMAT_TITLES.get(fmt, fmt)}, subject {subject} version {version}"
 
 
 def example_line(registry, topic: str) -> tuple[dict, list[Example]] | None:
@@ -71,18 +76,27 @@ def example_line(registry, topic: str) -> tuple[dict, list[Example]] | None:
     return line, [e for e in (key, value) if e is not None]
 
 
-def example_of(registry, topic: str, part: str) -> Example | None:
-    """The example of the latest schema under ``<topic>-<part>``; None when there is none."""
+def latest_registered(registry, topic: str, part: str):
+    """(the latest registered schema under ``<topic>-<part>``, its format), or None when the
+    subject has none. Raises what the registry client raises when it does not answer."""
     from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-    subject = f"{topic}-{part}"
     try:
-        latest = registry.client.get_latest_version(subject)
+        latest = registry.client.get_latest_version(f"{topic}-{part}")
     except SchemaRegistryError as exc:
         if exc.http_status_code == 404:
             return None
         raise
-    fmt = _FORMAT_OF_TYPE.get(latest.schema.schema_type or "AVRO", "avro")
+    return latest, FORMAT_OF_TYPE.get(latest.schema.schema_type or "AVRO", "avro")
+
+
+def example_of(registry, topic: str, part: str) -> Example | None:
+    """The example of the latest schema under ``<topic>-<part>``; None when there is none."""
+    found = latest_registered(registry, topic, part)
+    if found is None:
+        return None
+    latest, fmt = found
+    subject = f"{topic}-{part}"
     if fmt == "protobuf":
         from engine.cluster.schema_classes import registered_message_class
 
@@ -94,7 +108,7 @@ def example_of(registry, topic: str, part: str) -> Example | None:
         if fmt == "avro":
             named: dict = {}
             _referenced(registry.client, latest.schema, named, set())
-            value = avro_example(parsed, named)
+            value = avro_example(parsed, named_types(parsed, named))
         else:
             value = json_schema_example(parsed)
     return Example(fmt, value, subject, latest.version)
@@ -104,8 +118,9 @@ def example_of(registry, topic: str, part: str) -> Example | None:
 
 
 def avro_example(schema: Any, named: dict | None = None, depth: int = 0) -> Any:
-    """A value ``schema`` (parsed Avro JSON) accepts, in the plain form."""
-    named = {} if named is None else named
+    """A value ``schema`` (parsed Avro JSON) accepts, in the plain form; ``named``: the named
+    types it may refer to (``named_types`` of it when not given)."""
+    named = named_types(schema) if named is None else named
     if isinstance(schema, str):
         if schema in _AVRO_ZERO:
             return _AVRO_ZERO[schema]
@@ -116,12 +131,6 @@ def avro_example(schema: Any, named: dict | None = None, depth: int = 0) -> Any:
     if not isinstance(schema, dict):
         return None
     kind = schema.get("type")
-    if kind in ("record", "error", "enum", "fixed") and "name" in schema:
-        name = schema["name"]
-        namespace = schema.get("namespace")
-        named[name] = schema
-        if namespace and "." not in name:
-            named[f"{namespace}.{name}"] = schema
     logical = schema.get("logicalType")
     if logical is not None:
         return _avro_logical(logical, schema)
@@ -154,7 +163,7 @@ def _referenced(client, schema, named: dict, seen: set) -> None:
         seen.add((ref.subject, ref.version))
         found = client.get_version(ref.subject, ref.version).schema
         _referenced(client, found, named, seen)
-        avro_example(json.loads(found.schema_str), named)
+        named_types(json.loads(found.schema_str), named)
 
 
 def _avro_logical(logical: str, schema: dict) -> Any:
