@@ -78,7 +78,7 @@ def test_samples_from_the_latest_records_of_the_source_topics(qtbot, bootstrap, 
         ]
         assert widget.samples["customers"] == []  # its topic does not exist: no records
         widget.run_test()
-        qtbot.waitUntil(lambda: widget.trace is not None, timeout=20_000)
+        qtbot.waitUntil(lambda: widget.trace is not None, timeout=60_000)
         assert widget.trace.metrics["per_hour"]["in"] == 10
     finally:
         client.close()
